@@ -1,0 +1,16 @@
+{
+  "targets": [
+    {
+      "target_name": "tcpcopy_native",
+      "sources": [
+        "native/src/addon.c",
+        "native/src/capture.c",
+        "native/src/rawsend.c",
+        "native/src/inject.c"
+      ],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
+      "defines": ["NAPI_VERSION=8"],
+      "libraries": ["-lpcap"]
+    }
+  ]
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Runs the compiled node:test files under dist/test. `--unit` keeps only tests that need no root
+// and no namespaces (files whose path has no `/lab/`, `/live/` or `.e2e.`), for a second Node version.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const args = process.argv.slice(2);
+const unitOnly = args.includes('--unit');
+const node = process.env.TEST_NODE ?? process.execPath;
+const root = 'dist/test';
+
+function walk(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...walk(p));
+    else if (name.endsWith('.test.js')) out.push(p);
+  }
+  return out;
+}
+let files = walk(root).sort();
+if (unitOnly) files = files.filter((f) => !/\/(lab|live)\//.test(f) && !f.includes('.e2e.'));
+const filter = args.filter((a) => !a.startsWith('--'));
+if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));
+const r = spawnSync(node, ['--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
+process.exit(r.status ?? 1);
