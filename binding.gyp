@@ -4,12 +4,15 @@
       "target_name": "tcpcopy_native",
       "sources": [
         "native/src/addon.c",
+        "native/src/util.c",
+        "native/src/netns.c",
         "native/src/capture.c",
+        "native/src/sock.c",
         "native/src/rawsend.c",
         "native/src/inject.c"
       ],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
-      "defines": ["NAPI_VERSION=8"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "libraries": ["-lpcap"]
     }
   ]

@@ -15,7 +15,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--requests <n>', 'number of HTTP requests the demo client sends', '5')
     .action(async (opts: { requests: string }) => {
       const { runDemo } = await import('./demo.js');
-      await runDemo({ requests: Number(opts.requests) });
+      const summary = await runDemo({ requests: Number(opts.requests) });
+      if (summary.decoded === 0 || summary.checksums.bad > 0) process.exitCode = 1;
     });
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,0 +1,25 @@
+// Benchmark dispatcher: `npm run bench [-- name ...]` runs the named benchmarks (all by default)
+// and prints their figures. Benchmarks never pass or fail; they measure.
+interface BenchModule {
+  run(): Promise<void>;
+}
+
+const BENCHES: Record<string, () => Promise<BenchModule>> = {
+  codec: () => import('./codec.js') as Promise<BenchModule>,
+  pcap: () => import('./pcap.js') as Promise<BenchModule>,
+  capture: () => import('./capture.js') as Promise<BenchModule>,
+  send: () => import('./send.js') as Promise<BenchModule>,
+};
+
+const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = asked.length > 0 ? asked : Object.keys(BENCHES);
+for (const name of names) {
+  const load = BENCHES[name];
+  if (!load) {
+    console.error(`bench: unknown benchmark "${name}" (known: ${Object.keys(BENCHES).join(', ')})`);
+    process.exit(2);
+  }
+  console.log(`\n=== bench ${name}`);
+  const mod = await load();
+  await mod.run();
+}

@@ -1,0 +1,17 @@
+/* Entry point of the tcpcopy_native addon (plain Node-API, NAPI_VERSION 8: one binary for every
+ * Node version with that Node-API level). Exports live capture (capture.c), raw IP send (rawsend.c),
+ * data-link inject (inject.c) and the shared send-socket calls (sock.c). */
+#include "common.h"
+
+#include <stdio.h>
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  napi_value v;
+  if (tc_capture_init(env, exports) != napi_ok || tc_sock_init(env, exports) != napi_ok ||
+      tc_rawsend_init(env, exports) != napi_ok || tc_inject_init(env, exports) != napi_ok) {
+    napi_throw_error(env, "ENAPI", "tcpcopy_native: initialisation failed");
+    return NULL;
+  }
+  if (napi_create_uint32(env, 1, &v) == napi_ok) napi_set_named_property(env, exports, "ABI", v);
+  return exports;
+}

@@ -1,0 +1,375 @@
+/* Send sockets shared by raw IP send and data-link inject: a JS handle around a nonblocking fd,
+ * batch send with sendmmsg reporting a per-packet outcome, and a one-shot "writable" wait via
+ * uv_poll for the TS retry queue.
+ *   socketSend(handle, packets: Buffer[], start, count, results: Int32Array) -> sent
+ *     results[k] (for packets[start + k]): 0 sent, > 0 errno of a failed packet, -1 not attempted
+ *     (sending stops at the first EAGAIN/ENOBUFS so the caller can queue the rest).
+ *   socketWaitWritable(handle, cb)  cb() once when the socket is writable (or failed: cb(error))
+ *   socketClose(handle)             idempotent
+ *   socketInfo(handle) -> { kind, fd, sndbuf } */
+#include "common.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define SOCK_MAGIC 0x74635363u /* "tcSc" */
+#define CHUNK 64
+
+typedef struct tc_sock {
+  uint32_t magic;
+  napi_env env;
+  int fd;
+  int kind;
+  int ifindex;
+  uv_poll_t *poll;
+  bool waiting;
+  bool hook_added;
+  napi_ref wait_cb;
+  napi_ref self; /* strong while a writable wait is pending */
+  napi_async_context actx;
+} tc_sock;
+
+static void poll_closed(uv_handle_t *h) { free(h); }
+
+static void sock_release_native(tc_sock *s) {
+  if (s->poll) {
+    if (s->waiting) uv_poll_stop(s->poll);
+    s->waiting = false;
+    uv_close((uv_handle_t *)s->poll, poll_closed);
+    s->poll = NULL;
+  }
+  if (s->fd >= 0) {
+    close(s->fd);
+    s->fd = -1;
+  }
+}
+
+static void sock_env_cleanup(void *arg) {
+  tc_sock *s = arg;
+  s->hook_added = false;
+  sock_release_native(s);
+}
+
+static void sock_finalize(napi_env env, void *data, void *hint) {
+  tc_sock *s = data;
+  if (s->hook_added) {
+    napi_remove_env_cleanup_hook(env, sock_env_cleanup, s);
+    s->hook_added = false;
+  }
+  sock_release_native(s);
+  s->magic = 0;
+  free(s);
+}
+
+int tc_sock_sndbuf(int fd, int bytes) {
+  if (bytes > 0) {
+    /* SO_SNDBUFFORCE (CAP_NET_ADMIN) ignores net.core.wmem_max; SO_SNDBUF is capped by it. */
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) != 0) {
+      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+    }
+  }
+  int v = 0;
+  socklen_t len = sizeof v;
+  getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &len);
+  return v;
+}
+
+napi_value tc_sock_wrap(napi_env env, int fd, int kind, int ifindex) {
+  tc_sock *s = calloc(1, sizeof *s);
+  if (!s) {
+    close(fd);
+    tc_error e;
+    tc_error_errno(&e, ENOMEM, "socket handle", NULL);
+    return tc_throw(env, &e);
+  }
+  s->magic = SOCK_MAGIC;
+  s->env = env;
+  s->fd = fd;
+  s->kind = kind;
+  s->ifindex = ifindex;
+  napi_value handle;
+  if (napi_create_external(env, s, sock_finalize, NULL, &handle) != napi_ok) {
+    close(fd);
+    free(s);
+    return tc_throw_type(env, "cannot create socket handle");
+  }
+  if (napi_add_env_cleanup_hook(env, sock_env_cleanup, s) == napi_ok) s->hook_added = true;
+  return handle;
+}
+
+static tc_sock *get_sock(napi_env env, napi_value v) {
+  void *p = NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok || !p || ((tc_sock *)p)->magic != SOCK_MAGIC) {
+    tc_throw_type(env, "expected a socket handle");
+    return NULL;
+  }
+  return p;
+}
+
+typedef struct {
+  struct mmsghdr msgs[CHUNK];
+  struct iovec iov[CHUNK];
+  union {
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+  } addr[CHUNK];
+} send_chunk;
+
+/* Checks one packet and fills its message; returns 0 or the errno that rejects it. */
+static int prepare(const tc_sock *s, send_chunk *ch, int m, const uint8_t *data, size_t len) {
+  struct msghdr *h = &ch->msgs[m].msg_hdr;
+  memset(h, 0, sizeof *h);
+  ch->iov[m].iov_base = (void *)data;
+  ch->iov[m].iov_len = len;
+  h->msg_iov = &ch->iov[m];
+  h->msg_iovlen = 1;
+  switch (s->kind) {
+    case TC_SOCK_RAW4: {
+      if (len < 20 || (data[0] >> 4) != 4 || (data[0] & 0x0f) < 5 || (size_t)(data[0] & 0x0f) * 4 > len) return EINVAL;
+      struct sockaddr_in *a = &ch->addr[m].v4;
+      memset(a, 0, sizeof *a);
+      a->sin_family = AF_INET;
+      memcpy(&a->sin_addr, data + 16, 4);
+      h->msg_name = a;
+      h->msg_namelen = sizeof *a;
+      return 0;
+    }
+    case TC_SOCK_RAW6: {
+      if (len < 40 || (data[0] >> 4) != 6) return EINVAL;
+      struct sockaddr_in6 *a = &ch->addr[m].v6;
+      memset(a, 0, sizeof *a);
+      a->sin6_family = AF_INET6;
+      memcpy(&a->sin6_addr, data + 24, 16);
+      h->msg_name = a;
+      h->msg_namelen = sizeof *a;
+      return 0;
+    }
+    default: /* data link: the socket is bound to its interface */
+      if (len < 14) return EINVAL;
+      return 0;
+  }
+}
+
+static bool packet_at(napi_env env, napi_value arr, uint32_t idx, const uint8_t **data, size_t *len) {
+  napi_value v;
+  void *p = NULL;
+  if (napi_get_element(env, arr, idx, &v) != napi_ok) return false;
+  bool is_buf = false;
+  if (napi_is_buffer(env, v, &is_buf) != napi_ok || !is_buf) return false;
+  if (napi_get_buffer_info(env, v, &p, len) != napi_ok) return false;
+  *data = p;
+  return true;
+}
+
+static napi_value sock_send(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5], out;
+  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
+  if (argc < 5) return tc_throw_type(env, "socketSend(handle, packets, start, count, results)");
+  tc_sock *s = get_sock(env, argv[0]);
+  if (!s) return NULL;
+  bool is_arr = false;
+  uint32_t arr_len = 0;
+  if (napi_is_array(env, argv[1], &is_arr) != napi_ok || !is_arr) return tc_throw_type(env, "packets must be an array");
+  if (!tc_ok(env, napi_get_array_length(env, argv[1], &arr_len), "array length")) return NULL;
+  int64_t start, count;
+  if (!tc_get_int(env, argv[2], 0, arr_len, "start", &start) ||
+      !tc_get_int(env, argv[3], 0, (int64_t)arr_len - start, "count", &count))
+    return NULL;
+  bool is_ta = false;
+  napi_typedarray_type tt;
+  size_t rlen = 0;
+  void *rdata = NULL;
+  if (napi_is_typedarray(env, argv[4], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, argv[4], &tt, &rlen, &rdata, NULL, NULL) != napi_ok || tt != napi_int32_array ||
+      rlen < (size_t)count)
+    return tc_throw_type(env, "results must be an Int32Array with room for every packet");
+  int32_t *results = rdata;
+  if (s->fd < 0) {
+    tc_error e;
+    tc_error_set(&e, "ECLOSED", EBADF, "send on a closed socket");
+    return tc_throw(env, &e);
+  }
+
+  send_chunk *ch = malloc(sizeof *ch);
+  if (!ch) {
+    tc_error e;
+    tc_error_errno(&e, ENOMEM, "socketSend", NULL);
+    return tc_throw(env, &e);
+  }
+  uint32_t n = (uint32_t)count, i = 0, sent = 0;
+  while (i < n) {
+    int m = 0, reject = 0;
+    while (m < CHUNK && i + (uint32_t)m < n) {
+      const uint8_t *data;
+      size_t len;
+      if (!packet_at(env, argv[1], (uint32_t)start + i + (uint32_t)m, &data, &len)) {
+        reject = EINVAL;
+        break;
+      }
+      reject = prepare(s, ch, m, data, len);
+      if (reject) break;
+      m++;
+    }
+    if (m == 0) {
+      results[i++] = reject; /* a packet we can't send at all */
+      continue;
+    }
+    int r = sendmmsg(s->fd, ch->msgs, (unsigned)m, MSG_DONTWAIT);
+    if (r < 0) {
+      int err = errno;
+      if (err == EINTR) continue;
+      results[i++] = err;
+      if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS) {
+        while (i < n) results[i++] = -1;
+        break;
+      }
+      continue; /* this packet failed for good (EMSGSIZE, EPERM, ...): go on with the next */
+    }
+    for (int k = 0; k < r; k++) results[i++] = 0;
+    sent += (uint32_t)r;
+    /* r < m: the next packet failed; the retry at it reports its errno */
+  }
+  free(ch);
+  if (!tc_ok(env, napi_create_uint32(env, sent, &out), "number")) return NULL;
+  return out;
+}
+
+static void on_writable(uv_poll_t *h, int status, int events) {
+  tc_sock *s = h->data;
+  if (!s || !s->waiting) return;
+  napi_env env = s->env;
+  uv_poll_stop(h);
+  s->waiting = false;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value self = NULL, fn = NULL, global, result, argv[1];
+  size_t argc = 0;
+  if (s->self) napi_get_reference_value(env, s->self, &self);
+  if (s->wait_cb) napi_get_reference_value(env, s->wait_cb, &fn);
+  napi_async_context actx = s->actx;
+  if (s->wait_cb) napi_delete_reference(env, s->wait_cb);
+  s->wait_cb = NULL;
+  if (s->self) napi_delete_reference(env, s->self);
+  s->self = NULL;
+  s->actx = NULL;
+  if (status < 0) {
+    tc_error e;
+    tc_error_set(&e, "EPOLL", -status, "waiting for a writable socket failed: %s", uv_strerror(status));
+    argv[0] = tc_make_error(env, &e);
+    argc = argv[0] ? 1 : 0;
+  }
+  if (fn && napi_get_global(env, &global) == napi_ok) {
+    napi_status st = napi_make_callback(env, actx, global, fn, argc, argv, &result);
+    if (st != napi_ok) {
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (pending) {
+        napi_value exc;
+        if (napi_get_and_clear_last_exception(env, &exc) == napi_ok) napi_fatal_exception(env, exc);
+      }
+    }
+  }
+  if (actx) napi_async_destroy(env, actx);
+  (void)self;
+  napi_close_handle_scope(env, scope);
+}
+
+static napi_value sock_wait_writable(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], resource, name;
+  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
+  napi_valuetype t = napi_undefined;
+  if (argc >= 2) napi_typeof(env, argv[1], &t);
+  if (t != napi_function) return tc_throw_type(env, "socketWaitWritable(handle, cb)");
+  tc_sock *s = get_sock(env, argv[0]);
+  if (!s) return NULL;
+  tc_error e;
+  if (s->fd < 0) {
+    tc_error_set(&e, "ECLOSED", EBADF, "wait on a closed socket");
+    return tc_throw(env, &e);
+  }
+  if (s->waiting) {
+    tc_error_set(&e, "EBUSY", EBUSY, "a writable wait is already pending on this socket");
+    return tc_throw(env, &e);
+  }
+  if (!s->poll) {
+    uv_loop_t *loop = NULL;
+    if (!tc_ok(env, napi_get_uv_event_loop(env, &loop), "event loop")) return NULL;
+    s->poll = malloc(sizeof *s->poll);
+    int rc = s->poll ? uv_poll_init(loop, s->poll, s->fd) : UV_ENOMEM;
+    if (rc != 0) {
+      free(s->poll);
+      s->poll = NULL;
+      tc_error_set(&e, "EPOLL", -rc, "cannot poll socket: %s", uv_strerror(rc));
+      return tc_throw(env, &e);
+    }
+    s->poll->data = s;
+  }
+  if (!tc_ok(env, napi_create_object(env, &resource), "object") ||
+      !tc_ok(env, napi_create_string_utf8(env, "tcpcopy.SendWait", NAPI_AUTO_LENGTH, &name), "string") ||
+      !tc_ok(env, napi_async_init(env, resource, name, &s->actx), "async init"))
+    return NULL;
+  int rc = uv_poll_start(s->poll, UV_WRITABLE, on_writable);
+  if (rc != 0) {
+    napi_async_destroy(env, s->actx);
+    s->actx = NULL;
+    tc_error_set(&e, "EPOLL", -rc, "cannot poll socket: %s", uv_strerror(rc));
+    return tc_throw(env, &e);
+  }
+  s->waiting = true;
+  napi_create_reference(env, argv[1], 1, &s->wait_cb);
+  napi_create_reference(env, argv[0], 1, &s->self);
+  return NULL;
+}
+
+static napi_value sock_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
+  if (argc < 1) return tc_throw_type(env, "socketClose(handle)");
+  tc_sock *s = get_sock(env, argv[0]);
+  if (!s) return NULL;
+  if (s->hook_added) {
+    napi_remove_env_cleanup_hook(env, sock_env_cleanup, s);
+    s->hook_added = false;
+  }
+  sock_release_native(s); /* a pending writable wait is dropped without a call */
+  if (s->wait_cb) napi_delete_reference(env, s->wait_cb);
+  s->wait_cb = NULL;
+  if (s->actx) napi_async_destroy(env, s->actx);
+  s->actx = NULL;
+  if (s->self) napi_delete_reference(env, s->self);
+  s->self = NULL;
+  return NULL;
+}
+
+static napi_value sock_info(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
+  if (argc < 1) return tc_throw_type(env, "socketInfo(handle)");
+  tc_sock *s = get_sock(env, argv[0]);
+  if (!s) return NULL;
+  int sndbuf = 0;
+  socklen_t len = sizeof sndbuf;
+  if (s->fd >= 0) getsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
+  if (!tc_ok(env, napi_create_object(env, &out), "object") || !tc_set_prop_int(env, out, "kind", s->kind) ||
+      !tc_set_prop_int(env, out, "fd", s->fd) || !tc_set_prop_int(env, out, "sndbuf", sndbuf) ||
+      !tc_set_prop_int(env, out, "ifindex", s->ifindex))
+    return NULL;
+  return out;
+}
+
+napi_status tc_sock_init(napi_env env, napi_value exports) {
+  bool ok = tc_export(env, exports, "socketSend", sock_send) &&
+            tc_export(env, exports, "socketWaitWritable", sock_wait_writable) &&
+            tc_export(env, exports, "socketClose", sock_close) && tc_export(env, exports, "socketInfo", sock_info);
+  return ok ? napi_ok : napi_generic_failure;
+}

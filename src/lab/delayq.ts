@@ -1,0 +1,160 @@
+// User-space netem for kernels without sch_netem: compiles `labdelay` (NFQUEUE delay/loss, cached by
+// source hash) and runs it in the lab's switch namespace, where bridge netfilter queues the frames
+// arriving from one host's port to it. Queueing there (not in the host) matters: packets that crossed
+// the veth no longer belong to the sender's socket, so TCP small queues cannot throttle the sender.
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile, rename, stat, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { LABDELAY_C } from './delayq-source.js';
+import { LabError } from './errors.js';
+import { runCommand } from './exec.js';
+import { stopProcessTree, detachFromLoop, tail, hasExited } from './proc.js';
+import type { NsShell } from './host.js';
+
+/** The NFQUEUE number of host n's delayer (queues are per namespace). */
+export function delayQueue(n: number): number {
+  return 7700 + n;
+}
+const COMMENT = 'tcpcopy-lab-netem';
+
+let building: Promise<string> | null = null;
+
+/** Path of the compiled labdelay binary (built once per source version, shared across runs). */
+export function labdelayBinary(): Promise<string> {
+  building ??= build().catch((e: unknown) => {
+    building = null;
+    throw e;
+  });
+  return building;
+}
+
+async function build(): Promise<string> {
+  const hash = createHash('sha256').update(LABDELAY_C).digest('hex').slice(0, 12);
+  const dir = join(tmpdir(), 'tcpcopy-lab-bin');
+  const bin = join(dir, `labdelay-${hash}`);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const st = await stat(dir);
+  if (st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) {
+    throw new LabError('EBADARG', `${dir} must be owned by us and not group/other writable`);
+  }
+  try {
+    await stat(bin);
+    return bin;
+  } catch {
+    // not built yet
+  }
+  const unique = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const src = join(dir, `labdelay-${unique}.c`);
+  const out = join(dir, `labdelay-${unique}.out`);
+  await writeFile(src, LABDELAY_C);
+  try {
+    await runCommand('cc', ['-O2', '-Wall', '-o', out, src, '-lnetfilter_queue', '-lnfnetlink'], { timeoutMs: 60_000 });
+  } catch (e) {
+    await rm(out, { force: true });
+    if (e instanceof LabError && e.code === 'ENOTOOL') throw new LabError('ENOTOOL', 'this kernel has no sch_netem and the fallback needs a C compiler (cc) and libnetfilter-queue-dev', { cause: e });
+    throw e;
+  } finally {
+    await rm(src, { force: true });
+  }
+  await rename(out, bin); // atomic: concurrent builders simply replace each other's identical binary
+  return bin;
+}
+
+export interface DelayParams {
+  delayMs: number;
+  jitterMs: number;
+  lossPct: number;
+}
+
+/** The iptables/ip6tables rule (switch namespace) queueing the frames that enter the bridge from port. Pure. */
+export function delayRuleArgs(op: '-A' | '-D', port: string, queue: number): string[] {
+  return ['-w', '5', '-t', 'mangle', op, 'FORWARD', '-m', 'physdev', '--physdev-in', port, '-m', 'comment', '--comment', COMMENT, '-j', 'NFQUEUE', '--queue-num', String(queue), '--queue-bypass'];
+}
+
+/** Bridge netfilter sysctls of the switch namespace (off for a plain L2 switch, on for the delayer). */
+export function bridgeNetfilterSysctls(on: boolean): string[] {
+  const v = on ? 1 : 0;
+  return [`net.bridge.bridge-nf-call-iptables=${v}`, `net.bridge.bridge-nf-call-ip6tables=${v}`, `net.bridge.bridge-nf-call-arptables=0`];
+}
+
+/** A running delayer for the frames entering the bridge from one port. */
+export class UserspaceNetem {
+  readonly #sw: NsShell;
+  readonly #port: string;
+  readonly #queue: number;
+  readonly #child: ChildProcess;
+  readonly #stderr: () => string;
+
+  private constructor(sw: NsShell, port: string, queue: number, child: ChildProcess, stderr: () => string) {
+    this.#sw = sw;
+    this.#port = port;
+    this.#queue = queue;
+    this.#child = child;
+    this.#stderr = stderr;
+  }
+
+  /** Starts the delayer in the switch namespace sw for the bridge port `port` (host number n). */
+  static async start(sw: NsShell, port: string, n: number, p: DelayParams): Promise<UserspaceNetem> {
+    const bin = await labdelayBinary();
+    const queue = delayQueue(n);
+    const args = [String(queue), String(Math.round(p.delayMs * 1000)), String(Math.round(p.jitterMs * 1000)), String(Math.round(p.lossPct * 10_000))];
+    await sw.exec('sysctl', ['-q', '-w', ...bridgeNetfilterSysctls(true)]);
+    const child = sw.spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const stderr = tail(child.stderr);
+    child.on('error', () => undefined);
+    detachFromLoop(child);
+    const d = new UserspaceNetem(sw, port, queue, child, stderr);
+    try {
+      await d.#waitReady();
+      await sw.exec('iptables', delayRuleArgs('-A', port, queue));
+      await sw.exec('ip6tables', delayRuleArgs('-A', port, queue));
+    } catch (e) {
+      await d.stop();
+      throw e;
+    }
+    return d;
+  }
+
+  #waitReady(timeoutMs = 5000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => fail(new LabError('ETIMEDOUT', `labdelay in ${this.#sw.name} not ready after ${timeoutMs} ms`, { stderr: this.#stderr() })), timeoutMs);
+      const onData = (b: Buffer): void => {
+        out += b.toString('utf8');
+        if (out.includes('ready\n')) done();
+      };
+      const onExit = (): void => fail(new LabError('ESTART', `labdelay in ${this.#sw.name} exited during start-up`, { stderr: this.#stderr() }));
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.#child.stdout?.off('data', onData);
+        this.#child.off('exit', onExit);
+      };
+      const done = (): void => {
+        cleanup();
+        this.#child.stdout?.resume(); // keep draining
+        resolve();
+      };
+      const fail = (e: LabError): void => {
+        cleanup();
+        reject(e);
+      };
+      this.#child.stdout?.on('data', onData);
+      this.#child.once('exit', onExit);
+      if (hasExited(this.#child)) onExit();
+    });
+  }
+
+  /** Removes the queue rules (new packets pass at once), then stops the delayer (held packets are released). */
+  async stop(): Promise<void> {
+    const errors: string[] = [];
+    for (const tool of ['iptables', 'ip6tables']) {
+      // -D fails harmlessly when the rule was never added.
+      const r = await this.#sw.exec(tool, delayRuleArgs('-D', this.#port, this.#queue), { check: false }).catch((e: unknown) => ({ code: 1, stderr: String(e) }));
+      if (r.code !== 0 && !/does a matching rule exist|bad rule|no chain/i.test(r.stderr)) errors.push(r.stderr);
+    }
+    await stopProcessTree(this.#child);
+    if (errors.length > 0) throw new LabError('ECMDFAIL', `could not remove the netem queue rules in ${this.#sw.name}`, { stderr: errors.join('\n') });
+  }
+}

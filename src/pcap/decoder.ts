@@ -1,0 +1,25 @@
+// The contract between the push parser (parser.ts) and a format decoder (pcap or pcapng): the decoder
+// consumes whole units (a header, a record, a block) from a buffer and says how many bytes the next one needs.
+
+import type { CapturedPacket } from './types.js';
+
+export interface FormatDecoder {
+  /**
+   * Decodes every complete unit in buf[pos, buf.length), appending packets to `out`, and returns the
+   * position after the last complete unit. `abs` is the file offset of buf[pos]. Afterwards `need` is the
+   * number of bytes, counted from the returned position, the next unit requires. Throws CaptureFileError.
+   */
+  decode(buf: Buffer, pos: number, abs: number, out: CapturedPacket[]): number;
+  /** Bytes the next unit needs (from the position decode() returned). */
+  readonly need: number;
+  /** Names the unit that is incomplete, for truncation messages ("truncated <what>"). */
+  pendingWhat(): string;
+}
+
+export function u32(buf: Buffer, off: number, le: boolean): number {
+  return le ? buf.readUInt32LE(off) : buf.readUInt32BE(off);
+}
+
+export function u16(buf: Buffer, off: number, le: boolean): number {
+  return le ? buf.readUInt16LE(off) : buf.readUInt16BE(off);
+}

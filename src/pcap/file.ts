@@ -1,0 +1,112 @@
+// The I/O edge of the reader: streams a capture file (or any Readable) through CaptureFileParser with
+// bounded memory and hands out the packets as an async iterable, one at a time or in batches.
+
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { CaptureFileError } from './errors.js';
+import { CaptureFileParser } from './parser.js';
+import type { CaptureFileInfo, CapturedPacket } from './types.js';
+
+export interface ReadCaptureOptions {
+  /** Read size for files (default 1 MiB). Memory use is about this plus the largest record. */
+  chunkSize?: number;
+  /** Records/blocks larger than this are refused as corrupt (default 16 MiB). */
+  maxBlockBytes?: number;
+}
+
+const DEFAULT_CHUNK = 1 << 20;
+
+/**
+ * One pass over a capture file. Iterate it (for await) for packets, or call batches() for arrays of
+ * packets as each chunk completes them (cheaper per packet). It can be iterated once. A truncated or
+ * corrupt file makes the iteration throw CaptureFileError naming the file and the byte offset.
+ */
+export class CaptureFileReader implements AsyncIterable<CapturedPacket> {
+  private readonly parser: CaptureFileParser;
+  private started = false;
+
+  constructor(
+    private readonly open: () => Readable,
+    readonly name: string | undefined,
+    options: ReadCaptureOptions = {},
+  ) {
+    this.parser = new CaptureFileParser({
+      ...(name !== undefined ? { file: name } : {}),
+      ...(options.maxBlockBytes !== undefined ? { maxBlockBytes: options.maxBlockBytes } : {}),
+    });
+  }
+
+  /** File-level facts: set once the magic is read, complete when iteration has finished. */
+  get info(): CaptureFileInfo | undefined {
+    return this.parser.info;
+  }
+
+  /** Packets in the order of the file, grouped by the chunk that completed them (never empty arrays). */
+  async *batches(): AsyncGenerator<CapturedPacket[], void, undefined> {
+    if (this.started) throw new CaptureFileError('ENDED', 'capture file iterated a second time', 0, this.name);
+    this.started = true;
+    const stream = this.open();
+    const parser = this.parser;
+    try {
+      for await (const chunk of stream as AsyncIterable<unknown>) {
+        if (!Buffer.isBuffer(chunk)) {
+          throw new TypeError('capture stream must yield Buffers (no encoding set)');
+        }
+        const out = parser.push(chunk);
+        if (out.length > 0) yield out;
+      }
+      parser.end();
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<CapturedPacket> {
+    const source = this.batches();
+    let batch: CapturedPacket[] = [];
+    let i = 0;
+    const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+    return {
+      async next(): Promise<IteratorResult<CapturedPacket>> {
+        while (i >= batch.length) {
+          const r = await source.next();
+          if (r.done === true) return done;
+          batch = r.value;
+          i = 0;
+        }
+        const value = batch[i++] as CapturedPacket;
+        return { done: false, value };
+      },
+      async return(): Promise<IteratorResult<CapturedPacket>> {
+        await source.return(undefined);
+        return done;
+      },
+    };
+  }
+}
+
+/** Streams the capture file at `path` (pcap or pcapng, detected by magic). */
+export function readCaptureFile(path: string, options: ReadCaptureOptions = {}): CaptureFileReader {
+  const chunk = options.chunkSize ?? DEFAULT_CHUNK;
+  return new CaptureFileReader(() => createReadStream(path, { highWaterMark: chunk }), path, options);
+}
+
+/** Reads a capture from any byte stream (e.g. stdin, a socket); `name` is used in error messages. */
+export function readCaptureStream(stream: Readable, name?: string, options: ReadCaptureOptions = {}): CaptureFileReader {
+  return new CaptureFileReader(() => stream, name, options);
+}
+
+/** Reads a whole capture file into memory: its information and every packet. */
+export async function loadCaptureFile(
+  path: string,
+  options: ReadCaptureOptions = {},
+): Promise<{ info: CaptureFileInfo; packets: CapturedPacket[] }> {
+  const reader = readCaptureFile(path, options);
+  const packets: CapturedPacket[] = [];
+  for await (const batch of reader.batches()) {
+    for (const p of batch) packets.push(p);
+  }
+  const info = reader.info;
+  if (info === undefined) throw new CaptureFileError('TRUNCATED', 'truncated file magic', 0, path); // unreachable: end() threw
+  return { info, packets };
+}
