@@ -5,10 +5,10 @@ interface BenchModule {
 }
 
 const BENCHES: Record<string, () => Promise<BenchModule>> = {
-  codec: () => import('./codec.js') as Promise<BenchModule>,
-  pcap: () => import('./pcap.js') as Promise<BenchModule>,
-  capture: () => import('./capture.js') as Promise<BenchModule>,
-  send: () => import('./send.js') as Promise<BenchModule>,
+  codec: () => import('./codec.js'),
+  pcap: () => import('./pcap.js'),
+  capture: () => import('./capture.js'),
+  send: () => import('./send.js'),
 };
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));

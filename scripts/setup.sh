@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   libpcap-dev            # addon: capture, BPF compile, data-link inject
   libnetfilter-queue-dev libmnl-dev  # addon: NFQUEUE (traditional intercept)
-  iproute2 iptables ethtool iputils-ping  # lab: namespaces, veth, bridge, netem, offloads
+  iproute2 iptables nftables ethtool iputils-ping  # lab: namespaces, veth, bridge, offloads, loss rules
   tcpdump tshark         # tests: reference captures and decoding
   nginx-light redis-server apache2-utils wrk curl  # lab servers and loads
   build-essential python3  # node-gyp

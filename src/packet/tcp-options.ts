@@ -1,7 +1,7 @@
 // TCP options: the TcpOption union with parse/emit for the Repr, plus an allocation-free walker
 // and a reusable summary object for the hot path.
 
-import { checkField, checkRoom, put16, put32, u16, u32 } from './bytes.js';
+import { checkField, checkRoom, checkSpan, put16, put32, u16, u32 } from './bytes.js';
 import { PacketError } from './errors.js';
 
 export const TcpOptionKind = {
@@ -53,7 +53,7 @@ export function tcpOptionsLength(options: readonly TcpOption[]): number {
 }
 
 /**
- * Walks the options in `buf[off, off+len)` without allocating, calling `visit(kind, dataOff,
+ * Walks the options in `buf[off, off+len)` (the caller guarantees the range is inside `buf`) without allocating, calling `visit(kind, dataOff,
  * dataLen)` for every option except EOL/NOP (dataOff is absolute, after the length byte). Stops
  * at EOL. Returns -1 when well formed, else the absolute offset of the bad option.
  */
@@ -80,6 +80,7 @@ export function walkTcpOptions(
 
 /** Parses an option area into TcpOption objects; throws BAD_OPTION on an impossible length. */
 export function parseTcpOptions(buf: Buffer, off: number, len: number): TcpOption[] {
+  checkSpan(buf, off, len);
   const out: TcpOption[] = [];
   const end = off + len;
   let p = off;

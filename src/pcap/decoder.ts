@@ -15,11 +15,3 @@ export interface FormatDecoder {
   /** Names the unit that is incomplete, for truncation messages ("truncated <what>"). */
   pendingWhat(): string;
 }
-
-export function u32(buf: Buffer, off: number, le: boolean): number {
-  return le ? buf.readUInt32LE(off) : buf.readUInt32BE(off);
-}
-
-export function u16(buf: Buffer, off: number, le: boolean): number {
-  return le ? buf.readUInt16LE(off) : buf.readUInt16BE(off);
-}

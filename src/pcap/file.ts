@@ -50,7 +50,7 @@ export class CaptureFileReader implements AsyncIterable<CapturedPacket> {
     try {
       for await (const chunk of stream as AsyncIterable<unknown>) {
         if (!Buffer.isBuffer(chunk)) {
-          throw new TypeError('capture stream must yield Buffers (no encoding set)');
+          throw Object.assign(new TypeError('capture stream must yield Buffers (no encoding set)'), { code: 'ERR_INVALID_ARG_TYPE' });
         }
         const out = parser.push(chunk);
         if (out.length > 0) yield out;

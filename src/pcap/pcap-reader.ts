@@ -16,6 +16,7 @@ import {
   PCAP_VERSION_MAJOR,
 } from './format.js';
 import type { CaptureFileInfo, CapturedPacket } from './types.js';
+import { dataViewOf, viewOf } from './view.js';
 
 const NS_PER_SEC = 1_000_000_000n;
 
@@ -35,6 +36,8 @@ export class PcapDecoder implements FormatDecoder {
   private le = true;
   private nano = false;
   private linkType = 0;
+  private lastSec = -1;
+  private lastSecNs = 0n;
 
   constructor(
     private readonly info: CaptureFileInfo,
@@ -62,13 +65,17 @@ export class PcapDecoder implements FormatDecoder {
     const nano = this.nano;
     const linkType = this.linkType;
     const maxCaplen = this.maxCaplen;
+    const dv = dataViewOf(buf);
+    // Timestamps of consecutive packets mostly share the second: convert it to BigInt once.
+    let lastSec = this.lastSec;
+    let lastSecNs = this.lastSecNs;
     let count = 0;
     for (;;) {
       if (end - pos < PCAP_RECORD_HEADER_LEN) {
         this.need = PCAP_RECORD_HEADER_LEN;
         break;
       }
-      const caplen = le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
+      const caplen = dv.getUint32(pos + 8, le);
       if (caplen > maxCaplen) {
         throw new CaptureFileError(
           'CAPLEN_EXCEEDS',
@@ -83,25 +90,21 @@ export class PcapDecoder implements FormatDecoder {
         this.need = total;
         break;
       }
-      let sec: number;
-      let frac: number;
-      let origLen: number;
-      if (le) {
-        sec = buf.readUInt32LE(pos);
-        frac = buf.readUInt32LE(pos + 4);
-        origLen = buf.readUInt32LE(pos + 12);
-      } else {
-        sec = buf.readUInt32BE(pos);
-        frac = buf.readUInt32BE(pos + 4);
-        origLen = buf.readUInt32BE(pos + 12);
+      const sec = dv.getUint32(pos, le);
+      const frac = dv.getUint32(pos + 4, le);
+      const origLen = dv.getUint32(pos + 12, le);
+      if (sec !== lastSec) {
+        lastSec = sec;
+        lastSecNs = BigInt(sec) * NS_PER_SEC;
       }
-      // µs: sec * 1e6 + usec stays below 2^53 for every 32-bit sec, so one exact Number → BigInt.
-      const tsNs = nano ? BigInt(sec) * NS_PER_SEC + BigInt(frac) : BigInt(sec * 1_000_000 + frac) * 1000n;
-      const data = buf.subarray(pos + PCAP_RECORD_HEADER_LEN, pos + total);
+      const tsNs = lastSecNs + BigInt(nano ? frac : frac * 1000);
+      const data = viewOf(buf, pos + PCAP_RECORD_HEADER_LEN, caplen);
       out.push({ data, caplen, origLen, tsNs, linkType, interfaceId: 0, epbFlags: undefined });
       pos += total;
       count++;
     }
+    this.lastSec = lastSec;
+    this.lastSecNs = lastSecNs;
     this.info.packets += count;
     return pos;
   }

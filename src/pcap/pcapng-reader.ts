@@ -4,7 +4,6 @@
 
 import { CaptureFileError } from './errors.js';
 import type { FormatDecoder } from './decoder.js';
-import { u16, u32 } from './decoder.js';
 import {
   BlockType,
   DEFAULT_MAX_BLOCK_BYTES,
@@ -29,10 +28,9 @@ import {
   SPB_MIN_LEN,
 } from './format.js';
 import type { CaptureFileInfo, CaptureInterface, CaptureSection, CapturedPacket } from './types.js';
+import { dataViewOf, viewOf } from './view.js';
 
 const NS_PER_SEC = 1_000_000_000n;
-/** high words below this give a 64-bit timestamp that is exact as a Number (< 2^53). */
-const EXACT_HIGH_LIMIT = 0x200000;
 
 /** Units per second for an if_tsresol byte: 10^v, or 2^(v & 0x7f) when the high bit is set. */
 export function unitsPerSecond(tsresol: number): bigint {
@@ -48,10 +46,17 @@ interface IfaceState {
   /** Nanoseconds per unit when a unit is a whole number of ns (10^0..10^9), else 0n. */
   readonly mul: bigint;
   readonly offsetNs: bigint;
+  /** Last high timestamp word seen and its value shifted (consecutive packets mostly share it). */
+  lastHigh: number;
+  lastHighBase: bigint;
 }
 
 function toNs(s: IfaceState, high: number, low: number): bigint {
-  const ts = high < EXACT_HIGH_LIMIT ? BigInt(high * 4294967296 + low) : (BigInt(high) << 32n) + BigInt(low);
+  if (high !== s.lastHigh) {
+    s.lastHigh = high;
+    s.lastHighBase = BigInt(high) << 32n;
+  }
+  const ts = s.lastHighBase + BigInt(low);
   let ns: bigint;
   if (s.mul === 1n) ns = ts;
   else if (s.mul !== 0n) ns = ts * s.mul;
@@ -110,6 +115,8 @@ export class PcapngDecoder implements FormatDecoder {
   private ifaces: IfaceState[] = [];
   /** Type of the block whose bytes are still incomplete (for truncation messages). */
   private pendingType = -1;
+  /** DataView over the buffer decode() is working on. */
+  private dv: DataView = new DataView(new ArrayBuffer(0));
 
   constructor(
     private readonly info: CaptureFileInfo,
@@ -124,6 +131,8 @@ export class PcapngDecoder implements FormatDecoder {
   decode(buf: Buffer, pos: number, abs: number, out: CapturedPacket[]): number {
     const start = pos;
     const end = buf.length;
+    const dv = dataViewOf(buf);
+    this.dv = dv;
     for (;;) {
       if (end - pos < MIN_BLOCK_LEN) {
         this.need = MIN_BLOCK_LEN;
@@ -132,7 +141,7 @@ export class PcapngDecoder implements FormatDecoder {
       }
       const at = abs + (pos - start);
       let le = this.le;
-      const type = u32(buf, pos, le);
+      const type = dv.getUint32(pos, le);
       if (type === BlockType.SHB) {
         // The type is a palindrome; the byte-order magic after the length decides the section's order.
         const magic = buf.readUInt32LE(pos + 8);
@@ -144,7 +153,7 @@ export class PcapngDecoder implements FormatDecoder {
       } else if (this.section === undefined) {
         throw new CaptureFileError('BAD_MAGIC', 'pcapng data does not start with a Section Header Block', at, this.file);
       }
-      const len = u32(buf, pos + 4, le);
+      const len = dv.getUint32(pos + 4, le);
       if (len < minLength(type) || (len & 3) !== 0 || len > this.maxBlockBytes) {
         const why =
           len < minLength(type) ? `below the minimum ${minLength(type)}` : (len & 3) !== 0 ? 'not a multiple of 4' : `above the maximum ${this.maxBlockBytes}`;
@@ -155,7 +164,7 @@ export class PcapngDecoder implements FormatDecoder {
         this.pendingType = type;
         return pos;
       }
-      const trailer = u32(buf, pos + len - 4, le);
+      const trailer = dv.getUint32(pos + len - 4, le);
       if (trailer !== len) {
         throw new CaptureFileError(
           'BAD_BLOCK_LENGTH',
@@ -202,12 +211,13 @@ export class PcapngDecoder implements FormatDecoder {
   }
 
   private enhancedPacket(buf: Buffer, pos: number, len: number, at: number): CapturedPacket {
+    const dv = this.dv;
     const le = this.le;
-    const s = this.iface(u32(buf, pos + 8, le), at, 'Enhanced Packet Block');
-    const high = u32(buf, pos + 12, le);
-    const low = u32(buf, pos + 16, le);
-    const caplen = u32(buf, pos + 20, le);
-    const origLen = u32(buf, pos + 24, le);
+    const s = this.iface(dv.getUint32(pos + 8, le), at, 'Enhanced Packet Block');
+    const high = dv.getUint32(pos + 12, le);
+    const low = dv.getUint32(pos + 16, le);
+    const caplen = dv.getUint32(pos + 20, le);
+    const origLen = dv.getUint32(pos + 24, le);
     if (caplen > len - EPB_MIN_LEN) {
       throw new CaptureFileError('CAPLEN_EXCEEDS', 'Enhanced Packet Block whose captured length exceeds the block', at, this.file, `caplen ${caplen}, room ${len - EPB_MIN_LEN}`);
     }
@@ -217,7 +227,7 @@ export class PcapngDecoder implements FormatDecoder {
     let epbFlags: number | undefined;
     if (optStart < optEnd) epbFlags = this.epbFlags(buf, optStart, optEnd, at + (optStart - pos));
     return {
-      data: buf.subarray(dataStart, dataStart + caplen),
+      data: viewOf(buf, dataStart, caplen),
       caplen,
       origLen,
       tsNs: toNs(s, high, low),
@@ -228,12 +238,13 @@ export class PcapngDecoder implements FormatDecoder {
   }
 
   private simplePacket(buf: Buffer, pos: number, len: number, at: number): CapturedPacket {
+    const dv = this.dv;
     const s = this.iface(0, at, 'Simple Packet Block');
-    const origLen = u32(buf, pos + 8, this.le);
+    const origLen = dv.getUint32(pos + 8, this.le);
     let caplen = Math.min(origLen, len - SPB_MIN_LEN);
     if (s.snaplen !== 0 && s.snaplen < caplen) caplen = s.snaplen;
     return {
-      data: buf.subarray(pos + 12, pos + 12 + caplen),
+      data: viewOf(buf, pos + 12, caplen),
       caplen,
       origLen,
       tsNs: 0n,
@@ -244,12 +255,13 @@ export class PcapngDecoder implements FormatDecoder {
   }
 
   private obsoletePacket(buf: Buffer, pos: number, len: number, at: number): CapturedPacket {
+    const dv = this.dv;
     const le = this.le;
-    const s = this.iface(u16(buf, pos + 8, le), at, 'Packet Block');
-    const high = u32(buf, pos + 12, le);
-    const low = u32(buf, pos + 16, le);
-    const caplen = u32(buf, pos + 20, le);
-    const origLen = u32(buf, pos + 24, le);
+    const s = this.iface(dv.getUint16(pos + 8, le), at, 'Packet Block');
+    const high = dv.getUint32(pos + 12, le);
+    const low = dv.getUint32(pos + 16, le);
+    const caplen = dv.getUint32(pos + 20, le);
+    const origLen = dv.getUint32(pos + 24, le);
     if (caplen > len - PB_MIN_LEN) {
       throw new CaptureFileError('CAPLEN_EXCEEDS', 'Packet Block whose captured length exceeds the block', at, this.file, `caplen ${caplen}, room ${len - PB_MIN_LEN}`);
     }
@@ -260,7 +272,7 @@ export class PcapngDecoder implements FormatDecoder {
     // The Packet Block's pack_flags option has the same code and layout as epb_flags.
     if (optStart < optEnd) epbFlags = this.epbFlags(buf, optStart, optEnd, at + (optStart - pos));
     return {
-      data: buf.subarray(dataStart, dataStart + caplen),
+      data: viewOf(buf, dataStart, caplen),
       caplen,
       origLen,
       tsNs: toNs(s, high, low),
@@ -271,24 +283,26 @@ export class PcapngDecoder implements FormatDecoder {
   }
 
   private epbFlags(buf: Buffer, start: number, end: number, abs: number): number | undefined {
+    const dv = this.dv;
     let flags: number | undefined;
     this.forEachOption(buf, start, end, abs, (code, vpos, vlen, oabs) => {
       if (code === EPB_FLAGS) {
         if (vlen !== 4) throw new CaptureFileError('BAD_OPTION', 'epb_flags option with a bad length', oabs, this.file, `length ${vlen}, expected 4`);
-        flags = u32(buf, vpos, this.le);
+        flags = dv.getUint32(vpos, this.le);
       }
     });
     return flags;
   }
 
   private sectionHeader(buf: Buffer, pos: number, len: number, at: number): void {
+    const dv = this.dv;
     const le = this.le;
-    const major = u16(buf, pos + 12, le);
-    const minor = u16(buf, pos + 14, le);
+    const major = dv.getUint16(pos + 12, le);
+    const minor = dv.getUint16(pos + 14, le);
     if (major !== PCAPNG_VERSION_MAJOR) {
       throw new CaptureFileError('BAD_VERSION', 'unsupported pcapng section version', at, this.file, `${major}.${minor}, expected 1.x`);
     }
-    const sectionLength = le ? buf.readBigInt64LE(pos + 16) : buf.readBigInt64BE(pos + 16);
+    const sectionLength = dv.getBigInt64(pos + 16, le);
     const info = this.info;
     const section: CaptureSection = {
       index: info.sections.length,
@@ -311,11 +325,12 @@ export class PcapngDecoder implements FormatDecoder {
   }
 
   private interfaceDescription(buf: Buffer, pos: number, len: number, at: number): void {
+    const dv = this.dv;
     const le = this.le;
     const section = this.section;
     if (section === undefined) return; // unreachable: decode() requires a section first
-    const linkType = u16(buf, pos + 8, le);
-    const snaplen = u32(buf, pos + 12, le);
+    const linkType = dv.getUint16(pos + 8, le);
+    const snaplen = dv.getUint32(pos + 12, le);
     let name: string | undefined;
     let description: string | undefined;
     let tsresol = DEFAULT_TSRESOL;
@@ -339,7 +354,7 @@ export class PcapngDecoder implements FormatDecoder {
         }
         case IF_TSOFFSET:
           if (vlen !== 8) throw new CaptureFileError('BAD_OPTION', 'if_tsoffset option with a bad length', oabs, this.file, `length ${vlen}, expected 8`);
-          tsOffsetSec = le ? buf.readBigInt64LE(vpos) : buf.readBigInt64BE(vpos);
+          tsOffsetSec = dv.getBigInt64(vpos, le);
           break;
       }
     });
@@ -366,6 +381,8 @@ export class PcapngDecoder implements FormatDecoder {
       units,
       mul: NS_PER_SEC % units === 0n ? NS_PER_SEC / units : 0n,
       offsetNs: tsOffsetSec * NS_PER_SEC,
+      lastHigh: -1,
+      lastHighBase: 0n,
     });
   }
 
@@ -378,10 +395,11 @@ export class PcapngDecoder implements FormatDecoder {
     fn: (code: number, valuePos: number, valueLen: number, optionOffset: number) => void,
   ): void {
     const le = this.le;
+    const dv = this.dv;
     let p = start;
     while (end - p >= 4) {
-      const code = u16(buf, p, le);
-      const vlen = u16(buf, p + 2, le);
+      const code = dv.getUint16(p, le);
+      const vlen = dv.getUint16(p + 2, le);
       if (code === OPT_ENDOFOPT) return;
       const oabs = abs + (p - start);
       if (p + 4 + vlen > end) {

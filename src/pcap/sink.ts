@@ -30,6 +30,11 @@ export class StagedSink {
       this.failure = err;
       this.wake();
     });
+    stream.on('close', () => {
+      // Destroyed by someone else: 'drain' will never come, so release waiters with an error.
+      if (!this.closed) this.failure ??= new Error('the output stream was closed');
+      this.wake();
+    });
   }
 
   /** False while the stream asks the producer to wait (await drain()). */

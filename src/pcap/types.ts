@@ -6,6 +6,7 @@ export interface CapturedPacket {
   /**
    * The captured bytes (caplen of them). A view into a chunk the reader was given or allocated: it stays
    * valid and unchanged as long as the caller keeps it, because the reader never reuses or writes chunks.
+   * Keeping a view keeps its whole chunk (up to 1 MiB for files) in memory: copy packets kept for long.
    */
   data: Buffer;
   /** Bytes captured (data.length). */

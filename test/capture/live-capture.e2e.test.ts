@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Lab } from '../../src/lab/index.js';
 import type { LabHost } from '../../src/lab/index.js';
@@ -179,6 +180,39 @@ void describe('LiveCapture in a lab', { skip: NEEDS_ROOT }, () => {
     await sleep(50);
     assert.equal(batches, seen);
     assert.deepEqual(cap.stats(), before, 'stats after close are the last values');
+  });
+
+  void test('close() from inside a batch handler stops delivery at once', async () => {
+    const cap = LiveCapture.open({ device: b.ifname, netns: b.name, filter: 'tcp and dst port 80', timeoutMs: 50 });
+    let batches = 0;
+    cap.on('batch', () => {
+      batches++;
+      cap.close();
+    });
+    await a.curl(`http://${b.ip}/`, { count: 2 });
+    await waitFor(() => batches > 0, 5000, 'a batch');
+    await a.curl(`http://${b.ip}/`, { count: 1 });
+    await sleep(100);
+    assert.equal(batches, 1);
+    assert.equal(cap.closed, true);
+  });
+
+  void test('an exception thrown by a batch handler is an uncaught exception of the process', async () => {
+    const url = new URL('../../src/capture/index.js', import.meta.url).href;
+    const script = `const m = await import(${JSON.stringify(url)});
+      const cap = m.LiveCapture.open({ device: 'eth0', netns: ${JSON.stringify(b.name)}, filter: 'tcp and dst port 80' });
+      cap.on('batch', (bt) => { throw new Error('handler failed on ' + bt.count); });
+      console.log('ready');`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    await waitFor(() => out.includes('ready'), 5000, 'the child capture');
+    await a.curl(`http://${b.ip}/`, { count: 1 });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 1);
+    assert.match(err, /Error: handler failed on \d+/);
   });
 
   void test('a capture left open in a worker is torn down with it; an unref()ed one lets a process exit', async () => {

@@ -161,3 +161,25 @@ describe('RFC 1624 incremental update', () => {
     }
   });
 });
+
+describe('wide (word-view) summing', () => {
+  test('equals the byte-wise sum at every alignment and length', () => {
+    const prng = new Prng(0xa11);
+    const backing = prng.bytes(4200);
+    const byteSum = (b: Uint8Array, off: number, len: number): number => {
+      let s = 0;
+      for (let i = 0; i < len; i += 2) s += (b[off + i]! << 8) | (i + 1 < len ? b[off + i + 1]! : 0);
+      return foldSum(s);
+    };
+    for (let iter = 0; iter < 4000; iter++) {
+      // Views at odd byteOffsets of the same ArrayBuffer exercise every head/tail alignment.
+      const base = prng.below(8);
+      const view = backing.subarray(base);
+      const off = prng.below(9);
+      const len = iter < 600 ? 150 + iter : prng.below(4000);
+      assert.equal(foldSum(onesSum(view, off, len)), byteSum(view, off, len), `base ${base} off ${off} len ${len}`);
+    }
+    const ff = Buffer.alloc(3001, 0xff);
+    assert.equal(foldSum(onesSum(ff, 1, 3000)), 0xffff);
+  });
+});

@@ -12,6 +12,7 @@ import type { CapturedPacket } from '../../src/pcap/index.js';
 import { LinkType } from '../../src/packet/linktype.js';
 import * as B from './build.js';
 import { withTmpDir } from './tools.js';
+import { fastViews } from '../../src/pcap/view.js';
 import { craftedPcapng } from './fixtures.js';
 import type { Expect } from './fixtures.js';
 
@@ -111,6 +112,22 @@ void describe('pcap reader', () => {
         assert.equal(packets[0]?.linkType, linkType);
       }
     }
+  });
+
+  void test('packet data are genuine Buffers sharing the chunk memory (no copy)', () => {
+    const { bytes } = B.buildPcap({ endian: 'LE', nano: true, linkTypeField: 1, records: [{ sec: 1, frac: 2, data: B.payload(40, 1) }, { sec: 3, frac: 4, data: B.payload(50, 2) }] });
+    const chunk = Buffer.from(bytes);
+    const [a, b] = new CaptureFileParser().push(chunk);
+    assert.ok(a && b);
+    for (const [p, off, len] of [[a, 24 + 16, 40], [b, 24 + 16 + 40 + 16, 50]] as const) {
+      assert.ok(Buffer.isBuffer(p.data));
+      assert.equal(Object.getPrototypeOf(p.data), Buffer.prototype);
+      assert.equal(p.data.buffer, chunk.buffer);
+      assert.equal(p.data.byteOffset, chunk.byteOffset + off);
+      assert.equal(p.data.length, len);
+      assert.ok(Buffer.isBuffer(p.data.subarray(1)));
+    }
+    assert.equal(fastViews, true, 'the fast view path is active on this Node');
   });
 
   void test('version 2.3 is read; a header-only file has no packets', () => {

@@ -52,7 +52,7 @@ function samplePackets(n: number, interfaces: number): PacketToWrite[] {
 }
 
 async function checkTools(path: string, count: number): Promise<void> {
-  const cap = await run('capinfos', [path]);
+  const cap = await run('capinfos', ['-M', path]);
   assert.equal(cap.code, 0, `capinfos exit: ${cap.stderr}`);
   assert.equal(cap.stderr, '', 'capinfos stderr');
   assert.match(cap.stdout, new RegExp(`^Number of packets:\\s+${count}$`, 'm'));
@@ -286,6 +286,15 @@ void describe('streams', () => {
     expectWriteError(() => w.write({ tsNs: 1n, data: B.payload(100, 2) }), 'CLOSED');
     await assert.rejects(w.drain(), (err: unknown) => err instanceof CaptureWriteError && err.code === 'CLOSED' && err.message.includes('disk full'));
     await assert.rejects(w.close(), (err: unknown) => err instanceof CaptureWriteError && err.code === 'CLOSED');
+  });
+
+  void test('a stream destroyed by someone else releases a producer waiting in drain()', async () => {
+    const sink = new Writable({ highWaterMark: 16, write: () => undefined }); // never completes a write
+    const w = new PcapWriter(sink, { linkType: 1, bufferSize: 64 });
+    assert.equal(w.write({ tsNs: 1n, data: B.payload(100, 1) }), false);
+    const waiting = w.drain();
+    sink.destroy();
+    await assert.rejects(waiting, (err: unknown) => err instanceof CaptureWriteError && err.code === 'CLOSED');
   });
 
   void test('openPcapWriter on a missing directory rejects before anything is written', async () => {

@@ -99,10 +99,20 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
 
 /** A running tcpdump writing to a file (packet-buffered, immediate mode, full snaplen). */
 export class Tcpdump {
-  private constructor(private readonly child: ChildProcess, readonly file: string) {}
+  private stderr = '';
 
+  private constructor(private readonly child: ChildProcess, readonly file: string) {
+    child.stderr?.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+    });
+  }
+
+  /**
+   * Starts tcpdump with a 64 MiB ring and a 4 KiB snaplen (the test interfaces' MTU is 1500 and
+   * offloads are off, so packets are never cut; `compareWithTshark` asserts caplen == origLen).
+   */
   static async start(ns: Namespace, file: string, args: string[]): Promise<Tcpdump> {
-    const child = ns.spawn('tcpdump', ['-U', '--immediate-mode', '-s', '0', '-w', file, ...args]);
+    const child = ns.spawn('tcpdump', ['-U', '--immediate-mode', '-B', '65536', '-s', '4096', '-w', file, ...args]);
     const t = new Tcpdump(child, file);
     try {
       await waitForOutput(child, 'stderr', 'listening on', 10_000);
@@ -113,16 +123,16 @@ export class Tcpdump {
     return t;
   }
 
-  /** Stops the capture (SIGINT, then SIGKILL after 5 s) and waits for the file to be complete. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the capture (SIGINT, then SIGKILL after 5 s), waits for the file to be complete, and
+   * returns the number of packets the kernel dropped (from tcpdump's summary; -1 if missing).
+   */
+  async stop(): Promise<number> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGINT');
     await waitExit(this.child, 5000);
+    const m = /(\d+) packets? dropped by kernel/.exec(this.stderr);
+    return m ? Number(m[1]) : -1;
   }
-}
-
-/** Runs a child to completion inside the namespace and returns its stdout (rejects on failure). */
-export async function runIn(ns: Namespace, cmd: string, args: string[], timeoutMs = 30_000): Promise<string> {
-  return ns.run(cmd, args, timeoutMs);
 }
 
 /** Starts a long-lived child that prints `ready` once it is listening. */
