@@ -63,14 +63,16 @@ typedef struct tc_capture {
   char device[IF_NAMESIZE + 16];
 } tc_capture;
 
-static void poll_closed(uv_handle_t *h) { free(h); }
+/* The close callback is libc's free: at worker/env teardown libuv may run it after Node has
+ * unloaded this addon, so it must not point into our code. */
+#define POLL_CLOSED ((uv_close_cb)(void (*)(void))free)
 
 /* Releases the native resources (idempotent, no JS calls). */
 static void capture_release_native(tc_capture *c) {
   if (c->poll) {
     if (c->polling) uv_poll_stop(c->poll);
     c->polling = false;
-    uv_close((uv_handle_t *)c->poll, poll_closed);
+    uv_close((uv_handle_t *)c->poll, POLL_CLOSED);
     c->poll = NULL;
   }
   if (c->pcap) {
@@ -268,15 +270,16 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   if (c->self) napi_get_reference_value(env, c->self, &self);
   tc_error err;
   bool failed = false;
-  if (status < 0) {
-    tc_error_set(&err, "EPOLL", -status, "capture on '%s' failed: %s", c->device, uv_strerror(status));
-    failed = true;
-  }
+  /* On POLLERR libuv reports UV_EBADF; pcap_dispatch first, as it reads the socket's real error
+   * (e.g. ENETDOWN when the interface or its namespace went away). */
   while (!failed && c->pcap) {
     int n = pcap_dispatch(c->pcap, DISPATCH_MAX, on_packet, (u_char *)c);
     if (n < 0) {
-      tc_error_set(&err, n == PCAP_ERROR_IFACE_NOT_UP ? "ENETDOWN" : "EPCAP", 0, "capture on '%s' failed: %s",
-                   c->device, pcap_geterr(c->pcap));
+      const char *msg = pcap_geterr(c->pcap);
+      const char *code = "EPCAP";
+      if (n == PCAP_ERROR_IFACE_NOT_UP || strstr(msg, "went down")) code = "ENETDOWN";
+      else if (strstr(msg, "disappeared")) code = "ENODEV"; /* libpcap's words for a deleted interface */
+      tc_error_set(&err, code, 0, "capture on '%s' failed: %s", c->device, msg);
       failed = true;
       break;
     }
@@ -284,6 +287,10 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     if (c->data_len >= FLUSH_BYTES || c->count >= FLUSH_PACKETS) deliver(c);
   }
   if (c->pcap && c->count > 0) deliver(c);
+  if (!failed && status < 0 && c->pcap) {
+    tc_error_set(&err, "EPOLL", -status, "capture on '%s' failed: polling reported %s", c->device, uv_strerror(status));
+    failed = true;
+  }
   if (failed && c->pcap && !c->failed) {
     c->failed = true;
     if (c->polling) {

@@ -44,7 +44,7 @@ static napi_value link_open(napi_env env, napi_callback_info info) {
   int err = errno;
   tc_netns_leave(&g);
   if (fd < 0) {
-    char what[300];
+    char what[600];
     snprintf(what, sizeof what, "cannot open packet socket for '%s'%s", device, ns);
     tc_error_errno(&e, err, what, NULL);
     return tc_throw(env, &e);
@@ -52,14 +52,14 @@ static napi_value link_open(napi_env env, napi_callback_info info) {
   /* ioctls on the socket act in the socket's namespace */
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", device);
+  memcpy(ifr.ifr_name, device, strlen(device) + 1); /* checked < IF_NAMESIZE above */
   if (ioctl(fd, SIOCGIFINDEX, &ifr) != 0) {
     err = errno;
     close(fd);
     if (err == ENODEV) {
       tc_error_set(&e, "ENODEV", err, "no such network device '%s'%s", device, ns);
     } else {
-      char what[300];
+      char what[600];
       snprintf(what, sizeof what, "cannot look up network device '%s'%s", device, ns);
       tc_error_errno(&e, err, what, NULL);
     }
@@ -81,7 +81,7 @@ static napi_value link_open(napi_env env, napi_callback_info info) {
   if (bind(fd, (struct sockaddr *)&sll, sizeof sll) != 0) {
     err = errno;
     close(fd);
-    char what[300];
+    char what[600];
     snprintf(what, sizeof what, "cannot bind packet socket to '%s'%s", device, ns);
     tc_error_errno(&e, err, what, NULL);
     return tc_throw(env, &e);

@@ -34,7 +34,7 @@ static napi_value raw_open(napi_env env, napi_callback_info info) {
   int err = errno;
   tc_netns_leave(&g);
   if (fd < 0) {
-    char what[300], ns[260];
+    char what[600], ns[260];
     snprintf(what, sizeof what, "cannot open raw IPv%d socket%s", (int)family, tc_netns_suffix(netns, ns, sizeof ns));
     tc_error_errno(&e, err, what, NULL);
     return tc_throw(env, &e);

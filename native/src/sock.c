@@ -35,13 +35,15 @@ typedef struct tc_sock {
   napi_async_context actx;
 } tc_sock;
 
-static void poll_closed(uv_handle_t *h) { free(h); }
+/* The close callback is libc's free: at worker/env teardown libuv may run it after Node has
+ * unloaded this addon, so it must not point into our code. */
+#define POLL_CLOSED ((uv_close_cb)(void (*)(void))free)
 
 static void sock_release_native(tc_sock *s) {
   if (s->poll) {
     if (s->waiting) uv_poll_stop(s->poll);
     s->waiting = false;
-    uv_close((uv_handle_t *)s->poll, poll_closed);
+    uv_close((uv_handle_t *)s->poll, POLL_CLOSED);
     s->poll = NULL;
   }
   if (s->fd >= 0) {

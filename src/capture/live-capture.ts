@@ -18,7 +18,7 @@ export interface LiveCaptureOptions {
   filter?: string;
   /** Bytes kept per packet. Default 65535 (room for GRO/TSO super-packets). */
   snaplen?: number;
-  /** Kernel ring size. Default 16 MiB. */
+  /** Kernel ring size in bytes. Default 16 MiB, at least 64 KiB. */
   bufferBytes?: number;
   /** TPACKET_V3 block timeout in ms (the delivery latency bound). Default 1; 0 = immediate mode. */
   timeoutMs?: number;
@@ -29,7 +29,11 @@ export interface LiveCaptureOptions {
 }
 
 export interface CaptureStats {
-  /** Packets that passed the filter in the kernel (including the dropped ones). */
+  /**
+   * Packets that passed the filter in the kernel, including the dropped ones (so received =
+   * delivered + dropped once the ring is drained). On 'lo' and 'any' it also counts the outgoing
+   * copies of loopback packets that libpcap discards as duplicates.
+   */
   received: number;
   /** Packets the kernel (ring full) or the staging area dropped. */
   dropped: number;
@@ -40,6 +44,11 @@ export interface CaptureStats {
   batches: number;
 }
 
+/**
+ * 'batch' handlers run on the main thread inside the addon's poll callback; an exception thrown by
+ * one is an uncaught exception of the process, as with any event handler. Without an 'error'
+ * listener a capture failure is thrown the same way (EventEmitter rules).
+ */
 export interface LiveCaptureEvents {
   batch: [batch: CaptureBatch];
   /** The capture failed (e.g. the interface went away); it delivers nothing more. */

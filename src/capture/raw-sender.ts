@@ -3,6 +3,9 @@
 // the IPv4 header checksum (and the source address / id when they are 0). Packets larger than the
 // path MTU fail with EMSGSIZE. Batches go out with sendmmsg; see PacketSender for the outcome and
 // retry rules. `netns` opens the socket inside /run/netns/<name>.
+// Limits: a packet the qdisc drops is not reported (Linux hides ENOBUFS on raw IP sockets without
+// IP_RECVERR; it shows in the interface's tx_dropped); IPv6 link-local destinations (no scope id)
+// are not supported.
 import { callNative } from './errors.js';
 import { loadNative } from './native.js';
 import type { NativeBinding, SocketHandle } from './native.js';

@@ -53,6 +53,30 @@ void describe('capture/send errors and statistics in a lab', { skip: NEEDS_ROOT 
     );
   });
 
+  void test("an interface that is down is ENETDOWN; one deleted under a capture ends it with an 'error' event (ENODEV)", async () => {
+    await a.exec('ip', ['link', 'add', 'tcv0', 'type', 'veth', 'peer', 'name', 'tcv1']);
+    assert.throws(
+      () => LiveCapture.open({ device: 'tcv0', netns: a.name }),
+      isNativeError('ENETDOWN', new RegExp(`^network device 'tcv0' in netns '${a.name}' is not up$`)),
+    );
+    await a.exec('ip', ['link', 'set', 'tcv0', 'up']);
+    const cap = LiveCapture.open({ device: 'tcv0', netns: a.name });
+    const errors: NativeIoError[] = [];
+    cap.on('error', (e) => errors.push(e));
+    try {
+      await a.exec('ip', ['link', 'del', 'tcv0']);
+      await waitFor(() => errors.length > 0, 5000, 'the error event');
+      await sleep(50);
+      assert.equal(errors.length, 1);
+      assert.equal(errors[0]!.code, 'ENODEV');
+      assert.match(errors[0]!.message, /^capture on 'tcv0' failed: /);
+      assert.equal(cap.closed, false, 'the capture stays open until close()');
+      assert.equal(cap.stats().received, 0);
+    } finally {
+      cap.close();
+    }
+  });
+
   void test('without CAP_NET_RAW every opener is EPERM saying so', () => {
     const url = new URL('../../src/capture/index.js', import.meta.url).href;
     const script = `const m = await import(${JSON.stringify(url)});

@@ -4,7 +4,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -39,8 +38,9 @@ void describe('LiveCapture in a lab', { skip: NEEDS_ROOT }, () => {
     const cap = LiveCapture.open({ device: b.ifname, netns: b.name, filter });
     const ours = collect(cap);
     const file = join(lab.tmpDir, `${tag}.pcap`);
-    const dump = await startTcpdump(b, b.ifname, filter, file);
+    let dump: Awaited<ReturnType<typeof startTcpdump>> | undefined;
     try {
+      dump = await startTcpdump(b, b.ifname, filter, file);
       const codes = await a.curl(`http://${b.ip}/`, { count: REQUESTS });
       assert.deepEqual(codes, Array<number>(REQUESTS).fill(200));
       // the final ACK of the close follows the server's FIN: wait for the stream to go quiet
@@ -51,8 +51,11 @@ void describe('LiveCapture in a lab', { skip: NEEDS_ROOT }, () => {
         return done;
       }, 5000, 'the capture to go quiet');
       await sleep(50);
+    } catch (e) {
+      cap.close();
+      throw e;
     } finally {
-      await dump.stop();
+      await dump?.stop();
     }
     const ref = await loadCaptureFile(file);
     return { ours, cap, ref };
@@ -215,23 +218,24 @@ void describe('LiveCapture in a lab', { skip: NEEDS_ROOT }, () => {
     assert.match(err, /Error: handler failed on \d+/);
   });
 
-  void test('a capture left open in a worker is torn down with it; an unref()ed one lets a process exit', async () => {
+  void test('a capture left open in a worker is torn down with it; an unref()ed one lets a process exit', () => {
     const url = new URL('../../src/capture/index.js', import.meta.url).href;
-    const worker = new Worker(
-      `import(${JSON.stringify(url)}).then((m) => {
-         const cap = m.LiveCapture.open({ device: 'eth0', netns: ${JSON.stringify(b.name)}, filter: 'tcp' });
-         cap.on('batch', () => {});
-         require('node:worker_threads').parentPort.postMessage(cap.linkType);
-       });`,
-      { eval: true },
-    );
-    const [linkType] = await new Promise<[number]>((res, rej) => {
-      worker.once('message', (m: number) => res([m]));
-      worker.once('error', rej);
-    });
-    assert.equal(linkType, LinkType.EN10MB);
-    await a.curl(`http://${b.ip}/`, { count: 1 });
-    assert.equal(await worker.terminate(), 1);
+    // in a child process, so a crash at the worker's teardown (after Node unloads the addon) shows
+    const workerScript = `import { Worker } from 'node:worker_threads';
+      const w = new Worker(${JSON.stringify(`Promise.all([import(${JSON.stringify(url)}), import('node:worker_threads')]).then(([m, wt]) => {
+        const cap = m.LiveCapture.open({ device: 'eth0', netns: ${JSON.stringify(b.name)}, filter: 'tcp' });
+        cap.on('batch', () => {});
+        wt.parentPort.postMessage(cap.linkType);
+      });`)}, { eval: true });
+      w.once('message', async (linkType) => {
+        await new Promise((r) => setTimeout(r, 100));
+        const code = await w.terminate();
+        await new Promise((r) => setTimeout(r, 200));
+        console.log('worker', linkType, code);
+      });`;
+    const w = spawnSync(process.execPath, ['--input-type=module', '-e', workerScript], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(w.status, 0, `exit ${String(w.status)} ${String(w.signal)}: ${w.stderr}`);
+    assert.equal(w.stdout.trim(), `worker ${LinkType.EN10MB} 1`);
 
     const script = `import(${JSON.stringify(url)}).then((m) => {
       const cap = m.LiveCapture.open({ device: 'eth0', netns: ${JSON.stringify(b.name)}, filter: 'tcp' });
