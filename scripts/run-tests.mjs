@@ -23,5 +23,20 @@ let files = walk(root).sort();
 if (unitOnly) files = files.filter((f) => !/\/live\//.test(f) && !f.includes('.e2e.'));
 const filter = args.filter((a) => !a.startsWith('--'));
 if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));
-const r = spawnSync(node, ['--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
+// On CI a skipped test is a failure: every tool a test needs is installed by scripts/setup.sh, so a
+// skip there means a missing set-up step, not an optional feature.
+const failOnSkip = process.env.CI === 'true' || process.env.TCPCOPY_FAIL_ON_SKIP === '1';
+const r = spawnSync(node, ['--test', '--test-concurrency=1', ...files], {
+  stdio: ['inherit', failOnSkip ? 'pipe' : 'inherit', 'inherit'],
+  maxBuffer: 1 << 30,
+});
+if (failOnSkip) {
+  const out = r.stdout.toString();
+  process.stdout.write(out);
+  const m = /^(?:#|\u2139) skipped (\d+)/m.exec(out);
+  if (r.status === 0 && m && Number(m[1]) > 0) {
+    console.error(`run-tests: ${m[1]} test(s) skipped on CI; a skip means a missing set-up step`);
+    process.exit(1);
+  }
+}
 process.exit(r.status ?? 1);

@@ -2,8 +2,8 @@
 // root) and describes its raw interface. Everything above this file uses these types only.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot as findPackageRoot } from '../paths.js';
+import { join, resolve } from 'node:path';
 import { NativeIoError } from './errors.js';
 
 declare const handleKind: unique symbol;
@@ -83,14 +83,12 @@ export interface NativeBinding {
 /** The Node-API surface version this TypeScript expects (addon.c sets ABI). */
 const EXPECTED_ABI = 1;
 
-/** The package root: the nearest ancestor of this module holding package.json and binding.gyp. */
+/** The package root (see src/paths.ts), as a NativeIoError when it cannot be found. */
 export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'binding.gyp'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new NativeIoError('ENOTBUILT', 'native addon not built: run scripts/setup.sh (package root not found)');
-    dir = up;
+  try {
+    return findPackageRoot();
+  } catch (e) {
+    throw new NativeIoError('ENOTBUILT', 'native addon not built: run scripts/setup.sh (package root not found)', { cause: e });
   }
 }
 

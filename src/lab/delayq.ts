@@ -1,15 +1,11 @@
-// User-space netem for kernels without sch_netem: compiles `labdelay` (NFQUEUE delay/loss, cached by
-// source hash) and runs it in the lab's switch namespace, where bridge netfilter queues the frames
+// User-space netem for kernels without sch_netem: runs `labdelay` (NFQUEUE delay/loss, built by the
+// set-up next to the addon) in the lab's switch namespace, where bridge netfilter queues the frames
 // arriving from one host's port to it. Queueing there (not in the host) matters: packets that crossed
 // the veth no longer belong to the sender's socket, so TCP small queues cannot throttle the sender.
-import { createHash } from 'node:crypto';
-import { mkdir, writeFile, rename, stat, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { access, constants } from 'node:fs/promises';
+import { nativeBuildPath } from '../paths.js';
 import type { ChildProcess } from 'node:child_process';
-import { LABDELAY_C } from './delayq-source.js';
 import { LabError } from './errors.js';
-import { runCommand } from './exec.js';
 import { stopProcessTree, detachFromLoop, tail, hasExited } from './proc.js';
 import type { NsShell } from './host.js';
 
@@ -19,46 +15,17 @@ export function delayQueue(n: number): number {
 }
 const COMMENT = 'tcpcopy-lab-netem';
 
-let building: Promise<string> | null = null;
-
-/** Path of the compiled labdelay binary (built once per source version, shared across runs). */
-export function labdelayBinary(): Promise<string> {
-  building ??= build().catch((e: unknown) => {
-    building = null;
-    throw e;
-  });
-  return building;
-}
-
-async function build(): Promise<string> {
-  const hash = createHash('sha256').update(LABDELAY_C).digest('hex').slice(0, 12);
-  const dir = join(tmpdir(), 'tcpcopy-lab-bin');
-  const bin = join(dir, `labdelay-${hash}`);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const st = await stat(dir);
-  if (st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) {
-    throw new LabError('EBADARG', `${dir} must be owned by us and not group/other writable`);
-  }
+/**
+ * Path of the labdelay binary: the lab's user-space netem stand-in (native/tools/labdelay.c), built
+ * by scripts/setup.sh next to the addon (binding.gyp target `labdelay`).
+ */
+export async function labdelayBinary(): Promise<string> {
+  const bin = nativeBuildPath('labdelay');
   try {
-    await stat(bin);
-    return bin;
+    await access(bin, constants.X_OK);
   } catch {
-    // not built yet
+    throw new LabError('ENOTOOL', `this kernel has no sch_netem and the fallback ${bin} is not built: run scripts/setup.sh`);
   }
-  const unique = `${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const src = join(dir, `labdelay-${unique}.c`);
-  const out = join(dir, `labdelay-${unique}.out`);
-  await writeFile(src, LABDELAY_C);
-  try {
-    await runCommand('cc', ['-O2', '-Wall', '-o', out, src, '-lnetfilter_queue', '-lnfnetlink'], { timeoutMs: 60_000 });
-  } catch (e) {
-    await rm(out, { force: true });
-    if (e instanceof LabError && e.code === 'ENOTOOL') throw new LabError('ENOTOOL', 'this kernel has no sch_netem and the fallback needs a C compiler (cc) and libnetfilter-queue-dev', { cause: e });
-    throw e;
-  } finally {
-    await rm(src, { force: true });
-  }
-  await rename(out, bin); // atomic: concurrent builders simply replace each other's identical binary
   return bin;
 }
 

@@ -1,6 +1,3 @@
-// The C source of `labdelay`, the lab's user-space netem stand-in (NFQUEUE delay/loss), kept as a
-// string so it ships inside dist/ and can be compiled on demand (see delayq.ts).
-export const LABDELAY_C = String.raw`
 /* labdelay: the lab's user-space stand-in for tc netem (kernels without sch_netem).
  * Holds every packet of one NFQUEUE queue for DELAY_US (+/- up to JITTER_US, order kept), drops
  * LOSS_PPM per million at random, then accepts it. SIGTERM/SIGINT: accept all held packets, exit.
@@ -139,4 +136,3 @@ int main(int argc, char **argv) {
   nfq_close(h);
   return 0;
 }
-`;
