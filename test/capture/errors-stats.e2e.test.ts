@@ -3,11 +3,11 @@
 // packet as delivered or dropped.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { Lab } from '../../src/lab/index.js';
 import type { LabHost } from '../../src/lab/index.js';
 import { LinkInjector, LiveCapture, NativeIoError } from '../../src/capture/index.js';
 import { TcpFlags, buildEthernetFrame, buildTcpPacket } from '../../src/packet/index.js';
+import { runAsNobody } from '../support/unprivileged.js';
 import { NEEDS_ROOT, sleep, waitFor } from './helpers.js';
 
 function isNativeError(code: string, re: RegExp): (e: unknown) => boolean {
@@ -78,16 +78,12 @@ void describe('capture/send errors and statistics in a lab', { skip: NEEDS_ROOT 
   });
 
   void test('without CAP_NET_RAW every opener is EPERM saying so', () => {
-    const url = new URL('../../src/capture/index.js', import.meta.url).href;
-    const script = `const m = await import(${JSON.stringify(url)});
+    const script = `const m = await import('\${PKG}/dist/src/capture/index.js');
       for (const f of [() => m.RawSender.open({ family: 4 }), () => m.RawSender.open({ family: 6 }),
                        () => m.LiveCapture.open({ device: 'lo' }), () => m.LinkInjector.open({ device: 'lo' })]) {
         try { f(); console.log('opened'); } catch (e) { console.log(e.code + ': ' + e.message); }
       }`;
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      cwd: '/',
-    });
+    const r = runAsNobody(script);
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.deepEqual(lines, [

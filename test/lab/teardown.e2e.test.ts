@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { runAsNobody } from '../support/unprivileged.js';
 import { Lab, LabError, reapStaleLabs, liveLabCount } from '../../src/lab/index.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/lab-child.js', import.meta.url));
@@ -178,9 +179,11 @@ void describe('teardown', () => {
   });
 
   void test('friendly errors: not root, and no `ip` command', () => {
-    const script = `import(${JSON.stringify(INDEX)}).then((m) => m.Lab.create({ hosts: ['aa'] })).then(() => console.log('created'), (e) => console.log(e.code + ': ' + e.message))`;
-    const asNobody = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
-    assert.equal(asNobody.stdout.trim(), 'ENOTROOT: the lab needs root (network namespaces)');
+    const createAndReport = (index: string): string =>
+      `import(${JSON.stringify(index)}).then((m) => m.Lab.create({ hosts: ['aa'] })).then(() => console.log('created'), (e) => console.log(e.code + ': ' + e.message))`;
+    const asNobody = runAsNobody(createAndReport('${PKG}/dist/src/lab/index.js'));
+    assert.equal(asNobody.stdout.trim(), 'ENOTROOT: the lab needs root (network namespaces)', asNobody.stderr);
+    const script = createAndReport(INDEX);
     const noIp = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, PATH: '/nonexistent-lab-path' } });
     assert.match(noIp.stdout.trim(), /^ENOTOOL: the lab needs the `ip` command \(iproute2\)/);
   });

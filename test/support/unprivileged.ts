@@ -1,0 +1,59 @@
+// Running part of the built package as an unprivileged user (nobody) in tests. The checkout itself
+// may sit below a directory only root can enter (a fresh clone in a 0700 temp dir), so this copies
+// what the built code needs (package.json, binding.gyp, dist/src, the native build) into a
+// world-readable temp dir and runs `node` there under `setpriv` with every capability dropped.
+import { cpSync, mkdtempSync, chmodSync, rmSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface UnprivilegedResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function openUp(dir: string): void {
+  chmodSync(dir, 0o755);
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    if (st.isDirectory()) openUp(p);
+    else chmodSync(p, st.mode & 0o111 ? 0o755 : 0o644);
+  }
+}
+
+/** A world-readable copy of the built package; call the returned cleanup when done. */
+export function unprivilegedCopy(): { root: string; cleanup: () => void } {
+  const root = mkdtempSync(join(tmpdir(), 'tcpcopy-nobody-'));
+  for (const f of ['package.json', 'binding.gyp']) cpSync(join(ROOT, f), join(root, f));
+  cpSync(join(ROOT, 'dist', 'src'), join(root, 'dist', 'src'), { recursive: true });
+  cpSync(join(ROOT, 'build', 'Release'), join(root, 'build', 'Release'), {
+    recursive: true,
+    filter: (src) => !src.includes('obj.target') && !src.endsWith('.d'),
+  });
+  openUp(root);
+  return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/**
+ * Runs an ES module `script` as uid/gid 65534 with no capabilities. `script` can import the
+ * package's built modules as `${PKG}/dist/src/...`: the placeholder PKG is replaced by the copy's path.
+ */
+export function runAsNobody(script: string, env: NodeJS.ProcessEnv = process.env): UnprivilegedResult {
+  const copy = unprivilegedCopy();
+  try {
+    const body = script.replaceAll('${PKG}', copy.root);
+    const r = spawnSync(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, '--input-type=module', '-e', body],
+      { encoding: 'utf8', cwd: '/', env, timeout: 30_000 },
+    );
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    copy.cleanup();
+  }
+}
