@@ -4,6 +4,7 @@
 import { formatMac, writeMac } from './address.js';
 import { checkField, checkRoom, checkSpan, put16, u16 } from './bytes.js';
 import { PacketError } from './errors.js';
+import { HeaderView } from './view.js';
 
 export const EtherType = {
   IPV4: 0x0800,
@@ -105,16 +106,7 @@ export function emitEthernet(repr: EthernetRepr, buf: Buffer, off: number): numb
 }
 
 /** Unchecked accessors over an Ethernet header at `offset` (validate with the decoder or parser first). */
-export class EthernetView {
-  buf: Buffer = Buffer.alloc(0);
-  offset = 0;
-
-  reset(buf: Buffer, offset: number): this {
-    this.buf = buf;
-    this.offset = offset;
-    return this;
-  }
-
+export class EthernetView extends HeaderView {
   get dst(): string {
     return formatMac(this.buf, this.offset);
   }

@@ -7,6 +7,7 @@ import {
   ipv4HeaderChecksum, verifyIpv4HeaderChecksum, writeU16Adjusting, writeU32Adjusting,
 } from './checksum.js';
 import { PacketError } from './errors.js';
+import { HeaderView } from './view.js';
 
 export const IPV4_MIN_HEADER_LENGTH = 20;
 export const IPV4_MAX_HEADER_LENGTH = 60;
@@ -129,16 +130,7 @@ export function emitIpv4(repr: Ipv4Repr, buf: Buffer, off: number, opts?: EmitOp
 }
 
 /** Unchecked accessors over a validated IPv4 header; setters keep the header checksum valid. */
-export class Ipv4View {
-  buf: Buffer = Buffer.alloc(0);
-  offset = 0;
-
-  reset(buf: Buffer, offset: number): this {
-    this.buf = buf;
-    this.offset = offset;
-    return this;
-  }
-
+export class Ipv4View extends HeaderView {
   get headerLength(): number {
     return (this.buf[this.offset]! & 15) * 4;
   }

@@ -5,6 +5,7 @@
 import { formatIpv6, writeIpv6 } from './address.js';
 import { checkField, checkRoom, checkSpan, put16, u16, u32 } from './bytes.js';
 import { PacketError } from './errors.js';
+import { HeaderView } from './view.js';
 
 export const IPV6_HEADER_LENGTH = 40;
 /** Most extension headers the walkers follow before reporting BAD_EXT_HEADER. */
@@ -160,16 +161,7 @@ export function emitIpv6(repr: Ipv6Repr, buf: Buffer, off: number): number {
 }
 
 /** Unchecked accessors over a validated IPv6 fixed header. */
-export class Ipv6View {
-  buf: Buffer = Buffer.alloc(0);
-  offset = 0;
-
-  reset(buf: Buffer, offset: number): this {
-    this.buf = buf;
-    this.offset = offset;
-    return this;
-  }
-
+export class Ipv6View extends HeaderView {
   get trafficClass(): number {
     return (u16(this.buf, this.offset) >>> 4) & 0xff;
   }

@@ -10,6 +10,7 @@ import { PacketError } from './errors.js';
 import type { EmitOptions } from './ipv4.js';
 import { emitTcpOptions, parseTcpOptions, tcpOptionsLength } from './tcp-options.js';
 import type { TcpOption } from './tcp-options.js';
+import { HeaderView } from './view.js';
 
 export const TCP_MIN_HEADER_LENGTH = 20;
 export const TCP_MAX_HEADER_LENGTH = 60;
@@ -157,16 +158,7 @@ export function emitTcp(repr: TcpRepr, buf: Buffer, off: number, pseudo: PseudoH
 }
 
 /** Unchecked accessors over a validated TCP header; setters keep the TCP checksum valid. */
-export class TcpView {
-  buf: Buffer = Buffer.alloc(0);
-  offset = 0;
-
-  reset(buf: Buffer, offset: number): this {
-    this.buf = buf;
-    this.offset = offset;
-    return this;
-  }
-
+export class TcpView extends HeaderView {
   get srcPort(): number {
     return u16(this.buf, this.offset);
   }

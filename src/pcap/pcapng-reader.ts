@@ -211,15 +211,25 @@ export class PcapngDecoder implements FormatDecoder {
   }
 
   private enhancedPacket(buf: Buffer, pos: number, len: number, at: number): CapturedPacket {
+    return this.timedPacket(buf, pos, len, at, this.dv.getUint32(pos + 8, this.le), EPB_MIN_LEN, 'Enhanced Packet Block');
+  }
+
+  /** The obsolete Packet Block: a u16 interface id (then drops count); its pack_flags match epb_flags. */
+  private obsoletePacket(buf: Buffer, pos: number, len: number, at: number): CapturedPacket {
+    return this.timedPacket(buf, pos, len, at, this.dv.getUint16(pos + 8, this.le), PB_MIN_LEN, 'Packet Block');
+  }
+
+  /** EPB and PB share the layout from the timestamp on: ts high, ts low, caplen, origLen, data, options. */
+  private timedPacket(buf: Buffer, pos: number, len: number, at: number, ifaceId: number, minLen: number, what: string): CapturedPacket {
     const dv = this.dv;
     const le = this.le;
-    const s = this.iface(dv.getUint32(pos + 8, le), at, 'Enhanced Packet Block');
+    const s = this.iface(ifaceId, at, what);
     const high = dv.getUint32(pos + 12, le);
     const low = dv.getUint32(pos + 16, le);
     const caplen = dv.getUint32(pos + 20, le);
     const origLen = dv.getUint32(pos + 24, le);
-    if (caplen > len - EPB_MIN_LEN) {
-      throw new CaptureFileError('CAPLEN_EXCEEDS', 'Enhanced Packet Block whose captured length exceeds the block', at, this.file, `caplen ${caplen}, room ${len - EPB_MIN_LEN}`);
+    if (caplen > len - minLen) {
+      throw new CaptureFileError('CAPLEN_EXCEEDS', `${what} whose captured length exceeds the block`, at, this.file, `caplen ${caplen}, room ${len - minLen}`);
     }
     const dataStart = pos + 28;
     const optStart = dataStart + ((caplen + 3) & ~3);
@@ -251,34 +261,6 @@ export class PcapngDecoder implements FormatDecoder {
       linkType: s.linkType,
       interfaceId: s.gid,
       epbFlags: undefined,
-    };
-  }
-
-  private obsoletePacket(buf: Buffer, pos: number, len: number, at: number): CapturedPacket {
-    const dv = this.dv;
-    const le = this.le;
-    const s = this.iface(dv.getUint16(pos + 8, le), at, 'Packet Block');
-    const high = dv.getUint32(pos + 12, le);
-    const low = dv.getUint32(pos + 16, le);
-    const caplen = dv.getUint32(pos + 20, le);
-    const origLen = dv.getUint32(pos + 24, le);
-    if (caplen > len - PB_MIN_LEN) {
-      throw new CaptureFileError('CAPLEN_EXCEEDS', 'Packet Block whose captured length exceeds the block', at, this.file, `caplen ${caplen}, room ${len - PB_MIN_LEN}`);
-    }
-    const dataStart = pos + 28;
-    const optStart = dataStart + ((caplen + 3) & ~3);
-    const optEnd = pos + len - 4;
-    let epbFlags: number | undefined;
-    // The Packet Block's pack_flags option has the same code and layout as epb_flags.
-    if (optStart < optEnd) epbFlags = this.epbFlags(buf, optStart, optEnd, at + (optStart - pos));
-    return {
-      data: viewOf(buf, dataStart, caplen),
-      caplen,
-      origLen,
-      tsNs: toNs(s, high, low),
-      linkType: s.linkType,
-      interfaceId: s.gid,
-      epbFlags,
     };
   }
 

@@ -1,0 +1,146 @@
+// Message types of the tcpcopy ⇄ intercept channel: wire constants and the plain objects the codec
+// reads and writes. See README.md in this folder for the byte layout.
+
+/** Version byte carried by every frame header; a receiver refuses any other value. */
+export const CHANNEL_PROTOCOL_VERSION = 1;
+/** Port intercept listens on unless told otherwise (same as the C tool). */
+export const DEFAULT_CHANNEL_PORT = 36524;
+/** Bytes of the frame header: version, type, body length (u16). */
+export const FRAME_HEADER_LENGTH = 4;
+/** Largest body the 16-bit length field can announce. */
+export const MAX_FRAME_BODY_LENGTH = 0xffff;
+/** Bytes of the server's challenge nonce. */
+export const NONCE_LENGTH = 32;
+/** Bytes of the HMAC-SHA256 authenticator. */
+export const MAC_LENGTH = 32;
+/** Longest instance id in HELLO (bytes of UTF-8). */
+export const MAX_INSTANCE_ID_LENGTH = 255;
+
+export const MessageType = {
+  CHALLENGE: 1,
+  HELLO: 2,
+  WELCOME: 3,
+  REGISTER: 4,
+  UNREGISTER: 5,
+  RESPONSE: 6,
+  PING: 7,
+  PONG: 8,
+  ERROR: 9,
+} as const;
+export type MessageTypeValue = (typeof MessageType)[keyof typeof MessageType];
+
+/** Who is speaking in HELLO. */
+export const PeerRole = { TCPCOPY: 1, INTERCEPT: 2 } as const;
+export type PeerRoleValue = (typeof PeerRole)[keyof typeof PeerRole];
+
+export type IpFamily = 4 | 6;
+
+/** One replayed session as tcpcopy sees it: the (rewritten) client and the target it talks to. */
+export interface SessionKey {
+  family: IpFamily;
+  clientIp: string;
+  clientPort: number;
+  targetIp: string;
+  targetPort: number;
+}
+
+/** Server → client, first frame on every connection. */
+export interface ChallengeMessage {
+  type: 'challenge';
+  version: number;
+  nonce: Buffer;
+}
+
+/** Client → server: identity and proof of the shared secret over the challenge nonce. */
+export interface HelloMessage {
+  type: 'hello';
+  version: number;
+  role: PeerRoleValue;
+  instanceId: string;
+  mac: Buffer;
+}
+
+/** Server → client: authentication accepted. */
+export interface WelcomeMessage {
+  type: 'welcome';
+  version: number;
+}
+
+export interface RegisterMessage {
+  type: 'register';
+  session: SessionKey;
+}
+
+export interface UnregisterMessage {
+  type: 'unregister';
+  session: SessionKey;
+}
+
+/**
+ * The header of one target reply (target → client): the IP fields tcpcopy needs, the whole TCP header
+ * with options, and the TCP payload length (the payload itself never crosses the channel).
+ */
+export interface ResponseMessage {
+  type: 'response';
+  family: IpFamily;
+  /** IPv4 TTL or IPv6 hop limit of the captured reply. */
+  hopLimit: number;
+  /** TCP payload bytes the reply carried. */
+  payloadLength: number;
+  /** The target (reply source). */
+  sourceIp: string;
+  /** The client (reply destination). */
+  destinationIp: string;
+  /** The TCP header as captured, 20..60 bytes, options included; ports, seq, ack, flags are read from it. */
+  tcpHeader: Buffer;
+}
+
+export interface PingMessage {
+  type: 'ping';
+  token: number;
+}
+
+export interface PongMessage {
+  type: 'pong';
+  token: number;
+}
+
+export const ChannelErrorWireCode = {
+  PROTOCOL: 1,
+  AUTH_FAILED: 2,
+  BAD_FRAME: 3,
+  SHUTDOWN: 4,
+} as const;
+export type ChannelErrorWireCodeValue = (typeof ChannelErrorWireCode)[keyof typeof ChannelErrorWireCode];
+
+export interface ErrorMessage {
+  type: 'error';
+  code: number;
+  message: string;
+}
+
+export type ChannelMessage =
+  | ChallengeMessage | HelloMessage | WelcomeMessage | RegisterMessage | UnregisterMessage
+  | ResponseMessage | PingMessage | PongMessage | ErrorMessage;
+
+/** Exact, lossless text key of a session: equal keys ⇔ equal 4-tuples and family. */
+export function sessionKeyString(s: SessionKey): string {
+  return `${s.family}|${s.clientIp}|${s.clientPort}|${s.targetIp}|${s.targetPort}`;
+}
+
+/** The session a reply belongs to: its destination is the client, its source the target. */
+export function responseSessionKey(r: ResponseMessage): SessionKey {
+  const h = r.tcpHeader;
+  return {
+    family: r.family,
+    clientIp: r.destinationIp,
+    clientPort: h.readUInt16BE(2),
+    targetIp: r.sourceIp,
+    targetPort: h.readUInt16BE(0),
+  };
+}
+
+/** TCP flags (low 9 bits) of a reply's header. */
+export function responseTcpFlags(r: ResponseMessage): number {
+  return r.tcpHeader.readUInt16BE(12) & 0x1ff;
+}
