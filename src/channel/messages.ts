@@ -144,3 +144,9 @@ export function responseSessionKey(r: ResponseMessage): SessionKey {
 export function responseTcpFlags(r: ResponseMessage): number {
   return r.tcpHeader.readUInt16BE(12) & 0x1ff;
 }
+
+/** sessionKeyString(responseSessionKey(r)) without building the intermediate object. */
+export function responseSessionKeyString(r: ResponseMessage): string {
+  const h = r.tcpHeader;
+  return `${r.family}|${r.destinationIp}|${h.readUInt16BE(2)}|${r.sourceIp}|${h.readUInt16BE(0)}`;
+}

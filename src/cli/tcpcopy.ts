@@ -1,7 +1,26 @@
-// tcpcopy command line: option parsing and dispatch. The replication options arrive with the
-// live-replication work; for now the built-in demo and help/version are wired.
+// tcpcopy command line: option parsing and dispatch. The replication options are parsed and
+// validated here (src/cli/options/); the replication itself is wired by the live-replication work.
+// For now `--print-config` prints the validated configuration, and the built-in demo runs.
 import { Command } from 'commander';
+import { networkInterfaces } from 'node:os';
 import { VERSION } from '../version.js';
+import { OptionError, addTcpcopyOptions, formatConfig, parseIp, validateTcpcopyOptions } from './options/index.js';
+import type { IpAddress, TcpcopyRawOptions } from './options/index.js';
+
+/** This machine's addresses (every interface, including down ones that still hold an address). */
+function localAddresses(): IpAddress[] {
+  const out: IpAddress[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      try {
+        out.push(parseIp('local', a.address.split('%')[0] ?? a.address));
+      } catch {
+        // an address form we do not use (never expected from the kernel)
+      }
+    }
+  }
+  return out;
+}
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command('tcpcopy')
@@ -9,6 +28,20 @@ export async function main(argv: readonly string[]): Promise<void> {
     .version(VERSION, '-v, --version', 'print the version and exit')
     .helpOption('-h, --help', 'print this help and exit')
     .exitOverride();
+  addTcpcopyOptions(program).action((opts: TcpcopyRawOptions & { printConfig?: boolean }) => {
+    let config;
+    try {
+      config = validateTcpcopyOptions(opts, { env: process.env, localAddresses: localAddresses() });
+    } catch (err) {
+      if (err instanceof OptionError) program.error(`error: ${err.message}`);
+      throw err;
+    }
+    if (opts.printConfig === true) {
+      process.stdout.write(`${formatConfig(config)}\n`);
+      return;
+    }
+    program.error('error: live replication is not available in this build yet (--print-config checks the options)');
+  });
   program
     .command('demo')
     .description('built-in demo: builds network namespaces, captures live traffic and prints what it decoded')

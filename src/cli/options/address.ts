@@ -83,3 +83,12 @@ export function splitList(flag: string, text: string): string[] {
   if (items.some((s) => s === '')) throw new OptionError('BAD_FORMAT', `${flag}: empty item in list '${text}'`);
   return items;
 }
+
+/** False for unspecified, multicast and limited-broadcast addresses: nothing to send a copy to. */
+export function isUnicast(ip: IpAddress): boolean {
+  if (ip.family === 4) {
+    const first = Number(ip.text.split('.')[0]);
+    return ip.text !== '0.0.0.0' && ip.text !== '255.255.255.255' && !(first >= 224 && first <= 239);
+  }
+  return ip.text !== '::' && !ip.text.startsWith('ff');
+}

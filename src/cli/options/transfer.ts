@@ -2,7 +2,7 @@
 // in brackets, and the data-link form `[ip:]port@mac-ip:port@mac` (MACs parsed now, used by the
 // data-link sender later). Pure; checks each item and the list as a whole.
 
-import { parseHostPort, parseMac, parsePort, splitList } from './address.js';
+import { isUnicast, parseHostPort, parseMac, parsePort, splitList } from './address.js';
 import type { IpAddress, IpFamily } from './address.js';
 import { OptionError } from './errors.js';
 
@@ -54,6 +54,7 @@ function parseTarget(item: string, side: string): TargetEndpoint {
   }
   const hp = parseHostPort(where, addr);
   if (hp.port === null) throw new OptionError('BAD_FORMAT', `${where}: the target side needs a port (targetIP:port)`);
+  if (!isUnicast(hp.ip)) throw new OptionError('BAD_ADDRESS', `${where}: the target ${hp.ip.text} is not a unicast address`);
   return { ip: hp.ip, port: hp.port, mac };
 }
 
@@ -61,6 +62,7 @@ function parseTarget(item: string, side: string): TargetEndpoint {
 export function parseTransfer(item: string): Transfer {
   const parts = item.split('-');
   if (parts.length !== 2) {
+    if (item.includes('@')) throw new OptionError('BAD_FORMAT', `${FLAG} '${item}': write MACs with ':' (aa:bb:cc:dd:ee:ff); '-' separates online and target`);
     throw new OptionError('BAD_FORMAT', `${FLAG} '${item}': expected [onlineIP:]port-targetIP:targetPort`);
   }
   const online = parseOnline(item, parts[0] ?? '');

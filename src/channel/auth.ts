@@ -1,0 +1,40 @@
+// Challenge/response authentication: the server sends a random nonce, the client answers with
+// HMAC-SHA256(secret, context ‖ nonce ‖ role ‖ instance id). The secret never crosses the wire.
+
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ChannelError } from './errors.js';
+import { MAC_LENGTH, NONCE_LENGTH } from './messages.js';
+import type { PeerRoleValue } from './messages.js';
+
+/** Environment variable read when no secret option is given. */
+export const SECRET_ENV_VAR = 'TCPCOPY_SECRET';
+const CONTEXT = Buffer.from('tcpcopy-channel-v1\0', 'latin1');
+
+export function newNonce(): Buffer {
+  return randomBytes(NONCE_LENGTH);
+}
+
+/** The authenticator a client with `secret` sends for `nonce`. */
+export function computeMac(secret: string | Buffer, nonce: Buffer, role: PeerRoleValue, instanceId: string): Buffer {
+  const h = createHmac('sha256', secret);
+  h.update(CONTEXT);
+  h.update(nonce);
+  h.update(Buffer.from([role]));
+  h.update(instanceId, 'utf8');
+  return h.digest();
+}
+
+/** Constant-time check of a received authenticator. */
+export function verifyMac(secret: string | Buffer, nonce: Buffer, role: PeerRoleValue, instanceId: string, mac: Buffer): boolean {
+  if (mac.length !== MAC_LENGTH) return false;
+  return timingSafeEqual(computeMac(secret, nonce, role, instanceId), mac);
+}
+
+/** The secret from an option, else from TCPCOPY_SECRET; throws NO_SECRET when neither is non-empty. */
+export function resolveSecret(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const s = option ?? env[SECRET_ENV_VAR];
+  if (s === undefined || s === '') {
+    throw new ChannelError('NO_SECRET', `no shared secret: pass one as an option or set ${SECRET_ENV_VAR}`);
+  }
+  return s;
+}

@@ -1,0 +1,28 @@
+// Public surface of the tcpcopy ⇄ intercept channel: messages, codec, streaming decoder,
+// authentication, routing table (pure) and the socket edge (ChannelServer, ChannelClient).
+
+export { ChannelError } from './errors.js';
+export type { ChannelErrorCode } from './errors.js';
+export {
+  CHANNEL_PROTOCOL_VERSION, DEFAULT_CHANNEL_PORT, FRAME_HEADER_LENGTH, MAX_FRAME_BODY_LENGTH, NONCE_LENGTH, MAC_LENGTH,
+  MAX_INSTANCE_ID_LENGTH, MessageType, PeerRole, ChannelErrorWireCode, sessionKeyString, responseSessionKey,
+  responseSessionKeyString, responseTcpFlags,
+} from './messages.js';
+export type {
+  MessageTypeValue, PeerRoleValue, ChannelErrorWireCodeValue, IpFamily, SessionKey, ChallengeMessage, HelloMessage,
+  WelcomeMessage, RegisterMessage, UnregisterMessage, ResponseMessage, PingMessage, PongMessage, ErrorMessage, ChannelMessage,
+} from './messages.js';
+export { MAX_ERROR_TEXT_LENGTH, bodyLength, frameLength, encodeInto, encodeMessage, decodeBody } from './codec.js';
+export { FrameDecoder, DEFAULT_MAX_FRAME_BODY_BYTES } from './frame-decoder.js';
+export type { FrameDecoderOptions } from './frame-decoder.js';
+export { SECRET_ENV_VAR, newNonce, computeMac, verifyMac, resolveSecret } from './auth.js';
+export { RoutingTable, DEFAULT_ROUTING_LIMITS } from './routing.js';
+export type { RoutingLimits, RoutingCounters, RouteResult } from './routing.js';
+export { stderrLogger, silentLogger } from './logger.js';
+export type { ChannelLogger } from './logger.js';
+export { ChannelConnection, DEFAULT_CONNECTION_LIMITS } from './connection.js';
+export type { ConnectionLimits, ConnectionStats, ConnectionHandlers } from './connection.js';
+export { ChannelServer } from './server.js';
+export type { ChannelServerOptions, ChannelPeer, ChannelServerStats } from './server.js';
+export { ChannelClient, parseServerList } from './client.js';
+export type { ChannelClientOptions, ChannelClientStats, ChannelServerAddress, BackoffOptions } from './client.js';

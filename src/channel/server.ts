@@ -1,0 +1,208 @@
+// Intercept's side of the channel: listens for tcpcopy connections, authenticates each with the shared
+// secret (challenge/response), keeps the routing table from their registrations, and sends each captured
+// reply to the connection that registered its session.
+
+import { createServer } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { newNonce, verifyMac } from './auth.js';
+import { ChannelConnection, DEFAULT_CONNECTION_LIMITS } from './connection.js';
+import type { ConnectionLimits } from './connection.js';
+import { ChannelError } from './errors.js';
+import { stderrLogger } from './logger.js';
+import type { ChannelLogger } from './logger.js';
+import { CHANNEL_PROTOCOL_VERSION, ChannelErrorWireCode, DEFAULT_CHANNEL_PORT, PeerRole } from './messages.js';
+import type { ChannelMessage, ResponseMessage, SessionKey } from './messages.js';
+import { RoutingTable } from './routing.js';
+import type { RouteResult, RoutingLimits } from './routing.js';
+
+export interface ChannelServerOptions {
+  /** Shared secret peers must prove (required, non-empty). */
+  secret: string;
+  /** Bind address; default 0.0.0.0. */
+  host?: string;
+  /** Default 36524; 0 picks a free port. */
+  port?: number;
+  logger?: ChannelLogger;
+  /** Time a peer has to authenticate before it is dropped. Default 5000 ms. */
+  authTimeoutMs?: number;
+  routing?: Partial<RoutingLimits>;
+  connection?: Partial<ConnectionLimits>;
+  /** Milliseconds clock for parking TTLs; default performance.now. */
+  nowMs?: () => number;
+  /** Called when a peer registers a session (after routing is updated). */
+  onRegister?: (session: SessionKey, peer: ChannelPeer) => void;
+}
+
+export interface ChannelPeer {
+  readonly id: number;
+  readonly remote: string;
+  instanceId: string;
+  authenticated: boolean;
+  readonly connection: ChannelConnection;
+}
+
+export interface ChannelServerStats {
+  accepted: number;
+  authenticated: number;
+  refused: number;
+  protocolErrors: number;
+  /** Replies that could not be queued on their connection (closed or outbox full). */
+  sendFailures: number;
+}
+
+export class ChannelServer {
+  readonly routing: RoutingTable<ChannelPeer>;
+  readonly stats: ChannelServerStats = { accepted: 0, authenticated: 0, refused: 0, protocolErrors: 0, sendFailures: 0 };
+  private readonly options: ChannelServerOptions;
+  private readonly logger: ChannelLogger;
+  private readonly limits: ConnectionLimits;
+  private readonly nowMs: () => number;
+  private readonly peers = new Set<ChannelPeer>();
+  private server: Server | null = null;
+  private nextId = 1;
+
+  constructor(options: ChannelServerOptions) {
+    if (!options.secret) throw new ChannelError('NO_SECRET', 'ChannelServer needs a non-empty shared secret');
+    this.options = options;
+    this.logger = options.logger ?? stderrLogger;
+    this.limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connection };
+    this.routing = new RoutingTable<ChannelPeer>(options.routing);
+    this.nowMs = options.nowMs ?? (() => performance.now());
+  }
+
+  /** Starts listening; resolves with the bound address. */
+  listen(): Promise<AddressInfo> {
+    const server = createServer((s) => this.accept(s));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? DEFAULT_CHANNEL_PORT, this.options.host ?? '0.0.0.0', () => {
+        server.off('error', reject);
+        server.on('error', (e) => this.logger.error(`listener: ${e.message}`));
+        resolve(server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** Authenticated peers currently connected. */
+  get peerCount(): number {
+    let n = 0;
+    for (const p of this.peers) if (p.authenticated) n++;
+    return n;
+  }
+
+  /** Routes one captured reply: to its registered connection, parked, or counted unroutable. */
+  sendResponse(reply: ResponseMessage): RouteResult<ChannelPeer> {
+    const r = this.routing.route(reply, this.nowMs());
+    if (r.kind === 'routed' && !r.connection.connection.send(reply)) this.stats.sendFailures++;
+    return r;
+  }
+
+  /** Stops listening and closes every peer. */
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    for (const p of this.peers) p.connection.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    this.stats.accepted++;
+    const nonce = newNonce();
+    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    const timeoutMs = this.options.authTimeoutMs ?? 5000;
+    const peerRef: { peer?: ChannelPeer } = {};
+    const timer = setTimeout(() => {
+      const p = peerRef.peer;
+      if (p && !p.authenticated) {
+        this.stats.refused++;
+        this.logger.warn(`peer ${remote} refused: no authentication within ${timeoutMs} ms`);
+        p.connection.end({ type: 'error', code: ChannelErrorWireCode.AUTH_FAILED, message: 'authentication timeout' });
+      }
+    }, timeoutMs);
+    timer.unref();
+    const connection = new ChannelConnection(socket, this.limits, {
+      onMessage: (m) => {
+        const p = peerRef.peer;
+        if (p) this.onMessage(p, m, nonce);
+      },
+      onError: (e) => {
+        if (e instanceof ChannelError) {
+          this.stats.protocolErrors++;
+          this.logger.warn(`peer ${remote} disconnected: ${e.code} ${e.message}`);
+        } else {
+          this.logger.warn(`peer ${remote}: ${e.message}`);
+        }
+      },
+      onClose: () => {
+        clearTimeout(timer);
+        const p = peerRef.peer;
+        if (!p) return;
+        this.peers.delete(p);
+        const n = this.routing.removeConnection(p);
+        if (p.authenticated) this.logger.info(`peer ${remote} (${p.instanceId}) closed; ${n} sessions dropped`);
+      },
+    });
+    const peer: ChannelPeer = { id: this.nextId++, remote, instanceId: '', authenticated: false, connection };
+    peerRef.peer = peer;
+    this.peers.add(peer);
+    connection.send({ type: 'challenge', version: CHANNEL_PROTOCOL_VERSION, nonce });
+  }
+
+  private refuse(p: ChannelPeer, why: string, code: number): void {
+    this.stats.refused++;
+    this.logger.warn(`peer ${p.remote} refused: ${why}`);
+    p.connection.end({ type: 'error', code, message: why });
+    p.connection.socket.destroySoon();
+  }
+
+  private onMessage(p: ChannelPeer, m: ChannelMessage, nonce: Buffer): void {
+    if (!p.authenticated) {
+      if (m.type !== 'hello') {
+        this.refuse(p, `${m.type} before authentication`, ChannelErrorWireCode.AUTH_FAILED);
+        return;
+      }
+      if (m.version !== CHANNEL_PROTOCOL_VERSION) {
+        this.refuse(p, `protocol version ${m.version}, expected ${CHANNEL_PROTOCOL_VERSION}`, ChannelErrorWireCode.PROTOCOL);
+        return;
+      }
+      if (m.role !== PeerRole.TCPCOPY) {
+        this.refuse(p, `role ${m.role} is not tcpcopy`, ChannelErrorWireCode.PROTOCOL);
+        return;
+      }
+      if (!verifyMac(this.options.secret, nonce, m.role, m.instanceId, m.mac)) {
+        this.refuse(p, `wrong shared secret (instance "${m.instanceId}")`, ChannelErrorWireCode.AUTH_FAILED);
+        return;
+      }
+      p.authenticated = true;
+      p.instanceId = m.instanceId;
+      this.stats.authenticated++;
+      this.logger.info(`peer ${p.remote} authenticated as "${m.instanceId}"`);
+      p.connection.send({ type: 'welcome', version: CHANNEL_PROTOCOL_VERSION });
+      return;
+    }
+    switch (m.type) {
+      case 'register': {
+        const parked = this.routing.register(m.session, p, this.nowMs());
+        for (const r of parked) if (!p.connection.send(r)) this.stats.sendFailures++;
+        this.options.onRegister?.(m.session, p);
+        return;
+      }
+      case 'unregister':
+        this.routing.unregister(m.session, p);
+        return;
+      case 'ping':
+        p.connection.send({ type: 'pong', token: m.token });
+        return;
+      case 'pong':
+        return;
+      case 'error':
+        this.logger.warn(`peer ${p.remote} reported error ${m.code}: ${m.message}`);
+        p.connection.end();
+        return;
+      default:
+        this.stats.protocolErrors++;
+        this.refuse(p, `unexpected ${m.type} from tcpcopy`, ChannelErrorWireCode.PROTOCOL);
+    }
+  }
+}

@@ -1,0 +1,61 @@
+// The command-line definitions of tcpcopy's and intercept's options (commander): short and long
+// names, help text and defaults as shown in --help. Values stay strings here; validation is in
+// tcpcopy-config.ts / intercept-config.ts so it can be tested without a parser.
+
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { DEFAULT_INTERCEPT_PORT, SECRET_ENV, TCPCOPY_DEFAULTS } from './tcpcopy-config.js';
+import type { InterceptConfig } from './intercept-config.js';
+import type { TcpcopyConfig } from './tcpcopy-config.js';
+
+const d = TCPCOPY_DEFAULTS;
+
+/** Adds tcpcopy's replication options (and the hidden --print-config) to `cmd`. */
+export function addTcpcopyOptions(cmd: Command): Command {
+  return cmd
+    .option('-x, --transfer <list>', 'required: [onlineIP:]port-targetIP:targetPort,... (IPv6 in brackets; [ip:]port@mac-ip:port@mac for data-link sending)')
+    .option('-s, --intercept <list>', 'required: intercept servers interceptIP[:port],...')
+    .option('-p, --intercept-port <port>', `default port of the intercept servers (default ${DEFAULT_INTERCEPT_PORT})`)
+    .option('-C, --connections <n>', `connections to each intercept, 1..11 (default ${d.connectionsPerIntercept})`)
+    .option('-i, --interface <devs>', 'capture devices, comma-separated (default: all)')
+    .option('-F, --filter <bpf>', 'capture filter (default: built from -x)')
+    .option('-B, --buffer-size <MB>', `capture buffer (default ${d.captureBufferMb})`)
+    .option('-S, --snaplen <bytes>', `capture snapshot length (default ${d.snaplenBytes})`)
+    .option('-M, --mtu <bytes>', `MTU towards the target; larger captured packets are re-segmented (default ${d.mtuBytes})`)
+    .option('-D, --mss <bytes>', `MSS of synthesized SYNs (default ${d.mssBytes})`)
+    .option('-t, --session-timeout <s>', `drop a session after this long without a response (default ${d.sessionTimeoutS})`)
+    .option('-k, --keepalive-timeout <s>', `drop an idle session after this long (default: -t + ${d.keepaliveAddS})`)
+    .option('-O, --syn-only', 'replay only sessions whose SYN was captured')
+    .option('-W, --no-wait', 'send the next request without waiting for the previous response')
+    .option('-L, --lonely', 'keep running while no intercept is connected')
+    .option('-m, --max-memory <MB>', `exit when memory use exceeds this (default ${d.maxMemoryMb})`)
+    .option('-l, --log-file <file>', 'log file (default: standard error)')
+    .option('-P, --pid-file <file>', 'pid file')
+    .option('-d, --daemon', 'run as a daemon')
+    .option('-n, --copies <n>', `copies of each session, 1..1023 (default ${d.copies})`)
+    .option('-r, --percentage <n>', `percentage of sessions copied, 1..100 (default ${d.samplePercent})`)
+    .option('-c, --client-ip <list>', 'replace client addresses with these (a.b.c.x = a.b.c.1-254)')
+    .option('--secret <secret>', `shared secret for intercept (default: $${SECRET_ENV})`)
+    .option('--stats-interval <s>', `seconds between statistics lines, 0 = only at exit (default ${d.statsIntervalS})`)
+    .addOption(new Option('--print-config', 'print the validated configuration as JSON and exit').hideHelp());
+}
+
+/** Adds intercept's options (and the hidden --print-config) to `cmd`. */
+export function addInterceptOptions(cmd: Command): Command {
+  return cmd
+    .option('-i, --interface <devs>', 'capture devices, comma-separated (default: all)')
+    .option('-F, --filter <bpf>', "required: capture filter selecting the target's responses")
+    .option('-p, --port <port>', `port tcpcopy connects to (default ${DEFAULT_INTERCEPT_PORT})`)
+    .option('-b, --bind <ip>', 'listen address (default: all)')
+    .option('-l, --log-file <file>', 'log file (default: standard error)')
+    .option('-P, --pid-file <file>', 'pid file')
+    .option('-d, --daemon', 'run as a daemon')
+    .option('--secret <secret>', `shared secret for tcpcopy (default: $${SECRET_ENV})`)
+    .option('--stats-interval <s>', `seconds between statistics lines, 0 = only at exit (default ${d.statsIntervalS})`)
+    .addOption(new Option('--print-config', 'print the validated configuration as JSON and exit').hideHelp());
+}
+
+/** JSON text of a configuration for --print-config; the secret is never printed. */
+export function formatConfig(config: TcpcopyConfig | InterceptConfig): string {
+  return JSON.stringify({ ...config, secret: config.secret === null ? null : '(set)' }, null, 2);
+}

@@ -1,0 +1,69 @@
+// intercept's validated configuration: raw option strings in, a typed InterceptConfig out, or one
+// OptionError with a one-line message. Pure: the environment comes in as an input.
+
+import { parseIp } from './address.js';
+import type { IpAddress } from './address.js';
+import { OptionError } from './errors.js';
+import { parseInterfaces } from './interfaces.js';
+import { parseIntegerOption } from './numbers.js';
+import { DEFAULT_INTERCEPT_PORT, SECRET_ENV, TCPCOPY_DEFAULTS, parseStatsInterval } from './tcpcopy-config.js';
+
+export interface InterceptRawOptions {
+  interface?: string;
+  filter?: string;
+  port?: string;
+  bind?: string;
+  logFile?: string;
+  pidFile?: string;
+  daemon?: boolean;
+  secret?: string;
+  statsInterval?: string;
+}
+
+export interface InterceptInputs {
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface InterceptConfig {
+  /** -i: capture devices; empty = every device. */
+  readonly interfaces: readonly string[];
+  /** -F: BPF filter selecting the target's responses. */
+  readonly captureFilter: string;
+  /** -p: port tcpcopy connects to. */
+  readonly listenPort: number;
+  /** -b: listen address; null = every address. */
+  readonly bindAddress: IpAddress | null;
+  readonly logFile: string | null;
+  readonly pidFile: string | null;
+  readonly daemon: boolean;
+  /** --secret or TCPCOPY_SECRET; null = none. */
+  readonly secret: string | null;
+  /** --stats-interval; 0 = only the final summary. */
+  readonly statsIntervalMs: number;
+}
+
+function nonEmpty(flag: string, value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value.trim() === '') throw new OptionError('BAD_FORMAT', `${flag} must not be empty`);
+  return value;
+}
+
+/** Validates intercept's options; throws OptionError with a one-line message. */
+export function validateInterceptOptions(raw: InterceptRawOptions, inputs: InterceptInputs = {}): InterceptConfig {
+  const filter = nonEmpty('-F', raw.filter);
+  if (filter === null) {
+    throw new OptionError('MISSING_OPTION', "intercept needs -F <filter> selecting the target's responses, e.g. -F 'tcp and src port 8080'");
+  }
+  const envSecret = inputs.env?.[SECRET_ENV];
+  return {
+    interfaces: parseInterfaces('-i', raw.interface),
+    captureFilter: filter,
+    listenPort: raw.port === undefined ? DEFAULT_INTERCEPT_PORT : parseIntegerOption('-p', raw.port, 1, 65535),
+    bindAddress: raw.bind === undefined ? null : parseIp('-b', raw.bind),
+    logFile: nonEmpty('-l', raw.logFile),
+    pidFile: nonEmpty('-P', raw.pidFile),
+    daemon: raw.daemon === true,
+    secret: raw.secret !== undefined ? nonEmpty('--secret', raw.secret) : envSecret === undefined || envSecret === '' ? null : envSecret,
+    statsIntervalMs: raw.statsInterval === undefined ? TCPCOPY_DEFAULTS.statsIntervalS * 1000 : parseStatsInterval(raw.statsInterval),
+  };
+}

@@ -1,0 +1,241 @@
+// tcpcopy's validated configuration: turns the raw option strings (as the command-line parser
+// hands them over) into a typed TcpcopyConfig with units in the names, or throws one OptionError
+// with a one-line message. Pure: the environment and this machine's addresses come in as inputs.
+
+import { isUnicast, parseHostPort, parseIp, splitList } from './address.js';
+import type { IpAddress } from './address.js';
+import { buildCaptureFilter } from './bpf.js';
+import { OptionError } from './errors.js';
+import { parseInterfaces } from './interfaces.js';
+import { parseIntegerOption, parseSecondsOption } from './numbers.js';
+import { parseTransfers } from './transfer.js';
+import type { Transfer } from './transfer.js';
+
+/** Environment variable read when --secret is absent (shared with intercept). */
+export const SECRET_ENV = 'TCPCOPY_SECRET';
+/** TCPCopy's default intercept port (`SERVER_PORT`). */
+export const DEFAULT_INTERCEPT_PORT = 36524;
+/** TCPCopy's limit on -s items (`MAX_REAL_SERVERS`). */
+export const MAX_INTERCEPTS = 32;
+/** TCPCopy's limit on -c addresses (`M_IP_NUM`). */
+export const MAX_CLIENT_ADDRESSES = 4096;
+
+/** Defaults, in the units of the command line (seconds, MB, bytes). */
+export const TCPCOPY_DEFAULTS = {
+  interceptPort: DEFAULT_INTERCEPT_PORT,
+  connectionsPerIntercept: 2,
+  captureBufferMb: 16,
+  snaplenBytes: 65535,
+  mtuBytes: 1500,
+  mssBytes: 1460,
+  sessionTimeoutS: 600,
+  /** -k defaults to -t plus this. */
+  keepaliveAddS: 120,
+  maxMemoryMb: 2048,
+  copies: 1,
+  samplePercent: 100,
+  statsIntervalS: 30,
+} as const;
+
+/** Option values as the parser hands them over: strings for values, booleans for flags. */
+export interface TcpcopyRawOptions {
+  transfer?: string;
+  intercept?: string;
+  interceptPort?: string;
+  connections?: string;
+  interface?: string;
+  filter?: string;
+  bufferSize?: string;
+  snaplen?: string;
+  mtu?: string;
+  mss?: string;
+  sessionTimeout?: string;
+  keepaliveTimeout?: string;
+  synOnly?: boolean;
+  /** false when -W/--no-wait is given. */
+  wait?: boolean;
+  lonely?: boolean;
+  maxMemory?: string;
+  logFile?: string;
+  pidFile?: string;
+  daemon?: boolean;
+  copies?: string;
+  percentage?: string;
+  clientIp?: string;
+  secret?: string;
+  statsInterval?: string;
+}
+
+export interface TcpcopyInputs {
+  /** Environment variables (only SECRET_ENV is read). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** This machine's addresses, to refuse a target that is the online server itself. */
+  readonly localAddresses?: readonly IpAddress[];
+}
+
+export interface InterceptAddress {
+  readonly ip: IpAddress;
+  readonly port: number;
+}
+
+export interface TcpcopyConfig {
+  /** -x: what to copy where. */
+  readonly transfers: readonly Transfer[];
+  /** -F, or the filter built from -x. */
+  readonly captureFilter: string;
+  readonly captureFilterIsAuto: boolean;
+  /** -s with ports defaulted to -p. */
+  readonly intercepts: readonly InterceptAddress[];
+  /** -p */
+  readonly interceptPort: number;
+  /** -C: connections to each intercept. */
+  readonly connectionsPerIntercept: number;
+  /** -i: capture devices; empty = every device. */
+  readonly interfaces: readonly string[];
+  /** -B */
+  readonly captureBufferBytes: number;
+  /** -S */
+  readonly snaplenBytes: number;
+  /** -M: largest IP packet sent to the target; bigger captured packets are re-segmented. */
+  readonly mtuBytes: number;
+  /** -D: MSS option of synthesized SYNs. */
+  readonly mssBytes: number;
+  /** -t */
+  readonly sessionTimeoutMs: number;
+  /** -k */
+  readonly keepaliveTimeoutMs: number;
+  /** -O: replay only sessions whose SYN was captured. */
+  readonly synRequired: boolean;
+  /** false with -W: send the next request without waiting for the previous response. */
+  readonly waitForResponse: boolean;
+  /** -L: keep running while no intercept is connected. */
+  readonly lonely: boolean;
+  /** -m */
+  readonly maxMemoryBytes: number;
+  /** -l; null = standard error. */
+  readonly logFile: string | null;
+  /** -P */
+  readonly pidFile: string | null;
+  /** -d */
+  readonly daemon: boolean;
+  /** -n: copies of each session (1 = plain replication). */
+  readonly copies: number;
+  /** -r: percentage of sessions copied. */
+  readonly samplePercent: number;
+  /** -c: client source addresses to substitute; empty = keep the real client address. */
+  readonly clientAddresses: readonly IpAddress[];
+  /** --secret or TCPCOPY_SECRET; null = none. */
+  readonly secret: string | null;
+  /** --stats-interval; 0 = only the final summary. */
+  readonly statsIntervalMs: number;
+}
+
+function nonEmpty(flag: string, value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value.trim() === '') throw new OptionError('BAD_FORMAT', `${flag} must not be empty`);
+  return value;
+}
+
+function parseIntercepts(text: string, defaultPort: number): InterceptAddress[] {
+  const items = splitList('-s', text);
+  if (items.length > MAX_INTERCEPTS) {
+    throw new OptionError('OUT_OF_RANGE', `-s: at most ${MAX_INTERCEPTS} intercepts (got ${items.length})`);
+  }
+  const out: InterceptAddress[] = [];
+  for (const item of items) {
+    const hp = parseHostPort(`-s '${item}'`, item);
+    if (!isUnicast(hp.ip)) throw new OptionError('BAD_ADDRESS', `-s '${item}': ${hp.ip.text} is not a unicast address`);
+    const entry = { ip: hp.ip, port: hp.port ?? defaultPort };
+    if (out.some((o) => o.ip.text === entry.ip.text && o.port === entry.port)) {
+      throw new OptionError('CONFLICT', `-s '${item}': this intercept is listed twice`);
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+/** -c items: addresses, or `a.b.c.x` for a.b.c.1 .. a.b.c.254; target addresses are skipped. */
+function parseClientAddresses(text: string, transfers: readonly Transfer[]): IpAddress[] {
+  const targets = new Set(transfers.map((t) => t.target.ip.text));
+  const out: IpAddress[] = [];
+  const seen = new Set<string>();
+  const add = (ip: IpAddress): void => {
+    if (targets.has(ip.text) || seen.has(ip.text)) return;
+    seen.add(ip.text);
+    out.push(ip);
+  };
+  for (const item of splitList('-c', text)) {
+    if (/\.x$/i.test(item)) {
+      const prefix = item.slice(0, -2);
+      parseIp(`-c '${item}'`, `${prefix}.1`);
+      for (let i = 1; i <= 254; i++) add(parseIp('-c', `${prefix}.${i}`));
+    } else {
+      add(parseIp(`-c '${item}'`, item));
+    }
+    if (out.length > MAX_CLIENT_ADDRESSES) {
+      throw new OptionError('OUT_OF_RANGE', `-c: at most ${MAX_CLIENT_ADDRESSES} client addresses`);
+    }
+  }
+  return out;
+}
+
+/** Validates tcpcopy's options; throws OptionError with a one-line message. */
+export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyInputs = {}): TcpcopyConfig {
+  const d = TCPCOPY_DEFAULTS;
+  if (raw.transfer === undefined) {
+    throw new OptionError('MISSING_OPTION', 'tcpcopy needs -x [onlineIP:]port-targetIP:targetPort (what to copy and where to)');
+  }
+  const transfers = parseTransfers(raw.transfer, inputs.localAddresses ?? []);
+  if (raw.intercept === undefined) {
+    throw new OptionError('MISSING_OPTION', "tcpcopy needs -s interceptIP[:port] (where intercept returns the target's responses)");
+  }
+  const interceptPort = raw.interceptPort === undefined ? d.interceptPort : parseIntegerOption('-p', raw.interceptPort, 1, 65535);
+  const intercepts = parseIntercepts(raw.intercept, interceptPort);
+  const userFilter = nonEmpty('-F', raw.filter);
+  const mtuBytes = raw.mtu === undefined ? d.mtuBytes : parseIntegerOption('-M', raw.mtu, 576, 65535);
+  const mssBytes = raw.mss === undefined ? d.mssBytes : parseIntegerOption('-D', raw.mss, 64, 65495);
+  if (mssBytes > mtuBytes - 40) {
+    throw new OptionError('CONFLICT', `-D ${mssBytes} does not fit the MTU: -M ${mtuBytes} allows an MSS of at most ${mtuBytes - 40}`);
+  }
+  const sessionTimeoutMs =
+    raw.sessionTimeout === undefined ? d.sessionTimeoutS * 1000 : parseIntegerOption('-t', raw.sessionTimeout, 1, 86400) * 1000;
+  const keepaliveTimeoutMs =
+    raw.keepaliveTimeout === undefined
+      ? sessionTimeoutMs + d.keepaliveAddS * 1000
+      : parseIntegerOption('-k', raw.keepaliveTimeout, 1, 86400) * 1000;
+  const envSecret = inputs.env?.[SECRET_ENV];
+  const secret = raw.secret !== undefined ? nonEmpty('--secret', raw.secret) : envSecret === undefined || envSecret === '' ? null : envSecret;
+  return {
+    transfers,
+    captureFilter: userFilter ?? buildCaptureFilter(transfers),
+    captureFilterIsAuto: userFilter === null,
+    intercepts,
+    interceptPort,
+    connectionsPerIntercept: raw.connections === undefined ? d.connectionsPerIntercept : parseIntegerOption('-C', raw.connections, 1, 11),
+    interfaces: parseInterfaces('-i', raw.interface),
+    captureBufferBytes: (raw.bufferSize === undefined ? d.captureBufferMb : parseIntegerOption('-B', raw.bufferSize, 1, 2047)) * 1024 * 1024,
+    snaplenBytes: raw.snaplen === undefined ? d.snaplenBytes : parseIntegerOption('-S', raw.snaplen, 68, 65535),
+    mtuBytes,
+    mssBytes,
+    sessionTimeoutMs,
+    keepaliveTimeoutMs,
+    synRequired: raw.synOnly === true,
+    waitForResponse: raw.wait !== false,
+    lonely: raw.lonely === true,
+    maxMemoryBytes: (raw.maxMemory === undefined ? d.maxMemoryMb : parseIntegerOption('-m', raw.maxMemory, 16, 1048576)) * 1024 * 1024,
+    logFile: nonEmpty('-l', raw.logFile),
+    pidFile: nonEmpty('-P', raw.pidFile),
+    daemon: raw.daemon === true,
+    copies: raw.copies === undefined ? d.copies : parseIntegerOption('-n', raw.copies, 1, 1023),
+    samplePercent: raw.percentage === undefined ? d.samplePercent : parseIntegerOption('-r', raw.percentage, 1, 100),
+    clientAddresses: raw.clientIp === undefined ? [] : parseClientAddresses(raw.clientIp, transfers),
+    secret,
+    statsIntervalMs: raw.statsInterval === undefined ? d.statsIntervalS * 1000 : parseStatsInterval(raw.statsInterval),
+  };
+}
+
+/** --stats-interval: seconds, 0 = no periodic output. Shared with intercept. */
+export function parseStatsInterval(text: string): number {
+  if (text.trim() === '0') return 0;
+  return parseSecondsOption('--stats-interval', text, 0.1, 86400);
+}

@@ -1,0 +1,54 @@
+// The engine's counters, named after the C tool's statistics line (tcpcopy-internals.md §3.14).
+
+export interface SessionCounters {
+  /** Live sessions (gauge). */
+  active: number;
+  /** Sessions ended and removed, for any reason ("rel"). */
+  released: number;
+  /** Sessions ended by a timeout ("obs del"). */
+  obsoleteDeleted: number;
+  /** SYN-ACKs received from the target ("conns"). */
+  conns: number;
+  /** Target response headers matched to a session ("resp"). */
+  resp: number;
+  /** ... of which carried payload ("c-resp"). */
+  respContent: number;
+  respFin: number;
+  respRst: number;
+  /** Target response headers that matched no session. */
+  respUnmatched: number;
+  /** Every segment sent to the target ("send"). */
+  send: number;
+  /** ... with payload ("send content"). */
+  sendContent: number;
+  sendSyn: number;
+  sendFin: number;
+  sendReset: number;
+  /** Sessions joined mid-stream with a synthesized SYN ("for no syn"). */
+  reconnectNoSyn: number;
+  /** Mid-stream sessions refused because `onlyWithSyn` is set. */
+  refusedNoSyn: number;
+  /** Segments re-sent to the target (timeout, duplicate ACKs, zero-window probes excluded). */
+  retransmit: number;
+  /** Captured client SYNs ("syn cnt"). */
+  synCount: number;
+  /** Captured client packets handed to the engine ("all clt"). */
+  allClient: number;
+  /** ... with payload ("clt cont"). */
+  clientContent: number;
+  /** Client segments wholly or partly already seen (retransmission or overlap; "total cont retransmit"). */
+  clientRetransmit: number;
+  /** Capture gaps given up on after `captureGapWaitMs` (bytes never seen, skipped). */
+  captureGapSkipped: number;
+  /** Client segments dropped because the session buffer was full. */
+  bufferOverflow: number;
+}
+
+export function newCounters(): SessionCounters {
+  return {
+    active: 0, released: 0, obsoleteDeleted: 0, conns: 0, resp: 0, respContent: 0, respFin: 0, respRst: 0,
+    respUnmatched: 0, send: 0, sendContent: 0, sendSyn: 0, sendFin: 0, sendReset: 0, reconnectNoSyn: 0,
+    refusedNoSyn: 0, retransmit: 0, synCount: 0, allClient: 0, clientContent: 0, clientRetransmit: 0,
+    captureGapSkipped: 0, bufferOverflow: 0,
+  };
+}

@@ -1,0 +1,157 @@
+// The session table: routes captured client packets and target reply headers to their session by
+// the exact 4-tuple (client ip:port ⇄ target ip:port), creates and removes sessions, and keeps
+// one deadline heap so the edge needs only one timer (`nextDeadlineMs`).
+
+import { TcpFlags } from '../packet/index.js';
+import { newCounters } from './counters.js';
+import type { SessionCounters } from './counters.js';
+import { DeadlineHeap } from './deadline-heap.js';
+import { SessionError } from './errors.js';
+import { Session } from './session.js';
+import { DEFAULT_SESSION_OPTIONS } from './types.js';
+import type {
+  ClientSegment, EngineSink, SessionOptions, SessionTuple, TargetAddress, TargetHeader,
+} from './types.js';
+
+/** Maps an online server address:port to the target it is replicated to (undefined: not replicated). */
+export type TargetResolver = (onlineIp: string, onlinePort: number) => TargetAddress | undefined;
+
+interface Entry {
+  session: Session;
+  key: string;
+  /** The deadline last pushed to the heap (−1: none). */
+  deadline: number;
+}
+
+export function sessionKey(clientIp: string, clientPort: number, targetIp: string, targetPort: number): string {
+  return `${clientIp} ${clientPort} ${targetIp} ${targetPort}`;
+}
+
+function checkOptions(o: SessionOptions): void {
+  for (const [name, v] of Object.entries(o)) {
+    if (typeof v === 'number' && (!Number.isFinite(v) || v < 0)) {
+      throw new SessionError('BAD_OPTION', `${name} must be a finite number ≥ 0, got ${String(v)}`);
+    }
+  }
+  if (o.advertisedWindowScale > 14) throw new SessionError('BAD_OPTION', 'advertisedWindowScale must be ≤ 14');
+  if (o.advertisedWindow > 0xffff) throw new SessionError('BAD_OPTION', 'advertisedWindow must be ≤ 65535');
+  if (o.defaultMss < 1 || o.defaultMss > 0xffff) throw new SessionError('BAD_OPTION', 'defaultMss must be 1..65535');
+}
+
+export class SessionEngine {
+  readonly counters: SessionCounters = newCounters();
+  readonly options: Readonly<SessionOptions>;
+  private readonly sessions = new Map<string, Entry>();
+  private readonly heap = new DeadlineHeap<Entry>();
+
+  constructor(
+    private readonly resolveTarget: TargetResolver,
+    private readonly sink: EngineSink,
+    options: Partial<SessionOptions> = {},
+  ) {
+    const o = { ...DEFAULT_SESSION_OPTIONS, ...options };
+    checkOptions(o);
+    this.options = Object.freeze(o);
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** The live session for a 4-tuple, if any (for statistics and tests). */
+  session(clientIp: string, clientPort: number, targetIp: string, targetPort: number): Session | undefined {
+    return this.sessions.get(sessionKey(clientIp, clientPort, targetIp, targetPort))?.session;
+  }
+
+  onClientPacket(nowMs: number, pkt: ClientSegment): void {
+    const target = this.resolveTarget(pkt.dst, pkt.dstPort);
+    if (!target) return;
+    const c = this.counters;
+    c.allClient++;
+    if (pkt.payload.length > 0) c.clientContent++;
+    const isSyn = (pkt.flags & TcpFlags.SYN) !== 0 && (pkt.flags & TcpFlags.ACK) === 0;
+    if (isSyn) c.synCount++;
+    const key = sessionKey(pkt.src, pkt.srcPort, target.ip, target.port);
+    let entry = this.sessions.get(key);
+    if (entry && isSyn && entry.session.clientIsn !== pkt.seq) {
+      // The client port is reused by a new connection: end the old session first.
+      entry.session.closeForReplacement(nowMs);
+      this.settle(entry);
+      entry = undefined;
+    }
+    if (entry) {
+      entry.session.onClientPacket(nowMs, pkt);
+      this.settle(entry);
+      return;
+    }
+    const joinable = pkt.payload.length > 0 && (pkt.flags & (TcpFlags.RST | TcpFlags.SYN)) === 0;
+    if (!isSyn && !joinable) return;
+    if (!isSyn && this.options.onlyWithSyn) {
+      c.refusedNoSyn++;
+      return;
+    }
+    const tuple: SessionTuple = {
+      version: pkt.version, clientIp: pkt.src, clientPort: pkt.srcPort, targetIp: target.ip, targetPort: target.port,
+    };
+    c.active++;
+    const session = new Session(tuple, pkt, nowMs, this.options, c, this.sink);
+    entry = { session, key, deadline: -1 };
+    this.sessions.set(key, entry);
+    this.settle(entry);
+  }
+
+  onTargetResponse(nowMs: number, hdr: TargetHeader): void {
+    const entry = this.sessions.get(sessionKey(hdr.dst, hdr.dstPort, hdr.src, hdr.srcPort));
+    if (!entry) {
+      this.counters.respUnmatched++;
+      return;
+    }
+    entry.session.onTargetResponse(nowMs, hdr);
+    this.settle(entry);
+  }
+
+  /** Runs every session whose deadline is due. */
+  onTimer(nowMs: number): void {
+    for (let guard = this.heap.size; guard >= 0; guard--) {
+      const top = this.heap.peek();
+      if (!top || top.at > nowMs) break;
+      this.heap.pop();
+      const entry = top.item;
+      if (entry.deadline !== top.at || this.sessions.get(entry.key) !== entry) continue;
+      entry.deadline = -1;
+      entry.session.onTimer(nowMs);
+      this.settle(entry);
+    }
+  }
+
+  /** The earliest time `onTimer` should be called, or −1 when no session needs a timer. */
+  nextDeadlineMs(): number {
+    for (;;) {
+      const top = this.heap.peek();
+      if (!top) return -1;
+      if (top.item.deadline === top.at && this.sessions.get(top.item.key) === top.item) return top.at;
+      this.heap.pop();
+    }
+  }
+
+  /** After an event: drop a closed session or re-file its deadline. */
+  private settle(entry: Entry): void {
+    const s = entry.session;
+    if (s.state === 'CLOSED') {
+      if (this.sessions.get(entry.key) === entry) {
+        this.sessions.delete(entry.key);
+        this.counters.active--;
+        this.counters.released++;
+      }
+      entry.deadline = -1;
+      return;
+    }
+    const d = s.nextDeadlineMs();
+    if (d === entry.deadline) return;
+    entry.deadline = d;
+    if (d >= 0) this.heap.push(d, entry);
+    if (this.heap.size > 4 * this.sessions.size + 1024) {
+      this.heap.rebuild((e) => e.item.deadline === e.at && this.sessions.get(e.item.key) === e.item);
+    }
+  }
+}

@@ -1,0 +1,20 @@
+// Public surface of the session engine: the table (SessionEngine), one session's state machine,
+// input/output types, options and counters, sequence arithmetic and the segment emitter.
+
+export { SessionEngine, sessionKey } from './engine.js';
+export type { TargetResolver } from './engine.js';
+export { Session } from './session.js';
+export type { SessionState } from './session.js';
+export { DEFAULT_SESSION_OPTIONS } from './types.js';
+export type {
+  TcpOptionValues, ClientSegment, TargetHeader, TargetAddress, SessionTuple, OutgoingSegment, CloseReason,
+  EngineSink, SessionOptions,
+} from './types.js';
+export { newCounters } from './counters.js';
+export type { SessionCounters } from './counters.js';
+export { SessionError } from './errors.js';
+export type { SessionErrorCode } from './errors.js';
+export { Reassembler } from './reassembly.js';
+export type { StreamChunk, InsertResult } from './reassembly.js';
+export { seqAdd, seqDiff, seqLt, seqLe, seqMax } from './seq.js';
+export { emitSegment } from './emit.js';

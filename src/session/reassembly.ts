@@ -1,0 +1,120 @@
+// Client-stream reassembly: turns captured client segments (in any order, with retransmissions and
+// overlaps) into one contiguous, duplicate-free run of chunks; gaps the capture never fills are
+// skipped on request, shifting later sequence numbers down so the target sees no hole.
+
+import { seqAdd, seqDiff } from './seq.js';
+
+/** A contiguous piece of the client's stream, in the target's numbering (client seq − skipped bytes). */
+export interface StreamChunk {
+  seq: number;
+  data: Buffer;
+  fin: boolean;
+  /** The captured client's acknowledgement number: how much of the online server's reply it had. */
+  onlineAck: number;
+}
+
+interface HeldSegment {
+  seq: number;
+  data: Buffer;
+  fin: boolean;
+  onlineAck: number;
+}
+
+export type InsertResult = 'inOrder' | 'outOfOrder' | 'duplicate' | 'overlap' | 'afterFin';
+
+export class Reassembler {
+  /** Next client sequence number expected from the capture. */
+  private next: number;
+  /** Bytes skipped so far: target seq = client seq − shift. */
+  private shift = 0;
+  private finSeen = false;
+  private readonly held: HeldSegment[] = [];
+  private heldBytesCount = 0;
+  /** When the current gap started (−1: no gap). */
+  private gapSince = -1;
+
+  constructor(firstSeq: number) {
+    this.next = firstSeq;
+  }
+
+  get heldBytes(): number {
+    return this.heldBytesCount;
+  }
+
+  get hasGap(): boolean {
+    return this.held.length > 0;
+  }
+
+  /** When the current gap is to be skipped, or −1. */
+  gapDeadlineMs(waitMs: number): number {
+    return this.gapSince < 0 ? -1 : this.gapSince + waitMs;
+  }
+
+  /** Adds one captured segment; contiguous data is handed to `deliver` in order. */
+  insert(seq: number, data: Buffer, fin: boolean, onlineAck: number, nowMs: number,
+    deliver: (c: StreamChunk) => void): InsertResult {
+    if (this.finSeen) return 'afterFin';
+    const len = data.length + (fin ? 1 : 0);
+    const end = seqAdd(seq, len);
+    if (len === 0 || seqDiff(end, this.next) <= 0) return 'duplicate';
+    if (seqDiff(seq, this.next) > 0) {
+      this.hold({ seq, data: Buffer.from(data), fin, onlineAck }, nowMs);
+      return 'outOfOrder';
+    }
+    const overlap = seqDiff(this.next, seq);
+    this.accept(seq, data, fin, onlineAck, deliver);
+    this.drainHeld(nowMs, deliver);
+    return overlap > 0 ? 'overlap' : 'inOrder';
+  }
+
+  /** Gives up on the current gap: later bytes move down over it. Returns the bytes skipped (0: no gap). */
+  skipGap(nowMs: number, deliver: (c: StreamChunk) => void): number {
+    const first = this.held[0];
+    if (!first) return 0;
+    const gap = seqDiff(first.seq, this.next);
+    this.shift = seqAdd(this.shift, gap);
+    this.next = first.seq;
+    this.drainHeld(nowMs, deliver);
+    return gap;
+  }
+
+  private hold(s: HeldSegment, nowMs: number): void {
+    let i = this.held.length;
+    while (i > 0 && seqDiff(this.held[i - 1]!.seq, s.seq) > 0) i--;
+    const same = this.held[i - 1];
+    if (same && same.seq === s.seq) {
+      if (same.data.length + (same.fin ? 1 : 0) >= s.data.length + (s.fin ? 1 : 0)) return;
+      this.heldBytesCount -= same.data.length;
+      this.held.splice(i - 1, 1);
+      i--;
+    }
+    this.held.splice(i, 0, s);
+    this.heldBytesCount += s.data.length;
+    if (this.gapSince < 0) this.gapSince = nowMs;
+  }
+
+  private accept(seq: number, data: Buffer, fin: boolean, onlineAck: number, deliver: (c: StreamChunk) => void): void {
+    const skip = seqDiff(this.next, seq);
+    const body = skip > 0 ? data.subarray(Math.min(skip, data.length)) : data;
+    const kept = Buffer.from(body);
+    deliver({ seq: seqAdd(this.next, -this.shift), data: kept, fin, onlineAck });
+    this.next = seqAdd(this.next, kept.length + (fin ? 1 : 0));
+    if (fin) this.finSeen = true;
+  }
+
+  private drainHeld(nowMs: number, deliver: (c: StreamChunk) => void): void {
+    while (this.held.length > 0 && !this.finSeen) {
+      const h = this.held[0]!;
+      if (seqDiff(h.seq, this.next) > 0) break;
+      this.held.shift();
+      this.heldBytesCount -= h.data.length;
+      const end = seqAdd(h.seq, h.data.length + (h.fin ? 1 : 0));
+      if (seqDiff(end, this.next) > 0) this.accept(h.seq, h.data, h.fin, h.onlineAck, deliver);
+    }
+    if (this.finSeen) {
+      this.held.length = 0;
+      this.heldBytesCount = 0;
+    }
+    this.gapSince = this.held.length > 0 ? nowMs : -1;
+  }
+}

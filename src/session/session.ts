@@ -1,0 +1,495 @@
+// One replayed session: a TCP client emulation driven by explicit events and a given time.
+// Client segments come from the capture (the client's sequence space is kept); target reply headers
+// come from intercept; segments to the target go to the sink. See README.md for states and pacing.
+
+import { TcpFlags } from '../packet/index.js';
+import type { TcpOption } from '../packet/index.js';
+import type { SessionCounters } from './counters.js';
+import { Reassembler } from './reassembly.js';
+import type { StreamChunk } from './reassembly.js';
+import { seqAdd, seqDiff, seqMax } from './seq.js';
+import type {
+  ClientSegment, CloseReason, EngineSink, SessionOptions, SessionTuple, TargetHeader,
+} from './types.js';
+
+export type SessionState = 'SYN_SENT' | 'ESTABLISHED' | 'CLOSED';
+
+const { FIN, SYN, RST, PSH, ACK } = TcpFlags;
+const NO_DEADLINE = -1;
+
+function minDeadline(a: number, b: number): number {
+  if (a < 0) return b;
+  if (b < 0) return a;
+  return Math.min(a, b);
+}
+
+export class Session {
+  state: SessionState = 'SYN_SENT';
+  closeReason: CloseReason | null = null;
+  /** The client's initial sequence number (captured or synthesized). */
+  readonly clientIsn: number;
+
+  private readonly stream: Reassembler;
+  /** Chunks from `sndUna` on, in target numbering: sent-unacknowledged then unsent. */
+  private readonly chunks: StreamChunk[] = [];
+  private streamEnd: number;
+  private sndUna: number;
+  private sndNxt: number;
+  private sndWnd = 0;
+  private sndWndScale = 0;
+  private targetMss = 536;
+  private rcvNxt = 0;
+  private lastAckSent = 0;
+  private unackedResponseSegs = 0;
+
+  private readonly tsOffered: boolean;
+  private tsEnabled = false;
+  private tsLast: number;
+  private tsRecent = 0;
+  private readonly synMss: number;
+
+  /** Captured ack of the last request sent (pacing); −1 until known. */
+  private onlineAckBase: number;
+  private onlineAckKnown: boolean;
+  private respBytesSinceMark = 0;
+  private pshSinceMark = false;
+  private markMs: number;
+
+  private rstQueued = false;
+  private targetFin = false;
+
+  private rto: number;
+  private rtoDeadline = NO_DEADLINE;
+  private persistDeadline = NO_DEADLINE;
+  private delayedAckDeadline = NO_DEADLINE;
+  private dupAcks = 0;
+  private lastAckSeen = 0;
+  private lastWindowSeen = -1;
+
+  private readonly createdMs: number;
+  private lastClientMs: number;
+  private lastTargetMs: number;
+
+  constructor(
+    readonly tuple: SessionTuple,
+    first: ClientSegment,
+    nowMs: number,
+    private readonly opts: SessionOptions,
+    private readonly counters: SessionCounters,
+    private readonly sink: EngineSink,
+  ) {
+    const synthesized = (first.flags & SYN) === 0;
+    this.clientIsn = synthesized ? seqAdd(first.seq, -1) : first.seq;
+    this.stream = new Reassembler(seqAdd(this.clientIsn, 1));
+    this.sndUna = this.clientIsn;
+    this.sndNxt = seqAdd(this.clientIsn, 1);
+    this.streamEnd = this.sndNxt;
+    this.tsOffered = first.options.hasTimestamps;
+    this.tsLast = first.options.tsval;
+    this.synMss = first.options.mss > 0 ? first.options.mss : opts.defaultMss;
+    // A joined session has no handshake to learn the online server's position from: its first
+    // request is never held (no greeting to wait for).
+    this.onlineAckKnown = synthesized && (first.flags & ACK) !== 0;
+    this.onlineAckBase = this.onlineAckKnown ? first.ack : 0;
+    this.createdMs = nowMs;
+    this.markMs = nowMs;
+    this.lastClientMs = nowMs;
+    this.lastTargetMs = nowMs;
+    this.rto = opts.initialRtoMs;
+    if (synthesized) counters.reconnectNoSyn++;
+    sink.registerSession(tuple);
+    this.sendSyn(nowMs);
+    if (synthesized) this.onClientPacket(nowMs, first);
+  }
+
+  // ---- inputs ---------------------------------------------------------------------------------
+
+  onClientPacket(nowMs: number, pkt: ClientSegment): void {
+    if (this.state === 'CLOSED') return;
+    this.lastClientMs = nowMs;
+    if (pkt.options.hasTimestamps) this.tsLast = seqMax(this.tsLast, pkt.options.tsval);
+    if ((pkt.flags & SYN) !== 0) return; // a retransmitted SYN: ours is already out
+    if ((pkt.flags & RST) !== 0) {
+      this.rstQueued = true;
+      this.pump(nowMs);
+      this.maybeFinish(nowMs);
+      return;
+    }
+    const hasAck = (pkt.flags & ACK) !== 0;
+    if (hasAck && !this.onlineAckKnown) {
+      this.onlineAckBase = pkt.ack;
+      this.onlineAckKnown = true;
+    }
+    const fin = (pkt.flags & FIN) !== 0;
+    if (pkt.payload.length === 0 && !fin) return;
+    const payload = Buffer.from(pkt.payload.buffer, pkt.payload.byteOffset, pkt.payload.byteLength);
+    if (pkt.payload.length > 0 &&
+      this.bufferedBytes() + pkt.payload.length > this.opts.maxBufferedBytes) {
+      this.counters.bufferOverflow++;
+      return;
+    }
+    const r = this.stream.insert(pkt.seq, payload, fin, hasAck ? pkt.ack : this.onlineAckBase, nowMs,
+      (c) => this.append(c));
+    if (r === 'duplicate' || r === 'overlap') this.counters.clientRetransmit++;
+    this.pump(nowMs);
+    this.maybeFinish(nowMs);
+  }
+
+  onTargetResponse(nowMs: number, hdr: TargetHeader): void {
+    if (this.state === 'CLOSED') return;
+    this.lastTargetMs = nowMs;
+    this.counters.resp++;
+    if (hdr.payloadLength > 0) this.counters.respContent++;
+    if ((hdr.flags & RST) !== 0) {
+      this.counters.respRst++;
+      this.close(nowMs, 'targetReset', false);
+      return;
+    }
+    if (hdr.options.hasTimestamps && this.tsEnabled) this.tsRecent = seqMax(this.tsRecent, hdr.options.tsval);
+    if (this.state === 'SYN_SENT') {
+      this.onSynAckCandidate(nowMs, hdr);
+      return;
+    }
+    if ((hdr.flags & SYN) !== 0) {
+      this.sendAck(); // our handshake ACK was lost: the target repeats its SYN-ACK
+      return;
+    }
+    if ((hdr.flags & ACK) !== 0) this.onAck(nowMs, hdr);
+    let ackNow = false;
+    let reAck = false;
+    const fin = (hdr.flags & FIN) !== 0;
+    if (hdr.payloadLength > 0 || fin) {
+      const end = seqAdd(hdr.seq, hdr.payloadLength);
+      const fresh = seqDiff(end, this.rcvNxt);
+      if (fresh > 0) {
+        // Bytes intercept never saw were still sent by the target: acknowledge them too.
+        this.rcvNxt = end;
+        this.respBytesSinceMark += fresh;
+        this.unackedResponseSegs++;
+        if ((hdr.flags & PSH) !== 0) this.pshSinceMark = true;
+        if ((hdr.flags & PSH) !== 0 || this.unackedResponseSegs >= 2) ackNow = true;
+      } else if (hdr.payloadLength > 0) {
+        reAck = true; // a retransmission: our ACK was lost
+      }
+      if (fin && seqDiff(end, this.rcvNxt) === 0 && !this.targetFin) {
+        this.targetFin = true;
+        this.counters.respFin++;
+        this.rcvNxt = seqAdd(this.rcvNxt, 1);
+        this.pshSinceMark = true;
+        ackNow = true;
+      }
+    }
+    this.pump(nowMs); // a request sent now carries the acknowledgement
+    if (seqDiff(this.rcvNxt, this.lastAckSent) !== 0) {
+      if (ackNow) this.sendAck();
+      else if (this.delayedAckDeadline < 0) this.delayedAckDeadline = nowMs + this.opts.delayedAckMs;
+    } else if (reAck) {
+      this.sendAck();
+    }
+    this.maybeFinish(nowMs);
+  }
+
+  onTimer(nowMs: number): void {
+    if (this.state === 'CLOSED') return;
+    if (this.state === 'SYN_SENT' && nowMs >= this.createdMs + this.opts.handshakeTimeoutMs) {
+      this.counters.obsoleteDeleted++;
+      this.close(nowMs, 'handshakeTimeout', true);
+      return;
+    }
+    if (this.hasWork()) {
+      if (nowMs >= this.lastTargetMs + this.opts.sessionTimeoutMs) {
+        this.counters.obsoleteDeleted++;
+        this.close(nowMs, 'sessionTimeout', true);
+        return;
+      }
+    } else if (nowMs >= Math.max(this.lastClientMs, this.lastTargetMs) + this.opts.keepaliveTimeoutMs) {
+      this.counters.obsoleteDeleted++;
+      this.close(nowMs, 'keepaliveTimeout', true);
+      return;
+    }
+    const gapAt = this.stream.gapDeadlineMs(this.opts.captureGapWaitMs);
+    if (gapAt >= 0 && nowMs >= gapAt) {
+      this.stream.skipGap(nowMs, (c) => this.append(c));
+      this.counters.captureGapSkipped++;
+    }
+    if (this.rtoDeadline >= 0 && nowMs >= this.rtoDeadline) {
+      this.retransmit();
+      this.rto = Math.min(this.rto * 2, this.opts.maxRtoMs);
+      this.rtoDeadline = nowMs + this.rto;
+    }
+    if (this.persistDeadline >= 0 && nowMs >= this.persistDeadline) {
+      this.persistDeadline = nowMs + this.rto;
+      // A zero-window probe: one old sequence number, answered by an ACK with the current window.
+      this.emit(seqAdd(this.sndNxt, -1), ACK, Buffer.alloc(0), false);
+    }
+    if (this.delayedAckDeadline >= 0 && nowMs >= this.delayedAckDeadline) this.sendAck();
+    this.pump(nowMs);
+    this.maybeFinish(nowMs);
+  }
+
+  /** The earliest time `onTimer` has something to do, or −1. */
+  nextDeadlineMs(): number {
+    if (this.state === 'CLOSED') return NO_DEADLINE;
+    if (this.state === 'SYN_SENT') {
+      return minDeadline(this.createdMs + this.opts.handshakeTimeoutMs, this.rtoDeadline);
+    }
+    let d = this.hasWork()
+      ? this.lastTargetMs + this.opts.sessionTimeoutMs
+      : Math.max(this.lastClientMs, this.lastTargetMs) + this.opts.keepaliveTimeoutMs;
+    d = minDeadline(d, this.stream.gapDeadlineMs(this.opts.captureGapWaitMs));
+    d = minDeadline(d, this.rtoDeadline);
+    d = minDeadline(d, this.persistDeadline);
+    d = minDeadline(d, this.delayedAckDeadline);
+    // The quiet-period fallback only matters once the request is acknowledged; before that the RTO is armed.
+    if (this.sndUna === this.sndNxt && this.heldForResponse()) {
+      d = minDeadline(d, Math.max(this.markMs, this.lastTargetMs) + this.opts.responseQuietMs);
+    }
+    return d;
+  }
+
+  // ---- handshake ------------------------------------------------------------------------------
+
+  private onSynAckCandidate(nowMs: number, hdr: TargetHeader): void {
+    const synAck = SYN | ACK;
+    if ((hdr.flags & synAck) !== synAck || hdr.ack !== seqAdd(this.clientIsn, 1)) {
+      // The target still holds an older connection on this 4-tuple and answered our SYN with an
+      // ACK of that one: reset it (RFC 793 reset generation); our SYN is retried by the RTO.
+      if ((hdr.flags & (SYN | ACK)) === ACK) this.emit(hdr.ack, RST, Buffer.alloc(0), false);
+      return;
+    }
+    this.counters.conns++;
+    this.state = 'ESTABLISHED';
+    this.sndUna = hdr.ack;
+    this.rcvNxt = seqAdd(hdr.seq, 1);
+    this.targetMss = hdr.options.mss > 0 ? hdr.options.mss : 536;
+    this.sndWndScale = hdr.options.windowScale >= 0 ? Math.min(hdr.options.windowScale, 14) : 0;
+    this.sndWnd = hdr.window; // the window in a SYN-ACK is never scaled
+    this.lastAckSeen = hdr.ack;
+    this.lastWindowSeen = hdr.window;
+    this.tsEnabled = this.tsOffered && hdr.options.hasTimestamps;
+    if (this.tsEnabled) this.tsRecent = hdr.options.tsval;
+    this.rtoDeadline = NO_DEADLINE;
+    this.rto = this.opts.initialRtoMs;
+    this.markMs = nowMs;
+    this.respBytesSinceMark = 0;
+    this.pshSinceMark = false;
+    this.sendAck();
+    this.pump(nowMs);
+    this.maybeFinish(nowMs);
+  }
+
+  private sendSyn(nowMs: number): void {
+    const options: TcpOption[] = [{ kind: 'mss', value: this.synMss }];
+    if (this.tsOffered) options.push({ kind: 'timestamps', tsval: this.tsLast, tsecr: 0 });
+    options.push({ kind: 'nop' }, { kind: 'wscale', shift: this.opts.advertisedWindowScale });
+    this.counters.sendSyn++;
+    this.counters.send++;
+    this.sink.sendSegment({
+      version: this.tuple.version, src: this.tuple.clientIp, srcPort: this.tuple.clientPort,
+      dst: this.tuple.targetIp, dstPort: this.tuple.targetPort, seq: this.clientIsn, ack: 0, flags: SYN,
+      window: this.opts.advertisedWindow, options, payload: Buffer.alloc(0),
+    });
+    this.rtoDeadline = nowMs + this.rto;
+  }
+
+  // ---- sending --------------------------------------------------------------------------------
+
+  private append(c: StreamChunk): void {
+    this.chunks.push(c);
+    this.streamEnd = seqAdd(c.seq, c.data.length + (c.fin ? 1 : 0));
+  }
+
+  private bufferedBytes(): number {
+    return seqDiff(this.streamEnd, this.sndUna) + this.stream.heldBytes;
+  }
+
+  private hasWork(): boolean {
+    return seqDiff(this.streamEnd, this.sndUna) > 0 || this.stream.hasGap;
+  }
+
+  /** The chunk holding sequence number `seq`, with the offset of `seq` inside it. */
+  private chunkAt(seq: number): { chunk: StreamChunk; offset: number } | null {
+    for (const chunk of this.chunks) {
+      const off = seqDiff(seq, chunk.seq);
+      if (off >= 0 && off < chunk.data.length + (chunk.fin ? 1 : 0)) return { chunk, offset: off };
+    }
+    return null;
+  }
+
+  /** True when the next unsent chunk is a new request that must wait for the previous response. */
+  private heldForResponse(): boolean {
+    if (!this.opts.waitForResponse || this.state !== 'ESTABLISHED' || !this.onlineAckKnown) return false;
+    const at = this.chunkAt(this.sndNxt);
+    if (!at || at.offset !== 0) return false;
+    return seqDiff(at.chunk.onlineAck, this.onlineAckBase) > 0;
+  }
+
+  /**
+   * Pacing rule: the previous request is answered when the target acknowledged every byte we sent
+   * and either it sent at least as many response bytes as the real client had received before its
+   * next request, or a response segment carried PSH, or the target has been quiet for
+   * `responseQuietMs`.
+   */
+  private answered(nowMs: number, next: StreamChunk): boolean {
+    if (this.sndUna !== this.sndNxt) return false;
+    const expected = seqDiff(next.onlineAck, this.onlineAckBase);
+    if (this.respBytesSinceMark >= expected || this.pshSinceMark) return true;
+    return nowMs >= Math.max(this.markMs, this.lastTargetMs) + this.opts.responseQuietMs;
+  }
+
+  private pump(nowMs: number): void {
+    if (this.state !== 'ESTABLISHED') return;
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const at = this.chunkAt(this.sndNxt);
+      if (!at) break;
+      const { chunk, offset } = at;
+      if (offset === 0 && this.onlineAckKnown && seqDiff(chunk.onlineAck, this.onlineAckBase) > 0) {
+        if (this.opts.waitForResponse && !this.answered(nowMs, chunk)) break;
+        this.onlineAckBase = chunk.onlineAck;
+        this.markMs = nowMs;
+        this.respBytesSinceMark = 0;
+        this.pshSinceMark = false;
+      } else if (offset === 0 && !this.onlineAckKnown) {
+        this.onlineAckBase = chunk.onlineAck;
+        this.onlineAckKnown = true;
+      }
+      const remaining = chunk.data.length - Math.min(offset, chunk.data.length);
+      if (remaining > 0) {
+        const usable = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
+        if (usable <= 0) {
+          if (this.sndUna === this.sndNxt && this.persistDeadline < 0) this.persistDeadline = nowMs + this.rto;
+          break;
+        }
+        const n = Math.min(remaining, this.targetMss, usable);
+        const last = n === remaining;
+        const fin = last && chunk.fin;
+        this.emit(this.sndNxt, ACK | (last ? PSH : 0) | (fin ? FIN : 0), chunk.data.subarray(offset, offset + n), false);
+        this.sndNxt = seqAdd(this.sndNxt, n + (fin ? 1 : 0));
+      } else {
+        this.emit(this.sndNxt, ACK | FIN, Buffer.alloc(0), false);
+        this.sndNxt = seqAdd(this.sndNxt, 1);
+      }
+      if (this.rtoDeadline < 0) this.rtoDeadline = nowMs + this.rto;
+    }
+  }
+
+  private retransmit(): void {
+    const at = this.chunkAt(this.sndUna);
+    this.counters.retransmit++;
+    if (!at) {
+      if (this.state === 'SYN_SENT') {
+        this.counters.send++;
+        this.counters.sendSyn++;
+        this.sendSynAgain();
+      }
+      return;
+    }
+    const { chunk, offset } = at;
+    const remaining = chunk.data.length - Math.min(offset, chunk.data.length);
+    const inFlight = seqDiff(this.sndNxt, this.sndUna);
+    const n = Math.min(remaining, this.targetMss, inFlight);
+    const fin = chunk.fin && n === remaining && seqDiff(seqAdd(this.sndUna, n + 1), this.sndNxt) <= 0;
+    this.emit(this.sndUna, ACK | (n > 0 && n === remaining ? PSH : 0) | (fin ? FIN : 0),
+      chunk.data.subarray(offset, offset + n), true);
+  }
+
+  private sendSynAgain(): void {
+    const options: TcpOption[] = [{ kind: 'mss', value: this.synMss }];
+    if (this.tsOffered) options.push({ kind: 'timestamps', tsval: this.tsLast, tsecr: 0 });
+    options.push({ kind: 'nop' }, { kind: 'wscale', shift: this.opts.advertisedWindowScale });
+    this.sink.sendSegment({
+      version: this.tuple.version, src: this.tuple.clientIp, srcPort: this.tuple.clientPort,
+      dst: this.tuple.targetIp, dstPort: this.tuple.targetPort, seq: this.clientIsn, ack: 0, flags: SYN,
+      window: this.opts.advertisedWindow, options, payload: Buffer.alloc(0),
+    });
+  }
+
+  private onAck(nowMs: number, hdr: TargetHeader): void {
+    const advance = seqDiff(hdr.ack, this.sndUna);
+    const window = hdr.window;
+    if (advance > 0 && seqDiff(hdr.ack, this.sndNxt) <= 0) {
+      this.sndUna = hdr.ack;
+      while (this.chunks.length > 0) {
+        const c = this.chunks[0]!;
+        if (seqDiff(seqAdd(c.seq, c.data.length + (c.fin ? 1 : 0)), this.sndUna) > 0) break;
+        this.chunks.shift();
+      }
+      this.dupAcks = 0;
+      this.rto = this.opts.initialRtoMs;
+      this.rtoDeadline = this.sndUna === this.sndNxt ? NO_DEADLINE : nowMs + this.rto;
+    } else if (advance === 0 && hdr.payloadLength === 0 && (hdr.flags & FIN) === 0 &&
+      this.sndUna !== this.sndNxt && window === this.lastWindowSeen && hdr.ack === this.lastAckSeen) {
+      this.dupAcks++;
+      if (this.dupAcks === 3) {
+        this.retransmit();
+        this.rtoDeadline = nowMs + this.rto;
+      }
+    }
+    if (advance >= 0) {
+      this.sndWnd = window * 2 ** this.sndWndScale;
+      if (window > 0) this.persistDeadline = NO_DEADLINE;
+    }
+    this.lastAckSeen = hdr.ack;
+    this.lastWindowSeen = window;
+  }
+
+  private sendAck(): void {
+    this.emit(this.sndNxt, ACK, Buffer.alloc(0), false);
+  }
+
+  private emit(seq: number, flags: number, payload: Buffer, isRetransmit: boolean): void {
+    const options: TcpOption[] = this.tsEnabled
+      ? [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsval: this.tsLast, tsecr: this.tsRecent }]
+      : [];
+    const ack = (flags & ACK) !== 0 ? this.rcvNxt : 0;
+    this.counters.send++;
+    if (payload.length > 0 && !isRetransmit) this.counters.sendContent++;
+    if ((flags & FIN) !== 0 && !isRetransmit) this.counters.sendFin++;
+    if ((flags & RST) !== 0) this.counters.sendReset++;
+    if ((flags & ACK) !== 0) {
+      this.lastAckSent = this.rcvNxt;
+      this.unackedResponseSegs = 0;
+      this.delayedAckDeadline = NO_DEADLINE;
+    }
+    this.sink.sendSegment({
+      version: this.tuple.version, src: this.tuple.clientIp, srcPort: this.tuple.clientPort,
+      dst: this.tuple.targetIp, dstPort: this.tuple.targetPort, seq, ack, flags,
+      window: this.opts.advertisedWindow, options, payload,
+    });
+  }
+
+  // ---- ending ---------------------------------------------------------------------------------
+
+  /** The client reused this port for a new connection: reset the target's side and end. */
+  closeForReplacement(nowMs: number): void {
+    this.close(nowMs, 'replaced', true);
+  }
+
+  private maybeFinish(nowMs: number): void {
+    if (this.state !== 'ESTABLISHED') {
+      if (this.state === 'SYN_SENT' && this.rstQueued && !this.stream.hasGap &&
+        seqDiff(this.streamEnd, this.sndNxt) <= 0) {
+        this.close(nowMs, 'clientReset', true);
+      }
+      return;
+    }
+    const allSent = seqDiff(this.streamEnd, this.sndNxt) <= 0 && !this.stream.hasGap;
+    const allAcked = this.sndUna === this.sndNxt;
+    if (this.rstQueued && allSent && (allAcked || !this.opts.waitForResponse)) {
+      this.close(nowMs, 'clientReset', true);
+    } else if (this.targetFin && allSent && allAcked) {
+      this.close(nowMs, 'finished', true);
+    }
+  }
+
+  private close(_nowMs: number, reason: CloseReason, sendRst: boolean): void {
+    if (this.state === 'CLOSED') return;
+    if (sendRst) this.emit(this.sndNxt, this.state === 'SYN_SENT' ? RST : RST | ACK, Buffer.alloc(0), false);
+    this.state = 'CLOSED';
+    this.closeReason = reason;
+    this.rtoDeadline = NO_DEADLINE;
+    this.persistDeadline = NO_DEADLINE;
+    this.delayedAckDeadline = NO_DEADLINE;
+    this.sink.sessionClosed?.(this.tuple, reason);
+  }
+}

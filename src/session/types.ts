@@ -1,0 +1,137 @@
+// Inputs, outputs and options of the session engine: plain data, no behaviour.
+
+import type { TcpOption } from '../packet/index.js';
+
+/** TCP option values as read from a header; `TcpOptionSummary` from src/packet fits this shape. */
+export interface TcpOptionValues {
+  /** MSS, or -1 when absent. */
+  readonly mss: number;
+  /** Window scale shift, or -1 when absent. */
+  readonly windowScale: number;
+  readonly sackPermitted: boolean;
+  readonly hasTimestamps: boolean;
+  readonly tsval: number;
+  readonly tsecr: number;
+}
+
+/** A captured client → online-server TCP segment. The engine copies the payload bytes it keeps. */
+export interface ClientSegment {
+  readonly version: 4 | 6;
+  /** Client address and port. */
+  readonly src: string;
+  readonly srcPort: number;
+  /** Online server address and port. */
+  readonly dst: string;
+  readonly dstPort: number;
+  readonly seq: number;
+  readonly ack: number;
+  /** TcpFlags bits. */
+  readonly flags: number;
+  readonly window: number;
+  readonly options: TcpOptionValues;
+  readonly payload: Uint8Array;
+}
+
+/** A target → client reply header relayed by intercept; the payload itself is not carried. */
+export interface TargetHeader {
+  /** Target address and port. */
+  readonly src: string;
+  readonly srcPort: number;
+  /** Client address and port. */
+  readonly dst: string;
+  readonly dstPort: number;
+  readonly seq: number;
+  readonly ack: number;
+  readonly flags: number;
+  readonly window: number;
+  readonly options: TcpOptionValues;
+  readonly payloadLength: number;
+}
+
+/** Where an online address:port is replicated to. */
+export interface TargetAddress {
+  readonly ip: string;
+  readonly port: number;
+}
+
+/** A replayed session as intercept sees it: the real client ⇄ the target. */
+export interface SessionTuple {
+  readonly version: 4 | 6;
+  readonly clientIp: string;
+  readonly clientPort: number;
+  readonly targetIp: string;
+  readonly targetPort: number;
+}
+
+/** A segment to send to the target, addresses already rewritten (src = client, dst = target). */
+export interface OutgoingSegment {
+  readonly version: 4 | 6;
+  readonly src: string;
+  readonly srcPort: number;
+  readonly dst: string;
+  readonly dstPort: number;
+  readonly seq: number;
+  readonly ack: number;
+  readonly flags: number;
+  readonly window: number;
+  readonly options: readonly TcpOption[];
+  readonly payload: Buffer;
+}
+
+export type CloseReason =
+  | 'finished' | 'clientReset' | 'targetReset' | 'sessionTimeout' | 'keepaliveTimeout' | 'handshakeTimeout'
+  | 'replaced';
+
+/** Where the engine's output goes: the edge sends segments and tells intercept about sessions. */
+export interface EngineSink {
+  sendSegment(seg: OutgoingSegment): void;
+  /** A new session: intercept must route replies for this 4-tuple to us. Called before its SYN is sent. */
+  registerSession(tuple: SessionTuple): void;
+  sessionClosed?(tuple: SessionTuple, reason: CloseReason): void;
+}
+
+export interface SessionOptions {
+  /** Hold a new request until the target answered the previous one (false = `-W`). */
+  waitForResponse: boolean;
+  /** Refuse sessions whose SYN was not captured (`-O`). */
+  onlyWithSyn: boolean;
+  /** No target packet for this long while data waits ⇒ session dropped (`-t`). */
+  sessionTimeoutMs: number;
+  /** Nothing waiting and no packet either way for this long ⇒ session closed (`-k`). */
+  keepaliveTimeoutMs: number;
+  /** No SYN-ACK within this long ⇒ session dropped. */
+  handshakeTimeoutMs: number;
+  /** Fallback: the previous response counts as finished after this quiet period. */
+  responseQuietMs: number;
+  /** How long a capture gap (missing client bytes) is waited for before it is skipped. */
+  captureGapWaitMs: number;
+  /** Initial retransmission timeout; doubled per retry up to `maxRtoMs`. */
+  initialRtoMs: number;
+  maxRtoMs: number;
+  /** An ACK for target data is delayed at most this long when nothing else carries it. */
+  delayedAckMs: number;
+  /** Bound on client bytes held per session (unsent, unacknowledged and out of order). */
+  maxBufferedBytes: number;
+  /** MSS put in a SYN when the client's is unknown. */
+  defaultMss: number;
+  /** Window field we advertise, and the window scale offered in our SYN. */
+  advertisedWindow: number;
+  advertisedWindowScale: number;
+}
+
+export const DEFAULT_SESSION_OPTIONS: Readonly<SessionOptions> = Object.freeze({
+  waitForResponse: true,
+  onlyWithSyn: false,
+  sessionTimeoutMs: 120_000,
+  keepaliveTimeoutMs: 3_600_000,
+  handshakeTimeoutMs: 3_000,
+  responseQuietMs: 100,
+  captureGapWaitMs: 1_000,
+  initialRtoMs: 200,
+  maxRtoMs: 3_000,
+  delayedAckMs: 10,
+  maxBufferedBytes: 4 * 1024 * 1024,
+  defaultMss: 1460,
+  advertisedWindow: 65535,
+  advertisedWindowScale: 7,
+});

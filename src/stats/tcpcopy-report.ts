@@ -1,0 +1,60 @@
+// tcpcopy's statistics output: the periodic lines in the C tool's shapes (tc_output_stat), its two
+// diagnoses, and the final summary. Pure formatting: counters and elapsed time in, lines out.
+
+import type { LogLine } from './log-line.js';
+import type { TcpcopyCounters } from './tcpcopy-counters.js';
+
+/** The C tool waits this long after start before diagnosing. */
+export const DIAGNOSIS_DELAY_MS = 3000;
+
+function counterLines(c: TcpcopyCounters): LogLine[] {
+  const n = (text: string): LogLine => ({ level: 'notice', text });
+  return [
+    n(`active:${c.activeSessions},rel:${c.releasedSessions},obs del:${c.obsoleteSessions},tw:${c.timeWaitSessions}`),
+    n(`conns:${c.establishedConnections},resp:${c.responsePackets},c-resp:${c.responseContentPackets}`),
+    n(`resp fin:${c.responseFinPackets},resp rst:${c.responseRstPackets}`),
+    n(`send:${c.sentPackets},send content:${c.sentContentPackets}`),
+    n(`send syn:${c.sentSynPackets}, fin:${c.sentFinPackets},reset:${c.sentRstPackets}`),
+    n(`reconnect:${c.reconnectsForClosed},for no syn:${c.reconnectsForNoSyn}`),
+    n(`retransmit:${c.retransmits} / recv packs after retransmission:${c.responsesAfterRetransmit}`),
+    n(`syn cnt:${c.clientSynPackets},all clt:${c.clientPackets},clt cont:${c.clientContentPackets}`),
+    n(`total cont retransmit:${c.clientContentRetransmits}, frag:${c.fragments}`),
+    n(`total captured packets:${c.capturedPackets}`),
+    n(`capture dropped:${c.captureDrops},send errors:${c.sendErrors},buffer overflow:${c.bufferOverflows}`),
+  ];
+}
+
+/**
+ * The periodic statistics. After DIAGNOSIS_DELAY_MS it adds the C tool's warnings: "many
+ * connections can't be established" when established connections are under 80 % of the live
+ * sessions (integer percent, as in C), and "no responses after N seconds" when requests were sent
+ * but no response carried payload.
+ */
+export function formatTcpcopyStats(c: TcpcopyCounters, elapsedMs: number): LogLine[] {
+  const lines = counterLines(c);
+  if (elapsedMs > DIAGNOSIS_DELAY_MS) {
+    if (c.sentContentPackets > 0 && c.responseContentPackets === 0) {
+      lines.push({ level: 'warn', text: `no responses after ${Math.floor(elapsedMs / 1000)} seconds` });
+    }
+    if (c.activeSessions > 0 && Math.floor((100 * c.establishedConnections) / c.activeSessions) < 80) {
+      lines.push({ level: 'warn', text: "many connections can't be established" });
+    }
+  }
+  return lines;
+}
+
+function perSecond(count: number, elapsedMs: number): number {
+  return elapsedMs > 0 ? Math.round((count * 1000) / elapsedMs) : 0;
+}
+
+/** The summary printed once at exit (SIGINT/SIGTERM or end of input). */
+export function formatTcpcopySummary(c: TcpcopyCounters, elapsedMs: number): LogLine[] {
+  return [
+    { level: 'notice', text: `tcpcopy summary after ${(elapsedMs / 1000).toFixed(1)} s:` },
+    ...counterLines(c),
+    {
+      level: 'notice',
+      text: `rates: captured ${perSecond(c.capturedPackets, elapsedMs)} pkt/s, sent ${perSecond(c.sentPackets, elapsedMs)} pkt/s, sent content ${perSecond(c.sentContentPackets, elapsedMs)} pkt/s`,
+    },
+  ];
+}
