@@ -1,10 +1,30 @@
 // intercept command line: runs on the target or an assistant server and returns the target's
-// responses to tcpcopy. Options are parsed and validated here (src/cli/options/); the channel and
-// capture wiring arrive with the live-replication work. `--print-config` prints the configuration.
+// responses to tcpcopy. Options are parsed and validated here (src/cli/options/); the service
+// (src/intercept/) runs until SIGINT or SIGTERM, which print the final summary.
+// `--print-config` prints the configuration.
 import { Command } from 'commander';
+import { appendFileSync } from 'node:fs';
 import { VERSION } from '../version.js';
 import { OptionError, addInterceptOptions, formatConfig, validateInterceptOptions } from './options/index.js';
-import type { InterceptRawOptions } from './options/index.js';
+import type { InterceptConfig, InterceptRawOptions } from './options/index.js';
+import { createLogger } from '../stats/index.js';
+
+/** Runs the intercept service until SIGINT/SIGTERM, then logs the summary and returns. */
+async function serve(config: InterceptConfig): Promise<void> {
+  const { InterceptService } = await import('../intercept/index.js');
+  const logFile = config.logFile;
+  const write = logFile === null ? (l: string): void => void process.stderr.write(l) : (l: string): void => appendFileSync(logFile, l);
+  const logger = createLogger({ write, now: () => Date.now(), minLevel: 'info' });
+  const service = new InterceptService({ config, logger });
+  const stopped = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  await service.start();
+  const signal = await stopped;
+  logger.notice(`${signal} received, stopping`);
+  await service.stop();
+}
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command('intercept')
@@ -12,7 +32,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .version(VERSION, '-v, --version', 'print the version and exit')
     .helpOption('-h, --help', 'print this help and exit')
     .exitOverride();
-  addInterceptOptions(program).action((opts: InterceptRawOptions & { printConfig?: boolean }) => {
+  addInterceptOptions(program).action(async (opts: InterceptRawOptions & { printConfig?: boolean }) => {
     let config;
     try {
       config = validateInterceptOptions(opts, { env: process.env });
@@ -24,7 +44,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.stdout.write(`${formatConfig(config)}\n`);
       return;
     }
-    program.error('error: the intercept service is not available in this build yet (--print-config checks the options)');
+    if (config.secret === null) program.error('error: intercept needs the channel secret shared with tcpcopy: --secret or TCPCOPY_SECRET');
+    await serve(config);
   });
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,11 +1,14 @@
 // tcpcopy command line: option parsing and dispatch. The replication options are parsed and
-// validated here (src/cli/options/); the replication itself is wired by the live-replication work.
-// For now `--print-config` prints the validated configuration, and the built-in demo runs.
+// validated here (src/cli/options/) and the live replication (src/tcpcopy/) runs until SIGINT or
+// SIGTERM, which print the final summary. `--print-config` prints the validated configuration.
 import { Command } from 'commander';
+import { appendFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { VERSION } from '../version.js';
 import { OptionError, addTcpcopyOptions, formatConfig, parseIp, validateTcpcopyOptions } from './options/index.js';
-import type { IpAddress, TcpcopyRawOptions } from './options/index.js';
+import type { IpAddress, TcpcopyConfig, TcpcopyRawOptions } from './options/index.js';
+import { createLogger } from '../stats/index.js';
+import type { Logger } from '../stats/index.js';
 
 /** This machine's addresses (every interface, including down ones that still hold an address). */
 function localAddresses(): IpAddress[] {
@@ -22,13 +25,34 @@ function localAddresses(): IpAddress[] {
   return out;
 }
 
+/** Log lines to -l's file, or standard error. */
+function makeLogger(logFile: string | null): Logger {
+  const write = logFile === null ? (l: string): void => void process.stderr.write(l) : (l: string): void => appendFileSync(logFile, l);
+  return createLogger({ write, now: () => Date.now(), minLevel: 'info' });
+}
+
+/** Runs the replication until SIGINT/SIGTERM, then logs the summary and returns. */
+async function replicate(config: TcpcopyConfig): Promise<void> {
+  const { Replicator } = await import('../tcpcopy/index.js');
+  const logger = makeLogger(config.logFile);
+  const replicator = new Replicator({ config, logger });
+  const stopped = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  replicator.start();
+  const signal = await stopped;
+  logger.notice(`${signal} received, stopping`);
+  await replicator.stop();
+}
+
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command('tcpcopy')
     .description('copy live TCP requests from this (online) server to a target server, packet by packet')
     .version(VERSION, '-v, --version', 'print the version and exit')
     .helpOption('-h, --help', 'print this help and exit')
     .exitOverride();
-  addTcpcopyOptions(program).action((opts: TcpcopyRawOptions & { printConfig?: boolean }) => {
+  addTcpcopyOptions(program).action(async (opts: TcpcopyRawOptions & { printConfig?: boolean }) => {
     let config;
     try {
       config = validateTcpcopyOptions(opts, { env: process.env, localAddresses: localAddresses() });
@@ -40,7 +64,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.stdout.write(`${formatConfig(config)}\n`);
       return;
     }
-    program.error('error: live replication is not available in this build yet (--print-config checks the options)');
+    if (config.secret === null) program.error('error: tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET');
+    await replicate(config);
   });
   program
     .command('demo')

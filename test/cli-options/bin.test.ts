@@ -55,10 +55,10 @@ test('tcpcopy errors are one line, no stack, exit 1', () => {
   }
 });
 
-test('tcpcopy without --print-config says replication is not available yet', () => {
+test('tcpcopy without a secret refuses to start', () => {
   const r = run('tcpcopy', ['-x', '80-10.0.0.2:80', '-s', '10.0.0.3']);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^error: live replication is not available in this build yet/);
+  assert.equal(r.stderr, 'error: tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET\n');
 });
 
 test('tcpcopy -h lists every TCPCopy option and hides --print-config', () => {

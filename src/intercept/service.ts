@@ -1,0 +1,125 @@
+// intercept's live edge: captures the target's replies (LiveCapture per -i device, -F filter),
+// turns each into a channel RESPONSE and hands it to the ChannelServer, which routes it to the
+// tcpcopy connection that registered its session. Periodic statistics and a final summary.
+
+import { LiveCapture } from '../capture/index.js';
+import type { CaptureBatch } from '../capture/index.js';
+import { ChannelServer } from '../channel/index.js';
+import type { ChannelLogger } from '../channel/index.js';
+import type { InterceptConfig } from '../cli/options/index.js';
+import { PacketDecoder } from '../packet/index.js';
+import { createInterceptCounters, formatInterceptStats, formatInterceptSummary } from '../stats/index.js';
+import type { InterceptCounters, Logger } from '../stats/index.js';
+import { InterceptError } from './errors.js';
+import { responseFromDecoder } from './response.js';
+
+export interface InterceptServiceOptions {
+  readonly config: InterceptConfig;
+  readonly logger: Logger;
+  /** Monotonic milliseconds; default performance.now. */
+  readonly nowMs?: () => number;
+}
+
+function channelLogger(logger: Logger): ChannelLogger {
+  return { info: (m) => logger.info(`channel: ${m}`), warn: (m) => logger.warn(`channel: ${m}`), error: (m) => logger.error(`channel: ${m}`) };
+}
+
+export class InterceptService {
+  readonly server: ChannelServer;
+  private readonly config: InterceptConfig;
+  private readonly logger: Logger;
+  private readonly nowMs: () => number;
+  private readonly decoder = new PacketDecoder();
+  private readonly captures: LiveCapture[] = [];
+  private readonly startedMs: number;
+  private captured = 0;
+  private responses = 0;
+  private lost = 0;
+  private statsTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(opts: InterceptServiceOptions) {
+    this.config = opts.config;
+    this.logger = opts.logger;
+    this.nowMs = opts.nowMs ?? (() => performance.now());
+    this.startedMs = this.nowMs();
+    if (this.config.secret === null) {
+      throw new InterceptError('NO_SECRET', 'intercept needs a shared secret: --secret or TCPCOPY_SECRET');
+    }
+    this.server = new ChannelServer({
+      secret: this.config.secret,
+      port: this.config.listenPort,
+      ...(this.config.bindAddress === null ? {} : { host: this.config.bindAddress.text }),
+      logger: channelLogger(this.logger),
+      nowMs: this.nowMs,
+    });
+  }
+
+  /** Listens for tcpcopy, then opens the captures. Resolves once listening. */
+  async start(): Promise<void> {
+    const addr = await this.server.listen();
+    const devices = this.config.interfaces.length === 0 ? ['any'] : this.config.interfaces;
+    for (const device of devices) {
+      const c = LiveCapture.open({ device, filter: this.config.captureFilter });
+      c.on('batch', (b) => this.onBatch(b));
+      c.on('error', (e) => this.logger.error(`capture on ${device}: ${e.message}`));
+      this.captures.push(c);
+    }
+    if (this.config.statsIntervalMs > 0) {
+      this.statsTimer = setInterval(() => this.logger.lines(formatInterceptStats(this.counters())), this.config.statsIntervalMs);
+    }
+    this.logger.notice(`intercept listening on ${addr.address}:${addr.port}, capturing on ${devices.join(',')} with filter "${this.config.captureFilter}"`);
+  }
+
+  /** Current statistics. */
+  counters(): InterceptCounters {
+    const c = createInterceptCounters();
+    const r = this.server.routing.counters;
+    const s = this.server.stats;
+    c.capturedPackets = this.captured;
+    c.responsePackets = this.responses;
+    // RoutingTable counts parked replies delivered on registration in `routed` too.
+    c.routedResponses = r.routed;
+    c.socketWrites = r.routed - s.sendFailures;
+    c.routeHits = r.routed - r.parkedDelivered;
+    c.routeMisses = r.unroutable + r.parked;
+    c.lostResponses = s.sendFailures + this.lost;
+    c.registeredSessions = this.server.routing.size;
+    c.registrations = r.registrations;
+    c.expiredRegistrations = r.parkedExpired;
+    c.connectedPeers = this.server.peerCount;
+    c.refusedPeers = s.refused;
+    for (const cap of this.captures) c.captureDrops += cap.stats().dropped;
+    return c;
+  }
+
+  /** Stops capturing and listening, closes the peers and logs the final summary. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    const summary = formatInterceptSummary(this.counters(), this.nowMs() - this.startedMs);
+    this.stopped = true;
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.statsTimer = null;
+    for (const c of this.captures) c.close();
+    await this.server.close();
+    this.logger.lines(summary);
+  }
+
+  private onBatch(batch: CaptureBatch): void {
+    if (this.stopped) return;
+    const dec = this.decoder;
+    for (let i = 0; i < batch.count; i++) {
+      this.captured++;
+      if (!dec.decode(batch.buffer, batch.offset(i), batch.caplen(i), batch.linkType)) continue;
+      const reply = responseFromDecoder(dec);
+      if (reply === null) continue;
+      this.responses++;
+      try {
+        this.server.sendResponse(reply);
+      } catch (e) {
+        this.lost++;
+        this.logger.warn(`reply to ${reply.destinationIp} not relayed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,8 @@
+// Public surface of tcpcopy's live replication: the Replicator edge and its pure helpers.
+
+export { Replicator } from './replicator.js';
+export type { ReplicatorOptions } from './replicator.js';
+export { buildTargetResolver, targetKeys } from './resolver.js';
+export { clientSegmentFromDecoder, targetHeaderFromResponse } from './convert.js';
+export { fillTcpcopyCounters, newEdgeCounters } from './counters.js';
+export type { EdgeCounters } from './counters.js';

@@ -1,0 +1,199 @@
+// tcpcopy's live edge: captures the client packets (LiveCapture per -i device), feeds them to the
+// pure SessionEngine, sends what it emits with a RawSender, registers its sessions with intercept
+// over the channel and feeds the reply headers intercept returns back to the engine. One timer,
+// re-armed after every input from engine.nextDeadlineMs(); time is a monotonic ms clock.
+
+import { LiveCapture, RawSender } from '../capture/index.js';
+import type { CaptureBatch } from '../capture/index.js';
+import { ChannelClient } from '../channel/index.js';
+import type { ChannelLogger, ResponseMessage } from '../channel/index.js';
+import type { TcpcopyConfig } from '../cli/options/index.js';
+import { PacketDecoder, TcpOptionSummary } from '../packet/index.js';
+import { SessionEngine, emitSegment } from '../session/index.js';
+import type { EngineSink, OutgoingSegment, SessionTuple } from '../session/index.js';
+import { createTcpcopyCounters, formatTcpcopyStats, formatTcpcopySummary } from '../stats/index.js';
+import type { Logger, TcpcopyCounters } from '../stats/index.js';
+import { clientSegmentFromDecoder, targetHeaderFromResponse } from './convert.js';
+import { fillTcpcopyCounters, newEdgeCounters } from './counters.js';
+import type { EdgeCounters } from './counters.js';
+import { buildTargetResolver, targetKeys } from './resolver.js';
+
+export interface ReplicatorOptions {
+  readonly config: TcpcopyConfig;
+  readonly logger: Logger;
+  /** Monotonic milliseconds; default performance.now. */
+  readonly nowMs?: () => number;
+}
+
+/** Routes the channel's own log lines into the stats logger. */
+function channelLogger(logger: Logger): ChannelLogger {
+  return { info: (m) => logger.info(`channel: ${m}`), warn: (m) => logger.warn(`channel: ${m}`), error: (m) => logger.error(`channel: ${m}`) };
+}
+
+export class Replicator {
+  readonly engine: SessionEngine;
+  readonly client: ChannelClient;
+  readonly edge: EdgeCounters = newEdgeCounters();
+  private readonly config: TcpcopyConfig;
+  private readonly logger: Logger;
+  private readonly nowMs: () => number;
+  private readonly decoder = new PacketDecoder();
+  private readonly options = new TcpOptionSummary();
+  private readonly responseOptions = new TcpOptionSummary();
+  private readonly targets: Set<string>;
+  private readonly senders = new Map<4 | 6, RawSender>();
+  private readonly captures: LiveCapture[] = [];
+  private readonly startedMs: number;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = -1;
+  private statsTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(opts: ReplicatorOptions) {
+    this.config = opts.config;
+    this.logger = opts.logger;
+    this.nowMs = opts.nowMs ?? (() => performance.now());
+    this.startedMs = this.nowMs();
+    this.targets = targetKeys(this.config.transfers);
+    const sink: EngineSink = {
+      sendSegment: (seg) => this.send(seg),
+      registerSession: (t) => this.client.register(this.channelKey(t)),
+      sessionClosed: (t) => this.client.unregister(this.channelKey(t)),
+    };
+    this.engine = new SessionEngine(buildTargetResolver(this.config.transfers), sink, {
+      waitForResponse: this.config.waitForResponse,
+      onlyWithSyn: this.config.synRequired,
+      sessionTimeoutMs: this.config.sessionTimeoutMs,
+      keepaliveTimeoutMs: this.config.keepaliveTimeoutMs,
+      defaultMss: this.config.mssBytes,
+    });
+    const secret = this.config.secret ?? undefined;
+    this.client = new ChannelClient({
+      servers: this.config.intercepts.map((i) => ({ host: i.ip.text, port: i.port })),
+      connectionsPerServer: this.config.connectionsPerIntercept,
+      ...(secret === undefined ? {} : { secret }),
+      logger: channelLogger(this.logger),
+      onResponse: (r) => this.onResponse(r),
+      onConnectionsChange: (n) => this.logger.notice(`channel: ${n} connection(s) to intercept authenticated`),
+    });
+  }
+
+  /** Opens the raw senders and captures and connects to intercept. Throws NativeIoError on capture/send setup failures. */
+  start(): void {
+    for (const t of this.config.transfers) {
+      const family = t.target.ip.family;
+      if (!this.senders.has(family)) {
+        const s = RawSender.open({ family });
+        s.on('error', (e) => this.logger.error(`raw sender: ${e.message}`));
+        this.senders.set(family, s);
+      }
+    }
+    const devices = this.config.interfaces.length === 0 ? ['any'] : this.config.interfaces;
+    for (const device of devices) {
+      const c = LiveCapture.open({
+        device, filter: this.config.captureFilter, snaplen: this.config.snaplenBytes, bufferBytes: this.config.captureBufferBytes,
+      });
+      c.on('batch', (b) => this.onBatch(b));
+      c.on('error', (e) => this.logger.error(`capture on ${device}: ${e.message}`));
+      this.captures.push(c);
+    }
+    this.client.start();
+    if (this.config.statsIntervalMs > 0) {
+      this.statsTimer = setInterval(() => this.logger.lines(formatTcpcopyStats(this.counters(), this.nowMs() - this.startedMs)), this.config.statsIntervalMs);
+    }
+    this.logger.notice(`tcpcopy capturing on ${devices.join(',')} with filter "${this.config.captureFilter}"`);
+  }
+
+  /** Current statistics (engine + edge). */
+  counters(): TcpcopyCounters {
+    let drops = 0;
+    for (const c of this.captures) drops += c.stats().dropped;
+    this.edge.captureDrops = drops;
+    return fillTcpcopyCounters(createTcpcopyCounters(), this.engine.counters, this.edge);
+  }
+
+  /** Stops capturing, timers and the channel; logs the final summary. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    const summary = formatTcpcopySummary(this.counters(), this.nowMs() - this.startedMs);
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.timer = null;
+    this.statsTimer = null;
+    for (const c of this.captures) c.close();
+    await this.client.close();
+    for (const s of this.senders.values()) s.close();
+    this.logger.lines(summary);
+  }
+
+  private channelKey(t: SessionTuple): { family: 4 | 6; clientIp: string; clientPort: number; targetIp: string; targetPort: number } {
+    return { family: t.version, clientIp: t.clientIp, clientPort: t.clientPort, targetIp: t.targetIp, targetPort: t.targetPort };
+  }
+
+  private onBatch(batch: CaptureBatch): void {
+    if (this.stopped) return;
+    const now = this.nowMs();
+    const dec = this.decoder;
+    for (let i = 0; i < batch.count; i++) {
+      this.edge.capturedPackets++;
+      if (!dec.decode(batch.buffer, batch.offset(i), batch.caplen(i), batch.linkType)) {
+        this.edge.ignoredPackets++;
+        continue;
+      }
+      if (dec.isFragment) this.edge.fragments++;
+      // Loop guard: the target's own packets and the copies we sent (their destination is a target).
+      if (this.targets.has(`${dec.srcAddress()} ${dec.srcPort}`) || this.targets.has(`${dec.dstAddress()} ${dec.dstPort}`)) {
+        this.edge.ignoredPackets++;
+        continue;
+      }
+      const seg = clientSegmentFromDecoder(dec, this.options);
+      if (seg === null) {
+        this.edge.ignoredPackets++;
+        continue;
+      }
+      this.engine.onClientPacket(now, seg);
+    }
+    this.arm();
+  }
+
+  private onResponse(r: ResponseMessage): void {
+    if (this.stopped) return;
+    this.engine.onTargetResponse(this.nowMs(), targetHeaderFromResponse(r, this.responseOptions));
+    this.arm();
+  }
+
+  private send(seg: OutgoingSegment): void {
+    if (this.stopped) return;
+    const sender = this.senders.get(seg.version);
+    if (!sender) {
+      this.edge.sendErrors++;
+      return;
+    }
+    try {
+      const report = sender.send([emitSegment(seg)]);
+      this.edge.sendErrors += report.failed;
+    } catch (e) {
+      this.edge.sendErrors++;
+      this.logger.warn(`send to ${seg.dst}:${seg.dstPort} failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** Re-arms the single engine timer for the earliest session deadline. */
+  private arm(): void {
+    if (this.stopped) return;
+    const at = this.engine.nextDeadlineMs();
+    if (at === this.timerAt && this.timer !== null) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = at;
+    if (at < 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = -1;
+      if (this.stopped) return;
+      this.engine.onTimer(this.nowMs());
+      this.arm();
+    }, Math.max(0, Math.ceil(at - this.nowMs())));
+  }
+}

@@ -1,0 +1,126 @@
+// The pure pieces of the live replication: -x → target resolver and loop-guard keys, captured
+// packet → ClientSegment, channel RESPONSE ⇄ TargetHeader, intercept's reply → RESPONSE, and the
+// statistics counters filled from the engine's.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseTransfers } from '../../src/cli/options/index.js';
+import { LinkType, PacketDecoder, TcpFlags, buildTcpPacket } from '../../src/packet/index.js';
+import type { TcpPacketSpec } from '../../src/packet/index.js';
+import { newCounters } from '../../src/session/index.js';
+import { createTcpcopyCounters } from '../../src/stats/index.js';
+import { responseFromDecoder } from '../../src/intercept/index.js';
+import {
+  buildTargetResolver, clientSegmentFromDecoder, fillTcpcopyCounters, newEdgeCounters, targetHeaderFromResponse, targetKeys,
+} from '../../src/tcpcopy/index.js';
+
+function decoded(spec: TcpPacketSpec): PacketDecoder {
+  const dec = new PacketDecoder();
+  const buf = buildTcpPacket(spec);
+  assert.ok(dec.decode(buf, 0, buf.length, LinkType.RAW));
+  return dec;
+}
+
+const request: TcpPacketSpec = {
+  version: 4, src: '10.77.0.1', dst: '10.77.0.2', srcPort: 40000, dstPort: 80, seq: 0xfffffff0, ack: 123456,
+  flags: TcpFlags.ACK | TcpFlags.PSH, window: 501, ttl: 61,
+  options: [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsval: 1111, tsecr: 2222 }],
+  payload: Buffer.from('GET / HTTP/1.1\r\n\r\n'),
+};
+
+void describe('target resolver', () => {
+  const transfers = parseTransfers('10.0.0.9:80-10.77.0.3:8080,80-10.77.0.5:9000,[fd77::2]:443-[fd77::3]:8443');
+
+  void test('an exact online address wins over a global port; other ports are not replicated', () => {
+    const r = buildTargetResolver(transfers);
+    assert.deepEqual(r('10.0.0.9', 80), { ip: '10.77.0.3', port: 8080 });
+    assert.deepEqual(r('10.77.0.2', 80), { ip: '10.77.0.5', port: 9000 });
+    assert.deepEqual(r('fd77::2', 443), { ip: 'fd77::3', port: 8443 });
+    assert.equal(r('10.0.0.9', 81), undefined);
+    assert.equal(r('fd77::9', 443), undefined);
+  });
+
+  void test('loop-guard keys are the target address:port pairs', () => {
+    assert.deepEqual([...targetKeys(transfers)].sort(), ['10.77.0.3 8080', '10.77.0.5 9000', 'fd77::3 8443']);
+  });
+});
+
+void describe('captured packet → ClientSegment', () => {
+  void test('IPv4 request: addresses, numbers, options and payload', () => {
+    const seg = clientSegmentFromDecoder(decoded(request));
+    assert.ok(seg);
+    assert.equal(seg.version, 4);
+    assert.deepEqual([seg.src, seg.srcPort, seg.dst, seg.dstPort], ['10.77.0.1', 40000, '10.77.0.2', 80]);
+    assert.deepEqual([seg.seq, seg.ack, seg.flags, seg.window], [0xfffffff0, 123456, TcpFlags.ACK | TcpFlags.PSH, 501]);
+    assert.deepEqual(seg.options, { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: true, tsval: 1111, tsecr: 2222 });
+    assert.equal(Buffer.from(seg.payload).toString(), 'GET / HTTP/1.1\r\n\r\n');
+  });
+
+  void test('IPv6 SYN with MSS, window scale and SACK permitted', () => {
+    const seg = clientSegmentFromDecoder(decoded({
+      version: 6, src: 'fd77::1', dst: 'fd77::2', srcPort: 5555, dstPort: 443, seq: 7, ack: 0, flags: TcpFlags.SYN, window: 64800,
+      options: [{ kind: 'mss', value: 1440 }, { kind: 'sackPermitted' }, { kind: 'wscale', shift: 7 }],
+    }));
+    assert.ok(seg);
+    assert.equal(seg.version, 6);
+    assert.deepEqual([seg.src, seg.dst, seg.flags, seg.payload.length], ['fd77::1', 'fd77::2', TcpFlags.SYN, 0]);
+    assert.deepEqual(seg.options, { mss: 1440, windowScale: 7, sackPermitted: true, hasTimestamps: false, tsval: 0, tsecr: 0 });
+  });
+
+  void test('a packet cut by the snaplen is refused', () => {
+    const dec = new PacketDecoder();
+    const buf = buildTcpPacket(request);
+    assert.ok(dec.decode(buf, 0, buf.length - 4, LinkType.RAW));
+    assert.equal(clientSegmentFromDecoder(dec), null);
+  });
+});
+
+void describe('target reply → RESPONSE → TargetHeader', () => {
+  const reply: TcpPacketSpec = {
+    version: 4, src: '10.77.0.3', dst: '10.77.0.1', srcPort: 8080, dstPort: 40000, seq: 99, ack: 2,
+    flags: TcpFlags.ACK | TcpFlags.PSH | TcpFlags.FIN, window: 509, ttl: 64,
+    options: [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsval: 3333, tsecr: 1111 }],
+    payload: Buffer.alloc(300, 0x41),
+  };
+
+  void test('intercept copies the header with options, TTL and payload length', () => {
+    const dec = decoded(reply);
+    const r = responseFromDecoder(dec);
+    assert.ok(r);
+    assert.deepEqual([r.type, r.family, r.hopLimit, r.payloadLength, r.sourceIp, r.destinationIp], ['response', 4, 64, 300, '10.77.0.3', '10.77.0.1']);
+    assert.equal(r.tcpHeader.length, 32);
+    assert.deepEqual(r.tcpHeader, dec.buf.subarray(dec.tcpOffset, dec.tcpOffset + 32));
+    dec.buf.fill(0);
+    assert.equal(r.tcpHeader.readUInt16BE(0), 8080, 'the header is a copy, not a view of the capture buffer');
+  });
+
+  void test('the payload length is the wire length even when the snaplen cut the payload', () => {
+    const dec = new PacketDecoder();
+    const buf = buildTcpPacket(reply);
+    assert.ok(dec.decode(buf, 0, 20 + 32 + 10, LinkType.RAW));
+    assert.equal(responseFromDecoder(dec)?.payloadLength, 300);
+  });
+
+  void test('tcpcopy reads the TargetHeader back from the RESPONSE', () => {
+    const r = responseFromDecoder(decoded(reply));
+    assert.ok(r);
+    assert.deepEqual(targetHeaderFromResponse(r), {
+      src: '10.77.0.3', srcPort: 8080, dst: '10.77.0.1', dstPort: 40000, seq: 99, ack: 2,
+      flags: TcpFlags.ACK | TcpFlags.PSH | TcpFlags.FIN, window: 509,
+      options: { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: true, tsval: 3333, tsecr: 1111 },
+      payloadLength: 300,
+    });
+  });
+});
+
+void test('tcpcopy counters come from the engine and the edge', () => {
+  const s = { ...newCounters(), active: 2, released: 5, obsoleteDeleted: 1, conns: 7, resp: 40, respContent: 20, respFin: 5, respRst: 1, send: 60, sendContent: 25, sendSyn: 7, sendFin: 5, sendReset: 6, reconnectNoSyn: 1, retransmit: 3, synCount: 6, allClient: 61, clientContent: 25, clientRetransmit: 2, bufferOverflow: 4 };
+  const e = { ...newEdgeCounters(), capturedPackets: 70, captureDrops: 8, sendErrors: 9, fragments: 1 };
+  const c = fillTcpcopyCounters(createTcpcopyCounters(), s, e);
+  assert.deepEqual(c, {
+    activeSessions: 2, releasedSessions: 5, obsoleteSessions: 1, timeWaitSessions: 0, establishedConnections: 7, responsePackets: 40,
+    responseContentPackets: 20, responseFinPackets: 5, responseRstPackets: 1, sentPackets: 60, sentContentPackets: 25, sentSynPackets: 7,
+    sentFinPackets: 5, sentRstPackets: 6, reconnectsForClosed: 0, reconnectsForNoSyn: 1, retransmits: 3, responsesAfterRetransmit: 0,
+    clientSynPackets: 6, clientPackets: 61, clientContentPackets: 25, clientContentRetransmits: 2, fragments: 1, capturedPackets: 70,
+    captureDrops: 8, sendErrors: 9, bufferOverflows: 4,
+  });
+});
