@@ -63,18 +63,9 @@ typedef struct tc_capture {
   char device[IF_NAMESIZE + 16];
 } tc_capture;
 
-/* The close callback is libc's free: at worker/env teardown libuv may run it after Node has
- * unloaded this addon, so it must not point into our code. */
-#define POLL_CLOSED ((uv_close_cb)(void (*)(void))free)
-
 /* Releases the native resources (idempotent, no JS calls). */
 static void capture_release_native(tc_capture *c) {
-  if (c->poll) {
-    if (c->polling) uv_poll_stop(c->poll);
-    c->polling = false;
-    uv_close((uv_handle_t *)c->poll, POLL_CLOSED);
-    c->poll = NULL;
-  }
+  tc_poll_dispose(&c->poll, &c->polling);
   if (c->pcap) {
     pcap_close(c->pcap);
     c->pcap = NULL;

@@ -67,4 +67,17 @@ bool tc_set_prop_bool(napi_env env, napi_value obj, const char *key, bool b);
 bool tc_set_prop(napi_env env, napi_value obj, const char *key, napi_value v);
 bool tc_export(napi_env env, napi_value exports, const char *name, napi_callback cb);
 
+/* Stops and closes a uv_poll handle allocated with malloc, and clears the caller's pointer and
+ * "active" flag. The close callback is libc's free: at worker/env teardown libuv may run it after
+ * Node has unloaded this addon, so it must not point into our code. */
+#include <stdlib.h>
+#include <uv.h>
+static inline void tc_poll_dispose(uv_poll_t **poll, bool *active) {
+  if (!*poll) return;
+  if (*active) uv_poll_stop(*poll);
+  *active = false;
+  uv_close((uv_handle_t *)*poll, (uv_close_cb)(void (*)(void))free);
+  *poll = NULL;
+}
+
 #endif

@@ -35,17 +35,8 @@ typedef struct tc_sock {
   napi_async_context actx;
 } tc_sock;
 
-/* The close callback is libc's free: at worker/env teardown libuv may run it after Node has
- * unloaded this addon, so it must not point into our code. */
-#define POLL_CLOSED ((uv_close_cb)(void (*)(void))free)
-
 static void sock_release_native(tc_sock *s) {
-  if (s->poll) {
-    if (s->waiting) uv_poll_stop(s->poll);
-    s->waiting = false;
-    uv_close((uv_handle_t *)s->poll, POLL_CLOSED);
-    s->poll = NULL;
-  }
+  tc_poll_dispose(&s->poll, &s->waiting);
   if (s->fd >= 0) {
     close(s->fd);
     s->fd = -1;
