@@ -65,8 +65,8 @@ http {
   uwsgi_temp_path ${tmp}/uwsgi;
   scgi_temp_path ${tmp}/scgi;
   server {
-    listen ${port} default_server;
-${opts.ipv6 ? `    listen [::]:${port} default_server;\n` : ''}    server_name _;
+    listen ${port} default_server backlog=4096;
+${opts.ipv6 ? `    listen [::]:${port} default_server backlog=4096;\n` : ''}    server_name _;
     root ${join(dir, 'www')};
     location = / { try_files /index.txt =404; }
     location / { }

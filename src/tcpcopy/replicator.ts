@@ -42,6 +42,9 @@ export class Replicator {
   private readonly responseOptions = new TcpOptionSummary();
   private readonly targets: Set<string>;
   private readonly senders = new Map<4 | 6, RawSender>();
+  /** Packets emitted this event-loop turn, per family, sent together by flushSends(). */
+  private readonly pending = new Map<4 | 6, Buffer[]>();
+  private flushScheduled = false;
   private readonly captures: LiveCapture[] = [];
   private readonly startedMs: number;
   private timer: NodeJS.Timeout | null = null;
@@ -86,6 +89,7 @@ export class Replicator {
         const s = RawSender.open({ family });
         s.on('error', (e) => this.logger.error(`raw sender: ${e.message}`));
         this.senders.set(family, s);
+        this.pending.set(family, []);
       }
     }
     const devices = this.config.interfaces.length === 0 ? ['any'] : this.config.interfaces;
@@ -122,6 +126,7 @@ export class Replicator {
     this.timer = null;
     this.statsTimer = null;
     for (const c of this.captures) c.close();
+    this.flushSends();
     await this.client.close();
     for (const s of this.senders.values()) s.close();
     this.logger.lines(summary);
@@ -163,19 +168,39 @@ export class Replicator {
     this.arm();
   }
 
+  /**
+   * Queues a packet for the target. Everything the engine emits in one event-loop turn goes out in
+   * one sendmmsg per family from a setImmediate callback. That callback runs after the channel's
+   * own idle flush, which was scheduled earlier in the turn (the engine registers a session before
+   * it emits its SYN), so intercept hears of a session before the target can answer it.
+   */
   private send(seg: OutgoingSegment): void {
     if (this.stopped) return;
-    const sender = this.senders.get(seg.version);
-    if (!sender) {
+    const pending = this.pending.get(seg.version);
+    if (!pending) {
       this.edge.sendErrors++;
       return;
     }
-    try {
-      const report = sender.send([emitSegment(seg)]);
-      this.edge.sendErrors += report.failed;
-    } catch (e) {
-      this.edge.sendErrors++;
-      this.logger.warn(`send to ${seg.dst}:${seg.dstPort} failed: ${e instanceof Error ? e.message : String(e)}`);
+    pending.push(emitSegment(seg));
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushSends());
+    }
+  }
+
+  private flushSends(): void {
+    this.flushScheduled = false;
+    for (const [family, packets] of this.pending) {
+      if (packets.length === 0) continue;
+      const sender = this.senders.get(family);
+      const batch = packets.splice(0, packets.length);
+      if (!sender || sender.closed) continue;
+      try {
+        this.edge.sendErrors += sender.send(batch).failed;
+      } catch (e) {
+        this.edge.sendErrors += batch.length;
+        this.logger.warn(`send of ${batch.length} packet(s) failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
     }
   }
 

@@ -162,8 +162,8 @@ void describe('netem, server configs and errors', () => {
     const c = nginxConfig('/tmp/x', 8080, { accessLog: true, workers: 2, ipv6: true });
     assert.match(c, /^daemon off;$/m);
     assert.match(c, /^pid \/tmp\/x\/nginx\.pid;$/m);
-    assert.match(c, /listen 8080 default_server;/);
-    assert.match(c, /listen \[::\]:8080 default_server;/);
+    assert.match(c, /listen 8080 default_server backlog=4096;/);
+    assert.match(c, /listen \[::\]:8080 default_server backlog=4096;/);
     assert.match(c, /log_format lab '\$remote_addr \$remote_port "\$request" \$status \$body_bytes_sent';/);
     assert.match(c, /access_log \/tmp\/x\/access\.log lab;/);
     assert.match(c, /worker_processes 2;/);
