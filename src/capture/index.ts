@@ -1,9 +1,13 @@
 // Public API of live capture, raw IP send and data-link inject (wrappers around the native addon).
 export { LiveCapture } from './live-capture.js';
 export type { LiveCaptureOptions, CaptureStats, LiveCaptureEvents } from './live-capture.js';
+export { ThreadedCapture } from './threaded-capture.js';
+export type { ThreadedCaptureOptions } from './threaded-capture.js';
 export { CaptureBatch, META_WORDS } from './batch.js';
 export type { BatchPacketInit } from './batch.js';
 export { RawSender } from './raw-sender.js';
+export { ThreadedRawSender, packBatch, unpackBatch } from './threaded-sender.js';
+export type { ThreadedRawSenderOptions, ThreadedRawSenderEvents } from './threaded-sender.js';
 export type { RawSenderOptions } from './raw-sender.js';
 export { LinkInjector } from './link-injector.js';
 export type { LinkInjectorOptions } from './link-injector.js';

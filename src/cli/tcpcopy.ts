@@ -40,7 +40,7 @@ async function replicate(config: TcpcopyConfig): Promise<void> {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  replicator.start();
+  await replicator.start();
   const signal = await stopped;
   logger.notice(`${signal} received, stopping`);
   await replicator.stop();

@@ -8,6 +8,7 @@ import type { SessionCounters } from './counters.js';
 import { Reassembler } from './reassembly.js';
 import type { StreamChunk } from './reassembly.js';
 import { seqAdd, seqDiff, seqMax } from './seq.js';
+import { RttEstimator } from './rtt.js';
 import type {
   ClientSegment, CloseReason, EngineSink, SessionOptions, SessionTuple, TargetHeader,
 } from './types.js';
@@ -59,6 +60,11 @@ export class Session {
   private targetFin = false;
 
   private rto: number;
+  private readonly rtt: RttEstimator;
+  /** RTT timing of one segment in flight (Karn: cancelled by any retransmission). */
+  private rttTiming = false;
+  private rttSeq = 0;
+  private rttStartMs = 0;
   private rtoDeadline = NO_DEADLINE;
   private persistDeadline = NO_DEADLINE;
   private delayedAckDeadline = NO_DEADLINE;
@@ -95,7 +101,8 @@ export class Session {
     this.markMs = nowMs;
     this.lastClientMs = nowMs;
     this.lastTargetMs = nowMs;
-    this.rto = opts.initialRtoMs;
+    this.rtt = new RttEstimator(opts.initialRtoMs, opts.minRtoMs, opts.maxRtoMs);
+    this.rto = this.rtt.rtoMs();
     if (synthesized) counters.reconnectNoSyn++;
     sink.registerSession(tuple);
     this.sendSyn(nowMs);
@@ -268,8 +275,10 @@ export class Session {
     this.lastWindowSeen = hdr.window;
     this.tsEnabled = this.tsOffered && hdr.options.hasTimestamps;
     if (this.tsEnabled) this.tsRecent = hdr.options.tsval;
+    if (this.rttTiming) this.rtt.sample(nowMs - this.rttStartMs);
+    this.rttTiming = false;
     this.rtoDeadline = NO_DEADLINE;
-    this.rto = this.opts.initialRtoMs;
+    this.rto = this.rtt.rtoMs();
     this.markMs = nowMs;
     this.respBytesSinceMark = 0;
     this.pshSinceMark = false;
@@ -290,6 +299,8 @@ export class Session {
       window: this.opts.advertisedWindow, options, payload: Buffer.alloc(0),
     });
     this.rtoDeadline = nowMs + this.rto;
+    this.rttTiming = true;
+    this.rttStartMs = nowMs;
   }
 
   // ---- sending --------------------------------------------------------------------------------
@@ -365,6 +376,11 @@ export class Session {
         const fin = last && chunk.fin;
         this.emit(this.sndNxt, ACK | (last ? PSH : 0) | (fin ? FIN : 0), chunk.data.subarray(offset, offset + n), false);
         this.sndNxt = seqAdd(this.sndNxt, n + (fin ? 1 : 0));
+        if (!this.rttTiming) {
+          this.rttTiming = true;
+          this.rttSeq = this.sndNxt;
+          this.rttStartMs = nowMs;
+        }
       } else {
         this.emit(this.sndNxt, ACK | FIN, Buffer.alloc(0), false);
         this.sndNxt = seqAdd(this.sndNxt, 1);
@@ -376,6 +392,7 @@ export class Session {
   private retransmit(): void {
     const at = this.chunkAt(this.sndUna);
     this.counters.retransmit++;
+    this.rttTiming = false;
     if (!at) {
       if (this.state === 'SYN_SENT') {
         this.counters.send++;
@@ -415,7 +432,11 @@ export class Session {
         this.chunks.shift();
       }
       this.dupAcks = 0;
-      this.rto = this.opts.initialRtoMs;
+      if (this.rttTiming && seqDiff(hdr.ack, this.rttSeq) >= 0) {
+        this.rtt.sample(nowMs - this.rttStartMs);
+        this.rttTiming = false;
+      }
+      this.rto = this.rtt.rtoMs();
       this.rtoDeadline = this.sndUna === this.sndNxt ? NO_DEADLINE : nowMs + this.rto;
     } else if (advance === 0 && hdr.payloadLength === 0 && (hdr.flags & FIN) === 0 &&
       this.sndUna !== this.sndNxt && window === this.lastWindowSeen && hdr.ack === this.lastAckSeen) {
@@ -459,6 +480,11 @@ export class Session {
   }
 
   // ---- ending ---------------------------------------------------------------------------------
+
+  /** Every captured client byte (and FIN) has been sent to the target and acknowledged. */
+  get replayDone(): boolean {
+    return !this.stream.hasGap && seqDiff(this.streamEnd, this.sndNxt) <= 0 && this.sndUna === this.sndNxt;
+  }
 
   /** The client reused this port for a new connection: reset the target's side and end. */
   closeForReplacement(nowMs: number): void {

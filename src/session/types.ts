@@ -105,13 +105,24 @@ export interface SessionOptions {
   responseQuietMs: number;
   /** How long a capture gap (missing client bytes) is waited for before it is skipped. */
   captureGapWaitMs: number;
-  /** Initial retransmission timeout; doubled per retry up to `maxRtoMs`. */
+  /**
+   * Retransmission timeout before any RTT sample (the SYN's, RFC 6298's 1 s); afterwards the RTO is
+   * SRTT + 4·RTTVAR within [minRtoMs, maxRtoMs], doubled per retry up to `maxRtoMs`.
+   */
   initialRtoMs: number;
+  minRtoMs: number;
   maxRtoMs: number;
   /** An ACK for target data is delayed at most this long when nothing else carries it. */
   delayedAckMs: number;
   /** Bound on client bytes held per session (unsent, unacknowledged and out of order). */
   maxBufferedBytes: number;
+  /**
+   * A new connection on a client port whose old session still has client data to replay waits at
+   * most this long for the old session to finish before the old one is reset.
+   */
+  reusedPortWaitMs: number;
+  /** Bound on the new connection's packets held meanwhile (past it, the old session is reset). */
+  reusedPortQueuePackets: number;
   /** MSS put in a SYN when the client's is unknown. */
   defaultMss: number;
   /** Window field we advertise, and the window scale offered in our SYN. */
@@ -124,13 +135,16 @@ export const DEFAULT_SESSION_OPTIONS: Readonly<SessionOptions> = Object.freeze({
   onlyWithSyn: false,
   sessionTimeoutMs: 120_000,
   keepaliveTimeoutMs: 3_600_000,
-  handshakeTimeoutMs: 3_000,
+  handshakeTimeoutMs: 7_000,
   responseQuietMs: 100,
   captureGapWaitMs: 1_000,
-  initialRtoMs: 200,
+  initialRtoMs: 1_000,
+  minRtoMs: 200,
   maxRtoMs: 3_000,
   delayedAckMs: 10,
   maxBufferedBytes: 4 * 1024 * 1024,
+  reusedPortWaitMs: 3_000,
+  reusedPortQueuePackets: 256,
   defaultMss: 1460,
   advertisedWindow: 65535,
   advertisedWindowScale: 7,

@@ -56,6 +56,9 @@ export interface TcpcopyCounters {
   sendErrors: number;
   /** Client packets dropped because a session's buffer was full (not in the C tool). */
   bufferOverflows: number;
+  /** How late the main event loop ran, 99th percentile and maximum, ms (not in the C tool). */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
 }
 
 /** A counters object with every counter at zero. */
@@ -88,5 +91,7 @@ export function createTcpcopyCounters(): TcpcopyCounters {
     captureDrops: 0,
     sendErrors: 0,
     bufferOverflows: 0,
+    loopDelayP99Ms: 0,
+    loopDelayMaxMs: 0,
   };
 }

@@ -52,6 +52,7 @@ export function formatTcpcopySummary(c: TcpcopyCounters, elapsedMs: number): Log
   return [
     { level: 'notice', text: `tcpcopy summary after ${(elapsedMs / 1000).toFixed(1)} s:` },
     ...counterLines(c),
+    { level: 'notice', text: `event loop delay: p99 ${c.loopDelayP99Ms.toFixed(1)} ms, max ${c.loopDelayMaxMs.toFixed(1)} ms` },
     {
       level: 'notice',
       text: `rates: captured ${perSecond(c.capturedPackets, elapsedMs)} pkt/s, sent ${perSecond(c.sentPackets, elapsedMs)} pkt/s, sent content ${perSecond(c.sentContentPackets, elapsedMs)} pkt/s`,

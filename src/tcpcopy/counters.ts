@@ -12,10 +12,12 @@ export interface EdgeCounters {
   /** Captured packets ignored by the loop guard or not decodable as whole TCP segments. */
   ignoredPackets: number;
   fragments: number;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
 }
 
 export function newEdgeCounters(): EdgeCounters {
-  return { capturedPackets: 0, captureDrops: 0, sendErrors: 0, ignoredPackets: 0, fragments: 0 };
+  return { capturedPackets: 0, captureDrops: 0, sendErrors: 0, ignoredPackets: 0, fragments: 0, loopDelayP99Ms: 0, loopDelayMaxMs: 0 };
 }
 
 /** Copies engine and edge figures into `out` (every field of TcpcopyCounters is written). */
@@ -47,5 +49,7 @@ export function fillTcpcopyCounters(out: TcpcopyCounters, s: SessionCounters, e:
   out.captureDrops = e.captureDrops;
   out.sendErrors = e.sendErrors;
   out.bufferOverflows = s.bufferOverflow;
+  out.loopDelayP99Ms = e.loopDelayP99Ms;
+  out.loopDelayMaxMs = e.loopDelayMaxMs;
   return out;
 }

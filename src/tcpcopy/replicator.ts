@@ -3,7 +3,8 @@
 // over the channel and feeds the reply headers intercept returns back to the engine. One timer,
 // re-armed after every input from engine.nextDeadlineMs(); time is a monotonic ms clock.
 
-import { LiveCapture, RawSender } from '../capture/index.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { ThreadedCapture, ThreadedRawSender } from '../capture/index.js';
 import type { CaptureBatch } from '../capture/index.js';
 import { ChannelClient } from '../channel/index.js';
 import type { ChannelLogger, ResponseMessage } from '../channel/index.js';
@@ -41,16 +42,20 @@ export class Replicator {
   private readonly options = new TcpOptionSummary();
   private readonly responseOptions = new TcpOptionSummary();
   private readonly targets: Set<string>;
-  private readonly senders = new Map<4 | 6, RawSender>();
+  private readonly senders = new Map<4 | 6, ThreadedRawSender>();
   /** Packets emitted this event-loop turn, per family, sent together by flushSends(). */
   private readonly pending = new Map<4 | 6, Buffer[]>();
   private flushScheduled = false;
-  private readonly captures: LiveCapture[] = [];
+  private readonly captures: ThreadedCapture[] = [];
   private readonly startedMs: number;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = -1;
   private statsTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  /** Packets that found no sender (their family has no target). */
+  private localSendErrors = 0;
+  private stopping: Promise<void> | null = null;
 
   constructor(opts: ReplicatorOptions) {
     this.config = opts.config;
@@ -81,27 +86,36 @@ export class Replicator {
     });
   }
 
-  /** Opens the raw senders and captures and connects to intercept. Throws NativeIoError on capture/send setup failures. */
-  start(): void {
-    for (const t of this.config.transfers) {
-      const family = t.target.ip.family;
-      if (!this.senders.has(family)) {
-        const s = RawSender.open({ family });
+  /**
+   * Opens the raw senders and the captures (each on its own thread) and connects to intercept.
+   * Rejects with NativeIoError on capture/send setup failures (what was opened is closed again).
+   */
+  async start(): Promise<void> {
+    const devices = this.config.interfaces.length === 0 ? ['any'] : this.config.interfaces;
+    try {
+      for (const t of this.config.transfers) {
+        const family = t.target.ip.family;
+        if (this.senders.has(family)) continue;
+        const s = await ThreadedRawSender.open({ family });
         s.on('error', (e) => this.logger.error(`raw sender: ${e.message}`));
         this.senders.set(family, s);
         this.pending.set(family, []);
       }
-    }
-    const devices = this.config.interfaces.length === 0 ? ['any'] : this.config.interfaces;
-    for (const device of devices) {
-      const c = LiveCapture.open({
-        device, filter: this.config.captureFilter, snaplen: this.config.snaplenBytes, bufferBytes: this.config.captureBufferBytes,
-      });
-      c.on('batch', (b) => this.onBatch(b));
-      c.on('error', (e) => this.logger.error(`capture on ${device}: ${e.message}`));
-      this.captures.push(c);
+      for (const device of devices) {
+        const c = await ThreadedCapture.open({
+          device, filter: this.config.captureFilter, snaplen: this.config.snaplenBytes, bufferBytes: this.config.captureBufferBytes,
+        });
+        c.on('batch', (b) => this.onBatch(b));
+        c.on('error', (e) => this.logger.error(`capture on ${device}: ${e.message}`));
+        this.captures.push(c);
+      }
+    } catch (e) {
+      await Promise.all(this.captures.map((c) => c.close()));
+      await Promise.all([...this.senders.values()].map((s) => s.close()));
+      throw e;
     }
     this.client.start();
+    this.loopDelay.enable();
     if (this.config.statsIntervalMs > 0) {
       this.statsTimer = setInterval(() => this.logger.lines(formatTcpcopyStats(this.counters(), this.nowMs() - this.startedMs)), this.config.statsIntervalMs);
     }
@@ -113,23 +127,38 @@ export class Replicator {
     let drops = 0;
     for (const c of this.captures) drops += c.stats().dropped;
     this.edge.captureDrops = drops;
+    let failed = 0;
+    for (const s of this.senders.values()) failed += s.counters().failed;
+    this.edge.sendErrors = this.localSendErrors + failed;
+    if (this.loopDelay.count > 0) {
+      this.edge.loopDelayP99Ms = this.loopDelay.percentile(99) / 1e6;
+      this.edge.loopDelayMaxMs = this.loopDelay.max / 1e6;
+    }
     return fillTcpcopyCounters(createTcpcopyCounters(), this.engine.counters, this.edge);
   }
 
-  /** Stops capturing, timers and the channel; logs the final summary. Idempotent. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    const summary = formatTcpcopySummary(this.counters(), this.nowMs() - this.startedMs);
+  /**
+   * Stops capturing (what the capture threads had already queued is still processed), then timers
+   * and the channel; logs the final summary. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    await Promise.all(this.captures.map((c) => c.close()));
+    const elapsedMs = this.nowMs() - this.startedMs;
     this.stopped = true;
+    this.loopDelay.disable();
     if (this.timer) clearTimeout(this.timer);
     if (this.statsTimer) clearInterval(this.statsTimer);
     this.timer = null;
     this.statsTimer = null;
-    for (const c of this.captures) c.close();
     this.flushSends();
     await this.client.close();
-    for (const s of this.senders.values()) s.close();
-    this.logger.lines(summary);
+    await Promise.all([...this.senders.values()].map((s) => s.close()));
+    this.logger.lines(formatTcpcopySummary(this.counters(), elapsedMs));
   }
 
   private channelKey(t: SessionTuple): { family: 4 | 6; clientIp: string; clientPort: number; targetIp: string; targetPort: number } {
@@ -178,7 +207,7 @@ export class Replicator {
     if (this.stopped) return;
     const pending = this.pending.get(seg.version);
     if (!pending) {
-      this.edge.sendErrors++;
+      this.localSendErrors++;
       return;
     }
     pending.push(emitSegment(seg));
@@ -195,12 +224,7 @@ export class Replicator {
       const sender = this.senders.get(family);
       const batch = packets.splice(0, packets.length);
       if (!sender || sender.closed) continue;
-      try {
-        this.edge.sendErrors += sender.send(batch).failed;
-      } catch (e) {
-        this.edge.sendErrors += batch.length;
-        this.logger.warn(`send of ${batch.length} packet(s) failed: ${e instanceof Error ? e.message : String(e)}`);
-      }
+      if (!sender.send(batch)) this.logger.warn(`send queue full: ${batch.length} packet(s) dropped`);
     }
   }
 

@@ -42,15 +42,19 @@ describe('handshake and one request', () => {
     const h = new Harness();
     h.client(0, clt(1000, 0, SYN));
     assert.deepEqual(h.target(1, tgt(4444, 777777, ACK)), [seg(777777, 0, 0x004)]);
-    assert.deepEqual(h.runUntil(200), [seg(1000, 0, SYN)]);
-    assert.deepEqual(h.target(201, tgt(9000, 1001, SYN | ACK, 0, { mss: 1460 })), [seg(1001, 9001, ACK)]);
+    // The SYN's RTO is RFC 6298's initial 1 s (no RTT sample yet).
+    assert.deepEqual(h.runUntil(999), []);
+    assert.deepEqual(h.runUntil(1000), [seg(1000, 0, SYN)]);
+    assert.deepEqual(h.target(1001, tgt(9000, 1001, SYN | ACK, 0, { mss: 1460 })), [seg(1001, 9001, ACK)]);
     assert.deepEqual([h.counters.sendReset, h.counters.retransmit, h.counters.conns], [1, 1, 1]);
   });
 
   test('no SYN-ACK: SYN retransmitted with backoff, then dropped with an RST', () => {
     const h = new Harness();
     h.client(0, clt(1000, 0, SYN));
-    assert.deepEqual(h.runUntil(3000), [seg(1000, 0, SYN), seg(1000, 0, SYN), seg(1000, 0, SYN), seg(1001, 0, 0x004)]);
+    // SYN at 0, retries at 1 s, 3 s and 6 s (1 s doubled, capped at maxRtoMs 3 s); handshake timeout 7 s.
+    assert.deepEqual(h.runUntil(6999), [seg(1000, 0, SYN), seg(1000, 0, SYN), seg(1000, 0, SYN)]);
+    assert.deepEqual(h.runUntil(7000), [seg(1001, 0, 0x004)]);
     assert.deepEqual(h.closed, ['handshakeTimeout']);
     assert.deepEqual([h.counters.sendSyn, h.counters.obsoleteDeleted, h.counters.active, h.counters.released], [4, 1, 0, 1]);
   });

@@ -83,11 +83,14 @@ describe('formatTcpcopySummary', () => {
     c.sentPackets = 1500;
     c.sentContentPackets = 500;
     c.clientPackets = 1500;
+    c.loopDelayP99Ms = 12.345;
+    c.loopDelayMaxMs = 80;
     const lines = formatTcpcopySummary(c, 1500);
     assert.equal(lines[0]?.text, 'tcpcopy summary after 1.5 s:');
     assert.equal(lines[4]?.text, 'send:1500,send content:500');
     assert.equal(lines.at(-1)?.text, 'rates: captured 2000 pkt/s, sent 1000 pkt/s, sent content 333 pkt/s');
-    assert.equal(lines.length, 13);
+    assert.equal(lines.at(-2)?.text, 'event loop delay: p99 12.3 ms, max 80.0 ms');
+    assert.equal(lines.length, 14);
     assert.ok(lines.every((l) => l.level === 'notice'));
     assert.equal(formatTcpcopySummary(c, 0).at(-1)?.text, 'rates: captured 0 pkt/s, sent 0 pkt/s, sent content 0 pkt/s');
   });
