@@ -1,8 +1,9 @@
-// intercept's live edge: captures the target's replies (LiveCapture per -i device, -F filter),
+// intercept's live edge: captures the target's replies (a ThreadedCapture per -i device, -F filter,
+// headers only: HEADER_SNAPLEN),
 // turns each into a channel RESPONSE and hands it to the ChannelServer, which routes it to the
 // tcpcopy connection that registered its session. Periodic statistics and a final summary.
 
-import { LiveCapture } from '../capture/index.js';
+import { ThreadedCapture } from '../capture/index.js';
 import type { CaptureBatch } from '../capture/index.js';
 import { ChannelServer } from '../channel/index.js';
 import type { ChannelLogger } from '../channel/index.js';
@@ -12,6 +13,13 @@ import { createInterceptCounters, formatInterceptStats, formatInterceptSummary }
 import type { InterceptCounters, Logger } from '../stats/index.js';
 import { InterceptError } from './errors.js';
 import { responseFromDecoder } from './response.js';
+
+/**
+ * Bytes kept per captured reply: link header (Ethernet + 2 VLAN tags, or Linux cooked v2), IPv6 with
+ * room for extension headers, and a TCP header with the longest options. The payload length comes
+ * from the IP header, so the payload itself is never needed.
+ */
+export const HEADER_SNAPLEN = 256;
 
 export interface InterceptServiceOptions {
   readonly config: InterceptConfig;
@@ -30,13 +38,14 @@ export class InterceptService {
   private readonly logger: Logger;
   private readonly nowMs: () => number;
   private readonly decoder = new PacketDecoder();
-  private readonly captures: LiveCapture[] = [];
+  private readonly captures: ThreadedCapture[] = [];
   private readonly startedMs: number;
   private captured = 0;
   private responses = 0;
   private lost = 0;
   private statsTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private stopping: Promise<void> | null = null;
 
   constructor(opts: InterceptServiceOptions) {
     this.config = opts.config;
@@ -59,11 +68,17 @@ export class InterceptService {
   async start(): Promise<void> {
     const addr = await this.server.listen();
     const devices = this.config.interfaces.length === 0 ? ['any'] : this.config.interfaces;
-    for (const device of devices) {
-      const c = LiveCapture.open({ device, filter: this.config.captureFilter });
-      c.on('batch', (b) => this.onBatch(b));
-      c.on('error', (e) => this.logger.error(`capture on ${device}: ${e.message}`));
-      this.captures.push(c);
+    try {
+      for (const device of devices) {
+        const c = await ThreadedCapture.open({ device, filter: this.config.captureFilter, snaplen: HEADER_SNAPLEN });
+        c.on('batch', (b) => this.onBatch(b));
+        c.on('error', (e) => this.logger.error(`capture on ${device}: ${e.message}`));
+        this.captures.push(c);
+      }
+    } catch (e) {
+      await Promise.all(this.captures.map((c) => c.close()));
+      await this.server.close();
+      throw e;
     }
     if (this.config.statsIntervalMs > 0) {
       this.statsTimer = setInterval(() => this.logger.lines(formatInterceptStats(this.counters())), this.config.statsIntervalMs);
@@ -93,14 +108,21 @@ export class InterceptService {
     return c;
   }
 
-  /** Stops capturing and listening, closes the peers and logs the final summary. Idempotent. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    const summary = formatInterceptSummary(this.counters(), this.nowMs() - this.startedMs);
-    this.stopped = true;
+  /**
+   * Stops capturing (replies the capture threads already queued are still relayed), then listening;
+   * closes the peers and logs the final summary. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
     if (this.statsTimer) clearInterval(this.statsTimer);
     this.statsTimer = null;
-    for (const c of this.captures) c.close();
+    await Promise.all(this.captures.map((c) => c.close()));
+    const summary = formatInterceptSummary(this.counters(), this.nowMs() - this.startedMs);
+    this.stopped = true;
     await this.server.close();
     this.logger.lines(summary);
   }
