@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   pcap: () => import('./pcap.js'),
   capture: () => import('./capture.js'),
   send: () => import('./send.js'),
+  replicate: () => import('./replicate.js'),
 };
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));

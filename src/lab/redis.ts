@@ -1,5 +1,6 @@
-// redis-server inside a lab host: no persistence, protected mode off, bound to the host's lab
-// addresses and loopback, run in the foreground (tracked by the lab); cli() runs redis-cli against it.
+// redis-server inside a lab host: no persistence, protected mode off, DEBUG allowed (DEBUG DIGEST
+// compares datasets), bound to the host's lab addresses and loopback, run in the foreground
+// (tracked by the lab); cli() runs redis-cli against it.
 import { join } from 'node:path';
 import type { NsRunner } from './types.js';
 import { LabError } from './errors.js';
@@ -24,6 +25,7 @@ export function redisArgs(dir: string, port: number, addresses: readonly string[
     '--port', String(port),
     '--bind', ...addresses,
     '--protected-mode', 'no',
+    '--enable-debug-command', 'yes',
     '--save', '',
     '--appendonly', 'no',
     '--daemonize', 'no',

@@ -42,6 +42,8 @@ export interface SessionCounters {
   captureGapSkipped: number;
   /** Client segments dropped because the session buffer was full. */
   bufferOverflow: number;
+  /** New connections on a reused client port held until the old session finished its replay. */
+  reusedPortWaits: number;
 }
 
 export function newCounters(): SessionCounters {
@@ -49,6 +51,6 @@ export function newCounters(): SessionCounters {
     active: 0, released: 0, obsoleteDeleted: 0, conns: 0, resp: 0, respContent: 0, respFin: 0, respRst: 0,
     respUnmatched: 0, send: 0, sendContent: 0, sendSyn: 0, sendFin: 0, sendReset: 0, reconnectNoSyn: 0,
     refusedNoSyn: 0, retransmit: 0, synCount: 0, allClient: 0, clientContent: 0, clientRetransmit: 0,
-    captureGapSkipped: 0, bufferOverflow: 0,
+    captureGapSkipped: 0, bufferOverflow: 0, reusedPortWaits: 0,
   };
 }

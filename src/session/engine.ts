@@ -21,6 +21,17 @@ interface Entry {
   key: string;
   /** The deadline last pushed to the heap (−1: none). */
   deadline: number;
+  /**
+   * Packets of the next connection on this client port (its SYN first), held while this session
+   * still replays the old one; started when it closes or `reusedPortWaitMs` after `successorSinceMs`.
+   */
+  successor: ClientSegment[];
+  successorSinceMs: number;
+}
+
+/** A held packet must not share its payload with the capture buffer, which is reused. */
+function keep(pkt: ClientSegment): ClientSegment {
+  return { ...pkt, options: { ...pkt.options }, payload: Buffer.from(pkt.payload) };
 }
 
 export function sessionKey(clientIp: string, clientPort: number, targetIp: string, targetPort: number): string {
@@ -71,17 +82,42 @@ export class SessionEngine {
     if (pkt.payload.length > 0) c.clientContent++;
     const isSyn = (pkt.flags & TcpFlags.SYN) !== 0 && (pkt.flags & TcpFlags.ACK) === 0;
     if (isSyn) c.synCount++;
+    this.dispatch(nowMs, pkt, target, isSyn);
+  }
+
+  /** Routes a counted client packet to its session, holding or starting a reused port's next connection. */
+  private dispatch(nowMs: number, pkt: ClientSegment, target: TargetAddress, isSyn: boolean): void {
+    const c = this.counters;
     const key = sessionKey(pkt.src, pkt.srcPort, target.ip, target.port);
     let entry = this.sessions.get(key);
+    if (entry && entry.successor.length > 0) {
+      const first = entry.successor[0];
+      const another = isSyn && first !== undefined && first.seq !== pkt.seq;
+      if (!another && entry.successor.length < this.options.reusedPortQueuePackets) {
+        entry.successor.push(keep(pkt));
+        return;
+      }
+      // A third connection on the port, or too much held: stop waiting for the old session.
+      this.replaceNow(nowMs, entry);
+      entry = this.sessions.get(key);
+    }
     if (entry && isSyn && entry.session.clientIsn !== pkt.seq) {
+      if (!entry.session.replayDone) {
+        // The client reused the port faster than the old session is replayed: let it finish first.
+        c.reusedPortWaits++;
+        entry.successor.push(keep(pkt));
+        entry.successorSinceMs = nowMs;
+        this.settle(nowMs, entry);
+        return;
+      }
       // The client port is reused by a new connection: end the old session first.
       entry.session.closeForReplacement(nowMs);
-      this.settle(entry);
+      this.settle(nowMs, entry);
       entry = undefined;
     }
     if (entry) {
       entry.session.onClientPacket(nowMs, pkt);
-      this.settle(entry);
+      this.settle(nowMs, entry);
       return;
     }
     const joinable = pkt.payload.length > 0 && (pkt.flags & (TcpFlags.RST | TcpFlags.SYN)) === 0;
@@ -95,9 +131,15 @@ export class SessionEngine {
     };
     c.active++;
     const session = new Session(tuple, pkt, nowMs, this.options, c, this.sink);
-    entry = { session, key, deadline: -1 };
+    entry = { session, key, deadline: -1, successor: [], successorSinceMs: 0 };
     this.sessions.set(key, entry);
-    this.settle(entry);
+    this.settle(nowMs, entry);
+  }
+
+  /** Resets the old session of a reused port now; settle() then starts the held connection. */
+  private replaceNow(nowMs: number, entry: Entry): void {
+    if (entry.session.state !== 'CLOSED') entry.session.closeForReplacement(nowMs);
+    this.settle(nowMs, entry);
   }
 
   onTargetResponse(nowMs: number, hdr: TargetHeader): void {
@@ -107,7 +149,7 @@ export class SessionEngine {
       return;
     }
     entry.session.onTargetResponse(nowMs, hdr);
-    this.settle(entry);
+    this.settle(nowMs, entry);
   }
 
   /** Runs every session whose deadline is due. */
@@ -120,7 +162,8 @@ export class SessionEngine {
       if (entry.deadline !== top.at || this.sessions.get(entry.key) !== entry) continue;
       entry.deadline = -1;
       entry.session.onTimer(nowMs);
-      this.settle(entry);
+      if (entry.successor.length > 0 && nowMs >= entry.successorSinceMs + this.options.reusedPortWaitMs) this.replaceNow(nowMs, entry);
+      else this.settle(nowMs, entry);
     }
   }
 
@@ -134,8 +177,8 @@ export class SessionEngine {
     }
   }
 
-  /** After an event: drop a closed session or re-file its deadline. */
-  private settle(entry: Entry): void {
+  /** After an event: drop a closed session (starting a held successor) or re-file its deadline. */
+  private settle(nowMs: number, entry: Entry): void {
     const s = entry.session;
     if (s.state === 'CLOSED') {
       if (this.sessions.get(entry.key) === entry) {
@@ -144,9 +187,19 @@ export class SessionEngine {
         this.counters.released++;
       }
       entry.deadline = -1;
+      const held = entry.successor;
+      entry.successor = [];
+      for (const pkt of held) {
+        const target = this.resolveTarget(pkt.dst, pkt.dstPort);
+        if (target) this.dispatch(nowMs, pkt, target, (pkt.flags & TcpFlags.SYN) !== 0 && (pkt.flags & TcpFlags.ACK) === 0);
+      }
       return;
     }
-    const d = s.nextDeadlineMs();
+    let d = s.nextDeadlineMs();
+    if (entry.successor.length > 0) {
+      const giveUp = entry.successorSinceMs + this.options.reusedPortWaitMs;
+      d = d < 0 ? giveUp : Math.min(d, giveUp);
+    }
     if (d === entry.deadline) return;
     entry.deadline = d;
     if (d >= 0) this.heap.push(d, entry);

@@ -182,6 +182,7 @@ void describe('netem, server configs and errors', () => {
     assert.equal(a[a.indexOf('--appendonly') + 1], 'no');
     assert.equal(a[a.indexOf('--protected-mode') + 1], 'no');
     assert.equal(a[a.indexOf('--daemonize') + 1], 'no');
+    assert.equal(a[a.indexOf('--enable-debug-command') + 1], 'yes');
   });
 
   void test('LabError carries the code, command and stderr', () => {
