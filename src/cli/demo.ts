@@ -1,129 +1,117 @@
-// The built-in demo (`tcpcopy demo`): builds a two-host lab in network namespaces (a client and an
-// nginx server), captures the server's HTTP traffic live with the native capture, decodes every
-// packet with the packet layer, prints one line per packet and a summary, and records the packets
-// to a pcapng file that tshark can open. Everything it builds is torn down at the end.
-import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { Lab } from '../lab/index.js';
-import { LiveCapture, tcpChecksumState } from '../capture/index.js';
-import type { CaptureBatch } from '../capture/index.js';
-import { PacketDecoder, TcpFlags, formatTcpFlags, TcpOptionSummary, linkTypeName } from '../packet/index.js';
-import { openPcapngWriter } from '../pcap/index.js';
+// The built-in demo (`tcpcopy demo`), the README's main command: live replication in its own network
+// namespaces. It builds the replication lab (cli → nginx on onl:80 with tcpcopy beside it, nginx on
+// tgt:8080 as the target, intercept on ast where tgt's replies to the clients end), runs three
+// bounded loads against the online server, and prints for each how many requests the online and the
+// target server logged and their ratio, then both tools' final summaries and whether any of the
+// target's replies reached the client. Everything it builds is torn down at the end.
+import { ReplicationLab } from '../lab/index.js';
+import type { ReplicationStopResult } from '../lab/index.js';
 
 export interface DemoOptions {
-  /** HTTP requests the client sends (sequentially over one keep-alive connection per 5). */
+  /** Sequential curl requests of the first load (one keep-alive connection). Default 50. */
   requests: number;
+  /** Requests of each ab load (short connections, then keep-alive), 20 concurrent. Default 5000. */
+  abRequests?: number;
   /** Where the lines go (default: stdout). */
   out?: (line: string) => void;
 }
 
+export interface DemoLoadResult {
+  name: string;
+  online: number;
+  replicated: number;
+  ratio: number;
+  onlineRps: number;
+}
+
 export interface DemoSummary {
-  packets: number;
-  decoded: number;
-  syns: number;
-  requestBytes: number;
-  responseBytes: number;
-  checksums: { valid: number; partial: number; bad: number };
-  dropped: number;
-  pcapngPath: string;
+  loads: DemoLoadResult[];
+  /** Frames from the target that reached the client (must be 0). */
+  leaked: number;
+  tcpcopyExit: number | null;
+  interceptExit: number | null;
+  /** Every ratio ≥ 0.999, nothing leaked, both tools exited 0. */
+  ok: boolean;
 }
 
-const SERVER_PORT = 80;
+const MIN_RATIO = 0.999;
 
-function describeOptions(d: PacketDecoder, opts: TcpOptionSummary): string {
-  if (!d.readTcpOptions(opts)) return ' opts=<malformed>';
-  const parts: string[] = [];
-  if (opts.mss >= 0) parts.push(`mss ${opts.mss}`);
-  if (opts.sackPermitted) parts.push('sackOK');
-  if (opts.hasTimestamps) parts.push(`TS ${opts.tsval}:${opts.tsecr}`);
-  if (opts.windowScale >= 0) parts.push(`wscale ${opts.windowScale}`);
-  if (opts.sackBlockCount > 0) parts.push(`sack ${opts.sackBlockCount}`);
-  return parts.length > 0 ? ` [${parts.join(', ')}]` : '';
+/** Polls a count until it stops changing for 500 ms (or `timeoutMs` passes). */
+async function settled(read: () => Promise<number>, timeoutMs: number): Promise<number> {
+  let last = await read();
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = await read();
+    if (now === last || Date.now() > end) return now;
+    last = now;
+  }
 }
 
-function formatTime(sec: number, nsec: number): string {
-  const t = new Date(sec * 1000).toISOString().slice(11, 19);
-  return `${t}.${String(nsec).padStart(9, '0')}`;
+function summaryLines(log: string, header: string): string[] {
+  const lines = log.split('\n');
+  let start = -1;
+  for (let i = lines.length - 1; i >= 0 && start < 0; i--) if ((lines[i] ?? '').includes(header)) start = i;
+  return start < 0 ? [] : lines.slice(start).filter((l) => l.trim() !== '').map((l) => `  ${l.replace(/^\S+ \S+ \+\d+ \[\w+\] /, '')}`);
 }
 
 export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const out = opts.out ?? ((line: string) => console.log(line));
+  const abRequests = opts.abRequests ?? 5000;
   if (!Number.isInteger(opts.requests) || opts.requests < 1 || opts.requests > 1000) {
     throw new Error(`--requests must be an integer from 1 to 1000, got ${String(opts.requests)}`);
   }
-  out('tcpcopy demo: building a lab (hosts cli, srv) in network namespaces ...');
-  const lab = await Lab.create({ hosts: ['cli', 'srv'] });
-  const dir = mkdtempSync(join(tmpdir(), 'tcpcopy-demo-'));
-  const pcapngPath = join(dir, 'demo.pcapng');
-  const summary: DemoSummary = {
-    packets: 0, decoded: 0, syns: 0, requestBytes: 0, responseBytes: 0,
-    checksums: { valid: 0, partial: 0, bad: 0 }, dropped: 0, pcapngPath,
-  };
-  let capture: LiveCapture | null = null;
-  try {
-    const cli = lab.host('cli');
-    const srv = lab.host('srv');
-    await srv.startNginx({ port: SERVER_PORT });
-    out(`  cli ${cli.ip}  --bridge--  srv ${srv.ip} (nginx :${SERVER_PORT})`);
-
-    capture = LiveCapture.open({ device: srv.ifname, netns: srv.name, filter: `tcp port ${SERVER_PORT}` });
-    const writer = await openPcapngWriter(pcapngPath, { interfaces: [{ linkType: capture.linkType, name: `${srv.ifname}@srv` }] });
-    out(`capturing on srv:${srv.ifname} (${linkTypeName(capture.linkType)}), filter "tcp port ${SERVER_PORT}"`);
-
-    const d = new PacketDecoder();
-    const tcpOpts = new TcpOptionSummary();
-    const onBatch = (batch: CaptureBatch): void => {
-      for (let i = 0; i < batch.count; i++) {
-        summary.packets++;
-        const data = batch.data(i);
-        writer.write({ tsNs: batch.tsNs(i), data, origLen: batch.origLen(i) });
-        const time = formatTime(batch.tsSec(i), batch.tsNsec(i));
-        if (!d.decode(data, 0, data.length, batch.linkType) || !d.isTcp) {
-          out(`${time} undecoded: ${d.toError()?.message ?? 'not TCP'}`);
-          continue;
-        }
-        summary.decoded++;
-        if (d.hasFlags(TcpFlags.SYN) && !d.hasFlags(TcpFlags.ACK)) summary.syns++;
-        if (d.dstPort === SERVER_PORT) summary.requestBytes += d.payloadLength;
-        else summary.responseBytes += d.payloadLength;
-        const state = tcpChecksumState(d);
-        if (state === 'valid' || state === 'partial' || state === 'bad') summary.checksums[state]++;
-        out(
-          `${time} ${d.srcAddress()}:${d.srcPort} > ${d.dstAddress()}:${d.dstPort} ` +
-            `[${formatTcpFlags(d.flags)}] seq ${d.seq} ack ${d.ack} win ${d.window} len ${d.payloadLength}` +
-            `${describeOptions(d, tcpOpts)} csum ${state}`,
-        );
-      }
-    };
-    capture.on('batch', onBatch);
-
-    const url = `http://${srv.ip}/`;
-    out(`cli: ${opts.requests} GET ${url}`);
-    const codes = await cli.curl(url, { count: opts.requests });
-    // Let the last packets (FIN/ACK) reach the ring and the 1 ms block timeout deliver them.
-    await new Promise((r) => setTimeout(r, 200));
-    summary.dropped = capture.stats().dropped;
-    capture.close();
-    capture = null;
-    await writer.close();
-
-    const ok = codes.filter((c) => c === 200).length;
-    out('');
-    out(`HTTP: ${ok}/${codes.length} responses 200`);
-    out(
-      `captured ${summary.packets} packets, decoded ${summary.decoded}, connections ${summary.syns}, ` +
-        `request bytes ${summary.requestBytes}, response bytes ${summary.responseBytes}, kernel drops ${summary.dropped}`,
-    );
-    out(
-      `TCP checksums: ${summary.checksums.valid} valid, ${summary.checksums.partial} partial ` +
-        `(checksum offload: the sender left only the pseudo-header sum), ${summary.checksums.bad} bad`,
-    );
-    out(`recorded to ${pcapngPath} (open it with: tshark -r ${pcapngPath})`);
-    out('(live replication to a target server arrives with the session engine; see the README)');
-    return summary;
-  } finally {
-    capture?.close();
-    await lab.destroy();
+  if (!Number.isInteger(abRequests) || abRequests < 20 || abRequests > 100_000) {
+    throw new Error(`abRequests must be an integer from 20 to 100000, got ${String(abRequests)}`);
   }
+  out('tcpcopy demo: building the replication lab in network namespaces ...');
+  const rl = await ReplicationLab.create({ service: 'nginx' });
+  const loads: DemoLoadResult[] = [];
+  let stopped: ReplicationStopResult | null = null;
+  let leaked = -1;
+  try {
+    const { cli, onl, tgt, ast } = rl;
+    out(`  cli ${cli.ip}   clients (curl, ab)`);
+    out(`  onl ${onl.ip}   online nginx :${rl.onlinePort}, tcpcopy -x ${rl.onlinePort}-${tgt.ip}:${rl.targetPort} -s ${ast.ip}`);
+    out(`  tgt ${tgt.ip}   target nginx :${rl.targetPort}, routes replies for ${cli.ip} via ast`);
+    out(`  ast ${ast.ip}   intercept: captures the target's replies, returns their headers to tcpcopy`);
+    const url = `http://${onl.ip}/`;
+    const runs: { name: string; run: () => Promise<number> }[] = [
+      {
+        name: `${opts.requests} sequential curl requests (keep-alive)`,
+        run: async () => {
+          const t0 = performance.now();
+          const codes = await cli.curl(url, { count: opts.requests });
+          return (codes.length * 1000) / (performance.now() - t0);
+        },
+      },
+      { name: `ab -c20 -n${abRequests} (short connections)`, run: async () => (await cli.ab({ url, concurrency: 20, requests: abRequests, keepAlive: false, timeLimitS: 60 })).rps },
+      { name: `ab -k -c20 -n${abRequests} (keep-alive)`, run: async () => (await cli.ab({ url, concurrency: 20, requests: abRequests, keepAlive: true, timeLimitS: 60 })).rps },
+    ];
+    for (const load of runs) {
+      const online0 = (await rl.online.logLines()).length;
+      const target0 = (await rl.target.logLines()).length;
+      const onlineRps = await load.run();
+      const online = (await rl.online.logLines()).length - online0;
+      const replicated = await settled(async () => (await rl.target.logLines()).length - target0, 15_000);
+      const ratio = online > 0 ? replicated / online : 0;
+      loads.push({ name: load.name, online, replicated, ratio, onlineRps });
+      out(`${load.name}: online ${online} requests (${Math.round(onlineRps)} req/s), target ${replicated}, ratio ${ratio.toFixed(4)}`);
+    }
+    leaked = await rl.leakedFrames();
+    stopped = await rl.stop();
+    out('tcpcopy:');
+    for (const l of summaryLines(stopped.tcpcopy?.log ?? '', 'tcpcopy summary')) out(l);
+    out('intercept:');
+    for (const l of summaryLines(stopped.intercept.log, 'intercept summary')) out(l);
+    out(`replies from the target that reached the client: ${leaked}`);
+  } finally {
+    await rl.destroy();
+  }
+  const tcpcopyExit = stopped?.tcpcopy?.exitCode ?? null;
+  const interceptExit = stopped?.intercept.exitCode ?? null;
+  const ok = loads.every((l) => l.ratio >= MIN_RATIO && l.replicated <= l.online) && leaked === 0 && tcpcopyExit === 0 && interceptExit === 0;
+  const total = loads.reduce((a, l) => ({ online: a.online + l.online, replicated: a.replicated + l.replicated }), { online: 0, replicated: 0 });
+  out(`replication ratio: ${total.replicated}/${total.online} = ${(total.online > 0 ? total.replicated / total.online : 0).toFixed(4)}${ok ? '' : '  (FAILED: see above)'}`);
+  return { loads, leaked, tcpcopyExit, interceptExit, ok };
 }

@@ -1,29 +1,25 @@
 // intercept command line: runs on the target or an assistant server and returns the target's
 // responses to tcpcopy. Options are parsed and validated here (src/cli/options/); the service
 // (src/intercept/) runs until SIGINT or SIGTERM, which print the final summary.
-// `--print-config` prints the configuration.
+// `--print-config` prints the configuration. -d (daemon.ts) and -P (supervise.ts, pidfile.ts).
 import { Command } from 'commander';
 import { appendFileSync } from 'node:fs';
 import { VERSION } from '../version.js';
 import { OptionError, addInterceptOptions, formatConfig, validateInterceptOptions } from './options/index.js';
 import type { InterceptConfig, InterceptRawOptions } from './options/index.js';
 import { createLogger } from '../stats/index.js';
+import { daemonReporter, runDaemonParent } from './daemon.js';
+import type { DaemonReporter } from './daemon.js';
+import { supervise } from './supervise.js';
 
 /** Runs the intercept service until SIGINT/SIGTERM, then logs the summary and returns. */
-async function serve(config: InterceptConfig): Promise<void> {
+async function serve(config: InterceptConfig, daemon: DaemonReporter | null): Promise<void> {
   const { InterceptService } = await import('../intercept/index.js');
   const logFile = config.logFile;
   const write = logFile === null ? (l: string): void => void process.stderr.write(l) : (l: string): void => appendFileSync(logFile, l);
   const logger = createLogger({ write, now: () => Date.now(), minLevel: 'info' });
   const service = new InterceptService({ config, logger });
-  const stopped = new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
-  await service.start();
-  const signal = await stopped;
-  logger.notice(`${signal} received, stopping`);
-  await service.stop();
+  process.exitCode = await supervise({ service, logger, pidFile: config.pidFile, daemon });
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -45,7 +41,12 @@ export async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     if (config.secret === null) program.error('error: intercept needs the channel secret shared with tcpcopy: --secret or TCPCOPY_SECRET');
-    await serve(config);
+    const daemon = daemonReporter();
+    if (config.daemon && daemon === null) {
+      await runDaemonParent('intercept', program, argv, config.logFile);
+      return;
+    }
+    await serve(config, daemon);
   });
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,6 +1,7 @@
 // tcpcopy command line: option parsing and dispatch. The replication options are parsed and
 // validated here (src/cli/options/) and the live replication (src/tcpcopy/) runs until SIGINT or
 // SIGTERM, which print the final summary. `--print-config` prints the validated configuration.
+// Process options: -d (daemon.ts), -P, -m and -L (supervise.ts, pidfile.ts).
 import { Command } from 'commander';
 import { appendFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
@@ -9,6 +10,9 @@ import { OptionError, addTcpcopyOptions, formatConfig, parseIp, validateTcpcopyO
 import type { IpAddress, TcpcopyConfig, TcpcopyRawOptions } from './options/index.js';
 import { createLogger } from '../stats/index.js';
 import type { Logger } from '../stats/index.js';
+import { daemonReporter, runDaemonParent } from './daemon.js';
+import type { DaemonReporter } from './daemon.js';
+import { LonelyWatch, MemoryWatch, supervise } from './supervise.js';
 
 /** This machine's addresses (every interface, including down ones that still hold an address). */
 function localAddresses(): IpAddress[] {
@@ -31,19 +35,17 @@ function makeLogger(logFile: string | null): Logger {
   return createLogger({ write, now: () => Date.now(), minLevel: 'info' });
 }
 
-/** Runs the replication until SIGINT/SIGTERM, then logs the summary and returns. */
-async function replicate(config: TcpcopyConfig): Promise<void> {
+/**
+ * Runs the replication until SIGINT/SIGTERM (exit 0), the -m memory limit or, without -L, the loss
+ * of every intercept connection for --lonely-grace (exit 1); the final summary is logged either way.
+ */
+async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): Promise<void> {
   const { Replicator } = await import('../tcpcopy/index.js');
   const logger = makeLogger(config.logFile);
-  const replicator = new Replicator({ config, logger });
-  const stopped = new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
-  await replicator.start();
-  const signal = await stopped;
-  logger.notice(`${signal} received, stopping`);
-  await replicator.stop();
+  const lonely = config.lonely ? null : new LonelyWatch(config.lonelyGraceMs);
+  const replicator = new Replicator({ config, logger, onConnectionsChange: (n) => lonely?.update(n) });
+  const watchdogs = [new MemoryWatch(config.maxMemoryBytes), ...(lonely === null ? [] : [lonely])];
+  process.exitCode = await supervise({ service: replicator, logger, pidFile: config.pidFile, daemon, watchdogs });
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -65,16 +67,21 @@ export async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     if (config.secret === null) program.error('error: tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET');
-    await replicate(config);
+    const daemon = daemonReporter();
+    if (config.daemon && daemon === null) {
+      await runDaemonParent('tcpcopy', program, argv, config.logFile);
+      return;
+    }
+    await replicate(config, daemon);
   });
   program
     .command('demo')
-    .description('built-in demo: builds network namespaces, captures live traffic and prints what it decoded')
-    .option('--requests <n>', 'number of HTTP requests the demo client sends', '5')
+    .description('built-in demo: live replication in its own network namespaces (online, target, assistant, client), three bounded loads, the replication ratio')
+    .option('--requests <n>', 'sequential curl requests of the first load', '50')
     .action(async (opts: { requests: string }) => {
       const { runDemo } = await import('./demo.js');
       const summary = await runDemo({ requests: Number(opts.requests) });
-      if (summary.decoded === 0 || summary.checksums.bad > 0) process.exitCode = 1;
+      if (!summary.ok) process.exitCode = 1;
     });
   try {
     await program.parseAsync(argv, { from: 'user' });

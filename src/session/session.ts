@@ -17,6 +17,12 @@ export type SessionState = 'SYN_SENT' | 'ESTABLISHED' | 'CLOSED';
 
 const { FIN, SYN, RST, PSH, ACK } = TcpFlags;
 const NO_DEADLINE = -1;
+/** TCP header without options; IPv4 header without options; IPv6 header without extensions. */
+const TCP_HEADER_BYTES = 20;
+const IPV4_HEADER_BYTES = 20;
+const IPV6_HEADER_BYTES = 40;
+/** What `emit` adds to every segment when timestamps are on: NOP, NOP, timestamps (10). */
+const TIMESTAMP_OPTION_BYTES = 12;
 
 function minDeadline(a: number, b: number): number {
   if (a < 0) return b;
@@ -371,7 +377,7 @@ export class Session {
           if (this.sndUna === this.sndNxt && this.persistDeadline < 0) this.persistDeadline = nowMs + this.rto;
           break;
         }
-        const n = Math.min(remaining, this.targetMss, usable);
+        const n = Math.min(remaining, this.maxSegmentPayload(), usable);
         const last = n === remaining;
         const fin = last && chunk.fin;
         this.emit(this.sndNxt, ACK | (last ? PSH : 0) | (fin ? FIN : 0), chunk.data.subarray(offset, offset + n), false);
@@ -389,6 +395,18 @@ export class Session {
     }
   }
 
+  /**
+   * Payload bytes one data segment may carry: the target's MSS and the IP packet limit
+   * (`maxIpPacketBytes`), less the option bytes `emit` puts in every segment (RFC 6691: the MSS
+   * counts no options). At least 1, so a tiny limit cannot stall the stream.
+   */
+  private maxSegmentPayload(): number {
+    const ipHeader = this.tuple.version === 6 ? IPV6_HEADER_BYTES : IPV4_HEADER_BYTES;
+    const optionBytes = this.tsEnabled ? TIMESTAMP_OPTION_BYTES : 0;
+    const byPacket = this.opts.maxIpPacketBytes - ipHeader - TCP_HEADER_BYTES;
+    return Math.max(1, Math.min(this.targetMss, byPacket) - optionBytes);
+  }
+
   private retransmit(): void {
     const at = this.chunkAt(this.sndUna);
     this.counters.retransmit++;
@@ -404,7 +422,7 @@ export class Session {
     const { chunk, offset } = at;
     const remaining = chunk.data.length - Math.min(offset, chunk.data.length);
     const inFlight = seqDiff(this.sndNxt, this.sndUna);
-    const n = Math.min(remaining, this.targetMss, inFlight);
+    const n = Math.min(remaining, this.maxSegmentPayload(), inFlight);
     const fin = chunk.fin && n === remaining && seqDiff(seqAdd(this.sndUna, n + 1), this.sndNxt) <= 0;
     this.emit(this.sndUna, ACK | (n > 0 && n === remaining ? PSH : 0) | (fin ? FIN : 0),
       chunk.data.subarray(offset, offset + n), true);

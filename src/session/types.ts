@@ -125,6 +125,11 @@ export interface SessionOptions {
   reusedPortQueuePackets: number;
   /** MSS put in a SYN when the client's is unknown. */
   defaultMss: number;
+  /**
+   * Largest IP packet sent to the target (`-M`, the MTU towards it): a data segment carries at most
+   * min(target MSS, this − IP header − 20) − the TCP option bytes it carries.
+   */
+  maxIpPacketBytes: number;
   /** Window field we advertise, and the window scale offered in our SYN. */
   advertisedWindow: number;
   advertisedWindowScale: number;
@@ -146,6 +151,7 @@ export const DEFAULT_SESSION_OPTIONS: Readonly<SessionOptions> = Object.freeze({
   reusedPortWaitMs: 3_000,
   reusedPortQueuePackets: 256,
   defaultMss: 1460,
+  maxIpPacketBytes: 1500,
   advertisedWindow: 65535,
   advertisedWindowScale: 7,
 });

@@ -59,3 +59,17 @@ export function formatTcpcopySummary(c: TcpcopyCounters, elapsedMs: number): Log
     },
   ];
 }
+
+/** What -r and -n did (not in the C tool). */
+export interface RewriteFigures {
+  /** Client SYNs (sessions) and packets of sessions left out by -r sampling. */
+  readonly sampledOutSyns: number;
+  readonly sampledOutPackets: number;
+  /** Packets fed to the engine as extra -n copies (beyond the original). */
+  readonly copyPackets: number;
+}
+
+/** Our own extra line for -r/-n/-c, printed after the C tool's lines when one of them is in use. */
+export function formatRewriteLine(r: RewriteFigures): LogLine {
+  return { level: 'notice', text: `sampled out syn:${r.sampledOutSyns},sampled out packs:${r.sampledOutPackets},copy packs:${r.copyPackets}` };
+}

@@ -14,10 +14,16 @@ export interface EdgeCounters {
   fragments: number;
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  /** -r: client SYNs and packets of sessions left out by sampling. */
+  sampledOutSyns: number;
+  sampledOutPackets: number;
+  /** -n: packets fed to the engine as extra copies. */
+  copyPackets: number;
 }
 
 export function newEdgeCounters(): EdgeCounters {
-  return { capturedPackets: 0, captureDrops: 0, sendErrors: 0, ignoredPackets: 0, fragments: 0, loopDelayP99Ms: 0, loopDelayMaxMs: 0 };
+  return { capturedPackets: 0, captureDrops: 0, sendErrors: 0, ignoredPackets: 0, fragments: 0, loopDelayP99Ms: 0, loopDelayMaxMs: 0,
+    sampledOutSyns: 0, sampledOutPackets: 0, copyPackets: 0 };
 }
 
 /** Copies engine and edge figures into `out` (every field of TcpcopyCounters is written). */

@@ -12,18 +12,21 @@ import type { TcpcopyConfig } from '../cli/options/index.js';
 import { PacketDecoder, TcpOptionSummary } from '../packet/index.js';
 import { SessionEngine, emitSegment } from '../session/index.js';
 import type { EngineSink, OutgoingSegment, SessionTuple } from '../session/index.js';
-import { createTcpcopyCounters, formatTcpcopyStats, formatTcpcopySummary } from '../stats/index.js';
+import { createTcpcopyCounters, formatRewriteLine, formatTcpcopyStats, formatTcpcopySummary } from '../stats/index.js';
 import type { Logger, TcpcopyCounters } from '../stats/index.js';
 import { clientSegmentFromDecoder, targetHeaderFromResponse } from './convert.js';
 import { fillTcpcopyCounters, newEdgeCounters } from './counters.js';
 import type { EdgeCounters } from './counters.js';
 import { buildTargetResolver, targetKeys } from './resolver.js';
+import { ClientRewriter } from './rewrite.js';
 
 export interface ReplicatorOptions {
   readonly config: TcpcopyConfig;
   readonly logger: Logger;
   /** Monotonic milliseconds; default performance.now. */
   readonly nowMs?: () => number;
+  /** Called with the number of authenticated intercept connections whenever it changes. */
+  readonly onConnectionsChange?: (authenticated: number) => void;
 }
 
 /** Routes the channel's own log lines into the stats logger. */
@@ -42,6 +45,8 @@ export class Replicator {
   private readonly options = new TcpOptionSummary();
   private readonly responseOptions = new TcpOptionSummary();
   private readonly targets: Set<string>;
+  /** -r, -c, -n: which sessions are copied, from which address, how many times. */
+  private readonly rewriter: ClientRewriter;
   private readonly senders = new Map<4 | 6, ThreadedRawSender>();
   /** Packets emitted this event-loop turn, per family, sent together by flushSends(). */
   private readonly pending = new Map<4 | 6, Buffer[]>();
@@ -63,6 +68,12 @@ export class Replicator {
     this.nowMs = opts.nowMs ?? (() => performance.now());
     this.startedMs = this.nowMs();
     this.targets = targetKeys(this.config.transfers);
+    this.rewriter = new ClientRewriter({
+      copies: this.config.copies,
+      samplePercent: this.config.samplePercent,
+      clientAddresses: this.config.clientAddresses,
+      targetAddresses: new Set(this.config.transfers.map((t) => t.target.ip.text)),
+    });
     const sink: EngineSink = {
       sendSegment: (seg) => this.send(seg),
       registerSession: (t) => this.client.register(this.channelKey(t)),
@@ -74,6 +85,7 @@ export class Replicator {
       sessionTimeoutMs: this.config.sessionTimeoutMs,
       keepaliveTimeoutMs: this.config.keepaliveTimeoutMs,
       defaultMss: this.config.mssBytes,
+      maxIpPacketBytes: this.config.mtuBytes,
     });
     const secret = this.config.secret ?? undefined;
     this.client = new ChannelClient({
@@ -82,7 +94,10 @@ export class Replicator {
       ...(secret === undefined ? {} : { secret }),
       logger: channelLogger(this.logger),
       onResponse: (r) => this.onResponse(r),
-      onConnectionsChange: (n) => this.logger.notice(`channel: ${n} connection(s) to intercept authenticated`),
+      onConnectionsChange: (n) => {
+        this.logger.notice(`channel: ${n} connection(s) to intercept authenticated`);
+        opts.onConnectionsChange?.(n);
+      },
     });
   }
 
@@ -130,6 +145,9 @@ export class Replicator {
     let failed = 0;
     for (const s of this.senders.values()) failed += s.counters().failed;
     this.edge.sendErrors = this.localSendErrors + failed;
+    this.edge.sampledOutSyns = this.rewriter.sampledOutSyns;
+    this.edge.sampledOutPackets = this.rewriter.sampledOutPackets;
+    this.edge.copyPackets = this.rewriter.copyPackets;
     if (this.loopDelay.count > 0) {
       this.edge.loopDelayP99Ms = this.loopDelay.percentile(99) / 1e6;
       this.edge.loopDelayMaxMs = this.loopDelay.max / 1e6;
@@ -159,6 +177,7 @@ export class Replicator {
     await this.client.close();
     await Promise.all([...this.senders.values()].map((s) => s.close()));
     this.logger.lines(formatTcpcopySummary(this.counters(), elapsedMs));
+    if (!this.rewriter.isIdentity) this.logger.lines([formatRewriteLine(this.edge)]);
   }
 
   private channelKey(t: SessionTuple): { family: 4 | 6; clientIp: string; clientPort: number; targetIp: string; targetPort: number } {
@@ -186,7 +205,8 @@ export class Replicator {
         this.edge.ignoredPackets++;
         continue;
       }
-      this.engine.onClientPacket(now, seg);
+      const n = this.rewriter.apply(seg);
+      for (let c = 0; c < n; c++) this.engine.onClientPacket(now, this.rewriter.segment(c));
     }
     this.arm();
   }

@@ -64,6 +64,9 @@ describe('validateTcpcopyOptions: each option', () => {
     const c = v({ mtu: '9000', mss: '8960' });
     assert.equal(c.mtuBytes, 9000);
     assert.equal(c.mssBytes, 8960);
+    // Without -D the MSS follows a smaller MTU (and stays 1460 for a larger one).
+    assert.equal(v({ mtu: '576' }).mssBytes, 536);
+    assert.equal(v({ mtu: '9000' }).mssBytes, 1460);
   });
   void test('-t seconds to ms; -k defaults to -t + 120 s', () => {
     const c = v({ sessionTimeout: '120' });

@@ -28,6 +28,7 @@ export function addTcpcopyOptions(cmd: Command): Command {
     .option('-O, --syn-only', 'replay only sessions whose SYN was captured')
     .option('-W, --no-wait', 'send the next request without waiting for the previous response')
     .option('-L, --lonely', 'keep running while no intercept is connected')
+    .option('--lonely-grace <s>', `without -L: exit after this long with no intercept connected (default ${d.lonelyGraceS})`)
     .option('-m, --max-memory <MB>', `exit when memory use exceeds this (default ${d.maxMemoryMb})`)
     .option('-l, --log-file <file>', 'log file (default: standard error)')
     .option('-P, --pid-file <file>', 'pid file')

@@ -32,6 +32,8 @@ export const TCPCOPY_DEFAULTS = {
   /** -k defaults to -t plus this. */
   keepaliveAddS: 120,
   maxMemoryMb: 2048,
+  /** Without -L: seconds tcpcopy runs on with no intercept connection authenticated. */
+  lonelyGraceS: 30,
   copies: 1,
   samplePercent: 100,
   statsIntervalS: 30,
@@ -55,6 +57,7 @@ export interface TcpcopyRawOptions {
   /** false when -W/--no-wait is given. */
   wait?: boolean;
   lonely?: boolean;
+  lonelyGrace?: string;
   maxMemory?: string;
   logFile?: string;
   pidFile?: string;
@@ -110,6 +113,8 @@ export interface TcpcopyConfig {
   readonly waitForResponse: boolean;
   /** -L: keep running while no intercept is connected. */
   readonly lonely: boolean;
+  /** --lonely-grace: without -L, exit after this long with no intercept connection authenticated. */
+  readonly lonelyGraceMs: number;
   /** -m */
   readonly maxMemoryBytes: number;
   /** -l; null = standard error. */
@@ -193,7 +198,8 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
   const intercepts = parseIntercepts(raw.intercept, interceptPort);
   const userFilter = nonEmpty('-F', raw.filter);
   const mtuBytes = raw.mtu === undefined ? d.mtuBytes : parseIntegerOption('-M', raw.mtu, 576, 65535);
-  const mssBytes = raw.mss === undefined ? d.mssBytes : parseIntegerOption('-D', raw.mss, 64, 65495);
+  // Without -D the MSS follows -M (an IPv4 header and a TCP header less than the MTU).
+  const mssBytes = raw.mss === undefined ? Math.min(d.mssBytes, mtuBytes - 40) : parseIntegerOption('-D', raw.mss, 64, 65495);
   if (mssBytes > mtuBytes - 40) {
     throw new OptionError('CONFLICT', `-D ${mssBytes} does not fit the MTU: -M ${mtuBytes} allows an MSS of at most ${mtuBytes - 40}`);
   }
@@ -222,6 +228,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     synRequired: raw.synOnly === true,
     waitForResponse: raw.wait !== false,
     lonely: raw.lonely === true,
+    lonelyGraceMs: raw.lonelyGrace === undefined ? d.lonelyGraceS * 1000 : parseSecondsOption('--lonely-grace', raw.lonelyGrace, 0.1, 86400),
     maxMemoryBytes: (raw.maxMemory === undefined ? d.maxMemoryMb : parseIntegerOption('-m', raw.maxMemory, 16, 1048576)) * 1024 * 1024,
     logFile: nonEmpty('-l', raw.logFile),
     pidFile: nonEmpty('-P', raw.pidFile),
