@@ -91,15 +91,20 @@ export class SessionEngine {
     const key = sessionKey(pkt.src, pkt.srcPort, target.ip, target.port);
     let entry = this.sessions.get(key);
     if (entry && entry.successor.length > 0) {
-      const first = entry.successor[0];
-      const another = isSyn && first !== undefined && first.seq !== pkt.seq;
-      if (!another && entry.successor.length < this.options.reusedPortQueuePackets) {
+      // Packets of the next connection(s) on this port are held: this one joins them, in capture
+      // order, also when it belongs to a third connection (under load the replay lags the online
+      // client by more than one reuse of a busy port); each starts when the one before it is done.
+      if (entry.successor.length < this.options.reusedPortQueuePackets) {
         entry.successor.push(keep(pkt));
         return;
       }
-      // A third connection on the port, or too much held: stop waiting for the old session.
+      // Too much held: stop waiting for the old session; the next one takes over the held packets.
       this.replaceNow(nowMs, entry);
       entry = this.sessions.get(key);
+      if (entry && entry.successor.length > 0) {
+        entry.successor.push(keep(pkt));
+        return;
+      }
     }
     if (entry && isSyn && entry.session.clientIsn !== pkt.seq) {
       if (!entry.session.replayDone) {

@@ -73,3 +73,12 @@ export interface RewriteFigures {
 export function formatRewriteLine(r: RewriteFigures): LogLine {
   return { level: 'notice', text: `sampled out syn:${r.sampledOutSyns},sampled out packs:${r.sampledOutPackets},copy packs:${r.copyPackets}` };
 }
+
+/**
+ * Why sessions ended, e.g. `closed: finished 19973, handshake timeout 3` (only the reasons that
+ * occurred, in the order given; not in the C tool).
+ */
+export function formatCloseReasons(reasons: ReadonlyMap<string, number>): LogLine {
+  const parts = [...reasons].filter(([, n]) => n > 0).map(([r, n]) => `${r.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)} ${n}`);
+  return { level: 'notice', text: `closed: ${parts.length > 0 ? parts.join(', ') : 'none'}` };
+}

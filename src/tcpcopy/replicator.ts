@@ -11,8 +11,8 @@ import type { ChannelLogger, ResponseMessage } from '../channel/index.js';
 import type { TcpcopyConfig } from '../cli/options/index.js';
 import { PacketDecoder, TcpOptionSummary } from '../packet/index.js';
 import { SessionEngine, emitSegment } from '../session/index.js';
-import type { EngineSink, OutgoingSegment, SessionTuple } from '../session/index.js';
-import { createTcpcopyCounters, formatRewriteLine, formatTcpcopyStats, formatTcpcopySummary } from '../stats/index.js';
+import type { CloseReason, EngineSink, OutgoingSegment, SessionTuple } from '../session/index.js';
+import { createTcpcopyCounters, formatCloseReasons, formatRewriteLine, formatTcpcopyStats, formatTcpcopySummary } from '../stats/index.js';
 import type { Logger, TcpcopyCounters } from '../stats/index.js';
 import { clientSegmentFromDecoder, targetHeaderFromResponse } from './convert.js';
 import { fillTcpcopyCounters, newEdgeCounters } from './counters.js';
@@ -57,6 +57,8 @@ export class Replicator {
   private timerAt = -1;
   private statsTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** Sessions ended, by reason (a line of the summary). */
+  private readonly closeReasons = new Map<CloseReason, number>();
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   /** Packets that found no sender (their family has no target). */
   private localSendErrors = 0;
@@ -77,7 +79,10 @@ export class Replicator {
     const sink: EngineSink = {
       sendSegment: (seg) => this.send(seg),
       registerSession: (t) => this.client.register(this.channelKey(t)),
-      sessionClosed: (t) => this.client.unregister(this.channelKey(t)),
+      sessionClosed: (t, reason) => {
+        this.closeReasons.set(reason, (this.closeReasons.get(reason) ?? 0) + 1);
+        this.client.unregister(this.channelKey(t));
+      },
     };
     this.engine = new SessionEngine(buildTargetResolver(this.config.transfers), sink, {
       waitForResponse: this.config.waitForResponse,
@@ -177,6 +182,7 @@ export class Replicator {
     await this.client.close();
     await Promise.all([...this.senders.values()].map((s) => s.close()));
     this.logger.lines(formatTcpcopySummary(this.counters(), elapsedMs));
+    this.logger.lines([formatCloseReasons(this.closeReasons)]);
     if (!this.rewriter.isIdentity) this.logger.lines([formatRewriteLine(this.edge)]);
   }
 

@@ -59,14 +59,27 @@ describe('client port reuse during the replay', () => {
     assert.deepEqual(h.closed, ['replaced']);
   });
 
-  test('a third connection on the port ends the wait for the first', () => {
+  test('a third connection on the port waits too, and each starts when the one before is done', () => {
     const h = new Harness();
     oldConnectionCaptured(h);
-    assert.deepEqual(h.client(3, clt(4000, 0, SYN)), []);
-    // The first is reset and the second starts; the third now waits for the second's replay.
-    assert.deepEqual(h.client(4, clt(8000, 0, SYN)), [seg(1001, 0, RST), seg(4000, 0, SYN)]);
-    assert.deepEqual(h.closed, ['replaced']);
-    assert.deepEqual([h.counters.reusedPortWaits, h.engine.size], [2, 1]);
+    assert.deepEqual(h.client(3, clt(4000, 0, SYN, '', { mss: 1460 })), []);
+    h.client(3, clt(4001, 7001, ACK | PSH, 'req2'));
+    h.client(3, clt(4005, 7101, ACK | FIN));
+    assert.deepEqual(h.client(4, clt(8000, 0, SYN, '', { mss: 1460 })), []);
+    h.client(4, clt(8001, 9001, ACK | PSH, 'req3'));
+    assert.deepEqual(h.closed, []);
+    // The first finishes: the second starts; the third is now held behind the second.
+    h.target(5, tgt(9000, 1001, SYN | ACK, 0, { mss: 1460 }));
+    h.target(6, tgt(9001, 1005, ACK | PSH, 100));
+    assert.deepEqual(h.target(7, tgt(9101, 1006, ACK | FIN)), [seg(1006, 9102, ACK), seg(1006, 9102, RST | ACK), seg(4000, 0, SYN)]);
+    const second = h.target(8, tgt(20000, 4001, SYN | ACK, 0, { mss: 1460 }));
+    assert.ok(second.some((x) => x.data === 'req2'), JSON.stringify(second));
+    h.target(9, tgt(20001, 4005, ACK | PSH, 100));
+    assert.deepEqual(h.target(10, tgt(20101, 4006, ACK | FIN)), [seg(4006, 20102, ACK), seg(4006, 20102, RST | ACK), seg(8000, 0, SYN)]);
+    const third = h.target(11, tgt(30000, 8001, SYN | ACK, 0, { mss: 1460 }));
+    assert.ok(third.some((x) => x.data === 'req3'), JSON.stringify(third));
+    assert.deepEqual(h.closed, ['finished', 'finished']);
+    assert.deepEqual([h.counters.reusedPortWaits, h.counters.conns, h.engine.size], [2, 3, 1]);
   });
 
   test('a held copy does not share the capture buffer', () => {

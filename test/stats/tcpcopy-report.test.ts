@@ -2,7 +2,7 @@
 // diagnoses with their thresholds, and the final summary.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTcpcopyCounters, formatTcpcopyStats, formatTcpcopySummary } from '../../src/stats/index.js';
+import { createTcpcopyCounters, formatCloseReasons, formatTcpcopyStats, formatTcpcopySummary } from '../../src/stats/index.js';
 import type { TcpcopyCounters } from '../../src/stats/index.js';
 
 function sample(): TcpcopyCounters {
@@ -93,5 +93,13 @@ describe('formatTcpcopySummary', () => {
     assert.equal(lines.length, 14);
     assert.ok(lines.every((l) => l.level === 'notice'));
     assert.equal(formatTcpcopySummary(c, 0).at(-1)?.text, 'rates: captured 0 pkt/s, sent 0 pkt/s, sent content 0 pkt/s');
+  });
+});
+
+describe('formatCloseReasons', () => {
+  void test('the reasons that occurred, in order, camelCase spelled out', () => {
+    const m = new Map([['finished', 12], ['clientReset', 0], ['handshakeTimeout', 3]]);
+    assert.deepEqual(formatCloseReasons(m), { level: 'notice', text: 'closed: finished 12, handshake timeout 3' });
+    assert.equal(formatCloseReasons(new Map()).text, 'closed: none');
   });
 });
