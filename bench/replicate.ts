@@ -6,7 +6,7 @@
 // Runnable alone: `node dist/bench/replicate.js` (root).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { ReplicationLab } from '../src/lab/index.js';
+import { ReplicationLab, pollUntilSettled } from '../src/lab/index.js';
 import type { LabHost } from '../src/lab/index.js';
 
 interface Load {
@@ -59,17 +59,6 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
-async function settledCount(read: () => Promise<number>, timeoutMs: number): Promise<number> {
-  let last = await read();
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 500));
-    const now = await read();
-    if (now === last || Date.now() > end) return now;
-    last = now;
-  }
-}
-
 export interface ReplicateRow {
   load: string;
   online: number;
@@ -92,7 +81,7 @@ export async function measure(load: Load): Promise<ReplicateRow> {
     const i0 = cpuSeconds(interceptPid);
     const r = await load.run(rl);
     const online = (await rl.online.logLines()).length - online0;
-    const replicated = await settledCount(async () => (await rl.target.logLines()).length - target0, 15_000);
+    const replicated = await pollUntilSettled(async () => (await rl.target.logLines()).length - target0, 15_000);
     const tcpcopyCpu = cpuSeconds(tcpcopyPid) - t0;
     const interceptCpu = cpuSeconds(interceptPid) - i0;
     const stopped = await rl.stop();

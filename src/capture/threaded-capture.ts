@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { CaptureBatch } from './batch.js';
 import { NativeIoError } from './errors.js';
+import { awaitReady } from './worker-start.js';
 import type { CaptureStats, LiveCaptureEvents, LiveCaptureOptions } from './live-capture.js';
 
 export interface ThreadedCaptureOptions extends LiveCaptureOptions {
@@ -83,34 +84,7 @@ export class ThreadedCapture extends EventEmitter<LiveCaptureEvents> {
     const shared = new SharedArrayBuffer(4);
     const init: ThreadInit = { options, inFlight: shared, queueBytes, statsIntervalMs };
     const worker = new Worker(new URL('./capture-thread.js', import.meta.url), { workerData: init });
-    return new Promise((resolve, reject) => {
-      const onMessage = (m: ThreadMessage): void => {
-        if (m.type === 'ready') {
-          cleanup();
-          resolve(new ThreadedCapture(worker, new Int32Array(shared), options, m));
-        } else if (m.type === 'failed') {
-          cleanup();
-          void worker.terminate();
-          reject(new NativeIoError(m.code, m.message));
-        }
-      };
-      const onError = (e: Error): void => {
-        cleanup();
-        reject(new NativeIoError('EPCAP', `capture thread failed to start: ${e.message}`, { cause: e }));
-      };
-      const onExit = (code: number): void => {
-        cleanup();
-        reject(new NativeIoError('EPCAP', `capture thread exited (${code}) before it was ready`));
-      };
-      const cleanup = (): void => {
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-      };
-      worker.on('message', onMessage);
-      worker.once('error', onError);
-      worker.once('exit', onExit);
-    });
+    return awaitReady<Extract<ThreadMessage, { type: 'ready' }>>(worker, 'capture thread').then((m) => new ThreadedCapture(worker, new Int32Array(shared), options, m));
   }
 
   #onMessage(m: ThreadMessage): void {

@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { NativeIoError } from './errors.js';
+import { awaitReady } from './worker-start.js';
 import type { RawSenderOptions } from './raw-sender.js';
 import type { SendCounters } from './packet-sender.js';
 
@@ -118,34 +119,7 @@ export class ThreadedRawSender extends EventEmitter<ThreadedRawSenderEvents> {
     const shared = new SharedArrayBuffer(4);
     const init: SenderThreadInit = { options, inFlight: shared, statsIntervalMs };
     const worker = new Worker(new URL('./send-thread.js', import.meta.url), { workerData: init });
-    return new Promise((resolve, reject) => {
-      const cleanup = (): void => {
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-      };
-      const onMessage = (m: SenderThreadMessage): void => {
-        if (m.type === 'ready') {
-          cleanup();
-          resolve(new ThreadedRawSender(worker, new Int32Array(shared), queueBytes, options.family, m));
-        } else if (m.type === 'failed') {
-          cleanup();
-          void worker.terminate();
-          reject(new NativeIoError(m.code, m.message));
-        }
-      };
-      const onError = (e: Error): void => {
-        cleanup();
-        reject(new NativeIoError('EPCAP', `send thread failed to start: ${e.message}`, { cause: e }));
-      };
-      const onExit = (code: number): void => {
-        cleanup();
-        reject(new NativeIoError('EPCAP', `send thread exited (${code}) before it was ready`));
-      };
-      worker.on('message', onMessage);
-      worker.once('error', onError);
-      worker.once('exit', onExit);
-    });
+    return awaitReady<Extract<SenderThreadMessage, { type: 'ready' }>>(worker, 'send thread').then((m) => new ThreadedRawSender(worker, new Int32Array(shared), queueBytes, options.family, m));
   }
 
   get closed(): boolean {

@@ -4,7 +4,7 @@
 // bounded loads against the online server, and prints for each how many requests the online and the
 // target server logged and their ratio, then both tools' final summaries and whether any of the
 // target's replies reached the client. Everything it builds is torn down at the end.
-import { ReplicationLab } from '../lab/index.js';
+import { ReplicationLab, pollUntilSettled } from '../lab/index.js';
 import type { ReplicationStopResult } from '../lab/index.js';
 
 export interface DemoOptions {
@@ -35,18 +35,6 @@ export interface DemoSummary {
 }
 
 const MIN_RATIO = 0.999;
-
-/** Polls a count until it stops changing for 500 ms (or `timeoutMs` passes). */
-async function settled(read: () => Promise<number>, timeoutMs: number): Promise<number> {
-  let last = await read();
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 500));
-    const now = await read();
-    if (now === last || Date.now() > end) return now;
-    last = now;
-  }
-}
 
 function summaryLines(log: string, header: string): string[] {
   const lines = log.split('\n');
@@ -93,7 +81,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       const target0 = (await rl.target.logLines()).length;
       const onlineRps = await load.run();
       const online = (await rl.online.logLines()).length - online0;
-      const replicated = await settled(async () => (await rl.target.logLines()).length - target0, 15_000);
+      const replicated = await pollUntilSettled(async () => (await rl.target.logLines()).length - target0, 15_000);
       const ratio = online > 0 ? replicated / online : 0;
       loads.push({ name: load.name, online, replicated, ratio, onlineRps });
       out(`${load.name}: online ${online} requests (${Math.round(onlineRps)} req/s), target ${replicated}, ratio ${ratio.toFixed(4)}`);

@@ -17,7 +17,7 @@ export { reapStaleLabs, liveLabCount } from './cleanup.js';
 export { parseNsName, makePrefix } from './names.js';
 export { ReplicationLab, ProcessSummary, parseSummary, channelConnections, REPLICATION_PORTS, REPLICATION_HOSTS } from './replication-lab.js';
 export type { ReplicatedService, ServerOf, ReplicationLabOptions, StoppedProcess, ReplicationStopResult } from './replication-lab.js';
-export { watchProcess, stopWatched, pollUntil } from './proc-watch.js';
+export { watchProcess, stopWatched, pollUntil, pollUntilSettled } from './proc-watch.js';
 export type { ProcessWatch } from './proc-watch.js';
 export { redisBenchmark, parseRedisBenchmark, keyspaceDigest, commandCalls, parseCommandCalls, KEYSPACE_DIGEST_LUA, REDIS_BENCH_LIMITS } from './redis-load.js';
 export type { RedisBenchmarkOptions, RedisBenchmarkResult } from './redis-load.js';

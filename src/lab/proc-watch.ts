@@ -78,3 +78,15 @@ export async function pollUntil(f: () => Promise<boolean>, timeoutMs: number, in
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** Polls a count every quietMs until it stops changing between two polls (or timeoutMs passes); returns the last value. */
+export async function pollUntilSettled(read: () => Promise<number>, timeoutMs: number, quietMs = 500): Promise<number> {
+  let last = await read();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, quietMs));
+    const now = await read();
+    if (now === last || Date.now() >= deadline) return now;
+    last = now;
+  }
+}
