@@ -9,11 +9,12 @@
         "native/src/capture.c",
         "native/src/sock.c",
         "native/src/rawsend.c",
-        "native/src/inject.c"
+        "native/src/inject.c",
+        "native/src/nfqueue.c"
       ],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11", "-fvisibility=hidden"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
-      "libraries": ["-lpcap"]
+      "libraries": ["-lpcap", "-lnetfilter_queue", "-lmnl"]
     },
     {
       "target_name": "labdelay",

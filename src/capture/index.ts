@@ -10,11 +10,15 @@ export { ThreadedRawSender, packBatch, unpackBatch } from './threaded-sender.js'
 export type { ThreadedRawSenderOptions, ThreadedRawSenderEvents } from './threaded-sender.js';
 export type { RawSenderOptions } from './raw-sender.js';
 export { LinkInjector } from './link-injector.js';
+export { ThreadedLinkInjector } from './threaded-link-injector.js';
+export type { ThreadedLinkInjectorOptions, ThreadedLinkInjectorEvents, LinkDeviceInfo } from './threaded-link-injector.js';
 export type { LinkInjectorOptions } from './link-injector.js';
 export { PacketSender, errnoName } from './packet-sender.js';
 export type { SendOutcome, SendReport, SendCounters, PacketSenderOptions, PacketSenderEvents } from './packet-sender.js';
 export { NativeIoError } from './errors.js';
 export type { KnownNativeIoErrorCode } from './errors.js';
 export { loadNative, addonPath } from './native.js';
+export { NfQueue, NfqBatch, NfqVerdict, NFQ_META_WORDS } from './nfqueue.js';
+export type { NfQueueOptions, NfQueueStats, NfQueueEvents } from './nfqueue.js';
 export { tcpChecksumState, completeTcpChecksum } from './offload.js';
 export type { TcpChecksumState } from './offload.js';

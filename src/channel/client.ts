@@ -10,7 +10,10 @@ import { ChannelError } from './errors.js';
 import { stderrLogger } from './logger.js';
 import type { ChannelLogger } from './logger.js';
 import { CHANNEL_PROTOCOL_VERSION, DEFAULT_CHANNEL_PORT, PeerRole, sessionKeyString } from './messages.js';
-import type { ChannelMessage, ResponseMessage, SessionKey } from './messages.js';
+import type { ChannelMessage, NoticeMessage, ResponseMessage, SessionKey } from './messages.js';
+
+/** How many unregistered sessions the client remembers the connections of (see ChannelClient.recent). */
+const RECENT_SESSIONS = 65_536;
 
 export interface ChannelServerAddress {
   host: string;
@@ -64,6 +67,8 @@ export interface ChannelClientOptions {
   backoff?: Partial<BackoffOptions>;
   connection?: Partial<ConnectionLimits>;
   onResponse?: (reply: ResponseMessage) => void;
+  /** A NOTICE from intercept (`where` names the server): a diagnosis to log. */
+  onNotice?: (notice: NoticeMessage, where: string) => void;
   /** Called whenever the number of authenticated connections changes. */
   onConnectionsChange?: (authenticated: number) => void;
 }
@@ -102,6 +107,13 @@ export class ChannelClient {
   private readonly groups: Slot[][];
   private readonly rr: number[];
   private readonly live = new Map<string, Slot[]>();
+  /**
+   * The connections of recently unregistered sessions (oldest first, at most RECENT_SESSIONS). A
+   * session key registered again (a reused client port) goes on the same connection as before, so
+   * its REGISTER follows the old UNREGISTER on one ordered stream instead of overtaking it on
+   * another connection, which intercept would see as a takeover (`misrouted`).
+   */
+  private readonly recent = new Map<string, Slot[]>();
   private running = false;
   private authenticatedCount = 0;
 
@@ -142,9 +154,12 @@ export class ChannelClient {
   register(session: SessionKey): void {
     const key = sessionKeyString(session);
     if (this.live.has(key)) return;
+    const before = this.recent.get(key);
+    this.recent.delete(key);
     const slots: Slot[] = [];
     this.groups.forEach((g, gi) => {
-      const slot = this.pick(g, gi);
+      const prev = before?.[gi];
+      const slot = prev?.authenticated === true ? prev : this.pick(g, gi);
       slot.sessions.set(key, session);
       slots.push(slot);
       if (slot.authenticated) this.sendRegister(slot, session);
@@ -163,6 +178,8 @@ export class ChannelClient {
         if (slot.authenticated) slot.conn?.send({ type: 'unregister', session });
       }
     }
+    this.recent.set(key, slots);
+    if (this.recent.size > RECENT_SESSIONS) this.recent.delete(this.recent.keys().next().value as string);
   }
 
   /** Stops reconnecting and closes every connection. */
@@ -270,6 +287,9 @@ export class ChannelClient {
         conn.send({ type: 'pong', token: m.token });
         return;
       case 'pong':
+        return;
+      case 'notice':
+        this.options.onNotice?.(m, where);
         return;
       case 'error':
         if (!slot.authenticated) this.stats.authFailures++;

@@ -42,6 +42,7 @@ function typeCode(m: ChannelMessage): MessageTypeValue {
     case 'ping': return MessageType.PING;
     case 'pong': return MessageType.PONG;
     case 'error': return MessageType.ERROR;
+    case 'notice': return MessageType.NOTICE;
   }
 }
 
@@ -56,7 +57,8 @@ export function bodyLength(m: ChannelMessage): number {
     case 'response': return 8 + 2 * addrLen(checkFamily(m.family)) + m.tcpHeader.length;
     case 'ping':
     case 'pong': return 4;
-    case 'error': return 2 + Math.min(Buffer.byteLength(m.message, 'utf8'), MAX_ERROR_TEXT_LENGTH);
+    case 'error':
+    case 'notice': return 2 + Math.min(Buffer.byteLength(m.message, 'utf8'), MAX_ERROR_TEXT_LENGTH);
   }
 }
 
@@ -141,8 +143,9 @@ export function encodeInto(m: ChannelMessage, buf: Buffer, off: number): number 
       checkU32(m.token, 'token');
       buf.writeUInt32BE(m.token, b);
       break;
-    case 'error': {
-      checkU16(m.code, 'error code');
+    case 'error':
+    case 'notice': {
+      checkU16(m.code, `${m.type} code`);
       buf.writeUInt16BE(m.code, b);
       const text = Buffer.from(m.message, 'utf8').subarray(0, len - 2);
       text.copy(buf, b + 2);
@@ -238,6 +241,9 @@ export function decodeBody(type: number, buf: Buffer, start: number, end: number
     case MessageType.ERROR:
       if (len < 2 || len > 2 + MAX_ERROR_TEXT_LENGTH) throw malformed(`ERROR body of ${len} bytes`, base + start);
       return { type: 'error', code: buf.readUInt16BE(start), message: buf.toString('utf8', start + 2, end) };
+    case MessageType.NOTICE:
+      if (len < 2 || len > 2 + MAX_ERROR_TEXT_LENGTH) throw malformed(`NOTICE body of ${len} bytes`, base + start);
+      return { type: 'notice', code: buf.readUInt16BE(start), message: buf.toString('utf8', start + 2, end) };
     default:
       throw new ChannelError('UNKNOWN_TYPE', `unknown message type ${type}`, base + start - 3);
   }

@@ -13,7 +13,7 @@ export interface FrameDecoderOptions {
 }
 
 export const DEFAULT_MAX_FRAME_BODY_BYTES = 4096;
-const MAX_TYPE = MessageType.ERROR;
+const MAX_TYPE = MessageType.NOTICE;
 
 export class FrameDecoder {
   readonly maxFrameBodyBytes: number;

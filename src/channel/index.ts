@@ -5,11 +5,11 @@ export { ChannelError } from './errors.js';
 export type { ChannelErrorCode } from './errors.js';
 export {
   CHANNEL_PROTOCOL_VERSION, DEFAULT_CHANNEL_PORT, FRAME_HEADER_LENGTH, MAX_FRAME_BODY_LENGTH, NONCE_LENGTH, MAC_LENGTH,
-  MAX_INSTANCE_ID_LENGTH, MessageType, PeerRole, ChannelErrorWireCode, sessionKeyString, responseSessionKey,
+  MAX_INSTANCE_ID_LENGTH, MessageType, PeerRole, ChannelErrorWireCode, NoticeCode, sessionKeyString, responseSessionKey,
   responseSessionKeyString, responseTcpFlags,
 } from './messages.js';
 export type {
-  MessageTypeValue, PeerRoleValue, ChannelErrorWireCodeValue, IpFamily, SessionKey, ChallengeMessage, HelloMessage,
+  MessageTypeValue, PeerRoleValue, ChannelErrorWireCodeValue, NoticeCodeValue, NoticeMessage, IpFamily, SessionKey, ChallengeMessage, HelloMessage,
   WelcomeMessage, RegisterMessage, UnregisterMessage, ResponseMessage, PingMessage, PongMessage, ErrorMessage, ChannelMessage,
 } from './messages.js';
 export { MAX_ERROR_TEXT_LENGTH, bodyLength, frameLength, encodeInto, encodeMessage, decodeBody } from './codec.js';

@@ -26,6 +26,7 @@ export const MessageType = {
   PING: 7,
   PONG: 8,
   ERROR: 9,
+  NOTICE: 10,
 } as const;
 export type MessageTypeValue = (typeof MessageType)[keyof typeof MessageType];
 
@@ -119,9 +120,27 @@ export interface ErrorMessage {
   message: string;
 }
 
+/** What intercept's NOTICE reports (a deployment problem it diagnosed). */
+export const NoticeCode = {
+  /** IP forwarding is on at the assistant: the target's replies also reach the real clients. */
+  FORWARDING_ON: 1,
+  /** The target's replies pass intercept's host but its capture filter does not match them. */
+  FILTER_MISMATCH: 2,
+  /** The target's replies to registered sessions do not pass intercept's host (no route via it). */
+  NO_REPLIES: 3,
+} as const;
+export type NoticeCodeValue = (typeof NoticeCode)[keyof typeof NoticeCode];
+
+/** intercept → tcpcopy: a diagnosis for the operator (logged by tcpcopy); the connection stays up. */
+export interface NoticeMessage {
+  type: 'notice';
+  code: number;
+  message: string;
+}
+
 export type ChannelMessage =
   | ChallengeMessage | HelloMessage | WelcomeMessage | RegisterMessage | UnregisterMessage
-  | ResponseMessage | PingMessage | PongMessage | ErrorMessage;
+  | ResponseMessage | PingMessage | PongMessage | ErrorMessage | NoticeMessage;
 
 /** Exact, lossless text key of a session: equal keys ⇔ equal 4-tuples and family. */
 export function sessionKeyString(s: SessionKey): string {

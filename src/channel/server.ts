@@ -106,6 +106,13 @@ export class ChannelServer {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** Sends a NOTICE to every authenticated tcpcopy; returns how many got it. */
+  notify(code: number, message: string): number {
+    let n = 0;
+    for (const p of this.peers) if (p.authenticated && p.connection.send({ type: 'notice', code, message })) n++;
+    return n;
+  }
+
   private accept(socket: Socket): void {
     this.stats.accepted++;
     const nonce = newNonce();

@@ -40,7 +40,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.stdout.write(`${formatConfig(config)}\n`);
       return;
     }
-    if (config.secret === null) program.error('error: intercept needs the channel secret shared with tcpcopy: --secret or TCPCOPY_SECRET');
+    if (config.secret === null && !config.tcpcopy1) program.error('error: intercept needs the channel secret shared with tcpcopy: --secret or TCPCOPY_SECRET');
     const daemon = daemonReporter();
     if (config.daemon && daemon === null) {
       await runDaemonParent('intercept', program, argv, config.logFile);

@@ -66,7 +66,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.stdout.write(`${formatConfig(config)}\n`);
       return;
     }
-    if (config.secret === null) program.error('error: tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET');
+    if (config.secret === null && !config.tcpcopy1) program.error('error: tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET');
     const daemon = daemonReporter();
     if (config.daemon && daemon === null) {
       await runDaemonParent('tcpcopy', program, argv, config.logFile);

@@ -6,11 +6,13 @@
 import { ThreadedCapture } from '../capture/index.js';
 import type { CaptureBatch } from '../capture/index.js';
 import { ChannelServer } from '../channel/index.js';
+import { Tcpcopy1Server } from '../channel/tcpcopy1/index.js';
 import type { ChannelLogger } from '../channel/index.js';
 import type { InterceptConfig } from '../cli/options/index.js';
 import { PacketDecoder } from '../packet/index.js';
 import { createInterceptCounters, formatInterceptStats, formatInterceptSummary } from '../stats/index.js';
 import type { InterceptCounters, Logger } from '../stats/index.js';
+import { DiagnosisRunner } from './diagnosis-runner.js';
 import { InterceptError } from './errors.js';
 import { responseFromDecoder } from './response.js';
 
@@ -33,7 +35,7 @@ function channelLogger(logger: Logger): ChannelLogger {
 }
 
 export class InterceptService {
-  readonly server: ChannelServer;
+  readonly server: ChannelServer | Tcpcopy1Server;
   private readonly config: InterceptConfig;
   private readonly logger: Logger;
   private readonly nowMs: () => number;
@@ -46,22 +48,36 @@ export class InterceptService {
   private statsTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private stopping: Promise<void> | null = null;
+  private diagnosis: DiagnosisRunner | null = null;
 
   constructor(opts: InterceptServiceOptions) {
     this.config = opts.config;
     this.logger = opts.logger;
     this.nowMs = opts.nowMs ?? (() => performance.now());
     this.startedMs = this.nowMs();
-    if (this.config.secret === null) {
-      throw new InterceptError('NO_SECRET', 'intercept needs a shared secret: --secret or TCPCOPY_SECRET');
+    // --tcpcopy1 hook (issue 4 item 5): the C TCPCopy 1.x channel format, unauthenticated.
+    if (this.config.tcpcopy1) {
+      this.server = new Tcpcopy1Server({
+        port: this.config.listenPort,
+        ...(this.config.bindAddress === null ? {} : { host: this.config.bindAddress.text }),
+        allowedPeers: this.config.tcpcopy1AllowedPeers.map((a) => a.text),
+        logger: channelLogger(this.logger),
+        nowMs: this.nowMs,
+        onRegister: (session) => this.diagnosis?.noteRegistration(session),
+      });
+    } else {
+      if (this.config.secret === null) {
+        throw new InterceptError('NO_SECRET', 'intercept needs a shared secret: --secret or TCPCOPY_SECRET');
+      }
+      this.server = new ChannelServer({
+        secret: this.config.secret,
+        port: this.config.listenPort,
+        ...(this.config.bindAddress === null ? {} : { host: this.config.bindAddress.text }),
+        logger: channelLogger(this.logger),
+        nowMs: this.nowMs,
+        onRegister: (session) => this.diagnosis?.noteRegistration(session),
+      });
     }
-    this.server = new ChannelServer({
-      secret: this.config.secret,
-      port: this.config.listenPort,
-      ...(this.config.bindAddress === null ? {} : { host: this.config.bindAddress.text }),
-      logger: channelLogger(this.logger),
-      nowMs: this.nowMs,
-    });
   }
 
   /** Listens for tcpcopy, then opens the captures. Resolves once listening. */
@@ -80,6 +96,13 @@ export class InterceptService {
       await this.server.close();
       throw e;
     }
+    // Diagnosis of misrouted replies (diagnosis.ts): probes and NOTICEs to tcpcopy.
+    this.diagnosis = new DiagnosisRunner({
+      devices, filter: this.config.captureFilter, logger: this.logger, nowMs: this.nowMs,
+      notify: (n) => this.server.notify(n.code, n.message),
+      totals: () => ({ registrations: this.server.routing.counters.registrations, routed: this.server.routing.counters.routed }),
+    });
+    this.diagnosis.start();
     if (this.config.statsIntervalMs > 0) {
       this.statsTimer = setInterval(() => this.logger.lines(formatInterceptStats(this.counters())), this.config.statsIntervalMs);
     }
@@ -105,6 +128,9 @@ export class InterceptService {
     c.connectedPeers = this.server.peerCount;
     c.refusedPeers = s.refused;
     for (const cap of this.captures) c.captureDrops += cap.stats().dropped;
+    // many-to-many (issue 4): routing takeovers and foreign unregistrations, our extra stats line.
+    c.misroutedRegistrations = r.misrouted;
+    c.foreignUnregistrations = r.foreignUnregistrations;
     return c;
   }
 
@@ -118,6 +144,7 @@ export class InterceptService {
   }
 
   private async doStop(): Promise<void> {
+    this.diagnosis?.stop();
     if (this.statsTimer) clearInterval(this.statsTimer);
     this.statsTimer = null;
     await Promise.all(this.captures.map((c) => c.close()));

@@ -21,3 +21,5 @@ export { watchProcess, stopWatched, pollUntil, pollUntilSettled } from './proc-w
 export type { ProcessWatch } from './proc-watch.js';
 export { redisBenchmark, parseRedisBenchmark, keyspaceDigest, commandCalls, parseCommandCalls, KEYSPACE_DIGEST_LUA, REDIS_BENCH_LIMITS } from './redis-load.js';
 export type { RedisBenchmarkOptions, RedisBenchmarkResult } from './redis-load.js';
+export { MultiLab, LabProcess, FLOOD_HOP, dstPortParityFilter, portRangeFor } from './multi-lab.js';
+export type { PortParity, InterceptStart, TcpcopyStart, FrameCounter } from './multi-lab.js';

@@ -43,6 +43,18 @@ export interface ReplicationLabOptions<S extends ReplicatedService> {
   interceptArgs?: readonly string[];
   /** The channel secret. Default: a fixed test secret. */
   secret?: string;
+  /**
+   * tcpcopy sends at the data link of onl's eth0: `-o eth0` and -x with onl's and tgt's MACs
+   * (`80@onlMAC-tgtIP:8080@tgtMAC`). Default false (raw IP send).
+   */
+  linkSend?: boolean;
+  /**
+   * Replicate over IPv6: the hosts also get their fd77::N addresses, cli's IPv6 traffic to onl is
+   * copied to tgt's IPv6 address (`-x 80-[tgt6]:8080`), tgt routes cli's IPv6 address via ast (which
+   * forwards neither family), intercept captures tgt's IPv6 replies, and the channel runs over IPv6
+   * too (`-s [ast6]`, intercept `-b ast6`). Default false (IPv4 only, IPv6 disabled in the hosts).
+   */
+  ipv6?: boolean;
   /** Start tcpcopy during create (default true); false leaves it to startTcpcopy(). */
   startTcpcopy?: boolean;
   /** Bound on each readiness wait (intercept listening, tcpcopy authenticated). Default 20 s. */
@@ -137,6 +149,8 @@ export class ReplicationLab<S extends ReplicatedService> {
   readonly onlinePort: number;
   readonly targetPort: number;
   readonly secret: string;
+  /** True when the lab replicates over IPv6 (the ipv6 option). */
+  readonly ipv6: boolean;
   readonly #opts: ReplicationLabOptions<S>;
   readonly #leak: LeakCounter;
   readonly #intercept: Watched;
@@ -157,6 +171,7 @@ export class ReplicationLab<S extends ReplicatedService> {
     this.onlinePort = REPLICATION_PORTS[this.service].online;
     this.targetPort = REPLICATION_PORTS[this.service].target;
     this.secret = init.opts.secret ?? DEFAULT_SECRET;
+    this.ipv6 = init.opts.ipv6 === true;
     this.#opts = init.opts;
     this.#leak = init.leak;
     this.#intercept = init.intercept;
@@ -164,7 +179,8 @@ export class ReplicationLab<S extends ReplicatedService> {
 
   /** Builds the lab, starts both servers and intercept, and (unless startTcpcopy is false) tcpcopy. */
   static async create<S extends ReplicatedService>(opts: ReplicationLabOptions<S>): Promise<ReplicationLab<S>> {
-    const lab = await Lab.create({ hosts: REPLICATION_HOSTS, ipv6: false });
+    const ipv6 = opts.ipv6 === true;
+    const lab = await Lab.create({ hosts: REPLICATION_HOSTS, ipv6 });
     let leak: LeakCounter | undefined;
     try {
       const [cli, onl, tgt, ast] = REPLICATION_HOSTS.map((h) => lab.host(h)) as [LabHost, LabHost, LabHost, LabHost];
@@ -172,7 +188,7 @@ export class ReplicationLab<S extends ReplicatedService> {
         await h.sysctl('net.core.somaxconn', SOMAXCONN);
         await h.sysctl('net.ipv4.tcp_max_syn_backlog', SYN_BACKLOG);
       }
-      leak = await openLeakCounter(cli, tgt);
+      leak = await openLeakCounter(cli, tgt, ipv6);
       const ports = REPLICATION_PORTS[opts.service];
       const start = (h: LabHost, port: number): Promise<NginxServer | RedisServer> =>
         opts.service === 'nginx' ? h.startNginx({ port }) : h.startRedis({ port });
@@ -181,11 +197,15 @@ export class ReplicationLab<S extends ReplicatedService> {
       // The target answers the client addresses through ast, which captures and drops the replies.
       await tgt.addRoute(`${cli.ip}/32`, ast.ip);
       await ast.sysctl('net.ipv4.ip_forward', 0);
+      if (ipv6) {
+        await tgt.addRoute(`${cli.ip6}/128`, ast.ip6);
+        await ast.sysctl('net.ipv6.conf.all.forwarding', 0);
+      }
 
       const secret = opts.secret ?? DEFAULT_SECRET;
       const child = ast.spawn(process.execPath, [
-        join(packageRoot(), 'bin', 'intercept'), '-i', 'eth0', '-F', `tcp and src host ${tgt.ip} and src port ${ports.target}`,
-        '--secret', secret, ...(opts.interceptArgs ?? []),
+        join(packageRoot(), 'bin', 'intercept'), '-i', 'eth0', '-F', `tcp and src host ${ipv6 ? tgt.ip6 : tgt.ip} and src port ${ports.target}`,
+        ...(ipv6 ? ['-b', ast.ip6] : []), '--secret', secret, ...(opts.interceptArgs ?? []),
       ]);
       const intercept = { child, watch: watchProcess(child) };
       await intercept.watch.waitFor(/intercept listening on /, opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS);
@@ -203,13 +223,27 @@ export class ReplicationLab<S extends ReplicatedService> {
   async startTcpcopy(): Promise<void> {
     if (this.#tcpcopy !== null) throw new LabError('EBADARG', 'tcpcopy is already started');
     const extra = this.#opts.tcpcopyArgs ?? [];
+    const tgtAddr = this.ipv6 ? `[${this.tgt.ip6}]` : this.tgt.ip;
+    const transfer = this.#opts.linkSend === true
+      ? ['-x', `${this.onlinePort}@${this.onl.mac}-${tgtAddr}:${this.targetPort}@${this.tgt.mac}`, '-o', this.onl.ifname]
+      : ['-x', `${this.onlinePort}-${tgtAddr}:${this.targetPort}`];
     const child = this.onl.spawn(process.execPath, [
-      join(packageRoot(), 'bin', 'tcpcopy'), '-x', `${this.onlinePort}-${this.tgt.ip}:${this.targetPort}`, '-s', this.ast.ip,
+      join(packageRoot(), 'bin', 'tcpcopy'), ...transfer, '-s', this.ipv6 ? `[${this.ast.ip6}]` : this.ast.ip,
       '-i', 'eth0', '--secret', this.secret, ...extra,
     ]);
     this.#tcpcopy = { child, watch: watchProcess(child) };
     const n = channelConnections(extra);
     await this.#tcpcopy.watch.waitFor(new RegExp(`channel: ${n} connection\\(s\\) to intercept authenticated`), this.#opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS);
+  }
+
+  /** The address clients use for host h: its IPv6 address when the lab replicates over IPv6, else its IPv4 one. */
+  addressOf(h: LabHost): string {
+    return this.ipv6 ? h.ip6 : h.ip;
+  }
+
+  /** http://<onl>/ in the lab's family (IPv6 in brackets), plus path. */
+  onlineUrl(path = '/'): string {
+    return `http://${this.ipv6 ? `[${this.onl.ip6}]` : this.onl.ip}${this.onlinePort === 80 ? '' : `:${this.onlinePort}`}${path}`;
   }
 
   /** tcpcopy's output so far ('' before it starts). */
@@ -278,10 +312,11 @@ export function channelConnections(tcpcopyArgs: readonly string[]): number {
   return n;
 }
 
-async function openLeakCounter(cli: LabHost, tgt: LabHost): Promise<LeakCounter> {
+async function openLeakCounter(cli: LabHost, tgt: LabHost, ipv6: boolean): Promise<LeakCounter> {
   // Loaded here so that importing the lab does not load the native addon.
   const { LiveCapture } = await import('../capture/index.js');
-  const cap = LiveCapture.open({ device: cli.ifname, netns: cli.name, filter: `ip and src host ${tgt.ip} and ether dst ${cli.mac}`, timeoutMs: 1 });
+  const from = ipv6 ? `((ip and src host ${tgt.ip}) or (ip6 and src host ${tgt.ip6}))` : `ip and src host ${tgt.ip}`;
+  const cap = LiveCapture.open({ device: cli.ifname, netns: cli.name, filter: `${from} and ether dst ${cli.mac}`, timeoutMs: 1 });
   let closed = false;
   const counter: LeakCounter = {
     frames: 0,

@@ -29,6 +29,10 @@ export interface InterceptCounters {
   refusedPeers: number;
   /** Packets the kernel dropped before capture. */
   captureDrops: number;
+  /** Registrations that took a session over from another tcpcopy connection (ours, not the C tool's). */
+  misroutedRegistrations: number;
+  /** UNREGISTERs from a connection that does not own the session, ignored (ours). */
+  foreignUnregistrations: number;
 }
 
 /** A counters object with every counter at zero. */
@@ -47,5 +51,7 @@ export function createInterceptCounters(): InterceptCounters {
     connectedPeers: 0,
     refusedPeers: 0,
     captureDrops: 0,
+    misroutedRegistrations: 0,
+    foreignUnregistrations: 0,
   };
 }

@@ -1,5 +1,7 @@
 // intercept's statistics output: the periodic lines in the C tool's shapes (its first two lines
-// keep the C wording; the routing-table line replaces the hash-table one) and the final summary.
+// keep the C wording; the routing-table line replaces the hash-table one; the last line is ours:
+// registrations taken over between tcpcopy connections and ignored foreign unregistrations, the
+// evidence that several tcpcopy instances do not steal each other's replies) and the final summary.
 // Pure formatting.
 
 import type { InterceptCounters } from './intercept-counters.js';
@@ -12,6 +14,7 @@ function counterLines(c: InterceptCounters): LogLine[] {
     n(`cache hit:${c.routeHits},missed:${c.routeMisses},lost:${c.lostResponses}`),
     n(`sessions:${c.registeredSessions},registered:${c.registrations},expired:${c.expiredRegistrations}`),
     n(`peers:${c.connectedPeers},refused peers:${c.refusedPeers},capture dropped:${c.captureDrops}`),
+    n(`misrouted:${c.misroutedRegistrations},foreign unregistrations:${c.foreignUnregistrations}`),
   ];
 }
 

@@ -7,6 +7,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ThreadedCapture, ThreadedRawSender } from '../capture/index.js';
 import type { CaptureBatch } from '../capture/index.js';
 import { ChannelClient } from '../channel/index.js';
+import { Tcpcopy1Client } from '../channel/tcpcopy1/index.js';
 import type { ChannelLogger, ResponseMessage } from '../channel/index.js';
 import type { TcpcopyConfig } from '../cli/options/index.js';
 import { PacketDecoder, TcpOptionSummary } from '../packet/index.js';
@@ -17,8 +18,10 @@ import type { Logger, TcpcopyCounters } from '../stats/index.js';
 import { clientSegmentFromDecoder, targetHeaderFromResponse } from './convert.js';
 import { fillTcpcopyCounters, newEdgeCounters } from './counters.js';
 import type { EdgeCounters } from './counters.js';
+import { TcpcopyDiagnosis } from './diagnosis.js';
 import { buildTargetResolver, targetKeys } from './resolver.js';
 import { ClientRewriter } from './rewrite.js';
+import { LinkSender } from './link-send.js';
 
 export interface ReplicatorOptions {
   readonly config: TcpcopyConfig;
@@ -36,7 +39,7 @@ function channelLogger(logger: Logger): ChannelLogger {
 
 export class Replicator {
   readonly engine: SessionEngine;
-  readonly client: ChannelClient;
+  readonly client: ChannelClient | Tcpcopy1Client;
   readonly edge: EdgeCounters = newEdgeCounters();
   private readonly config: TcpcopyConfig;
   private readonly logger: Logger;
@@ -47,7 +50,7 @@ export class Replicator {
   private readonly targets: Set<string>;
   /** -r, -c, -n: which sessions are copied, from which address, how many times. */
   private readonly rewriter: ClientRewriter;
-  private readonly senders = new Map<4 | 6, ThreadedRawSender>();
+  private readonly senders = new Map<4 | 6, ThreadedRawSender | LinkSender>();
   /** Packets emitted this event-loop turn, per family, sent together by flushSends(). */
   private readonly pending = new Map<4 | 6, Buffer[]>();
   private flushScheduled = false;
@@ -56,6 +59,8 @@ export class Replicator {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = -1;
   private statsTimer: NodeJS.Timeout | null = null;
+  private diagnosisTimer: NodeJS.Timeout | null = null;
+  private readonly diagnosis: TcpcopyDiagnosis;
   private stopped = false;
   /** Sessions ended, by reason (a line of the summary). */
   private readonly closeReasons = new Map<CloseReason, number>();
@@ -93,12 +98,18 @@ export class Replicator {
       maxIpPacketBytes: this.config.mtuBytes,
     });
     const secret = this.config.secret ?? undefined;
-    this.client = new ChannelClient({
+    this.diagnosis = new TcpcopyDiagnosis({ intercepts: this.config.intercepts.map((i) => `${i.ip.text}:${i.port}`) });
+    // --tcpcopy1 hook (issue 4 item 5): the C TCPCopy 1.x channel format, same client methods.
+    this.client = new (this.config.tcpcopy1 ? Tcpcopy1Client : ChannelClient)({
       servers: this.config.intercepts.map((i) => ({ host: i.ip.text, port: i.port })),
       connectionsPerServer: this.config.connectionsPerIntercept,
       ...(secret === undefined ? {} : { secret }),
       logger: channelLogger(this.logger),
       onResponse: (r) => this.onResponse(r),
+      onNotice: (m, where) => {
+        const line = this.diagnosis.onNotice(this.nowMs(), m, where);
+        if (line) this.logger.lines([line]);
+      },
       onConnectionsChange: (n) => {
         this.logger.notice(`channel: ${n} connection(s) to intercept authenticated`);
         opts.onConnectionsChange?.(n);
@@ -116,8 +127,11 @@ export class Replicator {
       for (const t of this.config.transfers) {
         const family = t.target.ip.family;
         if (this.senders.has(family)) continue;
-        const s = await ThreadedRawSender.open({ family });
-        s.on('error', (e) => this.logger.error(`raw sender: ${e.message}`));
+        // -o DEV: Ethernet frames on DEV with the -x MACs (link-send.ts) instead of raw IP.
+        const dev = this.config.outputDevice;
+        const s = dev === null ? await ThreadedRawSender.open({ family })
+          : await LinkSender.open({ device: dev, transfers: this.config.transfers.filter((x) => x.target.ip.family === family), mtuBytes: this.config.mtuBytes, log: (m) => this.logger.warn(m) });
+        s.on('error', (e) => this.logger.error(`${dev === null ? 'raw' : 'link'} sender: ${e.message}`));
         this.senders.set(family, s);
         this.pending.set(family, []);
       }
@@ -135,6 +149,11 @@ export class Replicator {
       throw e;
     }
     this.client.start();
+    // Deployment diagnosis (diagnosis.ts): intercept unreachable, SYNs without SYN-ACKs.
+    this.diagnosisTimer = setInterval(() => this.logger.lines(this.diagnosis.tick(this.nowMs(), {
+      connections: this.client.authenticatedConnections, synsSent: this.engine.counters.sendSyn, established: this.engine.counters.conns,
+    })), 1000);
+    this.diagnosisTimer.unref();
     this.loopDelay.enable();
     if (this.config.statsIntervalMs > 0) {
       this.statsTimer = setInterval(() => this.logger.lines(formatTcpcopyStats(this.counters(), this.nowMs() - this.startedMs)), this.config.statsIntervalMs);
@@ -174,6 +193,7 @@ export class Replicator {
     const elapsedMs = this.nowMs() - this.startedMs;
     this.stopped = true;
     this.loopDelay.disable();
+    if (this.diagnosisTimer) clearInterval(this.diagnosisTimer);
     if (this.timer) clearTimeout(this.timer);
     if (this.statsTimer) clearInterval(this.statsTimer);
     this.timer = null;

@@ -1,5 +1,7 @@
 // Maps an online address:port to its target from the -x transfers (pure): an item with an online
-// address matches only that address, a "global port" item matches the port on any address; the
+// address matches only that address, a "global port" item matches the port on any address of its
+// target's IP family (a copy cannot change family: an IPv4 request to a dual-stack online server
+// is not replicated by `-x 80-[fd00::2]:8080`, nor an IPv6 one by `-x 80-10.0.0.2:8080`); the
 // first matching item wins, as listed.
 
 import type { TargetAddress, TargetResolver } from '../session/index.js';
@@ -8,17 +10,19 @@ import type { Transfer } from '../cli/options/index.js';
 /** A resolver for SessionEngine built from the transfers. */
 export function buildTargetResolver(transfers: readonly Transfer[]): TargetResolver {
   const exact = new Map<string, TargetAddress>();
-  const byPort = new Map<number, TargetAddress>();
+  // Global ports per family: index 0 IPv4, 1 IPv6 (canonical IPv6 text always has a ':').
+  const byPort = [new Map<number, TargetAddress>(), new Map<number, TargetAddress>()] as const;
   for (const t of transfers) {
     const target: TargetAddress = { ip: t.target.ip.text, port: t.target.port };
     if (t.online.ip === null) {
-      if (!byPort.has(t.online.port)) byPort.set(t.online.port, target);
+      const ports = byPort[t.target.ip.family === 6 ? 1 : 0];
+      if (!ports.has(t.online.port)) ports.set(t.online.port, target);
     } else {
       const key = `${t.online.ip.text} ${t.online.port}`;
       if (!exact.has(key)) exact.set(key, target);
     }
   }
-  return (ip, port) => exact.get(`${ip} ${port}`) ?? byPort.get(port);
+  return (ip, port) => exact.get(`${ip} ${port}`) ?? byPort[ip.includes(':') ? 1 : 0].get(port);
 }
 
 /** Keys (`ip port`) of every target address:port, for the capture loop guard. */

@@ -34,6 +34,7 @@ const FIXTURES: [string, ChannelMessage, string][] = [
   ['PING', { type: 'ping', token: 0xdeadbeef }, '01 07 0004 deadbeef'],
   ['PONG', { type: 'pong', token: 7 }, '01 08 0004 00000007'],
   ['ERROR', { type: 'error', code: 2, message: 'no' }, '01 09 0004 0002 6e6f'],
+  ['NOTICE', { type: 'notice', code: 3, message: 'route' }, '01 0a 0007 0003 726f757465'],
 ];
 
 function decodeAll(bytes: Buffer, max?: number): ChannelMessage[] {
@@ -112,7 +113,7 @@ describe('bad input gives typed errors', () => {
 
   test('unknown type', () => {
     expectError('UNKNOWN_TYPE', () => decodeAll(hex('01 00 0000')));
-    expectError('UNKNOWN_TYPE', () => decodeAll(hex('01 0a')));
+    expectError('UNKNOWN_TYPE', () => decodeAll(hex('01 0b')));
     expectError('UNKNOWN_TYPE', () => decodeBody(42, Buffer.alloc(4), 0, 0));
   });
 

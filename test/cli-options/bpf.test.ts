@@ -35,11 +35,13 @@ const cases: { x: string; filter: string }[] = [
     filter: 'tcp and ((dst host 10.0.0.1 and dst port 80) or (dst host 10.0.0.9 and dst port 80))',
   },
   { x: '[fd00::1]:80-[fd00::2]:80', filter: 'tcp and dst host fd00::1 and dst port 80' },
-  { x: '80-[fd00::2]:80', filter: 'tcp and dst port 80 and not (dst host fd00::2 and dst port 80)' },
+  // A global port whose target is IPv6 captures IPv6 only (a copy keeps its family).
+  { x: '80-[fd00::2]:8080', filter: 'tcp and ip6 and dst port 80' },
+  { x: '80-[fd00::2]:80', filter: 'tcp and ip6 and dst port 80 and not (dst host fd00::2 and dst port 80)' },
   {
     x: '80-10.0.0.2:80,443-[fd00::2]:443',
     filter:
-      'tcp and (dst port 80 or dst port 443) and not ((dst host 10.0.0.2 and dst port 80) or (dst host fd00::2 and dst port 443))',
+      'tcp and (dst port 80 or (ip6 and dst port 443)) and not ((dst host 10.0.0.2 and dst port 80) or (dst host fd00::2 and dst port 443))',
   },
 ];
 
@@ -116,9 +118,10 @@ describe('the built filter selects the intended packets (tcpdump)', { skip: !has
       { id: 1003, version: 4, dst: '10.0.0.1', dstPort: 8080 }, // another port
       { id: 1004, version: 6, dst: 'fd00::1', dstPort: 443 }, // IPv6 request
       { id: 1005, version: 6, dst: 'fd00::2', dstPort: 443 }, // IPv6 copy to the target
-      { id: 1006, version: 4, dst: '10.0.0.2', dstPort: 443 }, // the target's address, other target port
+      { id: 1006, version: 4, dst: '10.0.0.2', dstPort: 443 }, // IPv4 to the port whose target is IPv6
+      { id: 1007, version: 6, dst: 'fd00::1', dstPort: 80 }, // IPv6 to the port whose target is IPv4 (the resolver drops it)
     ]);
-    assert.deepEqual(ids, [1001, 1004, 1006]);
+    assert.deepEqual(ids, [1001, 1004, 1007]);
   });
 
   void test('online address given: only that address is captured', () => {

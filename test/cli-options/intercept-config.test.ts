@@ -18,6 +18,8 @@ describe('validateInterceptOptions', () => {
       daemon: false,
       secret: null,
       statsIntervalMs: 30_000,
+      tcpcopy1: false, // --tcpcopy1 (issue 4 item 5)
+      tcpcopy1AllowedPeers: [],
     });
   });
 

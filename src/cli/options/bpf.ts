@@ -15,8 +15,10 @@ function anyOf(terms: readonly string[]): string {
 }
 
 /**
- * Request capture filter for tcpcopy. Each -x item contributes `dst port P` (any local address)
- * or `dst host H and dst port P`, OR-ed together. Every target address:port that those terms would also match
+ * Request capture filter for tcpcopy. Each -x item contributes `dst port P` (any local address;
+ * `ip6 and dst port P` when its target is IPv6, as a copy keeps its family and the IPv4 requests
+ * of a dual-stack server would only be captured to be dropped — the resolver drops them too, and
+ * IPv4 items stay unqualified for compatibility) or `dst host H and dst port P`, OR-ed together. Every target address:port that those terms would also match
  * — the case where online and target ports are equal — is excluded, so injected copies are never
  * captured again. IPv6 addresses are written bare, as libpcap expects.
  */
@@ -24,7 +26,8 @@ export function buildCaptureFilter(transfers: readonly Transfer[]): string {
   if (transfers.length === 0) throw new RangeError('buildCaptureFilter needs at least one transfer');
   const include: string[] = [];
   for (const t of transfers) {
-    const term = t.online.ip === null ? `dst port ${t.online.port}` : hostPort(t.online.ip.text, t.online.port, 'dst');
+    const term = t.online.ip !== null ? hostPort(t.online.ip.text, t.online.port, 'dst')
+      : t.target.ip.family === 6 ? `ip6 and dst port ${t.online.port}` : `dst port ${t.online.port}`;
     if (!include.includes(term)) include.push(term);
   }
   const exclude: string[] = [];

@@ -19,6 +19,7 @@ export function addTcpcopyOptions(cmd: Command): Command {
     .option('-C, --connections <n>', `connections to each intercept, 1..11 (default ${d.connectionsPerIntercept})`)
     .option('-i, --interface <devs>', 'capture devices, comma-separated (default: all)')
     .option('-F, --filter <bpf>', 'capture filter (default: built from -x)')
+    .option('-o, --output-device <dev>', 'send the copies at the data link of this device, bypassing IP routing and firewall (needs the MACs in -x)')
     .option('-B, --buffer-size <MB>', `capture buffer (default ${d.captureBufferMb})`)
     .option('-S, --snaplen <bytes>', `capture snapshot length (default ${d.snaplenBytes})`)
     .option('-M, --mtu <bytes>', `MTU towards the target; larger captured packets are re-segmented (default ${d.mtuBytes})`)
@@ -37,6 +38,7 @@ export function addTcpcopyOptions(cmd: Command): Command {
     .option('-r, --percentage <n>', `percentage of sessions copied, 1..100 (default ${d.samplePercent})`)
     .option('-c, --client-ip <list>', 'replace client addresses with these (a.b.c.x = a.b.c.1-254)')
     .option('--secret <secret>', `shared secret for intercept (default: $${SECRET_ENV})`)
+    .option('--tcpcopy1', 'talk to a C TCPCopy 1.x intercept in its own channel format (IPv4, NO authentication; --secret is not used)')
     .option('--stats-interval <s>', `seconds between statistics lines, 0 = only at exit (default ${d.statsIntervalS})`)
     .addOption(new Option('--print-config', 'print the validated configuration as JSON and exit').hideHelp());
 }
@@ -52,6 +54,8 @@ export function addInterceptOptions(cmd: Command): Command {
     .option('-P, --pid-file <file>', 'pid file')
     .option('-d, --daemon', 'run as a daemon')
     .option('--secret <secret>', `shared secret for tcpcopy (default: $${SECRET_ENV})`)
+    .option('--tcpcopy1', 'serve a C TCPCopy 1.x tcpcopy in its own channel format (IPv4, NO authentication: limit peers with -b / --tcpcopy1-allow)')
+    .option('--tcpcopy1-allow <ips>', 'with --tcpcopy1: accept channel connections from these addresses only, comma-separated')
     .option('--stats-interval <s>', `seconds between statistics lines, 0 = only at exit (default ${d.statsIntervalS})`)
     .addOption(new Option('--print-config', 'print the validated configuration as JSON and exit').hideHelp());
 }

@@ -1,7 +1,7 @@
 // intercept's validated configuration: raw option strings in, a typed InterceptConfig out, or one
 // OptionError with a one-line message. Pure: the environment comes in as an input.
 
-import { parseIp } from './address.js';
+import { parseIp, splitList } from './address.js';
 import type { IpAddress } from './address.js';
 import { OptionError } from './errors.js';
 import { parseInterfaces } from './interfaces.js';
@@ -18,6 +18,9 @@ export interface InterceptRawOptions {
   daemon?: boolean;
   secret?: string;
   statsInterval?: string;
+  /** --tcpcopy1 / --tcpcopy1-allow (issue 4 item 5). */
+  tcpcopy1?: boolean;
+  tcpcopy1Allow?: string;
 }
 
 export interface InterceptInputs {
@@ -40,6 +43,10 @@ export interface InterceptConfig {
   readonly secret: string | null;
   /** --stats-interval; 0 = only the final summary. */
   readonly statsIntervalMs: number;
+  /** --tcpcopy1: serve tcpcopy in the C TCPCopy 1.x channel format (IPv4 only, no authentication). */
+  readonly tcpcopy1: boolean;
+  /** --tcpcopy1-allow: peer addresses allowed in compatibility mode; empty = any. */
+  readonly tcpcopy1AllowedPeers: readonly IpAddress[];
 }
 
 function nonEmpty(flag: string, value: string | undefined): string | null {
@@ -65,5 +72,14 @@ export function validateInterceptOptions(raw: InterceptRawOptions, inputs: Inter
     daemon: raw.daemon === true,
     secret: raw.secret !== undefined ? nonEmpty('--secret', raw.secret) : envSecret === undefined || envSecret === '' ? null : envSecret,
     statsIntervalMs: raw.statsInterval === undefined ? TCPCOPY_DEFAULTS.statsIntervalS * 1000 : parseStatsInterval(raw.statsInterval),
+    tcpcopy1: raw.tcpcopy1 === true,
+    tcpcopy1AllowedPeers: parseTcpcopy1Allow(raw.tcpcopy1 === true, raw.tcpcopy1Allow),
   };
+}
+
+/** --tcpcopy1-allow ip,...: only with --tcpcopy1 (the authenticated channel has its secret instead). */
+function parseTcpcopy1Allow(tcpcopy1: boolean, text: string | undefined): IpAddress[] {
+  if (text === undefined) return [];
+  if (!tcpcopy1) throw new OptionError('CONFLICT', '--tcpcopy1-allow restricts the unauthenticated TCPCopy 1.x channel: it needs --tcpcopy1');
+  return splitList('--tcpcopy1-allow', text).map((item) => parseIp(`--tcpcopy1-allow '${item}'`, item));
 }

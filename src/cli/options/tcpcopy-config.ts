@@ -8,7 +8,7 @@ import { buildCaptureFilter } from './bpf.js';
 import { OptionError } from './errors.js';
 import { parseInterfaces } from './interfaces.js';
 import { parseIntegerOption, parseSecondsOption } from './numbers.js';
-import { parseTransfers } from './transfer.js';
+import { formatTransfer, parseTransfers } from './transfer.js';
 import type { Transfer } from './transfer.js';
 
 /** Environment variable read when --secret is absent (shared with intercept). */
@@ -67,6 +67,10 @@ export interface TcpcopyRawOptions {
   clientIp?: string;
   secret?: string;
   statsInterval?: string;
+  /** -o: send at the data link of this device. */
+  outputDevice?: string;
+  /** --tcpcopy1: speak the C TCPCopy 1.x channel format (issue 4 item 5). */
+  tcpcopy1?: boolean;
 }
 
 export interface TcpcopyInputs {
@@ -133,6 +137,13 @@ export interface TcpcopyConfig {
   readonly secret: string | null;
   /** --stats-interval; 0 = only the final summary. */
   readonly statsIntervalMs: number;
+  /**
+   * -o: send the copies as Ethernet frames on this device (the online host's IP layer is bypassed),
+   * with the MACs of the -x items; null = raw IP send.
+   */
+  readonly outputDevice: string | null;
+  /** --tcpcopy1: talk to intercept in the C TCPCopy 1.x channel format (IPv4 only, no authentication). */
+  readonly tcpcopy1: boolean;
 }
 
 function nonEmpty(flag: string, value: string | undefined): string | null {
@@ -184,6 +195,49 @@ function parseClientAddresses(text: string, transfers: readonly Transfer[]): IpA
   return out;
 }
 
+/** True for a MAC whose group bit is set (multicast, broadcast) or that is all zeros. */
+function isNotUnicastMac(mac: string): boolean {
+  return (parseInt(mac.slice(0, 2), 16) & 1) !== 0 || mac === '00:00:00:00:00:00';
+}
+
+/**
+ * -o DEV and the MAC form of -x go together: -o needs a MAC on both sides of every item (the
+ * online MAC is the frames' source, the target MAC the next hop towards the target), MACs without
+ * -o are refused, and one target address has one pair of MACs.
+ */
+function parseOutputDevice(text: string | undefined, transfers: readonly Transfer[]): string | null {
+  const withMacs = transfers.filter((t) => t.target.mac !== null);
+  if (text === undefined) {
+    const first = withMacs[0];
+    if (first !== undefined) {
+      throw new OptionError('CONFLICT', `-x '${formatTransfer(first)}': MACs are used only for data-link sending: add -o DEV (the device to send on)`);
+    }
+    return null;
+  }
+  if (text.trim() === 'any') throw new OptionError('BAD_FORMAT', "-o: data-link sending needs one device, not 'any'");
+  const devices = parseInterfaces('-o', text);
+  if (devices.length !== 1) throw new OptionError('BAD_FORMAT', `-o: one device, got '${text}'`);
+  const device = devices[0]!;
+  for (const t of transfers) {
+    if (t.online.mac === null || t.target.mac === null) {
+      throw new OptionError('MISSING_OPTION', `-o ${device} sends at the data link: -x '${formatTransfer(t)}' needs MACs, [onlineIP:]port@onlineMAC-targetIP:targetPort@nextHopMAC`);
+    }
+    for (const [what, mac] of [['online', t.online.mac], ['next-hop', t.target.mac]] as const) {
+      if (isNotUnicastMac(mac)) throw new OptionError('BAD_MAC', `-x '${formatTransfer(t)}': the ${what} MAC ${mac} is not a unicast MAC`);
+    }
+  }
+  const byTarget = new Map<string, Transfer>();
+  for (const t of transfers) {
+    const other = byTarget.get(t.target.ip.text);
+    if (other === undefined) {
+      byTarget.set(t.target.ip.text, t);
+    } else if (other.online.mac !== t.online.mac || other.target.mac !== t.target.mac) {
+      throw new OptionError('CONFLICT', `-x '${formatTransfer(t)}': target ${t.target.ip.text} has other MACs in '${formatTransfer(other)}'`);
+    }
+  }
+  return device;
+}
+
 /** Validates tcpcopy's options; throws OptionError with a one-line message. */
 export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyInputs = {}): TcpcopyConfig {
   const d = TCPCOPY_DEFAULTS;
@@ -191,6 +245,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     throw new OptionError('MISSING_OPTION', 'tcpcopy needs -x [onlineIP:]port-targetIP:targetPort (what to copy and where to)');
   }
   const transfers = parseTransfers(raw.transfer, inputs.localAddresses ?? []);
+  const outputDevice = parseOutputDevice(raw.outputDevice, transfers);
   if (raw.intercept === undefined) {
     throw new OptionError('MISSING_OPTION', "tcpcopy needs -s interceptIP[:port] (where intercept returns the target's responses)");
   }
@@ -238,7 +293,17 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     clientAddresses: raw.clientIp === undefined ? [] : parseClientAddresses(raw.clientIp, transfers),
     secret,
     statsIntervalMs: raw.statsInterval === undefined ? d.statsIntervalS * 1000 : parseStatsInterval(raw.statsInterval),
+    outputDevice,
+    tcpcopy1: tcpcopy1Mode(raw.tcpcopy1, transfers),
   };
+}
+
+/** --tcpcopy1 (issue 4 item 5): the C channel format carries IPv4 sessions only. */
+function tcpcopy1Mode(flag: boolean | undefined, transfers: readonly Transfer[]): boolean {
+  if (flag !== true) return false;
+  const v6 = transfers.find((t) => t.target.ip.family !== 4);
+  if (v6 !== undefined) throw new OptionError('CONFLICT', `--tcpcopy1: the TCPCopy 1.x channel carries IPv4 sessions only, -x target ${v6.target.ip.text} is IPv6`);
+  return true;
 }
 
 /** --stats-interval: seconds, 0 = no periodic output. Shared with intercept. */
