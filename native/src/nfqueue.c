@@ -29,7 +29,7 @@
 #define NFQ_MAGIC 0x74634e66u /* "tcNf" */
 #define NFQ_META_WORDS 5
 #define NFQ_RECV_BYTES (256u << 10)  /* one datagram holds many queued packets */
-#define NFQ_RECV_MAX 64              /* datagrams per poll event before delivering */
+#define NFQ_RECV_MAX 512             /* datagrams (one queued packet each) per poll event: one JS call */
 #define NFQ_SEND_BYTES (64u << 10)   /* verdict datagram size */
 #define NFQ_RCVBUF (8 << 20)
 

@@ -124,7 +124,7 @@ export class NfQueue extends EventEmitter<NfQueueEvents> {
     this.queue = queue;
   }
 
-  /** Binds the queue; throws NativeIoError (EPERM without CAP_NET_ADMIN, EBUSY when another program has it). */
+  /** Binds the queue; throws NativeIoError (EPERM without CAP_NET_ADMIN, and when another program has bound it). */
   static open(opts: NfQueueOptions): NfQueue {
     const native = nfqBinding();
     const q = new NfQueue(native, opts.queue);

@@ -3,7 +3,7 @@
 // SIGTERM, which print the final summary. `--print-config` prints the validated configuration.
 // Process options: -d (daemon.ts), -P, -m and -L (supervise.ts, pidfile.ts).
 import { Command } from 'commander';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { VERSION } from '../version.js';
 import { OptionError, addTcpcopyOptions, formatConfig, parseIp, validateTcpcopyOptions } from './options/index.js';
@@ -29,6 +29,15 @@ function localAddresses(): IpAddress[] {
   return out;
 }
 
+/** -i FILE is offline replay when FILE is a regular file (issue 5). */
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** Log lines to -l's file, or standard error. */
 function makeLogger(logFile: string | null): Logger {
   const write = logFile === null ? (l: string): void => void process.stderr.write(l) : (l: string): void => appendFileSync(logFile, l);
@@ -45,7 +54,11 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
   const lonely = config.lonely ? null : new LonelyWatch(config.lonelyGraceMs);
   const replicator = new Replicator({ config, logger, onConnectionsChange: (n) => lonely?.update(n) });
   const watchdogs = [new MemoryWatch(config.maxMemoryBytes), ...(lonely === null ? [] : [lonely])];
-  process.exitCode = await supervise({ service: replicator, logger, pidFile: config.pidFile, daemon, watchdogs });
+  // --record beside the replication (issue 5 item 3): a second capture, both directions, to pcapng.
+  const recording = config.record === null ? null : (await import('../record/run.js')).recordBeside(config, logger, replicator);
+  process.exitCode = await supervise({
+    service: recording?.service ?? replicator, logger, pidFile: config.pidFile, daemon, watchdogs: recording === null ? watchdogs : [...watchdogs, recording.watchdog],
+  });
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -55,9 +68,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     .helpOption('-h, --help', 'print this help and exit')
     .exitOverride();
   addTcpcopyOptions(program).action(async (opts: TcpcopyRawOptions & { printConfig?: boolean }) => {
+    // --record without -s (issue 5 item 3): recording alone, src/record/run.ts.
+    const record = await import('../record/index.js');
+    if (record.isRecordOnly(opts)) return record.runRecordOnly(program, argv, opts);
     let config;
     try {
-      config = validateTcpcopyOptions(opts, { env: process.env, localAddresses: localAddresses() });
+      config = validateTcpcopyOptions(opts, { env: process.env, localAddresses: localAddresses(), isRegularFile });
     } catch (err) {
       if (err instanceof OptionError) program.error(`error: ${err.message}`);
       throw err;
@@ -66,6 +82,14 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.stdout.write(`${formatConfig(config)}\n`);
       return;
     }
+    // offline replay (issue 5 items 1, 2, 4): src/offline/run.ts prints its own one-line errors and the report.
+    if (config.offline !== null) {
+      process.exitCode = await (await import('../offline/run.js')).runOffline(config, {
+        logger: makeLogger(config.logFile), error: (t) => void process.stderr.write(`error: ${t}\n`),
+      });
+      return;
+    }
+    if (config.transport === 'socket') program.error('error: --transport socket with live capture is not available yet (use --offline FILE)');
     if (config.secret === null && !config.tcpcopy1) program.error('error: tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET');
     const daemon = daemonReporter();
     if (config.daemon && daemon === null) {

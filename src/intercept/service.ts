@@ -14,6 +14,7 @@ import { createInterceptCounters, formatInterceptStats, formatInterceptSummary }
 import type { InterceptCounters, Logger } from '../stats/index.js';
 import { DiagnosisRunner } from './diagnosis-runner.js';
 import { InterceptError } from './errors.js';
+import { NfqueueEdge } from './nfqueue-edge.js';
 import { responseFromDecoder } from './response.js';
 
 /**
@@ -49,6 +50,8 @@ export class InterceptService {
   private stopped = false;
   private stopping: Promise<void> | null = null;
   private diagnosis: DiagnosisRunner | null = null;
+  /** --nfqueue (traditional mode): the queue edge instead of the captures. */
+  private nfqueue: NfqueueEdge | null = null;
 
   constructor(opts: InterceptServiceOptions) {
     this.config = opts.config;
@@ -63,7 +66,7 @@ export class InterceptService {
         allowedPeers: this.config.tcpcopy1AllowedPeers.map((a) => a.text),
         logger: channelLogger(this.logger),
         nowMs: this.nowMs,
-        onRegister: (session) => this.diagnosis?.noteRegistration(session),
+        onRegister: (session) => { this.diagnosis?.noteRegistration(session); this.nfqueue?.noteRegistration(session); },
       });
     } else {
       if (this.config.secret === null) {
@@ -75,7 +78,7 @@ export class InterceptService {
         ...(this.config.bindAddress === null ? {} : { host: this.config.bindAddress.text }),
         logger: channelLogger(this.logger),
         nowMs: this.nowMs,
-        onRegister: (session) => this.diagnosis?.noteRegistration(session),
+        onRegister: (session) => { this.diagnosis?.noteRegistration(session); this.nfqueue?.noteRegistration(session); },
       });
     }
   }
@@ -83,6 +86,26 @@ export class InterceptService {
   /** Listens for tcpcopy, then opens the captures. Resolves once listening. */
   async start(): Promise<void> {
     const addr = await this.server.listen();
+    // --nfqueue hook (issue 4 item 1): traditional mode reads the replies from NFQUEUE on the target.
+    if (this.config.nfqueuePorts.length > 0) {
+      const server = this.server;
+      this.nfqueue = new NfqueueEdge({
+        queue: this.config.queueNum, ports: this.config.nfqueuePorts, passList: this.config.passList.map((a) => a.text),
+        route: (reply) => server.sendResponse(reply), logger: this.logger, nowMs: this.nowMs,
+      });
+      try {
+        await this.nfqueue.start();
+      } catch (e) {
+        this.nfqueue = null;
+        await this.server.close();
+        throw e;
+      }
+      if (this.config.statsIntervalMs > 0) {
+        this.statsTimer = setInterval(() => this.logger.lines(formatInterceptStats(this.counters())), this.config.statsIntervalMs);
+      }
+      this.logger.notice(`intercept listening on ${addr.address}:${addr.port}, queueing replies from port(s) ${this.config.nfqueuePorts.join(',')} on NFQUEUE ${this.config.queueNum}${this.config.passList.length > 0 ? `, passing ${this.config.passList.map((a) => a.text).join(',')}` : ''}`);
+      return;
+    }
     const devices = this.config.interfaces.length === 0 ? ['any'] : this.config.interfaces;
     try {
       for (const device of devices) {
@@ -131,6 +154,12 @@ export class InterceptService {
     // many-to-many (issue 4): routing takeovers and foreign unregistrations, our extra stats line.
     c.misroutedRegistrations = r.misrouted;
     c.foreignUnregistrations = r.foreignUnregistrations;
+    if (this.nfqueue !== null) { // --nfqueue hook: queued packets count as captured
+      const q = this.nfqueue.queueStats();
+      c.capturedPackets = this.nfqueue.counters.queued;
+      c.responsePackets = this.nfqueue.counters.responses;
+      c.captureDrops = q.stagingLost + q.overruns;
+    }
     return c;
   }
 
@@ -148,10 +177,12 @@ export class InterceptService {
     if (this.statsTimer) clearInterval(this.statsTimer);
     this.statsTimer = null;
     await Promise.all(this.captures.map((c) => c.close()));
+    await this.nfqueue?.stop(); // --nfqueue hook: rules removed, queue answered and unbound
     const summary = formatInterceptSummary(this.counters(), this.nowMs() - this.startedMs);
     this.stopped = true;
     await this.server.close();
     this.logger.lines(summary);
+    if (this.nfqueue !== null) this.logger.notice(this.nfqueue.summaryLine());
   }
 
   private onBatch(batch: CaptureBatch): void {

@@ -23,3 +23,5 @@ export { redisBenchmark, parseRedisBenchmark, keyspaceDigest, commandCalls, pars
 export type { RedisBenchmarkOptions, RedisBenchmarkResult } from './redis-load.js';
 export { MultiLab, LabProcess, FLOOD_HOP, dstPortParityFilter, portRangeFor } from './multi-lab.js';
 export type { PortParity, InterceptStart, TcpcopyStart, FrameCounter } from './multi-lab.js';
+export { TraditionalLab, TRADITIONAL_HOSTS, TRADITIONAL_PORTS } from './traditional-lab.js';
+export type { TraditionalLabOptions } from './traditional-lab.js';

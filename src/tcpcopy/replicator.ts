@@ -30,6 +30,16 @@ export interface ReplicatorOptions {
   readonly nowMs?: () => number;
   /** Called with the number of authenticated intercept connections whenever it changes. */
   readonly onConnectionsChange?: (authenticated: number) => void;
+  /** Offline replay (issue 5, src/offline/): packets come from this source instead of live captures on -i. */
+  readonly source?: BatchSource;
+}
+
+/** A packet source in place of the live captures: emits 'batch' and 'error' like ThreadedCapture. */
+export interface BatchSource {
+  on(event: 'batch', listener: (b: CaptureBatch) => void): unknown;
+  on(event: 'error', listener: (e: Error) => void): unknown;
+  stats(): { dropped: number };
+  close(): Promise<void>;
 }
 
 /** Routes the channel's own log lines into the stats logger. */
@@ -54,7 +64,8 @@ export class Replicator {
   /** Packets emitted this event-loop turn, per family, sent together by flushSends(). */
   private readonly pending = new Map<4 | 6, Buffer[]>();
   private flushScheduled = false;
-  private readonly captures: ThreadedCapture[] = [];
+  private readonly captures: (ThreadedCapture | BatchSource)[] = [];
+  private readonly source: BatchSource | null;
   private readonly startedMs: number;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = -1;
@@ -63,7 +74,7 @@ export class Replicator {
   private readonly diagnosis: TcpcopyDiagnosis;
   private stopped = false;
   /** Sessions ended, by reason (a line of the summary). */
-  private readonly closeReasons = new Map<CloseReason, number>();
+  readonly closeReasons = new Map<CloseReason, number>();
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   /** Packets that found no sender (their family has no target). */
   private localSendErrors = 0;
@@ -73,6 +84,7 @@ export class Replicator {
     this.config = opts.config;
     this.logger = opts.logger;
     this.nowMs = opts.nowMs ?? (() => performance.now());
+    this.source = opts.source ?? null;
     this.startedMs = this.nowMs();
     this.targets = targetKeys(this.config.transfers);
     this.rewriter = new ClientRewriter({
@@ -135,7 +147,13 @@ export class Replicator {
         this.senders.set(family, s);
         this.pending.set(family, []);
       }
-      for (const device of devices) {
+      if (this.source !== null) {
+        const src = this.source;
+        src.on('batch', (b) => this.onBatch(b));
+        src.on('error', (e) => this.logger.error(`offline source: ${e.message}`));
+        this.captures.push(src);
+      }
+      for (const device of this.source !== null ? [] : devices) {
         const c = await ThreadedCapture.open({
           device, filter: this.config.captureFilter, snaplen: this.config.snaplenBytes, bufferBytes: this.config.captureBufferBytes,
         });
@@ -158,7 +176,7 @@ export class Replicator {
     if (this.config.statsIntervalMs > 0) {
       this.statsTimer = setInterval(() => this.logger.lines(formatTcpcopyStats(this.counters(), this.nowMs() - this.startedMs)), this.config.statsIntervalMs);
     }
-    this.logger.notice(`tcpcopy capturing on ${devices.join(',')} with filter "${this.config.captureFilter}"`);
+    if (this.source === null) this.logger.notice(`tcpcopy capturing on ${devices.join(',')} with filter "${this.config.captureFilter}"`);
   }
 
   /** Current statistics (engine + edge). */

@@ -20,6 +20,9 @@ describe('validateInterceptOptions', () => {
       statsIntervalMs: 30_000,
       tcpcopy1: false, // --tcpcopy1 (issue 4 item 5)
       tcpcopy1AllowedPeers: [],
+      nfqueuePorts: [], // --nfqueue (issue 4 item 1)
+      queueNum: 0,
+      passList: [],
     });
   });
 

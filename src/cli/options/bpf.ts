@@ -15,12 +15,13 @@ function anyOf(terms: readonly string[]): string {
 }
 
 /**
- * Request capture filter for tcpcopy. Each -x item contributes `dst port P` (any local address;
- * `ip6 and dst port P` when its target is IPv6, as a copy keeps its family and the IPv4 requests
- * of a dual-stack server would only be captured to be dropped — the resolver drops them too, and
- * IPv4 items stay unqualified for compatibility) or `dst host H and dst port P`, OR-ed together. Every target address:port that those terms would also match
- * — the case where online and target ports are equal — is excluded, so injected copies are never
- * captured again. IPv6 addresses are written bare, as libpcap expects.
+ * Request capture filter for tcpcopy. Each -x item contributes `dst port P` (any local address)
+ * or `dst host H and dst port P`, OR-ed together. A copy keeps its IP family, so an any-address
+ * item with an IPv6 target captures `ip6 and dst port P` only: a dual-stack online server's IPv4
+ * requests would just be dropped by the target resolver. (Items with IPv4 targets stay unqualified,
+ * as before; the resolver drops their IPv6 requests.) Every target address:port that those terms
+ * would also match — the case where online and target ports are equal — is excluded, so injected
+ * copies are never captured again. IPv6 addresses are written bare, as libpcap expects.
  */
 export function buildCaptureFilter(transfers: readonly Transfer[]): string {
   if (transfers.length === 0) throw new RangeError('buildCaptureFilter needs at least one transfer');

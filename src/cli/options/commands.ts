@@ -40,6 +40,21 @@ export function addTcpcopyOptions(cmd: Command): Command {
     .option('--secret <secret>', `shared secret for intercept (default: $${SECRET_ENV})`)
     .option('--tcpcopy1', 'talk to a C TCPCopy 1.x intercept in its own channel format (IPv4, NO authentication; --secret is not used)')
     .option('--stats-interval <s>', `seconds between statistics lines, 0 = only at exit (default ${d.statsIntervalS})`)
+    // --record (issue 5 item 3): begin
+    .option('--record <file>', 'record both directions of the -x online ports to this pcapng file (without -s: record only, -x may be just [onlineIP:]port,...)')
+    .option('--record-size <MB>', 'with --record: start a new file at this size; files are then numbered FILE-0001.pcapng, FILE-0002.pcapng, ...')
+    .option('--record-seconds <s>', 'with --record: start a new file every this many seconds of capture time (numbered like --record-size)')
+    .option('--record-filter <bpf>', 'with --record: record what this capture filter selects instead of the -x ports')
+    // --record: end
+    // offline replay (issue 5 items 1, 2, 4): begin
+    .option('--offline <file>', 'replay this pcap/pcapng file instead of capturing (also -i FILE when FILE is a regular file)')
+    .option('-a, --accelerate <n>', 'offline: replay this many times faster than captured (> 0, may be fractional; default 1)')
+    .option('-I, --idle-compress <ms>', 'offline: cut idle gaps longer than this many ms to it')
+    .option('-T, --loops <n>', 'offline: replay the file this many times (each loop shifts the client ports; default 1)')
+    .option('--top-speed', 'offline: ignore the capture\'s timing, replay as fast as possible')
+    .option('--report-json <file>', 'offline: also write the final report as JSON to this file')
+    .option('--transport <kind>', "'packet' (raw send + intercept, default) or 'socket' (ordinary TCP connections to the target, no intercept, no root)")
+    // offline replay: end
     .addOption(new Option('--print-config', 'print the validated configuration as JSON and exit').hideHelp());
 }
 
@@ -56,6 +71,9 @@ export function addInterceptOptions(cmd: Command): Command {
     .option('--secret <secret>', `shared secret for tcpcopy (default: $${SECRET_ENV})`)
     .option('--tcpcopy1', 'serve a C TCPCopy 1.x tcpcopy in its own channel format (IPv4, NO authentication: limit peers with -b / --tcpcopy1-allow)')
     .option('--tcpcopy1-allow <ips>', 'with --tcpcopy1: accept channel connections from these addresses only, comma-separated')
+    .option('--nfqueue <ports>', 'traditional mode, on the target: queue the replies from these service ports (iptables NFQUEUE) instead of capturing, comma-separated')
+    .option('--queue-num <n>', 'with --nfqueue: the NFQUEUE number (default 0)')
+    .option('-x, --passlist <ips>', 'with --nfqueue: client addresses whose replies still reach them, comma-separated')
     .option('--stats-interval <s>', `seconds between statistics lines, 0 = only at exit (default ${d.statsIntervalS})`)
     .addOption(new Option('--print-config', 'print the validated configuration as JSON and exit').hideHelp());
 }

@@ -1,7 +1,7 @@
 // intercept's validated configuration: raw option strings in, a typed InterceptConfig out, or one
 // OptionError with a one-line message. Pure: the environment comes in as an input.
 
-import { parseIp, splitList } from './address.js';
+import { parseIp, parsePort, splitList } from './address.js';
 import type { IpAddress } from './address.js';
 import { OptionError } from './errors.js';
 import { parseInterfaces } from './interfaces.js';
@@ -21,6 +21,10 @@ export interface InterceptRawOptions {
   /** --tcpcopy1 / --tcpcopy1-allow (issue 4 item 5). */
   tcpcopy1?: boolean;
   tcpcopy1Allow?: string;
+  /** --nfqueue / --queue-num / -x (issue 4 item 1: traditional mode). */
+  nfqueue?: string;
+  queueNum?: string;
+  passlist?: string;
 }
 
 export interface InterceptInputs {
@@ -47,6 +51,30 @@ export interface InterceptConfig {
   readonly tcpcopy1: boolean;
   /** --tcpcopy1-allow: peer addresses allowed in compatibility mode; empty = any. */
   readonly tcpcopy1AllowedPeers: readonly IpAddress[];
+  /**
+   * --nfqueue: traditional mode on the target itself — the service ports whose replies are queued
+   * (iptables -j NFQUEUE) instead of captured; empty = capture mode (-i/-F).
+   */
+  readonly nfqueuePorts: readonly number[];
+  /** --queue-num: the NFQUEUE number (default 0). */
+  readonly queueNum: number;
+  /** -x: client addresses whose replies pass to them untouched (traditional mode). */
+  readonly passList: readonly IpAddress[];
+}
+
+/** The NFQUEUE number traditional intercept binds by default. */
+export const DEFAULT_QUEUE_NUM = 0;
+
+/** --nfqueue PORT[,PORT...]: distinct service ports. */
+function parseNfqueuePorts(text: string | undefined): number[] {
+  if (text === undefined) return [];
+  const ports = splitList('--nfqueue', text).map((item) => parsePort(`--nfqueue '${item}'`, item));
+  return [...new Set(ports)];
+}
+
+/** The -F text of traditional mode: what the queued replies are (for the log and --print-config). */
+export function nfqueueFilterText(ports: readonly number[]): string {
+  return `tcp and (${ports.map((p) => `src port ${p}`).join(' or ')})`;
 }
 
 function nonEmpty(flag: string, value: string | undefined): string | null {
@@ -57,7 +85,13 @@ function nonEmpty(flag: string, value: string | undefined): string | null {
 
 /** Validates intercept's options; throws OptionError with a one-line message. */
 export function validateInterceptOptions(raw: InterceptRawOptions, inputs: InterceptInputs = {}): InterceptConfig {
-  const filter = nonEmpty('-F', raw.filter);
+  const nfqueuePorts = parseNfqueuePorts(raw.nfqueue);
+  const traditional = nfqueuePorts.length > 0;
+  if (traditional && raw.filter !== undefined) throw new OptionError('CONFLICT', '-F selects captured replies; with --nfqueue the replies are queued by their source port: drop -F');
+  if (traditional && raw.interface !== undefined) throw new OptionError('CONFLICT', '-i selects capture devices; --nfqueue queues the replies on the target itself: drop -i');
+  if (!traditional && raw.queueNum !== undefined) throw new OptionError('CONFLICT', '--queue-num needs --nfqueue');
+  if (!traditional && raw.passlist !== undefined) throw new OptionError('CONFLICT', "-x lets replies through intercept's NFQUEUE: it needs --nfqueue");
+  const filter = traditional ? nfqueueFilterText(nfqueuePorts) : nonEmpty('-F', raw.filter);
   if (filter === null) {
     throw new OptionError('MISSING_OPTION', "intercept needs -F <filter> selecting the target's responses, e.g. -F 'tcp and src port 8080'");
   }
@@ -74,6 +108,9 @@ export function validateInterceptOptions(raw: InterceptRawOptions, inputs: Inter
     statsIntervalMs: raw.statsInterval === undefined ? TCPCOPY_DEFAULTS.statsIntervalS * 1000 : parseStatsInterval(raw.statsInterval),
     tcpcopy1: raw.tcpcopy1 === true,
     tcpcopy1AllowedPeers: parseTcpcopy1Allow(raw.tcpcopy1 === true, raw.tcpcopy1Allow),
+    nfqueuePorts,
+    queueNum: raw.queueNum === undefined ? DEFAULT_QUEUE_NUM : parseIntegerOption('--queue-num', raw.queueNum, 0, 65535),
+    passList: raw.passlist === undefined ? [] : splitList('-x', raw.passlist).map((item) => parseIp(`-x '${item}'`, item)),
   };
 }
 

@@ -10,6 +10,12 @@ import { parseInterfaces } from './interfaces.js';
 import { parseIntegerOption, parseSecondsOption } from './numbers.js';
 import { formatTransfer, parseTransfers } from './transfer.js';
 import type { Transfer } from './transfer.js';
+// --record (issue 5 item 3): recording options, parsed in src/record/config.ts.
+import { parseRecordConfig } from '../../record/config.js';
+import type { RecordConfig, RecordRawOptions } from '../../record/config.js';
+// --offline, -a, -I, -T, --top-speed, --report-json, --transport (issue 5 items 1, 2, 4): src/offline/config.ts.
+import { parseOfflineConfig, parseTransport } from '../../offline/config.js';
+import type { OfflineConfig, OfflineRawOptions, Transport } from '../../offline/config.js';
 
 /** Environment variable read when --secret is absent (shared with intercept). */
 export const SECRET_ENV = 'TCPCOPY_SECRET';
@@ -39,8 +45,8 @@ export const TCPCOPY_DEFAULTS = {
   statsIntervalS: 30,
 } as const;
 
-/** Option values as the parser hands them over: strings for values, booleans for flags. */
-export interface TcpcopyRawOptions {
+/** Option values as the parser hands them over: strings for values, booleans for flags (--record-*: RecordRawOptions, issue 5 item 3). */
+export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions {
   transfer?: string;
   intercept?: string;
   interceptPort?: string;
@@ -78,6 +84,8 @@ export interface TcpcopyInputs {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** This machine's addresses, to refuse a target that is the online server itself. */
   readonly localAddresses?: readonly IpAddress[];
+  /** Whether a path is a regular file: -i FILE then means offline replay (issue 5). Default: never. */
+  readonly isRegularFile?: (path: string) => boolean;
 }
 
 export interface InterceptAddress {
@@ -144,6 +152,12 @@ export interface TcpcopyConfig {
   readonly outputDevice: string | null;
   /** --tcpcopy1: talk to intercept in the C TCPCopy 1.x channel format (IPv4 only, no authentication). */
   readonly tcpcopy1: boolean;
+  /** --record (issue 5 item 3): also record both directions of the online ports; null = no recording. */
+  readonly record: RecordConfig | null;
+  /** --offline FILE or -i FILE (issue 5 item 1): replay a capture file; null = live capture. */
+  readonly offline: OfflineConfig | null;
+  /** --transport: 'packet' (raw send + intercept, the default) or 'socket' (ordinary TCP connections, no intercept). */
+  readonly transport: Transport;
 }
 
 function nonEmpty(flag: string, value: string | undefined): string | null {
@@ -246,11 +260,14 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
   }
   const transfers = parseTransfers(raw.transfer, inputs.localAddresses ?? []);
   const outputDevice = parseOutputDevice(raw.outputDevice, transfers);
-  if (raw.intercept === undefined) {
+  // issue 5: the socket transport needs no intercept.
+  const offline = parseOfflineConfig(raw, inputs.isRegularFile ?? (() => false));
+  const transport = parseTransport(raw.transport);
+  if (raw.intercept === undefined && transport !== 'socket') {
     throw new OptionError('MISSING_OPTION', "tcpcopy needs -s interceptIP[:port] (where intercept returns the target's responses)");
   }
   const interceptPort = raw.interceptPort === undefined ? d.interceptPort : parseIntegerOption('-p', raw.interceptPort, 1, 65535);
-  const intercepts = parseIntercepts(raw.intercept, interceptPort);
+  const intercepts = raw.intercept === undefined ? [] : parseIntercepts(raw.intercept, interceptPort);
   const userFilter = nonEmpty('-F', raw.filter);
   const mtuBytes = raw.mtu === undefined ? d.mtuBytes : parseIntegerOption('-M', raw.mtu, 576, 65535);
   // Without -D the MSS follows -M (an IPv4 header and a TCP header less than the MTU).
@@ -273,7 +290,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     intercepts,
     interceptPort,
     connectionsPerIntercept: raw.connections === undefined ? d.connectionsPerIntercept : parseIntegerOption('-C', raw.connections, 1, 11),
-    interfaces: parseInterfaces('-i', raw.interface),
+    interfaces: offline !== null ? [] : parseInterfaces('-i', raw.interface),
     captureBufferBytes: (raw.bufferSize === undefined ? d.captureBufferMb : parseIntegerOption('-B', raw.bufferSize, 1, 2047)) * 1024 * 1024,
     snaplenBytes: raw.snaplen === undefined ? d.snaplenBytes : parseIntegerOption('-S', raw.snaplen, 68, 65535),
     mtuBytes,
@@ -295,6 +312,9 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     statsIntervalMs: raw.statsInterval === undefined ? d.statsIntervalS * 1000 : parseStatsInterval(raw.statsInterval),
     outputDevice,
     tcpcopy1: tcpcopy1Mode(raw.tcpcopy1, transfers),
+    record: parseRecordConfig(raw), // --record (issue 5 item 3)
+    offline, // issue 5 items 1, 2
+    transport,
   };
 }
 

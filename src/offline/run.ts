@@ -1,0 +1,232 @@
+// `tcpcopy --offline FILE` (or -i FILE): the pre-scan (a corrupt file fails here, before anything
+// is sent), then the replay through the Replicator with an OfflineSource in place of the live
+// captures (packet transport: raw send + intercept, exactly as live), the drain, and the report.
+// --transport socket hands the file to replayCaptureOverSockets (src/replay/).
+//
+// The drain: after the last packet of the last loop tcpcopy waits until no session is active, or
+// until nothing was sent or received for DRAIN_QUIET_MS, and at most DRAIN_MAX_MS; sessions still
+// open then are counted as skipped ("unfinished"). Exit code 0 after a replay (also after SIGINT or
+// SIGTERM, which cut it short), 1 when the file cannot be read or intercept cannot be reached.
+
+import { writeFileSync } from 'node:fs';
+import type { TcpcopyConfig } from '../cli/options/index.js';
+import { CaptureFileError } from '../pcap/index.js';
+import type { Logger } from '../stats/index.js';
+import { buildOfflineReport, formatOfflineReport } from '../stats/offline-report.js';
+import type { OnlineEndpointKey } from './analyze.js';
+import { createProgress, estimateEtaMs } from './progress.js';
+import { OfflineSource, scanCaptureFile } from './source.js';
+import type { CaptureScan } from './source.js';
+import type { ScheduleOptions } from './schedule.js';
+
+/** The drain ends when nothing moved for this long. */
+export const DRAIN_QUIET_MS = 2000;
+/** ... and at the latest after this long. */
+export const DRAIN_MAX_MS = 30_000;
+const POLL_MS = 50;
+const PROGRESS_MS = 200;
+
+export interface OfflineRunIo {
+  readonly logger: Logger;
+  /** Where the report text goes (default standard output). */
+  readonly out?: (text: string) => void;
+  /** One-line error to standard error. */
+  readonly error?: (text: string) => void;
+}
+
+/** A one-line message for a failure to read the file (never a stack trace). */
+export function describeReadError(file: string, e: unknown): string {
+  if (e instanceof CaptureFileError) return e.message;
+  const err = e as NodeJS.ErrnoException;
+  if (typeof err.code === 'string') return `${file}: cannot read the capture file (${err.code}${err.syscall !== undefined ? ` on ${err.syscall}` : ''})`;
+  return `${file}: ${err instanceof Error ? err.message : String(e)}`;
+}
+
+function onlineEndpoints(config: TcpcopyConfig): OnlineEndpointKey[] {
+  return config.transfers.map((t) => ({ ip: t.online.ip?.text ?? null, port: t.online.port }));
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Runs the offline replay of config.offline; resolves with the process exit code. */
+export async function runOffline(config: TcpcopyConfig, io: OfflineRunIo): Promise<number> {
+  const off = config.offline;
+  if (off === null) throw new RangeError('runOffline needs config.offline');
+  const out = io.out ?? ((t: string): void => void process.stdout.write(t));
+  const error = io.error ?? ((t: string): void => void process.stderr.write(`tcpcopy: error: ${t}\n`));
+  const schedule: ScheduleOptions = { accel: off.accel, idleMs: off.idleMs, topSpeed: off.topSpeed };
+  if (config.transport === 'socket') return runOverSockets(config, out, error);
+
+  let scan: CaptureScan;
+  try {
+    scan = await scanCaptureFile(off.file, onlineEndpoints(config), schedule);
+  } catch (e) {
+    error(describeReadError(off.file, e));
+    return 1;
+  }
+  if (config.secret === null && !config.tcpcopy1) {
+    error('tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET');
+    return 1;
+  }
+  const { Replicator } = await import('../tcpcopy/index.js');
+  const source = new OfflineSource({ path: off.file, schedule, loops: off.loops, online: onlineEndpoints(config) });
+  let connections = 0;
+  let wakeConnections: (() => void) | null = null;
+  const replicator = new Replicator({
+    config, logger: io.logger, source, onConnectionsChange: (n) => {
+      connections = n;
+      wakeConnections?.();
+    },
+  });
+  try {
+    await replicator.start();
+  } catch (e) {
+    error(e instanceof Error ? e.message : String(e));
+    return 1;
+  }
+  // Replay only once every channel connection is up, so intercept routes the first SYN-ACKs.
+  const expected = config.intercepts.length * config.connectionsPerIntercept;
+  const connectDeadline = performance.now() + config.lonelyGraceMs;
+  while (connections < expected && performance.now() < connectDeadline) {
+    await new Promise<void>((r) => {
+      wakeConnections = r;
+      setTimeout(r, POLL_MS);
+    });
+  }
+  wakeConnections = null;
+  if (connections === 0) {
+    await replicator.stop();
+    error(`no intercept connection after ${(config.lonelyGraceMs / 1000).toFixed(1)} s (${config.intercepts.map((i) => `${i.ip.text}:${i.port}`).join(', ')}): nothing replayed`);
+    return 1;
+  }
+
+  let interrupted = false;
+  let wakeMain: (() => void) | null = null;
+  const onSignal = (): void => {
+    interrupted = true;
+    wakeMain?.();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let readError: Error | null = null;
+  let ended = false;
+  source.on('end', () => {
+    ended = true;
+    wakeMain?.();
+  });
+  source.on('error', (e) => {
+    readError = e;
+    wakeMain?.();
+  });
+  const totalPackets = scan.counts.packets * off.loops;
+  const totalMs = scan.passDurationMs * off.loops;
+  const progress = await createProgress(process.stderr, totalPackets);
+  const figures = (): void => {
+    const p = source.progress();
+    progress.update({
+      packets: p.packets, totalPackets, sessions: replicator.engine.counters.conns, bytes: p.bytes, elapsedMs: p.elapsedMs,
+      etaMs: estimateEtaMs({ packets: p.packets, totalPackets, elapsedMs: p.elapsedMs, positionMs: p.positionMs, totalMs, topSpeed: off.topSpeed }),
+    });
+  };
+  const progressTimer = setInterval(figures, PROGRESS_MS);
+  const t0 = performance.now();
+  source.start();
+  while (!ended && readError === null && !interrupted) {
+    await new Promise<void>((r) => {
+      wakeMain = r;
+    });
+  }
+  wakeMain = null;
+  // The drain: bounded wait for the sessions to finish.
+  const c = replicator.engine.counters;
+  const drainEnd = performance.now() + DRAIN_MAX_MS;
+  let moved = c.send + c.resp;
+  let quietSince = performance.now();
+  while (!interrupted && readError === null && c.active > 0 && performance.now() < drainEnd && performance.now() - quietSince < DRAIN_QUIET_MS) {
+    await sleep(POLL_MS);
+    if (c.send + c.resp !== moved) {
+      moved = c.send + c.resp;
+      quietSince = performance.now();
+    }
+  }
+  const durationMs = performance.now() - t0;
+  clearInterval(progressTimer);
+  figures();
+  progress.stop();
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
+  const activeAtEnd = c.active;
+  await source.close();
+  await replicator.stop();
+  if (readError !== null) {
+    error(describeReadError(off.file, readError));
+    return 1;
+  }
+  const counters = replicator.counters();
+  const report = buildOfflineReport({
+    file: off.file,
+    format: scan.info.format,
+    loops: off.loops,
+    durationMs,
+    inFile: scan.counts,
+    replayedPackets: c.allClient,
+    sentPackets: counters.sentPackets,
+    sentContentPackets: counters.sentContentPackets,
+    failedSends: counters.sendErrors,
+    establishedSessions: c.conns,
+    joinedWithoutSyn: c.reconnectNoSyn,
+    refusedNoSyn: c.refusedNoSyn,
+    sampledOut: replicator.edge.sampledOutSyns,
+    activeAtEnd,
+    closeReasons: replicator.closeReasons,
+  });
+  out(`${formatOfflineReport(report).join('\n')}\n`);
+  if (off.reportJson !== null) {
+    try {
+      writeFileSync(off.reportJson, `${JSON.stringify(report, null, 2)}\n`);
+    } catch (e) {
+      error(`--report-json ${off.reportJson}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/** --transport socket: the file replayed over ordinary TCP connections (src/replay/). */
+async function runOverSockets(config: TcpcopyConfig, out: (t: string) => void, error: (t: string) => void): Promise<number> {
+  const off = config.offline!;
+  if (off.idleMs !== null || off.loops !== 1) {
+    error('--transport socket: -I and -T are not available with the socket transport yet');
+    return 1;
+  }
+  const targets = new Set(config.transfers.map((t) => `${t.target.ip.text} ${t.target.port}`));
+  if (targets.size !== 1) {
+    error('--transport socket replays to one target: give -x items with the same target address:port');
+    return 1;
+  }
+  const first = config.transfers[0]!;
+  const replay = await import('../replay/index.js');
+  let report;
+  try {
+    report = await replay.replayCaptureOverSockets({
+      file: off.file,
+      ports: [...new Set(config.transfers.map((t) => t.online.port))],
+      target: { host: first.target.ip.text, port: first.target.port },
+      accelerate: off.accel,
+      topSpeed: off.topSpeed,
+    });
+  } catch (e) {
+    error(describeReadError(off.file, e));
+    return 1;
+  }
+  out(`${replay.formatReplayReport(report)}\n`);
+  if (off.reportJson !== null) {
+    try {
+      writeFileSync(off.reportJson, `${JSON.stringify(report, null, 2)}\n`);
+    } catch (e) {
+      error(`--report-json ${off.reportJson}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      return 1;
+    }
+  }
+  return 0;
+}

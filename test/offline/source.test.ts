@@ -1,0 +1,165 @@
+// The pre-scan counts what the report shows about a file, and the OfflineSource emits the file's
+// packets as CaptureBatches: split by link type, ports shifted per -T loop, at the scheduled times.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OfflineSource, LOOP_PORT_STRIDE, loopPort, scanCaptureFile } from '../../src/offline/source.js';
+import type { CaptureBatch } from '../../src/capture/batch.js';
+import { LinkType, PacketDecoder, pseudoSumV4, verifyTransportChecksum } from '../../src/packet/index.js';
+import { arpFrame, clientSession, udpPacket, writeCapture } from './synth.js';
+
+const CLI = '10.9.0.1';
+const SRV = '10.9.0.2';
+const online = [{ ip: null, port: 80 }];
+const MS = 1_000_000n;
+const T0 = 1_700_000_000_000_000_000n;
+
+function tmp(): { dir: string; done: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'offline-src-'));
+  return { dir, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+test('scanCaptureFile counts sessions, sessions without SYN, truncated, non-TCP, non-IP and unknown link types', async () => {
+  const t = tmp();
+  try {
+    const file = join(t.dir, 'mixed.pcapng');
+    const s1 = clientSession({ client: CLI, clientPort: 40001, server: SRV, serverPort: 80, startNs: T0 });
+    const s2 = clientSession({ client: CLI, clientPort: 40002, server: SRV, serverPort: 80, startNs: T0 + 5n * MS, noSyn: true });
+    const big = clientSession({ client: CLI, clientPort: 40003, server: SRV, serverPort: 80, startNs: T0 + 7n * MS })[2]!;
+    const truncated = { tsNs: T0 + 30n * MS, data: big.data.subarray(0, 44), origLen: big.data.length };
+    const other = clientSession({ client: CLI, clientPort: 40004, server: SRV, serverPort: 8443, startNs: T0 + 8n * MS });
+    const packets = [
+      ...s1, ...s2, truncated, ...other,
+      udpPacket(CLI, SRV, T0 + 2n * MS), udpPacket(CLI, SRV, T0 + 3n * MS),
+      arpFrame(T0 + 4n * MS, 1),
+      { tsNs: T0 + 6n * MS, interfaceId: 2, data: Buffer.from('opaque user link-type payload') },
+      { tsNs: T0 + 40n * MS, interfaceId: 2, data: Buffer.from('more') },
+    ];
+    await writeCapture(file, packets, [LinkType.EN10MB, 147]);
+    const scan = await scanCaptureFile(file, online, { accel: 2, idleMs: null, topSpeed: false });
+    const c = scan.counts;
+    assert.equal(scan.info.format, 'pcapng');
+    assert.equal(c.packets, packets.length);
+    assert.equal(c.truncatedPackets, 1);
+    assert.equal(c.nonTcpPackets, 2);
+    assert.equal(c.nonIpPackets, 1);
+    assert.equal(c.unknownLinkTypePackets, 2);
+    assert.deepEqual(c.unknownLinkTypes, { LINKTYPE_147: 2 });
+    assert.equal(c.otherTcpPackets, other.length);
+    // s1 (SYN), s2 (no SYN: starts with data), the truncated data packet of port 40003 (no SYN).
+    assert.equal(c.sessions, 3);
+    assert.equal(c.sessionsWithoutSyn, 2);
+    assert.equal(c.requestPackets, s1.length + s2.length + 1);
+    assert.equal(c.captureDurationMs, 40);
+    assert.equal(scan.passDurationMs, 20);
+  } finally {
+    t.done();
+  }
+});
+
+function collect(src: OfflineSource): Promise<CaptureBatch[]> {
+  const out: CaptureBatch[] = [];
+  src.on('batch', (b) => out.push(b));
+  return new Promise((resolve, reject) => {
+    src.on('end', () => resolve(out));
+    src.on('error', reject);
+    src.start();
+  });
+}
+
+test('OfflineSource at top speed: every packet of every loop, by link type, loop ports shifted with valid checksums', async () => {
+  const t = tmp();
+  try {
+    const file = join(t.dir, 'two.pcapng');
+    const s1 = clientSession({ client: CLI, clientPort: 40001, server: SRV, serverPort: 80, startNs: T0 });
+    const s2 = clientSession({ client: CLI, clientPort: 65000, server: SRV, serverPort: 80, startNs: T0 + 3n * MS });
+    await writeCapture(file, [...s1, ...s2, arpFrame(T0 + 2n * MS, 1)], [LinkType.EN10MB]);
+    const src = new OfflineSource({ path: file, schedule: { accel: 1, idleMs: null, topSpeed: true }, loops: 3, online });
+    const batches = await collect(src);
+    const dec = new PacketDecoder();
+    const ports: number[][] = [[], [], []];
+    let total = 0;
+    let ethernet = 0;
+    for (const b of batches) {
+      for (let i = 0; i < b.count; i++) {
+        total++;
+        if (b.linkType === LinkType.EN10MB) {
+          ethernet++;
+          continue;
+        }
+        assert.equal(b.linkType, LinkType.RAW);
+        assert.ok(dec.decode(b.buffer, b.offset(i), b.caplen(i), b.linkType));
+        assert.equal(dec.dstPort, 80);
+        assert.ok(verifyTransportChecksum(b.buffer, dec.tcpOffset, dec.ipTotalLength - dec.ipHeaderLength,
+          pseudoSumV4(b.buffer, dec.srcOffset, b.buffer, dec.dstOffset, 6, dec.ipTotalLength - dec.ipHeaderLength)), 'TCP checksum after the port shift');
+        ports[Math.floor((total - 1) / 9)]!.push(dec.srcPort);
+      }
+    }
+    assert.equal(total, 27);
+    assert.equal(ethernet, 3);
+    assert.equal(src.progress().packets, 27);
+    assert.equal(loopPort(40001, 1), 40001 + LOOP_PORT_STRIDE);
+    assert.equal(loopPort(65000, 1), ((65000 - 1 + LOOP_PORT_STRIDE) % 65535) + 1);
+    assert.deepEqual([...new Set(ports[0])], [40001, 65000]);
+    assert.deepEqual([...new Set(ports[1])], [loopPort(40001, 1), loopPort(65000, 1)]);
+    assert.deepEqual([...new Set(ports[2])], [loopPort(40001, 2), loopPort(65000, 2)]);
+  } finally {
+    t.done();
+  }
+});
+
+test('OfflineSource follows the capture timing with timers (-a 1 and -a 2), and close() stops it', async () => {
+  const t = tmp();
+  try {
+    const file = join(t.dir, 'timed.pcapng');
+    const starts = [0n, 80n, 240n];
+    await writeCapture(file, starts.flatMap((s, i) => clientSession({ client: CLI, clientPort: 41000 + i, server: SRV, serverPort: 80, startNs: T0 + s * MS }).slice(0, 1)));
+    for (const accel of [1, 2]) {
+      const src = new OfflineSource({ path: file, schedule: { accel, idleMs: null, topSpeed: false }, loops: 1, online });
+      const at: number[] = [];
+      src.on('batch', (b) => { for (let i = 0; i < b.count; i++) at.push(performance.now()); });
+      await collect(src);
+      assert.equal(at.length, 3);
+      const gaps = at.map((x) => x - at[0]!);
+      for (let i = 1; i < 3; i++) {
+        const expected = Number(starts[i]) / accel;
+        // A unit test on a shared machine: the timer may fire late, never early (bounded margin).
+        assert.ok(gaps[i]! >= expected - 1 && gaps[i]! <= expected + 25, `accel ${accel}: gap ${gaps[i]} vs ${expected}`);
+      }
+    }
+    const src = new OfflineSource({ path: file, schedule: { accel: 1, idleMs: null, topSpeed: false }, loops: 1, online });
+    let n = 0;
+    src.on('batch', (b) => { n += b.count; });
+    src.start();
+    await new Promise((r) => setTimeout(r, 30));
+    await src.close();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(n, 1, 'only the first packet was due before close()');
+  } finally {
+    t.done();
+  }
+});
+
+test('progress: ETA from the schedule position, or from the packet rate at top speed; no bar off a TTY', async () => {
+  const { createProgress, estimateEtaMs } = await import('../../src/offline/progress.js');
+  assert.equal(estimateEtaMs({ packets: 10, totalPackets: 100, elapsedMs: 400, positionMs: 300, totalMs: 1000, topSpeed: false }), 700);
+  assert.equal(estimateEtaMs({ packets: 25, totalPackets: 100, elapsedMs: 400, positionMs: 0, totalMs: 0, topSpeed: true }), 1200);
+  assert.equal(estimateEtaMs({ packets: 0, totalPackets: 100, elapsedMs: 400, positionMs: 0, totalMs: 0, topSpeed: true }), null);
+  const { PassThrough } = await import('node:stream');
+  const plain = new PassThrough();
+  let written = '';
+  plain.on('data', (b: Buffer) => { written += b.toString(); });
+  const none = await createProgress(plain, 10);
+  none.update({ packets: 5, totalPackets: 10, sessions: 1, bytes: 100, elapsedMs: 10, etaMs: 10 });
+  none.stop();
+  assert.equal(written, '');
+  const tty = Object.assign(new PassThrough(), { isTTY: true, columns: 160, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+  let drawn = '';
+  tty.on('data', (b: Buffer) => { drawn += b.toString(); });
+  const bar = await createProgress(tty, 10);
+  bar.update({ packets: 5, totalPackets: 10, sessions: 2, bytes: 3_000_000, elapsedMs: 1500, etaMs: 2500 });
+  bar.stop();
+  assert.match(drawn, /50% \| 5\/10 packets \| 2 sessions \| 3\.0 MB \| 1\.5 s elapsed \| ETA 2\.5 s/);
+});
