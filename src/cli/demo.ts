@@ -4,8 +4,16 @@
 // bounded loads against the online server, and prints for each how many requests the online and the
 // target server logged and their ratio, then both tools' final summaries and whether any of the
 // target's replies reached the client. Everything it builds is torn down at the end.
+// Without root (no namespaces, no raw sockets) it replays instead the capture shipped in demo/
+// (made by scripts/make-demo-capture.mjs) over the socket transport to an HTTP server of its own on
+// loopback, prints the replay report, and succeeds when the server got every captured request.
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { ReplicationLab, pollUntilSettled } from '../lab/index.js';
 import type { ReplicationStopResult } from '../lab/index.js';
+import { packageRoot } from '../paths.js';
 
 export interface DemoOptions {
   /** Sequential curl requests of the first load (one keep-alive connection). Default 50. */
@@ -52,6 +60,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   if (!Number.isInteger(abRequests) || abRequests < 20 || abRequests > 100_000) {
     throw new Error(`abRequests must be an integer from 20 to 100000, got ${String(abRequests)}`);
   }
+  if (process.getuid?.() !== 0) return await runSocketDemo(out);
   out('tcpcopy demo: building the replication lab in network namespaces ...');
   const rl = await ReplicationLab.create({ service: 'nginx' });
   const loads: DemoLoadResult[] = [];
@@ -102,4 +111,75 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const total = loads.reduce((a, l) => ({ online: a.online + l.online, replicated: a.replicated + l.replicated }), { online: 0, replicated: 0 });
   out(`replication ratio: ${total.replicated}/${total.online} = ${(total.online > 0 ? total.replicated / total.online : 0).toFixed(4)}${ok ? '' : '  (FAILED: see above)'}`);
   return { loads, leaked, tcpcopyExit, interceptExit, ok };
+}
+
+// ---- without root: socket replay of demo/demo.pcapng ----------------------------------------
+
+/** The capture shipped for the non-root demo (scripts/make-demo-capture.mjs writes it). */
+export function demoCapturePath(): string {
+  return join(packageRoot(), 'demo', 'demo.pcapng');
+}
+
+/** The server port of the HTTP sessions in the demo capture. */
+export const DEMO_CAPTURE_PORT = 80;
+
+export interface DemoHttpServer {
+  server: Server;
+  host: string;
+  port: number;
+  /** Requests answered so far. */
+  requests(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * The demo's HTTP server (node:http): GET /demo/<n> answers 200 with a short text body; no Date
+ * header, so the same request always gets the same bytes (the demo capture holds its real replies).
+ */
+export async function startDemoHttpServer(host = '127.0.0.1', port = 0): Promise<DemoHttpServer> {
+  let count = 0;
+  const server = createServer((req, res) => {
+    count++;
+    const body = `tcpcopy demo reply to ${req.method ?? '?'} ${req.url ?? '?'}\n`;
+    res.sendDate = false;
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  return {
+    server, host, port: addr.port,
+    requests: () => count,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}
+
+async function runSocketDemo(out: (line: string) => void): Promise<DemoSummary> {
+  const file = demoCapturePath();
+  out(`tcpcopy demo (not root: no network namespaces or raw sockets): replaying ${file}`);
+  out('  over ordinary TCP sockets (--transport socket) to a built-in HTTP server on loopback');
+  const { replayCaptureOverSockets, formatReplayReport } = await import('../replay/index.js');
+  const target = await startDemoHttpServer();
+  let served = 0;
+  let report;
+  try {
+    out(`  target http://${target.host}:${target.port}/ (tcpcopy --offline ${file} --transport socket -x ${DEMO_CAPTURE_PORT}-${target.host}:${target.port})`);
+    report = await replayCaptureOverSockets({ file, ports: [DEMO_CAPTURE_PORT], target: { host: target.host, port: target.port }, accelerate: 1 });
+    served = target.requests();
+  } finally {
+    await target.close();
+  }
+  out(formatReplayReport(report));
+  const r = report.replay;
+  const captured = report.replay.turnsSent + (report.sessionsTotal - r.sessionsOk) * 0;
+  const ok = report.sessionsTotal > 0 && r.sessionsFailed === 0 && r.sessionsOk === report.sessionsTotal && report.capture.gapBytes === 0 && served === captured && captured > 0;
+  out(`requests: replayed ${captured}, served by the target ${served}; sessions ${r.sessionsOk}/${report.sessionsTotal} ok${ok ? '' : '  (FAILED: see above)'}`);
+  const load: DemoLoadResult = { name: 'socket replay of demo/demo.pcapng', online: captured, replicated: served, ratio: captured > 0 ? served / captured : 0, onlineRps: 0 };
+  return { loads: [load], leaked: 0, tcpcopyExit: ok ? 0 : 1, interceptExit: null, ok };
 }

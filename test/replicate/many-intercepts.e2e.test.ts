@@ -100,10 +100,13 @@ test('one tcpcopy into two intercepts sharded by client port parity: each shard 
       assert.ok(s.summary.get('route') > 0, `ast${i + 1} relayed nothing\n${summaries}`);
       routed.push(s.summary.get('route'));
     }
-    // Each reply went back through exactly one shard: both together relayed no more than tcpcopy got
-    // (what tcpcopy no longer read after it stopped counts as `lost` at intercept).
+    // Each reply went back through exactly one shard: both together relayed about what tcpcopy
+    // matched to its sessions, not twice as much. (`resp` leaves out replies for sessions that had
+    // already ended — a late ACK after our RST — and what arrived after tcpcopy stopped reading:
+    // a few dozen in 56k, so the bound has a 1 % margin; a reply relayed by both shards would double.)
     const lost = ic.reduce((n, s) => n + (s.summary?.get('lost') ?? 0), 0);
-    assert.ok((routed[0] ?? 0) + (routed[1] ?? 0) <= tc.summary.get('resp') + lost, `routed ${routed.join('+')} > resp ${tc.summary.get('resp')} + lost ${lost}\n${summaries}`);
+    const bound = Math.ceil((tc.summary.get('resp') + lost) * 1.01);
+    assert.ok((routed[0] ?? 0) + (routed[1] ?? 0) <= bound, `routed ${routed.join('+')} > ${bound} (resp ${tc.summary.get('resp')} + lost ${lost}, +1 %)\n${summaries}`);
 
     assert.equal(tc.exitCode, 0, summaries);
     assert.equal(tc.summary.get('send errors'), 0, summaries);
