@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   capture: () => import('./capture.js'),
   send: () => import('./send.js'),
   replicate: () => import('./replicate.js'),
+  offline: () => import('./offline.js'),
 };
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
