@@ -61,6 +61,41 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
   });
 }
 
+/** Live capture replayed over ordinary sockets until SIGINT/SIGTERM; prints the report. Exit code. */
+async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
+  const logger = makeLogger(config.logFile);
+  const first = config.transfers[0];
+  if (!first || config.transfers.some((t) => t.target.ip.text !== first.target.ip.text || t.target.port !== first.target.port)) {
+    process.stderr.write('error: --transport socket replays to one target: give -x items with the same targetIP:targetPort\n');
+    return 1;
+  }
+  const stop = new AbortController();
+  const onSignal = (sig: string): void => {
+    logger.notice(`${sig} received, stopping`);
+    stop.abort();
+  };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  const { replayLiveOverSockets: run } = await import('../replay/live.js');
+  const { formatReplayReport } = await import('../replay/index.js');
+  try {
+    const report = await run({
+      devices: config.interfaces.length === 0 ? ['any'] : config.interfaces,
+      ...(config.captureFilterIsAuto ? {} : { filter: config.captureFilter }),
+      snaplen: config.snaplenBytes, bufferBytes: config.captureBufferBytes,
+      ports: [...new Set(config.transfers.map((t) => t.online.port))],
+      target: { host: first.target.ip.text, port: first.target.port },
+      signal: stop.signal,
+      onCapturing: (f) => logger.notice(`tcpcopy capturing with filter "${f}", replaying over sockets to ${first.target.ip.text}:${first.target.port}`),
+    });
+    process.stdout.write(`${formatReplayReport(report)}\n`);
+    return 0;
+  } catch (e) {
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command('tcpcopy')
     .description('copy live TCP requests from this (online) server to a target server, packet by packet')
@@ -89,7 +124,11 @@ export async function main(argv: readonly string[]): Promise<void> {
       });
       return;
     }
-    if (config.transport === 'socket') program.error('error: --transport socket with live capture is not available yet (use --offline FILE)');
+    // --transport socket on live traffic (issue 5 item 2): src/replay/live.ts.
+    if (config.transport === 'socket') {
+      process.exitCode = await replayLiveOverSockets(config);
+      return;
+    }
     if (config.secret === null && !config.tcpcopy1) program.error('error: tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET');
     const daemon = daemonReporter();
     if (config.daemon && daemon === null) {
