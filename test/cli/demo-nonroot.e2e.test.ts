@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
@@ -19,21 +19,6 @@ const isRoot = process.getuid?.() === 0;
 const SESSIONS = 8;
 const REQUESTS = 32;
 
-/** Runtime dependencies (package.json "dependencies", transitively) as folder names under node_modules. */
-function runtimeDeps(root: string): string[] {
-  const seen = new Set<string>();
-  const visit = (pkgJson: string): void => {
-    const deps = Object.keys((JSON.parse(readFileSync(pkgJson, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {});
-    for (const d of deps) {
-      if (seen.has(d)) continue;
-      seen.add(d);
-      visit(join(root, 'node_modules', d, 'package.json'));
-    }
-  };
-  visit(join(root, 'package.json'));
-  return [...seen];
-}
-
 function runDemo(): { status: number | null; stdout: string; stderr: string; uid: string } {
   const root = packageRoot();
   if (!isRoot) {
@@ -41,11 +26,8 @@ function runDemo(): { status: number | null; stdout: string; stderr: string; uid
     return { status: r.status, stdout: r.stdout, stderr: r.stderr, uid: String(process.getuid?.()) };
   }
   // test/support/unprivileged.ts's copy lacks node_modules, bin/ and demo/: add them.
-  const copy = unprivilegedCopy();
+  const copy = unprivilegedCopy({ cli: true, extra: ['demo'] });
   try {
-    for (const d of [...runtimeDeps(root).map((n) => join('node_modules', n)), 'bin', 'demo']) {
-      cpSync(join(root, d), join(copy.root, d), { recursive: true });
-    }
     execFileSync('chmod', ['-R', 'a+rX', copy.root]);
     const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', 'sh', '-c', 'id -u >&2; exec "$0" bin/tcpcopy demo', process.execPath],
       { encoding: 'utf8', cwd: copy.root, timeout: 60_000 });

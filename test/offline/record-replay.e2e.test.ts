@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -31,33 +31,10 @@ const COMMANDS = ['set', 'incr', 'lpush', 'hset'] as const;
 const OWN_COMMANDS = new Set(['info', 'debug', 'eval', 'command', 'hello', 'client']);
 const runFile = promisify(execFile);
 
-/**
- * The runtime dependencies of the package (package.json "dependencies", transitively), as folder
- * names under node_modules. test/support/unprivileged.ts's copy has none of them, so the command
- * line (commander) cannot load there; this adds them and bin/.
- */
-function runtimeDeps(root: string): string[] {
-  const seen = new Set<string>();
-  const visit = (pkgJson: string): void => {
-    const deps = Object.keys((JSON.parse(readFileSync(pkgJson, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {});
-    for (const d of deps) {
-      if (seen.has(d)) continue;
-      seen.add(d);
-      visit(join(root, 'node_modules', d, 'package.json'));
-    }
-  };
-  visit(join(root, 'package.json'));
-  return [...seen];
-}
-
 /** Runs `node ...args` as uid/gid 65534 without capabilities, in a world-readable copy of the built package with its runtime dependencies and bin/. */
 function runCliAsNobody(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
-  const copy = unprivilegedCopy();
+  const copy = unprivilegedCopy({ cli: true });
   try {
-    const root = packageRoot();
-    for (const d of [...runtimeDeps(root).map((n) => join('node_modules', n)), 'bin']) {
-      cpSync(join(root, d), join(copy.root, d), { recursive: true });
-    }
     execFileSync('chmod', ['-R', 'a+rX', copy.root]);
     const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, ...args],
       { encoding: 'utf8', cwd: copy.root, timeout: 60_000 });

@@ -2,7 +2,7 @@
 // may sit below a directory only root can enter (a fresh clone in a 0700 temp dir), so this copies
 // what the built code needs (package.json, binding.gyp, dist/src, the native build) into a
 // world-readable temp dir and runs `node` there under `setpriv` with every capability dropped.
-import { cpSync, mkdtempSync, chmodSync, rmSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, chmodSync, readFileSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -26,10 +26,34 @@ function openUp(dir: string): void {
   }
 }
 
+/** Runtime dependencies (package.json "dependencies", transitively) as folder names under node_modules. */
+function runtimeDeps(): string[] {
+  const seen = new Set<string>();
+  const visit = (pkgJson: string): void => {
+    const deps = Object.keys((JSON.parse(readFileSync(pkgJson, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {});
+    for (const d of deps) {
+      if (seen.has(d)) continue;
+      seen.add(d);
+      visit(join(ROOT, 'node_modules', d, 'package.json'));
+    }
+  };
+  visit(join(ROOT, 'package.json'));
+  return [...seen];
+}
+
+export interface UnprivilegedCopyOptions {
+  /** Also copy bin/ and the runtime dependencies, so the command lines run from the copy. */
+  cli?: boolean;
+  /** More top-level folders or files of the package to copy (e.g. 'demo'). */
+  extra?: readonly string[];
+}
+
 /** A world-readable copy of the built package; call the returned cleanup when done. */
-export function unprivilegedCopy(): { root: string; cleanup: () => void } {
+export function unprivilegedCopy(opts: UnprivilegedCopyOptions = {}): { root: string; cleanup: () => void } {
   const root = mkdtempSync(join(tmpdir(), 'tcpcopy-nobody-'));
   for (const f of ['package.json', 'binding.gyp']) cpSync(join(ROOT, f), join(root, f));
+  const more = [...(opts.cli === true ? ['bin', ...runtimeDeps().map((n) => join('node_modules', n))] : []), ...(opts.extra ?? [])];
+  for (const d of more) cpSync(join(ROOT, d), join(root, d), { recursive: true });
   cpSync(join(ROOT, 'dist', 'src'), join(root, 'dist', 'src'), { recursive: true });
   cpSync(join(ROOT, 'build', 'Release'), join(root, 'build', 'Release'), {
     recursive: true,
