@@ -4,6 +4,8 @@
 // replies through a "flood hop" (a next hop whose MAC nobody owns, so the lab bridge floods those
 // frames to every port and several assistants can capture them), makes a client host's connect()
 // pick ports of one parity, and counts frames that reach a host.
+import { countFrames } from './frame-counter.js';
+import type { FrameCounter } from './frame-counter.js';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
@@ -99,11 +101,6 @@ export interface TcpcopyStart {
   args?: readonly string[];
 }
 
-/** Counts frames captured on a host's eth0 that match a filter (e.g. replies that escaped the assistants). */
-export interface FrameCounter {
-  readonly frames: number;
-  close(): void;
-}
 
 export class MultiLab {
   readonly lab: Lab;
@@ -177,26 +174,13 @@ export class MultiLab {
   }
 
   /** Counts the frames captured on host's eth0 that match filter, until close() (or stopAll/destroy). */
+  /** Counts frames captured on a host's eth0 that match a filter (e.g. replies that escaped the assistants); closed by stopAll/destroy. */
   async countFrames(host: LabHost, filter: string): Promise<FrameCounter> {
-    // Loaded here so that importing the lab does not load the native addon.
-    const { LiveCapture } = await import('../capture/index.js');
-    const cap = LiveCapture.open({ device: host.ifname, netns: host.name, filter, timeoutMs: 1 });
-    let frames = 0;
-    let closed = false;
-    cap.on('batch', (b) => { frames += b.count; });
-    const counter: FrameCounter = {
-      get frames() {
-        return frames;
-      },
-      close: () => {
-        if (closed) return;
-        closed = true;
-        cap.close();
-      },
-    };
+    const counter = await countFrames(host, filter);
     this.#counters.push(counter);
     return counter;
   }
+
 
   /** Every process's output, for assertion messages. */
   diagnostics(): string {

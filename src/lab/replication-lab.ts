@@ -11,6 +11,8 @@ import type { LabHost } from './host.js';
 import { LabError } from './errors.js';
 import type { NginxServer } from './nginx.js';
 import type { RedisServer } from './redis.js';
+import { countLeaks } from './frame-counter.js';
+import type { FrameCounter } from './frame-counter.js';
 import { watchProcess, stopWatched, pollUntil } from './proc-watch.js';
 import type { ProcessWatch } from './proc-watch.js';
 
@@ -132,10 +134,7 @@ interface Watched {
 }
 
 /** The packet counter for frames from tgt delivered to cli's own MAC (replies that escaped ast). */
-interface LeakCounter {
-  frames: number;
-  close(): void;
-}
+type LeakCounter = FrameCounter;
 
 export class ReplicationLab<S extends ReplicatedService> {
   readonly lab: Lab;
@@ -188,7 +187,7 @@ export class ReplicationLab<S extends ReplicatedService> {
         await h.sysctl('net.core.somaxconn', SOMAXCONN);
         await h.sysctl('net.ipv4.tcp_max_syn_backlog', SYN_BACKLOG);
       }
-      leak = await openLeakCounter(cli, tgt, ipv6);
+      leak = await countLeaks(cli, tgt, ipv6);
       const ports = REPLICATION_PORTS[opts.service];
       const start = (h: LabHost, port: number): Promise<NginxServer | RedisServer> =>
         opts.service === 'nginx' ? h.startNginx({ port }) : h.startRedis({ port });
@@ -310,22 +309,4 @@ export function channelConnections(tcpcopyArgs: readonly string[]): number {
     else if ((a === '-C' || a === '--connections') && tcpcopyArgs[i + 1] !== undefined) n = Number(tcpcopyArgs[i + 1]);
   }
   return n;
-}
-
-async function openLeakCounter(cli: LabHost, tgt: LabHost, ipv6: boolean): Promise<LeakCounter> {
-  // Loaded here so that importing the lab does not load the native addon.
-  const { LiveCapture } = await import('../capture/index.js');
-  const from = ipv6 ? `((ip and src host ${tgt.ip}) or (ip6 and src host ${tgt.ip6}))` : `ip and src host ${tgt.ip}`;
-  const cap = LiveCapture.open({ device: cli.ifname, netns: cli.name, filter: `${from} and ether dst ${cli.mac}`, timeoutMs: 1 });
-  let closed = false;
-  const counter: LeakCounter = {
-    frames: 0,
-    close: () => {
-      if (closed) return;
-      closed = true;
-      cap.close();
-    },
-  };
-  cap.on('batch', (b) => { counter.frames += b.count; });
-  return counter;
 }

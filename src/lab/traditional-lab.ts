@@ -4,6 +4,8 @@
 // directly; intercept queues its replies from :8080 (iptables NFQUEUE), relays the replicated
 // sessions' headers to tcpcopy and drops them, and lets everything else through. tcpcopy on onl
 // uses `-s <tgt>`. Used by the end-to-end tests in test/intercept/.
+import { countLeaks } from './frame-counter.js';
+import type { FrameCounter } from './frame-counter.js';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
@@ -42,10 +44,6 @@ interface Watched {
   watch: ProcessWatch;
 }
 
-interface FrameCounter {
-  frames: number;
-  close(): void;
-}
 
 export class TraditionalLab {
   readonly lab: Lab;
@@ -87,7 +85,7 @@ export class TraditionalLab {
         await h.sysctl('net.core.somaxconn', SOMAXCONN);
         await h.sysctl('net.ipv4.tcp_max_syn_backlog', SYN_BACKLOG);
       }
-      leak = await openFrameCounter(lab.host('cli'), tgt);
+      leak = await countLeaks(lab.host('cli'), tgt);
       const online = await onl.startNginx({ port: TRADITIONAL_PORTS.online });
       const target = await tgt.startNginx({ port: TRADITIONAL_PORTS.target });
       const tl = new TraditionalLab(lab, opts, online, target, leak);
@@ -183,20 +181,4 @@ export class TraditionalLab {
     this.#leak.close();
     await this.lab.destroy();
   }
-}
-
-async function openFrameCounter(cli: LabHost, tgt: LabHost): Promise<FrameCounter> {
-  const { LiveCapture } = await import('../capture/index.js');
-  const cap = LiveCapture.open({ device: cli.ifname, netns: cli.name, filter: `ip and src host ${tgt.ip} and ether dst ${cli.mac}`, timeoutMs: 1 });
-  let closed = false;
-  const counter: FrameCounter = {
-    frames: 0,
-    close: () => {
-      if (closed) return;
-      closed = true;
-      cap.close();
-    },
-  };
-  cap.on('batch', (b) => { counter.frames += b.count; });
-  return counter;
 }
