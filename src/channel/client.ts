@@ -182,6 +182,14 @@ export class ChannelClient {
     if (this.recent.size > RECENT_SESSIONS) this.recent.delete(this.recent.keys().next().value as string);
   }
 
+  /**
+   * Writes every queued message now. tcpcopy calls it before it sends the packets of a turn, so a
+   * session's REGISTER is on the wire before its SYN can reach the target.
+   */
+  flush(): void {
+    for (const g of this.groups) for (const s of g) s.conn?.flush();
+  }
+
   /** Stops reconnecting and closes every connection. */
   async close(): Promise<void> {
     this.running = false;

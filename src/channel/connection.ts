@@ -1,6 +1,8 @@
 // One framed channel connection over a socket: streaming decode of incoming bytes, and an outbox that
-// coalesces every message queued in the current turn of the event loop into one socket write, flushed
-// from setImmediate (never a timer wait) and held back while the socket needs draining.
+// coalesces every message queued while one input (a socket read, a capture batch) is handled into one
+// socket write, flushed from process.nextTick — as soon as that input's handler returns, before the
+// event loop polls again (never a timer wait, never a later loop turn) — and held back while the
+// socket needs draining.
 
 import type { Socket } from 'node:net';
 import { encodeInto, frameLength } from './codec.js';
@@ -116,7 +118,7 @@ export class ChannelConnection {
     return true;
   }
 
-  /** Writes everything queued now (normally done from setImmediate). */
+  /** Writes everything queued now (normally done from process.nextTick). */
   flush(): void {
     this.flushScheduled = false;
     if (this.isClosed || this.queuedBytes === 0 || this.waitingDrain) return;
@@ -147,7 +149,9 @@ export class ChannelConnection {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.waitingDrain) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    process.nextTick(() => {
+      if (this.flushScheduled) this.flush();
+    });
   }
 
   private onData(chunk: Buffer): void {

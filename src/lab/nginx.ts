@@ -9,7 +9,10 @@ import { stopProcessTree, detachFromLoop, tail, readLog, waitListening } from '.
 export interface NginxOptions {
   /** TCP port (IPv4 and, if the lab has IPv6, IPv6). Default 80. */
   port?: number;
-  /** Write an access log (format: `$remote_addr $remote_port "$request" $status $body_bytes_sent`). Default true. */
+  /**
+   * Write an access log (format: `$remote_addr $remote_port "$request" $status $body_bytes_sent $msec`,
+   * $msec being the logging time in seconds with ms resolution). Default true.
+   */
   accessLog?: boolean;
   /** nginx worker processes. Default 1. */
   workers?: number;
@@ -57,7 +60,7 @@ http {
   sendfile on;
   keepalive_requests 1000000;
   keepalive_timeout 65s;
-  log_format lab '$remote_addr $remote_port "$request" $status $body_bytes_sent';
+  log_format lab '$remote_addr $remote_port "$request" $status $body_bytes_sent $msec';
   access_log ${opts.accessLog ? `${join(dir, 'access.log')} lab` : 'off'};
   client_body_temp_path ${tmp}/body;
   proxy_temp_path ${tmp}/proxy;

@@ -27,6 +27,15 @@ export const REPLICATION_PORTS: Readonly<Record<ReplicatedService, { online: num
   redis: { online: 6379, target: 6379 },
 };
 
+/**
+ * Extra node flags for the tcpcopy and intercept processes the lab starts, from the environment
+ * (TCPCOPY_LAB_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"): NODE_OPTIONS refuses profiling flags.
+ */
+function labNodeArgs(): string[] {
+  const v = process.env.TCPCOPY_LAB_NODE_ARGS ?? '';
+  return v.split(/\s+/).filter((a) => a.length > 0);
+}
+
 /** The lab's host names, in creation order (cli 10.77.0.1, onl .2, tgt .3, ast .4). */
 export const REPLICATION_HOSTS = ['cli', 'onl', 'tgt', 'ast'] as const;
 
@@ -203,7 +212,7 @@ export class ReplicationLab<S extends ReplicatedService> {
 
       const secret = opts.secret ?? DEFAULT_SECRET;
       const child = ast.spawn(process.execPath, [
-        join(packageRoot(), 'bin', 'intercept'), '-i', 'eth0', '-F', `tcp and src host ${ipv6 ? tgt.ip6 : tgt.ip} and src port ${ports.target}`,
+        ...labNodeArgs(), join(packageRoot(), 'bin', 'intercept'), '-i', 'eth0', '-F', `tcp and src host ${ipv6 ? tgt.ip6 : tgt.ip} and src port ${ports.target}`,
         ...(ipv6 ? ['-b', ast.ip6] : []), '--secret', secret, ...(opts.interceptArgs ?? []),
       ]);
       const intercept = { child, watch: watchProcess(child) };
@@ -227,7 +236,7 @@ export class ReplicationLab<S extends ReplicatedService> {
       ? ['-x', `${this.onlinePort}@${this.onl.mac}-${tgtAddr}:${this.targetPort}@${this.tgt.mac}`, '-o', this.onl.ifname]
       : ['-x', `${this.onlinePort}-${tgtAddr}:${this.targetPort}`];
     const child = this.onl.spawn(process.execPath, [
-      join(packageRoot(), 'bin', 'tcpcopy'), ...transfer, '-s', this.ipv6 ? `[${this.ast.ip6}]` : this.ast.ip,
+      ...labNodeArgs(), join(packageRoot(), 'bin', 'tcpcopy'), ...transfer, '-s', this.ipv6 ? `[${this.ast.ip6}]` : this.ast.ip,
       '-i', 'eth0', '--secret', this.secret, ...extra,
     ]);
     this.#tcpcopy = { child, watch: watchProcess(child) };

@@ -44,6 +44,11 @@ export interface SessionCounters {
   bufferOverflow: number;
   /** New connections on a reused client port held until the old session finished its replay. */
   reusedPortWaits: number;
+  /** Client bytes held by all sessions now (gauge): the backlog `maxQueuedBytes` bounds. */
+  queuedBytes: number;
+  /** Sessions shed because the backlog reached `maxQueuedBytes`, and the bytes they held. */
+  shedSessions: number;
+  shedBytes: number;
 }
 
 export function newCounters(): SessionCounters {
@@ -51,6 +56,6 @@ export function newCounters(): SessionCounters {
     active: 0, released: 0, obsoleteDeleted: 0, conns: 0, resp: 0, respContent: 0, respFin: 0, respRst: 0,
     respUnmatched: 0, send: 0, sendContent: 0, sendSyn: 0, sendFin: 0, sendReset: 0, reconnectNoSyn: 0,
     refusedNoSyn: 0, retransmit: 0, synCount: 0, allClient: 0, clientContent: 0, clientRetransmit: 0,
-    captureGapSkipped: 0, bufferOverflow: 0, reusedPortWaits: 0,
+    captureGapSkipped: 0, bufferOverflow: 0, reusedPortWaits: 0, queuedBytes: 0, shedSessions: 0, shedBytes: 0,
   };
 }

@@ -27,6 +27,18 @@ interface Entry {
    */
   successor: ClientSegment[];
   successorSinceMs: number;
+  /** The session's bufferedBytes() as last added to the engine's `queuedBytes`. */
+  buffered: number;
+}
+
+/** The engine's backlog now: what is captured and not yet replayed. */
+export interface Backlog {
+  /** Age of the oldest captured client byte not yet sent to the target, ms (0: nothing waits). */
+  readonly lagMs: number;
+  /** Client bytes held by all sessions (unsent, unacknowledged, out of order). */
+  readonly queuedBytes: number;
+  /** Sessions with unsent captured data. */
+  readonly waitingSessions: number;
 }
 
 /** A held packet must not share its payload with the capture buffer, which is reused. */
@@ -54,6 +66,7 @@ export class SessionEngine {
   readonly options: Readonly<SessionOptions>;
   private readonly sessions = new Map<string, Entry>();
   private readonly heap = new DeadlineHeap<Entry>();
+  private shedding = false;
 
   constructor(
     private readonly resolveTarget: TargetResolver,
@@ -136,7 +149,7 @@ export class SessionEngine {
     };
     c.active++;
     const session = new Session(tuple, pkt, nowMs, this.options, c, this.sink);
-    entry = { session, key, deadline: -1, successor: [], successorSinceMs: 0 };
+    entry = { session, key, deadline: -1, successor: [], successorSinceMs: 0, buffered: 0 };
     this.sessions.set(key, entry);
     this.settle(nowMs, entry);
   }
@@ -182,9 +195,59 @@ export class SessionEngine {
     }
   }
 
+  /** The lag and size of the backlog (a scan of every session: for statistics, not per packet). */
+  backlog(nowMs: number): Backlog {
+    let oldest = Infinity;
+    let waiting = 0;
+    for (const e of this.sessions.values()) {
+      const t = e.session.oldestUnsentMs();
+      if (t < 0) continue;
+      waiting++;
+      if (t < oldest) oldest = t;
+    }
+    return { lagMs: waiting > 0 ? Math.max(0, nowMs - oldest) : 0, queuedBytes: this.counters.queuedBytes, waitingSessions: waiting };
+  }
+
+  /**
+   * The backlog reached `maxQueuedBytes`: resets the sessions whose unsent data is oldest (the ones
+   * furthest behind the online server) until it is under 90 % of the bound. Never silent: each
+   * is counted (`shedSessions`, `shedBytes`) and closed with reason 'shed'.
+   */
+  private shed(nowMs: number): void {
+    if (this.shedding) return;
+    this.shedding = true;
+    try {
+      const goal = Math.floor(this.options.maxQueuedBytes * 0.9);
+      const byAge: { entry: Entry; at: number }[] = [];
+      for (const e of this.sessions.values()) {
+        if (e.buffered === 0) continue;
+        const t = e.session.oldestUnsentMs();
+        byAge.push({ entry: e, at: t < 0 ? Infinity : t });
+      }
+      byAge.sort((a, b) => a.at - b.at);
+      for (const { entry } of byAge) {
+        if (this.counters.queuedBytes <= goal) break;
+        if (entry.session.state === 'CLOSED') continue;
+        this.counters.shedSessions++;
+        this.counters.shedBytes += entry.buffered;
+        entry.session.shed(nowMs);
+        this.settle(nowMs, entry);
+      }
+    } finally {
+      this.shedding = false;
+    }
+  }
+
   /** After an event: drop a closed session (starting a held successor) or re-file its deadline. */
   private settle(nowMs: number, entry: Entry): void {
     const s = entry.session;
+    const buffered = s.bufferedBytes();
+    if (buffered !== entry.buffered) {
+      this.counters.queuedBytes += buffered - entry.buffered;
+      entry.buffered = buffered;
+      const max = this.options.maxQueuedBytes;
+      if (max > 0 && this.counters.queuedBytes > max && !this.shedding) this.shed(nowMs);
+    }
     if (s.state === 'CLOSED') {
       if (this.sessions.get(entry.key) === entry) {
         this.sessions.delete(entry.key);

@@ -2,7 +2,7 @@
 // input/output types, options and counters, sequence arithmetic and the segment emitter.
 
 export { SessionEngine, sessionKey } from './engine.js';
-export type { TargetResolver } from './engine.js';
+export type { TargetResolver, Backlog } from './engine.js';
 export { Session } from './session.js';
 export type { SessionState } from './session.js';
 export { DEFAULT_SESSION_OPTIONS } from './types.js';

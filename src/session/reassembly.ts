@@ -11,6 +11,8 @@ export interface StreamChunk {
   fin: boolean;
   /** The captured client's acknowledgement number: how much of the online server's reply it had. */
   onlineAck: number;
+  /** When the bytes were captured (the engine's ms clock): the replication lag is measured from it. */
+  capturedMs: number;
 }
 
 interface HeldSegment {
@@ -18,6 +20,7 @@ interface HeldSegment {
   data: Buffer;
   fin: boolean;
   onlineAck: number;
+  capturedMs: number;
 }
 
 export type InsertResult = 'inOrder' | 'outOfOrder' | 'duplicate' | 'overlap' | 'afterFin';
@@ -58,11 +61,11 @@ export class Reassembler {
     const end = seqAdd(seq, len);
     if (len === 0 || seqDiff(end, this.next) <= 0) return 'duplicate';
     if (seqDiff(seq, this.next) > 0) {
-      this.hold({ seq, data: Buffer.from(data), fin, onlineAck }, nowMs);
+      this.hold({ seq, data: Buffer.from(data), fin, onlineAck, capturedMs: nowMs }, nowMs);
       return 'outOfOrder';
     }
     const overlap = seqDiff(this.next, seq);
-    this.accept(seq, data, fin, onlineAck, deliver);
+    this.accept(seq, data, fin, onlineAck, nowMs, deliver);
     this.drainHeld(nowMs, deliver);
     return overlap > 0 ? 'overlap' : 'inOrder';
   }
@@ -93,11 +96,12 @@ export class Reassembler {
     if (this.gapSince < 0) this.gapSince = nowMs;
   }
 
-  private accept(seq: number, data: Buffer, fin: boolean, onlineAck: number, deliver: (c: StreamChunk) => void): void {
+  private accept(seq: number, data: Buffer, fin: boolean, onlineAck: number, capturedMs: number,
+    deliver: (c: StreamChunk) => void): void {
     const skip = seqDiff(this.next, seq);
     const body = skip > 0 ? data.subarray(Math.min(skip, data.length)) : data;
     const kept = Buffer.from(body);
-    deliver({ seq: seqAdd(this.next, -this.shift), data: kept, fin, onlineAck });
+    deliver({ seq: seqAdd(this.next, -this.shift), data: kept, fin, onlineAck, capturedMs });
     this.next = seqAdd(this.next, kept.length + (fin ? 1 : 0));
     if (fin) this.finSeen = true;
   }
@@ -109,7 +113,7 @@ export class Reassembler {
       this.held.shift();
       this.heldBytesCount -= h.data.length;
       const end = seqAdd(h.seq, h.data.length + (h.fin ? 1 : 0));
-      if (seqDiff(end, this.next) > 0) this.accept(h.seq, h.data, h.fin, h.onlineAck, deliver);
+      if (seqDiff(end, this.next) > 0) this.accept(h.seq, h.data, h.fin, h.onlineAck, h.capturedMs, deliver);
     }
     if (this.finSeen) {
       this.held.length = 0;

@@ -316,8 +316,21 @@ export class Session {
     this.streamEnd = seqAdd(c.seq, c.data.length + (c.fin ? 1 : 0));
   }
 
-  private bufferedBytes(): number {
-    return seqDiff(this.streamEnd, this.sndUna) + this.stream.heldBytes;
+  /** Client bytes this session holds: sent and unacknowledged, unsent, and out of order. */
+  bufferedBytes(): number {
+    if (this.state === 'CLOSED') return 0;
+    return Math.max(0, seqDiff(this.streamEnd, this.sndUna)) + this.stream.heldBytes;
+  }
+
+  /**
+   * When the oldest captured client byte not yet sent to the target was captured, or −1 when
+   * everything captured has been sent (the replication lag is now − this).
+   */
+  oldestUnsentMs(): number {
+    if (this.state === 'CLOSED') return -1;
+    const at = this.chunkAt(this.sndNxt);
+    if (at !== null) return at.chunk.capturedMs;
+    return -1;
   }
 
   private hasWork(): boolean {
@@ -507,6 +520,11 @@ export class Session {
   /** The client reused this port for a new connection: reset the target's side and end. */
   closeForReplacement(nowMs: number): void {
     this.close(nowMs, 'replaced', true);
+  }
+
+  /** The engine's backlog reached its bound and this session is among the oldest: reset and end. */
+  shed(nowMs: number): void {
+    this.close(nowMs, 'shed', true);
   }
 
   private maybeFinish(nowMs: number): void {

@@ -80,7 +80,7 @@ export interface OutgoingSegment {
 
 export type CloseReason =
   | 'finished' | 'clientReset' | 'targetReset' | 'sessionTimeout' | 'keepaliveTimeout' | 'handshakeTimeout'
-  | 'replaced';
+  | 'replaced' | 'shed';
 
 /** Where the engine's output goes: the edge sends segments and tells intercept about sessions. */
 export interface EngineSink {
@@ -117,6 +117,12 @@ export interface SessionOptions {
   /** Bound on client bytes held per session (unsent, unacknowledged and out of order). */
   maxBufferedBytes: number;
   /**
+   * Bound on client bytes held by all sessions together (the backlog). Reaching it sheds the
+   * sessions with the oldest unsent data (RST to the target, close reason 'shed', counted) until
+   * the backlog is under 90 % of the bound. 0: no bound.
+   */
+  maxQueuedBytes: number;
+  /**
    * A new connection on a client port whose old session still has client data to replay waits at
    * most this long for the old session to finish before the old one is reset.
    */
@@ -148,6 +154,7 @@ export const DEFAULT_SESSION_OPTIONS: Readonly<SessionOptions> = Object.freeze({
   maxRtoMs: 3_000,
   delayedAckMs: 10,
   maxBufferedBytes: 4 * 1024 * 1024,
+  maxQueuedBytes: 512 * 1024 * 1024,
   reusedPortWaitMs: 3_000,
   reusedPortQueuePackets: 256,
   defaultMss: 1460,

@@ -59,6 +59,13 @@ export interface TcpcopyCounters {
   /** How late the main event loop ran, 99th percentile and maximum, ms (not in the C tool). */
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  /** Age of the oldest captured request byte not yet sent to the target, ms (not in the C tool). */
+  replicationLagMs: number;
+  /** Captured client bytes held by the sessions, not yet replayed or acknowledged (not in the C tool). */
+  queuedBytes: number;
+  /** Sessions reset because the backlog reached its bound (--max-backlog), and their bytes. */
+  shedSessions: number;
+  shedBytes: number;
 }
 
 /** A counters object with every counter at zero. */
@@ -93,5 +100,9 @@ export function createTcpcopyCounters(): TcpcopyCounters {
     bufferOverflows: 0,
     loopDelayP99Ms: 0,
     loopDelayMaxMs: 0,
+    replicationLagMs: 0,
+    queuedBytes: 0,
+    shedSessions: 0,
+    shedBytes: 0,
   };
 }

@@ -14,6 +14,8 @@ export interface EdgeCounters {
   fragments: number;
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  /** The engine's backlog lag (oldest unsent captured byte), ms. */
+  replicationLagMs: number;
   /** -r: client SYNs and packets of sessions left out by sampling. */
   sampledOutSyns: number;
   sampledOutPackets: number;
@@ -22,7 +24,7 @@ export interface EdgeCounters {
 }
 
 export function newEdgeCounters(): EdgeCounters {
-  return { capturedPackets: 0, captureDrops: 0, sendErrors: 0, ignoredPackets: 0, fragments: 0, loopDelayP99Ms: 0, loopDelayMaxMs: 0,
+  return { capturedPackets: 0, captureDrops: 0, sendErrors: 0, ignoredPackets: 0, fragments: 0, loopDelayP99Ms: 0, loopDelayMaxMs: 0, replicationLagMs: 0,
     sampledOutSyns: 0, sampledOutPackets: 0, copyPackets: 0 };
 }
 
@@ -57,5 +59,9 @@ export function fillTcpcopyCounters(out: TcpcopyCounters, s: SessionCounters, e:
   out.bufferOverflows = s.bufferOverflow;
   out.loopDelayP99Ms = e.loopDelayP99Ms;
   out.loopDelayMaxMs = e.loopDelayMaxMs;
+  out.replicationLagMs = e.replicationLagMs;
+  out.queuedBytes = s.queuedBytes;
+  out.shedSessions = s.shedSessions;
+  out.shedBytes = s.shedBytes;
   return out;
 }

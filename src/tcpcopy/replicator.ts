@@ -4,8 +4,8 @@
 // re-armed after every input from engine.nextDeadlineMs(); time is a monotonic ms clock.
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { ThreadedCapture, ThreadedRawSender } from '../capture/index.js';
-import type { CaptureBatch } from '../capture/index.js';
+import { RawSender, ThreadedCapture } from '../capture/index.js';
+import type { CaptureBatch, SendCounters } from '../capture/index.js';
 import { ChannelClient } from '../channel/index.js';
 import { Tcpcopy1Client } from '../channel/tcpcopy1/index.js';
 import type { ChannelLogger, ResponseMessage } from '../channel/index.js';
@@ -42,6 +42,43 @@ export interface BatchSource {
   close(): Promise<void>;
 }
 
+/** What the replicator sends a turn's packets with: raw IP on this thread, or the data-link sender. */
+interface TurnSender {
+  readonly closed: boolean;
+  /** False when the packets were refused (queue full or closed). */
+  send(packets: readonly Uint8Array[]): boolean;
+  counters(): SendCounters;
+  close(): Promise<void>;
+}
+
+/**
+ * Raw IP sent inline, on the main thread, in one sendmmsg per turn: no hand-over to another thread
+ * (a postMessage per batch was the largest single cost on the main thread and added a thread wake-up
+ * to every relayed reply). What the kernel cannot take now waits in RawSender's retry queue.
+ */
+class InlineRawSender implements TurnSender {
+  constructor(private readonly raw: RawSender) {}
+
+  get closed(): boolean {
+    return this.raw.closed;
+  }
+
+  send(packets: readonly Uint8Array[]): boolean {
+    if (this.raw.closed) return false;
+    return this.raw.send(packets).failed === 0;
+  }
+
+  counters(): SendCounters {
+    return this.raw.counters();
+  }
+
+  async close(): Promise<void> {
+    if (this.raw.closed) return;
+    await Promise.race([this.raw.flush(), new Promise((r) => setTimeout(r, 1000).unref())]);
+    this.raw.close();
+  }
+}
+
 /** Routes the channel's own log lines into the stats logger. */
 function channelLogger(logger: Logger): ChannelLogger {
   return { info: (m) => logger.info(`channel: ${m}`), warn: (m) => logger.warn(`channel: ${m}`), error: (m) => logger.error(`channel: ${m}`) };
@@ -60,7 +97,7 @@ export class Replicator {
   private readonly targets: Set<string>;
   /** -r, -c, -n: which sessions are copied, from which address, how many times. */
   private readonly rewriter: ClientRewriter;
-  private readonly senders = new Map<4 | 6, ThreadedRawSender | LinkSender>();
+  private readonly senders = new Map<4 | 6, TurnSender>();
   /** Packets emitted this event-loop turn, per family, sent together by flushSends(). */
   private readonly pending = new Map<4 | 6, Buffer[]>();
   private flushScheduled = false;
@@ -108,6 +145,7 @@ export class Replicator {
       keepaliveTimeoutMs: this.config.keepaliveTimeoutMs,
       defaultMss: this.config.mssBytes,
       maxIpPacketBytes: this.config.mtuBytes,
+      maxQueuedBytes: this.config.maxBacklogBytes,
     });
     const secret = this.config.secret ?? undefined;
     this.diagnosis = new TcpcopyDiagnosis({ intercepts: this.config.intercepts.map((i) => `${i.ip.text}:${i.port}`) });
@@ -141,10 +179,15 @@ export class Replicator {
         if (this.senders.has(family)) continue;
         // -o DEV: Ethernet frames on DEV with the -x MACs (link-send.ts) instead of raw IP.
         const dev = this.config.outputDevice;
-        const s = dev === null ? await ThreadedRawSender.open({ family })
-          : await LinkSender.open({ device: dev, transfers: this.config.transfers.filter((x) => x.target.ip.family === family), mtuBytes: this.config.mtuBytes, log: (m) => this.logger.warn(m) });
-        s.on('error', (e) => this.logger.error(`${dev === null ? 'raw' : 'link'} sender: ${e.message}`));
-        this.senders.set(family, s);
+        if (dev === null) {
+          const raw = RawSender.open({ family });
+          raw.on('error', (e) => this.logger.error(`raw sender: ${e.message}`));
+          this.senders.set(family, new InlineRawSender(raw));
+        } else {
+          const s = await LinkSender.open({ device: dev, transfers: this.config.transfers.filter((x) => x.target.ip.family === family), mtuBytes: this.config.mtuBytes, log: (m) => this.logger.warn(m) });
+          s.on('error', (e) => this.logger.error(`link sender: ${e.message}`));
+          this.senders.set(family, s);
+        }
         this.pending.set(family, []);
       }
       if (this.source !== null) {
@@ -190,6 +233,7 @@ export class Replicator {
     this.edge.sampledOutSyns = this.rewriter.sampledOutSyns;
     this.edge.sampledOutPackets = this.rewriter.sampledOutPackets;
     this.edge.copyPackets = this.rewriter.copyPackets;
+    this.edge.replicationLagMs = this.engine.backlog(this.nowMs()).lagMs;
     if (this.loopDelay.count > 0) {
       this.edge.loopDelayP99Ms = this.loopDelay.percentile(99) / 1e6;
       this.edge.loopDelayMaxMs = this.loopDelay.max / 1e6;
@@ -262,10 +306,11 @@ export class Replicator {
   }
 
   /**
-   * Queues a packet for the target. Everything the engine emits in one event-loop turn goes out in
-   * one sendmmsg per family from a setImmediate callback. That callback runs after the channel's
-   * own idle flush, which was scheduled earlier in the turn (the engine registers a session before
-   * it emits its SYN), so intercept hears of a session before the target can answer it.
+   * Queues a packet for the target. Everything the engine emits while one input is handled (a
+   * capture batch, a channel read, a timer) goes out in one sendmmsg per family from
+   * process.nextTick, right after that input's handler returns. The channel's queued messages are
+   * written first (the engine registers a session before it emits its SYN), so intercept hears of a
+   * session before the target can answer it.
    */
   private send(seg: OutgoingSegment): void {
     if (this.stopped) return;
@@ -277,12 +322,15 @@ export class Replicator {
     pending.push(emitSegment(seg));
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flushSends());
+      process.nextTick(() => {
+        if (this.flushScheduled) this.flushSends();
+      });
     }
   }
 
   private flushSends(): void {
     this.flushScheduled = false;
+    this.client.flush();
     for (const [family, packets] of this.pending) {
       if (packets.length === 0) continue;
       const sender = this.senders.get(family);

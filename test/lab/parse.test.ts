@@ -164,7 +164,7 @@ void describe('netem, server configs and errors', () => {
     assert.match(c, /^pid \/tmp\/x\/nginx\.pid;$/m);
     assert.match(c, /listen 8080 default_server backlog=4096;/);
     assert.match(c, /listen \[::\]:8080 default_server backlog=4096;/);
-    assert.match(c, /log_format lab '\$remote_addr \$remote_port "\$request" \$status \$body_bytes_sent';/);
+    assert.match(c, /log_format lab '\$remote_addr \$remote_port "\$request" \$status \$body_bytes_sent \$msec';/);
     assert.match(c, /access_log \/tmp\/x\/access\.log lab;/);
     assert.match(c, /worker_processes 2;/);
     const noLog = nginxConfig('/tmp/x', 80, { accessLog: false, workers: 1, ipv6: false });

@@ -167,7 +167,7 @@ export class Tcpcopy1Client {
     if (this.enqueue(slot, record)) this.stats.registrationsSent++;
   }
 
-  /** Queues a record; everything queued in one turn goes out in one write from setImmediate. */
+  /** Queues a record; everything queued while one input is handled goes out in one write from process.nextTick. */
   private enqueue(slot: Slot, record: ClientRecord): boolean {
     const sock = slot.socket;
     if (!sock || sock.destroyed) return false;
@@ -176,12 +176,19 @@ export class Tcpcopy1Client {
     slot.out.push(buf);
     if (!slot.flushScheduled) {
       slot.flushScheduled = true;
-      setImmediate(() => this.flush(slot));
+      process.nextTick(() => {
+        if (slot.flushScheduled) this.flushSlot(slot);
+      });
     }
     return true;
   }
 
-  private flush(slot: Slot): void {
+  /** Writes every queued record now (before tcpcopy sends a turn's packets: REGISTER before SYN). */
+  flush(): void {
+    for (const g of this.groups) for (const slot of g) this.flushSlot(slot);
+  }
+
+  private flushSlot(slot: Slot): void {
     slot.flushScheduled = false;
     const sock = slot.socket;
     if (slot.out.length === 0) return;

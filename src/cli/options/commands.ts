@@ -30,6 +30,7 @@ export function addTcpcopyOptions(cmd: Command): Command {
     .option('-W, --no-wait', 'send the next request without waiting for the previous response')
     .option('-L, --lonely', 'keep running while no intercept is connected')
     .option('--lonely-grace <s>', `without -L: exit after this long with no intercept connected (default ${d.lonelyGraceS})`)
+    .option('--max-backlog <MB>', `captured bytes held for replay by all sessions together; past it the sessions furthest behind are reset and counted (default ${d.maxBacklogMb}, 0 = no bound)`)
     .option('-m, --max-memory <MB>', `exit when memory use exceeds this (default ${d.maxMemoryMb})`)
     .option('-l, --log-file <file>', 'log file (default: standard error)')
     .option('-P, --pid-file <file>', 'pid file')

@@ -38,6 +38,8 @@ export const TCPCOPY_DEFAULTS = {
   /** -k defaults to -t plus this. */
   keepaliveAddS: 120,
   maxMemoryMb: 2048,
+  /** --max-backlog: captured bytes held for replay, MiB (below -m, so shedding comes before the memory exit). */
+  maxBacklogMb: 512,
   /** Without -L: seconds tcpcopy runs on with no intercept connection authenticated. */
   lonelyGraceS: 30,
   copies: 1,
@@ -65,6 +67,7 @@ export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions {
   lonely?: boolean;
   lonelyGrace?: string;
   maxMemory?: string;
+  maxBacklog?: string;
   logFile?: string;
   pidFile?: string;
   daemon?: boolean;
@@ -129,6 +132,8 @@ export interface TcpcopyConfig {
   readonly lonelyGraceMs: number;
   /** -m */
   readonly maxMemoryBytes: number;
+  /** --max-backlog: bound on the captured bytes all sessions hold for replay (0: none). */
+  readonly maxBacklogBytes: number;
   /** -l; null = standard error. */
   readonly logFile: string | null;
   /** -P */
@@ -302,6 +307,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     lonely: raw.lonely === true,
     lonelyGraceMs: raw.lonelyGrace === undefined ? d.lonelyGraceS * 1000 : parseSecondsOption('--lonely-grace', raw.lonelyGrace, 0.1, 86400),
     maxMemoryBytes: (raw.maxMemory === undefined ? d.maxMemoryMb : parseIntegerOption('-m', raw.maxMemory, 16, 1048576)) * 1024 * 1024,
+    maxBacklogBytes: (raw.maxBacklog === undefined ? d.maxBacklogMb : parseIntegerOption('--max-backlog', raw.maxBacklog, 0, 1048576)) * 1024 * 1024,
     logFile: nonEmpty('-l', raw.logFile),
     pidFile: nonEmpty('-P', raw.pidFile),
     daemon: raw.daemon === true,
