@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   send: () => import('./send.js'),
   replicate: () => import('./replicate.js'),
   offline: () => import('./offline.js'),
+  engine: () => import('./engine.js'),
 };
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
