@@ -288,8 +288,10 @@ export class Session {
     this.markMs = nowMs;
     this.respBytesSinceMark = 0;
     this.pshSinceMark = false;
-    this.sendAck();
+    // The handshake's last ACK rides on the first data segment when there is one to send now (one
+    // packet fewer per connection); otherwise it goes alone.
     this.pump(nowMs);
+    if (seqDiff(this.rcvNxt, this.lastAckSent) !== 0) this.sendAck();
     this.maybeFinish(nowMs);
   }
 

@@ -19,7 +19,7 @@ import { clientSegmentFromDecoder, targetHeaderFromResponse } from './convert.js
 import { fillTcpcopyCounters, newEdgeCounters } from './counters.js';
 import type { EdgeCounters } from './counters.js';
 import { TcpcopyDiagnosis } from './diagnosis.js';
-import { buildTargetResolver, targetKeys } from './resolver.js';
+import { buildTargetResolver, targetKeys, targetKeys4 } from './resolver.js';
 import { ClientRewriter } from './rewrite.js';
 import { LinkSender } from './link-send.js';
 
@@ -95,6 +95,8 @@ export class Replicator {
   private readonly options = new TcpOptionSummary();
   private readonly responseOptions = new TcpOptionSummary();
   private readonly targets: Set<string>;
+  /** The IPv4 entries of `targets` as address × 65536 + port. */
+  private readonly targets4: Set<number>;
   /** -r, -c, -n: which sessions are copied, from which address, how many times. */
   private readonly rewriter: ClientRewriter;
   private readonly senders = new Map<4 | 6, TurnSender>();
@@ -124,6 +126,7 @@ export class Replicator {
     this.source = opts.source ?? null;
     this.startedMs = this.nowMs();
     this.targets = targetKeys(this.config.transfers);
+    this.targets4 = targetKeys4(this.config.transfers);
     this.rewriter = new ClientRewriter({
       copies: this.config.copies,
       samplePercent: this.config.samplePercent,
@@ -284,7 +287,7 @@ export class Replicator {
       }
       if (dec.isFragment) this.edge.fragments++;
       // Loop guard: the target's own packets and the copies we sent (their destination is a target).
-      if (this.targets.has(`${dec.srcAddress()} ${dec.srcPort}`) || this.targets.has(`${dec.dstAddress()} ${dec.dstPort}`)) {
+      if (this.isTargetTraffic(dec)) {
         this.edge.ignoredPackets++;
         continue;
       }
@@ -297,6 +300,14 @@ export class Replicator {
       for (let c = 0; c < n; c++) this.engine.onClientPacket(now, this.rewriter.segment(c));
     }
     this.arm();
+  }
+
+  /** The target's own packets and the copies we sent (source or destination is a target). */
+  private isTargetTraffic(dec: PacketDecoder): boolean {
+    if (dec.ipVersion === 4) {
+      return this.targets4.has(dec.srcIpv4() * 65536 + dec.srcPort) || this.targets4.has(dec.dstIpv4() * 65536 + dec.dstPort);
+    }
+    return this.targets.has(`${dec.srcAddress()} ${dec.srcPort}`) || this.targets.has(`${dec.dstAddress()} ${dec.dstPort}`);
   }
 
   private onResponse(r: ResponseMessage): void {
@@ -340,11 +351,15 @@ export class Replicator {
     }
   }
 
-  /** Re-arms the single engine timer for the earliest session deadline. */
+  /**
+   * Re-arms the single engine timer for the earliest session deadline — only when that deadline
+   * moved earlier than the armed one (a timer that fires early finds nothing due and re-arms), so
+   * keep-alive traffic, whose deadlines move later on every packet, re-arms no timer per packet.
+   */
   private arm(): void {
     if (this.stopped) return;
     const at = this.engine.nextDeadlineMs();
-    if (at === this.timerAt && this.timer !== null) return;
+    if (this.timer !== null && at >= 0 && at >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.timerAt = at;

@@ -4,6 +4,7 @@
 // is not replicated by `-x 80-[fd00::2]:8080`, nor an IPv6 one by `-x 80-10.0.0.2:8080`); the
 // first matching item wins, as listed.
 
+import { parseIpv4Address } from '../packet/index.js';
 import type { TargetAddress, TargetResolver } from '../session/index.js';
 import type { Transfer } from '../cli/options/index.js';
 
@@ -28,4 +29,14 @@ export function buildTargetResolver(transfers: readonly Transfer[]): TargetResol
 /** Keys (`ip port`) of every target address:port, for the capture loop guard. */
 export function targetKeys(transfers: readonly Transfer[]): Set<string> {
   return new Set(transfers.map((t) => `${t.target.ip.text} ${t.target.port}`));
+}
+
+/**
+ * The IPv4 targets as numbers (address × 65536 + port) for the loop guard's per-packet check: no
+ * address text is formatted for an IPv4 packet.
+ */
+export function targetKeys4(transfers: readonly Transfer[]): Set<number> {
+  const out = new Set<number>();
+  for (const t of transfers) if (t.target.ip.family === 4) out.add(parseIpv4Address(t.target.ip.text) * 65536 + t.target.port);
+  return out;
 }
