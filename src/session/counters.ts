@@ -49,6 +49,17 @@ export interface SessionCounters {
   /** Sessions shed because the backlog reached `maxQueuedBytes`, and the bytes they held. */
   shedSessions: number;
   shedBytes: number;
+  /**
+   * Target RSTs ignored because they do not belong to this connection (RFC 793 §3.4 / RFC 5961 §3.2):
+   * without an ACK of our SYN while the handshake is open, or with a sequence number outside the
+   * receive window, e.g. the second RST of a previous connection on the same 4-tuple.
+   */
+  staleRst: number;
+  /**
+   * Connections opened again with the same SYN after the target reset them before it acknowledged
+   * any client byte (it had dropped the half-open connection our late handshake ACK was meant for).
+   */
+  handshakeRestarts: number;
 }
 
 export function newCounters(): SessionCounters {
@@ -57,5 +68,6 @@ export function newCounters(): SessionCounters {
     respUnmatched: 0, send: 0, sendContent: 0, sendSyn: 0, sendFin: 0, sendReset: 0, reconnectNoSyn: 0,
     refusedNoSyn: 0, retransmit: 0, synCount: 0, allClient: 0, clientContent: 0, clientRetransmit: 0,
     captureGapSkipped: 0, bufferOverflow: 0, reusedPortWaits: 0, queuedBytes: 0, shedSessions: 0, shedBytes: 0,
+    staleRst: 0, handshakeRestarts: 0,
   };
 }

@@ -78,7 +78,12 @@ export class Session {
   private lastAckSeen = 0;
   private lastWindowSeen = -1;
 
-  private readonly createdMs: number;
+  /** When the current handshake began (creation, or the last restart). */
+  private handshakeStartMs: number;
+  /** The target's ISN + 1 of the current connection (set by the SYN-ACK). */
+  private targetIsnNext = 0;
+  private restarts = 0;
+  private everEstablished = false;
   private lastClientMs: number;
   private lastTargetMs: number;
 
@@ -103,7 +108,7 @@ export class Session {
     // request is never held (no greeting to wait for).
     this.onlineAckKnown = synthesized && (first.flags & ACK) !== 0;
     this.onlineAckBase = this.onlineAckKnown ? first.ack : 0;
-    this.createdMs = nowMs;
+    this.handshakeStartMs = nowMs;
     this.markMs = nowMs;
     this.lastClientMs = nowMs;
     this.lastTargetMs = nowMs;
@@ -154,7 +159,15 @@ export class Session {
     this.counters.resp++;
     if (hdr.payloadLength > 0) this.counters.respContent++;
     if ((hdr.flags & RST) !== 0) {
+      if (!this.acceptableRst(hdr)) {
+        this.counters.staleRst++;
+        return;
+      }
       this.counters.respRst++;
+      if (this.state === 'ESTABLISHED' && this.targetSawNothing() && this.restarts < this.opts.maxHandshakeRestarts) {
+        this.restartHandshake(nowMs);
+        return;
+      }
       this.close(nowMs, 'targetReset', false);
       return;
     }
@@ -204,7 +217,7 @@ export class Session {
 
   onTimer(nowMs: number): void {
     if (this.state === 'CLOSED') return;
-    if (this.state === 'SYN_SENT' && nowMs >= this.createdMs + this.opts.handshakeTimeoutMs) {
+    if (this.state === 'SYN_SENT' && nowMs >= this.handshakeStartMs + this.opts.handshakeTimeoutMs) {
       this.counters.obsoleteDeleted++;
       this.close(nowMs, 'handshakeTimeout', true);
       return;
@@ -244,7 +257,7 @@ export class Session {
   nextDeadlineMs(): number {
     if (this.state === 'CLOSED') return NO_DEADLINE;
     if (this.state === 'SYN_SENT') {
-      return minDeadline(this.createdMs + this.opts.handshakeTimeoutMs, this.rtoDeadline);
+      return minDeadline(this.handshakeStartMs + this.opts.handshakeTimeoutMs, this.rtoDeadline);
     }
     let d = this.hasWork()
       ? this.lastTargetMs + this.opts.sessionTimeoutMs
@@ -262,6 +275,56 @@ export class Session {
 
   // ---- handshake ------------------------------------------------------------------------------
 
+  /**
+   * RFC 793 §3.4 / RFC 5961 §3.2: in SYN_SENT an RST counts only if it acknowledges our SYN; once
+   * established, only if its sequence number is within the receive window around rcvNxt. An RST
+   * that answered a previous connection on this 4-tuple (Linux sends one per late segment) would
+   * otherwise end the connection that replaced it.
+   */
+  private acceptableRst(hdr: TargetHeader): boolean {
+    if (this.state === 'SYN_SENT') return (hdr.flags & ACK) !== 0 && hdr.ack === seqAdd(this.clientIsn, 1);
+    const window = this.opts.advertisedWindow * 2 ** this.opts.advertisedWindowScale;
+    return Math.abs(seqDiff(hdr.seq, this.rcvNxt)) <= window;
+  }
+
+  /**
+   * The target reset the connection before it acknowledged any client byte or sent any: it had no
+   * connection for our handshake ACK (a half-open connection dropped while tcpcopy was late, a
+   * SYN-ACK answered by a SYN cookie and a request socket at once) and saw none of the request.
+   */
+  private targetSawNothing(): boolean {
+    return this.sndUna === seqAdd(this.clientIsn, 1) && this.rcvNxt === this.targetIsnNext && !this.targetFin;
+  }
+
+  /** Opens the connection again with the same SYN; the client's bytes are replayed from the start. */
+  private restartHandshake(nowMs: number): void {
+    this.restarts++;
+    this.counters.handshakeRestarts++;
+    this.state = 'SYN_SENT';
+    this.sndUna = this.clientIsn;
+    this.sndNxt = seqAdd(this.clientIsn, 1);
+    this.sndWnd = 0;
+    this.rcvNxt = 0;
+    this.lastAckSent = 0;
+    this.unackedResponseSegs = 0;
+    this.tsEnabled = false;
+    this.tsRecent = 0;
+    this.rttTiming = false;
+    this.rtoDeadline = NO_DEADLINE;
+    this.persistDeadline = NO_DEADLINE;
+    this.delayedAckDeadline = NO_DEADLINE;
+    this.dupAcks = 0;
+    this.lastAckSeen = 0;
+    this.lastWindowSeen = -1;
+    // Pacing is untouched: the first unacknowledged chunk is the request already let go, so it goes
+    // again as soon as the new handshake completes.
+    this.respBytesSinceMark = 0;
+    this.pshSinceMark = false;
+    this.rto = this.rtt.rtoMs();
+    this.handshakeStartMs = nowMs;
+    this.sendSyn(nowMs);
+  }
+
   private onSynAckCandidate(nowMs: number, hdr: TargetHeader): void {
     const synAck = SYN | ACK;
     if ((hdr.flags & synAck) !== synAck || hdr.ack !== seqAdd(this.clientIsn, 1)) {
@@ -270,10 +333,12 @@ export class Session {
       if ((hdr.flags & (SYN | ACK)) === ACK) this.emit(hdr.ack, RST, Buffer.alloc(0), false);
       return;
     }
-    this.counters.conns++;
+    if (!this.everEstablished) this.counters.conns++;
+    this.everEstablished = true;
     this.state = 'ESTABLISHED';
     this.sndUna = hdr.ack;
     this.rcvNxt = seqAdd(hdr.seq, 1);
+    this.targetIsnNext = this.rcvNxt;
     this.targetMss = hdr.options.mss > 0 ? hdr.options.mss : 536;
     this.sndWndScale = hdr.options.windowScale >= 0 ? Math.min(hdr.options.windowScale, 14) : 0;
     this.sndWnd = hdr.window; // the window in a SYN-ACK is never scaled

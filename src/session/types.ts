@@ -129,6 +129,11 @@ export interface SessionOptions {
   reusedPortWaitMs: number;
   /** Bound on the new connection's packets held meanwhile (past it, the old session is reset). */
   reusedPortQueuePackets: number;
+  /**
+   * How many times a connection is opened again (same SYN) when the target resets it before
+   * acknowledging any client byte; 0 = never (the session ends with 'targetReset').
+   */
+  maxHandshakeRestarts: number;
   /** MSS put in a SYN when the client's is unknown. */
   defaultMss: number;
   /**
@@ -157,6 +162,7 @@ export const DEFAULT_SESSION_OPTIONS: Readonly<SessionOptions> = Object.freeze({
   maxQueuedBytes: 512 * 1024 * 1024,
   reusedPortWaitMs: 3_000,
   reusedPortQueuePackets: 256,
+  maxHandshakeRestarts: 3,
   defaultMss: 1460,
   maxIpPacketBytes: 1500,
   advertisedWindow: 65535,

@@ -66,6 +66,9 @@ export interface TcpcopyCounters {
   /** Sessions reset because the backlog reached its bound (--max-backlog), and their bytes. */
   shedSessions: number;
   shedBytes: number;
+  /** Target RSTs that belonged to no live connection (ignored), and handshakes opened again after the target reset one it had dropped. */
+  staleResets: number;
+  handshakeRestarts: number;
 }
 
 /** A counters object with every counter at zero. */
@@ -104,5 +107,7 @@ export function createTcpcopyCounters(): TcpcopyCounters {
     queuedBytes: 0,
     shedSessions: 0,
     shedBytes: 0,
+    staleResets: 0,
+    handshakeRestarts: 0,
   };
 }

@@ -22,6 +22,7 @@ function counterLines(c: TcpcopyCounters): LogLine[] {
     n(`total captured packets:${c.capturedPackets}`),
     n(`capture dropped:${c.captureDrops},send errors:${c.sendErrors},buffer overflow:${c.bufferOverflows}`),
     n(`replication lag:${Math.round(c.replicationLagMs)} ms,queued:${c.queuedBytes} bytes,shed sessions:${c.shedSessions},shed bytes:${c.shedBytes}`),
+    n(`stale target rst:${c.staleResets},handshake restarts:${c.handshakeRestarts}`),
   ];
 }
 

@@ -63,5 +63,7 @@ export function fillTcpcopyCounters(out: TcpcopyCounters, s: SessionCounters, e:
   out.queuedBytes = s.queuedBytes;
   out.shedSessions = s.shedSessions;
   out.shedBytes = s.shedBytes;
+  out.staleResets = s.staleRst;
+  out.handshakeRestarts = s.handshakeRestarts;
   return out;
 }

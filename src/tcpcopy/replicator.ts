@@ -79,6 +79,15 @@ class InlineRawSender implements TurnSender {
   }
 }
 
+/**
+ * Live capture is fed to the engine in slices of at most this many milliseconds, one per event-loop
+ * turn, so the target's replies (read from the channel in the poll phase) and the engine timer are
+ * served between slices instead of waiting behind a whole backlog of captured packets.
+ */
+const CAPTURE_SLICE_MS = 4;
+/** Bound on captured bytes waiting for their slice; past it, batches are dropped and counted. */
+const CAPTURE_BACKLOG_BYTES = 64 << 20;
+
 /** Routes the channel's own log lines into the stats logger. */
 function channelLogger(logger: Logger): ChannelLogger {
   return { info: (m) => logger.info(`channel: ${m}`), warn: (m) => logger.warn(`channel: ${m}`), error: (m) => logger.error(`channel: ${m}`) };
@@ -108,6 +117,14 @@ export class Replicator {
   private readonly startedMs: number;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = -1;
+  /** The engine timer fired and its run waits in setImmediate, behind the I/O of this turn. */
+  private timerDue = false;
+  /** Live captured batches not yet fed to the engine (oldest first), and the next packet of the first. */
+  private readonly backlog: CaptureBatch[] = [];
+  private backlogNext = 0;
+  private backlogBytes = 0;
+  private backlogDrops = 0;
+  private drainScheduled = false;
   private statsTimer: NodeJS.Timeout | null = null;
   private diagnosisTimer: NodeJS.Timeout | null = null;
   private readonly diagnosis: TcpcopyDiagnosis;
@@ -203,7 +220,7 @@ export class Replicator {
         const c = await ThreadedCapture.open({
           device, filter: this.config.captureFilter, snaplen: this.config.snaplenBytes, bufferBytes: this.config.captureBufferBytes,
         });
-        c.on('batch', (b) => this.onBatch(b));
+        c.on('batch', (b) => this.queueBatch(b));
         c.on('error', (e) => this.logger.error(`capture on ${device}: ${e.message}`));
         this.captures.push(c);
       }
@@ -229,7 +246,7 @@ export class Replicator {
   counters(): TcpcopyCounters {
     let drops = 0;
     for (const c of this.captures) drops += c.stats().dropped;
-    this.edge.captureDrops = drops;
+    this.edge.captureDrops = drops + this.backlogDrops;
     let failed = 0;
     for (const s of this.senders.values()) failed += s.counters().failed;
     this.edge.sendErrors = this.localSendErrors + failed;
@@ -255,6 +272,7 @@ export class Replicator {
 
   private async doStop(): Promise<void> {
     await Promise.all(this.captures.map((c) => c.close()));
+    this.drainBacklog(Infinity);
     const elapsedMs = this.nowMs() - this.startedMs;
     this.stopped = true;
     this.loopDelay.disable();
@@ -275,31 +293,85 @@ export class Replicator {
     return { family: t.version, clientIp: t.clientIp, clientPort: t.clientPort, targetIp: t.targetIp, targetPort: t.targetPort };
   }
 
+  /** An offline batch: fed to the engine at once (the offline scheduler paces itself). */
   private onBatch(batch: CaptureBatch): void {
     if (this.stopped) return;
     const now = this.nowMs();
-    const dec = this.decoder;
-    for (let i = 0; i < batch.count; i++) {
-      this.edge.capturedPackets++;
-      if (!dec.decode(batch.buffer, batch.offset(i), batch.caplen(i), batch.linkType)) {
-        this.edge.ignoredPackets++;
-        continue;
-      }
-      if (dec.isFragment) this.edge.fragments++;
-      // Loop guard: the target's own packets and the copies we sent (their destination is a target).
-      if (this.isTargetTraffic(dec)) {
-        this.edge.ignoredPackets++;
-        continue;
-      }
-      const seg = clientSegmentFromDecoder(dec, this.options);
-      if (seg === null) {
-        this.edge.ignoredPackets++;
-        continue;
-      }
-      const n = this.rewriter.apply(seg);
-      for (let c = 0; c < n; c++) this.engine.onClientPacket(now, this.rewriter.segment(c));
-    }
+    for (let i = 0; i < batch.count; i++) this.feed(batch, i, now);
     this.arm();
+  }
+
+  /**
+   * A live batch: queued and fed in time slices (drainBacklog). Under load the capture thread hands
+   * over hundreds of milliseconds of packets at once; fed in one go they kept the channel's replies
+   * (SYN-ACKs among them) and the timers waiting as long, so handshakes took longer than the target's
+   * 1 s SYN-ACK timeout and our own SYN RTO: the target retransmitted SYN-ACKs, dropped half-open
+   * connections and reset the late ACKs, and we retransmitted SYNs it had already answered.
+   */
+  private queueBatch(batch: CaptureBatch): void {
+    if (this.stopped) return;
+    if (this.backlogBytes + batch.buffer.length > CAPTURE_BACKLOG_BYTES) {
+      this.backlogDrops += batch.count;
+      return;
+    }
+    this.backlog.push(batch);
+    this.backlogBytes += batch.buffer.length;
+    this.scheduleSlice();
+  }
+
+  /** One slice per event-loop turn (check phase); the next turn's timers and I/O come in between. */
+  private scheduleSlice(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      if (this.stopped) return;
+      this.drainBacklog(CAPTURE_SLICE_MS);
+      this.arm();
+      if (this.backlog.length > 0) this.scheduleSlice();
+    });
+  }
+
+  /** Feeds queued packets to the engine for at most budgetMs (checked every 32 packets). */
+  private drainBacklog(budgetMs: number): void {
+    const start = this.nowMs();
+    let now = start;
+    let n = 0;
+    while (this.backlog.length > 0) {
+      const batch = this.backlog[0]!;
+      while (this.backlogNext < batch.count) {
+        this.feed(batch, this.backlogNext++, now);
+        if ((++n & 31) === 0) {
+          now = this.nowMs();
+          if (now - start >= budgetMs) return;
+        }
+      }
+      this.backlog.shift();
+      this.backlogNext = 0;
+      this.backlogBytes -= batch.buffer.length;
+    }
+  }
+
+  private feed(batch: CaptureBatch, i: number, now: number): void {
+    const dec = this.decoder;
+    this.edge.capturedPackets++;
+    if (!dec.decode(batch.buffer, batch.offset(i), batch.caplen(i), batch.linkType)) {
+      this.edge.ignoredPackets++;
+      return;
+    }
+    if (dec.isFragment) this.edge.fragments++;
+    // Loop guard: the target's own packets and the copies we sent (their destination is a target).
+    if (this.isTargetTraffic(dec)) {
+      this.edge.ignoredPackets++;
+      return;
+    }
+    const seg = clientSegmentFromDecoder(dec, this.options);
+    if (seg === null) {
+      this.edge.ignoredPackets++;
+      return;
+    }
+    const n = this.rewriter.apply(seg);
+    for (let c = 0; c < n; c++) this.engine.onClientPacket(now, this.rewriter.segment(c));
   }
 
   /** The target's own packets and the copies we sent (source or destination is a target). */
@@ -357,7 +429,7 @@ export class Replicator {
    * keep-alive traffic, whose deadlines move later on every packet, re-arms no timer per packet.
    */
   private arm(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.timerDue) return;
     const at = this.engine.nextDeadlineMs();
     if (this.timer !== null && at >= 0 && at >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
@@ -368,8 +440,16 @@ export class Replicator {
       this.timer = null;
       this.timerAt = -1;
       if (this.stopped) return;
-      this.engine.onTimer(this.nowMs());
-      this.arm();
+      // Timers run before I/O in a libuv turn: after a stall, the SYN-ACK or ACK that makes a
+      // retransmission needless may already wait in the channel socket. Read it first (poll phase),
+      // then run the engine's deadlines (check phase).
+      this.timerDue = true;
+      setImmediate(() => {
+        this.timerDue = false;
+        if (this.stopped) return;
+        this.engine.onTimer(this.nowMs());
+        this.arm();
+      });
     }, Math.max(0, Math.ceil(at - this.nowMs())));
   }
 }

@@ -35,7 +35,11 @@ describe('backlog', () => {
     open(h, 0, 40000);
     h.client(1, clt(1001, 5001, ACK | PSH, 'abcdef'));
     assert.equal(h.counters.queuedBytes, 6);
-    h.target(2, tgt(9001, 1001, 0x004 /* RST */));
+    h.target(2, tgt(9001, 1007, ACK));
+    assert.equal(h.counters.queuedBytes, 0);
+    h.client(3, clt(1007, 5001, ACK | PSH, 'ghi'));
+    assert.equal(h.counters.queuedBytes, 3);
+    h.target(4, tgt(9001, 1007, 0x004 /* RST */));
     assert.deepEqual(h.closed, ['targetReset']);
     assert.equal(h.counters.queuedBytes, 0);
   });

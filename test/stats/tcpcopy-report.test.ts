@@ -30,13 +30,14 @@ describe('formatTcpcopyStats', () => {
         '[notice] total captured packets:24',
         '[notice] capture dropped:25,send errors:26,buffer overflow:27',
         '[notice] replication lag:30 ms,queued:31 bytes,shed sessions:32,shed bytes:33',
+        '[notice] stale target rst:34,handshake restarts:35',
       ],
     );
   });
 
   void test('all zero', () => {
     const lines = formatTcpcopyStats(createTcpcopyCounters(), 60_000);
-    assert.equal(lines.length, 12);
+    assert.equal(lines.length, 13);
     assert.equal(lines[0]?.text, 'active:0,rel:0,obs del:0,tw:0');
     assert.equal(lines[9]?.text, 'total captured packets:0');
   });
@@ -91,7 +92,7 @@ describe('formatTcpcopySummary', () => {
     assert.equal(lines[4]?.text, 'send:1500,send content:500');
     assert.equal(lines.at(-1)?.text, 'rates: captured 2000 pkt/s, sent 1000 pkt/s, sent content 333 pkt/s');
     assert.equal(lines.at(-2)?.text, 'event loop delay: p99 12.3 ms, max 80.0 ms');
-    assert.equal(lines.length, 15);
+    assert.equal(lines.length, 16);
     assert.ok(lines.every((l) => l.level === 'notice'));
     assert.equal(formatTcpcopySummary(c, 0).at(-1)?.text, 'rates: captured 0 pkt/s, sent 0 pkt/s, sent content 0 pkt/s');
   });
