@@ -42,7 +42,8 @@ export async function checkHttpReplication(t: TestContext, rl: ReplicationLab<'n
   const { tcpcopy, intercept } = await rl.stop();
   assert.ok(tcpcopy?.summary, `tcpcopy printed no summary\n${rl.diagnostics()}`);
   const s = tcpcopy.summary;
-  t.diagnostic(`${name}: online ${onlineLines.length} target ${targetLines.length} ratio ${ratio.toFixed(4)} leaked ${leaked}; tcpcopy conns ${s.get('conns')} syn cnt ${s.get('syn cnt')} for no syn ${s.get('for no syn')} capture dropped ${s.get('capture dropped')} send errors ${s.get('send errors')} retransmit ${s.get('retransmit')}`);
+  const loopDelay = /event loop delay: [^\n]*/.exec(tcpcopy.log)?.[0] ?? 'event loop delay: ?';
+  t.diagnostic(`${name}: online ${onlineLines.length} target ${targetLines.length} ratio ${ratio.toFixed(4)} leaked ${leaked}; tcpcopy conns ${s.get('conns')} syn cnt ${s.get('syn cnt')} send syn ${s.get('send syn')} for no syn ${s.get('for no syn')} capture dropped ${s.get('capture dropped')} send errors ${s.get('send errors')} retransmit ${s.get('retransmit')} resp rst ${s.get('resp rst')} stale target rst ${s.counters.get('stale target rst') ?? '?'}; ${loopDelay}`);
   const summaries = `--- tcpcopy summary:\n${tailFrom(tcpcopy.log, 'tcpcopy summary')}\n--- intercept summary:\n${tailFrom(intercept.log, 'intercept summary')}`;
   assert.ok(targetLines.length <= onlineLines.length, `target saw more requests (${targetLines.length}) than online (${onlineLines.length})`);
   assert.ok(ratio >= MIN_RATIO, `${name}: target/online = ${targetLines.length}/${onlineLines.length} = ${ratio.toFixed(4)} < ${MIN_RATIO}\n${summaries}`);
