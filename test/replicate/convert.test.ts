@@ -113,8 +113,8 @@ void describe('target reply → RESPONSE → TargetHeader', () => {
 });
 
 void test('tcpcopy counters come from the engine and the edge', () => {
-  const s = { ...newCounters(), active: 2, released: 5, obsoleteDeleted: 1, conns: 7, resp: 40, respContent: 20, respFin: 5, respRst: 1, send: 60, sendContent: 25, sendSyn: 7, sendFin: 5, sendReset: 6, reconnectNoSyn: 1, retransmit: 3, synCount: 6, allClient: 61, clientContent: 25, clientRetransmit: 2, bufferOverflow: 4 };
-  const e = { ...newEdgeCounters(), capturedPackets: 70, captureDrops: 8, sendErrors: 9, fragments: 1, loopDelayP99Ms: 12.5, loopDelayMaxMs: 40 };
+  const s = { ...newCounters(), active: 2, released: 5, obsoleteDeleted: 1, conns: 7, resp: 40, respContent: 20, respFin: 5, respRst: 1, send: 60, sendContent: 25, sendSyn: 7, sendFin: 5, sendReset: 6, reconnectNoSyn: 1, retransmit: 3, synCount: 6, allClient: 61, clientContent: 25, clientRetransmit: 2, bufferOverflow: 4, queuedBytes: 1234, shedSessions: 3, shedBytes: 999, staleRst: 11, handshakeRestarts: 12 };
+  const e = { ...newEdgeCounters(), capturedPackets: 70, captureDrops: 8, sendErrors: 9, fragments: 1, loopDelayP99Ms: 12.5, loopDelayMaxMs: 40, replicationLagMs: 321 };
   const c = fillTcpcopyCounters(createTcpcopyCounters(), s, e);
   assert.deepEqual(c, {
     activeSessions: 2, releasedSessions: 5, obsoleteSessions: 1, timeWaitSessions: 0, establishedConnections: 7, responsePackets: 40,
@@ -122,5 +122,6 @@ void test('tcpcopy counters come from the engine and the edge', () => {
     sentFinPackets: 5, sentRstPackets: 6, reconnectsForClosed: 0, reconnectsForNoSyn: 1, retransmits: 3, responsesAfterRetransmit: 0,
     clientSynPackets: 6, clientPackets: 61, clientContentPackets: 25, clientContentRetransmits: 2, fragments: 1, capturedPackets: 70,
     captureDrops: 8, sendErrors: 9, bufferOverflows: 4, loopDelayP99Ms: 12.5, loopDelayMaxMs: 40,
+    replicationLagMs: 321, queuedBytes: 1234, shedSessions: 3, shedBytes: 999, staleResets: 11, handshakeRestarts: 12,
   });
 });
