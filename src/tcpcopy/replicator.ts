@@ -86,7 +86,7 @@ class InlineRawSender implements TurnSender {
  */
 const CAPTURE_SLICE_MS = 4;
 /** Bound on captured bytes waiting for their slice; past it, batches are dropped and counted. */
-const CAPTURE_BACKLOG_BYTES = 64 << 20;
+const CAPTURE_QUEUE_BYTES = 64 << 20;
 
 /** Routes the channel's own log lines into the stats logger. */
 function channelLogger(logger: Logger): ChannelLogger {
@@ -120,10 +120,10 @@ export class Replicator {
   /** The engine timer fired and its run waits in setImmediate, behind the I/O of this turn. */
   private timerDue = false;
   /** Live captured batches not yet fed to the engine (oldest first), and the next packet of the first. */
-  private readonly backlog: CaptureBatch[] = [];
-  private backlogNext = 0;
-  private backlogBytes = 0;
-  private backlogDrops = 0;
+  private readonly captureQueue: CaptureBatch[] = [];
+  private captureQueueNext = 0;
+  private captureQueueBytes = 0;
+  private captureQueueDrops = 0;
   private drainScheduled = false;
   private statsTimer: NodeJS.Timeout | null = null;
   private diagnosisTimer: NodeJS.Timeout | null = null;
@@ -246,7 +246,7 @@ export class Replicator {
   counters(): TcpcopyCounters {
     let drops = 0;
     for (const c of this.captures) drops += c.stats().dropped;
-    this.edge.captureDrops = drops + this.backlogDrops;
+    this.edge.captureDrops = drops + this.captureQueueDrops;
     let failed = 0;
     for (const s of this.senders.values()) failed += s.counters().failed;
     this.edge.sendErrors = this.localSendErrors + failed;
@@ -272,7 +272,7 @@ export class Replicator {
 
   private async doStop(): Promise<void> {
     await Promise.all(this.captures.map((c) => c.close()));
-    this.drainBacklog(Infinity);
+    this.drainCaptureQueue(Infinity);
     const elapsedMs = this.nowMs() - this.startedMs;
     this.stopped = true;
     this.loopDelay.disable();
@@ -302,7 +302,8 @@ export class Replicator {
   }
 
   /**
-   * A live batch: queued and fed in time slices (drainBacklog). Under load the capture thread hands
+   * A live batch: queued and fed in time slices (drainCaptureQueue; not to be confused with the
+   * engine's backlog of unsent bytes). Under load the capture thread hands
    * over hundreds of milliseconds of packets at once; fed in one go they kept the channel's replies
    * (SYN-ACKs among them) and the timers waiting as long, so handshakes took longer than the target's
    * 1 s SYN-ACK timeout and our own SYN RTO: the target retransmitted SYN-ACKs, dropped half-open
@@ -310,12 +311,12 @@ export class Replicator {
    */
   private queueBatch(batch: CaptureBatch): void {
     if (this.stopped) return;
-    if (this.backlogBytes + batch.buffer.length > CAPTURE_BACKLOG_BYTES) {
-      this.backlogDrops += batch.count;
+    if (this.captureQueueBytes + batch.buffer.length > CAPTURE_QUEUE_BYTES) {
+      this.captureQueueDrops += batch.count;
       return;
     }
-    this.backlog.push(batch);
-    this.backlogBytes += batch.buffer.length;
+    this.captureQueue.push(batch);
+    this.captureQueueBytes += batch.buffer.length;
     this.scheduleSlice();
   }
 
@@ -326,29 +327,29 @@ export class Replicator {
     setImmediate(() => {
       this.drainScheduled = false;
       if (this.stopped) return;
-      this.drainBacklog(CAPTURE_SLICE_MS);
+      this.drainCaptureQueue(CAPTURE_SLICE_MS);
       this.arm();
-      if (this.backlog.length > 0) this.scheduleSlice();
+      if (this.captureQueue.length > 0) this.scheduleSlice();
     });
   }
 
   /** Feeds queued packets to the engine for at most budgetMs (checked every 32 packets). */
-  private drainBacklog(budgetMs: number): void {
+  private drainCaptureQueue(budgetMs: number): void {
     const start = this.nowMs();
     let now = start;
     let n = 0;
-    while (this.backlog.length > 0) {
-      const batch = this.backlog[0]!;
-      while (this.backlogNext < batch.count) {
-        this.feed(batch, this.backlogNext++, now);
+    while (this.captureQueue.length > 0) {
+      const batch = this.captureQueue[0]!;
+      while (this.captureQueueNext < batch.count) {
+        this.feed(batch, this.captureQueueNext++, now);
         if ((++n & 31) === 0) {
           now = this.nowMs();
           if (now - start >= budgetMs) return;
         }
       }
-      this.backlog.shift();
-      this.backlogNext = 0;
-      this.backlogBytes -= batch.buffer.length;
+      this.captureQueue.shift();
+      this.captureQueueNext = 0;
+      this.captureQueueBytes -= batch.buffer.length;
     }
   }
 
