@@ -47,9 +47,24 @@ export function readIpv4(buf: Uint8Array, off: number): number {
   return ((buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!) >>> 0;
 }
 
-/** Formats 4 bytes at `off` as dotted-quad text. */
+/** Most IPv4 texts kept by formatIpv4's intern table before it starts afresh. */
+const IPV4_TEXT_CACHE_LIMIT = 16384;
+const ipv4Texts = new Map<number, string>();
+
+/**
+ * Formats 4 bytes at `off` as dotted-quad text. The texts are interned (a bounded table keyed by the
+ * address as a number): the capture and the channel format the same few client and target addresses
+ * for every packet, and a table hit allocates nothing.
+ */
 export function formatIpv4(buf: Uint8Array, off: number): string {
-  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  const key = readIpv4(buf, off);
+  let text = ipv4Texts.get(key);
+  if (text === undefined) {
+    if (ipv4Texts.size >= IPV4_TEXT_CACHE_LIMIT) ipv4Texts.clear();
+    text = `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+    ipv4Texts.set(key, text);
+  }
+  return text;
 }
 
 /** Formats an unsigned 32-bit IPv4 address as dotted-quad text. */

@@ -1,5 +1,5 @@
 // A binary min-heap of (deadline, item) pairs with lazy deletion: the owner pushes a new entry
-// whenever an item's deadline changes and skips entries that no longer match the item's current one.
+// whenever an item's deadline moves earlier and skips entries that no longer match the one it filed.
 
 export interface HeapEntry<T> {
   at: number;
@@ -19,8 +19,10 @@ export class DeadlineHeap<T> {
     let i = a.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (a[p]!.at <= a[i]!.at) break;
-      [a[p], a[i]] = [a[i]!, a[p]!];
+      const up = a[i]!;
+      if (a[p]!.at <= up.at) break;
+      a[i] = a[p]!;
+      a[p] = up;
       i = p;
     }
   }
@@ -43,7 +45,9 @@ export class DeadlineHeap<T> {
         if (l < a.length && a[l]!.at < a[m]!.at) m = l;
         if (r < a.length && a[r]!.at < a[m]!.at) m = r;
         if (m === i) break;
-        [a[m], a[i]] = [a[i]!, a[m]!];
+        const down = a[i]!;
+        a[i] = a[m]!;
+        a[m] = down;
         i = m;
       }
     }

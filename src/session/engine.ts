@@ -19,7 +19,11 @@ export type TargetResolver = (onlineIp: string, onlinePort: number) => TargetAdd
 interface Entry {
   session: Session;
   key: string;
-  /** The deadline last pushed to the heap (−1: none). */
+  /**
+   * The deadline filed in the heap (−1: none). A deadline that moves later is not filed again (its
+   * early entry fires, finds nothing due and files the real one), so keep-alive traffic, whose
+   * timeouts move later on every packet, costs no heap push per packet.
+   */
   deadline: number;
   /**
    * Packets of the next connection on this client port (its SYN first), held while this session
@@ -190,9 +194,26 @@ export class SessionEngine {
     for (;;) {
       const top = this.heap.peek();
       if (!top) return -1;
-      if (top.item.deadline === top.at && this.sessions.get(top.item.key) === top.item) return top.at;
+      const e = top.item;
+      if (e.deadline !== top.at || this.sessions.get(e.key) !== e) {
+        this.heap.pop();
+        continue;
+      }
+      const real = this.entryDeadline(e);
+      if (real === top.at) return real;
+      // Filed early (its deadline moved later since): file the real one and look again.
       this.heap.pop();
+      e.deadline = real;
+      if (real >= 0) this.heap.push(real, e);
     }
+  }
+
+  /** The entry's session deadline, or its reused port's give-up time if earlier; −1: none. */
+  private entryDeadline(entry: Entry): number {
+    const d = entry.session.nextDeadlineMs();
+    if (entry.successor.length === 0) return d;
+    const giveUp = entry.successorSinceMs + this.options.reusedPortWaitMs;
+    return d < 0 ? giveUp : Math.min(d, giveUp);
   }
 
   /** The lag and size of the backlog (a scan of every session: for statistics, not per packet). */
@@ -263,14 +284,10 @@ export class SessionEngine {
       }
       return;
     }
-    let d = s.nextDeadlineMs();
-    if (entry.successor.length > 0) {
-      const giveUp = entry.successorSinceMs + this.options.reusedPortWaitMs;
-      d = d < 0 ? giveUp : Math.min(d, giveUp);
-    }
-    if (d === entry.deadline) return;
+    const d = this.entryDeadline(entry);
+    if (d < 0 || (entry.deadline >= 0 && d >= entry.deadline)) return;
     entry.deadline = d;
-    if (d >= 0) this.heap.push(d, entry);
+    this.heap.push(d, entry);
     if (this.heap.size > 4 * this.sessions.size + 1024) {
       this.heap.rebuild((e) => e.item.deadline === e.at && this.sessions.get(e.item.key) === e.item);
     }

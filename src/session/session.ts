@@ -17,6 +17,8 @@ export type SessionState = 'SYN_SENT' | 'ESTABLISHED' | 'CLOSED';
 
 const { FIN, SYN, RST, PSH, ACK } = TcpFlags;
 const NO_DEADLINE = -1;
+/** The payload of every segment without data (shared, never written). */
+const EMPTY: Buffer = Buffer.alloc(0);
 /** TCP header without options; IPv4 header without options; IPv6 header without extensions. */
 const TCP_HEADER_BYTES = 20;
 const IPV4_HEADER_BYTES = 20;
@@ -246,7 +248,7 @@ export class Session {
     if (this.persistDeadline >= 0 && nowMs >= this.persistDeadline) {
       this.persistDeadline = nowMs + this.rto;
       // A zero-window probe: one old sequence number, answered by an ACK with the current window.
-      this.emit(seqAdd(this.sndNxt, -1), ACK, Buffer.alloc(0), false);
+      this.emit(seqAdd(this.sndNxt, -1), ACK, EMPTY, false);
     }
     if (this.delayedAckDeadline >= 0 && nowMs >= this.delayedAckDeadline) this.sendAck();
     this.pump(nowMs);
@@ -330,7 +332,7 @@ export class Session {
     if ((hdr.flags & synAck) !== synAck || hdr.ack !== seqAdd(this.clientIsn, 1)) {
       // The target still holds an older connection on this 4-tuple and answered our SYN with an
       // ACK of that one: reset it (RFC 793 reset generation); our SYN is retried by the RTO.
-      if ((hdr.flags & (SYN | ACK)) === ACK) this.emit(hdr.ack, RST, Buffer.alloc(0), false);
+      if ((hdr.flags & (SYN | ACK)) === ACK) this.emit(hdr.ack, RST, EMPTY, false);
       return;
     }
     if (!this.everEstablished) this.counters.conns++;
@@ -369,7 +371,7 @@ export class Session {
     this.sink.sendSegment({
       version: this.tuple.version, src: this.tuple.clientIp, srcPort: this.tuple.clientPort,
       dst: this.tuple.targetIp, dstPort: this.tuple.targetPort, seq: this.clientIsn, ack: 0, flags: SYN,
-      window: this.opts.advertisedWindow, options, payload: Buffer.alloc(0),
+      window: this.opts.advertisedWindow, options, payload: EMPTY,
     });
     this.rtoDeadline = nowMs + this.rto;
     this.rttTiming = true;
@@ -468,7 +470,7 @@ export class Session {
           this.rttStartMs = nowMs;
         }
       } else {
-        this.emit(this.sndNxt, ACK | FIN, Buffer.alloc(0), false);
+        this.emit(this.sndNxt, ACK | FIN, EMPTY, false);
         this.sndNxt = seqAdd(this.sndNxt, 1);
       }
       if (this.rtoDeadline < 0) this.rtoDeadline = nowMs + this.rto;
@@ -515,7 +517,7 @@ export class Session {
     this.sink.sendSegment({
       version: this.tuple.version, src: this.tuple.clientIp, srcPort: this.tuple.clientPort,
       dst: this.tuple.targetIp, dstPort: this.tuple.targetPort, seq: this.clientIsn, ack: 0, flags: SYN,
-      window: this.opts.advertisedWindow, options, payload: Buffer.alloc(0),
+      window: this.opts.advertisedWindow, options, payload: EMPTY,
     });
   }
 
@@ -553,7 +555,7 @@ export class Session {
   }
 
   private sendAck(): void {
-    this.emit(this.sndNxt, ACK, Buffer.alloc(0), false);
+    this.emit(this.sndNxt, ACK, EMPTY, false);
   }
 
   private emit(seq: number, flags: number, payload: Buffer, isRetransmit: boolean): void {
@@ -613,7 +615,7 @@ export class Session {
 
   private close(_nowMs: number, reason: CloseReason, sendRst: boolean): void {
     if (this.state === 'CLOSED') return;
-    if (sendRst) this.emit(this.sndNxt, this.state === 'SYN_SENT' ? RST : RST | ACK, Buffer.alloc(0), false);
+    if (sendRst) this.emit(this.sndNxt, this.state === 'SYN_SENT' ? RST : RST | ACK, EMPTY, false);
     this.state = 'CLOSED';
     this.closeReason = reason;
     this.rtoDeadline = NO_DEADLINE;
