@@ -2,7 +2,7 @@
 // path against a simulated target, with a fake clock, and prints ns, heap bytes and packets sent per
 // request. The path is the live one (src/tcpcopy/replicator.ts):
 //   Ethernet/IPv4/TCP frames in a CaptureBatch → PacketDecoder → loop guard → clientSegmentFromDecoder
-//   → ClientRewriter → SessionEngine.onClientPacket → sink.sendSegment → emitSegment (IP bytes)
+//   → ClientRewriter → SessionEngine.onClientPacket → sink.sendSegment → SegmentArena (IP bytes back to back)
 //   → simulated target (decodes those bytes, checks checksums and every request byte, answers like a
 //     TCP server: SYN → SYN-ACK with MSS/SACK/timestamps/wscale, request → ACK + a PSH response of
 //     RESPONSE_BYTES, FIN → FIN-ACK) → channel RESPONSE frames (encodeInto, as intercept writes them)
@@ -28,7 +28,7 @@ import type { ChannelMessage, ResponseMessage, SessionKey } from '../src/channel
 import { parseTransfers } from '../src/cli/options/transfer.js';
 import { LinkType, PacketDecoder, TcpFlags, TcpOptionSummary, buildEthernetFrame, buildTcpPacket } from '../src/packet/index.js';
 import type { TcpOption } from '../src/packet/index.js';
-import { SessionEngine, emitSegment } from '../src/session/index.js';
+import { SegmentArena, SessionEngine } from '../src/session/index.js';
 import type { CloseReason, EngineSink, OutgoingSegment, SessionTuple } from '../src/session/index.js';
 import { clientSegmentFromDecoder, targetHeaderFromResponse } from '../src/tcpcopy/convert.js';
 import { buildTargetResolver, targetKeys } from '../src/tcpcopy/resolver.js';
@@ -242,10 +242,11 @@ class SimulatedTarget {
   }
 
   /** One IP packet tcpcopy sent. */
-  receive(pkt: Buffer, nowMs: number): void {
+  /** One IP packet of `len` bytes at `off` in `buf` (the replicator's send arena, or a recorded copy). */
+  receive(buf: Buffer, off: number, bytes: number, nowMs: number): void {
     const d = this.dec;
     this.packets++;
-    if (!d.decode(pkt, 0, pkt.length, LinkType.RAW) || !d.isTcp) {
+    if (!d.decode(buf, off, bytes, LinkType.RAW) || !d.isTcp) {
       this.stray++;
       return;
     }
@@ -496,7 +497,8 @@ class Replay implements EngineSink {
   private readonly targets = targetKeys(TRANSFERS);
   private readonly rewriter = new ClientRewriter({ copies: 1, samplePercent: 100, clientAddresses: [], targetAddresses: new Set([TARGET_IP]) });
   private readonly frames = new FrameDecoder({ maxFrameBodyBytes: 0xffff });
-  private readonly pending: Buffer[] = [];
+  /** The replicator's per-input send arena (packets back to back, one sendmmsg). */
+  private readonly pending = new SegmentArena();
   /** Where REGISTER/UNREGISTER frames are encoded (the channel client's write buffer). */
   private readonly channelOut = Buffer.allocUnsafe(1 << 16);
   private channelUsed = 0;
@@ -522,11 +524,11 @@ class Replay implements EngineSink {
     const s = this.stages;
     if (s) {
       const t0 = performance.now();
-      this.pending.push(emitSegment(seg));
+      this.pending.add(seg);
       s.emit += performance.now() - t0;
       s.calls++;
     } else {
-      this.pending.push(emitSegment(seg));
+      this.pending.add(seg);
     }
     this.packetsSent++;
     if (seg.payload.length > 0) {
@@ -632,17 +634,20 @@ class Replay implements EngineSink {
   /** What the engine emitted for one input goes to the target; its replies start their round trip. */
   private flush(): void {
     this.channelUsed = 0; // client.flush(): the REGISTER frames are written before the packets
-    if (this.pending.length === 0) return;
+    const arena = this.pending;
+    if (arena.count === 0) return;
     // Timed in every run (one timer pair per flush, not per packet): the target's share comes out of the wall time.
     const t0 = performance.now();
-    for (const p of this.pending) this.target.receive(p, this.now);
+    const bytes = arena.bytes;
+    const lengths = arena.lengths;
+    for (let i = 0, off = 0; i < arena.count; off += lengths[i]!, i++) this.target.receive(bytes, off, lengths[i]!, this.now);
     const rec = this.recording;
     if (rec) {
-      rec.packets.push(...this.pending);
+      for (const p of arena.packets()) rec.packets.push(Buffer.from(p));
       rec.times.push(this.now);
       rec.flushEnds.push(rec.packets.length);
     }
-    this.pending.length = 0;
+    arena.reset();
     this.target.collect(this.now, this.queue);
     this.targetMs += performance.now() - t0;
     if (this.stages) this.stages.calls++;
@@ -777,7 +782,7 @@ function replayTargetAllocation(trace: Trace, rec: TargetRecording): number {
       let p = 0;
       for (let f = 0; f < rec.flushEnds.length; f++) {
         const now = rec.times[f]!;
-        for (const end = rec.flushEnds[f]!; p < end; p++) target.receive(rec.packets[p]!, now);
+        for (const end = rec.flushEnds[f]!; p < end; p++) target.receive(rec.packets[p]!, 0, rec.packets[p]!.length, now);
         target.collect(now, queue);
         queue.clear();
       }

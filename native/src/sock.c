@@ -2,6 +2,7 @@
  * batch send with sendmmsg reporting a per-packet outcome, and a one-shot "writable" wait via
  * uv_poll for the TS retry queue.
  *   socketSend(handle, packets: Buffer[], start, count, results: Int32Array) -> sent
+ *   socketSendPacked(handle, buffer, lengths: Uint32Array, count, results) -> sent  (packets back to back)
  *     results[k] (for packets[start + k]): 0 sent, > 0 errno of a failed packet, -1 not attempted
  *     (sending stops at the first EAGAIN/ENOBUFS so the caller can queue the rest).
  *   socketWaitWritable(handle, cb)  cb() once when the socket is writable (or failed: cb(error))
@@ -160,6 +161,84 @@ static bool packet_at(napi_env env, napi_value arr, uint32_t idx, const uint8_t 
   return true;
 }
 
+/* Where send_loop takes packet `idx` from. */
+typedef bool (*packet_getter)(void *ctx, uint32_t idx, const uint8_t **data, size_t *len);
+
+typedef struct {
+  napi_env env;
+  napi_value arr;
+  uint32_t start;
+} array_ctx;
+
+static bool array_packet(void *p, uint32_t idx, const uint8_t **data, size_t *len) {
+  array_ctx *c = p;
+  return packet_at(c->env, c->arr, c->start + idx, data, len);
+}
+
+/* Packets back to back. send_loop asks again for a packet after a partial sendmmsg, so an index
+ * below the cursor walks again from the start (rare: only after a failed or blocked send). */
+typedef struct {
+  const uint8_t *base;
+  const uint32_t *lengths;
+  uint32_t next;
+  size_t off;
+} packed_ctx;
+
+static bool packed_packet(void *p, uint32_t idx, const uint8_t **data, size_t *len) {
+  packed_ctx *c = p;
+  if (idx < c->next) {
+    c->next = 0;
+    c->off = 0;
+  }
+  while (c->next < idx) c->off += c->lengths[c->next++];
+  *data = c->base + c->off;
+  *len = c->lengths[idx];
+  return true;
+}
+
+/* sendmmsg in chunks of CHUNK; results[k]: 0 sent, errno, or -1 not attempted (after EAGAIN/ENOBUFS).
+ * False only when memory for the chunk could not be had. */
+static bool send_loop(const tc_sock *s, int32_t *results, uint32_t n, packet_getter get, void *ctx, uint32_t *sent_out) {
+  send_chunk *ch = malloc(sizeof *ch);
+  if (!ch) return false;
+  uint32_t i = 0, sent = 0;
+  while (i < n) {
+    int m = 0, reject = 0;
+    while (m < CHUNK && i + (uint32_t)m < n) {
+      const uint8_t *data;
+      size_t len;
+      if (!get(ctx, i + (uint32_t)m, &data, &len)) {
+        reject = EINVAL;
+        break;
+      }
+      reject = prepare(s, ch, m, data, len);
+      if (reject) break;
+      m++;
+    }
+    if (m == 0) {
+      results[i++] = reject; /* a packet we can't send at all */
+      continue;
+    }
+    int r = sendmmsg(s->fd, ch->msgs, (unsigned)m, MSG_DONTWAIT);
+    if (r < 0) {
+      int err = errno;
+      if (err == EINTR) continue;
+      results[i++] = err;
+      if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS) {
+        while (i < n) results[i++] = -1;
+        break;
+      }
+      continue; /* this packet failed for good (EMSGSIZE, EPERM, ...): go on with the next */
+    }
+    for (int k = 0; k < r; k++) results[i++] = 0;
+    sent += (uint32_t)r;
+    /* r < m: the next packet failed; the retry at it reports its errno */
+  }
+  free(ch);
+  *sent_out = sent;
+  return true;
+}
+
 static napi_value sock_send(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5], out;
@@ -190,46 +269,62 @@ static napi_value sock_send(napi_env env, napi_callback_info info) {
     return tc_throw(env, &e);
   }
 
-  send_chunk *ch = malloc(sizeof *ch);
-  if (!ch) {
+  array_ctx ctx = { env, argv[1], (uint32_t)start };
+  uint32_t sent = 0;
+  if (!send_loop(s, results, (uint32_t)count, array_packet, &ctx, &sent)) {
     tc_error e;
     tc_error_errno(&e, ENOMEM, "socketSend", NULL);
     return tc_throw(env, &e);
   }
-  uint32_t n = (uint32_t)count, i = 0, sent = 0;
-  while (i < n) {
-    int m = 0, reject = 0;
-    while (m < CHUNK && i + (uint32_t)m < n) {
-      const uint8_t *data;
-      size_t len;
-      if (!packet_at(env, argv[1], (uint32_t)start + i + (uint32_t)m, &data, &len)) {
-        reject = EINVAL;
-        break;
-      }
-      reject = prepare(s, ch, m, data, len);
-      if (reject) break;
-      m++;
-    }
-    if (m == 0) {
-      results[i++] = reject; /* a packet we can't send at all */
-      continue;
-    }
-    int r = sendmmsg(s->fd, ch->msgs, (unsigned)m, MSG_DONTWAIT);
-    if (r < 0) {
-      int err = errno;
-      if (err == EINTR) continue;
-      results[i++] = err;
-      if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS) {
-        while (i < n) results[i++] = -1;
-        break;
-      }
-      continue; /* this packet failed for good (EMSGSIZE, EPERM, ...): go on with the next */
-    }
-    for (int k = 0; k < r; k++) results[i++] = 0;
-    sent += (uint32_t)r;
-    /* r < m: the next packet failed; the retry at it reports its errno */
+  if (!tc_ok(env, napi_create_uint32(env, sent, &out), "number")) return NULL;
+  return out;
+}
+
+/* socketSendPacked(handle, buffer, lengths: Uint32Array, count, results: Int32Array) -> sent
+ * The packets lie back to back in `buffer` (lengths[k] bytes each, from offset 0): one JS object for a
+ * whole turn's packets. Same per-packet results as socketSend. */
+static napi_value sock_send_packed(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5], out;
+  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
+  if (argc < 5) return tc_throw_type(env, "socketSendPacked(handle, buffer, lengths, count, results)");
+  tc_sock *s = get_sock(env, argv[0]);
+  if (!s) return NULL;
+  bool is_buf = false;
+  void *bdata = NULL;
+  size_t blen = 0;
+  if (napi_is_buffer(env, argv[1], &is_buf) != napi_ok || !is_buf ||
+      napi_get_buffer_info(env, argv[1], &bdata, &blen) != napi_ok)
+    return tc_throw_type(env, "buffer must be a Buffer");
+  bool is_ta = false;
+  napi_typedarray_type tt;
+  size_t llen = 0, rlen = 0;
+  void *ldata = NULL, *rdata = NULL;
+  if (napi_is_typedarray(env, argv[2], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, argv[2], &tt, &llen, &ldata, NULL, NULL) != napi_ok || tt != napi_uint32_array)
+    return tc_throw_type(env, "lengths must be a Uint32Array");
+  int64_t count;
+  if (!tc_get_int(env, argv[3], 0, (int64_t)llen, "count", &count)) return NULL;
+  if (napi_is_typedarray(env, argv[4], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, argv[4], &tt, &rlen, &rdata, NULL, NULL) != napi_ok || tt != napi_int32_array ||
+      rlen < (size_t)count)
+    return tc_throw_type(env, "results must be an Int32Array with room for every packet");
+  const uint32_t *lengths = ldata;
+  uint64_t total = 0;
+  for (int64_t k = 0; k < count; k++) total += lengths[k];
+  if (total > blen) return tc_throw_type(env, "the lengths add up to more than the buffer holds");
+  if (s->fd < 0) {
+    tc_error e;
+    tc_error_set(&e, "ECLOSED", EBADF, "send on a closed socket");
+    return tc_throw(env, &e);
   }
-  free(ch);
+  packed_ctx ctx = { bdata, lengths, 0, 0 };
+  uint32_t sent = 0;
+  if (!send_loop(s, rdata, (uint32_t)count, packed_packet, &ctx, &sent)) {
+    tc_error e;
+    tc_error_errno(&e, ENOMEM, "socketSendPacked", NULL);
+    return tc_throw(env, &e);
+  }
   if (!tc_ok(env, napi_create_uint32(env, sent, &out), "number")) return NULL;
   return out;
 }
@@ -362,6 +457,7 @@ static napi_value sock_info(napi_env env, napi_callback_info info) {
 
 napi_status tc_sock_init(napi_env env, napi_value exports) {
   bool ok = tc_export(env, exports, "socketSend", sock_send) &&
+            tc_export(env, exports, "socketSendPacked", sock_send_packed) &&
             tc_export(env, exports, "socketWaitWritable", sock_wait_writable) &&
             tc_export(env, exports, "socketClose", sock_close) && tc_export(env, exports, "socketInfo", sock_info);
   return ok ? napi_ok : napi_generic_failure;

@@ -74,6 +74,8 @@ export interface NativeBinding {
    * attempted (stopped at EAGAIN/ENOBUFS). Returns how many were sent.
    */
   socketSend(handle: SocketHandle, packets: readonly Uint8Array[], start: number, count: number, results: Int32Array): number;
+  /** socketSend for `count` packets lying back to back in `buffer` (lengths[k] bytes each, from offset 0). */
+  socketSendPacked(handle: SocketHandle, buffer: Uint8Array, lengths: Uint32Array, count: number, results: Int32Array): number;
   /** Calls cb once when the socket becomes writable (cb(error) if polling failed). */
   socketWaitWritable(handle: SocketHandle, cb: (error?: Error) => void): void;
   socketClose(handle: SocketHandle): void;

@@ -175,6 +175,66 @@ export abstract class PacketSender extends EventEmitter<PacketSenderEvents> {
     return { results, sent, queued, failed };
   }
 
+  /**
+   * Sends `count` packets lying back to back in `buffer` (lengths[k] bytes each) in one native call:
+   * no JS object per packet and no per-packet report. Same rules as send(): what the kernel cannot
+   * take now is copied into the retry queue, in order. Returns how many packets failed for good.
+   */
+  sendPacked(buffer: Uint8Array, lengths: Uint32Array, count: number): number {
+    if (this.#closed) throw new NativeIoError('ECLOSED', `send on a closed ${this.#what}`);
+    if (count === 0) return 0;
+    this.#c.packets += count;
+    let failed = 0;
+    let queued = 0;
+    let sent = 0;
+    let from = 0;
+    let fromOff = 0;
+    if (this.queued === 0) {
+      const r = this.#resultsFor(count);
+      sent = callNative(() => this.#native.socketSendPacked(this.#handle, buffer, lengths, count, r));
+      from = count;
+      let off = 0;
+      for (let i = 0; i < count; i++) {
+        const v = r[i]!;
+        if (v !== 0) {
+          if (v === EAGAIN || v === ENOBUFS || v === NOT_ATTEMPTED) {
+            const blocking = v === NOT_ATTEMPTED ? EAGAIN : v;
+            const code = errnoName(blocking);
+            this.#count(code);
+            if (this.#queueLimit === 0) {
+              failed += count - i;
+              if (count - i > 1) this.#count(code, count - i - 1);
+              from = count;
+            } else {
+              from = i;
+              fromOff = off;
+              this.#scheduleRetry(blocking);
+            }
+            break;
+          }
+          failed++;
+          this.#count(errnoName(v));
+        }
+        off += lengths[i]!;
+      }
+    }
+    for (let i = from, off = fromOff; i < count; i++) {
+      const len = lengths[i]!;
+      if (this.queued < this.#queueLimit) {
+        this.#queue.push(Uint8Array.prototype.slice.call(buffer, off, off + len)); // a copy: the buffer is reused
+        queued++;
+      } else {
+        failed++;
+        this.#count('EQUEUEFULL');
+      }
+      off += len;
+    }
+    if (queued > 0 && !this.#waiting && this.#timer === undefined) this.#scheduleRetry(EAGAIN);
+    this.#c.sent += sent;
+    this.#c.failed += failed;
+    return failed;
+  }
+
   #scheduleRetry(errno: number): void {
     if (this.#closed || this.#waiting || this.#timer !== undefined) return;
     if (errno === EAGAIN) {

@@ -49,38 +49,132 @@ function fieldsFit(seg: OutgoingSegment, ipId: number): boolean {
 }
 
 export function emitSegment(seg: OutgoingSegment, ipId = 0): Buffer {
+  const len = fastSegmentLength(seg, ipId);
+  if (len < 0) return slowEmit(seg, ipId);
+  const out = Buffer.allocUnsafe(len);
+  writeFast(seg, ipId, out, 0);
+  return out;
+}
+
+/**
+ * Bytes `emitSegment` makes of `seg` on its fast path, or −1 when the segment needs the general
+ * builder (options of other kinds, fields out of range).
+ */
+function fastSegmentLength(seg: OutgoingSegment, ipId: number): number {
   const optLen = fastOptionsLength(seg);
-  if (optLen < 0 || optLen > 40 || !fieldsFit(seg, ipId)) return slowEmit(seg, ipId);
+  if (optLen < 0 || optLen > 40 || !fieldsFit(seg, ipId)) return -1;
+  return (seg.version === 4 ? 20 : 40) + 20 + ((optLen + 3) & ~3) + seg.payload.length;
+}
+
+/**
+ * Packets written back to back into one growing buffer (a turn's packets for one sendmmsg): no
+ * Buffer per packet. `reset()` reuses the space; what was written before is then overwritten.
+ */
+export class SegmentArena {
+  private buf: Buffer;
+  private lens: Uint32Array;
+  private used = 0;
+  private n = 0;
+
+  constructor(initialBytes = 64 * 1024, initialPackets = 256) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+    this.lens = new Uint32Array(initialPackets);
+  }
+
+  /** Packets written since the last reset. */
+  get count(): number {
+    return this.n;
+  }
+
+  /** The bytes of the packets, back to back (a view valid until the next add or reset). */
+  get bytes(): Buffer {
+    return this.buf.subarray(0, this.used);
+  }
+
+  /** The packets' lengths (entries [0, count) are in use). */
+  get lengths(): Uint32Array {
+    return this.lens;
+  }
+
+  /** Writes `seg` as the next packet (the same bytes as emitSegment(seg, ipId)). */
+  add(seg: OutgoingSegment, ipId = 0): void {
+    let len = fastSegmentLength(seg, ipId);
+    const slow = len < 0 ? slowEmit(seg, ipId) : null;
+    if (slow !== null) len = slow.length;
+    this.reserve(len);
+    if (slow !== null) slow.copy(this.buf, this.used);
+    else writeFast(seg, ipId, this.buf, this.used);
+    this.used += len;
+    this.lens[this.n++] = len;
+  }
+
+  /** Each packet as a view into the arena (for senders that take one buffer per packet). */
+  packets(): Buffer[] {
+    const out: Buffer[] = new Array<Buffer>(this.n);
+    let off = 0;
+    for (let i = 0; i < this.n; i++) {
+      const len = this.lens[i]!;
+      out[i] = this.buf.subarray(off, off + len);
+      off += len;
+    }
+    return out;
+  }
+
+  reset(): void {
+    this.used = 0;
+    this.n = 0;
+  }
+
+  private reserve(len: number): void {
+    if (this.used + len > this.buf.length) {
+      let size = this.buf.length * 2;
+      while (size < this.used + len) size *= 2;
+      const next = Buffer.allocUnsafe(size);
+      this.buf.copy(next, 0, 0, this.used);
+      this.buf = next;
+    }
+    if (this.n === this.lens.length) {
+      const next = new Uint32Array(this.lens.length * 2);
+      next.set(this.lens);
+      this.lens = next;
+    }
+  }
+}
+
+/** Writes the fast-path packet of `seg` at `at` (fastSegmentLength(seg) ≥ 0 checked by the caller). */
+function writeFast(seg: OutgoingSegment, ipId: number, buf: Buffer, at: number): void {
+  const optLen = fastOptionsLength(seg);
   const v4 = seg.version === 4;
   const src = addressBytes(seg.version, seg.src);
   const dst = addressBytes(seg.version, seg.dst);
   const ipLen = v4 ? 20 : 40;
   const hlen = 20 + ((optLen + 3) & ~3);
   const segLen = hlen + seg.payload.length;
-  const out = Buffer.allocUnsafe(ipLen + segLen);
+  const out = buf;
+  const b = at;
   if (v4) {
-    out[0] = 0x45;
-    out[1] = 0;
-    out.writeUInt16BE(ipLen + segLen, 2);
-    out.writeUInt16BE(ipId, 4);
-    out[6] = 0x40; // DF
-    out[7] = 0;
-    out[8] = 64;
-    out[9] = 6;
-    out[10] = 0;
-    out[11] = 0;
-    src.copy(out, 12);
-    dst.copy(out, 16);
-    out.writeUInt16BE(finishChecksum(onesSum(out, 0, 20)), 10);
+    out[b] = 0x45;
+    out[b + 1] = 0;
+    out.writeUInt16BE(ipLen + segLen, b + 2);
+    out.writeUInt16BE(ipId, b + 4);
+    out[b + 6] = 0x40; // DF
+    out[b + 7] = 0;
+    out[b + 8] = 64;
+    out[b + 9] = 6;
+    out[b + 10] = 0;
+    out[b + 11] = 0;
+    src.copy(out, b + 12);
+    dst.copy(out, b + 16);
+    out.writeUInt16BE(finishChecksum(onesSum(out, b, 20)), b + 10);
   } else {
-    out.writeUInt32BE(0x6000_0000, 0);
-    out.writeUInt16BE(segLen, 4);
-    out[6] = 6;
-    out[7] = 64;
-    src.copy(out, 8);
-    dst.copy(out, 24);
+    out.writeUInt32BE(0x6000_0000, b);
+    out.writeUInt16BE(segLen, b + 4);
+    out[b + 6] = 6;
+    out[b + 7] = 64;
+    src.copy(out, b + 8);
+    dst.copy(out, b + 24);
   }
-  const t = ipLen;
+  const t = b + ipLen;
   out.writeUInt16BE(seg.srcPort, t);
   out.writeUInt16BE(seg.dstPort, t + 2);
   out.writeUInt32BE(seg.seq, t + 4);
@@ -127,7 +221,6 @@ export function emitSegment(seg: OutgoingSegment, ipId = 0): Buffer {
   seg.payload.copy(out, p);
   const pseudo = onesSum(src, 0, src.length) + onesSum(dst, 0, dst.length) + 6 + segLen;
   out.writeUInt16BE(finishChecksum(onesSum(out, t, segLen, pseudo)), t + 16);
-  return out;
 }
 
 function slowEmit(seg: OutgoingSegment, ipId: number): Buffer {

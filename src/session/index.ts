@@ -17,4 +17,4 @@ export type { SessionErrorCode } from './errors.js';
 export { Reassembler } from './reassembly.js';
 export type { StreamChunk, InsertResult } from './reassembly.js';
 export { seqAdd, seqDiff, seqLt, seqLe, seqMax } from './seq.js';
-export { emitSegment } from './emit.js';
+export { SegmentArena, emitSegment } from './emit.js';

@@ -11,7 +11,7 @@ import { Tcpcopy1Client } from '../channel/tcpcopy1/index.js';
 import type { ChannelLogger, ResponseMessage } from '../channel/index.js';
 import type { TcpcopyConfig } from '../cli/options/index.js';
 import { PacketDecoder, TcpOptionSummary } from '../packet/index.js';
-import { SessionEngine, emitSegment } from '../session/index.js';
+import { SegmentArena, SessionEngine } from '../session/index.js';
 import type { CloseReason, EngineSink, OutgoingSegment, SessionTuple } from '../session/index.js';
 import { createTcpcopyCounters, formatCloseReasons, formatRewriteLine, formatTcpcopyStats, formatTcpcopySummary } from '../stats/index.js';
 import type { Logger, TcpcopyCounters } from '../stats/index.js';
@@ -45,8 +45,8 @@ export interface BatchSource {
 /** What the replicator sends a turn's packets with: raw IP on this thread, or the data-link sender. */
 interface TurnSender {
   readonly closed: boolean;
-  /** False when the packets were refused (queue full or closed). */
-  send(packets: readonly Uint8Array[]): boolean;
+  /** Sends the arena's packets (copied or sent before it returns); false when some were refused. */
+  send(arena: SegmentArena): boolean;
   counters(): SendCounters;
   close(): Promise<void>;
 }
@@ -63,9 +63,9 @@ class InlineRawSender implements TurnSender {
     return this.raw.closed;
   }
 
-  send(packets: readonly Uint8Array[]): boolean {
+  send(arena: SegmentArena): boolean {
     if (this.raw.closed) return false;
-    return this.raw.send(packets).failed === 0;
+    return this.raw.sendPacked(arena.bytes, arena.lengths, arena.count) === 0;
   }
 
   counters(): SendCounters {
@@ -76,6 +76,27 @@ class InlineRawSender implements TurnSender {
     if (this.raw.closed) return;
     await Promise.race([this.raw.flush(), new Promise((r) => setTimeout(r, 1000).unref())]);
     this.raw.close();
+  }
+}
+
+/** The data-link sender (-o) takes one buffer per packet and copies them before send() returns. */
+class LinkTurnSender implements TurnSender {
+  constructor(private readonly link: LinkSender) {}
+
+  get closed(): boolean {
+    return this.link.closed;
+  }
+
+  send(arena: SegmentArena): boolean {
+    return this.link.send(arena.packets());
+  }
+
+  counters(): SendCounters {
+    return this.link.counters();
+  }
+
+  close(): Promise<void> {
+    return this.link.close();
   }
 }
 
@@ -109,8 +130,8 @@ export class Replicator {
   /** -r, -c, -n: which sessions are copied, from which address, how many times. */
   private readonly rewriter: ClientRewriter;
   private readonly senders = new Map<4 | 6, TurnSender>();
-  /** Packets emitted this event-loop turn, per family, sent together by flushSends(). */
-  private readonly pending = new Map<4 | 6, Buffer[]>();
+  /** Packets emitted while the current input is handled, per family, sent together by flushSends(). */
+  private readonly pending = new Map<4 | 6, SegmentArena>();
   private flushScheduled = false;
   private readonly captures: (ThreadedCapture | BatchSource)[] = [];
   private readonly source: BatchSource | null;
@@ -206,9 +227,9 @@ export class Replicator {
         } else {
           const s = await LinkSender.open({ device: dev, transfers: this.config.transfers.filter((x) => x.target.ip.family === family), mtuBytes: this.config.mtuBytes, log: (m) => this.logger.warn(m) });
           s.on('error', (e) => this.logger.error(`link sender: ${e.message}`));
-          this.senders.set(family, s);
+          this.senders.set(family, new LinkTurnSender(s));
         }
-        this.pending.set(family, []);
+        this.pending.set(family, new SegmentArena());
       }
       if (this.source !== null) {
         const src = this.source;
@@ -403,7 +424,7 @@ export class Replicator {
       this.localSendErrors++;
       return;
     }
-    pending.push(emitSegment(seg));
+    pending.add(seg);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(() => {
@@ -415,12 +436,12 @@ export class Replicator {
   private flushSends(): void {
     this.flushScheduled = false;
     this.client.flush();
-    for (const [family, packets] of this.pending) {
-      if (packets.length === 0) continue;
+    for (const [family, arena] of this.pending) {
+      if (arena.count === 0) continue;
       const sender = this.senders.get(family);
-      const batch = packets.splice(0, packets.length);
-      if (!sender || sender.closed) continue;
-      if (!sender.send(batch)) this.logger.warn(`send queue full: ${batch.length} packet(s) dropped`);
+      // Packets that fail are counted by the sender (the statistics' send errors), not logged one by one.
+      if (sender && !sender.closed) sender.send(arena);
+      arena.reset();
     }
   }
 

@@ -136,6 +136,27 @@ void describe('RawSender in a lab', { skip: NEEDS_ROOT }, () => {
     }
   });
 
+  void test('sendPacked: packets back to back in one buffer; bad ones fail alone, the rest arrive in order', async () => {
+    const sport = randomInt(40000, 60000);
+    const cap = LiveCapture.open({ device: b.ifname, netns: b.name, filter: `tcp and dst port 80 and src port ${sport}` });
+    const seen = decodeAll(cap, true);
+    const tx = RawSender.open({ family: 4, netns: a.name });
+    try {
+      const big = syn(4, a.ip, b.ip, sport, 1, new Uint8Array(3000 - 40));
+      const packets = [syn(4, a.ip, b.ip, sport, 10), big, syn(4, a.ip, b.ip, sport, 11), Buffer.from([0x45, 0, 0]), syn(4, a.ip, b.ip, sport, 12)];
+      const lengths = Uint32Array.from(packets.map((p) => p.length));
+      assert.equal(tx.sendPacked(Buffer.concat(packets), lengths, packets.length), 2);
+      await waitFor(() => seen.length >= 3, 5000, 'three SYNs at b');
+      assert.deepEqual(seen.map((x) => x.seq), [10, 11, 12]);
+      const c = tx.counters();
+      assert.deepEqual([c.packets, c.sent, c.failed, c.errors], [5, 3, 2, { EMSGSIZE: 1, EINVAL: 1 }]);
+      assert.throws(() => tx.sendPacked(Buffer.alloc(10), Uint32Array.of(11), 1), /more than the buffer/);
+    } finally {
+      tx.close();
+      cap.close();
+    }
+  });
+
   void describe('with a slow tbf qdisc and a minimal send buffer (real EAGAIN)', () => {
     before(async () => {
       await a.exec('tc', ['qdisc', 'replace', 'dev', a.ifname, 'root', 'tbf', 'rate', '800kbit', 'burst', '1600', 'limit', '1000000']);
@@ -171,6 +192,29 @@ void describe('RawSender in a lab', { skip: NEEDS_ROOT }, () => {
         assert.ok((c.errors.EAGAIN ?? 0) >= 1);
         await waitFor(() => seen.length >= 64, 10_000, '64 SYNs at b');
         assert.deepEqual(seen.map((s) => s.seq), packets.map((_, i) => i));
+      } finally {
+        tx.close();
+        cap.close();
+      }
+    });
+
+    void test('sendPacked: what the kernel refuses is copied to the queue (the buffer is reused at once) and arrives in order', async () => {
+      const sport = randomInt(40000, 60000);
+      const cap = LiveCapture.open({ device: b.ifname, netns: b.name, filter: `tcp and dst port 80 and src port ${sport}` });
+      const seen = decodeAll(cap, true);
+      const tx = RawSender.open({ family: 4, netns: a.name, sndbuf: 1 });
+      try {
+        const packets = Array.from({ length: 64 }, (_, i) => syn(4, a.ip, b.ip, sport, 100 + i));
+        const buf = Buffer.concat(packets);
+        const lengths = Uint32Array.from(packets.map((p) => p.length));
+        assert.equal(tx.sendPacked(buf, lengths, 64), 0);
+        assert.ok(tx.queued > 0, 'some packets were queued');
+        buf.fill(0); // the caller reuses its buffer as soon as sendPacked returns
+        await tx.flush();
+        const c = tx.counters();
+        assert.deepEqual([c.sent, c.failed], [64, 0]);
+        await waitFor(() => seen.length >= 64, 10_000, '64 SYNs at b');
+        assert.deepEqual(seen.map((x) => x.seq), packets.map((_, i) => 100 + i));
       } finally {
         tx.close();
         cap.close();
