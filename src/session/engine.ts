@@ -8,6 +8,7 @@ import type { SessionCounters } from './counters.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { SessionError } from './errors.js';
 import { Session } from './session.js';
+import { SessionTable } from './table.js';
 import { DEFAULT_SESSION_OPTIONS } from './types.js';
 import type {
   ClientSegment, EngineSink, SessionOptions, SessionTuple, TargetAddress, TargetHeader,
@@ -18,7 +19,13 @@ export type TargetResolver = (onlineIp: string, onlinePort: number) => TargetAdd
 
 interface Entry {
   session: Session;
-  key: string;
+  /** The 4-tuple the entry is filed under (targetIp is what SessionTable compares). */
+  readonly clientIp: string;
+  readonly clientPort: number;
+  readonly targetIp: string;
+  readonly targetPort: number;
+  /** In the table (false once the session closed and was removed). */
+  live: boolean;
   /**
    * The deadline filed in the heap (−1: none). A deadline that moves later is not filed again (its
    * early entry fires, finds nothing due and files the real one), so keep-alive traffic, whose
@@ -50,10 +57,6 @@ function keep(pkt: ClientSegment): ClientSegment {
   return { ...pkt, options: { ...pkt.options }, payload: Buffer.from(pkt.payload) };
 }
 
-export function sessionKey(clientIp: string, clientPort: number, targetIp: string, targetPort: number): string {
-  return `${clientIp} ${clientPort} ${targetIp} ${targetPort}`;
-}
-
 function checkOptions(o: SessionOptions): void {
   for (const [name, v] of Object.entries(o)) {
     if (typeof v === 'number' && (!Number.isFinite(v) || v < 0)) {
@@ -68,7 +71,7 @@ function checkOptions(o: SessionOptions): void {
 export class SessionEngine {
   readonly counters: SessionCounters = newCounters();
   readonly options: Readonly<SessionOptions>;
-  private readonly sessions = new Map<string, Entry>();
+  private readonly sessions = new SessionTable<Entry>();
   private readonly heap = new DeadlineHeap<Entry>();
   private shedding = false;
 
@@ -88,7 +91,7 @@ export class SessionEngine {
 
   /** The live session for a 4-tuple, if any (for statistics and tests). */
   session(clientIp: string, clientPort: number, targetIp: string, targetPort: number): Session | undefined {
-    return this.sessions.get(sessionKey(clientIp, clientPort, targetIp, targetPort))?.session;
+    return this.sessions.get(clientIp, clientPort, targetIp, targetPort)?.session;
   }
 
   onClientPacket(nowMs: number, pkt: ClientSegment): void {
@@ -105,8 +108,7 @@ export class SessionEngine {
   /** Routes a counted client packet to its session, holding or starting a reused port's next connection. */
   private dispatch(nowMs: number, pkt: ClientSegment, target: TargetAddress, isSyn: boolean): void {
     const c = this.counters;
-    const key = sessionKey(pkt.src, pkt.srcPort, target.ip, target.port);
-    let entry = this.sessions.get(key);
+    let entry = this.sessions.get(pkt.src, pkt.srcPort, target.ip, target.port);
     if (entry && entry.successor.length > 0) {
       // Packets of the next connection(s) on this port are held: this one joins them, in capture
       // order, also when it belongs to a third connection (under load the replay lags the online
@@ -117,7 +119,7 @@ export class SessionEngine {
       }
       // Too much held: stop waiting for the old session; the next one takes over the held packets.
       this.replaceNow(nowMs, entry);
-      entry = this.sessions.get(key);
+      entry = this.sessions.get(pkt.src, pkt.srcPort, target.ip, target.port);
       if (entry && entry.successor.length > 0) {
         entry.successor.push(keep(pkt));
         return;
@@ -153,8 +155,11 @@ export class SessionEngine {
     };
     c.active++;
     const session = new Session(tuple, pkt, nowMs, this.options, c, this.sink);
-    entry = { session, key, deadline: -1, successor: [], successorSinceMs: 0, buffered: 0 };
-    this.sessions.set(key, entry);
+    entry = {
+      session, clientIp: pkt.src, clientPort: pkt.srcPort, targetIp: target.ip, targetPort: target.port, live: true,
+      deadline: -1, successor: [], successorSinceMs: 0, buffered: 0,
+    };
+    this.sessions.set(pkt.src, pkt.srcPort, target.port, entry);
     this.settle(nowMs, entry);
   }
 
@@ -165,7 +170,7 @@ export class SessionEngine {
   }
 
   onTargetResponse(nowMs: number, hdr: TargetHeader): void {
-    const entry = this.sessions.get(sessionKey(hdr.dst, hdr.dstPort, hdr.src, hdr.srcPort));
+    const entry = this.sessions.get(hdr.dst, hdr.dstPort, hdr.src, hdr.srcPort);
     if (!entry) {
       this.counters.respUnmatched++;
       return;
@@ -181,7 +186,7 @@ export class SessionEngine {
       if (!top || top.at > nowMs) break;
       this.heap.pop();
       const entry = top.item;
-      if (entry.deadline !== top.at || this.sessions.get(entry.key) !== entry) continue;
+      if (entry.deadline !== top.at || !entry.live) continue;
       entry.deadline = -1;
       entry.session.onTimer(nowMs);
       if (entry.successor.length > 0 && nowMs >= entry.successorSinceMs + this.options.reusedPortWaitMs) this.replaceNow(nowMs, entry);
@@ -195,7 +200,7 @@ export class SessionEngine {
       const top = this.heap.peek();
       if (!top) return -1;
       const e = top.item;
-      if (e.deadline !== top.at || this.sessions.get(e.key) !== e) {
+      if (e.deadline !== top.at || !e.live) {
         this.heap.pop();
         continue;
       }
@@ -270,8 +275,9 @@ export class SessionEngine {
       if (max > 0 && this.counters.queuedBytes > max && !this.shedding) this.shed(nowMs);
     }
     if (s.state === 'CLOSED') {
-      if (this.sessions.get(entry.key) === entry) {
-        this.sessions.delete(entry.key);
+      if (entry.live) {
+        entry.live = false;
+        this.sessions.delete(entry.clientIp, entry.clientPort, entry.targetPort, entry);
         this.counters.active--;
         this.counters.released++;
       }
@@ -289,7 +295,7 @@ export class SessionEngine {
     entry.deadline = d;
     this.heap.push(d, entry);
     if (this.heap.size > 4 * this.sessions.size + 1024) {
-      this.heap.rebuild((e) => e.item.deadline === e.at && this.sessions.get(e.item.key) === e.item);
+      this.heap.rebuild((e) => e.item.deadline === e.at && e.item.live);
     }
   }
 }

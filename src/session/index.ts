@@ -1,7 +1,9 @@
 // Public surface of the session engine: the table (SessionEngine), one session's state machine,
 // input/output types, options and counters, sequence arithmetic and the segment emitter.
 
-export { SessionEngine, sessionKey } from './engine.js';
+export { SessionEngine } from './engine.js';
+export { SessionTable } from './table.js';
+export type { TableValue } from './table.js';
 export type { TargetResolver, Backlog } from './engine.js';
 export { Session } from './session.js';
 export type { SessionState } from './session.js';

@@ -10,7 +10,8 @@ import type { Transfer } from '../cli/options/index.js';
 
 /** A resolver for SessionEngine built from the transfers. */
 export function buildTargetResolver(transfers: readonly Transfer[]): TargetResolver {
-  const exact = new Map<string, TargetAddress>();
+  // Online address → port → target: looked up with the (interned) address text as it comes, no key built per packet.
+  const exact = new Map<string, Map<number, TargetAddress>>();
   // Global ports per family: index 0 IPv4, 1 IPv6 (canonical IPv6 text always has a ':').
   const byPort = [new Map<number, TargetAddress>(), new Map<number, TargetAddress>()] as const;
   for (const t of transfers) {
@@ -19,11 +20,15 @@ export function buildTargetResolver(transfers: readonly Transfer[]): TargetResol
       const ports = byPort[t.target.ip.family === 6 ? 1 : 0];
       if (!ports.has(t.online.port)) ports.set(t.online.port, target);
     } else {
-      const key = `${t.online.ip.text} ${t.online.port}`;
-      if (!exact.has(key)) exact.set(key, target);
+      let ports = exact.get(t.online.ip.text);
+      if (ports === undefined) {
+        ports = new Map();
+        exact.set(t.online.ip.text, ports);
+      }
+      if (!ports.has(t.online.port)) ports.set(t.online.port, target);
     }
   }
-  return (ip, port) => exact.get(`${ip} ${port}`) ?? byPort[ip.includes(':') ? 1 : 0].get(port);
+  return (ip, port) => exact.get(ip)?.get(port) ?? byPort[ip.includes(':') ? 1 : 0].get(port);
 }
 
 /** Keys (`ip port`) of every target address:port, for the capture loop guard. */
