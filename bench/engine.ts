@@ -1,12 +1,12 @@
 // Engine benchmark (no root, no network): replays a synthesized capture through tcpcopy's own data
 // path against a simulated target, with a fake clock, and prints ns, heap bytes and packets sent per
 // request. The path is the live one (src/tcpcopy/replicator.ts):
-//   Ethernet/IPv4/TCP frames in a CaptureBatch → PacketDecoder → loop guard → clientSegmentFromDecoder
+//   Ethernet/IPv4/TCP frames in a CaptureBatch → PacketDecoder → loop guard → clientSegmentInto
 //   → ClientRewriter → SessionEngine.onClientPacket → sink.sendSegment → SegmentArena (IP bytes back to back)
 //   → simulated target (decodes those bytes, checks checksums and every request byte, answers like a
 //     TCP server: SYN → SYN-ACK with MSS/SACK/timestamps/wscale, request → ACK + a PSH response of
 //     RESPONSE_BYTES, FIN → FIN-ACK) → channel RESPONSE frames (encodeInto, as intercept writes them)
-//   → FrameDecoder.push (as the channel client reads them) → targetHeaderFromResponse
+//   → FrameDecoder.push (as the channel client reads them) → targetHeaderInto
 //   → SessionEngine.onTargetResponse; engine.onTimer whenever nextDeadlineMs() is due.
 // Each session's replies come back after its own fake round trip (0.4..1.6 ms), so some requests wait
 // in the engine for the previous reply (pacing) and some find it already there.
@@ -30,7 +30,7 @@ import { LinkType, PacketDecoder, TcpFlags, TcpOptionSummary, buildEthernetFrame
 import type { TcpOption } from '../src/packet/index.js';
 import { SegmentArena, SessionEngine } from '../src/session/index.js';
 import type { CloseReason, EngineSink, OutgoingSegment, SessionTuple } from '../src/session/index.js';
-import { clientSegmentFromDecoder, targetHeaderFromResponse } from '../src/tcpcopy/convert.js';
+import { ConvertScratch, clientSegmentInto, targetHeaderInto } from '../src/tcpcopy/convert.js';
 import { buildTargetResolver, targetKeys } from '../src/tcpcopy/resolver.js';
 import { ClientRewriter } from '../src/tcpcopy/rewrite.js';
 
@@ -492,8 +492,8 @@ class Replay implements EngineSink {
   readonly closeReasons = new Map<CloseReason, number>();
   private readonly queue = new ReplyQueue();
   private readonly decoder = new PacketDecoder();
-  private readonly options = new TcpOptionSummary();
-  private readonly responseOptions = new TcpOptionSummary();
+  /** The reused ClientSegment and TargetHeader, as the replicator's. */
+  private readonly convert = new ConvertScratch();
   private readonly targets = targetKeys(TRANSFERS);
   private readonly rewriter = new ClientRewriter({ copies: 1, samplePercent: 100, clientAddresses: [], targetAddresses: new Set([TARGET_IP]) });
   private readonly frames = new FrameDecoder({ maxFrameBodyBytes: 0xffff });
@@ -590,7 +590,7 @@ class Replay implements EngineSink {
       const t0 = s ? performance.now() : 0;
       if (!dec.decode(batch.buffer, batch.offset(i), batch.caplen(i), batch.linkType)) continue;
       if (this.targets.has(`${dec.srcAddress()} ${dec.srcPort}`) || this.targets.has(`${dec.dstAddress()} ${dec.dstPort}`)) continue;
-      const seg = clientSegmentFromDecoder(dec, this.options);
+      const seg = clientSegmentInto(dec, this.convert);
       if (seg === null) continue;
       const n = this.rewriter.apply(seg);
       if (s) {
@@ -613,7 +613,7 @@ class Replay implements EngineSink {
     this.inResponse = true;
     this.frames.push(chunk, (m) => {
       if (m.type !== 'response') return;
-      const hdr = targetHeaderFromResponse(m, this.responseOptions);
+      const hdr = targetHeaderInto(m, this.convert);
       if (s) {
         const t1 = performance.now();
         this.engine.onTargetResponse(this.now, hdr);

@@ -6,8 +6,70 @@ import type { PacketDecoder } from '../packet/index.js';
 import type { ResponseMessage } from '../channel/index.js';
 import type { ClientSegment, TargetHeader, TcpOptionValues } from '../session/index.js';
 
-function optionValues(s: TcpOptionSummary): TcpOptionValues {
-  return { mss: s.mss, windowScale: s.windowScale, sackPermitted: s.sackPermitted, hasTimestamps: s.hasTimestamps, tsval: s.tsval, tsecr: s.tsecr };
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function fillOptions(o: Mutable<TcpOptionValues>, s: TcpOptionSummary): void {
+  o.mss = s.mss;
+  o.windowScale = s.windowScale;
+  o.sackPermitted = s.sackPermitted;
+  o.hasTimestamps = s.hasTimestamps;
+  o.tsval = s.tsval;
+  o.tsecr = s.tsecr;
+}
+
+/**
+ * One ClientSegment and one TargetHeader rewritten in place for every packet and reply (the engine
+ * reads them during the call and copies what it keeps, as with ClientRewriter's segments): no
+ * object per packet on the live path.
+ */
+export class ConvertScratch {
+  readonly options = new TcpOptionSummary();
+  readonly segment: Mutable<ClientSegment> & { options: Mutable<TcpOptionValues> } = {
+    version: 4, src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0,
+    options: { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsval: 0, tsecr: 0 }, payload: new Uint8Array(0),
+  };
+  readonly header: Mutable<TargetHeader> & { options: Mutable<TcpOptionValues> } = {
+    src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0,
+    options: { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsval: 0, tsecr: 0 }, payloadLength: 0,
+  };
+}
+
+/** clientSegmentFromDecoder into `scratch.segment` (valid until the next call with it). */
+export function clientSegmentInto(dec: PacketDecoder, scratch: ConvertScratch): ClientSegment | null {
+  if (!dec.isTcp || dec.isFragment || dec.truncated || (dec.ipVersion !== 4 && dec.ipVersion !== 6)) return null;
+  dec.readTcpOptions(scratch.options);
+  const o = scratch.segment;
+  o.version = dec.ipVersion;
+  o.src = dec.srcAddress();
+  o.srcPort = dec.srcPort;
+  o.dst = dec.dstAddress();
+  o.dstPort = dec.dstPort;
+  o.seq = dec.seq;
+  o.ack = dec.ack;
+  o.flags = dec.flags;
+  o.window = dec.window;
+  fillOptions(o.options, scratch.options);
+  o.payload = dec.payload();
+  return o;
+}
+
+/** targetHeaderFromResponse into `scratch.header` (valid until the next call with it). */
+export function targetHeaderInto(r: ResponseMessage, scratch: ConvertScratch): TargetHeader {
+  const h = r.tcpHeader;
+  const headerLength = (h[12] ?? 0) >> 4 << 2;
+  readTcpOptionSummary(h, 20, Math.max(0, Math.min(h.length, headerLength) - 20), scratch.options);
+  const o = scratch.header;
+  o.src = r.sourceIp;
+  o.srcPort = h.readUInt16BE(0);
+  o.dst = r.destinationIp;
+  o.dstPort = h.readUInt16BE(2);
+  o.seq = h.readUInt32BE(4);
+  o.ack = h.readUInt32BE(8);
+  o.flags = h.readUInt16BE(12) & 0x1ff;
+  o.window = h.readUInt16BE(14);
+  fillOptions(o.options, scratch.options);
+  o.payloadLength = r.payloadLength;
+  return o;
 }
 
 /**
@@ -15,23 +77,13 @@ function optionValues(s: TcpOptionSummary): TcpOptionValues {
  * (not TCP, a fragment, or cut by the snaplen). The payload is a view into the capture buffer:
  * the engine copies what it keeps, so it must be used before the batch is released.
  */
-export function clientSegmentFromDecoder(dec: PacketDecoder, scratch: TcpOptionSummary = new TcpOptionSummary()): ClientSegment | null {
-  if (!dec.isTcp || dec.isFragment || dec.truncated || (dec.ipVersion !== 4 && dec.ipVersion !== 6)) return null;
-  dec.readTcpOptions(scratch);
-  return {
-    version: dec.ipVersion, src: dec.srcAddress(), srcPort: dec.srcPort, dst: dec.dstAddress(), dstPort: dec.dstPort,
-    seq: dec.seq, ack: dec.ack, flags: dec.flags, window: dec.window, options: optionValues(scratch), payload: dec.payload(),
-  };
+export function clientSegmentFromDecoder(dec: PacketDecoder): ClientSegment | null {
+  const seg = clientSegmentInto(dec, new ConvertScratch());
+  return seg === null ? null : { ...seg, options: { ...seg.options } };
 }
 
 /** The TargetHeader carried by a channel RESPONSE (ports, numbers, flags and options from its TCP header). */
-export function targetHeaderFromResponse(r: ResponseMessage, scratch: TcpOptionSummary = new TcpOptionSummary()): TargetHeader {
-  const h = r.tcpHeader;
-  const headerLength = (h[12] ?? 0) >> 4 << 2;
-  readTcpOptionSummary(h, 20, Math.max(0, Math.min(h.length, headerLength) - 20), scratch);
-  return {
-    src: r.sourceIp, srcPort: h.readUInt16BE(0), dst: r.destinationIp, dstPort: h.readUInt16BE(2),
-    seq: h.readUInt32BE(4), ack: h.readUInt32BE(8), flags: h.readUInt16BE(12) & 0x1ff, window: h.readUInt16BE(14),
-    options: optionValues(scratch), payloadLength: r.payloadLength,
-  };
+export function targetHeaderFromResponse(r: ResponseMessage): TargetHeader {
+  const hdr = targetHeaderInto(r, new ConvertScratch());
+  return { ...hdr, options: { ...hdr.options } };
 }

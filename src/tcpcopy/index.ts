@@ -3,6 +3,6 @@
 export { Replicator } from './replicator.js';
 export type { ReplicatorOptions } from './replicator.js';
 export { buildTargetResolver, targetKeys } from './resolver.js';
-export { clientSegmentFromDecoder, targetHeaderFromResponse } from './convert.js';
+export { ConvertScratch, clientSegmentFromDecoder, clientSegmentInto, targetHeaderFromResponse, targetHeaderInto } from './convert.js';
 export { fillTcpcopyCounters, newEdgeCounters } from './counters.js';
 export type { EdgeCounters } from './counters.js';

@@ -10,12 +10,12 @@ import { ChannelClient } from '../channel/index.js';
 import { Tcpcopy1Client } from '../channel/tcpcopy1/index.js';
 import type { ChannelLogger, ResponseMessage } from '../channel/index.js';
 import type { TcpcopyConfig } from '../cli/options/index.js';
-import { PacketDecoder, TcpOptionSummary } from '../packet/index.js';
+import { PacketDecoder } from '../packet/index.js';
 import { SegmentArena, SessionEngine } from '../session/index.js';
 import type { CloseReason, EngineSink, OutgoingSegment, SessionTuple } from '../session/index.js';
 import { createTcpcopyCounters, formatCloseReasons, formatRewriteLine, formatTcpcopyStats, formatTcpcopySummary } from '../stats/index.js';
 import type { Logger, TcpcopyCounters } from '../stats/index.js';
-import { clientSegmentFromDecoder, targetHeaderFromResponse } from './convert.js';
+import { ConvertScratch, clientSegmentInto, targetHeaderInto } from './convert.js';
 import { fillTcpcopyCounters, newEdgeCounters } from './counters.js';
 import type { EdgeCounters } from './counters.js';
 import { TcpcopyDiagnosis } from './diagnosis.js';
@@ -122,8 +122,8 @@ export class Replicator {
   private readonly logger: Logger;
   private readonly nowMs: () => number;
   private readonly decoder = new PacketDecoder();
-  private readonly options = new TcpOptionSummary();
-  private readonly responseOptions = new TcpOptionSummary();
+  /** The reused ClientSegment and TargetHeader the engine is fed with. */
+  private readonly scratch = new ConvertScratch();
   private readonly targets: Set<string>;
   /** The IPv4 entries of `targets` as address × 65536 + port. */
   private readonly targets4: Set<number>;
@@ -387,7 +387,7 @@ export class Replicator {
       this.edge.ignoredPackets++;
       return;
     }
-    const seg = clientSegmentFromDecoder(dec, this.options);
+    const seg = clientSegmentInto(dec, this.scratch);
     if (seg === null) {
       this.edge.ignoredPackets++;
       return;
@@ -406,7 +406,7 @@ export class Replicator {
 
   private onResponse(r: ResponseMessage): void {
     if (this.stopped) return;
-    this.engine.onTargetResponse(this.nowMs(), targetHeaderFromResponse(r, this.responseOptions));
+    this.engine.onTargetResponse(this.nowMs(), targetHeaderInto(r, this.scratch));
     this.arm();
   }
 
