@@ -231,7 +231,9 @@ export function decodeBody(type: number, buf: Buffer, start: number, end: number
       return {
         type: 'response', family, hopLimit: buf[start + 1] ?? 0, payloadLength: buf.readUInt32BE(start + 4),
         sourceIp: formatIp(buf, start + 8, n), destinationIp: formatIp(buf, start + 8 + n, n),
-        tcpHeader: Buffer.from(buf.subarray(tcpAt, end)),
+        // A view, not a copy: frame buffers are never reused (socket chunks are fresh, and so is
+        // the decoder's concatenation of a split frame), and tcpcopy reads the header at once.
+        tcpHeader: buf.subarray(tcpAt, end),
       };
     }
     case MessageType.PING:

@@ -19,6 +19,9 @@ const { FIN, SYN, RST, PSH, ACK } = TcpFlags;
 const NO_DEADLINE = -1;
 /** The payload of every segment without data (shared, never written). */
 const EMPTY: Buffer = Buffer.alloc(0);
+/** Shared option values: the NOP padding and the empty list of a segment without options. */
+const NOP: TcpOption = Object.freeze({ kind: 'nop' });
+const NO_OPTIONS: readonly TcpOption[] = Object.freeze([]);
 /** TCP header without options; IPv4 header without options; IPv6 header without extensions. */
 const TCP_HEADER_BYTES = 20;
 const IPV4_HEADER_BYTES = 20;
@@ -559,9 +562,9 @@ export class Session {
   }
 
   private emit(seq: number, flags: number, payload: Buffer, isRetransmit: boolean): void {
-    const options: TcpOption[] = this.tsEnabled
-      ? [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsval: this.tsLast, tsecr: this.tsRecent }]
-      : [];
+    const options: readonly TcpOption[] = this.tsEnabled
+      ? [NOP, NOP, { kind: 'timestamps', tsval: this.tsLast, tsecr: this.tsRecent }]
+      : NO_OPTIONS;
     const ack = (flags & ACK) !== 0 ? this.rcvNxt : 0;
     this.counters.send++;
     if (payload.length > 0 && !isRetransmit) this.counters.sendContent++;
