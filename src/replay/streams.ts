@@ -12,6 +12,7 @@ import { TcpFlags } from '../packet/tcp.js';
 import { Reassembler } from '../session/reassembly.js';
 import type { StreamChunk } from '../session/reassembly.js';
 import { seqAdd, seqDiff } from '../session/seq.js';
+import { startsNewRequest } from '../session/pacer.js';
 
 /** One decoded TCP packet, as streams.ts needs it. Times are in ms on any common clock. */
 export interface ReplayPacket {
@@ -320,7 +321,7 @@ function toConversation(s: SessionBuilder): Conversation | null {
   let cur: { offsetMs: number; parts: Buffer[]; ack: number } | null = null;
   const done: { offsetMs: number; parts: Buffer[]; ack: number }[] = [];
   for (const c of s.chunks) {
-    if (cur === null || seqDiff(c.onlineAck, cur.ack) > 0) {
+    if (cur === null || startsNewRequest(c.onlineAck, cur.ack)) {
       if (cur !== null) done.push(cur);
       cur = { offsetMs: Math.max(0, c.tsMs - s.startMs), parts: [c.data], ack: c.onlineAck };
     } else {

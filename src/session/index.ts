@@ -20,3 +20,4 @@ export { Reassembler } from './reassembly.js';
 export type { StreamChunk, InsertResult } from './reassembly.js';
 export { seqAdd, seqDiff, seqLt, seqLe, seqMax } from './seq.js';
 export { SegmentArena, emitSegment } from './emit.js';
+export { ResponsePacer, startsNewRequest } from './pacer.js';

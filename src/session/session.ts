@@ -9,6 +9,7 @@ import { Reassembler } from './reassembly.js';
 import type { StreamChunk } from './reassembly.js';
 import { seqAdd, seqDiff, seqMax } from './seq.js';
 import { RttEstimator } from './rtt.js';
+import { ResponsePacer } from './pacer.js';
 import type {
   ClientSegment, CloseReason, EngineSink, SessionOptions, SessionTuple, TargetHeader,
 } from './types.js';
@@ -60,12 +61,8 @@ export class Session {
   private tsRecent = 0;
   private readonly synMss: number;
 
-  /** Captured ack of the last request sent (pacing); −1 until known. */
-  private onlineAckBase: number;
-  private onlineAckKnown: boolean;
-  private respBytesSinceMark = 0;
-  private pshSinceMark = false;
-  private markMs: number;
+  /** When the next captured request may go (pacer.ts). */
+  private readonly pacer: ResponsePacer;
 
   private rstQueued = false;
   private targetFin = false;
@@ -111,10 +108,8 @@ export class Session {
     this.synMss = first.options.mss > 0 ? first.options.mss : opts.defaultMss;
     // A joined session has no handshake to learn the online server's position from: its first
     // request is never held (no greeting to wait for).
-    this.onlineAckKnown = synthesized && (first.flags & ACK) !== 0;
-    this.onlineAckBase = this.onlineAckKnown ? first.ack : 0;
+    this.pacer = new ResponsePacer(nowMs, synthesized && (first.flags & ACK) !== 0 ? first.ack : null);
     this.handshakeStartMs = nowMs;
-    this.markMs = nowMs;
     this.lastClientMs = nowMs;
     this.lastTargetMs = nowMs;
     this.rtt = new RttEstimator(opts.initialRtoMs, opts.minRtoMs, opts.maxRtoMs);
@@ -139,10 +134,7 @@ export class Session {
       return;
     }
     const hasAck = (pkt.flags & ACK) !== 0;
-    if (hasAck && !this.onlineAckKnown) {
-      this.onlineAckBase = pkt.ack;
-      this.onlineAckKnown = true;
-    }
+    if (hasAck) this.pacer.learnBase(pkt.ack);
     const fin = (pkt.flags & FIN) !== 0;
     if (pkt.payload.length === 0 && !fin) return;
     const payload = Buffer.from(pkt.payload.buffer, pkt.payload.byteOffset, pkt.payload.byteLength);
@@ -151,7 +143,7 @@ export class Session {
       this.counters.bufferOverflow++;
       return;
     }
-    const r = this.stream.insert(pkt.seq, payload, fin, hasAck ? pkt.ack : this.onlineAckBase, nowMs,
+    const r = this.stream.insert(pkt.seq, payload, fin, hasAck ? pkt.ack : this.pacer.baseAck, nowMs,
       (c) => this.append(c));
     if (r === 'duplicate' || r === 'overlap') this.counters.clientRetransmit++;
     this.pump(nowMs);
@@ -195,9 +187,8 @@ export class Session {
       if (fresh > 0) {
         // Bytes intercept never saw were still sent by the target: acknowledge them too.
         this.rcvNxt = end;
-        this.respBytesSinceMark += fresh;
+        this.pacer.onResponse(fresh, (hdr.flags & PSH) !== 0);
         this.unackedResponseSegs++;
-        if ((hdr.flags & PSH) !== 0) this.pshSinceMark = true;
         if ((hdr.flags & PSH) !== 0 || this.unackedResponseSegs >= 2) ackNow = true;
       } else if (hdr.payloadLength > 0) {
         reAck = true; // a retransmission: our ACK was lost
@@ -206,7 +197,7 @@ export class Session {
         this.targetFin = true;
         this.counters.respFin++;
         this.rcvNxt = seqAdd(this.rcvNxt, 1);
-        this.pshSinceMark = true;
+        this.pacer.onResponse(0, true);
         ackNow = true;
       }
     }
@@ -273,7 +264,7 @@ export class Session {
     d = minDeadline(d, this.delayedAckDeadline);
     // The quiet-period fallback only matters once the request is acknowledged; before that the RTO is armed.
     if (this.sndUna === this.sndNxt && this.heldForResponse()) {
-      d = minDeadline(d, Math.max(this.markMs, this.lastTargetMs) + this.opts.responseQuietMs);
+      d = minDeadline(d, this.pacer.quietDeadline(this.lastTargetMs, this.opts.responseQuietMs));
     }
     return d;
   }
@@ -323,8 +314,7 @@ export class Session {
     this.lastWindowSeen = -1;
     // Pacing is untouched: the first unacknowledged chunk is the request already let go, so it goes
     // again as soon as the new handshake completes.
-    this.respBytesSinceMark = 0;
-    this.pshSinceMark = false;
+    this.pacer.forgetResponse();
     this.rto = this.rtt.rtoMs();
     this.handshakeStartMs = nowMs;
     this.sendSyn(nowMs);
@@ -355,9 +345,7 @@ export class Session {
     this.rttTiming = false;
     this.rtoDeadline = NO_DEADLINE;
     this.rto = this.rtt.rtoMs();
-    this.markMs = nowMs;
-    this.respBytesSinceMark = 0;
-    this.pshSinceMark = false;
+    this.pacer.restart(nowMs);
     // The handshake's last ACK rides on the first data segment when there is one to send now (one
     // packet fewer per connection); otherwise it goes alone.
     this.pump(nowMs);
@@ -420,23 +408,15 @@ export class Session {
 
   /** True when the next unsent chunk is a new request that must wait for the previous response. */
   private heldForResponse(): boolean {
-    if (!this.opts.waitForResponse || this.state !== 'ESTABLISHED' || !this.onlineAckKnown) return false;
+    if (!this.opts.waitForResponse || this.state !== 'ESTABLISHED') return false;
     const at = this.chunkAt(this.sndNxt);
     if (!at || at.offset !== 0) return false;
-    return seqDiff(at.chunk.onlineAck, this.onlineAckBase) > 0;
+    return this.pacer.holds(at.chunk.onlineAck);
   }
 
-  /**
-   * Pacing rule: the previous request is answered when the target acknowledged every byte we sent
-   * and either it sent at least as many response bytes as the real client had received before its
-   * next request, or a response segment carried PSH, or the target has been quiet for
-   * `responseQuietMs`.
-   */
+  /** The previous request is answered: every byte we sent is acknowledged, and the pacer agrees. */
   private answered(nowMs: number, next: StreamChunk): boolean {
-    if (this.sndUna !== this.sndNxt) return false;
-    const expected = seqDiff(next.onlineAck, this.onlineAckBase);
-    if (this.respBytesSinceMark >= expected || this.pshSinceMark) return true;
-    return nowMs >= Math.max(this.markMs, this.lastTargetMs) + this.opts.responseQuietMs;
+    return this.sndUna === this.sndNxt && this.pacer.answered(nowMs, next.onlineAck, this.lastTargetMs, this.opts.responseQuietMs);
   }
 
   private pump(nowMs: number): void {
@@ -445,15 +425,11 @@ export class Session {
       const at = this.chunkAt(this.sndNxt);
       if (!at) break;
       const { chunk, offset } = at;
-      if (offset === 0 && this.onlineAckKnown && seqDiff(chunk.onlineAck, this.onlineAckBase) > 0) {
+      if (offset === 0 && this.pacer.holds(chunk.onlineAck)) {
         if (this.opts.waitForResponse && !this.answered(nowMs, chunk)) break;
-        this.onlineAckBase = chunk.onlineAck;
-        this.markMs = nowMs;
-        this.respBytesSinceMark = 0;
-        this.pshSinceMark = false;
-      } else if (offset === 0 && !this.onlineAckKnown) {
-        this.onlineAckBase = chunk.onlineAck;
-        this.onlineAckKnown = true;
+        this.pacer.release(chunk.onlineAck, nowMs);
+      } else if (offset === 0 && !this.pacer.knowsBase) {
+        this.pacer.learnBase(chunk.onlineAck);
       }
       const remaining = chunk.data.length - Math.min(offset, chunk.data.length);
       if (remaining > 0) {
