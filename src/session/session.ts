@@ -189,7 +189,10 @@ export class Session {
         this.rcvNxt = end;
         this.pacer.onResponse(fresh, (hdr.flags & PSH) !== 0);
         this.unackedResponseSegs++;
-        if ((hdr.flags & PSH) !== 0 || this.unackedResponseSegs >= 2) ackNow = true;
+        // Every second segment is acknowledged at once (RFC 9293 3.8.6.3); the end of a response
+        // (PSH) waits up to delayedAckMs for the next request to carry the acknowledgement, as a
+        // real client in an interactive exchange does: one packet per keep-alive request, not two.
+        if (this.unackedResponseSegs >= 2) ackNow = true;
       } else if (hdr.payloadLength > 0) {
         reAck = true; // a retransmission: our ACK was lost
       }

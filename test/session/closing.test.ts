@@ -65,7 +65,8 @@ describe('FIN and RST', () => {
     h.handshake();
     h.client(2, clt(1001, 5001, ACK | PSH, 'req1'));
     assert.deepEqual(h.client(3, clt(1005, 5101, RST)), []);
-    assert.deepEqual(h.target(4, tgt(9001, 1005, ACK | PSH, 100)), [seg(1005, 9101, ACK), seg(1005, 9101, RST | ACK)]);
+    // The RST carries the acknowledgement of the response: no pure ACK before it.
+    assert.deepEqual(h.target(4, tgt(9001, 1005, ACK | PSH, 100)), [seg(1005, 9101, RST | ACK)]);
   });
 
   test('client FIN and target FIN crossing', () => {
@@ -103,6 +104,8 @@ describe('timeouts', () => {
   test('keep-alive timeout (-k): an idle session is closed with an RST', () => {
     const h = new Harness({ keepaliveTimeoutMs: 5000 });
     oneRequest(h);
+    assert.equal(h.engine.nextDeadlineMs(), 13); // the delayed ACK of the response
+    assert.deepEqual(h.runUntil(13), [seg(1005, 9101, ACK)]);
     assert.equal(h.engine.nextDeadlineMs(), 5003);
     assert.deepEqual(h.runUntil(5002), []);
     assert.deepEqual(h.runUntil(5003), [seg(1005, 9101, RST | ACK)]);

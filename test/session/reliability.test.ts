@@ -91,8 +91,9 @@ describe('target loss', () => {
     const h = new Harness();
     h.handshake();
     h.client(2, clt(1001, 5001, ACK | PSH, 'req1'));
-    assert.deepEqual(h.target(3, tgt(9001, 1005, ACK | PSH, 100)), [seg(1005, 9101, ACK)]);
-    assert.deepEqual(h.target(4, tgt(9001, 1005, ACK | PSH, 100)), [seg(1005, 9101, ACK)]);
+    assert.deepEqual(h.target(3, tgt(9001, 1005, ACK | PSH, 100)), []);
+    assert.deepEqual(h.runUntil(13), [seg(1005, 9101, ACK)]);
+    assert.deepEqual(h.target(14, tgt(9001, 1005, ACK | PSH, 100)), [seg(1005, 9101, ACK)]);
   });
 });
 
@@ -114,6 +115,8 @@ describe('timestamps', () => {
     h.engine.onClientPacket(3, clt(1005, 5001, ACK | PSH, 'req2', { hasTimestamps: true, tsval: 105 }));
     assert.deepEqual(tsOf(), [110, 7000]);
     h.engine.onTargetResponse(4, tgt(9001, 1009, ACK | PSH, 10, { hasTimestamps: true, tsval: 7010 }));
+    assert.equal(h.out.length, 0);
+    h.engine.onTimer(14); // the delayed ACK
     assert.deepEqual(tsOf(), [110, 7010]);
     assert.equal(h.out.length, 0);
   });
