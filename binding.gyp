@@ -7,6 +7,7 @@
         "native/src/util.c",
         "native/src/netns.c",
         "native/src/capture.c",
+        "native/src/rxsock.c",
         "native/src/sock.c",
         "native/src/rawsend.c",
         "native/src/inject.c",

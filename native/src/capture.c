@@ -103,7 +103,7 @@ static void capture_finalize(napi_env env, void *data, void *hint) {
 }
 
 /* Parses the receive "drop" column of `dev` from a /proc/net/dev file. */
-static bool read_dev_drops(int fd, const char *dev, uint64_t *out) {
+bool tc_read_dev_drops(int fd, const char *dev, uint64_t *out) {
   char buf[16384]; /* a namespace's /proc/net/dev: ~130 bytes per device */
   if (lseek(fd, 0, SEEK_SET) < 0) return false;
   size_t len = 0;
@@ -136,7 +136,7 @@ static bool read_dev_drops(int fd, const char *dev, uint64_t *out) {
 
 static void refresh_ifdrop(tc_capture *c) {
   uint64_t v;
-  if (c->procdev_fd < 0 || !read_dev_drops(c->procdev_fd, c->device, &v)) return;
+  if (c->procdev_fd < 0 || !tc_read_dev_drops(c->procdev_fd, c->device, &v)) return;
   if (!c->ifdrop_base_set) {
     c->ifdrop_base = v;
     c->ifdrop_base_set = true;
@@ -193,19 +193,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 
 /* Calls the JS callback; an exception thrown there becomes an uncaught exception. */
 static void call_js(tc_capture *c, size_t argc, napi_value *argv) {
-  napi_env env = c->env;
-  napi_value fn, global, result;
-  if (!c->cb || napi_get_reference_value(env, c->cb, &fn) != napi_ok || !fn) return;
-  if (napi_get_global(env, &global) != napi_ok) return;
-  napi_status st = napi_make_callback(env, c->actx, global, fn, argc, argv, &result);
-  if (st != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value exc;
-      if (napi_get_and_clear_last_exception(env, &exc) == napi_ok) napi_fatal_exception(env, exc);
-    }
-  }
+  tc_call_js(c->env, c->actx, c->cb, argc, argv);
 }
 
 static bool stats_args(tc_capture *c, napi_value *argv) {

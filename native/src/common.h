@@ -50,6 +50,13 @@ void tc_netns_leave(tc_netns_guard *g);
 const char *tc_netns_suffix(const char *name, char *buf, size_t cap);
 
 napi_status tc_capture_init(napi_env env, napi_value exports);
+napi_status tc_rxsock_init(napi_env env, napi_value exports);
+
+/* Parses the receive "drop" column of `dev` from an open /proc/<tid>/net/dev (capture.c). */
+bool tc_read_dev_drops(int fd, const char *dev, uint64_t *out);
+/* Calls the function behind `cb` (if set) in async context `actx`; an exception it throws becomes an
+ * uncaught exception of the process (util.c). */
+void tc_call_js(napi_env env, napi_async_context actx, napi_ref cb, size_t argc, napi_value *argv);
 napi_status tc_sock_init(napi_env env, napi_value exports);
 napi_status tc_rawsend_init(napi_env env, napi_value exports);
 napi_status tc_inject_init(napi_env env, napi_value exports);

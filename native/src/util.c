@@ -188,3 +188,18 @@ bool tc_export(napi_env env, napi_value exports, const char *name, napi_callback
   if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) != napi_ok) return false;
   return napi_set_named_property(env, exports, name, fn) == napi_ok;
 }
+
+void tc_call_js(napi_env env, napi_async_context actx, napi_ref cb, size_t argc, napi_value *argv) {
+  napi_value fn, global, result;
+  if (!cb || napi_get_reference_value(env, cb, &fn) != napi_ok || !fn) return;
+  if (napi_get_global(env, &global) != napi_ok) return;
+  napi_status st = napi_make_callback(env, actx, global, fn, argc, argv, &result);
+  if (st != napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value exc;
+      if (napi_get_and_clear_last_exception(env, &exc) == napi_ok) napi_fatal_exception(env, exc);
+    }
+  }
+}

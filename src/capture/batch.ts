@@ -1,7 +1,8 @@
 // A zero-copy view over one batch of captured packets as the addon delivers it: `count` records of
 // META_WORDS uint32 in host byte order [dataOffset, caplen, origLen, tsSecLo, tsSecHi, tsNsec]
 // (dataOffset counted from the end of the records), then the packet bytes back to back.
-// The Buffer is the batch's own copy, so a batch and the subarrays it hands out are safe to keep.
+// The Buffer is the batch's own copy, so a batch and the subarrays it hands out are safe to keep —
+// except the batches of a SocketCapture, whose staging buffer is reused (see socket-capture.ts).
 
 /** uint32 words per packet record. */
 export const META_WORDS = 6;
@@ -26,24 +27,33 @@ export class CaptureBatch {
   readonly buffer: Buffer;
   readonly #meta: Uint32Array;
   readonly #base: number;
+  readonly #bytes: number;
 
-  constructor(buffer: Buffer, count: number, linkType: number) {
-    if (!Number.isInteger(count) || count < 0 || count * META_BYTES > buffer.length) {
-      throw new RangeError(`CaptureBatch: ${count} records do not fit in ${buffer.length} bytes`);
+  /**
+   * `recordSlots`: how many records the buffer has room for before the packet bytes (default
+   * `count`); a reused staging buffer (SocketCapture) has a fixed number of record slots.
+   */
+  constructor(buffer: Buffer, count: number, linkType: number, recordSlots: number = count) {
+    if (!Number.isInteger(count) || count < 0 || !Number.isInteger(recordSlots) || recordSlots < count ||
+      recordSlots * META_BYTES > buffer.length) {
+      throw new RangeError(`CaptureBatch: ${count} records (${recordSlots} slots) do not fit in ${buffer.length} bytes`);
     }
     this.buffer = buffer;
     this.count = count;
     this.linkType = linkType;
-    this.#base = count * META_BYTES;
+    this.#base = recordSlots * META_BYTES;
     // The addon's buffers start 4-aligned (own ArrayBuffer); copy the records if one does not.
     this.#meta =
       buffer.byteOffset % 4 === 0
         ? new Uint32Array(buffer.buffer, buffer.byteOffset, count * META_WORDS)
         : new Uint32Array(Uint8Array.prototype.slice.call(buffer, 0, this.#base).buffer);
+    let bytes = 0;
     for (let i = 0; i < count; i++) {
+      bytes += this.#meta[i * META_WORDS + 1]!;
       const end = this.#base + this.#meta[i * META_WORDS]! + this.#meta[i * META_WORDS + 1]!;
       if (end > buffer.length) throw new RangeError(`CaptureBatch: packet ${i} ends at ${end}, past ${buffer.length}`);
     }
+    this.#bytes = bytes;
   }
 
   #at(i: number, word: number): number {
@@ -96,7 +106,7 @@ export class CaptureBatch {
 
   /** Total captured bytes (without the records). */
   get bytes(): number {
-    return this.buffer.length - this.#base;
+    return this.#bytes;
   }
 
   /** Builds a batch in the addon's layout (tests, replay from files). Pure. */

@@ -1,6 +1,8 @@
 // Public API of live capture, raw IP send and data-link inject (wrappers around the native addon).
 export { LiveCapture } from './live-capture.js';
 export type { LiveCaptureOptions, CaptureStats, LiveCaptureEvents } from './live-capture.js';
+export { SocketCapture } from './socket-capture.js';
+export type { SocketCaptureOptions } from './socket-capture.js';
 export { ThreadedCapture } from './threaded-capture.js';
 export type { ThreadedCaptureOptions } from './threaded-capture.js';
 export { CaptureBatch, META_WORDS } from './batch.js';

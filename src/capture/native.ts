@@ -8,11 +8,39 @@ import { NativeIoError } from './errors.js';
 
 declare const handleKind: unique symbol;
 /** An opaque addon handle (a JS external); only the addon reads it. */
-export interface NativeHandle<K extends 'capture' | 'socket'> {
+export interface NativeHandle<K extends 'capture' | 'socket' | 'rx'> {
   readonly [handleKind]: K;
 }
 export type CaptureHandle = NativeHandle<'capture'>;
 export type SocketHandle = NativeHandle<'socket'>;
+export type RxHandle = NativeHandle<'rx'>;
+
+export interface NativeRxOptions {
+  device: string;
+  filter: string;
+  snaplen: number;
+  /** The socket's receive buffer (SO_RCVBUFFORCE). */
+  bufferBytes: number;
+  /** Most time one readable event spends reading before the loop's other work runs. */
+  sliceMs: number;
+  promisc: boolean;
+  netns: string | null;
+}
+
+/**
+ * One call per recvmmsg: `count` packets are in the staging buffer (valid until the call returns);
+ * count −1 with `error`: the socket failed and polling stopped. Counters are cumulative since open.
+ */
+export type NativeRxCallback = (count: number, received: number, dropped: number, ifDropped: number, error?: Error) => void;
+
+export interface NativeRxInfo {
+  handle: RxHandle;
+  /** The staging buffer: `batch` records of CAPTURE_META_WORDS uint32, then `batch` slots of snaplen bytes. */
+  buffer: Buffer;
+  batch: number;
+  linkType: number;
+  snaplen: number;
+}
 
 export interface NativeCaptureOptions {
   device: string;
@@ -64,6 +92,11 @@ export interface NativeBinding {
   /** [received, dropped, ifDropped], cumulative. */
   captureStats(handle: CaptureHandle): [number, number, number];
   captureSetRef(handle: CaptureHandle, ref: boolean): void;
+  rxOpen(opts: NativeRxOptions, onBatch: NativeRxCallback): NativeRxInfo;
+  rxClose(handle: RxHandle): void;
+  /** [received, dropped, ifDropped], cumulative. */
+  rxStats(handle: RxHandle): [number, number, number];
+  rxSetRef(handle: RxHandle, ref: boolean): void;
   /** Compiles without opening anything; returns the instruction count or throws EBADFILTER. */
   compileFilter(linkType: number, snaplen: number, filter: string): number;
   pcapVersion(): string;

@@ -1,10 +1,11 @@
-// tcpcopy's live edge: captures the client packets (LiveCapture per -i device), feeds them to the
+// tcpcopy's live edge: captures the client packets (a SocketCapture per named -i device on this
+// thread, a ThreadedCapture for 'any' and other link types), feeds them to the
 // pure SessionEngine, sends what it emits with a RawSender, registers its sessions with intercept
 // over the channel and feeds the reply headers intercept returns back to the engine. One timer,
 // re-armed after every input from engine.nextDeadlineMs(); time is a monotonic ms clock.
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { RawSender, ThreadedCapture } from '../capture/index.js';
+import { NativeIoError, RawSender, SocketCapture, ThreadedCapture } from '../capture/index.js';
 import type { CaptureBatch, SendCounters } from '../capture/index.js';
 import { ChannelClient } from '../channel/index.js';
 import { Tcpcopy1Client } from '../channel/tcpcopy1/index.js';
@@ -133,7 +134,7 @@ export class Replicator {
   /** Packets emitted while the current input is handled, per family, sent together by flushSends(). */
   private readonly pending = new Map<4 | 6, SegmentArena>();
   private flushScheduled = false;
-  private readonly captures: (ThreadedCapture | BatchSource)[] = [];
+  private readonly captures: { stats(): { dropped: number }; close(): unknown }[] = [];
   private readonly source: BatchSource | null;
   private readonly startedMs: number;
   private timer: NodeJS.Timeout | null = null;
@@ -238,9 +239,17 @@ export class Replicator {
         this.captures.push(src);
       }
       for (const device of this.source !== null ? [] : devices) {
-        const c = await ThreadedCapture.open({
-          device, filter: this.config.captureFilter, snaplen: this.config.snaplenBytes, bufferBytes: this.config.captureBufferBytes,
-        });
+        const opts = { device, filter: this.config.captureFilter, snaplen: this.config.snaplenBytes, bufferBytes: this.config.captureBufferBytes };
+        // The socket buffer also pays each packet's kernel overhead (truesize): 4× the ring's -B.
+        const direct = device === 'any' ? null : openSocketCapture({ ...opts, bufferBytes: opts.bufferBytes * 4 });
+        if (direct !== null) {
+          // Read on this thread as packets arrive; each read is fed at once (the batch's buffer is reused).
+          direct.on('batch', (b) => this.onBatch(b));
+          direct.on('error', (e) => this.logger.error(`capture on ${device}: ${e.message}`));
+          this.captures.push(direct);
+          continue;
+        }
+        const c = await ThreadedCapture.open(opts);
         c.on('batch', (b) => this.queueBatch(b));
         c.on('error', (e) => this.logger.error(`capture on ${device}: ${e.message}`));
         this.captures.push(c);
@@ -314,7 +323,11 @@ export class Replicator {
     return { family: t.version, clientIp: t.clientIp, clientPort: t.clientPort, targetIp: t.targetIp, targetPort: t.targetPort };
   }
 
-  /** An offline batch: fed to the engine at once (the offline scheduler paces itself). */
+  /**
+   * A batch fed to the engine at once: an offline batch (the offline scheduler paces itself), or a
+   * SocketCapture read (at most 64 packets; the capture reads for at most its slice per loop turn,
+   * the rest waits in the kernel's socket buffer).
+   */
   private onBatch(batch: CaptureBatch): void {
     if (this.stopped) return;
     const now = this.nowMs();
@@ -473,5 +486,18 @@ export class Replicator {
         this.arm();
       });
     }, Math.max(0, Math.ceil(at - this.nowMs())));
+  }
+}
+
+/**
+ * A SocketCapture on a named device, or null when the device's link type needs libpcap (ENOTSUP:
+ * not Ethernet or loopback); other failures are thrown.
+ */
+function openSocketCapture(opts: { device: string; filter: string; snaplen: number; bufferBytes: number }): SocketCapture | null {
+  try {
+    return SocketCapture.open(opts);
+  } catch (e) {
+    if (e instanceof NativeIoError && e.code === 'ENOTSUP') return null;
+    throw e;
   }
 }

@@ -3,7 +3,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { LabHost } from '../../src/lab/index.js';
-import type { LiveCapture } from '../../src/capture/index.js';
+import type { CaptureBatch } from '../../src/capture/index.js';
 
 export const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
 /** `skip` value for tests that need root and network namespaces. */
@@ -29,11 +29,11 @@ export interface Collected {
   origLen: number;
 }
 
-/** Keeps every packet the capture delivers (batch views are safe to keep). */
-export function collect(cap: LiveCapture): Collected[] {
+/** Keeps a copy of every packet the capture delivers (a SocketCapture reuses its batch buffer). */
+export function collect(cap: { on(event: 'batch', listener: (b: CaptureBatch) => void): unknown }): Collected[] {
   const out: Collected[] = [];
   cap.on('batch', (b) => {
-    for (let i = 0; i < b.count; i++) out.push({ data: b.data(i), tsNs: b.tsNs(i), caplen: b.caplen(i), origLen: b.origLen(i) });
+    for (let i = 0; i < b.count; i++) out.push({ data: Buffer.from(b.data(i)), tsNs: b.tsNs(i), caplen: b.caplen(i), origLen: b.origLen(i) });
   });
   return out;
 }

@@ -1,0 +1,538 @@
+/* Live capture on a packet socket without a ring, for named Ethernet and loopback devices. The kernel
+ * queues the packets that pass the filter in the socket's receive buffer (SO_RCVBUFFORCE, counted by
+ * PACKET_STATISTICS when full); uv_poll wakes the loop on the first one, and each readable event
+ * drains the socket with recvmmsg into a staging buffer that is created once and reused for every
+ * batch. Compared with libpcap's TPACKET_V3 ring there is no block timeout to wait for (the first
+ * packet of a quiet period is delivered at once), no thread hop and no allocation per batch; under
+ * load each recvmmsg returns a full batch.
+ *   onBatch(count, received, dropped, ifDropped)          `count` packets are in the staging buffer
+ *   onBatch(-1, received, dropped, ifDropped, error)      the socket failed (polling stopped)
+ * The staging buffer (rxOpen's `buffer`) holds RX_BATCH records of META_WORDS uint32 in host order
+ * [dataOffset, caplen, origLen, tsSecLo, tsSecHi, tsNsec] (dataOffset counted from the end of all
+ * RX_BATCH records, as CaptureBatch reads them with an explicit data base), then RX_BATCH slots of
+ * `snaplen` bytes. Its contents are valid only until the callback returns.
+ * A readable event reads until the socket is empty or `sliceMs` has passed; what is left waits in
+ * the socket for the next loop turn, so the loop's other I/O and timers run in between.
+ * The filter is compiled by libpcap for DLT_EN10MB (what libpcap reports for these devices) and
+ * attached with SO_ATTACH_FILTER before the socket is bound, so no unfiltered packet is ever queued.
+ * On loopback the outgoing copy of each packet is skipped (libpcap does the same). */
+#include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <net/if_arp.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define RX_MAGIC 0x74635278u /* "tcRx" */
+#define META_WORDS 6
+#define RX_BATCH 64
+#define STATS_REFRESH_MS 200
+#define CTRL_BYTES 64
+
+typedef struct tc_rx {
+  uint32_t magic;
+  napi_env env;
+  int fd;
+  int ifindex;
+  bool loopback;
+  uv_poll_t *poll;
+  bool polling;
+  bool hook_added;
+  bool failed;
+  napi_ref self;    /* strong while open */
+  napi_ref cb;
+  napi_ref staging; /* the shared Buffer */
+  napi_async_context actx;
+  uint32_t snaplen;
+  uint64_t slice_ns;
+  uint32_t *meta;   /* inside the staging buffer */
+  uint8_t *slots;   /* inside the staging buffer */
+  struct mmsghdr msgs[RX_BATCH];
+  struct iovec iov[RX_BATCH];
+  struct sockaddr_ll addrs[RX_BATCH];
+  uint8_t ctrl[RX_BATCH][CTRL_BYTES];
+  double received;
+  double dropped;
+  double ifdropped;
+  int procdev_fd;
+  bool ifdrop_base_set;
+  uint64_t ifdrop_base;
+  uint64_t stats_refreshed_ms;
+  char device[IF_NAMESIZE + 16];
+} tc_rx;
+
+static void rx_release_native(tc_rx *c) {
+  tc_poll_dispose(&c->poll, &c->polling);
+  if (c->fd >= 0) {
+    close(c->fd);
+    c->fd = -1;
+  }
+  if (c->procdev_fd >= 0) {
+    close(c->procdev_fd);
+    c->procdev_fd = -1;
+  }
+}
+
+static void rx_env_cleanup(void *arg) {
+  tc_rx *c = arg;
+  c->hook_added = false;
+  rx_release_native(c);
+}
+
+static void rx_finalize(napi_env env, void *data, void *hint) {
+  tc_rx *c = data;
+  if (c->hook_added) napi_remove_env_cleanup_hook(env, rx_env_cleanup, c);
+  rx_release_native(c);
+  c->magic = 0;
+  free(c);
+}
+
+static void refresh_stats(tc_rx *c) {
+  struct tpacket_stats st;
+  socklen_t len = sizeof st;
+  memset(&st, 0, sizeof st);
+  /* Reading PACKET_STATISTICS resets the kernel's counters: accumulate. tp_packets includes drops. */
+  if (c->fd >= 0 && getsockopt(c->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
+    c->received += st.tp_packets;
+    c->dropped += st.tp_drops;
+  }
+  uint64_t v;
+  if (c->procdev_fd >= 0 && tc_read_dev_drops(c->procdev_fd, c->device, &v)) {
+    if (!c->ifdrop_base_set) {
+      c->ifdrop_base = v;
+      c->ifdrop_base_set = true;
+    }
+    c->ifdropped = v >= c->ifdrop_base ? (double)(v - c->ifdrop_base) : 0;
+  }
+}
+
+static bool stats_args(tc_rx *c, napi_value *argv) {
+  napi_env env = c->env;
+  return napi_create_double(env, c->received, &argv[0]) == napi_ok &&
+         napi_create_double(env, c->dropped, &argv[1]) == napi_ok &&
+         napi_create_double(env, c->ifdropped, &argv[2]) == napi_ok;
+}
+
+static void prepare(tc_rx *c) {
+  for (int i = 0; i < RX_BATCH; i++) {
+    struct msghdr *h = &c->msgs[i].msg_hdr;
+    h->msg_name = &c->addrs[i];
+    h->msg_namelen = sizeof c->addrs[i];
+    h->msg_iov = &c->iov[i];
+    h->msg_iovlen = 1;
+    h->msg_control = c->ctrl[i];
+    h->msg_controllen = CTRL_BYTES;
+    h->msg_flags = 0;
+  }
+}
+
+static void deliver_error(tc_rx *c, const tc_error *e) {
+  napi_value argv[5];
+  refresh_stats(c);
+  if (napi_create_int32(c->env, -1, &argv[0]) != napi_ok || !stats_args(c, &argv[1])) return;
+  argv[4] = tc_make_error(c->env, e);
+  if (!argv[4]) return;
+  tc_call_js(c->env, c->actx, c->cb, 5, argv);
+}
+
+/* Fills the records of the packets just received; returns how many are kept. */
+static uint32_t fill_records(tc_rx *c, int n) {
+  uint32_t kept = 0;
+  for (int i = 0; i < n; i++) {
+    struct msghdr *h = &c->msgs[i].msg_hdr;
+    if (c->loopback && c->addrs[i].sll_pkttype == PACKET_OUTGOING) continue;
+    uint32_t len = c->msgs[i].msg_len;
+    uint32_t caplen = len < c->snaplen ? len : c->snaplen;
+    struct timespec ts = {0, 0};
+    bool stamped = false;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm)) {
+      if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS && cm->cmsg_len >= CMSG_LEN(sizeof ts)) {
+        memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+        stamped = true;
+      }
+    }
+    if (!stamped) clock_gettime(CLOCK_REALTIME, &ts);
+    uint32_t *m = c->meta + kept * META_WORDS;
+    uint64_t sec = (uint64_t)ts.tv_sec;
+    m[0] = (uint32_t)i * c->snaplen;
+    m[1] = caplen;
+    m[2] = len;
+    m[3] = (uint32_t)(sec & 0xffffffffu);
+    m[4] = (uint32_t)(sec >> 32);
+    m[5] = (uint32_t)ts.tv_nsec;
+    kept++;
+  }
+  return kept;
+}
+
+static void socket_error(tc_rx *c, int err, tc_error *e) {
+  const char *code = tc_errno_code(err);
+  if (err == ENETDOWN) {
+    /* down, or gone: a deleted device has no name for its index any more */
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_ifindex = c->ifindex;
+    if (ioctl(c->fd, SIOCGIFNAME, &ifr) < 0 && errno == ENODEV) {
+      tc_error_set(e, "ENODEV", ENODEV, "capture on '%s' failed: the device disappeared", c->device);
+      return;
+    }
+    tc_error_set(e, "ENETDOWN", ENETDOWN, "capture on '%s' failed: the device went down", c->device);
+    return;
+  }
+  tc_error_set(e, code, err, "capture on '%s' failed: %s", c->device, strerror(err));
+}
+
+static void on_poll(uv_poll_t *ph, int status, int events) {
+  tc_rx *c = ph->data;
+  if (!c || c->fd < 0 || c->failed) return;
+  napi_env env = c->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value self;
+  if (c->self) napi_get_reference_value(env, c->self, &self);
+  uint64_t start = uv_hrtime();
+  tc_error err;
+  bool failed = false;
+  while (c->fd >= 0) {
+    prepare(c);
+    int n = recvmmsg(c->fd, c->msgs, RX_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      socket_error(c, errno, &err);
+      failed = true;
+      break;
+    }
+    if (n == 0) break;
+    uint32_t kept = fill_records(c, n);
+    uint64_t now_ms = uv_now(uv_handle_get_loop((uv_handle_t *)c->poll));
+    if (now_ms - c->stats_refreshed_ms >= STATS_REFRESH_MS) {
+      refresh_stats(c);
+      c->stats_refreshed_ms = now_ms;
+    }
+    if (kept > 0) {
+      napi_value argv[4];
+      if (napi_create_uint32(env, kept, &argv[0]) != napi_ok || !stats_args(c, &argv[1])) break;
+      tc_call_js(env, c->actx, c->cb, 4, argv);
+    }
+    if (c->fd < 0 || c->failed) break; /* closed from the callback */
+    if (n < RX_BATCH || uv_hrtime() - start >= c->slice_ns) break;
+  }
+  if (!failed && status < 0 && c->fd >= 0 && !c->failed) {
+    int soerr = 0;
+    socklen_t len = sizeof soerr;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr != 0) socket_error(c, soerr, &err);
+    else tc_error_set(&err, "EPOLL", -status, "capture on '%s' failed: polling reported %s", c->device, uv_strerror(status));
+    failed = true;
+  }
+  if (failed && c->fd >= 0 && !c->failed) {
+    c->failed = true;
+    if (c->polling) {
+      uv_poll_stop(c->poll);
+      c->polling = false;
+    }
+    deliver_error(c, &err);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static tc_rx *get_rx(napi_env env, napi_value v) {
+  void *p = NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok || !p || ((tc_rx *)p)->magic != RX_MAGIC) {
+    tc_throw_type(env, "expected a socket capture handle");
+    return NULL;
+  }
+  return p;
+}
+
+/* Opens the socket inside the current namespace: filter, buffer, timestamps, bind, promisc. */
+static int open_socket(const char *device, const char *filter, int snaplen, int bufbytes, bool promisc,
+                       int *ifindex_out, bool *loopback_out, tc_error *e) {
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0); /* protocol 0: receives nothing yet */
+  if (fd < 0) {
+    tc_error_errno(e, errno, "open packet socket", errno == EPERM ? "capturing needs root or CAP_NET_RAW" : NULL);
+    return -1;
+  }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", device);
+  if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0) {
+    int err = errno;
+    if (err == ENODEV) tc_error_set(e, "ENODEV", ENODEV, "no such device '%s'", device);
+    else tc_error_errno(e, err, "look up the capture device", NULL);
+    close(fd);
+    return -1;
+  }
+  int ifindex = ifr.ifr_ifindex;
+  if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
+    tc_error_errno(e, errno, "read the capture device's link type", NULL);
+    close(fd);
+    return -1;
+  }
+  int hatype = ifr.ifr_hwaddr.sa_family;
+  if (hatype != ARPHRD_ETHER && hatype != ARPHRD_LOOPBACK) {
+    tc_error_set(e, "ENOTSUP", 0, "device '%s' is not Ethernet or loopback (ARPHRD %d)", device, hatype);
+    close(fd);
+    return -1;
+  }
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", device);
+  if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP) == 0) {
+    tc_error_set(e, "ENETDOWN", ENETDOWN, "device '%s' is not up", device);
+    close(fd);
+    return -1;
+  }
+  if (filter[0]) {
+    pcap_t *dead = pcap_open_dead(DLT_EN10MB, snaplen);
+    struct bpf_program prog;
+    if (!dead) {
+      tc_error_set(e, "EPCAP", 0, "pcap_open_dead failed");
+      close(fd);
+      return -1;
+    }
+    if (pcap_compile(dead, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+      tc_error_set(e, "EBADFILTER", 0, "bad capture filter \"%s\": %s", filter, pcap_geterr(dead));
+      pcap_close(dead);
+      close(fd);
+      return -1;
+    }
+    /* struct bpf_insn and struct sock_filter have the same layout (code, jt, jf, k). */
+    struct sock_fprog fprog = {.len = (unsigned short)prog.bf_len, .filter = (struct sock_filter *)prog.bf_insns};
+    int rc = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
+    int err = errno;
+    pcap_freecode(&prog);
+    pcap_close(dead);
+    if (rc < 0) {
+      tc_error_set(e, "EBADFILTER", err, "cannot install capture filter \"%s\": %s", filter, strerror(err));
+      close(fd);
+      return -1;
+    }
+  }
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufbytes, sizeof bufbytes) < 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufbytes, sizeof bufbytes);
+  }
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+  struct sockaddr_ll sll;
+  memset(&sll, 0, sizeof sll);
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(ETH_P_ALL);
+  sll.sll_ifindex = ifindex;
+  if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+    tc_error_errno(e, errno, "bind the packet socket", NULL);
+    close(fd);
+    return -1;
+  }
+  if (promisc) {
+    struct packet_mreq mr;
+    memset(&mr, 0, sizeof mr);
+    mr.mr_ifindex = ifindex;
+    mr.mr_type = PACKET_MR_PROMISC;
+    if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) < 0) {
+      tc_error_errno(e, errno, "enable promiscuous mode", NULL);
+      close(fd);
+      return -1;
+    }
+  }
+  *ifindex_out = ifindex;
+  *loopback_out = hatype == ARPHRD_LOOPBACK;
+  return fd;
+}
+
+/* rxOpen({device, filter, snaplen, bufferBytes, promisc, netns, sliceMs}, onBatch)
+ *   -> {handle, buffer, batch, linkType, snaplen}; throws ENODEV, EPERM, ENETDOWN, EBADFILTER, ENOTSUP, ENETNS. */
+static napi_value rx_open(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
+  napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
+  if (argc >= 1) napi_typeof(env, argv[0], &t0);
+  if (argc >= 2) napi_typeof(env, argv[1], &t1);
+  if (t0 != napi_object || t1 != napi_function) return tc_throw_type(env, "rxOpen(options, onBatch)");
+  char device[IF_NAMESIZE + 16], netns[256], filter[8192];
+  int64_t snaplen, bufbytes, slice_ms;
+  bool promisc;
+  if (!tc_prop_string(env, argv[0], "device", device, sizeof device, false) ||
+      !tc_prop_string(env, argv[0], "filter", filter, sizeof filter, true) ||
+      !tc_prop_string(env, argv[0], "netns", netns, sizeof netns, true) ||
+      !tc_prop_int(env, argv[0], "snaplen", 64, 262144, 65535, &snaplen) ||
+      !tc_prop_int(env, argv[0], "bufferBytes", 65536, (int64_t)1 << 30, 32 << 20, &bufbytes) ||
+      !tc_prop_int(env, argv[0], "sliceMs", 1, 1000, 4, &slice_ms) ||
+      !tc_prop_bool(env, argv[0], "promisc", false, &promisc))
+    return NULL;
+  if (!device[0] || strlen(device) >= IF_NAMESIZE) return tc_throw_type(env, "option 'device' must name one interface");
+  if (strcmp(device, "any") == 0) return tc_throw_type(env, "socket capture needs a named device, not 'any'");
+
+  tc_error e;
+  tc_netns_guard g;
+  if (!tc_netns_enter(netns, &g, &e)) return tc_throw(env, &e);
+  int ifindex = 0;
+  bool loopback = false;
+  int fd = open_socket(device, filter, (int)snaplen, (int)bufbytes, promisc, &ifindex, &loopback, &e);
+  int procdev_fd = fd >= 0 ? open("/proc/thread-self/net/dev", O_RDONLY | O_CLOEXEC) : -1;
+  tc_netns_leave(&g);
+  if (fd < 0) {
+    char ns[260];
+    size_t l = strlen(e.msg);
+    tc_netns_suffix(netns, ns, sizeof ns);
+    if (ns[0] && l + strlen(ns) < sizeof e.msg) memcpy(e.msg + l, ns, strlen(ns) + 1);
+    return tc_throw(env, &e);
+  }
+
+  tc_rx *c = calloc(1, sizeof *c);
+  if (!c) {
+    close(fd);
+    if (procdev_fd >= 0) close(procdev_fd);
+    tc_error_errno(&e, ENOMEM, "rxOpen", NULL);
+    return tc_throw(env, &e);
+  }
+  c->magic = RX_MAGIC;
+  c->env = env;
+  c->fd = fd;
+  c->procdev_fd = procdev_fd;
+  c->ifindex = ifindex;
+  c->loopback = loopback;
+  c->snaplen = (uint32_t)snaplen;
+  c->slice_ns = (uint64_t)slice_ms * 1000000u;
+  snprintf(c->device, sizeof c->device, "%s", device);
+  refresh_stats(c);
+
+  napi_value handle, result, resource, name, buffer;
+  if (napi_create_external(env, c, rx_finalize, NULL, &handle) != napi_ok) {
+    rx_release_native(c);
+    free(c);
+    return tc_throw_type(env, "cannot create capture handle");
+  }
+  /* From here the finalizer owns c. */
+  size_t meta_bytes = RX_BATCH * META_WORDS * sizeof(uint32_t);
+  void *area = NULL;
+  if (!tc_ok(env, napi_create_buffer(env, meta_bytes + (size_t)RX_BATCH * c->snaplen, &area, &buffer), "staging buffer") ||
+      !tc_ok(env, napi_create_reference(env, buffer, 1, &c->staging), "reference")) {
+    rx_release_native(c);
+    return NULL;
+  }
+  c->meta = area;
+  c->slots = (uint8_t *)area + meta_bytes;
+  for (int i = 0; i < RX_BATCH; i++) {
+    c->iov[i].iov_base = c->slots + (size_t)i * c->snaplen;
+    c->iov[i].iov_len = c->snaplen;
+  }
+  uv_loop_t *loop = NULL;
+  if (!tc_ok(env, napi_get_uv_event_loop(env, &loop), "event loop")) {
+    rx_release_native(c);
+    return NULL;
+  }
+  c->poll = malloc(sizeof *c->poll);
+  int rc = c->poll ? uv_poll_init(loop, c->poll, fd) : UV_ENOMEM;
+  if (rc != 0) {
+    free(c->poll);
+    c->poll = NULL;
+    rx_release_native(c);
+    tc_error_set(&e, "EPOLL", -rc, "cannot poll capture on '%s': %s", device, uv_strerror(rc));
+    return tc_throw(env, &e);
+  }
+  c->poll->data = c;
+  if (!tc_ok(env, napi_create_object(env, &resource), "object") ||
+      !tc_ok(env, napi_create_string_utf8(env, "tcpcopy.SocketCapture", NAPI_AUTO_LENGTH, &name), "string") ||
+      !tc_ok(env, napi_async_init(env, resource, name, &c->actx), "async init") ||
+      !tc_ok(env, napi_create_reference(env, argv[1], 1, &c->cb), "reference")) {
+    rx_release_native(c);
+    return NULL;
+  }
+  rc = uv_poll_start(c->poll, UV_READABLE, on_poll);
+  if (rc != 0) {
+    rx_release_native(c);
+    tc_error_set(&e, "EPOLL", -rc, "cannot poll capture on '%s': %s", device, uv_strerror(rc));
+    return tc_throw(env, &e);
+  }
+  c->polling = true;
+  if (!tc_ok(env, napi_create_reference(env, handle, 1, &c->self), "reference")) {
+    rx_release_native(c);
+    return NULL;
+  }
+  if (napi_add_env_cleanup_hook(env, rx_env_cleanup, c) == napi_ok) c->hook_added = true;
+  if (!tc_ok(env, napi_create_object(env, &result), "object") || !tc_set_prop(env, result, "handle", handle) ||
+      !tc_set_prop(env, result, "buffer", buffer) || !tc_set_prop_int(env, result, "batch", RX_BATCH) ||
+      !tc_set_prop_int(env, result, "linkType", DLT_EN10MB) || !tc_set_prop_int(env, result, "snaplen", c->snaplen))
+    return NULL;
+  return result;
+}
+
+/* rxClose(handle): stops polling, closes the socket and drops the references; safe to call twice
+ * (also from inside onBatch). */
+static napi_value rx_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
+  if (argc < 1) return tc_throw_type(env, "rxClose(handle)");
+  tc_rx *c = get_rx(env, argv[0]);
+  if (!c) return NULL;
+  if (c->fd >= 0) refresh_stats(c);
+  if (c->hook_added) {
+    napi_remove_env_cleanup_hook(env, rx_env_cleanup, c);
+    c->hook_added = false;
+  }
+  rx_release_native(c);
+  if (c->actx) {
+    napi_async_destroy(env, c->actx);
+    c->actx = NULL;
+  }
+  napi_ref *refs[] = {&c->cb, &c->self, &c->staging};
+  for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
+    if (*refs[i]) {
+      napi_delete_reference(env, *refs[i]);
+      *refs[i] = NULL;
+    }
+  }
+  return NULL;
+}
+
+/* rxStats(handle) -> [received, dropped, ifDropped] (cumulative since open). */
+static napi_value rx_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], arr, vals[3];
+  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
+  if (argc < 1) return tc_throw_type(env, "rxStats(handle)");
+  tc_rx *c = get_rx(env, argv[0]);
+  if (!c) return NULL;
+  if (c->fd >= 0) refresh_stats(c);
+  if (!stats_args(c, vals) || !tc_ok(env, napi_create_array_with_length(env, 3, &arr), "array")) return NULL;
+  for (uint32_t i = 0; i < 3; i++) {
+    if (!tc_ok(env, napi_set_element(env, arr, i, vals[i]), "array element")) return NULL;
+  }
+  return arr;
+}
+
+/* rxSetRef(handle, ref): whether the open capture keeps the event loop alive. */
+static napi_value rx_set_ref(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  bool ref = true;
+  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
+  if (argc < 2) return tc_throw_type(env, "rxSetRef(handle, ref)");
+  tc_rx *c = get_rx(env, argv[0]);
+  if (!c || !tc_ok(env, napi_get_value_bool(env, argv[1], &ref), "ref flag")) return NULL;
+  if (c->poll) {
+    if (ref) uv_ref((uv_handle_t *)c->poll);
+    else uv_unref((uv_handle_t *)c->poll);
+  }
+  return NULL;
+}
+
+napi_status tc_rxsock_init(napi_env env, napi_value exports) {
+  bool ok = tc_export(env, exports, "rxOpen", rx_open) && tc_export(env, exports, "rxClose", rx_close) &&
+            tc_export(env, exports, "rxStats", rx_stats) && tc_export(env, exports, "rxSetRef", rx_set_ref);
+  return ok ? napi_ok : napi_generic_failure;
+}
