@@ -7,7 +7,7 @@
 // gap on onl, from headers-only tcpdump captures on both eth0; '-' for short connections); and the CPU
 // time (user + system of all threads, from /proc) of tcpcopy and intercept per replicated request.
 // RUNS=n (default 3) runs per load; LOADS=short,keep,wrk (default) selects loads, wrk30 (30 s, relay
-// from its first 5 s) only when named. LOADS=throughput instead measures the online server's req/s
+// from its first 5 s) and wrk1 (one connection) only when named. LOADS=throughput instead measures the online server's req/s
 // with wrk, alternately without and with tcpcopy attached. RELAY=0 skips the captures.
 // Figures only. Runnable alone: `node dist/bench/replicate.js` (root).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -23,8 +23,8 @@ interface Load {
   run(rl: ReplicationLab<'nginx'>): Promise<{ rps: number }>;
 }
 
-const WRK = (durationS: number) => (rl: ReplicationLab<'nginx'>): Promise<{ rps: number }> =>
-  rl.cli.wrk({ url: `http://${rl.onl.ip}/`, threads: 1, connections: 10, durationS });
+const WRK = (durationS: number, connections = 10) => (rl: ReplicationLab<'nginx'>): Promise<{ rps: number }> =>
+  rl.cli.wrk({ url: `http://${rl.onl.ip}/`, threads: 1, connections, durationS });
 
 const LOADS: readonly Load[] = [
   {
@@ -37,6 +37,9 @@ const LOADS: readonly Load[] = [
   },
   { name: 'wrk', label: 'wrk -t1 -c10 -d5s (keep-alive)', run: WRK(5) },
   { name: 'wrk30', label: 'wrk -t1 -c10 -d30s (keep-alive)', captureS: 5, run: WRK(30) },
+  // One connection: the relay path's own latency, with CPU to spare (the 10-connection loads keep
+  // both vCPUs busy, and their relay latency is mostly waiting to be scheduled).
+  { name: 'wrk1', label: 'wrk -t1 -c1 -d5s (keep-alive, one connection)', run: WRK(5, 1) },
 ];
 
 /** Loads run when LOADS is not set. */
