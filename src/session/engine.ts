@@ -215,10 +215,9 @@ export class SessionEngine {
 
   /** The entry's session deadline, or its reused port's give-up time if earlier; −1: none. */
   private entryDeadline(entry: Entry): number {
-    const d = entry.session.nextDeadlineMs();
-    if (entry.successor.length === 0) return d;
-    const giveUp = entry.successorSinceMs + this.options.reusedPortWaitMs;
-    return d < 0 ? giveUp : Math.min(d, giveUp);
+    let d = entry.session.nextDeadlineMs();
+    if (entry.successor.length > 0) d = Math.min(d, entry.successorSinceMs + this.options.reusedPortWaitMs);
+    return d === Infinity ? -1 : d;
   }
 
   /** The lag and size of the backlog (a scan of every session: for statistics, not per packet). */

@@ -6,7 +6,8 @@ export { SessionTable } from './table.js';
 export type { TableValue } from './table.js';
 export type { TargetResolver, Backlog } from './engine.js';
 export { Session } from './session.js';
-export type { SessionState } from './session.js';
+export type { SessionState, ClientSide } from './session.js';
+export { Timer } from './timer.js';
 export { DEFAULT_SESSION_OPTIONS } from './types.js';
 export type {
   TcpOptionValues, ClientSegment, TargetHeader, TargetAddress, SessionTuple, OutgoingSegment, CloseReason,

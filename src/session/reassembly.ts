@@ -48,9 +48,9 @@ export class Reassembler {
     return this.held.length > 0;
   }
 
-  /** When the current gap is to be skipped, or −1. */
+  /** When the current gap is to be skipped; +Infinity when there is no gap. */
   gapDeadlineMs(waitMs: number): number {
-    return this.gapSince < 0 ? -1 : this.gapSince + waitMs;
+    return this.gapSince < 0 ? Infinity : this.gapSince + waitMs;
   }
 
   /** Adds one captured segment; contiguous data is handed to `deliver` in order. */

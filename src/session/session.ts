@@ -10,14 +10,32 @@ import type { StreamChunk } from './reassembly.js';
 import { seqAdd, seqDiff, seqMax } from './seq.js';
 import { RttEstimator } from './rtt.js';
 import { ResponsePacer } from './pacer.js';
+import { Timer } from './timer.js';
 import type {
   ClientSegment, CloseReason, EngineSink, SessionOptions, SessionTuple, TargetHeader,
 } from './types.js';
 
-export type SessionState = 'SYN_SENT' | 'ESTABLISHED' | 'CLOSED';
+/**
+ * The connection to the target, named as TCP names it from the client's side:
+ * - SYN_SENT: our SYN (the captured or a synthesized one) is out; no acceptable SYN-ACK yet.
+ * - ESTABLISHED: both directions open; captured requests are replayed as the pacer allows.
+ * - CLOSE_WAIT: the target closed its side (its FIN is acknowledged); what remains of the captured
+ *   client stream is still sent, and the session finishes once all of it is acknowledged.
+ * - CLOSED: finished, reset or timed out (`closeReason` says which); every input is ignored.
+ * A connection the target reset before it saw a byte goes back from ESTABLISHED to SYN_SENT (the
+ * same SYN again, at most maxHandshakeRestarts times).
+ */
+export type SessionState = 'SYN_SENT' | 'ESTABLISHED' | 'CLOSE_WAIT' | 'CLOSED';
+
+/**
+ * What the captured client did to its connection:
+ * - OPEN: nothing final yet (a client FIN is part of the stream and replayed in order).
+ * - RESET: the client reset; the bytes it sent before the RST are still replayed (drained), then
+ *   the target is reset — at once when nothing is left to send.
+ */
+export type ClientSide = 'OPEN' | 'RESET';
 
 const { FIN, SYN, RST, PSH, ACK } = TcpFlags;
-const NO_DEADLINE = -1;
 /** The payload of every segment without data (shared, never written). */
 const EMPTY: Buffer = Buffer.alloc(0);
 /** Shared option values: the NOP padding and the empty list of a segment without options. */
@@ -30,14 +48,9 @@ const IPV6_HEADER_BYTES = 40;
 /** What `emit` adds to every segment when timestamps are on: NOP, NOP, timestamps (10). */
 const TIMESTAMP_OPTION_BYTES = 12;
 
-function minDeadline(a: number, b: number): number {
-  if (a < 0) return b;
-  if (b < 0) return a;
-  return Math.min(a, b);
-}
-
 export class Session {
   state: SessionState = 'SYN_SENT';
+  client: ClientSide = 'OPEN';
   closeReason: CloseReason | null = null;
   /** The client's initial sequence number (captured or synthesized). */
   readonly clientIsn: number;
@@ -64,8 +77,6 @@ export class Session {
   /** When the next captured request may go (pacer.ts). */
   private readonly pacer: ResponsePacer;
 
-  private rstQueued = false;
-  private targetFin = false;
 
   private rto: number;
   private readonly rtt: RttEstimator;
@@ -73,15 +84,15 @@ export class Session {
   private rttTiming = false;
   private rttSeq = 0;
   private rttStartMs = 0;
-  private rtoDeadline = NO_DEADLINE;
-  private persistDeadline = NO_DEADLINE;
-  private delayedAckDeadline = NO_DEADLINE;
+  /** Retransmission (RFC 6298; the SYN's too), zero-window probe, delayed ACK, handshake give-up. */
+  private readonly rtoTimer = new Timer();
+  private readonly persistTimer = new Timer();
+  private readonly ackTimer = new Timer();
+  private readonly handshakeTimer = new Timer();
   private dupAcks = 0;
   private lastAckSeen = 0;
   private lastWindowSeen = -1;
 
-  /** When the current handshake began (creation, or the last restart). */
-  private handshakeStartMs: number;
   /** The target's ISN + 1 of the current connection (set by the SYN-ACK). */
   private targetIsnNext = 0;
   private restarts = 0;
@@ -109,7 +120,7 @@ export class Session {
     // A joined session has no handshake to learn the online server's position from: its first
     // request is never held (no greeting to wait for).
     this.pacer = new ResponsePacer(nowMs, synthesized && (first.flags & ACK) !== 0 ? first.ack : null);
-    this.handshakeStartMs = nowMs;
+    this.handshakeTimer.arm(nowMs + opts.handshakeTimeoutMs);
     this.lastClientMs = nowMs;
     this.lastTargetMs = nowMs;
     this.rtt = new RttEstimator(opts.initialRtoMs, opts.minRtoMs, opts.maxRtoMs);
@@ -128,7 +139,7 @@ export class Session {
     if (pkt.options.hasTimestamps) this.tsLast = seqMax(this.tsLast, pkt.options.tsval);
     if ((pkt.flags & SYN) !== 0) return; // a retransmitted SYN: ours is already out
     if ((pkt.flags & RST) !== 0) {
-      this.rstQueued = true;
+      this.client = 'RESET';
       this.pump(nowMs);
       this.maybeFinish(nowMs);
       return;
@@ -196,8 +207,8 @@ export class Session {
       } else if (hdr.payloadLength > 0) {
         reAck = true; // a retransmission: our ACK was lost
       }
-      if (fin && seqDiff(end, this.rcvNxt) === 0 && !this.targetFin) {
-        this.targetFin = true;
+      if (fin && seqDiff(end, this.rcvNxt) === 0 && this.state === 'ESTABLISHED') {
+        this.state = 'CLOSE_WAIT';
         this.counters.respFin++;
         this.rcvNxt = seqAdd(this.rcvNxt, 1);
         this.pacer.onResponse(0, true);
@@ -207,7 +218,7 @@ export class Session {
     this.pump(nowMs); // a request sent now carries the acknowledgement
     if (seqDiff(this.rcvNxt, this.lastAckSent) !== 0) {
       if (ackNow) this.sendAck();
-      else if (this.delayedAckDeadline < 0) this.delayedAckDeadline = nowMs + this.opts.delayedAckMs;
+      else this.ackTimer.armIfIdle(nowMs + this.opts.delayedAckMs);
     } else if (reAck) {
       this.sendAck();
     }
@@ -216,7 +227,7 @@ export class Session {
 
   onTimer(nowMs: number): void {
     if (this.state === 'CLOSED') return;
-    if (this.state === 'SYN_SENT' && nowMs >= this.handshakeStartMs + this.opts.handshakeTimeoutMs) {
+    if (this.state === 'SYN_SENT' && this.handshakeTimer.isDue(nowMs)) {
       this.counters.obsoleteDeleted++;
       this.close(nowMs, 'handshakeTimeout', true);
       return;
@@ -232,44 +243,43 @@ export class Session {
       this.close(nowMs, 'keepaliveTimeout', true);
       return;
     }
-    const gapAt = this.stream.gapDeadlineMs(this.opts.captureGapWaitMs);
-    if (gapAt >= 0 && nowMs >= gapAt) {
+    if (nowMs >= this.stream.gapDeadlineMs(this.opts.captureGapWaitMs)) {
       this.stream.skipGap(nowMs, (c) => this.append(c));
       this.counters.captureGapSkipped++;
     }
-    if (this.rtoDeadline >= 0 && nowMs >= this.rtoDeadline) {
+    if (this.rtoTimer.isDue(nowMs)) {
       this.retransmit();
       this.rto = Math.min(this.rto * 2, this.opts.maxRtoMs);
-      this.rtoDeadline = nowMs + this.rto;
+      this.rtoTimer.arm(nowMs + this.rto);
     }
-    if (this.persistDeadline >= 0 && nowMs >= this.persistDeadline) {
-      this.persistDeadline = nowMs + this.rto;
+    if (this.persistTimer.isDue(nowMs)) {
+      this.persistTimer.arm(nowMs + this.rto);
       // A zero-window probe: one old sequence number, answered by an ACK with the current window.
       this.emit(seqAdd(this.sndNxt, -1), ACK, EMPTY, false);
     }
-    if (this.delayedAckDeadline >= 0 && nowMs >= this.delayedAckDeadline) this.sendAck();
+    if (this.ackTimer.isDue(nowMs)) this.sendAck();
     this.pump(nowMs);
     this.maybeFinish(nowMs);
   }
 
-  /** The earliest time `onTimer` has something to do, or −1. */
+  /** The earliest time `onTimer` has something to do; +Infinity when nothing will be due. */
   nextDeadlineMs(): number {
-    if (this.state === 'CLOSED') return NO_DEADLINE;
-    if (this.state === 'SYN_SENT') {
-      return minDeadline(this.handshakeStartMs + this.opts.handshakeTimeoutMs, this.rtoDeadline);
-    }
+    if (this.state === 'CLOSED') return Infinity;
+    if (this.state === 'SYN_SENT') return Math.min(this.handshakeTimer.at, this.rtoTimer.at);
     let d = this.hasWork()
       ? this.lastTargetMs + this.opts.sessionTimeoutMs
       : Math.max(this.lastClientMs, this.lastTargetMs) + this.opts.keepaliveTimeoutMs;
-    d = minDeadline(d, this.stream.gapDeadlineMs(this.opts.captureGapWaitMs));
-    d = minDeadline(d, this.rtoDeadline);
-    d = minDeadline(d, this.persistDeadline);
-    d = minDeadline(d, this.delayedAckDeadline);
+    d = Math.min(d, this.stream.gapDeadlineMs(this.opts.captureGapWaitMs), this.rtoTimer.at, this.persistTimer.at, this.ackTimer.at);
     // The quiet-period fallback only matters once the request is acknowledged; before that the RTO is armed.
     if (this.sndUna === this.sndNxt && this.heldForResponse()) {
-      d = minDeadline(d, this.pacer.quietDeadline(this.lastTargetMs, this.opts.responseQuietMs));
+      d = Math.min(d, this.pacer.quietDeadline(this.lastTargetMs, this.opts.responseQuietMs));
     }
     return d;
+  }
+
+  /** Connected both ways, or the target closed its side: client bytes may still be sent. */
+  private get synchronized(): boolean {
+    return this.state === 'ESTABLISHED' || this.state === 'CLOSE_WAIT';
   }
 
   // ---- handshake ------------------------------------------------------------------------------
@@ -292,7 +302,7 @@ export class Session {
    * SYN-ACK answered by a SYN cookie and a request socket at once) and saw none of the request.
    */
   private targetSawNothing(): boolean {
-    return this.sndUna === seqAdd(this.clientIsn, 1) && this.rcvNxt === this.targetIsnNext && !this.targetFin;
+    return this.sndUna === seqAdd(this.clientIsn, 1) && this.rcvNxt === this.targetIsnNext && this.state === 'ESTABLISHED';
   }
 
   /** Opens the connection again with the same SYN; the client's bytes are replayed from the start. */
@@ -309,9 +319,9 @@ export class Session {
     this.tsEnabled = false;
     this.tsRecent = 0;
     this.rttTiming = false;
-    this.rtoDeadline = NO_DEADLINE;
-    this.persistDeadline = NO_DEADLINE;
-    this.delayedAckDeadline = NO_DEADLINE;
+    this.rtoTimer.cancel();
+    this.persistTimer.cancel();
+    this.ackTimer.cancel();
     this.dupAcks = 0;
     this.lastAckSeen = 0;
     this.lastWindowSeen = -1;
@@ -319,7 +329,7 @@ export class Session {
     // again as soon as the new handshake completes.
     this.pacer.forgetResponse();
     this.rto = this.rtt.rtoMs();
-    this.handshakeStartMs = nowMs;
+    this.handshakeTimer.arm(nowMs + this.opts.handshakeTimeoutMs);
     this.sendSyn(nowMs);
   }
 
@@ -346,7 +356,8 @@ export class Session {
     if (this.tsEnabled) this.tsRecent = hdr.options.tsval;
     if (this.rttTiming) this.rtt.sample(nowMs - this.rttStartMs);
     this.rttTiming = false;
-    this.rtoDeadline = NO_DEADLINE;
+    this.rtoTimer.cancel();
+    this.handshakeTimer.cancel();
     this.rto = this.rtt.rtoMs();
     this.pacer.restart(nowMs);
     // The handshake's last ACK rides on the first data segment when there is one to send now (one
@@ -367,7 +378,7 @@ export class Session {
       dst: this.tuple.targetIp, dstPort: this.tuple.targetPort, seq: this.clientIsn, ack: 0, flags: SYN,
       window: this.opts.advertisedWindow, options, payload: EMPTY,
     });
-    this.rtoDeadline = nowMs + this.rto;
+    this.rtoTimer.arm(nowMs + this.rto);
     this.rttTiming = true;
     this.rttStartMs = nowMs;
   }
@@ -411,7 +422,7 @@ export class Session {
 
   /** True when the next unsent chunk is a new request that must wait for the previous response. */
   private heldForResponse(): boolean {
-    if (!this.opts.waitForResponse || this.state !== 'ESTABLISHED') return false;
+    if (!this.opts.waitForResponse || !this.synchronized) return false;
     const at = this.chunkAt(this.sndNxt);
     if (!at || at.offset !== 0) return false;
     return this.pacer.holds(at.chunk.onlineAck);
@@ -423,7 +434,7 @@ export class Session {
   }
 
   private pump(nowMs: number): void {
-    if (this.state !== 'ESTABLISHED') return;
+    if (!this.synchronized) return;
     for (let guard = 0; guard < 1_000_000; guard++) {
       const at = this.chunkAt(this.sndNxt);
       if (!at) break;
@@ -438,7 +449,7 @@ export class Session {
       if (remaining > 0) {
         const usable = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
         if (usable <= 0) {
-          if (this.sndUna === this.sndNxt && this.persistDeadline < 0) this.persistDeadline = nowMs + this.rto;
+          if (this.sndUna === this.sndNxt) this.persistTimer.armIfIdle(nowMs + this.rto);
           break;
         }
         const n = Math.min(remaining, this.maxSegmentPayload(), usable);
@@ -455,7 +466,7 @@ export class Session {
         this.emit(this.sndNxt, ACK | FIN, EMPTY, false);
         this.sndNxt = seqAdd(this.sndNxt, 1);
       }
-      if (this.rtoDeadline < 0) this.rtoDeadline = nowMs + this.rto;
+      this.rtoTimer.armIfIdle(nowMs + this.rto);
     }
   }
 
@@ -519,18 +530,19 @@ export class Session {
         this.rttTiming = false;
       }
       this.rto = this.rtt.rtoMs();
-      this.rtoDeadline = this.sndUna === this.sndNxt ? NO_DEADLINE : nowMs + this.rto;
+      if (this.sndUna === this.sndNxt) this.rtoTimer.cancel();
+      else this.rtoTimer.arm(nowMs + this.rto);
     } else if (advance === 0 && hdr.payloadLength === 0 && (hdr.flags & FIN) === 0 &&
       this.sndUna !== this.sndNxt && window === this.lastWindowSeen && hdr.ack === this.lastAckSeen) {
       this.dupAcks++;
       if (this.dupAcks === 3) {
         this.retransmit();
-        this.rtoDeadline = nowMs + this.rto;
+        this.rtoTimer.arm(nowMs + this.rto);
       }
     }
     if (advance >= 0) {
       this.sndWnd = window * 2 ** this.sndWndScale;
-      if (window > 0) this.persistDeadline = NO_DEADLINE;
+      if (window > 0) this.persistTimer.cancel();
     }
     this.lastAckSeen = hdr.ack;
     this.lastWindowSeen = window;
@@ -552,7 +564,7 @@ export class Session {
     if ((flags & ACK) !== 0) {
       this.lastAckSent = this.rcvNxt;
       this.unackedResponseSegs = 0;
-      this.delayedAckDeadline = NO_DEADLINE;
+      this.ackTimer.cancel();
     }
     this.sink.sendSegment({
       version: this.tuple.version, src: this.tuple.clientIp, srcPort: this.tuple.clientPort,
@@ -579,8 +591,8 @@ export class Session {
   }
 
   private maybeFinish(nowMs: number): void {
-    if (this.state !== 'ESTABLISHED') {
-      if (this.state === 'SYN_SENT' && this.rstQueued && !this.stream.hasGap &&
+    if (!this.synchronized) {
+      if (this.state === 'SYN_SENT' && this.client === 'RESET' && !this.stream.hasGap &&
         seqDiff(this.streamEnd, this.sndNxt) <= 0) {
         this.close(nowMs, 'clientReset', true);
       }
@@ -588,9 +600,9 @@ export class Session {
     }
     const allSent = seqDiff(this.streamEnd, this.sndNxt) <= 0 && !this.stream.hasGap;
     const allAcked = this.sndUna === this.sndNxt;
-    if (this.rstQueued && allSent && (allAcked || !this.opts.waitForResponse)) {
+    if (this.client === 'RESET' && allSent && (allAcked || !this.opts.waitForResponse)) {
       this.close(nowMs, 'clientReset', true);
-    } else if (this.targetFin && allSent && allAcked) {
+    } else if (this.state === 'CLOSE_WAIT' && allSent && allAcked) {
       this.close(nowMs, 'finished', true);
     }
   }
@@ -600,9 +612,10 @@ export class Session {
     if (sendRst) this.emit(this.sndNxt, this.state === 'SYN_SENT' ? RST : RST | ACK, EMPTY, false);
     this.state = 'CLOSED';
     this.closeReason = reason;
-    this.rtoDeadline = NO_DEADLINE;
-    this.persistDeadline = NO_DEADLINE;
-    this.delayedAckDeadline = NO_DEADLINE;
+    this.rtoTimer.cancel();
+    this.persistTimer.cancel();
+    this.ackTimer.cancel();
+    this.handshakeTimer.cancel();
     this.sink.sessionClosed?.(this.tuple, reason);
   }
 }
