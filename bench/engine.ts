@@ -18,7 +18,7 @@
 // simulated target, and a per-stage split from one instrumented run.
 // The run fails (exit code 1) when the target did not receive every request byte in order, a session
 // was left open, a SYN came before its REGISTER, or the allocation control reads back wrong.
-// Runnable alone: `node dist/bench/engine.js`.
+// Runnable alone: `node dist/bench/engine.js`; WORKLOADS=keep-alive (or short) runs one workload.
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { GCProfiler } from 'node:v8';
@@ -862,7 +862,10 @@ export function run(): Promise<void> {
   console.log(`  allocation control: ${fmt(objects)} objects of ${expected} B → measured ${perObject.toFixed(1)} B/object `
     + `(${ctl.gcs} GCs during the loop)${ctlOk ? '' : ' — FAIL: the heap measurement is off by more than 10%'}`);
   let ok = ctlOk;
-  for (const spec of WORKLOADS) {
+  const only = process.env.WORKLOADS?.split(',').map((w) => w.trim());
+  const unknown = only?.filter((w) => !WORKLOADS.some((s) => s.name === w)) ?? [];
+  if (unknown.length > 0) throw new Error(`engine: unknown workload(s) ${unknown.join(', ')} (known: ${WORKLOADS.map((s) => s.name).join(', ')})`);
+  for (const spec of WORKLOADS.filter((s) => only === undefined || only.includes(s.name))) {
     const trace = buildTrace(spec);
     if (!runWorkload(trace)) ok = false;
   }

@@ -28,7 +28,10 @@ function addressBytes(version: 4 | 6, text: string): Buffer {
 /** Bytes of the options when every one is of a kind the fast path writes, else −1. */
 function fastOptionsLength(seg: OutgoingSegment): number {
   let n = 0;
-  for (const o of seg.options) {
+  const opts = seg.options;
+  // Index loops: for-of over a frozen array (the engine's shared option lists) allocates an iterator.
+  for (let i = 0; i < opts.length; i++) {
+    const o = opts[i]!;
     switch (o.kind) {
       case 'nop': n += 1; break;
       case 'mss': n += 4; break;
@@ -184,7 +187,9 @@ function writeFast(seg: OutgoingSegment, ipId: number, buf: Buffer, at: number):
   out.writeUInt16BE(seg.window, t + 14);
   out.writeUInt32BE(0, t + 16); // checksum and urgent pointer
   let p = t + 20;
-  for (const o of seg.options) {
+  const opts = seg.options;
+  for (let i = 0; i < opts.length; i++) {
+    const o = opts[i]!;
     switch (o.kind) {
       case 'nop':
         out[p++] = 1;

@@ -12,7 +12,7 @@ import { RttEstimator } from './rtt.js';
 import { ResponsePacer } from './pacer.js';
 import { Timer } from './timer.js';
 import type {
-  ClientSegment, CloseReason, EngineSink, SessionOptions, SessionTuple, TargetHeader,
+  ClientSegment, CloseReason, EngineSink, OutgoingSegment, SessionOptions, SessionTuple, TargetHeader,
 } from './types.js';
 
 /**
@@ -47,6 +47,17 @@ const IPV4_HEADER_BYTES = 20;
 const IPV6_HEADER_BYTES = 40;
 /** What `emit` adds to every segment when timestamps are on: NOP, NOP, timestamps (10). */
 const TIMESTAMP_OPTION_BYTES = 12;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+/**
+ * The segment `emit` hands to the sink: one object (and one timestamp option) rewritten for every
+ * packet of every session — the sink copies what it needs during the call (EngineSink.sendSegment).
+ */
+const TS_OPTION: { kind: 'timestamps'; tsval: number; tsecr: number } = { kind: 'timestamps', tsval: 0, tsecr: 0 };
+const TS_OPTIONS: readonly TcpOption[] = Object.freeze([NOP, NOP, TS_OPTION]);
+const OUT: Mutable<OutgoingSegment> = {
+  version: 4, src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, options: NO_OPTIONS, payload: EMPTY,
+};
 
 export class Session {
   state: SessionState = 'SYN_SENT';
@@ -148,7 +159,7 @@ export class Session {
     if (hasAck) this.pacer.learnBase(pkt.ack);
     const fin = (pkt.flags & FIN) !== 0;
     if (pkt.payload.length === 0 && !fin) return;
-    const payload = Buffer.from(pkt.payload.buffer, pkt.payload.byteOffset, pkt.payload.byteLength);
+    const payload = pkt.payload; // copied by the reassembler when kept
     if (pkt.payload.length > 0 &&
       this.bufferedBytes() + pkt.payload.length > this.opts.maxBufferedBytes) {
       this.counters.bufferOverflow++;
@@ -553,9 +564,6 @@ export class Session {
   }
 
   private emit(seq: number, flags: number, payload: Buffer, isRetransmit: boolean): void {
-    const options: readonly TcpOption[] = this.tsEnabled
-      ? [NOP, NOP, { kind: 'timestamps', tsval: this.tsLast, tsecr: this.tsRecent }]
-      : NO_OPTIONS;
     const ack = (flags & ACK) !== 0 ? this.rcvNxt : 0;
     this.counters.send++;
     if (payload.length > 0 && !isRetransmit) this.counters.sendContent++;
@@ -566,11 +574,26 @@ export class Session {
       this.unackedResponseSegs = 0;
       this.ackTimer.cancel();
     }
-    this.sink.sendSegment({
-      version: this.tuple.version, src: this.tuple.clientIp, srcPort: this.tuple.clientPort,
-      dst: this.tuple.targetIp, dstPort: this.tuple.targetPort, seq, ack, flags,
-      window: this.opts.advertisedWindow, options, payload,
-    });
+    const out = OUT;
+    const t = this.tuple;
+    out.version = t.version;
+    out.src = t.clientIp;
+    out.srcPort = t.clientPort;
+    out.dst = t.targetIp;
+    out.dstPort = t.targetPort;
+    out.seq = seq;
+    out.ack = ack;
+    out.flags = flags;
+    out.window = this.opts.advertisedWindow;
+    if (this.tsEnabled) {
+      TS_OPTION.tsval = this.tsLast;
+      TS_OPTION.tsecr = this.tsRecent;
+      out.options = TS_OPTIONS;
+    } else {
+      out.options = NO_OPTIONS;
+    }
+    out.payload = payload;
+    this.sink.sendSegment(out);
   }
 
   // ---- ending ---------------------------------------------------------------------------------

@@ -84,6 +84,10 @@ export type CloseReason =
 
 /** Where the engine's output goes: the edge sends segments and tells intercept about sessions. */
 export interface EngineSink {
+  /**
+   * A segment to send. `seg` (its options and payload included) is valid only during the call: the
+   * engine rewrites the same object for the next packet, so a sink that keeps it copies it.
+   */
   sendSegment(seg: OutgoingSegment): void;
   /** A new session: intercept must route replies for this 4-tuple to us. Called before its SYN is sent. */
   registerSession(tuple: SessionTuple): void;

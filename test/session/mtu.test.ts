@@ -5,7 +5,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { SessionEngine, emitSegment } from '../../src/session/index.js';
 import type { OutgoingSegment, SessionOptions, TcpOptionValues } from '../../src/session/index.js';
-import { ACK, ONLINE, PSH, SYN, TARGET, TPORT, clt, tgt } from './trace.js';
+import { ACK, ONLINE, PSH, SYN, TARGET, TPORT, clt, copySegment, tgt } from './trace.js';
 
 const REQUEST = Buffer.alloc(5000, 0x61);
 
@@ -28,7 +28,7 @@ function replay(o: Partial<SessionOptions>, ts: boolean, targetMss = 1460, versi
   const targetIp = v6 ? 'fd77::3' : TARGET;
   const engine = new SessionEngine(
     (ip, port) => ((ip === ONLINE || ip === 'fd77::2') && port === 80 ? { ip: targetIp, port: TPORT } : undefined),
-    { sendSegment: (s) => { out.push(s); }, registerSession: () => undefined },
+    { sendSegment: (s) => { out.push(copySegment(s)); }, registerSession: () => undefined },
     o,
   );
   const tsOpt = (tsval: number, tsecr: number): Partial<TcpOptionValues> => (ts ? { hasTimestamps: true, tsval, tsecr } : {});

@@ -4,7 +4,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Reassembler, SessionEngine, emitSegment, seqAdd, seqDiff, seqLt, seqMax } from '../../src/session/index.js';
 import type { OutgoingSegment, StreamChunk } from '../../src/session/index.js';
-import { Harness, clt, tgt, seg, opts, SYN, ACK, PSH, FIN } from './trace.js';
+import { Harness, clt, copySegment, tgt, seg, opts, SYN, ACK, PSH, FIN } from './trace.js';
 
 function collect(): { chunks: StreamChunk[]; deliver: (c: StreamChunk) => void } {
   const chunks: StreamChunk[] = [];
@@ -65,7 +65,7 @@ describe('whole sessions', () => {
     const out: OutgoingSegment[] = [];
     const e = new SessionEngine(
       (ip, port) => (ip === 'fd00::2' && port === 80 ? { ip: 'fd00::3', port: 8080 } : undefined),
-      { sendSegment: (s) => { out.push(s); }, registerSession: () => undefined },
+      { sendSegment: (s) => { out.push(copySegment(s)); }, registerSession: () => undefined },
     );
     const base = { version: 6 as const, src: 'fd00::1', srcPort: 5555, dst: 'fd00::2', dstPort: 80, window: 100, options: opts() };
     e.onClientPacket(0, { ...base, seq: 10, ack: 0, flags: SYN, payload: b('') });

@@ -14,6 +14,11 @@ export const ONLINE = '10.77.0.2';
 export const TARGET = '10.77.0.3';
 export const TPORT = 8080;
 
+/** A kept copy of what the engine emits (it rewrites the object it passes for the next packet). */
+export function copySegment(s: OutgoingSegment): OutgoingSegment {
+  return { ...s, options: s.options.map((o) => ({ ...o })), payload: Buffer.from(s.payload) };
+}
+
 export function opts(o: Partial<TcpOptionValues> = {}): TcpOptionValues {
   return { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsval: 0, tsecr: 0, ...o };
 }
@@ -52,7 +57,7 @@ export class Harness {
     this.engine = new SessionEngine(
       (ip, port) => (ip === ONLINE && port === 80 ? { ip: TARGET, port: TPORT } : undefined),
       {
-        sendSegment: (s) => { this.out.push(s); },
+        sendSegment: (s) => { this.out.push(copySegment(s)); },
         registerSession: (t) => { this.registered.push(t); },
         sessionClosed: (_t, r) => { this.closed.push(r); },
       },
