@@ -496,7 +496,7 @@ class Replay implements EngineSink {
   private readonly convert = new ConvertScratch();
   private readonly targets = targetKeys(TRANSFERS);
   private readonly rewriter = new ClientRewriter({ copies: 1, samplePercent: 100, clientAddresses: [], targetAddresses: new Set([TARGET_IP]) });
-  private readonly frames = new FrameDecoder({ maxFrameBodyBytes: 0xffff });
+  private readonly frames = new FrameDecoder({ maxFrameBodyBytes: 0xffff, reuseResponses: true }); // as the live client reads them
   /** The replicator's per-input send arena (packets back to back, one sendmmsg). */
   private readonly pending = new SegmentArena();
   /** Where REGISTER/UNREGISTER frames are encoded (the channel client's write buffer). */

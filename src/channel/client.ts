@@ -67,6 +67,11 @@ export interface ChannelClientOptions {
   backoff?: Partial<BackoffOptions>;
   connection?: Partial<ConnectionLimits>;
   onResponse?: (reply: ResponseMessage) => void;
+  /**
+   * onResponse gets one reused message, valid only during the call (no allocation per reply); a
+   * handler that keeps replies copies them. Default false.
+   */
+  transientResponses?: boolean;
   /** A NOTICE from intercept (`where` names the server): a diagnosis to log. */
   onNotice?: (notice: NoticeMessage, where: string) => void;
   /** Called whenever the number of authenticated connections changes. */
@@ -263,7 +268,7 @@ export class ChannelClient {
         }
       },
       onClose: () => this.onClose(slot, conn, where),
-    });
+    }, this.options.transientResponses === true);
     slot.conn = conn;
   }
 

@@ -216,26 +216,8 @@ export function decodeBody(type: number, buf: Buffer, start: number, end: number
       };
       return type === MessageType.REGISTER ? { type: 'register', session } : { type: 'unregister', session };
     }
-    case MessageType.RESPONSE: {
-      if (len < 1) throw malformed('empty RESPONSE body', base + start);
-      const family = readFamily(buf, start, base);
-      const n = addrLen(family);
-      const tcpAt = start + 8 + 2 * n;
-      const tcpLen = end - tcpAt;
-      if (tcpLen < TCP_MIN) throw malformed(`RESPONSE body is ${len} bytes, too short for its TCP header`, base + start);
-      if (buf.readUInt16BE(start + 2) !== 0) throw malformed('reserved field is not 0', base + start + 2);
-      const dataOffset = ((buf[tcpAt + 12] ?? 0) >> 4) * 4;
-      if (dataOffset < TCP_MIN || dataOffset !== tcpLen) {
-        throw malformed(`TCP data offset ${dataOffset} disagrees with the ${tcpLen} header bytes carried`, base + tcpAt + 12);
-      }
-      return {
-        type: 'response', family, hopLimit: buf[start + 1] ?? 0, payloadLength: buf.readUInt32BE(start + 4),
-        sourceIp: formatIp(buf, start + 8, n), destinationIp: formatIp(buf, start + 8 + n, n),
-        // A view, not a copy: frame buffers are never reused (socket chunks are fresh, and so is
-        // the decoder's concatenation of a split frame), and tcpcopy reads the header at once.
-        tcpHeader: buf.subarray(tcpAt, end),
-      };
-    }
+    case MessageType.RESPONSE:
+      return decodeResponse(buf, start, end, base, null);
     case MessageType.PING:
     case MessageType.PONG:
       need(4, type === MessageType.PING ? 'PING' : 'PONG');
@@ -249,4 +231,57 @@ export function decodeBody(type: number, buf: Buffer, start: number, end: number
     default:
       throw new ChannelError('UNKNOWN_TYPE', `unknown message type ${type}`, base + start - 3);
   }
+}
+
+/**
+ * One object (and one header buffer per TCP header length) that RESPONSE frames are decoded into
+ * when a reader asks for it (FrameDecoder's `reuseResponses`): no allocation per reply. The message
+ * is valid until the next RESPONSE is decoded.
+ */
+export class ResponseScratch {
+  readonly message: ResponseMessage = {
+    type: 'response', family: 4, hopLimit: 0, payloadLength: 0, sourceIp: '', destinationIp: '', tcpHeader: Buffer.alloc(0),
+  };
+  /** Indexed by the TCP data offset in 32-bit words (5..15). */
+  readonly headers: readonly Buffer[] = Array.from({ length: 16 }, (_, words) => Buffer.alloc(words * 4));
+}
+
+/**
+ * Validates a RESPONSE body in buf[start, end) and returns it: a fresh message whose tcpHeader is a
+ * view into `buf` (scratch null), or `scratch.message` rewritten with the header copied into the
+ * scratch's buffer of that length. Throws ChannelError MALFORMED.
+ */
+export function decodeResponse(buf: Buffer, start: number, end: number, base: number, scratch: ResponseScratch | null): ResponseMessage {
+  const len = end - start;
+  if (len < 1) throw malformed('empty RESPONSE body', base + start);
+  const family = readFamily(buf, start, base);
+  const n = addrLen(family);
+  const tcpAt = start + 8 + 2 * n;
+  const tcpLen = end - tcpAt;
+  if (tcpLen < TCP_MIN) throw malformed(`RESPONSE body is ${len} bytes, too short for its TCP header`, base + start);
+  if (buf.readUInt16BE(start + 2) !== 0) throw malformed('reserved field is not 0', base + start + 2);
+  const dataOffset = ((buf[tcpAt + 12] ?? 0) >> 4) * 4;
+  if (dataOffset < TCP_MIN || dataOffset !== tcpLen) {
+    throw malformed(`TCP data offset ${dataOffset} disagrees with the ${tcpLen} header bytes carried`, base + tcpAt + 12);
+  }
+  const hopLimit = buf[start + 1] ?? 0;
+  const payloadLength = buf.readUInt32BE(start + 4);
+  const sourceIp = formatIp(buf, start + 8, n);
+  const destinationIp = formatIp(buf, start + 8 + n, n);
+  if (scratch === null) {
+    // A view, not a copy: frame buffers are never reused (socket chunks are fresh, and so is the
+    // decoder's concatenation of a split frame).
+    return { type: 'response', family, hopLimit, payloadLength, sourceIp, destinationIp, tcpHeader: buf.subarray(tcpAt, end) };
+  }
+  const m = scratch.message;
+  const header = scratch.headers[tcpLen >> 2]!;
+  // A byte loop: Buffer#copy with a source offset makes a view first (an allocation per reply).
+  for (let i = 0; i < tcpLen; i++) header[i] = buf[tcpAt + i]!;
+  m.family = family;
+  m.hopLimit = hopLimit;
+  m.payloadLength = payloadLength;
+  m.sourceIp = sourceIp;
+  m.destinationIp = destinationIp;
+  m.tcpHeader = header;
+  return m;
 }

@@ -59,11 +59,12 @@ export class ChannelConnection {
   private closed = false;
   private failing = false;
 
-  constructor(socket: Socket, limits: ConnectionLimits, handlers: ConnectionHandlers) {
+  /** `reuseResponses`: see FrameDecoderOptions (RESPONSE messages valid only during onMessage). */
+  constructor(socket: Socket, limits: ConnectionLimits, handlers: ConnectionHandlers, reuseResponses = false) {
     this.socket = socket;
     this.limits = limits;
     this.handlers = handlers;
-    this.decoder = new FrameDecoder({ maxFrameBodyBytes: limits.maxFrameBodyBytes });
+    this.decoder = new FrameDecoder({ maxFrameBodyBytes: limits.maxFrameBodyBytes, reuseResponses });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {

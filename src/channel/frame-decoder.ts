@@ -2,7 +2,7 @@
 // across chunks at any byte; the header is checked as soon as its bytes arrive, so garbage and
 // oversized frames are refused before their body is awaited. Pure: no I/O.
 
-import { decodeBody } from './codec.js';
+import { ResponseScratch, decodeBody, decodeResponse } from './codec.js';
 import { ChannelError } from './errors.js';
 import { CHANNEL_PROTOCOL_VERSION, FRAME_HEADER_LENGTH, MAX_FRAME_BODY_LENGTH, MessageType } from './messages.js';
 import type { ChannelMessage } from './messages.js';
@@ -10,6 +10,11 @@ import type { ChannelMessage } from './messages.js';
 export interface FrameDecoderOptions {
   /** Largest frame body accepted; larger announcements give FRAME_TOO_LARGE. Default 4096, at most 65535. */
   maxFrameBodyBytes?: number;
+  /**
+   * Decode every RESPONSE into one reused message (its tcpHeader a reused copy): no allocation per
+   * reply, and the message is valid only during its onMessage call. Default false (fresh messages).
+   */
+  reuseResponses?: boolean;
 }
 
 export const DEFAULT_MAX_FRAME_BODY_BYTES = 4096;
@@ -21,6 +26,7 @@ export class FrameDecoder {
   /** Stream offset of pending[0] (or of the next byte when nothing is pending). */
   private consumed = 0;
   private failed: ChannelError | null = null;
+  private readonly scratch: ResponseScratch | null;
 
   constructor(options: FrameDecoderOptions = {}) {
     const max = options.maxFrameBodyBytes ?? DEFAULT_MAX_FRAME_BODY_BYTES;
@@ -28,6 +34,7 @@ export class FrameDecoder {
       throw new ChannelError('BAD_FIELD', `maxFrameBodyBytes ${max} is not in 1..${MAX_FRAME_BODY_LENGTH}`);
     }
     this.maxFrameBodyBytes = max;
+    this.scratch = options.reuseResponses === true ? new ResponseScratch() : null;
   }
 
   /** Bytes held while waiting for the rest of a frame. */
@@ -66,7 +73,10 @@ export class FrameDecoder {
         }
         if (left < FRAME_HEADER_LENGTH + len) break;
         const start = at + FRAME_HEADER_LENGTH;
-        const m = decodeBody(buf[at + 1] ?? 0, buf, start, start + len, this.consumed);
+        const type = buf[at + 1] ?? 0;
+        const m = type === MessageType.RESPONSE
+          ? decodeResponse(buf, start, start + len, this.consumed, this.scratch)
+          : decodeBody(type, buf, start, start + len, this.consumed);
         at = start + len;
         onMessage(m);
       }

@@ -166,7 +166,7 @@ export class Session {
       return;
     }
     const r = this.stream.insert(pkt.seq, payload, fin, hasAck ? pkt.ack : this.pacer.baseAck, nowMs,
-      (c) => this.append(c));
+      this.appendChunk);
     if (r === 'duplicate' || r === 'overlap') this.counters.clientRetransmit++;
     this.pump(nowMs);
     this.maybeFinish(nowMs);
@@ -255,7 +255,7 @@ export class Session {
       return;
     }
     if (nowMs >= this.stream.gapDeadlineMs(this.opts.captureGapWaitMs)) {
-      this.stream.skipGap(nowMs, (c) => this.append(c));
+      this.stream.skipGap(nowMs, this.appendChunk);
       this.counters.captureGapSkipped++;
     }
     if (this.rtoTimer.isDue(nowMs)) {
@@ -396,6 +396,9 @@ export class Session {
 
   // ---- sending --------------------------------------------------------------------------------
 
+  /** `append` bound once (a closure per packet was an allocation per packet). */
+  private readonly appendChunk = (c: StreamChunk): void => this.append(c);
+
   private append(c: StreamChunk): void {
     this.chunks.push(c);
     this.streamEnd = seqAdd(c.seq, c.data.length + (c.fin ? 1 : 0));
@@ -466,7 +469,8 @@ export class Session {
         const n = Math.min(remaining, this.maxSegmentPayload(), usable);
         const last = n === remaining;
         const fin = last && chunk.fin;
-        this.emit(this.sndNxt, ACK | (last ? PSH : 0) | (fin ? FIN : 0), chunk.data.subarray(offset, offset + n), false);
+        const data = offset === 0 && n === chunk.data.length ? chunk.data : chunk.data.subarray(offset, offset + n);
+        this.emit(this.sndNxt, ACK | (last ? PSH : 0) | (fin ? FIN : 0), data, false);
         this.sndNxt = seqAdd(this.sndNxt, n + (fin ? 1 : 0));
         if (!this.rttTiming) {
           this.rttTiming = true;

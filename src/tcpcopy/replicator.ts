@@ -198,6 +198,7 @@ export class Replicator {
       ...(secret === undefined ? {} : { secret }),
       logger: channelLogger(this.logger),
       onResponse: (r) => this.onResponse(r),
+      transientResponses: true, // read at once by targetHeaderInto: one reused message, no object per reply
       onNotice: (m, where) => {
         const line = this.diagnosis.onNotice(this.nowMs(), m, where);
         if (line) this.logger.lines([line]);

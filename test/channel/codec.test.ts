@@ -88,6 +88,30 @@ describe('streaming', () => {
     }
   });
 
+  test('reuseResponses: every RESPONSE is the same object, right during its call; the rest fresh; split at every byte', () => {
+    for (let cut = 0; cut <= all.length; cut += 7) {
+      const d = new FrameDecoder({ reuseResponses: true });
+      const seen: ChannelMessage[] = [];
+      const snapshots: unknown[] = [];
+      const onMessage = (m: ChannelMessage): void => {
+        seen.push(m);
+        // what a transient reader sees at the time of the call (a deep copy)
+        snapshots.push(m.type === 'response' ? { ...m, tcpHeader: Buffer.from(m.tcpHeader) } : m);
+      };
+      d.push(all.subarray(0, cut), onMessage);
+      d.push(all.subarray(cut), onMessage);
+      d.end();
+      assert.deepEqual(snapshots, expected, `cut at ${cut}`);
+      const responses = seen.filter((m) => m.type === 'response');
+      assert.equal(responses.length, 2);
+      assert.equal(responses[0], responses[1], 'one reused RESPONSE object');
+      assert.equal(new Set(seen.filter((m) => m.type !== 'response')).size, seen.length - 2, 'other messages are fresh');
+    }
+    // a malformed RESPONSE is refused the same way
+    const bad = hex('01 06 0024 05 40 0000 00000000 0a4d0003 0a4d0002 1f909c40 01020304 05060708 5012 ffff 1234 0000');
+    assert.throws(() => new FrameDecoder({ reuseResponses: true }).push(bad, () => {}), (e: unknown) => e instanceof ChannelError && e.code === 'MALFORMED');
+  });
+
   test('one byte at a time', () => {
     const d = new FrameDecoder();
     const out: ChannelMessage[] = [];
