@@ -20,7 +20,7 @@ export function addTcpcopyOptions(cmd: Command): Command {
     .option('-i, --interface <devs>', 'capture devices, comma-separated (default: all)')
     .option('-F, --filter <bpf>', 'capture filter (default: built from -x)')
     .option('-o, --output-device <dev>', 'send the copies at the data link of this device, bypassing IP routing and firewall (needs the MACs in -x)')
-    .option('-B, --buffer-size <MB>', `capture buffer (default ${d.captureBufferMb})`)
+    .option('-B, --buffer-size <MB>', `capture buffer: the ring of -i any, 4× as socket buffer of a named device (default ${d.captureBufferMb})`)
     .option('-S, --snaplen <bytes>', `capture snapshot length (default ${d.snaplenBytes})`)
     .option('-M, --mtu <bytes>', `MTU towards the target; larger captured packets are re-segmented (default ${d.mtuBytes})`)
     .option('-D, --mss <bytes>', `MSS of synthesized SYNs (default ${d.mssBytes})`)
