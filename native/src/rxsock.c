@@ -64,6 +64,7 @@ typedef struct tc_rx {
   struct sockaddr_ll addrs[RX_BATCH];
   uint8_t ctrl[RX_BATCH][CTRL_BYTES];
   double received;
+  double skipped; /* loopback's outgoing copies: passed the filter, counted by the kernel, not delivered */
   double dropped;
   double ifdropped;
   int procdev_fd;
@@ -120,7 +121,7 @@ static void refresh_stats(tc_rx *c) {
 
 static bool stats_args(tc_rx *c, napi_value *argv) {
   napi_env env = c->env;
-  return napi_create_double(env, c->received, &argv[0]) == napi_ok &&
+  return napi_create_double(env, c->received - c->skipped, &argv[0]) == napi_ok &&
          napi_create_double(env, c->dropped, &argv[1]) == napi_ok &&
          napi_create_double(env, c->ifdropped, &argv[2]) == napi_ok;
 }
@@ -152,7 +153,10 @@ static uint32_t fill_records(tc_rx *c, int n) {
   uint32_t kept = 0;
   for (int i = 0; i < n; i++) {
     struct msghdr *h = &c->msgs[i].msg_hdr;
-    if (c->loopback && c->addrs[i].sll_pkttype == PACKET_OUTGOING) continue;
+    if (c->loopback && c->addrs[i].sll_pkttype == PACKET_OUTGOING) {
+      c->skipped += 1;
+      continue;
+    }
     uint32_t len = c->msgs[i].msg_len;
     uint32_t caplen = len < c->snaplen ? len : c->snaplen;
     struct timespec ts = {0, 0};
@@ -294,6 +298,13 @@ static int open_socket(const char *device, const char *filter, int snaplen, int 
     close(fd);
     return -1;
   }
+  if (strstr(filter, "vlan") || strstr(filter, "mpls")) {
+    /* The kernel strips offloaded VLAN tags before packet sockets see them; libpcap's live capture
+     * compensates (auxdata), a program compiled for a dead handle does not. */
+    tc_error_set(e, "ENOTSUP", 0, "VLAN/MPLS filters need libpcap's live capture");
+    close(fd);
+    return -1;
+  }
   if (filter[0]) {
     pcap_t *dead = pcap_open_dead(DLT_EN10MB, snaplen);
     struct bpf_program prog;
@@ -308,6 +319,12 @@ static int open_socket(const char *device, const char *filter, int snaplen, int 
       close(fd);
       return -1;
     }
+    /* The program returns the snaplen for an accepted packet, and the kernel would cut the packet to
+     * it before queueing (so MSG_TRUNC could not report the length on the wire): accept it whole,
+     * the read is bounded by the slot size (libpcap does the same for non-ring sockets). */
+    for (u_int i = 0; i < prog.bf_len; i++) {
+      if (prog.bf_insns[i].code == (BPF_RET | BPF_K) && prog.bf_insns[i].k != 0) prog.bf_insns[i].k = 0x40000;
+    }
     /* struct bpf_insn and struct sock_filter have the same layout (code, jt, jf, k). */
     struct sock_fprog fprog = {.len = (unsigned short)prog.bf_len, .filter = (struct sock_filter *)prog.bf_insns};
     int rc = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
@@ -315,13 +332,24 @@ static int open_socket(const char *device, const char *filter, int snaplen, int 
     pcap_freecode(&prog);
     pcap_close(dead);
     if (rc < 0) {
-      tc_error_set(e, "EBADFILTER", err, "cannot install capture filter \"%s\": %s", filter, strerror(err));
+      /* too long for the kernel (4096 instructions, optmem_max): libpcap filters in user space */
+      tc_error_set(e, "ENOTSUP", err, "the kernel refused the capture filter \"%s\": %s", filter, strerror(err));
       close(fd);
       return -1;
     }
   }
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufbytes, sizeof bufbytes) < 0) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufbytes, sizeof bufbytes);
+  }
+  int got = 0;
+  socklen_t gotlen = sizeof got;
+  /* The kernel reports twice what was set (its bookkeeping share). Without CAP_NET_ADMIN the size is
+   * capped by net.core.rmem_max; a ring (libpcap) is not, so leave such a capture to libpcap. */
+  if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &gotlen) == 0 && got < bufbytes) {
+    tc_error_set(e, "ENOTSUP", 0, "socket buffer of %d bytes is capped at %d (net.core.rmem_max; SO_RCVBUFFORCE needs CAP_NET_ADMIN)",
+                 bufbytes, got);
+    close(fd);
+    return -1;
   }
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
@@ -350,6 +378,9 @@ static int open_socket(const char *device, const char *filter, int snaplen, int 
   *loopback_out = hatype == ARPHRD_LOOPBACK;
   return fd;
 }
+
+/* Stops and releases everything a capture holds (socket, poll, references); the finalizer frees it. */
+static void rx_teardown(napi_env env, tc_rx *c);
 
 /* rxOpen({device, filter, snaplen, bufferBytes, promisc, netns, sliceMs}, onBatch)
  *   -> {handle, buffer, batch, linkType, snaplen}; throws ENODEV, EPERM, ENETDOWN, EBADFILTER, ENOTSUP, ENETNS. */
@@ -420,7 +451,7 @@ static napi_value rx_open(napi_env env, napi_callback_info info) {
   void *area = NULL;
   if (!tc_ok(env, napi_create_buffer(env, meta_bytes + (size_t)RX_BATCH * c->snaplen, &area, &buffer), "staging buffer") ||
       !tc_ok(env, napi_create_reference(env, buffer, 1, &c->staging), "reference")) {
-    rx_release_native(c);
+    rx_teardown(env, c);
     return NULL;
   }
   c->meta = area;
@@ -431,7 +462,7 @@ static napi_value rx_open(napi_env env, napi_callback_info info) {
   }
   uv_loop_t *loop = NULL;
   if (!tc_ok(env, napi_get_uv_event_loop(env, &loop), "event loop")) {
-    rx_release_native(c);
+    rx_teardown(env, c);
     return NULL;
   }
   c->poll = malloc(sizeof *c->poll);
@@ -439,7 +470,7 @@ static napi_value rx_open(napi_env env, napi_callback_info info) {
   if (rc != 0) {
     free(c->poll);
     c->poll = NULL;
-    rx_release_native(c);
+    rx_teardown(env, c);
     tc_error_set(&e, "EPOLL", -rc, "cannot poll capture on '%s': %s", device, uv_strerror(rc));
     return tc_throw(env, &e);
   }
@@ -448,25 +479,27 @@ static napi_value rx_open(napi_env env, napi_callback_info info) {
       !tc_ok(env, napi_create_string_utf8(env, "tcpcopy.SocketCapture", NAPI_AUTO_LENGTH, &name), "string") ||
       !tc_ok(env, napi_async_init(env, resource, name, &c->actx), "async init") ||
       !tc_ok(env, napi_create_reference(env, argv[1], 1, &c->cb), "reference")) {
-    rx_release_native(c);
+    rx_teardown(env, c);
     return NULL;
   }
   rc = uv_poll_start(c->poll, UV_READABLE, on_poll);
   if (rc != 0) {
-    rx_release_native(c);
+    rx_teardown(env, c);
     tc_error_set(&e, "EPOLL", -rc, "cannot poll capture on '%s': %s", device, uv_strerror(rc));
     return tc_throw(env, &e);
   }
   c->polling = true;
   if (!tc_ok(env, napi_create_reference(env, handle, 1, &c->self), "reference")) {
-    rx_release_native(c);
+    rx_teardown(env, c);
     return NULL;
   }
   if (napi_add_env_cleanup_hook(env, rx_env_cleanup, c) == napi_ok) c->hook_added = true;
   if (!tc_ok(env, napi_create_object(env, &result), "object") || !tc_set_prop(env, result, "handle", handle) ||
       !tc_set_prop(env, result, "buffer", buffer) || !tc_set_prop_int(env, result, "batch", RX_BATCH) ||
-      !tc_set_prop_int(env, result, "linkType", DLT_EN10MB) || !tc_set_prop_int(env, result, "snaplen", c->snaplen))
+      !tc_set_prop_int(env, result, "linkType", DLT_EN10MB) || !tc_set_prop_int(env, result, "snaplen", c->snaplen)) {
+    rx_teardown(env, c); /* JS would never get the handle to close it */
     return NULL;
+  }
   return result;
 }
 
@@ -480,6 +513,11 @@ static napi_value rx_close(napi_env env, napi_callback_info info) {
   tc_rx *c = get_rx(env, argv[0]);
   if (!c) return NULL;
   if (c->fd >= 0) refresh_stats(c);
+  rx_teardown(env, c);
+  return NULL;
+}
+
+static void rx_teardown(napi_env env, tc_rx *c) {
   if (c->hook_added) {
     napi_remove_env_cleanup_hook(env, rx_env_cleanup, c);
     c->hook_added = false;
@@ -496,7 +534,6 @@ static napi_value rx_close(napi_env env, napi_callback_info info) {
       *refs[i] = NULL;
     }
   }
-  return NULL;
 }
 
 /* rxStats(handle) -> [received, dropped, ifDropped] (cumulative since open). */

@@ -242,7 +242,7 @@ export class Replicator {
       for (const device of this.source !== null ? [] : devices) {
         const opts = { device, filter: this.config.captureFilter, snaplen: this.config.snaplenBytes, bufferBytes: this.config.captureBufferBytes };
         // The socket buffer also pays each packet's kernel overhead (truesize): 4× the ring's -B.
-        const direct = device === 'any' ? null : openSocketCapture({ ...opts, bufferBytes: opts.bufferBytes * 4 });
+        const direct = device === 'any' ? null : openSocketCapture({ ...opts, bufferBytes: Math.min(opts.bufferBytes * 4, 1 << 30) });
         if (direct !== null) {
           // Read on this thread as packets arrive; each read is fed at once (the batch's buffer is reused).
           direct.on('batch', (b) => this.onBatch(b));
@@ -491,8 +491,9 @@ export class Replicator {
 }
 
 /**
- * A SocketCapture on a named device, or null when the device's link type needs libpcap (ENOTSUP:
- * not Ethernet or loopback); other failures are thrown.
+ * A SocketCapture on a named device, or null when libpcap is needed (ENOTSUP: not Ethernet or
+ * loopback, a VLAN/MPLS filter, a filter the kernel refuses, or a socket buffer capped by
+ * net.core.rmem_max without CAP_NET_ADMIN); other failures are thrown.
  */
 function openSocketCapture(opts: { device: string; filter: string; snaplen: number; bufferBytes: number }): SocketCapture | null {
   try {
