@@ -196,11 +196,20 @@ static void call_js(tc_capture *c, size_t argc, napi_value *argv) {
   tc_call_js(c->env, c->actx, c->cb, argc, argv);
 }
 
+/* [received, dropped, ifDropped] as reported to JS. */
+static void stats_values(const tc_capture *c, double v[3]) {
+  v[0] = c->received;
+  v[1] = c->dropped + c->staging_lost;
+  v[2] = c->ifdropped;
+}
+
 static bool stats_args(tc_capture *c, napi_value *argv) {
-  napi_env env = c->env;
-  return napi_create_double(env, c->received, &argv[0]) == napi_ok &&
-         napi_create_double(env, c->dropped + c->staging_lost, &argv[1]) == napi_ok &&
-         napi_create_double(env, c->ifdropped, &argv[2]) == napi_ok;
+  double v[3];
+  stats_values(c, v);
+  for (int i = 0; i < 3; i++) {
+    if (napi_create_double(c->env, v[i], &argv[i]) != napi_ok) return false;
+  }
+  return true;
 }
 
 static void deliver(tc_capture *c) {
@@ -495,7 +504,7 @@ static napi_value capture_close(napi_env env, napi_callback_info info) {
 /* captureStats(handle) -> [received, dropped, ifDropped] (cumulative since open). */
 static napi_value capture_stats(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], arr, vals[3];
+  napi_value argv[1];
   if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
   if (argc < 1) return tc_throw_type(env, "captureStats(handle)");
   tc_capture *c = get_capture(env, argv[0]);
@@ -504,11 +513,9 @@ static napi_value capture_stats(napi_env env, napi_callback_info info) {
     refresh_kernel_stats(c);
     refresh_ifdrop(c);
   }
-  if (!stats_args(c, vals) || !tc_ok(env, napi_create_array_with_length(env, 3, &arr), "array")) return NULL;
-  for (uint32_t i = 0; i < 3; i++) {
-    if (!tc_ok(env, napi_set_element(env, arr, i, vals[i]), "array element")) return NULL;
-  }
-  return arr;
+  double vals[3];
+  stats_values(c, vals);
+  return tc_number_array(env, vals, 3);
 }
 
 /* captureSetRef(handle, ref): whether the open capture keeps the event loop alive. */
@@ -520,10 +527,7 @@ static napi_value capture_set_ref(napi_env env, napi_callback_info info) {
   if (argc < 2) return tc_throw_type(env, "captureSetRef(handle, ref)");
   tc_capture *c = get_capture(env, argv[0]);
   if (!c || !tc_ok(env, napi_get_value_bool(env, argv[1], &ref), "ref flag")) return NULL;
-  if (c->poll) {
-    if (ref) uv_ref((uv_handle_t *)c->poll);
-    else uv_unref((uv_handle_t *)c->poll);
-  }
+  tc_poll_set_ref(c->poll, ref);
   return NULL;
 }
 

@@ -54,6 +54,8 @@ napi_status tc_rxsock_init(napi_env env, napi_value exports);
 
 /* Parses the receive "drop" column of `dev` from an open /proc/<tid>/net/dev (capture.c). */
 bool tc_read_dev_drops(int fd, const char *dev, uint64_t *out);
+/* A JS array of `n` numbers (statistics); throws and returns NULL on failure (util.c). */
+napi_value tc_number_array(napi_env env, const double *vals, uint32_t n);
 /* Calls the function behind `cb` (if set) in async context `actx`; an exception it throws becomes an
  * uncaught exception of the process (util.c). */
 void tc_call_js(napi_env env, napi_async_context actx, napi_ref cb, size_t argc, napi_value *argv);
@@ -85,6 +87,13 @@ static inline void tc_poll_dispose(uv_poll_t **poll, bool *active) {
   *active = false;
   uv_close((uv_handle_t *)*poll, (uv_close_cb)(void (*)(void))free);
   *poll = NULL;
+}
+
+/* Whether an open poll handle keeps the event loop alive. */
+static inline void tc_poll_set_ref(uv_poll_t *poll, bool ref) {
+  if (!poll) return;
+  if (ref) uv_ref((uv_handle_t *)poll);
+  else uv_unref((uv_handle_t *)poll);
 }
 
 #endif

@@ -432,18 +432,13 @@ static napi_value nfq_verdict_js(napi_env env, napi_callback_info info) {
 /* nfqStats(handle) -> [received, stagingLost, verdicts, verdictErrors, overruns] */
 static napi_value nfq_stats_js(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], arr, v;
+  napi_value argv[1];
   if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
   if (argc < 1) return tc_throw_type(env, "nfqStats(handle)");
   tc_nfq *q = get_nfq(env, argv[0]);
   if (!q) return NULL;
   double vals[5] = { q->received, q->staging_lost, q->verdicts, q->verdict_errors, q->overruns };
-  if (!tc_ok(env, napi_create_array_with_length(env, 5, &arr), "array")) return NULL;
-  for (uint32_t i = 0; i < 5; i++) {
-    if (!tc_ok(env, napi_create_double(env, vals[i], &v), "number") || !tc_ok(env, napi_set_element(env, arr, i, v), "element"))
-      return NULL;
-  }
-  return arr;
+  return tc_number_array(env, vals, 5);
 }
 
 /* nfqClose(handle): unbinds (closing the socket) and frees everything; idempotent. Packets the

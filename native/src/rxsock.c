@@ -119,11 +119,20 @@ static void refresh_stats(tc_rx *c) {
   }
 }
 
+/* [received, dropped, ifDropped] as reported to JS. */
+static void stats_values(const tc_rx *c, double v[3]) {
+  v[0] = c->received - c->skipped;
+  v[1] = c->dropped;
+  v[2] = c->ifdropped;
+}
+
 static bool stats_args(tc_rx *c, napi_value *argv) {
-  napi_env env = c->env;
-  return napi_create_double(env, c->received - c->skipped, &argv[0]) == napi_ok &&
-         napi_create_double(env, c->dropped, &argv[1]) == napi_ok &&
-         napi_create_double(env, c->ifdropped, &argv[2]) == napi_ok;
+  double v[3];
+  stats_values(c, v);
+  for (int i = 0; i < 3; i++) {
+    if (napi_create_double(c->env, v[i], &argv[i]) != napi_ok) return false;
+  }
+  return true;
 }
 
 static void prepare(tc_rx *c) {
@@ -539,17 +548,15 @@ static void rx_teardown(napi_env env, tc_rx *c) {
 /* rxStats(handle) -> [received, dropped, ifDropped] (cumulative since open). */
 static napi_value rx_stats(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], arr, vals[3];
+  napi_value argv[1];
   if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
   if (argc < 1) return tc_throw_type(env, "rxStats(handle)");
   tc_rx *c = get_rx(env, argv[0]);
   if (!c) return NULL;
   if (c->fd >= 0) refresh_stats(c);
-  if (!stats_args(c, vals) || !tc_ok(env, napi_create_array_with_length(env, 3, &arr), "array")) return NULL;
-  for (uint32_t i = 0; i < 3; i++) {
-    if (!tc_ok(env, napi_set_element(env, arr, i, vals[i]), "array element")) return NULL;
-  }
-  return arr;
+  double vals[3];
+  stats_values(c, vals);
+  return tc_number_array(env, vals, 3);
 }
 
 /* rxSetRef(handle, ref): whether the open capture keeps the event loop alive. */
@@ -561,10 +568,7 @@ static napi_value rx_set_ref(napi_env env, napi_callback_info info) {
   if (argc < 2) return tc_throw_type(env, "rxSetRef(handle, ref)");
   tc_rx *c = get_rx(env, argv[0]);
   if (!c || !tc_ok(env, napi_get_value_bool(env, argv[1], &ref), "ref flag")) return NULL;
-  if (c->poll) {
-    if (ref) uv_ref((uv_handle_t *)c->poll);
-    else uv_unref((uv_handle_t *)c->poll);
-  }
+  tc_poll_set_ref(c->poll, ref);
   return NULL;
 }
 

@@ -203,3 +203,13 @@ void tc_call_js(napi_env env, napi_async_context actx, napi_ref cb, size_t argc,
     }
   }
 }
+
+napi_value tc_number_array(napi_env env, const double *vals, uint32_t n) {
+  napi_value arr, v;
+  if (!tc_ok(env, napi_create_array_with_length(env, n, &arr), "array")) return NULL;
+  for (uint32_t i = 0; i < n; i++) {
+    if (!tc_ok(env, napi_create_double(env, vals[i], &v), "number") || !tc_ok(env, napi_set_element(env, arr, i, v), "array element"))
+      return NULL;
+  }
+  return arr;
+}

@@ -8,16 +8,7 @@ import type { LabHost } from '../../src/lab/index.js';
 import { LinkInjector, LiveCapture, NativeIoError } from '../../src/capture/index.js';
 import { TcpFlags, buildEthernetFrame, buildTcpPacket } from '../../src/packet/index.js';
 import { runAsNobody } from '../support/unprivileged.js';
-import { NEEDS_ROOT, sleep, waitFor } from './helpers.js';
-
-function isNativeError(code: string, re: RegExp): (e: unknown) => boolean {
-  return (e: unknown) => {
-    assert.ok(e instanceof NativeIoError, `a NativeIoError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.match(e.message, re);
-    return true;
-  };
-}
+import { NEEDS_ROOT, isNativeError, sleep, waitFor } from './helpers.js';
 
 void describe('capture/send errors and statistics in a lab', { skip: NEEDS_ROOT }, () => {
   let lab: Lab;

@@ -3,11 +3,23 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { LabHost } from '../../src/lab/index.js';
+import assert from 'node:assert/strict';
+import { NativeIoError } from '../../src/capture/index.js';
 import type { CaptureBatch } from '../../src/capture/index.js';
 
 export const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
 /** `skip` value for tests that need root and network namespaces. */
 export const NEEDS_ROOT: string | false = IS_ROOT ? false : 'needs root (network namespaces, raw sockets)';
+
+/** An assert.throws/rejects validator: a NativeIoError with this code and a message matching `re`. */
+export function isNativeError(code: string, re: RegExp): (e: unknown) => boolean {
+  return (e: unknown) => {
+    assert.ok(e instanceof NativeIoError, `a NativeIoError, got ${String(e)}`);
+    assert.equal(e.code, code);
+    assert.match(e.message, re);
+    return true;
+  };
+}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((res) => setTimeout(res, ms));

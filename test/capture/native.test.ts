@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LinkType } from '../../src/packet/index.js';
 import { LinkInjector, LiveCapture, NativeIoError, RawSender, errnoName, loadNative } from '../../src/capture/index.js';
+import { isNativeError } from './helpers.js';
 
 /** An empty Ethernet pcap file so `tcpdump -d -r` compiles filters for EN10MB. */
 function emptyPcap(dir: string): string {
@@ -21,15 +22,6 @@ function emptyPcap(dir: string): string {
   const f = join(dir, 'empty.pcap');
   writeFileSync(f, h);
   return f;
-}
-
-function isNativeError(code: string, re: RegExp): (e: unknown) => boolean {
-  return (e: unknown) => {
-    assert.ok(e instanceof NativeIoError, `a NativeIoError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.match(e.message, re);
-    return true;
-  };
 }
 
 const hasTcpdump = spawnSync('tcpdump', ['--version']).status === 0;
