@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/index.js';
 import type { LabHost } from '../../src/lab/index.js';
-import { NativeIoError, SocketCapture } from '../../src/capture/index.js';
+import { SocketCapture } from '../../src/capture/index.js';
 import { LinkType, PacketDecoder, TcpFlags } from '../../src/packet/index.js';
 import { loadCaptureFile } from '../../src/pcap/index.js';
 import { NEEDS_ROOT, collect, isNativeError, sleep, startTcpdump, waitFor } from './helpers.js';
