@@ -27,7 +27,7 @@
 #define DISPATCH_MAX 1024          /* packets per pcap_dispatch call: bounds staging growth */
 #define FLUSH_BYTES (1u << 20)     /* deliver early when the staged bytes exceed this */
 #define FLUSH_PACKETS 16384u
-#define IFDROP_REFRESH_MS 200
+#define STATS_REFRESH_MS 200      /* kernel and interface drop counters passed with batches at most this often */
 
 typedef struct tc_capture {
   uint32_t magic;
@@ -227,9 +227,11 @@ static void deliver(tc_capture *c) {
   }
   memcpy(p, c->meta, meta_bytes);
   memcpy((uint8_t *)p + meta_bytes, c->data, total - meta_bytes);
-  refresh_kernel_stats(c);
+  /* The kernel's counters ride along with a batch at most every STATS_REFRESH_MS (a getsockopt per
+   * batch was a syscall per relayed reply in intercept); captureStats always reads them fresh. */
   uint64_t now = uv_now(uv_handle_get_loop((uv_handle_t *)c->poll));
-  if (now - c->ifdrop_refreshed_ms >= IFDROP_REFRESH_MS) {
+  if (now - c->ifdrop_refreshed_ms >= STATS_REFRESH_MS) {
+    refresh_kernel_stats(c);
     refresh_ifdrop(c);
     c->ifdrop_refreshed_ms = now;
   }
@@ -273,6 +275,10 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     }
     if (n == 0) break;
     if (c->data_len >= FLUSH_BYTES || c->count >= FLUSH_PACKETS) deliver(c);
+    /* Fewer than asked for: the ring was empty when libpcap stopped. Another call would only find
+     * it empty again, at the price of libpcap's poll() on an empty ring; the level-triggered poll
+     * handle reports anything that arrived since. */
+    if (n < DISPATCH_MAX) break;
   }
   if (c->pcap && c->count > 0) deliver(c);
   if (!failed && status < 0 && c->pcap) {

@@ -7,7 +7,7 @@ import { LiveCapture } from '../capture/index.js';
 import type { CaptureBatch } from '../capture/index.js';
 import { ChannelServer } from '../channel/index.js';
 import { Tcpcopy1Server } from '../channel/tcpcopy1/index.js';
-import type { ChannelLogger } from '../channel/index.js';
+import type { ChannelLogger, ResponseMessage } from '../channel/index.js';
 import type { InterceptConfig } from '../cli/options/index.js';
 import { PacketDecoder } from '../packet/index.js';
 import { createInterceptCounters, formatInterceptStats, formatInterceptSummary } from '../stats/index.js';
@@ -15,6 +15,7 @@ import type { InterceptCounters, Logger } from '../stats/index.js';
 import { DiagnosisRunner } from './diagnosis-runner.js';
 import { InterceptError } from './errors.js';
 import { NfqueueEdge } from './nfqueue-edge.js';
+import { ReplyCoalescer } from './coalesce.js';
 import { responseFromDecoder } from './response.js';
 
 /**
@@ -41,6 +42,10 @@ export class InterceptService {
   private readonly logger: Logger;
   private readonly nowMs: () => number;
   private readonly decoder = new PacketDecoder();
+  /** Folds a batch's back-to-back replies of one session into one RESPONSE (coalesce.ts). */
+  private readonly coalescer = new ReplyCoalescer();
+  /** Not for --tcpcopy1 peers: the C tool gets every captured reply as its own intercept sends it. */
+  private readonly folding: boolean;
   private readonly captures: LiveCapture[] = [];
   private readonly startedMs: number;
   private captured = 0;
@@ -58,6 +63,7 @@ export class InterceptService {
     this.logger = opts.logger;
     this.nowMs = opts.nowMs ?? (() => performance.now());
     this.startedMs = this.nowMs();
+    this.folding = !this.config.tcpcopy1;
     // --tcpcopy1 hook (issue 4 item 5): the C TCPCopy 1.x channel format, unauthenticated.
     if (this.config.tcpcopy1) {
       this.server = new Tcpcopy1Server({
@@ -159,6 +165,7 @@ export class InterceptService {
     // many-to-many (issue 4): routing takeovers and foreign unregistrations, our extra stats line.
     c.misroutedRegistrations = r.misrouted;
     c.foreignUnregistrations = r.foreignUnregistrations;
+    c.mergedReplies = this.coalescer.merged;
     if (this.nfqueue !== null) { // --nfqueue hook: queued packets count as captured
       const q = this.nfqueue.queueStats();
       c.capturedPackets = this.nfqueue.counters.queued;
@@ -193,18 +200,31 @@ export class InterceptService {
   private onBatch(batch: CaptureBatch): void {
     if (this.stopped) return;
     const dec = this.decoder;
+    const co = this.coalescer;
     for (let i = 0; i < batch.count; i++) {
       this.captured++;
       if (!dec.decode(batch.buffer, batch.offset(i), batch.caplen(i), batch.linkType)) continue;
+      if (this.folding && co.fold(dec)) {
+        this.responses++;
+        continue;
+      }
       const reply = responseFromDecoder(dec);
       if (reply === null) continue;
       this.responses++;
-      try {
-        this.server.sendResponse(reply);
-      } catch (e) {
-        this.lost++;
-        this.logger.warn(`reply to ${reply.destinationIp} not relayed: ${e instanceof Error ? e.message : String(e)}`);
-      }
+      this.relay(co.take());
+      co.hold(reply, dec);
+    }
+    // The batch is all there is now: what is pending goes at once (a batch never waits for the next).
+    this.relay(co.take());
+  }
+
+  private relay(reply: ResponseMessage | null): void {
+    if (reply === null) return;
+    try {
+      this.server.sendResponse(reply);
+    } catch (e) {
+      this.lost++;
+      this.logger.warn(`reply to ${reply.destinationIp} not relayed: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 }

@@ -33,6 +33,8 @@ export interface InterceptCounters {
   misroutedRegistrations: number;
   /** UNREGISTERs from a connection that does not own the session, ignored (ours). */
   foreignUnregistrations: number;
+  /** Replies folded into the previous reply of their session before routing, so not routed on their own (ours). */
+  mergedReplies: number;
 }
 
 /** A counters object with every counter at zero. */
@@ -53,5 +55,6 @@ export function createInterceptCounters(): InterceptCounters {
     captureDrops: 0,
     misroutedRegistrations: 0,
     foreignUnregistrations: 0,
+    mergedReplies: 0,
   };
 }

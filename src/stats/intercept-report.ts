@@ -1,7 +1,8 @@
 // intercept's statistics output: the periodic lines in the C tool's shapes (its first two lines
 // keep the C wording; the routing-table line replaces the hash-table one; the last line is ours:
 // registrations taken over between tcpcopy connections and ignored foreign unregistrations, the
-// evidence that several tcpcopy instances do not steal each other's replies) and the final summary.
+// evidence that several tcpcopy instances do not steal each other's replies, and the replies folded
+// into their session's previous one) and the final summary.
 // Pure formatting.
 
 import type { InterceptCounters } from './intercept-counters.js';
@@ -14,7 +15,7 @@ function counterLines(c: InterceptCounters): LogLine[] {
     n(`cache hit:${c.routeHits},missed:${c.routeMisses},lost:${c.lostResponses}`),
     n(`sessions:${c.registeredSessions},registered:${c.registrations},expired:${c.expiredRegistrations}`),
     n(`peers:${c.connectedPeers},refused peers:${c.refusedPeers},capture dropped:${c.captureDrops}`),
-    n(`misrouted:${c.misroutedRegistrations},foreign unregistrations:${c.foreignUnregistrations}`),
+    n(`misrouted:${c.misroutedRegistrations},foreign unregistrations:${c.foreignUnregistrations},merged replies:${c.mergedReplies}`),
   ];
 }
 

@@ -19,7 +19,7 @@ test('formatInterceptStats: every counter in its place', () => {
       '[notice] cache hit:5,missed:6,lost:7',
       '[notice] sessions:8,registered:9,expired:10',
       '[notice] peers:11,refused peers:12,capture dropped:13',
-      '[notice] misrouted:14,foreign unregistrations:15',
+      '[notice] misrouted:14,foreign unregistrations:15,merged replies:16',
     ],
   );
 });
@@ -38,5 +38,5 @@ test('formatInterceptSummary', () => {
   assert.equal(lines[0]?.text, 'intercept summary after 61.3 s:');
   assert.equal(lines[1]?.text, 'total resp packs:1, all:2, route:3, sock write cnt:4');
   assert.equal(lines.length, 6);
-  assert.equal(lines[5]?.text, 'misrouted:14,foreign unregistrations:15');
+  assert.equal(lines[5]?.text, 'misrouted:14,foreign unregistrations:15,merged replies:16');
 });
