@@ -277,8 +277,9 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     if (c->data_len >= FLUSH_BYTES || c->count >= FLUSH_PACKETS) deliver(c);
     /* Fewer than asked for: the ring was empty when libpcap stopped. Another call would only find
      * it empty again, at the price of libpcap's poll() on an empty ring; the level-triggered poll
-     * handle reports anything that arrived since. */
-    if (n < DISPATCH_MAX) break;
+     * handle reports anything that arrived since. Not on a poll error: only that poll() on the
+     * empty ring reads the socket's real error (ENETDOWN, a deleted device). */
+    if (n < DISPATCH_MAX && status >= 0) break;
   }
   if (c->pcap && c->count > 0) deliver(c);
   if (!failed && status < 0 && c->pcap) {

@@ -4,7 +4,9 @@
 // target's last acknowledgement and window, the response bytes, where they end, whether a PSH or FIN
 // came — not the segments one by one: one message instead of two halves the channel's messages and
 // tcpcopy's work per reply. Only payload-carrying, in-order segments are folded, so no duplicate
-// acknowledgement (tcpcopy's retransmission signal) and no SYN or RST is ever hidden. Pure: no I/O.
+// acknowledgement (tcpcopy's retransmission signal) and no SYN or RST is ever hidden; a folded reply
+// may stand for several segments, so tcpcopy counts unacknowledged bytes as well as replies when it
+// decides to acknowledge at once. Pure: no I/O.
 
 import type { ResponseMessage } from '../channel/index.js';
 import type { PacketDecoder } from '../packet/index.js';
@@ -14,6 +16,7 @@ const SYN = 0x02;
 const RST = 0x04;
 const PSH = 0x08;
 const ACK = 0x10;
+const URG = 0x20;
 
 /** Offsets in a TCP header. */
 const SEQ_AT = 4;
@@ -45,8 +48,9 @@ export class ReplyCoalescer {
     const p = this.pending;
     if (p === null) return false;
     const f = dec.flags;
-    if (dec.wirePayloadLength === 0 || (f & (SYN | RST)) !== 0 || (f & ACK) === 0) return false;
-    if ((this.flags & (SYN | RST | FIN)) !== 0 || (this.flags & ACK) === 0 || p.payloadLength === 0) return false;
+    // URG: the urgent pointer counts from its own segment's sequence number.
+    if (dec.wirePayloadLength === 0 || (f & (SYN | RST | URG)) !== 0 || (f & ACK) === 0) return false;
+    if ((this.flags & (SYN | RST | FIN | URG)) !== 0 || (this.flags & ACK) === 0 || p.payloadLength === 0) return false;
     if (dec.seq !== this.end || ((dec.ack - this.ack) | 0) < 0) return false;
     if (dec.srcPort !== this.srcPort || dec.dstPort !== this.dstPort || dec.ipVersion !== this.family) return false;
     if (dec.ipVersion === 4) {

@@ -207,14 +207,20 @@ export class Session {
       const end = seqAdd(hdr.seq, hdr.payloadLength);
       const fresh = seqDiff(end, this.rcvNxt);
       if (fresh > 0) {
+        // It starts with bytes we already had: a retransmission that also brings new ones (while the
+        // target's stream is open; after its FIN no byte is a retransmission).
+        const resent = this.state === 'ESTABLISHED' && seqDiff(this.rcvNxt, hdr.seq) > 0;
         // Bytes intercept never saw were still sent by the target: acknowledge them too.
         this.rcvNxt = end;
         this.pacer.onResponse(fresh, (hdr.flags & PSH) !== 0);
         this.unackedResponseSegs++;
-        // Every second segment is acknowledged at once (RFC 9293 3.8.6.3); the end of a response
-        // (PSH) waits up to delayedAckMs for the next request to carry the acknowledgement, as a
-        // real client in an interactive exchange does: one packet per keep-alive request, not two.
-        if (this.unackedResponseSegs >= 2) ackNow = true;
+        // Every second segment is acknowledged at once (RFC 9293 3.8.6.3), counted in bytes too:
+        // intercept folds back-to-back segments into one reply, so more than one full segment's
+        // worth unacknowledged is at least two segments. A retransmission is acknowledged at once
+        // (the target waits for it). The end of a small response (PSH) waits up to delayedAckMs for
+        // the next request to carry the acknowledgement, as a real client in an interactive
+        // exchange does: one packet per keep-alive request, not two.
+        if (this.unackedResponseSegs >= 2 || resent || seqDiff(this.rcvNxt, this.lastAckSent) > this.synMss) ackNow = true;
       } else if (hdr.payloadLength > 0) {
         reAck = true; // a retransmission: our ACK was lost
       }

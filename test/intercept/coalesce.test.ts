@@ -10,7 +10,7 @@ import { responseFromDecoder } from '../../src/intercept/index.js';
 import type { ResponseMessage } from '../../src/channel/index.js';
 import { targetHeaderFromResponse } from '../../src/tcpcopy/index.js';
 
-const { ACK, PSH, FIN, SYN, RST } = TcpFlags;
+const { ACK, PSH, FIN, SYN, RST, URG } = TcpFlags;
 
 function seg(over: Partial<TcpPacketSpec>): TcpPacketSpec {
   return {
@@ -73,6 +73,8 @@ void describe('ReplyCoalescer', () => {
     ['two pure ACKs', [seg({ payload: Buffer.alloc(0), flags: ACK }), seg({ payload: Buffer.alloc(0), flags: ACK })]],
     ['data after FIN', [seg({ flags: ACK | FIN }), seg({ seq: 1201 })]],
     ['an RST', [seg({}), seg({ seq: 1200, flags: RST | ACK, payload: Buffer.alloc(0) })]],
+    ['urgent data (its pointer counts from its own segment)', [seg({}), seg({ seq: 1200, flags: ACK | URG })]],
+    ['after urgent data', [seg({ flags: ACK | URG }), seg({ seq: 1200 })]],
     ['after a SYN-ACK', [seg({ flags: SYN | ACK, payload: Buffer.alloc(0) }), seg({ seq: 1001 })]],
     ['an older acknowledgement', [seg({ ack: 6000 }), seg({ seq: 1200, ack: 5999 })]],
     ['IPv6 of another client', [seg({ version: 6, src: 'fd77::3', dst: 'fd77::1' }), seg({ version: 6, src: 'fd77::3', dst: 'fd77::9', seq: 1200 })]],
