@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   replicate: () => import('./replicate.js'),
   offline: () => import('./offline.js'),
   engine: () => import('./engine.js'),
+  backlog: () => import('./backlog.js'),
 };
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));

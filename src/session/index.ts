@@ -8,6 +8,7 @@ export type { TargetResolver, Backlog } from './engine.js';
 export { Session } from './session.js';
 export type { SessionState, ClientSide } from './session.js';
 export { Timer } from './timer.js';
+export { Deque } from './deque.js';
 export { DEFAULT_SESSION_OPTIONS } from './types.js';
 export type {
   TcpOptionValues, ClientSegment, TargetHeader, TargetAddress, SessionTuple, OutgoingSegment, CloseReason,

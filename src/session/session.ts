@@ -5,6 +5,7 @@
 import { TcpFlags } from '../packet/index.js';
 import type { TcpOption } from '../packet/index.js';
 import type { SessionCounters } from './counters.js';
+import { Deque } from './deque.js';
 import { Reassembler } from './reassembly.js';
 import type { StreamChunk } from './reassembly.js';
 import { seqAdd, seqDiff, seqMax } from './seq.js';
@@ -68,7 +69,8 @@ export class Session {
 
   private readonly stream: Reassembler;
   /** Chunks from `sndUna` on, in target numbering: sent-unacknowledged then unsent. */
-  private readonly chunks: StreamChunk[] = [];
+  /** Chunks not yet acknowledged by the target, oldest first (O(1) at both ends: deque.ts). */
+  private readonly chunks = new Deque<StreamChunk>();
   private streamEnd: number;
   private sndUna: number;
   private sndNxt: number;
@@ -433,7 +435,9 @@ export class Session {
 
   /** The chunk holding sequence number `seq`, with the offset of `seq` inside it. */
   private chunkAt(seq: number): { chunk: StreamChunk; offset: number } | null {
-    for (const chunk of this.chunks) {
+    const chunks = this.chunks;
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks.at(i)!;
       const off = seqDiff(seq, chunk.seq);
       if (off >= 0 && off < chunk.data.length + (chunk.fin ? 1 : 0)) return { chunk, offset: off };
     }
@@ -541,7 +545,7 @@ export class Session {
     if (advance > 0 && seqDiff(hdr.ack, this.sndNxt) <= 0) {
       this.sndUna = hdr.ack;
       while (this.chunks.length > 0) {
-        const c = this.chunks[0]!;
+        const c = this.chunks.at(0)!;
         if (seqDiff(seqAdd(c.seq, c.data.length + (c.fin ? 1 : 0)), this.sndUna) > 0) break;
         this.chunks.shift();
       }

@@ -12,7 +12,7 @@ import { Tcpcopy1Client } from '../channel/tcpcopy1/index.js';
 import type { ChannelLogger, ResponseMessage } from '../channel/index.js';
 import type { TcpcopyConfig } from '../cli/options/index.js';
 import { PacketDecoder } from '../packet/index.js';
-import { SegmentArena, SessionEngine } from '../session/index.js';
+import { Deque, SegmentArena, SessionEngine } from '../session/index.js';
 import type { CloseReason, EngineSink, OutgoingSegment, SessionTuple } from '../session/index.js';
 import { createTcpcopyCounters, formatCloseReasons, formatRewriteLine, formatTcpcopyStats, formatTcpcopySummary } from '../stats/index.js';
 import type { Logger, TcpcopyCounters } from '../stats/index.js';
@@ -142,7 +142,7 @@ export class Replicator {
   /** The engine timer fired and its run waits in setImmediate, behind the I/O of this turn. */
   private timerDue = false;
   /** Live captured batches not yet fed to the engine (oldest first), and the next packet of the first. */
-  private readonly captureQueue: CaptureBatch[] = [];
+  private readonly captureQueue = new Deque<CaptureBatch>();
   private captureQueueNext = 0;
   private captureQueueBytes = 0;
   private captureQueueDrops = 0;
@@ -374,7 +374,7 @@ export class Replicator {
     let now = start;
     let n = 0;
     while (this.captureQueue.length > 0) {
-      const batch = this.captureQueue[0]!;
+      const batch = this.captureQueue.at(0)!;
       while (this.captureQueueNext < batch.count) {
         this.feed(batch, this.captureQueueNext++, now);
         if ((++n & 31) === 0) {
