@@ -101,7 +101,8 @@ export async function measure(load: Load, relay: boolean): Promise<ReplicateRow>
     const t0 = cpuSeconds(tcpcopyPid);
     const i0 = cpuSeconds(interceptPid);
     const r = await load.run(rl);
-    const lag = await measureLag(rl, { since: mark });
+    // Long enough for a 30 s load whose replay runs on well after it (measureLag returns once settled).
+    const lag = await measureLag(rl, { since: mark, timeoutMs: 120_000 });
     const tcpcopyCpu = cpuSeconds(tcpcopyPid) - t0;
     const interceptCpu = cpuSeconds(interceptPid) - i0;
     const relayResult = probe !== null ? await probe.finish() : null;
