@@ -9,14 +9,10 @@
 // decides to acknowledge at once. Pure: no I/O.
 
 import type { ResponseMessage } from '../channel/index.js';
+import { TcpFlags } from '../packet/index.js';
 import type { PacketDecoder } from '../packet/index.js';
 
-const FIN = 0x01;
-const SYN = 0x02;
-const RST = 0x04;
-const PSH = 0x08;
-const ACK = 0x10;
-const URG = 0x20;
+const { FIN, SYN, RST, PSH, ACK, URG } = TcpFlags;
 
 /** Offsets in a TCP header. */
 const SEQ_AT = 4;
@@ -70,7 +66,7 @@ export class ReplyCoalescer {
     p.hopLimit = dec.ttl;
     this.ack = dec.ack;
     this.flags = header[FLAGS_AT]!;
-    this.end = (dec.seq + dec.wirePayloadLength + ((f & FIN) !== 0 ? 1 : 0)) >>> 0;
+    this.end = endOf(dec);
     this.merged++;
     return true;
   }
@@ -86,7 +82,7 @@ export class ReplyCoalescer {
     this.seq = dec.seq >>> 0;
     this.ack = dec.ack;
     this.flags = dec.flags;
-    this.end = (dec.seq + dec.wirePayloadLength + ((dec.flags & FIN) !== 0 ? 1 : 0)) >>> 0;
+    this.end = endOf(dec);
   }
 
   /** The pending reply (null when none); nothing is pending afterwards. */
@@ -95,4 +91,9 @@ export class ReplyCoalescer {
     this.pending = null;
     return p;
   }
+}
+
+/** The sequence number just after the segment `dec` decoded (its payload and FIN). */
+function endOf(dec: PacketDecoder): number {
+  return (dec.seq + dec.wirePayloadLength + ((dec.flags & FIN) !== 0 ? 1 : 0)) >>> 0;
 }
