@@ -31,7 +31,7 @@ import type { TcpOption } from '../src/packet/index.js';
 import { SegmentArena, SessionEngine } from '../src/session/index.js';
 import type { CloseReason, EngineSink, OutgoingSegment, SessionTuple } from '../src/session/index.js';
 import { ConvertScratch, clientSegmentInto, targetHeaderInto } from '../src/tcpcopy/convert.js';
-import { buildTargetResolver, targetKeys } from '../src/tcpcopy/resolver.js';
+import { LoopGuard, buildTargetResolver } from '../src/tcpcopy/resolver.js';
 import { ClientRewriter } from '../src/tcpcopy/rewrite.js';
 
 const { FIN, SYN, RST, PSH, ACK } = TcpFlags;
@@ -494,7 +494,7 @@ class Replay implements EngineSink {
   private readonly decoder = new PacketDecoder();
   /** The reused ClientSegment and TargetHeader, as the replicator's. */
   private readonly convert = new ConvertScratch();
-  private readonly targets = targetKeys(TRANSFERS);
+  private readonly loopGuard = new LoopGuard(TRANSFERS);
   private readonly rewriter = new ClientRewriter({ copies: 1, samplePercent: 100, clientAddresses: [], targetAddresses: new Set([TARGET_IP]) });
   private readonly frames = new FrameDecoder({ maxFrameBodyBytes: 0xffff, reuseResponses: true }); // as the live client reads them
   /** The replicator's per-input send arena (packets back to back, one sendmmsg). */
@@ -589,7 +589,7 @@ class Replay implements EngineSink {
     for (let i = 0; i < batch.count; i++) {
       const t0 = s ? performance.now() : 0;
       if (!dec.decode(batch.buffer, batch.offset(i), batch.caplen(i), batch.linkType)) continue;
-      if (this.targets.has(`${dec.srcAddress()} ${dec.srcPort}`) || this.targets.has(`${dec.dstAddress()} ${dec.dstPort}`)) continue;
+      if (this.loopGuard.isTargetTraffic(dec)) continue;
       const seg = clientSegmentInto(dec, this.convert);
       if (seg === null) continue;
       const n = this.rewriter.apply(seg);
@@ -611,16 +611,18 @@ class Replay implements EngineSink {
     const s = this.stages;
     const t0 = s ? performance.now() : 0;
     this.inResponse = true;
+    // The replicator's engine clock is whole milliseconds (its nowMs), the fake round trips are not.
+    const now = Math.floor(this.now);
     this.frames.push(chunk, (m) => {
       if (m.type !== 'response') return;
       const hdr = targetHeaderInto(m, this.convert);
       if (s) {
         const t1 = performance.now();
-        this.engine.onTargetResponse(this.now, hdr);
+        this.engine.onTargetResponse(now, hdr);
         s.channelEngine += performance.now() - t1;
         s.calls++;
       } else {
-        this.engine.onTargetResponse(this.now, hdr);
+        this.engine.onTargetResponse(now, hdr);
       }
       this.engine.nextDeadlineMs();
     });

@@ -49,7 +49,12 @@ export function readIpv4(buf: Uint8Array, off: number): number {
 
 /** Most IPv4 texts kept by formatIpv4's intern table before it starts afresh. */
 const IPV4_TEXT_CACHE_LIMIT = 16384;
-const ipv4Texts = new Map<number, string>();
+/**
+ * Interned texts keyed by the address's low 30 bits (a small integer: a full 32-bit key above 2^30
+ * would be boxed by V8 on every lookup), each with its whole address to tell apart the four
+ * addresses that share a key.
+ */
+const ipv4Texts = new Map<number, { readonly address: number; readonly text: string }>();
 
 /**
  * Formats 4 bytes at `off` as dotted-quad text. The texts are interned (a bounded table keyed by the
@@ -57,13 +62,13 @@ const ipv4Texts = new Map<number, string>();
  * for every packet, and a table hit allocates nothing.
  */
 export function formatIpv4(buf: Uint8Array, off: number): string {
-  const key = readIpv4(buf, off);
-  let text = ipv4Texts.get(key);
-  if (text === undefined) {
-    if (ipv4Texts.size >= IPV4_TEXT_CACHE_LIMIT) ipv4Texts.clear();
-    text = `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
-    ipv4Texts.set(key, text);
-  }
+  const address = readIpv4(buf, off);
+  const key = address & 0x3fffffff;
+  const hit = ipv4Texts.get(key);
+  if (hit !== undefined && hit.address === address) return hit.text;
+  if (ipv4Texts.size >= IPV4_TEXT_CACHE_LIMIT) ipv4Texts.clear();
+  const text = `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  ipv4Texts.set(key, { address, text });
   return text;
 }
 

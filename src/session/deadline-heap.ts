@@ -1,63 +1,74 @@
 // A binary min-heap of (deadline, item) pairs with lazy deletion: the owner pushes a new entry
 // whenever an item's deadline moves earlier and skips entries that no longer match the one it filed.
-
-export interface HeapEntry<T> {
-  at: number;
-  item: T;
-}
+// Deadlines and items sit in two parallel arrays (the deadlines unboxed, as doubles): a push
+// allocates nothing once the arrays have grown.
 
 export class DeadlineHeap<T> {
-  private readonly a: HeapEntry<T>[] = [];
+  private readonly ats: number[] = [];
+  private readonly items: T[] = [];
 
   get size(): number {
-    return this.a.length;
+    return this.ats.length;
+  }
+
+  /** The earliest deadline (+Infinity when empty). */
+  get topAt(): number {
+    return this.ats.length > 0 ? this.ats[0]! : Infinity;
+  }
+
+  /** The item of the earliest deadline (undefined when empty). */
+  get topItem(): T | undefined {
+    return this.items[0];
   }
 
   push(at: number, item: T): void {
-    const a = this.a;
-    a.push({ at, item });
-    let i = a.length - 1;
+    const ats = this.ats;
+    const items = this.items;
+    let i = ats.length;
+    ats.push(at);
+    items.push(item);
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const up = a[i]!;
-      if (a[p]!.at <= up.at) break;
-      a[i] = a[p]!;
-      a[p] = up;
+      if (ats[p]! <= at) break;
+      ats[i] = ats[p]!;
+      items[i] = items[p]!;
       i = p;
     }
+    ats[i] = at;
+    items[i] = item;
   }
 
-  peek(): HeapEntry<T> | undefined {
-    return this.a[0];
-  }
-
-  pop(): HeapEntry<T> | undefined {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && a[l]!.at < a[m]!.at) m = l;
-        if (r < a.length && a[r]!.at < a[m]!.at) m = r;
-        if (m === i) break;
-        const down = a[i]!;
-        a[i] = a[m]!;
-        a[m] = down;
-        i = m;
-      }
+  /** Removes the earliest entry (nothing when empty). */
+  pop(): void {
+    const ats = this.ats;
+    const items = this.items;
+    const n = ats.length - 1;
+    if (n < 0) return;
+    // pop(), not `length = n`: setting an array's length is a call into the runtime.
+    const at = ats.pop()!;
+    const item = items.pop()!;
+    if (n === 0) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const m = r < n && ats[r]! < ats[l]! ? r : l;
+      if (ats[m]! >= at) break;
+      ats[i] = ats[m]!;
+      items[i] = items[m]!;
+      i = m;
     }
-    return top;
+    ats[i] = at;
+    items[i] = item;
   }
 
-  /** Keeps only entries for which `keep` is true (used to drop stale entries in bulk). */
-  rebuild(keep: (e: HeapEntry<T>) => boolean): void {
-    const kept = this.a.filter(keep);
-    this.a.length = 0;
-    for (const e of kept) this.push(e.at, e.item);
+  /** Keeps only the entries for which `keep` is true (used to drop stale entries in bulk). */
+  rebuild(keep: (at: number, item: T) => boolean): void {
+    const ats = this.ats.slice();
+    const items = this.items.slice();
+    this.ats.length = 0;
+    this.items.length = 0;
+    for (let i = 0; i < ats.length; i++) if (keep(ats[i]!, items[i]!)) this.push(ats[i]!, items[i]!);
   }
 }

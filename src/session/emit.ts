@@ -8,21 +8,29 @@ import { buildTcpPacket, finishChecksum, onesSum, writeIpv4, writeIpv6 } from '.
 import type { OutgoingSegment } from './types.js';
 
 const ADDRESS_CACHE_LIMIT = 8192;
-const v4Cache = new Map<string, Buffer>();
-const v6Cache = new Map<string, Buffer>();
+
+/** An address's bytes and their one's-complement sum (its share of the pseudo-header sum). */
+interface AddressBytes {
+  readonly bytes: Uint8Array;
+  readonly sum: number;
+}
+
+const v4Cache = new Map<string, AddressBytes>();
+const v6Cache = new Map<string, AddressBytes>();
 
 /** The address bytes of `text` (cached; the cache is cleared when it reaches its bound). */
-function addressBytes(version: 4 | 6, text: string): Buffer {
+function addressBytes(version: 4 | 6, text: string): AddressBytes {
   const cache = version === 4 ? v4Cache : v6Cache;
-  let b = cache.get(text);
-  if (b === undefined) {
+  let a = cache.get(text);
+  if (a === undefined) {
     if (cache.size >= ADDRESS_CACHE_LIMIT) cache.clear();
-    b = Buffer.alloc(version === 4 ? 4 : 16);
+    const b = Buffer.alloc(version === 4 ? 4 : 16);
     if (version === 4) writeIpv4(text, b, 0);
     else writeIpv6(text, b, 0);
-    cache.set(text, b);
+    a = { bytes: b, sum: onesSum(b, 0, b.length) };
+    cache.set(text, a);
   }
-  return b;
+  return a;
 }
 
 /** Bytes of the options when every one is of a kind the fast path writes, else −1. */
@@ -44,28 +52,47 @@ function fastOptionsLength(seg: OutgoingSegment): number {
   return n;
 }
 
+function isU16(v: number): boolean {
+  return Number.isInteger(v) && v >= 0 && v <= 0xffff;
+}
+
+function isU32(v: number): boolean {
+  return Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+}
+
 function fieldsFit(seg: OutgoingSegment, ipId: number): boolean {
-  const u16 = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= 0xffff;
-  const u32 = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
-  return u16(seg.srcPort) && u16(seg.dstPort) && u32(seg.seq) && u32(seg.ack) && u16(seg.window) && u16(ipId) &&
+  return isU16(seg.srcPort) && isU16(seg.dstPort) && isU32(seg.seq) && isU32(seg.ack) && isU16(seg.window) && isU16(ipId) &&
     Number.isInteger(seg.flags) && seg.flags >= 0 && seg.flags <= 0x1ff;
 }
 
+/** Bytes written big-endian by hand: Buffer#writeUInt*BE checks its arguments on every call. */
+function put16(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 8;
+  out[at + 1] = v;
+}
+
+function put32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = v >>> 16;
+  out[at + 2] = v >>> 8;
+  out[at + 3] = v;
+}
+
 export function emitSegment(seg: OutgoingSegment, ipId = 0): Buffer {
-  const len = fastSegmentLength(seg, ipId);
-  if (len < 0) return slowEmit(seg, ipId);
-  const out = Buffer.allocUnsafe(len);
-  writeFast(seg, ipId, out, 0);
+  const optLen = fastOptionsLength(seg);
+  if (!fastPathFits(seg, ipId, optLen)) return slowEmit(seg, ipId);
+  const out = Buffer.allocUnsafe(fastSegmentLength(seg, optLen));
+  writeFast(seg, ipId, optLen, out, 0);
   return out;
 }
 
-/**
- * Bytes `emitSegment` makes of `seg` on its fast path, or −1 when the segment needs the general
- * builder (options of other kinds, fields out of range).
- */
-function fastSegmentLength(seg: OutgoingSegment, ipId: number): number {
-  const optLen = fastOptionsLength(seg);
-  if (optLen < 0 || optLen > 40 || !fieldsFit(seg, ipId)) return -1;
+/** The fast path writes `seg` (option bytes `optLen` from fastOptionsLength): else the general builder. */
+function fastPathFits(seg: OutgoingSegment, ipId: number, optLen: number): boolean {
+  return optLen >= 0 && optLen <= 40 && fieldsFit(seg, ipId);
+}
+
+/** Bytes the fast path makes of `seg` with `optLen` option bytes. */
+function fastSegmentLength(seg: OutgoingSegment, optLen: number): number {
   return (seg.version === 4 ? 20 : 40) + 20 + ((optLen + 3) & ~3) + seg.payload.length;
 }
 
@@ -101,14 +128,20 @@ export class SegmentArena {
 
   /** Writes `seg` as the next packet (the same bytes as emitSegment(seg, ipId)). */
   add(seg: OutgoingSegment, ipId = 0): void {
-    let len = fastSegmentLength(seg, ipId);
-    const slow = len < 0 ? slowEmit(seg, ipId) : null;
-    if (slow !== null) len = slow.length;
-    this.reserve(len);
-    if (slow !== null) slow.copy(this.buf, this.used);
-    else writeFast(seg, ipId, this.buf, this.used);
-    this.used += len;
-    this.lens[this.n++] = len;
+    const optLen = fastOptionsLength(seg);
+    if (fastPathFits(seg, ipId, optLen)) {
+      const len = fastSegmentLength(seg, optLen);
+      this.reserve(len);
+      writeFast(seg, ipId, optLen, this.buf, this.used);
+      this.used += len;
+      this.lens[this.n++] = len;
+      return;
+    }
+    const slow = slowEmit(seg, ipId);
+    this.reserve(slow.length);
+    this.buf.set(slow, this.used);
+    this.used += slow.length;
+    this.lens[this.n++] = slow.length;
   }
 
   /** Each packet as a view into the arena (for senders that take one buffer per packet). */
@@ -144,48 +177,55 @@ export class SegmentArena {
   }
 }
 
-/** Writes the fast-path packet of `seg` at `at` (fastSegmentLength(seg) ≥ 0 checked by the caller). */
-function writeFast(seg: OutgoingSegment, ipId: number, buf: Buffer, at: number): void {
-  const optLen = fastOptionsLength(seg);
+/** Writes the fast-path packet of `seg` at `at` (fastPathFits(seg, ipId, optLen) checked by the caller). */
+function writeFast(seg: OutgoingSegment, ipId: number, optLen: number, out: Buffer, at: number): void {
   const v4 = seg.version === 4;
   const src = addressBytes(seg.version, seg.src);
   const dst = addressBytes(seg.version, seg.dst);
   const ipLen = v4 ? 20 : 40;
   const hlen = 20 + ((optLen + 3) & ~3);
-  const segLen = hlen + seg.payload.length;
-  const out = buf;
+  const payload = seg.payload;
+  const segLen = hlen + payload.length;
   const b = at;
   if (v4) {
     out[b] = 0x45;
     out[b + 1] = 0;
-    out.writeUInt16BE(ipLen + segLen, b + 2);
-    out.writeUInt16BE(ipId, b + 4);
+    put16(out, b + 2, ipLen + segLen);
+    put16(out, b + 4, ipId);
     out[b + 6] = 0x40; // DF
     out[b + 7] = 0;
     out[b + 8] = 64;
     out[b + 9] = 6;
     out[b + 10] = 0;
     out[b + 11] = 0;
-    src.copy(out, b + 12);
-    dst.copy(out, b + 16);
-    out.writeUInt16BE(finishChecksum(onesSum(out, b, 20)), b + 10);
+    const s4 = src.bytes;
+    const d4 = dst.bytes;
+    out[b + 12] = s4[0]!;
+    out[b + 13] = s4[1]!;
+    out[b + 14] = s4[2]!;
+    out[b + 15] = s4[3]!;
+    out[b + 16] = d4[0]!;
+    out[b + 17] = d4[1]!;
+    out[b + 18] = d4[2]!;
+    out[b + 19] = d4[3]!;
+    put16(out, b + 10, finishChecksum(onesSum(out, b, 20)));
   } else {
-    out.writeUInt32BE(0x6000_0000, b);
-    out.writeUInt16BE(segLen, b + 4);
+    put32(out, b, 0x6000_0000);
+    put16(out, b + 4, segLen);
     out[b + 6] = 6;
     out[b + 7] = 64;
-    src.copy(out, b + 8);
-    dst.copy(out, b + 24);
+    out.set(src.bytes, b + 8);
+    out.set(dst.bytes, b + 24);
   }
   const t = b + ipLen;
-  out.writeUInt16BE(seg.srcPort, t);
-  out.writeUInt16BE(seg.dstPort, t + 2);
-  out.writeUInt32BE(seg.seq, t + 4);
-  out.writeUInt32BE(seg.ack, t + 8);
+  put16(out, t, seg.srcPort);
+  put16(out, t + 2, seg.dstPort);
+  put32(out, t + 4, seg.seq);
+  put32(out, t + 8, seg.ack);
   out[t + 12] = ((hlen >>> 2) << 4) | (seg.flags >>> 8);
   out[t + 13] = seg.flags & 0xff;
-  out.writeUInt16BE(seg.window, t + 14);
-  out.writeUInt32BE(0, t + 16); // checksum and urgent pointer
+  put16(out, t + 14, seg.window);
+  put32(out, t + 16, 0); // checksum and urgent pointer
   let p = t + 20;
   const opts = seg.options;
   for (let i = 0; i < opts.length; i++) {
@@ -197,7 +237,7 @@ function writeFast(seg: OutgoingSegment, ipId: number, buf: Buffer, at: number):
       case 'mss':
         out[p] = 2;
         out[p + 1] = 4;
-        out.writeUInt16BE(o.value, p + 2);
+        put16(out, p + 2, o.value);
         p += 4;
         break;
       case 'wscale':
@@ -214,8 +254,8 @@ function writeFast(seg: OutgoingSegment, ipId: number, buf: Buffer, at: number):
       case 'timestamps':
         out[p] = 8;
         out[p + 1] = 10;
-        out.writeUInt32BE(o.tsval, p + 2);
-        out.writeUInt32BE(o.tsecr, p + 6);
+        put32(out, p + 2, o.tsval);
+        put32(out, p + 6, o.tsecr);
         p += 10;
         break;
       default:
@@ -223,9 +263,10 @@ function writeFast(seg: OutgoingSegment, ipId: number, buf: Buffer, at: number):
     }
   }
   while (p < t + hlen) out[p++] = 0;
-  seg.payload.copy(out, p);
-  const pseudo = onesSum(src, 0, src.length) + onesSum(dst, 0, dst.length) + 6 + segLen;
-  out.writeUInt16BE(finishChecksum(onesSum(out, t, segLen, pseudo)), t + 16);
+  // TypedArray#set, not Buffer#copy: copy validates its arguments and makes a view per call.
+  if (payload.length > 0) out.set(payload, p);
+  const pseudo = src.sum + dst.sum + 6 + segLen;
+  put16(out, t + 16, finishChecksum(onesSum(out, t, segLen, pseudo)));
 }
 
 function slowEmit(seg: OutgoingSegment, ipId: number): Buffer {

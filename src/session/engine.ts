@@ -68,6 +68,11 @@ function checkOptions(o: SessionOptions): void {
   if (o.defaultMss < 1 || o.defaultMss > 0xffff) throw new SessionError('BAD_OPTION', 'defaultMss must be 1..65535');
 }
 
+/**
+ * Every `nowMs` given to the engine is on one monotonic clock in milliseconds. Whole milliseconds
+ * are best (the replicator's clock): deadlines stay small integers, where fractions make V8 box a
+ * heap number for each deadline computed.
+ */
 export class SessionEngine {
   readonly counters: SessionCounters = newCounters();
   readonly options: Readonly<SessionOptions>;
@@ -182,11 +187,11 @@ export class SessionEngine {
   /** Runs every session whose deadline is due. */
   onTimer(nowMs: number): void {
     for (let guard = this.heap.size; guard >= 0; guard--) {
-      const top = this.heap.peek();
-      if (!top || top.at > nowMs) break;
+      const at = this.heap.topAt;
+      if (at > nowMs) break;
+      const entry = this.heap.topItem!;
       this.heap.pop();
-      const entry = top.item;
-      if (entry.deadline !== top.at || !entry.live) continue;
+      if (entry.deadline !== at || !entry.live) continue;
       entry.deadline = -1;
       entry.session.onTimer(nowMs);
       if (entry.successor.length > 0 && nowMs >= entry.successorSinceMs + this.options.reusedPortWaitMs) this.replaceNow(nowMs, entry);
@@ -197,15 +202,15 @@ export class SessionEngine {
   /** The earliest time `onTimer` should be called, or −1 when no session needs a timer. */
   nextDeadlineMs(): number {
     for (;;) {
-      const top = this.heap.peek();
-      if (!top) return -1;
-      const e = top.item;
-      if (e.deadline !== top.at || !e.live) {
+      const e = this.heap.topItem;
+      if (e === undefined) return -1;
+      const at = this.heap.topAt;
+      if (e.deadline !== at || !e.live) {
         this.heap.pop();
         continue;
       }
       const real = this.entryDeadline(e);
-      if (real === top.at) return real;
+      if (real === at) return real;
       // Filed early (its deadline moved later since): file the real one and look again.
       this.heap.pop();
       e.deadline = real;
@@ -294,7 +299,7 @@ export class SessionEngine {
     entry.deadline = d;
     this.heap.push(d, entry);
     if (this.heap.size > 4 * this.sessions.size + 1024) {
-      this.heap.rebuild((e) => e.item.deadline === e.at && e.item.live);
+      this.heap.rebuild((at, e) => e.deadline === at && e.live);
     }
   }
 }

@@ -68,14 +68,17 @@ export class Session {
   readonly clientIsn: number;
 
   private readonly stream: Reassembler;
-  /** Chunks from `sndUna` on, in target numbering: sent-unacknowledged then unsent. */
   /** Chunks not yet acknowledged by the target, oldest first (O(1) at both ends: deque.ts). */
   private readonly chunks = new Deque<StreamChunk>();
+  /** What the last chunkAt() found: the chunk and the offset of the sequence number inside it. */
+  private found: StreamChunk | null = null;
+  private foundOffset = 0;
   private streamEnd: number;
   private sndUna: number;
   private sndNxt: number;
   private sndWnd = 0;
-  private sndWndScale = 0;
+  /** 2^(the target's window scale): its window field times this is its window in bytes. */
+  private sndWndFactor = 1;
   private targetMss = 536;
   private rcvNxt = 0;
   private lastAckSent = 0;
@@ -367,7 +370,7 @@ export class Session {
     this.rcvNxt = seqAdd(hdr.seq, 1);
     this.targetIsnNext = this.rcvNxt;
     this.targetMss = hdr.options.mss > 0 ? hdr.options.mss : 536;
-    this.sndWndScale = hdr.options.windowScale >= 0 ? Math.min(hdr.options.windowScale, 14) : 0;
+    this.sndWndFactor = hdr.options.windowScale >= 0 ? 1 << Math.min(hdr.options.windowScale, 14) : 1;
     this.sndWnd = hdr.window; // the window in a SYN-ACK is never scaled
     this.lastAckSeen = hdr.ack;
     this.lastWindowSeen = hdr.window;
@@ -424,32 +427,37 @@ export class Session {
    */
   oldestUnsentMs(): number {
     if (this.state === 'CLOSED') return -1;
-    const at = this.chunkAt(this.sndNxt);
-    if (at !== null) return at.chunk.capturedMs;
-    return -1;
+    return this.chunkAt(this.sndNxt) ? this.found!.capturedMs : -1;
   }
 
   private hasWork(): boolean {
     return seqDiff(this.streamEnd, this.sndUna) > 0 || this.stream.hasGap;
   }
 
-  /** The chunk holding sequence number `seq`, with the offset of `seq` inside it. */
-  private chunkAt(seq: number): { chunk: StreamChunk; offset: number } | null {
+  /**
+   * Finds the chunk holding sequence number `seq`: true and `found`/`foundOffset` set (the offset of
+   * `seq` inside it), or false. Fields, not a returned pair: this runs on every pump.
+   */
+  private chunkAt(seq: number): boolean {
     const chunks = this.chunks;
     for (let i = 0; i < chunks.length; i++) {
       const chunk = chunks.at(i)!;
       const off = seqDiff(seq, chunk.seq);
-      if (off >= 0 && off < chunk.data.length + (chunk.fin ? 1 : 0)) return { chunk, offset: off };
+      if (off >= 0 && off < chunk.data.length + (chunk.fin ? 1 : 0)) {
+        this.found = chunk;
+        this.foundOffset = off;
+        return true;
+      }
     }
-    return null;
+    this.found = null;
+    return false;
   }
 
   /** True when the next unsent chunk is a new request that must wait for the previous response. */
   private heldForResponse(): boolean {
     if (!this.opts.waitForResponse || !this.synchronized) return false;
-    const at = this.chunkAt(this.sndNxt);
-    if (!at || at.offset !== 0) return false;
-    return this.pacer.holds(at.chunk.onlineAck);
+    if (!this.chunkAt(this.sndNxt) || this.foundOffset !== 0) return false;
+    return this.pacer.holds(this.found!.onlineAck);
   }
 
   /** The previous request is answered: every byte we sent is acknowledged, and the pacer agrees. */
@@ -460,9 +468,9 @@ export class Session {
   private pump(nowMs: number): void {
     if (!this.synchronized) return;
     for (let guard = 0; guard < 1_000_000; guard++) {
-      const at = this.chunkAt(this.sndNxt);
-      if (!at) break;
-      const { chunk, offset } = at;
+      if (!this.chunkAt(this.sndNxt)) break;
+      const chunk = this.found!;
+      const offset = this.foundOffset;
       if (offset === 0 && this.pacer.holds(chunk.onlineAck)) {
         if (this.opts.waitForResponse && !this.answered(nowMs, chunk)) break;
         this.pacer.release(chunk.onlineAck, nowMs);
@@ -508,10 +516,10 @@ export class Session {
   }
 
   private retransmit(): void {
-    const at = this.chunkAt(this.sndUna);
+    const found = this.chunkAt(this.sndUna);
     this.counters.retransmit++;
     this.rttTiming = false;
-    if (!at) {
+    if (!found) {
       if (this.state === 'SYN_SENT') {
         this.counters.send++;
         this.counters.sendSyn++;
@@ -519,7 +527,8 @@ export class Session {
       }
       return;
     }
-    const { chunk, offset } = at;
+    const chunk = this.found!;
+    const offset = this.foundOffset;
     const remaining = chunk.data.length - Math.min(offset, chunk.data.length);
     const inFlight = seqDiff(this.sndNxt, this.sndUna);
     const n = Math.min(remaining, this.maxSegmentPayload(), inFlight);
@@ -566,7 +575,7 @@ export class Session {
       }
     }
     if (advance >= 0) {
-      this.sndWnd = window * 2 ** this.sndWndScale;
+      this.sndWnd = window * this.sndWndFactor;
       if (window > 0) this.persistTimer.cancel();
     }
     this.lastAckSeen = hdr.ack;

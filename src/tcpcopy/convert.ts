@@ -59,14 +59,16 @@ export function targetHeaderInto(r: ResponseMessage, scratch: ConvertScratch): T
   const headerLength = (h[12] ?? 0) >> 4 << 2;
   readTcpOptionSummary(h, 20, Math.max(0, Math.min(h.length, headerLength) - 20), scratch.options);
   const o = scratch.header;
+  // Byte reads by hand (the header is at least 20 bytes: the codec checked its data offset);
+  // Buffer#readUInt*BE checks its arguments on every call.
   o.src = r.sourceIp;
-  o.srcPort = h.readUInt16BE(0);
+  o.srcPort = (h[0]! << 8) | h[1]!;
   o.dst = r.destinationIp;
-  o.dstPort = h.readUInt16BE(2);
-  o.seq = h.readUInt32BE(4);
-  o.ack = h.readUInt32BE(8);
-  o.flags = h.readUInt16BE(12) & 0x1ff;
-  o.window = h.readUInt16BE(14);
+  o.dstPort = (h[2]! << 8) | h[3]!;
+  o.seq = ((h[4]! << 24) | (h[5]! << 16) | (h[6]! << 8) | h[7]!) >>> 0;
+  o.ack = ((h[8]! << 24) | (h[9]! << 16) | (h[10]! << 8) | h[11]!) >>> 0;
+  o.flags = ((h[12]! << 8) | h[13]!) & 0x1ff;
+  o.window = (h[14]! << 8) | h[15]!;
   fillOptions(o.options, scratch.options);
   o.payloadLength = r.payloadLength;
   return o;

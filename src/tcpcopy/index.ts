@@ -2,7 +2,7 @@
 
 export { Replicator } from './replicator.js';
 export type { ReplicatorOptions } from './replicator.js';
-export { buildTargetResolver, targetKeys } from './resolver.js';
+export { LoopGuard, buildTargetResolver, targetKeys } from './resolver.js';
 export { ConvertScratch, clientSegmentFromDecoder, clientSegmentInto, targetHeaderFromResponse, targetHeaderInto } from './convert.js';
 export { fillTcpcopyCounters, newEdgeCounters } from './counters.js';
 export type { EdgeCounters } from './counters.js';

@@ -20,14 +20,18 @@ import { ConvertScratch, clientSegmentInto, targetHeaderInto } from './convert.j
 import { fillTcpcopyCounters, newEdgeCounters } from './counters.js';
 import type { EdgeCounters } from './counters.js';
 import { TcpcopyDiagnosis } from './diagnosis.js';
-import { buildTargetResolver, targetKeys, targetKeys4 } from './resolver.js';
+import { LoopGuard, buildTargetResolver } from './resolver.js';
 import { ClientRewriter } from './rewrite.js';
 import { LinkSender } from './link-send.js';
 
 export interface ReplicatorOptions {
   readonly config: TcpcopyConfig;
   readonly logger: Logger;
-  /** Monotonic milliseconds; default performance.now. */
+  /**
+   * Monotonic whole milliseconds (the session engine's clock); default performance.now() rounded
+   * down. Whole numbers stay small integers in V8: the engine's deadlines then cost no heap number
+   * each (170 B per keep-alive request in bench engine), and no timer needs more than 1 ms.
+   */
   readonly nowMs?: () => number;
   /** Called with the number of authenticated intercept connections whenever it changes. */
   readonly onConnectionsChange?: (authenticated: number) => void;
@@ -125,9 +129,8 @@ export class Replicator {
   private readonly decoder = new PacketDecoder();
   /** The reused ClientSegment and TargetHeader the engine is fed with. */
   private readonly scratch = new ConvertScratch();
-  private readonly targets: Set<string>;
-  /** The IPv4 entries of `targets` as address × 65536 + port. */
-  private readonly targets4: Set<number>;
+  /** Drops the target's own packets and the copies we sent from the capture. */
+  private readonly loopGuard: LoopGuard;
   /** -r, -c, -n: which sessions are copied, from which address, how many times. */
   private readonly rewriter: ClientRewriter;
   private readonly senders = new Map<4 | 6, TurnSender>();
@@ -161,11 +164,10 @@ export class Replicator {
   constructor(opts: ReplicatorOptions) {
     this.config = opts.config;
     this.logger = opts.logger;
-    this.nowMs = opts.nowMs ?? (() => performance.now());
+    this.nowMs = opts.nowMs ?? (() => Math.floor(performance.now()));
     this.source = opts.source ?? null;
     this.startedMs = this.nowMs();
-    this.targets = targetKeys(this.config.transfers);
-    this.targets4 = targetKeys4(this.config.transfers);
+    this.loopGuard = new LoopGuard(this.config.transfers);
     this.rewriter = new ClientRewriter({
       copies: this.config.copies,
       samplePercent: this.config.samplePercent,
@@ -397,7 +399,7 @@ export class Replicator {
     }
     if (dec.isFragment) this.edge.fragments++;
     // Loop guard: the target's own packets and the copies we sent (their destination is a target).
-    if (this.isTargetTraffic(dec)) {
+    if (this.loopGuard.isTargetTraffic(dec)) {
       this.edge.ignoredPackets++;
       return;
     }
@@ -408,14 +410,6 @@ export class Replicator {
     }
     const n = this.rewriter.apply(seg);
     for (let c = 0; c < n; c++) this.engine.onClientPacket(now, this.rewriter.segment(c));
-  }
-
-  /** The target's own packets and the copies we sent (source or destination is a target). */
-  private isTargetTraffic(dec: PacketDecoder): boolean {
-    if (dec.ipVersion === 4) {
-      return this.targets4.has(dec.srcIpv4() * 65536 + dec.srcPort) || this.targets4.has(dec.dstIpv4() * 65536 + dec.dstPort);
-    }
-    return this.targets.has(`${dec.srcAddress()} ${dec.srcPort}`) || this.targets.has(`${dec.dstAddress()} ${dec.dstPort}`);
   }
 
   private onResponse(r: ResponseMessage): void {

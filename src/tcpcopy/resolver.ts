@@ -5,6 +5,7 @@
 // first matching item wins, as listed.
 
 import { parseIpv4Address } from '../packet/index.js';
+import type { PacketDecoder } from '../packet/index.js';
 import type { TargetAddress, TargetResolver } from '../session/index.js';
 import type { Transfer } from '../cli/options/index.js';
 
@@ -44,4 +45,41 @@ export function targetKeys4(transfers: readonly Transfer[]): Set<number> {
   const out = new Set<number>();
   for (const t of transfers) if (t.target.ip.family === 4) out.add(parseIpv4Address(t.target.ip.text) * 65536 + t.target.port);
   return out;
+}
+
+/**
+ * tcpcopy's capture loop guard: a packet from or to a target address:port is the target's own
+ * traffic or a copy we sent, never a client's. IPv4 is checked on numbers (no text per packet).
+ */
+export class LoopGuard {
+  private readonly keys: Set<string>;
+  /**
+   * IPv4 target addresses by port. Looked up port first, then by comparing numbers: an address ×
+   * 65536 + port key is no small integer, and V8 would box one per lookup (two per packet).
+   */
+  private readonly byPort4 = new Map<number, number[]>();
+
+  constructor(transfers: readonly Transfer[]) {
+    this.keys = targetKeys(transfers);
+    for (const t of transfers) {
+      if (t.target.ip.family !== 4) continue;
+      const ip = parseIpv4Address(t.target.ip.text);
+      const list = this.byPort4.get(t.target.port);
+      if (list === undefined) this.byPort4.set(t.target.port, [ip]);
+      else if (!list.includes(ip)) list.push(ip);
+    }
+  }
+
+  /** The packet `dec` decoded last has a target as its source or destination. */
+  isTargetTraffic(dec: PacketDecoder): boolean {
+    if (dec.ipVersion === 4) return this.isTarget4(dec.srcIpv4(), dec.srcPort) || this.isTarget4(dec.dstIpv4(), dec.dstPort);
+    return this.keys.has(`${dec.srcAddress()} ${dec.srcPort}`) || this.keys.has(`${dec.dstAddress()} ${dec.dstPort}`);
+  }
+
+  private isTarget4(ip: number, port: number): boolean {
+    const list = this.byPort4.get(port);
+    if (list === undefined) return false;
+    for (let i = 0; i < list.length; i++) if (list[i] === ip) return true;
+    return false;
+  }
 }

@@ -20,6 +20,15 @@ describe('IPv4 text', () => {
     assert.equal(formatIpv4(Buffer.from([1, 2, 3, 4]), 0), '1.2.3.4');
   });
 
+  test('formatIpv4 tells apart addresses that differ only in their top two bits (one intern key)', () => {
+    const firsts = [10, 74, 138, 202];
+    for (let round = 0; round < 3; round++) {
+      for (const a of firsts) assert.equal(formatIpv4(Buffer.from([0, a, 1, 2, 3]), 1), `${a}.1.2.3`);
+    }
+    assert.equal(formatIpv4(Buffer.from([255, 255, 255, 255]), 0), '255.255.255.255');
+    assert.equal(formatIpv4(Buffer.from([63, 255, 255, 255]), 0), '63.255.255.255');
+  });
+
   test('rejects', () => {
     for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1..2.3', 'a.b.c.d', '1.2.3.4 ', '1234.1.1.1', '1.2.3.', '.1.2.3']) {
       rejects(() => parseIpv4Address(bad));

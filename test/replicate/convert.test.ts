@@ -10,7 +10,7 @@ import { newCounters } from '../../src/session/index.js';
 import { createTcpcopyCounters } from '../../src/stats/index.js';
 import { responseFromDecoder } from '../../src/intercept/index.js';
 import {
-  buildTargetResolver, clientSegmentFromDecoder, fillTcpcopyCounters, newEdgeCounters, targetHeaderFromResponse, targetKeys,
+  LoopGuard, buildTargetResolver, clientSegmentFromDecoder, fillTcpcopyCounters, newEdgeCounters, targetHeaderFromResponse, targetKeys,
 } from '../../src/tcpcopy/index.js';
 
 function decoded(spec: TcpPacketSpec): PacketDecoder {
@@ -41,6 +41,24 @@ void describe('target resolver', () => {
 
   void test('loop-guard keys are the target address:port pairs', () => {
     assert.deepEqual([...targetKeys(transfers)].sort(), ['10.77.0.3 8080', '10.77.0.5 9000', 'fd77::3 8443']);
+  });
+
+  void test('the loop guard drops packets from or to a target address:port, and only those', () => {
+    const guard = new LoopGuard(parseTransfers('80-10.77.0.3:8080,81-192.168.7.9:8080,82-10.77.0.3:9000,443-[fd77::3]:8443'));
+    const is = (spec: Partial<TcpPacketSpec>): boolean => guard.isTargetTraffic(decoded({ ...request, ...spec }));
+    assert.equal(is({}), false, 'a client request to the online server');
+    assert.equal(is({ dst: '10.77.0.3', dstPort: 8080 }), true, 'a copy we sent');
+    assert.equal(is({ src: '10.77.0.3', srcPort: 8080 }), true, "the target's reply");
+    assert.equal(is({ dst: '192.168.7.9', dstPort: 8080 }), true, 'a target above 2^31');
+    assert.equal(is({ src: '10.77.0.3', srcPort: 9000, dst: '10.0.0.1', dstPort: 5 }), true, 'the second port of one target address');
+    assert.equal(is({ dst: '10.77.0.3', dstPort: 8081 }), false, 'another port of a target address');
+    assert.equal(is({ dst: '64.77.0.3', dstPort: 8080 }), false, 'an address that differs from a target in its top bits');
+    assert.equal(is({ dst: '192.168.7.8', dstPort: 8080 }), false);
+    const v6 = { version: 6 as const, src: 'fd77::1', dst: 'fd77::2' };
+    assert.equal(is({ ...v6 }), false);
+    assert.equal(is({ ...v6, dst: 'fd77::3', dstPort: 8443 }), true);
+    assert.equal(is({ ...v6, src: 'fd77::3', srcPort: 8443 }), true);
+    assert.equal(is({ ...v6, dst: 'fd77::3', dstPort: 8444 }), false);
   });
 });
 
