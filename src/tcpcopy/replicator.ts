@@ -137,6 +137,7 @@ export class Replicator {
   /** Packets emitted while the current input is handled, per family, sent together by flushSends(). */
   private readonly pending = new Map<4 | 6, SegmentArena>();
   private flushScheduled = false;
+  private armScheduled = false;
   private readonly captures: { stats(): { dropped: number }; close(): unknown }[] = [];
   private readonly source: BatchSource | null;
   private readonly startedMs: number;
@@ -415,8 +416,23 @@ export class Replicator {
   private onResponse(r: ResponseMessage): void {
     if (this.stopped) return;
     this.engine.onTargetResponse(this.nowMs(), targetHeaderInto(r, this.scratch));
-    this.arm();
+    this.armAfterInput();
   }
+
+  /**
+   * arm() once after the input being handled (one channel read brings many replies): from
+   * process.nextTick, when the read's replies have all been fed to the engine.
+   */
+  private armAfterInput(): void {
+    if (this.armScheduled) return;
+    this.armScheduled = true;
+    process.nextTick(this.armTick);
+  }
+
+  private readonly armTick = (): void => {
+    this.armScheduled = false;
+    this.arm();
+  };
 
   /**
    * Queues a packet for the target. Everything the engine emits while one input is handled (a
