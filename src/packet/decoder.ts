@@ -438,8 +438,13 @@ export class PacketDecoder {
     return foldSum(pseudo + onesSum(this.buf, this.tcpOffset, len)) === 0xffff;
   }
 
-  /** The payload as a Buffer view (allocates the view object; prefer offsets on hot paths). */
+  /**
+   * The payload as a Buffer view (allocates the view object; prefer offsets on hot paths). An empty
+   * payload (every bare ACK) is one shared empty Buffer: no view.
+   */
   payload(): Buffer {
-    return this.payloadOffset < 0 ? EMPTY : this.buf.subarray(this.payloadOffset, this.payloadOffset + this.payloadLength);
+    return this.payloadOffset < 0 || this.payloadLength === 0
+      ? EMPTY
+      : this.buf.subarray(this.payloadOffset, this.payloadOffset + this.payloadLength);
   }
 }
