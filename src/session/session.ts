@@ -73,6 +73,8 @@ export class Session {
   /** What the last chunkAt() found: the chunk and the offset of the sequence number inside it. */
   private found: StreamChunk | null = null;
   private foundOffset = 0;
+  /** Index in `chunks` of `found` (a hint for the next search; kept in step when chunks are shifted). */
+  private foundIndex = 0;
   private streamEnd: number;
   private sndUna: number;
   private sndNxt: number;
@@ -436,16 +438,21 @@ export class Session {
 
   /**
    * Finds the chunk holding sequence number `seq`: true and `found`/`foundOffset` set (the offset of
-   * `seq` inside it), or false. Fields, not a returned pair: this runs on every pump.
+   * `seq` inside it), or false. Fields, not a returned pair: this runs on every pump. The search
+   * starts at the chunk found last (`foundIndex`), since sndNxt only moves forward; a sequence
+   * number before that chunk (sndUna, a restarted handshake) is searched from the first chunk.
    */
   private chunkAt(seq: number): boolean {
     const chunks = this.chunks;
-    for (let i = 0; i < chunks.length; i++) {
+    let i = this.foundIndex < chunks.length ? this.foundIndex : 0;
+    if (i > 0 && seqDiff(seq, chunks.at(i)!.seq) < 0) i = 0;
+    for (; i < chunks.length; i++) {
       const chunk = chunks.at(i)!;
       const off = seqDiff(seq, chunk.seq);
       if (off >= 0 && off < chunk.data.length + (chunk.fin ? 1 : 0)) {
         this.found = chunk;
         this.foundOffset = off;
+        this.foundIndex = i;
         return true;
       }
     }
@@ -557,6 +564,7 @@ export class Session {
         const c = this.chunks.at(0)!;
         if (seqDiff(seqAdd(c.seq, c.data.length + (c.fin ? 1 : 0)), this.sndUna) > 0) break;
         this.chunks.shift();
+        if (this.foundIndex > 0) this.foundIndex--;
       }
       this.dupAcks = 0;
       if (this.rttTiming && seqDiff(hdr.ack, this.rttSeq) >= 0) {
