@@ -8,12 +8,14 @@
 // time (user + system of all threads, from /proc) of tcpcopy and intercept per replicated request.
 // RUNS=n (default 3) runs per load; LOADS=short,keep,wrk (default) selects loads, wrk30 (30 s, relay
 // from its first 5 s) and wrk1 (one connection) only when named. LOADS=throughput instead measures the online server's req/s
-// with wrk, alternately without and with tcpcopy attached. RELAY=0 skips the captures.
+// with wrk, alternately without and with tcpcopy attached. RELAY=0 skips the captures. CPUS=split
+// gives the target host a vCPU of its own (vCPU 1; cli, onl and ast on vCPU 0: SPLIT_CPUS in
+// src/lab/replication-lab.ts); CPUS=shared (default) lets every host use both; CPUS=shared,split runs both.
 // Figures only. Runnable alone: `node dist/bench/replicate.js` (root).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ReplicationLab, RelayProbe, markLogs, measureLag } from '../src/lab/index.js';
-import type { LabHost, RelayProbeResult } from '../src/lab/index.js';
+import type { LabCpus, LabHost, RelayProbeResult } from '../src/lab/index.js';
 
 interface Load {
   name: string;
@@ -90,8 +92,8 @@ export interface ReplicateRow {
   captureDropped: number;
 }
 
-export async function measure(load: Load, relay: boolean): Promise<ReplicateRow> {
-  const rl = await ReplicationLab.create({ service: 'nginx' });
+export async function measure(load: Load, relay: boolean, cpus: LabCpus = 'shared'): Promise<ReplicateRow> {
+  const rl = await ReplicationLab.create({ service: 'nginx', cpus });
   let probe: RelayProbe | null = null;
   try {
     const tcpcopyPid = pidIn(rl.onl, 'bin/tcpcopy');
@@ -148,10 +150,10 @@ async function throughputRun(rl: ReplicationLab<'nginx'>, attached: boolean): Pr
 }
 
 /** Online throughput, alternately without and with tcpcopy: each pair in a fresh lab (tcpcopy cannot be detached and restarted). */
-export async function throughput(pairs: number): Promise<void> {
+export async function throughput(pairs: number, cpus: LabCpus = 'shared'): Promise<void> {
   console.log('wrk -t1 -c10 -d5s on the online server | tcpcopy | online req/s | replicated | lag s');
   for (let i = 0; i < pairs; i++) {
-    const rl = await ReplicationLab.create({ service: 'nginx', startTcpcopy: false });
+    const rl = await ReplicationLab.create({ service: 'nginx', startTcpcopy: false, cpus });
     try {
       console.log(`run ${i + 1} | ${await throughputRun(rl, false)}`);
       await rl.startTcpcopy();
@@ -173,12 +175,23 @@ export async function run(): Promise<void> {
   const unknown = wanted.filter((w) => w !== 'throughput' && !LOADS.some((l) => l.name === w));
   if (unknown.length > 0) throw new Error(`replicate: unknown load(s) ${unknown.join(', ')} (known: ${LOADS.map((l) => l.name).join(', ')}, throughput)`);
   const relay = process.env.RELAY !== '0';
+  const placements = (process.env.CPUS ?? 'shared').split(',').map((s) => s.trim());
+  const badCpus = placements.filter((c) => c !== 'shared' && c !== 'split');
+  if (badCpus.length > 0) throw new Error(`replicate: CPUS ${badCpus.join(', ')} (known: shared, split)`);
   const loads = LOADS.filter((l) => wanted.includes(l.name));
-  if (loads.length > 0) console.log(HEADER);
-  for (const load of loads) {
-    for (let i = 0; i < runs; i++) console.log(formatRow(await measure(load, relay)));
+  for (const cpus of placements as LabCpus[]) {
+    console.log(CPUS_LINE[cpus]);
+    if (loads.length > 0) console.log(HEADER);
+    for (const load of loads) {
+      for (let i = 0; i < runs; i++) console.log(formatRow(await measure(load, relay, cpus)));
+    }
+    if (wanted.includes('throughput')) await throughput(runs, cpus);
   }
-  if (wanted.includes('throughput')) await throughput(runs);
 }
+
+const CPUS_LINE: Readonly<Record<LabCpus, string>> = {
+  shared: 'CPUs shared: every lab host on every vCPU (the target side competes with the online side)',
+  split: 'CPUs split: tgt (target nginx) alone on vCPU 1; cli (load), onl (online nginx, tcpcopy), ast (intercept) on vCPU 0',
+};
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run();

@@ -59,24 +59,34 @@ export class NsShell {
   readonly name: string;
   /** Label used in error messages. */
   readonly label: string;
+  /** The CPU every process of this namespace is pinned to (taskset), or null: any CPU. */
+  readonly cpu: number | null;
   readonly #shell: ShellContext;
 
-  constructor(ns: string, label: string, ctx: ShellContext) {
+  constructor(ns: string, label: string, ctx: ShellContext, cpu: number | null = null) {
     this.name = ns;
     this.label = label;
+    this.cpu = cpu;
     this.#shell = ctx;
+  }
+
+  /** `ip netns exec` arguments for cmd, through taskset when the namespace is pinned to a CPU. */
+  #nsArgs(cmd: string, args: readonly string[]): string[] {
+    return this.cpu === null
+      ? ['netns', 'exec', this.name, cmd, ...args]
+      : ['netns', 'exec', this.name, 'taskset', '-c', String(this.cpu), cmd, ...args];
   }
 
   /** Runs cmd inside the namespace (`ip netns exec`); throws LabError on non-zero exit unless check: false. */
   async exec(cmd: string, args: readonly string[] = [], opts: ExecOptions = {}): Promise<ExecResult> {
     this.#shell.assertAlive();
-    return await runCommand('ip', ['netns', 'exec', this.name, cmd, ...args], opts, (c) => this.#shell.track(c), `[${this.label}] ${quoteCommand(cmd, args)}`);
+    return await runCommand('ip', this.#nsArgs(cmd, args), opts, (c) => this.#shell.track(c), `[${this.label}] ${quoteCommand(cmd, args)}`);
   }
 
   /** Starts cmd inside the namespace; the process is killed (SIGTERM, then SIGKILL) on destroy. */
   spawn(cmd: string, args: readonly string[] = [], opts: SpawnOptions = {}): ChildProcess {
     this.#shell.assertAlive();
-    const child = spawnCommand('ip', ['netns', 'exec', this.name, cmd, ...args], opts.stdio ?? ['ignore', 'pipe', 'pipe'], undefined, { env: opts.env, cwd: opts.cwd });
+    const child = spawnCommand('ip', this.#nsArgs(cmd, args), opts.stdio ?? ['ignore', 'pipe', 'pipe'], undefined, { env: opts.env, cwd: opts.cwd });
     this.#shell.track(child);
     return child;
   }
@@ -95,8 +105,8 @@ export class LabHost extends NsShell implements NsRunner {
   readonly mac: string;
   readonly #ctx: HostContext;
 
-  constructor(ns: string, hostName: string, addr: HostAddresses, ctx: HostContext) {
-    super(ns, hostName, ctx);
+  constructor(ns: string, hostName: string, addr: HostAddresses, ctx: HostContext, cpu: number | null = null) {
+    super(ns, hostName, ctx, cpu);
     this.hostName = hostName;
     this.n = addr.n;
     this.ip = addr.ip;

@@ -3,7 +3,7 @@
 // uncaught exceptions and signals).
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from './errors.js';
 import { runCommand, runSync } from './exec.js';
@@ -28,6 +28,12 @@ export interface LabOptions {
   hosts: readonly string[];
   /** Configure fd77::N/64 on every host. Default true. */
   ipv6?: boolean;
+  /**
+   * Pins every process a named host runs (servers, loads, tcpcopy, their threads) to one CPU, with
+   * taskset: hosts that stand for separate machines then get CPUs of their own instead of all
+   * sharing every CPU. Hosts not named run on any CPU. Default: none pinned.
+   */
+  cpus?: Readonly<Record<string, number>>;
 }
 
 export interface NetemOptions {
@@ -73,7 +79,7 @@ export class Lab implements Teardownable {
   #destroyed = false;
   #destroying: Promise<void> | null = null;
 
-  private constructor(prefix: string, names: readonly string[], ipv6: boolean, tmpDir: string) {
+  private constructor(prefix: string, names: readonly string[], ipv6: boolean, tmpDir: string, cpus: Readonly<Record<string, number>>) {
     this.prefix = prefix;
     this.switchNs = switchNsName(prefix);
     this.ipv6 = ipv6;
@@ -87,7 +93,7 @@ export class Lab implements Teardownable {
     };
     this.switch = new NsShell(this.switchNs, 'switch', ctx);
     this.hosts = names.map((h, i) => {
-      const host = new LabHost(hostNsName(prefix, h), h, hostAddresses(i + 1), ctx);
+      const host = new LabHost(hostNsName(prefix, h), h, hostAddresses(i + 1), ctx, cpus[h] ?? null);
       this.#byName.set(h, host);
       this.#addresses.add(host.ip);
       if (ipv6) this.#addresses.add(host.ip6);
@@ -101,6 +107,13 @@ export class Lab implements Teardownable {
       throw new LabError('ENOTROOT', 'the lab needs root (network namespaces)');
     }
     validateHostNames(opts.hosts);
+    const cpus = opts.cpus ?? {};
+    for (const [h, cpu] of Object.entries(cpus)) {
+      if (!opts.hosts.includes(h)) throw new LabError('EBADARG', `cpus names ${JSON.stringify(h)}, not a host of this lab`);
+      if (!Number.isInteger(cpu) || cpu < 0 || cpu >= availableParallelism()) {
+        throw new LabError('EBADARG', `cpu ${cpu} for host ${h}: this machine has CPUs 0..${availableParallelism() - 1}`);
+      }
+    }
     try {
       await runCommand('ip', ['-V'], { timeoutMs: 5000 });
     } catch (e) {
@@ -111,7 +124,7 @@ export class Lab implements Teardownable {
     for (let attempt = 1; ; attempt++) {
       const prefix = makePrefix(process.pid);
       const tmp = mkdtempSync(join(tmpdir(), `${prefix}_lab`));
-      const lab = new Lab(prefix, opts.hosts, opts.ipv6 ?? true, tmp);
+      const lab = new Lab(prefix, opts.hosts, opts.ipv6 ?? true, tmp, cpus);
       registerLab(lab);
       try {
         await addNetns(lab.switchNs);

@@ -70,7 +70,25 @@ export interface ReplicationLabOptions<S extends ReplicatedService> {
   startTcpcopy?: boolean;
   /** Bound on each readiness wait (intercept listening, tcpcopy authenticated). Default 20 s. */
   startupTimeoutMs?: number;
+  /**
+   * Where the hosts run. 'shared' (default): every host on every CPU, so the target server competes
+   * for the same two CPUs with the online server, its load, tcpcopy and intercept. 'split': the
+   * target server on a CPU of its own (CPU 1), as a test server is a machine of its own; the load,
+   * the online server, tcpcopy and intercept on CPU 0 (see SPLIT_CPUS).
+   */
+  cpus?: LabCpus;
 }
+
+export type LabCpus = 'shared' | 'split';
+
+/**
+ * The CPU of each host when the lab's CPUs are split. The target host alone on CPU 1: what it gets
+ * does not depend on how hard the online side runs. Intercept (ast) stays with the online side: on
+ * this machine's two CPUs one of them has to, and with the target it would halve the target
+ * server's CPU (its channel writes carry tcpcopy's receive work over veth), making the target a
+ * machine half the online server's size.
+ */
+export const SPLIT_CPUS: Readonly<Record<(typeof REPLICATION_HOSTS)[number], number>> = Object.freeze({ cli: 0, onl: 0, ast: 0, tgt: 1 });
 
 /** The counters of a final summary (`tcpcopy summary after 12.3 s:` and the lines after it). */
 export class ProcessSummary {
@@ -188,7 +206,7 @@ export class ReplicationLab<S extends ReplicatedService> {
   /** Builds the lab, starts both servers and intercept, and (unless startTcpcopy is false) tcpcopy. */
   static async create<S extends ReplicatedService>(opts: ReplicationLabOptions<S>): Promise<ReplicationLab<S>> {
     const ipv6 = opts.ipv6 === true;
-    const lab = await Lab.create({ hosts: REPLICATION_HOSTS, ipv6 });
+    const lab = await Lab.create({ hosts: REPLICATION_HOSTS, ipv6, ...(opts.cpus === 'split' ? { cpus: SPLIT_CPUS } : {}) });
     let leak: LeakCounter | undefined;
     try {
       const [cli, onl, tgt, ast] = REPLICATION_HOSTS.map((h) => lab.host(h)) as [LabHost, LabHost, LabHost, LabHost];

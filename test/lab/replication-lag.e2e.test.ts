@@ -1,26 +1,52 @@
-// Replication lag target: after a keep-alive load ends, the target's access log stops growing within
-// 1.0 s of the online server's last request (measureLag, from the logs' $msec). A `todo` while the
-// replay runs behind (2-4 s on the 2-core lab machine when this test was written): it runs and
-// reports, but does not fail the suite. Needs root.
+// Replication keeps pace: after a load ends, the target's access log stops growing within 1.0 s of
+// the online server's last request (measureLag, from the logs' $msec), with every request there.
+//
+// The target host runs on a vCPU of its own (ReplicationLab's cpus: 'split'), as a test server is a
+// machine of its own; the load, the online nginx, tcpcopy and intercept share the other. With every
+// host on both vCPUs (the default placement) the target nginx competes with all of them for the same
+// two vCPUs and gets 0.7–0.85 of the online rate whatever tcpcopy does (README, Performance): that
+// placement is reported by the last test, a `todo`. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReplicationLab, markLogs, measureLag } from '../../src/lab/index.js';
+import type { LabCpus } from '../../src/lab/index.js';
 
 const isRoot = process.getuid?.() === 0;
 const MAX_LAG_S = 1.0;
 
-test(`the target stops within ${MAX_LAG_S} s after a wrk -t1 -c10 -d5s load ends`, {
-  skip: !isRoot && 'needs root', todo: 'replay lag is 0.6–2.7 s today (under 1 s only on a quiet machine)', timeout: 120_000,
-}, async (t) => {
-  const rl = await ReplicationLab.create({ service: 'nginx' });
+type Load = (rl: ReplicationLab<'nginx'>) => Promise<unknown>;
+
+async function keepsPace(t: test.TestContext, cpus: LabCpus, load: Load): Promise<void> {
+  const rl = await ReplicationLab.create({ service: 'nginx', cpus });
   try {
     const mark = await markLogs(rl);
-    await rl.cli.wrk({ url: `http://${rl.onl.ip}/`, threads: 1, connections: 10, durationS: 5 });
+    await load(rl);
     const lag = await measureLag(rl, { since: mark, timeoutMs: 30_000 });
-    t.diagnostic(`online ${lag.online}, replicated ${lag.replicated}, lag ${lag.lagS.toFixed(3)} s, replay rate ${lag.rateFraction.toFixed(3)} of online`);
+    t.diagnostic(`CPUs ${cpus}: online ${lag.online}, replicated ${lag.replicated}, lag ${lag.lagS.toFixed(3)} s, `
+      + `replay rate ${lag.rateFraction.toFixed(3)} of online`);
+    assert.ok(lag.online > 1000, `the load reached the online server (${lag.online} requests)`);
     assert.ok(lag.replicated >= 0.999 * lag.online, `replicated ${lag.replicated} of ${lag.online}`);
     assert.ok(lag.lagS <= MAX_LAG_S, `the target kept serving ${lag.lagS.toFixed(3)} s after the online server's last request`);
   } finally {
     await rl.destroy();
   }
-});
+}
+
+const wrk5: Load = (rl) => rl.cli.wrk({ url: `http://${rl.onl.ip}/`, threads: 1, connections: 10, durationS: 5 });
+
+test(`split CPUs: the target stops within ${MAX_LAG_S} s after wrk -t1 -c10 -d5s ends`, {
+  skip: !isRoot && 'needs root', timeout: 120_000,
+}, (t) => keepsPace(t, 'split', wrk5));
+
+test(`split CPUs: the target stops within ${MAX_LAG_S} s after ab -k -c20 -n20000 ends`, {
+  skip: !isRoot && 'needs root', timeout: 120_000,
+}, (t) => keepsPace(t, 'split', (rl) => rl.cli.ab({ url: `http://${rl.onl.ip}/`, concurrency: 20, requests: 20_000, keepAlive: true, timeLimitS: 60 })));
+
+test(`split CPUs: the target stops within ${MAX_LAG_S} s after ab -c20 -n20000 (short connections) ends`, {
+  skip: !isRoot && 'needs root', timeout: 120_000,
+}, (t) => keepsPace(t, 'split', (rl) => rl.cli.ab({ url: `http://${rl.onl.ip}/`, concurrency: 20, requests: 20_000, keepAlive: false, timeLimitS: 60 })));
+
+test(`shared CPUs: the target stops within ${MAX_LAG_S} s after wrk -t1 -c10 -d5s ends`, {
+  skip: !isRoot && 'needs root', timeout: 120_000,
+  todo: 'with every host on both vCPUs the target side gets 0.7–0.85 of the online rate: lag 1–3 s',
+}, (t) => keepsPace(t, 'shared', wrk5));
