@@ -16,13 +16,6 @@
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11", "-fvisibility=hidden"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "libraries": ["-lpcap", "-lnetfilter_queue", "-lmnl"]
-    },
-    {
-      "target_name": "labdelay",
-      "type": "executable",
-      "sources": ["native/tools/labdelay.c"],
-      "cflags": ["-O2", "-Wall"],
-      "libraries": ["-lnetfilter_queue", "-lnfnetlink"]
     }
   ]
 }

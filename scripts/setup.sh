@@ -5,6 +5,8 @@
 # Without root it skips the system packages and says so; everything else still works if they exist.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A checkout needs the addon: its build failing is an error here (an installed package only warns).
+export TCPCOPY_REQUIRE_ADDON=1
 
 APT_PACKAGES=(
   libpcap-dev            # addon: capture, BPF compile, data-link inject

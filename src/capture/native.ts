@@ -123,7 +123,7 @@ export function packageRoot(): string {
   try {
     return findPackageRoot();
   } catch (e) {
-    throw new NativeIoError('ENOTBUILT', 'native addon not built: run scripts/setup.sh (package root not found)', { cause: e });
+    throw new NativeIoError('ENOTBUILT', `native addon not built (package root not found): ${rebuildHint()}`, { cause: e });
   }
 }
 
@@ -136,12 +136,29 @@ export function addonPath(): string {
 
 let cached: NativeBinding | undefined;
 
+/**
+ * How to get the addon built: from a checkout, its set-up script; from an installed package, the
+ * system packages its install step checks for, then `npm rebuild`.
+ */
+export function rebuildHint(): string {
+  let checkout = false;
+  try {
+    checkout = existsSync(join(findPackageRoot(), 'scripts', 'setup.sh'));
+  } catch {
+    // no package root: an installed copy cannot have lost it, say what an installed copy needs
+  }
+  return checkout
+    ? 'run scripts/setup.sh'
+    : 'apt-get install libpcap-dev libnetfilter-queue-dev libmnl-dev build-essential python3, then npm rebuild tcpcopy '
+      + '(npm rebuild -g tcpcopy for a global install); --transport socket works without it';
+}
+
 /** Loads the addon once. Throws NativeIoError ENOTBUILT (missing) or ELOAD (failed to load). */
 export function loadNative(): NativeBinding {
   if (cached) return cached;
   const path = addonPath();
   if (!existsSync(path)) {
-    throw new NativeIoError('ENOTBUILT', `native addon not built: run scripts/setup.sh (missing ${path})`);
+    throw new NativeIoError('ENOTBUILT', `native addon not built (missing ${path}): ${rebuildHint()}`);
   }
   const require = createRequire(import.meta.url);
   let mod: NativeBinding;
@@ -149,10 +166,10 @@ export function loadNative(): NativeBinding {
     mod = require(path) as NativeBinding;
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new NativeIoError('ELOAD', `native addon ${path} did not load: ${why} (rebuild with scripts/setup.sh)`, { cause: e });
+    throw new NativeIoError('ELOAD', `native addon ${path} did not load: ${why} (${rebuildHint()})`, { cause: e });
   }
   if (mod.ABI !== EXPECTED_ABI) {
-    throw new NativeIoError('ELOAD', `native addon ${path} has interface version ${String(mod.ABI)}, expected ${EXPECTED_ABI}: run scripts/setup.sh`);
+    throw new NativeIoError('ELOAD', `native addon ${path} has interface version ${String(mod.ABI)}, expected ${EXPECTED_ABI}: ${rebuildHint()}`);
   }
   cached = mod;
   return mod;

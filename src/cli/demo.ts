@@ -4,14 +4,15 @@
 // bounded loads against the online server, and prints for each how many requests the online and the
 // target server logged and their ratio, then both tools' final summaries and whether any of the
 // target's replies reached the client. Everything it builds is torn down at the end.
-// Without root (no namespaces, no raw sockets) it replays instead the capture shipped in demo/
+// Without root (no namespaces, no raw sockets), or from an installed package (which does not ship the
+// lab), it replays instead the capture shipped in demo/
 // (made by scripts/make-demo-capture.mjs) over the socket transport to an HTTP server of its own on
 // loopback, prints the replay report, and succeeds when the server got every captured request.
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ReplicationLab, pollUntilSettled } from '../lab/index.js';
+import type * as LabModule from '../lab/index.js';
 import type { ReplicationStopResult } from '../lab/index.js';
 import { packageRoot } from '../paths.js';
 
@@ -60,7 +61,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   if (!Number.isInteger(abRequests) || abRequests < 20 || abRequests > 100_000) {
     throw new Error(`abRequests must be an integer from 20 to 100000, got ${String(abRequests)}`);
   }
-  if (process.getuid?.() !== 0) return await runSocketDemo(out);
+  if (process.getuid?.() !== 0) return await runSocketDemo(out, 'not root: no network namespaces or raw sockets');
+  // The lab is development support: an installed package does not ship it (package.json "files").
+  let lab: typeof LabModule;
+  try {
+    lab = await import('../lab/index.js');
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    out('tcpcopy demo: the live demo in network namespaces runs from a git clone (bash scripts/demo.sh)');
+    return await runSocketDemo(out, 'an installed copy: the lab ships with the sources only');
+  }
+  const { ReplicationLab, pollUntilSettled } = lab;
   out('tcpcopy demo: building the replication lab in network namespaces ...');
   const rl = await ReplicationLab.create({ service: 'nginx' });
   const loads: DemoLoadResult[] = [];
@@ -160,9 +171,9 @@ export async function startDemoHttpServer(host = '127.0.0.1', port = 0): Promise
   };
 }
 
-async function runSocketDemo(out: (line: string) => void): Promise<DemoSummary> {
+async function runSocketDemo(out: (line: string) => void, why: string): Promise<DemoSummary> {
   const file = demoCapturePath();
-  out(`tcpcopy demo (not root: no network namespaces or raw sockets): replaying ${file}`);
+  out(`tcpcopy demo (${why}): replaying ${file}`);
   out('  over ordinary TCP sockets (--transport socket) to a built-in HTTP server on loopback');
   const { replayCaptureOverSockets, formatReplayReport } = await import('../replay/index.js');
   const target = await startDemoHttpServer();

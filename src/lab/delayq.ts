@@ -2,10 +2,12 @@
 // set-up next to the addon) in the lab's switch namespace, where bridge netfilter queues the frames
 // arriving from one host's port to it. Queueing there (not in the host) matters: packets that crossed
 // the veth no longer belong to the sender's socket, so TCP small queues cannot throttle the sender.
-import { access, constants } from 'node:fs/promises';
-import { nativeBuildPath } from '../paths.js';
+import { mkdir, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { packageRoot } from '../paths.js';
 import type { ChildProcess } from 'node:child_process';
 import { LabError } from './errors.js';
+import { runCommand } from './exec.js';
 import { stopProcessTree, detachFromLoop, tail, hasExited } from './proc.js';
 import type { NsShell } from './host.js';
 
@@ -15,17 +17,38 @@ export function delayQueue(n: number): number {
 }
 const COMMENT = 'tcpcopy-lab-netem';
 
+let built: Promise<string> | null = null;
+
 /**
- * Path of the labdelay binary: the lab's user-space netem stand-in (native/tools/labdelay.c), built
- * by scripts/setup.sh next to the addon (binding.gyp target `labdelay`).
+ * Path of the labdelay binary, the lab's user-space netem stand-in (native/tools/labdelay.c),
+ * compiled on first use into .cache/ of the checkout (cc, libnetfilter-queue-dev: scripts/setup.sh
+ * installs both). Not a node-gyp target: `node-gyp rebuild` empties build/, and the package's
+ * install builds the addon only.
  */
-export async function labdelayBinary(): Promise<string> {
-  const bin = nativeBuildPath('labdelay');
-  try {
-    await access(bin, constants.X_OK);
-  } catch {
-    throw new LabError('ENOTOOL', `this kernel has no sch_netem and the fallback ${bin} is not built: run scripts/setup.sh`);
+export function labdelayBinary(): Promise<string> {
+  built ??= buildLabdelay().catch((e: unknown) => {
+    built = null;
+    throw e;
+  });
+  return built;
+}
+
+async function buildLabdelay(): Promise<string> {
+  const root = packageRoot();
+  const src = join(root, 'native', 'tools', 'labdelay.c');
+  const dir = join(root, '.cache');
+  const bin = join(dir, 'labdelay');
+  const srcTime = (await stat(src)).mtimeMs;
+  const binTime = await stat(bin).then((s) => s.mtimeMs, () => -1);
+  if (binTime >= srcTime) return bin;
+  await mkdir(dir, { recursive: true });
+  // Compiled beside the binary, then renamed over it: another process may be running the old one.
+  const tmp = `${bin}.${process.pid}.tmp`;
+  const r = await runCommand('cc', ['-O2', '-Wall', '-o', tmp, src, '-lnetfilter_queue', '-lnfnetlink'], { check: false, timeoutMs: 60_000 });
+  if (r.code !== 0) {
+    throw new LabError('ENOTOOL', `this kernel has no sch_netem and the fallback ${src} did not compile (needs cc and libnetfilter-queue-dev: run scripts/setup.sh): ${r.stderr.trim().slice(0, 500)}`);
   }
+  await rename(tmp, bin);
   return bin;
 }
 
