@@ -2,15 +2,14 @@
 // responses to tcpcopy. Options are parsed and validated here (src/cli/options/); the service
 // (src/intercept/) runs until SIGINT or SIGTERM, which print the final summary.
 // `--print-config` prints the configuration. -d (daemon.ts) and -P (supervise.ts, pidfile.ts).
-import { Command } from 'commander';
 import { appendFileSync } from 'node:fs';
-import { VERSION } from '../version.js';
 import { OptionError, addInterceptOptions, formatConfig, validateInterceptOptions } from './options/index.js';
 import type { InterceptConfig, InterceptRawOptions } from './options/index.js';
 import { createLogger } from '../stats/index.js';
 import { daemonReporter, runDaemonParent } from './daemon.js';
 import type { DaemonReporter } from './daemon.js';
 import { supervise } from './supervise.js';
+import { checkLogFile, runProgram, toolProgram, usageError } from './program.js';
 
 /** Runs the intercept service until SIGINT/SIGTERM, then logs the summary and returns. */
 async function serve(config: InterceptConfig, daemon: DaemonReporter | null): Promise<void> {
@@ -23,24 +22,21 @@ async function serve(config: InterceptConfig, daemon: DaemonReporter | null): Pr
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
-  const program = new Command('intercept')
-    .description("capture the target server's responses and return their headers to tcpcopy")
-    .version(VERSION, '-v, --version', 'print the version and exit')
-    .helpOption('-h, --help', 'print this help and exit')
-    .exitOverride();
+  const program = toolProgram('intercept', "capture the target server's responses and return their headers to tcpcopy");
   addInterceptOptions(program).action(async (opts: InterceptRawOptions & { printConfig?: boolean }) => {
     let config;
     try {
       config = validateInterceptOptions(opts, { env: process.env });
     } catch (err) {
-      if (err instanceof OptionError) program.error(`error: ${err.message}`);
+      if (err instanceof OptionError) usageError(program, err.message);
       throw err;
     }
     if (opts.printConfig === true) {
       process.stdout.write(`${formatConfig(config)}\n`);
       return;
     }
-    if (config.secret === null && !config.tcpcopy1) program.error('error: intercept needs the channel secret shared with tcpcopy: --secret or TCPCOPY_SECRET');
+    checkLogFile(program, config.logFile);
+    if (config.secret === null && !config.tcpcopy1) usageError(program, 'intercept needs the channel secret shared with tcpcopy: --secret or TCPCOPY_SECRET');
     const daemon = daemonReporter();
     if (config.daemon && daemon === null) {
       await runDaemonParent('intercept', program, argv, config.logFile);
@@ -48,11 +44,5 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     await serve(config, daemon);
   });
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (err) {
-    const code = (err as { exitCode?: number }).exitCode;
-    if (typeof code === 'number') process.exitCode = code;
-    else throw err;
-  }
+  await runProgram(program, argv);
 }

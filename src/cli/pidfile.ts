@@ -3,14 +3,18 @@
 // process is gone, or the file is empty or garbled) is replaced. Removed on a clean exit, and only
 // if it still names us.
 
+import { ExitCode } from '../exit-codes.js';
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 
 export class PidFileError extends Error {
   readonly code: 'PID_FILE_BUSY' | 'PID_FILE_IO';
+  /** The process exit code it ends in: a -P path that cannot be written is bad input (2). */
+  readonly exitCode: number;
   constructor(code: PidFileError['code'], message: string) {
     super(message);
     this.name = 'PidFileError';
     this.code = code;
+    this.exitCode = code === 'PID_FILE_IO' ? ExitCode.BAD_INPUT : ExitCode.FAILED;
   }
 }
 
@@ -48,8 +52,15 @@ export interface PidFile {
 }
 
 function ioError(path: string, err: unknown): PidFileError {
+  return new PidFileError('PID_FILE_IO', `-P ${path}: cannot write the pid file (${describeFsError(err)})`);
+}
+
+/** "no such file or directory, ENOENT" from a Node file-system error (its message repeats the code). */
+export function describeFsError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  return new PidFileError('PID_FILE_IO', `pid file ${path}: ${e.code ?? ''} ${e.message}`.replace(/ +/g, ' '));
+  const text = /^[A-Z]+: ([^,]+)/.exec(e.message ?? '')?.[1];
+  if (e.code !== undefined) return text !== undefined ? `${text}, ${e.code}` : e.code;
+  return e instanceof Error ? e.message : String(err);
 }
 
 /**

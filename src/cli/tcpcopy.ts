@@ -2,10 +2,9 @@
 // validated here (src/cli/options/) and the live replication (src/tcpcopy/) runs until SIGINT or
 // SIGTERM, which print the final summary. `--print-config` prints the validated configuration.
 // Process options: -d (daemon.ts), -P, -m and -L (supervise.ts, pidfile.ts).
-import { Command } from 'commander';
 import { appendFileSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { VERSION } from '../version.js';
+import { ExitCode } from '../exit-codes.js';
 import { OptionError, addTcpcopyOptions, formatConfig, parseIp, validateTcpcopyOptions } from './options/index.js';
 import type { IpAddress, TcpcopyConfig, TcpcopyRawOptions } from './options/index.js';
 import { createLogger } from '../stats/index.js';
@@ -13,6 +12,7 @@ import type { Logger } from '../stats/index.js';
 import { daemonReporter, runDaemonParent } from './daemon.js';
 import type { DaemonReporter } from './daemon.js';
 import { LonelyWatch, MemoryWatch, supervise } from './supervise.js';
+import { checkLogFile, errorLine, runProgram, toolProgram, usageError } from './program.js';
 
 /** This machine's addresses (every interface, including down ones that still hold an address). */
 function localAddresses(): IpAddress[] {
@@ -66,8 +66,8 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
   const logger = makeLogger(config.logFile);
   const first = config.transfers[0];
   if (!first || config.transfers.some((t) => t.target.ip.text !== first.target.ip.text || t.target.port !== first.target.port)) {
-    process.stderr.write('error: --transport socket replays to one target: give -x items with the same targetIP:targetPort\n');
-    return 1;
+    process.stderr.write(errorLine('tcpcopy', '--transport socket replays to one target: give -x items with the same targetIP:targetPort'));
+    return ExitCode.BAD_INPUT;
   }
   const stop = new AbortController();
   const onSignal = (sig: string): void => {
@@ -91,17 +91,13 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
     process.stdout.write(`${formatReplayReport(report)}\n`);
     return 0;
   } catch (e) {
-    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
+    process.stderr.write(errorLine('tcpcopy', e instanceof Error ? e.message : String(e)));
+    return ExitCode.FAILED;
   }
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
-  const program = new Command('tcpcopy')
-    .description('copy live TCP requests from this (online) server to a target server, packet by packet')
-    .version(VERSION, '-v, --version', 'print the version and exit')
-    .helpOption('-h, --help', 'print this help and exit')
-    .exitOverride();
+  const program = toolProgram('tcpcopy', 'copy live TCP requests from this (online) server to a target server, packet by packet');
   addTcpcopyOptions(program).action(async (opts: TcpcopyRawOptions & { printConfig?: boolean }) => {
     // --record without -s (issue 5 item 3): recording alone, src/record/run.ts.
     const record = await import('../record/index.js');
@@ -110,17 +106,18 @@ export async function main(argv: readonly string[]): Promise<void> {
     try {
       config = validateTcpcopyOptions(opts, { env: process.env, localAddresses: localAddresses(), isRegularFile });
     } catch (err) {
-      if (err instanceof OptionError) program.error(`error: ${err.message}`);
+      if (err instanceof OptionError) usageError(program, err.message);
       throw err;
     }
     if (opts.printConfig === true) {
       process.stdout.write(`${formatConfig(config)}\n`);
       return;
     }
+    checkLogFile(program, config.logFile);
     // offline replay (issue 5 items 1, 2, 4): src/offline/run.ts prints its own one-line errors and the report.
     if (config.offline !== null) {
       process.exitCode = await (await import('../offline/run.js')).runOffline(config, {
-        logger: makeLogger(config.logFile), error: (t) => void process.stderr.write(`error: ${t}\n`),
+        logger: makeLogger(config.logFile), error: (t) => void process.stderr.write(errorLine('tcpcopy', t)),
       });
       return;
     }
@@ -129,7 +126,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = await replayLiveOverSockets(config);
       return;
     }
-    if (config.secret === null && !config.tcpcopy1) program.error('error: tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET');
+    if (config.secret === null && !config.tcpcopy1) usageError(program, 'tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET');
     const daemon = daemonReporter();
     if (config.daemon && daemon === null) {
       await runDaemonParent('tcpcopy', program, argv, config.logFile);
@@ -146,11 +143,5 @@ export async function main(argv: readonly string[]): Promise<void> {
       const summary = await runDemo({ requests: Number(opts.requests) });
       if (!summary.ok) process.exitCode = 1;
     });
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (err) {
-    const code = (err as { exitCode?: number }).exitCode;
-    if (typeof code === 'number') process.exitCode = code;
-    else throw err;
-  }
+  await runProgram(program, argv);
 }

@@ -5,10 +5,16 @@
 //
 // The drain: after the last packet of the last loop tcpcopy waits until no session is active, or
 // until nothing was sent or received for DRAIN_QUIET_MS, and at most DRAIN_MAX_MS; sessions still
-// open then are counted as skipped ("unfinished"). Exit code 0 after a replay (also after SIGINT or
-// SIGTERM, which cut it short), 1 when the file cannot be read or intercept cannot be reached.
+// open then are counted as skipped ("unfinished"). Exit codes (src/exit-codes.ts): 0 after a replay
+// of the capture's sessions (also after SIGINT or SIGTERM, which cut it short); 2 for a file that
+// cannot be read, a --report-json path that cannot be written, or options the transport does not
+// take, all found before anything is sent; 3 when nothing of the capture matched or could start; 4
+// when the target refused, reset or never answered sessions (outcome.ts); 1 when intercept cannot be
+// reached or reading fails during the replay.
 
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ExitCode } from '../exit-codes.js';
 import type { TcpcopyConfig } from '../cli/options/index.js';
 import { CaptureFileError } from '../pcap/index.js';
 import type { Logger } from '../stats/index.js';
@@ -18,6 +24,8 @@ import { createProgress, estimateEtaMs } from './progress.js';
 import { OfflineSource, scanCaptureFile } from './source.js';
 import type { CaptureScan } from './source.js';
 import type { ScheduleOptions } from './schedule.js';
+import { packetOutcome, socketOutcome } from './outcome.js';
+import type { Outcome } from './outcome.js';
 
 /** The drain ends when nothing moved for this long. */
 export const DRAIN_QUIET_MS = 2000;
@@ -48,6 +56,27 @@ function onlineEndpoints(config: TcpcopyConfig): OnlineEndpointKey[] {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Why `path` cannot be written as --report-json, or null when it can: checked before the replay, so
+ * a mistyped directory is not found after the whole replay ran.
+ */
+export function reportPathProblem(path: string): string | null {
+  try {
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (st?.isDirectory() === true) return `--report-json ${path}: is a directory`;
+    accessSync(st === undefined ? dirname(path) : path, constants.W_OK);
+    return null;
+  } catch (e) {
+    return `--report-json ${path}: cannot be written (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
+  }
+}
+
+/** Prints the outcome's reason (if any) and returns its exit code. */
+function finish(outcome: Outcome, error: (t: string) => void): number {
+  if (outcome.reason !== null) error(outcome.reason);
+  return outcome.code;
+}
+
 /** Runs the offline replay of config.offline; resolves with the process exit code. */
 export async function runOffline(config: TcpcopyConfig, io: OfflineRunIo): Promise<number> {
   const off = config.offline;
@@ -55,18 +84,30 @@ export async function runOffline(config: TcpcopyConfig, io: OfflineRunIo): Promi
   const out = io.out ?? ((t: string): void => void process.stdout.write(t));
   const error = io.error ?? ((t: string): void => void process.stderr.write(`tcpcopy: error: ${t}\n`));
   const schedule: ScheduleOptions = { accel: off.accel, idleMs: off.idleMs, topSpeed: off.topSpeed };
+  const reportProblem = off.reportJson === null ? null : reportPathProblem(off.reportJson);
+  if (reportProblem !== null) {
+    error(reportProblem);
+    return ExitCode.BAD_INPUT;
+  }
   if (config.transport === 'socket') return runOverSockets(config, out, error);
 
+  if (config.secret === null && !config.tcpcopy1) {
+    error('tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET');
+    return ExitCode.BAD_INPUT;
+  }
   let scan: CaptureScan;
   try {
     scan = await scanCaptureFile(off.file, onlineEndpoints(config), schedule);
   } catch (e) {
     error(describeReadError(off.file, e));
-    return 1;
+    return ExitCode.BAD_INPUT;
   }
-  if (config.secret === null && !config.tcpcopy1) {
-    error('tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET');
-    return 1;
+  if (scan.counts.sessions === 0) {
+    // Known from the pre-scan: no intercept connection, no replay.
+    const c = scan.counts;
+    error(`nothing to replay: none of the ${c.packets} packets of ${off.file} is a client packet of the -x ports `
+      + `(${c.otherTcpPackets} TCP of other ports, ${c.nonTcpPackets} non-TCP, ${c.nonIpPackets} non-IP, ${c.replyPackets} replies)`);
+    return ExitCode.NOTHING_MATCHED;
   }
   const { Replicator } = await import('../tcpcopy/index.js');
   const source = new OfflineSource({ path: off.file, schedule, loops: off.loops, online: onlineEndpoints(config) });
@@ -82,7 +123,7 @@ export async function runOffline(config: TcpcopyConfig, io: OfflineRunIo): Promi
     await replicator.start();
   } catch (e) {
     error(e instanceof Error ? e.message : String(e));
-    return 1;
+    return ExitCode.FAILED;
   }
   // Replay only once every channel connection is up, so intercept routes the first SYN-ACKs.
   const expected = config.intercepts.length * config.connectionsPerIntercept;
@@ -97,7 +138,7 @@ export async function runOffline(config: TcpcopyConfig, io: OfflineRunIo): Promi
   if (connections === 0) {
     await replicator.stop();
     error(`no intercept connection after ${(config.lonelyGraceMs / 1000).toFixed(1)} s (${config.intercepts.map((i) => `${i.ip.text}:${i.port}`).join(', ')}): nothing replayed`);
-    return 1;
+    return ExitCode.FAILED;
   }
 
   let interrupted = false;
@@ -160,7 +201,7 @@ export async function runOffline(config: TcpcopyConfig, io: OfflineRunIo): Promi
   await replicator.stop();
   if (readError !== null) {
     error(describeReadError(off.file, readError));
-    return 1;
+    return ExitCode.FAILED;
   }
   const counters = replicator.counters();
   const report = buildOfflineReport({
@@ -181,15 +222,18 @@ export async function runOffline(config: TcpcopyConfig, io: OfflineRunIo): Promi
     closeReasons: replicator.closeReasons,
   });
   out(`${formatOfflineReport(report).join('\n')}\n`);
-  if (off.reportJson !== null) {
-    try {
-      writeFileSync(off.reportJson, `${JSON.stringify(report, null, 2)}\n`);
-    } catch (e) {
-      error(`--report-json ${off.reportJson}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-      return 1;
-    }
+  if (off.reportJson !== null && !writeReport(off.reportJson, report, error)) return ExitCode.FAILED;
+  return finish(packetOutcome(report), error);
+}
+
+function writeReport(path: string, report: unknown, error: (t: string) => void): boolean {
+  try {
+    writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+    return true;
+  } catch (e) {
+    error(`--report-json ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    return false;
   }
-  return 0;
 }
 
 /** --transport socket: the file replayed over ordinary TCP connections (src/replay/). */
@@ -197,12 +241,12 @@ async function runOverSockets(config: TcpcopyConfig, out: (t: string) => void, e
   const off = config.offline!;
   if (off.idleMs !== null || off.loops !== 1) {
     error('--transport socket: -I and -T are not available with the socket transport yet');
-    return 1;
+    return ExitCode.BAD_INPUT;
   }
   const targets = new Set(config.transfers.map((t) => `${t.target.ip.text} ${t.target.port}`));
   if (targets.size !== 1) {
     error('--transport socket replays to one target: give -x items with the same target address:port');
-    return 1;
+    return ExitCode.BAD_INPUT;
   }
   const first = config.transfers[0]!;
   const replay = await import('../replay/index.js');
@@ -217,16 +261,9 @@ async function runOverSockets(config: TcpcopyConfig, out: (t: string) => void, e
     });
   } catch (e) {
     error(describeReadError(off.file, e));
-    return 1;
+    return ExitCode.BAD_INPUT;
   }
   out(`${replay.formatReplayReport(report)}\n`);
-  if (off.reportJson !== null) {
-    try {
-      writeFileSync(off.reportJson, `${JSON.stringify(report, null, 2)}\n`);
-    } catch (e) {
-      error(`--report-json ${off.reportJson}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-      return 1;
-    }
-  }
-  return 0;
+  if (off.reportJson !== null && !writeReport(off.reportJson, report, error)) return ExitCode.FAILED;
+  return finish(socketOutcome(report, off.file), error);
 }

@@ -9,6 +9,7 @@ import { OptionError } from '../cli/options/errors.js';
 import type { TcpcopyConfig, TcpcopyRawOptions } from '../cli/options/tcpcopy-config.js';
 import { daemonReporter, runDaemonParent } from '../cli/daemon.js';
 import { MemoryWatch, supervise } from '../cli/supervise.js';
+import { checkLogFile, usageError } from '../cli/program.js';
 import type { Service, Watchdog } from '../cli/supervise.js';
 import { createLogger } from '../stats/index.js';
 import type { Logger } from '../stats/index.js';
@@ -21,13 +22,14 @@ export async function runRecordOnly(program: Command, argv: readonly string[], r
   try {
     config = validateRecordOnlyOptions(raw);
   } catch (err) {
-    if (err instanceof OptionError) program.error(`error: ${err.message}`);
+    if (err instanceof OptionError) usageError(program, err.message);
     throw err;
   }
   if (raw.printConfig === true) {
     process.stdout.write(`${JSON.stringify({ mode: 'record', ...config }, null, 2)}\n`);
     return;
   }
+  checkLogFile(program, config.logFile);
   const daemon = daemonReporter();
   if (config.daemon && daemon === null) {
     await runDaemonParent('tcpcopy', program, argv, config.logFile);

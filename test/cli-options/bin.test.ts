@@ -39,26 +39,26 @@ test('tcpcopy --print-config: long and short options reach the configuration', (
 
 test('tcpcopy refuses a target on this machine at the online port (loopback)', () => {
   const r = run('tcpcopy', ['-x', '8080-127.0.0.1:8080', '-s', '10.0.0.3', '--print-config']);
-  assert.equal(r.code, 1);
-  assert.equal(r.stderr, "error: -x '8080-127.0.0.1:8080': refusing to replicate onto the online server itself\n");
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, "tcpcopy: error: -x '8080-127.0.0.1:8080': refusing to replicate onto the online server itself\n");
 });
 
-test('tcpcopy errors are one line, no stack, exit 1', () => {
+test('tcpcopy errors are one line, no stack, exit 2 (bad input)', () => {
   for (const [args, message] of [
-    [['-s', '10.0.0.3'], 'error: tcpcopy needs -x [onlineIP:]port-targetIP:targetPort (what to copy and where to)\n'],
-    [['-x', '80-10.0.0.2:80', '-s', '10.0.0.3', '-n', '2000'], "error: -n must be an integer from 1 to 1023 (got '2000')\n"],
-    [['-x', '80-10.0.0.2:80', '-s', '10.0.0.999'], "error: -s '10.0.0.999': '10.0.0.999' is not an IPv4 or IPv6 address\n"],
+    [['-s', '10.0.0.3'], 'tcpcopy: error: tcpcopy needs -x [onlineIP:]port-targetIP:targetPort (what to copy and where to)\n'],
+    [['-x', '80-10.0.0.2:80', '-s', '10.0.0.3', '-n', '2000'], "tcpcopy: error: -n must be an integer from 1 to 1023 (got '2000')\n"],
+    [['-x', '80-10.0.0.2:80', '-s', '10.0.0.999'], "tcpcopy: error: -s '10.0.0.999': '10.0.0.999' is not an IPv4 or IPv6 address\n"],
   ] as const) {
     const r = run('tcpcopy', [...args]);
-    assert.equal(r.code, 1, args.join(' '));
+    assert.equal(r.code, 2, args.join(' '));
     assert.equal(r.stderr, message);
   }
 });
 
 test('tcpcopy without a secret refuses to start', () => {
   const r = run('tcpcopy', ['-x', '80-10.0.0.2:80', '-s', '10.0.0.3']);
-  assert.equal(r.code, 1);
-  assert.equal(r.stderr, 'error: tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET\n');
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'tcpcopy: error: tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET\n');
 });
 
 test('tcpcopy -h lists every TCPCopy option and hides --print-config', () => {
@@ -79,10 +79,31 @@ test('intercept --print-config and its errors', () => {
   assert.deepEqual(c.bindAddress, { text: '10.0.0.3', family: 4 });
   assert.equal(c.secret, '(set)');
   const missing = run('intercept', ['--print-config']);
-  assert.equal(missing.code, 1);
-  assert.equal(missing.stderr, "error: intercept needs -F <filter> selecting the target's responses, e.g. -F 'tcp and src port 8080'\n");
+  assert.equal(missing.code, 2);
+  assert.equal(missing.stderr, "intercept: error: intercept needs -F <filter> selecting the target's responses, e.g. -F 'tcp and src port 8080'\n");
   const help = run('intercept', ['-h']);
   for (const flag of ['-i,', '-F,', '-p,', '-b,', '-l,', '-P,', '-d,', '-h,', '-v,', '--secret', '--stats-interval']) {
     assert.ok(help.stdout.includes(flag), flag);
   }
+});
+
+test('help, unknown flags and paths that cannot be written: exit 0 for help, 2 for bad input, one line naming the option', () => {
+  for (const tool of ['tcpcopy', 'intercept']) {
+    const help = run(tool, ['help']);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, new RegExp(`^Usage: ${tool} `));
+    const unknown = run(tool, ['--no-such-flag']);
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.stderr, `${tool}: error: unknown option '--no-such-flag'\n`);
+  }
+  const base = ['-x', '80-10.0.0.2:8080', '-s', '10.0.0.3', '--secret', 's', '-i', 'lo'];
+  const log = run('tcpcopy', [...base, '-l', '/nonexistent-dir/t.log']);
+  assert.equal(log.code, 2);
+  assert.equal(log.stderr, 'tcpcopy: error: -l /nonexistent-dir/t.log: cannot write the log file (no such file or directory, ENOENT)\n');
+  const ilog = run('intercept', ['-F', 'tcp and src port 8080', '--secret', 's', '-l', '/nonexistent-dir/i.log']);
+  assert.equal(ilog.code, 2);
+  assert.equal(ilog.stderr, 'intercept: error: -l /nonexistent-dir/i.log: cannot write the log file (no such file or directory, ENOENT)\n');
+  const pid = run('tcpcopy', [...base, '-P', '/nonexistent-dir/t.pid']);
+  assert.equal(pid.code, 2);
+  assert.equal(pid.stderr, 'tcpcopy: error: -P /nonexistent-dir/t.pid: cannot write the pid file (no such file or directory, ENOENT)\n');
 });

@@ -67,7 +67,7 @@ test('bad values and combinations: one-line errors with codes', () => {
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
-test('bin/tcpcopy: -i FILE and the offline flags reach --print-config; bad values exit 1 with one line', () => {
+test('bin/tcpcopy: -i FILE and the offline flags reach --print-config; bad values exit 2 with one line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'offline-opt-'));
   try {
     const file = join(dir, 'c.pcap');
@@ -80,9 +80,9 @@ test('bin/tcpcopy: -i FILE and the offline flags reach --print-config; bad value
     assert.equal(c.transport, 'packet');
     assert.deepEqual(c.interfaces, []);
     const bad = run(['--offline', file, '-a', '0', '--print-config']);
-    assert.equal(bad.status, 1);
+    assert.equal(bad.status, 2);
     assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
-    assert.match(bad.stderr, /^error: -a must be a number greater than 0/);
+    assert.match(bad.stderr, /^tcpcopy: error: -a must be a number greater than 0/);
     assert.match(run(['--help']).stdout, /--offline <file>[\s\S]*-a, --accelerate <n>[\s\S]*-I, --idle-compress <ms>[\s\S]*-T, --loops <n>[\s\S]*--top-speed[\s\S]*--report-json <file>[\s\S]*--transport <kind>/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -131,9 +131,9 @@ describe('tcpcopy -o: the executable', () => {
     assert.equal(c.transfers[0]?.target.mac, TGT);
   });
 
-  void test('MACs without -o: one line, exit 1', () => {
+  void test('MACs without -o: one line, exit 2', () => {
     const r = run(['-x', MAC_X, '-s', '10.0.0.3', '--print-config']);
-    assert.equal(r.status, 1);
-    assert.equal(r.stderr, `error: -x '${MAC_X}': MACs are used only for data-link sending: add -o DEV (the device to send on)\n`);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, `tcpcopy: error: -x '${MAC_X}': MACs are used only for data-link sending: add -o DEV (the device to send on)\n`);
   });
 });

@@ -126,7 +126,7 @@ void test('-d -P -l: both daemons start detached, refuse a second start, stop on
     const again = start('intercept', [...interceptArgs, '-p', String(port + 2), '-P', iPid], dir);
     runs.push(again);
     assert.equal(await exitWithin(again, 20_000), 1, again.output());
-    assert.equal(again.output(), `intercept: pid file ${iPid} names a running process (pid ${printed}); is it already running?\n`);
+    assert.equal(again.output(), `intercept: error: pid file ${iPid} names a running process (pid ${printed}); is it already running?\n`);
     const againD = start('intercept', [...interceptArgs, '-p', String(port + 2), '-P', iPid, '-d', '-l', join(dir, 'second.log')], dir);
     runs.push(againD);
     assert.equal(await exitWithin(againD, 30_000), 1, againD.output());

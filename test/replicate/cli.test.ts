@@ -14,15 +14,15 @@ function run(bin: string, args: string[]): { code: number | null; stdout: string
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('tcpcopy without a secret: one-line error, exit 1', () => {
+test('tcpcopy without a secret: one-line error, exit 2', () => {
   const r = run('tcpcopy', ['-x', '80-10.0.0.2:80', '-s', '10.0.0.3']);
-  assert.equal(r.code, 1);
-  assert.equal(r.stderr, 'error: tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET\n');
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'tcpcopy: error: tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET\n');
   assert.equal(r.stdout, '');
 });
 
-test('intercept without a secret: one-line error, exit 1', () => {
+test('intercept without a secret: one-line error, exit 2', () => {
   const r = run('intercept', ['-F', 'tcp and src port 8080']);
-  assert.equal(r.code, 1);
-  assert.equal(r.stderr, 'error: intercept needs the channel secret shared with tcpcopy: --secret or TCPCOPY_SECRET\n');
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'intercept: error: intercept needs the channel secret shared with tcpcopy: --secret or TCPCOPY_SECRET\n');
 });

@@ -1,0 +1,54 @@
+// What both command lines share: one error format (`tcpcopy: error: …`, `intercept: error: …`,
+// commander's own messages included) and the exit codes of src/exit-codes.ts — 0 for -h and
+// --version, 2 for any usage error, whoever finds it.
+import { Command, CommanderError } from 'commander';
+import { appendFileSync } from 'node:fs';
+import { ExitCode } from '../exit-codes.js';
+import { VERSION } from '../version.js';
+import { describeFsError } from './pidfile.js';
+
+export type ToolName = 'tcpcopy' | 'intercept';
+
+/** The one-line error both tools print: `<tool>: error: <message>`. */
+export function errorLine(tool: ToolName, message: string): string {
+  return `${tool}: error: ${message}\n`;
+}
+
+/** The root command of a tool: -v/--version, -h/--help, `help`, errors in the tools' format. */
+export function toolProgram(tool: ToolName, description: string): Command {
+  return new Command(tool)
+    .description(description)
+    .version(VERSION, '-v, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'print this help and exit')
+    .helpCommand('help', 'print this help and exit')
+    // Commander's messages start with "error: "; ours are made to.
+    .configureOutput({ outputError: (text, write) => write(`${tool}: ${text}`) })
+    .exitOverride();
+}
+
+/** Reports a usage error (an option, a file named by one, the configuration) and exits 2. */
+export function usageError(program: Command, message: string): never {
+  program.error(`error: ${message}`, { exitCode: ExitCode.BAD_INPUT, code: 'tcpcopy.badInput' });
+}
+
+const FINE = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
+
+/** Parses `argv` and runs the chosen action; commander's own errors exit 2 (usage), -h and --version 0. */
+export async function runProgram(program: Command, argv: readonly string[]): Promise<void> {
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    process.exitCode = FINE.has(err.code) ? ExitCode.OK : err.exitCode === ExitCode.OK ? ExitCode.OK : ExitCode.BAD_INPUT;
+  }
+}
+
+/** A usage error unless the -l log file can be opened for appending (checked before any work). */
+export function checkLogFile(program: Command, path: string | null): void {
+  if (path === null) return;
+  try {
+    appendFileSync(path, '');
+  } catch (e) {
+    usageError(program, `-l ${path}: cannot write the log file (${describeFsError(e)})`);
+  }
+}

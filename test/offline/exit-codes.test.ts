@@ -1,0 +1,195 @@
+// tcpcopy's exit codes for offline replay (src/exit-codes.ts), through bin/tcpcopy with real
+// sockets on loopback: 0 when every session was replayed, 2 for bad input found before any work
+// (a --report-json path in a missing directory: the target sees no connection), 3 when nothing of
+// the capture matched -x (both transports: the packet transport knows it from its pre-scan, before
+// it needs intercept), 4 when the target refused the sessions. Each non-zero code comes with one
+// line `tcpcopy: error: …`. Also the pure outcome rules (outcome.ts) on reports made here.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ExitCode } from '../../src/exit-codes.js';
+import { packetOutcome, socketOutcome } from '../../src/offline/outcome.js';
+import type { ReplayReport } from '../../src/replay/index.js';
+import type { OfflineReport } from '../../src/stats/offline-report.js';
+import { clientSession, writeCapture } from './synth.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const T0 = 1_700_000_000_000_000_000n;
+const SESSIONS = 3;
+
+/** Runs bin/tcpcopy to its exit, asynchronously (the HTTP server lives in this process). */
+function tcpcopy(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [`${root}bin/tcpcopy`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** An HTTP server on loopback counting connections and requests. */
+async function httpServer(): Promise<{ server: Server; port: number; connections: () => number; requests: () => number; close: () => Promise<void> }> {
+  let connections = 0;
+  let requests = 0;
+  const server = createServer((_req, res) => {
+    requests++;
+    res.end('ok\n');
+  });
+  server.on('connection', () => connections++);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    server, port: (server.address() as AddressInfo).port, connections: () => connections, requests: () => requests,
+    close: () => new Promise<void>((r) => {
+      server.close(() => r());
+      server.closeAllConnections();
+    }),
+  };
+}
+
+/** A port on loopback where nothing listens (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+function oneError(stderr: string, pattern: RegExp): void {
+  const lines = stderr.trim().split('\n');
+  assert.equal(lines.length, 1, stderr);
+  assert.match(lines[0] ?? '', /^tcpcopy: error: /);
+  assert.match(lines[0] ?? '', pattern);
+}
+
+void describe('offline replay exit codes through bin/tcpcopy', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'exit-codes-'));
+  const file = join(dir, 'three.pcapng');
+  const ready = writeCapture(file, Array.from({ length: SESSIONS }, (_, i) =>
+    clientSession({ client: '10.9.9.1', clientPort: 41000 + i, server: '10.9.9.2', serverPort: 80, startNs: T0 + BigInt(i) * 5_000_000n })).flat());
+
+  void test('0: every session replayed over sockets', async () => {
+    await ready;
+    const srv = await httpServer();
+    try {
+      const r = await tcpcopy(['--offline', file, '--transport', 'socket', '--top-speed', '-x', `80-127.0.0.1:${srv.port}`]);
+      assert.equal(r.code, ExitCode.OK, r.stderr);
+      assert.equal(r.stderr, '');
+      assert.equal(srv.requests(), SESSIONS);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  void test('2: a --report-json path in a missing directory is refused before anything is sent', async () => {
+    await ready;
+    const srv = await httpServer();
+    try {
+      const json = join(dir, 'no-such-dir', 'r.json');
+      for (const transport of ['socket', 'packet']) {
+        const r = await tcpcopy(['--offline', file, '--transport', transport, '--secret', 's', '-s', '127.0.0.1', '-x', `80-127.0.0.1:${srv.port}`, '--report-json', json]);
+        assert.equal(r.code, ExitCode.BAD_INPUT, `${transport}: ${r.stderr}`);
+        oneError(r.stderr, /--report-json .*no-such-dir\/r\.json: cannot be written \(ENOENT\)/);
+        assert.equal(r.stdout, '', 'no report: nothing ran');
+      }
+      assert.equal(srv.connections(), 0, 'the target saw no connection');
+      assert.ok(!existsSync(join(dir, 'no-such-dir')));
+    } finally {
+      await srv.close();
+    }
+  });
+
+  void test('3: nothing of the capture matches -x (socket transport; packet transport from its pre-scan, no intercept needed)', async () => {
+    await ready;
+    const srv = await httpServer();
+    try {
+      const s = await tcpcopy(['--offline', file, '--transport', 'socket', '-x', `81-127.0.0.1:${srv.port}`]);
+      assert.equal(s.code, ExitCode.NOTHING_MATCHED, s.stderr);
+      oneError(s.stderr, new RegExp(`nothing to replay: ${SESSIONS * 4} packets read from .*three\\.pcapng, 0 of the -x ports`));
+      // The packet transport, with an intercept address where nothing listens: it never gets that far.
+      const p = await tcpcopy(['--offline', file, '--secret', 's', '-s', '127.0.0.1', '-x', `81-127.0.0.1:${srv.port}`]);
+      assert.equal(p.code, ExitCode.NOTHING_MATCHED, p.stderr);
+      oneError(p.stderr, new RegExp(`nothing to replay: none of the ${SESSIONS * 4} packets of .*three\\.pcapng is a client packet of the -x ports \\(${SESSIONS * 4} TCP of other ports`));
+      assert.equal(srv.connections(), 0);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  void test('4: the target refuses every session (socket transport)', async () => {
+    await ready;
+    const port = await closedPort();
+    const r = await tcpcopy(['--offline', file, '--transport', 'socket', '--top-speed', '-x', `80-127.0.0.1:${port}`]);
+    assert.equal(r.code, ExitCode.TARGET_FAILED, r.stderr);
+    oneError(r.stderr, new RegExp(`the target failed ${SESSIONS} of ${SESSIONS} sessions \\(${SESSIONS} refused\\)`));
+    assert.match(r.stdout, /failures: 3 refused/, 'the report is printed too');
+  });
+
+  void test('cleanup', () => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+function packetReport(over: { inFile?: number; replayed?: number; noSynAck?: number; closed?: Record<string, number> }): OfflineReport {
+  return {
+    file: 'f.pcap', format: 'pcap', transport: 'packet', loops: 1, durationMs: 10,
+    packets: { inFile: 40, read: 40, replayed: 30, sent: 30, failedSends: 0 },
+    bytes: { read: 4000, sentContentPackets: 10 },
+    sessions: {
+      inFile: over.inFile ?? 10, replayed: over.replayed ?? 10, withoutSyn: 0, joinedWithoutSyn: 0,
+      skipped: { refusedNoSyn: 0, sampledOut: 0, noSynAck: over.noSynAck ?? 0, unfinished: 0 }, closed: over.closed ?? { finished: 10 },
+    },
+    input: { truncatedPackets: 0, nonTcpPackets: 0, nonIpPackets: 0, fragments: 0, unknownLinkTypes: {}, unknownLinkTypePackets: 0, otherTcpPackets: 0, replyPackets: 0 },
+    rates: { packetsPerS: 0, sessionsPerS: 0, mbitPerS: 0 },
+  };
+}
+
+void describe('outcome rules (pure)', () => {
+  void test('packet transport', () => {
+    assert.deepEqual(packetOutcome(packetReport({})), { code: ExitCode.OK, reason: null });
+    assert.equal(packetOutcome(packetReport({ inFile: 0, replayed: 0, closed: {} })).code, ExitCode.NOTHING_MATCHED);
+    const reset = packetOutcome(packetReport({ closed: { finished: 8, targetReset: 2 } }));
+    assert.deepEqual(reset, { code: ExitCode.TARGET_FAILED, reason: 'the target failed sessions: of 10 sessions, 2 reset' });
+    const mixed = packetOutcome(packetReport({ replayed: 7, noSynAck: 3, closed: { finished: 6, handshakeTimeout: 1 } }));
+    assert.equal(mixed.reason, 'the target failed sessions: of 10 sessions, 3 never answered, 1 left without a SYN-ACK');
+    // Sessions that never started for reasons of the input (not the target's) are not its failure.
+    assert.equal(packetOutcome(packetReport({ inFile: 4, replayed: 3, closed: { finished: 3 } })).code, ExitCode.OK);
+    assert.equal(packetOutcome(packetReport({ inFile: 2, replayed: 0, closed: {} })).code, ExitCode.NOTHING_MATCHED);
+    // A client reset or a timeout after the exchange is the capture's story, not a target failure.
+    assert.equal(packetOutcome(packetReport({ closed: { finished: 5, clientReset: 4, keepaliveTimeout: 1 } })).code, ExitCode.OK);
+  });
+
+  void test('socket transport', () => {
+    const base: ReplayReport = {
+      capture: { read: 12, undecodable: 0, nonTcp: 0, truncated: 0, otherPorts: 0, packets: 12, clientPackets: 9, serverPackets: 3, retransmitted: 0, overlapping: 0, outOfOrder: 0, gapBytes: 0, sessions: 3, joined: 0, noData: 0, afterClose: 0, noSession: 0 },
+      sessionsTotal: 3, skipped: { noData: 0, aborted: 0 },
+      replay: {
+        sessionsStarted: 3, sessionsDone: 3, sessionsOpen: 0, requestsSent: 3, bytesSent: 300, responseBytes: 30, elapsedMs: 5,
+        sessionsOk: 3, sessionsFailed: 0, turnsSent: 3, responsesTruncated: 0, completedByLength: 3, completedByQuiet: 0, noReply: 0,
+        failures: { connectRefused: 0, reset: 0, timeout: 0, targetClosed: 0, other: 0 }, aborted: 0,
+      },
+      durationMs: 5,
+    };
+    assert.deepEqual(socketOutcome(base, 'f'), { code: ExitCode.OK, reason: null });
+    const failed = socketOutcome({ ...base, replay: { ...base.replay, sessionsOk: 1, sessionsFailed: 2, failures: { ...base.replay.failures, reset: 1, timeout: 1 } } }, 'f');
+    assert.deepEqual(failed, { code: ExitCode.TARGET_FAILED, reason: 'the target failed 2 of 3 sessions (1 reset, 1 timed out)' });
+    assert.equal(socketOutcome({ ...base, sessionsTotal: 0 }, 'f').code, ExitCode.NOTHING_MATCHED);
+  });
+});
