@@ -118,6 +118,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (config.offline !== null) {
       process.exitCode = await (await import('../offline/run.js')).runOffline(config, {
         logger: makeLogger(config.logFile), error: (t) => void process.stderr.write(errorLine('tcpcopy', t)),
+        warn: (t) => void process.stderr.write(`tcpcopy: warning: ${t}\n`),
       });
       return;
     }

@@ -1,5 +1,5 @@
-// Offline replay options (issue 5 items 1, 2, 4): --offline FILE (or -i FILE when FILE is a regular
-// file), -a, -I, -T, --top-speed, --report-json and --transport. Pure: whether a path is a regular
+// Offline replay options: --offline FILE (or -i FILE when FILE is a regular file), -a, -I, -T,
+// --top-speed, --report-json, --strict-file and --transport. Pure: whether a path is a regular
 // file comes in as an input. Hooked into validateTcpcopyOptions (src/cli/options/tcpcopy-config.ts).
 
 import { OptionError } from '../cli/options/errors.js';
@@ -23,6 +23,8 @@ export interface OfflineRawOptions {
   reportJson?: string;
   /** --transport packet|socket */
   transport?: string;
+  /** --strict-file */
+  strictFile?: boolean;
   /** -i, shared with live capture: a regular file means offline replay. */
   interface?: string;
 }
@@ -40,6 +42,8 @@ export interface OfflineConfig {
   readonly topSpeed: boolean;
   /** --report-json: where to write the report as JSON; null = text only. */
   readonly reportJson: string | null;
+  /** --strict-file: a file cut short is refused; by default it is replayed up to the cut, with a warning. */
+  readonly strictFile: boolean;
 }
 
 export const MAX_ACCEL = 1_000_000;
@@ -79,6 +83,7 @@ export function parseOfflineConfig(raw: OfflineRawOptions, isRegularFile: (path:
   if (file === null) {
     const given = [
       ['-a', raw.accelerate], ['-I', raw.idleCompress], ['-T', raw.loops], ['--top-speed', raw.topSpeed === true ? '' : undefined], ['--report-json', raw.reportJson],
+      ['--strict-file', raw.strictFile === true ? '' : undefined],
     ].find(([, v]) => v !== undefined);
     if (given !== undefined) throw new OptionError('CONFLICT', `${given[0]} applies to offline replay only: add --offline FILE`);
     return null;
@@ -96,5 +101,6 @@ export function parseOfflineConfig(raw: OfflineRawOptions, isRegularFile: (path:
     loops: raw.loops === undefined ? 1 : parseIntegerOption('-T', raw.loops, 1, MAX_LOOPS),
     topSpeed,
     reportJson: reportJson ?? null,
+    strictFile: raw.strictFile === true,
   };
 }

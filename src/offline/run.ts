@@ -17,6 +17,7 @@ import { dirname } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
 import type { TcpcopyConfig } from '../cli/options/index.js';
 import { CaptureFileError } from '../pcap/index.js';
+import type { ReadCaptureOptions } from '../pcap/index.js';
 import type { Logger } from '../stats/index.js';
 import { buildOfflineReport, formatOfflineReport } from '../stats/offline-report.js';
 import type { OnlineEndpointKey } from './analyze.js';
@@ -40,6 +41,17 @@ export interface OfflineRunIo {
   readonly out?: (text: string) => void;
   /** One-line error to standard error. */
   readonly error?: (text: string) => void;
+  /** One-line warning to standard error. */
+  readonly warn?: (text: string) => void;
+}
+
+/**
+ * The reader's hook for a file cut short (what a killed tcpdump leaves): replayed up to the cut with
+ * one warning naming the byte offset, or, with --strict-file, refused (the reader throws).
+ */
+function truncationPolicy(strict: boolean, warn: (t: string) => void): ReadCaptureOptions {
+  if (strict) return {};
+  return { onTruncated: (e) => warn(`${e.message}: replaying the packets before the cut (--strict-file refuses a file cut short)`) };
 }
 
 /** A one-line message for a failure to read the file (never a stack trace). */
@@ -83,13 +95,14 @@ export async function runOffline(config: TcpcopyConfig, io: OfflineRunIo): Promi
   if (off === null) throw new RangeError('runOffline needs config.offline');
   const out = io.out ?? ((t: string): void => void process.stdout.write(t));
   const error = io.error ?? ((t: string): void => void process.stderr.write(`tcpcopy: error: ${t}\n`));
+  const warn = io.warn ?? ((t: string): void => void process.stderr.write(`tcpcopy: warning: ${t}\n`));
   const schedule: ScheduleOptions = { accel: off.accel, idleMs: off.idleMs, topSpeed: off.topSpeed };
   const reportProblem = off.reportJson === null ? null : reportPathProblem(off.reportJson);
   if (reportProblem !== null) {
     error(reportProblem);
     return ExitCode.BAD_INPUT;
   }
-  if (config.transport === 'socket') return runOverSockets(config, out, error);
+  if (config.transport === 'socket') return runOverSockets(config, out, error, truncationPolicy(off.strictFile, warn));
 
   if (config.secret === null && !config.tcpcopy1) {
     error('tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET');
@@ -97,7 +110,7 @@ export async function runOffline(config: TcpcopyConfig, io: OfflineRunIo): Promi
   }
   let scan: CaptureScan;
   try {
-    scan = await scanCaptureFile(off.file, onlineEndpoints(config), schedule);
+    scan = await scanCaptureFile(off.file, onlineEndpoints(config), schedule, truncationPolicy(off.strictFile, warn));
   } catch (e) {
     error(describeReadError(off.file, e));
     return ExitCode.BAD_INPUT;
@@ -110,7 +123,10 @@ export async function runOffline(config: TcpcopyConfig, io: OfflineRunIo): Promi
     return ExitCode.NOTHING_MATCHED;
   }
   const { Replicator } = await import('../tcpcopy/index.js');
-  const source = new OfflineSource({ path: off.file, schedule, loops: off.loops, online: onlineEndpoints(config) });
+  // The pre-scan has warned of a cut: the passes read up to it quietly.
+  const source = new OfflineSource({
+    path: off.file, schedule, loops: off.loops, online: onlineEndpoints(config), read: off.strictFile ? {} : { onTruncated: () => undefined },
+  });
   let connections = 0;
   let wakeConnections: (() => void) | null = null;
   const replicator = new Replicator({
@@ -237,7 +253,7 @@ function writeReport(path: string, report: unknown, error: (t: string) => void):
 }
 
 /** --transport socket: the file replayed over ordinary TCP connections (src/replay/). */
-async function runOverSockets(config: TcpcopyConfig, out: (t: string) => void, error: (t: string) => void): Promise<number> {
+async function runOverSockets(config: TcpcopyConfig, out: (t: string) => void, error: (t: string) => void, read: ReadCaptureOptions): Promise<number> {
   const off = config.offline!;
   if (off.idleMs !== null || off.loops !== 1) {
     error('--transport socket: -I and -T are not available with the socket transport yet');
@@ -258,6 +274,7 @@ async function runOverSockets(config: TcpcopyConfig, out: (t: string) => void, e
       target: { host: first.target.ip.text, port: first.target.port },
       accelerate: off.accel,
       topSpeed: off.topSpeed,
+      ...(read.onTruncated === undefined ? {} : { onTruncated: read.onTruncated }),
     });
   } catch (e) {
     error(describeReadError(off.file, e));

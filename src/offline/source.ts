@@ -17,6 +17,7 @@ import { CaptureBatch } from '../capture/batch.js';
 import type { BatchPacketInit } from '../capture/batch.js';
 import { PacketDecoder, writeU16Adjusting } from '../packet/index.js';
 import { readCaptureFile } from '../pcap/index.js';
+import type { ReadCaptureOptions } from '../pcap/index.js';
 import type { CaptureFileInfo, CaptureFileReader } from '../pcap/index.js';
 import { CaptureAnalyzer } from './analyze.js';
 import type { InputCounts, OnlineEndpointKey } from './analyze.js';
@@ -48,8 +49,10 @@ export interface CaptureScan {
  * Reads the whole file once: counts (analyze.ts) and the schedule's duration of one pass. Rejects
  * with the reader's CaptureFileError (file name and byte offset) when the file is corrupt.
  */
-export async function scanCaptureFile(path: string, online: readonly OnlineEndpointKey[], schedule: ScheduleOptions): Promise<CaptureScan> {
-  const reader = readCaptureFile(path);
+export async function scanCaptureFile(
+  path: string, online: readonly OnlineEndpointKey[], schedule: ScheduleOptions, read: ReadCaptureOptions = {},
+): Promise<CaptureScan> {
+  const reader = readCaptureFile(path, read);
   const analyzer = new CaptureAnalyzer(online);
   const s = new ReplaySchedule(schedule);
   for await (const batch of reader.batches()) {
@@ -70,8 +73,10 @@ export interface OfflineSourceOptions {
   readonly online: readonly OnlineEndpointKey[];
   /** Monotonic ms; default performance.now. */
   readonly nowMs?: () => number;
-  /** Opens the file for one pass (default readCaptureFile). */
+  /** Opens the file for one pass (default readCaptureFile with `read`). */
   readonly open?: (path: string) => CaptureFileReader;
+  /** Reader options of the default open (a file cut short: ReadCaptureOptions.onTruncated). */
+  readonly read?: ReadCaptureOptions;
 }
 
 export interface OfflineProgress {
@@ -147,7 +152,7 @@ export class OfflineSource extends EventEmitter<OfflineSourceEvents> {
 
   private async run(): Promise<void> {
     const sched = new ReplaySchedule(this.schedule);
-    const open = this.opts.open ?? ((p: string) => readCaptureFile(p));
+    const open = this.opts.open ?? ((p: string) => readCaptureFile(p, this.opts.read ?? {}));
     for (let loop = 0; loop < this.opts.loops && !this.closed; loop++) {
       this.loop = loop;
       if (loop > 0) sched.startLoop();

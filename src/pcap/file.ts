@@ -12,6 +12,12 @@ export interface ReadCaptureOptions {
   chunkSize?: number;
   /** Records/blocks larger than this are refused as corrupt (default 16 MiB). */
   maxBlockBytes?: number;
+  /**
+   * A file that ends inside a record or block (what a killed tcpdump leaves) ends after its last
+   * whole packet: this is called with the TRUNCATED error (file name, byte offset) instead of it
+   * being thrown. A file cut inside its first header (offset 0) is still refused. Default: thrown.
+   */
+  onTruncated?: (e: CaptureFileError) => void;
 }
 
 const DEFAULT_CHUNK = 1 << 20;
@@ -25,11 +31,14 @@ export class CaptureFileReader implements AsyncIterable<CapturedPacket> {
   private readonly parser: CaptureFileParser;
   private started = false;
 
+  private readonly onTruncated: ((e: CaptureFileError) => void) | undefined;
+
   constructor(
     private readonly open: () => Readable,
     readonly name: string | undefined,
     options: ReadCaptureOptions = {},
   ) {
+    this.onTruncated = options.onTruncated;
     this.parser = new CaptureFileParser({
       ...(name !== undefined ? { file: name } : {}),
       ...(options.maxBlockBytes !== undefined ? { maxBlockBytes: options.maxBlockBytes } : {}),
@@ -55,7 +64,13 @@ export class CaptureFileReader implements AsyncIterable<CapturedPacket> {
         const out = parser.push(chunk);
         if (out.length > 0) yield out;
       }
-      parser.end();
+      try {
+        parser.end();
+      } catch (e) {
+        // Cut short after the file's header: the packets before the cut stand, when the caller says so.
+        if (this.onTruncated === undefined || !(e instanceof CaptureFileError) || e.code !== 'TRUNCATED' || e.offset === 0) throw e;
+        this.onTruncated(e);
+      }
     } finally {
       stream.destroy();
     }

@@ -45,6 +45,7 @@ const REPLICATION_ONLY: readonly [keyof TcpcopyRawOptions, string][] = [
   ['sessionTimeout', '-t'], ['keepaliveTimeout', '-k'], ['synOnly', '-O'], ['lonely', '-L'], ['lonelyGrace', '--lonely-grace'],
   ['copies', '-n'], ['percentage', '-r'], ['clientIp', '-c'], ['tcpcopy1', '--tcpcopy1'],
   ['accelerate', '-a'], ['idleCompress', '-I'], ['loops', '-T'], ['topSpeed', '--top-speed'], ['reportJson', '--report-json'],
+  ['strictFile', '--strict-file'],
 ];
 
 const nonEmpty = (flag: string, value: string | undefined): string | null => {

@@ -1,6 +1,7 @@
 // Replay over ordinary sockets (issue 5, socket transport): the entry point the CLI calls, and the
 // parts it is built from.
 import { readCaptureFile } from '../pcap/file.js';
+import type { CaptureFileError } from '../pcap/errors.js';
 import type { CapturedPacket } from '../pcap/types.js';
 import { PacketDecoder } from '../packet/decoder.js';
 import { ConversationBuilder, decodeReplayPacket, emptyDecodeCounters } from './streams.js';
@@ -33,6 +34,8 @@ export interface SocketReplayRequest extends Omit<SocketReplayOptions, 'log' | '
   liveIdleMs?: number;
   /** Write the target's responses here (JSON lines, see response-log.ts). */
   responseLog?: string;
+  /** A file cut short is replayed up to the cut, this told of it (see ReadCaptureOptions); default: refused. */
+  onTruncated?: (e: CaptureFileError) => void;
   /** sessionsTotal: replayable sessions of the whole capture (−1 while a live source is running). */
   onProgress?: (p: ReplayProgress & { sessionsTotal: number }) => void;
 }
@@ -74,7 +77,9 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
     const rp = decodeReplayPacket(decoder, p.data, p.linkType, tsMs, builder, decodeCounters);
     if (rp !== null) builder.add(rp);
   };
-  const source = req.file !== undefined ? readCaptureFile(req.file).batches() : req.packets!;
+  const source = req.file !== undefined
+    ? readCaptureFile(req.file, req.onTruncated === undefined ? {} : { onTruncated: req.onTruncated }).batches()
+    : req.packets!;
   const live = req.live ?? false;
   const idleMs = req.liveIdleMs ?? 5000;
   let total = -1;

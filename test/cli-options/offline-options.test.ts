@@ -27,13 +27,13 @@ test('without --offline: live capture, packet transport', () => {
 
 test('--offline FILE with defaults: capture timing, one loop, no JSON report', () => {
   const c = v({ offline: 'x.pcap' });
-  assert.deepEqual(c.offline, { file: 'x.pcap', accel: 1, idleMs: null, loops: 1, topSpeed: false, reportJson: null });
+  assert.deepEqual(c.offline, { file: 'x.pcap', accel: 1, idleMs: null, loops: 1, topSpeed: false, reportJson: null, strictFile: false });
   assert.deepEqual(c.interfaces, []);
 });
 
 test('-i FILE is offline replay when FILE is a regular file, a device otherwise', () => {
   const c = v({ interface: '/captures/a.pcapng', accelerate: '2.5', idleCompress: '250', loops: '3', reportJson: 'r.json' });
-  assert.deepEqual(c.offline, { file: '/captures/a.pcapng', accel: 2.5, idleMs: 250, loops: 3, topSpeed: false, reportJson: 'r.json' });
+  assert.deepEqual(c.offline, { file: '/captures/a.pcapng', accel: 2.5, idleMs: 250, loops: 3, topSpeed: false, reportJson: 'r.json', strictFile: false });
   assert.deepEqual(c.interfaces, []);
   assert.equal(v({ interface: 'eth1' }).offline, null);
 });
@@ -76,7 +76,7 @@ test('bin/tcpcopy: -i FILE and the offline flags reach --print-config; bad value
     const r = run(['-i', file, '-a', '4', '-I', '100', '-T', '2', '--report-json', join(dir, 'r.json'), '--print-config']);
     assert.equal(r.status, 0, r.stderr);
     const c = JSON.parse(r.stdout) as { offline: unknown; transport: string; interfaces: unknown };
-    assert.deepEqual(c.offline, { file, accel: 4, idleMs: 100, loops: 2, topSpeed: false, reportJson: join(dir, 'r.json') });
+    assert.deepEqual(c.offline, { file, accel: 4, idleMs: 100, loops: 2, topSpeed: false, reportJson: join(dir, 'r.json'), strictFile: false });
     assert.equal(c.transport, 'packet');
     assert.deepEqual(c.interfaces, []);
     const bad = run(['--offline', file, '-a', '0', '--print-config']);
@@ -87,4 +87,9 @@ test('bin/tcpcopy: -i FILE and the offline flags reach --print-config; bad value
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('--strict-file is an offline option', () => {
+  assert.equal(v({ offline: 'x.pcap', strictFile: true }).offline?.strictFile, true);
+  fails({ strictFile: true }, 'CONFLICT', /^--strict-file applies to offline replay only: add --offline FILE$/);
 });

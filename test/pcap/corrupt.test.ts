@@ -302,3 +302,35 @@ void describe('random corruption', () => {
     for (const c of ['ok', 'TRUNCATED', 'BAD_BLOCK_LENGTH', 'BAD_MAGIC', 'CAPLEN_EXCEEDS']) assert.ok((codes.get(c) ?? 0) > 0, `${c}: ${JSON.stringify([...codes])}`);
   });
 });
+
+describe('a file cut short, read with onTruncated (what a killed tcpdump leaves)', () => {
+  test('every cut after the header: the whole packets before it, the hook told once of the cut record; inside the header: refused', async () => {
+    await withTmpDir(async (dir) => {
+      const { bytes, recordOffsets } = pcap;
+      for (let len = 0; len < bytes.length; len++) {
+        const path = join(dir, `cut${len}.pcap`);
+        await writeFile(path, bytes.subarray(0, len));
+        const seen: CaptureFileError[] = [];
+        const got: CapturedPacket[] = [];
+        const read = async (): Promise<void> => {
+          for await (const p of readCaptureFile(path, { onTruncated: (e) => seen.push(e) })) got.push(p);
+        };
+        if (len < 24) {
+          await assert.rejects(read(), (e: unknown) => e instanceof CaptureFileError && e.code === 'TRUNCATED', `cut at ${len}`);
+          continue;
+        }
+        await read();
+        const whole = recordOffsets.filter((off, i) => (recordOffsets[i + 1] ?? bytes.length) <= len && off < len).length;
+        assert.equal(got.length, whole, `cut at ${len}`);
+        const cutRecord = [...recordOffsets].reverse().find((off) => off <= len);
+        if (recordOffsets.includes(len) || len === 24) {
+          assert.equal(seen.length, 0, `cut at ${len}: on a record boundary, nothing is cut`);
+        } else {
+          assert.equal(seen.length, 1, `cut at ${len}`);
+          assert.equal(seen[0]?.code, 'TRUNCATED');
+          assert.equal(seen[0]?.offset, cutRecord, `cut at ${len}: the offset of the record cut`);
+        }
+      }
+    });
+  });
+});

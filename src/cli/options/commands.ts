@@ -54,6 +54,7 @@ export function addTcpcopyOptions(cmd: Command): Command {
     .option('-T, --loops <n>', 'offline: replay the file this many times (each loop shifts the client ports; default 1)')
     .option('--top-speed', 'offline: ignore the capture\'s timing, replay as fast as possible')
     .option('--report-json <file>', 'offline: also write the final report as JSON to this file')
+    .option('--strict-file', 'offline: refuse a capture file cut short (by default it is replayed up to the cut, with a warning)')
     .option('--transport <kind>', "'packet' (raw send + intercept, default) or 'socket' (ordinary TCP connections to the target, no intercept, no root)")
     // offline replay: end
     .addOption(new Option('--print-config', 'print the validated configuration as JSON and exit').hideHelp());
