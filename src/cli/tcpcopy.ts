@@ -5,7 +5,8 @@
 import { appendFileSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { ExitCode } from '../exit-codes.js';
-import { OptionError, addTcpcopyOptions, formatConfig, parseIp, validateTcpcopyOptions } from './options/index.js';
+import { OptionError, addTcpcopyOptions, formatConfig, hostNamesIn, parseIp, validateTcpcopyOptions } from './options/index.js';
+import { resolveHostNames } from './resolve.js';
 import type { IpAddress, TcpcopyConfig, TcpcopyRawOptions } from './options/index.js';
 import { createLogger } from '../stats/index.js';
 import type { Logger } from '../stats/index.js';
@@ -102,9 +103,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     // --record without -s (issue 5 item 3): recording alone, src/record/run.ts.
     const record = await import('../record/index.js');
     if (record.isRecordOnly(opts)) return record.runRecordOnly(program, argv, opts);
+    // Host names in -x and -s: resolved once, here; the addresses are logged below.
+    const resolved = await resolveHostNames(hostNamesIn(opts.transfer, opts.intercept));
+    const byName = new Map(resolved.map((r) => [r.name, r.ip]));
     let config;
     try {
-      config = validateTcpcopyOptions(opts, { env: process.env, localAddresses: localAddresses(), isRegularFile });
+      config = validateTcpcopyOptions(opts, { env: process.env, localAddresses: localAddresses(), isRegularFile, resolveHost: (n) => byName.get(n) });
     } catch (err) {
       if (err instanceof OptionError) usageError(program, err.message);
       throw err;
@@ -114,6 +118,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     checkLogFile(program, config.logFile);
+    if (resolved.length > 0) {
+      makeLogger(config.logFile).notice(`host names resolved: ${resolved.map((r) => `${r.name} ${r.ip?.text ?? '?'}`).join(', ')}`);
+    }
     // offline replay (issue 5 items 1, 2, 4): src/offline/run.ts prints its own one-line errors and the report.
     if (config.offline !== null) {
       process.exitCode = await (await import('../offline/run.js')).runOffline(config, {

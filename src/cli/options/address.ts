@@ -49,6 +49,30 @@ export function parseMac(flag: string, text: string): string {
   return text.toLowerCase().replaceAll('-', ':');
 }
 
+/**
+ * The address a host name was resolved to before the options were parsed (the command line resolves
+ * them once, at start: hostNamesIn lists them), or undefined when it did not resolve.
+ */
+export type HostResolver = (name: string) => IpAddress | undefined;
+
+/**
+ * A DNS host name (letters, digits, '-' and '.', with a letter somewhere): never an address, so a
+ * mistyped address such as 10.0.0.999 is reported as one, not looked up.
+ */
+export function isHostName(text: string): boolean {
+  return text.length <= 253 && /[A-Za-z]/.test(text) && /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$/.test(text);
+}
+
+/** An address, or a host name through `resolve`. */
+function parseHostOrIp(flag: string, text: string, resolve: HostResolver | undefined): IpAddress {
+  if (resolve !== undefined && isHostName(text)) {
+    const ip = resolve(text);
+    if (ip === undefined) throw new OptionError('BAD_ADDRESS', `${flag}: host name '${text}' did not resolve`);
+    return ip;
+  }
+  return parseIp(flag, text);
+}
+
 export interface HostPort {
   readonly ip: IpAddress;
   /** null when the item had no port. */
@@ -57,9 +81,9 @@ export interface HostPort {
 
 /**
  * Parses `ip`, `ip:port`, `[ipv6]`, `[ipv6]:port` or a bare IPv6 address (a bare IPv6 address never
- * carries a port: write `[::1]:36524`).
+ * carries a port: write `[::1]:36524`); with `resolve`, also `host` and `host:port`.
  */
-export function parseHostPort(flag: string, text: string): HostPort {
+export function parseHostPort(flag: string, text: string, resolve?: HostResolver): HostPort {
   if (text.startsWith('[')) {
     const close = text.indexOf(']');
     if (close < 0) throw new OptionError('BAD_FORMAT', `${flag}: '${text}' has '[' without ']'`);
@@ -72,9 +96,9 @@ export function parseHostPort(flag: string, text: string): HostPort {
   const colons = text.split(':').length - 1;
   if (colons === 1) {
     const [host = '', port = ''] = text.split(':');
-    return { ip: parseIp(flag, host), port: parsePort(flag, port) };
+    return { ip: parseHostOrIp(flag, host, resolve), port: parsePort(flag, port) };
   }
-  return { ip: parseIp(flag, text), port: null };
+  return { ip: parseHostOrIp(flag, text, resolve), port: null };
 }
 
 /** Splits a comma-separated option value; empty items are an error. */

@@ -3,11 +3,11 @@
 
 export { OptionError } from './errors.js';
 export type { OptionErrorCode } from './errors.js';
-export { parseIp, parsePort, parseMac, parseHostPort, splitList, isUnicast } from './address.js';
-export type { IpAddress, IpFamily, HostPort } from './address.js';
+export { parseIp, parsePort, parseMac, parseHostPort, splitList, isUnicast, isHostName } from './address.js';
+export type { IpAddress, IpFamily, HostPort, HostResolver } from './address.js';
 export { parseIntegerOption, parseSecondsOption } from './numbers.js';
 export { parseInterfaces, MAX_INTERFACES } from './interfaces.js';
-export { parseTransfer, parseTransfers, formatTransfer, transferFamilies, MAX_TRANSFERS } from './transfer.js';
+export { parseTransfer, parseTransfers, formatTransfer, transferFamilies, hostNamesIn, MAX_TRANSFERS } from './transfer.js';
 export type { Transfer, OnlineEndpoint, TargetEndpoint } from './transfer.js';
 export { buildCaptureFilter, buildResponseFilter } from './bpf.js';
 export {

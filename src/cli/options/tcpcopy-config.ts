@@ -3,6 +3,7 @@
 // with a one-line message. Pure: the environment and this machine's addresses come in as inputs.
 
 import { isUnicast, parseHostPort, parseIp, splitList } from './address.js';
+import type { HostResolver } from './address.js';
 import type { IpAddress } from './address.js';
 import { buildCaptureFilter } from './bpf.js';
 import { OptionError } from './errors.js';
@@ -89,6 +90,8 @@ export interface TcpcopyInputs {
   readonly localAddresses?: readonly IpAddress[];
   /** Whether a path is a regular file: -i FILE then means offline replay (issue 5). Default: never. */
   readonly isRegularFile?: (path: string) => boolean;
+  /** Host names in -x and -s, resolved before (hostNamesIn). Default: only addresses are accepted. */
+  readonly resolveHost?: HostResolver;
 }
 
 export interface InterceptAddress {
@@ -171,14 +174,14 @@ function nonEmpty(flag: string, value: string | undefined): string | null {
   return value;
 }
 
-function parseIntercepts(text: string, defaultPort: number): InterceptAddress[] {
+function parseIntercepts(text: string, defaultPort: number, resolve: HostResolver | undefined): InterceptAddress[] {
   const items = splitList('-s', text);
   if (items.length > MAX_INTERCEPTS) {
     throw new OptionError('OUT_OF_RANGE', `-s: at most ${MAX_INTERCEPTS} intercepts (got ${items.length})`);
   }
   const out: InterceptAddress[] = [];
   for (const item of items) {
-    const hp = parseHostPort(`-s '${item}'`, item);
+    const hp = parseHostPort(`-s '${item}'`, item, resolve);
     if (!isUnicast(hp.ip)) throw new OptionError('BAD_ADDRESS', `-s '${item}': ${hp.ip.text} is not a unicast address`);
     const entry = { ip: hp.ip, port: hp.port ?? defaultPort };
     if (out.some((o) => o.ip.text === entry.ip.text && o.port === entry.port)) {
@@ -263,7 +266,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
   if (raw.transfer === undefined) {
     throw new OptionError('MISSING_OPTION', 'tcpcopy needs -x [onlineIP:]port-targetIP:targetPort (what to copy and where to)');
   }
-  const transfers = parseTransfers(raw.transfer, inputs.localAddresses ?? []);
+  const transfers = parseTransfers(raw.transfer, inputs.localAddresses ?? [], inputs.resolveHost);
   const outputDevice = parseOutputDevice(raw.outputDevice, transfers);
   // issue 5: the socket transport needs no intercept.
   const offline = parseOfflineConfig(raw, inputs.isRegularFile ?? (() => false));
@@ -272,7 +275,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     throw new OptionError('MISSING_OPTION', "tcpcopy needs -s interceptIP[:port] (where intercept returns the target's responses)");
   }
   const interceptPort = raw.interceptPort === undefined ? d.interceptPort : parseIntegerOption('-p', raw.interceptPort, 1, 65535);
-  const intercepts = raw.intercept === undefined ? [] : parseIntercepts(raw.intercept, interceptPort);
+  const intercepts = raw.intercept === undefined ? [] : parseIntercepts(raw.intercept, interceptPort, inputs.resolveHost);
   const userFilter = nonEmpty('-F', raw.filter);
   const mtuBytes = raw.mtu === undefined ? d.mtuBytes : parseIntegerOption('-M', raw.mtu, 576, 65535);
   // Without -D the MSS follows -M (an IPv4 header and a TCP header less than the MTU).

@@ -2,8 +2,8 @@
 // in brackets, and the data-link form `[ip:]port@mac-ip:port@mac` (MACs parsed now, used by the
 // data-link sender later). Pure; checks each item and the list as a whole.
 
-import { isUnicast, parseHostPort, parseMac, parsePort, splitList } from './address.js';
-import type { IpAddress, IpFamily } from './address.js';
+import { isHostName, isUnicast, parseHostPort, parseMac, parsePort, splitList } from './address.js';
+import type { HostResolver, IpAddress, IpFamily } from './address.js';
 import { OptionError } from './errors.js';
 
 const FLAG = '-x';
@@ -37,36 +37,50 @@ function splitMac(item: string, side: string): { addr: string; mac: string | nul
   return { addr: side.slice(0, at), mac: parseMac(`${FLAG} '${item}'`, side.slice(at + 1)) };
 }
 
-function parseOnline(item: string, side: string): OnlineEndpoint {
+function parseOnline(item: string, side: string, resolve: HostResolver | undefined): OnlineEndpoint {
   const { addr, mac } = splitMac(item, side);
   const where = `${FLAG} '${item}'`;
   if (/^[0-9]+$/.test(addr)) return { ip: null, port: parsePort(where, addr), mac };
-  const hp = parseHostPort(where, addr);
+  const hp = parseHostPort(where, addr, resolve);
   if (hp.port === null) throw new OptionError('BAD_FORMAT', `${where}: the online side needs a port ([onlineIP:]port)`);
   return { ip: hp.ip, port: hp.port, mac };
 }
 
-function parseTarget(item: string, side: string): TargetEndpoint {
+function parseTarget(item: string, side: string, resolve: HostResolver | undefined): TargetEndpoint {
   const { addr, mac } = splitMac(item, side);
   const where = `${FLAG} '${item}'`;
   if (addr === '' || /^[0-9]+$/.test(addr)) {
     throw new OptionError('BAD_FORMAT', `${where}: the target side needs an address and a port (targetIP:port)`);
   }
-  const hp = parseHostPort(where, addr);
+  const hp = parseHostPort(where, addr, resolve);
   if (hp.port === null) throw new OptionError('BAD_FORMAT', `${where}: the target side needs a port (targetIP:port)`);
   if (!isUnicast(hp.ip)) throw new OptionError('BAD_ADDRESS', `${where}: the target ${hp.ip.text} is not a unicast address`);
   return { ip: hp.ip, port: hp.port, mac };
 }
 
-/** Parses one -x item. */
-export function parseTransfer(item: string): Transfer {
+/**
+ * Splits an item into its online and target sides at the '-' that ends the online side: the first
+ * one after a port (digits at the start, or after ':' or ']') or after its MAC. Host names may hold
+ * '-' too (`web-1:80-test-1:8080`); null when no '-' qualifies.
+ */
+function splitSides(item: string): [string, string] | null {
+  for (let i = item.indexOf('-'); i > 0; i = item.indexOf('-', i + 1)) {
+    if (/(^|[:\]])[0-9]+(@[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5})?$/.test(item.slice(0, i))) return [item.slice(0, i), item.slice(i + 1)];
+  }
+  // A malformed online side: split at the only '-' so that side's parser says what is wrong with it.
   const parts = item.split('-');
-  if (parts.length !== 2) {
+  return parts.length === 2 ? [parts[0] ?? '', parts[1] ?? ''] : null;
+}
+
+/** Parses one -x item; host names only through `resolve` (see HostResolver). */
+export function parseTransfer(item: string, resolve?: HostResolver): Transfer {
+  const parts = splitSides(item);
+  if (parts === null || parts[1].includes('-') && resolve === undefined) {
     if (item.includes('@')) throw new OptionError('BAD_FORMAT', `${FLAG} '${item}': write MACs with ':' (aa:bb:cc:dd:ee:ff); '-' separates online and target`);
     throw new OptionError('BAD_FORMAT', `${FLAG} '${item}': expected [onlineIP:]port-targetIP:targetPort`);
   }
-  const online = parseOnline(item, parts[0] ?? '');
-  const target = parseTarget(item, parts[1] ?? '');
+  const online = parseOnline(item, parts[0], resolve);
+  const target = parseTarget(item, parts[1], resolve);
   if (online.ip !== null && online.ip.family !== target.ip.family) {
     throw new OptionError('CONFLICT', `${FLAG} '${item}': online and target addresses are of different IP families`);
   }
@@ -93,7 +107,7 @@ export function formatTransfer(t: Transfer): string {
  * item without an online address whose target is one of them on the same port is the online
  * server itself and is refused too.
  */
-export function parseTransfers(text: string, localAddresses: readonly IpAddress[] = []): Transfer[] {
+export function parseTransfers(text: string, localAddresses: readonly IpAddress[] = [], resolve?: HostResolver): Transfer[] {
   const items = splitList(FLAG, text);
   if (items.length > MAX_TRANSFERS) {
     throw new OptionError('OUT_OF_RANGE', `${FLAG}: at most ${MAX_TRANSFERS} items (got ${items.length})`);
@@ -102,7 +116,7 @@ export function parseTransfers(text: string, localAddresses: readonly IpAddress[
   const seen = new Map<string, string>();
   const out: Transfer[] = [];
   for (const item of items) {
-    const t = parseTransfer(item);
+    const t = parseTransfer(item, resolve);
     if (t.online.ip === null && t.online.port === t.target.port && local.has(t.target.ip.text)) {
       throw new OptionError('SELF_TARGET', `${FLAG} '${item}': refusing to replicate onto the online server itself`);
     }
@@ -129,4 +143,24 @@ export function parseTransfers(text: string, localAddresses: readonly IpAddress[
 export function transferFamilies(transfers: readonly Transfer[]): IpFamily[] {
   const set = new Set<IpFamily>(transfers.map((t) => t.target.ip.family));
   return [...set].sort();
+}
+
+/**
+ * The host names written in -x and -s (everything there that is neither an address nor a port), in
+ * order, once each: what the command line resolves before it parses the options.
+ */
+export function hostNamesIn(transfers: string | undefined, intercepts: string | undefined): string[] {
+  const names = new Set<string>();
+  const host = (side: string): void => {
+    const addr = side.split('@')[0] ?? '';
+    if (addr.startsWith('[')) return;
+    const h = addr.split(':')[0] ?? '';
+    if (isHostName(h)) names.add(h);
+  };
+  for (const item of transfers === undefined ? [] : transfers.split(',')) {
+    const sides = splitSides(item.trim());
+    if (sides !== null) sides.forEach(host);
+  }
+  for (const item of intercepts === undefined ? [] : intercepts.split(',')) host(item.trim());
+  return [...names];
 }
