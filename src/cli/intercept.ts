@@ -10,6 +10,8 @@ import { daemonReporter, runDaemonParent } from './daemon.js';
 import type { DaemonReporter } from './daemon.js';
 import { supervise } from './supervise.js';
 import { checkLogFile, runProgram, toolProgram, usageError } from './program.js';
+import { loadFileOptions } from './config-file.js';
+import type { FileOptions } from './config-file.js';
 
 /** Runs the intercept service until SIGINT/SIGTERM, then logs the summary and returns. */
 async function serve(config: InterceptConfig, daemon: DaemonReporter | null): Promise<void> {
@@ -23,9 +25,11 @@ async function serve(config: InterceptConfig, daemon: DaemonReporter | null): Pr
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = toolProgram('intercept', "capture the target server's responses and return their headers to tcpcopy");
-  addInterceptOptions(program).action(async (opts: InterceptRawOptions & { printConfig?: boolean }) => {
+  addInterceptOptions(program).action(async () => {
+    let opts: InterceptRawOptions & FileOptions & { printConfig?: boolean };
     let config;
     try {
+      opts = loadFileOptions(program);
       config = validateInterceptOptions(opts, { env: process.env });
     } catch (err) {
       if (err instanceof OptionError) usageError(program, err.message);

@@ -7,6 +7,8 @@ import { networkInterfaces } from 'node:os';
 import { ExitCode } from '../exit-codes.js';
 import { OptionError, addTcpcopyOptions, formatConfig, hostNamesIn, parseIp, validateTcpcopyOptions } from './options/index.js';
 import { resolveHostNames } from './resolve.js';
+import { loadFileOptions } from './config-file.js';
+import type { FileOptions } from './config-file.js';
 import type { IpAddress, TcpcopyConfig, TcpcopyRawOptions } from './options/index.js';
 import { createLogger } from '../stats/index.js';
 import type { Logger } from '../stats/index.js';
@@ -99,7 +101,14 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = toolProgram('tcpcopy', 'copy live TCP requests from this (online) server to a target server, packet by packet');
-  addTcpcopyOptions(program).action(async (opts: TcpcopyRawOptions & { printConfig?: boolean }) => {
+  addTcpcopyOptions(program).action(async () => {
+    let opts: TcpcopyRawOptions & FileOptions & { printConfig?: boolean };
+    try {
+      opts = loadFileOptions(program);
+    } catch (err) {
+      if (err instanceof OptionError) usageError(program, err.message);
+      throw err;
+    }
     // --record without -s (issue 5 item 3): recording alone, src/record/run.ts.
     const record = await import('../record/index.js');
     if (record.isRecordOnly(opts)) return record.runRecordOnly(program, argv, opts);

@@ -39,6 +39,8 @@ export function addTcpcopyOptions(cmd: Command): Command {
     .option('-r, --percentage <n>', `percentage of sessions copied, 1..100 (default ${d.samplePercent})`)
     .option('-c, --client-ip <list>', 'replace client addresses with these (a.b.c.x = a.b.c.1-254)')
     .option('--secret <secret>', `shared secret for intercept (default: $${SECRET_ENV})`)
+    .option('--secret-file <file>', 'read the shared secret from the first line of this file (e.g. a systemd credential)')
+    .option('--config <file>', 'read options from this JSON file, by their long names ({ "transfer": "80-10.0.0.2:8080", "session-timeout": 60 }); flags win')
     .option('--tcpcopy1', 'talk to a C TCPCopy 1.x intercept in its own channel format (IPv4, NO authentication; --secret is not used)')
     .option('--stats-interval <s>', `seconds between statistics lines, 0 = only at exit (default ${d.statsIntervalS})`)
     // --record (issue 5 item 3): begin
@@ -71,6 +73,8 @@ export function addInterceptOptions(cmd: Command): Command {
     .option('-P, --pid-file <file>', 'pid file')
     .option('-d, --daemon', 'run as a daemon')
     .option('--secret <secret>', `shared secret for tcpcopy (default: $${SECRET_ENV})`)
+    .option('--secret-file <file>', 'read the shared secret from the first line of this file (e.g. a systemd credential)')
+    .option('--config <file>', 'read options from this JSON file, by their long names ({ "filter": "tcp and src port 8080" }); flags win')
     .option('--tcpcopy1', 'serve a C TCPCopy 1.x tcpcopy in its own channel format (IPv4, NO authentication: limit peers with -b / --tcpcopy1-allow)')
     .option('--tcpcopy1-allow <ips>', 'with --tcpcopy1: accept channel connections from these addresses only, comma-separated')
     .option('--nfqueue <ports>', 'traditional mode, on the target: queue the replies from these service ports (iptables NFQUEUE) instead of capturing, comma-separated')
