@@ -50,6 +50,7 @@ if [[ ! -f build/Release/tcpcopy_native.node ]] || [[ -n $(find native binding.g
   node scripts/build-native.mjs
 fi
 npx --no-install tsc -p tsconfig.json
+node scripts/make-man.mjs   # man/tcpcopy.1, man/intercept.1 from the option tables
 
 # Node 24 (current LTS) for a second run of the unit tests; only when asked (CI, test.sh). Its own
 # package.json keeps npm from installing into the project (npm walks up to the nearest one).

@@ -3,7 +3,7 @@
 // (src/intercept/) runs until SIGINT or SIGTERM, which print the final summary.
 // `--print-config` prints the configuration. -d (daemon.ts) and -P (supervise.ts, pidfile.ts).
 import { appendFileSync } from 'node:fs';
-import { OptionError, addInterceptOptions, formatConfig, validateInterceptOptions } from './options/index.js';
+import { INTERCEPT_EXAMPLES, OptionError, addInterceptOptions, examplesText, formatConfig, validateInterceptOptions } from './options/index.js';
 import type { InterceptConfig, InterceptRawOptions } from './options/index.js';
 import { createLogger } from '../stats/index.js';
 import { daemonReporter, runDaemonParent } from './daemon.js';
@@ -25,6 +25,7 @@ async function serve(config: InterceptConfig, daemon: DaemonReporter | null): Pr
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = toolProgram('intercept', "capture the target server's responses and return their headers to tcpcopy");
+  program.addHelpText('after', examplesText(INTERCEPT_EXAMPLES));
   addInterceptOptions(program).action(async () => {
     let opts: InterceptRawOptions & FileOptions & { printConfig?: boolean };
     let config;

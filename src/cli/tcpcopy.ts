@@ -5,7 +5,7 @@
 import { appendFileSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { ExitCode } from '../exit-codes.js';
-import { OptionError, addTcpcopyOptions, formatConfig, hostNamesIn, parseIp, validateTcpcopyOptions } from './options/index.js';
+import { OptionError, TCPCOPY_EXAMPLES, addTcpcopyOptions, examplesText, formatConfig, hostNamesIn, parseIp, validateTcpcopyOptions } from './options/index.js';
 import { resolveHostNames } from './resolve.js';
 import { loadFileOptions } from './config-file.js';
 import type { FileOptions } from './config-file.js';
@@ -101,6 +101,7 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = toolProgram('tcpcopy', 'copy live TCP requests from this (online) server to a target server, packet by packet');
+  program.addHelpText('after', examplesText(TCPCOPY_EXAMPLES));
   addTcpcopyOptions(program).action(async () => {
     let opts: TcpcopyRawOptions & FileOptions & { printConfig?: boolean };
     try {

@@ -65,7 +65,8 @@ test('npm pack ships what runs: the built code without the lab, maps or declarat
   try {
     const { files } = pack(dir);
     for (const f of ['LICENSE', 'README.md', 'package.json', 'bin/tcpcopy', 'bin/intercept', 'binding.gyp', 'scripts/build-native.mjs',
-      'native/src/addon.c', 'native/src/common.h', 'demo/demo.pcapng', 'dist/src/cli/tcpcopy.js', 'dist/src/cli/intercept.js']) {
+      'native/src/addon.c', 'native/src/common.h', 'demo/demo.pcapng', 'dist/src/cli/tcpcopy.js', 'dist/src/cli/intercept.js',
+      'man/tcpcopy.1', 'man/intercept.1']) {
       assert.ok(files.includes(f), `${f} is in the package`);
     }
     // Runtime dependencies are bundled (an install needs no registry: "bundleDependencies"), and only those.
@@ -100,6 +101,7 @@ test('npm install -g from the tarball, offline: the installed tcpcopy builds its
     assert.ok(existsSync(join(pkgDir, 'build', 'Release', 'tcpcopy_native.node')), 'the install step built the addon');
     const bin = join(prefix, 'bin', 'tcpcopy');
     assert.ok(existsSync(join(prefix, 'bin', 'intercept')), 'intercept is linked too');
+    for (const page of ['tcpcopy.1', 'intercept.1']) assert.ok(existsSync(join(prefix, 'share', 'man', 'man1', page)), `man page ${page} installed`);
 
     const v = run(bin, ['--version']);
     assert.equal(v.status, 0, v.stderr);

@@ -17,4 +17,4 @@ export {
 export type { TcpcopyConfig, TcpcopyRawOptions, TcpcopyInputs, InterceptAddress } from './tcpcopy-config.js';
 export { validateInterceptOptions } from './intercept-config.js';
 export type { InterceptConfig, InterceptRawOptions, InterceptInputs } from './intercept-config.js';
-export { addTcpcopyOptions, addInterceptOptions, formatConfig } from './commands.js';
+export { addTcpcopyOptions, addInterceptOptions, formatConfig, examplesText, TCPCOPY_EXAMPLES, INTERCEPT_EXAMPLES } from './commands.js';
