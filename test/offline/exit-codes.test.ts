@@ -104,7 +104,8 @@ void describe('offline replay exit codes through bin/tcpcopy', () => {
     try {
       const json = join(dir, 'no-such-dir', 'r.json');
       for (const transport of ['socket', 'packet']) {
-        const r = await tcpcopy(['--offline', file, '--transport', transport, '--secret', 's', '-s', '127.0.0.1', '-x', `80-127.0.0.1:${srv.port}`, '--report-json', json]);
+        const packetOnly = transport === 'packet' ? ['--secret', 's', '-s', '127.0.0.1'] : [];
+        const r = await tcpcopy(['--offline', file, '--transport', transport, ...packetOnly, '-x', `80-127.0.0.1:${srv.port}`, '--report-json', json]);
         assert.equal(r.code, ExitCode.BAD_INPUT, `${transport}: ${r.stderr}`);
         oneError(r.stderr, /--report-json .*no-such-dir\/r\.json: cannot be written \(ENOENT\)/);
         assert.equal(r.stdout, '', 'no report: nothing ran');

@@ -3,6 +3,7 @@
 // with a one-line message. Pure: the environment and this machine's addresses come in as inputs.
 
 import { isUnicast, parseHostPort, parseIp, splitList } from './address.js';
+import { checkModeOptions } from './modes.js';
 import type { HostResolver } from './address.js';
 import type { IpAddress } from './address.js';
 import { buildCaptureFilter } from './bpf.js';
@@ -214,6 +215,8 @@ function parseClientAddresses(text: string, transfers: readonly Transfer[]): IpA
       throw new OptionError('OUT_OF_RANGE', `-c: at most ${MAX_CLIENT_ADDRESSES} client addresses`);
     }
   }
+  // Every address given was a target's: the rewrite would silently do nothing.
+  if (out.length === 0) throw new OptionError('CONFLICT', `-c '${text}': every address is a target address (skipped as a client): no client address is left to rewrite to`);
   return out;
 }
 
@@ -271,6 +274,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
   // issue 5: the socket transport needs no intercept.
   const offline = parseOfflineConfig(raw, inputs.isRegularFile ?? (() => false));
   const transport = parseTransport(raw.transport);
+  checkModeOptions(raw, { offline: offline !== null, transport });
   if (raw.intercept === undefined && transport !== 'socket') {
     throw new OptionError('MISSING_OPTION', "tcpcopy needs -s interceptIP[:port] (where intercept returns the target's responses)");
   }
