@@ -41,7 +41,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     checkLogFile(program, config.logFile);
-    if (config.secret === null && !config.tcpcopy1) usageError(program, 'intercept needs the channel secret shared with tcpcopy: --secret or TCPCOPY_SECRET');
+    if (config.secret === null && !config.tcpcopy1) usageError(program, 'intercept needs the channel secret shared with tcpcopy: --secret, --secret-file or TCPCOPY_SECRET');
     const daemon = daemonReporter();
     if (config.daemon && daemon === null) {
       await runDaemonParent('intercept', program, argv, config.logFile);

@@ -128,7 +128,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     checkLogFile(program, config.logFile);
-    if (resolved.length > 0) {
+    // Logged once: by the process that runs (a -d parent re-runs itself as the daemon, which logs it).
+    if (resolved.length > 0 && !(config.daemon && daemonReporter() === null)) {
       makeLogger(config.logFile).notice(`host names resolved: ${resolved.map((r) => `${r.name} ${r.ip?.text ?? '?'}`).join(', ')}`);
     }
     // offline replay (issue 5 items 1, 2, 4): src/offline/run.ts prints its own one-line errors and the report.
@@ -144,7 +145,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = await replayLiveOverSockets(config);
       return;
     }
-    if (config.secret === null && !config.tcpcopy1) usageError(program, 'tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET');
+    if (config.secret === null && !config.tcpcopy1) usageError(program, 'tcpcopy needs the channel secret shared with intercept: --secret, --secret-file or TCPCOPY_SECRET');
     const daemon = daemonReporter();
     if (config.daemon && daemon === null) {
       await runDaemonParent('tcpcopy', program, argv, config.logFile);

@@ -1,5 +1,5 @@
 // Public API of the network-namespace lab (hosts, servers, netem, loads) used by tests, benchmarks and the demo.
-export { Lab, netemArgs, namespacesGone } from './lab.js';
+export { Lab, allowedCpus, netemArgs, namespacesGone } from './lab.js';
 export type { LabOptions, NetemOptions, NetemBackend } from './lab.js';
 export { LabHost, NsShell, parseOffloads } from './host.js';
 export type { Offloads } from './host.js';

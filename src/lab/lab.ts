@@ -2,7 +2,7 @@
 // namespace, applies netem, and tears everything down (on destroy() and, via cleanup.ts, on exit,
 // uncaught exceptions and signals).
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from './errors.js';
@@ -108,11 +108,10 @@ export class Lab implements Teardownable {
     }
     validateHostNames(opts.hosts);
     const cpus = opts.cpus ?? {};
+    const allowed = allowedCpus();
     for (const [h, cpu] of Object.entries(cpus)) {
       if (!opts.hosts.includes(h)) throw new LabError('EBADARG', `cpus names ${JSON.stringify(h)}, not a host of this lab`);
-      if (!Number.isInteger(cpu) || cpu < 0 || cpu >= availableParallelism()) {
-        throw new LabError('EBADARG', `cpu ${cpu} for host ${h}: this machine has CPUs 0..${availableParallelism() - 1}`);
-      }
+      if (!allowed.includes(cpu)) throw new LabError('EBADARG', `cpu ${cpu} for host ${h}: this process may run on CPUs ${allowed.join(',')} only`);
     }
     try {
       await runCommand('ip', ['-V'], { timeoutMs: 5000 });
@@ -305,4 +304,26 @@ export class Lab implements Teardownable {
 export function namespacesGone(names: readonly string[]): boolean {
   const list = runSync('ip', ['netns', 'list']) ?? '';
   return names.every((n) => !list.split('\n').some((l) => l.split(' ')[0] === n));
+}
+
+/**
+ * The CPUs this process may run on (its affinity, from /proc/self/status Cpus_allowed_list, e.g.
+ * "0-1,4"): what `cpus` may name. Falls back to 0..availableParallelism()-1.
+ */
+export function allowedCpus(): number[] {
+  try {
+    const line = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (line !== undefined) {
+      const out: number[] = [];
+      for (const part of line.split(',')) {
+        const [a, b] = part.split('-').map(Number);
+        if (a === undefined || !Number.isInteger(a)) continue;
+        for (let c = a; c <= (b ?? a); c++) out.push(c);
+      }
+      if (out.length > 0) return out;
+    }
+  } catch {
+    // no /proc: the count is the best we know
+  }
+  return Array.from({ length: availableParallelism() }, (_, i) => i);
 }

@@ -28,13 +28,11 @@ export function packetOutcome(r: OfflineReport): Outcome {
       reason: `nothing to replay: none of the ${plural(r.packets.inFile, 'packet')} of ${r.file} is a client packet of the -x ports`,
     };
   }
-  const refused = s.skipped.noSynAck;
+  // noSynAck is the sessions closed 'handshakeTimeout' (buildOfflineReport): counted once.
+  const unanswered = s.skipped.noSynAck;
   const reset = s.closed['targetReset'] ?? 0;
-  const gaveUp = s.closed['handshakeTimeout'] ?? 0;
-  if (refused + reset + gaveUp > 0) {
-    const parts = [
-      refused > 0 ? `${refused} never answered` : '', gaveUp > 0 ? `${gaveUp} left without a SYN-ACK` : '', reset > 0 ? `${reset} reset` : '',
-    ].filter((p) => p !== '');
+  if (unanswered + reset > 0) {
+    const parts = [unanswered > 0 ? `${unanswered} never answered` : '', reset > 0 ? `${reset} reset` : ''].filter((p) => p !== '');
     return { code: ExitCode.TARGET_FAILED, reason: `the target failed sessions: of ${plural(s.inFile, 'session')}, ${parts.join(', ')}` };
   }
   if (s.replayed === 0) {

@@ -105,7 +105,7 @@ export async function runOffline(config: TcpcopyConfig, io: OfflineRunIo): Promi
   if (config.transport === 'socket') return runOverSockets(config, out, error, truncationPolicy(off.strictFile, warn));
 
   if (config.secret === null && !config.tcpcopy1) {
-    error('tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET');
+    error('tcpcopy needs the channel secret shared with intercept: --secret, --secret-file or TCPCOPY_SECRET');
     return ExitCode.BAD_INPUT;
   }
   let scan: CaptureScan;
@@ -239,6 +239,8 @@ export async function runOffline(config: TcpcopyConfig, io: OfflineRunIo): Promi
   });
   out(`${formatOfflineReport(report).join('\n')}\n`);
   if (off.reportJson !== null && !writeReport(off.reportJson, report, error)) return ExitCode.FAILED;
+  // Stopped by SIGINT/SIGTERM: the user asked for it, the report says how far it got.
+  if (interrupted) return ExitCode.OK;
   return finish(packetOutcome(report), error);
 }
 

@@ -15,7 +15,7 @@ export interface ReadCaptureOptions {
   /**
    * A file that ends inside a record or block (what a killed tcpdump leaves) ends after its last
    * whole packet: this is called with the TRUNCATED error (file name, byte offset) instead of it
-   * being thrown. A file cut inside its first header (offset 0) is still refused. Default: thrown.
+   * being thrown. A file cut before its first whole packet is still refused. Default: thrown.
    */
   onTruncated?: (e: CaptureFileError) => void;
 }
@@ -57,18 +57,21 @@ export class CaptureFileReader implements AsyncIterable<CapturedPacket> {
     const stream = this.open();
     const parser = this.parser;
     try {
+      let packets = 0;
       for await (const chunk of stream as AsyncIterable<unknown>) {
         if (!Buffer.isBuffer(chunk)) {
           throw Object.assign(new TypeError('capture stream must yield Buffers (no encoding set)'), { code: 'ERR_INVALID_ARG_TYPE' });
         }
         const out = parser.push(chunk);
+        packets += out.length;
         if (out.length > 0) yield out;
       }
       try {
         parser.end();
       } catch (e) {
-        // Cut short after the file's header: the packets before the cut stand, when the caller says so.
-        if (this.onTruncated === undefined || !(e instanceof CaptureFileError) || e.code !== 'TRUNCATED' || e.offset === 0) throw e;
+        // Cut short after a whole packet: the packets before the cut stand, when the caller says so.
+        // A file cut before its first packet (in its headers) holds nothing to stand on: refused.
+        if (this.onTruncated === undefined || !(e instanceof CaptureFileError) || e.code !== 'TRUNCATED' || packets === 0) throw e;
         this.onTruncated(e);
       }
     } finally {

@@ -58,7 +58,7 @@ test('tcpcopy errors are one line, no stack, exit 2 (bad input)', () => {
 test('tcpcopy without a secret refuses to start', () => {
   const r = run('tcpcopy', ['-x', '80-10.0.0.2:80', '-s', '10.0.0.3']);
   assert.equal(r.code, 2);
-  assert.equal(r.stderr, 'tcpcopy: error: tcpcopy needs the channel secret shared with intercept: --secret or TCPCOPY_SECRET\n');
+  assert.equal(r.stderr, 'tcpcopy: error: tcpcopy needs the channel secret shared with intercept: --secret, --secret-file or TCPCOPY_SECRET\n');
 });
 
 test('tcpcopy -h lists every TCPCopy option and hides --print-config', () => {

@@ -29,6 +29,11 @@ test('host names: letters, digits, - and .; an address, even a wrong one, is nev
 });
 
 test('-x and -s with host names, through the resolver', () => {
+  // A name that starts with digits and a '-': the split is after its port, not after the digits.
+  hosts.set('3-tier', { text: '10.0.0.3', family: 4 });
+  const [d] = parseTransfers('3-tier:80-10.0.0.2:8080', [], resolve);
+  assert.deepEqual([d?.online.ip?.text, d?.online.port, d?.target.ip.text], ['10.0.0.3', 80, '10.0.0.2']);
+  assert.deepEqual(hostNamesIn(undefined, 'fe80::5,dead::beef,[fd00::1]:36524'), [], 'bare IPv6 in -s is no host name');
   const [t] = parseTransfers('web-1:80-test-1.example:8080', [], resolve);
   assert.deepEqual([t?.online.ip?.text, t?.online.port, t?.target.ip.text, t?.target.port], ['10.0.0.1', 80, '10.0.0.9', 8080]);
   const c = validateTcpcopyOptions({ transfer: '80-test-1.example:8080', intercept: 'web-1:4000', secret: 's' }, { resolveHost: resolve });

@@ -304,7 +304,7 @@ void describe('random corruption', () => {
 });
 
 describe('a file cut short, read with onTruncated (what a killed tcpdump leaves)', () => {
-  test('every cut after the header: the whole packets before it, the hook told once of the cut record; inside the header: refused', async () => {
+  test('every cut after a whole packet: the packets before it, the hook told once of the cut record; before the first packet: refused', async () => {
     await withTmpDir(async (dir) => {
       const { bytes, recordOffsets } = pcap;
       for (let len = 0; len < bytes.length; len++) {
@@ -315,12 +315,14 @@ describe('a file cut short, read with onTruncated (what a killed tcpdump leaves)
         const read = async (): Promise<void> => {
           for await (const p of readCaptureFile(path, { onTruncated: (e) => seen.push(e) })) got.push(p);
         };
-        if (len < 24) {
+        const whole = recordOffsets.filter((off, i) => (recordOffsets[i + 1] ?? bytes.length) <= len && off < len).length;
+        if (len < 24 || (whole === 0 && len > 24)) {
+          // Cut in the file header, or before the first whole packet: nothing to replay, refused.
           await assert.rejects(read(), (e: unknown) => e instanceof CaptureFileError && e.code === 'TRUNCATED', `cut at ${len}`);
+          assert.equal(seen.length, 0);
           continue;
         }
         await read();
-        const whole = recordOffsets.filter((off, i) => (recordOffsets[i + 1] ?? bytes.length) <= len && off < len).length;
         assert.equal(got.length, whole, `cut at ${len}`);
         const cutRecord = [...recordOffsets].reverse().find((off) => off <= len);
         if (recordOffsets.includes(len) || len === 24) {

@@ -12,7 +12,7 @@ export interface Mode {
 
 type Key = keyof TcpcopyRawOptions;
 
-interface Rule {
+export interface Rule {
   readonly key: Key;
   readonly flag: string;
   /** The modes where the option does not apply. */
@@ -23,6 +23,7 @@ interface Rule {
 const socket = (m: Mode): boolean => m.transport === 'socket';
 const offline = (m: Mode): boolean => m.offline;
 const offlineSocket = (m: Mode): boolean => m.offline && m.transport === 'socket';
+const liveSocket = (m: Mode): boolean => !m.offline && m.transport === 'socket';
 
 const SOCKET_CONNECTS = '--transport socket connects to the target itself';
 const RULES: readonly Rule[] = [
@@ -46,8 +47,16 @@ const RULES: readonly Rule[] = [
   { key: 'daemon', flag: '-d', refusedIn: offline, why: 'an offline replay runs in the foreground: it ends by itself and prints its report' },
   { key: 'pidFile', flag: '-P', refusedIn: offline, why: 'an offline replay ends by itself: there is no running service to name in a pid file' },
   { key: 'maxMemory', flag: '-m', refusedIn: offline, why: 'an offline replay is bounded by its file: the memory watch is for live runs' },
+  { key: 'lonely', flag: '-L', refusedIn: offline, why: 'an offline replay waits --lonely-grace for intercept, then replays or gives up' },
+  { key: 'filter', flag: '-F', refusedIn: offline, why: 'an offline replay reads its file: no capture to filter (the -x ports select the packets)' },
+  { key: 'bufferSize', flag: '-B', refusedIn: offline, why: 'an offline replay reads its file: there is no capture buffer' },
+  { key: 'snaplen', flag: '-S', refusedIn: offline, why: 'an offline replay reads its file: its packets are as long as they were captured' },
+  { key: 'daemon', flag: '-d', refusedIn: liveSocket, why: 'live --transport socket runs in the foreground so far' },
+  { key: 'pidFile', flag: '-P', refusedIn: liveSocket, why: 'live --transport socket writes no pid file so far' },
+  { key: 'maxMemory', flag: '-m', refusedIn: liveSocket, why: 'live --transport socket has no memory watch so far' },
+  { key: 'statsInterval', flag: '--stats-interval', refusedIn: socket, why: '--transport socket prints one report at the end' },
+  { key: 'record', flag: '--record', refusedIn: (m) => m.offline || m.transport === 'socket', why: '--record records live traffic beside the packet transport\'s replication, or alone (without --offline and --transport socket)' },
   { key: 'logFile', flag: '-l', refusedIn: offlineSocket, why: 'an offline replay over sockets logs nothing: its report goes to standard output' },
-  { key: 'statsInterval', flag: '--stats-interval', refusedIn: offlineSocket, why: 'an offline replay over sockets prints one report at the end' },
 ];
 
 /** Throws OptionError CONFLICT for the first option given that does not apply in `mode`. */
@@ -62,4 +71,4 @@ export function checkModeOptions(raw: TcpcopyRawOptions, mode: Mode): void {
 }
 
 /** The rules, for the documentation and the tests. */
-export const MODE_RULES: readonly { readonly flag: string; readonly key: Key; readonly why: string }[] = RULES;
+export const MODE_RULES: readonly Rule[] = RULES;

@@ -64,8 +64,16 @@ function parseTarget(item: string, side: string, resolve: HostResolver | undefin
  * '-' too (`web-1:80-test-1:8080`); null when no '-' qualifies.
  */
 function splitSides(item: string): [string, string] | null {
+  // First the '-' after `host:port` or `]:port` (a host name may start with digits and a '-': 3-tier:80-…),
+  // then the one after a bare port at the start (80-…).
+  const hostPort = /^(\[[^\]]*\]|[^:\]]+):[0-9]+(@[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5})?$/;
   for (let i = item.indexOf('-'); i > 0; i = item.indexOf('-', i + 1)) {
-    if (/(^|[:\]])[0-9]+(@[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5})?$/.test(item.slice(0, i))) return [item.slice(0, i), item.slice(i + 1)];
+    const m = hostPort.exec(item.slice(0, i));
+    const host = m?.[1] ?? '';
+    if (m !== null && (host.startsWith('[') || /^[0-9.]+$/.test(host) || isHostName(host))) return [item.slice(0, i), item.slice(i + 1)];
+  }
+  for (let i = item.indexOf('-'); i > 0; i = item.indexOf('-', i + 1)) {
+    if (/^[0-9]+(@[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5})?$/.test(item.slice(0, i))) return [item.slice(0, i), item.slice(i + 1)];
   }
   // A malformed online side: split at the only '-' so that side's parser says what is wrong with it.
   const parts = item.split('-');
@@ -153,7 +161,8 @@ export function hostNamesIn(transfers: string | undefined, intercepts: string | 
   const names = new Set<string>();
   const host = (side: string): void => {
     const addr = side.split('@')[0] ?? '';
-    if (addr.startsWith('[')) return;
+    // Bracketed or bare IPv6 (more than one ':') is an address.
+    if (addr.startsWith('[') || addr.split(':').length > 2) return;
     const h = addr.split(':')[0] ?? '';
     if (isHostName(h)) names.add(h);
   };
