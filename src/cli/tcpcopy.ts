@@ -72,6 +72,14 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
     process.stderr.write(errorLine('tcpcopy', '--transport socket replays to one target: give -x items with the same targetIP:targetPort'));
     return ExitCode.BAD_INPUT;
   }
+  if (config.responsesFile !== null) {
+    const { reportPathProblem } = await import('../offline/run.js');
+    const problem = reportPathProblem(config.responsesFile, '--responses');
+    if (problem !== null) {
+      process.stderr.write(errorLine('tcpcopy', problem));
+      return ExitCode.BAD_INPUT;
+    }
+  }
   const stop = new AbortController();
   const onSignal = (sig: string): void => {
     logger.notice(`${sig} received, stopping`);
@@ -88,6 +96,7 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
       snaplen: config.snaplenBytes, bufferBytes: config.captureBufferBytes,
       ports: [...new Set(config.transfers.map((t) => t.online.port))],
       target: { host: first.target.ip.text, port: first.target.port },
+      ...(config.responsesFile === null ? {} : { responseLog: config.responsesFile }),
       signal: stop.signal,
       onCapturing: (f) => logger.notice(`tcpcopy capturing with filter "${f}", replaying over sockets to ${first.target.ip.text}:${first.target.port}`),
     });

@@ -72,14 +72,14 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * Why `path` cannot be written as --report-json, or null when it can: checked before the replay, so
  * a mistyped directory is not found after the whole replay ran.
  */
-export function reportPathProblem(path: string): string | null {
+export function reportPathProblem(path: string, flag = '--report-json'): string | null {
   try {
     const st = statSync(path, { throwIfNoEntry: false });
-    if (st?.isDirectory() === true) return `--report-json ${path}: is a directory`;
+    if (st?.isDirectory() === true) return `${flag} ${path}: is a directory`;
     accessSync(st === undefined ? dirname(path) : path, constants.W_OK);
     return null;
   } catch (e) {
-    return `--report-json ${path}: cannot be written (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
+    return `${flag} ${path}: cannot be written (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
   }
 }
 
@@ -97,7 +97,8 @@ export async function runOffline(config: TcpcopyConfig, io: OfflineRunIo): Promi
   const error = io.error ?? ((t: string): void => void process.stderr.write(`tcpcopy: error: ${t}\n`));
   const warn = io.warn ?? ((t: string): void => void process.stderr.write(`tcpcopy: warning: ${t}\n`));
   const schedule: ScheduleOptions = { accel: off.accel, idleMs: off.idleMs, topSpeed: off.topSpeed };
-  const reportProblem = off.reportJson === null ? null : reportPathProblem(off.reportJson);
+  const reportProblem = (off.reportJson === null ? null : reportPathProblem(off.reportJson))
+    ?? (config.responsesFile === null ? null : reportPathProblem(config.responsesFile, '--responses'));
   if (reportProblem !== null) {
     error(reportProblem);
     return ExitCode.BAD_INPUT;
@@ -277,6 +278,7 @@ async function runOverSockets(config: TcpcopyConfig, out: (t: string) => void, e
       accelerate: off.accel,
       topSpeed: off.topSpeed,
       ...(read.onTruncated === undefined ? {} : { onTruncated: read.onTruncated }),
+      ...(config.responsesFile === null ? {} : { responseLog: config.responsesFile }),
     });
   } catch (e) {
     error(describeReadError(off.file, e));

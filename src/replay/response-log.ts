@@ -5,9 +5,10 @@
 //   {"type":"turn","session":0,"client":"10.0.0.1:40000","server":"10.0.0.2:80","turn":0,
 //    "requestBytes":78,"request":"<base64, at most maxResponseBytes>","capturedReplyBytes":236,
 //    "responseBytes":236,"truncated":false,"response":"<base64, at most maxResponseBytes>",
-//    "sentMs":12.5,"firstByteMs":12.9,"completeMs":13.1,"completion":"length"}
+//    "sentMs":12.5,"firstByteMs":12.9,"completeMs":13.1,"completion":"length","statusLine":"HTTP/1.1 200 OK"}
 //   {"type":"session","session":0,"outcome":"ok","turns":3,"turnsSent":3,"greetingBytes":0,"error":null}
 //
+// statusLine: an HTTP/1.x response's first line, null for other protocols (derived when written).
 // Times are ms since the replay started. `turn` −1 is a server-first protocol's greeting (no request).
 // `completion`: 'length' (at least the captured reply's length arrived), 'quiet' (bytes, then no more
 // for the quiet period), 'closed' (the target closed), 'noReply' (no bytes expected or none came in
@@ -101,9 +102,17 @@ export class ResponseLogWriter {
   }
 }
 
+/** The status line of an HTTP/1.x response (`HTTP/1.1 200 OK`), or null for anything else. */
+export function httpStatusLine(response: Buffer): string | null {
+  const end = response.indexOf('\r\n');
+  const line = response.toString('latin1', 0, end < 0 ? Math.min(response.length, 200) : Math.min(end, 200));
+  return /^HTTP\/\d\.\d \d{3}\b/.test(line) ? line : null;
+}
+
 function encodeRecord(r: ResponseLogRecord): Record<string, unknown> {
   if (r.type !== 'turn') return { ...r };
-  return { ...r, request: r.request.toString('base64'), response: r.response.toString('base64') };
+  // statusLine: derived, for a reader that wants the HTTP status without decoding the response.
+  return { ...r, statusLine: httpStatusLine(r.response), request: r.request.toString('base64'), response: r.response.toString('base64') };
 }
 
 /** Parses one line of a response log. Throws SyntaxError for a line that is not a record. */

@@ -195,3 +195,41 @@ void describe('outcome rules (pure)', () => {
     assert.equal(socketOutcome({ ...base, sessionsTotal: 0 }, 'f').code, ExitCode.NOTHING_MATCHED);
   });
 });
+
+void describe('--responses FILE (socket transport): the target\'s responses as JSON lines', () => {
+  void test('one turn record per request with the HTTP status line, bytes and timings; refused with the packet transport; a bad path refused before any work', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'responses-'));
+    const srv = await httpServer();
+    try {
+      const file = join(dir, 'two.pcapng');
+      await writeCapture(file, [0, 1].flatMap((i) => clientSession({ client: '10.9.9.1', clientPort: 42000 + i, server: '10.9.9.2', serverPort: 80, startNs: T0 + BigInt(i) * 1_000_000n })));
+      const log = join(dir, 'responses.jsonl');
+      const r = await tcpcopy(['--offline', file, '--transport', 'socket', '--top-speed', '-x', `80-127.0.0.1:${srv.port}`, '--responses', log]);
+      assert.equal(r.code, ExitCode.OK, r.stderr);
+      const { readFileSync } = await import('node:fs');
+      const records = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.equal(records[0]?.['type'], 'header');
+      const turns = records.filter((x) => x['type'] === 'turn');
+      assert.equal(turns.length, 2);
+      for (const t of turns) {
+        assert.equal(t['statusLine'], 'HTTP/1.1 200 OK');
+        assert.equal(t['turn'], 0);
+        assert.ok((t['responseBytes'] as number) > 0);
+        assert.equal(typeof t['sentMs'], 'number');
+        assert.equal(typeof t['completeMs'], 'number');
+      }
+      assert.deepEqual(records.filter((x) => x['type'] === 'session').map((x) => x['outcome']), ['ok', 'ok']);
+      const packet = await tcpcopy(['--offline', file, '--secret', 's', '-s', '127.0.0.1', '-x', `80-127.0.0.1:${srv.port}`, '--responses', log]);
+      assert.equal(packet.code, ExitCode.BAD_INPUT);
+      oneError(packet.stderr, /^tcpcopy: error: --responses does not apply here: the packet transport sees only the headers/);
+      const before = srv.connections();
+      const bad = await tcpcopy(['--offline', file, '--transport', 'socket', '-x', `80-127.0.0.1:${srv.port}`, '--responses', join(dir, 'nope', 'r.jsonl')]);
+      assert.equal(bad.code, ExitCode.BAD_INPUT);
+      oneError(bad.stderr, /--responses .*nope\/r\.jsonl: cannot be written \(ENOENT\)/);
+      assert.equal(srv.connections(), before, 'nothing was replayed');
+    } finally {
+      await srv.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -59,6 +59,7 @@ export function addTcpcopyOptions(cmd: Command): Command {
     .option('-d, --daemon', 'run as a daemon')
     .option('-m, --max-memory <MB>', `exit when memory use exceeds this (default ${d.maxMemoryMb})`)
     .option('--stats-interval <s>', `seconds between statistics lines, 0 = only at exit (default ${d.statsIntervalS})`)
+    .option('--responses <file>', "--transport socket: write each of the target's responses as a JSON line (session, turn, HTTP status line, bytes, timings)")
     .option('--config <file>', 'read options from this JSON file, by their long names ({ "transfer": "80-10.0.0.2:8080", "session-timeout": 60 }); flags win')
     .addOption(new Option('--print-config', 'print the validated configuration as JSON and exit').hideHelp());
 }

@@ -56,6 +56,7 @@ const RULES: readonly Rule[] = [
   { key: 'maxMemory', flag: '-m', refusedIn: liveSocket, why: 'live --transport socket has no memory watch so far' },
   { key: 'statsInterval', flag: '--stats-interval', refusedIn: socket, why: '--transport socket prints one report at the end' },
   { key: 'record', flag: '--record', refusedIn: (m) => m.offline || m.transport === 'socket', why: '--record records live traffic beside the packet transport\'s replication, or alone (without --offline and --transport socket)' },
+  { key: 'responses', flag: '--responses', refusedIn: (m) => m.transport === 'packet', why: "the packet transport sees only the headers of the target's replies (from intercept): --responses needs --transport socket" },
   { key: 'logFile', flag: '-l', refusedIn: offlineSocket, why: 'an offline replay over sockets logs nothing: its report goes to standard output' },
 ];
 

@@ -82,6 +82,8 @@ export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions {
   outputDevice?: string;
   /** --tcpcopy1: speak the C TCPCopy 1.x channel format (issue 4 item 5). */
   tcpcopy1?: boolean;
+  /** --responses FILE (socket transport) */
+  responses?: string;
 }
 
 export interface TcpcopyInputs {
@@ -167,6 +169,8 @@ export interface TcpcopyConfig {
   readonly offline: OfflineConfig | null;
   /** --transport: 'packet' (raw send + intercept, the default) or 'socket' (ordinary TCP connections, no intercept). */
   readonly transport: Transport;
+  /** --responses: the socket transport's response log (JSON lines); null = none. */
+  readonly responsesFile: string | null;
 }
 
 function nonEmpty(flag: string, value: string | undefined): string | null {
@@ -328,6 +332,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     record: parseRecordConfig(raw), // --record (issue 5 item 3)
     offline, // issue 5 items 1, 2
     transport,
+    responsesFile: nonEmpty('--responses', raw.responses),
   };
 }
 
