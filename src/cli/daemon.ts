@@ -13,9 +13,12 @@ export const DAEMON_ENV = 'TCPCOPY_DAEMON_CHILD';
 export const DAEMON_START_TIMEOUT_MS = 30_000;
 
 export class DaemonError extends Error {
-  constructor(message: string) {
+  /** The exit code the parent ends with: the child's, when it said (a -P path it cannot write: 2). */
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
     super(message);
     this.name = 'DaemonError';
+    this.exitCode = exitCode;
   }
 }
 
@@ -73,7 +76,7 @@ export function withoutDaemonFlag(args: readonly string[], options: readonly Opt
 }
 
 /** Messages from the daemon child to its parent. */
-type DaemonMessage = { readonly type: 'started'; readonly pid: number } | { readonly type: 'failed'; readonly message: string };
+type DaemonMessage = { readonly type: 'started'; readonly pid: number } | { readonly type: 'failed'; readonly message: string; readonly exitCode?: number };
 
 function isDaemonMessage(m: unknown): m is DaemonMessage {
   const t = (m as { type?: unknown } | null)?.type;
@@ -83,7 +86,8 @@ function isDaemonMessage(m: unknown): m is DaemonMessage {
 /** The daemon child's side: tells the parent how the start went (once; later calls do nothing). */
 export interface DaemonReporter {
   started(): void;
-  failed(message: string): void;
+  /** `exitCode`: what the parent should exit with (default 1). */
+  failed(message: string, exitCode?: number): void;
 }
 
 /** The reporter when this process is a daemon child started by startDaemon(), else null. */
@@ -100,7 +104,7 @@ export function daemonReporter(env: NodeJS.ProcessEnv = process.env): DaemonRepo
   };
   return {
     started: () => report({ type: 'started', pid: process.pid }),
-    failed: (message) => report({ type: 'failed', message }),
+    failed: (message, exitCode) => report(exitCode === undefined ? { type: 'failed', message } : { type: 'failed', message, exitCode }),
   };
 }
 
@@ -152,7 +156,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<number> {
         if (!isDaemonMessage(m)) return;
         finish();
         if (m.type === 'started') resolve(m.pid);
-        else reject(new DaemonError(m.message));
+        else reject(new DaemonError(m.message, typeof m.exitCode === 'number' ? m.exitCode : 1));
       });
       child.once('error', (err) => {
         finish();
@@ -184,6 +188,6 @@ export async function runDaemonParent(
   } catch (err) {
     if (!(err instanceof DaemonError)) throw err;
     process.stderr.write(`${name}: error: ${err.message}\n`);
-    process.exitCode = 1;
+    process.exitCode = err.exitCode;
   }
 }

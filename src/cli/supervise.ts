@@ -52,7 +52,8 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
   try {
     if (opts.pidFile !== null) pid = acquirePidFile(opts.pidFile);
   } catch (err) {
-    daemon?.failed(errorText(err));
+    const code = (err as { exitCode?: unknown }).exitCode;
+    daemon?.failed(errorText(err), typeof code === 'number' ? code : undefined);
     throw err;
   }
   let requestStop: (req: StopRequest) => void = () => undefined;

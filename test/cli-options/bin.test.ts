@@ -2,6 +2,9 @@
 // configuration (never the secret), bad values give one-line errors and a non-zero exit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -106,4 +109,13 @@ test('help, unknown flags and paths that cannot be written: exit 0 for help, 2 f
   const pid = run('tcpcopy', [...base, '-P', '/nonexistent-dir/t.pid']);
   assert.equal(pid.code, 2);
   assert.equal(pid.stderr, 'tcpcopy: error: -P /nonexistent-dir/t.pid: cannot write the pid file (no such file or directory, ENOENT)\n');
+  // The same from a daemon: the parent exits with the child's code.
+  const daemonLog = join(tmpdir(), `tcpcopy-bin-test-${process.pid}.log`);
+  try {
+    const pidD = run('tcpcopy', [...base, '-P', '/nonexistent-dir/t.pid', '-d', '-l', daemonLog]);
+    assert.equal(pidD.code, 2, pidD.stderr);
+    assert.equal(pidD.stderr, 'tcpcopy: error: -P /nonexistent-dir/t.pid: cannot write the pid file (no such file or directory, ENOENT)\n');
+  } finally {
+    rmSync(daemonLog, { force: true });
+  }
 });
