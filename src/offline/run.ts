@@ -269,9 +269,16 @@ async function runOverSockets(config: TcpcopyConfig, out: (t: string) => void, e
   }
   const first = config.transfers[0]!;
   const replay = await import('../replay/index.js');
+  // SIGINT/SIGTERM: sessions not started yet are skipped (counted 'aborted'), the ones running
+  // finish, and the report is printed, as with the packet transport.
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   let report;
   try {
     report = await replay.replayCaptureOverSockets({
+      signal: stop.signal,
       file: off.file,
       ports: [...new Set(config.transfers.map((t) => t.online.port))],
       target: { host: first.target.ip.text, port: first.target.port },
@@ -283,8 +290,13 @@ async function runOverSockets(config: TcpcopyConfig, out: (t: string) => void, e
   } catch (e) {
     error(describeReadError(off.file, e));
     return ExitCode.BAD_INPUT;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   }
   out(`${replay.formatReplayReport(report)}\n`);
   if (off.reportJson !== null && !writeReport(off.reportJson, report, error)) return ExitCode.FAILED;
+  // Stopped by a signal: the user asked for it, the report says how far it got.
+  if (stop.signal.aborted) return ExitCode.OK;
   return finish(socketOutcome(report, off.file), error);
 }

@@ -233,3 +233,46 @@ void describe('--responses FILE (socket transport): the target\'s responses as J
     }
   });
 });
+
+void describe('SIGINT during an offline replay over sockets', () => {
+  void test('the sessions not started are skipped as aborted, the report is printed, exit 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sigint-'));
+    const srv = await httpServer();
+    try {
+      // Ten sessions one second apart at the capture's own pace: SIGINT after the first ones.
+      const file = join(dir, 'slow.pcapng');
+      await writeCapture(file, Array.from({ length: 10 }, (_, i) =>
+        clientSession({ client: '10.9.9.1', clientPort: 43000 + i, server: '10.9.9.2', serverPort: 80, startNs: T0 + BigInt(i) * 1_000_000_000n })).flat());
+      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [`${root}bin/tcpcopy`, '--offline', file, '--transport', 'socket', '-x', `80-127.0.0.1:${srv.port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (b: Buffer) => {
+          stdout += b.toString();
+        });
+        child.stderr.on('data', (b: Buffer) => {
+          stderr += b.toString();
+        });
+        const timer = setInterval(() => {
+          if (srv.requests() >= 2) {
+            clearInterval(timer);
+            child.kill('SIGINT');
+          }
+        }, 20);
+        child.on('close', (code) => {
+          clearInterval(timer);
+          resolve({ code, stdout, stderr });
+        });
+      });
+      assert.equal(r.code, ExitCode.OK, r.stderr);
+      const m = /skipped 0 without data, (\d+) aborted; (\d+) ok, 0 failed/.exec(r.stdout);
+      assert.ok(m, r.stdout);
+      assert.ok(Number(m[1]) >= 5, `most sessions were not started (${m[1]} aborted)`);
+      assert.equal(Number(m[1]) + Number(m[2]), 10);
+      assert.equal(srv.requests(), Number(m[2]), 'every session started was replayed');
+    } finally {
+      await srv.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
