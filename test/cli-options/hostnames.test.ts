@@ -3,16 +3,16 @@
 // resolving `localhost` once at start (shown in the log) for a replay that reaches a server there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OptionError, hostNamesIn, isHostName, parseTransfers, validateTcpcopyOptions } from '../../src/cli/options/index.js';
 import type { HostResolver, IpAddress } from '../../src/cli/options/index.js';
 import { clientSession, writeCapture } from '../offline/synth.js';
+import { countingHttpServer, runAsync } from '../support/processes.js';
+import type { CountingServer } from '../support/processes.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const hosts = new Map<string, IpAddress>([
@@ -59,31 +59,19 @@ test('bin/tcpcopy resolves localhost in -x and -s once at start, logs it, and re
   assert.equal(c.intercepts[0]?.port, 36524);
 
   const dir = mkdtempSync(join(tmpdir(), 'hostnames-'));
-  let requests = 0;
-  const server = createServer((_req, res) => {
-    requests++;
-    res.end('ok\n');
-  });
+  const servers: CountingServer[] = [];
   try {
     const file = join(dir, 'one.pcapng');
     await writeCapture(file, clientSession({ client: '10.9.9.1', clientPort: 40000, server: '10.9.9.2', serverPort: 80, startNs: 1_700_000_000_000_000_000n }));
     const ip = c.transfers[0]!.target.ip.text;
-    await new Promise<void>((r) => server.listen(0, ip, r));
-    const port = (server.address() as AddressInfo).port;
-    const r = await new Promise<{ code: number | null; stderr: string }>((done) => {
-      const child = spawn(process.execPath, [`${root}bin/tcpcopy`, '--offline', file, '--transport', 'socket', '-x', `80-localhost:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (b: Buffer) => {
-        stderr += b.toString();
-      });
-      child.on('close', (code) => done({ code, stderr }));
-    });
+    const srv = await countingHttpServer(ip);
+    servers.push(srv);
+    const r = await runAsync(process.execPath, [`${root}bin/tcpcopy`, '--offline', file, '--transport', 'socket', '-x', `80-localhost:${srv.port}`]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`\\[notice\\] host names resolved: localhost ${ip.replace(/[.]/g, '\\.')}\\n`));
-    assert.equal(requests, 1);
+    assert.equal(srv.requests(), 1);
   } finally {
-    server.close();
-    server.closeAllConnections();
+    for (const srv of servers) await srv.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -7,16 +7,16 @@
 // Needs root (setpriv, mount namespaces) and npm; takes about a minute (the addon is compiled).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import type { SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCaptureFile } from '../../src/pcap/index.js';
 import { countHttpRequests, summarize } from '../record/streams.js';
+import { countingHttpServer, runAsync } from '../support/processes.js';
+import type { CountingServer } from '../support/processes.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const isRoot = process.getuid?.() === 0;
@@ -86,11 +86,7 @@ test('npm install -g from the tarball, offline: the installed tcpcopy builds its
   skip, timeout: 600_000,
 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tcpcopy-install-'));
-  const server = createServer((_req, res) => {
-    served++;
-    res.end('ok\n');
-  });
-  let served = 0;
+  const servers: CountingServer[] = [];
   try {
     const { tarball } = pack(dir);
     const prefix = join(dir, 'prefix');
@@ -113,21 +109,22 @@ test('npm install -g from the tarball, offline: the installed tcpcopy builds its
 
     // The socket transport, as an unprivileged user, from the installed copy.
     openUp(dir);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
+    const srv = await countingHttpServer();
+    servers.push(srv);
+    const port = srv.port;
     const capture = join(pkgDir, 'demo', 'demo.pcapng');
     const expected = await requestsIn(capture);
     assert.ok(expected > 0, 'the demo capture holds HTTP requests');
     // Asynchronous: the HTTP server runs in this process.
-    const replay = await runAsync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
+    const ran = await runAsync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
       process.execPath, bin, '--offline', capture, '--transport', 'socket', '-x', `80-127.0.0.1:${port}`]);
+    const replay = { status: ran.code, out: ran.stdout + ran.stderr };
     t.diagnostic(replay.out.trim().split('\n').slice(-4).join(' | '));
     assert.equal(replay.status, 0, replay.out);
     assert.match(replay.out, new RegExp(`sent: ${expected} requests`));
-    assert.equal(served, expected, 'the HTTP server got every request of the capture');
+    assert.equal(srv.requests(), expected, 'the HTTP server got every request of the capture');
   } finally {
-    server.close();
-    server.closeAllConnections();
+    for (const srv of servers) await srv.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -148,18 +145,3 @@ test('the install step without a system library: one line naming the Debian pack
   assert.match(hard.stderr, /missing pcap\/pcap\.h/);
   assert.ok(existsSync(join(ROOT, 'build', 'Release', 'tcpcopy_native.node')), 'the checkout\'s addon was left alone');
 });
-
-/** Runs a command, collecting stdout and stderr together; resolves on exit. */
-function runAsync(cmd: string, args: readonly string[]): Promise<{ status: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    child.on('close', (status) => resolve({ status, out }));
-  });
-}

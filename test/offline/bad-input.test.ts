@@ -3,9 +3,6 @@
 // --strict-file a file cut short is replayed up to the cut, with one warning naming the offset. The pre-scan reads the whole file before
 // anything is opened or sent, so these need neither root nor an intercept.
 import { test } from 'node:test';
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clientSession, writeCapture } from './synth.js';
+import { countingHttpServer, runAsync } from '../support/processes.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const T0 = 1_700_000_000_000_000_000n;
@@ -66,11 +64,7 @@ test('bin/tcpcopy --offline: truncated, corrupt, non-capture and missing files',
 
 test('bin/tcpcopy --offline: a file cut short (as a killed tcpdump leaves it) is replayed up to the cut, with one warning naming the offset', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'offline-cut-'));
-  let requests = 0;
-  const server = createServer((_req, res) => {
-    requests++;
-    res.end('ok\n');
-  });
+  const srv = await countingHttpServer();
   try {
     // Two sessions; the cut falls inside the second one's last record (its FIN): both requests stand.
     const file = join(dir, 'two.pcapng');
@@ -79,29 +73,15 @@ test('bin/tcpcopy --offline: a file cut short (as a killed tcpdump leaves it) is
     const lastBlockLen = bytes.readUInt32LE(bytes.length - 4);
     const cut = join(dir, 'cut.pcapng');
     writeFileSync(cut, bytes.subarray(0, bytes.length - 7));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as AddressInfo).port;
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [`${root}bin/tcpcopy`, '--offline', cut, '--transport', 'socket', '--top-speed', '-x', `80-127.0.0.1:${port}`]);
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (b: Buffer) => {
-        stdout += b.toString();
-      });
-      child.stderr.on('data', (b: Buffer) => {
-        stderr += b.toString();
-      });
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const r = await runAsync(process.execPath, [`${root}bin/tcpcopy`, '--offline', cut, '--transport', 'socket', '--top-speed', '-x', `80-127.0.0.1:${srv.port}`]);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0]!, new RegExp(`^tcpcopy: warning: ${cut.replace(/[.]/g, '\\.')}: .*truncated.* at byte offset ${bytes.length - lastBlockLen}\\b.*replaying the packets before the cut`));
     assert.match(r.stdout, /capture: 7 packets read/, 'the 8th packet (the cut one) is not replayed');
-    assert.equal(requests, 2, 'both requests reached the target');
+    assert.equal(srv.requests(), 2, 'both requests reached the target');
   } finally {
-    server.close();
-    server.closeAllConnections();
+    await srv.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

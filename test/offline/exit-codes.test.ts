@@ -6,10 +6,8 @@
 // line `tcpcopy: error: …`. Also the pure outcome rules (outcome.ts) on reports made here.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,48 +17,16 @@ import { packetOutcome, socketOutcome } from '../../src/offline/outcome.js';
 import type { ReplayReport } from '../../src/replay/index.js';
 import type { OfflineReport } from '../../src/stats/offline-report.js';
 import { clientSession, writeCapture } from './synth.js';
+import { countingHttpServer, runAsync } from '../support/processes.js';
+import type { Ran } from '../support/processes.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const T0 = 1_700_000_000_000_000_000n;
 const SESSIONS = 3;
 
 /** Runs bin/tcpcopy to its exit, asynchronously (the HTTP server lives in this process). */
-function tcpcopy(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [`${root}bin/tcpcopy`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => {
-      stdout += b.toString();
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** An HTTP server on loopback counting connections and requests. */
-async function httpServer(): Promise<{ server: Server; port: number; connections: () => number; requests: () => number; close: () => Promise<void> }> {
-  let connections = 0;
-  let requests = 0;
-  const server = createServer((_req, res) => {
-    requests++;
-    res.end('ok\n');
-  });
-  server.on('connection', () => connections++);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    server, port: (server.address() as AddressInfo).port, connections: () => connections, requests: () => requests,
-    close: () => new Promise<void>((r) => {
-      server.close(() => r());
-      server.closeAllConnections();
-    }),
-  };
+function tcpcopy(args: string[]): Promise<Ran> {
+  return runAsync(process.execPath, [`${root}bin/tcpcopy`, ...args]);
 }
 
 /** A port on loopback where nothing listens (bound, then closed). */
@@ -87,7 +53,7 @@ void describe('offline replay exit codes through bin/tcpcopy', () => {
 
   void test('0: every session replayed over sockets', async () => {
     await ready;
-    const srv = await httpServer();
+    const srv = await countingHttpServer();
     try {
       const r = await tcpcopy(['--offline', file, '--transport', 'socket', '--top-speed', '-x', `80-127.0.0.1:${srv.port}`]);
       assert.equal(r.code, ExitCode.OK, r.stderr);
@@ -100,7 +66,7 @@ void describe('offline replay exit codes through bin/tcpcopy', () => {
 
   void test('2: a --report-json path in a missing directory is refused before anything is sent', async () => {
     await ready;
-    const srv = await httpServer();
+    const srv = await countingHttpServer();
     try {
       const json = join(dir, 'no-such-dir', 'r.json');
       for (const transport of ['socket', 'packet']) {
@@ -119,7 +85,7 @@ void describe('offline replay exit codes through bin/tcpcopy', () => {
 
   void test('3: nothing of the capture matches -x (socket transport; packet transport from its pre-scan, no intercept needed)', async () => {
     await ready;
-    const srv = await httpServer();
+    const srv = await countingHttpServer();
     try {
       const s = await tcpcopy(['--offline', file, '--transport', 'socket', '-x', `81-127.0.0.1:${srv.port}`]);
       assert.equal(s.code, ExitCode.NOTHING_MATCHED, s.stderr);
@@ -199,7 +165,7 @@ void describe('outcome rules (pure)', () => {
 void describe('--responses FILE (socket transport): the target\'s responses as JSON lines', () => {
   void test('one turn record per request with the HTTP status line, bytes and timings; refused with the packet transport; a bad path refused before any work', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'responses-'));
-    const srv = await httpServer();
+    const srv = await countingHttpServer();
     try {
       const file = join(dir, 'two.pcapng');
       await writeCapture(file, [0, 1].flatMap((i) => clientSession({ client: '10.9.9.1', clientPort: 42000 + i, server: '10.9.9.2', serverPort: 80, startNs: T0 + BigInt(i) * 1_000_000n })));
@@ -237,33 +203,24 @@ void describe('--responses FILE (socket transport): the target\'s responses as J
 void describe('SIGINT during an offline replay over sockets', () => {
   void test('the sessions not started are skipped as aborted, the report is printed, exit 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sigint-'));
-    const srv = await httpServer();
+    const srv = await countingHttpServer();
     try {
       // Ten sessions one second apart at the capture's own pace: SIGINT after the first ones.
       const file = join(dir, 'slow.pcapng');
       await writeCapture(file, Array.from({ length: 10 }, (_, i) =>
         clientSession({ client: '10.9.9.1', clientPort: 43000 + i, server: '10.9.9.2', serverPort: 80, startNs: T0 + BigInt(i) * 1_000_000_000n })).flat());
-      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [`${root}bin/tcpcopy`, '--offline', file, '--transport', 'socket', '-x', `80-127.0.0.1:${srv.port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (b: Buffer) => {
-          stdout += b.toString();
-        });
-        child.stderr.on('data', (b: Buffer) => {
-          stderr += b.toString();
-        });
-        const timer = setInterval(() => {
-          if (srv.requests() >= 2) {
-            clearInterval(timer);
-            child.kill('SIGINT');
-          }
-        }, 20);
-        child.on('close', (code) => {
-          clearInterval(timer);
-          resolve({ code, stdout, stderr });
-        });
+      let timer: NodeJS.Timeout | undefined;
+      const r = await runAsync(process.execPath, [`${root}bin/tcpcopy`, '--offline', file, '--transport', 'socket', '-x', `80-127.0.0.1:${srv.port}`], {
+        onStart: (child) => {
+          timer = setInterval(() => {
+            if (srv.requests() >= 2) {
+              clearInterval(timer);
+              child.kill('SIGINT');
+            }
+          }, 20);
+        },
       });
+      clearInterval(timer);
       assert.equal(r.code, ExitCode.OK, r.stderr);
       const m = /skipped 0 without data, (\d+) aborted; (\d+) ok, 0 failed/.exec(r.stdout);
       assert.ok(m, r.stdout);
