@@ -35,7 +35,7 @@ function fmt(n: number): string {
 
 /** Child role in host a: injects frames to OTHER_MAC at `rate`, prints a PaceResult line. */
 async function generatorRole(rate: number, srcMac: string): Promise<void> {
-  const { LinkInjector } = await import('../src/capture/index.js');
+  const { LinkInjector } = await import('../src/send/index.js');
   const { buildEthernetFrame, buildTcpPacket, TcpFlags } = await import('../src/packet/index.js');
   const inj = LinkInjector.open({ device: 'eth0', qdiscBypass: true, queueLimit: 0, sndbuf: 16 << 20 });
   const batch = Array.from({ length: BATCH }, (_, i) =>
@@ -89,7 +89,7 @@ async function nextLine(it: AsyncIterator<string>, what: string): Promise<string
 }
 
 export async function run(): Promise<void> {
-  const { Lab } = await import('../src/lab/index.js');
+  const { Lab } = await import('../test/support/lab/index.js');
   const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
   const self = fileURLToPath(import.meta.url);
   try {

@@ -14,13 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { ReplicationLab, pollUntilSettled, watchProcess } from '../src/lab/index.js';
+import { ReplicationLab, pollUntilSettled, watchProcess } from '../test/support/lab/index.js';
 import { LinkType, TcpFlags, buildTcpPacket } from '../src/packet/index.js';
 import type { TcpPacketSpec } from '../src/packet/index.js';
 import { openPcapngWriter } from '../src/pcap/index.js';
 import type { PacketToWrite } from '../src/pcap/index.js';
 import { packageRoot } from '../src/paths.js';
-import type { ReplayReport } from '../src/replay/index.js';
+import type { ReplayReport } from '../src/replay/socket/index.js';
 import type { OfflineReport } from '../src/stats/offline-report.js';
 import { LOOPBACK_ADDR, freePort, startLoopbackNginx } from '../test/replay/loopback.js';
 

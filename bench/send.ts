@@ -6,7 +6,7 @@
 // Runnable alone: `node dist/bench/send.js`. Figures only, no pass/fail.
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { once } from 'node:events';
-import type { PacketSender } from '../src/capture/index.js';
+import type { PacketSender } from '../src/send/index.js';
 
 const BATCH = 64;
 const SECONDS = 5;
@@ -67,7 +67,7 @@ function fmt(n: number): string {
 
 /** Child role: runs in host a, prints one JSON PaceResult line. */
 async function sendRole(rate: number): Promise<void> {
-  const { RawSender } = await import('../src/capture/index.js');
+  const { RawSender } = await import('../src/send/index.js');
   const { buildTcpPacket, TcpFlags } = await import('../src/packet/index.js');
   const tx = RawSender.open({ family: 4, queueLimit: 0, sndbuf: 16 << 20 });
   const batch = Array.from({ length: BATCH }, (_, i) =>
@@ -79,7 +79,7 @@ async function sendRole(rate: number): Promise<void> {
 }
 
 export async function run(): Promise<void> {
-  const { Lab } = await import('../src/lab/index.js');
+  const { Lab } = await import('../test/support/lab/index.js');
   const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
   try {
     const a = lab.host('a');

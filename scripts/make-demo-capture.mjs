@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { startDemoHttpServer, DEMO_CAPTURE_PORT } = await import(join(ROOT, 'dist/src/cli/demo.js'));
+const { startDemoHttpServer, DEMO_CAPTURE_PORT } = await import(join(ROOT, 'dist/src/demo/index.js'));
 const { openPcapngWriter } = await import(join(ROOT, 'dist/src/pcap/index.js'));
 const { LinkType, TcpFlags, buildTcpPacket } = await import(join(ROOT, 'dist/src/packet/index.js'));
 

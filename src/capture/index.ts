@@ -1,4 +1,4 @@
-// Public API of live capture, raw IP send and data-link inject (wrappers around the native addon).
+// Public API of packet capture: live (libpcap in a worker thread), socket (AF_PACKET) and the batches they deliver.
 export { LiveCapture } from './live-capture.js';
 export type { LiveCaptureOptions, CaptureStats, LiveCaptureEvents } from './live-capture.js';
 export { SocketCapture } from './socket-capture.js';
@@ -7,20 +7,3 @@ export { ThreadedCapture } from './threaded-capture.js';
 export type { ThreadedCaptureOptions } from './threaded-capture.js';
 export { CaptureBatch, META_WORDS } from './batch.js';
 export type { BatchPacketInit } from './batch.js';
-export { RawSender } from './raw-sender.js';
-export { ThreadedRawSender, packBatch, unpackBatch } from './threaded-sender.js';
-export type { ThreadedRawSenderOptions, ThreadedRawSenderEvents } from './threaded-sender.js';
-export type { RawSenderOptions } from './raw-sender.js';
-export { LinkInjector } from './link-injector.js';
-export { ThreadedLinkInjector } from './threaded-link-injector.js';
-export type { ThreadedLinkInjectorOptions, ThreadedLinkInjectorEvents, LinkDeviceInfo } from './threaded-link-injector.js';
-export type { LinkInjectorOptions } from './link-injector.js';
-export { PacketSender, errnoName } from './packet-sender.js';
-export type { SendOutcome, SendReport, SendCounters, PacketSenderOptions, PacketSenderEvents } from './packet-sender.js';
-export { NativeIoError } from './errors.js';
-export type { KnownNativeIoErrorCode } from './errors.js';
-export { loadNative, addonPath } from './native.js';
-export { NfQueue, NfqBatch, NfqVerdict, NFQ_META_WORDS } from './nfqueue.js';
-export type { NfQueueOptions, NfQueueStats, NfQueueEvents } from './nfqueue.js';
-export { tcpChecksumState, completeTcpChecksum } from './offload.js';
-export type { TcpChecksumState } from './offload.js';

@@ -7,9 +7,9 @@
 // process under `ip netns exec x node ...` works too (then leave `netns` unset).
 import { EventEmitter } from 'node:events';
 import { CaptureBatch } from './batch.js';
-import { NativeIoError, callNative, wrapNativeError } from './errors.js';
-import { loadNative } from './native.js';
-import type { CaptureHandle, NativeBinding } from './native.js';
+import { NativeIoError, callNative, wrapNativeError } from '../io/errors.js';
+import { loadNative } from '../io/native.js';
+import type { CaptureHandle, NativeBinding } from '../io/native.js';
 
 export interface LiveCaptureOptions {
   /** Interface name, or 'any' (Linux cooked headers). */

@@ -9,9 +9,9 @@
 // Use LiveCapture/ThreadedCapture for 'any' or other link types (the open fails with ENOTSUP).
 import { EventEmitter } from 'node:events';
 import { CaptureBatch } from './batch.js';
-import { NativeIoError, callNative, wrapNativeError } from './errors.js';
-import { loadNative } from './native.js';
-import type { NativeBinding, RxHandle } from './native.js';
+import { NativeIoError, callNative, wrapNativeError } from '../io/errors.js';
+import { loadNative } from '../io/native.js';
+import type { NativeBinding, RxHandle } from '../io/native.js';
 import type { CaptureStats, LiveCaptureEvents } from './live-capture.js';
 
 export interface SocketCaptureOptions {

@@ -8,8 +8,8 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { CaptureBatch } from './batch.js';
-import { NativeIoError } from './errors.js';
-import { awaitReady } from './worker-start.js';
+import { NativeIoError } from '../io/errors.js';
+import { awaitReady } from '../io/worker-start.js';
 import type { CaptureStats, LiveCaptureEvents, LiveCaptureOptions } from './live-capture.js';
 
 export interface ThreadedCaptureOptions extends LiveCaptureOptions {

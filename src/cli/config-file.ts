@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command, Option } from 'commander';
 import { OptionError } from './options/index.js';
-import { describeFsError } from './pidfile.js';
+import { describeFsError } from '../process/pidfile.js';
 
 /** Options a file does not set: the ones about reading files, and the hidden --print-config. */
 const NOT_IN_FILE = new Set(['--config', '--print-config']);

@@ -5,10 +5,10 @@
 import { appendFileSync } from 'node:fs';
 import { INTERCEPT_EXAMPLES, OptionError, addInterceptOptions, examplesText, formatConfig, validateInterceptOptions } from './options/index.js';
 import type { InterceptConfig, InterceptRawOptions } from './options/index.js';
-import { createLogger } from '../stats/index.js';
-import { daemonReporter, runDaemonParent } from './daemon.js';
-import type { DaemonReporter } from './daemon.js';
-import { supervise } from './supervise.js';
+import { createLogger } from '../log/index.js';
+import { daemonReporter, runDaemonParent } from '../process/daemon.js';
+import type { DaemonReporter } from '../process/daemon.js';
+import { supervise } from '../process/supervise.js';
 import { checkLogFile, runProgram, toolProgram, usageError } from './program.js';
 import { loadFileOptions } from './config-file.js';
 import type { FileOptions } from './config-file.js';

@@ -5,7 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { appendFileSync } from 'node:fs';
 import { ExitCode } from '../exit-codes.js';
 import { VERSION } from '../version.js';
-import { describeFsError } from './pidfile.js';
+import { describeFsError } from '../process/pidfile.js';
 
 export type ToolName = 'tcpcopy' | 'intercept';
 

@@ -10,11 +10,11 @@ import { resolveHostNames } from './resolve.js';
 import { loadFileOptions } from './config-file.js';
 import type { FileOptions } from './config-file.js';
 import type { IpAddress, TcpcopyConfig, TcpcopyRawOptions } from './options/index.js';
-import { createLogger } from '../stats/index.js';
-import type { Logger } from '../stats/index.js';
-import { daemonReporter, runDaemonParent } from './daemon.js';
-import type { DaemonReporter } from './daemon.js';
-import { LonelyWatch, MemoryWatch, supervise } from './supervise.js';
+import { createLogger } from '../log/index.js';
+import type { Logger } from '../log/index.js';
+import { daemonReporter, runDaemonParent } from '../process/daemon.js';
+import type { DaemonReporter } from '../process/daemon.js';
+import { LonelyWatch, MemoryWatch, supervise } from '../process/supervise.js';
 import { checkLogFile, errorLine, runProgram, toolProgram, usageError } from './program.js';
 
 /** This machine's addresses (every interface, including down ones that still hold an address). */
@@ -58,7 +58,7 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
   const replicator = new Replicator({ config, logger, onConnectionsChange: (n) => lonely?.update(n) });
   const watchdogs = [new MemoryWatch(config.maxMemoryBytes), ...(lonely === null ? [] : [lonely])];
   // --record beside the replication (issue 5 item 3): a second capture, both directions, to pcapng.
-  const recording = config.record === null ? null : (await import('../record/run.js')).recordBeside(config, logger, replicator);
+  const recording = config.record === null ? null : (await import('./record.js')).recordBeside(config, logger, replicator);
   process.exitCode = await supervise({
     service: recording?.service ?? replicator, logger, pidFile: config.pidFile, daemon, watchdogs: recording === null ? watchdogs : [...watchdogs, recording.watchdog],
   });
@@ -73,7 +73,7 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
     return ExitCode.BAD_INPUT;
   }
   if (config.responsesFile !== null) {
-    const { reportPathProblem } = await import('../offline/run.js');
+    const { reportPathProblem } = await import('../replay/run.js');
     const problem = reportPathProblem(config.responsesFile, '--responses');
     if (problem !== null) {
       process.stderr.write(errorLine('tcpcopy', problem));
@@ -87,8 +87,8 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
   };
   process.once('SIGINT', () => onSignal('SIGINT'));
   process.once('SIGTERM', () => onSignal('SIGTERM'));
-  const { replayLiveOverSockets: run } = await import('../replay/live.js');
-  const { formatReplayReport } = await import('../replay/index.js');
+  const { replayLiveOverSockets: run } = await import('../replay/socket/live.js');
+  const { formatReplayReport } = await import('../replay/socket/index.js');
   try {
     const report = await run({
       devices: config.interfaces.length === 0 ? ['any'] : config.interfaces,
@@ -119,9 +119,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       if (err instanceof OptionError) usageError(program, err.message);
       throw err;
     }
-    // --record without -s (issue 5 item 3): recording alone, src/record/run.ts.
-    const record = await import('../record/index.js');
-    if (record.isRecordOnly(opts)) return record.runRecordOnly(program, argv, opts);
+    // --record without -s: recording alone.
+    const { isRecordOnly } = await import('./options/record-only.js');
+    if (isRecordOnly(opts)) return (await import('./record.js')).runRecordOnly(program, argv, opts);
     // Host names in -x and -s: resolved once, here; the addresses are logged below.
     const resolved = await resolveHostNames(hostNamesIn(opts.transfer, opts.intercept));
     const byName = new Map(resolved.map((r) => [r.name, r.ip]));
@@ -143,7 +143,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     // offline replay (issue 5 items 1, 2, 4): src/offline/run.ts prints its own one-line errors and the report.
     if (config.offline !== null) {
-      process.exitCode = await (await import('../offline/run.js')).runOffline(config, {
+      process.exitCode = await (await import('../replay/run.js')).runOffline(config, {
         logger: makeLogger(config.logFile), error: (t) => void process.stderr.write(errorLine('tcpcopy', t)),
         warn: (t) => void process.stderr.write(`tcpcopy: warning: ${t}\n`),
       });
@@ -167,7 +167,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .description('built-in demo: live replication in its own network namespaces (online, target, assistant, client), three bounded loads, the replication ratio')
     .option('--requests <n>', 'sequential curl requests of the first load', '50')
     .action(async (opts: { requests: string }) => {
-      const { runDemo } = await import('./demo.js');
+      const { runDemo } = await import('../demo/index.js');
       const summary = await runDemo({ requests: Number(opts.requests) });
       if (!summary.ok) process.exitCode = 1;
     });

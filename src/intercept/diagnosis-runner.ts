@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { ThreadedCapture } from '../capture/index.js';
 import type { SessionKey } from '../channel/index.js';
-import type { Logger } from '../stats/index.js';
+import type { Logger } from '../log/index.js';
 import { StallDetector, filterMismatchNotice, forwardingNotice, noRepliesNotice } from './diagnosis.js';
 import type { Notice } from './diagnosis.js';
 

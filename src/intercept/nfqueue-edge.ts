@@ -3,12 +3,12 @@
 // and answers every queued reply (nfqueue-policy.ts): relayed to its tcpcopy and dropped, or let
 // through. Verdicts go back once per batch. stop() removes the rules first (queue-bypass then lets
 // replies pass untouched), answers what is still queued or held, and unbinds.
-import { NfQueue, NfqVerdict } from '../capture/index.js';
-import type { NfqBatch, NfQueueStats } from '../capture/index.js';
+import { NfQueue, NfqVerdict } from '../io/index.js';
+import type { NfqBatch, NfQueueStats } from '../io/index.js';
 import { responseSessionKeyString, sessionKeyString } from '../channel/index.js';
 import type { ResponseMessage, RouteResult, SessionKey } from '../channel/index.js';
 import { LinkType, PacketDecoder } from '../packet/index.js';
-import type { Logger } from '../stats/index.js';
+import type { Logger } from '../log/index.js';
 import { NfqueueFirewall } from './nfqueue-firewall.js';
 import { VerdictPolicy } from './nfqueue-policy.js';
 import type { VerdictPolicyOptions } from './nfqueue-policy.js';

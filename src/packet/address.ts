@@ -217,3 +217,12 @@ export function writeMac(text: string, buf: Uint8Array, off: number): void {
     buf[off + i] = hi * 16 + lo;
   }
 }
+
+/** An IP address in canonical text (what options, logs and maps use) with its family. */
+export type IpFamily = 4 | 6;
+
+export interface IpAddress {
+  /** Canonical text: dotted quad, or RFC 5952 IPv6 without brackets. */
+  readonly text: string;
+  readonly family: IpFamily;
+}

@@ -14,6 +14,7 @@ export {
   parseIpv4Address, writeIpv4, readIpv4, formatIpv4, ipv4ToString, parseIpv6Address, writeIpv6,
   formatIpv6, formatIp, writeIp, formatMac, writeMac,
 } from './address.js';
+export type { IpAddress, IpFamily } from './address.js';
 export {
   EtherType, ETHERNET_HEADER_LENGTH, VLAN_TAG_LENGTH, MAX_VLAN_TAGS, isVlanTpid, parseVlanTags,
   emitVlanTags, ethernetHeaderLength, parseEthernet, emitEthernet, EthernetView,
@@ -50,3 +51,5 @@ export type { PacketRepr, LinkRepr, IpRepr, CookedTags } from './packet.js';
 export { buildTcpPacket, buildEthernetFrame } from './build.js';
 export type { TcpPacketSpec, EthernetFrameSpec } from './build.js';
 export { PacketDecoder } from './decoder.js';
+export { tcpChecksumState, completeTcpChecksum } from './offload.js';
+export type { TcpChecksumState } from './offload.js';

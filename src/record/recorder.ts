@@ -10,8 +10,8 @@
 
 import { ThreadedCapture } from '../capture/index.js';
 import type { CaptureBatch } from '../capture/index.js';
-import type { Logger } from '../stats/index.js';
-import type { StopRequest, Watchdog } from '../cli/supervise.js';
+import type { Logger } from '../log/index.js';
+import type { StopRequest, Watchdog } from '../process/supervise.js';
 import { VERSION } from '../version.js';
 import type { RecordConfig } from './config.js';
 import { RecordingFiles } from './files.js';

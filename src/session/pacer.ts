@@ -1,6 +1,6 @@
 // The pacing rule, in one place (pure): when a captured client chunk starts a new request, and when
 // the target has answered the previous one so the next may go. Session uses it towards the target;
-// the socket transport's turn builder (src/replay/streams.ts) cuts conversations into turns with the
+// the socket transport's turn builder (src/replay/socket/streams.ts) cuts conversations into turns with the
 // same request boundary. See README.md, "Pacing rule".
 
 import { seqDiff } from './seq.js';

@@ -6,7 +6,7 @@
 // Pure formatting.
 
 import type { InterceptCounters } from './intercept-counters.js';
-import type { LogLine } from './log-line.js';
+import type { LogLine } from '../log/log-line.js';
 
 function counterLines(c: InterceptCounters): LogLine[] {
   const n = (text: string): LogLine => ({ level: 'notice', text });

@@ -1,7 +1,7 @@
 // tcpcopy's statistics output: the periodic lines in the C tool's shapes (tc_output_stat), its two
 // diagnoses, and the final summary. Pure formatting: counters and elapsed time in, lines out.
 
-import type { LogLine } from './log-line.js';
+import type { LogLine } from '../log/log-line.js';
 import type { TcpcopyCounters } from './tcpcopy-counters.js';
 
 /** The C tool waits this long after start before diagnosing. */

@@ -4,7 +4,7 @@
 // no SYN-ACK back through intercept while intercept has said nothing for `repeatMs` (then it lists
 // the causes).
 import type { NoticeMessage } from '../channel/index.js';
-import type { LogLine } from '../stats/index.js';
+import type { LogLine } from '../log/index.js';
 
 export interface DiagnosisFacts {
   /** Authenticated channel connections now. */

@@ -7,9 +7,11 @@
 // LinkFramer is the pure part (packet → frame); LinkSender is the edge with the same surface as
 // ThreadedRawSender (send, counters, close, closed, 'error'), so the replicator uses either.
 import { EventEmitter } from 'node:events';
-import { NativeIoError, ThreadedLinkInjector } from '../capture/index.js';
-import type { SendCounters } from '../capture/index.js';
-import type { IpAddress, Transfer } from '../cli/options/index.js';
+import { NativeIoError } from '../io/index.js';
+import { ThreadedLinkInjector } from '../send/index.js';
+import type { SendCounters } from '../send/index.js';
+import type { IpAddress } from '../packet/index.js';
+import type { Transfer } from './transfer.js';
 import { ETHERNET_HEADER_LENGTH, EtherType, writeIp, writeMac } from '../packet/index.js';
 
 /** The code counted in SendCounters.errors for a packet whose destination has no MACs in -x. */

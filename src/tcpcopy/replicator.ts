@@ -5,17 +5,21 @@
 // re-armed after every input from engine.nextDeadlineMs(); time is a monotonic ms clock.
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { NativeIoError, RawSender, SocketCapture, ThreadedCapture } from '../capture/index.js';
-import type { CaptureBatch, SendCounters } from '../capture/index.js';
+import { NativeIoError } from '../io/index.js';
+import { RawSender } from '../send/index.js';
+import { SocketCapture, ThreadedCapture } from '../capture/index.js';
+import type { CaptureBatch } from '../capture/index.js';
+import type { SendCounters } from '../send/index.js';
 import { ChannelClient } from '../channel/index.js';
 import { Tcpcopy1Client } from '../channel/tcpcopy1/index.js';
 import type { ChannelLogger, ResponseMessage } from '../channel/index.js';
-import type { TcpcopyConfig } from '../cli/options/index.js';
+import type { ReplicatorConfig } from './config.js';
 import { PacketDecoder } from '../packet/index.js';
 import { Deque, SegmentArena, SessionEngine } from '../session/index.js';
 import type { CloseReason, EngineSink, OutgoingSegment, SessionTuple } from '../session/index.js';
 import { createTcpcopyCounters, formatCloseReasons, formatRewriteLine, formatTcpcopyStats, formatTcpcopySummary } from '../stats/index.js';
-import type { Logger, TcpcopyCounters } from '../stats/index.js';
+import type { Logger } from '../log/index.js';
+import type { TcpcopyCounters } from '../stats/index.js';
 import { ConvertScratch, clientSegmentInto, targetHeaderInto } from './convert.js';
 import { fillTcpcopyCounters, newEdgeCounters } from './counters.js';
 import type { EdgeCounters } from './counters.js';
@@ -25,7 +29,7 @@ import { ClientRewriter } from './rewrite.js';
 import { LinkSender } from './link-send.js';
 
 export interface ReplicatorOptions {
-  readonly config: TcpcopyConfig;
+  readonly config: ReplicatorConfig;
   readonly logger: Logger;
   /**
    * Monotonic whole milliseconds (the session engine's clock); default performance.now() rounded
@@ -123,7 +127,7 @@ export class Replicator {
   readonly engine: SessionEngine;
   readonly client: ChannelClient | Tcpcopy1Client;
   readonly edge: EdgeCounters = newEdgeCounters();
-  private readonly config: TcpcopyConfig;
+  private readonly config: ReplicatorConfig;
   private readonly logger: Logger;
   private readonly nowMs: () => number;
   private readonly decoder = new PacketDecoder();

@@ -7,7 +7,7 @@
 import { parseIpv4Address } from '../packet/index.js';
 import type { PacketDecoder } from '../packet/index.js';
 import type { TargetAddress, TargetResolver } from '../session/index.js';
-import type { Transfer } from '../cli/options/index.js';
+import type { Transfer } from './transfer.js';
 
 /** A resolver for SessionEngine built from the transfers. */
 export function buildTargetResolver(transfers: readonly Transfer[]): TargetResolver {

@@ -3,10 +3,11 @@
 // packet as delivered or dropped.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab } from '../../src/lab/index.js';
-import type { LabHost } from '../../src/lab/index.js';
-import { LinkInjector, LiveCapture } from '../../src/capture/index.js';
-import type { NativeIoError } from '../../src/capture/index.js';
+import { Lab } from '../support/lab/index.js';
+import type { LabHost } from '../support/lab/index.js';
+import { LinkInjector } from '../../src/send/index.js';
+import { LiveCapture } from '../../src/capture/index.js';
+import type { NativeIoError } from '../../src/io/index.js';
 import { TcpFlags, buildEthernetFrame, buildTcpPacket } from '../../src/packet/index.js';
 import { runAsNobody } from '../support/unprivileged.js';
 import { NEEDS_ROOT, isNativeError, sleep, waitFor } from './helpers.js';

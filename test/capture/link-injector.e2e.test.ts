@@ -4,9 +4,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { Lab } from '../../src/lab/index.js';
-import type { LabHost } from '../../src/lab/index.js';
-import { LinkInjector, LiveCapture } from '../../src/capture/index.js';
+import { Lab } from '../support/lab/index.js';
+import type { LabHost } from '../support/lab/index.js';
+import { LinkInjector } from '../../src/send/index.js';
+import { LiveCapture } from '../../src/capture/index.js';
 import { TcpFlags, buildEthernetFrame, buildTcpPacket } from '../../src/packet/index.js';
 import { NEEDS_ROOT, collect, waitFor } from './helpers.js';
 

@@ -8,7 +8,9 @@ import { constants } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LinkType } from '../../src/packet/index.js';
-import { LinkInjector, LiveCapture, NativeIoError, RawSender, errnoName, loadNative } from '../../src/capture/index.js';
+import { LinkInjector, RawSender, errnoName } from '../../src/send/index.js';
+import { LiveCapture } from '../../src/capture/index.js';
+import { NativeIoError, loadNative } from '../../src/io/index.js';
 import { isNativeError } from './helpers.js';
 
 /** An empty Ethernet pcap file so `tcpdump -d -r` compiles filters for EN10MB. */
@@ -87,7 +89,7 @@ void describe('native addon (no privileges needed)', () => {
   });
 
   void test('a missing addon says how to build it', () => {
-    const url = new URL('../../src/capture/native.js', import.meta.url).href;
+    const url = new URL('../../src/io/native.js', import.meta.url).href;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(url)}).then((m) => m.loadNative()).catch((e) => { console.log(e.code + ' ' + e.message); })`], {
       encoding: 'utf8',
       env: { ...process.env, TCPCOPY_NATIVE_ADDON: '/nonexistent/tcpcopy_native.node' },

@@ -2,7 +2,7 @@
 // refused with RangeError instead of reading past the end.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { packBatch, unpackBatch } from '../../src/capture/index.js';
+import { packBatch, unpackBatch } from '../../src/send/index.js';
 
 void test('packBatch / unpackBatch round trip keeps order, lengths and bytes', () => {
   const packets = [Buffer.from('first'), Buffer.alloc(0), Buffer.from([0, 1, 2, 255]), Buffer.alloc(1500, 7)];

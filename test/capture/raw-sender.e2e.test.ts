@@ -4,9 +4,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { Lab } from '../../src/lab/index.js';
-import type { LabHost } from '../../src/lab/index.js';
-import { LiveCapture, NativeIoError, RawSender } from '../../src/capture/index.js';
+import { Lab } from '../support/lab/index.js';
+import type { LabHost } from '../support/lab/index.js';
+import { LiveCapture } from '../../src/capture/index.js';
+import { NativeIoError } from '../../src/io/index.js';
+import { RawSender } from '../../src/send/index.js';
 import { PacketDecoder, TcpFlags, buildTcpPacket } from '../../src/packet/index.js';
 import { NEEDS_ROOT, waitFor } from './helpers.js';
 

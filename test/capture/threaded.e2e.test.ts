@@ -6,9 +6,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { Lab } from '../../src/lab/index.js';
-import type { LabHost } from '../../src/lab/index.js';
-import { LiveCapture, NativeIoError, ThreadedCapture, ThreadedRawSender } from '../../src/capture/index.js';
+import { Lab } from '../support/lab/index.js';
+import type { LabHost } from '../support/lab/index.js';
+import { LiveCapture, ThreadedCapture } from '../../src/capture/index.js';
+import { NativeIoError } from '../../src/io/index.js';
+import { ThreadedRawSender } from '../../src/send/index.js';
 import { PacketDecoder, TcpFlags, buildTcpPacket } from '../../src/packet/index.js';
 import { NEEDS_ROOT, sleep, waitFor } from './helpers.js';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 function run(tool: string, args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [`${root}bin/${tool}`, ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, TCPCOPY_SECRET: '' } });

@@ -14,7 +14,7 @@ import { clientSession, writeCapture } from '../offline/synth.js';
 import { countingHttpServer, runAsync } from '../support/processes.js';
 import type { CountingServer } from '../support/processes.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const hosts = new Map<string, IpAddress>([
   ['web-1', { text: '10.0.0.1', family: 4 }], ['test-1.example', { text: '10.0.0.9', family: 4 }], ['v6.example', { text: 'fd00::9', family: 6 }],
 ]);

@@ -9,7 +9,7 @@ import type { TcpcopyRawOptions } from '../../src/cli/options/index.js';
 import { MODE_RULES, checkModeOptions } from '../../src/cli/options/modes.js';
 import type { Mode } from '../../src/cli/options/modes.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const MODES: readonly Mode[] = [
   { offline: false, transport: 'packet' }, { offline: false, transport: 'socket' },
   { offline: true, transport: 'packet' }, { offline: true, transport: 'socket' },

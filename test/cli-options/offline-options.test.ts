@@ -65,7 +65,7 @@ test('bad values and combinations: one-line errors with codes', () => {
   assert.throws(() => validateTcpcopyOptions({ transfer: '80-10.0.0.2:8080', offline: 'f' }), (e: unknown) => e instanceof OptionError && e.code === 'MISSING_OPTION');
 });
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 test('bin/tcpcopy: -i FILE and the offline flags reach --print-config; bad values exit 2 with one line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'offline-opt-'));

@@ -117,7 +117,7 @@ describe('tcpcopy -o: refusals', () => {
 });
 
 describe('tcpcopy -o: the executable', () => {
-  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const root = fileURLToPath(new URL('../../..', import.meta.url));
   const run = (args: string[]) => spawnSync(process.execPath, [`${root}bin/tcpcopy`, ...args], {
     encoding: 'utf8', timeout: 20_000, env: { ...process.env, TCPCOPY_SECRET: 's' },
   });

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { runDemo } from '../../src/cli/demo.js';
+import { runDemo } from '../../src/demo/index.js';
 
 const isRoot = process.getuid?.() === 0;
 

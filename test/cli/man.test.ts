@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toolManPages } from '../../src/cli/man.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const hasMan = spawnSync('man', ['--version'], { encoding: 'utf8' }).status === 0;
 
 test('man pages: rendered by man -l without warnings, with every option of -h, the groups, examples and exit codes', { skip: !hasMan && 'man is not installed' }, async () => {

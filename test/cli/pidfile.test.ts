@@ -1,4 +1,4 @@
-// -P pid file logic (src/cli/pidfile.ts): created with our pid and a newline, refused while it names
+// -P pid file logic (src/process/pidfile.ts): created with our pid and a newline, refused while it names
 // a live process, replaced when stale (dead pid, garbage), removed on release only while it is ours.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PidFileError, acquirePidFile, isProcessAlive, parsePidText } from '../../src/cli/pidfile.js';
+import { PidFileError, acquirePidFile, isProcessAlive, parsePidText } from '../../src/process/pidfile.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'tcpcopy-pidfile-'));

@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
 import { OptionError, addInterceptOptions, addTcpcopyOptions, validateTcpcopyOptions } from '../../src/cli/options/index.js';
-import { withoutDaemonFlag } from '../../src/cli/daemon.js';
-import { LonelyWatch, MemoryWatch } from '../../src/cli/supervise.js';
-import type { StopRequest } from '../../src/cli/supervise.js';
+import { withoutDaemonFlag } from '../../src/process/daemon.js';
+import { LonelyWatch, MemoryWatch } from '../../src/process/supervise.js';
+import type { StopRequest } from '../../src/process/supervise.js';
 
 const tcpcopyOptions = addTcpcopyOptions(new Command()).options;
 const interceptOptions = addInterceptOptions(new Command()).options;

@@ -1,12 +1,12 @@
-// The addon's NFQUEUE reader (src/capture/nfqueue.ts) on a real queue in a lab namespace: the batch
+// The addon's NFQUEUE reader (src/io/nfqueue.ts) on a real queue in a lab namespace: the batch
 // records (id, EtherType, copied and full length, IP bytes), ACCEPT and DROP verdicts that the
 // connecting program observes (refused vs. timed out), the second binder of a queue refused
 // (the kernel says EPERM), and a closed queue's verdicts. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NativeIoError, NfQueue, NfqVerdict } from '../../src/capture/index.js';
-import type { NfqBatch } from '../../src/capture/index.js';
-import { Lab } from '../../src/lab/index.js';
+import { NativeIoError, NfQueue, NfqVerdict } from '../../src/io/index.js';
+import type { NfqBatch } from '../../src/io/index.js';
+import { Lab } from '../support/lab/index.js';
 
 const isRoot = process.getuid?.() === 0;
 const QUEUE = 5;

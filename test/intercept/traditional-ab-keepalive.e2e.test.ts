@@ -3,7 +3,7 @@
 // the load; no frame from tgt at cli; no rule left. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TraditionalLab } from '../../src/lab/index.js';
+import { TraditionalLab } from '../support/lab/index.js';
 import { admCurls, checkTraditional } from './traditional-check.js';
 
 const isRoot = process.getuid?.() === 0;

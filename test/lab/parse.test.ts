@@ -2,15 +2,15 @@
 // ethtool/`ip netns list` output (real outputs captured on this machine). No root needed.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseAb, parseWrk, parseCurlCodes, parseNsName, makePrefix, netemArgs, parseOffloads, LabError, NGINX_BODIES } from '../../src/lab/index.js';
-import { hostAddresses, hostNsName, switchNsName, validateHostNames } from '../../src/lab/names.js';
-import { staleNamespaces, staleTempDirs } from '../../src/lab/cleanup.js';
-import { parseNetnsList } from '../../src/lab/netns.js';
-import { ssHasListener } from '../../src/lab/proc.js';
-import { nginxConfig } from '../../src/lab/nginx.js';
-import { redisArgs } from '../../src/lab/redis.js';
-import { delayRuleArgs } from '../../src/lab/delayq.js';
-import { quoteCommand } from '../../src/lab/exec.js';
+import { parseAb, parseWrk, parseCurlCodes, parseNsName, makePrefix, netemArgs, parseOffloads, LabError, NGINX_BODIES } from '../support/lab/index.js';
+import { hostAddresses, hostNsName, switchNsName, validateHostNames } from '../support/lab/names.js';
+import { staleNamespaces, staleTempDirs } from '../support/lab/cleanup.js';
+import { parseNetnsList } from '../support/lab/netns.js';
+import { ssHasListener } from '../support/lab/proc.js';
+import { nginxConfig } from '../support/lab/nginx.js';
+import { redisArgs } from '../support/lab/redis.js';
+import { delayRuleArgs } from '../support/lab/delayq.js';
+import { quoteCommand } from '../support/lab/exec.js';
 
 const AB_OUT = `This is ApacheBench, Version 2.3 <$Revision$>
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { clientSession, writeCapture } from './synth.js';
 import { countingHttpServer, runAsync } from '../support/processes.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const T0 = 1_700_000_000_000_000_000n;
 
 function tcpcopy(args: string[]): { code: number | null; stdout: string; stderr: string } {

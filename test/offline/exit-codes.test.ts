@@ -13,14 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../../src/exit-codes.js';
-import { packetOutcome, socketOutcome } from '../../src/offline/outcome.js';
-import type { ReplayReport } from '../../src/replay/index.js';
+import { packetOutcome, socketOutcome } from '../../src/replay/outcome.js';
+import type { ReplayReport } from '../../src/replay/socket/index.js';
 import type { OfflineReport } from '../../src/stats/offline-report.js';
 import { clientSession, writeCapture } from './synth.js';
 import { countingHttpServer, runAsync } from '../support/processes.js';
 import type { Ran } from '../support/processes.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const T0 = 1_700_000_000_000_000_000n;
 const SESSIONS = 3;
 

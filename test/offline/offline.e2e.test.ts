@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReplicationLab, pollUntilSettled, watchProcess } from '../../src/lab/index.js';
+import { ReplicationLab, pollUntilSettled, watchProcess } from '../support/lab/index.js';
 import { packageRoot } from '../../src/paths.js';
 import { LinkType } from '../../src/packet/index.js';
 import type { OfflineReport } from '../../src/stats/offline-report.js';

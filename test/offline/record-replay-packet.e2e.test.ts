@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReplicationLab, commandCalls, pollUntil, redisBenchmark, watchProcess } from '../../src/lab/index.js';
+import { ReplicationLab, commandCalls, pollUntil, redisBenchmark, watchProcess } from '../support/lab/index.js';
 import { packageRoot } from '../../src/paths.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -14,10 +14,10 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Lab, commandCalls, redisBenchmark, watchProcess } from '../../src/lab/index.js';
-import type { ProcessWatch } from '../../src/lab/index.js';
-import { parseCommandCalls } from '../../src/lab/redis-load.js';
-import type { ReplayReport } from '../../src/replay/index.js';
+import { Lab, commandCalls, redisBenchmark, watchProcess } from '../support/lab/index.js';
+import type { ProcessWatch } from '../support/lab/index.js';
+import { parseCommandCalls } from '../support/lab/redis-load.js';
+import type { ReplayReport } from '../../src/replay/socket/index.js';
 import { packageRoot } from '../../src/paths.js';
 import { unprivilegedCopy } from '../support/unprivileged.js';
 import { LOOPBACK_ADDR, freePort, startLoopbackNginx, startLoopbackRedis } from '../replay/loopback.js';

@@ -1,7 +1,7 @@
 // The offline pacing is a pure function of the capture timestamps and -a/-I/-T/--top-speed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplaySchedule, scheduleReleases } from '../../src/offline/schedule.js';
+import { ReplaySchedule, scheduleReleases } from '../../src/replay/packet/schedule.js';
 
 const ms = (...v: number[]): bigint[] => v.map((x) => BigInt(Math.round(x * 1e6)) + 1_700_000_000_000_000_000n);
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OfflineSource, LOOP_PORT_STRIDE, loopPort, scanCaptureFile } from '../../src/offline/source.js';
+import { OfflineSource, LOOP_PORT_STRIDE, loopPort, scanCaptureFile } from '../../src/replay/packet/source.js';
 import type { CaptureBatch } from '../../src/capture/batch.js';
 import { LinkType, PacketDecoder, pseudoSumV4, verifyTransportChecksum } from '../../src/packet/index.js';
 import { arpFrame, clientSession, udpPacket, writeCapture } from './synth.js';
@@ -143,7 +143,7 @@ test('OfflineSource follows the capture timing with timers (-a 1 and -a 2), and 
 });
 
 test('progress: ETA from the schedule position, or from the packet rate at top speed; no bar off a TTY', async () => {
-  const { createProgress, estimateEtaMs } = await import('../../src/offline/progress.js');
+  const { createProgress, estimateEtaMs } = await import('../../src/replay/progress.js');
   assert.equal(estimateEtaMs({ packets: 10, totalPackets: 100, elapsedMs: 400, positionMs: 300, totalMs: 1000, topSpeed: false }), 700);
   assert.equal(estimateEtaMs({ packets: 25, totalPackets: 100, elapsedMs: 400, positionMs: 0, totalMs: 0, topSpeed: true }), 1200);
   assert.equal(estimateEtaMs({ packets: 0, totalPackets: 100, elapsedMs: 400, positionMs: 0, totalMs: 0, topSpeed: true }), null);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReplicationLab } from '../../src/lab/index.js';
+import { ReplicationLab } from '../support/lab/index.js';
 import { loadCaptureFile } from '../../src/pcap/index.js';
 import { countHttpRequests, summarize } from './streams.js';
 

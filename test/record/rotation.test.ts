@@ -3,7 +3,9 @@
 // timestamps, numbered names; and the record options (filter built from -x, refusals).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RotationPolicy, recordingFileName, parseRecordConfig, parseRecordPorts, buildRecordFilter, validateRecordOnlyOptions, isRecordOnly } from '../../src/record/index.js';
+import { RotationPolicy, recordingFileName } from '../../src/record/index.js';
+import { parseRecordConfig, parseRecordPorts, buildRecordFilter } from '../../src/cli/options/record.js';
+import { validateRecordOnlyOptions, isRecordOnly } from '../../src/cli/options/record-only.js';
 import { OptionError } from '../../src/cli/options/index.js';
 import { validateTcpcopyOptions } from '../../src/cli/options/index.js';
 

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, createWriteStream, readFileSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { replayCaptureOverSockets, ConversationBuilder } from '../../src/replay/index.js';
+import { replayCaptureOverSockets, ConversationBuilder } from '../../src/replay/socket/index.js';
 import { CaptureFileError, PcapngWriter } from '../../src/pcap/index.js';
 import type { CapturedPacket } from '../../src/pcap/index.js';
 import { TcpFlags, LinkType, buildTcpPacket } from '../../src/packet/index.js';

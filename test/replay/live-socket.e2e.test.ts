@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Lab, pollUntil, stopWatched, watchProcess } from '../../src/lab/index.js';
+import { Lab, pollUntil, stopWatched, watchProcess } from '../support/lab/index.js';
 import { packageRoot } from '../../src/paths.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -10,9 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { SocketReplayer, ResponseLogWriter, readResponseLog } from '../../src/replay/index.js';
+import { SocketReplayer, ResponseLogWriter, readResponseLog } from '../../src/replay/socket/index.js';
 import { LOOPBACK_ADDR } from './address.js';
-import type { Conversation, ResponseLogRecord, TurnRecord } from '../../src/replay/index.js';
+import type { Conversation, ResponseLogRecord, TurnRecord } from '../../src/replay/socket/index.js';
 
 /** A request is `<n>\n`: the server answers n bytes of 'r', in two writes 30 ms apart. */
 interface Recorder {

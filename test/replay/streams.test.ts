@@ -3,8 +3,8 @@
 // a server-first protocol's greeting, session ends (FIN, RST, port reuse), and frame decoding.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConversationBuilder, decodeReplayPacket, emptyDecodeCounters } from '../../src/replay/index.js';
-import type { Conversation, ReplayPacket } from '../../src/replay/index.js';
+import { ConversationBuilder, decodeReplayPacket, emptyDecodeCounters } from '../../src/replay/socket/index.js';
+import type { Conversation, ReplayPacket } from '../../src/replay/socket/index.js';
 import { TcpFlags, LinkType, PacketDecoder, buildTcpPacket } from '../../src/packet/index.js';
 
 const { SYN, ACK, PSH, FIN, RST } = TcpFlags;

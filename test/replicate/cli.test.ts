@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 function run(bin: string, args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [`${root}bin/${bin}`, ...args], {

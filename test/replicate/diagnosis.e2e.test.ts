@@ -4,7 +4,7 @@
 // replies, and IP forwarding left on at the assistant. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationLab, pollUntil } from '../../src/lab/index.js';
+import { ReplicationLab, pollUntil } from '../support/lab/index.js';
 
 const isRoot = process.getuid?.() === 0;
 const skip = !isRoot && 'needs root';

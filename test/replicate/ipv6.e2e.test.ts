@@ -8,8 +8,8 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationLab } from '../../src/lab/index.js';
-import type { ProcessSummary } from '../../src/lab/index.js';
+import { ReplicationLab } from '../support/lab/index.js';
+import type { ProcessSummary } from '../support/lab/index.js';
 import { parseTransfers } from '../../src/cli/options/index.js';
 import { buildTargetResolver } from '../../src/tcpcopy/index.js';
 import { MIN_RATIO, tailFrom, waitForCatchUp } from './http-replication.js';

@@ -10,9 +10,11 @@
 // Needs root.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, ReplicationLab } from '../../src/lab/index.js';
-import type { LabHost } from '../../src/lab/index.js';
-import { NativeIoError, ThreadedCapture, ThreadedRawSender } from '../../src/capture/index.js';
+import { Lab, ReplicationLab } from '../support/lab/index.js';
+import type { LabHost } from '../support/lab/index.js';
+import { NativeIoError } from '../../src/io/index.js';
+import { ThreadedCapture } from '../../src/capture/index.js';
+import { ThreadedRawSender } from '../../src/send/index.js';
 import { validateTcpcopyOptions } from '../../src/cli/options/index.js';
 import { PacketDecoder, TcpFlags, buildTcpPacket } from '../../src/packet/index.js';
 import { LinkSender, NO_MAC_ERROR } from '../../src/tcpcopy/link-send.js';

@@ -11,8 +11,8 @@
 // reached a client's MAC. Needs root (the pure helpers are checked without).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MultiLab, dstPortParityFilter, portRangeFor, pollUntilSettled } from '../../src/lab/index.js';
-import type { LabHost, PortParity } from '../../src/lab/index.js';
+import { MultiLab, dstPortParityFilter, portRangeFor, pollUntilSettled } from '../support/lab/index.js';
+import type { LabHost, PortParity } from '../support/lab/index.js';
 import { MIN_RATIO, tailFrom } from './http-replication.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -9,8 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import { MultiLab, redisBenchmark, keyspaceDigest, commandCalls, pollUntil, pollUntilSettled } from '../../src/lab/index.js';
-import type { LabHost, LabProcess, NginxServer, RedisServer, StoppedProcess, FrameCounter } from '../../src/lab/index.js';
+import { MultiLab, redisBenchmark, keyspaceDigest, commandCalls, pollUntil, pollUntilSettled } from '../support/lab/index.js';
+import type { LabHost, LabProcess, NginxServer, RedisServer, StoppedProcess, FrameCounter } from '../support/lab/index.js';
 import { MIN_RATIO, tailFrom } from './http-replication.js';
 
 const isRoot = process.getuid?.() === 0;

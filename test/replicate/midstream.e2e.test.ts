@@ -4,7 +4,7 @@
 // client address; no frame from tgt reaches cli. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationLab, watchProcess } from '../../src/lab/index.js';
+import { ReplicationLab, watchProcess } from '../support/lab/index.js';
 import { waitForCatchUp, tailFrom } from './http-replication.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -7,8 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import { ReplicationLab, redisBenchmark, keyspaceDigest, commandCalls, pollUntil } from '../../src/lab/index.js';
-import type { RedisServer } from '../../src/lab/index.js';
+import { ReplicationLab, redisBenchmark, keyspaceDigest, commandCalls, pollUntil } from '../support/lab/index.js';
+import type { RedisServer } from '../support/lab/index.js';
 import { tailFrom } from './http-replication.js';
 
 const isRoot = process.getuid?.() === 0;

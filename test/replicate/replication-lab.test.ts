@@ -3,9 +3,11 @@
 // INFO commandstats. No root needed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSummary, channelConnections, parseRedisBenchmark, parseCommandCalls } from '../../src/lab/index.js';
-import { formatTcpcopySummary, formatInterceptSummary, formatLogLine, createTcpcopyCounters, createInterceptCounters } from '../../src/stats/index.js';
-import type { TcpcopyCounters, InterceptCounters, LogLine } from '../../src/stats/index.js';
+import { parseSummary, channelConnections, parseRedisBenchmark, parseCommandCalls } from '../support/lab/index.js';
+import { formatTcpcopySummary, formatInterceptSummary, createTcpcopyCounters, createInterceptCounters } from '../../src/stats/index.js';
+import { formatLogLine } from '../../src/log/index.js';
+import type { TcpcopyCounters, InterceptCounters } from '../../src/stats/index.js';
+import type { LogLine } from '../../src/log/index.js';
 
 /** base with the named fields set to distinct numbers (1, 2, 3, ... in key order). */
 function distinct<T extends object>(base: T, keys: readonly (keyof T)[]): T {

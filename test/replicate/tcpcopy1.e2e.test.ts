@@ -5,12 +5,12 @@
 // `ab -k -c20 -n20000` are replicated with ratio ≥ 0.999 (shared check in http-replication.ts). Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationLab } from '../../src/lab/index.js';
-import type { ReplicationLabOptions } from '../../src/lab/index.js';
+import { ReplicationLab } from '../support/lab/index.js';
+import type { ReplicationLabOptions } from '../support/lab/index.js';
 import { checkHttpReplication } from './http-replication.js';
 
 const isRoot = process.getuid?.() === 0;
-/** The lab's fixed addresses: onl is host 2, ast host 4 (src/lab/lab.ts: host i gets 10.77.0.(i+1)). */
+/** The lab's fixed addresses: onl is host 2, ast host 4 (test/support/lab/lab.ts: host i gets 10.77.0.(i+1)). */
 const ONL_IP = '10.77.0.2';
 const AST_IP = '10.77.0.4';
 

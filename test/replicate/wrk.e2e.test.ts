@@ -3,7 +3,7 @@
 // the target, no frame from tgt at cli. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationLab } from '../../src/lab/index.js';
+import { ReplicationLab } from '../support/lab/index.js';
 import { checkHttpReplication } from './http-replication.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -1,7 +1,7 @@
 // The minimal logger: the C tool's line shape, level filtering, one record per line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLogger, formatLogLine, formatLogTime } from '../../src/stats/index.js';
+import { createLogger, formatLogLine, formatLogTime } from '../../src/log/index.js';
 
 const T = Date.UTC(2026, 10, 23, 9, 5, 7, 42); // 2026-11-23 09:05:07.042 UTC
 

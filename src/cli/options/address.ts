@@ -3,15 +3,11 @@
 // with IPv6 in brackets. Pure; every failure is an OptionError naming the option it came from.
 
 import { formatIpv6, ipv4ToString, parseIpv4Address, parseIpv6Address } from '../../packet/index.js';
+import type { IpAddress, IpFamily } from '../../packet/index.js';
 import { OptionError } from './errors.js';
 
-export type IpFamily = 4 | 6;
+export type { IpAddress, IpFamily };
 
-export interface IpAddress {
-  /** Canonical text: dotted quad, or RFC 5952 IPv6 without brackets. */
-  readonly text: string;
-  readonly family: IpFamily;
-}
 
 /** Parses an IPv4 or IPv6 address (IPv6 may be given in brackets). `flag` prefixes the error. */
 export function parseIp(flag: string, text: string): IpAddress {

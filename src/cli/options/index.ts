@@ -14,7 +14,8 @@ export {
   validateTcpcopyOptions, parseStatsInterval, TCPCOPY_DEFAULTS, SECRET_ENV, DEFAULT_INTERCEPT_PORT,
   MAX_INTERCEPTS, MAX_CLIENT_ADDRESSES,
 } from './tcpcopy-config.js';
-export type { TcpcopyConfig, TcpcopyRawOptions, TcpcopyInputs, InterceptAddress } from './tcpcopy-config.js';
+export type { TcpcopyConfig, TcpcopyRawOptions, TcpcopyInputs } from './tcpcopy-config.js';
+export type { InterceptAddress } from '../../tcpcopy/config.js';
 export { validateInterceptOptions } from './intercept-config.js';
 export type { InterceptConfig, InterceptRawOptions, InterceptInputs } from './intercept-config.js';
 export { addTcpcopyOptions, addInterceptOptions, formatConfig, examplesText, TCPCOPY_EXAMPLES, INTERCEPT_EXAMPLES } from './commands.js';

@@ -3,7 +3,10 @@
 
 import { parseIp, parsePort, splitList } from './address.js';
 import type { IpAddress } from './address.js';
+import type { InterceptConfig } from '../../intercept/config.js';
 import { OptionError } from './errors.js';
+
+export type { InterceptConfig };
 import { parseInterfaces } from './interfaces.js';
 import { parseIntegerOption } from './numbers.js';
 import { DEFAULT_INTERCEPT_PORT, SECRET_ENV, TCPCOPY_DEFAULTS, parseStatsInterval } from './tcpcopy-config.js';
@@ -31,36 +34,6 @@ export interface InterceptInputs {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-export interface InterceptConfig {
-  /** -i: capture devices; empty = every device. */
-  readonly interfaces: readonly string[];
-  /** -F: BPF filter selecting the target's responses. */
-  readonly captureFilter: string;
-  /** -p: port tcpcopy connects to. */
-  readonly listenPort: number;
-  /** -b: listen address; null = every address. */
-  readonly bindAddress: IpAddress | null;
-  readonly logFile: string | null;
-  readonly pidFile: string | null;
-  readonly daemon: boolean;
-  /** --secret or TCPCOPY_SECRET; null = none. */
-  readonly secret: string | null;
-  /** --stats-interval; 0 = only the final summary. */
-  readonly statsIntervalMs: number;
-  /** --tcpcopy1: serve tcpcopy in the C TCPCopy 1.x channel format (IPv4 only, no authentication). */
-  readonly tcpcopy1: boolean;
-  /** --tcpcopy1-allow: peer addresses allowed in compatibility mode; empty = any. */
-  readonly tcpcopy1AllowedPeers: readonly IpAddress[];
-  /**
-   * --nfqueue: traditional mode on the target itself — the service ports whose replies are queued
-   * (iptables -j NFQUEUE) instead of captured; empty = capture mode (-i/-F).
-   */
-  readonly nfqueuePorts: readonly number[];
-  /** --queue-num: the NFQUEUE number (default 0). */
-  readonly queueNum: number;
-  /** -x: client addresses whose replies pass to them untouched (traditional mode). */
-  readonly passList: readonly IpAddress[];
-}
 
 /** The NFQUEUE number traditional intercept binds by default. */
 export const DEFAULT_QUEUE_NUM = 0;

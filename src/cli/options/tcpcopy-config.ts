@@ -13,11 +13,13 @@ import { parseIntegerOption, parseSecondsOption } from './numbers.js';
 import { formatTransfer, parseTransfers } from './transfer.js';
 import type { Transfer } from './transfer.js';
 // --record (issue 5 item 3): recording options, parsed in src/record/config.ts.
-import { parseRecordConfig } from '../../record/config.js';
-import type { RecordConfig, RecordRawOptions } from '../../record/config.js';
+import { parseRecordConfig } from './record.js';
+import type { RecordConfig, RecordRawOptions } from './record.js';
 // --offline, -a, -I, -T, --top-speed, --report-json, --transport (issue 5 items 1, 2, 4): src/offline/config.ts.
-import { parseOfflineConfig, parseTransport } from '../../offline/config.js';
-import type { OfflineConfig, OfflineRawOptions, Transport } from '../../offline/config.js';
+import { parseOfflineConfig, parseTransport } from './offline.js';
+import type { OfflineRawOptions, Transport } from './offline.js';
+import type { OfflineRunConfig } from '../../replay/run.js';
+import type { InterceptAddress } from '../../tcpcopy/config.js';
 
 /** Environment variable read when --secret is absent (shared with intercept). */
 export const SECRET_ENV = 'TCPCOPY_SECRET';
@@ -97,80 +99,23 @@ export interface TcpcopyInputs {
   readonly resolveHost?: HostResolver;
 }
 
-export interface InterceptAddress {
-  readonly ip: IpAddress;
-  readonly port: number;
-}
 
-export interface TcpcopyConfig {
-  /** -x: what to copy where. */
-  readonly transfers: readonly Transfer[];
-  /** -F, or the filter built from -x. */
-  readonly captureFilter: string;
+export interface TcpcopyConfig extends OfflineRunConfig {
   readonly captureFilterIsAuto: boolean;
-  /** -s with ports defaulted to -p. */
-  readonly intercepts: readonly InterceptAddress[];
   /** -p */
   readonly interceptPort: number;
-  /** -C: connections to each intercept. */
-  readonly connectionsPerIntercept: number;
-  /** -i: capture devices; empty = every device. */
-  readonly interfaces: readonly string[];
-  /** -B */
-  readonly captureBufferBytes: number;
-  /** -S */
-  readonly snaplenBytes: number;
-  /** -M: largest IP packet sent to the target; bigger captured packets are re-segmented. */
-  readonly mtuBytes: number;
-  /** -D: MSS option of synthesized SYNs. */
-  readonly mssBytes: number;
-  /** -t */
-  readonly sessionTimeoutMs: number;
-  /** -k */
-  readonly keepaliveTimeoutMs: number;
-  /** -O: replay only sessions whose SYN was captured. */
-  readonly synRequired: boolean;
-  /** false with -W: send the next request without waiting for the previous response. */
-  readonly waitForResponse: boolean;
   /** -L: keep running while no intercept is connected. */
   readonly lonely: boolean;
-  /** --lonely-grace: without -L, exit after this long with no intercept connection authenticated. */
-  readonly lonelyGraceMs: number;
   /** -m */
   readonly maxMemoryBytes: number;
-  /** --max-backlog: bound on the captured bytes all sessions hold for replay (0: none). */
-  readonly maxBacklogBytes: number;
   /** -l; null = standard error. */
   readonly logFile: string | null;
   /** -P */
   readonly pidFile: string | null;
   /** -d */
   readonly daemon: boolean;
-  /** -n: copies of each session (1 = plain replication). */
-  readonly copies: number;
-  /** -r: percentage of sessions copied. */
-  readonly samplePercent: number;
-  /** -c: client source addresses to substitute; empty = keep the real client address. */
-  readonly clientAddresses: readonly IpAddress[];
-  /** --secret or TCPCOPY_SECRET; null = none. */
-  readonly secret: string | null;
-  /** --stats-interval; 0 = only the final summary. */
-  readonly statsIntervalMs: number;
-  /**
-   * -o: send the copies as Ethernet frames on this device (the online host's IP layer is bypassed),
-   * with the MACs of the -x items; null = raw IP send.
-   */
-  readonly outputDevice: string | null;
-  /** --tcpcopy1: talk to intercept in the C TCPCopy 1.x channel format (IPv4 only, no authentication). */
-  readonly tcpcopy1: boolean;
   /** --record (issue 5 item 3): also record both directions of the online ports; null = no recording. */
   readonly record: RecordConfig | null;
-  /** --offline FILE or -i FILE (issue 5 item 1): replay a capture file; null = live capture. */
-  readonly offline: OfflineConfig | null;
-  /** --transport: 'packet' (raw send + intercept, the default) or 'socket' (ordinary TCP connections, no intercept). */
-  readonly transport: Transport;
-  /** --responses: the socket transport's response log (JSON lines); null = none. */
-  readonly responsesFile: string | null;
 }
 
 function nonEmpty(flag: string, value: string | undefined): string | null {

@@ -4,31 +4,17 @@
 
 import { isHostName, isUnicast, parseHostPort, parseMac, parsePort, splitList } from './address.js';
 import type { HostResolver, IpAddress, IpFamily } from './address.js';
+import type { OnlineEndpoint, TargetEndpoint, Transfer } from '../../tcpcopy/transfer.js';
 import { OptionError } from './errors.js';
+
+export type { OnlineEndpoint, TargetEndpoint, Transfer };
 
 const FLAG = '-x';
 /** TCPCopy's limit on -x items (and on the auto-built filter's terms). */
 export const MAX_TRANSFERS = 32;
 
-export interface OnlineEndpoint {
-  /** null = any local address ("global port"). */
-  readonly ip: IpAddress | null;
-  readonly port: number;
-  /** Source MAC for data-link sending; null when not given. */
-  readonly mac: string | null;
-}
 
-export interface TargetEndpoint {
-  readonly ip: IpAddress;
-  readonly port: number;
-  /** Next-hop MAC for data-link sending; null when not given. */
-  readonly mac: string | null;
-}
 
-export interface Transfer {
-  readonly online: OnlineEndpoint;
-  readonly target: TargetEndpoint;
-}
 
 function splitMac(item: string, side: string): { addr: string; mac: string | null } {
   const at = side.indexOf('@');

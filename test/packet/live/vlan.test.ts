@@ -67,7 +67,7 @@ describe('Ethernet and VLAN frames through real kernels agree with tshark', { sk
   test('802.1Q and QinQ tagged frames injected, captured and compared', async (t) => {
     let injector: { send(p: readonly Uint8Array[]): { failed: number }; flush(): Promise<void>; close(): void };
     try {
-      const { LinkInjector } = await import('../../../src/capture/index.js');
+      const { LinkInjector } = await import('../../../src/send/index.js');
       injector = LinkInjector.open({ device: 'vb', netns: b!.name });
     } catch (e) {
       t.skip(`AF_PACKET injector unavailable: ${(e as Error).message}`);

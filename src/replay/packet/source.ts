@@ -1,0 +1,232 @@
+// The offline edge: reads a capture file (pcap or pcapng, src/pcap/) and emits its packets as
+// CaptureBatch events at the times the ReplaySchedule (schedule.ts) gives, with one timer per wait
+// (no busy loop), so the Replicator uses it in place of its live captures. scanCaptureFile() is the
+// pre-scan: it reads the whole file once before the replay, so a corrupt file fails before anything
+// is sent, and it counts what the report shows about the input (analyze.ts) and the replay's length.
+//
+// -T loops: loop k (k = 0, 1, ...) shifts every client port by k × LOOP_PORT_STRIDE (mod 65535,
+// never 0), in the request direction (source port) and in the online replies (destination port),
+// with the TCP checksum updated. A loop's sessions are therefore new connections to the target and
+// do not collide with the sessions of the previous loop that are still running; where a shifted
+// port does meet a port still in use, the engine holds the new connection behind the old one (as
+// for any reused client port), so nothing is mixed up.
+
+import { EventEmitter } from 'node:events';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { CaptureBatch } from '../../capture/batch.js';
+import type { BatchPacketInit } from '../../capture/batch.js';
+import { PacketDecoder, writeU16Adjusting } from '../../packet/index.js';
+import { readCaptureFile } from '../../pcap/index.js';
+import type { ReadCaptureOptions } from '../../pcap/index.js';
+import type { CaptureFileInfo, CaptureFileReader } from '../../pcap/index.js';
+import { CaptureAnalyzer } from '../analyze.js';
+import type { InputCounts, OnlineEndpointKey } from '../analyze.js';
+import { ReplaySchedule } from './schedule.js';
+import type { ScheduleOptions } from './schedule.js';
+
+/** Client-port shift per -T loop (a prime, so successive loops spread over the port space). */
+export const LOOP_PORT_STRIDE = 7919;
+/** Most packets per emitted batch; at top speed the source yields to the event loop after each. */
+export const MAX_BATCH_PACKETS = 256;
+/** A wait shorter than this is not slept: the packet is released now (timer granularity is 1 ms). */
+const RELEASE_EARLY_MS = 0.5;
+
+/** Port `port` in loop `loop` (loop 0 = unchanged). */
+export function loopPort(port: number, loop: number): number {
+  if (loop === 0) return port;
+  return ((port - 1 + loop * LOOP_PORT_STRIDE) % 65535) + 1;
+}
+
+export interface CaptureScan {
+  readonly info: CaptureFileInfo;
+  /** The input's counts for one pass over the file. */
+  readonly counts: InputCounts;
+  /** Replay time of one pass with the schedule's options, ms (0 at top speed). */
+  readonly passDurationMs: number;
+}
+
+/**
+ * Reads the whole file once: counts (analyze.ts) and the schedule's duration of one pass. Rejects
+ * with the reader's CaptureFileError (file name and byte offset) when the file is corrupt.
+ */
+export async function scanCaptureFile(
+  path: string, online: readonly OnlineEndpointKey[], schedule: ScheduleOptions, read: ReadCaptureOptions = {},
+): Promise<CaptureScan> {
+  const reader = readCaptureFile(path, read);
+  const analyzer = new CaptureAnalyzer(online);
+  const s = new ReplaySchedule(schedule);
+  for await (const batch of reader.batches()) {
+    for (const p of batch) {
+      analyzer.add(p);
+      s.next(p.tsNs);
+    }
+  }
+  return { info: reader.info as CaptureFileInfo, counts: analyzer.finish(), passDurationMs: s.lastReleaseMs };
+}
+
+export interface OfflineSourceOptions {
+  readonly path: string;
+  readonly schedule: ScheduleOptions;
+  /** -T: passes over the file (≥ 1). */
+  readonly loops: number;
+  /** The -x online endpoints: which port of a packet is the client's (for the loop port shift). */
+  readonly online: readonly OnlineEndpointKey[];
+  /** Monotonic ms; default performance.now. */
+  readonly nowMs?: () => number;
+  /** Opens the file for one pass (default readCaptureFile with `read`). */
+  readonly open?: (path: string) => CaptureFileReader;
+  /** Reader options of the default open (a file cut short: ReadCaptureOptions.onTruncated). */
+  readonly read?: ReadCaptureOptions;
+}
+
+export interface OfflineProgress {
+  /** Packets and captured bytes emitted so far (all loops). */
+  readonly packets: number;
+  readonly bytes: number;
+  /** The loop being replayed (0-based). */
+  readonly loop: number;
+  /** Release time of the last packet emitted, ms after the start (the replay's position). */
+  readonly positionMs: number;
+  /** ms since start(). */
+  readonly elapsedMs: number;
+}
+
+export interface OfflineSourceEvents {
+  batch: [CaptureBatch];
+  error: [Error];
+  /** Every packet of every loop has been emitted. */
+  end: [];
+}
+
+export class OfflineSource extends EventEmitter<OfflineSourceEvents> {
+  private readonly opts: OfflineSourceOptions;
+  private readonly nowMs: () => number;
+  private readonly decoder = new PacketDecoder();
+  private readonly schedule: ScheduleOptions;
+  private pending: BatchPacketInit[] = [];
+  private pendingLinkType = -1;
+  private closed = false;
+  private running: Promise<void> | null = null;
+  private startedMs = 0;
+  private packets = 0;
+  private bytes = 0;
+  private loop = 0;
+  private positionMs = 0;
+  private sleepTimer: NodeJS.Timeout | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(opts: OfflineSourceOptions) {
+    super();
+    if (!Number.isInteger(opts.loops) || opts.loops < 1) throw new RangeError(`loops must be an integer >= 1 (got ${opts.loops})`);
+    this.opts = opts;
+    this.schedule = opts.schedule;
+    this.nowMs = opts.nowMs ?? (() => performance.now());
+  }
+
+  /** Starts the replay; 'end' follows the last packet, 'error' a read failure (then no 'end'). */
+  start(): void {
+    if (this.running !== null) return;
+    this.startedMs = this.nowMs();
+    this.running = this.run().then(
+      () => { if (!this.closed) this.emit('end'); },
+      (e: unknown) => { if (!this.closed) this.emit('error', e instanceof Error ? e : new Error(String(e))); },
+    );
+  }
+
+  progress(): OfflineProgress {
+    return { packets: this.packets, bytes: this.bytes, loop: this.loop, positionMs: this.positionMs, elapsedMs: this.running === null ? 0 : this.nowMs() - this.startedMs };
+  }
+
+  /** Same shape as a live capture's statistics: a file drops nothing. */
+  stats(): { dropped: number } {
+    return { dropped: 0 };
+  }
+
+  /** Stops emitting (no more events). Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.sleepTimer !== null) clearTimeout(this.sleepTimer);
+    this.wake?.();
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    const sched = new ReplaySchedule(this.schedule);
+    const open = this.opts.open ?? ((p: string) => readCaptureFile(p, this.opts.read ?? {}));
+    for (let loop = 0; loop < this.opts.loops && !this.closed; loop++) {
+      this.loop = loop;
+      if (loop > 0) sched.startLoop();
+      const reader = open(this.opts.path);
+      for await (const batch of reader.batches()) {
+        for (const p of batch) {
+          if (this.closed) return;
+          // The clock starts with the first packet in hand (not before the file's first read).
+          if (this.packets === 0 && this.pending.length === 0) this.startedMs = this.nowMs();
+          const at = sched.next(p.tsNs);
+          if (this.pending.length > 0 && (p.linkType !== this.pendingLinkType || this.pending.length >= MAX_BATCH_PACKETS)) {
+            this.flush();
+            if (this.schedule.topSpeed) await yieldToLoop();
+          }
+          const due = this.startedMs + at;
+          let wait = due - this.nowMs();
+          if (wait > RELEASE_EARLY_MS) {
+            this.flush();
+            while (wait > RELEASE_EARLY_MS && !this.closed) {
+              await this.sleep(Math.ceil(wait));
+              wait = due - this.nowMs();
+            }
+            if (this.closed) return;
+          }
+          this.positionMs = at;
+          this.pendingLinkType = p.linkType;
+          this.pending.push({ data: loop === 0 ? p.data : this.shiftPorts(p.data, p.linkType, loop), tsNs: p.tsNs, origLen: p.origLen });
+        }
+        this.flush();
+      }
+    }
+    this.flush();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.sleepTimer = setTimeout(() => {
+        this.sleepTimer = null;
+        this.wake = null;
+        resolve();
+      }, ms);
+    });
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const packets = this.pending;
+    this.pending = [];
+    const batch = CaptureBatch.fromPackets(packets, this.pendingLinkType);
+    this.packets += batch.count;
+    this.bytes += batch.bytes;
+    if (!this.closed) this.emit('batch', batch);
+  }
+
+  /** A copy of the frame with the client port shifted for `loop` (TCP checksum updated). */
+  private shiftPorts(data: Buffer, linkType: number, loop: number): Buffer {
+    const d = this.decoder;
+    if (!d.decode(data, 0, data.length, linkType) || !d.isTcp || d.isFragment) return data;
+    const src = d.srcAddress();
+    const dst = d.dstAddress();
+    const isOnline = (ip: string, port: number): boolean => this.opts.online.some((o) => o.port === port && (o.ip === null || o.ip === ip));
+    let field = -1;
+    let port = 0;
+    if (isOnline(dst, d.dstPort)) {
+      field = d.tcpOffset;
+      port = d.srcPort;
+    } else if (isOnline(src, d.srcPort)) {
+      field = d.tcpOffset + 2;
+      port = d.dstPort;
+    }
+    if (field < 0) return data;
+    const copy = Buffer.from(data);
+    writeU16Adjusting(copy, field, loopPort(port, loop), d.tcpOffset + 16);
+    return copy;
+  }
+}

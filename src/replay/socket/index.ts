@@ -1,0 +1,151 @@
+// Replay over ordinary sockets (issue 5, socket transport): the entry point the CLI calls, and the
+// parts it is built from.
+import { readCaptureFile } from '../../pcap/file.js';
+import type { CaptureFileError } from '../../pcap/errors.js';
+import type { CapturedPacket } from '../../pcap/types.js';
+import { PacketDecoder } from '../../packet/decoder.js';
+import { ConversationBuilder, decodeReplayPacket, emptyDecodeCounters } from './streams.js';
+import type { Conversation, DecodeCounters, StreamCounters } from './streams.js';
+import { ResponseLogWriter } from './response-log.js';
+import { SocketReplayer } from './socket-replayer.js';
+import type { ReplayProgress, SocketReplayCounters, SocketReplayOptions } from './socket-replayer.js';
+
+export { ConversationBuilder, decodeReplayPacket, emptyDecodeCounters, emptyStreamCounters } from './streams.js';
+export type { Conversation, Turn, ReplayPacket, SessionEnd, StreamCounters, DecodeCounters } from './streams.js';
+export { SocketReplayer } from './socket-replayer.js';
+export type { SocketReplayOptions, SocketReplayCounters, ReplayProgress, FailureCounters } from './socket-replayer.js';
+export { ResponseLogWriter, readResponseLog, parseResponseLogLine } from './response-log.js';
+export type { ResponseLogRecord, ResponseLogHeader, TurnRecord, SessionRecord, Completion, SessionOutcome } from './response-log.js';
+
+export interface SocketReplayRequest extends Omit<SocketReplayOptions, 'log' | 'onProgress'> {
+  /** A capture file (pcap or pcapng). Exactly one of file and packets. */
+  file?: string;
+  /** Or packets in capture order (e.g. `readCaptureStream(...).batches()`, or batches built from a live capture). */
+  packets?: AsyncIterable<CapturedPacket | readonly CapturedPacket[]> | Iterable<CapturedPacket | readonly CapturedPacket[]>;
+  /** The service's server ports: packets to them are the client side, from them the server side. */
+  ports: readonly number[];
+  /**
+   * Live source: replay each session as soon as it has ended in the capture (FIN/RST, or no packet
+   * for liveIdleMs by the wall clock) instead of reading the whole source first. Yield an empty
+   * batch now and then when no packets come, so idle sessions are flushed. Default false.
+   */
+  live?: boolean;
+  /** Live: a session without a packet for this long is replayed (later data starts a joined session). Default 5,000. */
+  liveIdleMs?: number;
+  /** Write the target's responses here (JSON lines, see response-log.ts). */
+  responseLog?: string;
+  /** A file cut short is replayed up to the cut, this told of it (see ReadCaptureOptions); default: refused. */
+  onTruncated?: (e: CaptureFileError) => void;
+  /** sessionsTotal: replayable sessions of the whole capture (−1 while a live source is running). */
+  onProgress?: (p: ReplayProgress & { sessionsTotal: number }) => void;
+}
+
+export interface ReplayReport {
+  /** What reading the capture found. */
+  capture: DecodeCounters & StreamCounters;
+  /** Replayable sessions (with at least one client byte). */
+  sessionsTotal: number;
+  /** Sessions skipped, by reason (noData: no client byte captured; aborted: the signal fired). */
+  skipped: { noData: number; aborted: number };
+  replay: SocketReplayCounters;
+  durationMs: number;
+}
+
+function isBatch(x: CapturedPacket | readonly CapturedPacket[]): x is readonly CapturedPacket[] {
+  return Array.isArray(x);
+}
+
+/**
+ * Reads the packets, builds every session's conversation, and replays them to `target` over TCP
+ * sockets (captured timing ÷ accelerate, or topSpeed). Rejects only for bad input (CaptureFileError
+ * for a corrupt or truncated file, naming the file and offset; RangeError for bad options); network
+ * failures are counted in the report.
+ */
+export async function replayCaptureOverSockets(req: SocketReplayRequest): Promise<ReplayReport> {
+  const t0 = performance.now();
+  if ((req.file === undefined) === (req.packets === undefined)) throw new RangeError('give exactly one of file and packets');
+  if (req.ports.length === 0 || req.ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+    throw new RangeError(`ports must be 1..65535, got ${req.ports.join(',')}`);
+  }
+  const builder = new ConversationBuilder(req.ports);
+  const decodeCounters = emptyDecodeCounters();
+  const decoder = new PacketDecoder();
+  let firstNs: bigint | null = null;
+  const feed = (p: CapturedPacket): void => {
+    firstNs ??= p.tsNs;
+    const tsMs = Number(p.tsNs - firstNs) / 1e6;
+    const rp = decodeReplayPacket(decoder, p.data, p.linkType, tsMs, builder, decodeCounters);
+    if (rp !== null) builder.add(rp);
+  };
+  const source = req.file !== undefined
+    ? readCaptureFile(req.file, req.onTruncated === undefined ? {} : { onTruncated: req.onTruncated }).batches()
+    : req.packets!;
+  const live = req.live ?? false;
+  const idleMs = req.liveIdleMs ?? 5000;
+  let total = -1;
+  const feedItem = (item: CapturedPacket | readonly CapturedPacket[]): void => {
+    if (isBatch(item)) for (const p of item) feed(p);
+    else feed(item);
+  };
+  let offline: Conversation[] | null = null;
+  if (!live) {
+    // Offline: read the whole capture first (a corrupt file fails before anything is sent), then
+    // replay every session in start order.
+    for await (const item of source) feedItem(item);
+    offline = builder.finish();
+    total = offline.length;
+  }
+  async function* liveConversations(): AsyncGenerator<Conversation> {
+    for await (const item of source) {
+      feedItem(item);
+      if (firstNs !== null) builder.flushIdle(Date.now() - Number(firstNs / 1_000_000n), idleMs);
+      yield* builder.takeClosed();
+    }
+    const rest = builder.finish();
+    total = builder.counters.sessions - builder.counters.noData;
+    yield* rest;
+  }
+  let log: ResponseLogWriter | undefined;
+  if (req.responseLog !== undefined) {
+    log = await ResponseLogWriter.open(req.responseLog, {
+      target: `${req.target.host}:${req.target.port}`, startedAt: new Date().toISOString(), maxResponseBytes: req.maxResponseBytes ?? 65_536,
+    });
+  }
+  const onProgress = req.onProgress;
+  const replayer = new SocketReplayer({
+    ...req,
+    log,
+    onProgress: onProgress === undefined ? undefined : (p) => onProgress({ ...p, sessionsTotal: total }),
+  });
+  let counters: SocketReplayCounters;
+  try {
+    counters = await replayer.replay(offline ?? liveConversations());
+  } finally {
+    await log?.close();
+  }
+  return {
+    capture: { ...decodeCounters, ...builder.counters },
+    sessionsTotal: builder.counters.sessions - builder.counters.noData,
+    skipped: { noData: builder.counters.noData, aborted: counters.aborted },
+    replay: counters,
+    durationMs: performance.now() - t0,
+  };
+}
+
+/** A short human summary of a report (several lines, no trailing newline). */
+export function formatReplayReport(r: ReplayReport): string {
+  const c = r.capture;
+  const p = r.replay;
+  const f = p.failures;
+  const secs = r.durationMs / 1000;
+  return [
+    `capture: ${c.read} packets read, ${c.packets} of the service (${c.clientPackets} client, ${c.serverPackets} server), ` +
+      `${c.nonTcp} non-TCP, ${c.otherPorts} other ports, ${c.undecodable} undecodable, ${c.truncated} truncated`,
+    `client stream: ${c.retransmitted} retransmitted, ${c.overlapping} overlapping, ${c.outOfOrder} out of order, ${c.gapBytes} gap bytes skipped`,
+    `sessions: ${r.sessionsTotal} replayable (${c.joined} without SYN), skipped ${r.skipped.noData} without data, ${r.skipped.aborted} aborted; ` +
+      `${p.sessionsOk} ok, ${p.sessionsFailed} failed`,
+    `sent: ${p.requestsSent} requests, ${p.bytesSent} bytes; received ${p.responseBytes} response bytes (${p.responsesTruncated} responses truncated in the log)`,
+    `failures: ${f.connectRefused} refused, ${f.reset} reset, ${f.timeout} timeout, ${f.targetClosed} closed by target, ${f.other} other`,
+    `duration ${secs.toFixed(3)} s, ${secs > 0 ? (p.requestsSent / secs).toFixed(1) : '0'} requests/s, ${secs > 0 ? (p.sessionsDone / secs).toFixed(1) : '0'} sessions/s`,
+  ].join('\n');
+}

@@ -1,0 +1,82 @@
+// The socket transport on live traffic: `tcpcopy --transport socket -x PORT-TARGET:TPORT -i DEV`.
+// Captures both directions of the online ports (ThreadedCapture: only this needs privileges) and
+// hands each session to replayCaptureOverSockets as soon as it ended online (FIN/RST or idle), which
+// replays it over an ordinary TCP connection to the target. Traffic to or from the target itself is
+// left out of the capture, so the replay's own connections are never captured again (loop guard).
+import { ThreadedCapture } from '../../capture/index.js';
+import type { CaptureBatch } from '../../capture/index.js';
+import type { CapturedPacket } from '../../pcap/index.js';
+import { replayCaptureOverSockets } from './index.js';
+import type { ReplayReport, SocketReplayRequest } from './index.js';
+
+export interface LiveSocketReplayOptions extends Omit<SocketReplayRequest, 'file' | 'packets' | 'live'> {
+  devices: readonly string[];
+  /** Capture filter; default: both directions of `ports`, without the target's own traffic. */
+  filter?: string;
+  snaplen?: number;
+  bufferBytes?: number;
+  /** Stops capturing; the sessions already captured are still replayed. */
+  signal: AbortSignal;
+  /** Called once the captures are open. */
+  onCapturing?: (filter: string) => void;
+}
+
+/** Both directions of the online ports, without the target host's traffic (loop guard). Pure. */
+export function liveSocketFilter(ports: readonly number[], targetHost: string): string {
+  const p = ports.map((x) => `port ${x}`).join(' or ');
+  return `tcp and (${p}) and not host ${targetHost}`;
+}
+
+function toPackets(b: CaptureBatch): CapturedPacket[] {
+  const out: CapturedPacket[] = new Array<CapturedPacket>(b.count);
+  for (let i = 0; i < b.count; i++) {
+    out[i] = { data: b.data(i), caplen: b.caplen(i), origLen: b.origLen(i), tsNs: b.tsNs(i), linkType: b.linkType, interfaceId: 0 };
+  }
+  return out;
+}
+
+/** Captures until `signal` aborts, replaying every captured session over sockets; resolves with the report. */
+export async function replayLiveOverSockets(o: LiveSocketReplayOptions): Promise<ReplayReport> {
+  const { devices, filter: userFilter, snaplen, bufferBytes, signal, onCapturing, ...replay } = o;
+  const filter = userFilter ?? liveSocketFilter(replay.ports, replay.target.host);
+  const queue: CapturedPacket[][] = [];
+  let wake: (() => void) | null = null;
+  const notify = (): void => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const captures: ThreadedCapture[] = [];
+  try {
+    for (const device of devices) {
+      const c = await ThreadedCapture.open({ device, filter, ...(snaplen === undefined ? {} : { snaplen }), ...(bufferBytes === undefined ? {} : { bufferBytes }) });
+      c.on('batch', (b) => {
+        queue.push(toPackets(b));
+        notify();
+      });
+      captures.push(c);
+    }
+  } catch (e) {
+    await Promise.all(captures.map((c) => c.close()));
+    throw e;
+  }
+  onCapturing?.(filter);
+  const tick = setInterval(notify, 1000); // an empty batch now and then flushes idle sessions
+  signal.addEventListener('abort', notify, { once: true });
+  async function* packets(): AsyncGenerator<readonly CapturedPacket[]> {
+    for (;;) {
+      while (queue.length > 0) yield queue.shift()!;
+      if (signal.aborted) break;
+      await new Promise<void>((res) => { wake = res; });
+      yield [];
+    }
+    await Promise.all(captures.map((c) => c.close()));
+    while (queue.length > 0) yield queue.shift()!;
+  }
+  try {
+    return await replayCaptureOverSockets({ ...replay, packets: packets(), live: true });
+  } finally {
+    clearInterval(tick);
+    await Promise.all(captures.map((c) => c.close()));
+  }
+}
