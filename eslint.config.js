@@ -22,6 +22,28 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/test/**', '**/bench/**'], message: 'shipped code must not import tests, the lab or benchmarks' }],
+      }],
+    },
+  },
+  {
+    // The command line sits on top: it parses flags into each service's own options type, and
+    // nothing else in src/ imports it. Shipped code never imports the tests or the lab.
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/cli', '**/cli/**'], message: 'only src/cli/ may import src/cli/: take a type from the service instead' },
+          { group: ['**/test/**', '**/bench/**'], message: 'shipped code must not import tests, the lab or benchmarks' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

@@ -2,8 +2,8 @@
 // peer namespace over veth) sent with checksum offload carries CHECKSUM_PARTIAL: its TCP checksum
 // field holds only the folded pseudo-header sum, and the NIC (or nobody, on veth) fills in the rest.
 // These pure helpers tell such packets apart from corrupt ones and complete their checksum in place.
-import { foldSum, onesSum, pseudoSumV4, pseudoSumV6 } from './index.js';
-import type { PacketDecoder } from './index.js';
+import { foldSum, onesSum, pseudoSumV4, pseudoSumV6 } from './checksum.js';
+import type { PacketDecoder } from './decoder.js';
 
 export type TcpChecksumState = 'valid' | 'partial' | 'bad' | 'not-tcp';
 

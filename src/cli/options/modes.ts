@@ -3,7 +3,7 @@
 // transport) or over ordinary sockets (socket transport). Pure.
 
 import { OptionError } from './errors.js';
-import type { TcpcopyRawOptions } from './tcpcopy-config.js';
+import type { TcpcopyRawOptions } from './tcpcopy-raw.js';
 
 export interface Mode {
   readonly offline: boolean;

@@ -17,7 +17,10 @@ import { parseRecordConfig } from './record.js';
 import type { RecordConfig, RecordRawOptions } from './record.js';
 // --offline, -a, -I, -T, --top-speed, --report-json, --transport (issue 5 items 1, 2, 4): src/offline/config.ts.
 import { parseOfflineConfig, parseTransport } from './offline.js';
-import type { OfflineRawOptions, Transport } from './offline.js';
+import type { Transport } from './offline.js';
+import type { TcpcopyRawOptions } from './tcpcopy-raw.js';
+
+export type { TcpcopyRawOptions };
 import type { OfflineRunConfig } from '../../replay/run.js';
 import type { InterceptAddress } from '../../tcpcopy/config.js';
 
@@ -51,42 +54,6 @@ export const TCPCOPY_DEFAULTS = {
   statsIntervalS: 30,
 } as const;
 
-/** Option values as the parser hands them over: strings for values, booleans for flags (--record-*: RecordRawOptions, issue 5 item 3). */
-export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions {
-  transfer?: string;
-  intercept?: string;
-  interceptPort?: string;
-  connections?: string;
-  interface?: string;
-  filter?: string;
-  bufferSize?: string;
-  snaplen?: string;
-  mtu?: string;
-  mss?: string;
-  sessionTimeout?: string;
-  keepaliveTimeout?: string;
-  synOnly?: boolean;
-  /** false when -W/--no-wait is given. */
-  wait?: boolean;
-  lonely?: boolean;
-  lonelyGrace?: string;
-  maxMemory?: string;
-  maxBacklog?: string;
-  logFile?: string;
-  pidFile?: string;
-  daemon?: boolean;
-  copies?: string;
-  percentage?: string;
-  clientIp?: string;
-  secret?: string;
-  statsInterval?: string;
-  /** -o: send at the data link of this device. */
-  outputDevice?: string;
-  /** --tcpcopy1: speak the C TCPCopy 1.x channel format (issue 4 item 5). */
-  tcpcopy1?: boolean;
-  /** --responses FILE (socket transport) */
-  responses?: string;
-}
 
 export interface TcpcopyInputs {
   /** Environment variables (only SECRET_ENV is read). */

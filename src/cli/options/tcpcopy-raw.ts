@@ -1,0 +1,40 @@
+// tcpcopy's options as the command-line parser hands them over: strings and booleans, unchecked.
+import type { OfflineRawOptions } from './offline.js';
+import type { RecordRawOptions } from './record.js';
+
+/** Option values as the parser hands them over: strings for values, booleans for flags (--record-*: RecordRawOptions, issue 5 item 3). */
+export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions {
+  transfer?: string;
+  intercept?: string;
+  interceptPort?: string;
+  connections?: string;
+  interface?: string;
+  filter?: string;
+  bufferSize?: string;
+  snaplen?: string;
+  mtu?: string;
+  mss?: string;
+  sessionTimeout?: string;
+  keepaliveTimeout?: string;
+  synOnly?: boolean;
+  /** false when -W/--no-wait is given. */
+  wait?: boolean;
+  lonely?: boolean;
+  lonelyGrace?: string;
+  maxMemory?: string;
+  maxBacklog?: string;
+  logFile?: string;
+  pidFile?: string;
+  daemon?: boolean;
+  copies?: string;
+  percentage?: string;
+  clientIp?: string;
+  secret?: string;
+  statsInterval?: string;
+  /** -o: send at the data link of this device. */
+  outputDevice?: string;
+  /** --tcpcopy1: speak the C TCPCopy 1.x channel format (issue 4 item 5). */
+  tcpcopy1?: boolean;
+  /** --responses FILE (socket transport) */
+  responses?: string;
+}
