@@ -5,6 +5,8 @@
       "sources": [
         "native/src/addon.c",
         "native/src/util.c",
+        "native/src/handle.c",
+        "native/src/batch.c",
         "native/src/netns.c",
         "native/src/capture.c",
         "native/src/rxsock.c",

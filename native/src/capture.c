@@ -9,6 +9,7 @@
  * (accumulated here: pcap_stats would read /proc/net/dev of the wrong namespace) and from the
  * device's rx drop counter in /proc/<thread>/net/dev, opened inside the capture's namespace. */
 #include "common.h"
+#include "handle.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +23,6 @@
 #include <unistd.h>
 #include <uv.h>
 
-#define CAPTURE_MAGIC 0x74634361u /* "tcCa" */
 #define META_WORDS 6
 #define DISPATCH_MAX 1024          /* packets per pcap_dispatch call: bounds staging growth */
 #define FLUSH_BYTES (1u << 20)     /* deliver early when the staged bytes exceed this */
@@ -30,76 +30,31 @@
 #define STATS_REFRESH_MS 200      /* kernel and interface drop counters passed with batches at most this often */
 
 typedef struct tc_capture {
-  uint32_t magic;
-  napi_env env;
+  tc_handle h; /* first: polled, and alive until close() (handle.h) */
   pcap_t *pcap;
   int fd;
-  uv_poll_t *poll;
-  bool polling;
-  bool hook_added;
-  bool failed;
-  napi_ref self; /* strong while open: the capture lives until close() */
-  napi_ref cb;
-  napi_async_context actx;
   int linktype;
   int snaplen;
   bool nano;
-  /* staging */
-  uint32_t *meta;
-  size_t meta_cap; /* packets */
-  size_t count;
-  uint8_t *data;
-  size_t data_cap;
-  size_t data_len;
+  tc_batch batch;
   /* statistics */
   double received;
   double dropped;
   double staging_lost;
-  double ifdropped;
-  int procdev_fd;
-  bool ifdrop_base_set;
-  uint64_t ifdrop_base;
+  tc_ifdrops ifdrops;
   uint64_t ifdrop_refreshed_ms;
   char device[IF_NAMESIZE + 16];
 } tc_capture;
 
-/* Releases the native resources (idempotent, no JS calls). */
-static void capture_release_native(tc_capture *c) {
-  tc_poll_dispose(&c->poll, &c->polling);
+static void capture_release(tc_handle *h) {
+  tc_capture *c = (tc_capture *)h;
   if (c->pcap) {
     pcap_close(c->pcap);
     c->pcap = NULL;
     c->fd = -1;
   }
-  if (c->procdev_fd >= 0) {
-    close(c->procdev_fd);
-    c->procdev_fd = -1;
-  }
-  free(c->meta);
-  c->meta = NULL;
-  c->meta_cap = 0;
-  c->count = 0;
-  free(c->data);
-  c->data = NULL;
-  c->data_cap = 0;
-  c->data_len = 0;
-}
-
-static void capture_env_cleanup(void *arg) {
-  tc_capture *c = arg;
-  c->hook_added = false; /* hooks are removed once they ran */
-  capture_release_native(c);
-}
-
-static void capture_finalize(napi_env env, void *data, void *hint) {
-  tc_capture *c = data;
-  if (c->hook_added) {
-    napi_remove_env_cleanup_hook(env, capture_env_cleanup, c);
-    c->hook_added = false;
-  }
-  capture_release_native(c);
-  c->magic = 0;
-  free(c);
+  tc_ifdrops_close(&c->ifdrops);
+  tc_batch_free(&c->batch);
 }
 
 /* Parses the receive "drop" column of `dev` from a /proc/net/dev file. */
@@ -134,17 +89,25 @@ bool tc_read_dev_drops(int fd, const char *dev, uint64_t *out) {
   return false;
 }
 
-static void refresh_ifdrop(tc_capture *c) {
+void tc_ifdrops_refresh(tc_ifdrops *d, const char *dev) {
   uint64_t v;
-  if (c->procdev_fd < 0 || !tc_read_dev_drops(c->procdev_fd, c->device, &v)) return;
-  if (!c->ifdrop_base_set) {
-    c->ifdrop_base = v;
-    c->ifdrop_base_set = true;
+  if (d->fd < 0 || !tc_read_dev_drops(d->fd, dev, &v)) return;
+  if (!d->base_set) {
+    d->base = v;
+    d->base_set = true;
   }
-  c->ifdropped = v >= c->ifdrop_base ? (double)(v - c->ifdrop_base) : 0;
+  d->dropped = v >= d->base ? (double)(v - d->base) : 0;
 }
 
-static void refresh_kernel_stats(tc_capture *c) {
+void tc_ifdrops_close(tc_ifdrops *d) {
+  if (d->fd >= 0) {
+    close(d->fd);
+    d->fd = -1;
+  }
+}
+
+/* The kernel's and the device's drop counters. */
+static void refresh_stats(tc_capture *c) {
   struct tpacket_stats_v3 st;
   socklen_t len = sizeof st;
   memset(&st, 0, sizeof st);
@@ -152,112 +115,70 @@ static void refresh_kernel_stats(tc_capture *c) {
     c->received += st.tp_packets; /* includes the dropped ones */
     c->dropped += st.tp_drops;
   }
+  tc_ifdrops_refresh(&c->ifdrops, c->device);
 }
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes) {
   tc_capture *c = (tc_capture *)user;
-  if (c->count == c->meta_cap) {
-    size_t ncap = c->meta_cap ? c->meta_cap * 2 : 1024;
-    uint32_t *m = realloc(c->meta, ncap * META_WORDS * sizeof(uint32_t));
-    if (!m) {
-      c->staging_lost += 1;
-      return;
-    }
-    c->meta = m;
-    c->meta_cap = ncap;
+  uint32_t *m = tc_batch_add(&c->batch, bytes, h->caplen);
+  if (!m) {
+    c->staging_lost += 1;
+    return;
   }
-  size_t caplen = h->caplen;
-  if (c->data_len + caplen > c->data_cap) {
-    size_t ncap = c->data_cap ? c->data_cap : (256u << 10);
-    while (ncap < c->data_len + caplen) ncap *= 2;
-    uint8_t *d = realloc(c->data, ncap);
-    if (!d) {
-      c->staging_lost += 1;
-      return;
-    }
-    c->data = d;
-    c->data_cap = ncap;
-  }
-  memcpy(c->data + c->data_len, bytes, caplen);
-  uint32_t *m = c->meta + c->count * META_WORDS;
   uint64_t sec = (uint64_t)h->ts.tv_sec;
-  m[0] = (uint32_t)c->data_len;
-  m[1] = (uint32_t)caplen;
+  m[1] = (uint32_t)h->caplen;
   m[2] = (uint32_t)h->len;
   m[3] = (uint32_t)(sec & 0xffffffffu);
   m[4] = (uint32_t)(sec >> 32);
   m[5] = c->nano ? (uint32_t)h->ts.tv_usec : (uint32_t)h->ts.tv_usec * 1000u;
-  c->data_len += caplen;
-  c->count++;
-}
-
-/* Calls the JS callback; an exception thrown there becomes an uncaught exception. */
-static void call_js(tc_capture *c, size_t argc, napi_value *argv) {
-  tc_call_js(c->env, c->actx, c->cb, argc, argv);
 }
 
 /* [received, dropped, ifDropped] as reported to JS. */
 static void stats_values(const tc_capture *c, double v[3]) {
   v[0] = c->received;
   v[1] = c->dropped + c->staging_lost;
-  v[2] = c->ifdropped;
+  v[2] = c->ifdrops.dropped;
 }
 
 static bool stats_args(tc_capture *c, napi_value *argv) {
   double v[3];
   stats_values(c, v);
-  for (int i = 0; i < 3; i++) {
-    if (napi_create_double(c->env, v[i], &argv[i]) != napi_ok) return false;
-  }
-  return true;
+  return tc_numbers(c->h.env, v, 3, argv);
 }
 
 static void deliver(tc_capture *c) {
-  napi_env env = c->env;
-  size_t count = c->count;
-  size_t meta_bytes = count * META_WORDS * sizeof(uint32_t);
-  size_t total = meta_bytes + c->data_len;
-  void *p = NULL;
+  napi_env env = c->h.env;
+  size_t count = c->batch.count;
   napi_value argv[5];
-  c->count = 0;
-  c->data_len = 0;
-  if (napi_create_buffer(env, total, &p, &argv[0]) != napi_ok) {
+  if (!tc_batch_take(env, &c->batch, &argv[0])) {
     c->staging_lost += (double)count;
     return;
   }
-  memcpy(p, c->meta, meta_bytes);
-  memcpy((uint8_t *)p + meta_bytes, c->data, total - meta_bytes);
   /* The kernel's counters ride along with a batch at most every STATS_REFRESH_MS (a getsockopt per
    * batch was a syscall per relayed reply in intercept); captureStats always reads them fresh. */
-  uint64_t now = uv_now(uv_handle_get_loop((uv_handle_t *)c->poll));
+  uint64_t now = uv_now(uv_handle_get_loop((uv_handle_t *)c->h.poll));
   if (now - c->ifdrop_refreshed_ms >= STATS_REFRESH_MS) {
-    refresh_kernel_stats(c);
-    refresh_ifdrop(c);
+    refresh_stats(c);
     c->ifdrop_refreshed_ms = now;
   }
   if (napi_create_uint32(env, (uint32_t)count, &argv[1]) != napi_ok || !stats_args(c, &argv[2])) return;
-  call_js(c, 5, argv);
+  tc_call_js(env, c->h.actx, c->h.cb, 5, argv);
 }
 
 static void deliver_error(tc_capture *c, const tc_error *e) {
+  napi_env env = c->h.env;
   napi_value argv[6];
-  if (napi_get_null(c->env, &argv[0]) != napi_ok || napi_create_uint32(c->env, 0, &argv[1]) != napi_ok) return;
-  refresh_kernel_stats(c);
-  refresh_ifdrop(c);
+  if (napi_get_null(env, &argv[0]) != napi_ok || napi_create_uint32(env, 0, &argv[1]) != napi_ok) return;
+  refresh_stats(c);
   if (!stats_args(c, &argv[2])) return;
-  argv[5] = tc_make_error(c->env, e);
+  argv[5] = tc_make_error(env, e);
   if (!argv[5]) return;
-  call_js(c, 6, argv);
+  tc_call_js(env, c->h.actx, c->h.cb, 6, argv);
 }
 
-static void on_poll(uv_poll_t *h, int status, int events) {
-  tc_capture *c = h->data;
-  if (!c || !c->pcap) return;
-  napi_env env = c->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value self; /* keeps the capture object alive while JS runs inside this callback */
-  if (c->self) napi_get_reference_value(env, c->self, &self);
+static void capture_on_poll(tc_handle *h, int status) {
+  tc_capture *c = (tc_capture *)h;
+  if (!c->pcap) return;
   tc_error err;
   bool failed = false;
   /* On POLLERR libuv reports UV_EBADF; pcap_dispatch first, as it reads the socket's real error
@@ -274,36 +195,32 @@ static void on_poll(uv_poll_t *h, int status, int events) {
       break;
     }
     if (n == 0) break;
-    if (c->data_len >= FLUSH_BYTES || c->count >= FLUSH_PACKETS) deliver(c);
+    if (c->batch.data_len >= FLUSH_BYTES || c->batch.count >= FLUSH_PACKETS) deliver(c);
     /* Fewer than asked for: the ring was empty when libpcap stopped. Another call would only find
      * it empty again, at the price of libpcap's poll() on an empty ring; the level-triggered poll
      * handle reports anything that arrived since. Not on a poll error: only that poll() on the
      * empty ring reads the socket's real error (ENETDOWN, a deleted device). */
     if (n < DISPATCH_MAX && status >= 0) break;
   }
-  if (c->pcap && c->count > 0) deliver(c);
+  if (c->pcap && c->batch.count > 0) deliver(c);
   if (!failed && status < 0 && c->pcap) {
     tc_error_set(&err, "EPOLL", -status, "capture on '%s' failed: polling reported %s", c->device, uv_strerror(status));
     failed = true;
   }
-  if (failed && c->pcap && !c->failed) {
-    c->failed = true;
-    if (c->polling) {
-      uv_poll_stop(c->poll);
-      c->polling = false;
-    }
-    deliver_error(c, &err);
-  }
-  napi_close_handle_scope(env, scope);
+  if (failed && c->pcap && tc_handle_fail(h)) deliver_error(c, &err);
 }
 
-static tc_capture *get_capture(napi_env env, napi_value v) {
-  void *p = NULL;
-  if (napi_get_value_external(env, v, &p) != napi_ok || !p || ((tc_capture *)p)->magic != CAPTURE_MAGIC) {
-    tc_throw_type(env, "expected a capture handle");
-    return NULL;
-  }
-  return p;
+static const tc_handle_ops capture_ops = {
+  .name = "capture",
+  .expected = "expected a capture handle",
+  .resource = "tcpcopy.LiveCapture",
+  .release = capture_release,
+  .on_poll = capture_on_poll,
+};
+
+/* A call's `n` arguments, the first a capture handle. */
+static tc_capture *capture_args(napi_env env, napi_callback_info info, size_t n, napi_value *argv, const char *usage) {
+  return (tc_capture *)tc_handle_args(env, info, n, argv, &capture_ops, usage);
 }
 
 static void set_pcap_error(tc_error *e, int rc, pcap_t *p, const char *device, const char *netns) {
@@ -331,13 +248,8 @@ static void set_pcap_error(tc_error *e, int rc, pcap_t *p, const char *device, c
 /* captureOpen({device, filter, snaplen, bufferBytes, timeoutMs, promisc, netns}, onBatch)
  *   -> { handle, linkType, snaplen, nano } */
 static napi_value capture_open(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
-  napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
-  if (argc >= 1) napi_typeof(env, argv[0], &t0);
-  if (argc >= 2) napi_typeof(env, argv[1], &t1);
-  if (t0 != napi_object || t1 != napi_function) return tc_throw_type(env, "captureOpen(options, onBatch)");
+  if (!tc_open_args(env, info, argv, "captureOpen(options, onBatch)")) return NULL;
 
   char device[IF_NAMESIZE + 16], netns[256];
   char filter[8192];
@@ -416,59 +328,23 @@ static napi_value capture_open(napi_env env, napi_callback_info info) {
     tc_error_errno(&e, ENOMEM, "captureOpen", NULL);
     return tc_throw(env, &e);
   }
-  c->magic = CAPTURE_MAGIC;
-  c->env = env;
   c->pcap = p;
   c->fd = fd;
-  c->procdev_fd = procdev_fd;
+  c->ifdrops.fd = procdev_fd;
+  c->batch.words = META_WORDS;
   c->linktype = pcap_datalink(p);
   c->snaplen = pcap_snapshot(p);
   c->nano = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
   snprintf(c->device, sizeof c->device, "%s", device);
-  refresh_ifdrop(c);
+  tc_ifdrops_refresh(&c->ifdrops, c->device);
 
-  napi_value handle, result, resource, name;
-  if (napi_create_external(env, c, capture_finalize, NULL, &handle) != napi_ok) {
-    capture_release_native(c);
-    free(c);
-    return tc_throw_type(env, "cannot create capture handle");
-  }
-  /* From here the finalizer owns c; until the references below exist, GC may collect it. */
-  uv_loop_t *loop = NULL;
-  if (!tc_ok(env, napi_get_uv_event_loop(env, &loop), "event loop")) {
-    capture_release_native(c);
-    return NULL;
-  }
-  c->poll = malloc(sizeof *c->poll);
-  int rc = c->poll ? uv_poll_init(loop, c->poll, fd) : UV_ENOMEM;
-  if (rc != 0) {
-    free(c->poll);
-    c->poll = NULL;
-    capture_release_native(c);
-    tc_error_set(&e, "EPOLL", -rc, "cannot poll capture on '%s': %s", device, uv_strerror(rc));
-    return tc_throw(env, &e);
-  }
-  c->poll->data = c;
-  if (!tc_ok(env, napi_create_object(env, &resource), "object") ||
-      !tc_ok(env, napi_create_string_utf8(env, "tcpcopy.LiveCapture", NAPI_AUTO_LENGTH, &name), "string") ||
-      !tc_ok(env, napi_async_init(env, resource, name, &c->actx), "async init") ||
-      !tc_ok(env, napi_create_reference(env, argv[1], 1, &c->cb), "reference")) {
-    capture_release_native(c);
-    return NULL;
-  }
-  rc = uv_poll_start(c->poll, UV_READABLE, on_poll);
-  if (rc != 0) {
-    capture_release_native(c);
-    tc_error_set(&e, "EPOLL", -rc, "cannot poll capture on '%s': %s", device, uv_strerror(rc));
-    return tc_throw(env, &e);
-  }
-  c->polling = true;
-  if (!tc_ok(env, napi_create_reference(env, handle, 1, &c->self), "reference")) {
-    capture_release_native(c);
-    return NULL;
-  }
-  if (napi_add_env_cleanup_hook(env, capture_env_cleanup, c) == napi_ok) c->hook_added = true;
+  napi_value handle = tc_handle_wrap(env, &c->h, &capture_ops);
+  if (!handle) return NULL;
+  char what[sizeof device + 16];
+  snprintf(what, sizeof what, "capture on '%s'", device);
+  if (!tc_handle_poll(env, &c->h, handle, fd, argv[1], what)) return NULL;
 
+  napi_value result;
   if (!tc_ok(env, napi_create_object(env, &result), "object") || !tc_set_prop(env, result, "handle", handle) ||
       !tc_set_prop_int(env, result, "linkType", c->linktype) || !tc_set_prop_int(env, result, "snaplen", c->snaplen) ||
       !tc_set_prop_bool(env, result, "nano", c->nano))
@@ -478,48 +354,20 @@ static napi_value capture_open(napi_env env, napi_callback_info info) {
 
 /* captureClose(handle): stops polling and frees everything; safe to call twice. */
 static napi_value capture_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
-  if (argc < 1) return tc_throw_type(env, "captureClose(handle)");
-  tc_capture *c = get_capture(env, argv[0]);
+  tc_capture *c = capture_args(env, info, 1, argv, "captureClose(handle)");
   if (!c) return NULL;
-  if (c->pcap) {
-    refresh_kernel_stats(c);
-    refresh_ifdrop(c);
-  }
-  if (c->hook_added) {
-    napi_remove_env_cleanup_hook(env, capture_env_cleanup, c);
-    c->hook_added = false;
-  }
-  capture_release_native(c);
-  if (c->actx) {
-    napi_async_destroy(env, c->actx);
-    c->actx = NULL;
-  }
-  if (c->cb) {
-    napi_delete_reference(env, c->cb);
-    c->cb = NULL;
-  }
-  if (c->self) {
-    napi_delete_reference(env, c->self);
-    c->self = NULL;
-  }
+  if (c->pcap) refresh_stats(c);
+  tc_handle_close(env, &c->h);
   return NULL;
 }
 
 /* captureStats(handle) -> [received, dropped, ifDropped] (cumulative since open). */
 static napi_value capture_stats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
-  if (argc < 1) return tc_throw_type(env, "captureStats(handle)");
-  tc_capture *c = get_capture(env, argv[0]);
+  tc_capture *c = capture_args(env, info, 1, argv, "captureStats(handle)");
   if (!c) return NULL;
-  if (c->pcap) {
-    refresh_kernel_stats(c);
-    refresh_ifdrop(c);
-  }
+  if (c->pcap) refresh_stats(c);
   double vals[3];
   stats_values(c, vals);
   return tc_number_array(env, vals, 3);
@@ -527,15 +375,7 @@ static napi_value capture_stats(napi_env env, napi_callback_info info) {
 
 /* captureSetRef(handle, ref): whether the open capture keeps the event loop alive. */
 static napi_value capture_set_ref(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  bool ref = true;
-  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
-  if (argc < 2) return tc_throw_type(env, "captureSetRef(handle, ref)");
-  tc_capture *c = get_capture(env, argv[0]);
-  if (!c || !tc_ok(env, napi_get_value_bool(env, argv[1], &ref), "ref flag")) return NULL;
-  tc_poll_set_ref(c->poll, ref);
-  return NULL;
+  return tc_handle_set_ref(env, info, &capture_ops, "captureSetRef(handle, ref)");
 }
 
 /* compileFilter(linkType, snaplen, filter) -> instruction count; throws EBADFILTER. No privileges. */

@@ -39,6 +39,9 @@ bool tc_prop_int(napi_env env, napi_value obj, const char *key, int64_t min, int
                  int64_t *out);
 bool tc_prop_bool(napi_env env, napi_value obj, const char *key, bool def, bool *out);
 bool tc_get_int(napi_env env, napi_value v, int64_t min, int64_t max, const char *what, int64_t *out);
+/* Reads the arguments (options, callback) of an open call into argv: an object and a function, or
+ * a TypeError with `usage`. */
+bool tc_open_args(napi_env env, napi_callback_info info, napi_value argv[2], const char *usage);
 
 /* Network namespaces: enter /run/netns/<name> on the calling thread, and always come back. */
 typedef struct {
@@ -54,11 +57,25 @@ napi_status tc_rxsock_init(napi_env env, napi_value exports);
 
 /* Parses the receive "drop" column of `dev` from an open /proc/<tid>/net/dev (capture.c). */
 bool tc_read_dev_drops(int fd, const char *dev, uint64_t *out);
+/* A device's receive drops since the first reading, from its namespace's /proc/<tid>/net/dev
+ * (`fd`, -1 when not open) (capture.c). */
+typedef struct {
+  int fd;
+  bool base_set;
+  uint64_t base;
+  double dropped;
+} tc_ifdrops;
+void tc_ifdrops_refresh(tc_ifdrops *d, const char *dev);
+void tc_ifdrops_close(tc_ifdrops *d);
 /* A JS array of `n` numbers (statistics); throws and returns NULL on failure (util.c). */
 napi_value tc_number_array(napi_env env, const double *vals, uint32_t n);
 /* Calls the function behind `cb` (if set) in async context `actx`; an exception it throws becomes an
  * uncaught exception of the process (util.c). */
 void tc_call_js(napi_env env, napi_async_context actx, napi_ref cb, size_t argc, napi_value *argv);
+/* The same for the function `fn` itself. */
+void tc_call_fn(napi_env env, napi_async_context actx, napi_value fn, size_t argc, napi_value *argv);
+/* `n` numbers as JS values into out[0..n-1] (callback arguments); false on failure (util.c). */
+bool tc_numbers(napi_env env, const double *vals, size_t n, napi_value *out);
 napi_status tc_sock_init(napi_env env, napi_value exports);
 napi_status tc_rawsend_init(napi_env env, napi_value exports);
 napi_status tc_inject_init(napi_env env, napi_value exports);
@@ -76,24 +93,21 @@ bool tc_set_prop_bool(napi_env env, napi_value obj, const char *key, bool b);
 bool tc_set_prop(napi_env env, napi_value obj, const char *key, napi_value v);
 bool tc_export(napi_env env, napi_value exports, const char *name, napi_callback cb);
 
-/* Stops and closes a uv_poll handle allocated with malloc, and clears the caller's pointer and
- * "active" flag. The close callback is libc's free: at worker/env teardown libuv may run it after
- * Node has unloaded this addon, so it must not point into our code. */
-#include <stdlib.h>
-#include <uv.h>
-static inline void tc_poll_dispose(uv_poll_t **poll, bool *active) {
-  if (!*poll) return;
-  if (*active) uv_poll_stop(*poll);
-  *active = false;
-  uv_close((uv_handle_t *)*poll, (uv_close_cb)(void (*)(void))free);
-  *poll = NULL;
-}
-
-/* Whether an open poll handle keeps the event loop alive. */
-static inline void tc_poll_set_ref(uv_poll_t *poll, bool ref) {
-  if (!poll) return;
-  if (ref) uv_ref((uv_handle_t *)poll);
-  else uv_unref((uv_handle_t *)poll);
-}
+/* A growing staging area of packet records (`words` uint32 each, the first the packet's offset in
+ * `data`) and packet bytes, handed to JS as one Buffer: records, then bytes (batch.c). */
+typedef struct {
+  uint32_t words;
+  uint32_t *meta;
+  size_t meta_cap, count;
+  uint8_t *data;
+  size_t data_cap, data_len;
+} tc_batch;
+/* Appends a packet: copies its bytes and returns its record with the offset set, for the caller to
+ * fill the other words; NULL when memory ran out (nothing is added). */
+uint32_t *tc_batch_add(tc_batch *b, const void *bytes, size_t len);
+/* Copies the staged records and bytes into a new Buffer and empties the batch (also when the
+ * Buffer cannot be made: false). */
+bool tc_batch_take(napi_env env, tc_batch *b, napi_value *buffer);
+void tc_batch_free(tc_batch *b);
 
 #endif

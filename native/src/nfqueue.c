@@ -9,6 +9,7 @@
  * then the packets (from their IP header) back to back. Verdicts go back in batches: nfqVerdict packs
  * one NFQNL_MSG_VERDICT per packet into as few netlink datagrams as fit (one sendto each). */
 #include "common.h"
+#include "handle.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,7 +27,6 @@
 #include <unistd.h>
 #include <uv.h>
 
-#define NFQ_MAGIC 0x74634e66u /* "tcNf" */
 #define NFQ_META_WORDS 5
 #define NFQ_RECV_BYTES (256u << 10)  /* one datagram holds many queued packets */
 #define NFQ_RECV_MAX 512             /* datagrams (one queued packet each) per poll event: one JS call */
@@ -34,74 +34,31 @@
 #define NFQ_RCVBUF (8 << 20)
 
 typedef struct tc_nfq {
-  uint32_t magic;
-  napi_env env;
+  tc_handle h; /* first: polled, and alive until close() (handle.h) */
   struct mnl_socket *nl;
   int fd;
   uint32_t portid;
   uint32_t seq;
   uint16_t queue;
-  uv_poll_t *poll;
-  bool polling;
-  bool hook_added;
-  bool failed;
-  napi_ref self;
-  napi_ref cb;
-  napi_async_context actx;
-  /* staging */
-  uint32_t *meta;
-  size_t meta_cap, count;
-  uint8_t *data;
-  size_t data_cap, data_len;
+  tc_batch batch;
   uint8_t *rbuf;
   uint8_t *sbuf;
   /* statistics */
   double received, staging_lost, verdicts, verdict_errors, overruns;
 } tc_nfq;
 
-static void nfq_release_native(tc_nfq *q) {
-  tc_poll_dispose(&q->poll, &q->polling);
+static void nfq_release(tc_handle *h) {
+  tc_nfq *q = (tc_nfq *)h;
   if (q->nl) {
     mnl_socket_close(q->nl); /* the kernel unbinds the queue and drops what it still holds */
     q->nl = NULL;
     q->fd = -1;
   }
-  free(q->meta);
-  q->meta = NULL;
-  q->meta_cap = q->count = 0;
-  free(q->data);
-  q->data = NULL;
-  q->data_cap = q->data_len = 0;
+  tc_batch_free(&q->batch);
   free(q->rbuf);
   q->rbuf = NULL;
   free(q->sbuf);
   q->sbuf = NULL;
-}
-
-static void nfq_env_cleanup(void *arg) {
-  tc_nfq *q = arg;
-  q->hook_added = false;
-  nfq_release_native(q);
-}
-
-static void nfq_finalize(napi_env env, void *data, void *hint) {
-  tc_nfq *q = data;
-  if (q->hook_added) {
-    napi_remove_env_cleanup_hook(env, nfq_env_cleanup, q);
-    q->hook_added = false;
-  }
-  nfq_release_native(q);
-  q->magic = 0;
-  free(q);
-}
-
-static tc_nfq *get_nfq(napi_env env, napi_value v) {
-  void *p = NULL;
-  if (napi_get_value_external(env, v, &p) != napi_ok || !p || ((tc_nfq *)p)->magic != NFQ_MAGIC) {
-    tc_throw_type(env, "expected an nfqueue handle");
-    return NULL;
-  }
-  return p;
 }
 
 /* Sends one configuration message with NLM_F_ACK and waits for the kernel's answer (blocking). */
@@ -130,34 +87,6 @@ static bool nfq_config(tc_nfq *q, struct nlmsghdr *nlh, tc_error *e, const char 
   }
 }
 
-static bool stage_packet(tc_nfq *q, uint32_t id, uint16_t hwproto, const void *payload, uint32_t caplen, uint32_t origlen) {
-  if (q->count == q->meta_cap) {
-    size_t ncap = q->meta_cap ? q->meta_cap * 2 : 1024;
-    uint32_t *m = realloc(q->meta, ncap * NFQ_META_WORDS * sizeof(uint32_t));
-    if (!m) return false;
-    q->meta = m;
-    q->meta_cap = ncap;
-  }
-  if (q->data_len + caplen > q->data_cap) {
-    size_t ncap = q->data_cap ? q->data_cap : (256u << 10);
-    while (ncap < q->data_len + caplen) ncap *= 2;
-    uint8_t *d = realloc(q->data, ncap);
-    if (!d) return false;
-    q->data = d;
-    q->data_cap = ncap;
-  }
-  memcpy(q->data + q->data_len, payload, caplen);
-  uint32_t *m = q->meta + q->count * NFQ_META_WORDS;
-  m[0] = (uint32_t)q->data_len;
-  m[1] = caplen;
-  m[2] = origlen;
-  m[3] = id;
-  m[4] = hwproto;
-  q->data_len += caplen;
-  q->count++;
-  return true;
-}
-
 /* Stages every queued packet of one datagram; counts the errors the kernel reported for verdicts. */
 static void parse_datagram(tc_nfq *q, const uint8_t *buf, size_t len) {
   const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
@@ -179,51 +108,34 @@ static void parse_datagram(tc_nfq *q, const uint8_t *buf, size_t len) {
     uint32_t caplen = attr[NFQA_PAYLOAD] ? mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]) : 0;
     uint32_t origlen = attr[NFQA_CAP_LEN] ? ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])) : caplen;
     q->received += 1;
-    if (!stage_packet(q, id, hwproto, payload ? payload : "", caplen, origlen)) q->staging_lost += 1;
-  }
-}
-
-static void call_js(tc_nfq *q, size_t argc, napi_value *argv) {
-  napi_env env = q->env;
-  napi_value fn, global, result;
-  if (!q->cb || napi_get_reference_value(env, q->cb, &fn) != napi_ok || !fn) return;
-  if (napi_get_global(env, &global) != napi_ok) return;
-  if (napi_make_callback(env, q->actx, global, fn, argc, argv, &result) != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value exc;
-      if (napi_get_and_clear_last_exception(env, &exc) == napi_ok) napi_fatal_exception(env, exc);
+    uint32_t *m = tc_batch_add(&q->batch, payload ? payload : "", caplen);
+    if (!m) {
+      q->staging_lost += 1;
+      continue;
     }
+    m[1] = caplen;
+    m[2] = origlen;
+    m[3] = id;
+    m[4] = hwproto;
   }
 }
 
 static void deliver(tc_nfq *q) {
-  size_t count = q->count;
-  size_t meta_bytes = count * NFQ_META_WORDS * sizeof(uint32_t);
-  size_t total = meta_bytes + q->data_len;
-  void *p = NULL;
+  napi_env env = q->h.env;
+  size_t count = q->batch.count;
   napi_value argv[2];
-  q->count = 0;
-  q->data_len = 0;
-  if (napi_create_buffer(q->env, total, &p, &argv[0]) != napi_ok) {
+  if (!tc_batch_take(env, &q->batch, &argv[0])) {
     q->staging_lost += (double)count; /* unanswered: fail-open / the kernel's queue timeout applies */
     return;
   }
-  memcpy(p, q->meta, meta_bytes);
-  memcpy((uint8_t *)p + meta_bytes, q->data, total - meta_bytes);
-  if (napi_create_uint32(q->env, (uint32_t)count, &argv[1]) != napi_ok) return;
-  call_js(q, 2, argv);
+  if (napi_create_uint32(env, (uint32_t)count, &argv[1]) != napi_ok) return;
+  tc_call_js(env, q->h.actx, q->h.cb, 2, argv);
 }
 
-static void on_poll(uv_poll_t *h, int status, int events) {
-  tc_nfq *q = h->data;
-  if (!q || !q->nl) return;
-  napi_env env = q->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value self;
-  if (q->self) napi_get_reference_value(env, q->self, &self);
+static void nfq_on_poll(tc_handle *h, int status) {
+  tc_nfq *q = (tc_nfq *)h;
+  if (!q->nl) return;
+  napi_env env = h->env;
   tc_error err;
   bool failed = false;
   for (int i = 0; i < NFQ_RECV_MAX && q->nl; i++) {
@@ -241,34 +153,36 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     }
     parse_datagram(q, q->rbuf, (size_t)n);
   }
-  if (q->nl && q->count > 0) deliver(q);
+  if (q->nl && q->batch.count > 0) deliver(q);
   if (!failed && status < 0 && q->nl) {
     tc_error_set(&err, "EPOLL", -status, "nfqueue %u: polling reported %s", q->queue, uv_strerror(status));
     failed = true;
   }
-  if (failed && q->nl && !q->failed) {
-    q->failed = true;
-    if (q->polling) {
-      uv_poll_stop(q->poll);
-      q->polling = false;
-    }
+  if (failed && q->nl && tc_handle_fail(h)) {
     napi_value argv[3];
     if (napi_get_null(env, &argv[0]) == napi_ok && napi_create_uint32(env, 0, &argv[1]) == napi_ok &&
         (argv[2] = tc_make_error(env, &err)) != NULL)
-      call_js(q, 3, argv);
+      tc_call_js(env, h->actx, h->cb, 3, argv);
   }
-  napi_close_handle_scope(env, scope);
+}
+
+static const tc_handle_ops nfq_ops = {
+  .name = "nfqueue",
+  .expected = "expected an nfqueue handle",
+  .resource = "tcpcopy.NfQueue",
+  .release = nfq_release,
+  .on_poll = nfq_on_poll,
+};
+
+/* A call's `n` arguments, the first an nfqueue handle. */
+static tc_nfq *nfq_args(napi_env env, napi_callback_info info, size_t n, napi_value *argv, const char *usage) {
+  return (tc_nfq *)tc_handle_args(env, info, n, argv, &nfq_ops, usage);
 }
 
 /* nfqOpen({queue, copyBytes, maxLen, netns}, onBatch) -> handle */
 static napi_value nfq_open_js(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
-  napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
-  if (argc >= 1) napi_typeof(env, argv[0], &t0);
-  if (argc >= 2) napi_typeof(env, argv[1], &t1);
-  if (t0 != napi_object || t1 != napi_function) return tc_throw_type(env, "nfqOpen(options, onBatch)");
+  if (!tc_open_args(env, info, argv, "nfqOpen(options, onBatch)")) return NULL;
   int64_t queue, copy, maxlen;
   char netns[256];
   if (!tc_prop_int(env, argv[0], "queue", 0, 65535, 0, &queue) ||
@@ -283,9 +197,8 @@ static napi_value nfq_open_js(napi_env env, napi_callback_info info) {
     tc_error_errno(&e, ENOMEM, "nfqOpen", NULL);
     return tc_throw(env, &e);
   }
-  q->magic = NFQ_MAGIC;
-  q->env = env;
   q->fd = -1;
+  q->batch.words = NFQ_META_WORDS;
   q->queue = (uint16_t)queue;
   q->seq = (uint32_t)time(NULL);
   q->rbuf = malloc(NFQ_RECV_BYTES);
@@ -333,61 +246,23 @@ static napi_value nfq_open_js(napi_env env, napi_callback_info info) {
     }
   }
   if (!ok) {
-    nfq_release_native(q);
+    nfq_release(&q->h);
     free(q);
     return tc_throw(env, &e);
   }
 
-  napi_value handle, resource, name;
-  if (napi_create_external(env, q, nfq_finalize, NULL, &handle) != napi_ok) {
-    nfq_release_native(q);
-    free(q);
-    return tc_throw_type(env, "cannot create nfqueue handle");
-  }
-  uv_loop_t *loop = NULL;
-  if (!tc_ok(env, napi_get_uv_event_loop(env, &loop), "event loop")) {
-    nfq_release_native(q);
-    return NULL;
-  }
-  q->poll = malloc(sizeof *q->poll);
-  int rc = q->poll ? uv_poll_init(loop, q->poll, q->fd) : UV_ENOMEM;
-  if (rc != 0) {
-    free(q->poll);
-    q->poll = NULL;
-    nfq_release_native(q);
-    tc_error_set(&e, "EPOLL", -rc, "cannot poll nfqueue %u: %s", q->queue, uv_strerror(rc));
-    return tc_throw(env, &e);
-  }
-  q->poll->data = q;
-  if (!tc_ok(env, napi_create_object(env, &resource), "object") ||
-      !tc_ok(env, napi_create_string_utf8(env, "tcpcopy.NfQueue", NAPI_AUTO_LENGTH, &name), "string") ||
-      !tc_ok(env, napi_async_init(env, resource, name, &q->actx), "async init") ||
-      !tc_ok(env, napi_create_reference(env, argv[1], 1, &q->cb), "reference")) {
-    nfq_release_native(q);
-    return NULL;
-  }
-  rc = uv_poll_start(q->poll, UV_READABLE, on_poll);
-  if (rc != 0) {
-    nfq_release_native(q);
-    tc_error_set(&e, "EPOLL", -rc, "cannot poll nfqueue %u: %s", q->queue, uv_strerror(rc));
-    return tc_throw(env, &e);
-  }
-  q->polling = true;
-  if (!tc_ok(env, napi_create_reference(env, handle, 1, &q->self), "reference")) {
-    nfq_release_native(q);
-    return NULL;
-  }
-  if (napi_add_env_cleanup_hook(env, nfq_env_cleanup, q) == napi_ok) q->hook_added = true;
+  napi_value handle = tc_handle_wrap(env, &q->h, &nfq_ops);
+  if (!handle) return NULL;
+  char what[32];
+  snprintf(what, sizeof what, "nfqueue %u", q->queue);
+  if (!tc_handle_poll(env, &q->h, handle, q->fd, argv[1], what)) return NULL;
   return handle;
 }
 
 /* nfqVerdict(handle, ids: Uint32Array, verdicts: Uint8Array, count) -> sent. verdicts[k]: 0 DROP, 1 ACCEPT. */
 static napi_value nfq_verdict_js(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4], out;
-  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
-  if (argc < 4) return tc_throw_type(env, "nfqVerdict(handle, ids, verdicts, count)");
-  tc_nfq *q = get_nfq(env, argv[0]);
+  tc_nfq *q = nfq_args(env, info, 4, argv, "nfqVerdict(handle, ids, verdicts, count)");
   if (!q) return NULL;
   napi_typedarray_type t1, t2;
   size_t n1, n2;
@@ -431,11 +306,8 @@ static napi_value nfq_verdict_js(napi_env env, napi_callback_info info) {
 
 /* nfqStats(handle) -> [received, stagingLost, verdicts, verdictErrors, overruns] */
 static napi_value nfq_stats_js(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
-  if (argc < 1) return tc_throw_type(env, "nfqStats(handle)");
-  tc_nfq *q = get_nfq(env, argv[0]);
+  tc_nfq *q = nfq_args(env, info, 1, argv, "nfqStats(handle)");
   if (!q) return NULL;
   double vals[5] = { q->received, q->staging_lost, q->verdicts, q->verdict_errors, q->overruns };
   return tc_number_array(env, vals, 5);
@@ -444,29 +316,10 @@ static napi_value nfq_stats_js(napi_env env, napi_callback_info info) {
 /* nfqClose(handle): unbinds (closing the socket) and frees everything; idempotent. Packets the
  * kernel still holds for this queue are dropped by it, so give them their verdicts first. */
 static napi_value nfq_close_js(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
-  if (argc < 1) return tc_throw_type(env, "nfqClose(handle)");
-  tc_nfq *q = get_nfq(env, argv[0]);
+  tc_nfq *q = nfq_args(env, info, 1, argv, "nfqClose(handle)");
   if (!q) return NULL;
-  if (q->hook_added) {
-    napi_remove_env_cleanup_hook(env, nfq_env_cleanup, q);
-    q->hook_added = false;
-  }
-  nfq_release_native(q);
-  if (q->actx) {
-    napi_async_destroy(env, q->actx);
-    q->actx = NULL;
-  }
-  if (q->cb) {
-    napi_delete_reference(env, q->cb);
-    q->cb = NULL;
-  }
-  if (q->self) {
-    napi_delete_reference(env, q->self);
-    q->self = NULL;
-  }
+  tc_handle_close(env, &q->h);
   return NULL;
 }
 

@@ -17,6 +17,7 @@
  * attached with SO_ATTACH_FILTER before the socket is bound, so no unfiltered packet is ever queued.
  * On loopback the outgoing copy of each packet is skipped (libpcap does the same). */
 #include "common.h"
+#include "handle.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,26 +36,17 @@
 #include <unistd.h>
 #include <uv.h>
 
-#define RX_MAGIC 0x74635278u /* "tcRx" */
 #define META_WORDS 6
 #define RX_BATCH 64
 #define STATS_REFRESH_MS 200
 #define CTRL_BYTES 64
 
 typedef struct tc_rx {
-  uint32_t magic;
-  napi_env env;
+  tc_handle h; /* first: polled, and alive until close() (handle.h) */
   int fd;
   int ifindex;
   bool loopback;
-  uv_poll_t *poll;
-  bool polling;
-  bool hook_added;
-  bool failed;
-  napi_ref self;    /* strong while open */
-  napi_ref cb;
   napi_ref staging; /* the shared Buffer */
-  napi_async_context actx;
   uint32_t snaplen;
   uint64_t slice_ns;
   uint32_t *meta;   /* inside the staging buffer */
@@ -66,38 +58,18 @@ typedef struct tc_rx {
   double received;
   double skipped; /* loopback's outgoing copies: passed the filter, counted by the kernel, not delivered */
   double dropped;
-  double ifdropped;
-  int procdev_fd;
-  bool ifdrop_base_set;
-  uint64_t ifdrop_base;
+  tc_ifdrops ifdrops;
   uint64_t stats_refreshed_ms;
   char device[IF_NAMESIZE + 16];
 } tc_rx;
 
-static void rx_release_native(tc_rx *c) {
-  tc_poll_dispose(&c->poll, &c->polling);
+static void rx_release(tc_handle *h) {
+  tc_rx *c = (tc_rx *)h;
   if (c->fd >= 0) {
     close(c->fd);
     c->fd = -1;
   }
-  if (c->procdev_fd >= 0) {
-    close(c->procdev_fd);
-    c->procdev_fd = -1;
-  }
-}
-
-static void rx_env_cleanup(void *arg) {
-  tc_rx *c = arg;
-  c->hook_added = false;
-  rx_release_native(c);
-}
-
-static void rx_finalize(napi_env env, void *data, void *hint) {
-  tc_rx *c = data;
-  if (c->hook_added) napi_remove_env_cleanup_hook(env, rx_env_cleanup, c);
-  rx_release_native(c);
-  c->magic = 0;
-  free(c);
+  tc_ifdrops_close(&c->ifdrops);
 }
 
 static void refresh_stats(tc_rx *c) {
@@ -109,30 +81,20 @@ static void refresh_stats(tc_rx *c) {
     c->received += st.tp_packets;
     c->dropped += st.tp_drops;
   }
-  uint64_t v;
-  if (c->procdev_fd >= 0 && tc_read_dev_drops(c->procdev_fd, c->device, &v)) {
-    if (!c->ifdrop_base_set) {
-      c->ifdrop_base = v;
-      c->ifdrop_base_set = true;
-    }
-    c->ifdropped = v >= c->ifdrop_base ? (double)(v - c->ifdrop_base) : 0;
-  }
+  tc_ifdrops_refresh(&c->ifdrops, c->device);
 }
 
 /* [received, dropped, ifDropped] as reported to JS. */
 static void stats_values(const tc_rx *c, double v[3]) {
   v[0] = c->received - c->skipped;
   v[1] = c->dropped;
-  v[2] = c->ifdropped;
+  v[2] = c->ifdrops.dropped;
 }
 
 static bool stats_args(tc_rx *c, napi_value *argv) {
   double v[3];
   stats_values(c, v);
-  for (int i = 0; i < 3; i++) {
-    if (napi_create_double(c->env, v[i], &argv[i]) != napi_ok) return false;
-  }
-  return true;
+  return tc_numbers(c->h.env, v, 3, argv);
 }
 
 static void prepare(tc_rx *c) {
@@ -151,10 +113,10 @@ static void prepare(tc_rx *c) {
 static void deliver_error(tc_rx *c, const tc_error *e) {
   napi_value argv[5];
   refresh_stats(c);
-  if (napi_create_int32(c->env, -1, &argv[0]) != napi_ok || !stats_args(c, &argv[1])) return;
-  argv[4] = tc_make_error(c->env, e);
+  if (napi_create_int32(c->h.env, -1, &argv[0]) != napi_ok || !stats_args(c, &argv[1])) return;
+  argv[4] = tc_make_error(c->h.env, e);
   if (!argv[4]) return;
-  tc_call_js(c->env, c->actx, c->cb, 5, argv);
+  tc_call_js(c->h.env, c->h.actx, c->h.cb, 5, argv);
 }
 
 /* Fills the records of the packets just received; returns how many are kept. */
@@ -207,14 +169,10 @@ static void socket_error(tc_rx *c, int err, tc_error *e) {
   tc_error_set(e, code, err, "capture on '%s' failed: %s", c->device, strerror(err));
 }
 
-static void on_poll(uv_poll_t *ph, int status, int events) {
-  tc_rx *c = ph->data;
-  if (!c || c->fd < 0 || c->failed) return;
-  napi_env env = c->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value self;
-  if (c->self) napi_get_reference_value(env, c->self, &self);
+static void rx_on_poll(tc_handle *h, int status) {
+  tc_rx *c = (tc_rx *)h;
+  if (c->fd < 0 || h->failed) return;
+  napi_env env = h->env;
   uint64_t start = uv_hrtime();
   tc_error err;
   bool failed = false;
@@ -230,7 +188,7 @@ static void on_poll(uv_poll_t *ph, int status, int events) {
     }
     if (n == 0) break;
     uint32_t kept = fill_records(c, n);
-    uint64_t now_ms = uv_now(uv_handle_get_loop((uv_handle_t *)c->poll));
+    uint64_t now_ms = uv_now(uv_handle_get_loop((uv_handle_t *)h->poll));
     if (now_ms - c->stats_refreshed_ms >= STATS_REFRESH_MS) {
       refresh_stats(c);
       c->stats_refreshed_ms = now_ms;
@@ -238,36 +196,32 @@ static void on_poll(uv_poll_t *ph, int status, int events) {
     if (kept > 0) {
       napi_value argv[4];
       if (napi_create_uint32(env, kept, &argv[0]) != napi_ok || !stats_args(c, &argv[1])) break;
-      tc_call_js(env, c->actx, c->cb, 4, argv);
+      tc_call_js(env, h->actx, h->cb, 4, argv);
     }
-    if (c->fd < 0 || c->failed) break; /* closed from the callback */
+    if (c->fd < 0 || h->failed) break; /* closed from the callback */
     if (n < RX_BATCH || uv_hrtime() - start >= c->slice_ns) break;
   }
-  if (!failed && status < 0 && c->fd >= 0 && !c->failed) {
+  if (!failed && status < 0 && c->fd >= 0 && !h->failed) {
     int soerr = 0;
     socklen_t len = sizeof soerr;
     if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr != 0) socket_error(c, soerr, &err);
     else tc_error_set(&err, "EPOLL", -status, "capture on '%s' failed: polling reported %s", c->device, uv_strerror(status));
     failed = true;
   }
-  if (failed && c->fd >= 0 && !c->failed) {
-    c->failed = true;
-    if (c->polling) {
-      uv_poll_stop(c->poll);
-      c->polling = false;
-    }
-    deliver_error(c, &err);
-  }
-  napi_close_handle_scope(env, scope);
+  if (failed && c->fd >= 0 && tc_handle_fail(h)) deliver_error(c, &err);
 }
 
-static tc_rx *get_rx(napi_env env, napi_value v) {
-  void *p = NULL;
-  if (napi_get_value_external(env, v, &p) != napi_ok || !p || ((tc_rx *)p)->magic != RX_MAGIC) {
-    tc_throw_type(env, "expected a socket capture handle");
-    return NULL;
-  }
-  return p;
+static const tc_handle_ops rx_ops = {
+  .name = "capture",
+  .expected = "expected a socket capture handle",
+  .resource = "tcpcopy.SocketCapture",
+  .release = rx_release,
+  .on_poll = rx_on_poll,
+};
+
+/* A call's `n` arguments, the first a socket capture handle. */
+static tc_rx *rx_args(napi_env env, napi_callback_info info, size_t n, napi_value *argv, const char *usage) {
+  return (tc_rx *)tc_handle_args(env, info, n, argv, &rx_ops, usage);
 }
 
 /* Opens the socket inside the current namespace: filter, buffer, timestamps, bind, promisc. */
@@ -389,18 +343,19 @@ static int open_socket(const char *device, const char *filter, int snaplen, int 
 }
 
 /* Stops and releases everything a capture holds (socket, poll, references); the finalizer frees it. */
-static void rx_teardown(napi_env env, tc_rx *c);
+static void rx_teardown(napi_env env, tc_rx *c) {
+  tc_handle_close(env, &c->h);
+  if (c->staging) {
+    napi_delete_reference(env, c->staging);
+    c->staging = NULL;
+  }
+}
 
 /* rxOpen({device, filter, snaplen, bufferBytes, promisc, netns, sliceMs}, onBatch)
  *   -> {handle, buffer, batch, linkType, snaplen}; throws ENODEV, EPERM, ENETDOWN, EBADFILTER, ENOTSUP, ENETNS. */
 static napi_value rx_open(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
-  napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
-  if (argc >= 1) napi_typeof(env, argv[0], &t0);
-  if (argc >= 2) napi_typeof(env, argv[1], &t1);
-  if (t0 != napi_object || t1 != napi_function) return tc_throw_type(env, "rxOpen(options, onBatch)");
+  if (!tc_open_args(env, info, argv, "rxOpen(options, onBatch)")) return NULL;
   char device[IF_NAMESIZE + 16], netns[256], filter[8192];
   int64_t snaplen, bufbytes, slice_ms;
   bool promisc;
@@ -438,10 +393,8 @@ static napi_value rx_open(napi_env env, napi_callback_info info) {
     tc_error_errno(&e, ENOMEM, "rxOpen", NULL);
     return tc_throw(env, &e);
   }
-  c->magic = RX_MAGIC;
-  c->env = env;
   c->fd = fd;
-  c->procdev_fd = procdev_fd;
+  c->ifdrops.fd = procdev_fd;
   c->ifindex = ifindex;
   c->loopback = loopback;
   c->snaplen = (uint32_t)snaplen;
@@ -449,13 +402,9 @@ static napi_value rx_open(napi_env env, napi_callback_info info) {
   snprintf(c->device, sizeof c->device, "%s", device);
   refresh_stats(c);
 
-  napi_value handle, result, resource, name, buffer;
-  if (napi_create_external(env, c, rx_finalize, NULL, &handle) != napi_ok) {
-    rx_release_native(c);
-    free(c);
-    return tc_throw_type(env, "cannot create capture handle");
-  }
-  /* From here the finalizer owns c. */
+  napi_value handle = tc_handle_wrap(env, &c->h, &rx_ops);
+  if (!handle) return NULL;
+  napi_value buffer, result;
   size_t meta_bytes = RX_BATCH * META_WORDS * sizeof(uint32_t);
   void *area = NULL;
   if (!tc_ok(env, napi_create_buffer(env, meta_bytes + (size_t)RX_BATCH * c->snaplen, &area, &buffer), "staging buffer") ||
@@ -469,40 +418,12 @@ static napi_value rx_open(napi_env env, napi_callback_info info) {
     c->iov[i].iov_base = c->slots + (size_t)i * c->snaplen;
     c->iov[i].iov_len = c->snaplen;
   }
-  uv_loop_t *loop = NULL;
-  if (!tc_ok(env, napi_get_uv_event_loop(env, &loop), "event loop")) {
+  char what[sizeof device + 16];
+  snprintf(what, sizeof what, "capture on '%s'", device);
+  if (!tc_handle_poll(env, &c->h, handle, fd, argv[1], what)) {
     rx_teardown(env, c);
     return NULL;
   }
-  c->poll = malloc(sizeof *c->poll);
-  int rc = c->poll ? uv_poll_init(loop, c->poll, fd) : UV_ENOMEM;
-  if (rc != 0) {
-    free(c->poll);
-    c->poll = NULL;
-    rx_teardown(env, c);
-    tc_error_set(&e, "EPOLL", -rc, "cannot poll capture on '%s': %s", device, uv_strerror(rc));
-    return tc_throw(env, &e);
-  }
-  c->poll->data = c;
-  if (!tc_ok(env, napi_create_object(env, &resource), "object") ||
-      !tc_ok(env, napi_create_string_utf8(env, "tcpcopy.SocketCapture", NAPI_AUTO_LENGTH, &name), "string") ||
-      !tc_ok(env, napi_async_init(env, resource, name, &c->actx), "async init") ||
-      !tc_ok(env, napi_create_reference(env, argv[1], 1, &c->cb), "reference")) {
-    rx_teardown(env, c);
-    return NULL;
-  }
-  rc = uv_poll_start(c->poll, UV_READABLE, on_poll);
-  if (rc != 0) {
-    rx_teardown(env, c);
-    tc_error_set(&e, "EPOLL", -rc, "cannot poll capture on '%s': %s", device, uv_strerror(rc));
-    return tc_throw(env, &e);
-  }
-  c->polling = true;
-  if (!tc_ok(env, napi_create_reference(env, handle, 1, &c->self), "reference")) {
-    rx_teardown(env, c);
-    return NULL;
-  }
-  if (napi_add_env_cleanup_hook(env, rx_env_cleanup, c) == napi_ok) c->hook_added = true;
   if (!tc_ok(env, napi_create_object(env, &result), "object") || !tc_set_prop(env, result, "handle", handle) ||
       !tc_set_prop(env, result, "buffer", buffer) || !tc_set_prop_int(env, result, "batch", RX_BATCH) ||
       !tc_set_prop_int(env, result, "linkType", DLT_EN10MB) || !tc_set_prop_int(env, result, "snaplen", c->snaplen)) {
@@ -515,43 +436,18 @@ static napi_value rx_open(napi_env env, napi_callback_info info) {
 /* rxClose(handle): stops polling, closes the socket and drops the references; safe to call twice
  * (also from inside onBatch). */
 static napi_value rx_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
-  if (argc < 1) return tc_throw_type(env, "rxClose(handle)");
-  tc_rx *c = get_rx(env, argv[0]);
+  tc_rx *c = rx_args(env, info, 1, argv, "rxClose(handle)");
   if (!c) return NULL;
   if (c->fd >= 0) refresh_stats(c);
   rx_teardown(env, c);
   return NULL;
 }
 
-static void rx_teardown(napi_env env, tc_rx *c) {
-  if (c->hook_added) {
-    napi_remove_env_cleanup_hook(env, rx_env_cleanup, c);
-    c->hook_added = false;
-  }
-  rx_release_native(c);
-  if (c->actx) {
-    napi_async_destroy(env, c->actx);
-    c->actx = NULL;
-  }
-  napi_ref *refs[] = {&c->cb, &c->self, &c->staging};
-  for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
-    if (*refs[i]) {
-      napi_delete_reference(env, *refs[i]);
-      *refs[i] = NULL;
-    }
-  }
-}
-
 /* rxStats(handle) -> [received, dropped, ifDropped] (cumulative since open). */
 static napi_value rx_stats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
-  if (argc < 1) return tc_throw_type(env, "rxStats(handle)");
-  tc_rx *c = get_rx(env, argv[0]);
+  tc_rx *c = rx_args(env, info, 1, argv, "rxStats(handle)");
   if (!c) return NULL;
   if (c->fd >= 0) refresh_stats(c);
   double vals[3];
@@ -561,15 +457,7 @@ static napi_value rx_stats(napi_env env, napi_callback_info info) {
 
 /* rxSetRef(handle, ref): whether the open capture keeps the event loop alive. */
 static napi_value rx_set_ref(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  bool ref = true;
-  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
-  if (argc < 2) return tc_throw_type(env, "rxSetRef(handle, ref)");
-  tc_rx *c = get_rx(env, argv[0]);
-  if (!c || !tc_ok(env, napi_get_value_bool(env, argv[1], &ref), "ref flag")) return NULL;
-  tc_poll_set_ref(c->poll, ref);
-  return NULL;
+  return tc_handle_set_ref(env, info, &rx_ops, "rxSetRef(handle, ref)");
 }
 
 napi_status tc_rxsock_init(napi_env env, napi_value exports) {

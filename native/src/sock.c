@@ -9,6 +9,7 @@
  *   socketClose(handle)             idempotent
  *   socketInfo(handle) -> { kind, fd, sndbuf } */
 #include "common.h"
+#include "handle.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -19,47 +20,30 @@
 #include <unistd.h>
 #include <uv.h>
 
-#define SOCK_MAGIC 0x74635363u /* "tcSc" */
 #define CHUNK 64
 
+/* A send socket polls only while a writable wait is pending (h.polling): then h.cb is the wait's
+ * callback, h.actx its async context, and h.self keeps the socket alive. */
 typedef struct tc_sock {
-  uint32_t magic;
-  napi_env env;
+  tc_handle h; /* first (handle.h) */
   int fd;
   int kind;
   int ifindex;
-  uv_poll_t *poll;
-  bool waiting;
-  bool hook_added;
-  napi_ref wait_cb;
-  napi_ref self; /* strong while a writable wait is pending */
-  napi_async_context actx;
 } tc_sock;
 
-static void sock_release_native(tc_sock *s) {
-  tc_poll_dispose(&s->poll, &s->waiting);
+static void sock_release(tc_handle *h) {
+  tc_sock *s = (tc_sock *)h;
   if (s->fd >= 0) {
     close(s->fd);
     s->fd = -1;
   }
 }
 
-static void sock_env_cleanup(void *arg) {
-  tc_sock *s = arg;
-  s->hook_added = false;
-  sock_release_native(s);
-}
-
-static void sock_finalize(napi_env env, void *data, void *hint) {
-  tc_sock *s = data;
-  if (s->hook_added) {
-    napi_remove_env_cleanup_hook(env, sock_env_cleanup, s);
-    s->hook_added = false;
-  }
-  sock_release_native(s);
-  s->magic = 0;
-  free(s);
-}
+static const tc_handle_ops sock_ops = {
+  .name = "socket",
+  .expected = "expected a socket handle",
+  .release = sock_release,
+};
 
 int tc_sock_sndbuf(int fd, int bytes) {
   if (bytes > 0) {
@@ -82,28 +66,24 @@ napi_value tc_sock_wrap(napi_env env, int fd, int kind, int ifindex) {
     tc_error_errno(&e, ENOMEM, "socket handle", NULL);
     return tc_throw(env, &e);
   }
-  s->magic = SOCK_MAGIC;
-  s->env = env;
   s->fd = fd;
   s->kind = kind;
   s->ifindex = ifindex;
-  napi_value handle;
-  if (napi_create_external(env, s, sock_finalize, NULL, &handle) != napi_ok) {
-    close(fd);
-    free(s);
-    return tc_throw_type(env, "cannot create socket handle");
-  }
-  if (napi_add_env_cleanup_hook(env, sock_env_cleanup, s) == napi_ok) s->hook_added = true;
-  return handle;
+  return tc_handle_wrap(env, &s->h, &sock_ops);
 }
 
-static tc_sock *get_sock(napi_env env, napi_value v) {
-  void *p = NULL;
-  if (napi_get_value_external(env, v, &p) != napi_ok || !p || ((tc_sock *)p)->magic != SOCK_MAGIC) {
-    tc_throw_type(env, "expected a socket handle");
-    return NULL;
-  }
-  return p;
+/* A call's `n` arguments, the first a socket handle. */
+static tc_sock *sock_args(napi_env env, napi_callback_info info, size_t n, napi_value *argv, const char *usage) {
+  return (tc_sock *)tc_handle_args(env, info, n, argv, &sock_ops, usage);
+}
+
+/* Throws ECLOSED when the socket is closed. */
+static bool sock_open(napi_env env, const tc_sock *s, const char *what) {
+  if (s->fd >= 0) return true;
+  tc_error e;
+  tc_error_set(&e, "ECLOSED", EBADF, "%s on a closed socket", what);
+  tc_throw(env, &e);
+  return false;
 }
 
 typedef struct {
@@ -239,12 +219,44 @@ static bool send_loop(const tc_sock *s, int32_t *results, uint32_t n, packet_get
   return true;
 }
 
+/* Whether `v` is a typed array of `type`; its data and length. */
+static bool typed_array(napi_env env, napi_value v, napi_typedarray_type type, void **data, size_t *len) {
+  bool is_ta = false;
+  napi_typedarray_type tt;
+  return napi_is_typedarray(env, v, &is_ta) == napi_ok && is_ta &&
+         napi_get_typedarray_info(env, v, &tt, len, data, NULL, NULL) == napi_ok && tt == type;
+}
+
+/* The results argument of a send: an Int32Array with room for `count` outcomes; throws otherwise. */
+static bool results_arg(napi_env env, napi_value v, int64_t count, int32_t **results) {
+  void *data = NULL;
+  size_t len = 0;
+  if (!typed_array(env, v, napi_int32_array, &data, &len) || len < (size_t)count) {
+    tc_throw_type(env, "results must be an Int32Array with room for every packet");
+    return false;
+  }
+  *results = data;
+  return true;
+}
+
+/* Sends on the socket unless it is closed (ECLOSED) and returns how many packets went out. */
+static napi_value send_counted(napi_env env, const tc_sock *s, int32_t *results, uint32_t n, packet_getter get, void *ctx,
+                               const char *what) {
+  napi_value out;
+  uint32_t sent = 0;
+  if (!sock_open(env, s, "send")) return NULL;
+  if (!send_loop(s, results, n, get, ctx, &sent)) {
+    tc_error e;
+    tc_error_errno(&e, ENOMEM, what, NULL);
+    return tc_throw(env, &e);
+  }
+  if (!tc_ok(env, napi_create_uint32(env, sent, &out), "number")) return NULL;
+  return out;
+}
+
 static napi_value sock_send(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5], out;
-  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
-  if (argc < 5) return tc_throw_type(env, "socketSend(handle, packets, start, count, results)");
-  tc_sock *s = get_sock(env, argv[0]);
+  napi_value argv[5];
+  tc_sock *s = sock_args(env, info, 5, argv, "socketSend(handle, packets, start, count, results)");
   if (!s) return NULL;
   bool is_arr = false;
   uint32_t arr_len = 0;
@@ -254,41 +266,18 @@ static napi_value sock_send(napi_env env, napi_callback_info info) {
   if (!tc_get_int(env, argv[2], 0, arr_len, "start", &start) ||
       !tc_get_int(env, argv[3], 0, (int64_t)arr_len - start, "count", &count))
     return NULL;
-  bool is_ta = false;
-  napi_typedarray_type tt;
-  size_t rlen = 0;
-  void *rdata = NULL;
-  if (napi_is_typedarray(env, argv[4], &is_ta) != napi_ok || !is_ta ||
-      napi_get_typedarray_info(env, argv[4], &tt, &rlen, &rdata, NULL, NULL) != napi_ok || tt != napi_int32_array ||
-      rlen < (size_t)count)
-    return tc_throw_type(env, "results must be an Int32Array with room for every packet");
-  int32_t *results = rdata;
-  if (s->fd < 0) {
-    tc_error e;
-    tc_error_set(&e, "ECLOSED", EBADF, "send on a closed socket");
-    return tc_throw(env, &e);
-  }
-
+  int32_t *results;
+  if (!results_arg(env, argv[4], count, &results)) return NULL;
   array_ctx ctx = { env, argv[1], (uint32_t)start };
-  uint32_t sent = 0;
-  if (!send_loop(s, results, (uint32_t)count, array_packet, &ctx, &sent)) {
-    tc_error e;
-    tc_error_errno(&e, ENOMEM, "socketSend", NULL);
-    return tc_throw(env, &e);
-  }
-  if (!tc_ok(env, napi_create_uint32(env, sent, &out), "number")) return NULL;
-  return out;
+  return send_counted(env, s, results, (uint32_t)count, array_packet, &ctx, "socketSend");
 }
 
 /* socketSendPacked(handle, buffer, lengths: Uint32Array, count, results: Int32Array) -> sent
  * The packets lie back to back in `buffer` (lengths[k] bytes each, from offset 0): one JS object for a
  * whole turn's packets. Same per-packet results as socketSend. */
 static napi_value sock_send_packed(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5], out;
-  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
-  if (argc < 5) return tc_throw_type(env, "socketSendPacked(handle, buffer, lengths, count, results)");
-  tc_sock *s = get_sock(env, argv[0]);
+  napi_value argv[5];
+  tc_sock *s = sock_args(env, info, 5, argv, "socketSendPacked(handle, buffer, lengths, count, results)");
   if (!s) return NULL;
   bool is_buf = false;
   void *bdata = NULL;
@@ -296,74 +285,46 @@ static napi_value sock_send_packed(napi_env env, napi_callback_info info) {
   if (napi_is_buffer(env, argv[1], &is_buf) != napi_ok || !is_buf ||
       napi_get_buffer_info(env, argv[1], &bdata, &blen) != napi_ok)
     return tc_throw_type(env, "buffer must be a Buffer");
-  bool is_ta = false;
-  napi_typedarray_type tt;
-  size_t llen = 0, rlen = 0;
-  void *ldata = NULL, *rdata = NULL;
-  if (napi_is_typedarray(env, argv[2], &is_ta) != napi_ok || !is_ta ||
-      napi_get_typedarray_info(env, argv[2], &tt, &llen, &ldata, NULL, NULL) != napi_ok || tt != napi_uint32_array)
-    return tc_throw_type(env, "lengths must be a Uint32Array");
+  size_t llen = 0;
+  void *ldata = NULL;
+  if (!typed_array(env, argv[2], napi_uint32_array, &ldata, &llen)) return tc_throw_type(env, "lengths must be a Uint32Array");
   int64_t count;
-  if (!tc_get_int(env, argv[3], 0, (int64_t)llen, "count", &count)) return NULL;
-  if (napi_is_typedarray(env, argv[4], &is_ta) != napi_ok || !is_ta ||
-      napi_get_typedarray_info(env, argv[4], &tt, &rlen, &rdata, NULL, NULL) != napi_ok || tt != napi_int32_array ||
-      rlen < (size_t)count)
-    return tc_throw_type(env, "results must be an Int32Array with room for every packet");
+  int32_t *results;
+  if (!tc_get_int(env, argv[3], 0, (int64_t)llen, "count", &count) || !results_arg(env, argv[4], count, &results))
+    return NULL;
   const uint32_t *lengths = ldata;
   uint64_t total = 0;
   for (int64_t k = 0; k < count; k++) total += lengths[k];
   if (total > blen) return tc_throw_type(env, "the lengths add up to more than the buffer holds");
-  if (s->fd < 0) {
-    tc_error e;
-    tc_error_set(&e, "ECLOSED", EBADF, "send on a closed socket");
-    return tc_throw(env, &e);
-  }
   packed_ctx ctx = { bdata, lengths, 0, 0 };
-  uint32_t sent = 0;
-  if (!send_loop(s, rdata, (uint32_t)count, packed_packet, &ctx, &sent)) {
-    tc_error e;
-    tc_error_errno(&e, ENOMEM, "socketSendPacked", NULL);
-    return tc_throw(env, &e);
-  }
-  if (!tc_ok(env, napi_create_uint32(env, sent, &out), "number")) return NULL;
-  return out;
+  return send_counted(env, s, results, (uint32_t)count, packed_packet, &ctx, "socketSendPacked");
 }
 
-static void on_writable(uv_poll_t *h, int status, int events) {
-  tc_sock *s = h->data;
-  if (!s || !s->waiting) return;
-  napi_env env = s->env;
-  uv_poll_stop(h);
-  s->waiting = false;
+static void on_writable(uv_poll_t *p, int status, int events) {
+  tc_handle *h = p->data;
+  if (!h || !h->polling) return;
+  napi_env env = h->env;
+  uv_poll_stop(p);
+  h->polling = false;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value self = NULL, fn = NULL, global, result, argv[1];
+  napi_value self = NULL, fn = NULL, argv[1];
   size_t argc = 0;
-  if (s->self) napi_get_reference_value(env, s->self, &self);
-  if (s->wait_cb) napi_get_reference_value(env, s->wait_cb, &fn);
-  napi_async_context actx = s->actx;
-  if (s->wait_cb) napi_delete_reference(env, s->wait_cb);
-  s->wait_cb = NULL;
-  if (s->self) napi_delete_reference(env, s->self);
-  s->self = NULL;
-  s->actx = NULL;
+  if (h->self) napi_get_reference_value(env, h->self, &self);
+  if (h->cb) napi_get_reference_value(env, h->cb, &fn);
+  napi_async_context actx = h->actx;
+  if (h->cb) napi_delete_reference(env, h->cb);
+  h->cb = NULL;
+  if (h->self) napi_delete_reference(env, h->self);
+  h->self = NULL;
+  h->actx = NULL;
   if (status < 0) {
     tc_error e;
     tc_error_set(&e, "EPOLL", -status, "waiting for a writable socket failed: %s", uv_strerror(status));
     argv[0] = tc_make_error(env, &e);
     argc = argv[0] ? 1 : 0;
   }
-  if (fn && napi_get_global(env, &global) == napi_ok) {
-    napi_status st = napi_make_callback(env, actx, global, fn, argc, argv, &result);
-    if (st != napi_ok) {
-      bool pending = false;
-      napi_is_exception_pending(env, &pending);
-      if (pending) {
-        napi_value exc;
-        if (napi_get_and_clear_last_exception(env, &exc) == napi_ok) napi_fatal_exception(env, exc);
-      }
-    }
-  }
+  if (fn) tc_call_fn(env, actx, fn, argc, argv);
   if (actx) napi_async_destroy(env, actx);
   (void)self;
   napi_close_handle_scope(env, scope);
@@ -376,74 +337,44 @@ static napi_value sock_wait_writable(napi_env env, napi_callback_info info) {
   napi_valuetype t = napi_undefined;
   if (argc >= 2) napi_typeof(env, argv[1], &t);
   if (t != napi_function) return tc_throw_type(env, "socketWaitWritable(handle, cb)");
-  tc_sock *s = get_sock(env, argv[0]);
-  if (!s) return NULL;
+  tc_sock *s = (tc_sock *)tc_handle_get(env, argv[0], &sock_ops);
+  if (!s || !sock_open(env, s, "wait")) return NULL;
+  tc_handle *h = &s->h;
   tc_error e;
-  if (s->fd < 0) {
-    tc_error_set(&e, "ECLOSED", EBADF, "wait on a closed socket");
-    return tc_throw(env, &e);
-  }
-  if (s->waiting) {
+  if (h->polling) {
     tc_error_set(&e, "EBUSY", EBUSY, "a writable wait is already pending on this socket");
     return tc_throw(env, &e);
   }
-  if (!s->poll) {
-    uv_loop_t *loop = NULL;
-    if (!tc_ok(env, napi_get_uv_event_loop(env, &loop), "event loop")) return NULL;
-    s->poll = malloc(sizeof *s->poll);
-    int rc = s->poll ? uv_poll_init(loop, s->poll, s->fd) : UV_ENOMEM;
-    if (rc != 0) {
-      free(s->poll);
-      s->poll = NULL;
-      tc_error_set(&e, "EPOLL", -rc, "cannot poll socket: %s", uv_strerror(rc));
-      return tc_throw(env, &e);
-    }
-    s->poll->data = s;
-  }
+  if (!h->poll && !tc_handle_poll_init(env, h, s->fd, "socket")) return NULL;
   if (!tc_ok(env, napi_create_object(env, &resource), "object") ||
       !tc_ok(env, napi_create_string_utf8(env, "tcpcopy.SendWait", NAPI_AUTO_LENGTH, &name), "string") ||
-      !tc_ok(env, napi_async_init(env, resource, name, &s->actx), "async init"))
+      !tc_ok(env, napi_async_init(env, resource, name, &h->actx), "async init"))
     return NULL;
-  int rc = uv_poll_start(s->poll, UV_WRITABLE, on_writable);
+  int rc = uv_poll_start(h->poll, UV_WRITABLE, on_writable);
   if (rc != 0) {
-    napi_async_destroy(env, s->actx);
-    s->actx = NULL;
+    napi_async_destroy(env, h->actx);
+    h->actx = NULL;
     tc_error_set(&e, "EPOLL", -rc, "cannot poll socket: %s", uv_strerror(rc));
     return tc_throw(env, &e);
   }
-  s->waiting = true;
-  napi_create_reference(env, argv[1], 1, &s->wait_cb);
-  napi_create_reference(env, argv[0], 1, &s->self);
+  h->polling = true;
+  napi_create_reference(env, argv[1], 1, &h->cb);
+  napi_create_reference(env, argv[0], 1, &h->self);
   return NULL;
 }
 
+/* A pending writable wait is dropped without a call. */
 static napi_value sock_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
-  if (argc < 1) return tc_throw_type(env, "socketClose(handle)");
-  tc_sock *s = get_sock(env, argv[0]);
+  tc_sock *s = sock_args(env, info, 1, argv, "socketClose(handle)");
   if (!s) return NULL;
-  if (s->hook_added) {
-    napi_remove_env_cleanup_hook(env, sock_env_cleanup, s);
-    s->hook_added = false;
-  }
-  sock_release_native(s); /* a pending writable wait is dropped without a call */
-  if (s->wait_cb) napi_delete_reference(env, s->wait_cb);
-  s->wait_cb = NULL;
-  if (s->actx) napi_async_destroy(env, s->actx);
-  s->actx = NULL;
-  if (s->self) napi_delete_reference(env, s->self);
-  s->self = NULL;
+  tc_handle_close(env, &s->h);
   return NULL;
 }
 
 static napi_value sock_info(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1], out;
-  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return NULL;
-  if (argc < 1) return tc_throw_type(env, "socketInfo(handle)");
-  tc_sock *s = get_sock(env, argv[0]);
+  tc_sock *s = sock_args(env, info, 1, argv, "socketInfo(handle)");
   if (!s) return NULL;
   int sndbuf = 0;
   socklen_t len = sizeof sndbuf;

@@ -88,6 +88,17 @@ bool tc_get_string(napi_env env, napi_value v, char *buf, size_t cap, const char
   return tc_ok(env, napi_get_value_string_utf8(env, v, buf, cap, &len), "string value");
 }
 
+bool tc_open_args(napi_env env, napi_callback_info info, napi_value argv[2], const char *usage) {
+  size_t argc = 2;
+  if (!tc_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "cb info")) return false;
+  napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
+  if (argc >= 1) napi_typeof(env, argv[0], &t0);
+  if (argc >= 2) napi_typeof(env, argv[1], &t1);
+  if (t0 == napi_object && t1 == napi_function) return true;
+  tc_throw_type(env, usage);
+  return false;
+}
+
 static bool get_prop(napi_env env, napi_value obj, const char *key, napi_value *v, napi_valuetype *t) {
   if (!tc_ok(env, napi_get_named_property(env, obj, key, v), key)) return false;
   return tc_ok(env, napi_typeof(env, *v, t), "typeof");
@@ -189,9 +200,8 @@ bool tc_export(napi_env env, napi_value exports, const char *name, napi_callback
   return napi_set_named_property(env, exports, name, fn) == napi_ok;
 }
 
-void tc_call_js(napi_env env, napi_async_context actx, napi_ref cb, size_t argc, napi_value *argv) {
-  napi_value fn, global, result;
-  if (!cb || napi_get_reference_value(env, cb, &fn) != napi_ok || !fn) return;
+void tc_call_fn(napi_env env, napi_async_context actx, napi_value fn, size_t argc, napi_value *argv) {
+  napi_value global, result;
   if (napi_get_global(env, &global) != napi_ok) return;
   napi_status st = napi_make_callback(env, actx, global, fn, argc, argv, &result);
   if (st != napi_ok) {
@@ -202,6 +212,19 @@ void tc_call_js(napi_env env, napi_async_context actx, napi_ref cb, size_t argc,
       if (napi_get_and_clear_last_exception(env, &exc) == napi_ok) napi_fatal_exception(env, exc);
     }
   }
+}
+
+void tc_call_js(napi_env env, napi_async_context actx, napi_ref cb, size_t argc, napi_value *argv) {
+  napi_value fn;
+  if (!cb || napi_get_reference_value(env, cb, &fn) != napi_ok || !fn) return;
+  tc_call_fn(env, actx, fn, argc, argv);
+}
+
+bool tc_numbers(napi_env env, const double *vals, size_t n, napi_value *out) {
+  for (size_t i = 0; i < n; i++) {
+    if (napi_create_double(env, vals[i], &out[i]) != napi_ok) return false;
+  }
+  return true;
 }
 
 napi_value tc_number_array(napi_env env, const double *vals, uint32_t n) {
