@@ -89,7 +89,7 @@ async function nextLine(it: AsyncIterator<string>, what: string): Promise<string
 }
 
 export async function run(): Promise<void> {
-  const { Lab } = await import('../test/support/lab/index.js');
+  const { Lab } = await import('../test/lab/index.js');
   const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
   const self = fileURLToPath(import.meta.url);
   try {

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { ReplicationLab, pollUntilSettled, watchProcess } from '../test/support/lab/index.js';
+import { ReplicationLab, pollUntilSettled, watchProcess } from '../test/lab/index.js';
 import { LinkType, TcpFlags, buildTcpPacket } from '../src/packet/index.js';
 import type { TcpPacketSpec } from '../src/packet/index.js';
 import { openPcapngWriter } from '../src/pcap/index.js';

@@ -10,12 +10,12 @@
 // from its first 5 s) and wrk1 (one connection) only when named. LOADS=throughput instead measures the online server's req/s
 // with wrk, alternately without and with tcpcopy attached. RELAY=0 skips the captures. CPUS=split
 // gives the target host a vCPU of its own (vCPU 1; cli, onl and ast on vCPU 0: SPLIT_CPUS in
-// test/support/lab/replication-lab.ts); CPUS=shared (default) lets every host use both; CPUS=shared,split runs both.
+// test/lab/replication-lab.ts); CPUS=shared (default) lets every host use both; CPUS=shared,split runs both.
 // Figures only. Runnable alone: `node dist/bench/replicate.js` (root).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { ReplicationLab, RelayProbe, markLogs, measureLag } from '../test/support/lab/index.js';
-import type { LabCpus, LabHost, RelayProbeResult } from '../test/support/lab/index.js';
+import { ReplicationLab, RelayProbe, markLogs, measureLag } from '../test/lab/index.js';
+import type { LabCpus, LabHost, RelayProbeResult } from '../test/lab/index.js';
 
 interface Load {
   name: string;

@@ -79,7 +79,7 @@ async function sendRole(rate: number): Promise<void> {
 }
 
 export async function run(): Promise<void> {
-  const { Lab } = await import('../test/support/lab/index.js');
+  const { Lab } = await import('../test/lab/index.js');
   const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
   try {
     const a = lab.host('a');

@@ -32,7 +32,7 @@ function localAddresses(): IpAddress[] {
   return out;
 }
 
-/** -i FILE is offline replay when FILE is a regular file (issue 5). */
+/** -i FILE is offline replay when FILE is a regular file. */
 function isRegularFile(path: string): boolean {
   try {
     return statSync(path).isFile();
@@ -57,7 +57,7 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
   const lonely = config.lonely ? null : new LonelyWatch(config.lonelyGraceMs);
   const replicator = new Replicator({ config, logger, onConnectionsChange: (n) => lonely?.update(n) });
   const watchdogs = [new MemoryWatch(config.maxMemoryBytes), ...(lonely === null ? [] : [lonely])];
-  // --record beside the replication (issue 5 item 3): a second capture, both directions, to pcapng.
+  // --record beside the replication: a second capture, both directions, to pcapng.
   const recording = config.record === null ? null : (await import('./record.js')).recordBeside(config, logger, replicator);
   process.exitCode = await supervise({
     service: recording?.service ?? replicator, logger, pidFile: config.pidFile, daemon, watchdogs: recording === null ? watchdogs : [...watchdogs, recording.watchdog],
@@ -141,7 +141,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (resolved.length > 0 && !(config.daemon && daemonReporter() === null)) {
       makeLogger(config.logFile).notice(`host names resolved: ${resolved.map((r) => `${r.name} ${r.ip?.text ?? '?'}`).join(', ')}`);
     }
-    // offline replay (issue 5 items 1, 2, 4): src/offline/run.ts prints its own one-line errors and the report.
+    // offline replay: src/replay/run.ts prints its own one-line errors and the report.
     if (config.offline !== null) {
       process.exitCode = await (await import('../replay/run.js')).runOffline(config, {
         logger: makeLogger(config.logFile), error: (t) => void process.stderr.write(errorLine('tcpcopy', t)),
@@ -149,7 +149,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       });
       return;
     }
-    // --transport socket on live traffic (issue 5 item 2): src/replay/live.ts.
+    // --transport socket on live traffic: src/replay/socket/live.ts.
     if (config.transport === 'socket') {
       process.exitCode = await replayLiveOverSockets(config);
       return;

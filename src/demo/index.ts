@@ -1,5 +1,5 @@
 // The built-in demo (`tcpcopy demo`), the README's main command. As root in a git clone it runs the
-// live demo in network namespaces, which lives with the test lab (test/support/lab/live-demo.ts) and
+// live demo in network namespaces, which lives with the test lab (test/lab/live-demo.ts) and
 // is loaded from the build at run time; without root, or from an installed package (which ships no
 // lab), it replays the capture shipped in demo/ over sockets to a server of its own on loopback.
 import { existsSync } from 'node:fs';
@@ -15,7 +15,7 @@ export type { DemoOptions, DemoSummary, DemoLoadResult, LiveDemoOptions } from '
 
 /** The compiled live demo of a git clone's build; absent from an installed package. */
 export function liveDemoPath(): string {
-  return join(packageRoot(), 'dist', 'test', 'support', 'lab', 'live-demo.js');
+  return join(packageRoot(), 'dist', 'test', 'lab', 'live-demo.js');
 }
 
 interface LiveDemoModule {

@@ -40,7 +40,7 @@ const PROGRESS_MS = 200;
 export interface OfflineRunConfig extends ReplicatorConfig {
   /** --lonely-grace: without -L, exit after this long with no intercept connection authenticated. */
   readonly lonelyGraceMs: number;
-  /** --offline FILE or -i FILE (issue 5 item 1): replay a capture file; null = live capture. */
+  /** --offline FILE or -i FILE: replay a capture file; null = live capture. */
   readonly offline: OfflineConfig | null;
   /** --transport: 'packet' (raw send + intercept, the default) or 'socket' (ordinary TCP connections, no intercept). */
   readonly transport: Transport;

@@ -3,8 +3,8 @@
 // packet as delivered or dropped.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab } from '../support/lab/index.js';
-import type { LabHost } from '../support/lab/index.js';
+import { Lab } from '../lab/index.js';
+import type { LabHost } from '../lab/index.js';
 import { LinkInjector } from '../../src/send/index.js';
 import { LiveCapture } from '../../src/capture/index.js';
 import type { NativeIoError } from '../../src/io/index.js';

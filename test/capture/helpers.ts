@@ -2,7 +2,7 @@
 // and a reference tcpdump capture running in a lab host.
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import type { LabHost } from '../support/lab/index.js';
+import type { LabHost } from '../lab/index.js';
 import assert from 'node:assert/strict';
 import { NativeIoError } from '../../src/io/index.js';
 import type { CaptureBatch } from '../../src/capture/index.js';

@@ -4,8 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { Lab } from '../support/lab/index.js';
-import type { LabHost } from '../support/lab/index.js';
+import { Lab } from '../lab/index.js';
+import type { LabHost } from '../lab/index.js';
 import { LinkInjector } from '../../src/send/index.js';
 import { LiveCapture } from '../../src/capture/index.js';
 import { TcpFlags, buildEthernetFrame, buildTcpPacket } from '../../src/packet/index.js';

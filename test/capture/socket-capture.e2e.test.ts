@@ -5,8 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Lab } from '../support/lab/index.js';
-import type { LabHost } from '../support/lab/index.js';
+import { Lab } from '../lab/index.js';
+import type { LabHost } from '../lab/index.js';
 import { SocketCapture } from '../../src/capture/index.js';
 import { LinkType, PacketDecoder, TcpFlags } from '../../src/packet/index.js';
 import { loadCaptureFile } from '../../src/pcap/index.js';

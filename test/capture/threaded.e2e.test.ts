@@ -6,8 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { Lab } from '../support/lab/index.js';
-import type { LabHost } from '../support/lab/index.js';
+import { Lab } from '../lab/index.js';
+import type { LabHost } from '../lab/index.js';
 import { LiveCapture, ThreadedCapture } from '../../src/capture/index.js';
 import { NativeIoError } from '../../src/io/index.js';
 import { ThreadedRawSender } from '../../src/send/index.js';

@@ -1,4 +1,4 @@
-// --tcpcopy1 options (issue 4 item 5): intercept's --tcpcopy1 and --tcpcopy1-allow, tcpcopy's
+// --tcpcopy1 options: intercept's --tcpcopy1 and --tcpcopy1-allow, tcpcopy's
 // --tcpcopy1, as the command line parses them and as validation accepts or refuses them.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -18,9 +18,9 @@ describe('validateInterceptOptions', () => {
       daemon: false,
       secret: null,
       statsIntervalMs: 30_000,
-      tcpcopy1: false, // --tcpcopy1 (issue 4 item 5)
+      tcpcopy1: false, // --tcpcopy1
       tcpcopy1AllowedPeers: [],
-      nfqueuePorts: [], // --nfqueue (issue 4 item 1)
+      nfqueuePorts: [], // --nfqueue
       queueNum: 0,
       passList: [],
     });

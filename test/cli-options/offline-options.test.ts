@@ -1,4 +1,4 @@
-// Offline replay options (issue 5): --offline, -i FILE, -a, -I, -T, --top-speed, --report-json,
+// Offline replay options: --offline, -i FILE, -a, -I, -T, --top-speed, --report-json,
 // --transport; their conversion, their one-line errors, and the command line through bin/tcpcopy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

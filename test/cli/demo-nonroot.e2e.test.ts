@@ -1,4 +1,4 @@
-// The non-root `tcpcopy demo` (issue 5 item 6): run as `nobody` (uid 65534, no capabilities; as the
+// The non-root `tcpcopy demo`: run as `nobody` (uid 65534, no capabilities; as the
 // current user when the tests run without root) from a world-readable copy of the built package with
 // its runtime dependencies, bin/ and demo/, it replays demo/demo.pcapng over the socket transport to
 // its built-in HTTP server on loopback and prints the report: 8 sessions, 32 requests, all served,

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NativeIoError, NfQueue, NfqVerdict } from '../../src/io/index.js';
 import type { NfqBatch } from '../../src/io/index.js';
-import { Lab } from '../support/lab/index.js';
+import { Lab } from '../lab/index.js';
 
 const isRoot = process.getuid?.() === 0;
 const QUEUE = 5;

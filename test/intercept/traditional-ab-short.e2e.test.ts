@@ -1,10 +1,10 @@
-// Issue 4 item 1 acceptance, traditional mode (intercept --nfqueue on tgt, no assistant):
+// Traditional mode (intercept --nfqueue on tgt, no assistant):
 // `ab -c20 -n20000` short connections against onl:80 replicated to tgt:8080 ≥ 0.999, no frame from
 // tgt at cli, the pass-listed adm host served by tgt:8080 directly during the load, no iptables
 // rule left after intercept stops. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TraditionalLab } from '../support/lab/index.js';
+import { TraditionalLab } from '../lab/index.js';
 import { admCurls, checkTraditional } from './traditional-check.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -6,7 +6,7 @@
 // of intercept's is left in tgt.
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import type { ProcessSummary, TraditionalLab } from '../support/lab/index.js';
+import type { ProcessSummary, TraditionalLab } from '../lab/index.js';
 
 export const MIN_RATIO = 0.999;
 

@@ -6,7 +6,7 @@
 // family, not two); after SIGTERM none is left. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TraditionalLab } from '../support/lab/index.js';
+import { TraditionalLab } from '../lab/index.js';
 import { nfqueueRules, tailFrom } from './traditional-check.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -1,9 +1,9 @@
-// Issue 4 item 1 acceptance, traditional mode: `wrk -t1 -c10 -d5s` against onl:80 replicated to
+// Traditional mode: `wrk -t1 -c10 -d5s` against onl:80 replicated to
 // tgt:8080 ≥ 0.999 with intercept --nfqueue on tgt; adm (pass-listed) served during the load; no
 // frame from tgt at cli; no rule left. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TraditionalLab } from '../support/lab/index.js';
+import { TraditionalLab } from '../lab/index.js';
 import { admCurls, checkTraditional } from './traditional-check.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -1,8 +1,8 @@
 // End-to-end tests of the lab topology, servers and loads, through real namespaces (needs root).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, LabError, NGINX_BODIES } from '../support/lab/index.js';
-import type { LabHost, NginxServer, RedisServer } from '../support/lab/index.js';
+import { Lab, LabError, NGINX_BODIES } from './index.js';
+import type { LabHost, NginxServer, RedisServer } from './index.js';
 
 void describe('a 2-host lab', () => {
   let lab: Lab;

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lineTimeS, logSpan, lagFromLines, measureLag, LineCounter } from '../support/lab/lag.js';
-import type { NginxServer } from '../support/lab/nginx.js';
+import { lineTimeS, logSpan, lagFromLines, measureLag, LineCounter } from './lag.js';
+import type { NginxServer } from './nginx.js';
 
 const line = (port: number, t: number): string => `10.77.0.1 ${port} "GET / HTTP/1.1" 200 27 ${t.toFixed(3)}`;
 

@@ -2,8 +2,8 @@
 // the link (through tc netem, or the NFQUEUE fallback on kernels without sch_netem). Needs root.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab } from '../support/lab/index.js';
-import type { LabHost } from '../support/lab/index.js';
+import { Lab } from './index.js';
+import type { LabHost } from './index.js';
 
 /** Individual ping RTTs in ms. */
 async function pingRtts(from: LabHost, to: string, count: number): Promise<number[]> {

@@ -2,15 +2,15 @@
 // ethtool/`ip netns list` output (real outputs captured on this machine). No root needed.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseAb, parseWrk, parseCurlCodes, parseNsName, makePrefix, netemArgs, parseOffloads, LabError, NGINX_BODIES } from '../support/lab/index.js';
-import { hostAddresses, hostNsName, switchNsName, validateHostNames } from '../support/lab/names.js';
-import { staleNamespaces, staleTempDirs } from '../support/lab/cleanup.js';
-import { parseNetnsList } from '../support/lab/netns.js';
-import { ssHasListener } from '../support/lab/proc.js';
-import { nginxConfig } from '../support/lab/nginx.js';
-import { redisArgs } from '../support/lab/redis.js';
-import { delayRuleArgs } from '../support/lab/delayq.js';
-import { quoteCommand } from '../support/lab/exec.js';
+import { parseAb, parseWrk, parseCurlCodes, parseNsName, makePrefix, netemArgs, parseOffloads, LabError, NGINX_BODIES } from './index.js';
+import { hostAddresses, hostNsName, switchNsName, validateHostNames } from './names.js';
+import { staleNamespaces, staleTempDirs } from './cleanup.js';
+import { parseNetnsList } from './netns.js';
+import { ssHasListener } from './proc.js';
+import { nginxConfig } from './nginx.js';
+import { redisArgs } from './redis.js';
+import { delayRuleArgs } from './delayq.js';
+import { quoteCommand } from './exec.js';
 
 const AB_OUT = `This is ApacheBench, Version 2.3 <$Revision$>
 

@@ -1,9 +1,9 @@
 // Turn gaps and relay latency from synthesized segment events (pure; no root).
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { TurnTracker, turnGaps, turnKey, relayLatencies, percentile, summarizeRelay } from '../support/lab/relay-latency.js';
-import type { SegmentEvent } from '../support/lab/relay-latency.js';
-import { parseTcpdumpStats } from '../support/lab/header-capture.js';
+import { TurnTracker, turnGaps, turnKey, relayLatencies, percentile, summarizeRelay } from './relay-latency.js';
+import type { SegmentEvent } from './relay-latency.js';
+import { parseTcpdumpStats } from './header-capture.js';
 
 const REQ = 78;
 const RESP = 238;

@@ -9,8 +9,8 @@
 // tcpcopy about 100 µs a connection on the online side's vCPU (0.1–1.05 s). Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationLab, SPLIT_CPUS, allowedCpus, markLogs, measureLag } from '../support/lab/index.js';
-import type { LabCpus } from '../support/lab/index.js';
+import { ReplicationLab, SPLIT_CPUS, allowedCpus, markLogs, measureLag } from './index.js';
+import type { LabCpus } from './index.js';
 
 const isRoot = process.getuid?.() === 0;
 const MAX_LAG_S = 1.0;

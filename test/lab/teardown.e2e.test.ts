@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { runAsNobody } from '../support/unprivileged.js';
-import { Lab, LabError, reapStaleLabs, liveLabCount } from '../support/lab/index.js';
+import { Lab, LabError, reapStaleLabs, liveLabCount } from './index.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/lab-child.js', import.meta.url));
-const INDEX = fileURLToPath(new URL('../support/lab/index.js', import.meta.url));
+const INDEX = fileURLToPath(new URL('./index.js', import.meta.url));
 
 function netnsList(): string[] {
   return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
@@ -181,7 +181,7 @@ void describe('teardown', () => {
   void test('friendly errors: not root, and no `ip` command', () => {
     const createAndReport = (index: string): string =>
       `import(${JSON.stringify(index)}).then((m) => m.Lab.create({ hosts: ['aa'] })).then(() => console.log('created'), (e) => console.log(e.code + ': ' + e.message))`;
-    const asNobody = runAsNobody(createAndReport('${PKG}/dist/test/support/lab/index.js'));
+    const asNobody = runAsNobody(createAndReport('${PKG}/dist/test/lab/index.js'));
     assert.equal(asNobody.stdout.trim(), 'ENOTROOT: the lab needs root (network namespaces)', asNobody.stderr);
     const script = createAndReport(INDEX);
     const noIp = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, PATH: '/nonexistent-lab-path' } });

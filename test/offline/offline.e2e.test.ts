@@ -1,4 +1,4 @@
-// Issue 5 acceptance, packet transport: `tcpcopy --offline FILE` on onl replays a capture file to
+// Offline replay, packet transport: `tcpcopy --offline FILE` on onl replays a capture file to
 // nginx on tgt through raw send, with intercept on ast, exactly as live. Timing: a synthetic capture
 // with sessions starting at 0, 100, 300 and 700 ms, replayed at -a 1 and -a 4, gives SYN gaps at
 // the target (captured on tgt) within 5 % or 2 ms of the expected ones. Bad input is counted in the
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReplicationLab, pollUntilSettled, watchProcess } from '../support/lab/index.js';
+import { ReplicationLab, pollUntilSettled, watchProcess } from '../lab/index.js';
 import { packageRoot } from '../../src/paths.js';
 import { LinkType } from '../../src/packet/index.js';
 import type { OfflineReport } from '../../src/stats/offline-report.js';

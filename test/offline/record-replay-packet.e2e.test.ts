@@ -1,4 +1,4 @@
-// Issue 5 acceptance, packet transport: a recording made by `tcpcopy --record` on the online host
+// Offline replay, packet transport: a recording made by `tcpcopy --record` on the online host
 // while redis-benchmark runs is replayed with `tcpcopy --offline` over raw IP to redis-server on the
 // target, with intercept on the assistant returning the replies, exactly as live replication. The
 // target then holds the same dataset (DEBUG DIGEST) and counted the same commands as the online
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReplicationLab, commandCalls, pollUntil, redisBenchmark, watchProcess } from '../support/lab/index.js';
+import { ReplicationLab, commandCalls, pollUntil, redisBenchmark, watchProcess } from '../lab/index.js';
 import { packageRoot } from '../../src/paths.js';
 
 const isRoot = process.getuid?.() === 0;

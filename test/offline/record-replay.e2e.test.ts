@@ -1,4 +1,4 @@
-// Issue 5 acceptance: record → replay. In a 2-host lab, `tcpcopy --record F.pcapng -x 80,6379 -i eth0`
+// Offline replay: record → replay. In a 2-host lab, `tcpcopy --record F.pcapng -x 80,6379 -i eth0`
 // runs on onl while cli loads its nginx (:80, `ab -k -c20 -n5000`) and redis-server (:6379,
 // redis-benchmark SET/INCR/LPUSH/HSET, 20 clients, -n 5000); SIGINT ends the recording. F is then
 // replayed with `tcpcopy --offline F --transport socket --top-speed` to a fresh nginx (as root, through
@@ -14,9 +14,9 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Lab, commandCalls, redisBenchmark, watchProcess } from '../support/lab/index.js';
-import type { ProcessWatch } from '../support/lab/index.js';
-import { parseCommandCalls } from '../support/lab/redis-load.js';
+import { Lab, commandCalls, redisBenchmark, watchProcess } from '../lab/index.js';
+import type { ProcessWatch } from '../lab/index.js';
+import { parseCommandCalls } from '../lab/redis-load.js';
 import type { ReplayReport } from '../../src/replay/socket/index.js';
 import { packageRoot } from '../../src/paths.js';
 import { unprivilegedCopy } from '../support/unprivileged.js';

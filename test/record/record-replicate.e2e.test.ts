@@ -1,4 +1,4 @@
-// tcpcopy --record beside the live replication (issue 5 item 3) in the 4-host replication lab:
+// Tcpcopy --record beside the live replication in the 4-host replication lab:
 // `ab -k -c20 -n5000` against nginx on onl:80 is replicated to tgt:8080 and, by a second capture of
 // both directions, recorded to a pcapng file. Checked: the replication is not disturbed (the target
 // logs every online request), the recording holds both directions and exactly the HTTP requests
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReplicationLab } from '../support/lab/index.js';
+import { ReplicationLab } from '../lab/index.js';
 import { loadCaptureFile } from '../../src/pcap/index.js';
 import { countHttpRequests, summarize } from './streams.js';
 

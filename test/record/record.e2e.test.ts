@@ -1,4 +1,4 @@
-// tcpcopy --record end to end (issue 5 item 3), recording alone, in a 2-host lab: cli loads nginx
+// Tcpcopy --record end to end, recording alone, in a 2-host lab: cli loads nginx
 // (onl:80, `ab -k -c20 -n5000`) and redis-server (onl:6379, redis-benchmark SET/INCR/LPUSH/HSET)
 // while, on onl's eth0, three recorders (`--record -x 80,6379`: one file; `--record-size 1`;
 // `--record-seconds 1`) and a tcpdump with the same filter capture the same traffic.
@@ -14,8 +14,8 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Lab, commandCalls, redisBenchmark, watchProcess } from '../support/lab/index.js';
-import type { LabHost, ProcessWatch } from '../support/lab/index.js';
+import { Lab, commandCalls, redisBenchmark, watchProcess } from '../lab/index.js';
+import type { LabHost, ProcessWatch } from '../lab/index.js';
 import { loadCaptureFile } from '../../src/pcap/index.js';
 import type { CapturedPacket } from '../../src/pcap/index.js';
 import { packageRoot } from '../../src/paths.js';

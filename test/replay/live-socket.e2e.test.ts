@@ -1,4 +1,4 @@
-// The socket transport on live traffic (issue 5 item 2): `tcpcopy --transport socket -x 80-TGT:8080
+// The socket transport on live traffic: `tcpcopy --transport socket -x 80-TGT:8080
 // -i eth0` on the online host captures both directions of port 80 and replays every session over an
 // ordinary TCP connection to the target: no intercept, no raw socket. Every online request reaches
 // the target (from the online host's own address), and the replay's own connections are not
@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Lab, pollUntil, stopWatched, watchProcess } from '../support/lab/index.js';
+import { Lab, pollUntil, stopWatched, watchProcess } from '../lab/index.js';
 import { packageRoot } from '../../src/paths.js';
 
 const isRoot = process.getuid?.() === 0;

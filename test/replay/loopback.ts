@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
-import { nginxConfig, NGINX_BODIES } from '../support/lab/nginx.js';
-import { redisArgs } from '../support/lab/redis.js';
-import { stopProcessTree } from '../support/lab/proc.js';
+import { nginxConfig, NGINX_BODIES } from '../lab/nginx.js';
+import { redisArgs } from '../lab/redis.js';
+import { stopProcessTree } from '../lab/proc.js';
 import { LOOPBACK_ADDR } from './address.js';
 
 const run = promisify(execFile);

@@ -1,4 +1,4 @@
-// Issue 5 item 2 end to end on loopback: a real exchange is captured on `lo` (LiveCapture, as root)
+// The socket transport end to end on loopback: a real exchange is captured on `lo` (LiveCapture, as root)
 // while curl, `ab` (short and keep-alive) and redis-benchmark (-P 1 and -P 8) run against an
 // "original" nginx and redis-server on a loopback address of its own, and written with our PcapngWriter. The file is then
 // replayed with replayCaptureOverSockets against fresh servers: the target nginx logs exactly as
@@ -14,7 +14,7 @@ import { LiveCapture } from '../../src/capture/index.js';
 import { PcapngWriter } from '../../src/pcap/index.js';
 import { replayCaptureOverSockets, readResponseLog, formatReplayReport } from '../../src/replay/socket/index.js';
 import type { ReplayReport, TurnRecord } from '../../src/replay/socket/index.js';
-import { parseCommandCalls } from '../support/lab/redis-load.js';
+import { parseCommandCalls } from '../lab/redis-load.js';
 import { runAsNobody } from '../support/unprivileged.js';
 import { LOOPBACK_ADDR, freePort, startLoopbackNginx, startLoopbackRedis, runLoad } from './loopback.js';
 import type { LoopbackRedis, LoopbackNginx } from './loopback.js';
@@ -171,7 +171,7 @@ test('as nobody: the same socket replay works end to end without privileges', { 
   const redis = await startLoopbackRedis(await freePort());
   try {
     const script = `
-      import { replayCaptureOverSockets } from '\${PKG}/dist/src/replay/index.js';
+      import { replayCaptureOverSockets } from '\${PKG}/dist/src/replay/socket/index.js';
       const common = { file: ${JSON.stringify(capturePath)}, topSpeed: true };
       const http = await replayCaptureOverSockets({ ...common, ports: [${httpPort}], target: { host: '${LOOPBACK_ADDR}', port: ${nginx.port} } });
       const redis = await replayCaptureOverSockets({ ...common, ports: [${redisPort}], target: { host: '${LOOPBACK_ADDR}', port: ${redis.port} } });

@@ -1,9 +1,9 @@
-// Issue 3 acceptance: `ab -c20 -n20000` over short connections (one request each) against onl:80
+// `ab -c20 -n20000` over short connections (one request each) against onl:80
 // is replicated to tgt:8080 — target/online log lines ≥ 0.999, the real client address on the
 // target, no frame from tgt at cli. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationLab } from '../support/lab/index.js';
+import { ReplicationLab } from '../lab/index.js';
 import { checkHttpReplication } from './http-replication.js';
 
 const isRoot = process.getuid?.() === 0;

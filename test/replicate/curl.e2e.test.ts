@@ -5,7 +5,7 @@
 // receives a packet from tgt; both processes stop on SIGTERM with their final summaries. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationLab } from '../support/lab/index.js';
+import { ReplicationLab } from '../lab/index.js';
 
 const isRoot = process.getuid?.() === 0;
 

@@ -1,10 +1,10 @@
-// Misrouting diagnosis end to end (issue 4): the deployment mistakes that send the target's replies
+// Misrouting diagnosis end to end: the deployment mistakes that send the target's replies
 // past intercept are named in tcpcopy's log, with the fixing command, within 10 s of traffic —
 // the target's route via the assistant removed, an intercept filter that does not match the
 // replies, and IP forwarding left on at the assistant. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationLab, pollUntil } from '../support/lab/index.js';
+import { ReplicationLab, pollUntil } from '../lab/index.js';
 
 const isRoot = process.getuid?.() === 0;
 const skip = !isRoot && 'needs root';

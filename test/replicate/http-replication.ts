@@ -4,7 +4,7 @@
 // no frame from tgt at cli — and stop both processes with their summaries.
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import type { ReplicationLab, ProcessSummary } from '../support/lab/index.js';
+import type { ReplicationLab, ProcessSummary } from '../lab/index.js';
 
 export const MIN_RATIO = 0.999;
 

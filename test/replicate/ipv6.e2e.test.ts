@@ -1,4 +1,4 @@
-// Issue 4 item 3: live replication over IPv6, in the replication lab with `ipv6: true` — cli talks
+// Live replication over IPv6, in the replication lab with `ipv6: true` — cli talks
 // to onl's fd77:: address, tcpcopy copies to tgt's (`-x 80-[tgt6]:8080`), tgt routes its replies to
 // cli's IPv6 address via ast, intercept captures them there (the channel runs over IPv6 too).
 // Checked like the IPv4 acceptance: target/online log lines (50 of 50 for curl, ≥ 0.999 for ab),
@@ -8,8 +8,8 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationLab } from '../support/lab/index.js';
-import type { ProcessSummary } from '../support/lab/index.js';
+import { ReplicationLab } from '../lab/index.js';
+import type { ProcessSummary } from '../lab/index.js';
 import { parseTransfers } from '../../src/cli/options/index.js';
 import { buildTargetResolver } from '../../src/tcpcopy/index.js';
 import { MIN_RATIO, tailFrom, waitForCatchUp } from './http-replication.js';

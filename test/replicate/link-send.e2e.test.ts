@@ -10,8 +10,8 @@
 // Needs root.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, ReplicationLab } from '../support/lab/index.js';
-import type { LabHost } from '../support/lab/index.js';
+import { Lab, ReplicationLab } from '../lab/index.js';
+import type { LabHost } from '../lab/index.js';
 import { NativeIoError } from '../../src/io/index.js';
 import { ThreadedCapture } from '../../src/capture/index.js';
 import { ThreadedRawSender } from '../../src/send/index.js';

@@ -1,4 +1,4 @@
-// Issue 4, many-to-many: one tcpcopy into two intercepts sharded by -F on the client port parity.
+// Many-to-many: one tcpcopy into two intercepts sharded by -F on the client port parity.
 // Topology: cli1 and cli2 load nginx on onl; tcpcopy on onl copies to tgt:8080 and registers every
 // session with both ast1 and ast2. tgt routes its replies for the clients via the lab's flood hop
 // (a next hop whose MAC nobody owns), so the bridge delivers every reply frame to every port and
@@ -11,8 +11,8 @@
 // reached a client's MAC. Needs root (the pure helpers are checked without).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MultiLab, dstPortParityFilter, portRangeFor, pollUntilSettled } from '../support/lab/index.js';
-import type { LabHost, PortParity } from '../support/lab/index.js';
+import { MultiLab, dstPortParityFilter, portRangeFor, pollUntilSettled } from '../lab/index.js';
+import type { LabHost, PortParity } from '../lab/index.js';
 import { MIN_RATIO, tailFrom } from './http-replication.js';
 
 const isRoot = process.getuid?.() === 0;

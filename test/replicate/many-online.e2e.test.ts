@@ -1,4 +1,4 @@
-// Issue 4, many-to-many: two online hosts, each with its own tcpcopy, into one intercept. cli loads
+// Many-to-many: two online hosts, each with its own tcpcopy, into one intercept. cli loads
 // onl1 and onl2 at the same time; tcpcopy on onl1 copies to tgt:A, tcpcopy on onl2 to tgt:B (one
 // target host, two target servers, so each copy can be checked against its own online server); tgt
 // routes its replies for cli via ast, where a single intercept relays each reply to the tcpcopy that
@@ -9,8 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import { MultiLab, redisBenchmark, keyspaceDigest, commandCalls, pollUntil, pollUntilSettled } from '../support/lab/index.js';
-import type { LabHost, LabProcess, NginxServer, RedisServer, StoppedProcess, FrameCounter } from '../support/lab/index.js';
+import { MultiLab, redisBenchmark, keyspaceDigest, commandCalls, pollUntil, pollUntilSettled } from '../lab/index.js';
+import type { LabHost, LabProcess, NginxServer, RedisServer, StoppedProcess, FrameCounter } from '../lab/index.js';
 import { MIN_RATIO, tailFrom } from './http-replication.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -1,10 +1,10 @@
-// Issue 3 acceptance: mid-stream join. Keep-alive connections opened (and used) before tcpcopy
+// Mid-stream join. Keep-alive connections opened (and used) before tcpcopy
 // starts are replicated once it runs: tcpcopy never sees their SYN, synthesizes one for each
 // ("for no syn"), and every request sent on them afterwards reaches the target with the real
 // client address; no frame from tgt reaches cli. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationLab, watchProcess } from '../support/lab/index.js';
+import { ReplicationLab, watchProcess } from '../lab/index.js';
 import { waitForCatchUp, tailFrom } from './http-replication.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -1,4 +1,4 @@
-// Issue 3 acceptance: redis. Online and target redis-server (both :6379) start empty;
+// Redis. Online and target redis-server (both :6379) start empty;
 // redis-benchmark (SET, INCR, LPUSH, HSET; 20 clients; random keys) runs against onl, once without
 // pipelining and once with -P 16, each in a fresh lab. Afterwards the target holds the same data as
 // online: the same keyspace digest (and DEBUG DIGEST), the same number
@@ -7,8 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import { ReplicationLab, redisBenchmark, keyspaceDigest, commandCalls, pollUntil } from '../support/lab/index.js';
-import type { RedisServer } from '../support/lab/index.js';
+import { ReplicationLab, redisBenchmark, keyspaceDigest, commandCalls, pollUntil } from '../lab/index.js';
+import type { RedisServer } from '../lab/index.js';
 import { tailFrom } from './http-replication.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -3,7 +3,7 @@
 // INFO commandstats. No root needed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSummary, channelConnections, parseRedisBenchmark, parseCommandCalls } from '../support/lab/index.js';
+import { parseSummary, channelConnections, parseRedisBenchmark, parseCommandCalls } from '../lab/index.js';
 import { formatTcpcopySummary, formatInterceptSummary, createTcpcopyCounters, createInterceptCounters } from '../../src/stats/index.js';
 import { formatLogLine } from '../../src/log/index.js';
 import type { TcpcopyCounters, InterceptCounters } from '../../src/stats/index.js';

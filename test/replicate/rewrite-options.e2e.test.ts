@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LiveCapture } from '../../src/capture/index.js';
 import type { CaptureBatch } from '../../src/capture/index.js';
-import { ReplicationLab } from '../support/lab/index.js';
-import type { LabHost } from '../support/lab/index.js';
+import { ReplicationLab } from '../lab/index.js';
+import type { LabHost } from '../lab/index.js';
 import { PacketDecoder, TcpFlags } from '../../src/packet/index.js';
 import { copyClientPort, isSessionSampled } from '../../src/tcpcopy/rewrite.js';
 

@@ -1,4 +1,4 @@
-// Issue 4 item 5 acceptance: the real `intercept --tcpcopy1` process (no secret given) serves a
+// The C channel format: the real `intercept --tcpcopy1` process (no secret given) serves a
 // client that speaks only the C format as the fixtures spell it (hand-written bytes and offsets,
 // nothing imported from src/channel): the client registers a real loopback TCP connection with a
 // version record and CLIENT_ADD, and gets the server's captured SYN-ACK and data reply back as

@@ -1,16 +1,16 @@
-// Issue 4 item 5 end to end: tcpcopy --tcpcopy1 ↔ intercept --tcpcopy1 (the C TCPCopy 1.x channel
+// End to end: tcpcopy --tcpcopy1 ↔ intercept --tcpcopy1 (the C TCPCopy 1.x channel
 // format: version record, 14-byte CLIENT_ADD records, combined frames of 64-byte server records, no
 // authentication) in the 4-host replication lab. intercept listens on ast's address only (-b) and
 // accepts channel connections from onl only (--tcpcopy1-allow). 50 curl requests and
 // `ab -k -c20 -n20000` are replicated with ratio ≥ 0.999 (shared check in http-replication.ts). Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationLab } from '../support/lab/index.js';
-import type { ReplicationLabOptions } from '../support/lab/index.js';
+import { ReplicationLab } from '../lab/index.js';
+import type { ReplicationLabOptions } from '../lab/index.js';
 import { checkHttpReplication } from './http-replication.js';
 
 const isRoot = process.getuid?.() === 0;
-/** The lab's fixed addresses: onl is host 2, ast host 4 (test/support/lab/lab.ts: host i gets 10.77.0.(i+1)). */
+/** The lab's fixed addresses: onl is host 2, ast host 4 (test/lab/lab.ts: host i gets 10.77.0.(i+1)). */
 const ONL_IP = '10.77.0.2';
 const AST_IP = '10.77.0.4';
 

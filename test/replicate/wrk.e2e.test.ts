@@ -1,9 +1,9 @@
-// Issue 3 acceptance: `wrk -t1 -c10 -d5s` (10 keep-alive connections, as fast as they go) against
+// `wrk -t1 -c10 -d5s` (10 keep-alive connections, as fast as they go) against
 // onl:80 is replicated to tgt:8080 — target/online log lines ≥ 0.999, the real client address on
 // the target, no frame from tgt at cli. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationLab } from '../support/lab/index.js';
+import { ReplicationLab } from '../lab/index.js';
 import { checkHttpReplication } from './http-replication.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -21,10 +21,10 @@ export interface InterceptRawOptions {
   daemon?: boolean;
   secret?: string;
   statsInterval?: string;
-  /** --tcpcopy1 / --tcpcopy1-allow (issue 4 item 5). */
+  /** --tcpcopy1 / --tcpcopy1-allow. */
   tcpcopy1?: boolean;
   tcpcopy1Allow?: string;
-  /** --nfqueue / --queue-num / -x (issue 4 item 1: traditional mode). */
+  /** --nfqueue / --queue-num / -x (traditional mode). */
   nfqueue?: string;
   queueNum?: string;
   passlist?: string;

@@ -12,10 +12,10 @@ import { parseInterfaces } from './interfaces.js';
 import { parseIntegerOption, parseSecondsOption } from './numbers.js';
 import { formatTransfer, parseTransfers } from './transfer.js';
 import type { Transfer } from './transfer.js';
-// --record (issue 5 item 3): recording options, parsed in src/record/config.ts.
+// --record: recording options, parsed in ./record.ts.
 import { parseRecordConfig } from './record.js';
 import type { RecordConfig, RecordRawOptions } from './record.js';
-// --offline, -a, -I, -T, --top-speed, --report-json, --transport (issue 5 items 1, 2, 4): src/offline/config.ts.
+// --offline, -a, -I, -T, --top-speed, --report-json, --transport: parsed in ./offline.ts.
 import { parseOfflineConfig, parseTransport } from './offline.js';
 import type { Transport } from './offline.js';
 import type { TcpcopyRawOptions } from './tcpcopy-raw.js';
@@ -60,7 +60,7 @@ export interface TcpcopyInputs {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** This machine's addresses, to refuse a target that is the online server itself. */
   readonly localAddresses?: readonly IpAddress[];
-  /** Whether a path is a regular file: -i FILE then means offline replay (issue 5). Default: never. */
+  /** Whether a path is a regular file: -i FILE then means offline replay. Default: never. */
   readonly isRegularFile?: (path: string) => boolean;
   /** Host names in -x and -s, resolved before (hostNamesIn). Default: only addresses are accepted. */
   readonly resolveHost?: HostResolver;
@@ -81,7 +81,7 @@ export interface TcpcopyConfig extends OfflineRunConfig {
   readonly pidFile: string | null;
   /** -d */
   readonly daemon: boolean;
-  /** --record (issue 5 item 3): also record both directions of the online ports; null = no recording. */
+  /** --record: also record both directions of the online ports; null = no recording. */
   readonly record: RecordConfig | null;
 }
 
@@ -187,7 +187,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
   }
   const transfers = parseTransfers(raw.transfer, inputs.localAddresses ?? [], inputs.resolveHost);
   const outputDevice = parseOutputDevice(raw.outputDevice, transfers);
-  // issue 5: the socket transport needs no intercept.
+  // the socket transport needs no intercept.
   const offline = parseOfflineConfig(raw, inputs.isRegularFile ?? (() => false));
   const transport = parseTransport(raw.transport);
   checkModeOptions(raw, { offline: offline !== null, transport });
@@ -241,14 +241,14 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     statsIntervalMs: raw.statsInterval === undefined ? d.statsIntervalS * 1000 : parseStatsInterval(raw.statsInterval),
     outputDevice,
     tcpcopy1: tcpcopy1Mode(raw.tcpcopy1, transfers),
-    record: parseRecordConfig(raw), // --record (issue 5 item 3)
-    offline, // issue 5 items 1, 2
+    record: parseRecordConfig(raw), // --record
+    offline,
     transport,
     responsesFile: nonEmpty('--responses', raw.responses),
   };
 }
 
-/** --tcpcopy1 (issue 4 item 5): the C channel format carries IPv4 sessions only. */
+/** --tcpcopy1: the C channel format carries IPv4 sessions only. */
 function tcpcopy1Mode(flag: boolean | undefined, transfers: readonly Transfer[]): boolean {
   if (flag !== true) return false;
   const v6 = transfers.find((t) => t.target.ip.family !== 4);

@@ -2,7 +2,7 @@
 import type { OfflineRawOptions } from './offline.js';
 import type { RecordRawOptions } from './record.js';
 
-/** Option values as the parser hands them over: strings for values, booleans for flags (--record-*: RecordRawOptions, issue 5 item 3). */
+/** Option values as the parser hands them over: strings for values, booleans for flags (--record-*: RecordRawOptions). */
 export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions {
   transfer?: string;
   intercept?: string;
@@ -33,7 +33,7 @@ export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions {
   statsInterval?: string;
   /** -o: send at the data link of this device. */
   outputDevice?: string;
-  /** --tcpcopy1: speak the C TCPCopy 1.x channel format (issue 4 item 5). */
+  /** --tcpcopy1: speak the C TCPCopy 1.x channel format. */
   tcpcopy1?: boolean;
   /** --responses FILE (socket transport) */
   responses?: string;

@@ -1,4 +1,4 @@
-// Replay over ordinary sockets (issue 5, socket transport): the entry point the CLI calls, and the
+// Replay over ordinary sockets (the socket transport): the entry point the CLI calls, and the
 // parts it is built from.
 import { readCaptureFile } from '../../pcap/file.js';
 import type { CaptureFileError } from '../../pcap/errors.js';

@@ -1,4 +1,4 @@
-// The traditional-mode lab (issue 4 item 1): hosts cli (clients), onl (online nginx :80 and
+// The traditional-mode lab: hosts cli (clients), onl (online nginx :80 and
 // tcpcopy), tgt (target nginx :8080 and intercept --nfqueue on the same host) and adm (an admin host
 // in intercept's -x pass-list) on one bridge; no assistant. The target answers every client
 // directly; intercept queues its replies from :8080 (iptables NFQUEUE), relays the replicated
@@ -8,7 +8,7 @@ import { countLeaks } from './frame-counter.js';
 import type { FrameCounter } from './frame-counter.js';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { packageRoot } from '../../../src/paths.js';
+import { packageRoot } from '../../src/paths.js';
 import { Lab } from './lab.js';
 import type { LabHost } from './host.js';
 import type { NginxServer } from './nginx.js';

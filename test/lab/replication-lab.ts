@@ -5,7 +5,7 @@
 // Used by the end-to-end replication tests, the demo and the benchmarks.
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { packageRoot } from '../../../src/paths.js';
+import { packageRoot } from '../../src/paths.js';
 import { Lab } from './lab.js';
 import type { LabHost } from './host.js';
 import { LabError } from './errors.js';

@@ -4,7 +4,7 @@
 // the veth no longer belong to the sender's socket, so TCP small queues cannot throttle the sender.
 import { mkdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { packageRoot } from '../../../src/paths.js';
+import { packageRoot } from '../../src/paths.js';
 import type { ChildProcess } from 'node:child_process';
 import { LabError } from './errors.js';
 import { runCommand } from './exec.js';

@@ -8,7 +8,7 @@ import { countFrames } from './frame-counter.js';
 import type { FrameCounter } from './frame-counter.js';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { packageRoot } from '../../../src/paths.js';
+import { packageRoot } from '../../src/paths.js';
 import { Lab } from './lab.js';
 import type { LabHost } from './host.js';
 import { LabError } from './errors.js';

@@ -1,4 +1,4 @@
-// The lab's error type: every failure in test/support/lab/ is a LabError with a machine-readable code.
+// The lab's error type: every failure in test/lab/ is a LabError with a machine-readable code.
 
 /** Machine-readable reasons a lab operation can fail. */
 export type LabErrorCode =

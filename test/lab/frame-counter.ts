@@ -10,7 +10,7 @@ export interface FrameCounter {
 
 export async function countFrames(host: LabHost, filter: string): Promise<FrameCounter> {
   // Loaded here so that importing the lab does not load the native addon.
-  const { LiveCapture } = await import('../../../src/capture/index.js');
+  const { LiveCapture } = await import('../../src/capture/index.js');
   const cap = LiveCapture.open({ device: host.ifname, netns: host.name, filter, timeoutMs: 1 });
   let frames = 0;
   let closed = false;

@@ -6,7 +6,7 @@
 // client. Everything it builds is torn down at the end. It lives with the lab, which is not shipped.
 import { ReplicationLab, pollUntilSettled } from './index.js';
 import type { ReplicationStopResult } from './index.js';
-import type { DemoLoadResult, DemoSummary, LiveDemoOptions } from '../../../src/demo/types.js';
+import type { DemoLoadResult, DemoSummary, LiveDemoOptions } from '../../src/demo/types.js';
 
 const MIN_RATIO = 0.999;
 

@@ -3,8 +3,8 @@
 // packet decoder.
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { readCaptureFile } from '../../../src/pcap/index.js';
-import { PacketDecoder, TcpFlags } from '../../../src/packet/index.js';
+import { readCaptureFile } from '../../src/pcap/index.js';
+import { PacketDecoder, TcpFlags } from '../../src/packet/index.js';
 import type { LabHost } from './host.js';
 import { LabError } from './errors.js';
 import { watchProcess, stopWatched } from './proc-watch.js';
