@@ -14,15 +14,14 @@ import { formatTransfer, parseTransfers } from './transfer.js';
 import type { Transfer } from './transfer.js';
 // --record: recording options, parsed in ./record.ts.
 import { parseRecordConfig } from './record.js';
-import type { RecordConfig, RecordRawOptions } from './record.js';
+import type { RecordConfig } from './record.js';
 // --offline, -a, -I, -T, --top-speed, --report-json, --transport: parsed in ./offline.ts.
 import { parseOfflineConfig, parseTransport } from './offline.js';
-import type { Transport } from './offline.js';
 import type { TcpcopyRawOptions } from './tcpcopy-raw.js';
-
-export type { TcpcopyRawOptions };
 import type { OfflineRunConfig } from '../../replay/run.js';
 import type { InterceptAddress } from '../../tcpcopy/config.js';
+
+export type { TcpcopyRawOptions };
 
 /** Environment variable read when --secret is absent (shared with intercept). */
 export const SECRET_ENV = 'TCPCOPY_SECRET';
