@@ -4,7 +4,7 @@
 
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import { newNonce, verifyMac } from './auth.js';
+import { newNonce, resolveSecret, verifyMac } from './auth.js';
 import { ChannelConnection, DEFAULT_CONNECTION_LIMITS } from './connection.js';
 import type { ConnectionLimits } from './connection.js';
 import { ChannelError } from './errors.js';
@@ -54,6 +54,7 @@ export class ChannelServer {
   readonly routing: RoutingTable<ChannelPeer>;
   readonly stats: ChannelServerStats = { accepted: 0, authenticated: 0, refused: 0, protocolErrors: 0, sendFailures: 0 };
   private readonly options: ChannelServerOptions;
+  private readonly secret: string;
   private readonly logger: ChannelLogger;
   private readonly limits: ConnectionLimits;
   private readonly nowMs: () => number;
@@ -62,7 +63,8 @@ export class ChannelServer {
   private nextId = 1;
 
   constructor(options: ChannelServerOptions) {
-    if (!options.secret) throw new ChannelError('NO_SECRET', 'ChannelServer needs a non-empty shared secret');
+    // Only the secret given: the environment was the caller's to read (intercept's options do).
+    this.secret = resolveSecret(options.secret, {});
     this.options = options;
     this.logger = options.logger ?? stderrLogger;
     this.limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connection };
@@ -177,7 +179,7 @@ export class ChannelServer {
         this.refuse(p, `role ${m.role} is not tcpcopy`, ChannelErrorWireCode.PROTOCOL);
         return;
       }
-      if (!verifyMac(this.options.secret, nonce, m.role, m.instanceId, m.mac)) {
+      if (!verifyMac(this.secret, nonce, m.role, m.instanceId, m.mac)) {
         this.refuse(p, `wrong shared secret (instance "${m.instanceId}")`, ChannelErrorWireCode.AUTH_FAILED);
         return;
       }
