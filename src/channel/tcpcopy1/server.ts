@@ -15,8 +15,8 @@ import type { ResponseMessage, SessionKey } from '../messages.js';
 import { RoutingTable } from '../routing.js';
 import type { RouteResult, RoutingLimits } from '../routing.js';
 import {
-  COMBINED_HEADER_LENGTH, MAX_COMBINED_RECORDS, SERVER_RECORD_LENGTH, TCPCOPY1_VERSION, Tcpcopy1Error, emitServerRecordInto,
-  serverRecordFromResponse, sessionKeyOf,
+  COMBINED_HEADER_LENGTH, SERVER_RECORD_LENGTH, TCPCOPY1_VERSION, Tcpcopy1Error, emitCombinedFrames, serverRecordFromResponse,
+  sessionKeyOf,
 } from './records.js';
 import type { ClientRecord, ServerRecord } from './records.js';
 import { ClientRecordStream } from './stream.js';
@@ -289,15 +289,7 @@ export class Tcpcopy1Server {
     const records = p.queue;
     p.queue = [];
     p.queuedBytes = 0;
-    const frames = Math.ceil(records.length / MAX_COMBINED_RECORDS);
-    const out = Buffer.allocUnsafe(frames * COMBINED_HEADER_LENGTH + records.length * SERVER_RECORD_LENGTH);
-    let at = 0;
-    for (let i = 0; i < records.length; i += MAX_COMBINED_RECORDS) {
-      const n = Math.min(MAX_COMBINED_RECORDS, records.length - i);
-      out.writeUInt16BE(n, at);
-      at += COMBINED_HEADER_LENGTH;
-      for (let k = 0; k < n; k++) at = emitServerRecordInto(records[i + k] as ServerRecord, out, at);
-    }
+    const out = emitCombinedFrames(records);
     p.stats.recordsOut += records.length;
     p.stats.writes++;
     p.stats.bytesOut += out.length;
