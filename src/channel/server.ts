@@ -8,6 +8,7 @@ import { newNonce, resolveSecret, verifyMac } from './auth.js';
 import { ChannelConnection, DEFAULT_CONNECTION_LIMITS } from './connection.js';
 import type { ConnectionLimits } from './connection.js';
 import { ChannelError } from './errors.js';
+import { listenOn } from './listen.js';
 import { stderrLogger } from './logger.js';
 import type { ChannelLogger } from './logger.js';
 import { CHANNEL_PROTOCOL_VERSION, ChannelErrorWireCode, DEFAULT_CHANNEL_PORT, PeerRole } from './messages.js';
@@ -76,14 +77,7 @@ export class ChannelServer {
   listen(): Promise<AddressInfo> {
     const server = createServer((s) => this.accept(s));
     this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port ?? DEFAULT_CHANNEL_PORT, this.options.host ?? '0.0.0.0', () => {
-        server.off('error', reject);
-        server.on('error', (e) => this.logger.error(`listener: ${e.message}`));
-        resolve(server.address() as AddressInfo);
-      });
-    });
+    return listenOn(server, { port: this.options.port ?? DEFAULT_CHANNEL_PORT, host: this.options.host ?? '0.0.0.0' }, this.logger);
   }
 
   /** Authenticated peers currently connected. */

@@ -8,6 +8,7 @@
 
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
+import { listenOn } from '../listen.js';
 import { stderrLogger } from '../logger.js';
 import type { ChannelLogger } from '../logger.js';
 import { DEFAULT_CHANNEL_PORT } from '../messages.js';
@@ -112,20 +113,13 @@ export class Tcpcopy1Server {
   }
 
   /** Starts listening; resolves with the bound address. Logs that the channel is unauthenticated. */
-  listen(): Promise<AddressInfo> {
+  async listen(): Promise<AddressInfo> {
     const server = createServer((s) => this.accept(s));
     this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: this.options.port ?? DEFAULT_CHANNEL_PORT, host: this.options.host ?? '0.0.0.0', backlog: 64 }, () => {
-        server.off('error', reject);
-        server.on('error', (e) => this.logger.error(`listener: ${e.message}`));
-        const a = server.address() as AddressInfo;
-        const who = this.allowed === null ? 'from any address' : `from ${[...this.allowed].join(',')} only`;
-        this.logger.warn(`TCPCopy 1.x compatibility: the channel on ${a.address}:${a.port} is NOT authenticated; peers accepted ${who}`);
-        resolve(a);
-      });
-    });
+    const a = await listenOn(server, { port: this.options.port ?? DEFAULT_CHANNEL_PORT, host: this.options.host ?? '0.0.0.0', backlog: 64 }, this.logger);
+    const who = this.allowed === null ? 'from any address' : `from ${[...this.allowed].join(',')} only`;
+    this.logger.warn(`TCPCopy 1.x compatibility: the channel on ${a.address}:${a.port} is NOT authenticated; peers accepted ${who}`);
+    return a;
   }
 
   /** Peers connected that sent their version record. */
