@@ -30,11 +30,18 @@ export function verifyMac(secret: string | Buffer, nonce: Buffer, role: PeerRole
   return timingSafeEqual(computeMac(secret, nonce, role, instanceId), mac);
 }
 
-/** The secret from an option, else from TCPCOPY_SECRET; throws NO_SECRET when neither is non-empty. */
-export function resolveSecret(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const s = option ?? env[SECRET_ENV_VAR];
-  if (s === undefined || s === '') {
-    throw new ChannelError('NO_SECRET', `no shared secret: pass one as an option or set ${SECRET_ENV_VAR}`);
-  }
+/**
+ * The shared secret: the option when given, else TCPCOPY_SECRET from `env`; null when that is absent or
+ * empty. The one rule tcpcopy, intercept and their option validation all follow.
+ */
+export function findSecret(option: string | null | undefined, env: NodeJS.ProcessEnv | undefined): string | null {
+  const s = option ?? env?.[SECRET_ENV_VAR];
+  return s === undefined || s === '' ? null : s;
+}
+
+/** findSecret's secret; throws NO_SECRET when there is none. */
+export function resolveSecret(option: string | null | undefined, env: NodeJS.ProcessEnv | undefined = process.env): string {
+  const s = findSecret(option, env);
+  if (s === null) throw new ChannelError('NO_SECRET', `no shared secret: pass one as an option or set ${SECRET_ENV_VAR}`);
   return s;
 }

@@ -1,5 +1,6 @@
 // The channel's one error type: a ChannelError carries a machine-readable code; decode errors also
-// carry the byte offset within the stream (or frame) where the problem was found.
+// carry the byte offset within the stream (or frame) where the problem was found. CodedError is that
+// shape for any code list (the TCPCopy 1.x format's Tcpcopy1Error is the other one).
 
 export type ChannelErrorCode =
   /** The frame header's version byte is not the protocol version this side speaks. */
@@ -27,15 +28,18 @@ export type ChannelErrorCode =
   /** The channel is closed. */
   | 'CLOSED';
 
-export class ChannelError extends Error {
-  override readonly name = 'ChannelError';
-  readonly code: ChannelErrorCode;
+export class CodedError<C extends string> extends Error {
+  readonly code: C;
   /** Byte offset of the problem in the received stream (-1 when not about received bytes). */
   readonly offset: number;
 
-  constructor(code: ChannelErrorCode, message: string, offset = -1) {
+  constructor(code: C, message: string, offset = -1) {
     super(message);
     this.code = code;
     this.offset = offset;
   }
+}
+
+export class ChannelError extends CodedError<ChannelErrorCode> {
+  override readonly name = 'ChannelError';
 }

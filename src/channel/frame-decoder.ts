@@ -6,6 +6,7 @@ import { ResponseScratch, decodeBody, decodeResponse } from './codec.js';
 import { ChannelError } from './errors.js';
 import { CHANNEL_PROTOCOL_VERSION, FRAME_HEADER_LENGTH, MAX_FRAME_BODY_LENGTH, MessageType } from './messages.js';
 import type { ChannelMessage } from './messages.js';
+import { StreamDecoder } from './stream-decoder.js';
 
 export interface FrameDecoderOptions {
   /** Largest frame body accepted; larger announcements give FRAME_TOO_LARGE. Default 4096, at most 65535. */
@@ -20,15 +21,16 @@ export interface FrameDecoderOptions {
 export const DEFAULT_MAX_FRAME_BODY_BYTES = 4096;
 const MAX_TYPE = MessageType.NOTICE;
 
-export class FrameDecoder {
+/**
+ * push() throws ChannelError (BAD_VERSION, UNKNOWN_TYPE, FRAME_TOO_LARGE, MALFORMED) on the first bad
+ * frame, end() TRUNCATED; the decoder then stays failed.
+ */
+export class FrameDecoder extends StreamDecoder<ChannelMessage, ChannelError> {
   readonly maxFrameBodyBytes: number;
-  private pending: Buffer | null = null;
-  /** Stream offset of pending[0] (or of the next byte when nothing is pending). */
-  private consumed = 0;
-  private failed: ChannelError | null = null;
   private readonly scratch: ResponseScratch | null;
 
   constructor(options: FrameDecoderOptions = {}) {
+    super();
     const max = options.maxFrameBodyBytes ?? DEFAULT_MAX_FRAME_BODY_BYTES;
     if (!Number.isInteger(max) || max < 1 || max > MAX_FRAME_BODY_LENGTH) {
       throw new ChannelError('BAD_FIELD', `maxFrameBodyBytes ${max} is not in 1..${MAX_FRAME_BODY_LENGTH}`);
@@ -37,64 +39,39 @@ export class FrameDecoder {
     this.scratch = options.reuseResponses === true ? new ResponseScratch() : null;
   }
 
-  /** Bytes held while waiting for the rest of a frame. */
-  get pendingBytes(): number {
-    return this.pending?.length ?? 0;
-  }
-
-  /** Stream bytes fully decoded so far. */
-  get decodedBytes(): number {
-    return this.consumed;
-  }
-
-  /**
-   * Feeds one chunk; calls `onMessage` for each whole frame in order. Throws ChannelError (BAD_VERSION,
-   * UNKNOWN_TYPE, FRAME_TOO_LARGE, MALFORMED) on the first bad frame; the decoder then stays failed.
-   */
-  push(chunk: Buffer, onMessage: (m: ChannelMessage) => void): void {
-    if (this.failed) throw this.failed;
-    const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = null;
+  protected decode(buf: Buffer, onMessage: (m: ChannelMessage) => void): number {
     let at = 0;
-    try {
-      for (;;) {
-        const left = buf.length - at;
-        if (left >= 1 && buf[at] !== CHANNEL_PROTOCOL_VERSION) {
-          throw new ChannelError('BAD_VERSION', `frame version ${String(buf[at])}, expected ${CHANNEL_PROTOCOL_VERSION}`, this.consumed + at);
-        }
-        if (left >= 2) {
-          const type = buf[at + 1] ?? 0;
-          if (type < 1 || type > MAX_TYPE) throw new ChannelError('UNKNOWN_TYPE', `unknown message type ${type}`, this.consumed + at + 1);
-        }
-        if (left < FRAME_HEADER_LENGTH) break;
-        const len = buf.readUInt16BE(at + 2);
-        if (len > this.maxFrameBodyBytes) {
-          throw new ChannelError('FRAME_TOO_LARGE', `frame body of ${len} bytes exceeds ${this.maxFrameBodyBytes}`, this.consumed + at + 2);
-        }
-        if (left < FRAME_HEADER_LENGTH + len) break;
-        const start = at + FRAME_HEADER_LENGTH;
-        const type = buf[at + 1] ?? 0;
-        const m = type === MessageType.RESPONSE
-          ? decodeResponse(buf, start, start + len, this.consumed, this.scratch)
-          : decodeBody(type, buf, start, start + len, this.consumed);
-        at = start + len;
-        onMessage(m);
+    for (;;) {
+      const left = buf.length - at;
+      if (left >= 1 && buf[at] !== CHANNEL_PROTOCOL_VERSION) {
+        throw new ChannelError('BAD_VERSION', `frame version ${String(buf[at])}, expected ${CHANNEL_PROTOCOL_VERSION}`, this.consumed + at);
       }
-    } catch (e) {
-      if (e instanceof ChannelError) this.failed = e;
-      throw e;
+      if (left >= 2) {
+        const type = buf[at + 1] ?? 0;
+        if (type < 1 || type > MAX_TYPE) throw new ChannelError('UNKNOWN_TYPE', `unknown message type ${type}`, this.consumed + at + 1);
+      }
+      if (left < FRAME_HEADER_LENGTH) return at;
+      const len = buf.readUInt16BE(at + 2);
+      if (len > this.maxFrameBodyBytes) {
+        throw new ChannelError('FRAME_TOO_LARGE', `frame body of ${len} bytes exceeds ${this.maxFrameBodyBytes}`, this.consumed + at + 2);
+      }
+      if (left < FRAME_HEADER_LENGTH + len) return at;
+      const start = at + FRAME_HEADER_LENGTH;
+      const type = buf[at + 1] ?? 0;
+      const m = type === MessageType.RESPONSE
+        ? decodeResponse(buf, start, start + len, this.consumed, this.scratch)
+        : decodeBody(type, buf, start, start + len, this.consumed);
+      at = start + len;
+      onMessage(m);
     }
-    this.consumed += at;
-    if (at < buf.length) this.pending = Buffer.from(buf.subarray(at));
   }
 
-  /** The stream ended: throws TRUNCATED if a partial frame is pending. */
-  end(): void {
-    if (this.failed) throw this.failed;
-    if (this.pending) {
-      const e = new ChannelError('TRUNCATED', `stream ended with ${this.pending.length} bytes of an unfinished frame`, this.consumed);
-      this.failed = e;
-      throw e;
-    }
+  /** A bad frame fails the decoder; anything else (thrown by onMessage) passes through. */
+  protected failure(e: unknown): ChannelError | null {
+    return e instanceof ChannelError ? e : null;
+  }
+
+  protected truncated(bytes: number): ChannelError {
+    return new ChannelError('TRUNCATED', `stream ended with ${bytes} bytes of an unfinished frame`, this.consumed);
   }
 }

@@ -1,5 +1,6 @@
 // Public surface of the tcpcopy ⇄ intercept channel: messages, codec, streaming decoder,
-// authentication, routing table (pure) and the socket edge (ChannelServer, ChannelClient).
+// authentication, routing table (pure) and the socket edge (ChannelServer; ChannelClient
+// on the connection pool that Tcpcopy1Client shares).
 
 export { ChannelError } from './errors.js';
 export type { ChannelErrorCode } from './errors.js';
@@ -15,7 +16,7 @@ export type {
 export { MAX_ERROR_TEXT_LENGTH, bodyLength, frameLength, encodeInto, encodeMessage, decodeBody } from './codec.js';
 export { FrameDecoder, DEFAULT_MAX_FRAME_BODY_BYTES } from './frame-decoder.js';
 export type { FrameDecoderOptions } from './frame-decoder.js';
-export { SECRET_ENV_VAR, newNonce, computeMac, verifyMac, resolveSecret } from './auth.js';
+export { SECRET_ENV_VAR, newNonce, computeMac, verifyMac, findSecret, resolveSecret } from './auth.js';
 export { RoutingTable, DEFAULT_ROUTING_LIMITS } from './routing.js';
 export type { RoutingLimits, RoutingCounters, RouteResult } from './routing.js';
 export { stderrLogger, silentLogger } from './logger.js';
@@ -24,5 +25,6 @@ export { ChannelConnection, DEFAULT_CONNECTION_LIMITS } from './connection.js';
 export type { ConnectionLimits, ConnectionStats, ConnectionHandlers } from './connection.js';
 export { ChannelServer } from './server.js';
 export type { ChannelServerOptions, ChannelPeer, ChannelServerStats } from './server.js';
+export type { ConnectionPoolOptions, ChannelClientStats, ChannelServerAddress, BackoffOptions } from './pool.js';
 export { ChannelClient, parseServerList } from './client.js';
-export type { ChannelClientOptions, ChannelClientStats, ChannelServerAddress, BackoffOptions } from './client.js';
+export type { ChannelClientOptions } from './client.js';

@@ -4,10 +4,11 @@
 
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import { newNonce, verifyMac } from './auth.js';
+import { newNonce, resolveSecret, verifyMac } from './auth.js';
 import { ChannelConnection, DEFAULT_CONNECTION_LIMITS } from './connection.js';
 import type { ConnectionLimits } from './connection.js';
 import { ChannelError } from './errors.js';
+import { listenOn } from './listen.js';
 import { stderrLogger } from './logger.js';
 import type { ChannelLogger } from './logger.js';
 import { CHANNEL_PROTOCOL_VERSION, ChannelErrorWireCode, DEFAULT_CHANNEL_PORT, PeerRole } from './messages.js';
@@ -54,6 +55,7 @@ export class ChannelServer {
   readonly routing: RoutingTable<ChannelPeer>;
   readonly stats: ChannelServerStats = { accepted: 0, authenticated: 0, refused: 0, protocolErrors: 0, sendFailures: 0 };
   private readonly options: ChannelServerOptions;
+  private readonly secret: string;
   private readonly logger: ChannelLogger;
   private readonly limits: ConnectionLimits;
   private readonly nowMs: () => number;
@@ -62,7 +64,8 @@ export class ChannelServer {
   private nextId = 1;
 
   constructor(options: ChannelServerOptions) {
-    if (!options.secret) throw new ChannelError('NO_SECRET', 'ChannelServer needs a non-empty shared secret');
+    // Only the secret given: the environment was the caller's to read (intercept's options do).
+    this.secret = resolveSecret(options.secret, {});
     this.options = options;
     this.logger = options.logger ?? stderrLogger;
     this.limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connection };
@@ -74,14 +77,7 @@ export class ChannelServer {
   listen(): Promise<AddressInfo> {
     const server = createServer((s) => this.accept(s));
     this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port ?? DEFAULT_CHANNEL_PORT, this.options.host ?? '0.0.0.0', () => {
-        server.off('error', reject);
-        server.on('error', (e) => this.logger.error(`listener: ${e.message}`));
-        resolve(server.address() as AddressInfo);
-      });
-    });
+    return listenOn(server, { port: this.options.port ?? DEFAULT_CHANNEL_PORT, host: this.options.host ?? '0.0.0.0' }, this.logger);
   }
 
   /** Authenticated peers currently connected. */
@@ -177,7 +173,7 @@ export class ChannelServer {
         this.refuse(p, `role ${m.role} is not tcpcopy`, ChannelErrorWireCode.PROTOCOL);
         return;
       }
-      if (!verifyMac(this.options.secret, nonce, m.role, m.instanceId, m.mac)) {
+      if (!verifyMac(this.secret, nonce, m.role, m.instanceId, m.mac)) {
         this.refuse(p, `wrong shared secret (instance "${m.instanceId}")`, ChannelErrorWireCode.AUTH_FAILED);
         return;
       }

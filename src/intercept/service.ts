@@ -5,7 +5,7 @@
 
 import { LiveCapture } from '../capture/index.js';
 import type { CaptureBatch } from '../capture/index.js';
-import { ChannelServer } from '../channel/index.js';
+import { ChannelServer, resolveSecret } from '../channel/index.js';
 import { Tcpcopy1Server } from '../channel/tcpcopy1/index.js';
 import type { ChannelLogger, ResponseMessage } from '../channel/index.js';
 import type { InterceptConfig } from './config.js';
@@ -14,7 +14,6 @@ import { createInterceptCounters, formatInterceptStats, formatInterceptSummary }
 import type { InterceptCounters } from '../stats/index.js';
 import type { Logger } from '../log/index.js';
 import { DiagnosisRunner } from './diagnosis-runner.js';
-import { InterceptError } from './errors.js';
 import { NfqueueEdge } from './nfqueue-edge.js';
 import { ReplyCoalescer } from './coalesce.js';
 import { responseFromDecoder } from './response.js';
@@ -76,11 +75,9 @@ export class InterceptService {
         onRegister: (session) => { this.diagnosis?.noteRegistration(session); this.nfqueue?.noteRegistration(session); },
       });
     } else {
-      if (this.config.secret === null) {
-        throw new InterceptError('NO_SECRET', 'intercept needs a shared secret: --secret or TCPCOPY_SECRET');
-      }
       this.server = new ChannelServer({
-        secret: this.config.secret,
+        // config.secret already came from --secret or TCPCOPY_SECRET; NO_SECRET when neither.
+        secret: resolveSecret(this.config.secret, {}),
         port: this.config.listenPort,
         ...(this.config.bindAddress === null ? {} : { host: this.config.bindAddress.text }),
         logger: channelLogger(this.logger),

@@ -5,6 +5,7 @@
 // values that do not fit. See README.md in this folder for the byte layout.
 
 import { formatIpv4, internetChecksum, writeIpv4 } from '../../packet/index.js';
+import { CodedError } from '../errors.js';
 import type { ResponseMessage, SessionKey } from '../messages.js';
 
 /** `INTERNAL_VERSION` of tcpcopy 1.3 and intercept 1.0, carried in the version record's type field. */
@@ -48,17 +49,9 @@ export type Tcpcopy1ErrorCode =
   /** A value given to an emitter does not fit its field (or is not IPv4). */
   | 'BAD_FIELD';
 
-export class Tcpcopy1Error extends Error {
+/** `offset`: byte offset of the problem in the input (or stream); -1 when not about received bytes. */
+export class Tcpcopy1Error extends CodedError<Tcpcopy1ErrorCode> {
   override readonly name = 'Tcpcopy1Error';
-  readonly code: Tcpcopy1ErrorCode;
-  /** Byte offset of the problem in the input (or stream); -1 when not about received bytes. */
-  readonly offset: number;
-
-  constructor(code: Tcpcopy1ErrorCode, message: string, offset = -1) {
-    super(message);
-    this.code = code;
-    this.offset = offset;
-  }
 }
 
 /** An IPv4 session as the C tool keys it: client and target address and port. */
@@ -357,7 +350,8 @@ export function emitCombinedFrame(records: readonly ServerRecord[]): Buffer {
 
 /** Any number of records as consecutive combined frames of at most 16 records each. */
 export function emitCombinedFrames(records: readonly ServerRecord[]): Buffer {
-  const buf = Buffer.alloc(combinedFramesLength(records.length));
+  // Every byte is written: the counts here, all 64 bytes of each record by emitServerRecordInto.
+  const buf = Buffer.allocUnsafe(combinedFramesLength(records.length));
   let at = 0;
   for (let i = 0; i < records.length; i += MAX_COMBINED_RECORDS) {
     const n = Math.min(MAX_COMBINED_RECORDS, records.length - i);

@@ -8,6 +8,7 @@
 
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
+import { listenOn } from '../listen.js';
 import { stderrLogger } from '../logger.js';
 import type { ChannelLogger } from '../logger.js';
 import { DEFAULT_CHANNEL_PORT } from '../messages.js';
@@ -15,8 +16,8 @@ import type { ResponseMessage, SessionKey } from '../messages.js';
 import { RoutingTable } from '../routing.js';
 import type { RouteResult, RoutingLimits } from '../routing.js';
 import {
-  COMBINED_HEADER_LENGTH, MAX_COMBINED_RECORDS, SERVER_RECORD_LENGTH, TCPCOPY1_VERSION, Tcpcopy1Error, emitServerRecordInto,
-  serverRecordFromResponse, sessionKeyOf,
+  COMBINED_HEADER_LENGTH, SERVER_RECORD_LENGTH, TCPCOPY1_VERSION, Tcpcopy1Error, emitCombinedFrames, serverRecordFromResponse,
+  sessionKeyOf,
 } from './records.js';
 import type { ClientRecord, ServerRecord } from './records.js';
 import { ClientRecordStream } from './stream.js';
@@ -112,20 +113,13 @@ export class Tcpcopy1Server {
   }
 
   /** Starts listening; resolves with the bound address. Logs that the channel is unauthenticated. */
-  listen(): Promise<AddressInfo> {
+  async listen(): Promise<AddressInfo> {
     const server = createServer((s) => this.accept(s));
     this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: this.options.port ?? DEFAULT_CHANNEL_PORT, host: this.options.host ?? '0.0.0.0', backlog: 64 }, () => {
-        server.off('error', reject);
-        server.on('error', (e) => this.logger.error(`listener: ${e.message}`));
-        const a = server.address() as AddressInfo;
-        const who = this.allowed === null ? 'from any address' : `from ${[...this.allowed].join(',')} only`;
-        this.logger.warn(`TCPCopy 1.x compatibility: the channel on ${a.address}:${a.port} is NOT authenticated; peers accepted ${who}`);
-        resolve(a);
-      });
-    });
+    const a = await listenOn(server, { port: this.options.port ?? DEFAULT_CHANNEL_PORT, host: this.options.host ?? '0.0.0.0', backlog: 64 }, this.logger);
+    const who = this.allowed === null ? 'from any address' : `from ${[...this.allowed].join(',')} only`;
+    this.logger.warn(`TCPCopy 1.x compatibility: the channel on ${a.address}:${a.port} is NOT authenticated; peers accepted ${who}`);
+    return a;
   }
 
   /** Peers connected that sent their version record. */
@@ -289,15 +283,7 @@ export class Tcpcopy1Server {
     const records = p.queue;
     p.queue = [];
     p.queuedBytes = 0;
-    const frames = Math.ceil(records.length / MAX_COMBINED_RECORDS);
-    const out = Buffer.allocUnsafe(frames * COMBINED_HEADER_LENGTH + records.length * SERVER_RECORD_LENGTH);
-    let at = 0;
-    for (let i = 0; i < records.length; i += MAX_COMBINED_RECORDS) {
-      const n = Math.min(MAX_COMBINED_RECORDS, records.length - i);
-      out.writeUInt16BE(n, at);
-      at += COMBINED_HEADER_LENGTH;
-      for (let k = 0; k < n; k++) at = emitServerRecordInto(records[i + k] as ServerRecord, out, at);
-    }
+    const out = emitCombinedFrames(records);
     p.stats.recordsOut += records.length;
     p.stats.writes++;
     p.stats.bytesOut += out.length;

@@ -4,55 +4,22 @@
 // what they can as soon as the bytes arrive, stay failed after the first error, and throw only
 // Tcpcopy1Error. Pure: no I/O.
 
+import { StreamDecoder } from '../stream-decoder.js';
 import {
   CLIENT_RECORD_LENGTH, CLIENT_RECORD_MIN_LENGTH, COMBINED_HEADER_LENGTH, MAX_COMBINED_RECORDS, SERVER_RECORD_LENGTH,
   Tcpcopy1Error, parseClientRecord, parseServerRecord,
 } from './records.js';
 import type { ClientRecord, ServerRecord } from './records.js';
 
-abstract class RecordStream<R> {
-  private pending: Buffer | null = null;
-  /** Stream offset of pending[0] (or of the next byte when nothing is pending). */
-  protected consumed = 0;
-  private failed: Tcpcopy1Error | null = null;
-
-  /** Bytes held while waiting for the rest of a record or frame. */
-  get pendingBytes(): number {
-    return this.pending?.length ?? 0;
+/** The TCPCopy 1.x decoders throw only Tcpcopy1Error: anything else thrown while decoding becomes BAD_RECORD. */
+abstract class RecordStream<R> extends StreamDecoder<R, Tcpcopy1Error> {
+  protected failure(e: unknown): Tcpcopy1Error {
+    return e instanceof Tcpcopy1Error ? e : new Tcpcopy1Error('BAD_RECORD', String(e), this.consumed);
   }
 
-  /** Stream bytes fully decoded so far. */
-  get decodedBytes(): number {
-    return this.consumed;
+  protected truncated(bytes: number): Tcpcopy1Error {
+    return new Tcpcopy1Error('TRUNCATED', `stream ended with ${bytes} bytes of an unfinished record`, this.consumed);
   }
-
-  /** Feeds one chunk; calls `onRecord` for each whole record in order. Throws Tcpcopy1Error on bad input. */
-  push(chunk: Buffer, onRecord: (r: R) => void): void {
-    if (this.failed) throw this.failed;
-    const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = null;
-    let at = 0;
-    try {
-      at = this.decode(buf, onRecord);
-    } catch (e) {
-      this.failed = e instanceof Tcpcopy1Error ? e : new Tcpcopy1Error('BAD_RECORD', String(e), this.consumed);
-      throw this.failed;
-    }
-    this.consumed += at;
-    if (at < buf.length) this.pending = Buffer.from(buf.subarray(at));
-  }
-
-  /** The stream ended: throws TRUNCATED if part of a record is pending. */
-  end(): void {
-    if (this.failed) throw this.failed;
-    if (this.pending) {
-      this.failed = new Tcpcopy1Error('TRUNCATED', `stream ended with ${this.pending.length} bytes of an unfinished record`, this.consumed);
-      throw this.failed;
-    }
-  }
-
-  /** Decodes whole units from buf; returns the bytes used. */
-  protected abstract decode(buf: Buffer, onRecord: (r: R) => void): number;
 }
 
 /** intercept's side: the first record must be a version record; CLIENT_ADD / CLIENT_DEL follow. */

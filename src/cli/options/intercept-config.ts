@@ -1,6 +1,7 @@
 // intercept's validated configuration: raw option strings in, a typed InterceptConfig out, or one
 // OptionError with a one-line message. Pure: the environment comes in as an input.
 
+import { findSecret } from '../../channel/auth.js';
 import { parseIp, parsePort, splitList } from './address.js';
 import type { IpAddress } from './address.js';
 import type { InterceptConfig } from '../../intercept/config.js';
@@ -9,7 +10,7 @@ import { OptionError } from './errors.js';
 export type { InterceptConfig };
 import { parseInterfaces } from './interfaces.js';
 import { parseIntegerOption } from './numbers.js';
-import { DEFAULT_INTERCEPT_PORT, SECRET_ENV, TCPCOPY_DEFAULTS, parseStatsInterval } from './tcpcopy-config.js';
+import { DEFAULT_INTERCEPT_PORT, TCPCOPY_DEFAULTS, parseStatsInterval } from './tcpcopy-config.js';
 
 export interface InterceptRawOptions {
   interface?: string;
@@ -68,7 +69,6 @@ export function validateInterceptOptions(raw: InterceptRawOptions, inputs: Inter
   if (filter === null) {
     throw new OptionError('MISSING_OPTION', "intercept needs -F <filter> selecting the target's responses, e.g. -F 'tcp and src port 8080'");
   }
-  const envSecret = inputs.env?.[SECRET_ENV];
   return {
     interfaces: parseInterfaces('-i', raw.interface),
     captureFilter: filter,
@@ -77,7 +77,7 @@ export function validateInterceptOptions(raw: InterceptRawOptions, inputs: Inter
     logFile: nonEmpty('-l', raw.logFile),
     pidFile: nonEmpty('-P', raw.pidFile),
     daemon: raw.daemon === true,
-    secret: raw.secret !== undefined ? nonEmpty('--secret', raw.secret) : envSecret === undefined || envSecret === '' ? null : envSecret,
+    secret: findSecret(nonEmpty('--secret', raw.secret), inputs.env),
     statsIntervalMs: raw.statsInterval === undefined ? TCPCOPY_DEFAULTS.statsIntervalS * 1000 : parseStatsInterval(raw.statsInterval),
     tcpcopy1: raw.tcpcopy1 === true,
     tcpcopy1AllowedPeers: parseTcpcopy1Allow(raw.tcpcopy1 === true, raw.tcpcopy1Allow),

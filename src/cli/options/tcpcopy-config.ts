@@ -2,6 +2,7 @@
 // hands them over) into a typed TcpcopyConfig with units in the names, or throws one OptionError
 // with a one-line message. Pure: the environment and this machine's addresses come in as inputs.
 
+import { findSecret, SECRET_ENV_VAR } from '../../channel/auth.js';
 import { isUnicast, parseHostPort, parseIp, splitList } from './address.js';
 import { checkModeOptions } from './modes.js';
 import type { HostResolver } from './address.js';
@@ -24,7 +25,7 @@ import type { InterceptAddress } from '../../tcpcopy/config.js';
 export type { TcpcopyRawOptions };
 
 /** Environment variable read when --secret is absent (shared with intercept). */
-export const SECRET_ENV = 'TCPCOPY_SECRET';
+export const SECRET_ENV = SECRET_ENV_VAR;
 /** TCPCopy's default intercept port (`SERVER_PORT`). */
 export const DEFAULT_INTERCEPT_PORT = 36524;
 /** TCPCopy's limit on -s items (`MAX_REAL_SERVERS`). */
@@ -208,8 +209,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     raw.keepaliveTimeout === undefined
       ? sessionTimeoutMs + d.keepaliveAddS * 1000
       : parseIntegerOption('-k', raw.keepaliveTimeout, 1, 86400) * 1000;
-  const envSecret = inputs.env?.[SECRET_ENV];
-  const secret = raw.secret !== undefined ? nonEmpty('--secret', raw.secret) : envSecret === undefined || envSecret === '' ? null : envSecret;
+  const secret = findSecret(nonEmpty('--secret', raw.secret), inputs.env);
   return {
     transfers,
     captureFilter: userFilter ?? buildCaptureFilter(transfers),
