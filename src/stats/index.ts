@@ -2,8 +2,8 @@
 // lines in the C tool's shapes, and a minimal logger. Pure; the timer lives at the edge.
 
 export type { LogLevel, LogLine } from './log-line.js';
-export { createTcpcopyCounters } from './tcpcopy-counters.js';
-export type { TcpcopyCounters } from './tcpcopy-counters.js';
+export { newEdgeCounters } from './tcpcopy-counters.js';
+export type { EdgeCounters, TcpcopyCounters } from './tcpcopy-counters.js';
 export { createInterceptCounters } from './intercept-counters.js';
 export type { InterceptCounters } from './intercept-counters.js';
 export { formatTcpcopyStats, formatTcpcopySummary, DIAGNOSIS_DELAY_MS } from './tcpcopy-report.js';

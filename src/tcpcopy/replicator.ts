@@ -14,11 +14,9 @@ import type { TcpcopyConfig } from '../cli/options/index.js';
 import { PacketDecoder } from '../packet/index.js';
 import { Deque, SegmentArena, SessionEngine } from '../session/index.js';
 import type { CloseReason, EngineSink, OutgoingSegment, SessionTuple } from '../session/index.js';
-import { createTcpcopyCounters, formatCloseReasons, formatRewriteLine, formatTcpcopyStats, formatTcpcopySummary } from '../stats/index.js';
-import type { Logger, TcpcopyCounters } from '../stats/index.js';
+import { formatCloseReasons, formatRewriteLine, formatTcpcopyStats, formatTcpcopySummary, newEdgeCounters } from '../stats/index.js';
+import type { EdgeCounters, Logger, TcpcopyCounters } from '../stats/index.js';
 import { ConvertScratch, clientSegmentInto, targetHeaderInto } from './convert.js';
-import { fillTcpcopyCounters, newEdgeCounters } from './counters.js';
-import type { EdgeCounters } from './counters.js';
 import { TcpcopyDiagnosis } from './diagnosis.js';
 import { LoopGuard, buildTargetResolver } from './resolver.js';
 import { ClientRewriter } from './rewrite.js';
@@ -276,7 +274,7 @@ export class Replicator {
     if (this.source === null) this.logger.notice(`tcpcopy capturing on ${devices.join(',')} with filter "${this.config.captureFilter}"`);
   }
 
-  /** Current statistics (engine + edge). */
+  /** A snapshot of the statistics: the engine's counters and the edge's, under their own names. */
   counters(): TcpcopyCounters {
     let drops = 0;
     for (const c of this.captures) drops += c.stats().dropped;
@@ -292,7 +290,7 @@ export class Replicator {
       this.edge.loopDelayP99Ms = this.loopDelay.percentile(99) / 1e6;
       this.edge.loopDelayMaxMs = this.loopDelay.max / 1e6;
     }
-    return fillTcpcopyCounters(createTcpcopyCounters(), this.engine.counters, this.edge);
+    return { ...this.engine.counters, ...this.edge };
   }
 
   /**
