@@ -264,7 +264,7 @@ export class Replicator {
     this.client.start();
     // Deployment diagnosis (diagnosis.ts): intercept unreachable, SYNs without SYN-ACKs.
     this.diagnosisTimer = setInterval(() => this.logger.lines(this.diagnosis.tick(this.nowMs(), {
-      connections: this.client.authenticatedConnections, synsSent: this.engine.counters.sendSyn, established: this.engine.counters.conns,
+      connections: this.client.authenticatedConnections, sendSyn: this.engine.counters.sendSyn, conns: this.engine.counters.conns,
     })), 1000);
     this.diagnosisTimer.unref();
     this.loopDelay.enable();
