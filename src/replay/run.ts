@@ -233,21 +233,13 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
     error(describeReadError(off.file, readError));
     return ExitCode.FAILED;
   }
-  const counters = replicator.counters();
   const report = buildOfflineReport({
     file: off.file,
     format: scan.info.format,
     loops: off.loops,
     durationMs,
     inFile: scan.counts,
-    replayedPackets: c.allClient,
-    sentPackets: counters.sentPackets,
-    sentContentPackets: counters.sentContentPackets,
-    failedSends: counters.sendErrors,
-    establishedSessions: c.conns,
-    joinedWithoutSyn: c.reconnectNoSyn,
-    refusedNoSyn: c.refusedNoSyn,
-    sampledOut: replicator.edge.sampledOutSyns,
+    counters: replicator.counters(),
     activeAtEnd,
     closeReasons: replicator.closeReasons,
   });

@@ -1,4 +1,5 @@
 // The engine's counters, named after the C tool's statistics line (tcpcopy-internals.md §3.14).
+// tcpcopy's statistics lines (src/stats) print them under these names, beside the edge's own.
 
 export interface SessionCounters {
   /** Live sessions (gauge). */
@@ -13,6 +14,7 @@ export interface SessionCounters {
   resp: number;
   /** ... of which carried payload ("c-resp"). */
   respContent: number;
+  /** ... with FIN ("resp fin") and with RST ("resp rst"). */
   respFin: number;
   respRst: number;
   /** Target response headers that matched no session. */
@@ -21,6 +23,7 @@ export interface SessionCounters {
   send: number;
   /** ... with payload ("send content"). */
   sendContent: number;
+  /** ... SYNs, synthesized ones included ("send syn"), FINs ("fin") and RSTs ("reset"). */
   sendSyn: number;
   sendFin: number;
   sendReset: number;
@@ -28,7 +31,7 @@ export interface SessionCounters {
   reconnectNoSyn: number;
   /** Mid-stream sessions refused because `onlyWithSyn` is set. */
   refusedNoSyn: number;
-  /** Segments re-sent to the target (timeout, duplicate ACKs, zero-window probes excluded). */
+  /** Segments re-sent to the target (timeout, duplicate ACKs, zero-window probes excluded; "retransmit"). */
   retransmit: number;
   /** Captured client SYNs ("syn cnt"). */
   synCount: number;
@@ -40,7 +43,7 @@ export interface SessionCounters {
   clientRetransmit: number;
   /** Capture gaps given up on after `captureGapWaitMs` (bytes never seen, skipped). */
   captureGapSkipped: number;
-  /** Client segments dropped because the session buffer was full. */
+  /** Client segments dropped because the session buffer was full ("buffer overflow"). */
   bufferOverflow: number;
   /** New connections on a reused client port held until the old session finished its replay. */
   reusedPortWaits: number;

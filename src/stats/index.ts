@@ -1,8 +1,8 @@
 // Public surface of statistics: tcpcopy's and intercept's counters and their periodic and final
 // lines in the C tool's shapes. Pure; the timer lives at the edge.
 
-export { createTcpcopyCounters } from './tcpcopy-counters.js';
-export type { TcpcopyCounters } from './tcpcopy-counters.js';
+export { newEdgeCounters } from './tcpcopy-counters.js';
+export type { EdgeCounters, TcpcopyCounters } from './tcpcopy-counters.js';
 export { createInterceptCounters } from './intercept-counters.js';
 export type { InterceptCounters } from './intercept-counters.js';
 export { formatTcpcopyStats, formatTcpcopySummary, DIAGNOSIS_DELAY_MS } from './tcpcopy-report.js';

@@ -1,6 +1,7 @@
 // The end-of-replay report of `tcpcopy --offline` (in the spirit of tcpreplay's): what the file
 // held, what was replayed, what was skipped and why, rates and duration. Pure: figures in, a JSON
-// object (--report-json) and human text out.
+// object (--report-json) and human text out. The counters come in under tcpcopy's own names
+// (TcpcopyCounters); the JSON and text below are the report's format.
 //
 // JSON fields (all counts are integers, times in ms, rates per second):
 //   file, format ('pcap' | 'pcapng'), transport ('packet'), loops (-T)
@@ -23,6 +24,11 @@
 //                         (TCP of other ports), input.replyPackets (the online server's replies, not replayed)
 //   rates.packetsPerS, rates.sessionsPerS, rates.mbitPerS (bytes.read over durationMs)
 
+import type { TcpcopyCounters } from './tcpcopy-counters.js';
+
+/** The counters the report reads. */
+export type OfflineReportCounters = Pick<TcpcopyCounters, 'allClient' | 'send' | 'sendContent' | 'sendErrors' | 'conns' | 'reconnectNoSyn' | 'refusedNoSyn' | 'sampledOutSyns'>;
+
 export interface OfflineReportInput {
   readonly file: string;
   readonly format: string;
@@ -34,14 +40,8 @@ export interface OfflineReportInput {
     readonly unknownLinkTypes: Readonly<Record<string, number>>; readonly unknownLinkTypePackets: number;
     readonly otherTcpPackets: number; readonly replyPackets: number;
   };
-  readonly replayedPackets: number;
-  readonly sentPackets: number;
-  readonly sentContentPackets: number;
-  readonly failedSends: number;
-  readonly establishedSessions: number;
-  readonly joinedWithoutSyn: number;
-  readonly refusedNoSyn: number;
-  readonly sampledOut: number;
+  readonly counters: Readonly<OfflineReportCounters>;
+  /** Sessions still open when the drain ended (read before tcpcopy stopped). */
   readonly activeAtEnd: number;
   readonly closeReasons: ReadonlyMap<string, number>;
 }
@@ -71,6 +71,7 @@ const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 export function buildOfflineReport(r: OfflineReportInput): OfflineReport {
   const loops = r.loops;
   const f = r.inFile;
+  const c = r.counters;
   const seconds = r.durationMs / 1000;
   const per = (n: number): number => (seconds > 0 ? round(n / seconds, 1) : 0);
   const closed: Record<string, number> = {};
@@ -82,14 +83,14 @@ export function buildOfflineReport(r: OfflineReportInput): OfflineReport {
     transport: 'packet',
     loops,
     durationMs: round(r.durationMs, 1),
-    packets: { inFile: f.packets, read: f.packets * loops, replayed: r.replayedPackets, sent: r.sentPackets, failedSends: r.failedSends },
-    bytes: { read: readBytes, sentContentPackets: r.sentContentPackets },
+    packets: { inFile: f.packets, read: f.packets * loops, replayed: c.allClient, sent: c.send, failedSends: c.sendErrors },
+    bytes: { read: readBytes, sentContentPackets: c.sendContent },
     sessions: {
       inFile: f.sessions * loops,
-      replayed: r.establishedSessions,
+      replayed: c.conns,
       withoutSyn: f.sessionsWithoutSyn * loops,
-      joinedWithoutSyn: r.joinedWithoutSyn,
-      skipped: { refusedNoSyn: r.refusedNoSyn, sampledOut: r.sampledOut, noSynAck: r.closeReasons.get('handshakeTimeout') ?? 0, unfinished: r.activeAtEnd },
+      joinedWithoutSyn: c.reconnectNoSyn,
+      skipped: { refusedNoSyn: c.refusedNoSyn, sampledOut: c.sampledOutSyns, noSynAck: r.closeReasons.get('handshakeTimeout') ?? 0, unfinished: r.activeAtEnd },
       closed,
     },
     input: {
@@ -97,7 +98,7 @@ export function buildOfflineReport(r: OfflineReportInput): OfflineReport {
       fragments: f.fragments * loops, unknownLinkTypes: Object.fromEntries(Object.entries(f.unknownLinkTypes).map(([k, v]) => [k, v * loops])),
       unknownLinkTypePackets: f.unknownLinkTypePackets * loops, otherTcpPackets: f.otherTcpPackets * loops, replyPackets: f.replyPackets * loops,
     },
-    rates: { packetsPerS: per(f.packets * loops), sessionsPerS: per(r.establishedSessions), mbitPerS: seconds > 0 ? round((readBytes * 8) / 1e6 / seconds, 3) : 0 },
+    rates: { packetsPerS: per(f.packets * loops), sessionsPerS: per(c.conns), mbitPerS: seconds > 0 ? round((readBytes * 8) / 1e6 / seconds, 3) : 0 },
   };
 }
 

@@ -1,8 +1,11 @@
 // tcpcopy's statistics output: the periodic lines in the C tool's shapes (tc_output_stat), its two
-// diagnoses, and the final summary. Pure formatting: counters and elapsed time in, lines out.
+// diagnoses, and the final summary. Pure formatting: counters and elapsed time in, lines out. The C
+// tool's `tw`, `reconnect` and `recv packs after retransmission` are left out: nothing here counts
+// them (sessions end without TIME-WAIT, the one reopening is printed as `handshake restarts`, replies
+// are not matched to retransmissions), and a counter that always printed 0 read as a measurement.
 
 import type { LogLine } from '../log/log-line.js';
-import type { TcpcopyCounters } from './tcpcopy-counters.js';
+import type { EdgeCounters, TcpcopyCounters } from './tcpcopy-counters.js';
 
 /** The C tool waits this long after start before diagnosing. */
 export const DIAGNOSIS_DELAY_MS = 3000;
@@ -10,19 +13,19 @@ export const DIAGNOSIS_DELAY_MS = 3000;
 function counterLines(c: TcpcopyCounters): LogLine[] {
   const n = (text: string): LogLine => ({ level: 'notice', text });
   return [
-    n(`active:${c.activeSessions},rel:${c.releasedSessions},obs del:${c.obsoleteSessions},tw:${c.timeWaitSessions}`),
-    n(`conns:${c.establishedConnections},resp:${c.responsePackets},c-resp:${c.responseContentPackets}`),
-    n(`resp fin:${c.responseFinPackets},resp rst:${c.responseRstPackets}`),
-    n(`send:${c.sentPackets},send content:${c.sentContentPackets}`),
-    n(`send syn:${c.sentSynPackets}, fin:${c.sentFinPackets},reset:${c.sentRstPackets}`),
-    n(`reconnect:${c.reconnectsForClosed},for no syn:${c.reconnectsForNoSyn}`),
-    n(`retransmit:${c.retransmits} / recv packs after retransmission:${c.responsesAfterRetransmit}`),
-    n(`syn cnt:${c.clientSynPackets},all clt:${c.clientPackets},clt cont:${c.clientContentPackets}`),
-    n(`total cont retransmit:${c.clientContentRetransmits}, frag:${c.fragments}`),
+    n(`active:${c.active},rel:${c.released},obs del:${c.obsoleteDeleted}`),
+    n(`conns:${c.conns},resp:${c.resp},c-resp:${c.respContent}`),
+    n(`resp fin:${c.respFin},resp rst:${c.respRst}`),
+    n(`send:${c.send},send content:${c.sendContent}`),
+    n(`send syn:${c.sendSyn}, fin:${c.sendFin},reset:${c.sendReset}`),
+    n(`for no syn:${c.reconnectNoSyn}`),
+    n(`retransmit:${c.retransmit}`),
+    n(`syn cnt:${c.synCount},all clt:${c.allClient},clt cont:${c.clientContent}`),
+    n(`total cont retransmit:${c.clientRetransmit}, frag:${c.fragments}`),
     n(`total captured packets:${c.capturedPackets}`),
-    n(`capture dropped:${c.captureDrops},send errors:${c.sendErrors},buffer overflow:${c.bufferOverflows}`),
+    n(`capture dropped:${c.captureDrops},send errors:${c.sendErrors},buffer overflow:${c.bufferOverflow}`),
     n(`replication lag:${Math.round(c.replicationLagMs)} ms,queued:${c.queuedBytes} bytes,shed sessions:${c.shedSessions},shed bytes:${c.shedBytes}`),
-    n(`stale target rst:${c.staleResets},handshake restarts:${c.handshakeRestarts}`),
+    n(`stale target rst:${c.staleRst},handshake restarts:${c.handshakeRestarts}`),
   ];
 }
 
@@ -35,10 +38,10 @@ function counterLines(c: TcpcopyCounters): LogLine[] {
 export function formatTcpcopyStats(c: TcpcopyCounters, elapsedMs: number): LogLine[] {
   const lines = counterLines(c);
   if (elapsedMs > DIAGNOSIS_DELAY_MS) {
-    if (c.sentContentPackets > 0 && c.responseContentPackets === 0) {
+    if (c.sendContent > 0 && c.respContent === 0) {
       lines.push({ level: 'warn', text: `no responses after ${Math.floor(elapsedMs / 1000)} seconds` });
     }
-    if (c.activeSessions > 0 && Math.floor((100 * c.establishedConnections) / c.activeSessions) < 80) {
+    if (c.active > 0 && Math.floor((100 * c.conns) / c.active) < 80) {
       lines.push({ level: 'warn', text: "many connections can't be established" });
     }
   }
@@ -57,19 +60,13 @@ export function formatTcpcopySummary(c: TcpcopyCounters, elapsedMs: number): Log
     { level: 'notice', text: `event loop delay: p99 ${c.loopDelayP99Ms.toFixed(1)} ms, max ${c.loopDelayMaxMs.toFixed(1)} ms` },
     {
       level: 'notice',
-      text: `rates: captured ${perSecond(c.capturedPackets, elapsedMs)} pkt/s, sent ${perSecond(c.sentPackets, elapsedMs)} pkt/s, sent content ${perSecond(c.sentContentPackets, elapsedMs)} pkt/s`,
+      text: `rates: captured ${perSecond(c.capturedPackets, elapsedMs)} pkt/s, sent ${perSecond(c.send, elapsedMs)} pkt/s, sent content ${perSecond(c.sendContent, elapsedMs)} pkt/s`,
     },
   ];
 }
 
 /** What -r and -n did (not in the C tool). */
-export interface RewriteFigures {
-  /** Client SYNs (sessions) and packets of sessions left out by -r sampling. */
-  readonly sampledOutSyns: number;
-  readonly sampledOutPackets: number;
-  /** Packets fed to the engine as extra -n copies (beyond the original). */
-  readonly copyPackets: number;
-}
+export type RewriteFigures = Readonly<Pick<EdgeCounters, 'sampledOutSyns' | 'sampledOutPackets' | 'copyPackets'>>;
 
 /** Our own extra line for -r/-n/-c, printed after the C tool's lines when one of them is in use. */
 export function formatRewriteLine(r: RewriteFigures): LogLine {

@@ -4,14 +4,12 @@
 // no SYN-ACK back through intercept while intercept has said nothing for `repeatMs` (then it lists
 // the causes).
 import type { NoticeMessage } from '../channel/index.js';
+import type { SessionCounters } from '../session/index.js';
 import type { LogLine } from '../log/index.js';
 
-export interface DiagnosisFacts {
-  /** Authenticated channel connections now. */
+/** The engine's running totals of SYNs sent to the target and connections established, and the authenticated channel connections now. */
+export interface DiagnosisFacts extends Pick<SessionCounters, 'sendSyn' | 'conns'> {
   connections: number;
-  /** Running totals from the engine: SYNs sent to the target, and connections established. */
-  synsSent: number;
-  established: number;
 }
 
 export interface TcpcopyDiagnosisOptions {
@@ -67,8 +65,8 @@ export class TcpcopyDiagnosis {
     const prev = this.#prev;
     this.#prev = { ...f };
     if (prev === null) return out;
-    const synsWithoutAnswer = f.synsSent > prev.synsSent && f.established === prev.established;
-    const answered = f.established > prev.established;
+    const synsWithoutAnswer = f.sendSyn > prev.sendSyn && f.conns === prev.conns;
+    const answered = f.conns > prev.conns;
     if (answered || f.connections === 0) this.#stuckSince = null;
     else if (synsWithoutAnswer) this.#stuckSince ??= nowMs;
     if (this.#stuckSince !== null && nowMs - this.#stuckSince >= this.#o.afterMs && nowMs - this.#lastNoticeMs > this.#o.repeatMs &&

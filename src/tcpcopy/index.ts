@@ -4,5 +4,3 @@ export { Replicator } from './replicator.js';
 export type { ReplicatorOptions } from './replicator.js';
 export { LoopGuard, buildTargetResolver, targetKeys } from './resolver.js';
 export { ConvertScratch, clientSegmentFromDecoder, clientSegmentInto, targetHeaderFromResponse, targetHeaderInto } from './convert.js';
-export { fillTcpcopyCounters, newEdgeCounters } from './counters.js';
-export type { EdgeCounters } from './counters.js';

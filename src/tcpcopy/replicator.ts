@@ -17,12 +17,10 @@ import type { ReplicatorConfig } from './config.js';
 import { PacketDecoder } from '../packet/index.js';
 import { Deque, SegmentArena, SessionEngine } from '../session/index.js';
 import type { CloseReason, EngineSink, OutgoingSegment, SessionTuple } from '../session/index.js';
-import { createTcpcopyCounters, formatCloseReasons, formatRewriteLine, formatTcpcopyStats, formatTcpcopySummary } from '../stats/index.js';
+import { formatCloseReasons, formatRewriteLine, formatTcpcopyStats, formatTcpcopySummary, newEdgeCounters } from '../stats/index.js';
 import type { Logger } from '../log/index.js';
-import type { TcpcopyCounters } from '../stats/index.js';
+import type { EdgeCounters, TcpcopyCounters } from '../stats/index.js';
 import { ConvertScratch, clientSegmentInto, targetHeaderInto } from './convert.js';
-import { fillTcpcopyCounters, newEdgeCounters } from './counters.js';
-import type { EdgeCounters } from './counters.js';
 import { TcpcopyDiagnosis } from './diagnosis.js';
 import { LoopGuard, buildTargetResolver } from './resolver.js';
 import { ClientRewriter } from './rewrite.js';
@@ -270,7 +268,7 @@ export class Replicator {
     this.client.start();
     // Deployment diagnosis (diagnosis.ts): intercept unreachable, SYNs without SYN-ACKs.
     this.diagnosisTimer = setInterval(() => this.logger.lines(this.diagnosis.tick(this.nowMs(), {
-      connections: this.client.authenticatedConnections, synsSent: this.engine.counters.sendSyn, established: this.engine.counters.conns,
+      connections: this.client.authenticatedConnections, sendSyn: this.engine.counters.sendSyn, conns: this.engine.counters.conns,
     })), 1000);
     this.diagnosisTimer.unref();
     this.loopDelay.enable();
@@ -280,7 +278,7 @@ export class Replicator {
     if (this.source === null) this.logger.notice(`tcpcopy capturing on ${devices.join(',')} with filter "${this.config.captureFilter}"`);
   }
 
-  /** Current statistics (engine + edge). */
+  /** A snapshot of the statistics: the engine's counters and the edge's, under their own names. */
   counters(): TcpcopyCounters {
     let drops = 0;
     for (const c of this.captures) drops += c.stats().dropped;
@@ -296,7 +294,7 @@ export class Replicator {
       this.edge.loopDelayP99Ms = this.loopDelay.percentile(99) / 1e6;
       this.edge.loopDelayMaxMs = this.loopDelay.max / 1e6;
     }
-    return fillTcpcopyCounters(createTcpcopyCounters(), this.engine.counters, this.edge);
+    return { ...this.engine.counters, ...this.edge };
   }
 
   /**

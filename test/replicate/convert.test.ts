@@ -1,16 +1,13 @@
 // The pure pieces of the live replication: -x → target resolver and loop-guard keys, captured
-// packet → ClientSegment, channel RESPONSE ⇄ TargetHeader, intercept's reply → RESPONSE, and the
-// statistics counters filled from the engine's.
+// packet → ClientSegment, channel RESPONSE ⇄ TargetHeader, intercept's reply → RESPONSE.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTransfers } from '../../src/cli/options/index.js';
 import { LinkType, PacketDecoder, TcpFlags, buildTcpPacket } from '../../src/packet/index.js';
 import type { TcpPacketSpec } from '../../src/packet/index.js';
-import { newCounters } from '../../src/session/index.js';
-import { createTcpcopyCounters } from '../../src/stats/index.js';
 import { responseFromDecoder } from '../../src/intercept/index.js';
 import {
-  LoopGuard, buildTargetResolver, clientSegmentFromDecoder, fillTcpcopyCounters, newEdgeCounters, targetHeaderFromResponse, targetKeys,
+  LoopGuard, buildTargetResolver, clientSegmentFromDecoder, targetHeaderFromResponse, targetKeys,
 } from '../../src/tcpcopy/index.js';
 
 function decoded(spec: TcpPacketSpec): PacketDecoder {
@@ -127,19 +124,5 @@ void describe('target reply → RESPONSE → TargetHeader', () => {
       options: { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: true, tsval: 3333, tsecr: 1111 },
       payloadLength: 300,
     });
-  });
-});
-
-void test('tcpcopy counters come from the engine and the edge', () => {
-  const s = { ...newCounters(), active: 2, released: 5, obsoleteDeleted: 1, conns: 7, resp: 40, respContent: 20, respFin: 5, respRst: 1, send: 60, sendContent: 25, sendSyn: 7, sendFin: 5, sendReset: 6, reconnectNoSyn: 1, retransmit: 3, synCount: 6, allClient: 61, clientContent: 25, clientRetransmit: 2, bufferOverflow: 4, queuedBytes: 1234, shedSessions: 3, shedBytes: 999, staleRst: 11, handshakeRestarts: 12 };
-  const e = { ...newEdgeCounters(), capturedPackets: 70, captureDrops: 8, sendErrors: 9, fragments: 1, loopDelayP99Ms: 12.5, loopDelayMaxMs: 40, replicationLagMs: 321 };
-  const c = fillTcpcopyCounters(createTcpcopyCounters(), s, e);
-  assert.deepEqual(c, {
-    activeSessions: 2, releasedSessions: 5, obsoleteSessions: 1, timeWaitSessions: 0, establishedConnections: 7, responsePackets: 40,
-    responseContentPackets: 20, responseFinPackets: 5, responseRstPackets: 1, sentPackets: 60, sentContentPackets: 25, sentSynPackets: 7,
-    sentFinPackets: 5, sentRstPackets: 6, reconnectsForClosed: 0, reconnectsForNoSyn: 1, retransmits: 3, responsesAfterRetransmit: 0,
-    clientSynPackets: 6, clientPackets: 61, clientContentPackets: 25, clientContentRetransmits: 2, fragments: 1, capturedPackets: 70,
-    captureDrops: 8, sendErrors: 9, bufferOverflows: 4, loopDelayP99Ms: 12.5, loopDelayMaxMs: 40,
-    replicationLagMs: 321, queuedBytes: 1234, shedSessions: 3, shedBytes: 999, staleResets: 11, handshakeRestarts: 12,
   });
 });

@@ -3,9 +3,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TcpcopyDiagnosis } from '../../src/tcpcopy/diagnosis.js';
+import type { DiagnosisFacts } from '../../src/tcpcopy/diagnosis.js';
 
-const facts = (connections: number, synsSent: number, established: number): { connections: number; synsSent: number; established: number } =>
-  ({ connections, synsSent, established });
+const facts = (connections: number, sendSyn: number, conns: number): DiagnosisFacts => ({ connections, sendSyn, conns });
 
 describe('TcpcopyDiagnosis', () => {
   test('no intercept connection for 5 s is reported once per 30 s', () => {

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSummary, channelConnections, parseRedisBenchmark, parseCommandCalls } from '../lab/index.js';
-import { formatTcpcopySummary, formatInterceptSummary, createTcpcopyCounters, createInterceptCounters } from '../../src/stats/index.js';
+import { newCounters } from '../../src/session/index.js';
+import { formatTcpcopySummary, formatInterceptSummary, newEdgeCounters, createInterceptCounters } from '../../src/stats/index.js';
 import { formatLogLine } from '../../src/log/index.js';
 import type { TcpcopyCounters, InterceptCounters } from '../../src/stats/index.js';
 import type { LogLine } from '../../src/log/index.js';
@@ -21,27 +22,24 @@ const log = (lines: readonly LogLine[]): string =>
 
 test('parseSummary reads every counter of the last tcpcopy summary', () => {
   const keys: (keyof TcpcopyCounters)[] = [
-    'activeSessions', 'releasedSessions', 'obsoleteSessions', 'timeWaitSessions', 'establishedConnections', 'responsePackets',
-    'responseContentPackets', 'responseFinPackets', 'responseRstPackets', 'sentPackets', 'sentContentPackets', 'sentSynPackets',
-    'sentFinPackets', 'sentRstPackets', 'reconnectsForClosed', 'reconnectsForNoSyn', 'retransmits', 'responsesAfterRetransmit',
-    'clientSynPackets', 'clientPackets', 'clientContentPackets', 'clientContentRetransmits', 'fragments', 'capturedPackets',
-    'captureDrops', 'sendErrors', 'bufferOverflows',
+    'active', 'released', 'obsoleteDeleted', 'conns', 'resp', 'respContent', 'respFin', 'respRst', 'send', 'sendContent', 'sendSyn',
+    'sendFin', 'sendReset', 'reconnectNoSyn', 'retransmit', 'synCount', 'allClient', 'clientContent', 'clientRetransmit', 'fragments',
+    'capturedPackets', 'captureDrops', 'sendErrors', 'bufferOverflow',
   ];
-  const c = distinct<TcpcopyCounters>(createTcpcopyCounters(), keys);
-  const early = log(formatTcpcopySummary({ ...c, establishedConnections: 999 }, 1000));
+  const c = distinct<TcpcopyCounters>({ ...newCounters(), ...newEdgeCounters() }, keys);
+  const early = log(formatTcpcopySummary({ ...c, conns: 999 }, 1000));
   const text = `${early}noise line\n${log([{ level: 'notice', text: 'SIGTERM received, stopping' }])}${log(formatTcpcopySummary(c, 12_345))}`;
   const s = parseSummary(text, 'tcpcopy');
   assert.ok(s);
   assert.equal(s.elapsedS, 12.3);
-  assert.equal(s.get('conns'), c.establishedConnections);
-  assert.equal(s.get('for no syn'), c.reconnectsForNoSyn);
+  assert.equal(s.get('conns'), c.conns);
+  assert.equal(s.get('for no syn'), c.reconnectNoSyn);
   assert.equal(s.get('capture dropped'), c.captureDrops);
   assert.equal(s.get('send errors'), c.sendErrors);
-  assert.equal(s.get('send content'), c.sentContentPackets);
-  assert.equal(s.get('syn cnt'), c.clientSynPackets);
-  assert.equal(s.get('retransmit'), c.retransmits);
-  assert.equal(s.get('recv packs after retransmission'), c.responsesAfterRetransmit);
-  assert.equal(s.get('fin'), c.sentFinPackets);
+  assert.equal(s.get('send content'), c.sendContent);
+  assert.equal(s.get('syn cnt'), c.synCount);
+  assert.equal(s.get('retransmit'), c.retransmit);
+  assert.equal(s.get('fin'), c.sendFin);
   assert.equal(s.get('frag'), c.fragments);
   for (const k of s.counters.keys()) assert.match(k, /^[a-z][a-z -]*[a-z]$/, 'counter names are words');
   assert.ok(s.counters.size >= keys.length, [...s.counters.keys()].join(','));
