@@ -15,11 +15,12 @@ const SRC = join(ROOT, 'src');
 export const LAYERS: Readonly<Record<string, number>> = {
   'paths': 0, 'version': 0, 'exit-codes': 0, 'packet': 0,
   'pcap': 1, 'io': 1, 'log': 1,
-  'capture': 2, 'send': 2, 'session': 2, 'channel': 2, 'stats': 2, 'process': 2,
-  'tcpcopy': 3, 'intercept': 3, 'record': 3,
-  'replay': 4,
-  'demo': 5,
-  'cli': 6,
+  'capture': 2, 'send': 2, 'session': 2, 'channel': 2, 'process': 2,
+  'stats': 3,
+  'tcpcopy': 4, 'intercept': 4, 'record': 4,
+  'replay': 5,
+  'demo': 6,
+  'cli': 7,
 };
 
 interface Edge {
