@@ -39,6 +39,16 @@ export function findSecret(option: string | null | undefined, env: NodeJS.Proces
   return s === undefined || s === '' ? null : s;
 }
 
+/** The native channel always authenticates; only the C TCPCopy 1.x format runs without a secret. */
+export function secretMissing(config: { readonly secret: string | null; readonly tcpcopy1: boolean }): boolean {
+  return config.secret === null && !config.tcpcopy1;
+}
+
+/** The one-line reason a tool gives when secretMissing(): what to pass. */
+export function missingSecretMessage(tool: string, peer: string): string {
+  return `${tool} needs the channel secret shared with ${peer}: --secret, --secret-file or ${SECRET_ENV_VAR}`;
+}
+
 /** findSecret's secret; throws NO_SECRET when there is none. */
 export function resolveSecret(option: string | null | undefined, env: NodeJS.ProcessEnv | undefined = process.env): string {
   const s = findSecret(option, env);

@@ -16,7 +16,7 @@ export type {
 export { MAX_ERROR_TEXT_LENGTH, bodyLength, frameLength, encodeInto, encodeMessage, decodeBody } from './codec.js';
 export { FrameDecoder, DEFAULT_MAX_FRAME_BODY_BYTES } from './frame-decoder.js';
 export type { FrameDecoderOptions } from './frame-decoder.js';
-export { SECRET_ENV_VAR, newNonce, computeMac, verifyMac, findSecret, resolveSecret } from './auth.js';
+export { SECRET_ENV_VAR, newNonce, computeMac, verifyMac, findSecret, resolveSecret, secretMissing, missingSecretMessage } from './auth.js';
 export { RoutingTable, DEFAULT_ROUTING_LIMITS } from './routing.js';
 export type { RoutingLimits, RoutingCounters, RouteResult } from './routing.js';
 export { stderrLogger, silentLogger } from './logger.js';

@@ -3,13 +3,12 @@
 // (src/intercept/) runs until SIGINT or SIGTERM, which print the final summary.
 // `--print-config` prints the configuration. -d (daemon.ts) and -P (supervise.ts, pidfile.ts).
 import { appendFileSync } from 'node:fs';
-import { INTERCEPT_EXAMPLES, OptionError, addInterceptOptions, examplesText, formatConfig, validateInterceptOptions } from './options/index.js';
+import { INTERCEPT_EXAMPLES, addInterceptOptions, examplesText, validateInterceptOptions } from './options/index.js';
 import type { InterceptConfig, InterceptRawOptions } from './options/index.js';
 import { createLogger } from '../log/index.js';
-import { daemonReporter, runDaemonParent } from '../process/daemon.js';
 import type { DaemonReporter } from '../process/daemon.js';
 import { supervise } from '../process/supervise.js';
-import { checkLogFile, runProgram, toolProgram, usageError } from './program.js';
+import { checkLogFile, parseOptions, printedConfig, runProgram, startService, toolProgram } from './program.js';
 import { loadFileOptions } from './config-file.js';
 import type { FileOptions } from './config-file.js';
 
@@ -27,27 +26,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   const program = toolProgram('intercept', "capture the target server's responses and return their headers to tcpcopy");
   program.addHelpText('after', examplesText(INTERCEPT_EXAMPLES));
   addInterceptOptions(program).action(async () => {
-    let opts: InterceptRawOptions & FileOptions & { printConfig?: boolean };
-    let config;
-    try {
-      opts = loadFileOptions(program);
-      config = validateInterceptOptions(opts, { env: process.env });
-    } catch (err) {
-      if (err instanceof OptionError) usageError(program, err.message);
-      throw err;
-    }
-    if (opts.printConfig === true) {
-      process.stdout.write(`${formatConfig(config)}\n`);
-      return;
-    }
+    const opts = parseOptions(program, () => loadFileOptions<InterceptRawOptions & FileOptions & { printConfig?: boolean }>(program));
+    const config = parseOptions(program, () => validateInterceptOptions(opts, { env: process.env }));
+    if (printedConfig(opts, config)) return;
     checkLogFile(program, config.logFile);
-    if (config.secret === null && !config.tcpcopy1) usageError(program, 'intercept needs the channel secret shared with tcpcopy: --secret, --secret-file or TCPCOPY_SECRET');
-    const daemon = daemonReporter();
-    if (config.daemon && daemon === null) {
-      await runDaemonParent('intercept', program, argv, config.logFile);
-      return;
-    }
-    await serve(config, daemon);
+    await startService({ tool: 'intercept', peer: 'tcpcopy', program, argv, config }, (daemon) => serve(config, daemon));
   });
   await runProgram(program, argv);
 }

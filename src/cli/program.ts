@@ -6,6 +6,11 @@ import { appendFileSync } from 'node:fs';
 import { ExitCode } from '../exit-codes.js';
 import { VERSION } from '../version.js';
 import { describeFsError } from '../process/pidfile.js';
+import { daemonReporter, runDaemonParent } from '../process/daemon.js';
+import type { DaemonReporter } from '../process/daemon.js';
+import { missingSecretMessage, secretMissing } from '../channel/index.js';
+import { OptionError } from './options/errors.js';
+import { formatConfig } from './options/commands.js';
 
 export type ToolName = 'tcpcopy' | 'intercept';
 
@@ -51,4 +56,44 @@ export function checkLogFile(program: Command, path: string | null): void {
   } catch (e) {
     usageError(program, `-l ${path}: cannot write the log file (${describeFsError(e)})`);
   }
+}
+
+/** Runs an option parser; its OptionError is a usage error (exit 2), anything else propagates. */
+export function parseOptions<T>(program: Command, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof OptionError) usageError(program, err.message);
+    throw err;
+  }
+}
+
+/** --print-config: prints the checked configuration and says the run is over. */
+export function printedConfig(opts: { printConfig?: boolean }, config: Parameters<typeof formatConfig>[0]): boolean {
+  if (opts.printConfig !== true) return false;
+  process.stdout.write(`${formatConfig(config)}\n`);
+  return true;
+}
+
+export interface ServiceStart {
+  readonly tool: ToolName;
+  /** Who holds the other end of the channel (named in the missing-secret error). */
+  readonly peer: ToolName;
+  readonly program: Command;
+  readonly argv: readonly string[];
+  readonly config: { readonly secret: string | null; readonly tcpcopy1: boolean; readonly daemon: boolean; readonly logFile: string | null };
+}
+
+/**
+ * The common start of a live service: the channel secret is required (usage error otherwise); with -d
+ * this process becomes the daemon's parent and reports its start-up, else the service runs here.
+ */
+export async function startService(s: ServiceStart, run: (daemon: DaemonReporter | null) => Promise<void>): Promise<void> {
+  if (secretMissing(s.config)) usageError(s.program, missingSecretMessage(s.tool, s.peer));
+  const daemon = daemonReporter();
+  if (s.config.daemon && daemon === null) {
+    await runDaemonParent(s.tool, s.program, s.argv, s.config.logFile);
+    return;
+  }
+  await run(daemon);
 }

@@ -5,17 +5,17 @@
 import { appendFileSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { ExitCode } from '../exit-codes.js';
-import { OptionError, TCPCOPY_EXAMPLES, addTcpcopyOptions, examplesText, formatConfig, hostNamesIn, parseIp, validateTcpcopyOptions } from './options/index.js';
+import { TCPCOPY_EXAMPLES, addTcpcopyOptions, examplesText, hostNamesIn, parseIp, validateTcpcopyOptions } from './options/index.js';
 import { resolveHostNames } from './resolve.js';
 import { loadFileOptions } from './config-file.js';
 import type { FileOptions } from './config-file.js';
 import type { IpAddress, TcpcopyConfig, TcpcopyRawOptions } from './options/index.js';
 import { createLogger } from '../log/index.js';
 import type { Logger } from '../log/index.js';
-import { daemonReporter, runDaemonParent } from '../process/daemon.js';
+import { daemonReporter } from '../process/daemon.js';
 import type { DaemonReporter } from '../process/daemon.js';
 import { LonelyWatch, MemoryWatch, supervise } from '../process/supervise.js';
-import { checkLogFile, errorLine, runProgram, toolProgram, usageError } from './program.js';
+import { checkLogFile, errorLine, parseOptions, printedConfig, runProgram, startService, toolProgram } from './program.js';
 
 /** This machine's addresses (every interface, including down ones that still hold an address). */
 function localAddresses(): IpAddress[] {
@@ -112,30 +112,16 @@ export async function main(argv: readonly string[]): Promise<void> {
   const program = toolProgram('tcpcopy', 'copy live TCP requests from this (online) server to a target server, packet by packet');
   program.addHelpText('after', examplesText(TCPCOPY_EXAMPLES));
   addTcpcopyOptions(program).action(async () => {
-    let opts: TcpcopyRawOptions & FileOptions & { printConfig?: boolean };
-    try {
-      opts = loadFileOptions(program);
-    } catch (err) {
-      if (err instanceof OptionError) usageError(program, err.message);
-      throw err;
-    }
+    const opts = parseOptions(program, () => loadFileOptions<TcpcopyRawOptions & FileOptions & { printConfig?: boolean }>(program));
     // --record without -s: recording alone.
     const { isRecordOnly } = await import('./options/record-only.js');
     if (isRecordOnly(opts)) return (await import('./record.js')).runRecordOnly(program, argv, opts);
     // Host names in -x and -s: resolved once, here; the addresses are logged below.
     const resolved = await resolveHostNames(hostNamesIn(opts.transfer, opts.intercept));
     const byName = new Map(resolved.map((r) => [r.name, r.ip]));
-    let config;
-    try {
-      config = validateTcpcopyOptions(opts, { env: process.env, localAddresses: localAddresses(), isRegularFile, resolveHost: (n) => byName.get(n) });
-    } catch (err) {
-      if (err instanceof OptionError) usageError(program, err.message);
-      throw err;
-    }
-    if (opts.printConfig === true) {
-      process.stdout.write(`${formatConfig(config)}\n`);
-      return;
-    }
+    const config = parseOptions(program, () =>
+      validateTcpcopyOptions(opts, { env: process.env, localAddresses: localAddresses(), isRegularFile, resolveHost: (n) => byName.get(n) }));
+    if (printedConfig(opts, config)) return;
     checkLogFile(program, config.logFile);
     // Logged once: by the process that runs (a -d parent re-runs itself as the daemon, which logs it).
     if (resolved.length > 0 && !(config.daemon && daemonReporter() === null)) {
@@ -154,13 +140,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = await replayLiveOverSockets(config);
       return;
     }
-    if (config.secret === null && !config.tcpcopy1) usageError(program, 'tcpcopy needs the channel secret shared with intercept: --secret, --secret-file or TCPCOPY_SECRET');
-    const daemon = daemonReporter();
-    if (config.daemon && daemon === null) {
-      await runDaemonParent('tcpcopy', program, argv, config.logFile);
-      return;
-    }
-    await replicate(config, daemon);
+    await startService({ tool: 'tcpcopy', peer: 'intercept', program, argv, config }, (daemon) => replicate(config, daemon));
   });
   program
     .command('demo')

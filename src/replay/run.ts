@@ -28,6 +28,7 @@ import type { CaptureScan } from './packet/source.js';
 import type { ScheduleOptions } from './packet/schedule.js';
 import { packetOutcome, socketOutcome } from './outcome.js';
 import type { Outcome } from './outcome.js';
+import { missingSecretMessage, secretMissing } from '../channel/index.js';
 
 /** The drain ends when nothing moved for this long. */
 export const DRAIN_QUIET_MS = 2000;
@@ -118,8 +119,8 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
   }
   if (config.transport === 'socket') return runOverSockets(config, out, error, truncationPolicy(off.strictFile, warn));
 
-  if (config.secret === null && !config.tcpcopy1) {
-    error('tcpcopy needs the channel secret shared with intercept: --secret, --secret-file or TCPCOPY_SECRET');
+  if (secretMissing(config)) {
+    error(missingSecretMessage('tcpcopy', 'intercept'));
     return ExitCode.BAD_INPUT;
   }
   let scan: CaptureScan;

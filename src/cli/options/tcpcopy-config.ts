@@ -3,6 +3,7 @@
 // with a one-line message. Pure: the environment and this machine's addresses come in as inputs.
 
 import { findSecret, SECRET_ENV_VAR } from '../../channel/auth.js';
+import { DEFAULT_CHANNEL_PORT } from '../../channel/messages.js';
 import { isUnicast, parseHostPort, parseIp, splitList } from './address.js';
 import { checkModeOptions } from './modes.js';
 import type { HostResolver } from './address.js';
@@ -27,7 +28,7 @@ export type { TcpcopyRawOptions };
 /** Environment variable read when --secret is absent (shared with intercept). */
 export const SECRET_ENV = SECRET_ENV_VAR;
 /** TCPCopy's default intercept port (`SERVER_PORT`). */
-export const DEFAULT_INTERCEPT_PORT = 36524;
+export const DEFAULT_INTERCEPT_PORT = DEFAULT_CHANNEL_PORT;
 /** TCPCopy's limit on -s items (`MAX_REAL_SERVERS`). */
 export const MAX_INTERCEPTS = 32;
 /** TCPCopy's limit on -c addresses (`M_IP_NUM`). */
