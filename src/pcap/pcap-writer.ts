@@ -14,7 +14,7 @@ import {
   PCAP_VERSION_MAJOR,
   PCAP_VERSION_MINOR,
 } from './format.js';
-import { StagedSink } from './sink.js';
+import { SinkWriter } from './sink.js';
 import type { PacketToWrite } from './types.js';
 
 const NS_PER_SEC = 1_000_000_000n;
@@ -98,27 +98,20 @@ export function encodePcapRecord(p: PacketToWrite, snaplen: number = DEFAULT_SNA
  * stream; it returns false when the stream wants the producer to wait: then `await writer.drain()`.
  * Call flush() to push staged records out early (e.g. on a timer for live captures), close() at the end.
  */
-export class PcapWriter {
+export class PcapWriter extends SinkWriter {
   readonly linkType: number;
   readonly snaplen: number;
   readonly nanosecond: boolean;
-  private readonly sink: StagedSink;
-  private count = 0;
 
   constructor(stream: Writable, opts: PcapWriterOptions) {
     const header = encodePcapHeader(opts);
+    super(stream, opts.bufferSize);
     this.linkType = opts.linkType;
     this.snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
     this.nanosecond = opts.nanosecond !== false;
-    this.sink = new StagedSink(stream, opts.bufferSize);
     const at = this.sink.reserve(header.length);
     header.copy(this.sink.buf, at);
     this.sink.len += header.length;
-  }
-
-  /** Packets written so far. */
-  get packets(): number {
-    return this.count;
   }
 
   /** Stages one packet; false means "await drain() before writing more". Throws CaptureWriteError. */
@@ -128,18 +121,6 @@ export class PcapWriter {
     sink.len += encodePcapRecordInto(sink.buf, at, p, this.snaplen, this.nanosecond);
     this.count++;
     return sink.ready;
-  }
-
-  drain(): Promise<void> {
-    return this.sink.drain();
-  }
-
-  flush(): boolean {
-    return this.sink.flush();
-  }
-
-  close(): Promise<void> {
-    return this.sink.close();
   }
 }
 

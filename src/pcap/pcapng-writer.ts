@@ -24,7 +24,7 @@ import {
   SHB_USERAPPL,
   TSRESOL_NS,
 } from './format.js';
-import { StagedSink } from './sink.js';
+import { SinkWriter } from './sink.js';
 import type { PacketToWrite } from './types.js';
 
 export interface PcapngInterfaceOptions {
@@ -199,25 +199,18 @@ export function encodeEnhancedPacketBlock(p: PacketToWrite, snaplen: number = DE
  * at a time to the stream; it returns false when the stream wants the producer to wait: then
  * `await writer.drain()`. flush() pushes staged blocks out early; close() ends the stream.
  */
-export class PcapngWriter {
-  private readonly sink: StagedSink;
+export class PcapngWriter extends SinkWriter {
   private readonly snaplens: number[] = [];
-  private count = 0;
 
   constructor(stream: Writable, opts: PcapngWriterOptions) {
     const shb = encodeSectionHeaderBlock(opts);
     const idbs = opts.interfaces.map((i) => encodeInterfaceDescriptionBlock(i));
-    this.sink = new StagedSink(stream, opts.bufferSize);
+    super(stream, opts.bufferSize);
     this.put(shb);
     for (let i = 0; i < idbs.length; i++) {
       this.put(idbs[i] as Buffer);
       this.snaplens.push(opts.interfaces[i]?.snaplen ?? DEFAULT_SNAPLEN);
     }
-  }
-
-  /** Packets written so far. */
-  get packets(): number {
-    return this.count;
   }
 
   /** Number of interfaces declared. */
@@ -246,17 +239,6 @@ export class PcapngWriter {
     return sink.ready;
   }
 
-  drain(): Promise<void> {
-    return this.sink.drain();
-  }
-
-  flush(): boolean {
-    return this.sink.flush();
-  }
-
-  close(): Promise<void> {
-    return this.sink.close();
-  }
 
   private put(b: Buffer): void {
     const at = this.sink.reserve(b.length);

@@ -102,3 +102,36 @@ export class StagedSink {
     for (const fn of w) fn();
   }
 }
+
+/**
+ * What both capture writers share: the staged sink, the packet count, and backpressure, flush and
+ * close passed through to the sink. Subclasses encode records into `sink` and count them.
+ */
+export abstract class SinkWriter {
+  protected readonly sink: StagedSink;
+  protected count = 0;
+
+  protected constructor(stream: Writable, bufferSize?: number) {
+    this.sink = new StagedSink(stream, bufferSize);
+  }
+
+  /** Packets written so far. */
+  get packets(): number {
+    return this.count;
+  }
+
+  /** Resolves when the stream wants more (after write() returned false). */
+  drain(): Promise<void> {
+    return this.sink.drain();
+  }
+
+  /** Pushes the staged bytes to the stream now; false when it asks to wait. */
+  flush(): boolean {
+    return this.sink.flush();
+  }
+
+  /** Flushes, ends the stream and waits until it has finished. */
+  close(): Promise<void> {
+    return this.sink.close();
+  }
+}
