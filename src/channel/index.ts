@@ -26,3 +26,4 @@ export { ChannelServer } from './server.js';
 export type { ChannelServerOptions, ChannelPeer, ChannelServerStats } from './server.js';
 export { ChannelClient, parseServerList } from './client.js';
 export type { ChannelClientOptions, ChannelClientStats, ChannelServerAddress, BackoffOptions } from './client.js';
+export type { RegistrationClient, ReplyRouter } from './ends.js';
