@@ -10,7 +10,7 @@ import { InterceptService, responseFromDecoder } from '../../src/intercept/index
 import type { InterceptConfig } from '../../src/intercept/config.js';
 import { LinkType, PacketDecoder, TcpFlags, buildEthernetFrame, buildTcpPacket } from '../../src/packet/index.js';
 import type { TcpPacketSpec } from '../../src/packet/index.js';
-import { FakeReplyRouter, FakeSource, recordingLogger } from '../support/fakes.js';
+import { FakeReplyRouter, FakeSource, assertCounters, recordingLogger } from '../support/fakes.js';
 
 const { SYN, ACK, PSH } = TcpFlags;
 
@@ -46,7 +46,6 @@ interface Rig {
   router: FakeReplyRouter;
   captures: Map<string, FakeSource>;
   opened: LiveCaptureOptions[];
-  registrations: SessionKey[];
   lines: string[];
   clock: { now: number };
 }
@@ -56,15 +55,11 @@ async function rig(config: InterceptConfig = CONFIG): Promise<Rig> {
   const clock = { now: 50_000 };
   const captures = new Map<string, FakeSource>();
   const opened: LiveCaptureOptions[] = [];
-  const registrations: SessionKey[] = [];
   let router: FakeReplyRouter | null = null;
   const service = new InterceptService({
     config, logger, nowMs: () => clock.now,
     io: {
-      openChannel: (onRegister) => (router = new FakeReplyRouter((s) => {
-        registrations.push(s);
-        onRegister(s);
-      }, () => clock.now)),
+      openChannel: (onRegister) => (router = new FakeReplyRouter(onRegister, () => clock.now)),
       openCapture: (o) => {
         opened.push(o);
         const c = new FakeSource(LinkType.EN10MB);
@@ -76,7 +71,7 @@ async function rig(config: InterceptConfig = CONFIG): Promise<Rig> {
   assert.ok(router !== null, 'the channel end is opened with the service');
   const r: FakeReplyRouter = router;
   await service.start();
-  return { service, router: r, captures, opened, registrations, lines, clock };
+  return { service, router: r, captures, opened, lines, clock };
 }
 
 void describe('intercept service on fakes', () => {
@@ -106,16 +101,10 @@ void describe('intercept service on fakes', () => {
     r.captures.get('eth2')!.emitBatch(frame(40000));
     assert.deepEqual(a.received, [response(40000, { seq: 7000, flags: SYN | ACK }), response(40000)]);
     assert.deepEqual(b.received, [response(40001, { seq: 7000, flags: SYN | ACK })]);
-    const c = r.service.counters();
-    assert.equal(c.capturedPackets, 3);
-    assert.equal(c.responsePackets, 3);
-    assert.equal(c.routedResponses, 3);
-    assert.equal(c.routeHits, 3);
-    assert.equal(c.socketWrites, 3);
-    assert.equal(c.routeMisses, 0);
-    assert.equal(c.registeredSessions, 2);
-    assert.equal(c.registrations, 2);
-    assert.equal(c.connectedPeers, 2);
+    assertCounters(r.service.counters(), {
+      capturedPackets: 3, responsePackets: 3, routedResponses: 3, routeHits: 3, socketWrites: 3, routeMisses: 0, lostResponses: 0,
+      registeredSessions: 2, registrations: 2, connectedPeers: 2,
+    });
   });
 
   void test('replies of sessions nobody registered are not sent: counted as misses; a SYN-ACK waits for its registration', async () => {
@@ -123,15 +112,10 @@ void describe('intercept service on fakes', () => {
     const a = r.router.connect('a');
     r.captures.get('eth1')!.emitBatch(frame(40002), frame(40003, { seq: 7000, flags: SYN | ACK }));
     assert.deepEqual(a.received, []);
-    let c = r.service.counters();
-    assert.equal(c.responsePackets, 2);
-    assert.equal(c.routedResponses, 0);
-    assert.equal(c.routeMisses, 2, 'one dropped, one parked');
+    assertCounters(r.service.counters(), { responsePackets: 2, routedResponses: 0, routeMisses: 2 }, 'one dropped, one parked');
     r.router.register(a, session(40003));
     assert.deepEqual(a.received, [response(40003, { seq: 7000, flags: SYN | ACK })], 'the parked SYN-ACK, on registration');
-    c = r.service.counters();
-    assert.equal(c.routedResponses, 1);
-    assert.equal(c.routeHits, 0, 'delivered from the parking, not found on arrival');
+    assertCounters(r.service.counters(), { routedResponses: 1, routeHits: 0 }, 'delivered from the parking, not found on arrival');
   });
 
   void test('a lost tcpcopy connection takes its routes with it; the others keep theirs', async () => {
@@ -145,11 +129,7 @@ void describe('intercept service on fakes', () => {
     r.captures.get('eth1')!.emitBatch(frame(40004), frame(40005), frame(40006));
     assert.deepEqual(a.received, []);
     assert.deepEqual(b.received, [response(40006)]);
-    const c = r.service.counters();
-    assert.equal(c.registeredSessions, 1);
-    assert.equal(c.connectedPeers, 1);
-    assert.equal(c.routedResponses, 1);
-    assert.equal(c.routeMisses, 2);
+    assertCounters(r.service.counters(), { registeredSessions: 1, connectedPeers: 1, routedResponses: 1, routeMisses: 2 });
   });
 
   void test('replies the channel cannot take are counted lost; a failing channel end is logged and the batch goes on', async () => {
@@ -165,9 +145,7 @@ void describe('intercept service on fakes', () => {
     r.router.failWith = null;
     r.captures.get('eth1')!.emitBatch(frame(40008, { seq: 7002 }));
     assert.deepEqual(a.received, [response(40008, { seq: 7002 })]);
-    const c = r.service.counters();
-    assert.equal(c.lostResponses, 3, 'one refused by its socket, two by the channel end');
-    assert.equal(c.socketWrites, 1);
+    assertCounters(r.service.counters(), { lostResponses: 3, socketWrites: 1 }, 'one refused by its socket, two by the channel end');
     assert.deepEqual(r.lines.filter((l) => l.startsWith('[warn]')), [
       '[warn] reply to 10.77.0.1 not relayed: outbox full', '[warn] reply to 10.77.0.1 not relayed: outbox full',
     ]);
@@ -186,11 +164,7 @@ void describe('intercept service on fakes', () => {
     folded.tcpHeader.writeUInt32BE(7001, 4);
     folded.payloadLength = head.length + body.length;
     assert.deepEqual(a.received, [folded]);
-    const c = r.service.counters();
-    assert.equal(c.capturedPackets, 3);
-    assert.equal(c.responsePackets, 2);
-    assert.equal(c.mergedReplies, 1);
-    assert.equal(c.routedResponses, 1);
+    assertCounters(r.service.counters(), { capturedPackets: 3, responsePackets: 2, mergedReplies: 1, routedResponses: 1 });
   });
 
   void test('--tcpcopy1: every captured reply is relayed as its own', async () => {

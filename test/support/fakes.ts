@@ -2,6 +2,7 @@
 // so both run in unit tests without root, namespaces or sockets. Each fake records what the service
 // did to it and lets the test play the world's part: captured batches, send failures, replies from
 // intercept, channel connections coming and going.
+import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { CaptureBatch } from '../../src/capture/index.js';
@@ -202,4 +203,10 @@ export class FakeReplyRouter implements ReplyRouter {
     if (p.writable) p.received.push(reply);
     else this.stats.sendFailures++;
   }
+}
+
+/** Asserts the named counters, and only those, have the expected values (one diff for all). */
+export function assertCounters<T extends object>(actual: T, expected: Partial<T>, message?: string): void {
+  const seen = Object.fromEntries(Object.keys(expected).map((k) => [k, actual[k as keyof T]]));
+  assert.deepEqual(seen, expected, message);
 }

@@ -11,7 +11,7 @@ import { LinkType, PacketDecoder, TcpFlags, buildTcpPacket } from '../../src/pac
 import type { TcpPacketSpec } from '../../src/packet/index.js';
 import { Replicator } from '../../src/tcpcopy/index.js';
 import type { ReplicatorConfig } from '../../src/tcpcopy/config.js';
-import { FakeChannelClient, FakeSink, FakeSource, recordingLogger } from '../support/fakes.js';
+import { FakeChannelClient, FakeSink, FakeSource, assertCounters, recordingLogger } from '../support/fakes.js';
 
 const { SYN, ACK, PSH, RST } = TcpFlags;
 const REQUEST = Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
@@ -115,13 +115,7 @@ void describe('Replicator on fakes', () => {
       options: [{ kind: 'mss', value: 1460 }, { kind: 'timestamps', tsval: 1, tsecr: 0 }, { kind: 'nop' }, { kind: 'wscale', shift: 7 }],
     });
     assert.deepEqual(r.sink.sent, [syn]);
-    const c = r.replicator.counters();
-    assert.equal(c.capturedPackets, 1);
-    assert.equal(c.clientSynPackets, 1);
-    assert.equal(c.sentSynPackets, 1);
-    assert.equal(c.sentPackets, 1);
-    assert.equal(c.activeSessions, 1);
-    assert.equal(c.establishedConnections, 0);
+    assertCounters(r.replicator.counters(), { capturedPackets: 1, clientSynPackets: 1, sentSynPackets: 1, sentPackets: 1, activeSessions: 1, establishedConnections: 0 });
   });
 
   void test('the request waits for the handshake: the SYN-ACK relayed by intercept sends it, the ACK of it sends nothing', async () => {
@@ -136,11 +130,7 @@ void describe('Replicator on fakes', () => {
     r.client.reply(targetReply(40001, { ack: 1001 + REQUEST.length }));
     await turn();
     assert.equal(r.sink.sent.length, 2);
-    const c = r.replicator.counters();
-    assert.equal(c.responsePackets, 2);
-    assert.equal(c.sentContentPackets, 1);
-    assert.equal(c.clientContentPackets, 1);
-    assert.equal(c.sendErrors, 0);
+    assertCounters(r.replicator.counters(), { responsePackets: 2, sentPackets: 2, sentContentPackets: 1, clientContentPackets: 1, sendErrors: 0 });
   });
 
   void test('a target RST closes the session: unregistered with intercept and counted by reason in the summary', async () => {
@@ -162,9 +152,7 @@ void describe('Replicator on fakes', () => {
     await turn();
     assert.deepEqual(r.sink.calls, [3], 'one send per turn');
     assert.equal(r.sink.sent.length, 1);
-    const c = r.replicator.counters();
-    assert.equal(c.sendErrors, 2);
-    assert.equal(c.sentSynPackets, 3, 'the engine counts what it emitted; the sender what failed');
+    assertCounters(r.replicator.counters(), { sendErrors: 2, sentSynPackets: 3 }, 'the engine counts what it emitted; the sender what failed');
     await r.replicator.stop();
     assert.equal(r.sink.closed, true);
     assert.equal(r.client.closed, true);
