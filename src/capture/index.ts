@@ -7,3 +7,4 @@ export { ThreadedCapture } from './threaded-capture.js';
 export type { ThreadedCaptureOptions } from './threaded-capture.js';
 export { CaptureBatch, META_WORDS } from './batch.js';
 export type { BatchPacketInit } from './batch.js';
+export type { PacketSource } from './source.js';

@@ -28,3 +28,4 @@ export type { ChannelServerOptions, ChannelPeer, ChannelServerStats } from './se
 export type { ConnectionPoolOptions, ChannelClientStats, ChannelServerAddress, BackoffOptions } from './pool.js';
 export { ChannelClient, parseServerList } from './client.js';
 export type { ChannelClientOptions } from './client.js';
+export type { RegistrationClient, ReplyRouter } from './ends.js';

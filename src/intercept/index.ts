@@ -2,6 +2,6 @@
 
 export { InterceptService } from './service.js';
 export type { InterceptServiceOptions } from './service.js';
+export { liveInterceptIo } from './io.js';
+export type { InterceptIo } from './io.js';
 export { responseFromDecoder } from './response.js';
-export { InterceptError } from './errors.js';
-export type { InterceptErrorCode } from './errors.js';

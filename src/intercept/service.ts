@@ -1,19 +1,19 @@
 // intercept's live edge: captures the target's replies (a LiveCapture per -i device, -F filter,
 // headers only: HEADER_SNAPLEN, immediate delivery, polled on the main thread),
 // turns each into a channel RESPONSE and hands it to the ChannelServer, which routes it to the
-// tcpcopy connection that registered its session. Periodic statistics and a final summary.
+// tcpcopy connection that registered its session. Periodic statistics and a final summary. The
+// captures and the channel end are opened through InterceptIo (io.ts), a test's fakes in place.
 
-import { LiveCapture } from '../capture/index.js';
-import type { CaptureBatch } from '../capture/index.js';
-import { ChannelServer, resolveSecret } from '../channel/index.js';
-import { Tcpcopy1Server } from '../channel/tcpcopy1/index.js';
-import type { ChannelLogger, ResponseMessage } from '../channel/index.js';
+import type { CaptureBatch, PacketSource } from '../capture/index.js';
+import type { ReplyRouter, ResponseMessage } from '../channel/index.js';
 import type { InterceptConfig } from './config.js';
 import { PacketDecoder } from '../packet/index.js';
 import { createInterceptCounters, formatInterceptStats, formatInterceptSummary } from '../stats/index.js';
 import type { InterceptCounters } from '../stats/index.js';
 import type { Logger } from '../log/index.js';
 import { DiagnosisRunner } from './diagnosis-runner.js';
+import { liveInterceptIo } from './io.js';
+import type { InterceptIo } from './io.js';
 import { NfqueueEdge } from './nfqueue-edge.js';
 import { ReplyCoalescer } from './coalesce.js';
 import { responseFromDecoder } from './response.js';
@@ -30,14 +30,12 @@ export interface InterceptServiceOptions {
   readonly logger: Logger;
   /** Monotonic milliseconds; default performance.now. */
   readonly nowMs?: () => number;
-}
-
-function channelLogger(logger: Logger): ChannelLogger {
-  return { info: (m) => logger.info(`channel: ${m}`), warn: (m) => logger.warn(`channel: ${m}`), error: (m) => logger.error(`channel: ${m}`) };
+  /** The channel end and the captures; default the real ones (liveInterceptIo). */
+  readonly io?: Partial<InterceptIo>;
 }
 
 export class InterceptService {
-  readonly server: ChannelServer | Tcpcopy1Server;
+  readonly server: ReplyRouter;
   private readonly config: InterceptConfig;
   private readonly logger: Logger;
   private readonly nowMs: () => number;
@@ -46,7 +44,8 @@ export class InterceptService {
   private readonly coalescer = new ReplyCoalescer();
   /** Not for --tcpcopy1 peers: the C tool gets every captured reply as its own intercept sends it. */
   private readonly folding: boolean;
-  private readonly captures: LiveCapture[] = [];
+  private readonly captures: PacketSource[] = [];
+  private readonly io: InterceptIo;
   private readonly startedMs: number;
   private captured = 0;
   private responses = 0;
@@ -64,27 +63,8 @@ export class InterceptService {
     this.nowMs = opts.nowMs ?? (() => performance.now());
     this.startedMs = this.nowMs();
     this.folding = !this.config.tcpcopy1;
-    // --tcpcopy1 hook (issue 4 item 5): the C TCPCopy 1.x channel format, unauthenticated.
-    if (this.config.tcpcopy1) {
-      this.server = new Tcpcopy1Server({
-        port: this.config.listenPort,
-        ...(this.config.bindAddress === null ? {} : { host: this.config.bindAddress.text }),
-        allowedPeers: this.config.tcpcopy1AllowedPeers.map((a) => a.text),
-        logger: channelLogger(this.logger),
-        nowMs: this.nowMs,
-        onRegister: (session) => { this.diagnosis?.noteRegistration(session); this.nfqueue?.noteRegistration(session); },
-      });
-    } else {
-      this.server = new ChannelServer({
-        // config.secret already came from --secret or TCPCOPY_SECRET; NO_SECRET when neither.
-        secret: resolveSecret(this.config.secret, {}),
-        port: this.config.listenPort,
-        ...(this.config.bindAddress === null ? {} : { host: this.config.bindAddress.text }),
-        logger: channelLogger(this.logger),
-        nowMs: this.nowMs,
-        onRegister: (session) => { this.diagnosis?.noteRegistration(session); this.nfqueue?.noteRegistration(session); },
-      });
-    }
+    this.io = { ...liveInterceptIo(this.config, this.logger, this.nowMs), ...opts.io };
+    this.server = this.io.openChannel((session) => { this.diagnosis?.noteRegistration(session); this.nfqueue?.noteRegistration(session); });
   }
 
   /** Listens for tcpcopy, then opens the captures. Resolves once listening. */
@@ -118,13 +98,13 @@ export class InterceptService {
         // wake-up under load) polled on this thread (no hand-over from a capture thread). The main
         // thread does little besides: decode a header, route it, write it. 256-byte frames make a
         // 32 MiB ring hold ~100k replies of slack.
-        const c = LiveCapture.open({ device, filter: this.config.captureFilter, snaplen: HEADER_SNAPLEN, timeoutMs: 0, bufferBytes: 32 << 20 });
+        const c = this.io.openCapture({ device, filter: this.config.captureFilter, snaplen: HEADER_SNAPLEN, timeoutMs: 0, bufferBytes: 32 << 20 });
         c.on('batch', (b) => this.onBatch(b));
         c.on('error', (e) => this.logger.error(`capture on ${device}: ${e.message}`));
         this.captures.push(c);
       }
     } catch (e) {
-      for (const c of this.captures) c.close();
+      await Promise.all(this.captures.map((c) => c.close()));
       await this.server.close();
       throw e;
     }
@@ -186,7 +166,7 @@ export class InterceptService {
     this.diagnosis?.stop();
     if (this.statsTimer) clearInterval(this.statsTimer);
     this.statsTimer = null;
-    for (const c of this.captures) c.close();
+    await Promise.all(this.captures.map((c) => c.close()));
     await this.nfqueue?.stop(); // --nfqueue hook: rules removed, queue answered and unbound
     const summary = formatInterceptSummary(this.counters(), this.nowMs() - this.startedMs);
     this.stopped = true;

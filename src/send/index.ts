@@ -9,3 +9,4 @@ export type { ThreadedLinkInjectorOptions, ThreadedLinkInjectorEvents, LinkDevic
 export type { LinkInjectorOptions } from './link-injector.js';
 export { PacketSender, errnoName } from './packet-sender.js';
 export type { SendOutcome, SendReport, SendCounters, PacketSenderOptions, PacketSenderEvents } from './packet-sender.js';
+export type { PacketSink, PackedPackets } from './sink.js';

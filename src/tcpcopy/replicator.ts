@@ -2,17 +2,15 @@
 // thread, a ThreadedCapture for 'any' and other link types), feeds them to the
 // pure SessionEngine, sends what it emits with a RawSender, registers its sessions with intercept
 // over the channel and feeds the reply headers intercept returns back to the engine. One timer,
-// re-armed after every input from engine.nextDeadlineMs(); time is a monotonic ms clock.
+// re-armed after every input from engine.nextDeadlineMs(); time is a monotonic ms clock. The
+// senders and the channel end are opened through ReplicatorIo (io.ts), a test's fakes in place.
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { NativeIoError } from '../io/index.js';
-import { RawSender } from '../send/index.js';
 import { SocketCapture, ThreadedCapture } from '../capture/index.js';
-import type { CaptureBatch } from '../capture/index.js';
-import type { SendCounters } from '../send/index.js';
-import { ChannelClient } from '../channel/index.js';
-import { Tcpcopy1Client } from '../channel/tcpcopy1/index.js';
-import type { ChannelLogger, ResponseMessage } from '../channel/index.js';
+import type { CaptureBatch, PacketSource } from '../capture/index.js';
+import type { PacketSink } from '../send/index.js';
+import type { ChannelLogger, RegistrationClient, ResponseMessage } from '../channel/index.js';
 import type { ReplicatorConfig } from './config.js';
 import { PacketDecoder } from '../packet/index.js';
 import { Deque, SegmentArena, SessionEngine } from '../session/index.js';
@@ -24,7 +22,8 @@ import { ConvertScratch, clientSegmentInto, targetHeaderInto } from './convert.j
 import { TcpcopyDiagnosis } from './diagnosis.js';
 import { LoopGuard, buildTargetResolver } from './resolver.js';
 import { ClientRewriter } from './rewrite.js';
-import { LinkSender } from './link-send.js';
+import { liveReplicatorIo } from './io.js';
+import type { ReplicatorIo } from './io.js';
 
 export interface ReplicatorOptions {
   readonly config: ReplicatorConfig;
@@ -37,74 +36,10 @@ export interface ReplicatorOptions {
   readonly nowMs?: () => number;
   /** Called with the number of authenticated intercept connections whenever it changes. */
   readonly onConnectionsChange?: (authenticated: number) => void;
-  /** Offline replay (issue 5, src/offline/): packets come from this source instead of live captures on -i. */
-  readonly source?: BatchSource;
-}
-
-/** A packet source in place of the live captures: emits 'batch' and 'error' like ThreadedCapture. */
-export interface BatchSource {
-  on(event: 'batch', listener: (b: CaptureBatch) => void): unknown;
-  on(event: 'error', listener: (e: Error) => void): unknown;
-  stats(): { dropped: number };
-  close(): Promise<void>;
-}
-
-/** What the replicator sends a turn's packets with: raw IP on this thread, or the data-link sender. */
-interface TurnSender {
-  readonly closed: boolean;
-  /** Sends the arena's packets (copied or sent before it returns); false when some were refused. */
-  send(arena: SegmentArena): boolean;
-  counters(): SendCounters;
-  close(): Promise<void>;
-}
-
-/**
- * Raw IP sent inline, on the main thread, in one sendmmsg per turn: no hand-over to another thread
- * (a postMessage per batch was the largest single cost on the main thread and added a thread wake-up
- * to every relayed reply). What the kernel cannot take now waits in RawSender's retry queue.
- */
-class InlineRawSender implements TurnSender {
-  constructor(private readonly raw: RawSender) {}
-
-  get closed(): boolean {
-    return this.raw.closed;
-  }
-
-  send(arena: SegmentArena): boolean {
-    if (this.raw.closed) return false;
-    return this.raw.sendPacked(arena.bytes, arena.lengths, arena.count) === 0;
-  }
-
-  counters(): SendCounters {
-    return this.raw.counters();
-  }
-
-  async close(): Promise<void> {
-    if (this.raw.closed) return;
-    await Promise.race([this.raw.flush(), new Promise((r) => setTimeout(r, 1000).unref())]);
-    this.raw.close();
-  }
-}
-
-/** The data-link sender (-o) takes one buffer per packet and copies them before send() returns. */
-class LinkTurnSender implements TurnSender {
-  constructor(private readonly link: LinkSender) {}
-
-  get closed(): boolean {
-    return this.link.closed;
-  }
-
-  send(arena: SegmentArena): boolean {
-    return this.link.send(arena.packets());
-  }
-
-  counters(): SendCounters {
-    return this.link.counters();
-  }
-
-  close(): Promise<void> {
-    return this.link.close();
-  }
+  /** Offline replay (src/replay/packet/): packets come from this source instead of live captures on -i. */
+  readonly source?: PacketSource;
+  /** The senders and the channel end; default the real ones (liveReplicatorIo). */
+  readonly io?: Partial<ReplicatorIo>;
 }
 
 /**
@@ -123,7 +58,7 @@ function channelLogger(logger: Logger): ChannelLogger {
 
 export class Replicator {
   readonly engine: SessionEngine;
-  readonly client: ChannelClient | Tcpcopy1Client;
+  readonly client: RegistrationClient;
   readonly edge: EdgeCounters = newEdgeCounters();
   private readonly config: ReplicatorConfig;
   private readonly logger: Logger;
@@ -135,13 +70,14 @@ export class Replicator {
   private readonly loopGuard: LoopGuard;
   /** -r, -c, -n: which sessions are copied, from which address, how many times. */
   private readonly rewriter: ClientRewriter;
-  private readonly senders = new Map<4 | 6, TurnSender>();
+  private readonly senders = new Map<4 | 6, PacketSink>();
   /** Packets emitted while the current input is handled, per family, sent together by flushSends(). */
   private readonly pending = new Map<4 | 6, SegmentArena>();
   private flushScheduled = false;
   private armScheduled = false;
-  private readonly captures: { stats(): { dropped: number }; close(): unknown }[] = [];
-  private readonly source: BatchSource | null;
+  private readonly captures: PacketSource[] = [];
+  private readonly source: PacketSource | null;
+  private readonly io: ReplicatorIo;
   private readonly startedMs: number;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = -1;
@@ -169,6 +105,7 @@ export class Replicator {
     this.logger = opts.logger;
     this.nowMs = opts.nowMs ?? (() => Math.floor(performance.now()));
     this.source = opts.source ?? null;
+    this.io = { ...liveReplicatorIo(opts.config, opts.logger), ...opts.io };
     this.startedMs = this.nowMs();
     this.loopGuard = new LoopGuard(this.config.transfers);
     this.rewriter = new ClientRewriter({
@@ -196,8 +133,7 @@ export class Replicator {
     });
     const secret = this.config.secret ?? undefined;
     this.diagnosis = new TcpcopyDiagnosis({ intercepts: this.config.intercepts.map((i) => `${i.ip.text}:${i.port}`) });
-    // --tcpcopy1 hook (issue 4 item 5): the C TCPCopy 1.x channel format, same client methods.
-    this.client = new (this.config.tcpcopy1 ? Tcpcopy1Client : ChannelClient)({
+    this.client = this.io.openChannel({
       servers: this.config.intercepts.map((i) => ({ host: i.ip.text, port: i.port })),
       connectionsPerServer: this.config.connectionsPerIntercept,
       ...(secret === undefined ? {} : { secret }),
@@ -225,17 +161,7 @@ export class Replicator {
       for (const t of this.config.transfers) {
         const family = t.target.ip.family;
         if (this.senders.has(family)) continue;
-        // -o DEV: Ethernet frames on DEV with the -x MACs (link-send.ts) instead of raw IP.
-        const dev = this.config.outputDevice;
-        if (dev === null) {
-          const raw = RawSender.open({ family });
-          raw.on('error', (e) => this.logger.error(`raw sender: ${e.message}`));
-          this.senders.set(family, new InlineRawSender(raw));
-        } else {
-          const s = await LinkSender.open({ device: dev, transfers: this.config.transfers.filter((x) => x.target.ip.family === family), mtuBytes: this.config.mtuBytes, log: (m) => this.logger.warn(m) });
-          s.on('error', (e) => this.logger.error(`link sender: ${e.message}`));
-          this.senders.set(family, new LinkTurnSender(s));
-        }
+        this.senders.set(family, await this.io.openSender(family));
         this.pending.set(family, new SegmentArena());
       }
       if (this.source !== null) {

@@ -1,0 +1,34 @@
+// The two ends of the channel as the services use them, so a service can run on a fake end in a
+// unit test. tcpcopy's end: ChannelClient, Tcpcopy1Client; intercept's end: ChannelServer,
+// Tcpcopy1Server.
+import type { AddressInfo } from 'node:net';
+import type { ResponseMessage, SessionKey } from './messages.js';
+import type { RouteResult, RoutingCounters } from './routing.js';
+
+/**
+ * tcpcopy's end: registers sessions with the intercepts. Replies, notices and connection changes
+ * come back through the callbacks of ChannelClientOptions the end was built with.
+ */
+export interface RegistrationClient {
+  readonly authenticatedConnections: number;
+  /** Connects to the intercepts (and reconnects, re-registering live sessions). */
+  start(): void;
+  register(session: SessionKey): void;
+  unregister(session: SessionKey): void;
+  /** Writes the queued registrations now. */
+  flush(): void;
+  close(): Promise<void>;
+}
+
+/** intercept's end: routes each captured reply to the tcpcopy connection that registered its session. */
+export interface ReplyRouter {
+  readonly routing: { readonly counters: Readonly<RoutingCounters>; readonly size: number };
+  readonly stats: { readonly sendFailures: number; readonly refused: number };
+  /** Connected tcpcopy peers (authenticated ones, where the protocol authenticates). */
+  readonly peerCount: number;
+  listen(): Promise<AddressInfo>;
+  sendResponse(reply: ResponseMessage): RouteResult<unknown>;
+  /** Sends a NOTICE to every tcpcopy; returns how many got it. */
+  notify(code: number, message: string): number;
+  close(): Promise<void>;
+}
