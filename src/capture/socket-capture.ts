@@ -7,12 +7,11 @@
 // Zero allocation per packet or batch: every 'batch' event hands out a CaptureBatch over the same
 // staging buffer, valid only while the handler runs. A handler that keeps packets copies them.
 // Use LiveCapture/ThreadedCapture for 'any' or other link types (the open fails with ENOTSUP).
-import { EventEmitter } from 'node:events';
 import { CaptureBatch } from './batch.js';
-import { NativeIoError, callNative, wrapNativeError } from '../io/errors.js';
+import { callNative } from '../io/errors.js';
+import { NativeCapture } from './native-capture.js';
 import { loadNative } from '../io/native.js';
 import type { NativeBinding, RxHandle } from '../io/native.js';
-import type { CaptureStats, LiveCaptureEvents } from './live-capture.js';
 
 export interface SocketCaptureOptions {
   /** A named Ethernet or loopback interface (not 'any'). */
@@ -32,35 +31,24 @@ export interface SocketCaptureOptions {
 
 const DEFAULTS = { snaplen: 65535, bufferBytes: 32 << 20, sliceMs: 4 } as const;
 
-export class SocketCapture extends EventEmitter<LiveCaptureEvents> {
-  readonly device: string;
-  readonly filter: string;
-  readonly netns: string | undefined;
-  /** LINKTYPE_ETHERNET (1): loopback frames carry an Ethernet header too. */
-  readonly linkType: number;
-  readonly snaplen: number;
-  readonly #native: NativeBinding;
-  readonly #handle: RxHandle;
-  readonly #buffer: Buffer;
-  readonly #slots: number;
-  #closed = false;
-  #received = 0;
-  #dropped = 0;
-  #ifDropped = 0;
-  #packets = 0;
-  #batches = 0;
+export class SocketCapture extends NativeCapture {
+  private readonly buffer: Buffer;
+  private readonly slots: number;
 
   private constructor(native: NativeBinding, info: { handle: RxHandle; buffer: Buffer; batch: number; linkType: number; snaplen: number }, opts: SocketCaptureOptions) {
-    super();
-    this.#native = native;
-    this.#handle = info.handle;
-    this.#buffer = info.buffer;
-    this.#slots = info.batch;
-    this.device = opts.device;
-    this.filter = opts.filter ?? '';
-    this.netns = opts.netns;
-    this.linkType = info.linkType;
-    this.snaplen = info.snaplen;
+    const handle = info.handle;
+    super(
+      {
+        stats: () => native.rxStats(handle),
+        setRef: (ref) => native.rxSetRef(handle, ref),
+        close: () => native.rxClose(handle),
+      },
+      opts,
+      info.linkType,
+      info.snaplen,
+    );
+    this.buffer = info.buffer;
+    this.slots = info.batch;
   }
 
   /** Opens and starts capturing. Throws NativeIoError: EPERM, ENODEV, ENOTSUP, EBADFILTER, ENETNS, ENETDOWN. */
@@ -86,51 +74,8 @@ export class SocketCapture extends EventEmitter<LiveCaptureEvents> {
   }
 
   private onNative(count: number, received: number, dropped: number, ifDropped: number, error?: Error): void {
-    this.#received = received;
-    this.#dropped = dropped;
-    this.#ifDropped = ifDropped;
-    if (this.#closed) return;
-    if (count < 0) {
-      const e = wrapNativeError(error);
-      this.emit('error', e instanceof NativeIoError ? e : new NativeIoError('EPCAP', String(error), { cause: error }));
-      return;
+    if (this.accept(count < 0, received, dropped, ifDropped, error)) {
+      this.deliver(new CaptureBatch(this.buffer, count, this.linkType, this.slots));
     }
-    this.#packets += count;
-    this.#batches++;
-    this.emit('batch', new CaptureBatch(this.#buffer, count, this.linkType, this.#slots));
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** Counters since open; fresh from the kernel while open, the last values after close. */
-  stats(): CaptureStats {
-    if (!this.#closed) {
-      const [received, dropped, ifDropped] = this.#native.rxStats(this.#handle);
-      this.#received = received;
-      this.#dropped = dropped;
-      this.#ifDropped = ifDropped;
-    }
-    return { received: this.#received, dropped: this.#dropped, ifDropped: this.#ifDropped, packets: this.#packets, batches: this.#batches };
-  }
-
-  unref(): this {
-    if (!this.#closed) this.#native.rxSetRef(this.#handle, false);
-    return this;
-  }
-
-  ref(): this {
-    if (!this.#closed) this.#native.rxSetRef(this.#handle, true);
-    return this;
-  }
-
-  /** Stops capturing and closes the socket; idempotent (also from a 'batch' handler). Queued packets are discarded. */
-  close(): void {
-    if (this.#closed) return;
-    this.stats();
-    this.#closed = true;
-    this.#native.rxClose(this.#handle);
-    this.emit('close');
   }
 }

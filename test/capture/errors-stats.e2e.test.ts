@@ -71,7 +71,7 @@ void describe('capture/send errors and statistics in a lab', { skip: NEEDS_ROOT 
   });
 
   void test('without CAP_NET_RAW every opener is EPERM saying so', () => {
-    const script = `const m = await import('\${PKG}/dist/src/capture/index.js');
+    const script = `const m = { ...(await import('\${PKG}/dist/src/capture/index.js')), ...(await import('\${PKG}/dist/src/send/index.js')) };
       for (const f of [() => m.RawSender.open({ family: 4 }), () => m.RawSender.open({ family: 6 }),
                        () => m.LiveCapture.open({ device: 'lo' }), () => m.LinkInjector.open({ device: 'lo' })]) {
         try { f(); console.log('opened'); } catch (e) { console.log(e.code + ': ' + e.message); }
