@@ -49,4 +49,5 @@ export { parsePacket, emitPacket, packetLength } from './packet.js';
 export type { PacketRepr, LinkRepr, IpRepr, CookedTags } from './packet.js';
 export { buildTcpPacket, buildEthernetFrame } from './build.js';
 export type { TcpPacketSpec, EthernetFrameSpec } from './build.js';
+export { LinkDecoder } from './link.js';
 export { PacketDecoder } from './decoder.js';
