@@ -36,8 +36,8 @@ export {
 } from './ipv6.js';
 export type { Ipv6Repr, Ipv6ExtensionHeader, Ipv6FragmentInfo } from './ipv6.js';
 export {
-  TcpOptionKind, tcpOptionLength, tcpOptionsLength, walkTcpOptions, parseTcpOptions,
-  emitTcpOptions, TcpOptionSummary, readTcpOptionSummary,
+  TcpOptionKind, tcpOptionLength, tcpOptionsLength, tcpOptionSpan, walkTcpOptions, parseTcpOptions,
+  emitTcpOptions, writeTcpOption, TcpOptionSummary, readTcpOptionSummary,
 } from './tcp-options.js';
 export type { TcpOption, SackBlock } from './tcp-options.js';
 export {
