@@ -1,5 +1,6 @@
 // Public surface of the packet layer: link types, errors, checksums, addresses, per-layer codecs
-// (views + Repr parse/emit), the whole-frame Repr, builders and the allocation-free decoder.
+// (views + Repr parse/emit), the whole-frame Repr, builders, the allocation-free decoder and the
+// segment writer (outgoing TCP segments → IP packets).
 
 export { LinkType, isSupportedLinkType, linkTypeName } from './linktype.js';
 export type { LinkTypeName, LinkTypeValue } from './linktype.js';
@@ -51,3 +52,5 @@ export { buildTcpPacket, buildEthernetFrame } from './build.js';
 export type { TcpPacketSpec, EthernetFrameSpec } from './build.js';
 export { LinkDecoder } from './link.js';
 export { PacketDecoder } from './decoder.js';
+export { SegmentArena, emitSegment } from './segment-writer.js';
+export type { TcpSegment, TcpSegmentFields } from './segment-writer.js';

@@ -1,11 +1,33 @@
-// Turns an OutgoingSegment description into a finished IP packet (checksums filled in) for the raw
+// Turns a TcpSegment description into a finished IP packet (checksums filled in) for the raw
 // sender. This runs for every packet tcpcopy sends, so the common case — the options the engine
 // itself emits (nop, mss, wscale, sackPermitted, timestamps) — is written straight into one buffer
 // with the addresses from a small cache; anything else goes through the general buildTcpPacket.
-// Both produce the same bytes (test/session/emit.test.ts).
+// Both produce the same bytes (test/packet/segment-writer.test.ts).
 
-import { buildTcpPacket, finishChecksum, onesSum, writeIpv4, writeIpv6 } from '../packet/index.js';
-import type { OutgoingSegment } from './types.js';
+import { writeIpv4, writeIpv6 } from './address.js';
+import { buildTcpPacket } from './build.js';
+import { finishChecksum, onesSum } from './checksum.js';
+import type { TcpOption } from './tcp-options.js';
+
+/** A TCP segment's header values with its addresses as text (no options, no payload). */
+export interface TcpSegmentFields {
+  readonly version: 4 | 6;
+  readonly src: string;
+  readonly srcPort: number;
+  readonly dst: string;
+  readonly dstPort: number;
+  readonly seq: number;
+  readonly ack: number;
+  /** TcpFlags bits. */
+  readonly flags: number;
+  readonly window: number;
+}
+
+/** A TCP segment to write as one IPv4/IPv6 packet. */
+export interface TcpSegment extends TcpSegmentFields {
+  readonly options: readonly TcpOption[];
+  readonly payload: Buffer;
+}
 
 const ADDRESS_CACHE_LIMIT = 8192;
 
@@ -34,7 +56,7 @@ function addressBytes(version: 4 | 6, text: string): AddressBytes {
 }
 
 /** Bytes of the options when every one is of a kind the fast path writes, else −1. */
-function fastOptionsLength(seg: OutgoingSegment): number {
+function fastOptionsLength(seg: TcpSegment): number {
   let n = 0;
   const opts = seg.options;
   // Index loops: for-of over a frozen array (the engine's shared option lists) allocates an iterator.
@@ -60,7 +82,7 @@ function isU32(v: number): boolean {
   return Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 }
 
-function fieldsFit(seg: OutgoingSegment, ipId: number): boolean {
+function fieldsFit(seg: TcpSegment, ipId: number): boolean {
   return isU16(seg.srcPort) && isU16(seg.dstPort) && isU32(seg.seq) && isU32(seg.ack) && isU16(seg.window) && isU16(ipId) &&
     Number.isInteger(seg.flags) && seg.flags >= 0 && seg.flags <= 0x1ff;
 }
@@ -78,7 +100,7 @@ function put32(out: Uint8Array, at: number, v: number): void {
   out[at + 3] = v;
 }
 
-export function emitSegment(seg: OutgoingSegment, ipId = 0): Buffer {
+export function emitSegment(seg: TcpSegment, ipId = 0): Buffer {
   const optLen = fastOptionsLength(seg);
   if (!fastPathFits(seg, ipId, optLen)) return slowEmit(seg, ipId);
   const out = Buffer.allocUnsafe(fastSegmentLength(seg, optLen));
@@ -87,12 +109,12 @@ export function emitSegment(seg: OutgoingSegment, ipId = 0): Buffer {
 }
 
 /** The fast path writes `seg` (option bytes `optLen` from fastOptionsLength): else the general builder. */
-function fastPathFits(seg: OutgoingSegment, ipId: number, optLen: number): boolean {
+function fastPathFits(seg: TcpSegment, ipId: number, optLen: number): boolean {
   return optLen >= 0 && optLen <= 40 && fieldsFit(seg, ipId);
 }
 
 /** Bytes the fast path makes of `seg` with `optLen` option bytes. */
-function fastSegmentLength(seg: OutgoingSegment, optLen: number): number {
+function fastSegmentLength(seg: TcpSegment, optLen: number): number {
   return (seg.version === 4 ? 20 : 40) + 20 + ((optLen + 3) & ~3) + seg.payload.length;
 }
 
@@ -127,7 +149,7 @@ export class SegmentArena {
   }
 
   /** Writes `seg` as the next packet (the same bytes as emitSegment(seg, ipId)). */
-  add(seg: OutgoingSegment, ipId = 0): void {
+  add(seg: TcpSegment, ipId = 0): void {
     const optLen = fastOptionsLength(seg);
     if (fastPathFits(seg, ipId, optLen)) {
       const len = fastSegmentLength(seg, optLen);
@@ -178,7 +200,7 @@ export class SegmentArena {
 }
 
 /** Writes the fast-path packet of `seg` at `at` (fastPathFits(seg, ipId, optLen) checked by the caller). */
-function writeFast(seg: OutgoingSegment, ipId: number, optLen: number, out: Buffer, at: number): void {
+function writeFast(seg: TcpSegment, ipId: number, optLen: number, out: Buffer, at: number): void {
   const v4 = seg.version === 4;
   const src = addressBytes(seg.version, seg.src);
   const dst = addressBytes(seg.version, seg.dst);
@@ -269,7 +291,7 @@ function writeFast(seg: OutgoingSegment, ipId: number, optLen: number, out: Buff
   put16(out, t + 16, finishChecksum(onesSum(out, t, segLen, pseudo)));
 }
 
-function slowEmit(seg: OutgoingSegment, ipId: number): Buffer {
+function slowEmit(seg: TcpSegment, ipId: number): Buffer {
   return buildTcpPacket({
     version: seg.version, src: seg.src, dst: seg.dst, srcPort: seg.srcPort, dstPort: seg.dstPort,
     seq: seg.seq, ack: seg.ack, flags: seg.flags, window: seg.window, options: [...seg.options],
