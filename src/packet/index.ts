@@ -52,5 +52,5 @@ export { buildTcpPacket, buildEthernetFrame } from './build.js';
 export type { TcpPacketSpec, EthernetFrameSpec } from './build.js';
 export { LinkDecoder } from './link.js';
 export { PacketDecoder } from './decoder.js';
-export { SegmentArena, emitSegment } from './segment-writer.js';
+export { SegmentWriter, SegmentArena, emitSegment } from './segment-writer.js';
 export type { TcpSegment, TcpSegmentFields } from './segment-writer.js';

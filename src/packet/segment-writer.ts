@@ -1,12 +1,14 @@
 // Turns a TcpSegment description into a finished IP packet (checksums filled in) for the raw
 // sender. This runs for every packet tcpcopy sends, so the common case — the options the engine
 // itself emits (nop, mss, wscale, sackPermitted, timestamps) — is written straight into one buffer
-// with the addresses from a small cache; anything else goes through the general buildTcpPacket.
-// Both produce the same bytes (test/packet/segment-writer.test.ts).
+// with the addresses from the writer's small cache; anything else goes through the general
+// buildTcpPacket. Both produce the same bytes (test/packet/segment-writer.test.ts).
 
 import { writeIpv4, writeIpv6 } from './address.js';
 import { buildTcpPacket } from './build.js';
+import { put16, put32 } from './bytes.js';
 import { finishChecksum, onesSum } from './checksum.js';
+import { tcpOptionLength, writeTcpOption } from './tcp-options.js';
 import type { TcpOption } from './tcp-options.js';
 
 /** A TCP segment's header values with its addresses as text (no options, no payload). */
@@ -29,6 +31,7 @@ export interface TcpSegment extends TcpSegmentFields {
   readonly payload: Buffer;
 }
 
+/** Addresses kept per writer before its cache starts over. */
 const ADDRESS_CACHE_LIMIT = 8192;
 
 /** An address's bytes and their one's-complement sum (its share of the pseudo-header sum). */
@@ -37,39 +40,124 @@ interface AddressBytes {
   readonly sum: number;
 }
 
-const v4Cache = new Map<string, AddressBytes>();
-const v6Cache = new Map<string, AddressBytes>();
+/**
+ * Writes segments as IP packets. Each writer caches the bytes of the addresses it has written
+ * (bounded: cleared when full), so senders do not share state; keep one per sender.
+ */
+export class SegmentWriter {
+  private readonly v4 = new Map<string, AddressBytes>();
+  private readonly v6 = new Map<string, AddressBytes>();
 
-/** The address bytes of `text` (cached; the cache is cleared when it reaches its bound). */
-function addressBytes(version: 4 | 6, text: string): AddressBytes {
-  const cache = version === 4 ? v4Cache : v6Cache;
-  let a = cache.get(text);
-  if (a === undefined) {
-    if (cache.size >= ADDRESS_CACHE_LIMIT) cache.clear();
-    const b = Buffer.alloc(version === 4 ? 4 : 16);
-    if (version === 4) writeIpv4(text, b, 0);
-    else writeIpv6(text, b, 0);
-    a = { bytes: b, sum: onesSum(b, 0, b.length) };
-    cache.set(text, a);
+  constructor(private readonly addressCacheLimit = ADDRESS_CACHE_LIMIT) {}
+
+  /** Bytes `write` makes of `seg`, or -1 when `seg` needs the general builder (`emit` does both). */
+  fastLength(seg: TcpSegment, ipId: number): number {
+    const optLen = fastOptionsLength(seg);
+    if (optLen < 0 || optLen > 40 || !fieldsFit(seg, ipId)) return -1;
+    return (seg.version === 4 ? 20 : 40) + 20 + ((optLen + 3) & ~3) + seg.payload.length;
   }
-  return a;
+
+  /** `seg` as a new packet buffer. */
+  emit(seg: TcpSegment, ipId = 0): Buffer {
+    const len = this.fastLength(seg, ipId);
+    if (len < 0) return slowEmit(seg, ipId);
+    const out = Buffer.allocUnsafe(len);
+    this.write(seg, ipId, len, out, 0);
+    return out;
+  }
+
+  /** Writes the `len` bytes (from fastLength, not -1) of `seg`'s packet at `at`. */
+  write(seg: TcpSegment, ipId: number, len: number, out: Uint8Array, at: number): void {
+    const v4 = seg.version === 4;
+    const src = this.addressBytes(seg.version, seg.src);
+    const dst = this.addressBytes(seg.version, seg.dst);
+    const ipLen = v4 ? 20 : 40;
+    const payload = seg.payload;
+    const segLen = len - ipLen;
+    const hlen = segLen - payload.length;
+    const b = at;
+    if (v4) {
+      out[b] = 0x45;
+      out[b + 1] = 0;
+      put16(out, b + 2, len);
+      put16(out, b + 4, ipId);
+      out[b + 6] = 0x40; // DF
+      out[b + 7] = 0;
+      out[b + 8] = 64;
+      out[b + 9] = 6;
+      out[b + 10] = 0;
+      out[b + 11] = 0;
+      const s4 = src.bytes;
+      const d4 = dst.bytes;
+      out[b + 12] = s4[0]!;
+      out[b + 13] = s4[1]!;
+      out[b + 14] = s4[2]!;
+      out[b + 15] = s4[3]!;
+      out[b + 16] = d4[0]!;
+      out[b + 17] = d4[1]!;
+      out[b + 18] = d4[2]!;
+      out[b + 19] = d4[3]!;
+      put16(out, b + 10, finishChecksum(onesSum(out, b, 20)));
+    } else {
+      put32(out, b, 0x6000_0000);
+      put16(out, b + 4, segLen);
+      out[b + 6] = 6;
+      out[b + 7] = 64;
+      out.set(src.bytes, b + 8);
+      out.set(dst.bytes, b + 24);
+    }
+    const t = b + ipLen;
+    put16(out, t, seg.srcPort);
+    put16(out, t + 2, seg.dstPort);
+    put32(out, t + 4, seg.seq);
+    put32(out, t + 8, seg.ack);
+    out[t + 12] = ((hlen >>> 2) << 4) | (seg.flags >>> 8);
+    out[t + 13] = seg.flags & 0xff;
+    put16(out, t + 14, seg.window);
+    put32(out, t + 16, 0); // checksum and urgent pointer
+    let p = t + 20;
+    const opts = seg.options;
+    // Index loop: for-of over a frozen array (the engine's shared option lists) allocates an iterator.
+    for (let i = 0; i < opts.length; i++) p += writeTcpOption(opts[i]!, out, p);
+    while (p < t + hlen) out[p++] = 0;
+    // TypedArray#set, not Buffer#copy: copy validates its arguments and makes a view per call.
+    if (payload.length > 0) out.set(payload, p);
+    const pseudo = src.sum + dst.sum + 6 + segLen;
+    put16(out, t + 16, finishChecksum(onesSum(out, t, segLen, pseudo)));
+  }
+
+  /** The address bytes of `text` (cached; the cache is cleared when it reaches its bound). */
+  private addressBytes(version: 4 | 6, text: string): AddressBytes {
+    const cache = version === 4 ? this.v4 : this.v6;
+    let a = cache.get(text);
+    if (a === undefined) {
+      if (cache.size >= this.addressCacheLimit) cache.clear();
+      const b = Buffer.alloc(version === 4 ? 4 : 16);
+      if (version === 4) writeIpv4(text, b, 0);
+      else writeIpv6(text, b, 0);
+      a = { bytes: b, sum: onesSum(b, 0, b.length) };
+      cache.set(text, a);
+    }
+    return a;
+  }
 }
 
-/** Bytes of the options when every one is of a kind the fast path writes, else −1. */
+/** `seg` as a packet, from a writer of its own: for one-off packets (a sender keeps a writer). */
+export function emitSegment(seg: TcpSegment, ipId = 0): Buffer {
+  return new SegmentWriter().emit(seg, ipId);
+}
+
+/**
+ * Bytes of the options when every one is of a kind the fast path writes, else −1. The others
+ * (SACK blocks, unknown kinds, EOL padding) take the general builder, which checks their sizes.
+ */
 function fastOptionsLength(seg: TcpSegment): number {
   let n = 0;
   const opts = seg.options;
-  // Index loops: for-of over a frozen array (the engine's shared option lists) allocates an iterator.
   for (let i = 0; i < opts.length; i++) {
     const o = opts[i]!;
-    switch (o.kind) {
-      case 'nop': n += 1; break;
-      case 'mss': n += 4; break;
-      case 'wscale': n += 3; break;
-      case 'sackPermitted': n += 2; break;
-      case 'timestamps': n += 10; break;
-      default: return -1;
-    }
+    if (o.kind === 'sack' || o.kind === 'unknown' || o.kind === 'eol') return -1;
+    n += tcpOptionLength(o);
   }
   return n;
 }
@@ -87,37 +175,6 @@ function fieldsFit(seg: TcpSegment, ipId: number): boolean {
     Number.isInteger(seg.flags) && seg.flags >= 0 && seg.flags <= 0x1ff;
 }
 
-/** Bytes written big-endian by hand: Buffer#writeUInt*BE checks its arguments on every call. */
-function put16(out: Uint8Array, at: number, v: number): void {
-  out[at] = v >>> 8;
-  out[at + 1] = v;
-}
-
-function put32(out: Uint8Array, at: number, v: number): void {
-  out[at] = v >>> 24;
-  out[at + 1] = v >>> 16;
-  out[at + 2] = v >>> 8;
-  out[at + 3] = v;
-}
-
-export function emitSegment(seg: TcpSegment, ipId = 0): Buffer {
-  const optLen = fastOptionsLength(seg);
-  if (!fastPathFits(seg, ipId, optLen)) return slowEmit(seg, ipId);
-  const out = Buffer.allocUnsafe(fastSegmentLength(seg, optLen));
-  writeFast(seg, ipId, optLen, out, 0);
-  return out;
-}
-
-/** The fast path writes `seg` (option bytes `optLen` from fastOptionsLength): else the general builder. */
-function fastPathFits(seg: TcpSegment, ipId: number, optLen: number): boolean {
-  return optLen >= 0 && optLen <= 40 && fieldsFit(seg, ipId);
-}
-
-/** Bytes the fast path makes of `seg` with `optLen` option bytes. */
-function fastSegmentLength(seg: TcpSegment, optLen: number): number {
-  return (seg.version === 4 ? 20 : 40) + 20 + ((optLen + 3) & ~3) + seg.payload.length;
-}
-
 /**
  * Packets written back to back into one growing buffer (a turn's packets for one sendmmsg): no
  * Buffer per packet. `reset()` reuses the space; what was written before is then overwritten.
@@ -128,7 +185,7 @@ export class SegmentArena {
   private used = 0;
   private n = 0;
 
-  constructor(initialBytes = 64 * 1024, initialPackets = 256) {
+  constructor(initialBytes = 64 * 1024, initialPackets = 256, private readonly writer = new SegmentWriter()) {
     this.buf = Buffer.allocUnsafe(initialBytes);
     this.lens = new Uint32Array(initialPackets);
   }
@@ -150,11 +207,10 @@ export class SegmentArena {
 
   /** Writes `seg` as the next packet (the same bytes as emitSegment(seg, ipId)). */
   add(seg: TcpSegment, ipId = 0): void {
-    const optLen = fastOptionsLength(seg);
-    if (fastPathFits(seg, ipId, optLen)) {
-      const len = fastSegmentLength(seg, optLen);
+    const len = this.writer.fastLength(seg, ipId);
+    if (len >= 0) {
       this.reserve(len);
-      writeFast(seg, ipId, optLen, this.buf, this.used);
+      this.writer.write(seg, ipId, len, this.buf, this.used);
       this.used += len;
       this.lens[this.n++] = len;
       return;
@@ -197,98 +253,6 @@ export class SegmentArena {
       this.lens = next;
     }
   }
-}
-
-/** Writes the fast-path packet of `seg` at `at` (fastPathFits(seg, ipId, optLen) checked by the caller). */
-function writeFast(seg: TcpSegment, ipId: number, optLen: number, out: Buffer, at: number): void {
-  const v4 = seg.version === 4;
-  const src = addressBytes(seg.version, seg.src);
-  const dst = addressBytes(seg.version, seg.dst);
-  const ipLen = v4 ? 20 : 40;
-  const hlen = 20 + ((optLen + 3) & ~3);
-  const payload = seg.payload;
-  const segLen = hlen + payload.length;
-  const b = at;
-  if (v4) {
-    out[b] = 0x45;
-    out[b + 1] = 0;
-    put16(out, b + 2, ipLen + segLen);
-    put16(out, b + 4, ipId);
-    out[b + 6] = 0x40; // DF
-    out[b + 7] = 0;
-    out[b + 8] = 64;
-    out[b + 9] = 6;
-    out[b + 10] = 0;
-    out[b + 11] = 0;
-    const s4 = src.bytes;
-    const d4 = dst.bytes;
-    out[b + 12] = s4[0]!;
-    out[b + 13] = s4[1]!;
-    out[b + 14] = s4[2]!;
-    out[b + 15] = s4[3]!;
-    out[b + 16] = d4[0]!;
-    out[b + 17] = d4[1]!;
-    out[b + 18] = d4[2]!;
-    out[b + 19] = d4[3]!;
-    put16(out, b + 10, finishChecksum(onesSum(out, b, 20)));
-  } else {
-    put32(out, b, 0x6000_0000);
-    put16(out, b + 4, segLen);
-    out[b + 6] = 6;
-    out[b + 7] = 64;
-    out.set(src.bytes, b + 8);
-    out.set(dst.bytes, b + 24);
-  }
-  const t = b + ipLen;
-  put16(out, t, seg.srcPort);
-  put16(out, t + 2, seg.dstPort);
-  put32(out, t + 4, seg.seq);
-  put32(out, t + 8, seg.ack);
-  out[t + 12] = ((hlen >>> 2) << 4) | (seg.flags >>> 8);
-  out[t + 13] = seg.flags & 0xff;
-  put16(out, t + 14, seg.window);
-  put32(out, t + 16, 0); // checksum and urgent pointer
-  let p = t + 20;
-  const opts = seg.options;
-  for (let i = 0; i < opts.length; i++) {
-    const o = opts[i]!;
-    switch (o.kind) {
-      case 'nop':
-        out[p++] = 1;
-        break;
-      case 'mss':
-        out[p] = 2;
-        out[p + 1] = 4;
-        put16(out, p + 2, o.value);
-        p += 4;
-        break;
-      case 'wscale':
-        out[p] = 3;
-        out[p + 1] = 3;
-        out[p + 2] = o.shift;
-        p += 3;
-        break;
-      case 'sackPermitted':
-        out[p] = 4;
-        out[p + 1] = 2;
-        p += 2;
-        break;
-      case 'timestamps':
-        out[p] = 8;
-        out[p + 1] = 10;
-        put32(out, p + 2, o.tsval);
-        put32(out, p + 6, o.tsecr);
-        p += 10;
-        break;
-      default:
-        break;
-    }
-  }
-  while (p < t + hlen) out[p++] = 0;
-  // TypedArray#set, not Buffer#copy: copy validates its arguments and makes a view per call.
-  if (payload.length > 0) out.set(payload, p);
-  const pseudo = src.sum + dst.sum + 6 + segLen;
-  put16(out, t + 16, finishChecksum(onesSum(out, t, segLen, pseudo)));
 }
 
 function slowEmit(seg: TcpSegment, ipId: number): Buffer {
