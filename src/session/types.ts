@@ -23,18 +23,11 @@ export interface ClientSegment extends TcpSegmentFields {
   readonly payload: Uint8Array;
 }
 
-/** A target → client reply header relayed by intercept; the payload itself is not carried. */
-export interface TargetHeader {
-  /** Target address and port. */
-  readonly src: string;
-  readonly srcPort: number;
-  /** Client address and port. */
-  readonly dst: string;
-  readonly dstPort: number;
-  readonly seq: number;
-  readonly ack: number;
-  readonly flags: number;
-  readonly window: number;
+/**
+ * A target → client reply header relayed by intercept (src = the target, dst = the client); the
+ * payload itself is not carried.
+ */
+export interface TargetHeader extends Omit<TcpSegmentFields, 'version'> {
   readonly options: TcpOptionValues;
   readonly payloadLength: number;
 }
