@@ -28,9 +28,11 @@ import { CaptureBatch } from '../src/capture/batch.js';
 import { FrameDecoder, encodeInto } from '../src/channel/index.js';
 import type { ChannelMessage, ResponseMessage, SessionKey } from '../src/channel/index.js';
 import { parseTransfers } from '../src/cli/options/transfer.js';
-import { LinkType, PacketDecoder, TcpFlags, TcpOptionSummary, buildEthernetFrame, buildTcpPacket } from '../src/packet/index.js';
+import {
+  LinkType, PacketDecoder, SegmentArena, TcpFlags, TcpOptionSummary, buildEthernetFrame, buildTcpPacket,
+} from '../src/packet/index.js';
 import type { TcpOption } from '../src/packet/index.js';
-import { SegmentArena, SessionEngine } from '../src/session/index.js';
+import { SessionEngine } from '../src/session/index.js';
 import type { CloseReason, EngineSink, OutgoingSegment, SessionTuple } from '../src/session/index.js';
 import { ConvertScratch, clientSegmentInto, targetHeaderInto } from '../src/tcpcopy/convert.js';
 import { LoopGuard, buildTargetResolver } from '../src/tcpcopy/resolver.js';

@@ -3,17 +3,14 @@
 // allocating. Failures leave an error code and offset in the decoder (materialize with toError()).
 
 import { formatIp, readIpv4 } from './address.js';
-import { u16, u32, u32le } from './bytes.js';
+import { u16, u32 } from './bytes.js';
 import {
   foldSum, onesSum, pseudoSumV4, pseudoSumV6, verifyIpv4HeaderChecksum,
 } from './checksum.js';
-import { EthernetView, MAX_VLAN_TAGS, isVlanTpid } from './ethernet.js';
-import { PacketError } from './errors.js';
-import type { PacketErrorCode } from './errors.js';
+import { EthernetView } from './ethernet.js';
 import { Ipv4View } from './ipv4.js';
 import { Ipv6View, MAX_IPV6_EXTENSION_HEADERS, ipv6ExtensionLength } from './ipv6.js';
-import { LinkType } from './linktype.js';
-import { familyIpVersion } from './null.js';
+import { LinkDecoder } from './link.js';
 import { TcpView } from './tcp.js';
 import { readTcpOptionSummary, walkTcpOptions } from './tcp-options.js';
 import type { TcpOptionSummary } from './tcp-options.js';
@@ -21,36 +18,12 @@ import type { TcpOptionSummary } from './tcp-options.js';
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Decodes frames into its own fields. Every field describes the last `decode` call; offsets are
- * absolute positions in `buf`. The decoder keeps a reference to the buffer, so accessors that
- * read bytes lazily (addresses, options, checksums) must be used before the buffer is reused.
+ * Decodes frames into its own fields (the link-layer ones from LinkDecoder). Every field describes
+ * the last `decode` call; offsets are absolute positions in `buf`. The decoder keeps a reference to
+ * the buffer, so accessors that read bytes lazily (addresses, options, checksums) must be used
+ * before the buffer is reused.
  */
-export class PacketDecoder {
-  /** Buffer of the last decode. */
-  buf: Buffer = EMPTY;
-
-  // ---- link layer
-  linkType = -1;
-  /** Start and captured length of the frame. */
-  frameOffset = 0;
-  frameLength = 0;
-  /** Bytes of link-layer header (incl. VLAN tags) before the IP header. */
-  linkHeaderLength = 0;
-  /** EtherType / cooked protocol the link layer announced (0 for raw IP and NULL/LOOP). */
-  etherType = 0;
-  /** Ethernet: offset of the header (MACs at +0 / +6), else -1. */
-  ethernetOffset = -1;
-  /** VLAN tags seen (Ethernet or cooked), with the outer and inner VLAN ids (-1 when absent). */
-  vlanCount = 0;
-  outerVlanId = -1;
-  innerVlanId = -1;
-  /** Linux cooked: packet type (0 host, 4 outgoing, ...), ARPHRD type and (SLL2 only) ifindex; else -1. */
-  sllPacketType = -1;
-  sllArphrdType = -1;
-  sllIfIndex = -1;
-  /** NULL/LOOP: the address family; else -1. */
-  loopbackFamily = -1;
-
+export class PacketDecoder extends LinkDecoder {
   // ---- IP layer
   /** 4 or 6 once the IP header decoded, else 0. */
   ipVersion = 0;
@@ -97,10 +70,6 @@ export class PacketDecoder {
   payloadLength = 0;
   wirePayloadLength = 0;
 
-  // ---- failure
-  errorCode: PacketErrorCode | null = null;
-  errorOffset = -1;
-
   // ---- views (valid for the layers decoded)
   readonly ethernet = new EthernetView();
   readonly ipv4 = new Ipv4View();
@@ -115,20 +84,6 @@ export class PacketDecoder {
    * false), false with `errorCode`/`errorOffset` set otherwise. Never throws.
    */
   decode(buf: Buffer, offset: number, length: number, linkType: number): boolean {
-    this.buf = buf;
-    this.linkType = linkType;
-    this.frameOffset = offset;
-    this.frameLength = length;
-    this.linkHeaderLength = 0;
-    this.etherType = 0;
-    this.ethernetOffset = -1;
-    this.vlanCount = 0;
-    this.outerVlanId = -1;
-    this.innerVlanId = -1;
-    this.sllPacketType = -1;
-    this.sllArphrdType = -1;
-    this.sllIfIndex = -1;
-    this.loopbackFamily = -1;
     this.ipVersion = 0;
     this.ipOffset = -1;
     this.ipHeaderLength = 0;
@@ -155,85 +110,11 @@ export class PacketDecoder {
     this.payloadOffset = -1;
     this.payloadLength = 0;
     this.wirePayloadLength = 0;
-    this.errorCode = null;
-    this.errorOffset = -1;
-
-    if ((offset | 0) !== offset || (length | 0) !== length || offset < 0 || length < 0 || offset + length > buf.length) {
-      return this.fail('TRUNCATED', offset);
-    }
-    const end = offset + length;
-    let p = offset;
-    let type = 0;
-    let version = 0;
-    switch (linkType) {
-      case LinkType.EN10MB:
-        if (length < 14) return this.fail('TRUNCATED', offset);
-        this.ethernetOffset = offset;
-        this.ethernet.reset(buf, offset);
-        type = u16(buf, offset + 12);
-        p = offset + 14;
-        break;
-      case LinkType.LINUX_SLL:
-        if (length < 16) return this.fail('TRUNCATED', offset);
-        this.sllPacketType = u16(buf, offset);
-        this.sllArphrdType = u16(buf, offset + 2);
-        type = u16(buf, offset + 14);
-        p = offset + 16;
-        break;
-      case LinkType.LINUX_SLL2:
-        if (length < 20) return this.fail('TRUNCATED', offset);
-        type = u16(buf, offset);
-        this.sllIfIndex = u32(buf, offset + 4);
-        this.sllArphrdType = u16(buf, offset + 8);
-        this.sllPacketType = buf[offset + 10]!;
-        p = offset + 20;
-        break;
-      case LinkType.NULL:
-      case LinkType.LOOP: {
-        if (length < 4) return this.fail('TRUNCATED', offset);
-        let family = u32(buf, offset);
-        if (linkType === LinkType.NULL && (family & 0xffff0000) !== 0) family = u32le(buf, offset);
-        this.loopbackFamily = family;
-        version = familyIpVersion(family);
-        if (version === 0) return this.fail('UNSUPPORTED_FAMILY', offset);
-        p = offset + 4;
-        break;
-      }
-      case LinkType.RAW:
-      case LinkType.DLT_RAW_12:
-      case LinkType.DLT_RAW_14:
-        if (length < 1) return this.fail('TRUNCATED', offset);
-        version = buf[offset]! >>> 4;
-        if (version !== 4 && version !== 6) return this.fail('BAD_VERSION', offset);
-        break;
-      case LinkType.IPV4:
-        version = 4;
-        break;
-      case LinkType.IPV6:
-        version = 6;
-        break;
-      default:
-        return this.fail('UNSUPPORTED_LINKTYPE', offset);
-    }
-    if (version === 0) {
-      // EtherType-carrying link layers: follow VLAN tags, then require IPv4/IPv6.
-      while (isVlanTpid(type)) {
-        if (this.vlanCount === MAX_VLAN_TAGS) return this.fail('BAD_FIELD', p);
-        if (p + 4 > end) return this.fail('TRUNCATED', p);
-        const vid = u16(buf, p) & 0x0fff;
-        if (this.vlanCount === 0) this.outerVlanId = vid;
-        else if (this.vlanCount === 1) this.innerVlanId = vid;
-        this.vlanCount++;
-        type = u16(buf, p + 2);
-        p += 4;
-      }
-      this.etherType = type;
-      if (type === 0x0800) version = 4;
-      else if (type === 0x86dd) version = 6;
-      else return this.fail('UNSUPPORTED_ETHERTYPE', p - 2);
-    }
-    this.linkHeaderLength = p - offset;
-    return version === 4 ? this.decodeIpv4(p, end) : this.decodeIpv6(p, end);
+    const version = this.decodeLink(buf, offset, length, linkType);
+    if (this.ethernetOffset >= 0) this.ethernet.reset(buf, this.ethernetOffset);
+    if (version === 0) return false;
+    const p = offset + this.linkHeaderLength;
+    return version === 4 ? this.decodeIpv4(p, offset + length) : this.decodeIpv6(p, offset + length);
   }
 
   private decodeIpv4(p: number, end: number): boolean {
@@ -357,17 +238,6 @@ export class PacketDecoder {
     this.wirePayloadLength = wireEnd - t - hlen;
     this.isTcp = true;
     return true;
-  }
-
-  private fail(code: PacketErrorCode, offset: number): false {
-    this.errorCode = code;
-    this.errorOffset = offset;
-    return false;
-  }
-
-  /** The last failure as a PacketError, or null after a successful decode. */
-  toError(): PacketError | null {
-    return this.errorCode === null ? null : new PacketError(this.errorCode, this.errorOffset, `decoding link type ${this.linkType}`);
   }
 
   /** Source address as text (formatted on each call). */

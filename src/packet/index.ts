@@ -1,5 +1,6 @@
 // Public surface of the packet layer: link types, errors, checksums, addresses, per-layer codecs
-// (views + Repr parse/emit), the whole-frame Repr, builders and the allocation-free decoder.
+// (views + Repr parse/emit), the whole-frame Repr, builders, the allocation-free decoder and the
+// segment writer (outgoing TCP segments → IP packets).
 
 export { LinkType, isSupportedLinkType, linkTypeName } from './linktype.js';
 export type { LinkTypeName, LinkTypeValue } from './linktype.js';
@@ -37,8 +38,8 @@ export {
 } from './ipv6.js';
 export type { Ipv6Repr, Ipv6ExtensionHeader, Ipv6FragmentInfo } from './ipv6.js';
 export {
-  TcpOptionKind, tcpOptionLength, tcpOptionsLength, walkTcpOptions, parseTcpOptions,
-  emitTcpOptions, TcpOptionSummary, readTcpOptionSummary,
+  TcpOptionKind, tcpOptionLength, tcpOptionsLength, tcpOptionSpan, walkTcpOptions, parseTcpOptions,
+  emitTcpOptions, writeTcpOption, TcpOptionSummary, readTcpOptionSummary,
 } from './tcp-options.js';
 export type { TcpOption, SackBlock } from './tcp-options.js';
 export {
@@ -50,6 +51,9 @@ export { parsePacket, emitPacket, packetLength } from './packet.js';
 export type { PacketRepr, LinkRepr, IpRepr, CookedTags } from './packet.js';
 export { buildTcpPacket, buildEthernetFrame } from './build.js';
 export type { TcpPacketSpec, EthernetFrameSpec } from './build.js';
+export { LinkDecoder } from './link.js';
 export { PacketDecoder } from './decoder.js';
 export { tcpChecksumState, completeTcpChecksum } from './offload.js';
 export type { TcpChecksumState } from './offload.js';
+export { SegmentWriter, SegmentArena, emitSegment } from './segment-writer.js';
+export type { TcpSegment, TcpSegmentFields } from './segment-writer.js';

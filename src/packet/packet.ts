@@ -1,17 +1,15 @@
 // Whole-frame parsed form: PacketRepr (link header + IPv4/IPv6 + TCP or raw IP payload + link
 // trailer) with parsePacket/emitPacket, used for byte-exact round trips and for rewriting by value.
 
-import {
-  emitEthernet, emitVlanTags, ethernetHeaderLength, isVlanTpid, parseEthernet, parseVlanTags,
-} from './ethernet.js';
+import { emitEthernet, emitVlanTags, ethernetHeaderLength, parseEthernet, parseVlanTags } from './ethernet.js';
 import type { EthernetRepr, VlanTag } from './ethernet.js';
-import { PacketError } from './errors.js';
 import { emitIpv4, ipv4HeaderLength, parseIpv4 } from './ipv4.js';
 import type { EmitOptions, Ipv4Repr } from './ipv4.js';
 import { emitIpv6, ipv6HeaderLength, parseIpv6 } from './ipv6.js';
 import type { Ipv6Repr } from './ipv6.js';
+import { LinkDecoder } from './link.js';
 import { LinkType } from './linktype.js';
-import { emitNull, familyIpVersion, parseNull } from './null.js';
+import { emitNull, parseNull } from './null.js';
 import type { NullRepr } from './null.js';
 import {
   emitSll, emitSll2, parseSll, parseSll2, SLL2_HEADER_LENGTH, SLL_HEADER_LENGTH,
@@ -58,14 +56,33 @@ function linkHeaderLength(link: LinkRepr): number {
   }
 }
 
-function versionOfEtherType(type: number, at: number): 4 | 6 {
-  if (type === 0x0800) return 4;
-  if (type === 0x86dd) return 6;
-  throw new PacketError('UNSUPPORTED_ETHERTYPE', at, `EtherType 0x${type.toString(16).padStart(4, '0')}`);
+/** The VLAN tags after a cooked header at `at` (announced by `protocol`) up to the IP header. */
+function cookedTags(buf: Buffer, at: number, ipStart: number, protocol: number, etherType: number): CookedTags {
+  return { vlans: parseVlanTags(buf, at, ipStart, protocol).vlans, etherType };
 }
 
-function parseCookedTags(buf: Buffer, p: number, end: number, protocol: number): CookedTags & { length: number } {
-  return isVlanTpid(protocol) ? parseVlanTags(buf, p, end, protocol) : { vlans: [], etherType: protocol, length: 0 };
+/** The link header's Repr; `walk` has already found the IP header (and every error). */
+function parseLink(buf: Buffer, walk: LinkDecoder): LinkRepr {
+  const off = walk.frameOffset;
+  const len = walk.frameLength;
+  const ipStart = off + walk.linkHeaderLength;
+  switch (walk.linkType) {
+    case LinkType.EN10MB:
+      return { kind: 'ethernet', ...parseEthernet(buf, off, len) };
+    case LinkType.LINUX_SLL: {
+      const h = parseSll(buf, off, len);
+      return { kind: 'sll', ...h, ...cookedTags(buf, off + SLL_HEADER_LENGTH, ipStart, h.protocol, walk.etherType) };
+    }
+    case LinkType.LINUX_SLL2: {
+      const h = parseSll2(buf, off, len);
+      return { kind: 'sll2', ...h, ...cookedTags(buf, off + SLL2_HEADER_LENGTH, ipStart, h.protocol, walk.etherType) };
+    }
+    case LinkType.NULL:
+    case LinkType.LOOP:
+      return { kind: 'loopback', ...parseNull(buf, off, len, walk.linkType === LinkType.LOOP) };
+    default:
+      return { kind: 'raw' };
+  }
 }
 
 /**
@@ -74,62 +91,11 @@ function parseCookedTags(buf: Buffer, p: number, end: number, protocol: number):
  */
 export function parsePacket(buf: Buffer, off: number, len: number, linkType: number): PacketRepr {
   const end = off + len;
-  let link: LinkRepr;
-  let p = off;
-  let version: 4 | 6;
-  switch (linkType) {
-    case LinkType.EN10MB: {
-      const eth = parseEthernet(buf, off, len);
-      link = { kind: 'ethernet', ...eth };
-      p = off + ethernetHeaderLength(eth);
-      version = versionOfEtherType(eth.etherType, p - 2);
-      break;
-    }
-    case LinkType.LINUX_SLL: {
-      const h = parseSll(buf, off, len);
-      p = off + SLL_HEADER_LENGTH;
-      const tags = parseCookedTags(buf, p, end, h.protocol);
-      p += tags.length;
-      link = { kind: 'sll', ...h, vlans: tags.vlans, etherType: tags.etherType };
-      version = versionOfEtherType(tags.etherType, p - 2);
-      break;
-    }
-    case LinkType.LINUX_SLL2: {
-      const h = parseSll2(buf, off, len);
-      p = off + SLL2_HEADER_LENGTH;
-      const tags = parseCookedTags(buf, p, end, h.protocol);
-      p += tags.length;
-      link = { kind: 'sll2', ...h, vlans: tags.vlans, etherType: tags.etherType };
-      version = versionOfEtherType(tags.etherType, p - 2);
-      break;
-    }
-    case LinkType.NULL:
-    case LinkType.LOOP: {
-      const h = parseNull(buf, off, len, linkType === LinkType.LOOP);
-      const v = familyIpVersion(h.family);
-      if (v === 0) throw new PacketError('UNSUPPORTED_FAMILY', off, `address family ${h.family}`);
-      link = { kind: 'loopback', ...h };
-      version = v;
-      p = off + 4;
-      break;
-    }
-    case LinkType.RAW:
-    case LinkType.DLT_RAW_12:
-    case LinkType.DLT_RAW_14:
-    case LinkType.IPV4:
-    case LinkType.IPV6: {
-      if (len < 1 || off < 0 || off + len > buf.length) throw new PacketError('TRUNCATED', off, 'raw IP packet');
-      const v = buf[off]! >>> 4;
-      if ((v !== 4 && v !== 6) || (linkType === LinkType.IPV4 && v !== 4) || (linkType === LinkType.IPV6 && v !== 6)) {
-        throw new PacketError('BAD_VERSION', off, `version ${v} under link type ${linkType}`);
-      }
-      link = { kind: 'raw' };
-      version = v;
-      break;
-    }
-    default:
-      throw new PacketError('UNSUPPORTED_LINKTYPE', off, `link type ${linkType}`);
-  }
+  const walk = new LinkDecoder();
+  const version = walk.decodeLink(buf, off, len, linkType);
+  if (version === 0) throw walk.toError()!;
+  const link = parseLink(buf, walk);
+  const p = off + walk.linkHeaderLength;
   let ip: IpRepr;
   let upper: number;
   let upperEnd: number;

@@ -53,6 +53,21 @@ export function tcpOptionsLength(options: readonly TcpOption[]): number {
 }
 
 /**
+ * Bytes the option at `p` spans in an option area ending at `end` (`p < end`): 1 for NOP, the rest
+ * of the area for EOL (what follows it is padding), the length byte for the others; 0 when the
+ * option is malformed (no length byte, a length below 2, or past `end`). Every reader of option
+ * bytes steps through an area with this, so the framing rules live here only.
+ */
+export function tcpOptionSpan(buf: Uint8Array, p: number, end: number): number {
+  const kind = buf[p]!;
+  if (kind === 0) return end - p;
+  if (kind === 1) return 1;
+  if (p + 1 >= end) return 0;
+  const olen = buf[p + 1]!;
+  return olen < 2 || p + olen > end ? 0 : olen;
+}
+
+/**
  * Walks the options in `buf[off, off+len)` (the caller guarantees the range is inside `buf`) without allocating, calling `visit(kind, dataOff,
  * dataLen)` for every option except EOL/NOP (dataOff is absolute, after the length byte). Stops
  * at EOL. Returns -1 when well formed, else the absolute offset of the bad option.
@@ -61,19 +76,11 @@ export function walkTcpOptions(
   buf: Uint8Array, off: number, len: number, visit: (kind: number, dataOff: number, dataLen: number) => void,
 ): number {
   const end = off + len;
-  let p = off;
-  while (p < end) {
+  for (let p = off, n = 0; p < end; p += n) {
+    n = tcpOptionSpan(buf, p, end);
+    if (n === 0) return p;
     const kind = buf[p]!;
-    if (kind === 0) return -1;
-    if (kind === 1) {
-      p++;
-      continue;
-    }
-    if (p + 1 >= end) return p;
-    const olen = buf[p + 1]!;
-    if (olen < 2 || p + olen > end) return p;
-    visit(kind, p + 2, olen - 2);
-    p += olen;
+    if (kind > 1) visit(kind, p + 2, n - 2);
   }
   return -1;
 }
@@ -83,21 +90,21 @@ export function parseTcpOptions(buf: Buffer, off: number, len: number): TcpOptio
   checkSpan(buf, off, len);
   const out: TcpOption[] = [];
   const end = off + len;
-  let p = off;
-  while (p < end) {
+  for (let p = off, olen = 0; p < end; p += olen) {
+    olen = tcpOptionSpan(buf, p, end);
     const kind = buf[p]!;
+    if (olen === 0) {
+      const detail = p + 1 >= end ? 'has no length byte' : `with length ${buf[p + 1]!}`;
+      throw new PacketError('BAD_OPTION', p, `option ${kind} ${detail}`);
+    }
     if (kind === 0) {
       out.push({ kind: 'eol', padding: Buffer.from(buf.subarray(p + 1, end)) });
-      break;
+      continue;
     }
     if (kind === 1) {
       out.push({ kind: 'nop' });
-      p++;
       continue;
     }
-    if (p + 1 >= end) throw new PacketError('BAD_OPTION', p, `option ${kind} has no length byte`);
-    const olen = buf[p + 1]!;
-    if (olen < 2 || p + olen > end) throw new PacketError('BAD_OPTION', p, `option ${kind} with length ${olen}`);
     const d = p + 2;
     if (kind === 2 && olen === 4) out.push({ kind: 'mss', value: u16(buf, d) });
     else if (kind === 3 && olen === 3) out.push({ kind: 'wscale', shift: buf[d]! });
@@ -108,7 +115,6 @@ export function parseTcpOptions(buf: Buffer, off: number, len: number): TcpOptio
       out.push({ kind: 'sack', blocks });
     } else if (kind === 8 && olen === 10) out.push({ kind: 'timestamps', tsval: u32(buf, d), tsecr: u32(buf, d + 4) });
     else out.push({ kind: 'unknown', type: kind, data: Buffer.from(buf.subarray(d, p + olen)) });
-    p += olen;
   }
   return out;
 }
@@ -118,50 +124,77 @@ export function emitTcpOptions(options: readonly TcpOption[], buf: Buffer, off: 
   checkRoom(buf, off, tcpOptionsLength(options));
   let p = off;
   for (const o of options) {
-    switch (o.kind) {
-      case 'eol':
-        buf[p] = 0;
-        if (o.padding) buf.set(o.padding, p + 1);
-        break;
-      case 'nop':
-        buf[p] = 1;
-        break;
-      case 'mss':
-        checkField(o.value, 16, 'mss', p);
-        buf[p] = 2; buf[p + 1] = 4; put16(buf, p + 2, o.value);
-        break;
-      case 'wscale':
-        checkField(o.shift, 8, 'wscale', p);
-        buf[p] = 3; buf[p + 1] = 3; buf[p + 2] = o.shift;
-        break;
-      case 'sackPermitted':
-        buf[p] = 4; buf[p + 1] = 2;
-        break;
-      case 'sack':
-        if (o.blocks.length < 1 || o.blocks.length > 4) throw new PacketError('BAD_OPTION', p, `${o.blocks.length} SACK blocks`);
-        buf[p] = 5; buf[p + 1] = 2 + 8 * o.blocks.length;
-        for (let i = 0; i < o.blocks.length; i++) {
-          const b = o.blocks[i]!;
-          checkField(b.left, 32, 'sack.left', p + 2 + 8 * i);
-          checkField(b.right, 32, 'sack.right', p + 6 + 8 * i);
-          put32(buf, p + 2 + 8 * i, b.left);
-          put32(buf, p + 6 + 8 * i, b.right);
-        }
-        break;
-      case 'timestamps':
-        checkField(o.tsval, 32, 'tsval', p + 2);
-        checkField(o.tsecr, 32, 'tsecr', p + 6);
-        buf[p] = 8; buf[p + 1] = 10; put32(buf, p + 2, o.tsval); put32(buf, p + 6, o.tsecr);
-        break;
-      case 'unknown':
-        checkField(o.type, 8, 'option kind', p);
-        if (o.type < 2 || o.data.length > 253) throw new PacketError('BAD_OPTION', p, `option kind ${o.type} with ${o.data.length} data bytes`);
-        buf[p] = o.type; buf[p + 1] = 2 + o.data.length; buf.set(o.data, p + 2);
-        break;
-    }
-    p += tcpOptionLength(o);
+    checkTcpOption(o, p);
+    p += writeTcpOption(o, buf, p);
   }
   return p - off;
+}
+
+/** Throws unless the values of `o` (to be written at `p`) fit their fields. */
+function checkTcpOption(o: TcpOption, p: number): void {
+  switch (o.kind) {
+    case 'mss':
+      checkField(o.value, 16, 'mss', p);
+      break;
+    case 'wscale':
+      checkField(o.shift, 8, 'wscale', p);
+      break;
+    case 'sack':
+      if (o.blocks.length < 1 || o.blocks.length > 4) throw new PacketError('BAD_OPTION', p, `${o.blocks.length} SACK blocks`);
+      for (let i = 0; i < o.blocks.length; i++) {
+        checkField(o.blocks[i]!.left, 32, 'sack.left', p + 2 + 8 * i);
+        checkField(o.blocks[i]!.right, 32, 'sack.right', p + 6 + 8 * i);
+      }
+      break;
+    case 'timestamps':
+      checkField(o.tsval, 32, 'tsval', p + 2);
+      checkField(o.tsecr, 32, 'tsecr', p + 6);
+      break;
+    case 'unknown':
+      checkField(o.type, 8, 'option kind', p);
+      if (o.type < 2 || o.data.length > 253) throw new PacketError('BAD_OPTION', p, `option kind ${o.type} with ${o.data.length} data bytes`);
+      break;
+    default:
+      break;
+  }
+}
+
+/**
+ * Writes one option at `p` without checking its values (emitTcpOptions checks them first; the
+ * segment writer trusts the options the engine makes); returns the bytes written.
+ */
+export function writeTcpOption(o: TcpOption, buf: Uint8Array, p: number): number {
+  switch (o.kind) {
+    case 'eol':
+      buf[p] = 0;
+      if (o.padding) buf.set(o.padding, p + 1);
+      return 1 + (o.padding?.length ?? 0);
+    case 'nop':
+      buf[p] = 1;
+      return 1;
+    case 'mss':
+      buf[p] = 2; buf[p + 1] = 4; put16(buf, p + 2, o.value);
+      return 4;
+    case 'wscale':
+      buf[p] = 3; buf[p + 1] = 3; buf[p + 2] = o.shift;
+      return 3;
+    case 'sackPermitted':
+      buf[p] = 4; buf[p + 1] = 2;
+      return 2;
+    case 'sack':
+      buf[p] = 5; buf[p + 1] = 2 + 8 * o.blocks.length;
+      for (let i = 0; i < o.blocks.length; i++) {
+        put32(buf, p + 2 + 8 * i, o.blocks[i]!.left);
+        put32(buf, p + 6 + 8 * i, o.blocks[i]!.right);
+      }
+      return 2 + 8 * o.blocks.length;
+    case 'timestamps':
+      buf[p] = 8; buf[p + 1] = 10; put32(buf, p + 2, o.tsval); put32(buf, p + 6, o.tsecr);
+      return 10;
+    case 'unknown':
+      buf[p] = o.type; buf[p + 1] = 2 + o.data.length; buf.set(o.data, p + 2);
+      return 2 + o.data.length;
+  }
 }
 
 /** Reusable, allocation-free summary of the common options (fill with `readTcpOptionSummary`). */
@@ -199,18 +232,12 @@ export class TcpOptionSummary {
 export function readTcpOptionSummary(buf: Uint8Array, off: number, len: number, out: TcpOptionSummary): number {
   out.clear();
   const end = off + len;
-  let p = off;
-  while (p < end) {
+  for (let p = off, olen = 0; p < end; p += olen) {
+    olen = tcpOptionSpan(buf, p, end);
+    if (olen === 0) return p;
     const kind = buf[p]!;
-    if (kind === 0) return -1;
-    if (kind === 1) {
-      p++;
-      continue;
-    }
-    if (p + 1 >= end) return p;
-    const olen = buf[p + 1]!;
-    if (olen < 2 || p + olen > end) return p;
     const d = p + 2;
+    if (kind <= 1) continue;
     if (kind === 2 && olen === 4) out.mss = u16(buf, d);
     else if (kind === 3 && olen === 3) out.windowScale = buf[d]!;
     else if (kind === 4 && olen === 2) out.sackPermitted = true;
@@ -226,7 +253,6 @@ export function readTcpOptionSummary(buf: Uint8Array, off: number, len: number, 
       }
       out.sackBlockCount = n;
     } else out.unknownCount++;
-    p += olen;
   }
   return -1;
 }

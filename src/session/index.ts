@@ -1,5 +1,6 @@
 // Public surface of the session engine: the table (SessionEngine), one session's state machine,
-// input/output types, options and counters, sequence arithmetic and the segment emitter.
+// input/output types, options and counters, sequence arithmetic. The segments it emits are
+// written as packets by src/packet (SegmentWriter, SegmentArena).
 
 export { SessionEngine } from './engine.js';
 export { SessionTable } from './table.js';
@@ -21,5 +22,4 @@ export type { SessionErrorCode } from './errors.js';
 export { Reassembler } from './reassembly.js';
 export type { StreamChunk, InsertResult } from './reassembly.js';
 export { seqAdd, seqDiff, seqLt, seqLe, seqMax } from './seq.js';
-export { SegmentArena, emitSegment } from './emit.js';
 export { ResponsePacer, startsNewRequest } from './pacer.js';

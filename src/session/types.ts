@@ -1,6 +1,6 @@
 // Inputs, outputs and options of the session engine: plain data, no behaviour.
 
-import type { TcpOption } from '../packet/index.js';
+import type { TcpSegment, TcpSegmentFields } from '../packet/index.js';
 
 /** TCP option values as read from a header; `TcpOptionSummary` from src/packet fits this shape. */
 export interface TcpOptionValues {
@@ -14,36 +14,20 @@ export interface TcpOptionValues {
   readonly tsecr: number;
 }
 
-/** A captured client → online-server TCP segment. The engine copies the payload bytes it keeps. */
-export interface ClientSegment {
-  readonly version: 4 | 6;
-  /** Client address and port. */
-  readonly src: string;
-  readonly srcPort: number;
-  /** Online server address and port. */
-  readonly dst: string;
-  readonly dstPort: number;
-  readonly seq: number;
-  readonly ack: number;
-  /** TcpFlags bits. */
-  readonly flags: number;
-  readonly window: number;
+/**
+ * A captured client → online-server TCP segment (src = the client, dst = the online server). The
+ * engine copies the payload bytes it keeps.
+ */
+export interface ClientSegment extends TcpSegmentFields {
   readonly options: TcpOptionValues;
   readonly payload: Uint8Array;
 }
 
-/** A target → client reply header relayed by intercept; the payload itself is not carried. */
-export interface TargetHeader {
-  /** Target address and port. */
-  readonly src: string;
-  readonly srcPort: number;
-  /** Client address and port. */
-  readonly dst: string;
-  readonly dstPort: number;
-  readonly seq: number;
-  readonly ack: number;
-  readonly flags: number;
-  readonly window: number;
+/**
+ * A target → client reply header relayed by intercept (src = the target, dst = the client); the
+ * payload itself is not carried.
+ */
+export interface TargetHeader extends Omit<TcpSegmentFields, 'version'> {
   readonly options: TcpOptionValues;
   readonly payloadLength: number;
 }
@@ -64,19 +48,7 @@ export interface SessionTuple {
 }
 
 /** A segment to send to the target, addresses already rewritten (src = client, dst = target). */
-export interface OutgoingSegment {
-  readonly version: 4 | 6;
-  readonly src: string;
-  readonly srcPort: number;
-  readonly dst: string;
-  readonly dstPort: number;
-  readonly seq: number;
-  readonly ack: number;
-  readonly flags: number;
-  readonly window: number;
-  readonly options: readonly TcpOption[];
-  readonly payload: Buffer;
-}
+export type OutgoingSegment = TcpSegment;
 
 export type CloseReason =
   | 'finished' | 'clientReset' | 'targetReset' | 'sessionTimeout' | 'keepaliveTimeout' | 'handshakeTimeout'

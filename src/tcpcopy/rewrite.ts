@@ -5,7 +5,7 @@
 // changes, the other copies are reusable objects rewritten in place.
 
 import { TcpFlags } from '../packet/index.js';
-import type { ClientSegment, TcpOptionValues } from '../session/index.js';
+import type { ClientSegment } from '../session/index.js';
 
 /** -n's upper bound (the C tool's 10-bit `replica_num`). */
 export const MAX_COPIES = 1023;
@@ -173,19 +173,7 @@ export interface ClientRewriteOptions {
 }
 
 /** A ClientSegment whose fields the rewriter sets in place. */
-interface CopySegment {
-  version: 4 | 6;
-  src: string;
-  srcPort: number;
-  dst: string;
-  dstPort: number;
-  seq: number;
-  ack: number;
-  flags: number;
-  window: number;
-  options: TcpOptionValues;
-  payload: Uint8Array;
-}
+type CopySegment = { -readonly [K in keyof ClientSegment]: ClientSegment[K] };
 
 function blankSegment(): CopySegment {
   return {

@@ -3,8 +3,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness, clt, tgt, seg, SYN, ACK, PSH, FIN, RST, CLIENT, CPORT, TARGET, TPORT } from './trace.js';
-import { SessionError, emitSegment } from '../../src/session/index.js';
-import { pseudoSumV4, verifyIpv4HeaderChecksum, verifyTransportChecksum } from '../../src/packet/index.js';
+import { SessionError } from '../../src/session/index.js';
+import { emitSegment, pseudoSumV4, verifyIpv4HeaderChecksum, verifyTransportChecksum } from '../../src/packet/index.js';
 
 function oneRequest(h: Harness): void {
   h.handshake();

@@ -3,7 +3,8 @@
 // send and on retransmission. Scripted traces: a 5000-byte request after a full handshake.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { SessionEngine, emitSegment } from '../../src/session/index.js';
+import { emitSegment } from '../../src/packet/index.js';
+import { SessionEngine } from '../../src/session/index.js';
 import type { OutgoingSegment, SessionOptions, TcpOptionValues } from '../../src/session/index.js';
 import { ACK, ONLINE, PSH, SYN, TARGET, TPORT, clt, copySegment, tgt } from './trace.js';
 

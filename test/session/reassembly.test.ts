@@ -2,7 +2,8 @@
 // a whole session across the 2^32 wrap; an IPv6 session end to end through emitSegment.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Reassembler, SessionEngine, emitSegment, seqAdd, seqDiff, seqLt, seqMax } from '../../src/session/index.js';
+import { emitSegment } from '../../src/packet/index.js';
+import { Reassembler, SessionEngine, seqAdd, seqDiff, seqLt, seqMax } from '../../src/session/index.js';
 import type { OutgoingSegment, StreamChunk } from '../../src/session/index.js';
 import { Harness, clt, copySegment, tgt, seg, opts, SYN, ACK, PSH, FIN } from './trace.js';
 

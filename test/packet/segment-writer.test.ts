@@ -3,11 +3,11 @@
 // mix the engine emits; other options take the general path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildTcpPacket, verifyIpv4HeaderChecksum, PacketDecoder } from '../../src/packet/index.js';
-import type { TcpOption } from '../../src/packet/index.js';
-import { SegmentArena, emitSegment } from '../../src/session/emit.js';
-import type { OutgoingSegment } from '../../src/session/index.js';
-import { Prng } from '../packet/prng.js';
+import {
+  buildTcpPacket, verifyIpv4HeaderChecksum, PacketDecoder, SegmentArena, SegmentWriter, emitSegment,
+} from '../../src/packet/index.js';
+import type { TcpOption, TcpSegment } from '../../src/packet/index.js';
+import { Prng } from './prng.js';
 
 /** Uniform integer in [lo, hi]. */
 function int(r: Prng, lo: number, hi: number): number {
@@ -26,7 +26,7 @@ function randomOptions(r: Prng): TcpOption[] {
   return Array.from({ length: n }, () => pool[int(r, 0, pool.length - 1)]!());
 }
 
-function randomSegment(r: Prng): OutgoingSegment {
+function randomSegment(r: Prng): TcpSegment {
   const version = int(r, 0, 3) === 0 ? 6 : 4;
   return {
     version,
@@ -60,7 +60,7 @@ void test('fast path equals buildTcpPacket on 5,000 random segments', () => {
   const r = new Prng(7);
   for (let i = 0; i < 5000; i++) {
     const version = int(r, 0, 3) === 0 ? 6 : 4;
-    const seg: OutgoingSegment = {
+    const seg: TcpSegment = {
       version,
       src: version === 4 ? `10.${int(r, 0, 255)}.${int(r, 0, 255)}.${int(r, 0, 255)}` : `fd77::${int(r, 0, 0xffff).toString(16)}:${int(r, 0, 0xffff).toString(16)}`,
       dst: version === 4 ? `192.168.${int(r, 0, 255)}.${int(r, 1, 254)}` : `2001:db8::${int(r, 1, 0xffff).toString(16)}`,
@@ -75,7 +75,7 @@ void test('fast path equals buildTcpPacket on 5,000 random segments', () => {
 });
 
 void test('other options take the general path; the packet decodes and verifies', () => {
-  const seg: OutgoingSegment = {
+  const seg: TcpSegment = {
     version: 4, src: '10.77.0.1', dst: '10.77.0.3', srcPort: 40000, dstPort: 8080, seq: 1, ack: 2, flags: 0x18, window: 512,
     options: [{ kind: 'sack', blocks: [{ left: 10, right: 20 }] }], payload: Buffer.from('abc'),
   };
@@ -85,4 +85,14 @@ void test('other options take the general path; the packet decodes and verifies'
   const d = new PacketDecoder();
   assert.ok(d.decode(out, 0, out.length, 228));
   assert.ok(d.verifyIpChecksum() && d.verifyTcpChecksum());
+});
+
+void test('a writer whose address cache keeps starting over writes the same bytes', () => {
+  const r = new Prng(5);
+  const writer = new SegmentWriter(2);
+  for (let i = 0; i < 500; i++) {
+    const seg = randomSegment(r);
+    const ipId = int(r, 0, 0xffff);
+    assert.deepEqual(writer.emit(seg, ipId), buildTcpPacket({ ...seg, options: [...seg.options], id: ipId }), `segment ${i}`);
+  }
 });
