@@ -15,7 +15,7 @@ const RESPONSE_BYTES = 300;
 
 function clientSegment(seq: number, ack: number, flags: number, payload: Buffer): ClientSegment {
   return {
-    version: 4, src: '10.77.1.1', srcPort: 40000, dst: '10.77.0.2', dstPort: 80, seq, ack, flags, window: 502,
+    family: 4, src: '10.77.1.1', srcPort: 40000, dst: '10.77.0.2', dstPort: 80, seq, ack, flags, window: 502,
     options: { ...NO_OPTIONS, mss: 1460 }, payload,
   };
 }

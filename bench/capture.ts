@@ -42,7 +42,7 @@ async function generatorRole(rate: number, srcMac: string): Promise<void> {
     buildEthernetFrame({
       src: srcMac,
       dst: OTHER_MAC,
-      payload: buildTcpPacket({ version: 4, src: '10.77.1.1', dst: '10.77.0.2', srcPort: 10000 + i, dstPort: 8080, seq: i, ack: 0, flags: TcpFlags.ACK, window: 1024, payload: new Uint8Array(60) }),
+      payload: buildTcpPacket({ family: 4, src: '10.77.1.1', dst: '10.77.0.2', srcPort: 10000 + i, dstPort: 8080, seq: i, ack: 0, flags: TcpFlags.ACK, window: 1024, payload: new Uint8Array(60) }),
     }),
   );
   const r = pacedSend(inj, batch, rate, SECONDS);

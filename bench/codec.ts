@@ -32,7 +32,7 @@ function buildMix(count: number): Frame[] {
     const kind = rnd(10);
     const size = kind < 4 ? 0 : kind < 7 ? 1448 : 50 + rnd(400);
     const ip = buildTcpPacket({
-      version: v6 ? 6 : 4, src: v6 ? `fd77::${1 + rnd(200)}` : `10.77.${rnd(256)}.${rnd(256)}`, dst: v6 ? 'fd77::1' : '10.77.0.1',
+      family: v6 ? 6 : 4, src: v6 ? `fd77::${1 + rnd(200)}` : `10.77.${rnd(256)}.${rnd(256)}`, dst: v6 ? 'fd77::1' : '10.77.0.1',
       srcPort: 1024 + rnd(60000), dstPort: 80, seq: rnd(0x7fffffff) * 2, ack: rnd(0x7fffffff),
       flags: kind === 0 ? TcpFlags.SYN : TcpFlags.ACK | (size > 0 ? TcpFlags.PSH : 0), window: 502,
       options: kind === 0 ? syn : ts, payload: Buffer.alloc(size, 0x61), id: rnd(65536),

@@ -33,7 +33,7 @@ import {
 } from '../src/packet/index.js';
 import type { TcpOption } from '../src/packet/index.js';
 import { SessionEngine } from '../src/session/index.js';
-import type { CloseReason, EngineSink, OutgoingSegment, SessionTuple } from '../src/session/index.js';
+import type { CloseReason, EngineSink, OutgoingSegment } from '../src/session/index.js';
 import { ConvertScratch, clientSegmentInto, targetHeaderInto } from '../src/tcpcopy/convert.js';
 import { LoopGuard, buildTargetResolver } from '../src/tcpcopy/resolver.js';
 import { ClientRewriter } from '../src/tcpcopy/rewrite.js';
@@ -150,7 +150,7 @@ function buildTrace(spec: WorkloadSpec): Trace {
       const s0 = onlineIsn(sid);
       const tsval = 1_000_000 + Math.floor(frames.length / BATCH_PACKETS) * BATCH_INTERVAL_MS;
       const ts: TcpOption[] = [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsval, tsecr: 77_000 + step }];
-      const base = { version: 4 as const, src: CLIENT_IP_TEXT[clientIpIndex(sid)]!, dst: ONLINE_IP, srcPort: clientPort(sid), dstPort: ONLINE_PORT, window: 502 };
+      const base = { family: 4 as const, src: CLIENT_IP_TEXT[clientIpIndex(sid)]!, dst: ONLINE_IP, srcPort: clientPort(sid), dstPort: ONLINE_PORT, window: 502 };
       const at = (n: number): number => (c0 + 1 + n) >>> 0;
       const onlineAt = (n: number): number => (s0 + 1 + n) >>> 0;
       let ip: Buffer;
@@ -547,21 +547,17 @@ class Replay implements EngineSink {
     }
   }
 
-  registerSession(t: SessionTuple): void {
-    this.channelSend({ type: 'register', session: this.channelKey(t) });
+  registerSession(t: SessionKey): void {
+    this.channelSend({ type: 'register', session: t });
     const sid = this.sid(t);
     if (sid >= 0) this.target.registered[sid] = 1;
   }
 
-  sessionClosed(t: SessionTuple, reason: CloseReason): void {
+  sessionClosed(t: SessionKey, reason: CloseReason): void {
     this.closeReasons.set(reason, (this.closeReasons.get(reason) ?? 0) + 1);
-    this.channelSend({ type: 'unregister', session: this.channelKey(t) });
+    this.channelSend({ type: 'unregister', session: t });
     const sid = this.sid(t);
     if (sid >= 0) this.target.registered[sid] = 0;
-  }
-
-  private channelKey(t: SessionTuple): SessionKey {
-    return { family: t.version, clientIp: t.clientIp, clientPort: t.clientPort, targetIp: t.targetIp, targetPort: t.targetPort };
   }
 
   private channelSend(m: ChannelMessage): void {
@@ -569,7 +565,7 @@ class Replay implements EngineSink {
     this.channelUsed = encodeInto(m, this.channelOut, this.channelUsed);
   }
 
-  private sid(t: SessionTuple): number {
+  private sid(t: SessionKey): number {
     const i = this.ipIndex.get(t.clientIp);
     return i === undefined ? -1 : (t.clientPort - FIRST_CLIENT_PORT) * CLIENT_IPS + i;
   }

@@ -59,8 +59,8 @@ async function writeBenchCapture(path: string, sessions: number, requests: numbe
   const body = Buffer.alloc(reply, 0x78);
   for (let s = 0; s < sessions; s++) {
     const cport = 10_000 + s;
-    const c = { version: 4 as const, src: CLIENT, dst: SERVER, srcPort: cport, dstPort: 80, window: 64240 };
-    const v = { version: 4 as const, src: SERVER, dst: CLIENT, srcPort: 80, dstPort: cport, window: 65160 };
+    const c = { family: 4 as const, src: CLIENT, dst: SERVER, srcPort: cport, dstPort: 80, window: 64240 };
+    const v = { family: 4 as const, src: SERVER, dst: CLIENT, srcPort: 80, dstPort: cport, window: 65160 };
     let t = 1_767_225_600_000_000_000n + BigInt(s) * MS;
     let cseq = (s * 104_729 + 1) >>> 0;
     let sseq = (s * 15_485_863 + 7) >>> 0;

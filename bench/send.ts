@@ -71,7 +71,7 @@ async function sendRole(rate: number): Promise<void> {
   const { buildTcpPacket, TcpFlags } = await import('../src/packet/index.js');
   const tx = RawSender.open({ family: 4, queueLimit: 0, sndbuf: 16 << 20 });
   const batch = Array.from({ length: BATCH }, (_, i) =>
-    buildTcpPacket({ version: 4, src: '10.77.1.1', dst: SINK_IP, srcPort: 10000 + i, dstPort: 8080, seq: i, ack: 0, flags: TcpFlags.ACK, window: 1024, payload: new Uint8Array(60) }),
+    buildTcpPacket({ family: 4, src: '10.77.1.1', dst: SINK_IP, srcPort: 10000 + i, dstPort: 8080, seq: i, ack: 0, flags: TcpFlags.ACK, window: 1024, payload: new Uint8Array(60) }),
   );
   const r = pacedSend(tx, batch, rate, SECONDS);
   tx.close();

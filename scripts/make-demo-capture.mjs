@@ -60,8 +60,8 @@ try {
     const sock = connect({ host: server.host, port: server.port });
     await new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
     const cport = 40000 + s;
-    const c = { version: 4, src: CLIENT, dst: SERVER, srcPort: cport, dstPort: DEMO_CAPTURE_PORT, window: 64240 };
-    const v = { version: 4, src: SERVER, dst: CLIENT, srcPort: DEMO_CAPTURE_PORT, dstPort: cport, window: 65160 };
+    const c = { family: 4, src: CLIENT, dst: SERVER, srcPort: cport, dstPort: DEMO_CAPTURE_PORT, window: 64240 };
+    const v = { family: 4, src: SERVER, dst: CLIENT, srcPort: DEMO_CAPTURE_PORT, dstPort: cport, window: 65160 };
     let t = START_NS + BigInt(s) * 150n * MS;
     let cseq = (1_000_000 * (s + 1)) >>> 0;
     let sseq = (3_000_000 * (s + 1)) >>> 0;

@@ -1,5 +1,7 @@
 // Message types of the tcpcopy ⇄ intercept channel: wire constants and the plain objects the codec
 // reads and writes. See README.md in this folder for the byte layout.
+import { sessionKeyString } from '../packet/index.js';
+import type { IpFamily, SessionKey } from '../packet/index.js';
 
 /** Version byte carried by every frame header; a receiver refuses any other value. */
 export const CHANNEL_PROTOCOL_VERSION = 1;
@@ -34,16 +36,8 @@ export type MessageTypeValue = (typeof MessageType)[keyof typeof MessageType];
 export const PeerRole = { TCPCOPY: 1, INTERCEPT: 2 } as const;
 export type PeerRoleValue = (typeof PeerRole)[keyof typeof PeerRole];
 
-export type IpFamily = 4 | 6;
-
-/** One replayed session as tcpcopy sees it: the (rewritten) client and the target it talks to. */
-export interface SessionKey {
-  family: IpFamily;
-  clientIp: string;
-  clientPort: number;
-  targetIp: string;
-  targetPort: number;
-}
+export type { IpFamily, SessionKey };
+export { sessionKeyString };
 
 /** Server → client, first frame on every connection. */
 export interface ChallengeMessage {
@@ -141,11 +135,6 @@ export interface NoticeMessage {
 export type ChannelMessage =
   | ChallengeMessage | HelloMessage | WelcomeMessage | RegisterMessage | UnregisterMessage
   | ResponseMessage | PingMessage | PongMessage | ErrorMessage | NoticeMessage;
-
-/** Exact, lossless text key of a session: equal keys ⇔ equal 4-tuples and family. */
-export function sessionKeyString(s: SessionKey): string {
-  return `${s.family}|${s.clientIp}|${s.clientPort}|${s.targetIp}|${s.targetPort}`;
-}
 
 /** The session a reply belongs to: its destination is the client, its source the target. */
 export function responseSessionKey(r: ResponseMessage): SessionKey {

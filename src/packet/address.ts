@@ -187,9 +187,9 @@ export function formatIp(buf: Uint8Array, off: number, length: 4 | 16): string {
   return length === 4 ? formatIpv4(buf, off) : formatIpv6(buf, off);
 }
 
-/** Writes an address of the given IP version (4 or 16 bytes) from text. */
-export function writeIp(version: 4 | 6, text: string, buf: Uint8Array, off: number): void {
-  if (version === 4) writeIpv4(text, buf, off);
+/** Writes an address of the given family (4 or 16 bytes) from text. */
+export function writeIp(family: IpFamily, text: string, buf: Uint8Array, off: number): void {
+  if (family === 4) writeIpv4(text, buf, off);
   else writeIpv6(text, buf, off);
 }
 

@@ -7,11 +7,12 @@ import { PacketError } from './errors.js';
 import { emitIpv4 } from './ipv4.js';
 import { emitIpv6 } from './ipv6.js';
 import { emitTcp, tcpLength } from './tcp.js';
+import type { IpFamily } from './address.js';
 import type { TcpRepr } from './tcp.js';
 import type { TcpOption } from './tcp-options.js';
 
 export interface TcpPacketSpec {
-  version: 4 | 6;
+  family: IpFamily;
   src: string;
   dst: string;
   srcPort: number;
@@ -52,9 +53,9 @@ export function buildTcpPacket(spec: TcpPacketSpec): Buffer {
     payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
   };
   const segLen = tcpLength(tcp);
-  const ipLen = spec.version === 4 ? 20 : 40;
+  const ipLen = spec.family === 4 ? 20 : 40;
   const out = Buffer.alloc(ipLen + segLen);
-  if (spec.version === 4) {
+  if (spec.family === 4) {
     emitIpv4({
       dscp: spec.dscp ?? 0,
       ecn: spec.ecn ?? 0,
@@ -70,7 +71,7 @@ export function buildTcpPacket(spec: TcpPacketSpec): Buffer {
       options: Buffer.alloc(0),
       payloadLength: segLen,
     }, out, 0);
-  } else if (spec.version === 6) {
+  } else if (spec.family === 6) {
     emitIpv6({
       trafficClass: ((spec.dscp ?? 0) << 2) | (spec.ecn ?? 0),
       flowLabel: spec.flowLabel ?? 0,
@@ -83,9 +84,9 @@ export function buildTcpPacket(spec: TcpPacketSpec): Buffer {
       fragment: null,
     }, out, 0);
   } else {
-    throw new PacketError('BAD_VERSION', -1, `IP version ${String(spec.version)}`);
+    throw new PacketError('BAD_VERSION', -1, `IP family ${String(spec.family)}`);
   }
-  emitTcp(tcp, out, ipLen, { version: spec.version, src: spec.src, dst: spec.dst });
+  emitTcp(tcp, out, ipLen, { family: spec.family, src: spec.src, dst: spec.dst });
   return out;
 }
 

@@ -57,3 +57,5 @@ export { tcpChecksumState, completeTcpChecksum } from './offload.js';
 export type { TcpChecksumState } from './offload.js';
 export { SegmentWriter, SegmentArena, emitSegment } from './segment-writer.js';
 export type { TcpSegment, TcpSegmentFields } from './segment-writer.js';
+export { sessionKeyString } from './session-key.js';
+export type { SessionKey } from './session-key.js';

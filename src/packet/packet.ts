@@ -167,7 +167,7 @@ export function emitPacket(repr: PacketRepr, opts?: EmitOptions): Buffer {
     const alen = repr.ip.version === 4 ? 4 : 16;
     const srcAt = ipStart + (repr.ip.version === 4 ? 12 : 8);
     const pseudo = {
-      version: repr.ip.version,
+      family: repr.ip.version,
       src: out.subarray(srcAt, srcAt + alen),
       dst: out.subarray(srcAt + alen, srcAt + 2 * alen),
     };

@@ -5,6 +5,7 @@
 // buildTcpPacket. Both produce the same bytes (test/packet/segment-writer.test.ts).
 
 import { writeIpv4, writeIpv6 } from './address.js';
+import type { IpFamily } from './address.js';
 import { buildTcpPacket } from './build.js';
 import { put16, put32 } from './bytes.js';
 import { finishChecksum, onesSum } from './checksum.js';
@@ -13,7 +14,7 @@ import type { TcpOption } from './tcp-options.js';
 
 /** A TCP segment's header values with its addresses as text (no options, no payload). */
 export interface TcpSegmentFields {
-  readonly version: 4 | 6;
+  readonly family: IpFamily;
   readonly src: string;
   readonly srcPort: number;
   readonly dst: string;
@@ -54,7 +55,7 @@ export class SegmentWriter {
   fastLength(seg: TcpSegment, ipId: number): number {
     const optLen = fastOptionsLength(seg);
     if (optLen < 0 || optLen > 40 || !fieldsFit(seg, ipId)) return -1;
-    return (seg.version === 4 ? 20 : 40) + 20 + ((optLen + 3) & ~3) + seg.payload.length;
+    return (seg.family === 4 ? 20 : 40) + 20 + ((optLen + 3) & ~3) + seg.payload.length;
   }
 
   /** `seg` as a new packet buffer. */
@@ -68,9 +69,9 @@ export class SegmentWriter {
 
   /** Writes the `len` bytes (from fastLength, not -1) of `seg`'s packet at `at`. */
   write(seg: TcpSegment, ipId: number, len: number, out: Uint8Array, at: number): void {
-    const v4 = seg.version === 4;
-    const src = this.addressBytes(seg.version, seg.src);
-    const dst = this.addressBytes(seg.version, seg.dst);
+    const v4 = seg.family === 4;
+    const src = this.addressBytes(seg.family, seg.src);
+    const dst = this.addressBytes(seg.family, seg.dst);
     const ipLen = v4 ? 20 : 40;
     const payload = seg.payload;
     const segLen = len - ipLen;
@@ -127,13 +128,13 @@ export class SegmentWriter {
   }
 
   /** The address bytes of `text` (cached; the cache is cleared when it reaches its bound). */
-  private addressBytes(version: 4 | 6, text: string): AddressBytes {
-    const cache = version === 4 ? this.v4 : this.v6;
+  private addressBytes(family: IpFamily, text: string): AddressBytes {
+    const cache = family === 4 ? this.v4 : this.v6;
     let a = cache.get(text);
     if (a === undefined) {
       if (cache.size >= this.addressCacheLimit) cache.clear();
-      const b = Buffer.alloc(version === 4 ? 4 : 16);
-      if (version === 4) writeIpv4(text, b, 0);
+      const b = Buffer.alloc(family === 4 ? 4 : 16);
+      if (family === 4) writeIpv4(text, b, 0);
       else writeIpv6(text, b, 0);
       a = { bytes: b, sum: onesSum(b, 0, b.length) };
       cache.set(text, a);
@@ -257,7 +258,7 @@ export class SegmentArena {
 
 function slowEmit(seg: TcpSegment, ipId: number): Buffer {
   return buildTcpPacket({
-    version: seg.version, src: seg.src, dst: seg.dst, srcPort: seg.srcPort, dstPort: seg.dstPort,
+    family: seg.family, src: seg.src, dst: seg.dst, srcPort: seg.srcPort, dstPort: seg.dstPort,
     seq: seg.seq, ack: seg.ack, flags: seg.flags, window: seg.window, options: [...seg.options],
     payload: seg.payload, id: ipId,
   });

@@ -2,6 +2,7 @@
 // form TcpRepr (options as a TcpOption union, payload as a view) with parse/emit incl. checksum.
 
 import { writeIp } from './address.js';
+import type { IpFamily } from './address.js';
 import { checkField, checkRoom, checkSpan, put16, put32, u16, u32 } from './bytes.js';
 import {
   pseudoSumV4, pseudoSumV6, transportChecksum, writeU16Adjusting, writeU32Adjusting,
@@ -61,7 +62,7 @@ export interface TcpRepr {
 
 /** Addresses for the checksum pseudo-header (text, or the 4/16 raw bytes). */
 export interface PseudoHeader {
-  version: 4 | 6;
+  family: IpFamily;
   src: string | Uint8Array;
   dst: string | Uint8Array;
 }
@@ -106,21 +107,21 @@ const scratch = Buffer.alloc(32);
 
 /** Unfolded pseudo-header sum for a TCP segment of `length` bytes. */
 export function tcpPseudoSum(pseudo: PseudoHeader, length: number): number {
-  const alen = pseudo.version === 4 ? 4 : 16;
+  const alen = pseudo.family === 4 ? 4 : 16;
   let src: Uint8Array = scratch;
   let dst: Uint8Array = scratch;
   let dstOff = 16;
-  if (typeof pseudo.src === 'string') writeIp(pseudo.version, pseudo.src, scratch, 0);
+  if (typeof pseudo.src === 'string') writeIp(pseudo.family, pseudo.src, scratch, 0);
   else src = pseudo.src;
-  if (typeof pseudo.dst === 'string') writeIp(pseudo.version, pseudo.dst, scratch, 16);
+  if (typeof pseudo.dst === 'string') writeIp(pseudo.family, pseudo.dst, scratch, 16);
   else {
     dst = pseudo.dst;
     dstOff = 0;
   }
   if (src.length < alen || dst.length < alen) {
-    throw new PacketError('BAD_ADDRESS', -1, `pseudo-header addresses must be ${alen} bytes for IPv${pseudo.version}`);
+    throw new PacketError('BAD_ADDRESS', -1, `pseudo-header addresses must be ${alen} bytes for IPv${pseudo.family}`);
   }
-  return pseudo.version === 4 ? pseudoSumV4(src, 0, dst, dstOff, 6, length) : pseudoSumV6(src, 0, dst, dstOff, 6, length);
+  return pseudo.family === 4 ? pseudoSumV4(src, 0, dst, dstOff, 6, length) : pseudoSumV6(src, 0, dst, dstOff, 6, length);
 }
 
 /** Writes header, options, padding and payload at `off` with the checksum; returns the bytes written. */

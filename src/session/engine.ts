@@ -10,8 +10,9 @@ import { SessionError } from './errors.js';
 import { Session } from './session.js';
 import { SessionTable } from './table.js';
 import { DEFAULT_SESSION_OPTIONS } from './types.js';
+import type { SessionKey } from '../packet/index.js';
 import type {
-  ClientSegment, EngineSink, SessionOptions, SessionTuple, TargetAddress, TargetHeader,
+  ClientSegment, EngineSink, SessionOptions, TargetAddress, TargetHeader,
 } from './types.js';
 
 /** Maps an online server address:port to the target it is replicated to (undefined: not replicated). */
@@ -155,8 +156,8 @@ export class SessionEngine {
       c.refusedNoSyn++;
       return;
     }
-    const tuple: SessionTuple = {
-      version: pkt.version, clientIp: pkt.src, clientPort: pkt.srcPort, targetIp: target.ip, targetPort: target.port,
+    const tuple: SessionKey = {
+      family: pkt.family, clientIp: pkt.src, clientPort: pkt.srcPort, targetIp: target.ip, targetPort: target.port,
     };
     c.active++;
     const session = new Session(tuple, pkt, nowMs, this.options, c, this.sink);

@@ -13,8 +13,9 @@ import { RttEstimator } from './rtt.js';
 import { ResponsePacer } from './pacer.js';
 import { Timer } from './timer.js';
 import type {
-  ClientSegment, CloseReason, EngineSink, OutgoingSegment, SessionOptions, SessionTuple, TargetHeader,
+  ClientSegment, CloseReason, EngineSink, OutgoingSegment, SessionOptions, TargetHeader,
 } from './types.js';
+import type { SessionKey } from '../packet/index.js';
 
 /**
  * The connection to the target, named as TCP names it from the client's side:
@@ -57,7 +58,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const TS_OPTION: { kind: 'timestamps'; tsval: number; tsecr: number } = { kind: 'timestamps', tsval: 0, tsecr: 0 };
 const TS_OPTIONS: readonly TcpOption[] = Object.freeze([NOP, NOP, TS_OPTION]);
 const OUT: Mutable<OutgoingSegment> = {
-  version: 4, src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, options: NO_OPTIONS, payload: EMPTY,
+  family: 4, src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, options: NO_OPTIONS, payload: EMPTY,
 };
 
 export class Session {
@@ -119,7 +120,7 @@ export class Session {
   private lastTargetMs: number;
 
   constructor(
-    readonly tuple: SessionTuple,
+    readonly tuple: SessionKey,
     first: ClientSegment,
     nowMs: number,
     private readonly opts: SessionOptions,
@@ -398,7 +399,7 @@ export class Session {
     this.counters.sendSyn++;
     this.counters.send++;
     this.sink.sendSegment({
-      version: this.tuple.version, src: this.tuple.clientIp, srcPort: this.tuple.clientPort,
+      family: this.tuple.family, src: this.tuple.clientIp, srcPort: this.tuple.clientPort,
       dst: this.tuple.targetIp, dstPort: this.tuple.targetPort, seq: this.clientIsn, ack: 0, flags: SYN,
       window: this.opts.advertisedWindow, options, payload: EMPTY,
     });
@@ -516,7 +517,7 @@ export class Session {
    * counts no options). At least 1, so a tiny limit cannot stall the stream.
    */
   private maxSegmentPayload(): number {
-    const ipHeader = this.tuple.version === 6 ? IPV6_HEADER_BYTES : IPV4_HEADER_BYTES;
+    const ipHeader = this.tuple.family === 6 ? IPV6_HEADER_BYTES : IPV4_HEADER_BYTES;
     const optionBytes = this.tsEnabled ? TIMESTAMP_OPTION_BYTES : 0;
     const byPacket = this.opts.maxIpPacketBytes - ipHeader - TCP_HEADER_BYTES;
     return Math.max(1, Math.min(this.targetMss, byPacket) - optionBytes);
@@ -549,7 +550,7 @@ export class Session {
     if (this.tsOffered) options.push({ kind: 'timestamps', tsval: this.tsLast, tsecr: 0 });
     options.push({ kind: 'nop' }, { kind: 'wscale', shift: this.opts.advertisedWindowScale });
     this.sink.sendSegment({
-      version: this.tuple.version, src: this.tuple.clientIp, srcPort: this.tuple.clientPort,
+      family: this.tuple.family, src: this.tuple.clientIp, srcPort: this.tuple.clientPort,
       dst: this.tuple.targetIp, dstPort: this.tuple.targetPort, seq: this.clientIsn, ack: 0, flags: SYN,
       window: this.opts.advertisedWindow, options, payload: EMPTY,
     });
@@ -607,7 +608,7 @@ export class Session {
     }
     const out = OUT;
     const t = this.tuple;
-    out.version = t.version;
+    out.family = t.family;
     out.src = t.clientIp;
     out.srcPort = t.clientPort;
     out.dst = t.targetIp;

@@ -1,6 +1,6 @@
 // Inputs, outputs and options of the session engine: plain data, no behaviour.
 
-import type { TcpSegment, TcpSegmentFields } from '../packet/index.js';
+import type { SessionKey, TcpSegment, TcpSegmentFields } from '../packet/index.js';
 
 /** TCP option values as read from a header; `TcpOptionSummary` from src/packet fits this shape. */
 export interface TcpOptionValues {
@@ -27,7 +27,7 @@ export interface ClientSegment extends TcpSegmentFields {
  * A target → client reply header relayed by intercept (src = the target, dst = the client); the
  * payload itself is not carried.
  */
-export interface TargetHeader extends Omit<TcpSegmentFields, 'version'> {
+export interface TargetHeader extends Omit<TcpSegmentFields, 'family'> {
   readonly options: TcpOptionValues;
   readonly payloadLength: number;
 }
@@ -36,15 +36,6 @@ export interface TargetHeader extends Omit<TcpSegmentFields, 'version'> {
 export interface TargetAddress {
   readonly ip: string;
   readonly port: number;
-}
-
-/** A replayed session as intercept sees it: the real client ⇄ the target. */
-export interface SessionTuple {
-  readonly version: 4 | 6;
-  readonly clientIp: string;
-  readonly clientPort: number;
-  readonly targetIp: string;
-  readonly targetPort: number;
 }
 
 /** A segment to send to the target, addresses already rewritten (src = client, dst = target). */
@@ -62,8 +53,8 @@ export interface EngineSink {
    */
   sendSegment(seg: OutgoingSegment): void;
   /** A new session: intercept must route replies for this 4-tuple to us. Called before its SYN is sent. */
-  registerSession(tuple: SessionTuple): void;
-  sessionClosed?(tuple: SessionTuple, reason: CloseReason): void;
+  registerSession(tuple: SessionKey): void;
+  sessionClosed?(tuple: SessionKey, reason: CloseReason): void;
 }
 
 export interface SessionOptions {

@@ -25,7 +25,7 @@ function fillOptions(o: Mutable<TcpOptionValues>, s: TcpOptionSummary): void {
 export class ConvertScratch {
   readonly options = new TcpOptionSummary();
   readonly segment: Mutable<ClientSegment> & { options: Mutable<TcpOptionValues> } = {
-    version: 4, src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0,
+    family: 4, src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0,
     options: { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsval: 0, tsecr: 0 }, payload: new Uint8Array(0),
   };
   readonly header: Mutable<TargetHeader> & { options: Mutable<TcpOptionValues> } = {
@@ -39,7 +39,7 @@ export function clientSegmentInto(dec: PacketDecoder, scratch: ConvertScratch): 
   if (!dec.isTcp || dec.isFragment || dec.truncated || (dec.ipVersion !== 4 && dec.ipVersion !== 6)) return null;
   dec.readTcpOptions(scratch.options);
   const o = scratch.segment;
-  o.version = dec.ipVersion;
+  o.family = dec.ipVersion;
   o.src = dec.srcAddress();
   o.srcPort = dec.srcPort;
   o.dst = dec.dstAddress();

@@ -14,7 +14,7 @@ import type { ChannelLogger, RegistrationClient, ResponseMessage } from '../chan
 import type { ReplicatorConfig } from './config.js';
 import { PacketDecoder, SegmentArena } from '../packet/index.js';
 import { Deque, SessionEngine } from '../session/index.js';
-import type { CloseReason, EngineSink, OutgoingSegment, SessionTuple } from '../session/index.js';
+import type { CloseReason, EngineSink, OutgoingSegment } from '../session/index.js';
 import { formatCloseReasons, formatRewriteLine, formatTcpcopyStats, formatTcpcopySummary, newEdgeCounters } from '../stats/index.js';
 import type { Logger } from '../log/index.js';
 import type { EdgeCounters, TcpcopyCounters } from '../stats/index.js';
@@ -116,10 +116,10 @@ export class Replicator {
     });
     const sink: EngineSink = {
       sendSegment: (seg) => this.send(seg),
-      registerSession: (t) => this.client.register(this.channelKey(t)),
+      registerSession: (t) => this.client.register(t),
       sessionClosed: (t, reason) => {
         this.closeReasons.set(reason, (this.closeReasons.get(reason) ?? 0) + 1);
-        this.client.unregister(this.channelKey(t));
+        this.client.unregister(t);
       },
     };
     this.engine = new SessionEngine(buildTargetResolver(this.config.transfers), sink, {
@@ -251,10 +251,6 @@ export class Replicator {
     if (!this.rewriter.isIdentity) this.logger.lines([formatRewriteLine(this.edge)]);
   }
 
-  private channelKey(t: SessionTuple): { family: 4 | 6; clientIp: string; clientPort: number; targetIp: string; targetPort: number } {
-    return { family: t.version, clientIp: t.clientIp, clientPort: t.clientPort, targetIp: t.targetIp, targetPort: t.targetPort };
-  }
-
   /**
    * A batch fed to the engine at once: an offline batch (the offline scheduler paces itself), or a
    * SocketCapture read (at most 64 packets; the capture reads for at most its slice per loop turn,
@@ -371,7 +367,7 @@ export class Replicator {
    */
   private send(seg: OutgoingSegment): void {
     if (this.stopped) return;
-    const pending = this.pending.get(seg.version);
+    const pending = this.pending.get(seg.family);
     if (!pending) {
       this.localSendErrors++;
       return;

@@ -5,6 +5,7 @@
 // changes, the other copies are reusable objects rewritten in place.
 
 import { TcpFlags } from '../packet/index.js';
+import type { IpFamily } from '../packet/index.js';
 import type { ClientSegment } from '../session/index.js';
 
 /** -n's upper bound (the C tool's 10-bit `replica_num`). */
@@ -143,16 +144,16 @@ class AddressMap {
     return this.slots[4] !== null || this.slots[6] !== null;
   }
 
-  map(version: 4 | 6, ip: string): string {
-    const slots = this.slots[version];
+  map(family: IpFamily, ip: string): string {
+    const slots = this.slots[family];
     if (slots === null) return ip;
-    const list = this.lists[version];
+    const list = this.lists[family];
     const h = addressHash(ip);
     const slot = (h ^ (h >>> 16)) & (ADDRESS_SLOTS - 1);
     let chosen = slots[slot]!;
     if (chosen === 0) {
-      chosen = (this.next[version] % list.length) + 1;
-      this.next[version]++;
+      chosen = (this.next[family] % list.length) + 1;
+      this.next[family]++;
       slots[slot] = chosen;
     }
     return list[chosen - 1]!;
@@ -177,7 +178,7 @@ type CopySegment = { -readonly [K in keyof ClientSegment]: ClientSegment[K] };
 
 function blankSegment(): CopySegment {
   return {
-    version: 4, src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0,
+    family: 4, src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0,
     options: { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsval: 0, tsecr: 0 },
     payload: new Uint8Array(0),
   };
@@ -234,7 +235,7 @@ export class ClientRewriter {
       if ((seg.flags & (TcpFlags.SYN | TcpFlags.ACK)) === TcpFlags.SYN) this.sampledOutSyns++;
       return 0;
     }
-    const src = this.addresses.map(seg.version, seg.src);
+    const src = this.addresses.map(seg.family, seg.src);
     if (src === seg.src) {
       this.out[0] = seg;
     } else {
@@ -254,7 +255,7 @@ export class ClientRewriter {
 
   private fill(i: number, seg: ClientSegment, src: string, srcPort: number): CopySegment {
     const c = this.scratch[i]!;
-    c.version = seg.version;
+    c.family = seg.family;
     c.src = src;
     c.srcPort = srcPort;
     c.dst = seg.dst;

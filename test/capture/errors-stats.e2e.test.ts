@@ -101,7 +101,7 @@ void describe('capture/send errors and statistics in a lab', { skip: NEEDS_ROOT 
         buildEthernetFrame({
           src: a.mac,
           dst: b.mac,
-          payload: buildTcpPacket({ version: 4, src: a.ip, dst: b.ip, srcPort: 5555, dstPort: 8080, seq: i, ack: 0, flags: TcpFlags.RST, window: 0, payload: new Uint8Array(60) }),
+          payload: buildTcpPacket({ family: 4, src: a.ip, dst: b.ip, srcPort: 5555, dstPort: 8080, seq: i, ack: 0, flags: TcpFlags.RST, window: 0, payload: new Uint8Array(60) }),
         }),
       );
       // the whole burst is written before this thread reads the ring once

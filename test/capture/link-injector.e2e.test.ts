@@ -27,7 +27,7 @@ void describe('LinkInjector in a lab', { skip: NEEDS_ROOT }, () => {
 
   function frame(sport: number, seq: number, payloadBytes = 0): Buffer {
     const ip = buildTcpPacket({
-      version: 4, src: a.ip, dst: b.ip, srcPort: sport, dstPort: 8080, seq, ack: 0, flags: TcpFlags.SYN, window: 1024,
+      family: 4, src: a.ip, dst: b.ip, srcPort: sport, dstPort: 8080, seq, ack: 0, flags: TcpFlags.SYN, window: 1024,
       payload: new Uint8Array(payloadBytes).fill(0x61),
     });
     return buildEthernetFrame({ src: a.mac, dst: b.mac, payload: ip });

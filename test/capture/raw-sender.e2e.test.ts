@@ -37,7 +37,7 @@ function decodeAll(cap: LiveCapture, onlySyn = false): Seen[] {
 }
 
 function syn(version: 4 | 6, src: string, dst: string, srcPort: number, seq: number, payload?: Uint8Array): Buffer {
-  return buildTcpPacket({ version, src, dst, srcPort, dstPort: 80, seq, ack: 0, flags: TcpFlags.SYN, window: 64240, ...(payload ? { payload } : {}) });
+  return buildTcpPacket({ family: version, src, dst, srcPort, dstPort: 80, seq, ack: 0, flags: TcpFlags.SYN, window: 64240, ...(payload ? { payload } : {}) });
 }
 
 void describe('RawSender in a lab', { skip: NEEDS_ROOT }, () => {

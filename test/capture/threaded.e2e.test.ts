@@ -107,7 +107,7 @@ void describe('threaded capture and send in a lab', { skip: NEEDS_ROOT }, () => 
     const tx = await ThreadedRawSender.open({ family: 4, netns: a.name });
     try {
       const packets = Array.from({ length: N }, (_, i) => buildTcpPacket({
-        version: 4, src: a.ip, dst: b.ip, srcPort: 40000, dstPort: 9, seq: i, ack: 0, flags: TcpFlags.SYN, window: 1024,
+        family: 4, src: a.ip, dst: b.ip, srcPort: 40000, dstPort: 9, seq: i, ack: 0, flags: TcpFlags.SYN, window: 1024,
       }));
       for (let i = 0; i < N; i += 100) assert.equal(tx.send(packets.slice(i, i + 100)), true);
       await waitFor(() => seqs.length >= N, 10_000, `${N} SYNs at b (have ${seqs.length})`);

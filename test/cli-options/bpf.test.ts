@@ -70,7 +70,7 @@ describe('buildResponseFilter', () => {
 
 interface Probe {
   id: number;
-  version: 4 | 6;
+  family: 4 | 6;
   dst: string;
   dstPort: number;
 }
@@ -83,8 +83,8 @@ function selected(filter: string, probes: readonly Probe[]): number[] {
     const parts = [encodePcapHeader({ linkType: LinkType.RAW })];
     for (const p of probes) {
       const data = buildTcpPacket({
-        version: p.version,
-        src: p.version === 4 ? '10.0.9.9' : 'fd00::99',
+        family: p.family,
+        src: p.family === 4 ? '10.0.9.9' : 'fd00::99',
         dst: p.dst,
         srcPort: p.id,
         dstPort: p.dstPort,
@@ -113,13 +113,13 @@ describe('the built filter selects the intended packets (tcpdump)', { skip: !has
   void test('equal online and target ports: requests captured, copies to the target not', () => {
     const f = buildCaptureFilter(parseTransfers('80-10.0.0.2:80,443-[fd00::2]:443'));
     const ids = selected(f, [
-      { id: 1001, version: 4, dst: '10.0.0.1', dstPort: 80 }, // request to the online server
-      { id: 1002, version: 4, dst: '10.0.0.2', dstPort: 80 }, // our copy to the target
-      { id: 1003, version: 4, dst: '10.0.0.1', dstPort: 8080 }, // another port
-      { id: 1004, version: 6, dst: 'fd00::1', dstPort: 443 }, // IPv6 request
-      { id: 1005, version: 6, dst: 'fd00::2', dstPort: 443 }, // IPv6 copy to the target
-      { id: 1006, version: 4, dst: '10.0.0.2', dstPort: 443 }, // IPv4 to the port whose target is IPv6
-      { id: 1007, version: 6, dst: 'fd00::1', dstPort: 80 }, // IPv6 to the port whose target is IPv4 (the resolver drops it)
+      { id: 1001, family: 4, dst: '10.0.0.1', dstPort: 80 }, // request to the online server
+      { id: 1002, family: 4, dst: '10.0.0.2', dstPort: 80 }, // our copy to the target
+      { id: 1003, family: 4, dst: '10.0.0.1', dstPort: 8080 }, // another port
+      { id: 1004, family: 6, dst: 'fd00::1', dstPort: 443 }, // IPv6 request
+      { id: 1005, family: 6, dst: 'fd00::2', dstPort: 443 }, // IPv6 copy to the target
+      { id: 1006, family: 4, dst: '10.0.0.2', dstPort: 443 }, // IPv4 to the port whose target is IPv6
+      { id: 1007, family: 6, dst: 'fd00::1', dstPort: 80 }, // IPv6 to the port whose target is IPv4 (the resolver drops it)
     ]);
     assert.deepEqual(ids, [1001, 1004, 1007]);
   });
@@ -128,9 +128,9 @@ describe('the built filter selects the intended packets (tcpdump)', { skip: !has
     const local = [parseIp('t', '10.0.0.1')];
     const f = buildCaptureFilter(parseTransfers('10.0.0.1:80-10.0.0.2:80', local));
     const ids = selected(f, [
-      { id: 2001, version: 4, dst: '10.0.0.1', dstPort: 80 },
-      { id: 2002, version: 4, dst: '10.0.0.7', dstPort: 80 },
-      { id: 2003, version: 4, dst: '10.0.0.2', dstPort: 80 },
+      { id: 2001, family: 4, dst: '10.0.0.1', dstPort: 80 },
+      { id: 2002, family: 4, dst: '10.0.0.7', dstPort: 80 },
+      { id: 2003, family: 4, dst: '10.0.0.2', dstPort: 80 },
     ]);
     assert.deepEqual(ids, [2001]);
   });

@@ -14,7 +14,7 @@ const { ACK, PSH, FIN, SYN, RST, URG } = TcpFlags;
 
 function seg(over: Partial<TcpPacketSpec>): TcpPacketSpec {
   return {
-    version: 4, src: '10.77.0.3', dst: '10.77.0.1', srcPort: 8080, dstPort: 40000, seq: 1000, ack: 5000,
+    family: 4, src: '10.77.0.3', dst: '10.77.0.1', srcPort: 8080, dstPort: 40000, seq: 1000, ack: 5000,
     flags: ACK | PSH, window: 500, ttl: 64,
     options: [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsval: 10, tsecr: 20 }],
     payload: Buffer.alloc(200, 0x48), ...over,
@@ -77,7 +77,7 @@ void describe('ReplyCoalescer', () => {
     ['after urgent data', [seg({ flags: ACK | URG }), seg({ seq: 1200 })]],
     ['after a SYN-ACK', [seg({ flags: SYN | ACK, payload: Buffer.alloc(0) }), seg({ seq: 1001 })]],
     ['an older acknowledgement', [seg({ ack: 6000 }), seg({ seq: 1200, ack: 5999 })]],
-    ['IPv6 of another client', [seg({ version: 6, src: 'fd77::3', dst: 'fd77::1' }), seg({ version: 6, src: 'fd77::3', dst: 'fd77::9', seq: 1200 })]],
+    ['IPv6 of another client', [seg({ family: 6, src: 'fd77::3', dst: 'fd77::1' }), seg({ family: 6, src: 'fd77::3', dst: 'fd77::9', seq: 1200 })]],
   ];
   for (const [name, batch] of kept) {
     void test(`not folded: ${name}`, () => {
@@ -90,7 +90,7 @@ void describe('ReplyCoalescer', () => {
   }
 
   void test('IPv6 of one session folds', () => {
-    const out = relay([seg({ version: 6, src: 'fd77::3', dst: 'fd77::1' }), seg({ version: 6, src: 'fd77::3', dst: 'fd77::1', seq: 1200, flags: ACK })]);
+    const out = relay([seg({ family: 6, src: 'fd77::3', dst: 'fd77::1' }), seg({ family: 6, src: 'fd77::3', dst: 'fd77::1', seq: 1200, flags: ACK })]);
     assert.equal(out.length, 1);
     assert.equal(out[0]!.payloadLength, 400);
   });

@@ -23,7 +23,7 @@ const CONFIG: InterceptConfig = {
 const session = (port: number): SessionKey => ({ family: 4, clientIp: '10.77.0.1', clientPort: port, targetIp: '10.77.0.3', targetPort: 8080 });
 
 function replySpec(port: number, spec: Partial<TcpPacketSpec>): TcpPacketSpec {
-  return { version: 4, src: '10.77.0.3', dst: '10.77.0.1', srcPort: 8080, dstPort: port, seq: 7001, ack: 1001, flags: ACK, window: 509, ttl: 63, ...spec };
+  return { family: 4, src: '10.77.0.3', dst: '10.77.0.1', srcPort: 8080, dstPort: port, seq: 7001, ack: 1001, flags: ACK, window: 509, ttl: 63, ...spec };
 }
 
 /** A target reply as captured on an Ethernet device. */

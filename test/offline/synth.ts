@@ -23,7 +23,7 @@ export function clientSession(s: SessionSpec): PacketToWrite[] {
   const isn = (s.clientPort * 7919) >>> 0;
   const srvIsn = 1_000_000;
   const req = Buffer.from(`GET ${s.path ?? '/'} HTTP/1.1\r\nHost: offline\r\nConnection: close\r\n\r\n`);
-  const base = { version: 4 as const, src: s.client, dst: s.server, srcPort: s.clientPort, dstPort: s.serverPort, window: 64240 };
+  const base = { family: 4 as const, src: s.client, dst: s.server, srcPort: s.clientPort, dstPort: s.serverPort, window: 64240 };
   const out: PacketToWrite[] = [];
   if (s.noSyn !== true) {
     out.push({ tsNs: s.startNs, data: buildTcpPacket({ ...base, seq: isn, ack: 0, flags: TcpFlags.SYN, options: [{ kind: 'mss', value: 1460 }] }) });

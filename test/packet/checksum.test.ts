@@ -70,15 +70,15 @@ describe('pseudo-header sums', () => {
   });
 
   test('a built TCP packet verifies and its checksum equals a full recomputation', () => {
-    for (const version of [4, 6] as const) {
+    for (const family of [4, 6] as const) {
       const pkt = buildTcpPacket({
-        version, src: version === 4 ? '10.77.0.1' : 'fd77::1', dst: version === 4 ? '10.77.0.2' : 'fd77::2',
+        family, src: family === 4 ? '10.77.0.1' : 'fd77::1', dst: family === 4 ? '10.77.0.2' : 'fd77::2',
         srcPort: 40000, dstPort: 80, seq: 0xfffffff0, ack: 1, flags: TcpFlags.ACK | TcpFlags.PSH, window: 512,
         payload: Buffer.from('hello, world!'),
       });
-      const ipLen = version === 4 ? 20 : 40;
+      const ipLen = family === 4 ? 20 : 40;
       const segLen = pkt.length - ipLen;
-      const ps = version === 4 ? pseudoSumV4(pkt, 12, pkt, 16, 6, segLen) : pseudoSumV6(pkt, 8, pkt, 24, 6, segLen);
+      const ps = family === 4 ? pseudoSumV4(pkt, 12, pkt, 16, 6, segLen) : pseudoSumV6(pkt, 8, pkt, 24, 6, segLen);
       assert.equal(verifyTransportChecksum(pkt, ipLen, segLen, ps), true);
       assert.equal(transportChecksum(pkt, ipLen, segLen, ps, 16), pkt.readUInt16BE(ipLen + 16));
       pkt[pkt.length - 1]! ^= 1;
@@ -136,7 +136,7 @@ describe('RFC 1624 incremental update', () => {
     const dec = new PacketDecoder();
     for (let iter = 0; iter < 500; iter++) {
       const pkt = buildTcpPacket({
-        version: 4, src: `10.77.${prng.below(256)}.${prng.below(256)}`, dst: '10.77.0.2',
+        family: 4, src: `10.77.${prng.below(256)}.${prng.below(256)}`, dst: '10.77.0.2',
         srcPort: 1 + prng.below(65535), dstPort: 80, seq: prng.u32(), ack: prng.u32(),
         flags: TcpFlags.ACK, window: prng.below(65536), payload: prng.bytes(prng.below(300)), id: prng.below(65536),
       });
@@ -151,7 +151,7 @@ describe('RFC 1624 incremental update', () => {
       // ...and by rebuilding from scratch; the bytes must be identical.
       const src = `${newSrc >>> 24}.${(newSrc >>> 16) & 255}.${(newSrc >>> 8) & 255}.${newSrc & 255}`;
       const full = buildTcpPacket({
-        version: 4, src, dst: '10.77.0.2', srcPort: newPort, dstPort: 80, seq: newSeq, ack: pkt.readUInt32BE(28),
+        family: 4, src, dst: '10.77.0.2', srcPort: newPort, dstPort: 80, seq: newSeq, ack: pkt.readUInt32BE(28),
         flags: TcpFlags.ACK, window: pkt.readUInt16BE(34), payload: pkt.subarray(40), id: pkt.readUInt16BE(4),
       });
       assert.deepEqual(inc, full, `iter ${iter}`);

@@ -244,7 +244,7 @@ describe('TCP', () => {
     });
     assert.equal(tcpHeaderLength(r), 40);
     const out = Buffer.alloc(40);
-    assert.equal(emitTcp(r, out, 0, { version: 4, src: '10.77.0.1', dst: '10.77.0.2' }), 40);
+    assert.equal(emitTcp(r, out, 0, { family: 4, src: '10.77.0.1', dst: '10.77.0.2' }), 40);
     assert.deepEqual(out, V4_SYN.subarray(20));
   });
 
@@ -256,7 +256,7 @@ describe('TCP', () => {
     assert.equal(r.urgentPointer, 7);
     assert.equal(r.payload.toString(), 'GET / HTTP/1.1\r\n\r\n');
     const out = Buffer.alloc(38);
-    emitTcp(r, out, 0, { version: 4, src: Buffer.from([10, 77, 0, 2]), dst: Buffer.from([10, 77, 0, 1]) });
+    emitTcp(r, out, 0, { family: 4, src: Buffer.from([10, 77, 0, 2]), dst: Buffer.from([10, 77, 0, 1]) });
     assert.deepEqual(out, V4_OPTIONS_ALL_FLAGS.subarray(24));
   });
 
@@ -264,7 +264,7 @@ describe('TCP', () => {
     const r = parseTcp(V6_EXT, 64, 23);
     assert.equal(r.flags, TcpFlags.PSH | TcpFlags.ACK);
     const out = Buffer.alloc(23);
-    emitTcp(r, out, 0, { version: 6, src: 'fd77::1', dst: 'fd77::2' });
+    emitTcp(r, out, 0, { family: 6, src: 'fd77::1', dst: 'fd77::2' });
     assert.deepEqual(out, V6_EXT.subarray(64));
   });
 
@@ -274,7 +274,7 @@ describe('TCP', () => {
     const r = parseTcp(b, 0, 40);
     assert.equal(r.reserved, 7);
     const out = Buffer.alloc(40);
-    emitTcp(r, out, 0, { version: 4, src: '10.77.0.1', dst: '10.77.0.2' }, { keepChecksums: true });
+    emitTcp(r, out, 0, { family: 4, src: '10.77.0.1', dst: '10.77.0.2' }, { keepChecksums: true });
     assert.deepEqual(out, b);
   });
 
@@ -295,7 +295,7 @@ describe('TCP', () => {
     };
     assert.equal(tcpHeaderLength(r), 24);
     const seg = Buffer.alloc(24, 0xee);
-    emitTcp(r, seg, 0, { version: 4, src: '1.2.3.4', dst: '5.6.7.8' });
+    emitTcp(r, seg, 0, { family: 4, src: '1.2.3.4', dst: '5.6.7.8' });
     assert.equal(seg.subarray(20).toString('hex'), '03030200');
   });
 
@@ -312,8 +312,8 @@ describe('TCP', () => {
     const big = { srcPort: 1, dstPort: 2, seq: 3, ack: 4, flags: 0, window: 5, payload: Buffer.alloc(0),
       options: Array.from({ length: 41 }, (): TcpOption => ({ kind: 'nop' })) };
     throwsCode(() => tcpHeaderLength(big), 'BAD_OPTION');
-    throwsCode(() => emitTcp({ ...big, options: [], seq: 2 ** 32 }, Buffer.alloc(20), 0, { version: 4, src: '1.2.3.4', dst: '5.6.7.8' }), 'BAD_FIELD', 4);
-    throwsCode(() => emitTcp({ ...big, options: [], flags: 0x200 }, Buffer.alloc(20), 0, { version: 4, src: '1.2.3.4', dst: '5.6.7.8' }), 'BAD_FIELD', 12);
+    throwsCode(() => emitTcp({ ...big, options: [], seq: 2 ** 32 }, Buffer.alloc(20), 0, { family: 4, src: '1.2.3.4', dst: '5.6.7.8' }), 'BAD_FIELD', 4);
+    throwsCode(() => emitTcp({ ...big, options: [], flags: 0x200 }, Buffer.alloc(20), 0, { family: 4, src: '1.2.3.4', dst: '5.6.7.8' }), 'BAD_FIELD', 12);
   });
 
   test('view setters keep the checksum valid', () => {
@@ -325,7 +325,7 @@ describe('TCP', () => {
     t.setWindow(1);
     const want = Buffer.from(b);
     const r = parseTcp(want, 20, 40);
-    emitTcp(r, want, 20, { version: 4, src: '10.77.0.1', dst: '10.77.0.2' });
+    emitTcp(r, want, 20, { family: 4, src: '10.77.0.1', dst: '10.77.0.2' });
     assert.equal(t.checksum, want.readUInt16BE(36));
     assert.equal(t.seq, 0xdeadbeef);
   });

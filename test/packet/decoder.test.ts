@@ -66,7 +66,7 @@ describe('PacketDecoder link layers', () => {
   });
 
   test('Ethernet with minimum-size padding after a short datagram', () => {
-    const pkt = buildTcpPacket({ version: 4, src: '10.77.0.1', dst: '10.77.0.2', srcPort: 1, dstPort: 2, seq: 3, ack: 4, flags: TcpFlags.ACK, window: 9 });
+    const pkt = buildTcpPacket({ family: 4, src: '10.77.0.1', dst: '10.77.0.2', srcPort: 1, dstPort: 2, seq: 3, ack: 4, flags: TcpFlags.ACK, window: 9 });
     const f = Buffer.concat([ethernet(pkt), Buffer.alloc(6)]);
     assert.equal(f.length, 60);
     assert.equal(d.decode(f, 0, f.length, LinkType.EN10MB), true);
@@ -163,7 +163,7 @@ describe('PacketDecoder TCP options', () => {
     assert.deepEqual(seen, [[2, 42, 2], [4, 46, 0], [8, 48, 8], [3, 59, 1]]);
     // SACK blocks and a malformed option.
     const pkt = buildTcpPacket({
-      version: 4, src: '1.2.3.4', dst: '5.6.7.8', srcPort: 1, dstPort: 2, seq: 3, ack: 4, flags: TcpFlags.ACK, window: 5,
+      family: 4, src: '1.2.3.4', dst: '5.6.7.8', srcPort: 1, dstPort: 2, seq: 3, ack: 4, flags: TcpFlags.ACK, window: 5,
       options: [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'sack', blocks: [{ left: 1, right: 2 }, { left: 0xfffffff0, right: 0xffffffff }] }],
     });
     assert.ok(d.decode(pkt, 0, pkt.length, LinkType.RAW));

@@ -29,7 +29,7 @@ function randomOptions(r: Prng): TcpOption[] {
 function randomSegment(r: Prng): TcpSegment {
   const version = int(r, 0, 3) === 0 ? 6 : 4;
   return {
-    version,
+    family: version,
     src: version === 4 ? `10.${int(r, 0, 255)}.${int(r, 0, 255)}.${int(r, 0, 255)}` : `fd77::${int(r, 0, 0xffff).toString(16)}`,
     dst: version === 4 ? `192.168.${int(r, 0, 255)}.${int(r, 1, 254)}` : `2001:db8::${int(r, 1, 0xffff).toString(16)}`,
     srcPort: int(r, 0, 65535), dstPort: int(r, 0, 65535), seq: int(r, 0, 0xffffffff), ack: int(r, 0, 0xffffffff),
@@ -61,7 +61,7 @@ void test('fast path equals buildTcpPacket on 5,000 random segments', () => {
   for (let i = 0; i < 5000; i++) {
     const version = int(r, 0, 3) === 0 ? 6 : 4;
     const seg: TcpSegment = {
-      version,
+      family: version,
       src: version === 4 ? `10.${int(r, 0, 255)}.${int(r, 0, 255)}.${int(r, 0, 255)}` : `fd77::${int(r, 0, 0xffff).toString(16)}:${int(r, 0, 0xffff).toString(16)}`,
       dst: version === 4 ? `192.168.${int(r, 0, 255)}.${int(r, 1, 254)}` : `2001:db8::${int(r, 1, 0xffff).toString(16)}`,
       srcPort: int(r, 0, 65535), dstPort: int(r, 0, 65535), seq: int(r, 0, 0xffffffff), ack: int(r, 0, 0xffffffff),
@@ -76,7 +76,7 @@ void test('fast path equals buildTcpPacket on 5,000 random segments', () => {
 
 void test('other options take the general path; the packet decodes and verifies', () => {
   const seg: TcpSegment = {
-    version: 4, src: '10.77.0.1', dst: '10.77.0.3', srcPort: 40000, dstPort: 8080, seq: 1, ack: 2, flags: 0x18, window: 512,
+    family: 4, src: '10.77.0.1', dst: '10.77.0.3', srcPort: 40000, dstPort: 8080, seq: 1, ack: 2, flags: 0x18, window: 512,
     options: [{ kind: 'sack', blocks: [{ left: 10, right: 20 }] }], payload: Buffer.from('abc'),
   };
   const out = emitSegment(seg);

@@ -22,7 +22,7 @@ function traffic(n: number, spanS: number): { batches: [CaptureBatch, number][];
   const all: { ts: bigint; data: Buffer; ifc: number }[] = [];
   for (let i = 0; i < n; i++) {
     const ip = buildTcpPacket({
-      version: 4, src: '10.77.0.1', dst: '10.77.0.2', srcPort: 40000 + (i % 7), dstPort: 80, seq: i * 1000, ack: 1, flags: 0x18, window: 500,
+      family: 4, src: '10.77.0.1', dst: '10.77.0.2', srcPort: 40000 + (i % 7), dstPort: 80, seq: i * 1000, ack: 1, flags: 0x18, window: 500,
       payload: Buffer.alloc((i * 37) % 1400, i & 0xff),
     });
     const ifc = i % 5 === 0 ? 1 : 0;

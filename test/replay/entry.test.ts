@@ -25,7 +25,7 @@ function packet(f: Frame): CapturedPacket {
   const s = { ip: '10.9.0.2', port: 80 };
   const [src, dst] = f.fromClient ? [c, s] : [s, c];
   const data = buildTcpPacket({
-    version: 4, src: src.ip, dst: dst.ip, srcPort: src.port, dstPort: dst.port, seq: f.seq, ack: f.ack, flags: f.flags, window: 1000,
+    family: 4, src: src.ip, dst: dst.ip, srcPort: src.port, dstPort: dst.port, seq: f.seq, ack: f.ack, flags: f.flags, window: 1000,
     payload: Buffer.from(f.data ?? ''),
   });
   return { data, caplen: data.length, origLen: data.length, tsNs: 1_700_000_000_000_000_000n + BigInt(f.ms) * 1_000_000n, linkType: LinkType.RAW, interfaceId: 0 };

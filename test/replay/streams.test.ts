@@ -188,12 +188,12 @@ describe('decodeReplayPacket', () => {
     const b = new ConversationBuilder([80]);
     const counters = emptyDecodeCounters();
     const d = new PacketDecoder();
-    const frame = buildTcpPacket({ version: 4, window: 100, src: C, dst: S, srcPort: 40000, dstPort: 80, seq: 7, ack: 9, flags: ACK | PSH, payload: Buffer.from('hi') });
+    const frame = buildTcpPacket({ family: 4, window: 100, src: C, dst: S, srcPort: 40000, dstPort: 80, seq: 7, ack: 9, flags: ACK | PSH, payload: Buffer.from('hi') });
     const p = decodeReplayPacket(d, frame, LinkType.RAW, 12.5, b, counters);
     assert.deepEqual(p && { ...p, payload: p.payload.toString() }, {
       tsMs: 12.5, src: C, srcPort: 40000, dst: S, dstPort: 80, seq: 7, ack: 9, flags: ACK | PSH, payload: 'hi',
     });
-    const other = buildTcpPacket({ version: 4, window: 100, src: C, dst: S, srcPort: 40000, dstPort: 81, seq: 7, ack: 9, flags: ACK, payload: Buffer.alloc(0) });
+    const other = buildTcpPacket({ family: 4, window: 100, src: C, dst: S, srcPort: 40000, dstPort: 81, seq: 7, ack: 9, flags: ACK, payload: Buffer.alloc(0) });
     assert.equal(decodeReplayPacket(d, other, LinkType.RAW, 0, b, counters), null);
     assert.equal(decodeReplayPacket(d, Buffer.from([0x45, 0, 0]), LinkType.RAW, 0, b, counters), null);
     assert.deepEqual(counters, { read: 3, undecodable: 1, nonTcp: 0, truncated: 0, otherPorts: 1 });

@@ -18,7 +18,7 @@ function decoded(spec: TcpPacketSpec): PacketDecoder {
 }
 
 const request: TcpPacketSpec = {
-  version: 4, src: '10.77.0.1', dst: '10.77.0.2', srcPort: 40000, dstPort: 80, seq: 0xfffffff0, ack: 123456,
+  family: 4, src: '10.77.0.1', dst: '10.77.0.2', srcPort: 40000, dstPort: 80, seq: 0xfffffff0, ack: 123456,
   flags: TcpFlags.ACK | TcpFlags.PSH, window: 501, ttl: 61,
   options: [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsval: 1111, tsecr: 2222 }],
   payload: Buffer.from('GET / HTTP/1.1\r\n\r\n'),
@@ -51,7 +51,7 @@ void describe('target resolver', () => {
     assert.equal(is({ dst: '10.77.0.3', dstPort: 8081 }), false, 'another port of a target address');
     assert.equal(is({ dst: '64.77.0.3', dstPort: 8080 }), false, 'an address that differs from a target in its top bits');
     assert.equal(is({ dst: '192.168.7.8', dstPort: 8080 }), false);
-    const v6 = { version: 6 as const, src: 'fd77::1', dst: 'fd77::2' };
+    const v6 = { family: 6 as const, src: 'fd77::1', dst: 'fd77::2' };
     assert.equal(is({ ...v6 }), false);
     assert.equal(is({ ...v6, dst: 'fd77::3', dstPort: 8443 }), true);
     assert.equal(is({ ...v6, src: 'fd77::3', srcPort: 8443 }), true);
@@ -63,7 +63,7 @@ void describe('captured packet → ClientSegment', () => {
   void test('IPv4 request: addresses, numbers, options and payload', () => {
     const seg = clientSegmentFromDecoder(decoded(request));
     assert.ok(seg);
-    assert.equal(seg.version, 4);
+    assert.equal(seg.family, 4);
     assert.deepEqual([seg.src, seg.srcPort, seg.dst, seg.dstPort], ['10.77.0.1', 40000, '10.77.0.2', 80]);
     assert.deepEqual([seg.seq, seg.ack, seg.flags, seg.window], [0xfffffff0, 123456, TcpFlags.ACK | TcpFlags.PSH, 501]);
     assert.deepEqual(seg.options, { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: true, tsval: 1111, tsecr: 2222 });
@@ -72,11 +72,11 @@ void describe('captured packet → ClientSegment', () => {
 
   void test('IPv6 SYN with MSS, window scale and SACK permitted', () => {
     const seg = clientSegmentFromDecoder(decoded({
-      version: 6, src: 'fd77::1', dst: 'fd77::2', srcPort: 5555, dstPort: 443, seq: 7, ack: 0, flags: TcpFlags.SYN, window: 64800,
+      family: 6, src: 'fd77::1', dst: 'fd77::2', srcPort: 5555, dstPort: 443, seq: 7, ack: 0, flags: TcpFlags.SYN, window: 64800,
       options: [{ kind: 'mss', value: 1440 }, { kind: 'sackPermitted' }, { kind: 'wscale', shift: 7 }],
     }));
     assert.ok(seg);
-    assert.equal(seg.version, 6);
+    assert.equal(seg.family, 6);
     assert.deepEqual([seg.src, seg.dst, seg.flags, seg.payload.length], ['fd77::1', 'fd77::2', TcpFlags.SYN, 0]);
     assert.deepEqual(seg.options, { mss: 1440, windowScale: 7, sackPermitted: true, hasTimestamps: false, tsval: 0, tsecr: 0 });
   });
@@ -91,7 +91,7 @@ void describe('captured packet → ClientSegment', () => {
 
 void describe('target reply → RESPONSE → TargetHeader', () => {
   const reply: TcpPacketSpec = {
-    version: 4, src: '10.77.0.3', dst: '10.77.0.1', srcPort: 8080, dstPort: 40000, seq: 99, ack: 2,
+    family: 4, src: '10.77.0.3', dst: '10.77.0.1', srcPort: 8080, dstPort: 40000, seq: 99, ack: 2,
     flags: TcpFlags.ACK | TcpFlags.PSH | TcpFlags.FIN, window: 509, ttl: 64,
     options: [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsval: 3333, tsecr: 1111 }],
     payload: Buffer.alloc(300, 0x41),

@@ -64,7 +64,7 @@ void describe('LinkSender in a 2-host lab', { skip }, () => {
   });
 
   const syns = (n: number, dstPort: number, dst = b.ip) => Array.from({ length: n }, (_, i) => buildTcpPacket({
-    version: 4, src: a.ip, dst, srcPort: 40000, dstPort, seq: i, ack: 0, flags: TcpFlags.SYN, window: 1024,
+    family: 4, src: a.ip, dst, srcPort: 40000, dstPort, seq: i, ack: 0, flags: TcpFlags.SYN, window: 1024,
   }));
 
   /** Captures b's TCP packets to dstPort: their seqs and the Ethernet addresses of the first. */

@@ -18,7 +18,7 @@ function transfers(x: string) {
 }
 
 const syn = (version: 4 | 6, src: string, dst: string, payload = 0) => buildTcpPacket({
-  version, src, dst, srcPort: 40000, dstPort: 8080, seq: 1, ack: 0, flags: TcpFlags.SYN, window: 1024, payload: Buffer.alloc(payload, 0x61),
+  family: version, src, dst, srcPort: 40000, dstPort: 8080, seq: 1, ack: 0, flags: TcpFlags.SYN, window: 1024, payload: Buffer.alloc(payload, 0x61),
 });
 
 describe('LinkFramer', () => {

@@ -12,7 +12,7 @@ import {
 
 function segment(src: string, srcPort: number, flags: number = TcpFlags.ACK, payload = 'GET / HTTP/1.1\r\n\r\n'): ClientSegment {
   return {
-    version: src.includes(':') ? 6 : 4, src, srcPort, dst: '10.77.0.2', dstPort: 80, seq: 1000, ack: 2000, flags, window: 502,
+    family: src.includes(':') ? 6 : 4, src, srcPort, dst: '10.77.0.2', dstPort: 80, seq: 1000, ack: 2000, flags, window: 502,
     options: { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: true, tsval: 7, tsecr: 8 },
     payload: Buffer.from(payload),
   };

@@ -16,7 +16,7 @@ describe('handshake and one request', () => {
     );
     assert.deepEqual(syn.options, [{ kind: 'mss', value: 1400 }, { kind: 'nop' }, { kind: 'wscale', shift: 7 }]);
     assert.deepEqual(h.registered, [
-      { version: 4, clientIp: CLIENT, clientPort: CPORT, targetIp: TARGET, targetPort: TPORT },
+      { family: 4, clientIp: CLIENT, clientPort: CPORT, targetIp: TARGET, targetPort: TPORT },
     ]);
     h.take();
     assert.deepEqual(h.target(1, tgt(9000, 1001, SYN | ACK, 0, { mss: 1460, windowScale: 7 })), [seg(1001, 9001, ACK)]);

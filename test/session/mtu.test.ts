@@ -35,7 +35,7 @@ function replay(o: Partial<SessionOptions>, ts: boolean, targetMss = 1460, versi
   const tsOpt = (tsval: number, tsecr: number): Partial<TcpOptionValues> => (ts ? { hasTimestamps: true, tsval, tsecr } : {});
   const c = (seq: number, ack: number, flags: number, payload: Buffer | string, opt: Partial<TcpOptionValues>) => {
     const s = clt(seq, ack, flags, payload, opt);
-    return v6 ? { ...s, version: 6 as const, src: 'fd77::1', dst: 'fd77::2' } : s;
+    return v6 ? { ...s, family: 6 as const, src: 'fd77::1', dst: 'fd77::2' } : s;
   };
   const t = (seq: number, ack: number, flags: number, opt: Partial<TcpOptionValues>) => {
     const h = tgt(seq, ack, flags, 0, opt, 65535);

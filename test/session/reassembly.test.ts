@@ -68,7 +68,7 @@ describe('whole sessions', () => {
       (ip, port) => (ip === 'fd00::2' && port === 80 ? { ip: 'fd00::3', port: 8080 } : undefined),
       { sendSegment: (s) => { out.push(copySegment(s)); }, registerSession: () => undefined },
     );
-    const base = { version: 6 as const, src: 'fd00::1', srcPort: 5555, dst: 'fd00::2', dstPort: 80, window: 100, options: opts() };
+    const base = { family: 6 as const, src: 'fd00::1', srcPort: 5555, dst: 'fd00::2', dstPort: 80, window: 100, options: opts() };
     e.onClientPacket(0, { ...base, seq: 10, ack: 0, flags: SYN, payload: b('') });
     e.onTargetResponse(1, {
       src: 'fd00::3', srcPort: 8080, dst: 'fd00::1', dstPort: 5555, seq: 500, ack: 11, flags: SYN | ACK, window: 1000,

@@ -4,8 +4,9 @@
 import { TcpFlags } from '../../src/packet/index.js';
 import { SessionEngine } from '../../src/session/index.js';
 import type {
-  ClientSegment, CloseReason, OutgoingSegment, SessionOptions, SessionTuple, TargetHeader, TcpOptionValues,
+  ClientSegment, CloseReason, OutgoingSegment, SessionOptions, TargetHeader, TcpOptionValues,
 } from '../../src/session/index.js';
+import type { SessionKey } from '../../src/packet/index.js';
 
 export const { FIN, SYN, RST, PSH, ACK } = TcpFlags;
 export const CLIENT = '10.77.1.1';
@@ -26,7 +27,7 @@ export function opts(o: Partial<TcpOptionValues> = {}): TcpOptionValues {
 export function clt(seq: number, ack: number, flags: number, payload: string | Buffer = '',
   o: Partial<TcpOptionValues> = {}, srcPort = CPORT): ClientSegment {
   return {
-    version: 4, src: CLIENT, srcPort, dst: ONLINE, dstPort: 80, seq, ack, flags, window: 502,
+    family: 4, src: CLIENT, srcPort, dst: ONLINE, dstPort: 80, seq, ack, flags, window: 502,
     options: opts(o), payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
   };
 }
@@ -49,7 +50,7 @@ export interface Seg {
 
 export class Harness {
   readonly out: OutgoingSegment[] = [];
-  readonly registered: SessionTuple[] = [];
+  readonly registered: SessionKey[] = [];
   readonly closed: CloseReason[] = [];
   readonly engine: SessionEngine;
 

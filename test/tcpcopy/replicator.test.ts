@@ -26,7 +26,7 @@ const CONFIG: ReplicatorConfig = {
 
 /** The client's packets to the online server 10.77.0.2:80. */
 function fromClient(port: number, spec: Partial<TcpPacketSpec>): Buffer {
-  return buildTcpPacket({ version: 4, src: '10.77.0.1', dst: '10.77.0.2', srcPort: port, dstPort: 80, seq: 1001, ack: 5001, flags: ACK, window: 502, ...spec });
+  return buildTcpPacket({ family: 4, src: '10.77.0.1', dst: '10.77.0.2', srcPort: port, dstPort: 80, seq: 1001, ack: 5001, flags: ACK, window: 502, ...spec });
 }
 
 const clientSyn = (port: number): Buffer => fromClient(port, {
@@ -36,7 +36,7 @@ const clientSyn = (port: number): Buffer => fromClient(port, {
 
 /** What intercept relays of a target packet to the copied client 10.77.0.1. */
 function targetReply(port: number, spec: Partial<TcpPacketSpec>): ResponseMessage {
-  const bytes = buildTcpPacket({ version: 4, src: '10.77.0.3', dst: '10.77.0.1', srcPort: 8080, dstPort: port, seq: 7001, ack: 1001, flags: ACK, window: 509, ...spec });
+  const bytes = buildTcpPacket({ family: 4, src: '10.77.0.3', dst: '10.77.0.1', srcPort: 8080, dstPort: port, seq: 7001, ack: 1001, flags: ACK, window: 509, ...spec });
   const dec = new PacketDecoder();
   assert.ok(dec.decode(bytes, 0, bytes.length, LinkType.RAW));
   const r = responseFromDecoder(dec);
@@ -46,7 +46,7 @@ function targetReply(port: number, spec: Partial<TcpPacketSpec>): ResponseMessag
 
 /** The copies the replicator sends: the client's packets to the target 10.77.0.3:8080. */
 function toTarget(port: number, spec: Partial<TcpPacketSpec>): Buffer {
-  return buildTcpPacket({ version: 4, src: '10.77.0.1', dst: '10.77.0.3', srcPort: port, dstPort: 8080, seq: 1001, ack: 7001, flags: ACK, window: 65535, ...spec });
+  return buildTcpPacket({ family: 4, src: '10.77.0.1', dst: '10.77.0.3', srcPort: port, dstPort: 8080, seq: 1001, ack: 7001, flags: ACK, window: 65535, ...spec });
 }
 
 /** Lets the input's handlers finish: sends are flushed from process.nextTick. */

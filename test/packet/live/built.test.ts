@@ -44,7 +44,7 @@ function randomSpec(prng: Prng, i: number): TcpPacketSpec {
   const version = i % 3 === 0 ? 6 : 4;
   const syn = i % 7 === 0;
   return {
-    version,
+    family: version,
     src: version === 4 ? `10.77.${prng.below(256)}.${prng.below(256)}` : `fd77::${prng.below(0x10000).toString(16)}:${prng.below(0x10000).toString(16)}`,
     dst: version === 4 ? '10.77.0.1' : 'fd77:0:0:1::1',
     srcPort: 1 + prng.below(65535),
