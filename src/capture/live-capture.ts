@@ -6,7 +6,7 @@
 // where it is, so one process can capture in one namespace and send in another. Running the whole
 // process under `ip netns exec x node ...` works too (then leave `netns` unset).
 import { EventEmitter } from 'node:events';
-import { CaptureBatch } from './batch.js';
+import { CaptureBatch } from '../packet/batch.js';
 import { NativeIoError, callNative, wrapNativeError } from '../io/errors.js';
 import { loadNative } from '../io/native.js';
 import type { CaptureHandle, NativeBinding } from '../io/native.js';

@@ -8,7 +8,7 @@
 // staging buffer, valid only while the handler runs. A handler that keeps packets copies them.
 // Use LiveCapture/ThreadedCapture for 'any' or other link types (the open fails with ENOTSUP).
 import { EventEmitter } from 'node:events';
-import { CaptureBatch } from './batch.js';
+import { CaptureBatch } from '../packet/batch.js';
 import { NativeIoError, callNative, wrapNativeError } from '../io/errors.js';
 import { loadNative } from '../io/native.js';
 import type { NativeBinding, RxHandle } from '../io/native.js';

@@ -53,3 +53,5 @@ export type { TcpPacketSpec, EthernetFrameSpec } from './build.js';
 export { PacketDecoder } from './decoder.js';
 export { tcpChecksumState, completeTcpChecksum } from './offload.js';
 export type { TcpChecksumState } from './offload.js';
+export { CaptureBatch, META_WORDS } from './batch.js';
+export type { BatchPacketInit, BatchRecords } from './batch.js';
