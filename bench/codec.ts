@@ -58,7 +58,7 @@ function buildMix(count: number): Frame[] {
 async function loadFile(path: string): Promise<Frame[]> {
   const { readCaptureFile } = await import('../src/pcap/index.js');
   const frames: Frame[] = [];
-  for await (const p of readCaptureFile(path)) frames.push({ data: p.data, linkType: p.linkType });
+  for await (const b of readCaptureFile(path)) for (let i = 0; i < b.count; i++) frames.push({ data: b.data(i), linkType: b.linkType });
   return frames;
 }
 

@@ -24,7 +24,7 @@
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { GCProfiler } from 'node:v8';
-import { CaptureBatch } from '../src/capture/batch.js';
+import { CaptureBatch } from '../src/packet/batch.js';
 import { FrameDecoder, encodeInto } from '../src/channel/index.js';
 import type { ChannelMessage, ResponseMessage, SessionKey } from '../src/channel/index.js';
 import { parseTransfers } from '../src/cli/options/transfer.js';

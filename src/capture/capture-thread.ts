@@ -4,7 +4,7 @@
 // over the bound is dropped here and counted. Protocol: see ThreadMessage in threaded-capture.ts.
 import { parentPort, workerData } from 'node:worker_threads';
 import { LiveCapture } from './live-capture.js';
-import type { CaptureBatch } from './batch.js';
+import type { CaptureBatch } from '../packet/batch.js';
 import type { CaptureStats } from './live-capture.js';
 import type { ThreadInit, ThreadMessage } from './threaded-capture.js';
 

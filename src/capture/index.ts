@@ -5,6 +5,6 @@ export { SocketCapture } from './socket-capture.js';
 export type { SocketCaptureOptions } from './socket-capture.js';
 export { ThreadedCapture } from './threaded-capture.js';
 export type { ThreadedCaptureOptions } from './threaded-capture.js';
-export { CaptureBatch, META_WORDS } from './batch.js';
-export type { BatchPacketInit } from './batch.js';
+export { CaptureBatch, META_WORDS } from '../packet/batch.js';
+export type { BatchPacketInit } from '../packet/batch.js';
 export type { PacketSource } from './source.js';

@@ -5,7 +5,7 @@
 // Namespaces: `netns: 'x'` opens the capture inside /run/netns/x while the rest of the process stays
 // where it is, so one process can capture in one namespace and send in another. Running the whole
 // process under `ip netns exec x node ...` works too (then leave `netns` unset).
-import { CaptureBatch } from './batch.js';
+import { CaptureBatch } from '../packet/batch.js';
 import { callNative } from '../io/errors.js';
 import { NativeCapture } from './native-capture.js';
 import { loadNative } from '../io/native.js';

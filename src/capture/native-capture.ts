@@ -3,7 +3,7 @@
 // turned into one 'error' event, batches counted and emitted, ref/unref, stats and an idempotent close.
 // Each subclass supplies only how to open its handle and how to reach it (CaptureHandleOps).
 import { EventEmitter } from 'node:events';
-import type { CaptureBatch } from './batch.js';
+import type { CaptureBatch } from '../packet/batch.js';
 import { NativeIoError, wrapNativeError } from '../io/errors.js';
 
 export interface CaptureStats {

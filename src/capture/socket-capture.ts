@@ -7,7 +7,7 @@
 // Zero allocation per packet or batch: every 'batch' event hands out a CaptureBatch over the same
 // staging buffer, valid only while the handler runs. A handler that keeps packets copies them.
 // Use LiveCapture/ThreadedCapture for 'any' or other link types (the open fails with ENOTSUP).
-import { CaptureBatch } from './batch.js';
+import { CaptureBatch } from '../packet/batch.js';
 import { callNative } from '../io/errors.js';
 import { NativeCapture } from './native-capture.js';
 import { loadNative } from '../io/native.js';

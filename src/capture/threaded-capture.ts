@@ -7,7 +7,7 @@
 // drops whole batches and counts them in stats().dropped).
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { CaptureBatch } from './batch.js';
+import { CaptureBatch } from '../packet/batch.js';
 import { NativeIoError } from '../io/errors.js';
 import { awaitReady } from '../io/worker-start.js';
 import type { CaptureStats, LiveCaptureEvents, LiveCaptureOptions } from './live-capture.js';

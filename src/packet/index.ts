@@ -59,3 +59,5 @@ export { SegmentWriter, SegmentArena, emitSegment } from './segment-writer.js';
 export type { TcpSegment, TcpSegmentFields } from './segment-writer.js';
 export { sessionKeyString } from './session-key.js';
 export type { SessionKey } from './session-key.js';
+export { CaptureBatch, META_WORDS } from './batch.js';
+export type { BatchPacketInit, BatchRecords } from './batch.js';

@@ -1,11 +1,12 @@
 // The I/O edge of the reader: streams a capture file (or any Readable) through CaptureFileParser with
-// bounded memory and hands out the packets as an async iterable, one at a time or in batches.
+// bounded memory and hands out the packets as an async iterable of CaptureBatches (src/packet/batch.ts).
 
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import type { CaptureBatch } from '../packet/batch.js';
 import { CaptureFileError } from './errors.js';
 import { CaptureFileParser } from './parser.js';
-import type { CaptureFileInfo, CapturedPacket } from './types.js';
+import type { CaptureFileInfo } from './types.js';
 
 export interface ReadCaptureOptions {
   /** Read size for files (default 1 MiB). Memory use is about this plus the largest record. */
@@ -23,11 +24,12 @@ export interface ReadCaptureOptions {
 const DEFAULT_CHUNK = 1 << 20;
 
 /**
- * One pass over a capture file. Iterate it (for await) for packets, or call batches() for arrays of
- * packets as each chunk completes them (cheaper per packet). It can be iterated once. A truncated or
- * corrupt file makes the iteration throw CaptureFileError naming the file and the byte offset.
+ * One pass over a capture file. Iterate it (for await) for its packets in file order, as batches:
+ * each chunk read gives a batch per run of packets of one interface (never an empty batch). It can
+ * be iterated once. A truncated or corrupt file makes the iteration throw CaptureFileError naming
+ * the file and the byte offset.
  */
-export class CaptureFileReader implements AsyncIterable<CapturedPacket> {
+export class CaptureFileReader implements AsyncIterable<CaptureBatch> {
   private readonly parser: CaptureFileParser;
   private started = false;
 
@@ -50,8 +52,7 @@ export class CaptureFileReader implements AsyncIterable<CapturedPacket> {
     return this.parser.info;
   }
 
-  /** Packets in the order of the file, grouped by the chunk that completed them (never empty arrays). */
-  async *batches(): AsyncGenerator<CapturedPacket[], void, undefined> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<CaptureBatch, void, undefined> {
     if (this.started) throw new CaptureFileError('ENDED', 'capture file iterated a second time', 0, this.name);
     this.started = true;
     const stream = this.open();
@@ -62,9 +63,10 @@ export class CaptureFileReader implements AsyncIterable<CapturedPacket> {
         if (!Buffer.isBuffer(chunk)) {
           throw Object.assign(new TypeError('capture stream must yield Buffers (no encoding set)'), { code: 'ERR_INVALID_ARG_TYPE' });
         }
-        const out = parser.push(chunk);
-        packets += out.length;
-        if (out.length > 0) yield out;
+        for (const batch of parser.push(chunk)) {
+          packets += batch.count;
+          yield batch;
+        }
       }
       try {
         parser.end();
@@ -77,29 +79,6 @@ export class CaptureFileReader implements AsyncIterable<CapturedPacket> {
     } finally {
       stream.destroy();
     }
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<CapturedPacket> {
-    const source = this.batches();
-    let batch: CapturedPacket[] = [];
-    let i = 0;
-    const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
-    return {
-      async next(): Promise<IteratorResult<CapturedPacket>> {
-        while (i >= batch.length) {
-          const r = await source.next();
-          if (r.done === true) return done;
-          batch = r.value;
-          i = 0;
-        }
-        const value = batch[i++] as CapturedPacket;
-        return { done: false, value };
-      },
-      async return(): Promise<IteratorResult<CapturedPacket>> {
-        await source.return(undefined);
-        return done;
-      },
-    };
   }
 }
 
@@ -118,13 +97,11 @@ export function readCaptureStream(stream: Readable, name?: string, options: Read
 export async function loadCaptureFile(
   path: string,
   options: ReadCaptureOptions = {},
-): Promise<{ info: CaptureFileInfo; packets: CapturedPacket[] }> {
+): Promise<{ info: CaptureFileInfo; batches: CaptureBatch[] }> {
   const reader = readCaptureFile(path, options);
-  const packets: CapturedPacket[] = [];
-  for await (const batch of reader.batches()) {
-    for (const p of batch) packets.push(p);
-  }
+  const batches: CaptureBatch[] = [];
+  for await (const batch of reader) batches.push(batch);
   const info = reader.info;
   if (info === undefined) throw new CaptureFileError('TRUNCATED', 'truncated file magic', 0, path); // unreachable: end() threw
-  return { info, packets };
+  return { info, batches };
 }

@@ -6,7 +6,6 @@ export type {
   CaptureFormat,
   CaptureInterface,
   CaptureSection,
-  CapturedPacket,
   PacketDirection,
   PacketToWrite,
 } from './types.js';

@@ -1,13 +1,15 @@
 // Push parser for capture files: accepts the file as chunks of any size, detects pcap vs pcapng from the
-// magic, and returns the packets of every complete record. Bytes of an incomplete record are held until
+// magic, and returns the packets of every complete record as CaptureBatches (src/packet/batch.ts). Bytes of an incomplete record are held until
 // the next chunk (only that record is ever copied), so memory stays bounded by the largest record.
 
+import type { CaptureBatch } from '../packet/batch.js';
+import { BatchBuilder } from './batch-builder.js';
 import { CaptureFileError } from './errors.js';
 import type { FormatDecoder } from './decoder.js';
 import { BlockType, DEFAULT_MAX_BLOCK_BYTES } from './format.js';
 import { PcapDecoder, isPcapMagic } from './pcap-reader.js';
 import { PcapngDecoder } from './pcapng-reader.js';
-import type { CaptureFileInfo, CapturedPacket } from './types.js';
+import type { CaptureFileInfo } from './types.js';
 
 export interface CaptureFileParserOptions {
   /** Name used in error messages (normally the path). */
@@ -21,10 +23,12 @@ const MAGIC_LEN = 4;
 /**
  * Incremental reader of a pcap or pcapng byte stream.
  *
- * Packets' `data` are views into the chunks passed to push() (or into a small buffer the parser allocates
- * when a record straddles two chunks). The parser never writes to or reuses chunks, so those views stay
- * valid for as long as the caller keeps them, provided the caller does not modify or reuse a chunk after
- * pushing it (Node streams never do).
+ * A batch's `buffer` is a chunk passed to push() (or a small buffer the parser allocates when a record
+ * straddles two chunks), its records apart: one batch per run of packets of the same buffer and
+ * interface. The parser never writes to or reuses chunks, so batches and the views they hand out stay
+ * valid for as long as the caller keeps them, provided the caller does not modify or reuse a chunk
+ * after pushing it (Node streams never do). Keeping a batch keeps its whole chunk (up to 1 MiB for
+ * files) in memory: copy packets kept for long.
  */
 export class CaptureFileParser {
   readonly file: string | undefined;
@@ -38,6 +42,7 @@ export class CaptureFileParser {
   private abs = 0;
   private ended = false;
   private failure: CaptureFileError | undefined;
+  private readonly out = new BatchBuilder();
 
   constructor(options: CaptureFileParserOptions = {}) {
     this.file = options.file;
@@ -54,28 +59,17 @@ export class CaptureFileParser {
     return this.abs;
   }
 
-  /** Feeds the next chunk; returns the packets completed by it (possibly none). */
-  push(chunk: Buffer): CapturedPacket[] {
-    const out: CapturedPacket[] = [];
-    this.pushInto(chunk, out);
-    return out;
-  }
-
-  /** Callback form of push(). */
-  pushEach(chunk: Buffer, onPacket: (packet: CapturedPacket) => void): void {
-    for (const p of this.push(chunk)) onPacket(p);
-  }
-
-  /** Feeds the next chunk, appending completed packets to `out` (lets a caller reuse one array). */
-  pushInto(chunk: Buffer, out: CapturedPacket[]): void {
+  /** Feeds the next chunk; returns the packets completed by it, in file order (possibly no batch). */
+  push(chunk: Buffer): CaptureBatch[] {
     if (this.failure !== undefined) throw this.failure;
     if (this.ended) throw new CaptureFileError('ENDED', 'data pushed after end()', this.abs + this.pendingBytes, this.file);
     try {
-      this.feed(chunk, out);
+      this.feed(chunk, this.out);
     } catch (err) {
       if (err instanceof CaptureFileError) this.failure = err;
       throw err;
     }
+    return this.out.take();
   }
 
   /**
@@ -104,7 +98,7 @@ export class CaptureFileParser {
     return info;
   }
 
-  private feed(chunk: Buffer, out: CapturedPacket[]): void {
+  private feed(chunk: Buffer, out: BatchBuilder): void {
     let cpos = 0;
     // Complete the straddling record first, copying only its bytes.
     while (this.pendingBytes > 0) {
@@ -127,7 +121,7 @@ export class CaptureFileParser {
     if (cpos < chunk.length) this.run(chunk, cpos, out);
   }
 
-  private run(buf: Buffer, pos: number, out: CapturedPacket[]): void {
+  private run(buf: Buffer, pos: number, out: BatchBuilder): void {
     if (this.decoder === undefined) {
       if (buf.length - pos < MAGIC_LEN) {
         this.keep(buf, pos);
@@ -174,14 +168,14 @@ export class CaptureFileParser {
 }
 
 /** Parses a whole capture file held in memory (tests, small files). Throws CaptureFileError. */
-export function parseCaptureBuffer(buf: Buffer, file?: string): CapturedPacket[] {
-  return parseCapture(buf, file).packets;
+export function parseCaptureBuffer(buf: Buffer, file?: string): CaptureBatch[] {
+  return parseCapture(buf, file).batches;
 }
 
 /** Like parseCaptureBuffer, also returning the file information. */
-export function parseCapture(buf: Buffer, file?: string): { info: CaptureFileInfo; packets: CapturedPacket[] } {
+export function parseCapture(buf: Buffer, file?: string): { info: CaptureFileInfo; batches: CaptureBatch[] } {
   const parser = new CaptureFileParser(file !== undefined ? { file } : {});
-  const packets = parser.push(buf);
+  const batches = parser.push(buf);
   const info = parser.end();
-  return { info, packets };
+  return { info, batches };
 }

@@ -15,10 +15,12 @@ import {
   PCAP_RECORD_HEADER_LEN,
   PCAP_VERSION_MAJOR,
 } from './format.js';
-import type { CaptureFileInfo, CapturedPacket } from './types.js';
-import { dataViewOf, viewOf } from './view.js';
+import type { BatchBuilder } from './batch-builder.js';
+import type { CaptureFileInfo } from './types.js';
+import { dataViewOf } from '../packet/buffer-view.js';
 
 const NS_PER_SEC = 1_000_000_000n;
+const NSEC_PER_SEC = 1e9;
 
 /** True when the 32-bit value (read little-endian) is one of the four pcap magics. */
 export function isPcapMagic(magicLE: number): boolean {
@@ -36,8 +38,6 @@ export class PcapDecoder implements FormatDecoder {
   private le = true;
   private nano = false;
   private linkType = 0;
-  private lastSec = -1;
-  private lastSecNs = 0n;
 
   constructor(
     private readonly info: CaptureFileInfo,
@@ -50,7 +50,7 @@ export class PcapDecoder implements FormatDecoder {
     return this.need === PCAP_RECORD_HEADER_LEN ? 'packet record header' : 'packet record';
   }
 
-  decode(buf: Buffer, pos: number, abs: number, out: CapturedPacket[]): number {
+  decode(buf: Buffer, pos: number, abs: number, out: BatchBuilder): number {
     const start = pos;
     const end = buf.length;
     if (!this.headerDone) {
@@ -66,9 +66,6 @@ export class PcapDecoder implements FormatDecoder {
     const linkType = this.linkType;
     const maxCaplen = this.maxCaplen;
     const dv = dataViewOf(buf);
-    // Timestamps of consecutive packets mostly share the second: convert it to BigInt once.
-    let lastSec = this.lastSec;
-    let lastSecNs = this.lastSecNs;
     let count = 0;
     for (;;) {
       if (end - pos < PCAP_RECORD_HEADER_LEN) {
@@ -90,21 +87,18 @@ export class PcapDecoder implements FormatDecoder {
         this.need = total;
         break;
       }
-      const sec = dv.getUint32(pos, le);
-      const frac = dv.getUint32(pos + 4, le);
-      const origLen = dv.getUint32(pos + 12, le);
-      if (sec !== lastSec) {
-        lastSec = sec;
-        lastSecNs = BigInt(sec) * NS_PER_SEC;
+      let sec = dv.getUint32(pos, le);
+      let nsec = nano ? dv.getUint32(pos + 4, le) : dv.getUint32(pos + 4, le) * 1000;
+      if (nsec >= NSEC_PER_SEC) {
+        // A fraction of a second or more (a writer's bug): it carries into the seconds.
+        const carry = Math.floor(nsec / NSEC_PER_SEC);
+        sec += carry;
+        nsec -= carry * NSEC_PER_SEC;
       }
-      const tsNs = lastSecNs + BigInt(nano ? frac : frac * 1000);
-      const data = viewOf(buf, pos + PCAP_RECORD_HEADER_LEN, caplen);
-      out.push({ data, caplen, origLen, tsNs, linkType, interfaceId: 0, epbFlags: undefined });
+      out.add(buf, pos + PCAP_RECORD_HEADER_LEN, caplen, dv.getUint32(pos + 12, le), sec, nsec, linkType, 0);
       pos += total;
       count++;
     }
-    this.lastSec = lastSec;
-    this.lastSecNs = lastSecNs;
     this.info.packets += count;
     return pos;
   }

@@ -27,8 +27,9 @@ import {
   SHB_USERAPPL,
   SPB_MIN_LEN,
 } from './format.js';
-import type { CaptureFileInfo, CaptureInterface, CaptureSection, CapturedPacket } from './types.js';
-import { dataViewOf, viewOf } from './view.js';
+import type { BatchBuilder } from './batch-builder.js';
+import type { CaptureFileInfo, CaptureInterface, CaptureSection } from './types.js';
+import { dataViewOf } from '../packet/buffer-view.js';
 
 const NS_PER_SEC = 1_000_000_000n;
 
@@ -43,29 +44,57 @@ interface IfaceState {
   readonly linkType: number;
   readonly snaplen: number;
   readonly units: bigint;
-  /** Nanoseconds per unit when a unit is a whole number of ns (10^0..10^9), else 0n. */
-  readonly mul: bigint;
-  readonly offsetNs: bigint;
-  /** Last high timestamp word seen and its value shifted (consecutive packets mostly share it). */
+  /** Units per second as a number when a unit is a whole number of ns (10^0..10^9, 2^0..2^9), else 0. */
+  readonly unitsNum: number;
+  /** Nanoseconds per unit when unitsNum > 0. */
+  readonly mul: number;
+  readonly offsetSec: bigint;
+  /** Last high timestamp word seen (consecutive packets mostly share it), and for it: */
   lastHigh: number;
-  lastHighBase: bigint;
+  /** whole seconds and leftover units of (high << 32) + if_tsoffset, when numbers hold them exactly. */
+  highSec: number;
+  highRem: number;
+  /** Whether the number path applies to this high word. */
+  highFast: boolean;
 }
 
-function toNs(s: IfaceState, high: number, low: number): bigint {
+/** The packet's time in whole seconds and ns (set by PcapngDecoder.time). */
+interface PacketTime {
+  sec: number;
+  nsec: number;
+}
+
+const MAX_EXACT = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Timestamp (high, low) of interface s into t. Numbers only (no bigint per packet) for the usual
+ * resolutions; bigints for the exotic ones and for times past 2^53 s.
+ */
+function toTime(s: IfaceState, high: number, low: number, t: PacketTime): void {
   if (high !== s.lastHigh) {
     s.lastHigh = high;
-    s.lastHighBase = BigInt(high) << 32n;
+    const base = BigInt(high) << 32n;
+    const sec = base / s.units + s.offsetSec;
+    s.highFast = s.unitsNum > 0 && sec >= -MAX_EXACT && sec <= MAX_EXACT - 0x1_0000_0000;
+    s.highSec = Number(sec);
+    s.highRem = Number(base % s.units);
   }
-  const ts = s.lastHighBase + BigInt(low);
-  let ns: bigint;
-  if (s.mul === 1n) ns = ts;
-  else if (s.mul !== 0n) ns = ts * s.mul;
-  else {
-    // Same rounding as Wireshark: whole seconds, then the remainder truncated to ns.
-    const secs = ts / s.units;
-    ns = secs * NS_PER_SEC + ((ts - secs * s.units) * NS_PER_SEC) / s.units;
+  if (s.highFast) {
+    const u = s.unitsNum;
+    const r = s.highRem + low;
+    const q = Math.floor(r / u);
+    t.sec = s.highSec + q;
+    t.nsec = (r - q * u) * s.mul;
+    return;
   }
-  return s.offsetNs === 0n ? ns : ns + s.offsetNs;
+  const ts = (BigInt(high) << 32n) + BigInt(low);
+  // Same rounding as Wireshark: whole seconds, then the remainder truncated to ns.
+  const secs = ts / s.units;
+  const ns = secs * NS_PER_SEC + ((ts - secs * s.units) * NS_PER_SEC) / s.units + s.offsetSec * NS_PER_SEC;
+  let sec = ns / NS_PER_SEC;
+  if (ns < sec * NS_PER_SEC) sec -= 1n; // floor for times before the epoch
+  t.sec = Number(sec);
+  t.nsec = Number(ns - sec * NS_PER_SEC);
 }
 
 function optString(buf: Buffer, start: number, len: number): string {
@@ -117,6 +146,8 @@ export class PcapngDecoder implements FormatDecoder {
   private pendingType = -1;
   /** DataView over the buffer decode() is working on. */
   private dv: DataView = new DataView(new ArrayBuffer(0));
+  /** The time of the packet being decoded (reused: no object per packet). */
+  private readonly time: PacketTime = { sec: 0, nsec: 0 };
 
   constructor(
     private readonly info: CaptureFileInfo,
@@ -128,7 +159,7 @@ export class PcapngDecoder implements FormatDecoder {
     return this.pendingType < 0 ? 'block header' : blockName(this.pendingType);
   }
 
-  decode(buf: Buffer, pos: number, abs: number, out: CapturedPacket[]): number {
+  decode(buf: Buffer, pos: number, abs: number, out: BatchBuilder): number {
     const start = pos;
     const end = buf.length;
     const dv = dataViewOf(buf);
@@ -176,7 +207,7 @@ export class PcapngDecoder implements FormatDecoder {
       }
       switch (type) {
         case BlockType.EPB:
-          out.push(this.enhancedPacket(buf, pos, len, at));
+          this.enhancedPacket(buf, pos, len, at, out);
           this.info.packets++;
           break;
         case BlockType.SHB:
@@ -187,11 +218,11 @@ export class PcapngDecoder implements FormatDecoder {
           this.interfaceDescription(buf, pos, len, at);
           break;
         case BlockType.SPB:
-          out.push(this.simplePacket(buf, pos, len, at));
+          this.simplePacket(buf, pos, len, at, out);
           this.info.packets++;
           break;
         case BlockType.PB:
-          out.push(this.obsoletePacket(buf, pos, len, at));
+          this.obsoletePacket(buf, pos, len, at, out);
           this.info.packets++;
           break;
         default:
@@ -210,17 +241,17 @@ export class PcapngDecoder implements FormatDecoder {
     return s;
   }
 
-  private enhancedPacket(buf: Buffer, pos: number, len: number, at: number): CapturedPacket {
-    return this.timedPacket(buf, pos, len, at, this.dv.getUint32(pos + 8, this.le), EPB_MIN_LEN, 'Enhanced Packet Block');
+  private enhancedPacket(buf: Buffer, pos: number, len: number, at: number, out: BatchBuilder): void {
+    this.timedPacket(buf, pos, len, at, this.dv.getUint32(pos + 8, this.le), EPB_MIN_LEN, 'Enhanced Packet Block', out);
   }
 
   /** The obsolete Packet Block: a u16 interface id (then drops count); its pack_flags match epb_flags. */
-  private obsoletePacket(buf: Buffer, pos: number, len: number, at: number): CapturedPacket {
-    return this.timedPacket(buf, pos, len, at, this.dv.getUint16(pos + 8, this.le), PB_MIN_LEN, 'Packet Block');
+  private obsoletePacket(buf: Buffer, pos: number, len: number, at: number, out: BatchBuilder): void {
+    this.timedPacket(buf, pos, len, at, this.dv.getUint16(pos + 8, this.le), PB_MIN_LEN, 'Packet Block', out);
   }
 
   /** EPB and PB share the layout from the timestamp on: ts high, ts low, caplen, origLen, data, options. */
-  private timedPacket(buf: Buffer, pos: number, len: number, at: number, ifaceId: number, minLen: number, what: string): CapturedPacket {
+  private timedPacket(buf: Buffer, pos: number, len: number, at: number, ifaceId: number, minLen: number, what: string, out: BatchBuilder): void {
     const dv = this.dv;
     const le = this.le;
     const s = this.iface(ifaceId, at, what);
@@ -234,39 +265,26 @@ export class PcapngDecoder implements FormatDecoder {
     const dataStart = pos + 28;
     const optStart = dataStart + ((caplen + 3) & ~3);
     const optEnd = pos + len - 4;
-    let epbFlags: number | undefined;
-    if (optStart < optEnd) epbFlags = this.epbFlags(buf, optStart, optEnd, at + (optStart - pos));
-    return {
-      data: viewOf(buf, dataStart, caplen),
-      caplen,
-      origLen,
-      tsNs: toNs(s, high, low),
-      linkType: s.linkType,
-      interfaceId: s.gid,
-      epbFlags,
-    };
+    const epbFlags = optStart < optEnd ? this.epbFlags(buf, optStart, optEnd, at + (optStart - pos)) : -1;
+    const t = this.time;
+    toTime(s, high, low, t);
+    out.add(buf, dataStart, caplen, origLen, t.sec, t.nsec, s.linkType, s.gid, epbFlags);
   }
 
-  private simplePacket(buf: Buffer, pos: number, len: number, at: number): CapturedPacket {
+  /** A Simple Packet Block carries no timestamp: its time is 0. */
+  private simplePacket(buf: Buffer, pos: number, len: number, at: number, out: BatchBuilder): void {
     const dv = this.dv;
     const s = this.iface(0, at, 'Simple Packet Block');
     const origLen = dv.getUint32(pos + 8, this.le);
     let caplen = Math.min(origLen, len - SPB_MIN_LEN);
     if (s.snaplen !== 0 && s.snaplen < caplen) caplen = s.snaplen;
-    return {
-      data: viewOf(buf, pos + 12, caplen),
-      caplen,
-      origLen,
-      tsNs: 0n,
-      linkType: s.linkType,
-      interfaceId: s.gid,
-      epbFlags: undefined,
-    };
+    out.add(buf, pos + 12, caplen, origLen, 0, 0, s.linkType, s.gid);
   }
 
-  private epbFlags(buf: Buffer, start: number, end: number, abs: number): number | undefined {
+  /** The epb_flags option's value, −1 when absent. */
+  private epbFlags(buf: Buffer, start: number, end: number, abs: number): number {
     const dv = this.dv;
-    let flags: number | undefined;
+    let flags = -1;
     this.forEachOption(buf, start, end, abs, (code, vpos, vlen, oabs) => {
       if (code === EPB_FLAGS) {
         if (vlen !== 4) throw new CaptureFileError('BAD_OPTION', 'epb_flags option with a bad length', oabs, this.file, `length ${vlen}, expected 4`);
@@ -356,15 +374,19 @@ export class PcapngDecoder implements FormatDecoder {
     };
     this.info.interfaces.push(iface);
     section.interfaceIds.push(gid);
+    const whole = NS_PER_SEC % units === 0n;
     this.ifaces.push({
       gid,
       linkType,
       snaplen,
       units,
-      mul: NS_PER_SEC % units === 0n ? NS_PER_SEC / units : 0n,
-      offsetNs: tsOffsetSec * NS_PER_SEC,
+      unitsNum: whole ? Number(units) : 0,
+      mul: whole ? Number(NS_PER_SEC / units) : 0,
+      offsetSec: tsOffsetSec,
       lastHigh: -1,
-      lastHighBase: 0n,
+      highSec: 0,
+      highRem: 0,
+      highFast: false,
     });
   }
 

@@ -1,40 +1,13 @@
-// Shared types of the capture-file layer: the packet record every reader yields and the file-level
-// description (format, sections, interfaces) a reader builds while it parses.
-
-/** One packet read from a capture file. */
-export interface CapturedPacket {
-  /**
-   * The captured bytes (caplen of them). A view into a chunk the reader was given or allocated: it stays
-   * valid and unchanged as long as the caller keeps it, because the reader never reuses or writes chunks.
-   * Keeping a view keeps its whole chunk (up to 1 MiB for files) in memory: copy packets kept for long.
-   */
-  data: Buffer;
-  /** Bytes captured (data.length). */
-  caplen: number;
-  /** Length of the packet on the wire (may exceed caplen when the capture was truncated to snaplen). */
-  origLen: number;
-  /**
-   * Timestamp in nanoseconds since the Unix epoch, with if_tsoffset applied. 0n for pcapng Simple
-   * Packet Blocks, which carry no timestamp.
-   */
-  tsNs: bigint;
-  /** LINKTYPE_* of the packet's interface (see src/packet/linktype.ts). */
-  linkType: number;
-  /**
-   * File-wide interface index: position in CaptureFileInfo.interfaces (pcap: always 0; pcapng: the n-th
-   * Interface Description Block of the file, counted across sections, as Wireshark numbers them).
-   */
-  interfaceId: number;
-  /** pcapng epb_flags (bits 0-1 direction, 2-4 reception type, ...) when the packet has that option. */
-  epbFlags?: number | undefined;
-}
+// Shared types of the capture-file layer: the file-level description (format, sections, interfaces) a
+// reader builds while it parses, and the packet a writer takes. The packets read are CaptureBatches
+// (src/packet/batch.ts).
 
 export type ByteOrder = 'LE' | 'BE';
 export type CaptureFormat = 'pcap' | 'pcapng';
 
 /** A capture interface: the pcap file header, or one pcapng Interface Description Block. */
 export interface CaptureInterface {
-  /** File-wide index (CapturedPacket.interfaceId). */
+  /** File-wide index (CaptureBatch.interfaceId). */
   id: number;
   /** Index of the section that declared it (always 0 for pcap). */
   section: number;

@@ -1,10 +1,10 @@
 // What is in a capture file, as the offline report counts it (pure): packets and bytes, truncated
 // records (caplen < len), packets of unknown link types, non-IP and non-TCP packets, IP fragments,
 // TCP packets of other ports, and the client sessions (request direction, per the -x online
-// endpoints) with and without a captured SYN. Fed one packet at a time by the pre-scan (source.ts).
+// endpoints) with and without a captured SYN. Fed the file's batches by the pre-scan (packet/source.ts).
 
 import { PacketDecoder, TcpFlags, isSupportedLinkType, linkTypeName } from '../packet/index.js';
-import type { CapturedPacket } from '../pcap/index.js';
+import type { CaptureBatch } from '../packet/batch.js';
 
 /** An online endpoint of -x: requests go to it (ip null = any address). */
 export interface OnlineEndpointKey {
@@ -52,8 +52,12 @@ export class CaptureAnalyzer {
   private readonly decoder = new PacketDecoder();
   /** Session key → whether the client closed it (FIN or RST seen). */
   private readonly sessions = new Map<string, boolean>();
-  private firstTsNs: bigint | null = null;
-  private lastTsNs = 0n;
+  /** Times of the first packet and the latest one (packets without a timestamp, time 0, aside). */
+  private timed = false;
+  private firstSec = 0;
+  private firstNsec = 0;
+  private lastSec = 0;
+  private lastNsec = 0;
 
   constructor(private readonly online: readonly OnlineEndpointKey[]) {}
 
@@ -62,23 +66,39 @@ export class CaptureAnalyzer {
     return false;
   }
 
-  add(p: CapturedPacket): void {
+  /** Counts every packet of a batch. */
+  add(b: CaptureBatch): void {
+    for (let i = 0; i < b.count; i++) this.addPacket(b, i);
+  }
+
+  private addPacket(b: CaptureBatch, i: number): void {
     const c = this.counts;
+    const caplen = b.caplen(i);
     c.packets++;
-    c.bytes += p.caplen;
-    if (p.tsNs !== 0n) {
-      if (this.firstTsNs === null) this.firstTsNs = p.tsNs;
-      if (p.tsNs > this.lastTsNs) this.lastTsNs = p.tsNs;
+    c.bytes += caplen;
+    const sec = b.tsSec(i);
+    const nsec = b.tsNsec(i);
+    if (sec !== 0 || nsec !== 0) {
+      if (!this.timed) {
+        this.timed = true;
+        this.firstSec = sec;
+        this.firstNsec = nsec;
+      }
+      if (sec > this.lastSec || (sec === this.lastSec && nsec > this.lastNsec)) {
+        this.lastSec = sec;
+        this.lastNsec = nsec;
+      }
     }
-    if (p.caplen < p.origLen) c.truncatedPackets++;
-    if (!isSupportedLinkType(p.linkType)) {
-      const name = linkTypeName(p.linkType);
+    if (caplen < b.origLen(i)) c.truncatedPackets++;
+    const linkType = b.linkType;
+    if (!isSupportedLinkType(linkType)) {
+      const name = linkTypeName(linkType);
       c.unknownLinkTypes[name] = (c.unknownLinkTypes[name] ?? 0) + 1;
       c.unknownLinkTypePackets++;
       return;
     }
     const d = this.decoder;
-    if (!d.decode(p.data, 0, p.caplen, p.linkType)) {
+    if (!d.decode(b.buffer, b.offset(i), caplen, linkType)) {
       if (d.ipVersion === 0) c.nonIpPackets++;
       else if (d.protocol !== 6) c.nonTcpPackets++;
       else c.otherTcpPackets++; // a TCP packet whose header is cut or malformed
@@ -114,7 +134,9 @@ export class CaptureAnalyzer {
 
   /** Closes the current pass: durations are final. Session keys are forgotten (a next loop counts anew). */
   finish(): InputCounts {
-    if (this.firstTsNs !== null) this.counts.captureDurationMs = Number(this.lastTsNs - this.firstTsNs) / 1e6;
+    if (this.timed) {
+      this.counts.captureDurationMs = ((this.lastSec - this.firstSec) * 1e9 + (this.lastNsec - this.firstNsec)) / 1e6;
+    }
     this.sessions.clear();
     return this.counts;
   }

@@ -12,9 +12,9 @@ import type { LabHost } from '../lab/index.js';
 import { LiveCapture } from '../../src/capture/index.js';
 import { completeTcpChecksum, tcpChecksumState } from '../../src/packet/index.js';
 import { LinkType, PacketDecoder, TcpFlags } from '../../src/packet/index.js';
-import { loadCaptureFile } from '../../src/pcap/index.js';
 import { NEEDS_ROOT, collect, sleep, startTcpdump, waitFor } from './helpers.js';
 import type { Collected } from './helpers.js';
+import { loadPackets } from '../support/captured.js';
 
 const REQUESTS = 3;
 
@@ -34,7 +34,7 @@ void describe('LiveCapture in a lab', { skip: NEEDS_ROOT }, () => {
   });
 
   /** Captures `tcp and dst port 80` on b (LiveCapture and tcpdump side by side) during REQUESTS curls. */
-  async function captureCurls(tag: string): Promise<{ ours: Collected[]; cap: LiveCapture; ref: Awaited<ReturnType<typeof loadCaptureFile>> }> {
+  async function captureCurls(tag: string): Promise<{ ours: Collected[]; cap: LiveCapture; ref: Awaited<ReturnType<typeof loadPackets>> }> {
     const filter = 'tcp and dst port 80';
     const cap = LiveCapture.open({ device: b.ifname, netns: b.name, filter });
     const ours = collect(cap);
@@ -58,7 +58,7 @@ void describe('LiveCapture in a lab', { skip: NEEDS_ROOT }, () => {
     } finally {
       await dump?.stop();
     }
-    const ref = await loadCaptureFile(file);
+    const ref = await loadPackets(file);
     return { ours, cap, ref };
   }
 

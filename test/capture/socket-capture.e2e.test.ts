@@ -9,8 +9,8 @@ import { Lab } from '../lab/index.js';
 import type { LabHost } from '../lab/index.js';
 import { SocketCapture } from '../../src/capture/index.js';
 import { LinkType, PacketDecoder, TcpFlags } from '../../src/packet/index.js';
-import { loadCaptureFile } from '../../src/pcap/index.js';
 import { NEEDS_ROOT, collect, isNativeError, sleep, startTcpdump, waitFor } from './helpers.js';
+import { loadPackets } from '../support/captured.js';
 
 const REQUESTS = 3;
 
@@ -48,7 +48,7 @@ void describe('SocketCapture in a lab', { skip: NEEDS_ROOT }, () => {
       await dump.stop();
       cap.close();
     }
-    const ref = await loadCaptureFile(file);
+    const ref = await loadPackets(file);
     assert.equal(cap.linkType, LinkType.EN10MB);
     assert.equal(ours.length, ref.packets.length, 'same packet count as tcpdump');
     const d = new PacketDecoder();
@@ -108,7 +108,7 @@ void describe('SocketCapture in a lab', { skip: NEEDS_ROOT }, () => {
       await dump.stop();
       cap.close();
     }
-    const ref = await loadCaptureFile(file);
+    const ref = await loadPackets(file);
     assert.ok(ref.packets.length >= 8, `tcpdump saw ${ref.packets.length} packets`);
     assert.equal(ours.length, ref.packets.length, 'as many packets as tcpdump (which also drops the duplicates)');
     ours.forEach((o, i) => assert.ok(o.data.equals(ref.packets[i]!.data), `packet ${i}`));
@@ -128,7 +128,7 @@ void describe('SocketCapture in a lab', { skip: NEEDS_ROOT }, () => {
       await dump.stop();
       cap.close();
     }
-    const ref = await loadCaptureFile(file);
+    const ref = await loadPackets(file);
     assert.equal(ours.length, ref.packets.length);
     let cut = 0;
     ours.forEach((o, i) => {

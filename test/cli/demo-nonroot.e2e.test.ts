@@ -11,8 +11,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
-import { loadCaptureFile } from '../../src/pcap/index.js';
 import { unprivilegedCopy } from '../support/unprivileged.js';
+import { loadPackets } from '../support/captured.js';
 
 const isRoot = process.getuid?.() === 0;
 /** What scripts/make-demo-capture.mjs puts in the capture. */
@@ -59,7 +59,7 @@ test('demo/demo.pcapng is what scripts/make-demo-capture.mjs writes', async () =
     const out = execFileSync(process.execPath, [join(root, 'scripts', 'make-demo-capture.mjs'), file], { encoding: 'utf8', timeout: 30_000 });
     assert.match(out, new RegExp(`144 packets, ${SESSIONS} sessions, ${REQUESTS} HTTP requests`));
     assert.deepEqual(readFileSync(file), readFileSync(join(root, 'demo', 'demo.pcapng')), 'regenerated capture = shipped capture');
-    const cap = await loadCaptureFile(file);
+    const cap = await loadPackets(file);
     assert.equal(cap.packets.length, 144);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -13,10 +13,10 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCaptureFile } from '../../src/pcap/index.js';
 import { countHttpRequests, summarize } from '../record/streams.js';
 import { countingHttpServer, runAsync } from '../support/processes.js';
 import type { CountingServer } from '../support/processes.js';
+import { loadPackets } from '../support/captured.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const isRoot = process.getuid?.() === 0;
@@ -54,7 +54,7 @@ function pack(dir: string): Packed {
 
 /** HTTP requests in the client streams of a capture (one request line each). */
 async function requestsIn(file: string): Promise<number> {
-  const { packets } = await loadCaptureFile(file);
+  const { packets } = await loadPackets(file);
   let n = 0;
   for (const stream of summarize(packets, [80]).clientStreams.values()) n += countHttpRequests(stream);
   return n;

@@ -80,9 +80,9 @@ export async function readSegmentEvents(path: string, serverPort: number, onEven
   const dec = new PacketDecoder();
   const ev: SegmentEvent = { tsUs: 0, clientPort: 0, fromClient: false, syn: false, seq: 0, dataLength: 0 };
   let n = 0;
-  for await (const batch of readCaptureFile(path).batches()) {
-    for (const p of batch) {
-      if (!dec.decode(p.data, 0, p.caplen, p.linkType) || !dec.isTcp) continue;
+  for await (const batch of readCaptureFile(path)) {
+    for (let i = 0; i < batch.count; i++) {
+      if (!dec.decode(batch.buffer, batch.offset(i), batch.caplen(i), batch.linkType) || !dec.isTcp) continue;
       if (dec.dstPort === serverPort) {
         ev.fromClient = true;
         ev.clientPort = dec.srcPort;
@@ -92,7 +92,7 @@ export async function readSegmentEvents(path: string, serverPort: number, onEven
       } else {
         continue;
       }
-      ev.tsUs = Number(p.tsNs / 1000n) + Number(p.tsNs % 1000n) / 1000;
+      ev.tsUs = batch.tsSec(i) * 1e6 + batch.tsNsec(i) / 1000;
       ev.syn = (dec.flags & TcpFlags.SYN) !== 0;
       ev.seq = dec.seq >>> 0;
       ev.dataLength = dec.wirePayloadLength;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OfflineSource, LOOP_PORT_STRIDE, loopPort, scanCaptureFile } from '../../src/replay/packet/source.js';
-import type { CaptureBatch } from '../../src/capture/batch.js';
+import type { CaptureBatch } from '../../src/packet/batch.js';
 import { LinkType, PacketDecoder, pseudoSumV4, verifyTransportChecksum } from '../../src/packet/index.js';
 import { arpFrame, clientSession, udpPacket, writeCapture } from './synth.js';
 

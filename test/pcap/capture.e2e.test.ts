@@ -13,10 +13,12 @@ import { createConnection, createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CaptureFileError, loadCaptureFile, openPcapWriter, openPcapngWriter, parseCaptureBuffer, readCaptureFile } from '../../src/pcap/index.js';
-import type { CaptureFileInfo, CapturedPacket } from '../../src/pcap/index.js';
+import { CaptureFileError, openPcapWriter, openPcapngWriter, parseCaptureBuffer, readCaptureFile } from '../../src/pcap/index.js';
+import type { CaptureFileInfo } from '../../src/pcap/index.js';
 import { LinkType } from '../../src/packet/linktype.js';
 import { epochToNs, meaningfulStderr, run, tsharkFields, withTmpDir } from './tools.js';
+import { loadPackets, packetsOf } from '../support/captured.js';
+import type { PacketFields } from '../support/captured.js';
 
 const TIME_LIMIT_MS = 90_000;
 
@@ -100,11 +102,11 @@ async function udpReceiver(): Promise<{ port: number; close: () => void }> {
 }
 
 /** Compares our packets with `tshark -T fields` rows of (len, cap_len, time_epoch[, interface_id]). */
-function compareWithTshark(name: string, packets: CapturedPacket[], rows: string[][], withInterface: boolean): void {
+function compareWithTshark(name: string, packets: PacketFields[], rows: string[][], withInterface: boolean): void {
   assert.equal(packets.length, rows.length, `${name}: packet count`);
   for (let i = 0; i < rows.length; i++) {
     const [len, caplen, time, ifid] = rows[i] as string[];
-    const p = packets[i] as CapturedPacket;
+    const p = packets[i] as PacketFields;
     if (p.origLen !== Number(len) || p.caplen !== Number(caplen) || p.tsNs !== epochToNs(time ?? '') || (withInterface && String(p.interfaceId) !== ifid)) {
       assert.fail(`${name} #${i}: ours ${p.origLen}/${p.caplen}/${p.tsNs}/${p.interfaceId}, tshark ${rows[i]?.join('/')}`);
     }
@@ -133,7 +135,7 @@ function assertCutsTruncate(bytes: Buffer, starts: number[], name: string, sampl
     }
     const start = k < (starts[0] ?? Infinity) ? 0 : (starts[lo] as number);
     if (start === k) {
-      assert.equal(parseCaptureBuffer(bytes.subarray(0, k), name).length, lo);
+      assert.equal(packetsOf(parseCaptureBuffer(bytes.subarray(0, k), name)).length, lo);
       continue;
     }
     assert.throws(
@@ -165,8 +167,8 @@ void describe('captures by tcpdump and tshark', () => {
       }
 
       const reader = readCaptureFile(file);
-      const packets: CapturedPacket[] = [];
-      for await (const p of reader) packets.push(p);
+      const packets: PacketFields[] = [];
+      for await (const b of reader) packets.push(...packetsOf([b]));
       const info = reader.info as CaptureFileInfo;
       assert.equal(info.format, 'pcap');
       assert.equal(info.nanosecond, false);
@@ -192,11 +194,11 @@ void describe('captures by tcpdump and tshark', () => {
       assert.equal(t2.code, 0);
       assert.equal(t2.stderr, '');
       assert.deepEqual(t2.rows, t.rows);
-      const back = (await loadCaptureFile(ngPath)).packets;
+      const back = (await loadPackets(ngPath)).packets;
       assert.equal(back.length, packets.length);
       for (let i = 0; i < packets.length; i++) {
-        const a = packets[i] as CapturedPacket;
-        const b = back[i] as CapturedPacket;
+        const a = packets[i] as PacketFields;
+        const b = back[i] as PacketFields;
         if (a.tsNs !== b.tsNs || a.caplen !== b.caplen || a.origLen !== b.origLen || a.linkType !== b.linkType || !a.data.equals(b.data)) {
           assert.fail(`round trip differs at #${i}`);
         }
@@ -233,7 +235,7 @@ void describe('captures by tcpdump and tshark', () => {
       }
       const bytes = await readFile(file);
       assert.equal(bytes.readUInt32LE(0), 0xa1b23c4d);
-      const { info, packets } = await loadCaptureFile(file);
+      const { info, packets } = await loadPackets(file);
       assert.equal(info.nanosecond, true);
       assert.equal(packets.length, 20_000);
       // With ns precision some timestamps are not whole µs.
@@ -281,7 +283,7 @@ void describe('captures by tcpdump and tshark', () => {
         for (const s of sockets) s.destroy();
         server.close();
       }
-      const { info, packets } = await loadCaptureFile(file);
+      const { info, packets } = await loadPackets(file);
       assert.equal(info.format, 'pcapng');
       assert.deepEqual(
         info.interfaces.map((i) => [i.name, i.linkType, i.tsresol]),

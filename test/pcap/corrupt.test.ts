@@ -7,11 +7,13 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CaptureFileError, CaptureFileParser, parseCaptureBuffer, readCaptureFile } from '../../src/pcap/index.js';
-import type { CaptureFileErrorCode, CapturedPacket } from '../../src/pcap/index.js';
+import type { CaptureFileErrorCode } from '../../src/pcap/index.js';
 import { LinkType } from '../../src/packet/linktype.js';
 import * as B from './build.js';
 import { craftedPcapng } from './fixtures.js';
 import { withTmpDir } from './tools.js';
+import { packetsOf } from '../support/captured.js';
+import type { PacketFields } from '../support/captured.js';
 
 function expectError(fn: () => unknown, code: CaptureFileErrorCode, offset: number, file: string, message?: string): CaptureFileError {
   let caught: unknown;
@@ -59,14 +61,14 @@ const typeOf = (i: number): number => {
 void describe('truncated files', () => {
   void test('pcap cut at every offset: whole records are returned, a partial one is TRUNCATED at its start', () => {
     const { bytes, recordOffsets } = pcap;
-    const full = parseCaptureBuffer(bytes, 'cut.pcap');
+    const full = packetsOf(parseCaptureBuffer(bytes, 'cut.pcap'));
     for (let k = 0; k <= bytes.length; k++) {
       const cut = bytes.subarray(0, k);
       const idx = recordOffsets.findIndex((off, i) => off <= k && k < (recordOffsets[i + 1] ?? bytes.length));
       if (k === bytes.length || (k >= 24 && recordOffsets[idx] === k) || (k === 24 && recordOffsets.length === 0)) {
-        const got = parseCaptureBuffer(cut, 'cut.pcap');
+        const got = packetsOf(parseCaptureBuffer(cut, 'cut.pcap'));
         assert.equal(got.length, k === bytes.length ? full.length : idx, `cut at ${k}`);
-        got.forEach((p, i) => assert.ok(p.data.equals((full[i] as CapturedPacket).data)));
+        got.forEach((p, i) => assert.ok(p.data.equals((full[i] as PacketFields).data)));
         continue;
       }
       let what: string;
@@ -86,7 +88,7 @@ void describe('truncated files', () => {
 
   void test('pcapng cut at every offset: whole blocks are read, a partial one is TRUNCATED at its start', () => {
     const bytes = ng.bytes;
-    const full = parseCaptureBuffer(bytes, 'cut.pcapng');
+    const full = packetsOf(parseCaptureBuffer(bytes, 'cut.pcapng'));
     for (let k = 0; k <= bytes.length; k++) {
       const cut = bytes.subarray(0, k);
       const idx = ngOffsets.findIndex((off, i) => off <= k && k < (ngOffsets[i + 1] ?? Infinity));
@@ -95,9 +97,9 @@ void describe('truncated files', () => {
         const blocksBefore = k === bytes.length ? ng.blocks.length : idx;
         let n = 0;
         for (let i = 0; i < blocksBefore; i++) if (PACKET_BLOCKS.has(typeOf(i))) n++;
-        const got = parseCaptureBuffer(cut, 'cut.pcapng');
+        const got = packetsOf(parseCaptureBuffer(cut, 'cut.pcapng'));
         assert.equal(got.length, n, `cut at ${k}`);
-        got.forEach((p, i) => assert.ok(p.data.equals((full[i] as CapturedPacket).data)));
+        got.forEach((p, i) => assert.ok(p.data.equals((full[i] as PacketFields).data)));
         continue;
       }
       const rem = k - start;
@@ -116,7 +118,7 @@ void describe('truncated files', () => {
     const cut = pcap.bytes.subarray(0, (pcap.recordOffsets[5] as number) + 20);
     const p = new CaptureFileParser({ file: 'stream' });
     let n = 0;
-    for (let i = 0; i < cut.length; i += 9) n += p.push(cut.subarray(i, i + 9)).length;
+    for (let i = 0; i < cut.length; i += 9) for (const b of p.push(cut.subarray(i, i + 9))) n += b.count;
     assert.equal(n, 5);
     expectError(() => p.end(), 'TRUNCATED', pcap.recordOffsets[5] as number, 'stream');
     // The failure sticks.
@@ -140,7 +142,7 @@ void describe('truncated files', () => {
       let n = 0;
       await assert.rejects(
         (async () => {
-          for await (const _ of readCaptureFile(path, { chunkSize: 64 })) n++;
+          for await (const b of readCaptureFile(path, { chunkSize: 64 })) n += b.count;
         })(),
         (err: unknown) => {
           assert.ok(err instanceof CaptureFileError);
@@ -311,9 +313,9 @@ describe('a file cut short, read with onTruncated (what a killed tcpdump leaves)
         const path = join(dir, `cut${len}.pcap`);
         await writeFile(path, bytes.subarray(0, len));
         const seen: CaptureFileError[] = [];
-        const got: CapturedPacket[] = [];
+        const got: PacketFields[] = [];
         const read = async (): Promise<void> => {
-          for await (const p of readCaptureFile(path, { onTruncated: (e) => seen.push(e) })) got.push(p);
+          for await (const b of readCaptureFile(path, { onTruncated: (e) => seen.push(e) })) got.push(...packetsOf([b]));
         };
         const whole = recordOffsets.filter((off, i) => (recordOffsets[i + 1] ?? bytes.length) <= len && off < len).length;
         if (len < 24 || (whole === 0 && len > 24)) {

@@ -7,22 +7,23 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CaptureFileParser, parseCapture, readCaptureFile, readCaptureStream } from '../../src/pcap/index.js';
-import type { CapturedPacket } from '../../src/pcap/index.js';
+import { CaptureFileParser, readCaptureFile, readCaptureStream } from '../../src/pcap/index.js';
 import { LinkType } from '../../src/packet/linktype.js';
 import * as B from './build.js';
 import { withTmpDir } from './tools.js';
-import { fastViews } from '../../src/pcap/view.js';
+import { fastViews } from '../../src/packet/buffer-view.js';
 import { craftedPcapng } from './fixtures.js';
 import type { Expect } from './fixtures.js';
+import { packetsOf, parsePackets } from '../support/captured.js';
+import type { PacketFields } from '../support/captured.js';
 
 const NS = 1_000_000_000n;
 
 
-function check(got: CapturedPacket[], want: Expect[]): void {
+function check(got: PacketFields[], want: Expect[]): void {
   assert.equal(got.length, want.length, 'packet count');
   for (let i = 0; i < want.length; i++) {
-    const g = got[i] as CapturedPacket;
+    const g = got[i] as PacketFields;
     const w = want[i] as Expect;
     assert.equal(g.caplen, w.data.length, `caplen #${i}`);
     assert.equal(g.data.length, w.data.length, `data length #${i}`);
@@ -50,15 +51,20 @@ function chunks(buf: Buffer, seed: number, maxChunk: number): Buffer[] {
   return out;
 }
 
-function parseChunked(parts: Buffer[]): CapturedPacket[] {
+function parseChunked(parts: Buffer[]): PacketFields[] {
   const p = new CaptureFileParser({ file: 'chunked' });
-  const got: CapturedPacket[] = [];
-  for (const c of parts) p.pushEach(c, (pkt) => got.push(pkt));
+  const got: PacketFields[] = [];
+  for (const c of parts) got.push(...packetsOf(p.push(c)));
   p.end();
   return got;
 }
 
 void describe('pcap reader', () => {
+  void test('a µs fraction of a second or more carries into the seconds', () => {
+    const { bytes } = B.buildPcap({ endian: 'LE', nano: false, linkTypeField: 1, records: [{ sec: 10, frac: 2_500_000, data: B.payload(4, 1) }] });
+    assert.equal(parsePackets(bytes).packets[0]?.tsNs, 12_500_000_000n);
+  });
+
   const recs = [
     { sec: 1_700_000_000, frac: 0, data: B.payload(60, 1) },
     { sec: 1_700_000_000, frac: 999_999, data: B.payload(1, 2), origLen: 1514 },
@@ -70,7 +76,7 @@ void describe('pcap reader', () => {
       void test(`${endian} ${nano ? 'ns' : 'µs'} magic: header facts and every record`, () => {
         const r = nano ? recs.map((x) => ({ ...x, frac: x.frac * 1000 + 7 })) : recs;
         const { bytes } = B.buildPcap({ endian, nano, linkTypeField: LinkType.LINUX_SLL, snaplen: 4096, records: r });
-        const { info, packets } = parseCapture(bytes, 'x.pcap');
+        const { info, packets } = parsePackets(bytes, 'x.pcap');
         assert.equal(info.format, 'pcap');
         assert.equal(info.byteOrder, endian);
         assert.equal(info.nanosecond, nano);
@@ -106,7 +112,7 @@ void describe('pcap reader', () => {
     for (const [field, linkType, fcs] of cases) {
       for (const endian of ['LE', 'BE'] as const) {
         const { bytes } = B.buildPcap({ endian, nano: false, linkTypeField: field, records: [{ sec: 1, frac: 2, data: B.payload(20, 9) }] });
-        const { info, packets } = parseCapture(bytes);
+        const { info, packets } = parsePackets(bytes);
         assert.equal(info.interfaces[0]?.linkType, linkType);
         assert.equal(info.interfaces[0]?.fcsBytes, fcs);
         assert.equal(packets[0]?.linkType, linkType);
@@ -117,22 +123,27 @@ void describe('pcap reader', () => {
   void test('packet data are genuine Buffers sharing the chunk memory (no copy)', () => {
     const { bytes } = B.buildPcap({ endian: 'LE', nano: true, linkTypeField: 1, records: [{ sec: 1, frac: 2, data: B.payload(40, 1) }, { sec: 3, frac: 4, data: B.payload(50, 2) }] });
     const chunk = Buffer.from(bytes);
-    const [a, b] = new CaptureFileParser().push(chunk);
-    assert.ok(a && b);
-    for (const [p, off, len] of [[a, 24 + 16, 40], [b, 24 + 16 + 40 + 16, 50]] as const) {
-      assert.ok(Buffer.isBuffer(p.data));
-      assert.equal(Object.getPrototypeOf(p.data), Buffer.prototype);
-      assert.equal(p.data.buffer, chunk.buffer);
-      assert.equal(p.data.byteOffset, chunk.byteOffset + off);
-      assert.equal(p.data.length, len);
-      assert.ok(Buffer.isBuffer(p.data.subarray(1)));
+    const batches = new CaptureFileParser().push(chunk);
+    assert.equal(batches.length, 1, 'one run of one interface in one chunk: one batch');
+    const batch = batches[0]!;
+    assert.equal(batch.buffer, chunk, 'the batch is over the chunk itself');
+    assert.equal(batch.count, 2);
+    for (const [i, off, len] of [[0, 24 + 16, 40], [1, 24 + 16 + 40 + 16, 50]] as const) {
+      const data = batch.data(i);
+      assert.equal(batch.offset(i), off);
+      assert.ok(Buffer.isBuffer(data));
+      assert.equal(Object.getPrototypeOf(data), Buffer.prototype);
+      assert.equal(data.buffer, chunk.buffer);
+      assert.equal(data.byteOffset, chunk.byteOffset + off);
+      assert.equal(data.length, len);
+      assert.ok(Buffer.isBuffer(data.subarray(1)));
     }
     assert.equal(fastViews, true, 'the fast view path is active on this Node');
   });
 
   void test('version 2.3 is read; a header-only file has no packets', () => {
     const { bytes } = B.buildPcap({ endian: 'LE', nano: false, linkTypeField: 1, versionMinor: 3, records: [] });
-    const { info, packets } = parseCapture(bytes);
+    const { info, packets } = parsePackets(bytes);
     assert.equal(packets.length, 0);
     assert.equal(info.sections[0]?.versionMinor, 3);
     assert.equal(info.bytes, 24);
@@ -147,7 +158,7 @@ void describe('pcap reader', () => {
     }));
     const { bytes } = B.buildPcap({ endian: 'BE', nano: true, linkTypeField: 1, records });
     const want = records.map((r) => ({ data: r.data, origLen: r.origLen, tsNs: BigInt(r.sec) * NS + BigInt(r.frac), linkType: 1, interfaceId: 0 }));
-    check(parseCapture(bytes).packets, want);
+    check(parsePackets(bytes).packets, want);
     check(parseChunked(chunks(bytes, 7, 5000)), want);
     check(parseChunked(chunks(bytes, 11, 40)), want);
     check(parseChunked(chunks(bytes, 1, 1)), want);
@@ -160,8 +171,25 @@ void describe('pcapng reader', () => {
   const l = 'LE' as const;
   const d = B.payload;
 
+  void test('batches: one per run of packets of one interface in one buffer; a straddling record its own', () => {
+    const batches = new CaptureFileParser().push(file);
+    check(packetsOf(batches), want);
+    for (let i = 1; i < batches.length; i++) assert.notEqual(batches[i]!.interfaceId, batches[i - 1]!.interfaceId, `batch ${i}`);
+    for (const b of batches) assert.equal(b.buffer, file);
+    let bridges = 0;
+    for (let cut = 1; cut < file.length; cut++) {
+      const p = new CaptureFileParser();
+      const [first, second] = [file.subarray(0, cut), file.subarray(cut)];
+      const halves = [...p.push(first), ...p.push(second)];
+      check(packetsOf(halves), want);
+      // A packet block cut in two is read from a buffer of its own.
+      for (const b of halves) if (b.buffer !== first && b.buffer !== second) bridges += b.count;
+    }
+    assert.ok(bridges > 0);
+  });
+
   void test('sections, interfaces, options and every packet block type', () => {
-    const { info, packets } = parseCapture(file, 'craft.pcapng');
+    const { info, packets } = parsePackets(file, 'craft.pcapng');
     check(packets, want);
     assert.equal(info.format, 'pcapng');
     assert.equal(info.byteOrder, 'BE');
@@ -205,7 +233,7 @@ void describe('pcapng reader', () => {
       for (const endian of ['LE', 'BE'] as const) {
         const stored = d(c.stored, c.stored);
         const buf = Buffer.concat([B.shb(endian), B.idb(endian, LinkType.RAW, c.snaplen), B.spb(endian, c.origLen, stored)]);
-        const [p] = parseCapture(buf).packets;
+        const [p] = parsePackets(buf).packets;
         assert.ok(p);
         assert.equal(p.caplen, c.caplen, JSON.stringify(c));
         assert.equal(p.origLen, c.origLen);
@@ -226,7 +254,7 @@ void describe('pcapng reader', () => {
       B.idb(e, LinkType.LINUX_SLL, 0, [[9, B.byte(0)]]),
       B.epb(e, 0, 3n, d(12, 3)),
     ]);
-    const { info, packets } = parseCapture(buf);
+    const { info, packets } = parsePackets(buf);
     assert.deepEqual(
       packets.map((p) => [p.interfaceId, p.linkType, p.tsNs, p.caplen]),
       [
@@ -252,7 +280,7 @@ void describe('pcapng reader', () => {
       B.epb(l, 2, 12_345_678_901_234_567n, d(4, 5)), // ps with a remainder whose product with 10^9 exceeds 2^64
     ]);
     assert.deepEqual(
-      parseCapture(buf).packets.map((p) => p.tsNs),
+      parsePackets(buf).packets.map((p) => p.tsNs),
       [max, (0x200000n << 32n) + 5n, (0x1fffffn << 32n) + 0xffffffffn, max * 1000n, 12_345_678_901_234n],
     );
   });
@@ -262,18 +290,18 @@ void describe('pcapng reader', () => {
       const path = join(dir, 'craft.pcapng');
       await writeFile(path, file);
       const reader = readCaptureFile(path, { chunkSize: 7 });
-      const got: CapturedPacket[] = [];
-      for await (const p of reader) got.push(p);
+      const got: PacketFields[] = [];
+      for await (const b of reader) got.push(...packetsOf([b]));
       check(got, want);
       assert.equal(reader.info?.interfaces.length, 5);
       assert.equal(reader.info?.bytes, file.length);
 
       const batches: number[] = [];
       const r2 = readCaptureStream(Readable.from(chunks(file, 5, 300)), 'stream');
-      const got2: CapturedPacket[] = [];
-      for await (const batch of r2.batches()) {
-        batches.push(batch.length);
-        got2.push(...batch);
+      const got2: PacketFields[] = [];
+      for await (const batch of r2) {
+        batches.push(batch.count);
+        got2.push(...packetsOf([batch]));
       }
       check(got2, want);
       assert.ok(batches.every((n) => n > 0));
@@ -288,9 +316,9 @@ void describe('pcapng reader', () => {
       await writeFile(path, B.buildPcap({ endian: 'LE', nano: false, linkTypeField: 1, records }).bytes);
       const reader = readCaptureFile(path, { chunkSize: 4096 });
       let n = 0;
-      for await (const p of reader) {
-        assert.equal(p.tsNs, BigInt(n) * NS);
-        if (++n === 10) break;
+      for await (const b of reader) {
+        for (let i = 0; i < b.count && n < 10; i++, n++) assert.equal(b.tsNs(i), BigInt(n) * NS);
+        if (n === 10) break;
       }
       assert.equal(n, 10);
       assert.ok((reader.info?.bytes ?? 0) < 3 * 4096, 'read only the first chunks');

@@ -7,11 +7,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCapture } from '../../src/pcap/index.js';
 import { LinkType } from '../../src/packet/linktype.js';
 import * as B from './build.js';
 import { craftedPcapng } from './fixtures.js';
 import { epochToNs, tsharkFields, withTmpDir } from './tools.js';
+import { parsePackets } from '../support/captured.js';
 
 /** LINKTYPE_* → Wireshark's WTAP_ENCAP_* (what frame.encap_type prints). */
 const WTAP_ENCAP: Record<number, number> = {
@@ -28,7 +28,7 @@ const FIELDS = ['frame.interface_id', 'frame.len', 'frame.cap_len', 'frame.time_
 async function crossCheck(dir: string, name: string, bytes: Buffer, expectPackets: number): Promise<void> {
   const path = join(dir, name);
   await writeFile(path, bytes);
-  const { info, packets } = parseCapture(bytes, name);
+  const { info, packets } = parsePackets(bytes, name);
   assert.equal(packets.length, expectPackets, `${name}: our packet count`);
   const r = await tsharkFields(path, FIELDS);
   assert.equal(r.code, 0, `${name}: tshark exit code`);

@@ -17,15 +17,14 @@ import {
   encodePcapHeader,
   encodePcapRecord,
   encodeSectionHeaderBlock,
-  loadCaptureFile,
   openPcapWriter,
   openPcapngWriter,
-  parseCapture,
 } from '../../src/pcap/index.js';
 import type { CaptureWriteErrorCode, PacketToWrite } from '../../src/pcap/index.js';
 import { LinkType } from '../../src/packet/linktype.js';
 import * as B from './build.js';
 import { epochToNs, run, tsharkFields, withTmpDir } from './tools.js';
+import { loadPackets, parsePackets } from '../support/captured.js';
 
 const NS = 1_000_000_000n;
 
@@ -136,7 +135,7 @@ void describe('written files in capinfos, tshark and our reader', () => {
         assert.equal(t.code, 0);
         assert.equal(t.stderr, '');
         assert.equal(t.rows.length, 600);
-        const { info, packets: back } = await loadCaptureFile(path);
+        const { info, packets: back } = await loadPackets(path);
         assert.equal(info.nanosecond, nanosecond);
         assert.equal(info.interfaces[0]?.snaplen, 200);
         packets.forEach((p, i) => {
@@ -177,7 +176,7 @@ void describe('written files in capinfos, tshark and our reader', () => {
       assert.equal(t.code, 0);
       assert.equal(t.stderr, '');
       assert.equal(t.rows.length, 900);
-      const { info, packets: back } = await loadCaptureFile(path);
+      const { info, packets: back } = await loadPackets(path);
       assert.deepEqual(
         info.interfaces.map((i) => [i.linkType, i.name, i.snaplen, i.tsresol]),
         link.map((lt, i) => [lt, names[i], snap[i], 9]),
@@ -252,7 +251,7 @@ void describe('streams', () => {
     assert.ok(maxBuffered <= 4096 + 2048 + 16 + 400, `max queued ${maxBuffered}`);
     const bytes = Buffer.concat(sink.chunks);
     assert.ok(bytes.equals(Buffer.concat([encodePcapHeader({ linkType: 1 }), ...packets.map((p) => encodePcapRecord(p))])));
-    assert.equal(parseCapture(bytes).packets.length, 800);
+    assert.equal(parsePackets(bytes).packets.length, 800);
   });
 
   void test('flush() hands staged records to the stream before the buffer is full', async () => {
@@ -269,7 +268,7 @@ void describe('streams', () => {
     assert.equal(chunks.length, 0, 'staged, not written yet');
     assert.equal(w.flush(), true);
     await new Promise((r) => setImmediate(r));
-    assert.equal(parseCapture(Buffer.concat(chunks)).packets.length, 1);
+    assert.equal(parsePackets(Buffer.concat(chunks)).packets.length, 1);
     await w.close();
     expectWriteError(() => w.write({ tsNs: 5n, data: B.payload(10, 1) }), 'CLOSED');
   });

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { CaptureBatch } from '../../src/capture/index.js';
 import { buildEthernetFrame, buildTcpPacket } from '../../src/packet/index.js';
 import { LinkType } from '../../src/packet/linktype.js';
-import { loadCaptureFile } from '../../src/pcap/index.js';
 import { RecordingFiles } from '../../src/record/index.js';
 import type { RotationLimits } from '../../src/record/index.js';
 import { meaningfulStderr, run, withTmpDir } from '../pcap/tools.js';
+import { loadPackets } from '../support/captured.js';
 
 const S = 1_000_000_000n;
 const T0 = 1_795_000_000n * S + 123_456_789n;
@@ -72,7 +72,7 @@ describe('RecordingFiles', () => {
       assert.deepEqual(files.files.map((f) => f.path), [path], 'no rotation: the name as given');
       assert.equal(files.packets, all.length);
       assert.equal(files.files[0]!.bytes, (await stat(path)).size, 'file bytes counted exactly');
-      const { info, packets } = await loadCaptureFile(path);
+      const { info, packets } = await loadPackets(path);
       assert.equal(info.format, 'pcapng');
       assert.deepEqual(info.interfaces.map((i) => [i.linkType, i.name, i.tsresol]), [[LinkType.EN10MB, 'eth0', 9], [LinkType.RAW, 'tun0', 9]]);
       assert.equal(packets.length, all.length);
@@ -103,7 +103,7 @@ describe('RecordingFiles', () => {
           const size = (await stat(f.path)).size;
           assert.equal(size, f.bytes, `${f.path}: bytes counted`);
           if (rec === bySize) assert.ok(size <= maxBytes, `${f.path} is ${size} bytes, over ${maxBytes}`);
-          const { packets } = await loadCaptureFile(f.path);
+          const { packets } = await loadPackets(f.path);
           assert.equal(packets.length, f.packets, f.path);
           assert.ok(packets.length > 0, `${f.path} is not empty`);
           for (const p of packets) back.push(p.tsNs);
@@ -115,7 +115,7 @@ describe('RecordingFiles', () => {
       }
       // Time files: every packet in its 3 s interval from the first packet.
       for (const [k, f] of byTime.files.entries()) {
-        const { packets } = await loadCaptureFile(f.path);
+        const { packets } = await loadPackets(f.path);
         for (const p of packets) assert.equal((p.tsNs - T0) / (3n * S), BigInt(k), `${f.path}: packet at +${p.tsNs - T0} ns`);
       }
     });

@@ -10,8 +10,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReplicationLab } from '../lab/index.js';
-import { loadCaptureFile } from '../../src/pcap/index.js';
 import { countHttpRequests, summarize } from './streams.js';
+import { loadPackets } from '../support/captured.js';
 
 const isRoot = process.getuid?.() === 0;
 const REQUESTS = 5000;
@@ -36,7 +36,7 @@ test('--record beside the replication: ab -k is replicated and recorded', { skip
     assert.ok(tcpcopy.summary, 'tcpcopy summary');
     assert.match(tcpcopy.log, /record summary after [\d.]+ s: packets \d+, .*files 1, .*capture dropped 0, write failed 0/);
 
-    const { packets } = await loadCaptureFile(file);
+    const { packets } = await loadPackets(file);
     const s = summarize(packets, [80]);
     t.diagnostic(`recorded ${packets.length} packets, ${(await stat(file)).size} bytes; segments ${[...s.segments].map(([k, v]) => `${k}=${v}`).join(' ')}`);
     assert.equal(s.other, 0, 'nothing but port 80 (no copies to tgt:8080)');

@@ -16,11 +16,11 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Lab, commandCalls, redisBenchmark, watchProcess } from '../lab/index.js';
 import type { LabHost, ProcessWatch } from '../lab/index.js';
-import { loadCaptureFile } from '../../src/pcap/index.js';
-import type { CapturedPacket } from '../../src/pcap/index.js';
 import { packageRoot } from '../../src/paths.js';
 import { meaningfulStderr, run } from '../pcap/tools.js';
 import { countHttpRequests, countRedisCommands, summarize } from './streams.js';
+import { loadPackets } from '../support/captured.js';
+import type { PacketFields } from '../support/captured.js';
 
 const isRoot = process.getuid?.() === 0;
 const AB_REQUESTS = 5000;
@@ -53,8 +53,8 @@ async function numbered(dir: string, name: string): Promise<string[]> {
   return (await readdir(dir)).filter((f) => re.test(f)).sort().map((f) => join(dir, f));
 }
 
-async function load(path: string): Promise<CapturedPacket[]> {
-  return (await loadCaptureFile(path)).packets;
+async function load(path: string): Promise<PacketFields[]> {
+  return (await loadPackets(path)).packets;
 }
 
 /** capinfos and tshark read the file without a warning; returns tshark's frame count. */

@@ -2,7 +2,7 @@
 // client → server byte streams per connection (reassembled by sequence number, retransmitted and
 // overlapping bytes taken once), and the HTTP requests and redis commands in those streams.
 import { PacketDecoder } from '../../src/packet/index.js';
-import type { CapturedPacket } from '../../src/pcap/index.js';
+import type { PacketFields } from '../support/captured.js';
 
 export interface TrafficSummary {
   /** `${port} c2s` / `${port} s2c` → TCP segments with payload. */
@@ -18,7 +18,7 @@ interface Pieces {
   parts: { off: number; data: Buffer }[];
 }
 
-export function summarize(packets: Iterable<Pick<CapturedPacket, 'data' | 'linkType'>>, servicePorts: readonly number[]): TrafficSummary {
+export function summarize(packets: Iterable<Pick<PacketFields, 'data' | 'linkType'>>, servicePorts: readonly number[]): TrafficSummary {
   const dec = new PacketDecoder();
   const segments = new Map<string, number>();
   const pieces = new Map<string, Pieces>();

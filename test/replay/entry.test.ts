@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { replayCaptureOverSockets, ConversationBuilder } from '../../src/replay/socket/index.js';
 import { CaptureFileError, PcapngWriter } from '../../src/pcap/index.js';
-import type { CapturedPacket } from '../../src/pcap/index.js';
+import { CaptureBatch } from '../../src/packet/batch.js';
+import type { BatchPacketInit } from '../../src/packet/batch.js';
 import { TcpFlags, LinkType, buildTcpPacket } from '../../src/packet/index.js';
 import { LOOPBACK_ADDR } from './address.js';
 
@@ -20,7 +21,7 @@ const { SYN, ACK, PSH, FIN } = TcpFlags;
 
 interface Frame { ms: number; fromClient: boolean; port: number; seq: number; ack: number; flags: number; data?: string }
 
-function packet(f: Frame): CapturedPacket {
+function packet(f: Frame): BatchPacketInit & { data: Buffer; tsNs: bigint } {
   const c = { ip: '10.9.0.1', port: f.port };
   const s = { ip: '10.9.0.2', port: 80 };
   const [src, dst] = f.fromClient ? [c, s] : [s, c];
@@ -28,7 +29,7 @@ function packet(f: Frame): CapturedPacket {
     family: 4, src: src.ip, dst: dst.ip, srcPort: src.port, dstPort: dst.port, seq: f.seq, ack: f.ack, flags: f.flags, window: 1000,
     payload: Buffer.from(f.data ?? ''),
   });
-  return { data, caplen: data.length, origLen: data.length, tsNs: 1_700_000_000_000_000_000n + BigInt(f.ms) * 1_000_000n, linkType: LinkType.RAW, interfaceId: 0 };
+  return { data, tsNs: 1_700_000_000_000_000_000n + BigInt(f.ms) * 1_000_000n };
 }
 
 /** Session A (port 1111, with SYN): two requests; session B (port 2222): joined, one request. */
@@ -128,12 +129,12 @@ describe('replayCaptureOverSockets', () => {
     try {
       let requestsBeforeEnd = -1;
       const sessionA = FRAMES.filter((f) => f.port === 1111);
-      async function* source(): AsyncGenerator<CapturedPacket[]> {
-        yield sessionA.map(packet);
+      async function* source(): AsyncGenerator<CaptureBatch> {
+        yield CaptureBatch.fromPackets(sessionA.map(packet), LinkType.RAW);
         // Session A ended (both FINs): it must be replayed while the source still waits.
         for (let i = 0; i < 100 && srv.requests.flat().length < 2; i++) await new Promise((r) => setTimeout(r, 20));
         requestsBeforeEnd = srv.requests.flat().length;
-        yield FRAMES.filter((f) => f.port === 2222).map(packet);
+        yield CaptureBatch.fromPackets(FRAMES.filter((f) => f.port === 2222).map(packet), LinkType.RAW);
       }
       const r = await replayCaptureOverSockets({ packets: source(), live: true, ports: [80], target: { host: LOOPBACK_ADDR, port: srv.port }, topSpeed: true });
       assert.equal(requestsBeforeEnd, 2, 'session A was replayed while the source was still open');

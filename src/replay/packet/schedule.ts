@@ -15,42 +15,48 @@ export interface ScheduleOptions {
 
 export const DEFAULT_SCHEDULE: ScheduleOptions = { accel: 1, idleMs: null, topSpeed: false };
 
-const NS_PER_MS = 1_000_000n;
+const NS_PER_MS = 1e6;
+const NS_PER_SEC = 1_000_000_000n;
 
 /**
- * Incremental schedule over a stream of packets: next(tsNs) gives the release time (ms after the
- * replay start) of each packet in file order; startLoop() before the first packet of each further
- * -T loop. Timestamps that go backwards count as a gap of 0 (the file order is kept).
+ * Incremental schedule over a stream of packets: next(sec, nsec) gives the release time (ms after
+ * the replay start) of each packet in file order; startLoop() before the first packet of each
+ * further -T loop. Timestamps that go backwards count as a gap of 0 (the file order is kept).
+ * Nanoseconds are counted in numbers: exact for replays up to 2^53 ns (104 days) of capture time.
  */
 export class ReplaySchedule {
   readonly options: ScheduleOptions;
   /** Capture nanoseconds from the replay start to the last packet, after -I (before -a). */
-  private elapsedNs = 0n;
-  private prevTsNs: bigint | null = null;
-  private readonly idleNs: bigint | null;
+  private elapsedNs = 0;
+  private started = false;
+  private prevSec = 0;
+  private prevNsec = 0;
+  private readonly idleNs: number | null;
 
   constructor(options: ScheduleOptions = DEFAULT_SCHEDULE) {
     if (!(options.accel > 0) || !Number.isFinite(options.accel)) throw new RangeError(`accel must be a finite number > 0 (got ${options.accel})`);
     if (options.idleMs !== null && !(options.idleMs >= 0)) throw new RangeError(`idleMs must be >= 0 (got ${options.idleMs})`);
     this.options = options;
-    this.idleNs = options.idleMs === null ? null : BigInt(Math.round(options.idleMs * 1e6));
+    this.idleNs = options.idleMs === null ? null : Math.round(options.idleMs * 1e6);
   }
 
-  /** Release time in ms of the next packet, captured at tsNs. */
-  next(tsNs: bigint): number {
-    if (this.prevTsNs !== null) {
-      let gap = tsNs - this.prevTsNs;
-      if (gap < 0n) gap = 0n;
+  /** Release time in ms of the next packet, captured at `sec` s + `nsec` ns since the epoch. */
+  next(sec: number, nsec: number): number {
+    if (this.started) {
+      let gap = (sec - this.prevSec) * 1e9 + (nsec - this.prevNsec);
+      if (gap < 0) gap = 0;
       if (this.idleNs !== null && gap > this.idleNs) gap = this.idleNs;
       this.elapsedNs += gap;
     }
-    this.prevTsNs = tsNs;
+    this.started = true;
+    this.prevSec = sec;
+    this.prevNsec = nsec;
     return this.releaseMs(this.elapsedNs);
   }
 
   /** The next packet starts a new loop: it is released with the previous loop's last packet. */
   startLoop(): void {
-    this.prevTsNs = null;
+    this.started = false;
   }
 
   /** Release time of the last packet so far (0 before any). */
@@ -58,10 +64,10 @@ export class ReplaySchedule {
     return this.releaseMs(this.elapsedNs);
   }
 
-  private releaseMs(ns: bigint): number {
+  private releaseMs(ns: number): number {
     if (this.options.topSpeed) return 0;
-    const whole = ns / NS_PER_MS;
-    const ms = Number(whole) + Number(ns - whole * NS_PER_MS) / 1e6;
+    const whole = Math.floor(ns / NS_PER_MS);
+    const ms = whole + (ns - whole * NS_PER_MS) / 1e6;
     return ms / this.options.accel;
   }
 }
@@ -72,7 +78,7 @@ export function scheduleReleases(tsNs: readonly bigint[], options: ScheduleOptio
   const out: number[] = [];
   for (let loop = 0; loop < loops; loop++) {
     if (loop > 0) s.startLoop();
-    for (const ts of tsNs) out.push(s.next(ts));
+    for (const ts of tsNs) out.push(s.next(Number(ts / NS_PER_SEC), Number(ts % NS_PER_SEC)));
   }
   return out;
 }

@@ -13,8 +13,7 @@
 
 import { EventEmitter } from 'node:events';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { CaptureBatch } from '../../capture/batch.js';
-import type { BatchPacketInit } from '../../capture/batch.js';
+import type { CaptureBatch } from '../../packet/batch.js';
 import { PacketDecoder, writeU16Adjusting } from '../../packet/index.js';
 import { readCaptureFile } from '../../pcap/index.js';
 import type { ReadCaptureOptions } from '../../pcap/index.js';
@@ -55,11 +54,9 @@ export async function scanCaptureFile(
   const reader = readCaptureFile(path, read);
   const analyzer = new CaptureAnalyzer(online);
   const s = new ReplaySchedule(schedule);
-  for await (const batch of reader.batches()) {
-    for (const p of batch) {
-      analyzer.add(p);
-      s.next(p.tsNs);
-    }
+  for await (const batch of reader) {
+    analyzer.add(batch);
+    for (let i = 0; i < batch.count; i++) s.next(batch.tsSec(i), batch.tsNsec(i));
   }
   return { info: reader.info as CaptureFileInfo, counts: analyzer.finish(), passDurationMs: s.lastReleaseMs };
 }
@@ -103,8 +100,10 @@ export class OfflineSource extends EventEmitter<OfflineSourceEvents> {
   private readonly nowMs: () => number;
   private readonly decoder = new PacketDecoder();
   private readonly schedule: ScheduleOptions;
-  private pending: BatchPacketInit[] = [];
-  private pendingLinkType = -1;
+  /** The packets [pendingStart, pendingEnd) of `pendingBatch` are due and not emitted yet. */
+  private pendingBatch: CaptureBatch | null = null;
+  private pendingStart = 0;
+  private pendingEnd = 0;
   private closed = false;
   private running: Promise<void> | null = null;
   private startedMs = 0;
@@ -157,20 +156,23 @@ export class OfflineSource extends EventEmitter<OfflineSourceEvents> {
       this.loop = loop;
       if (loop > 0) sched.startLoop();
       const reader = open(this.opts.path);
-      for await (const batch of reader.batches()) {
-        for (const p of batch) {
+      // A file batch is of one link type; the packets due are emitted as copies of its runs.
+      for await (const batch of reader) {
+        this.pendingBatch = batch;
+        this.pendingStart = this.pendingEnd = 0;
+        for (let i = 0; i < batch.count; i++) {
           if (this.closed) return;
           // The clock starts with the first packet in hand (not before the file's first read).
-          if (this.packets === 0 && this.pending.length === 0) this.startedMs = this.nowMs();
-          const at = sched.next(p.tsNs);
-          if (this.pending.length > 0 && (p.linkType !== this.pendingLinkType || this.pending.length >= MAX_BATCH_PACKETS)) {
-            this.flush();
+          if (this.packets === 0 && this.pendingEnd === this.pendingStart) this.startedMs = this.nowMs();
+          const at = sched.next(batch.tsSec(i), batch.tsNsec(i));
+          if (this.pendingEnd - this.pendingStart >= MAX_BATCH_PACKETS) {
+            this.flush(loop);
             if (this.schedule.topSpeed) await yieldToLoop();
           }
           const due = this.startedMs + at;
           let wait = due - this.nowMs();
           if (wait > RELEASE_EARLY_MS) {
-            this.flush();
+            this.flush(loop);
             while (wait > RELEASE_EARLY_MS && !this.closed) {
               await this.sleep(Math.ceil(wait));
               wait = due - this.nowMs();
@@ -178,13 +180,12 @@ export class OfflineSource extends EventEmitter<OfflineSourceEvents> {
             if (this.closed) return;
           }
           this.positionMs = at;
-          this.pendingLinkType = p.linkType;
-          this.pending.push({ data: loop === 0 ? p.data : this.shiftPorts(p.data, p.linkType, loop), tsNs: p.tsNs, origLen: p.origLen });
+          this.pendingEnd = i + 1;
         }
-        this.flush();
+        this.flush(loop);
       }
     }
-    this.flush();
+    this.pendingBatch = null;
   }
 
   private sleep(ms: number): Promise<void> {
@@ -198,20 +199,22 @@ export class OfflineSource extends EventEmitter<OfflineSourceEvents> {
     });
   }
 
-  private flush(): void {
-    if (this.pending.length === 0) return;
-    const packets = this.pending;
-    this.pending = [];
-    const batch = CaptureBatch.fromPackets(packets, this.pendingLinkType);
+  /** Emits the pending packets as a batch of their own (ports shifted in the copy for loop > 0). */
+  private flush(loop: number): void {
+    const from = this.pendingBatch;
+    if (from === null || this.pendingEnd === this.pendingStart) return;
+    const batch = from.copy(this.pendingStart, this.pendingEnd);
+    this.pendingStart = this.pendingEnd;
+    if (loop > 0) for (let i = 0; i < batch.count; i++) this.shiftPorts(batch.buffer, batch.offset(i), batch.caplen(i), batch.linkType, loop);
     this.packets += batch.count;
     this.bytes += batch.bytes;
     if (!this.closed) this.emit('batch', batch);
   }
 
-  /** A copy of the frame with the client port shifted for `loop` (TCP checksum updated). */
-  private shiftPorts(data: Buffer, linkType: number, loop: number): Buffer {
+  /** Shifts the client port of the frame at buf[offset, offset + length) for `loop` (TCP checksum updated). */
+  private shiftPorts(buf: Buffer, offset: number, length: number, linkType: number, loop: number): void {
     const d = this.decoder;
-    if (!d.decode(data, 0, data.length, linkType) || !d.isTcp || d.isFragment) return data;
+    if (!d.decode(buf, offset, length, linkType) || !d.isTcp || d.isFragment) return;
     const src = d.srcAddress();
     const dst = d.dstAddress();
     const isOnline = (ip: string, port: number): boolean => this.opts.online.some((o) => o.port === port && (o.ip === null || o.ip === ip));
@@ -224,9 +227,7 @@ export class OfflineSource extends EventEmitter<OfflineSourceEvents> {
       field = d.tcpOffset + 2;
       port = d.dstPort;
     }
-    if (field < 0) return data;
-    const copy = Buffer.from(data);
-    writeU16Adjusting(copy, field, loopPort(port, loop), d.tcpOffset + 16);
-    return copy;
+    if (field < 0) return;
+    writeU16Adjusting(buf, field, loopPort(port, loop), d.tcpOffset + 16);
   }
 }

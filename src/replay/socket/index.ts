@@ -2,7 +2,7 @@
 // parts it is built from.
 import { readCaptureFile } from '../../pcap/file.js';
 import type { CaptureFileError } from '../../pcap/errors.js';
-import type { CapturedPacket } from '../../pcap/types.js';
+import type { CaptureBatch } from '../../packet/batch.js';
 import { PacketDecoder } from '../../packet/decoder.js';
 import { ConversationBuilder, decodeReplayPacket, emptyDecodeCounters } from './streams.js';
 import type { Conversation, DecodeCounters, StreamCounters } from './streams.js';
@@ -20,8 +20,8 @@ export type { ResponseLogRecord, ResponseLogHeader, TurnRecord, SessionRecord, C
 export interface SocketReplayRequest extends Omit<SocketReplayOptions, 'log' | 'onProgress'> {
   /** A capture file (pcap or pcapng). Exactly one of file and packets. */
   file?: string;
-  /** Or packets in capture order (e.g. `readCaptureStream(...).batches()`, or batches built from a live capture). */
-  packets?: AsyncIterable<CapturedPacket | readonly CapturedPacket[]> | Iterable<CapturedPacket | readonly CapturedPacket[]>;
+  /** Or packets in capture order (e.g. `readCaptureStream(...)`, or the batches of a live capture). */
+  packets?: AsyncIterable<CaptureBatch> | Iterable<CaptureBatch>;
   /** The service's server ports: packets to them are the client side, from them the server side. */
   ports: readonly number[];
   /**
@@ -51,10 +51,6 @@ export interface ReplayReport {
   durationMs: number;
 }
 
-function isBatch(x: CapturedPacket | readonly CapturedPacket[]): x is readonly CapturedPacket[] {
-  return Array.isArray(x);
-}
-
 /**
  * Reads the packets, builds every session's conversation, and replays them to `target` over TCP
  * sockets (captured timing ÷ accelerate, or topSpeed). Rejects only for bad input (CaptureFileError
@@ -70,35 +66,40 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
   const builder = new ConversationBuilder(req.ports);
   const decodeCounters = emptyDecodeCounters();
   const decoder = new PacketDecoder();
-  let firstNs: bigint | null = null;
-  const feed = (p: CapturedPacket): void => {
-    firstNs ??= p.tsNs;
-    const tsMs = Number(p.tsNs - firstNs) / 1e6;
-    const rp = decodeReplayPacket(decoder, p.data, p.linkType, tsMs, builder, decodeCounters);
-    if (rp !== null) builder.add(rp);
+  // The first packet's time: packet times are ms after it.
+  let firstSec = 0;
+  let firstNsec = 0;
+  let started = false;
+  const feed = (b: CaptureBatch): void => {
+    for (let i = 0; i < b.count; i++) {
+      if (!started) {
+        started = true;
+        firstSec = b.tsSec(i);
+        firstNsec = b.tsNsec(i);
+      }
+      const tsMs = b.nsSince(i, firstSec, firstNsec) / 1e6;
+      const rp = decodeReplayPacket(decoder, b.data(i), b.linkType, tsMs, builder, decodeCounters);
+      if (rp !== null) builder.add(rp);
+    }
   };
   const source = req.file !== undefined
-    ? readCaptureFile(req.file, req.onTruncated === undefined ? {} : { onTruncated: req.onTruncated }).batches()
+    ? readCaptureFile(req.file, req.onTruncated === undefined ? {} : { onTruncated: req.onTruncated })
     : req.packets!;
   const live = req.live ?? false;
   const idleMs = req.liveIdleMs ?? 5000;
   let total = -1;
-  const feedItem = (item: CapturedPacket | readonly CapturedPacket[]): void => {
-    if (isBatch(item)) for (const p of item) feed(p);
-    else feed(item);
-  };
   let offline: Conversation[] | null = null;
   if (!live) {
     // Offline: read the whole capture first (a corrupt file fails before anything is sent), then
     // replay every session in start order.
-    for await (const item of source) feedItem(item);
+    for await (const batch of source) feed(batch);
     offline = builder.finish();
     total = offline.length;
   }
   async function* liveConversations(): AsyncGenerator<Conversation> {
-    for await (const item of source) {
-      feedItem(item);
-      if (firstNs !== null) builder.flushIdle(Date.now() - Number(firstNs / 1_000_000n), idleMs);
+    for await (const batch of source) {
+      feed(batch);
+      if (started) builder.flushIdle(Date.now() - (firstSec * 1000 + Math.floor(firstNsec / 1e6)), idleMs);
       yield* builder.takeClosed();
     }
     const rest = builder.finish();

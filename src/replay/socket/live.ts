@@ -3,9 +3,7 @@
 // hands each session to replayCaptureOverSockets as soon as it ended online (FIN/RST or idle), which
 // replays it over an ordinary TCP connection to the target. Traffic to or from the target itself is
 // left out of the capture, so the replay's own connections are never captured again (loop guard).
-import { ThreadedCapture } from '../../capture/index.js';
-import type { CaptureBatch } from '../../capture/index.js';
-import type { CapturedPacket } from '../../pcap/index.js';
+import { CaptureBatch, ThreadedCapture } from '../../capture/index.js';
 import { replayCaptureOverSockets } from './index.js';
 import type { ReplayReport, SocketReplayRequest } from './index.js';
 
@@ -27,19 +25,14 @@ export function liveSocketFilter(ports: readonly number[], targetHost: string): 
   return `tcp and (${p}) and not host ${targetHost}`;
 }
 
-function toPackets(b: CaptureBatch): CapturedPacket[] {
-  const out: CapturedPacket[] = new Array<CapturedPacket>(b.count);
-  for (let i = 0; i < b.count; i++) {
-    out[i] = { data: b.data(i), caplen: b.caplen(i), origLen: b.origLen(i), tsNs: b.tsNs(i), linkType: b.linkType, interfaceId: 0 };
-  }
-  return out;
-}
+/** Yielded when no packet came for a while, so idle sessions are flushed. */
+const NO_PACKETS = CaptureBatch.fromPackets([], 0);
 
 /** Captures until `signal` aborts, replaying every captured session over sockets; resolves with the report. */
 export async function replayLiveOverSockets(o: LiveSocketReplayOptions): Promise<ReplayReport> {
   const { devices, filter: userFilter, snaplen, bufferBytes, signal, onCapturing, ...replay } = o;
   const filter = userFilter ?? liveSocketFilter(replay.ports, replay.target.host);
-  const queue: CapturedPacket[][] = [];
+  const queue: CaptureBatch[] = []; // a ThreadedCapture's batches are their own copies: safe to keep
   let wake: (() => void) | null = null;
   const notify = (): void => {
     const w = wake;
@@ -51,7 +44,7 @@ export async function replayLiveOverSockets(o: LiveSocketReplayOptions): Promise
     for (const device of devices) {
       const c = await ThreadedCapture.open({ device, filter, ...(snaplen === undefined ? {} : { snaplen }), ...(bufferBytes === undefined ? {} : { bufferBytes }) });
       c.on('batch', (b) => {
-        queue.push(toPackets(b));
+        queue.push(b);
         notify();
       });
       captures.push(c);
@@ -63,12 +56,12 @@ export async function replayLiveOverSockets(o: LiveSocketReplayOptions): Promise
   onCapturing?.(filter);
   const tick = setInterval(notify, 1000); // an empty batch now and then flushes idle sessions
   signal.addEventListener('abort', notify, { once: true });
-  async function* packets(): AsyncGenerator<readonly CapturedPacket[]> {
+  async function* packets(): AsyncGenerator<CaptureBatch> {
     for (;;) {
       while (queue.length > 0) yield queue.shift()!;
       if (signal.aborted) break;
       await new Promise<void>((res) => { wake = res; });
-      yield [];
+      yield NO_PACKETS;
     }
     await Promise.all(captures.map((c) => c.close()));
     while (queue.length > 0) yield queue.shift()!;

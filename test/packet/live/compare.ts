@@ -2,7 +2,8 @@
 // field by field, and checks the parse -> emit round trip on every packet.
 import assert from 'node:assert/strict';
 import { readCaptureFile } from '../../../src/pcap/index.js';
-import type { CapturedPacket } from '../../../src/pcap/index.js';
+import { packetsOf } from '../../support/captured.js';
+import type { PacketFields } from '../../support/captured.js';
 import {
   PacketDecoder, TcpOptionSummary, emitPacket, parsePacket,
 } from '../../../src/packet/index.js';
@@ -68,7 +69,7 @@ function optionKind(o: TcpOption): number {
 }
 
 /** Our value of every field, from the Repr (`repr`) and from the hot-path decoder (`dec`). */
-function expectedFromRepr(p: CapturedPacket, r: PacketRepr): Map<Field, Value> {
+function expectedFromRepr(p: PacketFields, r: PacketRepr): Map<Field, Value> {
   const m = new Map<Field, Value>();
   m.set('frame.len', p.origLen);
   m.set('frame.cap_len', p.caplen);
@@ -241,9 +242,9 @@ function newStats(): CompareStats {
 }
 
 /** Reads every packet of a capture file (via the project's pcap reader). */
-export async function readAll(file: string): Promise<CapturedPacket[]> {
-  const out: CapturedPacket[] = [];
-  for await (const p of readCaptureFile(file)) out.push(p);
+export async function readAll(file: string): Promise<PacketFields[]> {
+  const out: PacketFields[] = [];
+  for await (const b of readCaptureFile(file)) out.push(...packetsOf([b]));
   return out;
 }
 

@@ -1,7 +1,7 @@
-// CaptureBatch: the zero-copy view over the addon's batch layout (records, then packet bytes).
+// CaptureBatch: the zero-copy view over a batch of captured packets (the addon's layout: records, then packet bytes).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CaptureBatch, META_WORDS } from '../../src/capture/index.js';
+import { CaptureBatch, META_WORDS, writeRecordTime } from '../../src/packet/batch.js';
 
 void describe('CaptureBatch', () => {
   const p0 = Buffer.from('0123456789');
@@ -74,5 +74,53 @@ void describe('CaptureBatch', () => {
     const e = CaptureBatch.fromPackets([], 101);
     assert.equal(e.count, 0);
     assert.equal(e.bytes, 0);
+  });
+
+  void test('nsSince: nanoseconds between packets as a number, no bigint', () => {
+    assert.equal(batch.nsSince(0, batch.tsSec(0), batch.tsNsec(0)), 0);
+    assert.equal(batch.nsSince(1, batch.tsSec(0), batch.tsNsec(0)), Number(ts1 - ts0));
+    assert.equal(batch.nsSince(0, 1_700_000_001, 0), -876_543_211);
+  });
+
+  void test('copy(start, end): the packets in a batch of their own, the bytes copied', () => {
+    const c = batch.copy(1, 3);
+    assert.equal(c.count, 2);
+    assert.equal(c.linkType, 1);
+    assert.equal(c.bytes, 3);
+    assert.equal(c.buffer.length, 2 * META_WORDS * 4 + 3);
+    assert.equal(c.data(0).toString(), 'abc');
+    assert.equal(c.tsNs(0), ts1);
+    assert.equal(c.origLen(1), 0);
+    c.data(0)[0] = 0x41;
+    assert.equal(batch.data(1).toString(), 'abc', 'the original is not touched');
+    assert.equal(batch.copy(2, 2).count, 0);
+    assert.throws(() => batch.copy(2, 4), RangeError);
+  });
+
+  void test('records apart from the bytes (the file readers): offsets into the buffer, interface, flags', () => {
+    const chunk = Buffer.from('..hello..world');
+    const meta = new Uint32Array(2 * META_WORDS);
+    meta.set([2, 5, 60], 0);
+    writeRecordTime(meta, 0, -2, 500); // before the epoch: tsSecHi is two's complement
+    meta.set([9, 5, 5], META_WORDS);
+    writeRecordTime(meta, META_WORDS, 2 ** 33 + 7, 999_999_999);
+    const b = new CaptureBatch(chunk, 2, 101, { meta, interfaceId: 3, epbFlags: Float64Array.from([-1, 2]) });
+    assert.equal(b.buffer, chunk);
+    assert.equal(b.interfaceId, 3);
+    assert.equal(b.data(0).toString(), 'hello');
+    assert.equal(b.data(1).toString(), 'world');
+    assert.equal(b.data(1).buffer, chunk.buffer);
+    assert.equal(b.offset(1), 9);
+    assert.deepEqual([b.truncated(0), b.truncated(1)], [true, false]);
+    assert.deepEqual([b.tsSec(0), b.tsNsec(0), b.tsNs(0)], [-2, 500, -1_999_999_500n]);
+    assert.deepEqual([b.tsSec(1), b.tsNs(1)], [2 ** 33 + 7, (2n ** 33n + 7n) * 1_000_000_000n + 999_999_999n]);
+    assert.deepEqual([b.epbFlags(0), b.epbFlags(1)], [undefined, 2]);
+    assert.equal(batch.epbFlags(0), undefined);
+    assert.throws(() => b.epbFlags(2), RangeError);
+    const c = b.copy(0, 2);
+    assert.deepEqual([c.interfaceId, c.epbFlags(1), c.data(1).toString(), c.tsSec(0)], [0, undefined, 'world', -2]);
+    meta[META_WORDS] = 10; // packet 1 now runs past the chunk
+    assert.throws(() => new CaptureBatch(chunk, 2, 101, { meta }), /packet 1 ends at 15/);
+    assert.throws(() => new CaptureBatch(chunk, 3, 101, { meta }), /do not fit/);
   });
 });
