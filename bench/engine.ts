@@ -216,7 +216,7 @@ class SimulatedTarget {
   private readonly hdr32 = Buffer.alloc(32);
   private readonly hdr40 = Buffer.alloc(40);
   private readonly msg: ResponseMessage = {
-    type: 'response', family: 4, hopLimit: 64, payloadLength: 0, sourceIp: TARGET_IP, destinationIp: '', tcpHeader: Buffer.alloc(20),
+    type: 'response', family: 4, hopLimit: 64, payloadLength: 0, src: TARGET_IP, dst: '', tcpHeader: Buffer.alloc(20),
   };
 
   requests = 0;
@@ -388,7 +388,7 @@ class SimulatedTarget {
     }
     const m = this.msg;
     m.payloadLength = payloadLength;
-    m.destinationIp = CLIENT_IP_TEXT[clientIpIndex(sid)]!;
+    m.dst = CLIENT_IP_TEXT[clientIpIndex(sid)]!;
     m.tcpHeader = h;
     const c = rttClass(sid);
     let out = this.out[c]!;

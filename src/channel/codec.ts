@@ -91,8 +91,8 @@ function writeResponse(r: ResponseMessage, buf: Buffer, off: number): void {
   buf[off + 1] = r.hopLimit;
   buf.writeUInt16BE(0, off + 2);
   buf.writeUInt32BE(r.payloadLength, off + 4);
-  writeIp(r.family, r.sourceIp, buf, off + 8);
-  writeIp(r.family, r.destinationIp, buf, off + 8 + n);
+  writeIp(r.family, r.src, buf, off + 8);
+  writeIp(r.family, r.dst, buf, off + 8 + n);
   h.copy(buf, off + 8 + 2 * n);
 }
 
@@ -240,7 +240,7 @@ export function decodeBody(type: number, buf: Buffer, start: number, end: number
  */
 export class ResponseScratch {
   readonly message: ResponseMessage = {
-    type: 'response', family: 4, hopLimit: 0, payloadLength: 0, sourceIp: '', destinationIp: '', tcpHeader: Buffer.alloc(0),
+    type: 'response', family: 4, hopLimit: 0, payloadLength: 0, src: '', dst: '', tcpHeader: Buffer.alloc(0),
   };
   /** Indexed by the TCP data offset in 32-bit words (5..15). */
   readonly headers: readonly Buffer[] = Array.from({ length: 16 }, (_, words) => Buffer.alloc(words * 4));
@@ -266,12 +266,12 @@ export function decodeResponse(buf: Buffer, start: number, end: number, base: nu
   }
   const hopLimit = buf[start + 1] ?? 0;
   const payloadLength = buf.readUInt32BE(start + 4);
-  const sourceIp = formatIp(buf, start + 8, n);
-  const destinationIp = formatIp(buf, start + 8 + n, n);
+  const src = formatIp(buf, start + 8, n);
+  const dst = formatIp(buf, start + 8 + n, n);
   if (scratch === null) {
     // A view, not a copy: frame buffers are never reused (socket chunks are fresh, and so is the
     // decoder's concatenation of a split frame).
-    return { type: 'response', family, hopLimit, payloadLength, sourceIp, destinationIp, tcpHeader: buf.subarray(tcpAt, end) };
+    return { type: 'response', family, hopLimit, payloadLength, src, dst, tcpHeader: buf.subarray(tcpAt, end) };
   }
   const m = scratch.message;
   const header = scratch.headers[tcpLen >> 2]!;
@@ -280,8 +280,8 @@ export function decodeResponse(buf: Buffer, start: number, end: number, base: nu
   m.family = family;
   m.hopLimit = hopLimit;
   m.payloadLength = payloadLength;
-  m.sourceIp = sourceIp;
-  m.destinationIp = destinationIp;
+  m.src = src;
+  m.dst = dst;
   m.tcpHeader = header;
   return m;
 }

@@ -83,9 +83,9 @@ export interface ResponseMessage {
   /** TCP payload bytes the reply carried. */
   payloadLength: number;
   /** The target (reply source). */
-  sourceIp: string;
+  src: string;
   /** The client (reply destination). */
-  destinationIp: string;
+  dst: string;
   /** The TCP header as captured, 20..60 bytes, options included; ports, seq, ack, flags are read from it. */
   tcpHeader: Buffer;
 }
@@ -141,9 +141,9 @@ export function responseSessionKey(r: ResponseMessage): SessionKey {
   const h = r.tcpHeader;
   return {
     family: r.family,
-    clientIp: r.destinationIp,
+    clientIp: r.dst,
     clientPort: h.readUInt16BE(2),
-    targetIp: r.sourceIp,
+    targetIp: r.src,
     targetPort: h.readUInt16BE(0),
   };
 }
@@ -156,5 +156,5 @@ export function responseTcpFlags(r: ResponseMessage): number {
 /** sessionKeyString(responseSessionKey(r)) without building the intermediate object. */
 export function responseSessionKeyString(r: ResponseMessage): string {
   const h = r.tcpHeader;
-  return `${r.family}|${r.destinationIp}|${h.readUInt16BE(2)}|${r.sourceIp}|${h.readUInt16BE(0)}`;
+  return `${r.family}|${r.dst}|${h.readUInt16BE(2)}|${r.src}|${h.readUInt16BE(0)}`;
 }

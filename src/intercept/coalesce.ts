@@ -51,7 +51,7 @@ export class ReplyCoalescer {
     if (dec.srcPort !== this.srcPort || dec.dstPort !== this.dstPort || dec.ipVersion !== this.family) return false;
     if (dec.ipVersion === 4) {
       if (dec.srcIpv4() !== this.src4 || dec.dstIpv4() !== this.dst4) return false;
-    } else if (dec.srcAddress() !== p.sourceIp || dec.dstAddress() !== p.destinationIp) {
+    } else if (dec.srcAddress() !== p.src || dec.dstAddress() !== p.dst) {
       return false;
     }
     const start = dec.tcpOffset;

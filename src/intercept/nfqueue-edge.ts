@@ -133,7 +133,7 @@ export class NfqueueEdge {
     try {
       return this.#o.route(reply).kind;
     } catch (e) {
-      this.#o.logger.warn(`reply to ${reply.destinationIp} not relayed: ${e instanceof Error ? e.message : String(e)}`);
+      this.#o.logger.warn(`reply to ${reply.dst} not relayed: ${e instanceof Error ? e.message : String(e)}`);
       return 'unroutable';
     }
   }
@@ -154,7 +154,7 @@ export class NfqueueEdge {
       let verdict: NfqVerdict = NfqVerdict.ACCEPT;
       const reply = dec.decode(b.buffer, b.offset(i), b.caplen(i), LinkType.RAW) ? responseFromDecoder(dec) : null;
       if (reply !== null) {
-        if (this.policy.passes(reply.destinationIp)) {
+        if (this.policy.passes(reply.dst)) {
           this.counters.passed++;
         } else {
           this.counters.responses++;

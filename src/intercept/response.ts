@@ -14,8 +14,8 @@ export function responseFromDecoder(dec: PacketDecoder): ResponseMessage | null 
     family: dec.ipVersion,
     hopLimit: dec.ttl,
     payloadLength: dec.wirePayloadLength,
-    sourceIp: dec.srcAddress(),
-    destinationIp: dec.dstAddress(),
+    src: dec.srcAddress(),
+    dst: dec.dstAddress(),
     tcpHeader: Buffer.from(dec.buf.subarray(dec.tcpOffset, end)),
   };
 }

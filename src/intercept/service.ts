@@ -202,7 +202,7 @@ export class InterceptService {
       this.server.sendResponse(reply);
     } catch (e) {
       this.lost++;
-      this.logger.warn(`reply to ${reply.destinationIp} not relayed: ${e instanceof Error ? e.message : String(e)}`);
+      this.logger.warn(`reply to ${reply.dst} not relayed: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 }

@@ -61,9 +61,9 @@ export function targetHeaderInto(r: ResponseMessage, scratch: ConvertScratch): T
   const o = scratch.header;
   // Byte reads by hand (the header is at least 20 bytes: the codec checked its data offset);
   // Buffer#readUInt*BE checks its arguments on every call.
-  o.src = r.sourceIp;
+  o.src = r.src;
   o.srcPort = (h[0]! << 8) | h[1]!;
-  o.dst = r.destinationIp;
+  o.dst = r.dst;
   o.dstPort = (h[2]! << 8) | h[3]!;
   o.seq = ((h[4]! << 24) | (h[5]! << 16) | (h[6]! << 8) | h[7]!) >>> 0;
   o.ack = ((h[8]! << 24) | (h[9]! << 16) | (h[10]! << 8) | h[11]!) >>> 0;

@@ -24,11 +24,11 @@ const FIXTURES: [string, ChannelMessage, string][] = [
   ['UNREGISTER v6', { type: 'unregister', session: V6_SESSION },
     `01 05 0026 06 00 9c40 0050 fd00${'00'.repeat(13)}02 fd00${'00'.repeat(13)}03`],
   ['RESPONSE v4', {
-    type: 'response', family: 4, hopLimit: 64, payloadLength: 0, sourceIp: '10.77.0.3', destinationIp: '10.77.0.2',
+    type: 'response', family: 4, hopLimit: 64, payloadLength: 0, src: '10.77.0.3', dst: '10.77.0.2',
     tcpHeader: tcpHeader(8080, 40000, 0x12),
   }, '01 06 0024 04 40 0000 00000000 0a4d0003 0a4d0002 1f909c40 01020304 05060708 5012 ffff 1234 0000'],
   ['RESPONSE v6 with options', {
-    type: 'response', family: 6, hopLimit: 255, payloadLength: 1448, sourceIp: 'fd00::3', destinationIp: 'fd00::2',
+    type: 'response', family: 6, hopLimit: 255, payloadLength: 1448, src: 'fd00::3', dst: 'fd00::2',
     tcpHeader: tcpHeader(80, 40000, 0x18, 0x01020304, [2, 4, 5, 0xb4]),
   }, `01 06 0040 06 ff 0000 000005a8 fd00${'00'.repeat(13)}03 fd00${'00'.repeat(13)}02 0050 9c40 01020304 05060708 6018 ffff 1234 0000 020405b4`],
   ['PING', { type: 'ping', token: 0xdeadbeef }, '01 07 0004 deadbeef'],
@@ -184,7 +184,7 @@ describe('bad input gives typed errors', () => {
     expectError('BAD_FIELD', () => encodeMessage({ type: 'register', session: { ...V4_SESSION, clientPort: 70000 } }));
     expectError('BAD_FIELD', () => encodeMessage({ type: 'ping', token: -1 }));
     expectError('BAD_FIELD', () => encodeMessage({
-      type: 'response', family: 4, hopLimit: 64, payloadLength: 0, sourceIp: '1.2.3.4', destinationIp: '1.2.3.5',
+      type: 'response', family: 4, hopLimit: 64, payloadLength: 0, src: '1.2.3.4', dst: '1.2.3.5',
       tcpHeader: Buffer.alloc(20),
     }));
   });

@@ -22,7 +22,7 @@ export function tcpHeader(sport: number, dport: number, flags: number, seq = 0x0
 /** The target's reply for `s` (target → client). */
 export function replyFor(s: SessionKey, flags: number, payloadLength = 0, seq = 0x01020304): ResponseMessage {
   return {
-    type: 'response', family: s.family, hopLimit: 64, payloadLength, sourceIp: s.targetIp, destinationIp: s.clientIp,
+    type: 'response', family: s.family, hopLimit: 64, payloadLength, src: s.targetIp, dst: s.clientIp,
     tcpHeader: tcpHeader(s.targetPort, s.clientPort, flags, seq),
   };
 }

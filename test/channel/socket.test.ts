@@ -115,7 +115,7 @@ describe('ChannelServer / ChannelClient', () => {
       assert.equal(server.sendResponse(replyFor({ ...V4_SESSION, clientPort: 9 }, 0x18)).kind, 'unroutable');
       await until(() => a.got.length === 6 && b.got.length === 2, 'responses');
       assert.deepEqual(a.got.map((r) => r.tcpHeader.readUInt16BE(2)).sort(), sa.map((s) => s.clientPort));
-      assert.deepEqual(b.got.map((r) => r.destinationIp), ['fd00::2', '10.77.0.2']);
+      assert.deepEqual(b.got.map((r) => r.dst), ['fd00::2', '10.77.0.2']);
       b.client.unregister(V6_SESSION);
       await until(() => server.routing.size === 7, 'unregistration');
       assert.equal(server.routing.counters.unroutable, 1);

@@ -194,8 +194,8 @@ describe('TCPCopy 1.x server records', () => {
       assert.equal(bytes.length, 64);
       const r = parseServerRecord(bytes);
       for (const [k, v] of Object.entries(fields)) assert.equal(r[k as keyof ServerRecord], v, k);
-      assert.equal(r.sourceIp, '10.77.0.3');
-      assert.equal(r.destinationIp, '10.77.0.1');
+      assert.equal(r.src, '10.77.0.3');
+      assert.equal(r.dst, '10.77.0.1');
       assert.equal(serverRecordPayloadLength(r), payload);
       assert.deepEqual(emitServerRecord(r), bytes);
     });
@@ -227,7 +227,7 @@ describe('TCPCopy 1.x server records', () => {
   test('RESPONSE → record: rebuilt IPv4 header with a valid checksum, exact bytes', () => {
     const syn = parseServerRecord(fx(SYNACK_HEX));
     const m: ResponseMessage = {
-      type: 'response', family: 4, hopLimit: 64, payloadLength: 0, sourceIp: '10.77.0.3', destinationIp: '10.77.0.1', tcpHeader: syn.tcpHeader,
+      type: 'response', family: 4, hopLimit: 64, payloadLength: 0, src: '10.77.0.3', dst: '10.77.0.1', tcpHeader: syn.tcpHeader,
     };
     const expected = fx(SYNACK_HEX);
     expected.writeUInt16BE(0, 6); // flags: not kept by RESPONSE
@@ -246,11 +246,11 @@ describe('TCPCopy 1.x server records', () => {
 
   test('RESPONSE → record: IPv6 is refused, a 60-byte header is cut at 44', () => {
     const syn = parseServerRecord(fx(SYNACK_HEX));
-    const v6: ResponseMessage = { type: 'response', family: 6, hopLimit: 64, payloadLength: 0, sourceIp: 'fd00::3', destinationIp: 'fd00::1', tcpHeader: syn.tcpHeader };
+    const v6: ResponseMessage = { type: 'response', family: 6, hopLimit: 64, payloadLength: 0, src: 'fd00::3', dst: 'fd00::1', tcpHeader: syn.tcpHeader };
     assert.equal(codeOf(() => serverRecordFromResponse(v6)), 'BAD_FIELD');
     const long = Buffer.concat([fx(CUT_HEX).subarray(20, 64), Buffer.alloc(16, 1)]); // 16 more option bytes (NOPs)
     assert.equal(long.length, 60);
-    const rec = serverRecordFromResponse({ ...v6, family: 4, sourceIp: '10.77.0.3', destinationIp: '10.77.0.1', tcpHeader: long });
+    const rec = serverRecordFromResponse({ ...v6, family: 4, src: '10.77.0.3', dst: '10.77.0.1', tcpHeader: long });
     assert.equal(rec.tcpHeader.length, 44);
     assert.equal(rec.totalLength, 80);
     assert.deepEqual(emitServerRecord(rec).subarray(20), fx(CUT_HEX).subarray(20));

@@ -40,7 +40,7 @@ const OPTIONS = '020405b4 0402 080a0000000100000002 01 030307';
 
 function reply(port: number, seq: number, flags: number, payloadLength = 0, options = ''): ResponseMessage {
   return {
-    type: 'response', family: 4, hopLimit: 64, payloadLength, sourceIp: '10.77.0.3', destinationIp: '10.77.0.1',
+    type: 'response', family: 4, hopLimit: 64, payloadLength, src: '10.77.0.3', dst: '10.77.0.1',
     tcpHeader: tcpHeader(port, seq, flags, options),
   };
 }

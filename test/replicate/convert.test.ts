@@ -101,7 +101,7 @@ void describe('target reply → RESPONSE → TargetHeader', () => {
     const dec = decoded(reply);
     const r = responseFromDecoder(dec);
     assert.ok(r);
-    assert.deepEqual([r.type, r.family, r.hopLimit, r.payloadLength, r.sourceIp, r.destinationIp], ['response', 4, 64, 300, '10.77.0.3', '10.77.0.1']);
+    assert.deepEqual([r.type, r.family, r.hopLimit, r.payloadLength, r.src, r.dst], ['response', 4, 64, 300, '10.77.0.3', '10.77.0.1']);
     assert.equal(r.tcpHeader.length, 32);
     assert.deepEqual(r.tcpHeader, dec.buf.subarray(dec.tcpOffset, dec.tcpOffset + 32));
     dec.buf.fill(0);

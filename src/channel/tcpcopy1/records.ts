@@ -93,8 +93,8 @@ export interface ServerRecord {
   fragment: number;
   ttl: number;
   checksum: number;
-  sourceIp: string;
-  destinationIp: string;
+  src: string;
+  dst: string;
   /** The TCP header bytes carried: min(data offset, 44); byte 12 keeps the captured data offset. */
   tcpHeader: Buffer;
 }
@@ -235,8 +235,8 @@ export function parseServerRecord(buf: Buffer, off = 0, base = 0): ServerRecord 
     fragment: buf.readUInt16BE(off + 6),
     ttl: buf[off + 8] as number,
     checksum: buf.readUInt16BE(off + 10),
-    sourceIp: formatIpv4(buf, off + 12),
-    destinationIp: formatIpv4(buf, off + 16),
+    src: formatIpv4(buf, off + 12),
+    dst: formatIpv4(buf, off + 16),
     tcpHeader: Buffer.from(buf.subarray(tcpAt, tcpAt + Math.min(doff, SERVER_RECORD_MAX_TCP_LENGTH))),
   };
 }
@@ -258,8 +258,8 @@ export function emitServerRecordInto(r: ServerRecord, buf: Buffer, off: number):
   }
   if (r.totalLength < r.ihl * 4 + doff) throw badField(`IP total length ${r.totalLength} is shorter than its headers`);
   buf.fill(0, off, off + SERVER_RECORD_LENGTH);
-  putIpv4(r.sourceIp, buf, off + 12, 'source address');
-  putIpv4(r.destinationIp, buf, off + 16, 'destination address');
+  putIpv4(r.src, buf, off + 12, 'source address');
+  putIpv4(r.dst, buf, off + 16, 'destination address');
   buf[off] = 0x40 | r.ihl;
   buf[off + 1] = r.tos;
   buf.writeUInt16BE(r.totalLength, off + 2);
@@ -289,8 +289,8 @@ export function serverRecordFromResponse(m: ResponseMessage): ServerRecord {
   if (doff < TCP_MIN || m.tcpHeader.length < doff) throw badField(`TCP header of ${m.tcpHeader.length} bytes with data offset ${doff}`);
   const totalLength = Math.min(0xffff, SERVER_RECORD_IP_LENGTH + doff + m.payloadLength);
   const ip = Buffer.alloc(SERVER_RECORD_IP_LENGTH);
-  putIpv4(m.sourceIp, ip, 12, 'source address');
-  putIpv4(m.destinationIp, ip, 16, 'destination address');
+  putIpv4(m.src, ip, 12, 'source address');
+  putIpv4(m.dst, ip, 16, 'destination address');
   checkUint(m.hopLimit, 8, 'TTL');
   ip[0] = 0x45;
   ip.writeUInt16BE(totalLength, 2);
@@ -298,7 +298,7 @@ export function serverRecordFromResponse(m: ResponseMessage): ServerRecord {
   ip[9] = TCP_PROTOCOL;
   return {
     ihl: 5, tos: 0, totalLength, id: 0, fragment: 0, ttl: m.hopLimit, checksum: internetChecksum(ip, 0, SERVER_RECORD_IP_LENGTH),
-    sourceIp: m.sourceIp, destinationIp: m.destinationIp,
+    src: m.src, dst: m.dst,
     tcpHeader: Buffer.from(m.tcpHeader.subarray(0, Math.min(doff, SERVER_RECORD_MAX_TCP_LENGTH))),
   };
 }
@@ -331,7 +331,7 @@ export function responseFromServerRecord(r: ServerRecord): ResponseMessage {
   }
   return {
     type: 'response', family: 4, hopLimit: r.ttl, payloadLength: Math.max(0, serverRecordPayloadLength(r)),
-    sourceIp: r.sourceIp, destinationIp: r.destinationIp, tcpHeader,
+    src: r.src, dst: r.dst, tcpHeader,
   };
 }
 
