@@ -44,34 +44,34 @@ export class ThreadedCapture extends EventEmitter<LiveCaptureEvents> {
   readonly netns: string | undefined;
   readonly linkType: number;
   readonly snaplen: number;
-  readonly #worker: Worker;
-  readonly #inFlight: Int32Array;
-  #stats: CaptureStats;
-  #packets = 0;
-  #batches = 0;
-  #closed = false;
-  #closing: Promise<void> | null = null;
-  #onClosed: (() => void) | null = null;
+  private readonly worker: Worker;
+  private readonly inFlight: Int32Array;
+  private lastStats: CaptureStats;
+  private packets = 0;
+  private batches = 0;
+  private isClosed = false;
+  private closing: Promise<void> | null = null;
+  private onClosed: (() => void) | null = null;
 
   private constructor(worker: Worker, inFlight: Int32Array, opts: LiveCaptureOptions, ready: { linkType: number; snaplen: number; stats: CaptureStats }) {
     super();
-    this.#worker = worker;
-    this.#inFlight = inFlight;
+    this.worker = worker;
+    this.inFlight = inFlight;
     this.device = opts.device;
     this.filter = opts.filter ?? '';
     this.netns = opts.netns;
     this.linkType = ready.linkType;
     this.snaplen = ready.snaplen;
-    this.#stats = ready.stats;
-    worker.on('message', (m: ThreadMessage) => this.#onMessage(m));
+    this.lastStats = ready.stats;
+    worker.on('message', (m: ThreadMessage) => this.onMessage(m));
     worker.on('error', (e) => {
-      if (!this.#closed) this.emit('error', new NativeIoError('EPCAP', `capture thread failed: ${e.message}`, { cause: e }));
+      if (!this.isClosed) this.emit('error', new NativeIoError('EPCAP', `capture thread failed: ${e.message}`, { cause: e }));
     });
     worker.on('exit', (code) => {
-      const unexpected = !this.#closed && this.#closing === null;
-      this.#closed = true;
+      const unexpected = !this.isClosed && this.closing === null;
+      this.isClosed = true;
       if (unexpected) this.emit('error', new NativeIoError('EPCAP', `capture thread exited (${code})`));
-      this.#onClosed?.();
+      this.onClosed?.();
     });
   }
 
@@ -87,22 +87,22 @@ export class ThreadedCapture extends EventEmitter<LiveCaptureEvents> {
     return awaitReady<Extract<ThreadMessage, { type: 'ready' }>>(worker, 'capture thread').then((m) => new ThreadedCapture(worker, new Int32Array(shared), options, m));
   }
 
-  #onMessage(m: ThreadMessage): void {
+  private onMessage(m: ThreadMessage): void {
     switch (m.type) {
       case 'batch': {
-        Atomics.sub(this.#inFlight, 0, m.buffer.byteLength);
-        if (this.#closed) return;
-        this.#packets += m.count;
-        this.#batches++;
+        Atomics.sub(this.inFlight, 0, m.buffer.byteLength);
+        if (this.isClosed) return;
+        this.packets += m.count;
+        this.batches++;
         this.emit('batch', new CaptureBatch(Buffer.from(m.buffer), m.count, this.linkType));
         return;
       }
       case 'stats':
       case 'closed':
-        this.#stats = m.stats;
+        this.lastStats = m.stats;
         return;
       case 'error':
-        if (!this.#closed) this.emit('error', new NativeIoError(m.code, m.message));
+        if (!this.isClosed) this.emit('error', new NativeIoError(m.code, m.message));
         return;
       default:
         return;
@@ -110,7 +110,7 @@ export class ThreadedCapture extends EventEmitter<LiveCaptureEvents> {
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.isClosed;
   }
 
   /**
@@ -118,22 +118,22 @@ export class ThreadedCapture extends EventEmitter<LiveCaptureEvents> {
    * `batches` count what reached this thread.
    */
   stats(): CaptureStats {
-    return { ...this.#stats, packets: this.#packets, batches: this.#batches };
+    return { ...this.lastStats, packets: this.packets, batches: this.batches };
   }
 
   /** Bytes captured and not yet delivered to this thread. */
   get queuedBytes(): number {
-    return Atomics.load(this.#inFlight, 0);
+    return Atomics.load(this.inFlight, 0);
   }
 
   /** An open capture keeps the process alive (default); unref() lets it exit anyway. */
   unref(): this {
-    this.#worker.unref();
+    this.worker.unref();
     return this;
   }
 
   ref(): this {
-    this.#worker.ref();
+    this.worker.ref();
     return this;
   }
 
@@ -142,18 +142,18 @@ export class ThreadedCapture extends EventEmitter<LiveCaptureEvents> {
    * resolves; the final counters are in stats(). Idempotent.
    */
   close(): Promise<void> {
-    if (this.#closing) return this.#closing;
-    this.#closing = new Promise<void>((resolve) => {
-      if (this.#closed) {
+    if (this.closing) return this.closing;
+    this.closing = new Promise<void>((resolve) => {
+      if (this.isClosed) {
         resolve();
         return;
       }
-      this.#onClosed = () => {
+      this.onClosed = () => {
         this.emit('close');
         resolve();
       };
-      this.#worker.postMessage('close');
+      this.worker.postMessage('close');
     });
-    return this.#closing;
+    return this.closing;
   }
 }

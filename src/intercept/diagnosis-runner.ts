@@ -48,61 +48,61 @@ function localAddress(device: string, family: 4 | 6): string | null {
 }
 
 export class DiagnosisRunner {
-  readonly #o: DiagnosisRunnerOptions;
-  readonly #stall: StallDetector;
-  readonly #lastSent = new Map<number, number>();
-  #last: SessionKey | null = null;
-  #timer: NodeJS.Timeout | null = null;
-  #probing = false;
-  #stopped = false;
+  private readonly o: DiagnosisRunnerOptions;
+  private readonly stall: StallDetector;
+  private readonly lastSent = new Map<number, number>();
+  private last: SessionKey | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private probing = false;
+  private stopped = false;
 
   constructor(o: DiagnosisRunnerOptions) {
-    this.#o = o;
-    this.#stall = new StallDetector(o.windowMs ?? 3000);
+    this.o = o;
+    this.stall = new StallDetector(o.windowMs ?? 3000);
   }
 
   noteRegistration(s: SessionKey): void {
-    this.#last = s;
+    this.last = s;
   }
 
   start(): void {
-    this.#timer = setInterval(() => this.#tick(), this.#o.tickMs ?? 1000);
-    this.#timer.unref();
+    this.timer = setInterval(() => this.tick(), this.o.tickMs ?? 1000);
+    this.timer.unref();
   }
 
   stop(): void {
-    this.#stopped = true;
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
   }
 
-  #report(n: Notice): void {
-    const now = this.#o.nowMs();
-    const prev = this.#lastSent.get(n.code);
-    if (prev !== undefined && now - prev < (this.#o.repeatMs ?? 30_000)) return;
-    this.#lastSent.set(n.code, now);
-    this.#o.logger.warn(`diagnosis: ${n.message}`);
-    this.#o.notify(n);
+  private report(n: Notice): void {
+    const now = this.o.nowMs();
+    const prev = this.lastSent.get(n.code);
+    if (prev !== undefined && now - prev < (this.o.repeatMs ?? 30_000)) return;
+    this.lastSent.set(n.code, now);
+    this.o.logger.warn(`diagnosis: ${n.message}`);
+    this.o.notify(n);
   }
 
-  #tick(): void {
-    if (this.#stopped) return;
-    const { registrations, routed } = this.#o.totals();
-    const stalled = this.#stall.sample(this.#o.nowMs(), registrations, routed);
-    const last = this.#last;
+  private tick(): void {
+    if (this.stopped) return;
+    const { registrations, routed } = this.o.totals();
+    const stalled = this.stall.sample(this.o.nowMs(), registrations, routed);
+    const last = this.last;
     if (last === null) return;
-    if (this.#stall.recentRegistrations() > 0 && forwardingOn(last.family)) this.#report(forwardingNotice(last.family));
-    if (stalled && !this.#probing) void this.#probe(last);
+    if (this.stall.recentRegistrations() > 0 && forwardingOn(last.family)) this.report(forwardingNotice(last.family));
+    if (stalled && !this.probing) void this.probe(last);
   }
 
-  async #probe(s: SessionKey): Promise<void> {
-    this.#probing = true;
+  private async probe(s: SessionKey): Promise<void> {
+    this.probing = true;
     try {
-      const routedBefore = this.#o.totals().routed;
+      const routedBefore = this.o.totals().routed;
       let seen = 0;
-      let where = this.#o.devices[0] ?? 'any';
+      let where = this.o.devices[0] ?? 'any';
       const filter = `tcp and src host ${s.targetIp} and src port ${s.targetPort} and dst host ${s.clientIp}`;
-      const caps = await Promise.all(this.#o.devices.map((device) => ThreadedCapture.open({ device, filter, snaplen: 128 }).then((c) => {
+      const caps = await Promise.all(this.o.devices.map((device) => ThreadedCapture.open({ device, filter, snaplen: 128 }).then((c) => {
         c.on('batch', (b) => {
           seen += b.count;
           where = device;
@@ -110,18 +110,18 @@ export class DiagnosisRunner {
         c.on('error', () => undefined);
         return c;
       })));
-      await new Promise((r) => setTimeout(r, this.#o.probeMs ?? 2000));
+      await new Promise((r) => setTimeout(r, this.o.probeMs ?? 2000));
       await Promise.all(caps.map((c) => c.close()));
-      if (this.#stopped) return;
+      if (this.stopped) return;
       // Replies routed meanwhile: a slow start, not a deployment problem.
-      if (this.#o.totals().routed > routedBefore) return;
-      this.#report(seen > 0
-        ? filterMismatchNotice(s, this.#o.filter, seen, where)
+      if (this.o.totals().routed > routedBefore) return;
+      this.report(seen > 0
+        ? filterMismatchNotice(s, this.o.filter, seen, where)
         : noRepliesNotice(s, where, localAddress(where, s.family)));
     } catch (e) {
-      this.#o.logger.warn(`diagnosis probe failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.o.logger.warn(`diagnosis probe failed: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
-      this.#probing = false;
+      this.probing = false;
     }
   }
 }

@@ -18,26 +18,26 @@ interface Sample {
  * replies do not reach intercept (or do not match its filter).
  */
 export class StallDetector {
-  readonly #windowMs: number;
-  #samples: Sample[] = [];
+  private readonly windowMs: number;
+  private samples: Sample[] = [];
 
   constructor(windowMs = 3000) {
-    this.#windowMs = windowMs;
+    this.windowMs = windowMs;
   }
 
   /** Records the running totals; true when the last full window saw registrations and no routed reply. */
   sample(nowMs: number, registrations: number, routed: number): boolean {
-    this.#samples.push({ t: nowMs, registrations, routed });
-    while (this.#samples.length > 1 && nowMs - this.#samples[1]!.t >= this.#windowMs) this.#samples.shift();
-    const first = this.#samples[0]!;
-    if (nowMs - first.t < this.#windowMs) return false;
+    this.samples.push({ t: nowMs, registrations, routed });
+    while (this.samples.length > 1 && nowMs - this.samples[1]!.t >= this.windowMs) this.samples.shift();
+    const first = this.samples[0]!;
+    if (nowMs - first.t < this.windowMs) return false;
     return registrations > first.registrations && routed === first.routed;
   }
 
   /** Registrations seen in the current window (> 0 while tcpcopy is active). */
   recentRegistrations(): number {
-    const first = this.#samples[0];
-    const last = this.#samples[this.#samples.length - 1];
+    const first = this.samples[0];
+    const last = this.samples[this.samples.length - 1];
     return first && last ? last.registrations - first.registrations : 0;
   }
 }

@@ -51,102 +51,102 @@ export interface NfqueueEdgeCounters {
 export class NfqueueEdge {
   readonly policy: VerdictPolicy;
   readonly counters: NfqueueEdgeCounters = { queued: 0, responses: 0, dropped: 0, accepted: 0, passed: 0, held: 0, heldDropped: 0, heldReleased: 0 };
-  readonly #o: NfqueueEdgeOptions;
-  readonly #decoder = new PacketDecoder();
-  readonly #firewall: NfqueueFirewall;
-  #queue: NfQueue | null = null;
-  #timer: NodeJS.Timeout | null = null;
-  #ids = new Uint32Array(4096);
-  #verdicts = new Uint8Array(4096);
-  #final: NfQueueStats | null = null;
+  private readonly o: NfqueueEdgeOptions;
+  private readonly decoder = new PacketDecoder();
+  private readonly firewall: NfqueueFirewall;
+  private queue: NfQueue | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private ids = new Uint32Array(4096);
+  private verdicts = new Uint8Array(4096);
+  private final: NfQueueStats | null = null;
 
   constructor(o: NfqueueEdgeOptions) {
-    this.#o = o;
+    this.o = o;
     this.policy = new VerdictPolicy({ ...o.policy, passList: o.passList });
-    this.#firewall = new NfqueueFirewall({ queue: o.queue, ports: o.ports, warn: (m) => o.logger.warn(`nfqueue: ${m}`) });
+    this.firewall = new NfqueueFirewall({ queue: o.queue, ports: o.ports, warn: (m) => o.logger.warn(`nfqueue: ${m}`) });
   }
 
   /** Binds the queue, then installs the rules (removing stale ones of this queue first). */
   async start(): Promise<void> {
-    const q = NfQueue.open({ queue: this.#o.queue, copyBytes: NFQUEUE_COPY_BYTES });
-    this.#queue = q;
-    q.on('batch', (b) => this.#onBatch(b));
-    q.on('error', (e) => this.#o.logger.error(`nfqueue ${this.#o.queue}: ${e.message}`));
+    const q = NfQueue.open({ queue: this.o.queue, copyBytes: NFQUEUE_COPY_BYTES });
+    this.queue = q;
+    q.on('batch', (b) => this.onBatch(b));
+    q.on('error', (e) => this.o.logger.error(`nfqueue ${this.o.queue}: ${e.message}`));
     try {
-      const { stale } = await this.#firewall.install();
-      if (stale > 0) this.#o.logger.warn(`nfqueue: removed ${stale} stale rule(s) of queue ${this.#o.queue} left by an earlier run`);
+      const { stale } = await this.firewall.install();
+      if (stale > 0) this.o.logger.warn(`nfqueue: removed ${stale} stale rule(s) of queue ${this.o.queue} left by an earlier run`);
     } catch (e) {
       q.close();
-      this.#queue = null;
+      this.queue = null;
       throw e;
     }
-    this.#timer = setInterval(() => this.#expire(), HOLD_TICK_MS);
+    this.timer = setInterval(() => this.expire(), HOLD_TICK_MS);
   }
 
   /** A tcpcopy registered a session: its held replies are dropped (routing relayed them). */
   noteRegistration(session: SessionKey): void {
-    const ids = this.policy.noteRegistration(sessionKeyString(session), this.#o.nowMs());
+    const ids = this.policy.noteRegistration(sessionKeyString(session), this.o.nowMs());
     if (ids.length === 0) return;
     this.counters.heldDropped += ids.length;
     this.counters.dropped += ids.length;
-    this.#queue?.verdictAll(ids, NfqVerdict.DROP);
+    this.queue?.verdictAll(ids, NfqVerdict.DROP);
   }
 
   /** Queue statistics (kernel side). */
   queueStats(): NfQueueStats {
-    return this.#queue?.stats() ?? this.#final ?? { received: 0, stagingLost: 0, verdicts: 0, verdictErrors: 0, overruns: 0 };
+    return this.queue?.stats() ?? this.final ?? { received: 0, stagingLost: 0, verdicts: 0, verdictErrors: 0, overruns: 0 };
   }
 
   /** One log line of the verdict counters. */
   summaryLine(): string {
     const c = this.counters;
     const s = this.queueStats();
-    return `nfqueue ${this.#o.queue}: queued:${c.queued}, dropped:${c.dropped}, accepted:${c.accepted}, passed:${c.passed}, held:${c.held}, held dropped:${c.heldDropped}, held released:${c.heldReleased}, verdict errors:${s.verdictErrors}, overruns:${s.overruns}`;
+    return `nfqueue ${this.o.queue}: queued:${c.queued}, dropped:${c.dropped}, accepted:${c.accepted}, passed:${c.passed}, held:${c.held}, held dropped:${c.heldDropped}, held released:${c.heldReleased}, verdict errors:${s.verdictErrors}, overruns:${s.overruns}`;
   }
 
   /** Removes the rules, answers what is still queued or held, unbinds. Idempotent. */
   async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
-    await this.#firewall.remove();
-    const q = this.#queue;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.firewall.remove();
+    const q = this.queue;
     if (q === null) return;
     await new Promise((r) => setTimeout(r, DRAIN_MS));
     const ids = this.policy.releaseAll();
     this.counters.heldReleased += ids.length;
     this.counters.accepted += ids.length;
     q.verdictAll(ids, NfqVerdict.ACCEPT);
-    this.#final = q.stats();
+    this.final = q.stats();
     q.close();
-    this.#queue = null;
+    this.queue = null;
   }
 
-  #expire(): void {
-    const ids = this.policy.expire(this.#o.nowMs());
+  private expire(): void {
+    const ids = this.policy.expire(this.o.nowMs());
     if (ids.length === 0) return;
     this.counters.heldReleased += ids.length;
     this.counters.accepted += ids.length;
-    this.#queue?.verdictAll(ids, NfqVerdict.ACCEPT);
+    this.queue?.verdictAll(ids, NfqVerdict.ACCEPT);
   }
 
-  #route(reply: ResponseMessage): RouteResult<unknown>['kind'] {
+  private route(reply: ResponseMessage): RouteResult<unknown>['kind'] {
     try {
-      return this.#o.route(reply).kind;
+      return this.o.route(reply).kind;
     } catch (e) {
-      this.#o.logger.warn(`reply to ${reply.dst} not relayed: ${e instanceof Error ? e.message : String(e)}`);
+      this.o.logger.warn(`reply to ${reply.dst} not relayed: ${e instanceof Error ? e.message : String(e)}`);
       return 'unroutable';
     }
   }
 
-  #onBatch(b: NfqBatch): void {
-    const q = this.#queue;
+  private onBatch(b: NfqBatch): void {
+    const q = this.queue;
     if (q === null) return;
-    if (this.#ids.length < b.count) {
-      this.#ids = new Uint32Array(b.count);
-      this.#verdicts = new Uint8Array(b.count);
+    if (this.ids.length < b.count) {
+      this.ids = new Uint32Array(b.count);
+      this.verdicts = new Uint8Array(b.count);
     }
-    const dec = this.#decoder;
-    const now = this.#o.nowMs();
+    const dec = this.decoder;
+    const now = this.o.nowMs();
     let n = 0;
     for (let i = 0; i < b.count; i++) {
       this.counters.queued++;
@@ -159,7 +159,7 @@ export class NfqueueEdge {
         } else {
           this.counters.responses++;
           const key = responseSessionKeyString(reply);
-          const action = this.policy.decide(key, this.#route(reply), now);
+          const action = this.policy.decide(key, this.route(reply), now);
           if (action === 'hold') {
             this.policy.hold(key, id, now);
             this.counters.held++;
@@ -170,10 +170,10 @@ export class NfqueueEdge {
       }
       if (verdict === NfqVerdict.DROP) this.counters.dropped++;
       else this.counters.accepted++;
-      this.#ids[n] = id;
-      this.#verdicts[n] = verdict;
+      this.ids[n] = id;
+      this.verdicts[n] = verdict;
       n++;
     }
-    if (n > 0) q.verdict(this.#ids, this.#verdicts, n);
+    if (n > 0) q.verdict(this.ids, this.verdicts, n);
   }
 }

@@ -33,22 +33,22 @@ export class NfqueueFirewall {
   readonly queue: number;
   readonly ports: readonly number[];
   readonly families: readonly (4 | 6)[];
-  readonly #warn: (message: string) => void;
+  private readonly warn: (message: string) => void;
   /** Installed rules: [family, port]. */
-  #installed: [4 | 6, number][] = [];
-  #exitHook: (() => void) | null = null;
+  private installed: [4 | 6, number][] = [];
+  private exitHook: (() => void) | null = null;
 
   constructor(o: NfqueueFirewallOptions) {
     this.queue = o.queue;
     this.ports = o.ports;
     this.families = o.families ?? [4, 6];
-    this.#warn = o.warn ?? (() => undefined);
+    this.warn = o.warn ?? (() => undefined);
   }
 
   /** Rules of ours for this queue present now (both families), from the save commands. */
   async present(): Promise<number> {
     let n = 0;
-    for (const f of this.families) n += findTaggedRules(await this.#save(f), this.queue).length;
+    for (const f of this.families) n += findTaggedRules(await this.save(f), this.queue).length;
     return n;
   }
 
@@ -58,7 +58,7 @@ export class NfqueueFirewall {
     for (const f of this.families) {
       let text: string;
       try {
-        text = await this.#save(f);
+        text = await this.save(f);
       } catch (e) {
         if (f === 4) throw e;
         continue; // no usable ip6tables: nothing of ours can be there
@@ -84,11 +84,11 @@ export class NfqueueFirewall {
             await run(TOOLS[f].cmd, nfqueueRuleArgs('-A', port, this.queue));
           } catch (e) {
             if (f === 4) throw new Error(`${TOOLS[f].cmd} ${nfqueueRuleArgs('-A', port, this.queue).join(' ')} failed: ${errText(e)}`);
-            this.#warn(`IPv6 replies are not intercepted: ${TOOLS[f].cmd} failed: ${errText(e)}`);
+            this.warn(`IPv6 replies are not intercepted: ${TOOLS[f].cmd} failed: ${errText(e)}`);
             break;
           }
-          this.#installed.push([f, port]);
-          this.#armExitHook();
+          this.installed.push([f, port]);
+          this.armExitHook();
         }
       }
     } catch (e) {
@@ -100,40 +100,40 @@ export class NfqueueFirewall {
 
   /** Deletes the rules install() added (each once; missing ones are ignored). Idempotent. */
   async remove(): Promise<void> {
-    const list = this.#installed;
-    this.#installed = [];
-    this.#disarmExitHook();
+    const list = this.installed;
+    this.installed = [];
+    this.disarmExitHook();
     for (const [f, port] of list) {
       try {
         await run(TOOLS[f].cmd, nfqueueRuleArgs('-D', port, this.queue));
       } catch (e) {
-        this.#warn(`could not delete the ${TOOLS[f].cmd} rule for port ${port}: ${errText(e)}`);
+        this.warn(`could not delete the ${TOOLS[f].cmd} rule for port ${port}: ${errText(e)}`);
       }
     }
   }
 
-  #save(f: 4 | 6): Promise<string> {
+  private save(f: 4 | 6): Promise<string> {
     return run(TOOLS[f].save, []).then((r) => r.stdout);
   }
 
-  #armExitHook(): void {
-    if (this.#exitHook !== null) return;
-    this.#exitHook = () => {
-      for (const [f, port] of this.#installed) {
+  private armExitHook(): void {
+    if (this.exitHook !== null) return;
+    this.exitHook = () => {
+      for (const [f, port] of this.installed) {
         try {
           execFileSync(TOOLS[f].cmd, nfqueueRuleArgs('-D', port, this.queue), { stdio: 'ignore' });
         } catch {
           // the next start removes what is left (removeStale)
         }
       }
-      this.#installed = [];
+      this.installed = [];
     };
-    process.on('exit', this.#exitHook);
+    process.on('exit', this.exitHook);
   }
 
-  #disarmExitHook(): void {
-    if (this.#exitHook === null) return;
-    process.off('exit', this.#exitHook);
-    this.#exitHook = null;
+  private disarmExitHook(): void {
+    if (this.exitHook === null) return;
+    process.off('exit', this.exitHook);
+    this.exitHook = null;
   }
 }

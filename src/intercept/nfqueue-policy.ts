@@ -39,17 +39,17 @@ export class VerdictPolicy {
   readonly lingerMs: number;
   readonly maxRemembered: number;
   readonly maxHeld: number;
-  readonly #pass: ReadonlySet<string>;
+  private readonly pass: ReadonlySet<string>;
   /** Session key → when it was last registered or routed (insertion order ≈ age). */
-  readonly #recent = new Map<string, number>();
+  private readonly recent = new Map<string, number>();
   /** Held packets in arrival order (= deadline order) and by session. */
-  #held: Held[] = [];
-  #heldHead = 0;
-  readonly #heldByKey = new Map<string, Held[]>();
-  #heldCount = 0;
+  private heldList: Held[] = [];
+  private heldHead = 0;
+  private readonly heldByKey = new Map<string, Held[]>();
+  private heldCount = 0;
 
   constructor(o: VerdictPolicyOptions) {
-    this.#pass = new Set(o.passList);
+    this.pass = new Set(o.passList);
     this.holdMs = o.holdMs ?? VERDICT_POLICY_DEFAULTS.holdMs;
     this.lingerMs = o.lingerMs ?? VERDICT_POLICY_DEFAULTS.lingerMs;
     this.maxRemembered = o.maxRemembered ?? VERDICT_POLICY_DEFAULTS.maxRemembered;
@@ -58,53 +58,53 @@ export class VerdictPolicy {
 
   /** Whether replies to this client address pass untouched (never relayed to tcpcopy). */
   passes(clientIp: string): boolean {
-    return this.#pass.has(clientIp);
+    return this.pass.has(clientIp);
   }
 
   /** Packets held now. */
   get held(): number {
-    return this.#heldCount;
+    return this.heldCount;
   }
 
   /** Sessions remembered now. */
   get remembered(): number {
-    return this.#recent.size;
+    return this.recent.size;
   }
 
   /** The action for a reply of session `key` that routing answered with `route`. */
   decide(key: string, route: RouteResult<unknown>['kind'], nowMs: number): ReplyAction {
     if (route === 'routed') {
-      this.#remember(key, nowMs);
+      this.remember(key, nowMs);
       return 'drop';
     }
-    const seen = this.#recent.get(key);
+    const seen = this.recent.get(key);
     if (seen !== undefined && nowMs - seen <= this.lingerMs) return 'drop';
-    if (route === 'parked' && this.#heldCount < this.maxHeld) return 'hold';
+    if (route === 'parked' && this.heldCount < this.maxHeld) return 'hold';
     return 'accept';
   }
 
   /** Holds packet `id` of session `key` (after decide() said 'hold'). */
   hold(key: string, id: number, nowMs: number): void {
     const h: Held = { key, id, deadlineMs: nowMs + this.holdMs };
-    this.#held.push(h);
-    const list = this.#heldByKey.get(key);
+    this.heldList.push(h);
+    const list = this.heldByKey.get(key);
     if (list) list.push(h);
-    else this.#heldByKey.set(key, [h]);
-    this.#heldCount++;
+    else this.heldByKey.set(key, [h]);
+    this.heldCount++;
   }
 
   /** A tcpcopy registered session `key`: returns the ids held for it, which are now to be dropped. */
   noteRegistration(key: string, nowMs: number): number[] {
-    this.#remember(key, nowMs);
-    const list = this.#heldByKey.get(key);
+    this.remember(key, nowMs);
+    const list = this.heldByKey.get(key);
     if (!list) return [];
-    this.#heldByKey.delete(key);
+    this.heldByKey.delete(key);
     const ids: number[] = [];
     for (const h of list) {
       if (h.id < 0) continue;
       ids.push(h.id);
       h.id = -1; // answered: the FIFO entry is skipped on expiry
-      this.#heldCount--;
+      this.heldCount--;
     }
     return ids;
   }
@@ -112,50 +112,50 @@ export class VerdictPolicy {
   /** The ids whose hold ran out by `nowMs` (to be accepted). */
   expire(nowMs: number): number[] {
     const ids: number[] = [];
-    while (this.#heldHead < this.#held.length) {
-      const h = this.#held[this.#heldHead];
+    while (this.heldHead < this.heldList.length) {
+      const h = this.heldList[this.heldHead];
       if (h === undefined || h.deadlineMs > nowMs) break;
-      this.#heldHead++;
+      this.heldHead++;
       if (h.id < 0) continue;
       ids.push(h.id);
       h.id = -1;
-      this.#heldCount--;
-      const list = this.#heldByKey.get(h.key);
-      if (list && list.every((x) => x.id < 0)) this.#heldByKey.delete(h.key);
+      this.heldCount--;
+      const list = this.heldByKey.get(h.key);
+      if (list && list.every((x) => x.id < 0)) this.heldByKey.delete(h.key);
     }
-    this.#compact();
+    this.compact();
     return ids;
   }
 
   /** Every held id (on stop: to be accepted). */
   releaseAll(): number[] {
     const ids: number[] = [];
-    for (let i = this.#heldHead; i < this.#held.length; i++) {
-      const h = this.#held[i];
+    for (let i = this.heldHead; i < this.heldList.length; i++) {
+      const h = this.heldList[i];
       if (h !== undefined && h.id >= 0) ids.push(h.id);
     }
-    this.#held = [];
-    this.#heldHead = 0;
-    this.#heldByKey.clear();
-    this.#heldCount = 0;
+    this.heldList = [];
+    this.heldHead = 0;
+    this.heldByKey.clear();
+    this.heldCount = 0;
     return ids;
   }
 
-  #remember(key: string, nowMs: number): void {
-    const had = this.#recent.has(key);
-    this.#recent.set(key, nowMs); // keeps its place: age order is approximate, bounded by size
+  private remember(key: string, nowMs: number): void {
+    const had = this.recent.has(key);
+    this.recent.set(key, nowMs); // keeps its place: age order is approximate, bounded by size
     if (had) return;
-    while (this.#recent.size > this.maxRemembered) {
-      const first = this.#recent.keys().next();
+    while (this.recent.size > this.maxRemembered) {
+      const first = this.recent.keys().next();
       if (first.done === true) break;
-      this.#recent.delete(first.value);
+      this.recent.delete(first.value);
     }
   }
 
-  #compact(): void {
-    if (this.#heldHead > 1024 && this.#heldHead * 2 > this.#held.length) {
-      this.#held = this.#held.slice(this.#heldHead);
-      this.#heldHead = 0;
+  private compact(): void {
+    if (this.heldHead > 1024 && this.heldHead * 2 > this.heldList.length) {
+      this.heldList = this.heldList.slice(this.heldHead);
+      this.heldHead = 0;
     }
   }
 }

@@ -36,41 +36,41 @@ export const NFQ_META_WORDS = 5;
 export class NfqBatch {
   readonly buffer: Buffer;
   readonly count: number;
-  readonly #meta: Uint32Array;
-  readonly #dataStart: number;
+  private readonly meta: Uint32Array;
+  private readonly dataStart: number;
 
   constructor(buffer: Buffer, count: number) {
     this.buffer = buffer;
     this.count = count;
-    this.#dataStart = count * NFQ_META_WORDS * 4;
+    this.dataStart = count * NFQ_META_WORDS * 4;
     // The addon's buffer is freshly allocated (aligned); copy when a caller hands a misaligned slice.
     const aligned = buffer.byteOffset % 4 === 0 ? buffer : Buffer.from(buffer);
-    this.#meta = new Uint32Array(aligned.buffer, aligned.byteOffset, count * NFQ_META_WORDS);
+    this.meta = new Uint32Array(aligned.buffer, aligned.byteOffset, count * NFQ_META_WORDS);
   }
 
   /** Offset of packet i's IP header in buffer. */
   offset(i: number): number {
-    return this.#dataStart + (this.#meta[i * NFQ_META_WORDS] ?? 0);
+    return this.dataStart + (this.meta[i * NFQ_META_WORDS] ?? 0);
   }
 
   /** Bytes of packet i present (at most copyBytes). */
   caplen(i: number): number {
-    return this.#meta[i * NFQ_META_WORDS + 1] ?? 0;
+    return this.meta[i * NFQ_META_WORDS + 1] ?? 0;
   }
 
   /** The packet's full length. */
   origLen(i: number): number {
-    return this.#meta[i * NFQ_META_WORDS + 2] ?? 0;
+    return this.meta[i * NFQ_META_WORDS + 2] ?? 0;
   }
 
   /** The kernel's packet id, which its verdict names. */
   id(i: number): number {
-    return this.#meta[i * NFQ_META_WORDS + 3] ?? 0;
+    return this.meta[i * NFQ_META_WORDS + 3] ?? 0;
   }
 
   /** EtherType of the packet: 0x0800 IPv4, 0x86dd IPv6. */
   hwProtocol(i: number): number {
-    return this.#meta[i * NFQ_META_WORDS + 4] ?? 0;
+    return this.meta[i * NFQ_META_WORDS + 4] ?? 0;
   }
 }
 
@@ -113,14 +113,14 @@ function nfqBinding(): NfqBinding {
 
 export class NfQueue extends EventEmitter<NfQueueEvents> {
   readonly queue: number;
-  readonly #native: NfqBinding;
-  #handle: NfqHandle | null = null;
-  #ids = new Uint32Array(4096);
-  #verdicts = new Uint8Array(4096);
+  private readonly native: NfqBinding;
+  private handle: NfqHandle | null = null;
+  private ids = new Uint32Array(4096);
+  private verdicts = new Uint8Array(4096);
 
   private constructor(native: NfqBinding, queue: number) {
     super();
-    this.#native = native;
+    this.native = native;
     this.queue = queue;
   }
 
@@ -128,57 +128,57 @@ export class NfQueue extends EventEmitter<NfQueueEvents> {
   static open(opts: NfQueueOptions): NfQueue {
     const native = nfqBinding();
     const q = new NfQueue(native, opts.queue);
-    q.#handle = callNative(() => native.nfqOpen(
+    q.handle = callNative(() => native.nfqOpen(
       { queue: opts.queue, copyBytes: opts.copyBytes ?? 256, maxLen: opts.maxLen ?? 65536, netns: opts.netns ?? '' },
-      (buffer, count, error) => q.#onBatch(buffer, count, error),
+      (buffer, count, error) => q.onBatch(buffer, count, error),
     ));
     return q;
   }
 
   get closed(): boolean {
-    return this.#handle === null;
+    return this.handle === null;
   }
 
   /** Sends verdicts for ids[0..count) (parallel arrays); returns how many were sent. */
   verdict(ids: Uint32Array, verdicts: Uint8Array, count: number): number {
-    const h = this.#handle;
+    const h = this.handle;
     if (h === null) return 0;
-    return callNative(() => this.#native.nfqVerdict(h, ids, verdicts, count));
+    return callNative(() => this.native.nfqVerdict(h, ids, verdicts, count));
   }
 
   /** One verdict for every packet of a list of ids. */
   verdictAll(ids: readonly number[], verdict: NfqVerdict): number {
     if (ids.length === 0) return 0;
-    if (this.#ids.length < ids.length) {
-      this.#ids = new Uint32Array(ids.length);
-      this.#verdicts = new Uint8Array(ids.length);
+    if (this.ids.length < ids.length) {
+      this.ids = new Uint32Array(ids.length);
+      this.verdicts = new Uint8Array(ids.length);
     }
     for (let k = 0; k < ids.length; k++) {
-      this.#ids[k] = ids[k] ?? 0;
-      this.#verdicts[k] = verdict;
+      this.ids[k] = ids[k] ?? 0;
+      this.verdicts[k] = verdict;
     }
-    return this.verdict(this.#ids, this.#verdicts, ids.length);
+    return this.verdict(this.ids, this.verdicts, ids.length);
   }
 
   stats(): NfQueueStats {
-    const h = this.#handle;
-    if (h === null) return this.#final ?? { received: 0, stagingLost: 0, verdicts: 0, verdictErrors: 0, overruns: 0 };
-    const [received, stagingLost, verdicts, verdictErrors, overruns] = this.#native.nfqStats(h);
+    const h = this.handle;
+    if (h === null) return this.final ?? { received: 0, stagingLost: 0, verdicts: 0, verdictErrors: 0, overruns: 0 };
+    const [received, stagingLost, verdicts, verdictErrors, overruns] = this.native.nfqStats(h);
     return { received, stagingLost, verdicts, verdictErrors, overruns };
   }
 
-  #final: NfQueueStats | null = null;
+  private final: NfQueueStats | null = null;
 
   /** Unbinds the queue (packets still unanswered are dropped by the kernel). Idempotent. */
   close(): void {
-    const h = this.#handle;
+    const h = this.handle;
     if (h === null) return;
-    this.#final = this.stats();
-    this.#handle = null;
-    this.#native.nfqClose(h);
+    this.final = this.stats();
+    this.handle = null;
+    this.native.nfqClose(h);
   }
 
-  #onBatch(buffer: Buffer | null, count: number, error?: Error): void {
+  private onBatch(buffer: Buffer | null, count: number, error?: Error): void {
     if (buffer === null) {
       const e = wrapNativeError(error);
       this.emit('error', e instanceof NativeIoError ? e : new NativeIoError('EPOLL', String(error)));

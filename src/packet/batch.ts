@@ -54,10 +54,10 @@ export class CaptureBatch {
   readonly interfaceId: number;
   /** Holds the packet bytes at offset(i) (the addon's layout: records, then packet bytes). */
   readonly buffer: Buffer;
-  readonly #meta: Uint32Array;
-  readonly #base: number;
-  readonly #bytes: number;
-  readonly #epbFlags: Float64Array | undefined;
+  private readonly meta: Uint32Array;
+  private readonly base: number;
+  private readonly byteCount: number;
+  private readonly flagWords: Float64Array | undefined;
 
   /**
    * The addon's layout in `buffer`, or, with `records`, the records apart. `records` as a number:
@@ -75,63 +75,63 @@ export class CaptureBatch {
     this.count = count;
     this.linkType = linkType;
     this.interfaceId = apart ? (records.interfaceId ?? 0) : 0;
-    this.#epbFlags = apart ? records.epbFlags : undefined;
-    this.#base = slots * META_BYTES;
+    this.flagWords = apart ? records.epbFlags : undefined;
+    this.base = slots * META_BYTES;
     // The addon's buffers start 4-aligned (own ArrayBuffer); copy the records if one does not.
-    this.#meta = apart
+    this.meta = apart
       ? records.meta
       : buffer.byteOffset % 4 === 0
         ? new Uint32Array(buffer.buffer, buffer.byteOffset, count * META_WORDS)
-        : new Uint32Array(Uint8Array.prototype.slice.call(buffer, 0, this.#base).buffer);
+        : new Uint32Array(Uint8Array.prototype.slice.call(buffer, 0, this.base).buffer);
     let bytes = 0;
     for (let i = 0; i < count; i++) {
-      bytes += this.#meta[i * META_WORDS + 1]!;
-      const end = this.#base + this.#meta[i * META_WORDS]! + this.#meta[i * META_WORDS + 1]!;
+      bytes += this.meta[i * META_WORDS + 1]!;
+      const end = this.base + this.meta[i * META_WORDS]! + this.meta[i * META_WORDS + 1]!;
       if (end > buffer.length) throw new RangeError(`CaptureBatch: packet ${i} ends at ${end}, past ${buffer.length}`);
     }
-    this.#bytes = bytes;
+    this.byteCount = bytes;
   }
 
-  #at(i: number, word: number): number {
+  private at(i: number, word: number): number {
     if (!(i >= 0 && i < this.count && Number.isInteger(i))) {
       throw new RangeError(`packet index ${i} out of range [0, ${this.count})`);
     }
-    return this.#meta[i * META_WORDS + word]!;
+    return this.meta[i * META_WORDS + word]!;
   }
 
   /** Byte offset of packet i inside `buffer`. */
   offset(i: number): number {
-    return this.#base + this.#at(i, 0);
+    return this.base + this.at(i, 0);
   }
 
   /** Captured length of packet i (≤ snaplen). */
   caplen(i: number): number {
-    return this.#at(i, 1);
+    return this.at(i, 1);
   }
 
   /** Length of packet i on the wire. */
   origLen(i: number): number {
-    return this.#at(i, 2);
+    return this.at(i, 2);
   }
 
   /** Whether packet i was cut by the snaplen. */
   truncated(i: number): boolean {
-    return this.#at(i, 1) < this.#at(i, 2);
+    return this.at(i, 1) < this.at(i, 2);
   }
 
   /** The captured bytes of packet i (a view into `buffer`, no copy). */
   data(i: number): Buffer {
-    return viewOf(this.buffer, this.offset(i), this.#at(i, 1));
+    return viewOf(this.buffer, this.offset(i), this.at(i, 1));
   }
 
   /** Whole seconds of packet i's timestamp (allocation-free; 0 with tsNsec 0: no timestamp). */
   tsSec(i: number): number {
-    return (this.#at(i, 4) | 0) * TWO_32 + this.#at(i, 3);
+    return (this.at(i, 4) | 0) * TWO_32 + this.at(i, 3);
   }
 
   /** Nanoseconds within the second of packet i's timestamp (allocation-free). */
   tsNsec(i: number): number {
-    return this.#at(i, 5);
+    return this.at(i, 5);
   }
 
   /**
@@ -139,24 +139,24 @@ export class CaptureBatch {
    * exact up to 2^53 ns, about 104 days).
    */
   nsSince(i: number, sec: number, nsec: number): number {
-    return (this.tsSec(i) - sec) * 1e9 + (this.#at(i, 5) - nsec);
+    return (this.tsSec(i) - sec) * 1e9 + (this.at(i, 5) - nsec);
   }
 
   /** Packet i's timestamp in ns since the epoch (allocates a bigint: for writers that need it exact). */
   tsNs(i: number): bigint {
-    return BigInt(this.tsSec(i)) * NS_PER_SEC + BigInt(this.#at(i, 5));
+    return BigInt(this.tsSec(i)) * NS_PER_SEC + BigInt(this.at(i, 5));
   }
 
   /** pcapng epb_flags of packet i when the capture file recorded them (undefined otherwise). */
   epbFlags(i: number): number | undefined {
-    this.#at(i, 0);
-    const f = this.#epbFlags?.[i];
+    this.at(i, 0);
+    const f = this.flagWords?.[i];
     return f === undefined || f < 0 ? undefined : f;
   }
 
   /** Total captured bytes (without the records). */
   get bytes(): number {
-    return this.#bytes;
+    return this.byteCount;
   }
 
   /**
@@ -171,14 +171,14 @@ export class CaptureBatch {
     const n = end - start;
     const base = n * META_BYTES;
     let total = base;
-    for (let i = start; i < end; i++) total += this.#meta[i * META_WORDS + 1]!;
+    for (let i = start; i < end; i++) total += this.meta[i * META_WORDS + 1]!;
     const buf = Buffer.allocUnsafeSlow(total); // own ArrayBuffer: the records start 4-aligned
     const meta = new Uint32Array(buf.buffer, buf.byteOffset, n * META_WORDS);
-    meta.set(this.#meta.subarray(start * META_WORDS, end * META_WORDS));
+    meta.set(this.meta.subarray(start * META_WORDS, end * META_WORDS));
     let off = 0;
     for (let k = 0; k < n; k++) {
       const m = k * META_WORDS;
-      const from = this.#base + meta[m]!;
+      const from = this.base + meta[m]!;
       const len = meta[m + 1]!;
       this.buffer.copy(buf, base + off, from, from + len);
       meta[m] = off;

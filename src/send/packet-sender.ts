@@ -67,51 +67,51 @@ const ENOBUFS = osConstants.errno.ENOBUFS;
 const NOT_ATTEMPTED = -1;
 
 export abstract class PacketSender extends EventEmitter<PacketSenderEvents> {
-  readonly #native: NativeBinding;
-  readonly #handle: SocketHandle;
-  readonly #queueLimit: number;
-  readonly #retryMs: number;
-  readonly #what: string;
-  #results = new Int32Array(256);
-  #queue: Uint8Array[] = [];
-  #head = 0;
-  #waiting = false;
-  #timer: NodeJS.Timeout | undefined;
-  #closed = false;
-  #flushWaiters: (() => void)[] = [];
-  readonly #c: SendCounters = { packets: 0, sent: 0, retriedSent: 0, failed: 0, queued: 0, errors: {} };
+  private readonly native: NativeBinding;
+  private readonly handle: SocketHandle;
+  private readonly queueLimit: number;
+  private readonly retryMs: number;
+  private readonly what: string;
+  private results = new Int32Array(256);
+  private queue: Uint8Array[] = [];
+  private head = 0;
+  private waiting = false;
+  private timer: NodeJS.Timeout | undefined;
+  private isClosed = false;
+  private flushWaiters: (() => void)[] = [];
+  private readonly c: SendCounters = { packets: 0, sent: 0, retriedSent: 0, failed: 0, queued: 0, errors: {} };
 
   protected constructor(native: NativeBinding, handle: SocketHandle, what: string, opts: PacketSenderOptions) {
     super();
-    this.#native = native;
-    this.#handle = handle;
-    this.#what = what;
-    this.#queueLimit = opts.queueLimit ?? 65536;
-    this.#retryMs = opts.retryMs ?? 1;
-    if (!(Number.isInteger(this.#queueLimit) && this.#queueLimit >= 0)) throw new RangeError('queueLimit must be an integer ≥ 0');
+    this.native = native;
+    this.handle = handle;
+    this.what = what;
+    this.queueLimit = opts.queueLimit ?? 65536;
+    this.retryMs = opts.retryMs ?? 1;
+    if (!(Number.isInteger(this.queueLimit) && this.queueLimit >= 0)) throw new RangeError('queueLimit must be an integer ≥ 0');
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.isClosed;
   }
 
   /** Packets waiting in the retry queue. */
   get queued(): number {
-    return this.#queue.length - this.#head;
+    return this.queue.length - this.head;
   }
 
   /** Effective SO_SNDBUF of the socket, bytes. */
   get sndbuf(): number {
-    return this.#closed ? 0 : this.#native.socketInfo(this.#handle).sndbuf;
+    return this.isClosed ? 0 : this.native.socketInfo(this.handle).sndbuf;
   }
 
-  #count(code: string, n = 1): void {
-    this.#c.errors[code] = (this.#c.errors[code] ?? 0) + n;
+  private count(code: string, n = 1): void {
+    this.c.errors[code] = (this.c.errors[code] ?? 0) + n;
   }
 
-  #resultsFor(n: number): Int32Array {
-    if (this.#results.length < n) this.#results = new Int32Array(Math.max(n, this.#results.length * 2));
-    return this.#results;
+  private resultsFor(n: number): Int32Array {
+    if (this.results.length < n) this.results = new Int32Array(Math.max(n, this.results.length * 2));
+    return this.results;
   }
 
   /**
@@ -119,17 +119,17 @@ export abstract class PacketSender extends EventEmitter<PacketSenderEvents> {
    * says per packet. Throws NativeIoError ECLOSED after close().
    */
   send(packets: readonly Uint8Array[]): SendReport {
-    if (this.#closed) throw new NativeIoError('ECLOSED', `send on a closed ${this.#what}`);
+    if (this.isClosed) throw new NativeIoError('ECLOSED', `send on a closed ${this.what}`);
     const n = packets.length;
-    this.#c.packets += n;
+    this.c.packets += n;
     const results: SendOutcome[] = new Array<SendOutcome>(n);
     let sent = 0;
     let queued = 0;
     let failed = 0;
     let from = 0;
     if (this.queued === 0 && n > 0) {
-      const r = this.#resultsFor(n);
-      sent = callNative(() => this.#native.socketSend(this.#handle, packets, 0, n, r));
+      const r = this.resultsFor(n);
+      sent = callNative(() => this.native.socketSend(this.handle, packets, 0, n, r));
       from = n;
       for (let i = 0; i < n; i++) {
         const v = r[i]!;
@@ -139,39 +139,39 @@ export abstract class PacketSender extends EventEmitter<PacketSenderEvents> {
           // the addon reports the blocking errno on the first unsent packet, -1 on the rest
           const blocking = v === NOT_ATTEMPTED ? EAGAIN : v;
           const code = errnoName(blocking);
-          this.#count(code);
-          if (this.#queueLimit === 0) {
+          this.count(code);
+          if (this.queueLimit === 0) {
             // no queue: the blocking error stands for this packet and every one after it
             for (let k = i; k < n; k++) results[k] = code;
             failed += n - i;
-            if (n - i > 1) this.#count(code, n - i - 1);
+            if (n - i > 1) this.count(code, n - i - 1);
             break;
           }
           from = i;
-          this.#scheduleRetry(blocking);
+          this.scheduleRetry(blocking);
           break;
         } else {
           const code = errnoName(v);
           results[i] = code;
           failed++;
-          this.#count(code);
+          this.count(code);
         }
       }
     }
     for (let i = from; i < n; i++) {
-      if (this.queued < this.#queueLimit) {
-        this.#queue.push(Uint8Array.prototype.slice.call(packets[i]!));
+      if (this.queued < this.queueLimit) {
+        this.queue.push(Uint8Array.prototype.slice.call(packets[i]!));
         results[i] = 'queued';
         queued++;
       } else {
         results[i] = 'EQUEUEFULL';
         failed++;
-        this.#count('EQUEUEFULL');
+        this.count('EQUEUEFULL');
       }
     }
-    if (queued > 0 && !this.#waiting && this.#timer === undefined) this.#scheduleRetry(EAGAIN);
-    this.#c.sent += sent;
-    this.#c.failed += failed;
+    if (queued > 0 && !this.waiting && this.timer === undefined) this.scheduleRetry(EAGAIN);
+    this.c.sent += sent;
+    this.c.failed += failed;
     return { results, sent, queued, failed };
   }
 
@@ -181,17 +181,17 @@ export abstract class PacketSender extends EventEmitter<PacketSenderEvents> {
    * take now is copied into the retry queue, in order. Returns how many packets failed for good.
    */
   sendPacked(buffer: Uint8Array, lengths: Uint32Array, count: number): number {
-    if (this.#closed) throw new NativeIoError('ECLOSED', `send on a closed ${this.#what}`);
+    if (this.isClosed) throw new NativeIoError('ECLOSED', `send on a closed ${this.what}`);
     if (count === 0) return 0;
-    this.#c.packets += count;
+    this.c.packets += count;
     let failed = 0;
     let queued = 0;
     let sent = 0;
     let from = 0;
     let fromOff = 0;
     if (this.queued === 0) {
-      const r = this.#resultsFor(count);
-      sent = callNative(() => this.#native.socketSendPacked(this.#handle, buffer, lengths, count, r));
+      const r = this.resultsFor(count);
+      sent = callNative(() => this.native.socketSendPacked(this.handle, buffer, lengths, count, r));
       from = count;
       let off = 0;
       for (let i = 0; i < count; i++) {
@@ -200,88 +200,88 @@ export abstract class PacketSender extends EventEmitter<PacketSenderEvents> {
           if (v === EAGAIN || v === ENOBUFS || v === NOT_ATTEMPTED) {
             const blocking = v === NOT_ATTEMPTED ? EAGAIN : v;
             const code = errnoName(blocking);
-            this.#count(code);
-            if (this.#queueLimit === 0) {
+            this.count(code);
+            if (this.queueLimit === 0) {
               failed += count - i;
-              if (count - i > 1) this.#count(code, count - i - 1);
+              if (count - i > 1) this.count(code, count - i - 1);
               from = count;
             } else {
               from = i;
               fromOff = off;
-              this.#scheduleRetry(blocking);
+              this.scheduleRetry(blocking);
             }
             break;
           }
           failed++;
-          this.#count(errnoName(v));
+          this.count(errnoName(v));
         }
         off += lengths[i]!;
       }
     }
     for (let i = from, off = fromOff; i < count; i++) {
       const len = lengths[i]!;
-      if (this.queued < this.#queueLimit) {
-        this.#queue.push(Uint8Array.prototype.slice.call(buffer, off, off + len)); // a copy: the buffer is reused
+      if (this.queued < this.queueLimit) {
+        this.queue.push(Uint8Array.prototype.slice.call(buffer, off, off + len)); // a copy: the buffer is reused
         queued++;
       } else {
         failed++;
-        this.#count('EQUEUEFULL');
+        this.count('EQUEUEFULL');
       }
       off += len;
     }
-    if (queued > 0 && !this.#waiting && this.#timer === undefined) this.#scheduleRetry(EAGAIN);
-    this.#c.sent += sent;
-    this.#c.failed += failed;
+    if (queued > 0 && !this.waiting && this.timer === undefined) this.scheduleRetry(EAGAIN);
+    this.c.sent += sent;
+    this.c.failed += failed;
     return failed;
   }
 
-  #scheduleRetry(errno: number): void {
-    if (this.#closed || this.#waiting || this.#timer !== undefined) return;
+  private scheduleRetry(errno: number): void {
+    if (this.isClosed || this.waiting || this.timer !== undefined) return;
     if (errno === EAGAIN) {
-      this.#waiting = true;
+      this.waiting = true;
       try {
-        this.#native.socketWaitWritable(this.#handle, (err) => {
-          this.#waiting = false;
-          if (err) this.#fail(err);
-          else this.#drainQueue();
+        this.native.socketWaitWritable(this.handle, (err) => {
+          this.waiting = false;
+          if (err) this.fail(err);
+          else this.drainQueue();
         });
       } catch (e) {
-        this.#waiting = false;
-        this.#fail(e);
+        this.waiting = false;
+        this.fail(e);
       }
     } else {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#drainQueue();
-      }, this.#retryMs);
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.drainQueue();
+      }, this.retryMs);
     }
   }
 
-  #fail(e: unknown): void {
+  private fail(e: unknown): void {
     const dropped = this.queued;
-    this.#queue = [];
-    this.#head = 0;
-    this.#c.failed += dropped;
-    const err = e instanceof NativeIoError ? e : new NativeIoError('EPOLL', `${this.#what} retry failed: ${String(e)}`, { cause: e });
-    this.#count(err.code, dropped);
-    this.#resolveFlush();
+    this.queue = [];
+    this.head = 0;
+    this.c.failed += dropped;
+    const err = e instanceof NativeIoError ? e : new NativeIoError('EPOLL', `${this.what} retry failed: ${String(e)}`, { cause: e });
+    this.count(err.code, dropped);
+    this.resolveFlush();
     this.emit('error', err);
   }
 
-  #drainQueue(): void {
-    if (this.#closed) return;
+  private drainQueue(): void {
+    if (this.isClosed) return;
     while (this.queued > 0) {
       const n = this.queued;
-      const r = this.#resultsFor(n);
+      const r = this.resultsFor(n);
       let sent: number;
       try {
-        sent = callNative(() => this.#native.socketSend(this.#handle, this.#queue, this.#head, n, r));
+        sent = callNative(() => this.native.socketSend(this.handle, this.queue, this.head, n, r));
       } catch (e) {
-        this.#fail(e);
+        this.fail(e);
         return;
       }
-      this.#c.sent += sent;
-      this.#c.retriedSent += sent;
+      this.c.sent += sent;
+      this.c.retriedSent += sent;
       let blocked = 0;
       let done = 0;
       for (; done < n; done++) {
@@ -290,63 +290,63 @@ export abstract class PacketSender extends EventEmitter<PacketSenderEvents> {
         if (v === NOT_ATTEMPTED) break;
         if (v === EAGAIN || v === ENOBUFS) {
           blocked = v;
-          this.#count(errnoName(v));
+          this.count(errnoName(v));
           break;
         }
-        this.#c.failed++;
-        this.#count(errnoName(v));
+        this.c.failed++;
+        this.count(errnoName(v));
       }
-      this.#head += done;
+      this.head += done;
       if (blocked !== 0) {
-        this.#compact();
-        this.#scheduleRetry(blocked);
+        this.compact();
+        this.scheduleRetry(blocked);
         return;
       }
     }
-    this.#queue = [];
-    this.#head = 0;
-    this.#resolveFlush();
+    this.queue = [];
+    this.head = 0;
+    this.resolveFlush();
     this.emit('drain');
   }
 
-  #compact(): void {
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
   }
 
-  #resolveFlush(): void {
-    const w = this.#flushWaiters;
-    this.#flushWaiters = [];
+  private resolveFlush(): void {
+    const w = this.flushWaiters;
+    this.flushWaiters = [];
     for (const f of w) f();
   }
 
   /** Resolves when the retry queue is empty (at once if it is; also on close). */
   flush(): Promise<void> {
-    if (this.queued === 0 || this.#closed) return Promise.resolve();
-    return new Promise((res) => this.#flushWaiters.push(res));
+    if (this.queued === 0 || this.isClosed) return Promise.resolve();
+    return new Promise((res) => this.flushWaiters.push(res));
   }
 
   counters(): SendCounters {
-    return { ...this.#c, queued: this.queued, errors: { ...this.#c.errors } };
+    return { ...this.c, queued: this.queued, errors: { ...this.c.errors } };
   }
 
   /** Closes the socket; queued packets are dropped (counted as ECLOSED). Idempotent. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    if (this.isClosed) return;
+    this.isClosed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
     const dropped = this.queued;
     if (dropped > 0) {
-      this.#c.failed += dropped;
-      this.#count('ECLOSED', dropped);
+      this.c.failed += dropped;
+      this.count('ECLOSED', dropped);
     }
-    this.#queue = [];
-    this.#head = 0;
-    this.#waiting = false;
-    this.#native.socketClose(this.#handle);
-    this.#resolveFlush();
+    this.queue = [];
+    this.head = 0;
+    this.waiting = false;
+    this.native.socketClose(this.handle);
+    this.resolveFlush();
   }
 }

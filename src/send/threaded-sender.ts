@@ -110,41 +110,41 @@ export function startSendThread(
 /** The part every threaded sender shares: the bounded hand-over, the counters, the close. */
 export class ThreadedSender extends EventEmitter<ThreadedSenderEvents> {
   readonly sndbuf: number;
-  readonly #worker: Worker;
-  readonly #inFlight: Int32Array;
-  readonly #queueBytes: number;
-  #counters: SendCounters;
-  #refused = 0;
-  #closing: Promise<void> | null = null;
-  #closed = false;
+  private readonly worker: Worker;
+  private readonly inFlight: Int32Array;
+  private readonly queueBytes: number;
+  private totals: SendCounters;
+  private refused = 0;
+  private closing: Promise<void> | null = null;
+  private isClosed = false;
 
   protected constructor(started: Awaited<ReturnType<typeof startSendThread>>, what: string) {
     super();
     const { worker, inFlight, queueBytes, ready } = started;
-    this.#worker = worker;
-    this.#inFlight = inFlight;
-    this.#queueBytes = queueBytes;
+    this.worker = worker;
+    this.inFlight = inFlight;
+    this.queueBytes = queueBytes;
     this.sndbuf = ready.info.sndbuf;
-    this.#counters = ready.counters;
+    this.totals = ready.counters;
     worker.on('message', (m: SenderThreadMessage) => {
-      if (m.type === 'stats' || m.type === 'closed') this.#counters = m.counters;
+      if (m.type === 'stats' || m.type === 'closed') this.totals = m.counters;
       else if (m.type === 'error') this.emit('error', new NativeIoError(m.code, m.message));
     });
     worker.on('error', (e) => this.emit('error', new NativeIoError('EPCAP', `${what} failed: ${e.message}`, { cause: e })));
     worker.on('exit', (code) => {
-      const unexpected = !this.#closed && this.#closing === null;
-      this.#closed = true;
+      const unexpected = !this.isClosed && this.closing === null;
+      this.isClosed = true;
       if (unexpected) this.emit('error', new NativeIoError('EPCAP', `${what} exited (${code})`));
     });
   }
 
   get closed(): boolean {
-    return this.#closed || this.#closing !== null;
+    return this.isClosed || this.closing !== null;
   }
 
   /** Bytes handed to send() and not yet taken by the worker. */
   get queuedBytes(): number {
-    return Atomics.load(this.#inFlight, 0);
+    return Atomics.load(this.inFlight, 0);
   }
 
   /**
@@ -154,39 +154,39 @@ export class ThreadedSender extends EventEmitter<ThreadedSenderEvents> {
   send(packets: readonly Uint8Array[]): boolean {
     if (packets.length === 0) return true;
     const ab = packBatch(packets);
-    if (this.closed || Atomics.load(this.#inFlight, 0) + ab.byteLength > this.#queueBytes) {
-      this.#refused += packets.length;
+    if (this.closed || Atomics.load(this.inFlight, 0) + ab.byteLength > this.queueBytes) {
+      this.refused += packets.length;
       return false;
     }
-    Atomics.add(this.#inFlight, 0, ab.byteLength);
-    this.#worker.postMessage(ab, [ab]);
+    Atomics.add(this.inFlight, 0, ab.byteLength);
+    this.worker.postMessage(ab, [ab]);
     return true;
   }
 
   /** The worker's SendCounters as last reported, plus the packets refused here (EQUEUEFULL). */
   counters(): SendCounters {
-    const c = this.#counters;
-    if (this.#refused === 0) return { ...c, errors: { ...c.errors } };
+    const c = this.totals;
+    if (this.refused === 0) return { ...c, errors: { ...c.errors } };
     return {
       ...c,
-      packets: c.packets + this.#refused,
-      failed: c.failed + this.#refused,
-      errors: { ...c.errors, EQUEUEFULL: (c.errors.EQUEUEFULL ?? 0) + this.#refused },
+      packets: c.packets + this.refused,
+      failed: c.failed + this.refused,
+      errors: { ...c.errors, EQUEUEFULL: (c.errors.EQUEUEFULL ?? 0) + this.refused },
     };
   }
 
   /** Sends what was handed over (and the retry queue), then closes the socket. Idempotent. */
   close(): Promise<void> {
-    if (this.#closing) return this.#closing;
-    this.#closing = new Promise<void>((resolve) => {
-      if (this.#closed) {
+    if (this.closing) return this.closing;
+    this.closing = new Promise<void>((resolve) => {
+      if (this.isClosed) {
         resolve();
         return;
       }
-      this.#worker.once('exit', () => resolve());
-      this.#worker.postMessage('close');
+      this.worker.once('exit', () => resolve());
+      this.worker.postMessage('close');
     });
-    return this.#closing;
+    return this.closing;
   }
 }
 

@@ -30,7 +30,7 @@ function keyOf(ip: IpAddress): string {
 /** Turns IPv4/IPv6 packets into Ethernet frames for the targets of the -x items (pure). */
 export class LinkFramer {
   /** 14-byte Ethernet headers by the destination address's bytes (latin1). */
-  readonly #headers = new Map<string, Buffer>();
+  private readonly headers = new Map<string, Buffer>();
 
   /**
    * `deviceMac` is the source MAC for items without an online MAC. For a target listed in several
@@ -40,26 +40,26 @@ export class LinkFramer {
     for (const t of transfers) {
       if (t.target.mac === null) continue;
       const key = keyOf(t.target.ip);
-      if (this.#headers.has(key)) continue;
+      if (this.headers.has(key)) continue;
       const h = Buffer.alloc(ETHERNET_HEADER_LENGTH);
       writeMac(t.target.mac, h, 0);
       writeMac(t.online.mac ?? deviceMac, h, 6);
       h.writeUInt16BE(t.target.ip.family === 4 ? EtherType.IPV4 : EtherType.IPV6, 12);
-      this.#headers.set(key, h);
+      this.headers.set(key, h);
     }
   }
 
   /** Targets with a header. */
   get size(): number {
-    return this.#headers.size;
+    return this.headers.size;
   }
 
   /** The frame of one IP packet, or null when it is not IP or its destination has no MACs. */
   frame(packet: Uint8Array): Buffer | null {
     const version = packet.length > 0 ? packet[0]! >>> 4 : 0;
     let header: Buffer | undefined;
-    if (version === 4 && packet.length >= 20) header = this.#headers.get(addressKey(packet, 16, 4));
-    else if (version === 6 && packet.length >= 40) header = this.#headers.get(addressKey(packet, 24, 16));
+    if (version === 4 && packet.length >= 20) header = this.headers.get(addressKey(packet, 16, 4));
+    else if (version === 6 && packet.length >= 40) header = this.headers.get(addressKey(packet, 24, 16));
     if (header === undefined) return null;
     const out = Buffer.allocUnsafe(ETHERNET_HEADER_LENGTH + packet.length);
     header.copy(out, 0);
@@ -92,15 +92,15 @@ export class LinkSender extends EventEmitter<LinkSenderEvents> {
   /** DEV's own MAC. */
   readonly mac: string;
   readonly mtu: number;
-  readonly #injector: ThreadedLinkInjector;
-  readonly #framer: LinkFramer;
+  private readonly injector: ThreadedLinkInjector;
+  private readonly framer: LinkFramer;
   /** Packets without a frame header (destination not in -x, or not IP). */
-  #unframed = 0;
+  private unframed = 0;
 
   private constructor(injector: ThreadedLinkInjector, framer: LinkFramer) {
     super();
-    this.#injector = injector;
-    this.#framer = framer;
+    this.injector = injector;
+    this.framer = framer;
     this.device = injector.device;
     this.mac = injector.mac;
     this.mtu = injector.mtu;
@@ -131,7 +131,7 @@ export class LinkSender extends EventEmitter<LinkSenderEvents> {
   }
 
   get closed(): boolean {
-    return this.#injector.closed;
+    return this.injector.closed;
   }
 
   /**
@@ -141,27 +141,27 @@ export class LinkSender extends EventEmitter<LinkSenderEvents> {
   send(packets: readonly Uint8Array[]): boolean {
     const frames: Buffer[] = [];
     for (const p of packets) {
-      const f = this.#framer.frame(p);
-      if (f === null) this.#unframed++;
+      const f = this.framer.frame(p);
+      if (f === null) this.unframed++;
       else frames.push(f);
     }
-    return this.#injector.send(frames);
+    return this.injector.send(frames);
   }
 
   /** The send thread's counters, plus the packets that had no MACs (failed, ENOMAC). */
   counters(): SendCounters {
-    const c = this.#injector.counters();
-    if (this.#unframed === 0) return c;
+    const c = this.injector.counters();
+    if (this.unframed === 0) return c;
     return {
       ...c,
-      packets: c.packets + this.#unframed,
-      failed: c.failed + this.#unframed,
-      errors: { ...c.errors, [NO_MAC_ERROR]: (c.errors[NO_MAC_ERROR] ?? 0) + this.#unframed },
+      packets: c.packets + this.unframed,
+      failed: c.failed + this.unframed,
+      errors: { ...c.errors, [NO_MAC_ERROR]: (c.errors[NO_MAC_ERROR] ?? 0) + this.unframed },
     };
   }
 
   /** Sends what was handed over, then closes the socket and its thread. Idempotent. */
   close(): Promise<void> {
-    return this.#injector.close();
+    return this.injector.close();
   }
 }

@@ -71,18 +71,18 @@ export function bridgeNetfilterSysctls(on: boolean): string[] {
 
 /** A running delayer for the frames entering the bridge from one port. */
 export class UserspaceNetem {
-  readonly #sw: NsShell;
-  readonly #port: string;
-  readonly #queue: number;
-  readonly #child: ChildProcess;
-  readonly #stderr: () => string;
+  private readonly sw: NsShell;
+  private readonly port: string;
+  private readonly queue: number;
+  private readonly child: ChildProcess;
+  private readonly stderr: () => string;
 
   private constructor(sw: NsShell, port: string, queue: number, child: ChildProcess, stderr: () => string) {
-    this.#sw = sw;
-    this.#port = port;
-    this.#queue = queue;
-    this.#child = child;
-    this.#stderr = stderr;
+    this.sw = sw;
+    this.port = port;
+    this.queue = queue;
+    this.child = child;
+    this.stderr = stderr;
   }
 
   /** Starts the delayer in the switch namespace sw for the bridge port `port` (host number n). */
@@ -97,7 +97,7 @@ export class UserspaceNetem {
     detachFromLoop(child);
     const d = new UserspaceNetem(sw, port, queue, child, stderr);
     try {
-      await d.#waitReady();
+      await d.waitReady();
       await sw.exec('iptables', delayRuleArgs('-A', port, queue));
       await sw.exec('ip6tables', delayRuleArgs('-A', port, queue));
     } catch (e) {
@@ -107,32 +107,32 @@ export class UserspaceNetem {
     return d;
   }
 
-  #waitReady(timeoutMs = 5000): Promise<void> {
+  private waitReady(timeoutMs = 5000): Promise<void> {
     return new Promise((resolve, reject) => {
       let out = '';
-      const timer = setTimeout(() => fail(new LabError('ETIMEDOUT', `labdelay in ${this.#sw.name} not ready after ${timeoutMs} ms`, { stderr: this.#stderr() })), timeoutMs);
+      const timer = setTimeout(() => fail(new LabError('ETIMEDOUT', `labdelay in ${this.sw.name} not ready after ${timeoutMs} ms`, { stderr: this.stderr() })), timeoutMs);
       const onData = (b: Buffer): void => {
         out += b.toString('utf8');
         if (out.includes('ready\n')) done();
       };
-      const onExit = (): void => fail(new LabError('ESTART', `labdelay in ${this.#sw.name} exited during start-up`, { stderr: this.#stderr() }));
+      const onExit = (): void => fail(new LabError('ESTART', `labdelay in ${this.sw.name} exited during start-up`, { stderr: this.stderr() }));
       const cleanup = (): void => {
         clearTimeout(timer);
-        this.#child.stdout?.off('data', onData);
-        this.#child.off('exit', onExit);
+        this.child.stdout?.off('data', onData);
+        this.child.off('exit', onExit);
       };
       const done = (): void => {
         cleanup();
-        this.#child.stdout?.resume(); // keep draining
+        this.child.stdout?.resume(); // keep draining
         resolve();
       };
       const fail = (e: LabError): void => {
         cleanup();
         reject(e);
       };
-      this.#child.stdout?.on('data', onData);
-      this.#child.once('exit', onExit);
-      if (hasExited(this.#child)) onExit();
+      this.child.stdout?.on('data', onData);
+      this.child.once('exit', onExit);
+      if (hasExited(this.child)) onExit();
     });
   }
 
@@ -141,10 +141,10 @@ export class UserspaceNetem {
     const errors: string[] = [];
     for (const tool of ['iptables', 'ip6tables']) {
       // -D fails harmlessly when the rule was never added.
-      const r = await this.#sw.exec(tool, delayRuleArgs('-D', this.#port, this.#queue), { check: false }).catch((e: unknown) => ({ code: 1, stderr: String(e) }));
+      const r = await this.sw.exec(tool, delayRuleArgs('-D', this.port, this.queue), { check: false }).catch((e: unknown) => ({ code: 1, stderr: String(e) }));
       if (r.code !== 0 && !/does a matching rule exist|bad rule|no chain/i.test(r.stderr)) errors.push(r.stderr);
     }
-    await stopProcessTree(this.#child);
-    if (errors.length > 0) throw new LabError('ECMDFAIL', `could not remove the netem queue rules in ${this.#sw.name}`, { stderr: errors.join('\n') });
+    await stopProcessTree(this.child);
+    if (errors.length > 0) throw new LabError('ECMDFAIL', `could not remove the netem queue rules in ${this.sw.name}`, { stderr: errors.join('\n') });
   }
 }

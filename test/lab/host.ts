@@ -61,17 +61,17 @@ export class NsShell {
   readonly label: string;
   /** The CPU every process of this namespace is pinned to (taskset), or null: any CPU. */
   readonly cpu: number | null;
-  readonly #shell: ShellContext;
+  private readonly shell: ShellContext;
 
   constructor(ns: string, label: string, ctx: ShellContext, cpu: number | null = null) {
     this.name = ns;
     this.label = label;
     this.cpu = cpu;
-    this.#shell = ctx;
+    this.shell = ctx;
   }
 
   /** `ip netns exec` arguments for cmd, through taskset when the namespace is pinned to a CPU. */
-  #nsArgs(cmd: string, args: readonly string[]): string[] {
+  private nsArgs(cmd: string, args: readonly string[]): string[] {
     return this.cpu === null
       ? ['netns', 'exec', this.name, cmd, ...args]
       : ['netns', 'exec', this.name, 'taskset', '-c', String(this.cpu), cmd, ...args];
@@ -79,15 +79,15 @@ export class NsShell {
 
   /** Runs cmd inside the namespace (`ip netns exec`); throws LabError on non-zero exit unless check: false. */
   async exec(cmd: string, args: readonly string[] = [], opts: ExecOptions = {}): Promise<ExecResult> {
-    this.#shell.assertAlive();
-    return await runCommand('ip', this.#nsArgs(cmd, args), opts, (c) => this.#shell.track(c), `[${this.label}] ${quoteCommand(cmd, args)}`);
+    this.shell.assertAlive();
+    return await runCommand('ip', this.nsArgs(cmd, args), opts, (c) => this.shell.track(c), `[${this.label}] ${quoteCommand(cmd, args)}`);
   }
 
   /** Starts cmd inside the namespace; the process is killed (SIGTERM, then SIGKILL) on destroy. */
   spawn(cmd: string, args: readonly string[] = [], opts: SpawnOptions = {}): ChildProcess {
-    this.#shell.assertAlive();
-    const child = spawnCommand('ip', this.#nsArgs(cmd, args), opts.stdio ?? ['ignore', 'pipe', 'pipe'], undefined, { env: opts.env, cwd: opts.cwd });
-    this.#shell.track(child);
+    this.shell.assertAlive();
+    const child = spawnCommand('ip', this.nsArgs(cmd, args), opts.stdio ?? ['ignore', 'pipe', 'pipe'], undefined, { env: opts.env, cwd: opts.cwd });
+    this.shell.track(child);
     return child;
   }
 }
@@ -103,7 +103,7 @@ export class LabHost extends NsShell implements NsRunner {
   readonly ipv6: boolean;
   readonly ifname = 'eth0';
   readonly mac: string;
-  readonly #ctx: HostContext;
+  private readonly ctx: HostContext;
 
   constructor(ns: string, hostName: string, addr: HostAddresses, ctx: HostContext, cpu: number | null = null) {
     super(ns, hostName, ctx, cpu);
@@ -113,12 +113,12 @@ export class LabHost extends NsShell implements NsRunner {
     this.ip6 = addr.ip6;
     this.mac = addr.mac;
     this.ipv6 = ctx.ipv6;
-    this.#ctx = ctx;
+    this.ctx = ctx;
   }
 
   async makeTempDir(tag: string): Promise<string> {
-    this.#ctx.assertAlive();
-    return mkdtemp(join(this.#ctx.tmpDir, `${this.hostName}-${tag}-`));
+    this.ctx.assertAlive();
+    return mkdtemp(join(this.ctx.tmpDir, `${this.hostName}-${tag}-`));
   }
 
   assertLabUrl(url: string): void {
@@ -128,7 +128,7 @@ export class LabHost extends NsShell implements NsRunner {
     } catch {
       throw new LabError('EBADARG', `bad URL ${JSON.stringify(url)}`);
     }
-    if (!isLoopback(host) && !this.#ctx.isLabAddress(host)) {
+    if (!isLoopback(host) && !this.ctx.isLabAddress(host)) {
       throw new LabError('EBADARG', `refusing to send load to ${host}: only lab addresses and loopback are allowed`);
     }
   }
@@ -143,7 +143,7 @@ export class LabHost extends NsShell implements NsRunner {
 
   /** `ip route replace <dst> via <via>` in this host. */
   async addRoute(dst: string, via: string): Promise<void> {
-    this.#ctx.assertAlive();
+    this.ctx.assertAlive();
     await runCommand('ip', ['-n', this.name, 'route', 'replace', dst, 'via', via]);
   }
 

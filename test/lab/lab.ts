@@ -70,14 +70,14 @@ export class Lab implements Teardownable {
   readonly hosts: readonly LabHost[];
   /** Runs commands in the switch namespace (bridge `br0`, host ports `p<N>`), e.g. a capture on the bridge. */
   readonly switch: NsShell;
-  readonly #byName = new Map<string, LabHost>();
-  readonly #children = new Set<ChildProcess>();
-  readonly #addresses = new Set<string>();
-  readonly #userNetem = new Map<string, UserspaceNetem>();
+  private readonly byName = new Map<string, LabHost>();
+  private readonly children = new Set<ChildProcess>();
+  private readonly addresses = new Set<string>();
+  private readonly userNetem = new Map<string, UserspaceNetem>();
   /** Namespaces created so far (hosts in creation order, then the switch last). */
-  readonly #created: string[] = [];
-  #destroyed = false;
-  #destroying: Promise<void> | null = null;
+  private readonly created: string[] = [];
+  private isDestroyed = false;
+  private destroying: Promise<void> | null = null;
 
   private constructor(prefix: string, names: readonly string[], ipv6: boolean, tmpDir: string, cpus: Readonly<Record<string, number>>) {
     this.prefix = prefix;
@@ -87,16 +87,16 @@ export class Lab implements Teardownable {
     const ctx: HostContext = {
       tmpDir,
       ipv6,
-      assertAlive: () => this.#assertAlive(),
-      track: (c) => this.#track(c),
-      isLabAddress: (a) => this.#addresses.has(a),
+      assertAlive: () => this.assertAlive(),
+      track: (c) => this.track(c),
+      isLabAddress: (a) => this.addresses.has(a),
     };
     this.switch = new NsShell(this.switchNs, 'switch', ctx);
     this.hosts = names.map((h, i) => {
       const host = new LabHost(hostNsName(prefix, h), h, hostAddresses(i + 1), ctx, cpus[h] ?? null);
-      this.#byName.set(h, host);
-      this.#addresses.add(host.ip);
-      if (ipv6) this.#addresses.add(host.ip6);
+      this.byName.set(h, host);
+      this.addresses.add(host.ip);
+      if (ipv6) this.addresses.add(host.ip6);
       return host;
     });
   }
@@ -128,15 +128,15 @@ export class Lab implements Teardownable {
       try {
         await addNetns(lab.switchNs);
       } catch (e) {
-        lab.#destroyed = true;
+        lab.isDestroyed = true;
         rmSync(tmp, { recursive: true, force: true });
         unregisterLab(lab);
         if (attempt < MAX_PREFIX_TRIES && e instanceof LabError && /exists/i.test(e.message)) continue;
         throw e;
       }
-      lab.#created.push(lab.switchNs);
+      lab.created.push(lab.switchNs);
       try {
-        await lab.#build();
+        await lab.build();
       } catch (e) {
         await lab.destroy();
         throw e;
@@ -145,18 +145,18 @@ export class Lab implements Teardownable {
     }
   }
 
-  async #build(): Promise<void> {
+  private async build(): Promise<void> {
     const sw = this.switchNs;
     // A plain L2 switch: no IPv6 of its own, bridged frames skip iptables (until the netem fallback needs it).
     await runCommand('ip', ['netns', 'exec', sw, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1', ...bridgeNetfilterSysctls(false)]);
     await ipBatch(sw, ['link set lo up', `link add ${BRIDGE} type bridge stp_state 0 forward_delay 0 mcast_snooping 0`, `link set ${BRIDGE} up`]);
-    await Promise.all(this.hosts.map((h) => this.#buildHost(h)));
+    await Promise.all(this.hosts.map((h) => this.buildHost(h)));
     await ipBatch(sw, this.hosts.map((h) => `link set ${switchPortName(h.n)} master ${BRIDGE} up`));
   }
 
-  async #buildHost(h: LabHost): Promise<void> {
+  private async buildHost(h: LabHost): Promise<void> {
     await addNetns(h.name);
-    this.#created.unshift(h.name);
+    this.created.unshift(h.name);
     const sysctls = ['net.ipv4.ip_forward=0'];
     if (this.ipv6) {
       // No router discovery noise: the lab has no routers, addresses are static.
@@ -178,13 +178,13 @@ export class Lab implements Teardownable {
 
   /** The host called name (as given to create). */
   host(name: string): LabHost {
-    const h = this.#byName.get(name);
-    if (h === undefined) throw new LabError('EBADARG', `no host ${JSON.stringify(name)} in this lab (hosts: ${[...this.#byName.keys()].join(', ')})`);
+    const h = this.byName.get(name);
+    if (h === undefined) throw new LabError('EBADARG', `no host ${JSON.stringify(name)} in this lab (hosts: ${[...this.byName.keys()].join(', ')})`);
     return h;
   }
 
   get destroyed(): boolean {
-    return this.#destroyed;
+    return this.isDestroyed;
   }
 
   /** All namespace names of this lab (hosts and switch). */
@@ -194,7 +194,7 @@ export class Lab implements Teardownable {
 
   /** True for a lab address or loopback. */
   isLabAddress(addr: string): boolean {
-    return this.#addresses.has(addr) || isLoopback(addr);
+    return this.addresses.has(addr) || isLoopback(addr);
   }
 
   /**
@@ -202,9 +202,9 @@ export class Lab implements Teardownable {
    * without sch_netem, the NFQUEUE delayer (same semantics, except that jitter never reorders packets).
    */
   async setNetem(h: LabHost, o: NetemOptions): Promise<NetemBackend> {
-    this.#assertAlive();
+    this.assertAlive();
     const args = netemArgs(o);
-    await this.#stopUserNetem(h);
+    await this.stopUserNetem(h);
     if (kernelNetem !== false) {
       const cmd = ['-n', h.name, 'qdisc', 'replace', 'dev', h.ifname, 'root', ...args];
       const r = await runCommand('tc', cmd, { check: false });
@@ -216,21 +216,21 @@ export class Lab implements Teardownable {
       kernelNetem = false;
     }
     const d = await UserspaceNetem.start(this.switch, switchPortName(h.n), h.n, { delayMs: o.delayMs ?? 0, jitterMs: o.jitterMs ?? 0, lossPct: o.lossPct ?? 0 });
-    this.#userNetem.set(h.name, d);
+    this.userNetem.set(h.name, d);
     return 'nfqueue';
   }
 
-  async #stopUserNetem(h: LabHost): Promise<void> {
-    const d = this.#userNetem.get(h.name);
+  private async stopUserNetem(h: LabHost): Promise<void> {
+    const d = this.userNetem.get(h.name);
     if (d === undefined) return;
-    this.#userNetem.delete(h.name);
+    this.userNetem.delete(h.name);
     await d.stop();
   }
 
   /** Removes the netem settings of h's eth0 (back to the default). */
   async clearNetem(h: LabHost): Promise<void> {
-    this.#assertAlive();
-    await this.#stopUserNetem(h);
+    this.assertAlive();
+    await this.stopUserNetem(h);
     if (kernelNetem !== true) return;
     const r = await runCommand('tc', ['-n', h.name, 'qdisc', 'del', 'dev', h.ifname, 'root'], { check: false });
     if (r.code !== 0 && !/no such file|cannot delete qdisc with handle of zero|cannot find/i.test(r.stderr)) {
@@ -240,40 +240,40 @@ export class Lab implements Teardownable {
 
   /** Kills every process of the lab and deletes all its namespaces and files. Idempotent. */
   destroy(): Promise<void> {
-    if (this.#destroying === null) {
-      this.#destroyed = true;
-      this.#destroying = this.#teardown().finally(() => unregisterLab(this));
+    if (this.destroying === null) {
+      this.isDestroyed = true;
+      this.destroying = this.teardown().finally(() => unregisterLab(this));
     }
-    return this.#destroying;
+    return this.destroying;
   }
 
-  async #teardown(): Promise<void> {
+  private async teardown(): Promise<void> {
     try {
-      await killPids(this.#livePids());
+      await killPids(this.livePids());
     } catch {
       // continue with the namespaces
     }
-    for (const ns of this.#created) await deleteNetns(ns);
-    this.#created.length = 0;
+    for (const ns of this.created) await deleteNetns(ns);
+    this.created.length = 0;
     rmSync(this.tmpDir, { recursive: true, force: true });
   }
 
   /** Synchronous best-effort teardown for exit handlers. */
   teardownSync(): void {
-    this.#destroyed = true;
+    this.isDestroyed = true;
     try {
-      killPidsSync(this.#livePids());
+      killPidsSync(this.livePids());
     } catch {
       // continue
     }
-    for (const ns of this.#created) {
+    for (const ns of this.created) {
       try {
         deleteNetnsSync(ns);
       } catch {
         // continue
       }
     }
-    this.#created.length = 0;
+    this.created.length = 0;
     try {
       rmSync(this.tmpDir, { recursive: true, force: true });
     } catch {
@@ -281,22 +281,22 @@ export class Lab implements Teardownable {
     }
   }
 
-  #livePids(): number[] {
+  private livePids(): number[] {
     const pids: number[] = [];
-    for (const c of this.#children) {
+    for (const c of this.children) {
       if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) pids.push(c.pid);
     }
     return pids;
   }
 
-  #track(child: ChildProcess): void {
-    this.#children.add(child);
-    child.once('exit', () => this.#children.delete(child));
-    child.once('error', () => this.#children.delete(child));
+  private track(child: ChildProcess): void {
+    this.children.add(child);
+    child.once('exit', () => this.children.delete(child));
+    child.once('error', () => this.children.delete(child));
   }
 
-  #assertAlive(): void {
-    if (this.#destroyed) throw new LabError('EDESTROYED', `lab ${this.prefix} is destroyed`);
+  private assertAlive(): void {
+    if (this.isDestroyed) throw new LabError('EDESTROYED', `lab ${this.prefix} is destroyed`);
   }
 }
 

@@ -73,9 +73,9 @@ export function lagFromLines(onlineLines: readonly string[], targetLines: readon
  */
 export class LineCounter {
   readonly path: string;
-  #offset = 0;
-  #lines = 0;
-  readonly #buf = Buffer.allocUnsafe(1 << 20);
+  private offset = 0;
+  private lines = 0;
+  private readonly buf = Buffer.allocUnsafe(1 << 20);
 
   constructor(path: string) {
     this.path = path;
@@ -86,21 +86,21 @@ export class LineCounter {
     try {
       fh = await open(this.path, 'r');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return this.#lines;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return this.lines;
       throw e;
     }
     try {
       for (;;) {
-        const { bytesRead } = await fh.read(this.#buf, 0, this.#buf.length, this.#offset);
+        const { bytesRead } = await fh.read(this.buf, 0, this.buf.length, this.offset);
         if (bytesRead === 0) break;
-        this.#offset += bytesRead;
-        const chunk = this.#buf.subarray(0, bytesRead);
-        for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) this.#lines++;
+        this.offset += bytesRead;
+        const chunk = this.buf.subarray(0, bytesRead);
+        for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) this.lines++;
       }
     } finally {
       await fh.close();
     }
-    return this.#lines;
+    return this.lines;
   }
 }
 

@@ -61,7 +61,7 @@ export class LabProcess {
   readonly host: LabHost;
   readonly child: ChildProcess;
   readonly watch: ProcessWatch;
-  #stopped: StoppedProcess | null = null;
+  private stopped: StoppedProcess | null = null;
 
   constructor(which: 'tcpcopy' | 'intercept', host: LabHost, child: ChildProcess) {
     this.which = which;
@@ -77,11 +77,11 @@ export class LabProcess {
 
   /** SIGTERM, bounded; its log and final summary. Idempotent. */
   async stop(timeoutMs = DEFAULT_STOP_MS): Promise<StoppedProcess> {
-    if (this.#stopped !== null) return this.#stopped;
+    if (this.stopped !== null) return this.stopped;
     const exitCode = await stopWatched(this.child, this.watch, timeoutMs);
     const log = this.watch.text();
-    this.#stopped = { exitCode, log, summary: parseSummary(log, this.which) };
-    return this.#stopped;
+    this.stopped = { exitCode, log, summary: parseSummary(log, this.which) };
+    return this.stopped;
   }
 }
 
@@ -105,8 +105,8 @@ export interface TcpcopyStart {
 export class MultiLab {
   readonly lab: Lab;
   readonly secret: string;
-  readonly #processes: LabProcess[] = [];
-  readonly #counters: FrameCounter[] = [];
+  private readonly processes: LabProcess[] = [];
+  private readonly counters: FrameCounter[] = [];
 
   private constructor(lab: Lab, secret: string) {
     this.lab = lab;
@@ -139,7 +139,7 @@ export class MultiLab {
     const p = new LabProcess('intercept', host, host.spawn(process.execPath, [
       join(packageRoot(), 'bin', 'intercept'), '-i', 'eth0', '-F', o.filter, '--secret', this.secret, ...(o.args ?? []),
     ]));
-    this.#processes.push(p);
+    this.processes.push(p);
     await p.watch.waitFor(/intercept listening on /, timeoutMs);
     return p;
   }
@@ -152,7 +152,7 @@ export class MultiLab {
       join(packageRoot(), 'bin', 'tcpcopy'), '-x', o.transfer, '-s', o.intercepts.map((h) => h.ip).join(','),
       '-i', 'eth0', '--secret', this.secret, ...extra,
     ]));
-    this.#processes.push(p);
+    this.processes.push(p);
     const n = channelConnections(extra) * o.intercepts.length;
     await p.watch.waitFor(new RegExp(`channel: ${n} connection\\(s\\) to intercept authenticated`), timeoutMs);
     return p;
@@ -177,27 +177,27 @@ export class MultiLab {
   /** Counts frames captured on a host's eth0 that match a filter (e.g. replies that escaped the assistants); closed by stopAll/destroy. */
   async countFrames(host: LabHost, filter: string): Promise<FrameCounter> {
     const counter = await countFrames(host, filter);
-    this.#counters.push(counter);
+    this.counters.push(counter);
     return counter;
   }
 
 
   /** Every process's output, for assertion messages. */
   diagnostics(): string {
-    return this.#processes.map((p) => `--- ${p.which} on ${p.host.hostName}:\n${p.log().slice(-6000)}`).join('\n');
+    return this.processes.map((p) => `--- ${p.which} on ${p.host.hostName}:\n${p.log().slice(-6000)}`).join('\n');
   }
 
   /** Stops every tcpcopy, then every intercept (so the last replies still reach tcpcopy), and closes the frame counters. */
   async stopAll(): Promise<void> {
     for (const which of ['tcpcopy', 'intercept'] as const) {
-      await Promise.all(this.#processes.filter((p) => p.which === which).map((p) => p.stop()));
+      await Promise.all(this.processes.filter((p) => p.which === which).map((p) => p.stop()));
     }
-    for (const c of this.#counters) c.close();
+    for (const c of this.counters) c.close();
   }
 
   /** Kills everything and removes the namespaces. Idempotent. */
   async destroy(): Promise<void> {
-    for (const c of this.#counters) c.close();
+    for (const c of this.counters) c.close();
     await this.lab.destroy();
   }
 }

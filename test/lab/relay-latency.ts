@@ -53,23 +53,23 @@ function advances(end: number, highest: number): boolean {
  * connection on its port.
  */
 export class TurnTracker {
-  readonly #conns = new Map<number, Conn>();
+  private readonly conns = new Map<number, Conn>();
   /** turnKey → gap in µs. */
   readonly gaps = new Map<string, number>();
 
   push(e: SegmentEvent): void {
-    let c = this.#conns.get(e.clientPort);
+    let c = this.conns.get(e.clientPort);
     if (e.syn && e.fromClient) {
       if (c === undefined || c.isn !== e.seq) {
         const ordinal = c === undefined ? 0 : c.ordinal + 1;
         c = { ordinal, isn: e.seq, request: -1, answered: false, lastResponseUs: -1, clientEnd: (e.seq + 1) >>> 0, serverEnd: -1 };
-        this.#conns.set(e.clientPort, c);
+        this.conns.set(e.clientPort, c);
       }
       return;
     }
     if (c === undefined) {
       c = { ordinal: 0, isn: -1, request: -1, answered: false, lastResponseUs: -1, clientEnd: -1, serverEnd: -1 };
-      this.#conns.set(e.clientPort, c);
+      this.conns.set(e.clientPort, c);
     }
     if (e.syn) {
       c.serverEnd = (e.seq + 1) >>> 0;

@@ -42,23 +42,23 @@ export interface RelayProbeResult extends RelaySummary {
 }
 
 export class RelayProbe {
-  readonly #rl: ProbedLab;
-  readonly #onl: HeaderCapture;
-  readonly #tgt: HeaderCapture;
-  readonly #mark: LogMark;
-  readonly #timer: NodeJS.Timeout | null;
-  #onlStop: Promise<{ res: HeaderCaptureResult; onlineLines: number }> | null = null;
-  #tgtStop: Promise<HeaderCaptureResult> | null = null;
-  readonly #catchUpMs: number;
+  private readonly rl: ProbedLab;
+  private readonly onl: HeaderCapture;
+  private readonly tgt: HeaderCapture;
+  private readonly mark: LogMark;
+  private readonly timer: NodeJS.Timeout | null;
+  private onlStop: Promise<{ res: HeaderCaptureResult; onlineLines: number }> | null = null;
+  private tgtStop: Promise<HeaderCaptureResult> | null = null;
+  private readonly catchUpMs: number;
 
   private constructor(rl: ProbedLab, onl: HeaderCapture, tgt: HeaderCapture, mark: LogMark, opts: RelayProbeOptions) {
-    this.#rl = rl;
-    this.#onl = onl;
-    this.#tgt = tgt;
-    this.#mark = mark;
-    this.#catchUpMs = opts.catchUpMs ?? 30_000;
+    this.rl = rl;
+    this.onl = onl;
+    this.tgt = tgt;
+    this.mark = mark;
+    this.catchUpMs = opts.catchUpMs ?? 30_000;
     const captureS = opts.captureS;
-    this.#timer = captureS === undefined ? null : setTimeout(() => void this.#stopOnline(), captureS * 1000);
+    this.timer = captureS === undefined ? null : setTimeout(() => void this.stopOnline(), captureS * 1000);
   }
 
   /** Starts both captures (call before the load, after taking the log mark). */
@@ -76,18 +76,18 @@ export class RelayProbe {
   }
 
   /** Stops the online capture, then (in the background) the target's once the target caught up. */
-  #stopOnline(): Promise<{ res: HeaderCaptureResult; onlineLines: number }> {
-    this.#onlStop ??= (async () => {
-      const res = await this.#onl.stop();
-      const onlineLines = (await this.#rl.online.logLines()).length - this.#mark.online;
-      this.#tgtStop ??= (async () => {
-        const target = new LineCounter(this.#rl.target.accessLogPath);
-        await pollUntil(async () => (await target.count()) - this.#mark.target >= onlineLines, this.#catchUpMs, 200);
-        return this.#tgt.stop();
+  private stopOnline(): Promise<{ res: HeaderCaptureResult; onlineLines: number }> {
+    this.onlStop ??= (async () => {
+      const res = await this.onl.stop();
+      const onlineLines = (await this.rl.online.logLines()).length - this.mark.online;
+      this.tgtStop ??= (async () => {
+        const target = new LineCounter(this.rl.target.accessLogPath);
+        await pollUntil(async () => (await target.count()) - this.mark.target >= onlineLines, this.catchUpMs, 200);
+        return this.tgt.stop();
       })();
       return { res, onlineLines };
     })();
-    return this.#onlStop;
+    return this.onlStop;
   }
 
   /**
@@ -95,13 +95,13 @@ export class RelayProbe {
    * to stop (see above), reads both and pairs the turns.
    */
   async finish(): Promise<RelayProbeResult> {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    const { res: onl } = await this.#stopOnline();
-    const tgt = await (this.#tgtStop ?? this.#tgt.stop());
+    if (this.timer !== null) clearTimeout(this.timer);
+    const { res: onl } = await this.stopOnline();
+    const tgt = await (this.tgtStop ?? this.tgt.stop());
     const onlTurns = new TurnTracker();
     const tgtTurns = new TurnTracker();
-    const onlineSegments = await readSegmentEvents(onl.path, this.#rl.onlinePort, (e) => onlTurns.push(e));
-    const targetSegments = await readSegmentEvents(tgt.path, this.#rl.targetPort, (e) => tgtTurns.push(e));
+    const onlineSegments = await readSegmentEvents(onl.path, this.rl.onlinePort, (e) => onlTurns.push(e));
+    const targetSegments = await readSegmentEvents(tgt.path, this.rl.targetPort, (e) => tgtTurns.push(e));
     return {
       ...summarizeRelay(onlTurns.gaps, tgtTurns.gaps),
       onlineDropped: onl.droppedByKernel, targetDropped: tgt.droppedByKernel, onlineSegments, targetSegments,
@@ -110,7 +110,7 @@ export class RelayProbe {
 
   /** Stops both captures without reading them (on errors). */
   async abort(): Promise<void> {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    await Promise.allSettled([this.#onl.stop(), this.#tgt.stop()]);
+    if (this.timer !== null) clearTimeout(this.timer);
+    await Promise.allSettled([this.onl.stop(), this.tgt.stop()]);
   }
 }

@@ -177,11 +177,11 @@ export class ReplicationLab<S extends ReplicatedService> {
   readonly secret: string;
   /** True when the lab replicates over IPv6 (the ipv6 option). */
   readonly ipv6: boolean;
-  readonly #opts: ReplicationLabOptions<S>;
-  readonly #leak: LeakCounter;
-  readonly #intercept: Watched;
-  #tcpcopy: Watched | null = null;
-  #stopped: ReplicationStopResult | null = null;
+  private readonly opts: ReplicationLabOptions<S>;
+  private readonly leak: LeakCounter;
+  private readonly intercept: Watched;
+  private tcpcopy: Watched | null = null;
+  private stopped: ReplicationStopResult | null = null;
 
   private constructor(init: {
     lab: Lab; opts: ReplicationLabOptions<S>; online: ServerOf<S>; target: ServerOf<S>; leak: LeakCounter; intercept: Watched;
@@ -198,9 +198,9 @@ export class ReplicationLab<S extends ReplicatedService> {
     this.targetPort = REPLICATION_PORTS[this.service].target;
     this.secret = init.opts.secret ?? DEFAULT_SECRET;
     this.ipv6 = init.opts.ipv6 === true;
-    this.#opts = init.opts;
-    this.#leak = init.leak;
-    this.#intercept = init.intercept;
+    this.opts = init.opts;
+    this.leak = init.leak;
+    this.intercept = init.intercept;
   }
 
   /** Builds the lab, starts both servers and intercept, and (unless startTcpcopy is false) tcpcopy. */
@@ -247,19 +247,19 @@ export class ReplicationLab<S extends ReplicatedService> {
 
   /** Starts tcpcopy on onl and waits until all its channel connections to intercept are authenticated. */
   async startTcpcopy(): Promise<void> {
-    if (this.#tcpcopy !== null) throw new LabError('EBADARG', 'tcpcopy is already started');
-    const extra = this.#opts.tcpcopyArgs ?? [];
+    if (this.tcpcopy !== null) throw new LabError('EBADARG', 'tcpcopy is already started');
+    const extra = this.opts.tcpcopyArgs ?? [];
     const tgtAddr = this.ipv6 ? `[${this.tgt.ip6}]` : this.tgt.ip;
-    const transfer = this.#opts.linkSend === true
+    const transfer = this.opts.linkSend === true
       ? ['-x', `${this.onlinePort}@${this.onl.mac}-${tgtAddr}:${this.targetPort}@${this.tgt.mac}`, '-o', this.onl.ifname]
       : ['-x', `${this.onlinePort}-${tgtAddr}:${this.targetPort}`];
     const child = this.onl.spawn(process.execPath, [
       ...labNodeArgs(), join(packageRoot(), 'bin', 'tcpcopy'), ...transfer, '-s', this.ipv6 ? `[${this.ast.ip6}]` : this.ast.ip,
       '-i', 'eth0', '--secret', this.secret, ...extra,
     ]);
-    this.#tcpcopy = { child, watch: watchProcess(child) };
+    this.tcpcopy = { child, watch: watchProcess(child) };
     const n = channelConnections(extra);
-    await this.#tcpcopy.watch.waitFor(new RegExp(`channel: ${n} connection\\(s\\) to intercept authenticated`), this.#opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS);
+    await this.tcpcopy.watch.waitFor(new RegExp(`channel: ${n} connection\\(s\\) to intercept authenticated`), this.opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS);
   }
 
   /** The address clients use for host h: its IPv6 address when the lab replicates over IPv6, else its IPv4 one. */
@@ -274,11 +274,11 @@ export class ReplicationLab<S extends ReplicatedService> {
 
   /** tcpcopy's output so far ('' before it starts). */
   tcpcopyLog(): string {
-    return this.#tcpcopy?.watch.text() ?? '';
+    return this.tcpcopy?.watch.text() ?? '';
   }
 
   interceptLog(): string {
-    return this.#intercept.watch.text();
+    return this.intercept.watch.text();
   }
 
   /** Both processes' output, for assertion messages. */
@@ -289,7 +289,7 @@ export class ReplicationLab<S extends ReplicatedService> {
   /** Frames from tgt delivered to cli's own MAC so far (after settleMs for the capture to catch up). */
   async leakedFrames(settleMs = 200): Promise<number> {
     await new Promise((r) => setTimeout(r, settleMs));
-    return this.#leak.frames;
+    return this.leak.frames;
   }
 
   /** nginx only: polls the target's access log until it has count lines or timeoutMs passes; returns its lines. */
@@ -306,22 +306,22 @@ export class ReplicationLab<S extends ReplicatedService> {
    * Idempotent. The leak capture is closed too; the lab stays up until destroy().
    */
   async stop(timeoutMs = DEFAULT_STOP_MS): Promise<ReplicationStopResult> {
-    if (this.#stopped !== null) return this.#stopped;
+    if (this.stopped !== null) return this.stopped;
     const end = async (w: Watched, which: 'tcpcopy' | 'intercept'): Promise<StoppedProcess> => {
       const exitCode = await stopWatched(w.child, w.watch, timeoutMs);
       const log = w.watch.text();
       return { exitCode, log, summary: parseSummary(log, which) };
     };
-    const tcpcopy = this.#tcpcopy !== null ? await end(this.#tcpcopy, 'tcpcopy') : null;
-    const intercept = await end(this.#intercept, 'intercept');
-    this.#leak.close();
-    this.#stopped = { tcpcopy, intercept };
-    return this.#stopped;
+    const tcpcopy = this.tcpcopy !== null ? await end(this.tcpcopy, 'tcpcopy') : null;
+    const intercept = await end(this.intercept, 'intercept');
+    this.leak.close();
+    this.stopped = { tcpcopy, intercept };
+    return this.stopped;
   }
 
   /** Kills everything and removes the namespaces. Idempotent. */
   async destroy(): Promise<void> {
-    this.#leak.close();
+    this.leak.close();
     await this.lab.destroy();
   }
 }

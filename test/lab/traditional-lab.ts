@@ -55,11 +55,11 @@ export class TraditionalLab {
   readonly target: NginxServer;
   readonly secret = DEFAULT_SECRET;
   readonly queueNum: number;
-  readonly #opts: TraditionalLabOptions;
-  readonly #leak: FrameCounter;
-  #intercept: Watched | null = null;
-  #tcpcopy: Watched | null = null;
-  #stopped: ReplicationStopResult | null = null;
+  private readonly opts: TraditionalLabOptions;
+  private readonly leak: FrameCounter;
+  private intercept: Watched | null = null;
+  private tcpcopy: Watched | null = null;
+  private stopped: ReplicationStopResult | null = null;
 
   private constructor(lab: Lab, opts: TraditionalLabOptions, online: NginxServer, target: NginxServer, leak: FrameCounter) {
     this.lab = lab;
@@ -70,8 +70,8 @@ export class TraditionalLab {
     this.online = online;
     this.target = target;
     this.queueNum = opts.queueNum ?? 0;
-    this.#opts = opts;
-    this.#leak = leak;
+    this.opts = opts;
+    this.leak = leak;
   }
 
   /** Builds the lab, starts both nginx servers and intercept on tgt, and (by default) tcpcopy on onl. */
@@ -103,35 +103,35 @@ export class TraditionalLab {
   async startIntercept(extraArgs: readonly string[] = []): Promise<void> {
     const child = this.tgt.spawn(process.execPath, [
       join(packageRoot(), 'bin', 'intercept'), '--nfqueue', String(TRADITIONAL_PORTS.target), '--queue-num', String(this.queueNum),
-      '-x', this.adm.ip, '--secret', this.secret, ...(this.#opts.interceptArgs ?? []), ...extraArgs,
+      '-x', this.adm.ip, '--secret', this.secret, ...(this.opts.interceptArgs ?? []), ...extraArgs,
     ]);
-    this.#intercept = { child, watch: watchProcess(child) };
-    await this.#intercept.watch.waitFor(/intercept listening on /, this.#opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS);
+    this.intercept = { child, watch: watchProcess(child) };
+    await this.intercept.watch.waitFor(/intercept listening on /, this.opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS);
   }
 
   /** Starts tcpcopy on onl (-s tgt) and waits until its channel connections are authenticated. */
   async startTcpcopy(): Promise<void> {
-    const extra = this.#opts.tcpcopyArgs ?? [];
+    const extra = this.opts.tcpcopyArgs ?? [];
     const child = this.onl.spawn(process.execPath, [
       join(packageRoot(), 'bin', 'tcpcopy'), '-x', `${TRADITIONAL_PORTS.online}-${this.tgt.ip}:${TRADITIONAL_PORTS.target}`,
       '-s', this.tgt.ip, '-i', 'eth0', '--secret', this.secret, ...extra,
     ]);
-    this.#tcpcopy = { child, watch: watchProcess(child) };
+    this.tcpcopy = { child, watch: watchProcess(child) };
     const n = channelConnections(extra);
-    await this.#tcpcopy.watch.waitFor(new RegExp(`channel: ${n} connection\\(s\\) to intercept authenticated`), this.#opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS);
+    await this.tcpcopy.watch.waitFor(new RegExp(`channel: ${n} connection\\(s\\) to intercept authenticated`), this.opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS);
   }
 
   /** The intercept child process (for signal tests). */
   get interceptChild(): ChildProcess | null {
-    return this.#intercept?.child ?? null;
+    return this.intercept?.child ?? null;
   }
 
   tcpcopyLog(): string {
-    return this.#tcpcopy?.watch.text() ?? '';
+    return this.tcpcopy?.watch.text() ?? '';
   }
 
   interceptLog(): string {
-    return this.#intercept?.watch.text() ?? '';
+    return this.intercept?.watch.text() ?? '';
   }
 
   diagnostics(): string {
@@ -141,7 +141,7 @@ export class TraditionalLab {
   /** Frames from tgt delivered to cli's own MAC so far (replies that escaped the verdict). */
   async leakedFrames(settleMs = 200): Promise<number> {
     await new Promise((r) => setTimeout(r, settleMs));
-    return this.#leak.frames;
+    return this.leak.frames;
   }
 
   /** `iptables-save` (and `ip6tables-save`) output in tgt. */
@@ -153,24 +153,24 @@ export class TraditionalLab {
 
   /** Stops tcpcopy, then intercept (SIGTERM, bounded); returns logs and summaries. Idempotent. */
   async stop(timeoutMs = DEFAULT_STOP_MS): Promise<ReplicationStopResult> {
-    if (this.#stopped !== null) return this.#stopped;
+    if (this.stopped !== null) return this.stopped;
     const end = async (w: Watched, which: 'tcpcopy' | 'intercept'): Promise<StoppedProcess> => {
       const exitCode = await stopWatched(w.child, w.watch, timeoutMs);
       const log = w.watch.text();
       return { exitCode, log, summary: parseSummary(log, which) };
     };
-    const tcpcopy = this.#tcpcopy !== null ? await end(this.#tcpcopy, 'tcpcopy') : null;
-    const intercept = this.#intercept !== null ? await end(this.#intercept, 'intercept') : { exitCode: null, log: '', summary: null };
-    this.#leak.close();
-    this.#stopped = { tcpcopy, intercept };
-    return this.#stopped;
+    const tcpcopy = this.tcpcopy !== null ? await end(this.tcpcopy, 'tcpcopy') : null;
+    const intercept = this.intercept !== null ? await end(this.intercept, 'intercept') : { exitCode: null, log: '', summary: null };
+    this.leak.close();
+    this.stopped = { tcpcopy, intercept };
+    return this.stopped;
   }
 
   /** Stops intercept only (SIGTERM, bounded) and forgets it, so that a new one can be started. */
   async stopIntercept(timeoutMs = DEFAULT_STOP_MS): Promise<StoppedProcess | null> {
-    const w = this.#intercept;
+    const w = this.intercept;
     if (w === null) return null;
-    this.#intercept = null;
+    this.intercept = null;
     const exitCode = await stopWatched(w.child, w.watch, timeoutMs);
     const log = w.watch.text();
     return { exitCode, log, summary: parseSummary(log, 'intercept') };
@@ -178,7 +178,7 @@ export class TraditionalLab {
 
   /** Kills everything and removes the namespaces. Idempotent. */
   async destroy(): Promise<void> {
-    this.#leak.close();
+    this.leak.close();
     await this.lab.destroy();
   }
 }

@@ -54,7 +54,7 @@ export class FakeSink implements PacketSink {
   readonly calls: number[] = [];
   failNext = 0;
   errno = 'EPERM';
-  readonly #c: SendCounters = { packets: 0, sent: 0, retriedSent: 0, failed: 0, queued: 0, errors: {} };
+  private readonly c: SendCounters = { packets: 0, sent: 0, retriedSent: 0, failed: 0, queued: 0, errors: {} };
 
   constructor(private readonly events: string[] = []) {}
 
@@ -63,14 +63,14 @@ export class FakeSink implements PacketSink {
     this.events.push(`send ${packets.count}`);
     let ok = true;
     for (const p of packets.packets()) {
-      this.#c.packets++;
+      this.c.packets++;
       if (this.failNext > 0) {
         this.failNext--;
-        this.#c.failed++;
-        this.#c.errors[this.errno] = (this.#c.errors[this.errno] ?? 0) + 1;
+        this.c.failed++;
+        this.c.errors[this.errno] = (this.c.errors[this.errno] ?? 0) + 1;
         ok = false;
       } else {
-        this.#c.sent++;
+        this.c.sent++;
         this.sent.push(Buffer.from(p));
       }
     }
@@ -78,7 +78,7 @@ export class FakeSink implements PacketSink {
   }
 
   counters(): SendCounters {
-    return { ...this.#c, errors: { ...this.#c.errors } };
+    return { ...this.c, errors: { ...this.c.errors } };
   }
 
   close(): Promise<void> {
@@ -152,12 +152,12 @@ export class FakeReplyRouter implements ReplyRouter {
   closed = false;
   /** Throws on sendResponse while set (a broken end). */
   failWith: Error | null = null;
-  readonly #peers = new Set<FakePeer>();
+  private readonly peers = new Set<FakePeer>();
 
   constructor(private readonly onRegister: (session: SessionKey) => void, private readonly nowMs: () => number) {}
 
   get peerCount(): number {
-    return this.#peers.size;
+    return this.peers.size;
   }
 
   listen(): Promise<AddressInfo> {
@@ -168,13 +168,13 @@ export class FakeReplyRouter implements ReplyRouter {
   sendResponse(reply: ResponseMessage): RouteResult<FakePeer> {
     if (this.failWith !== null) throw this.failWith;
     const r = this.routing.route(reply, this.nowMs());
-    if (r.kind === 'routed') this.#deliver(r.connection, reply);
+    if (r.kind === 'routed') this.deliver(r.connection, reply);
     return r;
   }
 
   notify(code: number, message: string): number {
-    for (const p of this.#peers) p.notices.push(`${code} ${message}`);
-    return this.#peers.size;
+    for (const p of this.peers) p.notices.push(`${code} ${message}`);
+    return this.peers.size;
   }
 
   close(): Promise<void> {
@@ -184,22 +184,22 @@ export class FakeReplyRouter implements ReplyRouter {
 
   connect(name: string): FakePeer {
     const p: FakePeer = { name, received: [], notices: [], writable: true };
-    this.#peers.add(p);
+    this.peers.add(p);
     return p;
   }
 
   register(p: FakePeer, session: SessionKey): void {
-    for (const r of this.routing.register(session, p, this.nowMs())) this.#deliver(p, r);
+    for (const r of this.routing.register(session, p, this.nowMs())) this.deliver(p, r);
     this.onRegister(session);
   }
 
   /** The connection is gone: its routes with it. */
   disconnect(p: FakePeer): void {
-    this.#peers.delete(p);
+    this.peers.delete(p);
     this.routing.removeConnection(p);
   }
 
-  #deliver(p: FakePeer, reply: ResponseMessage): void {
+  private deliver(p: FakePeer, reply: ResponseMessage): void {
     if (p.writable) p.received.push(reply);
     else this.stats.sendFailures++;
   }
