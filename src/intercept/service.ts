@@ -70,7 +70,7 @@ export class InterceptService {
   /** Listens for tcpcopy, then opens the captures. Resolves once listening. */
   async start(): Promise<void> {
     const addr = await this.server.listen();
-    // --nfqueue hook (issue 4 item 1): traditional mode reads the replies from NFQUEUE on the target.
+    // --nfqueue: traditional mode reads the replies from NFQUEUE on the target.
     if (this.config.nfqueuePorts.length > 0) {
       const server = this.server;
       this.nfqueue = new NfqueueEdge({
@@ -140,7 +140,7 @@ export class InterceptService {
     c.connectedPeers = this.server.peerCount;
     c.refusedPeers = s.refused;
     for (const cap of this.captures) c.captureDrops += cap.stats().dropped;
-    // many-to-many (issue 4): routing takeovers and foreign unregistrations, our extra stats line.
+    // many-to-many: routing takeovers and foreign unregistrations, our extra stats line.
     c.misroutedRegistrations = r.misrouted;
     c.foreignUnregistrations = r.foreignUnregistrations;
     c.mergedReplies = this.coalescer.merged;

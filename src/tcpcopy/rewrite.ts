@@ -62,7 +62,7 @@ export function isSessionSampled(ip: string, port: number, percent: number): boo
  * Why not the C tool's shift (port + ((2i−1) << 5) + a random 0..511, wrapped into 1024..): a shift
  * sends copy i of port p onto port p + k, a port the same client is about to use itself — Linux
  * hands out the ports of successive connections to one server close together — so copies
- * systematically collide with real sessions and with other copies (issues #248, #311). Here:
+ * systematically collide with real sessions and with other copies (TCPCopy's users report both). Here:
  * - for a fixed i the mapping is a bijection of 1024..65535, so copy i of two sessions of one
  *   client never share a port;
  * - copies 0..n−1 of one session are n consecutive places along P, so they are always distinct
