@@ -16,19 +16,34 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-constant-condition': ['error', { checkLoops: false }],
       // One private-member style: the TypeScript modifier, not #fields.
-      'no-restricted-syntax': ['error', { selector: 'PrivateIdentifier', message: 'use the private modifier, not #private (one style)' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'PrivateIdentifier', message: 'use the private modifier, not #private (one style)' },
+      ],
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] },
+          ],
+        },
       ],
     },
   },
   {
     files: ['src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [{ group: ['**/test/**', '**/bench/**'], message: 'shipped code must not import tests, the lab or benchmarks' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/test/**', '**/bench/**'],
+              message: 'shipped code must not import tests, the lab or benchmarks',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -37,12 +52,21 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/cli/**'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['**/cli', '**/cli/**'], message: 'only src/cli/ may import src/cli/: take a type from the service instead' },
-          { group: ['**/test/**', '**/bench/**'], message: 'shipped code must not import tests, the lab or benchmarks' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/cli', '**/cli/**'],
+              message: 'only src/cli/ may import src/cli/: take a type from the service instead',
+            },
+            {
+              group: ['**/test/**', '**/bench/**'],
+              message: 'shipped code must not import tests, the lab or benchmarks',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -51,6 +75,16 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: false },
       globals: { process: 'readonly', console: 'readonly', URL: 'readonly' },
+    },
+  },
+  {
+    // Line length: prettier wraps code at 120; comments and other text are held to the same bound.
+    files: ['**/*.ts', '**/*.js', '**/*.mjs'],
+    rules: {
+      'max-len': [
+        'error',
+        { code: 120, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreUrls: true },
+      ],
     },
   },
 );

@@ -42,7 +42,18 @@ async function generatorRole(rate: number, srcMac: string): Promise<void> {
     buildEthernetFrame({
       src: srcMac,
       dst: OTHER_MAC,
-      payload: buildTcpPacket({ family: 4, src: '10.77.1.1', dst: '10.77.0.2', srcPort: 10000 + i, dstPort: 8080, seq: i, ack: 0, flags: TcpFlags.ACK, window: 1024, payload: new Uint8Array(60) }),
+      payload: buildTcpPacket({
+        family: 4,
+        src: '10.77.1.1',
+        dst: '10.77.0.2',
+        srcPort: 10000 + i,
+        dstPort: 8080,
+        seq: i,
+        ack: 0,
+        flags: TcpFlags.ACK,
+        window: 1024,
+        payload: new Uint8Array(60),
+      }),
     }),
   );
   const r = pacedSend(inj, batch, rate, SECONDS);
@@ -53,7 +64,13 @@ async function generatorRole(rate: number, srcMac: string): Promise<void> {
 /** Child role in host b: captures until "stop" on stdin, then prints a CaptureResult line. */
 async function captureRole(): Promise<void> {
   const { LiveCapture } = await import('../src/capture/index.js');
-  const cap = LiveCapture.open({ device: 'eth0', filter: 'tcp dst port 8080', promisc: true, bufferBytes: 32 << 20, snaplen: 65535 });
+  const cap = LiveCapture.open({
+    device: 'eth0',
+    filter: 'tcp dst port 8080',
+    promisc: true,
+    bufferBytes: 32 << 20,
+    snaplen: 65535,
+  });
   let captured = 0;
   let batches = 0;
   let checksum = 0;
@@ -73,7 +90,16 @@ async function captureRole(): Promise<void> {
   const s = cap.stats();
   cap.close();
   rl.close();
-  const r: CaptureResult = { captured, batches, cpuUs: cpu.user + cpu.system, wallUs, received: s.received, dropped: s.dropped, ifDropped: s.ifDropped, checksum };
+  const r: CaptureResult = {
+    captured,
+    batches,
+    cpuUs: cpu.user + cpu.system,
+    wallUs,
+    received: s.received,
+    dropped: s.dropped,
+    ifDropped: s.ifDropped,
+    checksum,
+  };
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
 
@@ -95,14 +121,24 @@ export async function run(): Promise<void> {
   try {
     const a = lab.host('a');
     const b = lab.host('b');
-    console.log(`live capture (LiveCapture, TPACKET_V3, 1 ms timeout; generator LinkInjector x${BATCH} on CPU 0, capture on CPU 1), ${SECONDS} s per point`);
-    console.log('offered pps (achieved) | captured pps | loss %  | kernel drops | capture CPU % | pkts/batch | batches/s');
+    console.log(
+      `live capture (LiveCapture, TPACKET_V3, 1 ms timeout; generator LinkInjector x${BATCH} on CPU 0, capture on CPU 1), ${SECONDS} s per point`,
+    );
+    console.log(
+      'offered pps (achieved) | captured pps | loss %  | kernel drops | capture CPU % | pkts/batch | batches/s',
+    );
     for (const rate of [100_000, 300_000, Infinity]) {
-      const cap = b.spawn('taskset', ['-c', '1', process.execPath, self, '--role=capture'], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const cap = b.spawn('taskset', ['-c', '1', process.execPath, self, '--role=capture'], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
       const capOut = lines(cap);
       const ready = await nextLine(capOut, 'capture');
       if (ready !== 'ready') throw new Error(`capture said ${ready}`);
-      const gen = a.spawn('taskset', ['-c', '0', process.execPath, self, '--role=gen', `--rate=${rate}`, `--mac=${a.mac}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const gen = a.spawn(
+        'taskset',
+        ['-c', '0', process.execPath, self, '--role=gen', `--rate=${rate}`, `--mac=${a.mac}`],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       const g = JSON.parse(await nextLine(lines(gen), 'generator')) as PaceResult;
       await once(gen, 'exit');
       await new Promise((res) => setTimeout(res, 300));
@@ -124,7 +160,9 @@ export async function run(): Promise<void> {
       );
       if (Object.keys(g.errors).length > 0) console.log(`  generator errors: ${JSON.stringify(g.errors)}`);
     }
-    console.log('offered = frames the generator got into the kernel (its achieved rate in parentheses); CPU % = capture process user+system time / generator run time');
+    console.log(
+      'offered = frames the generator got into the kernel (its achieved rate in parentheses); CPU % = capture process user+system time / generator run time',
+    );
   } finally {
     await lab.destroy();
   }

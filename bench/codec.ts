@@ -4,8 +4,16 @@
 // `node dist/bench/codec.js FILE`).
 import { pathToFileURL } from 'node:url';
 import {
-  LinkType, PacketDecoder, TcpFlags, TcpOptionSummary, buildEthernetFrame, buildTcpPacket, emitPacket, parsePacket,
-  writeU16Adjusting, writeU32Adjusting,
+  LinkType,
+  PacketDecoder,
+  TcpFlags,
+  TcpOptionSummary,
+  buildEthernetFrame,
+  buildTcpPacket,
+  emitPacket,
+  parsePacket,
+  writeU16Adjusting,
+  writeU32Adjusting,
 } from '../src/packet/index.js';
 import type { PacketRepr, TcpOption } from '../src/packet/index.js';
 
@@ -24,29 +32,52 @@ function buildMix(count: number): Frame[] {
   const frames: Frame[] = [];
   const ts: TcpOption[] = [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsval: 123456, tsecr: 654321 }];
   const syn: TcpOption[] = [
-    { kind: 'mss', value: 1460 }, { kind: 'sackPermitted' }, { kind: 'timestamps', tsval: 1, tsecr: 0 },
-    { kind: 'nop' }, { kind: 'wscale', shift: 7 },
+    { kind: 'mss', value: 1460 },
+    { kind: 'sackPermitted' },
+    { kind: 'timestamps', tsval: 1, tsecr: 0 },
+    { kind: 'nop' },
+    { kind: 'wscale', shift: 7 },
   ];
   for (let i = 0; i < count; i++) {
     const v6 = rnd(4) === 0;
     const kind = rnd(10);
     const size = kind < 4 ? 0 : kind < 7 ? 1448 : 50 + rnd(400);
     const ip = buildTcpPacket({
-      family: v6 ? 6 : 4, src: v6 ? `fd77::${1 + rnd(200)}` : `10.77.${rnd(256)}.${rnd(256)}`, dst: v6 ? 'fd77::1' : '10.77.0.1',
-      srcPort: 1024 + rnd(60000), dstPort: 80, seq: rnd(0x7fffffff) * 2, ack: rnd(0x7fffffff),
-      flags: kind === 0 ? TcpFlags.SYN : TcpFlags.ACK | (size > 0 ? TcpFlags.PSH : 0), window: 502,
-      options: kind === 0 ? syn : ts, payload: Buffer.alloc(size, 0x61), id: rnd(65536),
+      family: v6 ? 6 : 4,
+      src: v6 ? `fd77::${1 + rnd(200)}` : `10.77.${rnd(256)}.${rnd(256)}`,
+      dst: v6 ? 'fd77::1' : '10.77.0.1',
+      srcPort: 1024 + rnd(60000),
+      dstPort: 80,
+      seq: rnd(0x7fffffff) * 2,
+      ack: rnd(0x7fffffff),
+      flags: kind === 0 ? TcpFlags.SYN : TcpFlags.ACK | (size > 0 ? TcpFlags.PSH : 0),
+      window: 502,
+      options: kind === 0 ? syn : ts,
+      payload: Buffer.alloc(size, 0x61),
+      id: rnd(65536),
     });
     const link = rnd(10);
     if (link < 7) {
-      frames.push({ linkType: LinkType.EN10MB, data: buildEthernetFrame({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02', payload: ip }) });
+      frames.push({
+        linkType: LinkType.EN10MB,
+        data: buildEthernetFrame({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02', payload: ip }),
+      });
     } else if (link < 8) {
-      frames.push({ linkType: LinkType.EN10MB, data: buildEthernetFrame({
-        src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02', payload: ip, vlans: [{ tpid: 0x8100, pcp: 0, dei: false, vid: 100 }],
-      }) });
+      frames.push({
+        linkType: LinkType.EN10MB,
+        data: buildEthernetFrame({
+          src: '02:00:00:00:00:01',
+          dst: '02:00:00:00:00:02',
+          payload: ip,
+          vlans: [{ tpid: 0x8100, pcp: 0, dei: false, vid: 100 }],
+        }),
+      });
     } else if (link < 9) {
       // protocol, reserved, ifindex 2, ARPHRD_ETHER, PACKET_HOST, address length 6, 8 address bytes
-      const sll2 = Buffer.from(`${v6 ? '86dd' : '0800'}0000` + '00000002' + '0001' + '00' + '06' + '0200000000010000', 'hex');
+      const sll2 = Buffer.from(
+        `${v6 ? '86dd' : '0800'}0000` + '00000002' + '0001' + '00' + '06' + '0200000000010000',
+        'hex',
+      );
       frames.push({ linkType: LinkType.LINUX_SLL2, data: Buffer.concat([sll2, ip]) });
     } else {
       frames.push({ linkType: LinkType.RAW, data: ip });
@@ -58,7 +89,8 @@ function buildMix(count: number): Frame[] {
 async function loadFile(path: string): Promise<Frame[]> {
   const { readCaptureFile } = await import('../src/pcap/index.js');
   const frames: Frame[] = [];
-  for await (const b of readCaptureFile(path)) for (let i = 0; i < b.count; i++) frames.push({ data: b.data(i), linkType: b.linkType });
+  for await (const b of readCaptureFile(path))
+    for (let i = 0; i < b.count; i++) frames.push({ data: b.data(i), linkType: b.linkType });
   return frames;
 }
 
@@ -89,35 +121,57 @@ export async function run(): Promise<void> {
   const opts = new TcpOptionSummary();
   const usable = frames.filter((f) => dec.decode(f.data, 0, f.data.length, f.linkType) && dec.isTcp);
   const bytes = usable.reduce((n, f) => n + f.data.length, 0);
-  console.log(`codec: ${usable.length} TCP packets (${file ?? 'built mix: 70% Ethernet, 10% VLAN, 10% SLL2, 10% raw; 25% IPv6'}), `
-    + `mean ${Math.round(bytes / usable.length)} bytes, node ${process.version}`);
+  console.log(
+    `codec: ${usable.length} TCP packets (${file ?? 'built mix: 70% Ethernet, 10% VLAN, 10% SLL2, 10% raw; 25% IPv6'}), ` +
+      `mean ${Math.round(bytes / usable.length)} bytes, node ${process.version}`,
+  );
   const reprs: PacketRepr[] = usable.map((f) => parsePacket(f.data, 0, f.data.length, f.linkType));
   const copies = usable.map((f) => ({ data: Buffer.from(f.data), linkType: f.linkType }));
   let ri = 0;
   const rows: Array<[string, number]> = [
-    ['decode to TCP payload (PacketDecoder)', measure(usable, 400, (f) => (dec.decode(f.data, 0, f.data.length, f.linkType) ? dec.payloadLength : -1))],
-    ['decode + TCP options summary', measure(usable, 400, (f) => {
-      dec.decode(f.data, 0, f.data.length, f.linkType);
-      dec.readTcpOptions(opts);
-      return opts.tsval;
-    })],
-    ['decode + verify IPv4 header and TCP checksums', measure(usable, 400, (f) => {
-      dec.decode(f.data, 0, f.data.length, f.linkType);
-      return (dec.verifyTcpChecksum() ? 1 : 0) + (dec.verifyIpChecksum() ? 1 : 0);
-    })],
-    ['decode + rewrite src addr/port/seq (RFC 1624)', measure(copies, 400, (f) => {
-      dec.decode(f.data, 0, f.data.length, f.linkType);
-      const ck = dec.tcpOffset + 16;
-      if (dec.ipVersion === 4) writeU32Adjusting(f.data, dec.srcOffset, dec.srcIpv4() ^ 1, dec.ipOffset + 10, ck);
-      writeU16Adjusting(f.data, dec.tcpOffset, dec.srcPort ^ 1, ck);
-      writeU32Adjusting(f.data, dec.tcpOffset + 4, (dec.seq + 1) >>> 0, ck);
-      return dec.seq;
-    })],
-    ['full Repr parse (parsePacket)', measure(usable, 400, (f) => parsePacket(f.data, 0, f.data.length, f.linkType).payload.length)],
-    ['emit from Repr, checksums computed (emitPacket)', measure(usable, 400, () => emitPacket(reprs[ri++ % reprs.length]!).length)],
+    [
+      'decode to TCP payload (PacketDecoder)',
+      measure(usable, 400, (f) => (dec.decode(f.data, 0, f.data.length, f.linkType) ? dec.payloadLength : -1)),
+    ],
+    [
+      'decode + TCP options summary',
+      measure(usable, 400, (f) => {
+        dec.decode(f.data, 0, f.data.length, f.linkType);
+        dec.readTcpOptions(opts);
+        return opts.tsval;
+      }),
+    ],
+    [
+      'decode + verify IPv4 header and TCP checksums',
+      measure(usable, 400, (f) => {
+        dec.decode(f.data, 0, f.data.length, f.linkType);
+        return (dec.verifyTcpChecksum() ? 1 : 0) + (dec.verifyIpChecksum() ? 1 : 0);
+      }),
+    ],
+    [
+      'decode + rewrite src addr/port/seq (RFC 1624)',
+      measure(copies, 400, (f) => {
+        dec.decode(f.data, 0, f.data.length, f.linkType);
+        const ck = dec.tcpOffset + 16;
+        if (dec.ipVersion === 4) writeU32Adjusting(f.data, dec.srcOffset, dec.srcIpv4() ^ 1, dec.ipOffset + 10, ck);
+        writeU16Adjusting(f.data, dec.tcpOffset, dec.srcPort ^ 1, ck);
+        writeU32Adjusting(f.data, dec.tcpOffset + 4, (dec.seq + 1) >>> 0, ck);
+        return dec.seq;
+      }),
+    ],
+    [
+      'full Repr parse (parsePacket)',
+      measure(usable, 400, (f) => parsePacket(f.data, 0, f.data.length, f.linkType).payload.length),
+    ],
+    [
+      'emit from Repr, checksums computed (emitPacket)',
+      measure(usable, 400, () => emitPacket(reprs[ri++ % reprs.length]!).length),
+    ],
   ];
   for (const [name, ns] of rows) {
-    console.log(`  ${name.padEnd(48)} ${ns.toFixed(1).padStart(8)} ns/packet  ${(1000 / ns).toFixed(2).padStart(7)} Mpps`);
+    console.log(
+      `  ${name.padEnd(48)} ${ns.toFixed(1).padStart(8)} ns/packet  ${(1000 / ns).toFixed(2).padStart(7)} Mpps`,
+    );
   }
   if (sink === 42) console.log('');
 }

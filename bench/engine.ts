@@ -29,7 +29,13 @@ import { FrameDecoder, encodeInto } from '../src/channel/index.js';
 import type { ChannelMessage, ResponseMessage, SessionKey } from '../src/channel/index.js';
 import { parseTransfers } from '../src/cli/options/transfer.js';
 import {
-  LinkType, PacketDecoder, SegmentArena, TcpFlags, TcpOptionSummary, buildEthernetFrame, buildTcpPacket,
+  LinkType,
+  PacketDecoder,
+  SegmentArena,
+  TcpFlags,
+  TcpOptionSummary,
+  buildEthernetFrame,
+  buildTcpPacket,
 } from '../src/packet/index.js';
 import type { TcpOption } from '../src/packet/index.js';
 import { SessionEngine } from '../src/session/index.js';
@@ -46,7 +52,7 @@ const CLIENT_IPS = 16;
 const FIRST_CLIENT_PORT = 10_000;
 const ONLINE_PORT = 80;
 const TARGET_IP = '10.3.0.1';
-const TARGET_IP_U32 = (10 << 24 | 3 << 16 | 1) >>> 0;
+const TARGET_IP_U32 = ((10 << 24) | (3 << 16) | 1) >>> 0;
 const TARGET_PORT = 8080;
 const TRANSFERS = parseTransfers(`${ONLINE_PORT}-${TARGET_IP}:${TARGET_PORT}`);
 const CLIENT_IP_TEXT: readonly string[] = Array.from({ length: CLIENT_IPS }, (_, i) => `10.1.0.${i + 1}`);
@@ -63,7 +69,9 @@ const DRAIN_MS = 60_000;
 
 // A ~100-byte HTTP GET; S = session id, R = request index (zero-padded decimal, patched per request).
 const REQUEST_TEMPLATE = Buffer.from(
-  'GET /bench/SSSSSS/RRRRR HTTP/1.1\r\nHost: online.example\r\nUser-Agent: tcpcopy-bench\r\nAccept: */*\r\n\r\n', 'latin1');
+  'GET /bench/SSSSSS/RRRRR HTTP/1.1\r\nHost: online.example\r\nUser-Agent: tcpcopy-bench\r\nAccept: */*\r\n\r\n',
+  'latin1',
+);
 const REQUEST_BYTES = REQUEST_TEMPLATE.length;
 const SID_AT = REQUEST_TEMPLATE.indexOf('SSSSSS');
 const SID_DIGITS = 6;
@@ -73,8 +81,10 @@ const POW10: readonly number[] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]
 
 /** The expected byte `off` of request `req` of session `sid` (computed, so the target allocates nothing). */
 function requestByte(sid: number, req: number, off: number): number {
-  if (off >= SID_AT && off < SID_AT + SID_DIGITS) return 0x30 + Math.floor(sid / POW10[SID_AT + SID_DIGITS - 1 - off]!) % 10;
-  if (off >= REQ_AT && off < REQ_AT + REQ_DIGITS) return 0x30 + Math.floor(req / POW10[REQ_AT + REQ_DIGITS - 1 - off]!) % 10;
+  if (off >= SID_AT && off < SID_AT + SID_DIGITS)
+    return 0x30 + (Math.floor(sid / POW10[SID_AT + SID_DIGITS - 1 - off]!) % 10);
+  if (off >= REQ_AT && off < REQ_AT + REQ_DIGITS)
+    return 0x30 + (Math.floor(req / POW10[REQ_AT + REQ_DIGITS - 1 - off]!) % 10);
   return REQUEST_TEMPLATE[off]!;
 }
 
@@ -133,7 +143,11 @@ function buildTrace(spec: WorkloadSpec): Trace {
   const slots: { sid: number; step: number }[] = [];
   let nextSid = 0;
   const synOptions = (tsval: number): TcpOption[] => [
-    { kind: 'mss', value: 1460 }, { kind: 'sackPermitted' }, { kind: 'timestamps', tsval, tsecr: 0 }, { kind: 'nop' }, { kind: 'wscale', shift: 7 },
+    { kind: 'mss', value: 1460 },
+    { kind: 'sackPermitted' },
+    { kind: 'timestamps', tsval, tsecr: 0 },
+    { kind: 'nop' },
+    { kind: 'wscale', shift: 7 },
   ];
   while (slots.length < spec.concurrency && nextSid < spec.sessions) slots.push({ sid: nextSid++, step: 0 });
   while (slots.length > 0) {
@@ -150,7 +164,14 @@ function buildTrace(spec: WorkloadSpec): Trace {
       const s0 = onlineIsn(sid);
       const tsval = 1_000_000 + Math.floor(frames.length / BATCH_PACKETS) * BATCH_INTERVAL_MS;
       const ts: TcpOption[] = [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsval, tsecr: 77_000 + step }];
-      const base = { family: 4 as const, src: CLIENT_IP_TEXT[clientIpIndex(sid)]!, dst: ONLINE_IP, srcPort: clientPort(sid), dstPort: ONLINE_PORT, window: 502 };
+      const base = {
+        family: 4 as const,
+        src: CLIENT_IP_TEXT[clientIpIndex(sid)]!,
+        dst: ONLINE_IP,
+        srcPort: clientPort(sid),
+        dstPort: ONLINE_PORT,
+        window: 502,
+      };
       const at = (n: number): number => (c0 + 1 + n) >>> 0;
       const onlineAt = (n: number): number => (s0 + 1 + n) >>> 0;
       let ip: Buffer;
@@ -161,12 +182,29 @@ function buildTrace(spec: WorkloadSpec): Trace {
       } else if (step < m + 2) {
         const r = step - 2;
         ip = buildTcpPacket({
-          ...base, seq: at(r * REQUEST_BYTES), ack: onlineAt(r * RESPONSE_BYTES), flags: PSH | ACK, options: ts, payload: requestPayload(sid, r),
+          ...base,
+          seq: at(r * REQUEST_BYTES),
+          ack: onlineAt(r * RESPONSE_BYTES),
+          flags: PSH | ACK,
+          options: ts,
+          payload: requestPayload(sid, r),
         });
       } else if (step === m + 2) {
-        ip = buildTcpPacket({ ...base, seq: at(m * REQUEST_BYTES), ack: onlineAt(m * RESPONSE_BYTES), flags: FIN | ACK, options: ts });
+        ip = buildTcpPacket({
+          ...base,
+          seq: at(m * REQUEST_BYTES),
+          ack: onlineAt(m * RESPONSE_BYTES),
+          flags: FIN | ACK,
+          options: ts,
+        });
       } else {
-        ip = buildTcpPacket({ ...base, seq: at(m * REQUEST_BYTES + 1), ack: onlineAt(m * RESPONSE_BYTES + 1), flags: ACK, options: ts });
+        ip = buildTcpPacket({
+          ...base,
+          seq: at(m * REQUEST_BYTES + 1),
+          ack: onlineAt(m * RESPONSE_BYTES + 1),
+          flags: ACK,
+          options: ts,
+        });
       }
       frames.push(buildEthernetFrame({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02', payload: ip }));
       slot.step++;
@@ -181,7 +219,10 @@ function buildTrace(spec: WorkloadSpec): Trace {
   for (let i = 0; i < frames.length; i += BATCH_PACKETS) {
     const part = frames.slice(i, i + BATCH_PACKETS);
     const timeMs = (i / BATCH_PACKETS) * BATCH_INTERVAL_MS;
-    const b = CaptureBatch.fromPackets(part.map((data) => ({ data, tsNs: BigInt(timeMs) * 1_000_000n })), LinkType.EN10MB);
+    const b = CaptureBatch.fromPackets(
+      part.map((data) => ({ data, tsNs: BigInt(timeMs) * 1_000_000n })),
+      LinkType.EN10MB,
+    );
     batches.push({ buffer: b.buffer, count: b.count, timeMs });
   }
   return { spec, batches, packets: frames.length, requests: spec.sessions * m };
@@ -216,7 +257,13 @@ class SimulatedTarget {
   private readonly hdr32 = Buffer.alloc(32);
   private readonly hdr40 = Buffer.alloc(40);
   private readonly msg: ResponseMessage = {
-    type: 'response', family: 4, hopLimit: 64, payloadLength: 0, src: TARGET_IP, dst: '', tcpHeader: Buffer.alloc(20),
+    type: 'response',
+    family: 4,
+    hopLimit: 64,
+    payloadLength: 0,
+    src: TARGET_IP,
+    dst: '',
+    tcpHeader: Buffer.alloc(20),
   };
 
   requests = 0;
@@ -233,7 +280,11 @@ class SimulatedTarget {
   unregisteredSyns = 0;
   resets = 0;
 
-  constructor(private readonly sessions: number, private readonly requestsPerSession: number, private readonly separateAck: boolean) {
+  constructor(
+    private readonly sessions: number,
+    private readonly requestsPerSession: number,
+    private readonly separateAck: boolean,
+  ) {
     this.requestsSeen = new Int32Array(sessions);
     this.state = new Uint8Array(sessions);
     this.rcvNxt = new Uint32Array(sessions);
@@ -266,7 +317,14 @@ class SimulatedTarget {
     }
     const ipIdx = (d.srcIpv4() & 0xff) - 1;
     const sid = (d.srcPort - FIRST_CLIENT_PORT) * CLIENT_IPS + ipIdx;
-    if (d.dstIpv4() !== TARGET_IP_U32 || d.dstPort !== TARGET_PORT || ipIdx < 0 || ipIdx >= CLIENT_IPS || sid < 0 || sid >= this.sessions) {
+    if (
+      d.dstIpv4() !== TARGET_IP_U32 ||
+      d.dstPort !== TARGET_PORT ||
+      ipIdx < 0 ||
+      ipIdx >= CLIENT_IPS ||
+      sid < 0 ||
+      sid >= this.sessions
+    ) {
       this.stray++;
       return;
     }
@@ -287,7 +345,7 @@ class SimulatedTarget {
         this.rcvNxt[sid] = (d.seq + 1) >>> 0;
         this.iss[sid] = targetIsn(sid);
         this.sndNxt[sid] = (targetIsn(sid) + 1) >>> 0;
-      } else if (st !== T_SYN_RCVD || ((d.seq + 1) >>> 0) !== this.rcvNxt[sid]) {
+      } else if (st !== T_SYN_RCVD || (d.seq + 1) >>> 0 !== this.rcvNxt[sid]) {
         this.unexpected++;
         return;
       }
@@ -377,14 +435,26 @@ class SimulatedTarget {
     const tsval = (5_000_000 + Math.floor(nowMs)) >>> 0;
     let p = 20;
     if (syn) {
-      h[p++] = 2; h[p++] = 4; h.writeUInt16BE(1460, p); p += 2;
-      h[p++] = 4; h[p++] = 2;
+      h[p++] = 2;
+      h[p++] = 4;
+      h.writeUInt16BE(1460, p);
+      p += 2;
+      h[p++] = 4;
+      h[p++] = 2;
     } else {
-      h[p++] = 1; h[p++] = 1;
+      h[p++] = 1;
+      h[p++] = 1;
     }
-    h[p++] = 8; h[p++] = 10; h.writeUInt32BE(tsval, p); h.writeUInt32BE(this.tsRecent[sid]!, p + 4); p += 8;
+    h[p++] = 8;
+    h[p++] = 10;
+    h.writeUInt32BE(tsval, p);
+    h.writeUInt32BE(this.tsRecent[sid]!, p + 4);
+    p += 8;
     if (syn) {
-      h[p++] = 1; h[p++] = 3; h[p++] = 3; h[p++] = 7;
+      h[p++] = 1;
+      h[p++] = 3;
+      h[p++] = 3;
+      h[p++] = 7;
     }
     const m = this.msg;
     m.payloadLength = payloadLength;
@@ -465,7 +535,9 @@ class ReplyQueue {
 
 // ---- the replay: tcpcopy's path, driven by a fake clock -------------------------------------
 
-/** Milliseconds per stage in an instrumented run (gross: `engine` includes `emit`, `channel` includes `channelEngine`). */
+/**
+ * Milliseconds per stage in an instrumented run (gross: `engine` includes `emit`, `channel` includes `channelEngine`).
+ */
 interface StageTimes {
   decode: number;
   engine: number;
@@ -505,8 +577,14 @@ class Replay implements EngineSink {
   /** The reused ClientSegment and TargetHeader, as the replicator's. */
   private readonly convert = new ConvertScratch();
   private readonly loopGuard = new LoopGuard(TRANSFERS);
-  private readonly rewriter = new ClientRewriter({ copies: 1, samplePercent: 100, clientAddresses: [], targetAddresses: new Set([TARGET_IP]) });
-  private readonly frames = new FrameDecoder({ maxFrameBodyBytes: 0xffff, reuseResponses: true }); // as the live client reads them
+  private readonly rewriter = new ClientRewriter({
+    copies: 1,
+    samplePercent: 100,
+    clientAddresses: [],
+    targetAddresses: new Set([TARGET_IP]),
+  });
+  // as the live client reads them
+  private readonly frames = new FrameDecoder({ maxFrameBodyBytes: 0xffff, reuseResponses: true });
   /** The replicator's per-input send arena (packets back to back, one sendmmsg). */
   private readonly pending = new SegmentArena();
   /** Where REGISTER/UNREGISTER frames are encoded (the channel client's write buffer). */
@@ -523,7 +601,10 @@ class Replay implements EngineSink {
   readonly stages: StageTimes | null;
   recording: TargetRecording | null = null;
 
-  constructor(private readonly trace: Trace, split: boolean) {
+  constructor(
+    private readonly trace: Trace,
+    split: boolean,
+  ) {
     this.engine = new SessionEngine(buildTargetResolver(TRANSFERS), this);
     this.target = new SimulatedTarget(trace.spec.sessions, trace.spec.requestsPerSession, trace.spec.separateAck);
     this.stages = split ? { decode: 0, engine: 0, emit: 0, channel: 0, channelEngine: 0, calls: 0 } : null;
@@ -582,8 +663,16 @@ class Replay implements EngineSink {
     this.advanceTo(last + DRAIN_MS);
     const wallNs = Number(process.hrtime.bigint() - start);
     return {
-      wallNs, targetNs: this.targetMs * 1e6, packetsSent: this.packetsSent, dataSegments: this.dataSegments, releasedByReply: this.releasedByReply,
-      target: this.target, engine: this.engine, closeReasons: this.closeReasons, openSessions: this.engine.size, stages: this.stages,
+      wallNs,
+      targetNs: this.targetMs * 1e6,
+      packetsSent: this.packetsSent,
+      dataSegments: this.dataSegments,
+      releasedByReply: this.releasedByReply,
+      target: this.target,
+      engine: this.engine,
+      closeReasons: this.closeReasons,
+      openSessions: this.engine.size,
+      stages: this.stages,
     };
   }
 
@@ -648,7 +737,8 @@ class Replay implements EngineSink {
     const t0 = performance.now();
     const bytes = arena.bytes;
     const lengths = arena.lengths;
-    for (let i = 0, off = 0; i < arena.count; off += lengths[i]!, i++) this.target.receive(bytes, off, lengths[i]!, this.now);
+    for (let i = 0, off = 0; i < arena.count; off += lengths[i]!, i++)
+      this.target.receive(bytes, off, lengths[i]!, this.now);
     const rec = this.recording;
     if (rec) {
       for (const p of arena.packets()) rec.packets.push(Buffer.from(p));
@@ -740,16 +830,28 @@ function pointerBytes(): number {
 
 const WORKLOADS: readonly WorkloadSpec[] = [
   {
-    name: 'keep-alive', label: '100 sessions × 200 requests (~100-byte GET), 100 at once; the target sends an ACK, then the response',
-    sessions: 100, requestsPerSession: 200, concurrency: 100, separateAck: true,
+    name: 'keep-alive',
+    label: '100 sessions × 200 requests (~100-byte GET), 100 at once; the target sends an ACK, then the response',
+    sessions: 100,
+    requestsPerSession: 200,
+    concurrency: 100,
+    separateAck: true,
   },
   {
-    name: 'keep-alive-folded', label: 'the same, one reply per request (the ACK rides on the response, as intercept relays folded replies)',
-    sessions: 100, requestsPerSession: 200, concurrency: 100, separateAck: false,
+    name: 'keep-alive-folded',
+    label: 'the same, one reply per request (the ACK rides on the response, as intercept relays folded replies)',
+    sessions: 100,
+    requestsPerSession: 200,
+    concurrency: 100,
+    separateAck: false,
   },
   {
-    name: 'short', label: '20,000 sessions of SYN, ACK, 1 request, FIN/ACK, ACK, 50 at once',
-    sessions: 20_000, requestsPerSession: 1, concurrency: 50, separateAck: true,
+    name: 'short',
+    label: '20,000 sessions of SYN, ACK, 1 request, FIN/ACK, ACK, 50 at once',
+    sessions: 20_000,
+    requestsPerSession: 1,
+    concurrency: 50,
+    separateAck: true,
   },
 ];
 const MEASURED_RUNS = 5;
@@ -769,21 +871,27 @@ function check(trace: Trace, r: RunResult): string[] {
   const bad: string[] = [];
   if (t.requests !== trace.requests) bad.push(`target received ${t.requests} of ${trace.requests} requests`);
   let short = 0;
-  for (let sid = 0; sid < trace.spec.sessions; sid++) if (t.requestsSeen[sid] !== trace.spec.requestsPerSession) short++;
+  for (let sid = 0; sid < trace.spec.sessions; sid++)
+    if (t.requestsSeen[sid] !== trace.spec.requestsPerSession) short++;
   if (short > 0) bad.push(`${short} session(s) did not deliver all their requests`);
-  if (t.mismatchedBytes > 0) bad.push(`${t.mismatchedBytes} request byte(s) differ from the capture (first: ${t.firstMismatch})`);
+  if (t.mismatchedBytes > 0)
+    bad.push(`${t.mismatchedBytes} request byte(s) differ from the capture (first: ${t.firstMismatch})`);
   if (t.outOfOrder > 0) bad.push(`${t.outOfOrder} segment(s) out of order at the target`);
   if (t.extraRequests > 0) bad.push(`${t.extraRequests} byte(s) past the last request`);
   if (t.badChecksums > 0) bad.push(`${t.badChecksums} packet(s) with a bad checksum`);
   if (t.stray > 0) bad.push(`${t.stray} packet(s) not for a known session at the target`);
   if (t.unexpected > 0) bad.push(`${t.unexpected} packet(s) unexpected in the target's TCP state`);
   if (t.unregisteredSyns > 0) bad.push(`${t.unregisteredSyns} SYN(s) before their session's REGISTER`);
-  if (r.openSessions > 0) bad.push(`${r.openSessions} session(s) still open ${DRAIN_MS / 1000} s (fake) after the capture`);
+  if (r.openSessions > 0)
+    bad.push(`${r.openSessions} session(s) still open ${DRAIN_MS / 1000} s (fake) after the capture`);
   const finished = r.closeReasons.get('finished') ?? 0;
   if (finished !== trace.spec.sessions) {
-    bad.push(`${finished} of ${trace.spec.sessions} sessions closed as finished (${[...r.closeReasons].map(([k, v]) => `${k} ${v}`).join(', ')})`);
+    bad.push(
+      `${finished} of ${trace.spec.sessions} sessions closed as finished (${[...r.closeReasons].map(([k, v]) => `${k} ${v}`).join(', ')})`,
+    );
   }
-  if (t.finished !== trace.spec.sessions) bad.push(`${t.finished} of ${trace.spec.sessions} target connections completed`);
+  if (t.finished !== trace.spec.sessions)
+    bad.push(`${t.finished} of ${trace.spec.sessions} target connections completed`);
   return bad;
 }
 
@@ -800,13 +908,15 @@ function replayTargetAllocation(trace: Trace, rec: TargetRecording): number {
       let p = 0;
       for (let f = 0; f < rec.flushEnds.length; f++) {
         const now = rec.times[f]!;
-        for (const end = rec.flushEnds[f]!; p < end; p++) target.receive(rec.packets[p]!, 0, rec.packets[p]!.length, now);
+        for (const end = rec.flushEnds[f]!; p < end; p++)
+          target.receive(rec.packets[p]!, 0, rec.packets[p]!.length, now);
         target.collect(now, queue);
         queue.clear();
       }
       return target.requests;
     });
-    if (a.result !== trace.requests) throw new Error('engine bench: the target replay diverged from the run it was recorded in');
+    if (a.result !== trace.requests)
+      throw new Error('engine bench: the target replay diverged from the run it was recorded in');
     best = Math.min(best, a.bytes / trace.requests);
   }
   return best;
@@ -837,23 +947,31 @@ function runWorkload(trace: Trace): boolean {
     last = a.result;
   }
   const c = last.engine.counters;
-  console.log(`engine ${spec.name}: ${spec.label}; ${fmt(trace.packets)} captured packets in ${fmt(trace.batches.length)} batches, `
-    + `${fmt(requests)} requests`);
+  console.log(
+    `engine ${spec.name}: ${spec.label}; ${fmt(trace.packets)} captured packets in ${fmt(trace.batches.length)} batches, ` +
+      `${fmt(requests)} requests`,
+  );
   if (problems.length > 0) {
     for (const p of problems) console.log(`  FAIL ${p}`);
     return false;
   }
-  console.log(`  ${fmt(Math.min(...ns))} ns/request (best of ${MEASURED_RUNS}; median ${fmt(median(ns))}), `
-    + `${fmt(median(bytes))} heap B/request (median; ${fmt(Math.min(...bytes))}..${fmt(Math.max(...bytes))}, ${fmt(gcs / ns.length, 1)} GCs/run), `
-    + `${(last.packetsSent / requests).toFixed(2)} packets sent/request`);
-  console.log(`  target: ${fmt(last.target.requests)}/${fmt(requests)} requests, every byte in order; ${fmt(last.target.packets)} packets `
-    + `(${fmt(last.target.dataPackets)} with data, ${last.target.duplicates} duplicate); data segments released by a target reply (pacing or handshake): `
-    + `${((100 * last.releasedByReply) / Math.max(1, last.dataSegments)).toFixed(1)}%; engine retransmits ${c.retransmit}, `
-    + `closed ${[...last.closeReasons].map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
+  console.log(
+    `  ${fmt(Math.min(...ns))} ns/request (best of ${MEASURED_RUNS}; median ${fmt(median(ns))}), ` +
+      `${fmt(median(bytes))} heap B/request (median; ${fmt(Math.min(...bytes))}..${fmt(Math.max(...bytes))}, ${fmt(gcs / ns.length, 1)} GCs/run), ` +
+      `${(last.packetsSent / requests).toFixed(2)} packets sent/request`,
+  );
+  console.log(
+    `  target: ${fmt(last.target.requests)}/${fmt(requests)} requests, every byte in order; ${fmt(last.target.packets)} packets ` +
+      `(${fmt(last.target.dataPackets)} with data, ${last.target.duplicates} duplicate); data segments released by a target reply (pacing or handshake): ` +
+      `${((100 * last.releasedByReply) / Math.max(1, last.dataSegments)).toFixed(1)}%; engine retransmits ${c.retransmit}, ` +
+      `closed ${[...last.closeReasons].map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`,
+  );
   // The simulated target (and its RESPONSE encoding, intercept's job) is inside those figures: take it out.
   const targetBytes = replayTargetAllocation(trace, recording);
-  console.log(`  without the simulated target (timed per flush in the same runs; its allocation replayed alone: ${fmt(targetBytes)} B/request): `
-    + `tcpcopy's path ${fmt(Math.min(...pathNs))} ns/request (best; median ${fmt(median(pathNs))}), ${fmt(median(bytes) - targetBytes)} heap B/request`);
+  console.log(
+    `  without the simulated target (timed per flush in the same runs; its allocation replayed alone: ${fmt(targetBytes)} B/request): ` +
+      `tcpcopy's path ${fmt(Math.min(...pathNs))} ns/request (best; median ${fmt(median(pathNs))}), ${fmt(median(bytes) - targetBytes)} heap B/request`,
+  );
   // Split: one more run with a timer around each stage (the timers' own cost is in the figures).
   const split = new Replay(trace, true).run();
   const s = split.stages;
@@ -861,15 +979,19 @@ function runWorkload(trace: Trace): boolean {
     const per = (ms: number): string => fmt((ms * 1e6) / requests);
     const engineNet = s.engine + s.channelEngine - s.emit;
     const total = split.wallNs / requests;
-    console.log(`  split (instrumented run, ${fmt(total)} ns/request with ${fmt(s.calls / requests, 1)} timed calls/request): `
-      + `decode+convert ${per(s.decode)}, engine ${per(engineNet)}, emit ${per(s.emit)}, channel decode ${per(s.channel - s.channelEngine)}, `
-      + `simulated target ${per(split.targetNs / 1e6)} ns/request`);
+    console.log(
+      `  split (instrumented run, ${fmt(total)} ns/request with ${fmt(s.calls / requests, 1)} timed calls/request): ` +
+        `decode+convert ${per(s.decode)}, engine ${per(engineNet)}, emit ${per(s.emit)}, channel decode ${per(s.channel - s.channelEngine)}, ` +
+        `simulated target ${per(split.targetNs / 1e6)} ns/request`,
+    );
   }
   return true;
 }
 
 export function run(): Promise<void> {
-  console.log(`engine: replay through decode → engine → emit → simulated target → channel → engine, fake clock, node ${process.version}`);
+  console.log(
+    `engine: replay through decode → engine → emit → simulated target → channel → engine, fake clock, node ${process.version}`,
+  );
   // The allocation method, checked on objects of a known size.
   const objects = 1_000_000;
   const expected = 11 * pointerBytes();
@@ -877,12 +999,17 @@ export function run(): Promise<void> {
   const ctl = measureAllocation(() => controlAllocation(objects));
   const perObject = ctl.bytes / objects;
   const ctlOk = Math.abs(perObject - expected) <= 0.1 * expected;
-  console.log(`  allocation control: ${fmt(objects)} objects of ${expected} B → measured ${perObject.toFixed(1)} B/object `
-    + `(${ctl.gcs} GCs during the loop)${ctlOk ? '' : ' — FAIL: the heap measurement is off by more than 10%'}`);
+  console.log(
+    `  allocation control: ${fmt(objects)} objects of ${expected} B → measured ${perObject.toFixed(1)} B/object ` +
+      `(${ctl.gcs} GCs during the loop)${ctlOk ? '' : ' — FAIL: the heap measurement is off by more than 10%'}`,
+  );
   let ok = ctlOk;
   const only = process.env.WORKLOADS?.split(',').map((w) => w.trim());
   const unknown = only?.filter((w) => !WORKLOADS.some((s) => s.name === w)) ?? [];
-  if (unknown.length > 0) throw new Error(`engine: unknown workload(s) ${unknown.join(', ')} (known: ${WORKLOADS.map((s) => s.name).join(', ')})`);
+  if (unknown.length > 0)
+    throw new Error(
+      `engine: unknown workload(s) ${unknown.join(', ')} (known: ${WORKLOADS.map((s) => s.name).join(', ')})`,
+    );
   for (const spec of WORKLOADS.filter((s) => only === undefined || only.includes(s.name))) {
     const trace = buildTrace(spec);
     if (!runWorkload(trace)) ok = false;

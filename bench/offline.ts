@@ -37,7 +37,10 @@ async function replyLength(port: number): Promise<number> {
   return await new Promise<number>((resolve, reject) => {
     const s = connect({ host: LOOPBACK_ADDR, port });
     let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => { s.destroy(); reject(new Error('no reply from nginx within 5 s')); }, 5000);
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error('no reply from nginx within 5 s'));
+    }, 5000);
     s.on('error', reject);
     s.on('connect', () => s.write(REQUEST));
     s.on('data', (d: Buffer) => {
@@ -53,7 +56,9 @@ async function replyLength(port: number): Promise<number> {
   });
 }
 
-/** Writes `sessions` keep-alive sessions of `requests` GETs each (replies of `reply` bytes), both directions, raw IP. */
+/**
+ * Writes `sessions` keep-alive sessions of `requests` GETs each (replies of `reply` bytes), both directions, raw IP.
+ */
 async function writeBenchCapture(path: string, sessions: number, requests: number, reply: number): Promise<void> {
   const w = await openPcapngWriter(path, { interfaces: [{ linkType: LinkType.RAW, name: 'bench' }] });
   const body = Buffer.alloc(reply, 0x78);
@@ -70,7 +75,13 @@ async function writeBenchCapture(path: string, sessions: number, requests: numbe
       t += 10_000n;
     };
     await put({ ...c, seq: cseq, ack: 0, flags: TcpFlags.SYN, options: [{ kind: 'mss', value: MSS }] });
-    await put({ ...v, seq: sseq, ack: cseq + 1, flags: TcpFlags.SYN | TcpFlags.ACK, options: [{ kind: 'mss', value: MSS }] });
+    await put({
+      ...v,
+      seq: sseq,
+      ack: cseq + 1,
+      flags: TcpFlags.SYN | TcpFlags.ACK,
+      options: [{ kind: 'mss', value: MSS }],
+    });
     cseq = (cseq + 1) >>> 0;
     sseq = (sseq + 1) >>> 0;
     await put({ ...c, seq: cseq, ack: sseq, flags: TcpFlags.ACK });
@@ -107,13 +118,36 @@ async function socketRun(file: string, sessions: number): Promise<OfflineRow> {
   try {
     const json = join(dir, 'report.json');
     const t0 = performance.now();
-    await runFile(process.execPath, [join(packageRoot(), 'bin', 'tcpcopy'), '--offline', file, '--transport', 'socket', '--top-speed',
-      '-x', `80-${LOOPBACK_ADDR}:${nginx.port}`, '--report-json', json], { timeout: 300_000, maxBuffer: 16 << 20 });
+    await runFile(
+      process.execPath,
+      [
+        join(packageRoot(), 'bin', 'tcpcopy'),
+        '--offline',
+        file,
+        '--transport',
+        'socket',
+        '--top-speed',
+        '-x',
+        `80-${LOOPBACK_ADDR}:${nginx.port}`,
+        '--report-json',
+        json,
+      ],
+      { timeout: 300_000, maxBuffer: 16 << 20 },
+    );
     const wallS = (performance.now() - t0) / 1000;
     const rep = JSON.parse(readFileSync(json, 'utf8')) as ReplayReport;
     const logged = await pollUntilSettled(() => Promise.resolve(nginx.logLines().length), 5000, 200);
-    if (rep.replay.sessionsOk !== sessions) console.log(`  (socket: ${rep.replay.sessionsOk}/${sessions} sessions ok, failures ${JSON.stringify(rep.replay.failures)})`);
-    return { transport: 'socket', sessions: rep.replay.sessionsOk, requests: logged, reportS: rep.durationMs / 1000, wallS };
+    if (rep.replay.sessionsOk !== sessions)
+      console.log(
+        `  (socket: ${rep.replay.sessionsOk}/${sessions} sessions ok, failures ${JSON.stringify(rep.replay.failures)})`,
+      );
+    return {
+      transport: 'socket',
+      sessions: rep.replay.sessionsOk,
+      requests: logged,
+      reportS: rep.durationMs / 1000,
+      wallS,
+    };
   } finally {
     await nginx.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -123,15 +157,33 @@ async function socketRun(file: string, sessions: number): Promise<OfflineRow> {
 async function packetRun(file: string, sessions: number): Promise<OfflineRow> {
   const rl = await ReplicationLab.create({ service: 'nginx', startTcpcopy: false });
   try {
-    if (rl.cli.ip !== CLIENT || rl.onl.ip !== SERVER) throw new Error(`lab addresses ${rl.cli.ip} ${rl.onl.ip} differ from the capture's`);
+    if (rl.cli.ip !== CLIENT || rl.onl.ip !== SERVER)
+      throw new Error(`lab addresses ${rl.cli.ip} ${rl.onl.ip} differ from the capture's`);
     const json = join(await rl.onl.makeTempDir('bench'), 'report.json');
     const target0 = (await rl.target.logLines()).length;
     const t0 = performance.now();
-    const child = rl.onl.spawn(process.execPath, [join(packageRoot(), 'bin', 'tcpcopy'), '-x', `80-${rl.tgt.ip}:${rl.targetPort}`, '-s', rl.ast.ip,
-      '--secret', rl.secret, '--offline', file, '--top-speed', '--report-json', json]);
+    const child = rl.onl.spawn(process.execPath, [
+      join(packageRoot(), 'bin', 'tcpcopy'),
+      '-x',
+      `80-${rl.tgt.ip}:${rl.targetPort}`,
+      '-s',
+      rl.ast.ip,
+      '--secret',
+      rl.secret,
+      '--offline',
+      file,
+      '--top-speed',
+      '--report-json',
+      json,
+    ]);
     const w = watchProcess(child);
     let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([w.exited, new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), 300_000); })]);
+    const code = await Promise.race([
+      w.exited,
+      new Promise<'timeout'>((r) => {
+        timer = setTimeout(() => r('timeout'), 300_000);
+      }),
+    ]);
     clearTimeout(timer);
     if (code === 'timeout') {
       child.kill('SIGKILL');
@@ -141,8 +193,15 @@ async function packetRun(file: string, sessions: number): Promise<OfflineRow> {
     if (code !== 0) throw new Error(`tcpcopy --offline exited ${code}:\n${w.text()}`);
     const rep = JSON.parse(readFileSync(json, 'utf8')) as OfflineReport;
     const logged = await pollUntilSettled(async () => (await rl.target.logLines()).length - target0, 10_000, 500);
-    if (rep.sessions.replayed !== sessions) console.log(`  (packet: ${rep.sessions.replayed}/${sessions} sessions replayed)`);
-    return { transport: 'packet', sessions: rep.sessions.replayed, requests: logged, reportS: rep.durationMs / 1000, wallS };
+    if (rep.sessions.replayed !== sessions)
+      console.log(`  (packet: ${rep.sessions.replayed}/${sessions} sessions replayed)`);
+    return {
+      transport: 'packet',
+      sessions: rep.sessions.replayed,
+      requests: logged,
+      reportS: rep.durationMs / 1000,
+      wallS,
+    };
   } finally {
     await rl.destroy();
   }
@@ -152,7 +211,8 @@ export async function run(): Promise<void> {
   const runs = Number(process.env.RUNS ?? 2);
   const sessions = Number(process.env.SESSIONS ?? 1000);
   const requests = Number(process.env.REQUESTS ?? 5);
-  if (!Number.isInteger(sessions) || sessions < 1 || sessions > 50_000) throw new RangeError('SESSIONS must be 1..50000');
+  if (!Number.isInteger(sessions) || sessions < 1 || sessions > 50_000)
+    throw new RangeError('SESSIONS must be 1..50000');
   if (!Number.isInteger(requests) || requests < 1 || requests > 100) throw new RangeError('REQUESTS must be 1..100');
   const dir = mkdtempSync(join(tmpdir(), 'bench-offline-cap-'));
   chmodSync(dir, 0o755);
@@ -166,15 +226,26 @@ export async function run(): Promise<void> {
     }
     const file = join(dir, 'bench.pcapng');
     await writeBenchCapture(file, sessions, requests, reply);
-    console.log(`capture: ${sessions} sessions × ${requests} requests (reply ${reply} bytes), ${readFileSync(file).length} bytes`);
+    console.log(
+      `capture: ${sessions} sessions × ${requests} requests (reply ${reply} bytes), ${readFileSync(file).length} bytes`,
+    );
     console.log('transport | sessions | target requests | tcpcopy s (report) | process s | requests/s | sessions/s');
     const kinds: ('socket' | 'packet')[] = process.getuid?.() === 0 ? ['socket', 'packet'] : ['socket'];
     if (kinds.length === 1) console.log('(packet transport: needs root for the lab; skipped)');
     for (const kind of kinds) {
       for (let i = 0; i < runs; i++) {
         const row = kind === 'socket' ? await socketRun(file, sessions) : await packetRun(file, sessions);
-        console.log([row.transport, row.sessions, row.requests, row.reportS.toFixed(2), row.wallS.toFixed(2),
-          Math.round(row.requests / row.reportS), Math.round(row.sessions / row.reportS)].join(' | '));
+        console.log(
+          [
+            row.transport,
+            row.sessions,
+            row.requests,
+            row.reportS.toFixed(2),
+            row.wallS.toFixed(2),
+            Math.round(row.requests / row.reportS),
+            Math.round(row.sessions / row.reportS),
+          ].join(' | '),
+        );
       }
     }
   } finally {

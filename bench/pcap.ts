@@ -45,7 +45,9 @@ function report(f: Figure): void {
   const pps = (PACKETS / f.ns) * 1e9;
   const mbs = (f.bytes / f.ns) * 1e3;
   const rate = f.bytes > 0 ? ` ${mbs.toFixed(0).padStart(6)} MB/s` : '';
-  console.log(`${f.name.padEnd(52)} ${(pps / 1e6).toFixed(2).padStart(6)} Mpkt/s ${perPacket.toFixed(0).padStart(6)} ns/pkt${rate}`);
+  console.log(
+    `${f.name.padEnd(52)} ${(pps / 1e6).toFixed(2).padStart(6)} Mpkt/s ${perPacket.toFixed(0).padStart(6)} ns/pkt${rate}`,
+  );
 }
 
 /** Runs fn once to warm up, then ROUNDS times, and reports the fastest round. */
@@ -92,16 +94,32 @@ export async function run(): Promise<void> {
       ['pcapng', (o: Writable) => new PcapngWriter(o, { interfaces: [{ linkType: 1, name: 'eth0' }] })],
     ] as const) {
       let bytes = 0;
-      await best(`write ${name}, encode only (counting sink)`, () => bytes, async () => {
-        const m = countingSink();
-        const n = await writeAll(make(m.sink), packets);
-        bytes = m.bytes();
-        return n;
-      });
+      await best(
+        `write ${name}, encode only (counting sink)`,
+        () => bytes,
+        async () => {
+          const m = countingSink();
+          const n = await writeAll(make(m.sink), packets);
+          bytes = m.bytes();
+          return n;
+        },
+      );
     }
-    const paths = { 'pcap (µs)': join(dir, 'w-us.pcap'), 'pcap (ns)': join(dir, 'w-ns.pcap'), pcapng: join(dir, 'w.pcapng') };
-    await best('write pcap (ns) to a file', () => 0, async () => writeAll(await openPcapWriter(paths['pcap (ns)'], { linkType: 1 }), packets));
-    await best('write pcapng to a file', () => 0, async () => writeAll(await openPcapngWriter(paths.pcapng, { interfaces: [{ linkType: 1 }] }), packets));
+    const paths = {
+      'pcap (µs)': join(dir, 'w-us.pcap'),
+      'pcap (ns)': join(dir, 'w-ns.pcap'),
+      pcapng: join(dir, 'w.pcapng'),
+    };
+    await best(
+      'write pcap (ns) to a file',
+      () => 0,
+      async () => writeAll(await openPcapWriter(paths['pcap (ns)'], { linkType: 1 }), packets),
+    );
+    await best(
+      'write pcapng to a file',
+      () => 0,
+      async () => writeAll(await openPcapngWriter(paths.pcapng, { interfaces: [{ linkType: 1 }] }), packets),
+    );
     await writeAll(await openPcapWriter(paths['pcap (µs)'], { linkType: 1, nanosecond: false }), packets);
 
     // ---- read: the push parser over in-memory 1 MiB chunks, then files through readCaptureFile
@@ -109,33 +127,47 @@ export async function run(): Promise<void> {
       const bytes = await readFile(path);
       const chunks: Buffer[] = [];
       for (let off = 0; off < bytes.length; off += 1 << 20) chunks.push(bytes.subarray(off, off + (1 << 20)));
-      await best(`parse ${name} (push parser, 1 MiB chunks in memory)`, () => bytes.length, () => {
-        const parser = new CaptureFileParser();
-        let n = 0;
-        for (const c of chunks) for (const b of parser.push(c)) n += b.count;
-        parser.end();
-        return n;
-      });
+      await best(
+        `parse ${name} (push parser, 1 MiB chunks in memory)`,
+        () => bytes.length,
+        () => {
+          const parser = new CaptureFileParser();
+          let n = 0;
+          for (const c of chunks) for (const b of parser.push(c)) n += b.count;
+          parser.end();
+          return n;
+        },
+      );
     }
     for (const [name, path] of Object.entries(paths)) {
       const size = (await stat(path)).size;
-      await best(`readCaptureFile ${name}: batches`, () => size, async () => {
-        let n = 0;
-        for await (const b of readCaptureFile(path)) n += b.count;
-        return n;
-      });
+      await best(
+        `readCaptureFile ${name}: batches`,
+        () => size,
+        async () => {
+          let n = 0;
+          for await (const b of readCaptureFile(path)) n += b.count;
+          return n;
+        },
+      );
       // What a consumer does: every packet's bytes and time.
-      await best(`readCaptureFile ${name}: each packet's data and time`, () => size, async () => {
-        let n = 0;
-        for await (const b of readCaptureFile(path)) {
-          for (let i = 0; i < b.count; i++) {
-            if (b.data(i).length + b.tsSec(i) + b.tsNsec(i) >= 0) n++;
+      await best(
+        `readCaptureFile ${name}: each packet's data and time`,
+        () => size,
+        async () => {
+          let n = 0;
+          for await (const b of readCaptureFile(path)) {
+            for (let i = 0; i < b.count; i++) {
+              if (b.data(i).length + b.tsSec(i) + b.tsNsec(i) >= 0) n++;
+            }
           }
-        }
-        return n;
-      });
+          return n;
+        },
+      );
     }
-    console.log(`  file sizes: pcap ${(await stat(paths['pcap (ns)'])).size} B, pcapng ${(await stat(paths.pcapng)).size} B; fast Buffer views: ${fastViews}`);
+    console.log(
+      `  file sizes: pcap ${(await stat(paths['pcap (ns)'])).size} B, pcapng ${(await stat(paths.pcapng)).size} B; fast Buffer views: ${fastViews}`,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

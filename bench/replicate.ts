@@ -2,12 +2,14 @@
 // nginx on tgt:8080, intercept on ast). Per load and run: online requests (onl's access log),
 // replicated requests (tgt's), their ratio, the load tool's online req/s; the lag (seconds the target
 // kept serving after the online server's last request, from the access logs' $msec), the start
-// delay (the same for the first request) and the replay rate (target req/s over its active span as a fraction of the online server's); the relay latency
+// delay (the same for the first request) and the replay rate (target req/s over its active span as a fraction of the
+// online server's); the relay latency
 // p50/p99 (per keep-alive turn: the gap between a response and the next request on tgt minus the same
 // gap on onl, from headers-only tcpdump captures on both eth0; '-' for short connections); and the CPU
 // time (user + system of all threads, from /proc) of tcpcopy and intercept per replicated request.
 // RUNS=n (default 3) runs per load; LOADS=short,keep,wrk (default) selects loads, wrk30 (30 s, relay
-// from its first 5 s) and wrk1 (one connection) only when named. LOADS=throughput instead measures the online server's req/s
+// from its first 5 s) and wrk1 (one connection) only when named. LOADS=throughput instead measures the online
+// server's req/s
 // with wrk, alternately without and with tcpcopy attached. RELAY=0 skips the captures. CPUS=split
 // gives the target host a vCPU of its own (vCPU 1; cli, onl and ast on vCPU 0: SPLIT_CPUS in
 // test/lab/replication-lab.ts); CPUS=shared (default) lets every host use both; CPUS=shared,split runs both.
@@ -25,17 +27,23 @@ interface Load {
   run(rl: ReplicationLab<'nginx'>): Promise<{ rps: number }>;
 }
 
-const WRK = (durationS: number, connections = 10) => (rl: ReplicationLab<'nginx'>): Promise<{ rps: number }> =>
-  rl.cli.wrk({ url: `http://${rl.onl.ip}/`, threads: 1, connections, durationS });
+const WRK =
+  (durationS: number, connections = 10) =>
+  (rl: ReplicationLab<'nginx'>): Promise<{ rps: number }> =>
+    rl.cli.wrk({ url: `http://${rl.onl.ip}/`, threads: 1, connections, durationS });
 
 const LOADS: readonly Load[] = [
   {
-    name: 'short', label: 'ab -c20 -n20000 (short connections)',
-    run: (rl) => rl.cli.ab({ url: `http://${rl.onl.ip}/`, concurrency: 20, requests: 20_000, keepAlive: false, timeLimitS: 60 }),
+    name: 'short',
+    label: 'ab -c20 -n20000 (short connections)',
+    run: (rl) =>
+      rl.cli.ab({ url: `http://${rl.onl.ip}/`, concurrency: 20, requests: 20_000, keepAlive: false, timeLimitS: 60 }),
   },
   {
-    name: 'keep', label: 'ab -k -c20 -n20000 (keep-alive)',
-    run: (rl) => rl.cli.ab({ url: `http://${rl.onl.ip}/`, concurrency: 20, requests: 20_000, keepAlive: true, timeLimitS: 60 }),
+    name: 'keep',
+    label: 'ab -k -c20 -n20000 (keep-alive)',
+    run: (rl) =>
+      rl.cli.ab({ url: `http://${rl.onl.ip}/`, concurrency: 20, requests: 20_000, keepAlive: true, timeLimitS: 60 }),
   },
   { name: 'wrk', label: 'wrk -t1 -c10 -d5s (keep-alive)', run: WRK(5) },
   { name: 'wrk30', label: 'wrk -t1 -c10 -d30s (keep-alive)', captureS: 5, run: WRK(30) },
@@ -112,9 +120,17 @@ export async function measure(load: Load, relay: boolean, cpus: LabCpus = 'share
     const stopped = await rl.stop();
     const perReqUs = (s: number): number => (lag.replicated > 0 ? (s * 1e6) / lag.replicated : NaN);
     return {
-      load: load.label, online: lag.online, replicated: lag.replicated, ratio: lag.online > 0 ? lag.replicated / lag.online : 0, rps: r.rps,
-      lagS: lag.lagS, startDelayS: lag.startDelayS, rateFraction: lag.rateFraction, relay: relayResult,
-      tcpcopyCpuUsPerReq: perReqUs(tcpcopyCpu), interceptCpuUsPerReq: perReqUs(interceptCpu),
+      load: load.label,
+      online: lag.online,
+      replicated: lag.replicated,
+      ratio: lag.online > 0 ? lag.replicated / lag.online : 0,
+      rps: r.rps,
+      lagS: lag.lagS,
+      startDelayS: lag.startDelayS,
+      rateFraction: lag.rateFraction,
+      relay: relayResult,
+      tcpcopyCpuUsPerReq: perReqUs(tcpcopyCpu),
+      interceptCpuUsPerReq: perReqUs(interceptCpu),
       captureDropped: stopped.tcpcopy?.summary?.counters.get('capture dropped') ?? -1,
     };
   } finally {
@@ -133,12 +149,25 @@ function relayCells(r: RelayProbeResult | null): string[] {
 }
 
 export function formatRow(row: ReplicateRow): string {
-  return [row.load, row.online, row.replicated, row.ratio.toFixed(4), Math.round(row.rps), fixed(row.lagS, 3), fixed(row.startDelayS, 3), fixed(row.rateFraction, 3),
-    ...relayCells(row.relay), fixed(row.tcpcopyCpuUsPerReq, 1), fixed(row.interceptCpuUsPerReq, 1), row.captureDropped].join(' | ');
+  return [
+    row.load,
+    row.online,
+    row.replicated,
+    row.ratio.toFixed(4),
+    Math.round(row.rps),
+    fixed(row.lagS, 3),
+    fixed(row.startDelayS, 3),
+    fixed(row.rateFraction, 3),
+    ...relayCells(row.relay),
+    fixed(row.tcpcopyCpuUsPerReq, 1),
+    fixed(row.interceptCpuUsPerReq, 1),
+    row.captureDropped,
+  ].join(' | ');
 }
 
-export const HEADER = 'load | online req | replicated | ratio | online req/s | lag s | start delay s | replay rate | relay p50 µs | relay p99 µs | relay pairs'
-  + ' | tcpdump dropped onl/tgt | tcpcopy CPU µs/req | intercept CPU µs/req | tcpcopy capture dropped';
+export const HEADER =
+  'load | online req | replicated | ratio | online req/s | lag s | start delay s | replay rate | relay p50 µs | relay p99 µs | relay pairs' +
+  ' | tcpdump dropped onl/tgt | tcpcopy CPU µs/req | intercept CPU µs/req | tcpcopy capture dropped';
 
 /** One throughput run: wrk on the online server with tcpcopy attached or not. */
 async function throughputRun(rl: ReplicationLab<'nginx'>, attached: boolean): Promise<string> {
@@ -146,10 +175,18 @@ async function throughputRun(rl: ReplicationLab<'nginx'>, attached: boolean): Pr
   const r = await WRK(5)(rl);
   // Let the target finish replaying before the next run, so its work does not overlap the next one.
   const lag = await measureLag(rl, { since: mark });
-  return [attached ? 'with' : 'without', Math.round(r.rps), attached ? lag.replicated : '-', attached ? fixed(lag.lagS, 3) : '-'].join(' | ');
+  return [
+    attached ? 'with' : 'without',
+    Math.round(r.rps),
+    attached ? lag.replicated : '-',
+    attached ? fixed(lag.lagS, 3) : '-',
+  ].join(' | ');
 }
 
-/** Online throughput, alternately without and with tcpcopy: each pair in a fresh lab (tcpcopy cannot be detached and restarted). */
+/**
+ * Online throughput, alternately without and with tcpcopy: each pair in a fresh lab (tcpcopy cannot be detached and
+ * restarted).
+ */
 export async function throughput(pairs: number, cpus: LabCpus = 'shared'): Promise<void> {
   console.log('wrk -t1 -c10 -d5s on the online server | tcpcopy | online req/s | replicated | lag s');
   for (let i = 0; i < pairs; i++) {
@@ -173,7 +210,10 @@ export async function run(): Promise<void> {
   const runs = Number(process.env.RUNS ?? 3);
   const wanted = (process.env.LOADS ?? DEFAULT_LOADS.join(',')).split(',').map((s) => s.trim());
   const unknown = wanted.filter((w) => w !== 'throughput' && !LOADS.some((l) => l.name === w));
-  if (unknown.length > 0) throw new Error(`replicate: unknown load(s) ${unknown.join(', ')} (known: ${LOADS.map((l) => l.name).join(', ')}, throughput)`);
+  if (unknown.length > 0)
+    throw new Error(
+      `replicate: unknown load(s) ${unknown.join(', ')} (known: ${LOADS.map((l) => l.name).join(', ')}, throughput)`,
+    );
   const relay = process.env.RELAY !== '0';
   const placements = (process.env.CPUS ?? 'shared').split(',').map((s) => s.trim());
   const badCpus = placements.filter((c) => c !== 'shared' && c !== 'split');
@@ -191,7 +231,8 @@ export async function run(): Promise<void> {
 
 const CPUS_LINE: Readonly<Record<LabCpus, string>> = {
   shared: 'CPUs shared: every lab host on every vCPU (the target side competes with the online side)',
-  split: 'CPUs split: tgt (target nginx) alone on vCPU 1; cli (load), onl (online nginx, tcpcopy), ast (intercept) on vCPU 0',
+  split:
+    'CPUs split: tgt (target nginx) alone on vCPU 1; cli (load), onl (online nginx, tcpcopy), ast (intercept) on vCPU 0',
 };
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run();

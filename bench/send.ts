@@ -30,7 +30,12 @@ export interface PaceResult {
  * them), sleeping (not spinning) when ahead of schedule so the CPU figure means something.
  * Synchronous: the sender's retry queue must be off (queueLimit 0).
  */
-export function pacedSend(sender: PacketSender, batch: readonly Buffer[], ratePps: number, seconds: number): PaceResult {
+export function pacedSend(
+  sender: PacketSender,
+  batch: readonly Buffer[],
+  ratePps: number,
+  seconds: number,
+): PaceResult {
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const before = sender.counters();
   const cpu0 = process.cpuUsage();
@@ -71,7 +76,18 @@ async function sendRole(rate: number): Promise<void> {
   const { buildTcpPacket, TcpFlags } = await import('../src/packet/index.js');
   const tx = RawSender.open({ family: 4, queueLimit: 0, sndbuf: 16 << 20 });
   const batch = Array.from({ length: BATCH }, (_, i) =>
-    buildTcpPacket({ family: 4, src: '10.77.1.1', dst: SINK_IP, srcPort: 10000 + i, dstPort: 8080, seq: i, ack: 0, flags: TcpFlags.ACK, window: 1024, payload: new Uint8Array(60) }),
+    buildTcpPacket({
+      family: 4,
+      src: '10.77.1.1',
+      dst: SINK_IP,
+      srcPort: 10000 + i,
+      dstPort: 8080,
+      seq: i,
+      ack: 0,
+      flags: TcpFlags.ACK,
+      window: 1024,
+      payload: new Uint8Array(60),
+    }),
   );
   const r = pacedSend(tx, batch, rate, SECONDS);
   tx.close();
@@ -85,12 +101,22 @@ export async function run(): Promise<void> {
     const a = lab.host('a');
     const b = lab.host('b');
     await a.exec('ip', ['neigh', 'replace', SINK_IP, 'lladdr', FAKE_MAC, 'dev', a.ifname, 'nud', 'permanent']);
-    const rx = async (): Promise<number> => Number((await b.exec('cat', [`/sys/class/net/${b.ifname}/statistics/rx_packets`])).stdout.trim());
-    console.log(`raw IPv4 send (RawSender, sendmmsg x${BATCH}, 100-byte packets), ${SECONDS} s per point, sender pinned to CPU 0 in a lab host`);
+    const rx = async (): Promise<number> =>
+      Number((await b.exec('cat', [`/sys/class/net/${b.ifname}/statistics/rx_packets`])).stdout.trim());
+    console.log(
+      `raw IPv4 send (RawSender, sendmmsg x${BATCH}, 100-byte packets), ${SECONDS} s per point, sender pinned to CPU 0 in a lab host`,
+    );
     console.log('offered pps  | sent pps     | received pps (b rx_packets) | sender CPU % of one core | errors');
     for (const rate of [100_000, 200_000, Infinity]) {
       const rx0 = await rx();
-      const child = a.spawn('taskset', ['-c', '0', process.execPath, fileURLToPath(import.meta.url), '--role=send', `--rate=${rate}`]);
+      const child = a.spawn('taskset', [
+        '-c',
+        '0',
+        process.execPath,
+        fileURLToPath(import.meta.url),
+        '--role=send',
+        `--rate=${rate}`,
+      ]);
       let out = '';
       child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));

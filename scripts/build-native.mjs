@@ -26,7 +26,11 @@ const NEEDS = [
   { what: 'make', header: false, pkg: 'build-essential' },
   { what: 'python3', header: false, pkg: 'python3' },
 ];
-const INCLUDE_DIRS = ['/usr/include', '/usr/local/include', `/usr/include/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`];
+const INCLUDE_DIRS = [
+  '/usr/include',
+  '/usr/local/include',
+  `/usr/include/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`,
+];
 const PATH_DIRS = (process.env.PATH ?? '/usr/bin:/bin').split(':').filter(Boolean);
 
 function present(need) {
@@ -35,8 +39,9 @@ function present(need) {
 }
 
 function giveUp(reason) {
-  const line = `tcpcopy: native addon not built: ${reason}; live capture, raw send and NFQUEUE need it, `
-    + '`--transport socket` does not';
+  const line =
+    `tcpcopy: native addon not built: ${reason}; live capture, raw send and NFQUEUE need it, ` +
+    '`--transport socket` does not';
   console.error(line);
   process.exit(required ? 1 : 0);
 }
@@ -44,7 +49,9 @@ function giveUp(reason) {
 const missing = NEEDS.filter((n) => !present(n));
 if (missing.length > 0) {
   const pkgs = [...new Set(missing.map((n) => n.pkg))];
-  giveUp(`missing ${missing.map((n) => n.what).join(', ')} (apt-get install ${pkgs.join(' ')}, then npm rebuild tcpcopy)`);
+  giveUp(
+    `missing ${missing.map((n) => n.what).join(', ')} (apt-get install ${pkgs.join(' ')}, then npm rebuild tcpcopy)`,
+  );
 }
 
 const require = createRequire(import.meta.url);

@@ -58,7 +58,10 @@ const packets = [];
 try {
   for (let s = 0; s < SESSIONS; s++) {
     const sock = connect({ host: server.host, port: server.port });
-    await new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
+    await new Promise((resolve, reject) => {
+      sock.once('connect', resolve);
+      sock.once('error', reject);
+    });
     const cport = 40000 + s;
     const c = { family: 4, src: CLIENT, dst: SERVER, srcPort: cport, dstPort: DEMO_CAPTURE_PORT, window: 64240 };
     const v = { family: 4, src: SERVER, dst: CLIENT, srcPort: DEMO_CAPTURE_PORT, dstPort: cport, window: 65160 };
@@ -68,12 +71,21 @@ try {
     const push = (spec) => packets.push({ tsNs: t, data: buildTcpPacket(spec) });
     push({ ...c, seq: cseq, ack: 0, flags: TcpFlags.SYN, options: [{ kind: 'mss', value: MSS }] });
     t += 100_000n;
-    push({ ...v, seq: sseq, ack: cseq + 1, flags: TcpFlags.SYN | TcpFlags.ACK, options: [{ kind: 'mss', value: MSS }] });
-    cseq += 1; sseq += 1;
+    push({
+      ...v,
+      seq: sseq,
+      ack: cseq + 1,
+      flags: TcpFlags.SYN | TcpFlags.ACK,
+      options: [{ kind: 'mss', value: MSS }],
+    });
+    cseq += 1;
+    sseq += 1;
     t += 100_000n;
     push({ ...c, seq: cseq, ack: sseq, flags: TcpFlags.ACK });
     for (let r = 0; r < REQUESTS; r++) {
-      const req = Buffer.from(`GET /demo/${s}/${r} HTTP/1.1\r\nHost: demo.tcpcopy\r\nUser-Agent: tcpcopy-demo\r\nAccept: */*\r\n\r\n`);
+      const req = Buffer.from(
+        `GET /demo/${s}/${r} HTTP/1.1\r\nHost: demo.tcpcopy\r\nUser-Agent: tcpcopy-demo\r\nAccept: */*\r\n\r\n`,
+      );
       const reply = await exchange(sock, req);
       t += 30n * MS;
       push({ ...c, seq: cseq, ack: sseq, flags: TcpFlags.ACK | TcpFlags.PSH, payload: req });
@@ -98,7 +110,8 @@ try {
 } finally {
   await server.close();
 }
-if (server.requests() !== SESSIONS * REQUESTS) throw new Error(`the server answered ${server.requests()} requests, expected ${SESSIONS * REQUESTS}`);
+if (server.requests() !== SESSIONS * REQUESTS)
+  throw new Error(`the server answered ${server.requests()} requests, expected ${SESSIONS * REQUESTS}`);
 packets.sort((a, b) => (a.tsNs < b.tsNs ? -1 : a.tsNs > b.tsNs ? 1 : 0));
 const w = await openPcapngWriter(out, { interfaces: [{ linkType: LinkType.RAW, name: 'demo' }] });
 for (const p of packets) if (!w.write(p)) await w.drain();

@@ -38,7 +38,9 @@ if (failOnSkip) {
   const m = /^(?:#|\u2139) skipped (\d+)/m.exec(out);
   const outside = [...out.matchAll(/^\s*ok \d+ - (.*) # SKIP outside this workplace: (.*)$/gm)];
   if (r.status === 0 && m && Number(m[1]) > outside.length) {
-    console.error(`run-tests: ${Number(m[1]) - outside.length} test(s) skipped on CI; a skip means a missing set-up step`);
+    console.error(
+      `run-tests: ${Number(m[1]) - outside.length} test(s) skipped on CI; a skip means a missing set-up step`,
+    );
     process.exit(1);
   }
   for (const [, name, why] of outside) console.error(`run-tests: skipped, outside this workplace: ${name} (${why})`);

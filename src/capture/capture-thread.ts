@@ -34,7 +34,7 @@ function onBatch(b: CaptureBatch): void {
   }
   // The addon gives each batch its own ArrayBuffer: hand it over whole when it is exactly the batch.
   const own = buf.byteOffset === 0 && buf.buffer.byteLength === bytes && buf.buffer instanceof ArrayBuffer;
-  const ab = own ? (buf.buffer) : (Uint8Array.prototype.slice.call(buf).buffer);
+  const ab = own ? buf.buffer : Uint8Array.prototype.slice.call(buf).buffer;
   post({ type: 'batch', buffer: ab, count: b.count }, [ab]);
 }
 

@@ -33,7 +33,13 @@ export type { CaptureStats, LiveCaptureEvents } from './native-capture.js';
 const DEFAULTS = { snaplen: 65535, bufferBytes: 16 << 20, timeoutMs: 1 } as const;
 
 export class LiveCapture extends NativeCapture {
-  private constructor(native: NativeBinding, handle: CaptureHandle, opts: LiveCaptureOptions, linkType: number, snaplen: number) {
+  private constructor(
+    native: NativeBinding,
+    handle: CaptureHandle,
+    opts: LiveCaptureOptions,
+    linkType: number,
+    snaplen: number,
+  ) {
     super(
       {
         stats: () => native.captureStats(handle),
@@ -77,7 +83,15 @@ export class LiveCapture extends NativeCapture {
   }
 
   /** Called by the addon's batch callback. */
-  private onNative(buffer: Buffer | null, count: number, received: number, dropped: number, ifDropped: number, error?: Error): void {
-    if (this.accept(buffer === null, received, dropped, ifDropped, error)) this.deliver(new CaptureBatch(buffer!, count, this.linkType));
+  private onNative(
+    buffer: Buffer | null,
+    count: number,
+    received: number,
+    dropped: number,
+    ifDropped: number,
+    error?: Error,
+  ): void {
+    if (this.accept(buffer === null, received, dropped, ifDropped, error))
+      this.deliver(new CaptureBatch(buffer!, count, this.linkType));
   }
 }

@@ -102,7 +102,13 @@ export abstract class NativeCapture extends EventEmitter<LiveCaptureEvents> {
   /** Counters since open; fresh from the kernel while open, the last values after close. */
   stats(): CaptureStats {
     if (!this.isClosed) [this.received, this.dropped, this.ifDropped] = this.ops.stats();
-    return { received: this.received, dropped: this.dropped, ifDropped: this.ifDropped, packets: this.packets, batches: this.batches };
+    return {
+      received: this.received,
+      dropped: this.dropped,
+      ifDropped: this.ifDropped,
+      packets: this.packets,
+      batches: this.batches,
+    };
   }
 
   /** An open capture keeps the process alive (default); unref() lets it exit anyway. */

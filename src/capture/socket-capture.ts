@@ -35,7 +35,11 @@ export class SocketCapture extends NativeCapture {
   private readonly buffer: Buffer;
   private readonly slots: number;
 
-  private constructor(native: NativeBinding, info: { handle: RxHandle; buffer: Buffer; batch: number; linkType: number; snaplen: number }, opts: SocketCaptureOptions) {
+  private constructor(
+    native: NativeBinding,
+    info: { handle: RxHandle; buffer: Buffer; batch: number; linkType: number; snaplen: number },
+    opts: SocketCaptureOptions,
+  ) {
     const handle = info.handle;
     super(
       {
@@ -66,7 +70,8 @@ export class SocketCapture extends NativeCapture {
           promisc: opts.promisc ?? false,
           netns: opts.netns ?? null,
         },
-        (count, received, dropped, ifDropped, error) => box.capture?.onNative(count, received, dropped, ifDropped, error),
+        (count, received, dropped, ifDropped, error) =>
+          box.capture?.onNative(count, received, dropped, ifDropped, error),
       ),
     );
     box.capture = new SocketCapture(native, info, opts);

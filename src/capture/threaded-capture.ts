@@ -53,7 +53,12 @@ export class ThreadedCapture extends EventEmitter<LiveCaptureEvents> {
   private closing: Promise<void> | null = null;
   private onClosed: (() => void) | null = null;
 
-  private constructor(worker: Worker, inFlight: Int32Array, opts: LiveCaptureOptions, ready: { linkType: number; snaplen: number; stats: CaptureStats }) {
+  private constructor(
+    worker: Worker,
+    inFlight: Int32Array,
+    opts: LiveCaptureOptions,
+    ready: { linkType: number; snaplen: number; stats: CaptureStats },
+  ) {
     super();
     this.worker = worker;
     this.inFlight = inFlight;
@@ -65,7 +70,8 @@ export class ThreadedCapture extends EventEmitter<LiveCaptureEvents> {
     this.lastStats = ready.stats;
     worker.on('message', (m: ThreadMessage) => this.onMessage(m));
     worker.on('error', (e) => {
-      if (!this.isClosed) this.emit('error', new NativeIoError('EPCAP', `capture thread failed: ${e.message}`, { cause: e }));
+      if (!this.isClosed)
+        this.emit('error', new NativeIoError('EPCAP', `capture thread failed: ${e.message}`, { cause: e }));
     });
     worker.on('exit', (code) => {
       const unexpected = !this.isClosed && this.closing === null;
@@ -84,7 +90,9 @@ export class ThreadedCapture extends EventEmitter<LiveCaptureEvents> {
     const shared = new SharedArrayBuffer(4);
     const init: ThreadInit = { options, inFlight: shared, queueBytes, statsIntervalMs };
     const worker = new Worker(new URL('./capture-thread.js', import.meta.url), { workerData: init });
-    return awaitReady<Extract<ThreadMessage, { type: 'ready' }>>(worker, 'capture thread').then((m) => new ThreadedCapture(worker, new Int32Array(shared), options, m));
+    return awaitReady<Extract<ThreadMessage, { type: 'ready' }>>(worker, 'capture thread').then(
+      (m) => new ThreadedCapture(worker, new Int32Array(shared), options, m),
+    );
   }
 
   private onMessage(m: ThreadMessage): void {

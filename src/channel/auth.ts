@@ -25,7 +25,13 @@ export function computeMac(secret: string | Buffer, nonce: Buffer, role: PeerRol
 }
 
 /** Constant-time check of a received authenticator. */
-export function verifyMac(secret: string | Buffer, nonce: Buffer, role: PeerRoleValue, instanceId: string, mac: Buffer): boolean {
+export function verifyMac(
+  secret: string | Buffer,
+  nonce: Buffer,
+  role: PeerRoleValue,
+  instanceId: string,
+  mac: Buffer,
+): boolean {
   if (mac.length !== MAC_LENGTH) return false;
   return timingSafeEqual(computeMac(secret, nonce, role, instanceId), mac);
 }
@@ -50,8 +56,12 @@ export function missingSecretMessage(tool: string, peer: string): string {
 }
 
 /** findSecret's secret; throws NO_SECRET when there is none. */
-export function resolveSecret(option: string | null | undefined, env: NodeJS.ProcessEnv | undefined = process.env): string {
+export function resolveSecret(
+  option: string | null | undefined,
+  env: NodeJS.ProcessEnv | undefined = process.env,
+): string {
   const s = findSecret(option, env);
-  if (s === null) throw new ChannelError('NO_SECRET', `no shared secret: pass one as an option or set ${SECRET_ENV_VAR}`);
+  if (s === null)
+    throw new ChannelError('NO_SECRET', `no shared secret: pass one as an option or set ${SECRET_ENV_VAR}`);
   return s;
 }

@@ -75,14 +75,19 @@ export class ChannelClient extends ConnectionPool<ChannelConnection> {
 
   protected connect(slot: Slot): ChannelConnection {
     const socket = connect({ host: slot.server.host, port: slot.server.port });
-    const conn: ChannelConnection = new ChannelConnection(socket, this.limits, {
-      onMessage: (m) => this.onMessage(slot, conn, m),
-      onError: (e) => {
-        if (e instanceof ChannelError) this.protocolError(slot, e.code, e.message);
-        else this.socketError(slot, e);
+    const conn: ChannelConnection = new ChannelConnection(
+      socket,
+      this.limits,
+      {
+        onMessage: (m) => this.onMessage(slot, conn, m),
+        onError: (e) => {
+          if (e instanceof ChannelError) this.protocolError(slot, e.code, e.message);
+          else this.socketError(slot, e);
+        },
+        onClose: () => this.linkClosed(slot, conn),
       },
-      onClose: () => this.linkClosed(slot, conn),
-    }, this.transientResponses);
+      this.transientResponses,
+    );
     return conn;
   }
 
@@ -107,7 +112,10 @@ export class ChannelClient extends ConnectionPool<ChannelConnection> {
           return;
         }
         conn.send({
-          type: 'hello', version: CHANNEL_PROTOCOL_VERSION, role: PeerRole.TCPCOPY, instanceId: this.instanceId,
+          type: 'hello',
+          version: CHANNEL_PROTOCOL_VERSION,
+          role: PeerRole.TCPCOPY,
+          instanceId: this.instanceId,
           mac: computeMac(this.secret, m.nonce, PeerRole.TCPCOPY, this.instanceId),
         });
         return;

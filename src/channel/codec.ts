@@ -4,8 +4,14 @@
 import { formatIp, writeIp } from '../packet/index.js';
 import { ChannelError } from './errors.js';
 import {
-  CHANNEL_PROTOCOL_VERSION, FRAME_HEADER_LENGTH, MAC_LENGTH, MAX_FRAME_BODY_LENGTH, MAX_INSTANCE_ID_LENGTH,
-  MessageType, NONCE_LENGTH, PeerRole,
+  CHANNEL_PROTOCOL_VERSION,
+  FRAME_HEADER_LENGTH,
+  MAC_LENGTH,
+  MAX_FRAME_BODY_LENGTH,
+  MAX_INSTANCE_ID_LENGTH,
+  MessageType,
+  NONCE_LENGTH,
+  PeerRole,
 } from './messages.js';
 import type { ChannelMessage, IpFamily, MessageTypeValue, ResponseMessage, SessionKey } from './messages.js';
 
@@ -24,41 +30,60 @@ function checkFamily(f: number): IpFamily {
 }
 
 function checkU16(v: number, what: string): void {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new ChannelError('BAD_FIELD', `${what} ${v} does not fit 16 bits`);
+  if (!Number.isInteger(v) || v < 0 || v > 0xffff)
+    throw new ChannelError('BAD_FIELD', `${what} ${v} does not fit 16 bits`);
 }
 
 function checkU32(v: number, what: string): void {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new ChannelError('BAD_FIELD', `${what} ${v} does not fit 32 bits`);
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+    throw new ChannelError('BAD_FIELD', `${what} ${v} does not fit 32 bits`);
 }
 
 function typeCode(m: ChannelMessage): MessageTypeValue {
   switch (m.type) {
-    case 'challenge': return MessageType.CHALLENGE;
-    case 'hello': return MessageType.HELLO;
-    case 'welcome': return MessageType.WELCOME;
-    case 'register': return MessageType.REGISTER;
-    case 'unregister': return MessageType.UNREGISTER;
-    case 'response': return MessageType.RESPONSE;
-    case 'ping': return MessageType.PING;
-    case 'pong': return MessageType.PONG;
-    case 'error': return MessageType.ERROR;
-    case 'notice': return MessageType.NOTICE;
+    case 'challenge':
+      return MessageType.CHALLENGE;
+    case 'hello':
+      return MessageType.HELLO;
+    case 'welcome':
+      return MessageType.WELCOME;
+    case 'register':
+      return MessageType.REGISTER;
+    case 'unregister':
+      return MessageType.UNREGISTER;
+    case 'response':
+      return MessageType.RESPONSE;
+    case 'ping':
+      return MessageType.PING;
+    case 'pong':
+      return MessageType.PONG;
+    case 'error':
+      return MessageType.ERROR;
+    case 'notice':
+      return MessageType.NOTICE;
   }
 }
 
 /** Body length of a message (without the frame header). Validates the fields that decide the size. */
 export function bodyLength(m: ChannelMessage): number {
   switch (m.type) {
-    case 'challenge': return 2 + NONCE_LENGTH;
-    case 'hello': return 4 + Buffer.byteLength(m.instanceId, 'utf8') + MAC_LENGTH;
-    case 'welcome': return 2;
+    case 'challenge':
+      return 2 + NONCE_LENGTH;
+    case 'hello':
+      return 4 + Buffer.byteLength(m.instanceId, 'utf8') + MAC_LENGTH;
+    case 'welcome':
+      return 2;
     case 'register':
-    case 'unregister': return 6 + 2 * addrLen(checkFamily(m.session.family));
-    case 'response': return 8 + 2 * addrLen(checkFamily(m.family)) + m.tcpHeader.length;
+    case 'unregister':
+      return 6 + 2 * addrLen(checkFamily(m.session.family));
+    case 'response':
+      return 8 + 2 * addrLen(checkFamily(m.family)) + m.tcpHeader.length;
     case 'ping':
-    case 'pong': return 4;
+    case 'pong':
+      return 4;
     case 'error':
-    case 'notice': return 2 + Math.min(Buffer.byteLength(m.message, 'utf8'), MAX_ERROR_TEXT_LENGTH);
+    case 'notice':
+      return 2 + Math.min(Buffer.byteLength(m.message, 'utf8'), MAX_ERROR_TEXT_LENGTH);
   }
 }
 
@@ -82,9 +107,13 @@ function writeSession(s: SessionKey, buf: Buffer, off: number): void {
 function writeResponse(r: ResponseMessage, buf: Buffer, off: number): void {
   const h = r.tcpHeader;
   if (h.length < TCP_MIN || h.length > TCP_MAX || (h.length & 3) !== 0 || ((h[12] ?? 0) >> 4) * 4 !== h.length) {
-    throw new ChannelError('BAD_FIELD', `TCP header of ${h.length} bytes disagrees with its data offset or is out of 20..60`);
+    throw new ChannelError(
+      'BAD_FIELD',
+      `TCP header of ${h.length} bytes disagrees with its data offset or is out of 20..60`,
+    );
   }
-  if (!Number.isInteger(r.hopLimit) || r.hopLimit < 0 || r.hopLimit > 255) throw new ChannelError('BAD_FIELD', `hop limit ${r.hopLimit}`);
+  if (!Number.isInteger(r.hopLimit) || r.hopLimit < 0 || r.hopLimit > 255)
+    throw new ChannelError('BAD_FIELD', `hop limit ${r.hopLimit}`);
   checkU32(r.payloadLength, 'payload length');
   const n = addrLen(r.family);
   buf[off] = r.family;
@@ -102,7 +131,8 @@ function writeResponse(r: ResponseMessage, buf: Buffer, off: number): void {
  */
 export function encodeInto(m: ChannelMessage, buf: Buffer, off: number): number {
   const len = bodyLength(m);
-  if (len > MAX_FRAME_BODY_LENGTH) throw new ChannelError('BAD_FIELD', `body of ${len} bytes exceeds ${MAX_FRAME_BODY_LENGTH}`);
+  if (len > MAX_FRAME_BODY_LENGTH)
+    throw new ChannelError('BAD_FIELD', `body of ${len} bytes exceeds ${MAX_FRAME_BODY_LENGTH}`);
   buf[off] = CHANNEL_PROTOCOL_VERSION;
   buf[off + 1] = typeCode(m);
   buf.writeUInt16BE(len, off + 2);
@@ -116,9 +146,11 @@ export function encodeInto(m: ChannelMessage, buf: Buffer, off: number): number 
       break;
     case 'hello': {
       checkU16(m.version, 'version');
-      if (m.role !== PeerRole.TCPCOPY && m.role !== PeerRole.INTERCEPT) throw new ChannelError('BAD_FIELD', `role ${String(m.role)}`);
+      if (m.role !== PeerRole.TCPCOPY && m.role !== PeerRole.INTERCEPT)
+        throw new ChannelError('BAD_FIELD', `role ${String(m.role)}`);
       const idLen = len - 4 - MAC_LENGTH;
-      if (idLen > MAX_INSTANCE_ID_LENGTH) throw new ChannelError('BAD_FIELD', `instance id longer than ${MAX_INSTANCE_ID_LENGTH} bytes`);
+      if (idLen > MAX_INSTANCE_ID_LENGTH)
+        throw new ChannelError('BAD_FIELD', `instance id longer than ${MAX_INSTANCE_ID_LENGTH} bytes`);
       if (m.mac.length !== MAC_LENGTH) throw new ChannelError('BAD_FIELD', `authenticator must be ${MAC_LENGTH} bytes`);
       buf.writeUInt16BE(m.version, b);
       buf[b + 2] = m.role;
@@ -186,13 +218,17 @@ export function decodeBody(type: number, buf: Buffer, start: number, end: number
       need(2 + NONCE_LENGTH, 'CHALLENGE');
       return { type: 'challenge', version: buf.readUInt16BE(start), nonce: Buffer.from(buf.subarray(start + 2, end)) };
     case MessageType.HELLO: {
-      if (len < 4 + MAC_LENGTH) throw malformed(`HELLO body is ${len} bytes, shorter than ${4 + MAC_LENGTH}`, base + start);
+      if (len < 4 + MAC_LENGTH)
+        throw malformed(`HELLO body is ${len} bytes, shorter than ${4 + MAC_LENGTH}`, base + start);
       const role = buf[start + 2];
-      if (role !== PeerRole.TCPCOPY && role !== PeerRole.INTERCEPT) throw malformed(`HELLO role ${String(role)}`, base + start + 2);
+      if (role !== PeerRole.TCPCOPY && role !== PeerRole.INTERCEPT)
+        throw malformed(`HELLO role ${String(role)}`, base + start + 2);
       const idLen = buf[start + 3] ?? 0;
       need(4 + idLen + MAC_LENGTH, 'HELLO');
       return {
-        type: 'hello', version: buf.readUInt16BE(start), role,
+        type: 'hello',
+        version: buf.readUInt16BE(start),
+        role,
         instanceId: buf.toString('utf8', start + 4, start + 4 + idLen),
         mac: Buffer.from(buf.subarray(start + 4 + idLen, end)),
       };
@@ -240,7 +276,13 @@ export function decodeBody(type: number, buf: Buffer, start: number, end: number
  */
 export class ResponseScratch {
   readonly message: ResponseMessage = {
-    type: 'response', family: 4, hopLimit: 0, payloadLength: 0, src: '', dst: '', tcpHeader: Buffer.alloc(0),
+    type: 'response',
+    family: 4,
+    hopLimit: 0,
+    payloadLength: 0,
+    src: '',
+    dst: '',
+    tcpHeader: Buffer.alloc(0),
   };
   /** Indexed by the TCP data offset in 32-bit words (5..15). */
   readonly headers: readonly Buffer[] = Array.from({ length: 16 }, (_, words) => Buffer.alloc(words * 4));
@@ -251,7 +293,13 @@ export class ResponseScratch {
  * view into `buf` (scratch null), or `scratch.message` rewritten with the header copied into the
  * scratch's buffer of that length. Throws ChannelError MALFORMED.
  */
-export function decodeResponse(buf: Buffer, start: number, end: number, base: number, scratch: ResponseScratch | null): ResponseMessage {
+export function decodeResponse(
+  buf: Buffer,
+  start: number,
+  end: number,
+  base: number,
+  scratch: ResponseScratch | null,
+): ResponseMessage {
   const len = end - start;
   if (len < 1) throw malformed('empty RESPONSE body', base + start);
   const family = readFamily(buf, start, base);
@@ -262,7 +310,10 @@ export function decodeResponse(buf: Buffer, start: number, end: number, base: nu
   if (buf.readUInt16BE(start + 2) !== 0) throw malformed('reserved field is not 0', base + start + 2);
   const dataOffset = ((buf[tcpAt + 12] ?? 0) >> 4) * 4;
   if (dataOffset < TCP_MIN || dataOffset !== tcpLen) {
-    throw malformed(`TCP data offset ${dataOffset} disagrees with the ${tcpLen} header bytes carried`, base + tcpAt + 12);
+    throw malformed(
+      `TCP data offset ${dataOffset} disagrees with the ${tcpLen} header bytes carried`,
+      base + tcpAt + 12,
+    );
   }
   const hopLimit = buf[start + 1] ?? 0;
   const payloadLength = buf.readUInt32BE(start + 4);

@@ -46,7 +46,14 @@ const CHUNK_BYTES = 64 * 1024;
 
 export class ChannelConnection {
   readonly socket: Socket;
-  readonly stats: ConnectionStats = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, writes: 0, outboxDropped: 0 };
+  readonly stats: ConnectionStats = {
+    messagesIn: 0,
+    messagesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    writes: 0,
+    outboxDropped: 0,
+  };
   private readonly limits: ConnectionLimits;
   private readonly handlers: ConnectionHandlers;
   private readonly decoder: FrameDecoder;
@@ -124,7 +131,7 @@ export class ChannelConnection {
     this.flushScheduled = false;
     if (this.isClosed || this.queuedBytes === 0 || this.waitingDrain) return;
     this.spill();
-    const out = this.chunks.length === 1 ? this.chunks[0] as Buffer : Buffer.concat(this.chunks);
+    const out = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
     this.chunks = [];
     this.queuedBytes = 0;
     this.stats.writes++;

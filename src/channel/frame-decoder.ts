@@ -44,23 +44,33 @@ export class FrameDecoder extends StreamDecoder<ChannelMessage, ChannelError> {
     for (;;) {
       const left = buf.length - at;
       if (left >= 1 && buf[at] !== CHANNEL_PROTOCOL_VERSION) {
-        throw new ChannelError('BAD_VERSION', `frame version ${String(buf[at])}, expected ${CHANNEL_PROTOCOL_VERSION}`, this.consumed + at);
+        throw new ChannelError(
+          'BAD_VERSION',
+          `frame version ${String(buf[at])}, expected ${CHANNEL_PROTOCOL_VERSION}`,
+          this.consumed + at,
+        );
       }
       if (left >= 2) {
         const type = buf[at + 1] ?? 0;
-        if (type < 1 || type > MAX_TYPE) throw new ChannelError('UNKNOWN_TYPE', `unknown message type ${type}`, this.consumed + at + 1);
+        if (type < 1 || type > MAX_TYPE)
+          throw new ChannelError('UNKNOWN_TYPE', `unknown message type ${type}`, this.consumed + at + 1);
       }
       if (left < FRAME_HEADER_LENGTH) return at;
       const len = buf.readUInt16BE(at + 2);
       if (len > this.maxFrameBodyBytes) {
-        throw new ChannelError('FRAME_TOO_LARGE', `frame body of ${len} bytes exceeds ${this.maxFrameBodyBytes}`, this.consumed + at + 2);
+        throw new ChannelError(
+          'FRAME_TOO_LARGE',
+          `frame body of ${len} bytes exceeds ${this.maxFrameBodyBytes}`,
+          this.consumed + at + 2,
+        );
       }
       if (left < FRAME_HEADER_LENGTH + len) return at;
       const start = at + FRAME_HEADER_LENGTH;
       const type = buf[at + 1] ?? 0;
-      const m = type === MessageType.RESPONSE
-        ? decodeResponse(buf, start, start + len, this.consumed, this.scratch)
-        : decodeBody(type, buf, start, start + len, this.consumed);
+      const m =
+        type === MessageType.RESPONSE
+          ? decodeResponse(buf, start, start + len, this.consumed, this.scratch)
+          : decodeBody(type, buf, start, start + len, this.consumed);
       at = start + len;
       onMessage(m);
     }

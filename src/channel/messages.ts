@@ -133,8 +133,16 @@ export interface NoticeMessage {
 }
 
 export type ChannelMessage =
-  | ChallengeMessage | HelloMessage | WelcomeMessage | RegisterMessage | UnregisterMessage
-  | ResponseMessage | PingMessage | PongMessage | ErrorMessage | NoticeMessage;
+  | ChallengeMessage
+  | HelloMessage
+  | WelcomeMessage
+  | RegisterMessage
+  | UnregisterMessage
+  | ResponseMessage
+  | PingMessage
+  | PongMessage
+  | ErrorMessage
+  | NoticeMessage;
 
 /** The session a reply belongs to: its destination is the client, its source the target. */
 export function responseSessionKey(r: ResponseMessage): SessionKey {

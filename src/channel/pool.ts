@@ -74,7 +74,13 @@ export interface PoolSlot<L extends PoolLink> {
 
 export abstract class ConnectionPool<L extends PoolLink> {
   readonly stats: ChannelClientStats = {
-    connectAttempts: 0, authenticated: 0, disconnects: 0, authFailures: 0, protocolErrors: 0, responses: 0, registrationsSent: 0,
+    connectAttempts: 0,
+    authenticated: 0,
+    disconnects: 0,
+    authFailures: 0,
+    protocolErrors: 0,
+    responses: 0,
+    registrationsSent: 0,
   };
   protected readonly logger: ChannelLogger;
   protected running = false;
@@ -96,13 +102,23 @@ export abstract class ConnectionPool<L extends PoolLink> {
   constructor(name: string, options: ConnectionPoolOptions) {
     if (options.servers.length === 0) throw new ChannelError('BAD_FIELD', `${name} needs at least one server`);
     const c = options.connectionsPerServer ?? 2;
-    if (!Number.isInteger(c) || c < 1) throw new ChannelError('BAD_FIELD', `connectionsPerServer ${c} is not a positive integer`);
+    if (!Number.isInteger(c) || c < 1)
+      throw new ChannelError('BAD_FIELD', `connectionsPerServer ${c} is not a positive integer`);
     this.options = options;
     this.logger = options.logger ?? stderrLogger;
     this.backoff = { initialDelayMs: 100, maxDelayMs: 5000, ...options.backoff };
-    this.groups = options.servers.map((server) => Array.from({ length: c }, (_, index): PoolSlot<L> => ({
-      server, index, where: `${server.host}:${server.port}#${index}`, link: null, up: false, attempts: 0, timer: null, sessions: new Map(),
-    })));
+    this.groups = options.servers.map((server) =>
+      Array.from({ length: c }, (_, index): PoolSlot<L> => ({
+        server,
+        index,
+        where: `${server.host}:${server.port}#${index}`,
+        link: null,
+        up: false,
+        attempts: 0,
+        timer: null,
+        sessions: new Map(),
+      })),
+    );
     this.rr = options.servers.map(() => 0);
   }
 

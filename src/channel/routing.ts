@@ -43,10 +43,7 @@ export interface RoutingCounters {
   foreignUnregistrations: number;
 }
 
-export type RouteResult<C> =
-  | { kind: 'routed'; connection: C }
-  | { kind: 'parked' }
-  | { kind: 'unroutable' };
+export type RouteResult<C> = { kind: 'routed'; connection: C } | { kind: 'parked' } | { kind: 'unroutable' };
 
 interface ParkedSession {
   deadlineMs: number;
@@ -56,8 +53,16 @@ interface ParkedSession {
 export class RoutingTable<C> {
   readonly limits: Readonly<RoutingLimits>;
   readonly counters: RoutingCounters = {
-    routed: 0, unroutable: 0, parked: 0, parkedDelivered: 0, parkedExpired: 0, parkedDropped: 0,
-    misrouted: 0, registrations: 0, unregistrations: 0, foreignUnregistrations: 0,
+    routed: 0,
+    unroutable: 0,
+    parked: 0,
+    parkedDelivered: 0,
+    parkedExpired: 0,
+    parkedDropped: 0,
+    misrouted: 0,
+    registrations: 0,
+    unregistrations: 0,
+    foreignUnregistrations: 0,
   };
   private readonly routes = new Map<string, C>();
   private readonly byConnection = new Map<C, Set<string>>();
@@ -158,7 +163,10 @@ export class RoutingTable<C> {
       return { kind: 'unroutable' };
     }
     let p = this.parkedSessions.get(key);
-    if (this.parkedCount >= this.limits.maxParkedTotal || (p !== undefined && p.replies.length >= this.limits.maxParkedPerSession)) {
+    if (
+      this.parkedCount >= this.limits.maxParkedTotal ||
+      (p !== undefined && p.replies.length >= this.limits.maxParkedPerSession)
+    ) {
       this.counters.parkedDropped++;
       return { kind: 'unroutable' };
     }

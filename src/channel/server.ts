@@ -53,7 +53,13 @@ export interface ChannelServerStats {
 
 export class ChannelServer {
   readonly routing: RoutingTable<ChannelPeer>;
-  readonly stats: ChannelServerStats = { accepted: 0, authenticated: 0, refused: 0, protocolErrors: 0, sendFailures: 0 };
+  readonly stats: ChannelServerStats = {
+    accepted: 0,
+    authenticated: 0,
+    refused: 0,
+    protocolErrors: 0,
+    sendFailures: 0,
+  };
   private readonly options: ChannelServerOptions;
   private readonly secret: string;
   private readonly logger: ChannelLogger;
@@ -77,7 +83,11 @@ export class ChannelServer {
   listen(): Promise<AddressInfo> {
     const server = createServer((s) => this.accept(s));
     this.server = server;
-    return listenOn(server, { port: this.options.port ?? DEFAULT_CHANNEL_PORT, host: this.options.host ?? '0.0.0.0' }, this.logger);
+    return listenOn(
+      server,
+      { port: this.options.port ?? DEFAULT_CHANNEL_PORT, host: this.options.host ?? '0.0.0.0' },
+      this.logger,
+    );
   }
 
   /** Authenticated peers currently connected. */
@@ -166,7 +176,11 @@ export class ChannelServer {
         return;
       }
       if (m.version !== CHANNEL_PROTOCOL_VERSION) {
-        this.refuse(p, `protocol version ${m.version}, expected ${CHANNEL_PROTOCOL_VERSION}`, ChannelErrorWireCode.PROTOCOL);
+        this.refuse(
+          p,
+          `protocol version ${m.version}, expected ${CHANNEL_PROTOCOL_VERSION}`,
+          ChannelErrorWireCode.PROTOCOL,
+        );
         return;
       }
       if (m.role !== PeerRole.TCPCOPY) {

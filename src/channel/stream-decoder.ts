@@ -20,7 +20,10 @@ export abstract class StreamDecoder<T, E extends Error> {
     return this.consumed;
   }
 
-  /** Feeds one chunk; calls `onUnit` for each whole unit in order. Throws on the first bad unit, and again on every later call. */
+  /**
+   * Feeds one chunk; calls `onUnit` for each whole unit in order. Throws on the first bad unit, and again on every
+   * later call.
+   */
   push(chunk: Buffer, onUnit: (unit: T) => void): void {
     if (this.failed) throw this.failed;
     const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;

@@ -34,20 +34,34 @@ export function applyConfigFile(program: Command, path: string): void {
     throw new OptionError('BAD_FORMAT', `${where}: not JSON (${e instanceof Error ? e.message : String(e)})`);
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new OptionError('BAD_FORMAT', `${where}: expected a JSON object of long option names, e.g. { "transfer": "80-10.0.0.2:8080" }`);
+    throw new OptionError(
+      'BAD_FORMAT',
+      `${where}: expected a JSON object of long option names, e.g. { "transfer": "80-10.0.0.2:8080" }`,
+    );
   }
   for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
     const opt = findOption(program, key);
-    if (opt === undefined) throw new OptionError('BAD_FORMAT', `${where}: unknown option '${key}' (the long names of -h, without the dashes)`);
+    if (opt === undefined)
+      throw new OptionError(
+        'BAD_FORMAT',
+        `${where}: unknown option '${key}' (the long names of -h, without the dashes)`,
+      );
     const attr = opt.attributeName();
     if (program.getOptionValueSource(attr) === 'cli') continue;
     if (opt.required || opt.optional) {
       if (typeof value !== 'string' && typeof value !== 'number') {
-        throw new OptionError('BAD_FORMAT', `${where}: '${key}' takes a value (a string or a number), got ${JSON.stringify(value)}`);
+        throw new OptionError(
+          'BAD_FORMAT',
+          `${where}: '${key}' takes a value (a string or a number), got ${JSON.stringify(value)}`,
+        );
       }
       program.setOptionValueWithSource(attr, String(value), 'config');
     } else {
-      if (typeof value !== 'boolean') throw new OptionError('BAD_FORMAT', `${where}: '${key}' is a flag: true or false, got ${JSON.stringify(value)}`);
+      if (typeof value !== 'boolean')
+        throw new OptionError(
+          'BAD_FORMAT',
+          `${where}: '${key}' is a flag: true or false, got ${JSON.stringify(value)}`,
+        );
       // A flag set false is the same as not given; `--no-x: true` sets x to false.
       if (value) program.setOptionValueWithSource(attr, !opt.negate, 'config');
     }
@@ -82,7 +96,10 @@ export function loadFileOptions<T extends FileOptions & { secret?: string }>(pro
   if (first.config !== undefined) applyConfigFile(program, first.config);
   const opts = program.opts<T>();
   if (opts.secretFile !== undefined) {
-    if (opts.secret !== undefined && program.getOptionValueSource('secret') === program.getOptionValueSource('secretFile')) {
+    if (
+      opts.secret !== undefined &&
+      program.getOptionValueSource('secret') === program.getOptionValueSource('secretFile')
+    ) {
       throw new OptionError('CONFLICT', '--secret and --secret-file: give one');
     }
     if (program.getOptionValueSource('secret') !== 'cli') opts.secret = readSecretFile(opts.secretFile);

@@ -16,7 +16,10 @@ import type { FileOptions } from './config-file.js';
 async function serve(config: InterceptConfig, daemon: DaemonReporter | null): Promise<void> {
   const { InterceptService } = await import('../intercept/index.js');
   const logFile = config.logFile;
-  const write = logFile === null ? (l: string): void => void process.stderr.write(l) : (l: string): void => appendFileSync(logFile, l);
+  const write =
+    logFile === null
+      ? (l: string): void => void process.stderr.write(l)
+      : (l: string): void => appendFileSync(logFile, l);
   const logger = createLogger({ write, now: () => Date.now(), minLevel: 'info' });
   const service = new InterceptService({ config, logger });
   process.exitCode = await supervise({ service, logger, pidFile: config.pidFile, daemon });
@@ -26,11 +29,15 @@ export async function main(argv: readonly string[]): Promise<void> {
   const program = toolProgram('intercept', "capture the target server's responses and return their headers to tcpcopy");
   program.addHelpText('after', examplesText(INTERCEPT_EXAMPLES));
   addInterceptOptions(program).action(async () => {
-    const opts = parseOptions(program, () => loadFileOptions<InterceptRawOptions & FileOptions & { printConfig?: boolean }>(program));
+    const opts = parseOptions(program, () =>
+      loadFileOptions<InterceptRawOptions & FileOptions & { printConfig?: boolean }>(program),
+    );
     const config = parseOptions(program, () => validateInterceptOptions(opts, { env: process.env }));
     if (printedConfig(opts, config)) return;
     checkLogFile(program, config.logFile);
-    await startService({ tool: 'intercept', peer: 'tcpcopy', program, argv, config }, (daemon) => serve(config, daemon));
+    await startService({ tool: 'intercept', peer: 'tcpcopy', program, argv, config }, (daemon) =>
+      serve(config, daemon),
+    );
   });
   await runProgram(program, argv);
 }

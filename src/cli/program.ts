@@ -21,14 +21,16 @@ export function errorLine(tool: ToolName, message: string): string {
 
 /** The root command of a tool: -v/--version, -h/--help, `help`, errors in the tools' format. */
 export function toolProgram(tool: ToolName, description: string): Command {
-  return new Command(tool)
-    .description(description)
-    .version(VERSION, '-v, --version', 'print the version and exit')
-    .helpOption('-h, --help', 'print this help and exit')
-    .helpCommand('help', 'print this help and exit')
-    // Commander's messages start with "error: "; ours are made to.
-    .configureOutput({ outputError: (text, write) => write(`${tool}: ${text}`) })
-    .exitOverride();
+  return (
+    new Command(tool)
+      .description(description)
+      .version(VERSION, '-v, --version', 'print the version and exit')
+      .helpOption('-h, --help', 'print this help and exit')
+      .helpCommand('help', 'print this help and exit')
+      // Commander's messages start with "error: "; ours are made to.
+      .configureOutput({ outputError: (text, write) => write(`${tool}: ${text}`) })
+      .exitOverride()
+  );
 }
 
 /** Reports a usage error (an option, a file named by one, the configuration) and exits 2. */
@@ -44,7 +46,11 @@ export async function runProgram(program: Command, argv: readonly string[]): Pro
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (!(err instanceof CommanderError)) throw err;
-    process.exitCode = FINE.has(err.code) ? ExitCode.OK : err.exitCode === ExitCode.OK ? ExitCode.OK : ExitCode.BAD_INPUT;
+    process.exitCode = FINE.has(err.code)
+      ? ExitCode.OK
+      : err.exitCode === ExitCode.OK
+        ? ExitCode.OK
+        : ExitCode.BAD_INPUT;
   }
 }
 
@@ -81,14 +87,22 @@ export interface ServiceStart {
   readonly peer: ToolName;
   readonly program: Command;
   readonly argv: readonly string[];
-  readonly config: { readonly secret: string | null; readonly tcpcopy1: boolean; readonly daemon: boolean; readonly logFile: string | null };
+  readonly config: {
+    readonly secret: string | null;
+    readonly tcpcopy1: boolean;
+    readonly daemon: boolean;
+    readonly logFile: string | null;
+  };
 }
 
 /**
  * The common start of a live service: the channel secret is required (usage error otherwise); with -d
  * this process becomes the daemon's parent and reports its start-up, else the service runs here.
  */
-export async function startService(s: ServiceStart, run: (daemon: DaemonReporter | null) => Promise<void>): Promise<void> {
+export async function startService(
+  s: ServiceStart,
+  run: (daemon: DaemonReporter | null) => Promise<void>,
+): Promise<void> {
   if (secretMissing(s.config)) usageError(s.program, missingSecretMessage(s.tool, s.peer));
   const daemon = daemonReporter();
   if (s.config.daemon && daemon === null) {

@@ -17,7 +17,11 @@ import { validateRecordOnlyOptions } from './options/record-only.js';
 import { Recorder } from '../record/recorder.js';
 
 /** Runs `tcpcopy --record FILE ...` without -s: recording alone. Sets process.exitCode. */
-export async function runRecordOnly(program: Command, argv: readonly string[], raw: TcpcopyRawOptions & { printConfig?: boolean }): Promise<void> {
+export async function runRecordOnly(
+  program: Command,
+  argv: readonly string[],
+  raw: TcpcopyRawOptions & { printConfig?: boolean },
+): Promise<void> {
   let config;
   try {
     config = validateRecordOnlyOptions(raw);
@@ -36,14 +40,25 @@ export async function runRecordOnly(program: Command, argv: readonly string[], r
     return;
   }
   const logFile = config.logFile;
-  const write = logFile === null ? (l: string): void => void process.stderr.write(l) : (l: string): void => appendFileSync(logFile, l);
+  const write =
+    logFile === null
+      ? (l: string): void => void process.stderr.write(l)
+      : (l: string): void => appendFileSync(logFile, l);
   const logger = createLogger({ write, now: () => Date.now(), minLevel: 'info' });
   const recorder = new Recorder({
-    config: config.record, interfaces: config.interfaces, snaplenBytes: config.snaplenBytes, captureBufferBytes: config.captureBufferBytes,
-    logger, statsIntervalMs: config.statsIntervalMs,
+    config: config.record,
+    interfaces: config.interfaces,
+    snaplenBytes: config.snaplenBytes,
+    captureBufferBytes: config.captureBufferBytes,
+    logger,
+    statsIntervalMs: config.statsIntervalMs,
   });
   process.exitCode = await supervise({
-    service: recorder, logger, pidFile: config.pidFile, daemon, watchdogs: [new MemoryWatch(config.maxMemoryBytes), recorder.watchdog()],
+    service: recorder,
+    logger,
+    pidFile: config.pidFile,
+    daemon,
+    watchdogs: [new MemoryWatch(config.maxMemoryBytes), recorder.watchdog()],
   });
 }
 
@@ -51,12 +66,20 @@ export async function runRecordOnly(program: Command, argv: readonly string[], r
  * --record beside the replication: a service running the recorder around `replication` (recorder
  * started first and stopped last), and the recorder's watchdog (write failures stop the process).
  */
-export function recordBeside(config: TcpcopyConfig, logger: Logger, replication: Service): { service: Service; watchdog: Watchdog } {
+export function recordBeside(
+  config: TcpcopyConfig,
+  logger: Logger,
+  replication: Service,
+): { service: Service; watchdog: Watchdog } {
   const rec = config.record;
   if (rec === null) throw new RangeError('recordBeside needs a --record configuration');
   const recorder = new Recorder({
-    config: rec, interfaces: config.interfaces, snaplenBytes: config.snaplenBytes, captureBufferBytes: config.captureBufferBytes,
-    logger, statsIntervalMs: config.statsIntervalMs,
+    config: rec,
+    interfaces: config.interfaces,
+    snaplenBytes: config.snaplenBytes,
+    captureBufferBytes: config.captureBufferBytes,
+    logger,
+    statsIntervalMs: config.statsIntervalMs,
   });
   const service: Service = {
     async start(): Promise<void> {

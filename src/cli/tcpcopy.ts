@@ -5,7 +5,14 @@
 import { appendFileSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { ExitCode } from '../exit-codes.js';
-import { TCPCOPY_EXAMPLES, addTcpcopyOptions, examplesText, hostNamesIn, parseIp, validateTcpcopyOptions } from './options/index.js';
+import {
+  TCPCOPY_EXAMPLES,
+  addTcpcopyOptions,
+  examplesText,
+  hostNamesIn,
+  parseIp,
+  validateTcpcopyOptions,
+} from './options/index.js';
 import { resolveHostNames } from './resolve.js';
 import { loadFileOptions } from './config-file.js';
 import type { FileOptions } from './config-file.js';
@@ -15,7 +22,15 @@ import type { Logger } from '../log/index.js';
 import { daemonReporter } from '../process/daemon.js';
 import type { DaemonReporter } from '../process/daemon.js';
 import { LonelyWatch, MemoryWatch, supervise } from '../process/supervise.js';
-import { checkLogFile, errorLine, parseOptions, printedConfig, runProgram, startService, toolProgram } from './program.js';
+import {
+  checkLogFile,
+  errorLine,
+  parseOptions,
+  printedConfig,
+  runProgram,
+  startService,
+  toolProgram,
+} from './program.js';
 
 /** This machine's addresses (every interface, including down ones that still hold an address). */
 function localAddresses(): IpAddress[] {
@@ -43,7 +58,10 @@ function isRegularFile(path: string): boolean {
 
 /** Log lines to -l's file, or standard error. */
 function makeLogger(logFile: string | null): Logger {
-  const write = logFile === null ? (l: string): void => void process.stderr.write(l) : (l: string): void => appendFileSync(logFile, l);
+  const write =
+    logFile === null
+      ? (l: string): void => void process.stderr.write(l)
+      : (l: string): void => appendFileSync(logFile, l);
   return createLogger({ write, now: () => Date.now(), minLevel: 'info' });
 }
 
@@ -58,9 +76,14 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
   const replicator = new Replicator({ config, logger, onConnectionsChange: (n) => lonely?.update(n) });
   const watchdogs = [new MemoryWatch(config.maxMemoryBytes), ...(lonely === null ? [] : [lonely])];
   // --record beside the replication: a second capture, both directions, to pcapng.
-  const recording = config.record === null ? null : (await import('./record.js')).recordBeside(config, logger, replicator);
+  const recording =
+    config.record === null ? null : (await import('./record.js')).recordBeside(config, logger, replicator);
   process.exitCode = await supervise({
-    service: recording?.service ?? replicator, logger, pidFile: config.pidFile, daemon, watchdogs: recording === null ? watchdogs : [...watchdogs, recording.watchdog],
+    service: recording?.service ?? replicator,
+    logger,
+    pidFile: config.pidFile,
+    daemon,
+    watchdogs: recording === null ? watchdogs : [...watchdogs, recording.watchdog],
   });
 }
 
@@ -68,8 +91,13 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
 async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
   const logger = makeLogger(config.logFile);
   const first = config.transfers[0];
-  if (!first || config.transfers.some((t) => t.target.ip.text !== first.target.ip.text || t.target.port !== first.target.port)) {
-    process.stderr.write(errorLine('tcpcopy', '--transport socket replays to one target: give -x items with the same targetIP:targetPort'));
+  if (
+    !first ||
+    config.transfers.some((t) => t.target.ip.text !== first.target.ip.text || t.target.port !== first.target.port)
+  ) {
+    process.stderr.write(
+      errorLine('tcpcopy', '--transport socket replays to one target: give -x items with the same targetIP:targetPort'),
+    );
     return ExitCode.BAD_INPUT;
   }
   if (config.responsesFile !== null) {
@@ -93,12 +121,16 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
     const report = await run({
       devices: config.interfaces.length === 0 ? ['any'] : config.interfaces,
       ...(config.captureFilterIsAuto ? {} : { filter: config.captureFilter }),
-      snaplen: config.snaplenBytes, bufferBytes: config.captureBufferBytes,
+      snaplen: config.snaplenBytes,
+      bufferBytes: config.captureBufferBytes,
       ports: [...new Set(config.transfers.map((t) => t.online.port))],
       target: { host: first.target.ip.text, port: first.target.port },
       ...(config.responsesFile === null ? {} : { responseLog: config.responsesFile }),
       signal: stop.signal,
-      onCapturing: (f) => logger.notice(`tcpcopy capturing with filter "${f}", replaying over sockets to ${first.target.ip.text}:${first.target.port}`),
+      onCapturing: (f) =>
+        logger.notice(
+          `tcpcopy capturing with filter "${f}", replaying over sockets to ${first.target.ip.text}:${first.target.port}`,
+        ),
     });
     process.stdout.write(`${formatReplayReport(report)}\n`);
     return 0;
@@ -109,10 +141,15 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
-  const program = toolProgram('tcpcopy', 'copy live TCP requests from this (online) server to a target server, packet by packet');
+  const program = toolProgram(
+    'tcpcopy',
+    'copy live TCP requests from this (online) server to a target server, packet by packet',
+  );
   program.addHelpText('after', examplesText(TCPCOPY_EXAMPLES));
   addTcpcopyOptions(program).action(async () => {
-    const opts = parseOptions(program, () => loadFileOptions<TcpcopyRawOptions & FileOptions & { printConfig?: boolean }>(program));
+    const opts = parseOptions(program, () =>
+      loadFileOptions<TcpcopyRawOptions & FileOptions & { printConfig?: boolean }>(program),
+    );
     // --record without -s: recording alone.
     const { isRecordOnly } = await import('./options/record-only.js');
     if (isRecordOnly(opts)) return (await import('./record.js')).runRecordOnly(program, argv, opts);
@@ -120,17 +157,28 @@ export async function main(argv: readonly string[]): Promise<void> {
     const resolved = await resolveHostNames(hostNamesIn(opts.transfer, opts.intercept));
     const byName = new Map(resolved.map((r) => [r.name, r.ip]));
     const config = parseOptions(program, () =>
-      validateTcpcopyOptions(opts, { env: process.env, localAddresses: localAddresses(), isRegularFile, resolveHost: (n) => byName.get(n) }));
+      validateTcpcopyOptions(opts, {
+        env: process.env,
+        localAddresses: localAddresses(),
+        isRegularFile,
+        resolveHost: (n) => byName.get(n),
+      }),
+    );
     if (printedConfig(opts, config)) return;
     checkLogFile(program, config.logFile);
     // Logged once: by the process that runs (a -d parent re-runs itself as the daemon, which logs it).
     if (resolved.length > 0 && !(config.daemon && daemonReporter() === null)) {
-      makeLogger(config.logFile).notice(`host names resolved: ${resolved.map((r) => `${r.name} ${r.ip?.text ?? '?'}`).join(', ')}`);
+      makeLogger(config.logFile).notice(
+        `host names resolved: ${resolved.map((r) => `${r.name} ${r.ip?.text ?? '?'}`).join(', ')}`,
+      );
     }
     // offline replay: src/replay/run.ts prints its own one-line errors and the report.
     if (config.offline !== null) {
-      process.exitCode = await (await import('../replay/run.js')).runOffline(config, {
-        logger: makeLogger(config.logFile), error: (t) => void process.stderr.write(errorLine('tcpcopy', t)),
+      process.exitCode = await (
+        await import('../replay/run.js')
+      ).runOffline(config, {
+        logger: makeLogger(config.logFile),
+        error: (t) => void process.stderr.write(errorLine('tcpcopy', t)),
         warn: (t) => void process.stderr.write(`tcpcopy: warning: ${t}\n`),
       });
       return;
@@ -140,11 +188,15 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = await replayLiveOverSockets(config);
       return;
     }
-    await startService({ tool: 'tcpcopy', peer: 'intercept', program, argv, config }, (daemon) => replicate(config, daemon));
+    await startService({ tool: 'tcpcopy', peer: 'intercept', program, argv, config }, (daemon) =>
+      replicate(config, daemon),
+    );
   });
   program
     .command('demo')
-    .description('built-in demo: live replication in its own network namespaces (online, target, assistant, client), three bounded loads, the replication ratio')
+    .description(
+      'built-in demo: live replication in its own network namespaces (online, target, assistant, client), three bounded loads, the replication ratio',
+    )
     .option('--requests <n>', 'sequential curl requests of the first load', '50')
     .action(async (opts: { requests: string }) => {
       const { runDemo } = await import('../demo/index.js');

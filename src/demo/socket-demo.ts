@@ -46,12 +46,15 @@ export async function startDemoHttpServer(host = '127.0.0.1', port = 0): Promise
   });
   const addr = server.address() as AddressInfo;
   return {
-    server, host, port: addr.port,
+    server,
+    host,
+    port: addr.port,
     requests: () => count,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -64,8 +67,15 @@ export async function runSocketDemo(out: (line: string) => void, why: string): P
   let served = 0;
   let report;
   try {
-    out(`  target http://${target.host}:${target.port}/ (tcpcopy --offline ${file} --transport socket -x ${DEMO_CAPTURE_PORT}-${target.host}:${target.port})`);
-    report = await replayCaptureOverSockets({ file, ports: [DEMO_CAPTURE_PORT], target: { host: target.host, port: target.port }, accelerate: 1 });
+    out(
+      `  target http://${target.host}:${target.port}/ (tcpcopy --offline ${file} --transport socket -x ${DEMO_CAPTURE_PORT}-${target.host}:${target.port})`,
+    );
+    report = await replayCaptureOverSockets({
+      file,
+      ports: [DEMO_CAPTURE_PORT],
+      target: { host: target.host, port: target.port },
+      accelerate: 1,
+    });
     served = target.requests();
   } finally {
     await target.close();
@@ -75,8 +85,22 @@ export async function runSocketDemo(out: (line: string) => void, why: string): P
   // A session is ok only when every captured turn was sent and answered, so with all ok the turns
   // sent are the capture's requests (the demo capture has one request per turn: no pipelining).
   const captured = r.requestsSent;
-  const ok = report.sessionsTotal > 0 && r.sessionsFailed === 0 && r.sessionsOk === report.sessionsTotal && report.capture.gapBytes === 0 && served === captured && captured > 0;
-  out(`requests: replayed ${captured}, served by the target ${served}; sessions ${r.sessionsOk}/${report.sessionsTotal} ok${ok ? '' : '  (FAILED: see above)'}`);
-  const load: DemoLoadResult = { name: 'socket replay of demo/demo.pcapng', online: captured, replicated: served, ratio: captured > 0 ? served / captured : 0, onlineRps: 0 };
+  const ok =
+    report.sessionsTotal > 0 &&
+    r.sessionsFailed === 0 &&
+    r.sessionsOk === report.sessionsTotal &&
+    report.capture.gapBytes === 0 &&
+    served === captured &&
+    captured > 0;
+  out(
+    `requests: replayed ${captured}, served by the target ${served}; sessions ${r.sessionsOk}/${report.sessionsTotal} ok${ok ? '' : '  (FAILED: see above)'}`,
+  );
+  const load: DemoLoadResult = {
+    name: 'socket replay of demo/demo.pcapng',
+    online: captured,
+    replicated: served,
+    ratio: captured > 0 ? served / captured : 0,
+    onlineRps: 0,
+  };
   return { loads: [load], leaked: 0, tcpcopyExit: ok ? 0 : 1, interceptExit: null, ok };
 }

@@ -27,7 +27,6 @@ export interface DemoSummary {
   ok: boolean;
 }
 
-
 /** What the live demo gets: checked options and where its lines go. */
 export interface LiveDemoOptions {
   readonly requests: number;

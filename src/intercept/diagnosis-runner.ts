@@ -102,22 +102,28 @@ export class DiagnosisRunner {
       let seen = 0;
       let where = this.o.devices[0] ?? 'any';
       const filter = `tcp and src host ${s.targetIp} and src port ${s.targetPort} and dst host ${s.clientIp}`;
-      const caps = await Promise.all(this.o.devices.map((device) => ThreadedCapture.open({ device, filter, snaplen: 128 }).then((c) => {
-        c.on('batch', (b) => {
-          seen += b.count;
-          where = device;
-        });
-        c.on('error', () => undefined);
-        return c;
-      })));
+      const caps = await Promise.all(
+        this.o.devices.map((device) =>
+          ThreadedCapture.open({ device, filter, snaplen: 128 }).then((c) => {
+            c.on('batch', (b) => {
+              seen += b.count;
+              where = device;
+            });
+            c.on('error', () => undefined);
+            return c;
+          }),
+        ),
+      );
       await new Promise((r) => setTimeout(r, this.o.probeMs ?? 2000));
       await Promise.all(caps.map((c) => c.close()));
       if (this.stopped) return;
       // Replies routed meanwhile: a slow start, not a deployment problem.
       if (this.o.totals().routed > routedBefore) return;
-      this.report(seen > 0
-        ? filterMismatchNotice(s, this.o.filter, seen, where)
-        : noRepliesNotice(s, where, localAddress(where, s.family)));
+      this.report(
+        seen > 0
+          ? filterMismatchNotice(s, this.o.filter, seen, where)
+          : noRepliesNotice(s, where, localAddress(where, s.family)),
+      );
     } catch (e) {
       this.o.logger.warn(`diagnosis probe failed: ${e instanceof Error ? e.message : String(e)}`);
     } finally {

@@ -48,7 +48,9 @@ export interface Notice {
 }
 
 function routeCommand(s: SessionKey, assistantIp: string): string {
-  return s.family === 4 ? `ip route add ${s.clientIp}/32 via ${assistantIp}` : `ip -6 route add ${s.clientIp}/128 via ${assistantIp}`;
+  return s.family === 4
+    ? `ip route add ${s.clientIp}/32 via ${assistantIp}`
+    : `ip -6 route add ${s.clientIp}/128 via ${assistantIp}`;
 }
 
 /** The probe saw the target's replies on this host, but the capture filter let none through. */
@@ -61,9 +63,10 @@ export function filterMismatchNotice(s: SessionKey, filter: string, seen: number
 
 /** The probe saw none of the target's replies on this host. */
 export function noRepliesNotice(s: SessionKey, device: string, assistantIp: string | null): Notice {
-  const fix = assistantIp === null
-    ? 'route the client addresses via this host on the target'
-    : `on the target, route the client addresses via this host: ${routeCommand(s, assistantIp)} (or a route for the clients' whole network)`;
+  const fix =
+    assistantIp === null
+      ? 'route the client addresses via this host on the target'
+      : `on the target, route the client addresses via this host: ${routeCommand(s, assistantIp)} (or a route for the clients' whole network)`;
   return {
     code: NoticeCode.NO_REPLIES,
     message: `the target's replies do not pass this host: no packet from ${s.targetIp}:${s.targetPort} to ${s.clientIp} on ${device} in 2 s, they go straight to the real client. Fix: ${fix}`,

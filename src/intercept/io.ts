@@ -17,7 +17,11 @@ export interface InterceptIo {
 }
 
 function channelLogger(logger: Logger): ChannelLogger {
-  return { info: (m) => logger.info(`channel: ${m}`), warn: (m) => logger.warn(`channel: ${m}`), error: (m) => logger.error(`channel: ${m}`) };
+  return {
+    info: (m) => logger.info(`channel: ${m}`),
+    warn: (m) => logger.warn(`channel: ${m}`),
+    error: (m) => logger.error(`channel: ${m}`),
+  };
 }
 
 /** A ChannelServer (Tcpcopy1Server with --tcpcopy1) and LiveCaptures. */
@@ -32,7 +36,8 @@ export function liveInterceptIo(config: InterceptConfig, logger: Logger, nowMs: 
         onRegister,
       };
       // --tcpcopy1: the C TCPCopy 1.x channel format, unauthenticated.
-      if (config.tcpcopy1) return new Tcpcopy1Server({ ...common, allowedPeers: config.tcpcopy1AllowedPeers.map((a) => a.text) });
+      if (config.tcpcopy1)
+        return new Tcpcopy1Server({ ...common, allowedPeers: config.tcpcopy1AllowedPeers.map((a) => a.text) });
       // config.secret came from --secret, --secret-file or TCPCOPY_SECRET; NO_SECRET when none.
       return new ChannelServer({ ...common, secret: resolveSecret(config.secret, {}) });
     },

@@ -50,7 +50,16 @@ export interface NfqueueEdgeCounters {
 
 export class NfqueueEdge {
   readonly policy: VerdictPolicy;
-  readonly counters: NfqueueEdgeCounters = { queued: 0, responses: 0, dropped: 0, accepted: 0, passed: 0, held: 0, heldDropped: 0, heldReleased: 0 };
+  readonly counters: NfqueueEdgeCounters = {
+    queued: 0,
+    responses: 0,
+    dropped: 0,
+    accepted: 0,
+    passed: 0,
+    held: 0,
+    heldDropped: 0,
+    heldReleased: 0,
+  };
   private readonly o: NfqueueEdgeOptions;
   private readonly decoder = new PacketDecoder();
   private readonly firewall: NfqueueFirewall;
@@ -63,7 +72,11 @@ export class NfqueueEdge {
   constructor(o: NfqueueEdgeOptions) {
     this.o = o;
     this.policy = new VerdictPolicy({ ...o.policy, passList: o.passList });
-    this.firewall = new NfqueueFirewall({ queue: o.queue, ports: o.ports, warn: (m) => o.logger.warn(`nfqueue: ${m}`) });
+    this.firewall = new NfqueueFirewall({
+      queue: o.queue,
+      ports: o.ports,
+      warn: (m) => o.logger.warn(`nfqueue: ${m}`),
+    });
   }
 
   /** Binds the queue, then installs the rules (removing stale ones of this queue first). */
@@ -74,7 +87,8 @@ export class NfqueueEdge {
     q.on('error', (e) => this.o.logger.error(`nfqueue ${this.o.queue}: ${e.message}`));
     try {
       const { stale } = await this.firewall.install();
-      if (stale > 0) this.o.logger.warn(`nfqueue: removed ${stale} stale rule(s) of queue ${this.o.queue} left by an earlier run`);
+      if (stale > 0)
+        this.o.logger.warn(`nfqueue: removed ${stale} stale rule(s) of queue ${this.o.queue} left by an earlier run`);
     } catch (e) {
       q.close();
       this.queue = null;
@@ -94,7 +108,9 @@ export class NfqueueEdge {
 
   /** Queue statistics (kernel side). */
   queueStats(): NfQueueStats {
-    return this.queue?.stats() ?? this.final ?? { received: 0, stagingLost: 0, verdicts: 0, verdictErrors: 0, overruns: 0 };
+    return (
+      this.queue?.stats() ?? this.final ?? { received: 0, stagingLost: 0, verdicts: 0, verdictErrors: 0, overruns: 0 }
+    );
   }
 
   /** One log line of the verdict counters. */

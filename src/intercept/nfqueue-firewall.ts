@@ -83,7 +83,10 @@ export class NfqueueFirewall {
           try {
             await run(TOOLS[f].cmd, nfqueueRuleArgs('-A', port, this.queue));
           } catch (e) {
-            if (f === 4) throw new Error(`${TOOLS[f].cmd} ${nfqueueRuleArgs('-A', port, this.queue).join(' ')} failed: ${errText(e)}`);
+            if (f === 4)
+              throw new Error(
+                `${TOOLS[f].cmd} ${nfqueueRuleArgs('-A', port, this.queue).join(' ')} failed: ${errText(e)}`,
+              );
             this.warn(`IPv6 replies are not intercepted: ${TOOLS[f].cmd} failed: ${errText(e)}`);
             break;
           }

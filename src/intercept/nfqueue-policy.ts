@@ -26,7 +26,12 @@ export interface VerdictPolicyOptions {
   maxHeld?: number;
 }
 
-export const VERDICT_POLICY_DEFAULTS = { holdMs: DEFAULT_ROUTING_LIMITS.parkTtlMs, lingerMs: 60_000, maxRemembered: 262_144, maxHeld: 65_536 } as const;
+export const VERDICT_POLICY_DEFAULTS = {
+  holdMs: DEFAULT_ROUTING_LIMITS.parkTtlMs,
+  lingerMs: 60_000,
+  maxRemembered: 262_144,
+  maxHeld: 65_536,
+} as const;
 
 interface Held {
   key: string;

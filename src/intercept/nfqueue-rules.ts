@@ -17,8 +17,20 @@ export function ruleComment(queue: number): string {
 /** The rule specification (chain and match/target arguments) queueing replies from `port`. */
 export function nfqueueRuleSpec(port: number, queue: number): string[] {
   return [
-    'OUTPUT', '-p', 'tcp', '--sport', String(port), '-m', 'comment', '--comment', ruleComment(queue),
-    '-j', 'NFQUEUE', '--queue-num', String(queue), '--queue-bypass',
+    'OUTPUT',
+    '-p',
+    'tcp',
+    '--sport',
+    String(port),
+    '-m',
+    'comment',
+    '--comment',
+    ruleComment(queue),
+    '-j',
+    'NFQUEUE',
+    '--queue-num',
+    String(queue),
+    '--queue-bypass',
   ];
 }
 

@@ -64,7 +64,10 @@ export class InterceptService {
     this.startedMs = this.nowMs();
     this.folding = !this.config.tcpcopy1;
     this.io = { ...liveInterceptIo(this.config, this.logger, this.nowMs), ...opts.io };
-    this.server = this.io.openChannel((session) => { this.diagnosis?.noteRegistration(session); this.nfqueue?.noteRegistration(session); });
+    this.server = this.io.openChannel((session) => {
+      this.diagnosis?.noteRegistration(session);
+      this.nfqueue?.noteRegistration(session);
+    });
   }
 
   /** Listens for tcpcopy, then opens the captures. Resolves once listening. */
@@ -74,8 +77,12 @@ export class InterceptService {
     if (this.config.nfqueuePorts.length > 0) {
       const server = this.server;
       this.nfqueue = new NfqueueEdge({
-        queue: this.config.queueNum, ports: this.config.nfqueuePorts, passList: this.config.passList.map((a) => a.text),
-        route: (reply) => server.sendResponse(reply), logger: this.logger, nowMs: this.nowMs,
+        queue: this.config.queueNum,
+        ports: this.config.nfqueuePorts,
+        passList: this.config.passList.map((a) => a.text),
+        route: (reply) => server.sendResponse(reply),
+        logger: this.logger,
+        nowMs: this.nowMs,
       });
       try {
         await this.nfqueue.start();
@@ -85,9 +92,14 @@ export class InterceptService {
         throw e;
       }
       if (this.config.statsIntervalMs > 0) {
-        this.statsTimer = setInterval(() => this.logger.lines(formatInterceptStats(this.counters())), this.config.statsIntervalMs);
+        this.statsTimer = setInterval(
+          () => this.logger.lines(formatInterceptStats(this.counters())),
+          this.config.statsIntervalMs,
+        );
       }
-      this.logger.notice(`intercept listening on ${addr.address}:${addr.port}, queueing replies from port(s) ${this.config.nfqueuePorts.join(',')} on NFQUEUE ${this.config.queueNum}${this.config.passList.length > 0 ? `, passing ${this.config.passList.map((a) => a.text).join(',')}` : ''}`);
+      this.logger.notice(
+        `intercept listening on ${addr.address}:${addr.port}, queueing replies from port(s) ${this.config.nfqueuePorts.join(',')} on NFQUEUE ${this.config.queueNum}${this.config.passList.length > 0 ? `, passing ${this.config.passList.map((a) => a.text).join(',')}` : ''}`,
+      );
       return;
     }
     const devices = this.config.interfaces.length === 0 ? ['any'] : this.config.interfaces;
@@ -98,7 +110,13 @@ export class InterceptService {
         // wake-up under load) polled on this thread (no hand-over from a capture thread). The main
         // thread does little besides: decode a header, route it, write it. 256-byte frames make a
         // 32 MiB ring hold ~100k replies of slack.
-        const c = this.io.openCapture({ device, filter: this.config.captureFilter, snaplen: HEADER_SNAPLEN, timeoutMs: 0, bufferBytes: 32 << 20 });
+        const c = this.io.openCapture({
+          device,
+          filter: this.config.captureFilter,
+          snaplen: HEADER_SNAPLEN,
+          timeoutMs: 0,
+          bufferBytes: 32 << 20,
+        });
         c.on('batch', (b) => this.onBatch(b));
         c.on('error', (e) => this.logger.error(`capture on ${device}: ${e.message}`));
         this.captures.push(c);
@@ -110,15 +128,26 @@ export class InterceptService {
     }
     // Diagnosis of misrouted replies (diagnosis.ts): probes and NOTICEs to tcpcopy.
     this.diagnosis = new DiagnosisRunner({
-      devices, filter: this.config.captureFilter, logger: this.logger, nowMs: this.nowMs,
+      devices,
+      filter: this.config.captureFilter,
+      logger: this.logger,
+      nowMs: this.nowMs,
       notify: (n) => this.server.notify(n.code, n.message),
-      totals: () => ({ registrations: this.server.routing.counters.registrations, routed: this.server.routing.counters.routed }),
+      totals: () => ({
+        registrations: this.server.routing.counters.registrations,
+        routed: this.server.routing.counters.routed,
+      }),
     });
     this.diagnosis.start();
     if (this.config.statsIntervalMs > 0) {
-      this.statsTimer = setInterval(() => this.logger.lines(formatInterceptStats(this.counters())), this.config.statsIntervalMs);
+      this.statsTimer = setInterval(
+        () => this.logger.lines(formatInterceptStats(this.counters())),
+        this.config.statsIntervalMs,
+      );
     }
-    this.logger.notice(`intercept listening on ${addr.address}:${addr.port}, capturing on ${devices.join(',')} with filter "${this.config.captureFilter}"`);
+    this.logger.notice(
+      `intercept listening on ${addr.address}:${addr.port}, capturing on ${devices.join(',')} with filter "${this.config.captureFilter}"`,
+    );
   }
 
   /** Current statistics. */
@@ -144,7 +173,8 @@ export class InterceptService {
     c.misroutedRegistrations = r.misrouted;
     c.foreignUnregistrations = r.foreignUnregistrations;
     c.mergedReplies = this.coalescer.merged;
-    if (this.nfqueue !== null) { // --nfqueue hook: queued packets count as captured
+    if (this.nfqueue !== null) {
+      // --nfqueue hook: queued packets count as captured
       const q = this.nfqueue.queueStats();
       c.capturedPackets = this.nfqueue.counters.queued;
       c.responsePackets = this.nfqueue.counters.responses;

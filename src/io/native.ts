@@ -31,7 +31,13 @@ export interface NativeRxOptions {
  * One call per recvmmsg: `count` packets are in the staging buffer (valid until the call returns);
  * count −1 with `error`: the socket failed and polling stopped. Counters are cumulative since open.
  */
-export type NativeRxCallback = (count: number, received: number, dropped: number, ifDropped: number, error?: Error) => void;
+export type NativeRxCallback = (
+  count: number,
+  received: number,
+  dropped: number,
+  ifDropped: number,
+  error?: Error,
+) => void;
 
 export interface NativeRxInfo {
   handle: RxHandle;
@@ -106,9 +112,21 @@ export interface NativeBinding {
    * Sends packets[start .. start+count) with sendmmsg; results[k] = 0 sent, > 0 errno, -1 not
    * attempted (stopped at EAGAIN/ENOBUFS). Returns how many were sent.
    */
-  socketSend(handle: SocketHandle, packets: readonly Uint8Array[], start: number, count: number, results: Int32Array): number;
+  socketSend(
+    handle: SocketHandle,
+    packets: readonly Uint8Array[],
+    start: number,
+    count: number,
+    results: Int32Array,
+  ): number;
   /** socketSend for `count` packets lying back to back in `buffer` (lengths[k] bytes each, from offset 0). */
-  socketSendPacked(handle: SocketHandle, buffer: Uint8Array, lengths: Uint32Array, count: number, results: Int32Array): number;
+  socketSendPacked(
+    handle: SocketHandle,
+    buffer: Uint8Array,
+    lengths: Uint32Array,
+    count: number,
+    results: Int32Array,
+  ): number;
   /** Calls cb once when the socket becomes writable (cb(error) if polling failed). */
   socketWaitWritable(handle: SocketHandle, cb: (error?: Error) => void): void;
   socketClose(handle: SocketHandle): void;
@@ -123,7 +141,9 @@ export function packageRoot(): string {
   try {
     return findPackageRoot();
   } catch (e) {
-    throw new NativeIoError('ENOTBUILT', `native addon not built (package root not found): ${rebuildHint()}`, { cause: e });
+    throw new NativeIoError('ENOTBUILT', `native addon not built (package root not found): ${rebuildHint()}`, {
+      cause: e,
+    });
   }
 }
 
@@ -149,8 +169,8 @@ export function rebuildHint(): string {
   }
   return checkout
     ? 'run scripts/setup.sh'
-    : 'apt-get install libpcap-dev libnetfilter-queue-dev libmnl-dev build-essential python3, then npm rebuild tcpcopy '
-      + '(npm rebuild -g tcpcopy for a global install); --transport socket works without it';
+    : 'apt-get install libpcap-dev libnetfilter-queue-dev libmnl-dev build-essential python3, then npm rebuild tcpcopy ' +
+        '(npm rebuild -g tcpcopy for a global install); --transport socket works without it';
 }
 
 /** Loads the addon once. Throws NativeIoError ENOTBUILT (missing) or ELOAD (failed to load). */
@@ -169,7 +189,10 @@ export function loadNative(): NativeBinding {
     throw new NativeIoError('ELOAD', `native addon ${path} did not load: ${why} (${rebuildHint()})`, { cause: e });
   }
   if (mod.ABI !== EXPECTED_ABI) {
-    throw new NativeIoError('ELOAD', `native addon ${path} has interface version ${String(mod.ABI)}, expected ${EXPECTED_ABI}: ${rebuildHint()}`);
+    throw new NativeIoError(
+      'ELOAD',
+      `native addon ${path} has interface version ${String(mod.ABI)}, expected ${EXPECTED_ABI}: ${rebuildHint()}`,
+    );
   }
   cached = mod;
   return mod;

@@ -17,7 +17,10 @@ interface NfqHandle {
 /** The addon's NFQUEUE exports (nfqueue.c). */
 interface NfqBinding {
   readonly NFQ_META_WORDS: number;
-  nfqOpen(opts: { queue: number; copyBytes: number; maxLen: number; netns: string }, onBatch: (buffer: Buffer | null, count: number, error?: Error) => void): NfqHandle;
+  nfqOpen(
+    opts: { queue: number; copyBytes: number; maxLen: number; netns: string },
+    onBatch: (buffer: Buffer | null, count: number, error?: Error) => void,
+  ): NfqHandle;
   /** verdicts[k]: 0 DROP, 1 ACCEPT. Returns how many were sent. */
   nfqVerdict(handle: NfqHandle, ids: Uint32Array, verdicts: Uint8Array, count: number): number;
   /** [received, stagingLost, verdicts, verdictErrors, overruns] */
@@ -106,7 +109,10 @@ export interface NfQueueEvents {
 function nfqBinding(): NfqBinding {
   const native = loadNative() as NativeBinding & Partial<NfqBinding>;
   if (typeof native.nfqOpen !== 'function' || native.NFQ_META_WORDS !== NFQ_META_WORDS) {
-    throw new NativeIoError('ELOAD', 'the native addon has no NFQUEUE support: rebuild it (node scripts/build-native.mjs)');
+    throw new NativeIoError(
+      'ELOAD',
+      'the native addon has no NFQUEUE support: rebuild it (node scripts/build-native.mjs)',
+    );
   }
   return native as NfqBinding;
 }
@@ -128,10 +134,12 @@ export class NfQueue extends EventEmitter<NfQueueEvents> {
   static open(opts: NfQueueOptions): NfQueue {
     const native = nfqBinding();
     const q = new NfQueue(native, opts.queue);
-    q.handle = callNative(() => native.nfqOpen(
-      { queue: opts.queue, copyBytes: opts.copyBytes ?? 256, maxLen: opts.maxLen ?? 65536, netns: opts.netns ?? '' },
-      (buffer, count, error) => q.onBatch(buffer, count, error),
-    ));
+    q.handle = callNative(() =>
+      native.nfqOpen(
+        { queue: opts.queue, copyBytes: opts.copyBytes ?? 256, maxLen: opts.maxLen ?? 65536, netns: opts.netns ?? '' },
+        (buffer, count, error) => q.onBatch(buffer, count, error),
+      ),
+    );
     return q;
   }
 

@@ -34,8 +34,24 @@ const pad = (n: number, width: number): string => String(n).padStart(width, '0')
 export function formatLogTime(epochMs: number, utc = false): string {
   const t = new Date(epochMs);
   const [y, mo, d, h, mi, s, ms] = utc
-    ? [t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate(), t.getUTCHours(), t.getUTCMinutes(), t.getUTCSeconds(), t.getUTCMilliseconds()]
-    : [t.getFullYear(), t.getMonth() + 1, t.getDate(), t.getHours(), t.getMinutes(), t.getSeconds(), t.getMilliseconds()];
+    ? [
+        t.getUTCFullYear(),
+        t.getUTCMonth() + 1,
+        t.getUTCDate(),
+        t.getUTCHours(),
+        t.getUTCMinutes(),
+        t.getUTCSeconds(),
+        t.getUTCMilliseconds(),
+      ]
+    : [
+        t.getFullYear(),
+        t.getMonth() + 1,
+        t.getDate(),
+        t.getHours(),
+        t.getMinutes(),
+        t.getSeconds(),
+        t.getMilliseconds(),
+      ];
   return `${pad(y, 4)}/${pad(mo, 2)}/${pad(d, 2)} ${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)} +${pad(ms, 3)}`;
 }
 

@@ -67,9 +67,17 @@ export class CaptureBatch {
   constructor(buffer: Buffer, count: number, linkType: number, records: number | BatchRecords = count) {
     const apart = typeof records !== 'number';
     const slots = apart ? 0 : records;
-    if (!Number.isInteger(count) || count < 0 || !Number.isInteger(slots) || (!apart && slots < count) ||
-      slots * META_BYTES > buffer.length || (apart && records.meta.length < count * META_WORDS)) {
-      throw new RangeError(`CaptureBatch: ${count} records (${apart ? 'apart' : `${slots} slots`}) do not fit in ${buffer.length} bytes`);
+    if (
+      !Number.isInteger(count) ||
+      count < 0 ||
+      !Number.isInteger(slots) ||
+      (!apart && slots < count) ||
+      slots * META_BYTES > buffer.length ||
+      (apart && records.meta.length < count * META_WORDS)
+    ) {
+      throw new RangeError(
+        `CaptureBatch: ${count} records (${apart ? 'apart' : `${slots} slots`}) do not fit in ${buffer.length} bytes`,
+      );
     }
     this.buffer = buffer;
     this.count = count;

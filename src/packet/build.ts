@@ -56,33 +56,41 @@ export function buildTcpPacket(spec: TcpPacketSpec): Buffer {
   const ipLen = spec.family === 4 ? 20 : 40;
   const out = Buffer.alloc(ipLen + segLen);
   if (spec.family === 4) {
-    emitIpv4({
-      dscp: spec.dscp ?? 0,
-      ecn: spec.ecn ?? 0,
-      identification: spec.id ?? 0,
-      reservedFlag: false,
-      dontFragment: spec.dontFragment ?? true,
-      moreFragments: false,
-      fragmentOffset: 0,
-      ttl: spec.ttl ?? 64,
-      protocol: 6,
-      src: spec.src,
-      dst: spec.dst,
-      options: Buffer.alloc(0),
-      payloadLength: segLen,
-    }, out, 0);
+    emitIpv4(
+      {
+        dscp: spec.dscp ?? 0,
+        ecn: spec.ecn ?? 0,
+        identification: spec.id ?? 0,
+        reservedFlag: false,
+        dontFragment: spec.dontFragment ?? true,
+        moreFragments: false,
+        fragmentOffset: 0,
+        ttl: spec.ttl ?? 64,
+        protocol: 6,
+        src: spec.src,
+        dst: spec.dst,
+        options: Buffer.alloc(0),
+        payloadLength: segLen,
+      },
+      out,
+      0,
+    );
   } else if (spec.family === 6) {
-    emitIpv6({
-      trafficClass: ((spec.dscp ?? 0) << 2) | (spec.ecn ?? 0),
-      flowLabel: spec.flowLabel ?? 0,
-      hopLimit: spec.ttl ?? 64,
-      src: spec.src,
-      dst: spec.dst,
-      extensionHeaders: [],
-      nextHeader: 6,
-      payloadLength: segLen,
-      fragment: null,
-    }, out, 0);
+    emitIpv6(
+      {
+        trafficClass: ((spec.dscp ?? 0) << 2) | (spec.ecn ?? 0),
+        flowLabel: spec.flowLabel ?? 0,
+        hopLimit: spec.ttl ?? 64,
+        src: spec.src,
+        dst: spec.dst,
+        extensionHeaders: [],
+        nextHeader: 6,
+        payloadLength: segLen,
+        fragment: null,
+      },
+      out,
+      0,
+    );
   } else {
     throw new PacketError('BAD_VERSION', -1, `IP family ${String(spec.family)}`);
   }

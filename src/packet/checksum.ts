@@ -9,8 +9,11 @@ function sumBytes(buf: Uint8Array, off: number, len: number): number {
   const end = off + len;
   const end8 = end - 7;
   while (i < end8) {
-    sum += ((buf[i]! << 8) | buf[i + 1]!) + ((buf[i + 2]! << 8) | buf[i + 3]!)
-      + ((buf[i + 4]! << 8) | buf[i + 5]!) + ((buf[i + 6]! << 8) | buf[i + 7]!);
+    sum +=
+      ((buf[i]! << 8) | buf[i + 1]!) +
+      ((buf[i + 2]! << 8) | buf[i + 3]!) +
+      ((buf[i + 4]! << 8) | buf[i + 5]!) +
+      ((buf[i + 6]! << 8) | buf[i + 7]!);
     i += 8;
   }
   const end2 = end - 1;
@@ -85,14 +88,24 @@ export function internetChecksum(buf: Uint8Array, off: number, len: number): num
 
 /** Unfolded sum of the IPv4 pseudo-header (src, dst, zero, protocol, upper-layer length). */
 export function pseudoSumV4(
-  src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, protocol: number, length: number,
+  src: Uint8Array,
+  srcOff: number,
+  dst: Uint8Array,
+  dstOff: number,
+  protocol: number,
+  length: number,
 ): number {
   return onesSum(src, srcOff, 4) + onesSum(dst, dstOff, 4) + protocol + length;
 }
 
 /** Unfolded sum of the IPv6 pseudo-header (src, dst, 32-bit length, next header). */
 export function pseudoSumV6(
-  src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, nextHeader: number, length: number,
+  src: Uint8Array,
+  srcOff: number,
+  dst: Uint8Array,
+  dstOff: number,
+  nextHeader: number,
+  length: number,
 ): number {
   return onesSum(src, srcOff, 16) + onesSum(dst, dstOff, 16) + (length >>> 16) + (length & 0xffff) + nextHeader;
 }
@@ -116,7 +129,11 @@ export function verifyIpv4HeaderChecksum(buf: Uint8Array, off: number, headerLen
  * computed as if the checksum field at `off + checksumAt` were zero.
  */
 export function transportChecksum(
-  buf: Uint8Array, off: number, len: number, pseudoSum: number, checksumAt: number,
+  buf: Uint8Array,
+  off: number,
+  len: number,
+  pseudoSum: number,
+  checksumAt: number,
 ): number {
   const sum = pseudoSum + onesSum(buf, off, checksumAt) + onesSum(buf, off + checksumAt + 2, len - checksumAt - 2);
   return finishChecksum(sum);
@@ -135,9 +152,12 @@ export function checksumUpdate16(checksum: number, oldWord: number, newWord: num
 
 /** RFC 1624 for a 32-bit field (two aligned 16-bit words) changing `oldValue` → `newValue`. */
 export function checksumUpdate32(checksum: number, oldValue: number, newValue: number): number {
-  const sum = (~checksum & 0xffff)
-    + (~(oldValue >>> 16) & 0xffff) + (~oldValue & 0xffff)
-    + ((newValue >>> 16) & 0xffff) + (newValue & 0xffff);
+  const sum =
+    (~checksum & 0xffff) +
+    (~(oldValue >>> 16) & 0xffff) +
+    (~oldValue & 0xffff) +
+    ((newValue >>> 16) & 0xffff) +
+    (newValue & 0xffff);
   return ~foldSum(sum) & 0xffff;
 }
 
@@ -156,7 +176,11 @@ function writeU16(buf: Uint8Array, off: number, v: number): void {
  * start of each checksummed region (true for IP addresses, ports, sequence numbers).
  */
 export function writeU16Adjusting(
-  buf: Uint8Array, fieldOff: number, value: number, checksumOffA: number, checksumOffB = -1,
+  buf: Uint8Array,
+  fieldOff: number,
+  value: number,
+  checksumOffA: number,
+  checksumOffB = -1,
 ): void {
   const old = readU16(buf, fieldOff);
   writeU16(buf, fieldOff, value & 0xffff);
@@ -166,9 +190,14 @@ export function writeU16Adjusting(
 
 /** Like `writeU16Adjusting` for a 32-bit big-endian field (IPv4 address, TCP seq/ack). */
 export function writeU32Adjusting(
-  buf: Uint8Array, fieldOff: number, value: number, checksumOffA: number, checksumOffB = -1,
+  buf: Uint8Array,
+  fieldOff: number,
+  value: number,
+  checksumOffA: number,
+  checksumOffB = -1,
 ): void {
-  const old = ((buf[fieldOff]! << 24) | (buf[fieldOff + 1]! << 16) | (buf[fieldOff + 2]! << 8) | buf[fieldOff + 3]!) >>> 0;
+  const old =
+    ((buf[fieldOff]! << 24) | (buf[fieldOff + 1]! << 16) | (buf[fieldOff + 2]! << 8) | buf[fieldOff + 3]!) >>> 0;
   buf[fieldOff] = value >>> 24;
   buf[fieldOff + 1] = (value >>> 16) & 0xff;
   buf[fieldOff + 2] = (value >>> 8) & 0xff;

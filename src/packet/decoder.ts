@@ -4,9 +4,7 @@
 
 import { formatIp, readIpv4 } from './address.js';
 import { u16, u32 } from './bytes.js';
-import {
-  foldSum, onesSum, pseudoSumV4, pseudoSumV6, verifyIpv4HeaderChecksum,
-} from './checksum.js';
+import { foldSum, onesSum, pseudoSumV4, pseudoSumV6, verifyIpv4HeaderChecksum } from './checksum.js';
 import { EthernetView } from './ethernet.js';
 import { Ipv4View } from './ipv4.js';
 import { Ipv6View, MAX_IPV6_EXTENSION_HEADERS, ipv6ExtensionLength } from './ipv6.js';
@@ -302,9 +300,10 @@ export class PacketDecoder extends LinkDecoder {
   verifyTcpChecksum(): boolean {
     if (!this.isTcp || this.truncated) return false;
     const len = this.tcpHeaderLength + this.payloadLength;
-    const pseudo = this.ipVersion === 4
-      ? pseudoSumV4(this.buf, this.srcOffset, this.buf, this.dstOffset, 6, len)
-      : pseudoSumV6(this.buf, this.srcOffset, this.buf, this.dstOffset, 6, len);
+    const pseudo =
+      this.ipVersion === 4
+        ? pseudoSumV4(this.buf, this.srcOffset, this.buf, this.dstOffset, 6, len)
+        : pseudoSumV6(this.buf, this.srcOffset, this.buf, this.dstOffset, 6, len);
     return foldSum(pseudo + onesSum(this.buf, this.tcpOffset, len)) === 0xffff;
   }
 

@@ -55,7 +55,10 @@ export function ethernetHeaderLength(repr: EthernetRepr): number {
  * tags and the final EtherType. Used after Ethernet and after Linux cooked headers.
  */
 export function parseVlanTags(
-  buf: Uint8Array, off: number, end: number, type: number,
+  buf: Uint8Array,
+  off: number,
+  end: number,
+  type: number,
 ): { vlans: VlanTag[]; etherType: number; length: number } {
   const vlans: VlanTag[] = [];
   let p = off;

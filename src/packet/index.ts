@@ -7,44 +7,99 @@ export type { LinkTypeName, LinkTypeValue } from './linktype.js';
 export { PacketError } from './errors.js';
 export type { PacketErrorCode } from './errors.js';
 export {
-  onesSum, foldSum, finishChecksum, internetChecksum, pseudoSumV4, pseudoSumV6,
-  ipv4HeaderChecksum, verifyIpv4HeaderChecksum, transportChecksum, verifyTransportChecksum,
-  checksumUpdate16, checksumUpdate32, writeU16Adjusting, writeU32Adjusting,
+  onesSum,
+  foldSum,
+  finishChecksum,
+  internetChecksum,
+  pseudoSumV4,
+  pseudoSumV6,
+  ipv4HeaderChecksum,
+  verifyIpv4HeaderChecksum,
+  transportChecksum,
+  verifyTransportChecksum,
+  checksumUpdate16,
+  checksumUpdate32,
+  writeU16Adjusting,
+  writeU32Adjusting,
 } from './checksum.js';
 export {
-  parseIpv4Address, writeIpv4, readIpv4, formatIpv4, ipv4ToString, parseIpv6Address, writeIpv6,
-  formatIpv6, formatIp, writeIp, formatMac, writeMac,
+  parseIpv4Address,
+  writeIpv4,
+  readIpv4,
+  formatIpv4,
+  ipv4ToString,
+  parseIpv6Address,
+  writeIpv6,
+  formatIpv6,
+  formatIp,
+  writeIp,
+  formatMac,
+  writeMac,
 } from './address.js';
 export type { IpAddress, IpFamily } from './address.js';
 export {
-  EtherType, ETHERNET_HEADER_LENGTH, VLAN_TAG_LENGTH, MAX_VLAN_TAGS, isVlanTpid, parseVlanTags,
-  emitVlanTags, ethernetHeaderLength, parseEthernet, emitEthernet, EthernetView,
+  EtherType,
+  ETHERNET_HEADER_LENGTH,
+  VLAN_TAG_LENGTH,
+  MAX_VLAN_TAGS,
+  isVlanTpid,
+  parseVlanTags,
+  emitVlanTags,
+  ethernetHeaderLength,
+  parseEthernet,
+  emitEthernet,
+  EthernetView,
 } from './ethernet.js';
 export type { EthernetRepr, VlanTag } from './ethernet.js';
-export {
-  SLL_HEADER_LENGTH, SLL2_HEADER_LENGTH, SllPacketType, parseSll, emitSll, parseSll2, emitSll2,
-} from './sll.js';
+export { SLL_HEADER_LENGTH, SLL2_HEADER_LENGTH, SllPacketType, parseSll, emitSll, parseSll2, emitSll2 } from './sll.js';
 export type { SllRepr, Sll2Repr } from './sll.js';
 export { NULL_HEADER_LENGTH, AddressFamily, familyIpVersion, readNullFamily, parseNull, emitNull } from './null.js';
 export type { NullRepr } from './null.js';
 export {
-  IPV4_MIN_HEADER_LENGTH, IPV4_MAX_HEADER_LENGTH, IpProtocol, ipv4HeaderLength, parseIpv4, emitIpv4,
+  IPV4_MIN_HEADER_LENGTH,
+  IPV4_MAX_HEADER_LENGTH,
+  IpProtocol,
+  ipv4HeaderLength,
+  parseIpv4,
+  emitIpv4,
   Ipv4View,
 } from './ipv4.js';
 export type { Ipv4Repr, EmitOptions } from './ipv4.js';
 export {
-  IPV6_HEADER_LENGTH, MAX_IPV6_EXTENSION_HEADERS, ipv6ExtensionKind, ipv6ExtensionLength,
-  ipv6HeaderLength, parseIpv6, emitIpv6, Ipv6View,
+  IPV6_HEADER_LENGTH,
+  MAX_IPV6_EXTENSION_HEADERS,
+  ipv6ExtensionKind,
+  ipv6ExtensionLength,
+  ipv6HeaderLength,
+  parseIpv6,
+  emitIpv6,
+  Ipv6View,
 } from './ipv6.js';
 export type { Ipv6Repr, Ipv6ExtensionHeader, Ipv6FragmentInfo } from './ipv6.js';
 export {
-  TcpOptionKind, tcpOptionLength, tcpOptionsLength, tcpOptionSpan, walkTcpOptions, parseTcpOptions,
-  emitTcpOptions, writeTcpOption, TcpOptionSummary, readTcpOptionSummary,
+  TcpOptionKind,
+  tcpOptionLength,
+  tcpOptionsLength,
+  tcpOptionSpan,
+  walkTcpOptions,
+  parseTcpOptions,
+  emitTcpOptions,
+  writeTcpOption,
+  TcpOptionSummary,
+  readTcpOptionSummary,
 } from './tcp-options.js';
 export type { TcpOption, SackBlock } from './tcp-options.js';
 export {
-  TCP_MIN_HEADER_LENGTH, TCP_MAX_HEADER_LENGTH, TcpFlags, formatTcpFlags, tcpHeaderLength, tcpLength,
-  parseTcp, tcpPseudoSum, emitTcp, TcpView,
+  TCP_MIN_HEADER_LENGTH,
+  TCP_MAX_HEADER_LENGTH,
+  TcpFlags,
+  formatTcpFlags,
+  tcpHeaderLength,
+  tcpLength,
+  parseTcp,
+  tcpPseudoSum,
+  emitTcp,
+  TcpView,
 } from './tcp.js';
 export type { TcpRepr, PseudoHeader } from './tcp.js';
 export { parsePacket, emitPacket, packetLength } from './packet.js';

@@ -3,9 +3,7 @@
 
 import { formatIpv4, readIpv4, writeIpv4 } from './address.js';
 import { checkField, checkRoom, checkSpan, put16, u16 } from './bytes.js';
-import {
-  ipv4HeaderChecksum, verifyIpv4HeaderChecksum, writeU16Adjusting, writeU32Adjusting,
-} from './checksum.js';
+import { ipv4HeaderChecksum, verifyIpv4HeaderChecksum, writeU16Adjusting, writeU32Adjusting } from './checksum.js';
 import { PacketError } from './errors.js';
 import { HeaderView } from './view.js';
 
@@ -113,8 +111,14 @@ export function emitIpv4(repr: Ipv4Repr, buf: Buffer, off: number, opts?: EmitOp
   buf[off + 1] = (repr.dscp << 2) | repr.ecn;
   put16(buf, off + 2, hlen + repr.payloadLength);
   put16(buf, off + 4, repr.identification);
-  put16(buf, off + 6, (repr.reservedFlag ? 0x8000 : 0) | (repr.dontFragment ? 0x4000 : 0)
-    | (repr.moreFragments ? 0x2000 : 0) | (repr.fragmentOffset / 8));
+  put16(
+    buf,
+    off + 6,
+    (repr.reservedFlag ? 0x8000 : 0) |
+      (repr.dontFragment ? 0x4000 : 0) |
+      (repr.moreFragments ? 0x2000 : 0) |
+      (repr.fragmentOffset / 8),
+  );
   buf[off + 8] = repr.ttl;
   buf[off + 9] = repr.protocol;
   writeIpv4(repr.src, buf, off + 12);

@@ -14,7 +14,12 @@ export const MAX_IPV6_EXTENSION_HEADERS = 16;
 /** Extension-header kinds by how their length is encoded. */
 export function ipv6ExtensionKind(type: number): 'generic' | 'fragment' | 'ah' | null {
   switch (type) {
-    case 0: case 43: case 60: case 135: case 139: case 140:
+    case 0:
+    case 43:
+    case 60:
+    case 135:
+    case 139:
+    case 140:
       return 'generic';
     case 44:
       return 'fragment';
@@ -99,13 +104,16 @@ export function parseIpv6(buf: Buffer, off: number, len: number): Ipv6Repr {
   const ext: Ipv6ExtensionHeader[] = [];
   let fragment: Ipv6FragmentInfo | null = null;
   while (fragment === null && ipv6ExtensionKind(next) !== null) {
-    if (ext.length === MAX_IPV6_EXTENSION_HEADERS) throw new PacketError('BAD_EXT_HEADER', p, 'too many extension headers');
+    if (ext.length === MAX_IPV6_EXTENSION_HEADERS)
+      throw new PacketError('BAD_EXT_HEADER', p, 'too many extension headers');
     if (p + 2 > end) throw new PacketError('BAD_EXT_HEADER', p, 'extension header beyond payload length');
     const hlen = ipv6ExtensionLength(next, buf[p + 1]!);
-    if (p + hlen > end) throw new PacketError('BAD_EXT_HEADER', p, `extension header of ${hlen} bytes beyond payload length`);
+    if (p + hlen > end)
+      throw new PacketError('BAD_EXT_HEADER', p, `extension header of ${hlen} bytes beyond payload length`);
     if (next === 44) {
       const fo = u16(buf, p + 2);
-      if ((fo & 0xfff9) !== 0) fragment = { offset: fo & 0xfff8, moreFragments: (fo & 1) !== 0, identification: u32(buf, p + 4) };
+      if ((fo & 0xfff9) !== 0)
+        fragment = { offset: fo & 0xfff8, moreFragments: (fo & 1) !== 0, identification: u32(buf, p + 4) };
     }
     ext.push({ type: next, body: Buffer.from(buf.subarray(p + 1, p + hlen)) });
     next = buf[p]!;
@@ -150,7 +158,11 @@ export function emitIpv6(repr: Ipv6Repr, buf: Buffer, off: number): number {
     const h = hs[i]!;
     const size = 1 + h.body.length;
     if (ipv6ExtensionKind(h.type) === null || h.body.length < 1 || ipv6ExtensionLength(h.type, h.body[0]!) !== size) {
-      throw new PacketError('BAD_EXT_HEADER', p, `extension header ${h.type} with a ${size}-byte body that does not match its length field`);
+      throw new PacketError(
+        'BAD_EXT_HEADER',
+        p,
+        `extension header ${h.type} with a ${size}-byte body that does not match its length field`,
+      );
     }
     const following = hs[i + 1];
     buf[p] = following ? following.type : repr.nextHeader;

@@ -68,7 +68,13 @@ export class LinkDecoder {
     this.errorCode = null;
     this.errorOffset = -1;
 
-    if ((offset | 0) !== offset || (length | 0) !== length || offset < 0 || length < 0 || offset + length > buf.length) {
+    if (
+      (offset | 0) !== offset ||
+      (length | 0) !== length ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > buf.length
+    ) {
       return this.stop('TRUNCATED', offset);
     }
     const end = offset + length;
@@ -153,6 +159,8 @@ export class LinkDecoder {
 
   /** The last failure as a PacketError, or null after a successful decode. */
   toError(): PacketError | null {
-    return this.errorCode === null ? null : new PacketError(this.errorCode, this.errorOffset, `decoding link type ${this.linkType}`);
+    return this.errorCode === null
+      ? null
+      : new PacketError(this.errorCode, this.errorOffset, `decoding link type ${this.linkType}`);
   }
 }

@@ -11,9 +11,7 @@ import { LinkDecoder } from './link.js';
 import { LinkType } from './linktype.js';
 import { emitNull, parseNull } from './null.js';
 import type { NullRepr } from './null.js';
-import {
-  emitSll, emitSll2, parseSll, parseSll2, SLL2_HEADER_LENGTH, SLL_HEADER_LENGTH,
-} from './sll.js';
+import { emitSll, emitSll2, parseSll, parseSll2, SLL2_HEADER_LENGTH, SLL_HEADER_LENGTH } from './sll.js';
 import type { Sll2Repr, SllRepr } from './sll.js';
 import { emitTcp, parseTcp, tcpLength } from './tcp.js';
 import type { TcpRepr } from './tcp.js';
@@ -48,11 +46,16 @@ export interface PacketRepr {
 
 function linkHeaderLength(link: LinkRepr): number {
   switch (link.kind) {
-    case 'ethernet': return ethernetHeaderLength(link);
-    case 'sll': return SLL_HEADER_LENGTH + 4 * link.vlans.length;
-    case 'sll2': return SLL2_HEADER_LENGTH + 4 * link.vlans.length;
-    case 'loopback': return 4;
-    case 'raw': return 0;
+    case 'ethernet':
+      return ethernetHeaderLength(link);
+    case 'sll':
+      return SLL_HEADER_LENGTH + 4 * link.vlans.length;
+    case 'sll2':
+      return SLL2_HEADER_LENGTH + 4 * link.vlans.length;
+    case 'loopback':
+      return 4;
+    case 'raw':
+      return 0;
   }
 }
 

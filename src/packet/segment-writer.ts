@@ -172,8 +172,17 @@ function isU32(v: number): boolean {
 }
 
 function fieldsFit(seg: TcpSegment, ipId: number): boolean {
-  return isU16(seg.srcPort) && isU16(seg.dstPort) && isU32(seg.seq) && isU32(seg.ack) && isU16(seg.window) && isU16(ipId) &&
-    Number.isInteger(seg.flags) && seg.flags >= 0 && seg.flags <= 0x1ff;
+  return (
+    isU16(seg.srcPort) &&
+    isU16(seg.dstPort) &&
+    isU32(seg.seq) &&
+    isU32(seg.ack) &&
+    isU16(seg.window) &&
+    isU16(ipId) &&
+    Number.isInteger(seg.flags) &&
+    seg.flags >= 0 &&
+    seg.flags <= 0x1ff
+  );
 }
 
 /**
@@ -186,7 +195,11 @@ export class SegmentArena {
   private used = 0;
   private n = 0;
 
-  constructor(initialBytes = 64 * 1024, initialPackets = 256, private readonly writer = new SegmentWriter()) {
+  constructor(
+    initialBytes = 64 * 1024,
+    initialPackets = 256,
+    private readonly writer = new SegmentWriter(),
+  ) {
     this.buf = Buffer.allocUnsafe(initialBytes);
     this.lens = new Uint32Array(initialPackets);
   }
@@ -258,8 +271,17 @@ export class SegmentArena {
 
 function slowEmit(seg: TcpSegment, ipId: number): Buffer {
   return buildTcpPacket({
-    family: seg.family, src: seg.src, dst: seg.dst, srcPort: seg.srcPort, dstPort: seg.dstPort,
-    seq: seg.seq, ack: seg.ack, flags: seg.flags, window: seg.window, options: [...seg.options],
-    payload: seg.payload, id: ipId,
+    family: seg.family,
+    src: seg.src,
+    dst: seg.dst,
+    srcPort: seg.srcPort,
+    dstPort: seg.dstPort,
+    seq: seg.seq,
+    ack: seg.ack,
+    flags: seg.flags,
+    window: seg.window,
+    options: [...seg.options],
+    payload: seg.payload,
+    id: ipId,
   });
 }

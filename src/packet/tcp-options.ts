@@ -34,14 +34,22 @@ export type TcpOption =
 /** Bytes one option occupies on the wire. */
 export function tcpOptionLength(o: TcpOption): number {
   switch (o.kind) {
-    case 'eol': return 1 + (o.padding?.length ?? 0);
-    case 'nop': return 1;
-    case 'mss': return 4;
-    case 'wscale': return 3;
-    case 'sackPermitted': return 2;
-    case 'sack': return 2 + 8 * o.blocks.length;
-    case 'timestamps': return 10;
-    case 'unknown': return 2 + o.data.length;
+    case 'eol':
+      return 1 + (o.padding?.length ?? 0);
+    case 'nop':
+      return 1;
+    case 'mss':
+      return 4;
+    case 'wscale':
+      return 3;
+    case 'sackPermitted':
+      return 2;
+    case 'sack':
+      return 2 + 8 * o.blocks.length;
+    case 'timestamps':
+      return 10;
+    case 'unknown':
+      return 2 + o.data.length;
   }
 }
 
@@ -68,12 +76,16 @@ export function tcpOptionSpan(buf: Uint8Array, p: number, end: number): number {
 }
 
 /**
- * Walks the options in `buf[off, off+len)` (the caller guarantees the range is inside `buf`) without allocating, calling `visit(kind, dataOff,
+ * Walks the options in `buf[off, off+len)` (the caller guarantees the range is inside `buf`) without allocating,
+ * calling `visit(kind, dataOff,
  * dataLen)` for every option except EOL/NOP (dataOff is absolute, after the length byte). Stops
  * at EOL. Returns -1 when well formed, else the absolute offset of the bad option.
  */
 export function walkTcpOptions(
-  buf: Uint8Array, off: number, len: number, visit: (kind: number, dataOff: number, dataLen: number) => void,
+  buf: Uint8Array,
+  off: number,
+  len: number,
+  visit: (kind: number, dataOff: number, dataLen: number) => void,
 ): number {
   const end = off + len;
   for (let p = off, n = 0; p < end; p += n) {
@@ -140,7 +152,8 @@ function checkTcpOption(o: TcpOption, p: number): void {
       checkField(o.shift, 8, 'wscale', p);
       break;
     case 'sack':
-      if (o.blocks.length < 1 || o.blocks.length > 4) throw new PacketError('BAD_OPTION', p, `${o.blocks.length} SACK blocks`);
+      if (o.blocks.length < 1 || o.blocks.length > 4)
+        throw new PacketError('BAD_OPTION', p, `${o.blocks.length} SACK blocks`);
       for (let i = 0; i < o.blocks.length; i++) {
         checkField(o.blocks[i]!.left, 32, 'sack.left', p + 2 + 8 * i);
         checkField(o.blocks[i]!.right, 32, 'sack.right', p + 6 + 8 * i);
@@ -152,7 +165,8 @@ function checkTcpOption(o: TcpOption, p: number): void {
       break;
     case 'unknown':
       checkField(o.type, 8, 'option kind', p);
-      if (o.type < 2 || o.data.length > 253) throw new PacketError('BAD_OPTION', p, `option kind ${o.type} with ${o.data.length} data bytes`);
+      if (o.type < 2 || o.data.length > 253)
+        throw new PacketError('BAD_OPTION', p, `option kind ${o.type} with ${o.data.length} data bytes`);
       break;
     default:
       break;
@@ -173,26 +187,37 @@ export function writeTcpOption(o: TcpOption, buf: Uint8Array, p: number): number
       buf[p] = 1;
       return 1;
     case 'mss':
-      buf[p] = 2; buf[p + 1] = 4; put16(buf, p + 2, o.value);
+      buf[p] = 2;
+      buf[p + 1] = 4;
+      put16(buf, p + 2, o.value);
       return 4;
     case 'wscale':
-      buf[p] = 3; buf[p + 1] = 3; buf[p + 2] = o.shift;
+      buf[p] = 3;
+      buf[p + 1] = 3;
+      buf[p + 2] = o.shift;
       return 3;
     case 'sackPermitted':
-      buf[p] = 4; buf[p + 1] = 2;
+      buf[p] = 4;
+      buf[p + 1] = 2;
       return 2;
     case 'sack':
-      buf[p] = 5; buf[p + 1] = 2 + 8 * o.blocks.length;
+      buf[p] = 5;
+      buf[p + 1] = 2 + 8 * o.blocks.length;
       for (let i = 0; i < o.blocks.length; i++) {
         put32(buf, p + 2 + 8 * i, o.blocks[i]!.left);
         put32(buf, p + 6 + 8 * i, o.blocks[i]!.right);
       }
       return 2 + 8 * o.blocks.length;
     case 'timestamps':
-      buf[p] = 8; buf[p + 1] = 10; put32(buf, p + 2, o.tsval); put32(buf, p + 6, o.tsecr);
+      buf[p] = 8;
+      buf[p + 1] = 10;
+      put32(buf, p + 2, o.tsval);
+      put32(buf, p + 6, o.tsecr);
       return 10;
     case 'unknown':
-      buf[p] = o.type; buf[p + 1] = 2 + o.data.length; buf.set(o.data, p + 2);
+      buf[p] = o.type;
+      buf[p + 1] = 2 + o.data.length;
+      buf.set(o.data, p + 2);
       return 2 + o.data.length;
   }
 }

@@ -4,9 +4,7 @@
 import { writeIp } from './address.js';
 import type { IpFamily } from './address.js';
 import { checkField, checkRoom, checkSpan, put16, put32, u16, u32 } from './bytes.js';
-import {
-  pseudoSumV4, pseudoSumV6, transportChecksum, writeU16Adjusting, writeU32Adjusting,
-} from './checksum.js';
+import { pseudoSumV4, pseudoSumV6, transportChecksum, writeU16Adjusting, writeU32Adjusting } from './checksum.js';
 import { PacketError } from './errors.js';
 import type { EmitOptions } from './ipv4.js';
 import { emitTcpOptions, parseTcpOptions, tcpOptionsLength } from './tcp-options.js';
@@ -31,8 +29,15 @@ export const TcpFlags = {
 } as const;
 
 const FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
-  [0x100, 'NS'], [0x080, 'CWR'], [0x040, 'ECE'], [0x020, 'URG'], [0x010, 'ACK'],
-  [0x008, 'PSH'], [0x004, 'RST'], [0x002, 'SYN'], [0x001, 'FIN'],
+  [0x100, 'NS'],
+  [0x080, 'CWR'],
+  [0x040, 'ECE'],
+  [0x020, 'URG'],
+  [0x010, 'ACK'],
+  [0x008, 'PSH'],
+  [0x004, 'RST'],
+  [0x002, 'SYN'],
+  [0x001, 'FIN'],
 ];
 
 /** "SYN|ACK"-style text for a flags value (for messages and logs). */
@@ -121,7 +126,9 @@ export function tcpPseudoSum(pseudo: PseudoHeader, length: number): number {
   if (src.length < alen || dst.length < alen) {
     throw new PacketError('BAD_ADDRESS', -1, `pseudo-header addresses must be ${alen} bytes for IPv${pseudo.family}`);
   }
-  return pseudo.family === 4 ? pseudoSumV4(src, 0, dst, dstOff, 6, length) : pseudoSumV6(src, 0, dst, dstOff, 6, length);
+  return pseudo.family === 4
+    ? pseudoSumV4(src, 0, dst, dstOff, 6, length)
+    : pseudoSumV6(src, 0, dst, dstOff, 6, length);
 }
 
 /** Writes header, options, padding and payload at `off` with the checksum; returns the bytes written. */

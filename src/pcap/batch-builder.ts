@@ -20,8 +20,17 @@ export class BatchBuilder {
    * Adds one packet: caplen bytes at buf[dataStart], captured at `sec` s + `nsec` ns since the
    * epoch (nsec in [0, 1e9)); `epbFlags` −1 when the packet has none.
    */
-  add(buf: Buffer, dataStart: number, caplen: number, origLen: number, sec: number, nsec: number,
-    linkType: number, interfaceId: number, epbFlags = -1): void {
+  add(
+    buf: Buffer,
+    dataStart: number,
+    caplen: number,
+    origLen: number,
+    sec: number,
+    nsec: number,
+    linkType: number,
+    interfaceId: number,
+    epbFlags = -1,
+  ): void {
     if (buf !== this.buf || linkType !== this.linkType || interfaceId !== this.interfaceId) {
       this.flush();
       this.buf = buf;
@@ -49,11 +58,13 @@ export class BatchBuilder {
     const n = this.count;
     if (n === 0 || this.buf === undefined) return;
     const flags = this.flags;
-    this.out.push(new CaptureBatch(this.buf, n, this.linkType, {
-      meta: this.meta.slice(0, n * META_WORDS),
-      interfaceId: this.interfaceId,
-      epbFlags: flags?.slice(0, n),
-    }));
+    this.out.push(
+      new CaptureBatch(this.buf, n, this.linkType, {
+        meta: this.meta.slice(0, n * META_WORDS),
+        interfaceId: this.interfaceId,
+        epbFlags: flags?.slice(0, n),
+      }),
+    );
     this.count = 0;
     this.flags = undefined;
   }

@@ -61,7 +61,9 @@ export class CaptureFileReader implements AsyncIterable<CaptureBatch> {
       let packets = 0;
       for await (const chunk of stream as AsyncIterable<unknown>) {
         if (!Buffer.isBuffer(chunk)) {
-          throw Object.assign(new TypeError('capture stream must yield Buffers (no encoding set)'), { code: 'ERR_INVALID_ARG_TYPE' });
+          throw Object.assign(new TypeError('capture stream must yield Buffers (no encoding set)'), {
+            code: 'ERR_INVALID_ARG_TYPE',
+          });
         }
         for (const batch of parser.push(chunk)) {
           packets += batch.count;
@@ -73,7 +75,13 @@ export class CaptureFileReader implements AsyncIterable<CaptureBatch> {
       } catch (e) {
         // Cut short after a whole packet: the packets before the cut stand, when the caller says so.
         // A file cut before its first packet (in its headers) holds nothing to stand on: refused.
-        if (this.onTruncated === undefined || !(e instanceof CaptureFileError) || e.code !== 'TRUNCATED' || packets === 0) throw e;
+        if (
+          this.onTruncated === undefined ||
+          !(e instanceof CaptureFileError) ||
+          e.code !== 'TRUNCATED' ||
+          packets === 0
+        )
+          throw e;
         this.onTruncated(e);
       }
     } finally {
@@ -89,7 +97,11 @@ export function readCaptureFile(path: string, options: ReadCaptureOptions = {}):
 }
 
 /** Reads a capture from any byte stream (e.g. stdin, a socket); `name` is used in error messages. */
-export function readCaptureStream(stream: Readable, name?: string, options: ReadCaptureOptions = {}): CaptureFileReader {
+export function readCaptureStream(
+  stream: Readable,
+  name?: string,
+  options: ReadCaptureOptions = {},
+): CaptureFileReader {
   return new CaptureFileReader(() => stream, name, options);
 }
 

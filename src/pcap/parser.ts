@@ -1,5 +1,6 @@
 // Push parser for capture files: accepts the file as chunks of any size, detects pcap vs pcapng from the
-// magic, and returns the packets of every complete record as CaptureBatches (src/packet/batch.ts). Bytes of an incomplete record are held until
+// magic, and returns the packets of every complete record as CaptureBatches (src/packet/batch.ts). Bytes of an
+// incomplete record are held until
 // the next chunk (only that record is ever copied), so memory stays bounded by the largest record.
 
 import type { CaptureBatch } from '../packet/batch.js';
@@ -62,7 +63,8 @@ export class CaptureFileParser {
   /** Feeds the next chunk; returns the packets completed by it, in file order (possibly no batch). */
   push(chunk: Buffer): CaptureBatch[] {
     if (this.failure !== undefined) throw this.failure;
-    if (this.ended) throw new CaptureFileError('ENDED', 'data pushed after end()', this.abs + this.pendingBytes, this.file);
+    if (this.ended)
+      throw new CaptureFileError('ENDED', 'data pushed after end()', this.abs + this.pendingBytes, this.file);
     try {
       this.feed(chunk, this.out);
     } catch (err) {
@@ -160,7 +162,13 @@ export class CaptureFileParser {
       info.format = 'pcapng';
       decoder = new PcapngDecoder(info, this.file, this.maxBlockBytes);
     } else {
-      throw new CaptureFileError('BAD_MAGIC', 'not a pcap or pcapng file', this.abs, this.file, `magic 0x${magicLE.toString(16).padStart(8, '0')}`);
+      throw new CaptureFileError(
+        'BAD_MAGIC',
+        'not a pcap or pcapng file',
+        this.abs,
+        this.file,
+        `magic 0x${magicLE.toString(16).padStart(8, '0')}`,
+      );
     }
     this.fileInfo = info;
     return decoder;

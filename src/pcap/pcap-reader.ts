@@ -129,7 +129,13 @@ export class PcapDecoder implements FormatDecoder {
     const major = le ? buf.readUInt16LE(pos + 4) : buf.readUInt16BE(pos + 4);
     const minor = le ? buf.readUInt16LE(pos + 6) : buf.readUInt16BE(pos + 6);
     if (major !== PCAP_VERSION_MAJOR) {
-      throw new CaptureFileError('BAD_VERSION', 'unsupported pcap version', abs + 4, this.file, `${major}.${minor}, expected 2.x`);
+      throw new CaptureFileError(
+        'BAD_VERSION',
+        'unsupported pcap version',
+        abs + 4,
+        this.file,
+        `${major}.${minor}, expected 2.x`,
+      );
     }
     const snaplen = le ? buf.readUInt32LE(pos + 16) : buf.readUInt32BE(pos + 16);
     const field = le ? buf.readUInt32LE(pos + 20) : buf.readUInt32BE(pos + 20);

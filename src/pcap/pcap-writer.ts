@@ -40,7 +40,8 @@ export function encodePcapHeader(opts: PcapHeaderOptions): Buffer {
   if (!Number.isInteger(opts.linkType) || opts.linkType < 0 || opts.linkType > 0xffff) {
     throw new CaptureWriteError('BAD_OPTION', `link type ${opts.linkType} is not a 16-bit value`);
   }
-  if (!Number.isInteger(snaplen) || snaplen <= 0 || snaplen > 0xffffffff) throw new CaptureWriteError('BAD_OPTION', `snaplen ${snaplen} is invalid`);
+  if (!Number.isInteger(snaplen) || snaplen <= 0 || snaplen > 0xffffffff)
+    throw new CaptureWriteError('BAD_OPTION', `snaplen ${snaplen} is invalid`);
   const b = Buffer.alloc(PCAP_FILE_HEADER_LEN);
   b.writeUInt32LE(opts.nanosecond === false ? PCAP_MAGIC_US : PCAP_MAGIC_NS, 0);
   b.writeUInt16LE(PCAP_VERSION_MAJOR, 4);
@@ -68,7 +69,10 @@ export function encodePcapRecordInto(
   const caplen = data.length < snaplen ? data.length : snaplen;
   const origLen = p.origLen ?? data.length;
   if (!(origLen >= data.length && origLen <= 0xffffffff && Number.isInteger(origLen))) {
-    throw new CaptureWriteError('BAD_PACKET', `origLen ${origLen} must be an integer from the data length (${data.length}) to 2^32-1`);
+    throw new CaptureWriteError(
+      'BAD_PACKET',
+      `origLen ${origLen} must be an integer from the data length (${data.length}) to 2^32-1`,
+    );
   }
   if (p.interfaceId !== undefined && p.interfaceId !== 0) {
     throw new CaptureWriteError('BAD_INTERFACE', `pcap files have one interface; got interfaceId ${p.interfaceId}`);
@@ -76,7 +80,8 @@ export function encodePcapRecordInto(
   const ts = p.tsNs;
   if (ts < 0n) throw new CaptureWriteError('BAD_TIMESTAMP', `negative timestamp ${ts} ns`);
   const secBig = ts / NS_PER_SEC;
-  if (secBig > MAX_SEC) throw new CaptureWriteError('BAD_TIMESTAMP', `timestamp ${ts} ns is beyond pcap's 32-bit seconds`);
+  if (secBig > MAX_SEC)
+    throw new CaptureWriteError('BAD_TIMESTAMP', `timestamp ${ts} ns is beyond pcap's 32-bit seconds`);
   const ns = Number(ts - secBig * NS_PER_SEC);
   target.writeUInt32LE(Number(secBig), offset);
   target.writeUInt32LE(nanosecond ? ns : Math.floor(ns / 1000), offset + 4);

@@ -179,16 +179,37 @@ export class PcapngDecoder implements FormatDecoder {
         if (magic === PCAPNG_BYTE_ORDER_MAGIC) le = true;
         else if (magic === PCAPNG_BYTE_ORDER_MAGIC_SWAPPED) le = false;
         else {
-          throw new CaptureFileError('BAD_MAGIC', 'Section Header Block with an unknown byte-order magic', at, this.file, `0x${magic.toString(16)}`);
+          throw new CaptureFileError(
+            'BAD_MAGIC',
+            'Section Header Block with an unknown byte-order magic',
+            at,
+            this.file,
+            `0x${magic.toString(16)}`,
+          );
         }
       } else if (this.section === undefined) {
-        throw new CaptureFileError('BAD_MAGIC', 'pcapng data does not start with a Section Header Block', at, this.file);
+        throw new CaptureFileError(
+          'BAD_MAGIC',
+          'pcapng data does not start with a Section Header Block',
+          at,
+          this.file,
+        );
       }
       const len = dv.getUint32(pos + 4, le);
       if (len < minLength(type) || (len & 3) !== 0 || len > this.maxBlockBytes) {
         const why =
-          len < minLength(type) ? `below the minimum ${minLength(type)}` : (len & 3) !== 0 ? 'not a multiple of 4' : `above the maximum ${this.maxBlockBytes}`;
-        throw new CaptureFileError('BAD_BLOCK_LENGTH', `${blockName(type)} with a bad length`, at, this.file, `length ${len} is ${why}`);
+          len < minLength(type)
+            ? `below the minimum ${minLength(type)}`
+            : (len & 3) !== 0
+              ? 'not a multiple of 4'
+              : `above the maximum ${this.maxBlockBytes}`;
+        throw new CaptureFileError(
+          'BAD_BLOCK_LENGTH',
+          `${blockName(type)} with a bad length`,
+          at,
+          this.file,
+          `length ${len} is ${why}`,
+        );
       }
       if (end - pos < len) {
         this.need = len;
@@ -236,7 +257,13 @@ export class PcapngDecoder implements FormatDecoder {
   private iface(id: number, at: number, what: string): IfaceState {
     const s = this.ifaces[id];
     if (s === undefined) {
-      throw new CaptureFileError('BAD_INTERFACE', `${what} for an undeclared interface`, at, this.file, `interface ${id}, section has ${this.ifaces.length}`);
+      throw new CaptureFileError(
+        'BAD_INTERFACE',
+        `${what} for an undeclared interface`,
+        at,
+        this.file,
+        `interface ${id}, section has ${this.ifaces.length}`,
+      );
     }
     return s;
   }
@@ -251,7 +278,16 @@ export class PcapngDecoder implements FormatDecoder {
   }
 
   /** EPB and PB share the layout from the timestamp on: ts high, ts low, caplen, origLen, data, options. */
-  private timedPacket(buf: Buffer, pos: number, len: number, at: number, ifaceId: number, minLen: number, what: string, out: BatchBuilder): void {
+  private timedPacket(
+    buf: Buffer,
+    pos: number,
+    len: number,
+    at: number,
+    ifaceId: number,
+    minLen: number,
+    what: string,
+    out: BatchBuilder,
+  ): void {
     const dv = this.dv;
     const le = this.le;
     const s = this.iface(ifaceId, at, what);
@@ -260,7 +296,13 @@ export class PcapngDecoder implements FormatDecoder {
     const caplen = dv.getUint32(pos + 20, le);
     const origLen = dv.getUint32(pos + 24, le);
     if (caplen > len - minLen) {
-      throw new CaptureFileError('CAPLEN_EXCEEDS', `${what} whose captured length exceeds the block`, at, this.file, `caplen ${caplen}, room ${len - minLen}`);
+      throw new CaptureFileError(
+        'CAPLEN_EXCEEDS',
+        `${what} whose captured length exceeds the block`,
+        at,
+        this.file,
+        `caplen ${caplen}, room ${len - minLen}`,
+      );
     }
     const dataStart = pos + 28;
     const optStart = dataStart + ((caplen + 3) & ~3);
@@ -287,7 +329,14 @@ export class PcapngDecoder implements FormatDecoder {
     let flags = -1;
     this.forEachOption(buf, start, end, abs, (code, vpos, vlen, oabs) => {
       if (code === EPB_FLAGS) {
-        if (vlen !== 4) throw new CaptureFileError('BAD_OPTION', 'epb_flags option with a bad length', oabs, this.file, `length ${vlen}, expected 4`);
+        if (vlen !== 4)
+          throw new CaptureFileError(
+            'BAD_OPTION',
+            'epb_flags option with a bad length',
+            oabs,
+            this.file,
+            `length ${vlen}, expected 4`,
+          );
         flags = dv.getUint32(vpos, this.le);
       }
     });
@@ -300,7 +349,13 @@ export class PcapngDecoder implements FormatDecoder {
     const major = dv.getUint16(pos + 12, le);
     const minor = dv.getUint16(pos + 14, le);
     if (major !== PCAPNG_VERSION_MAJOR) {
-      throw new CaptureFileError('BAD_VERSION', 'unsupported pcapng section version', at, this.file, `${major}.${minor}, expected 1.x`);
+      throw new CaptureFileError(
+        'BAD_VERSION',
+        'unsupported pcapng section version',
+        at,
+        this.file,
+        `${major}.${minor}, expected 1.x`,
+      );
     }
     const sectionLength = dv.getBigInt64(pos + 16, le);
     const info = this.info;
@@ -347,13 +402,26 @@ export class PcapngDecoder implements FormatDecoder {
           const v = buf[vpos] ?? 0;
           // Finer than 2^-63 s or 10^-19 s, a 64-bit count could not hold even one second: refuse.
           if (vlen !== 1 || ((v & 0x80) !== 0 ? (v & 0x7f) > 63 : v > 19)) {
-            throw new CaptureFileError('BAD_OPTION', 'if_tsresol option with a bad value', oabs, this.file, `length ${vlen}, value ${v}`);
+            throw new CaptureFileError(
+              'BAD_OPTION',
+              'if_tsresol option with a bad value',
+              oabs,
+              this.file,
+              `length ${vlen}, value ${v}`,
+            );
           }
           tsresol = v;
           break;
         }
         case IF_TSOFFSET:
-          if (vlen !== 8) throw new CaptureFileError('BAD_OPTION', 'if_tsoffset option with a bad length', oabs, this.file, `length ${vlen}, expected 8`);
+          if (vlen !== 8)
+            throw new CaptureFileError(
+              'BAD_OPTION',
+              'if_tsoffset option with a bad length',
+              oabs,
+              this.file,
+              `length ${vlen}, expected 8`,
+            );
           tsOffsetSec = dv.getBigInt64(vpos, le);
           break;
       }
@@ -407,7 +475,13 @@ export class PcapngDecoder implements FormatDecoder {
       if (code === OPT_ENDOFOPT) return;
       const oabs = abs + (p - start);
       if (p + 4 + vlen > end) {
-        throw new CaptureFileError('BAD_OPTION', 'option runs past the end of its block', oabs, this.file, `code ${code}, length ${vlen}, room ${end - p - 4}`);
+        throw new CaptureFileError(
+          'BAD_OPTION',
+          'option runs past the end of its block',
+          oabs,
+          this.file,
+          `code ${code}, length ${vlen}, room ${end - p - 4}`,
+        );
       }
       fn(code, p + 4, vlen, oabs);
       p += 4 + ((vlen + 3) & ~3);

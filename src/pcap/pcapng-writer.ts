@@ -123,7 +123,8 @@ export function encodeInterfaceDescriptionBlock(iface: PcapngInterfaceOptions): 
   if (!Number.isInteger(iface.linkType) || iface.linkType < 0 || iface.linkType > 0xffff) {
     throw new CaptureWriteError('BAD_OPTION', `link type ${iface.linkType} is not a 16-bit value`);
   }
-  if (!Number.isInteger(snaplen) || snaplen < 0 || snaplen > 0xffffffff) throw new CaptureWriteError('BAD_OPTION', `snaplen ${snaplen} is invalid`);
+  if (!Number.isInteger(snaplen) || snaplen < 0 || snaplen > 0xffffffff)
+    throw new CaptureWriteError('BAD_OPTION', `snaplen ${snaplen} is invalid`);
   const body = Buffer.alloc(8);
   body.writeUInt16LE(iface.linkType, 0);
   body.writeUInt32LE(snaplen, 4);
@@ -140,7 +141,8 @@ function caplenFor(p: PacketToWrite, snaplen: number): number {
 }
 
 function flagsOf(p: PacketToWrite): number | undefined {
-  const dir = p.direction === undefined ? 0 : p.direction === 'inbound' ? EPB_DIRECTION_INBOUND : EPB_DIRECTION_OUTBOUND;
+  const dir =
+    p.direction === undefined ? 0 : p.direction === 'inbound' ? EPB_DIRECTION_INBOUND : EPB_DIRECTION_OUTBOUND;
   if (p.epbFlags === undefined) return dir === 0 ? undefined : dir;
   return (p.epbFlags | dir) >>> 0;
 }
@@ -154,12 +156,20 @@ export function enhancedPacketBlockLength(p: PacketToWrite, snaplen: number = DE
  * Encodes one Enhanced Packet Block (timestamp in ns units) at target[offset]; returns the bytes written.
  * `snaplen` is that of the packet's interface; target must have enhancedPacketBlockLength() room.
  */
-export function encodeEnhancedPacketBlockInto(target: Buffer, offset: number, p: PacketToWrite, snaplen: number = DEFAULT_SNAPLEN): number {
+export function encodeEnhancedPacketBlockInto(
+  target: Buffer,
+  offset: number,
+  p: PacketToWrite,
+  snaplen: number = DEFAULT_SNAPLEN,
+): number {
   const data = p.data;
   const caplen = caplenFor(p, snaplen);
   const origLen = p.origLen ?? data.length;
   if (!(origLen >= data.length && origLen <= 0xffffffff && Number.isInteger(origLen))) {
-    throw new CaptureWriteError('BAD_PACKET', `origLen ${origLen} must be an integer from the data length (${data.length}) to 2^32-1`);
+    throw new CaptureWriteError(
+      'BAD_PACKET',
+      `origLen ${origLen} must be an integer from the data length (${data.length}) to 2^32-1`,
+    );
   }
   const ts = p.tsNs;
   if (ts < 0n || ts > U64_MAX) throw new CaptureWriteError('BAD_TIMESTAMP', `timestamp ${ts} ns is outside 0..2^64-1`);
@@ -230,7 +240,10 @@ export class PcapngWriter extends SinkWriter {
     const id = p.interfaceId ?? 0;
     const snaplen = this.snaplens[id];
     if (snaplen === undefined) {
-      throw new CaptureWriteError('BAD_INTERFACE', `interface ${id} was not declared (${this.snaplens.length} interfaces)`);
+      throw new CaptureWriteError(
+        'BAD_INTERFACE',
+        `interface ${id} was not declared (${this.snaplens.length} interfaces)`,
+      );
     }
     const sink = this.sink;
     const at = sink.reserve(enhancedPacketBlockLength(p, snaplen));
@@ -238,7 +251,6 @@ export class PcapngWriter extends SinkWriter {
     this.count++;
     return sink.ready;
   }
-
 
   private put(b: Buffer): void {
     const at = this.sink.reserve(b.length);

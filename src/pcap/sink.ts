@@ -93,7 +93,9 @@ export class StagedSink {
   }
 
   private wrapFailure(): CaptureWriteError {
-    return new CaptureWriteError('CLOSED', `capture output failed: ${this.failure?.message ?? 'unknown error'}`, { cause: this.failure });
+    return new CaptureWriteError('CLOSED', `capture output failed: ${this.failure?.message ?? 'unknown error'}`, {
+      cause: this.failure,
+    });
   }
 
   private wake(): void {

@@ -76,7 +76,9 @@ export function withoutDaemonFlag(args: readonly string[], options: readonly Opt
 }
 
 /** Messages from the daemon child to its parent. */
-type DaemonMessage = { readonly type: 'started'; readonly pid: number } | { readonly type: 'failed'; readonly message: string; readonly exitCode?: number };
+type DaemonMessage =
+  | { readonly type: 'started'; readonly pid: number }
+  | { readonly type: 'failed'; readonly message: string; readonly exitCode?: number };
 
 function isDaemonMessage(m: unknown): m is DaemonMessage {
   const t = (m as { type?: unknown } | null)?.type;
@@ -104,7 +106,8 @@ export function daemonReporter(env: NodeJS.ProcessEnv = process.env): DaemonRepo
   };
   return {
     started: () => report({ type: 'started', pid: process.pid }),
-    failed: (message, exitCode) => report(exitCode === undefined ? { type: 'failed', message } : { type: 'failed', message, exitCode }),
+    failed: (message, exitCode) =>
+      report(exitCode === undefined ? { type: 'failed', message } : { type: 'failed', message, exitCode }),
   };
 }
 
@@ -180,7 +183,10 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<number> {
  * output (exit code 0), or the child's error on standard error (exit code 1).
  */
 export async function runDaemonParent(
-  name: string, cmd: { readonly options: readonly OptionShape[] }, argv: readonly string[], logFile: string | null,
+  name: string,
+  cmd: { readonly options: readonly OptionShape[] },
+  argv: readonly string[],
+  logFile: string | null,
 ): Promise<void> {
   try {
     const pid = await startDaemon({ name, args: withoutDaemonFlag(argv, cmd.options), logFile });

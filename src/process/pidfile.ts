@@ -84,7 +84,10 @@ export function acquirePidFile(path: string, pid: number = process.pid): PidFile
       }
       const owner = parsePidText(text);
       if (owner !== null && owner !== pid && isProcessAlive(owner)) {
-        throw new PidFileError('PID_FILE_BUSY', `pid file ${path} names a running process (pid ${owner}); is it already running?`);
+        throw new PidFileError(
+          'PID_FILE_BUSY',
+          `pid file ${path} names a running process (pid ${owner}); is it already running?`,
+        );
       }
       try {
         unlinkSync(path);

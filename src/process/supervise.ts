@@ -104,7 +104,10 @@ export class MemoryWatch implements Watchdog {
       if (used <= this.limitBytes) return;
       this.stop();
       const mb = (n: number): string => (n / (1024 * 1024)).toFixed(1);
-      requestStop({ reason: `memory use ${mb(used)} MB exceeds the -m limit of ${mb(this.limitBytes)} MB, stopping`, exitCode: 1 });
+      requestStop({
+        reason: `memory use ${mb(used)} MB exceeds the -m limit of ${mb(this.limitBytes)} MB, stopping`,
+        exitCode: 1,
+      });
     }, this.intervalMs);
   }
 
@@ -154,8 +157,13 @@ export class LonelyWatch implements Watchdog {
       this.timer = null;
       const stop = this.requestStop;
       if (stop === null || this.authenticated > 0) return;
-      const what = this.everConnected ? 'every intercept connection was lost' : 'no intercept connection was authenticated';
-      stop({ reason: `${what} for ${this.graceMs / 1000} s, exiting (-L keeps tcpcopy running without intercept)`, exitCode: 1 });
+      const what = this.everConnected
+        ? 'every intercept connection was lost'
+        : 'no intercept connection was authenticated';
+      stop({
+        reason: `${what} for ${this.graceMs / 1000} s, exiting (-L keeps tcpcopy running without intercept)`,
+        exitCode: 1,
+      });
     }, this.graceMs);
   }
 }

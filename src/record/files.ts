@@ -50,7 +50,9 @@ export class RecordingFiles {
 
   constructor(private readonly opts: RecordingFilesOptions) {
     if (opts.interfaces.length === 0) throw new RangeError('a recording needs at least one interface');
-    this.headerBytes = encodeSectionHeaderBlock(opts.section).length + opts.interfaces.reduce((n, i) => n + encodeInterfaceDescriptionBlock(i).length, 0);
+    this.headerBytes =
+      encodeSectionHeaderBlock(opts.section).length +
+      opts.interfaces.reduce((n, i) => n + encodeInterfaceDescriptionBlock(i).length, 0);
     this.policy = new RotationPolicy(opts.limits, this.headerBytes);
     this.snaplens = opts.interfaces.map((i) => i.snaplen ?? 262144);
   }
@@ -64,14 +66,18 @@ export class RecordingFiles {
       await once(stream, 'open');
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new Error(`cannot create the recording file ${this.files[0]?.path ?? this.opts.path}: ${err.code ?? err.message}`, { cause: e });
+      throw new Error(
+        `cannot create the recording file ${this.files[0]?.path ?? this.opts.path}: ${err.code ?? err.message}`,
+        { cause: e },
+      );
     }
   }
 
   /** Writes every packet of a capture batch as captured on interface `interfaceId`. Throws CaptureWriteError. */
   writeBatch(batch: CaptureBatch, interfaceId: number): void {
     const snaplen = this.snaplens[interfaceId];
-    if (snaplen === undefined) throw new RangeError(`interface ${interfaceId} is not one of the recording's ${this.snaplens.length}`);
+    if (snaplen === undefined)
+      throw new RangeError(`interface ${interfaceId} is not one of the recording's ${this.snaplens.length}`);
     for (let i = 0; i < batch.count; i++) {
       this.write({ tsNs: batch.tsNs(i), data: batch.data(i), origLen: batch.origLen(i), interfaceId }, snaplen);
     }
@@ -80,7 +86,8 @@ export class RecordingFiles {
   /** Writes one packet (interfaceId must be one of the recording's). Throws CaptureWriteError. */
   writePacket(p: PacketToWrite): void {
     const snaplen = this.snaplens[p.interfaceId ?? 0];
-    if (snaplen === undefined) throw new RangeError(`interface ${p.interfaceId} is not one of the recording's ${this.snaplens.length}`);
+    if (snaplen === undefined)
+      throw new RangeError(`interface ${p.interfaceId} is not one of the recording's ${this.snaplens.length}`);
     this.write(p, snaplen);
   }
 

@@ -90,7 +90,11 @@ export class Recorder {
       for (const device of devices) {
         const id = this.captures.length;
         const c = await ThreadedCapture.open({
-          device, filter: config.filter, snaplen: this.opts.snaplenBytes, bufferBytes: this.opts.captureBufferBytes, timeoutMs: this.opts.blockTimeoutMs ?? RECORD_BLOCK_TIMEOUT_MS,
+          device,
+          filter: config.filter,
+          snaplen: this.opts.snaplenBytes,
+          bufferBytes: this.opts.captureBufferBytes,
+          timeoutMs: this.opts.blockTimeoutMs ?? RECORD_BLOCK_TIMEOUT_MS,
           ...(this.opts.netns === undefined ? {} : { netns: this.opts.netns }),
         });
         c.on('batch', (b) => this.onBatch(b, id));
@@ -99,8 +103,16 @@ export class Recorder {
       }
       const files = new RecordingFiles({
         path: config.path,
-        limits: { maxFileBytes: config.maxFileBytes, maxFileNs: config.maxFileMs === null ? null : BigInt(config.maxFileMs) * 1_000_000n },
-        interfaces: this.captures.map((c) => ({ linkType: c.linkType, snaplen: c.snaplen, name: c.device, description: `tcpcopy --record, filter: ${config.filter}` })),
+        limits: {
+          maxFileBytes: config.maxFileBytes,
+          maxFileNs: config.maxFileMs === null ? null : BigInt(config.maxFileMs) * 1_000_000n,
+        },
+        interfaces: this.captures.map((c) => ({
+          linkType: c.linkType,
+          snaplen: c.snaplen,
+          name: c.device,
+          description: `tcpcopy --record, filter: ${config.filter}`,
+        })),
         section: { userAppl: `tcpcopy ${VERSION}` },
       });
       await files.open();
@@ -115,10 +127,14 @@ export class Recorder {
     const every = this.opts.statsIntervalMs ?? 0;
     if (every > 0) this.statsTimer = setInterval(() => logger.notice(this.statsLine('record')), every);
     const rotation = [
-      config.maxFileBytes === null ? null : `every ${(config.maxFileBytes / (1024 * 1024)).toFixed(2).replace(/\.?0+$/, '')} MB`,
+      config.maxFileBytes === null
+        ? null
+        : `every ${(config.maxFileBytes / (1024 * 1024)).toFixed(2).replace(/\.?0+$/, '')} MB`,
       config.maxFileMs === null ? null : `every ${config.maxFileMs / 1000} s`,
     ].filter((x) => x !== null);
-    logger.notice(`recording on ${devices.join(',')} with filter "${config.filter}" to ${this.files.files[0]?.path ?? config.path}${rotation.length > 0 ? ` (new file ${rotation.join(' or ')})` : ''}`);
+    logger.notice(
+      `recording on ${devices.join(',')} with filter "${config.filter}" to ${this.files.files[0]?.path ?? config.path}${rotation.length > 0 ? ` (new file ${rotation.join(' or ')})` : ''}`,
+    );
   }
 
   /** Current counters. */
@@ -166,7 +182,8 @@ export class Recorder {
     }
     const { logger } = this.opts;
     logger.notice(this.statsLine('record summary'));
-    for (const f of this.files?.files ?? []) logger.notice(`record file ${f.path}: ${f.packets} packets, ${f.bytes} bytes`);
+    for (const f of this.files?.files ?? [])
+      logger.notice(`record file ${f.path}: ${f.packets} packets, ${f.bytes} bytes`);
   }
 
   private statsLine(what: string): string {

@@ -42,7 +42,8 @@ export class RotationPolicy {
       throw new RangeError(`maxFileBytes must be a positive integer, got ${maxFileBytes}`);
     }
     if (maxFileNs !== null && maxFileNs <= 0n) throw new RangeError(`maxFileNs must be positive, got ${maxFileNs}`);
-    if (!(Number.isSafeInteger(headerBytes) && headerBytes >= 0)) throw new RangeError(`headerBytes must be ≥ 0, got ${headerBytes}`);
+    if (!(Number.isSafeInteger(headerBytes) && headerBytes >= 0))
+      throw new RangeError(`headerBytes must be ≥ 0, got ${headerBytes}`);
   }
 
   /** Whether a limit is set (then every file name is numbered). */

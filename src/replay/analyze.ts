@@ -42,8 +42,20 @@ export interface InputCounts {
 
 export function newInputCounts(): InputCounts {
   return {
-    packets: 0, bytes: 0, truncatedPackets: 0, unknownLinkTypes: {}, unknownLinkTypePackets: 0, nonIpPackets: 0, nonTcpPackets: 0,
-    fragments: 0, otherTcpPackets: 0, requestPackets: 0, replyPackets: 0, sessions: 0, sessionsWithoutSyn: 0, captureDurationMs: 0,
+    packets: 0,
+    bytes: 0,
+    truncatedPackets: 0,
+    unknownLinkTypes: {},
+    unknownLinkTypePackets: 0,
+    nonIpPackets: 0,
+    nonTcpPackets: 0,
+    fragments: 0,
+    otherTcpPackets: 0,
+    requestPackets: 0,
+    replyPackets: 0,
+    sessions: 0,
+    sessionsWithoutSyn: 0,
+    captureDurationMs: 0,
   };
 }
 

@@ -32,11 +32,19 @@ export function packetOutcome(r: OfflineReport): Outcome {
   const unanswered = s.skipped.noSynAck;
   const reset = s.closed['targetReset'] ?? 0;
   if (unanswered + reset > 0) {
-    const parts = [unanswered > 0 ? `${unanswered} never answered` : '', reset > 0 ? `${reset} reset` : ''].filter((p) => p !== '');
-    return { code: ExitCode.TARGET_FAILED, reason: `the target failed sessions: of ${plural(s.inFile, 'session')}, ${parts.join(', ')}` };
+    const parts = [unanswered > 0 ? `${unanswered} never answered` : '', reset > 0 ? `${reset} reset` : ''].filter(
+      (p) => p !== '',
+    );
+    return {
+      code: ExitCode.TARGET_FAILED,
+      reason: `the target failed sessions: of ${plural(s.inFile, 'session')}, ${parts.join(', ')}`,
+    };
   }
   if (s.replayed === 0) {
-    return { code: ExitCode.NOTHING_MATCHED, reason: `nothing replayed: none of the ${plural(s.inFile, 'session')} of ${r.file} could start` };
+    return {
+      code: ExitCode.NOTHING_MATCHED,
+      reason: `nothing replayed: none of the ${plural(s.inFile, 'session')} of ${r.file} could start`,
+    };
   }
   return OK;
 }
@@ -53,8 +61,11 @@ export function socketOutcome(r: ReplayReport, file: string): Outcome {
   const f = r.replay.failures;
   if (r.replay.sessionsFailed > 0) {
     const parts = [
-      f.connectRefused > 0 ? `${f.connectRefused} refused` : '', f.reset > 0 ? `${f.reset} reset` : '', f.timeout > 0 ? `${f.timeout} timed out` : '',
-      f.targetClosed > 0 ? `${f.targetClosed} closed by the target` : '', f.other > 0 ? `${f.other} other` : '',
+      f.connectRefused > 0 ? `${f.connectRefused} refused` : '',
+      f.reset > 0 ? `${f.reset} reset` : '',
+      f.timeout > 0 ? `${f.timeout} timed out` : '',
+      f.targetClosed > 0 ? `${f.targetClosed} closed by the target` : '',
+      f.other > 0 ? `${f.other} other` : '',
     ].filter((p) => p !== '');
     return {
       code: ExitCode.TARGET_FAILED,

@@ -23,7 +23,14 @@ export interface ProgressDisplay {
 const NO_PROGRESS: ProgressDisplay = { update: () => undefined, stop: () => undefined };
 
 /** ETA of a timed replay: where the schedule is vs. its end; at top speed, by the packet rate. */
-export function estimateEtaMs(f: { packets: number; totalPackets: number; elapsedMs: number; positionMs: number; totalMs: number; topSpeed: boolean }): number | null {
+export function estimateEtaMs(f: {
+  packets: number;
+  totalPackets: number;
+  elapsedMs: number;
+  positionMs: number;
+  totalMs: number;
+  topSpeed: boolean;
+}): number | null {
   if (!f.topSpeed) return Math.max(0, f.totalMs - f.positionMs);
   if (f.packets === 0) return null;
   return Math.max(0, (f.elapsedMs * (f.totalPackets - f.packets)) / f.packets);
@@ -34,7 +41,10 @@ function seconds(ms: number | null): string {
 }
 
 /** A progress bar on `stream` when it is a TTY and cli-progress loads; otherwise a no-op. */
-export async function createProgress(stream: Writable & { isTTY?: boolean }, totalPackets: number): Promise<ProgressDisplay> {
+export async function createProgress(
+  stream: Writable & { isTTY?: boolean },
+  totalPackets: number,
+): Promise<ProgressDisplay> {
   if (stream.isTTY !== true) return NO_PROGRESS;
   let mod: typeof CliProgress;
   try {
@@ -42,16 +52,26 @@ export async function createProgress(stream: Writable & { isTTY?: boolean }, tot
   } catch {
     return NO_PROGRESS;
   }
-  const bar = new mod.SingleBar({
-    stream,
-    format: '{bar} {percentage}% | {value}/{total} packets | {sessions} sessions | {mb} MB | {elapsedS} s elapsed | ETA {etaS} s',
-    hideCursor: true,
-    clearOnComplete: false,
-    fps: 5,
-  }, mod.Presets.shades_classic);
+  const bar = new mod.SingleBar(
+    {
+      stream,
+      format:
+        '{bar} {percentage}% | {value}/{total} packets | {sessions} sessions | {mb} MB | {elapsedS} s elapsed | ETA {etaS} s',
+      hideCursor: true,
+      clearOnComplete: false,
+      fps: 5,
+    },
+    mod.Presets.shades_classic,
+  );
   bar.start(Math.max(1, totalPackets), 0, { sessions: 0, mb: '0.0', elapsedS: '0.0', etaS: '?' });
   return {
-    update: (f) => bar.update(f.packets, { sessions: f.sessions, mb: (f.bytes / 1e6).toFixed(1), elapsedS: seconds(f.elapsedMs), etaS: seconds(f.etaMs) }),
+    update: (f) =>
+      bar.update(f.packets, {
+        sessions: f.sessions,
+        mb: (f.bytes / 1e6).toFixed(1),
+        elapsedS: seconds(f.elapsedMs),
+        etaS: seconds(f.etaMs),
+      }),
     stop: () => bar.stop(),
   };
 }

@@ -65,14 +65,18 @@ export interface OfflineRunIo {
  */
 function truncationPolicy(strict: boolean, warn: (t: string) => void): ReadCaptureOptions {
   if (strict) return {};
-  return { onTruncated: (e) => warn(`${e.message}: replaying the packets before the cut (--strict-file refuses a file cut short)`) };
+  return {
+    onTruncated: (e) =>
+      warn(`${e.message}: replaying the packets before the cut (--strict-file refuses a file cut short)`),
+  };
 }
 
 /** A one-line message for a failure to read the file (never a stack trace). */
 export function describeReadError(file: string, e: unknown): string {
   if (e instanceof CaptureFileError) return e.message;
   const err = e as NodeJS.ErrnoException;
-  if (typeof err.code === 'string') return `${file}: cannot read the capture file (${err.code}${err.syscall !== undefined ? ` on ${err.syscall}` : ''})`;
+  if (typeof err.code === 'string')
+    return `${file}: cannot read the capture file (${err.code}${err.syscall !== undefined ? ` on ${err.syscall}` : ''})`;
   return `${file}: ${err instanceof Error ? err.message : String(e)}`;
 }
 
@@ -111,8 +115,9 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
   const error = io.error ?? ((t: string): void => void process.stderr.write(`tcpcopy: error: ${t}\n`));
   const warn = io.warn ?? ((t: string): void => void process.stderr.write(`tcpcopy: warning: ${t}\n`));
   const schedule: ScheduleOptions = { accel: off.accel, idleMs: off.idleMs, topSpeed: off.topSpeed };
-  const reportProblem = (off.reportJson === null ? null : reportPathProblem(off.reportJson))
-    ?? (config.responsesFile === null ? null : reportPathProblem(config.responsesFile, '--responses'));
+  const reportProblem =
+    (off.reportJson === null ? null : reportPathProblem(off.reportJson)) ??
+    (config.responsesFile === null ? null : reportPathProblem(config.responsesFile, '--responses'));
   if (reportProblem !== null) {
     error(reportProblem);
     return ExitCode.BAD_INPUT;
@@ -133,19 +138,28 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
   if (scan.counts.sessions === 0) {
     // Known from the pre-scan: no intercept connection, no replay.
     const c = scan.counts;
-    error(`nothing to replay: none of the ${c.packets} packets of ${off.file} is a client packet of the -x ports `
-      + `(${c.otherTcpPackets} TCP of other ports, ${c.nonTcpPackets} non-TCP, ${c.nonIpPackets} non-IP, ${c.replyPackets} replies)`);
+    error(
+      `nothing to replay: none of the ${c.packets} packets of ${off.file} is a client packet of the -x ports ` +
+        `(${c.otherTcpPackets} TCP of other ports, ${c.nonTcpPackets} non-TCP, ${c.nonIpPackets} non-IP, ${c.replyPackets} replies)`,
+    );
     return ExitCode.NOTHING_MATCHED;
   }
   const { Replicator } = await import('../tcpcopy/index.js');
   // The pre-scan has warned of a cut: the passes read up to it quietly.
   const source = new OfflineSource({
-    path: off.file, schedule, loops: off.loops, online: onlineEndpoints(config), read: off.strictFile ? {} : { onTruncated: () => undefined },
+    path: off.file,
+    schedule,
+    loops: off.loops,
+    online: onlineEndpoints(config),
+    read: off.strictFile ? {} : { onTruncated: () => undefined },
   });
   let connections = 0;
   let wakeConnections: (() => void) | null = null;
   const replicator = new Replicator({
-    config, logger: io.logger, source, onConnectionsChange: (n) => {
+    config,
+    logger: io.logger,
+    source,
+    onConnectionsChange: (n) => {
       connections = n;
       wakeConnections?.();
     },
@@ -168,7 +182,9 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
   wakeConnections = null;
   if (connections === 0) {
     await replicator.stop();
-    error(`no intercept connection after ${(config.lonelyGraceMs / 1000).toFixed(1)} s (${config.intercepts.map((i) => `${i.ip.text}:${i.port}`).join(', ')}): nothing replayed`);
+    error(
+      `no intercept connection after ${(config.lonelyGraceMs / 1000).toFixed(1)} s (${config.intercepts.map((i) => `${i.ip.text}:${i.port}`).join(', ')}): nothing replayed`,
+    );
     return ExitCode.FAILED;
   }
 
@@ -196,8 +212,19 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
   const figures = (): void => {
     const p = source.progress();
     progress.update({
-      packets: p.packets, totalPackets, sessions: replicator.engine.counters.conns, bytes: p.bytes, elapsedMs: p.elapsedMs,
-      etaMs: estimateEtaMs({ packets: p.packets, totalPackets, elapsedMs: p.elapsedMs, positionMs: p.positionMs, totalMs, topSpeed: off.topSpeed }),
+      packets: p.packets,
+      totalPackets,
+      sessions: replicator.engine.counters.conns,
+      bytes: p.bytes,
+      elapsedMs: p.elapsedMs,
+      etaMs: estimateEtaMs({
+        packets: p.packets,
+        totalPackets,
+        elapsedMs: p.elapsedMs,
+        positionMs: p.positionMs,
+        totalMs,
+        topSpeed: off.topSpeed,
+      }),
     });
   };
   const progressTimer = setInterval(figures, PROGRESS_MS);
@@ -214,7 +241,13 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
   const drainEnd = performance.now() + DRAIN_MAX_MS;
   let moved = c.send + c.resp;
   let quietSince = performance.now();
-  while (!interrupted && readError === null && c.active > 0 && performance.now() < drainEnd && performance.now() - quietSince < DRAIN_QUIET_MS) {
+  while (
+    !interrupted &&
+    readError === null &&
+    c.active > 0 &&
+    performance.now() < drainEnd &&
+    performance.now() - quietSince < DRAIN_QUIET_MS
+  ) {
     await sleep(POLL_MS);
     if (c.send + c.resp !== moved) {
       moved = c.send + c.resp;
@@ -262,7 +295,12 @@ function writeReport(path: string, report: unknown, error: (t: string) => void):
 }
 
 /** --transport socket: the file replayed over ordinary TCP connections (src/replay/). */
-async function runOverSockets(config: OfflineRunConfig, out: (t: string) => void, error: (t: string) => void, read: ReadCaptureOptions): Promise<number> {
+async function runOverSockets(
+  config: OfflineRunConfig,
+  out: (t: string) => void,
+  error: (t: string) => void,
+  read: ReadCaptureOptions,
+): Promise<number> {
   const off = config.offline!;
   if (off.idleMs !== null || off.loops !== 1) {
     error('--transport socket: -I and -T are not available with the socket transport yet');

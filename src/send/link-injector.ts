@@ -37,7 +37,9 @@ export class LinkInjector extends PacketSender {
   /** Opens the packet socket. Throws NativeIoError: EPERM, ENODEV (names the device), ENETNS. */
   static open(opts: LinkInjectorOptions): LinkInjector {
     const native = loadNative();
-    const info = callNative(() => native.linkOpen(opts.device, opts.netns ?? null, opts.qdiscBypass ?? false, opts.sndbuf ?? 8 << 20));
+    const info = callNative(() =>
+      native.linkOpen(opts.device, opts.netns ?? null, opts.qdiscBypass ?? false, opts.sndbuf ?? 8 << 20),
+    );
     return new LinkInjector(native, info, opts);
   }
 }

@@ -88,7 +88,8 @@ export abstract class PacketSender extends EventEmitter<PacketSenderEvents> {
     this.what = what;
     this.queueLimit = opts.queueLimit ?? 65536;
     this.retryMs = opts.retryMs ?? 1;
-    if (!(Number.isInteger(this.queueLimit) && this.queueLimit >= 0)) throw new RangeError('queueLimit must be an integer ≥ 0');
+    if (!(Number.isInteger(this.queueLimit) && this.queueLimit >= 0))
+      throw new RangeError('queueLimit must be an integer ≥ 0');
   }
 
   get closed(): boolean {
@@ -262,7 +263,10 @@ export abstract class PacketSender extends EventEmitter<PacketSenderEvents> {
     this.queue = [];
     this.head = 0;
     this.c.failed += dropped;
-    const err = e instanceof NativeIoError ? e : new NativeIoError('EPOLL', `${this.what} retry failed: ${String(e)}`, { cause: e });
+    const err =
+      e instanceof NativeIoError
+        ? e
+        : new NativeIoError('EPOLL', `${this.what} retry failed: ${String(e)}`, { cause: e });
     this.count(err.code, dropped);
     this.resolveFlush();
     this.emit('error', err);

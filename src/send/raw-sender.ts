@@ -31,7 +31,8 @@ export class RawSender extends PacketSender {
 
   /** Opens the raw socket. Throws NativeIoError: EPERM (needs root or CAP_NET_RAW), ENETNS. */
   static open(opts: RawSenderOptions): RawSender {
-    if (opts.family !== 4 && opts.family !== 6) throw new RangeError(`family must be 4 or 6, got ${String(opts.family)}`);
+    if (opts.family !== 4 && opts.family !== 6)
+      throw new RangeError(`family must be 4 or 6, got ${String(opts.family)}`);
     const native = loadNative();
     const info = callNative(() => native.rawOpen(opts.family, opts.sndbuf ?? 8 << 20, opts.netns ?? null));
     return new RawSender(native, info.handle, opts);

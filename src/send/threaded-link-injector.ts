@@ -34,10 +34,19 @@ export class ThreadedLinkInjector extends ThreadedSender {
     this.mac = started.ready.info.mac ?? '';
   }
 
-  /** Opens the packet socket on `device` in a new worker thread. Rejects like LinkInjector.open (EPERM, ENODEV, ENETNS). */
+  /**
+   * Opens the packet socket on `device` in a new worker thread. Rejects like LinkInjector.open (EPERM, ENODEV,
+   * ENETNS).
+   */
   static open(opts: ThreadedLinkInjectorOptions): Promise<ThreadedLinkInjector> {
     const { queueBytes, statsIntervalMs, ...options } = opts;
-    return startSendThread({ kind: 'link', options }, { ...(queueBytes === undefined ? {} : { queueBytes }), ...(statsIntervalMs === undefined ? {} : { statsIntervalMs }) }, 'link inject thread')
-      .then((started) => new ThreadedLinkInjector(started, options.device));
+    return startSendThread(
+      { kind: 'link', options },
+      {
+        ...(queueBytes === undefined ? {} : { queueBytes }),
+        ...(statsIntervalMs === undefined ? {} : { statsIntervalMs }),
+      },
+      'link inject thread',
+    ).then((started) => new ThreadedLinkInjector(started, options.device));
   }
 }

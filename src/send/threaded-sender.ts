@@ -35,8 +35,8 @@ export interface SenderSocketInfo {
 
 /** @internal What the worker receives as workerData. */
 export type SenderThreadInit = { inFlight: SharedArrayBuffer; statsIntervalMs: number } & (
-  | { kind: 'raw'; options: RawSenderOptions }
-  | { kind: 'link'; options: LinkInjectorOptions });
+  { kind: 'raw'; options: RawSenderOptions } | { kind: 'link'; options: LinkInjectorOptions }
+);
 
 /** @internal Messages from the worker. */
 export type SenderThreadMessage =
@@ -94,8 +94,15 @@ const DEFAULT_QUEUE_BYTES = 256 << 20;
 
 /** Starts the send worker for `init` and resolves with its 'ready' message. */
 export function startSendThread(
-  init: Omit<SenderThreadInit, 'inFlight' | 'statsIntervalMs'>, opts: ThreadedSenderOptions, what: string,
-): Promise<{ worker: Worker; inFlight: Int32Array; queueBytes: number; ready: Extract<SenderThreadMessage, { type: 'ready' }> }> {
+  init: Omit<SenderThreadInit, 'inFlight' | 'statsIntervalMs'>,
+  opts: ThreadedSenderOptions,
+  what: string,
+): Promise<{
+  worker: Worker;
+  inFlight: Int32Array;
+  queueBytes: number;
+  ready: Extract<SenderThreadMessage, { type: 'ready' }>;
+}> {
   const { queueBytes = DEFAULT_QUEUE_BYTES, statsIntervalMs = 200 } = opts;
   if (!Number.isInteger(queueBytes) || queueBytes < 1 << 16 || queueBytes > 0x7fff_ffff) {
     return Promise.reject(new RangeError(`queueBytes must be an integer in [65536, 2^31), got ${queueBytes}`));
@@ -103,8 +110,12 @@ export function startSendThread(
   const shared = new SharedArrayBuffer(4);
   const workerData = { ...init, inFlight: shared, statsIntervalMs } as SenderThreadInit;
   const worker = new Worker(new URL('./send-thread.js', import.meta.url), { workerData });
-  return awaitReady<Extract<SenderThreadMessage, { type: 'ready' }>>(worker, what)
-    .then((ready) => ({ worker, inFlight: new Int32Array(shared), queueBytes, ready }));
+  return awaitReady<Extract<SenderThreadMessage, { type: 'ready' }>>(worker, what).then((ready) => ({
+    worker,
+    inFlight: new Int32Array(shared),
+    queueBytes,
+    ready,
+  }));
 }
 
 /** The part every threaded sender shares: the bounded hand-over, the counters, the close. */
@@ -130,7 +141,9 @@ export class ThreadedSender extends EventEmitter<ThreadedSenderEvents> {
       if (m.type === 'stats' || m.type === 'closed') this.totals = m.counters;
       else if (m.type === 'error') this.emit('error', new NativeIoError(m.code, m.message));
     });
-    worker.on('error', (e) => this.emit('error', new NativeIoError('EPCAP', `${what} failed: ${e.message}`, { cause: e })));
+    worker.on('error', (e) =>
+      this.emit('error', new NativeIoError('EPCAP', `${what} failed: ${e.message}`, { cause: e })),
+    );
     worker.on('exit', (code) => {
       const unexpected = !this.isClosed && this.closing === null;
       this.isClosed = true;
@@ -202,8 +215,15 @@ export class ThreadedRawSender extends ThreadedSender {
   /** Opens the raw socket in a new worker thread. Rejects with NativeIoError (EPERM, ENETNS) like RawSender.open. */
   static open(opts: ThreadedRawSenderOptions): Promise<ThreadedRawSender> {
     const { queueBytes, statsIntervalMs, ...options } = opts;
-    if (options.family !== 4 && options.family !== 6) return Promise.reject(new RangeError(`family must be 4 or 6, got ${String(options.family)}`));
-    return startSendThread({ kind: 'raw', options }, { ...(queueBytes === undefined ? {} : { queueBytes }), ...(statsIntervalMs === undefined ? {} : { statsIntervalMs }) }, 'send thread')
-      .then((started) => new ThreadedRawSender(started, options.family));
+    if (options.family !== 4 && options.family !== 6)
+      return Promise.reject(new RangeError(`family must be 4 or 6, got ${String(options.family)}`));
+    return startSendThread(
+      { kind: 'raw', options },
+      {
+        ...(queueBytes === undefined ? {} : { queueBytes }),
+        ...(statsIntervalMs === undefined ? {} : { statsIntervalMs }),
+      },
+      'send thread',
+    ).then((started) => new ThreadedRawSender(started, options.family));
   }
 }

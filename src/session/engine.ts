@@ -11,9 +11,7 @@ import { Session } from './session.js';
 import { SessionTable } from './table.js';
 import { DEFAULT_SESSION_OPTIONS } from './types.js';
 import type { SessionKey } from '../packet/index.js';
-import type {
-  ClientSegment, EngineSink, SessionOptions, TargetAddress, TargetHeader,
-} from './types.js';
+import type { ClientSegment, EngineSink, SessionOptions, TargetAddress, TargetHeader } from './types.js';
 
 /** Maps an online server address:port to the target it is replicated to (undefined: not replicated). */
 export type TargetResolver = (onlineIp: string, onlinePort: number) => TargetAddress | undefined;
@@ -157,13 +155,25 @@ export class SessionEngine {
       return;
     }
     const tuple: SessionKey = {
-      family: pkt.family, clientIp: pkt.src, clientPort: pkt.srcPort, targetIp: target.ip, targetPort: target.port,
+      family: pkt.family,
+      clientIp: pkt.src,
+      clientPort: pkt.srcPort,
+      targetIp: target.ip,
+      targetPort: target.port,
     };
     c.active++;
     const session = new Session(tuple, pkt, nowMs, this.options, c, this.sink);
     entry = {
-      session, clientIp: pkt.src, clientPort: pkt.srcPort, targetIp: target.ip, targetPort: target.port, live: true,
-      deadline: -1, successor: [], successorSinceMs: 0, buffered: 0,
+      session,
+      clientIp: pkt.src,
+      clientPort: pkt.srcPort,
+      targetIp: target.ip,
+      targetPort: target.port,
+      live: true,
+      deadline: -1,
+      successor: [],
+      successorSinceMs: 0,
+      buffered: 0,
     };
     this.sessions.set(pkt.src, pkt.srcPort, target.port, entry);
     this.settle(nowMs, entry);
@@ -195,7 +205,8 @@ export class SessionEngine {
       if (entry.deadline !== at || !entry.live) continue;
       entry.deadline = -1;
       entry.session.onTimer(nowMs);
-      if (entry.successor.length > 0 && nowMs >= entry.successorSinceMs + this.options.reusedPortWaitMs) this.replaceNow(nowMs, entry);
+      if (entry.successor.length > 0 && nowMs >= entry.successorSinceMs + this.options.reusedPortWaitMs)
+        this.replaceNow(nowMs, entry);
       else this.settle(nowMs, entry);
     }
   }
@@ -236,7 +247,11 @@ export class SessionEngine {
       waiting++;
       if (t < oldest) oldest = t;
     }
-    return { lagMs: waiting > 0 ? Math.max(0, nowMs - oldest) : 0, queuedBytes: this.counters.queuedBytes, waitingSessions: waiting };
+    return {
+      lagMs: waiting > 0 ? Math.max(0, nowMs - oldest) : 0,
+      queuedBytes: this.counters.queuedBytes,
+      waitingSessions: waiting,
+    };
   }
 
   /**
@@ -291,7 +306,8 @@ export class SessionEngine {
       entry.successor = [];
       for (const pkt of held) {
         const target = this.resolveTarget(pkt.dst, pkt.dstPort);
-        if (target) this.dispatch(nowMs, pkt, target, (pkt.flags & TcpFlags.SYN) !== 0 && (pkt.flags & TcpFlags.ACK) === 0);
+        if (target)
+          this.dispatch(nowMs, pkt, target, (pkt.flags & TcpFlags.SYN) !== 0 && (pkt.flags & TcpFlags.ACK) === 0);
       }
       return;
     }

@@ -12,8 +12,14 @@ export { Timer } from './timer.js';
 export { Deque } from './deque.js';
 export { DEFAULT_SESSION_OPTIONS } from './types.js';
 export type {
-  TcpOptionValues, ClientSegment, TargetHeader, TargetAddress, OutgoingSegment, CloseReason,
-  EngineSink, SessionOptions,
+  TcpOptionValues,
+  ClientSegment,
+  TargetHeader,
+  TargetAddress,
+  OutgoingSegment,
+  CloseReason,
+  EngineSink,
+  SessionOptions,
 } from './types.js';
 export { newCounters } from './counters.js';
 export type { SessionCounters } from './counters.js';

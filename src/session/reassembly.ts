@@ -57,8 +57,14 @@ export class Reassembler {
    * Adds one captured segment; contiguous data is handed to `deliver` in order. `data` may be a view
    * into a reused capture buffer: what is kept (delivered or held) is copied.
    */
-  insert(seq: number, data: Uint8Array, fin: boolean, onlineAck: number, nowMs: number,
-    deliver: (c: StreamChunk) => void): InsertResult {
+  insert(
+    seq: number,
+    data: Uint8Array,
+    fin: boolean,
+    onlineAck: number,
+    nowMs: number,
+    deliver: (c: StreamChunk) => void,
+  ): InsertResult {
     if (this.finSeen) return 'afterFin';
     const len = data.length + (fin ? 1 : 0);
     const end = seqAdd(seq, len);
@@ -99,8 +105,14 @@ export class Reassembler {
     if (this.gapSince < 0) this.gapSince = nowMs;
   }
 
-  private accept(seq: number, data: Uint8Array, fin: boolean, onlineAck: number, capturedMs: number,
-    deliver: (c: StreamChunk) => void): void {
+  private accept(
+    seq: number,
+    data: Uint8Array,
+    fin: boolean,
+    onlineAck: number,
+    capturedMs: number,
+    deliver: (c: StreamChunk) => void,
+  ): void {
     const skip = seqDiff(this.next, seq);
     const body = skip > 0 ? data.subarray(Math.min(skip, data.length)) : data;
     const kept = Buffer.from(body);

@@ -12,9 +12,7 @@ import { seqAdd, seqDiff, seqMax } from './seq.js';
 import { RttEstimator } from './rtt.js';
 import { ResponsePacer } from './pacer.js';
 import { Timer } from './timer.js';
-import type {
-  ClientSegment, CloseReason, EngineSink, OutgoingSegment, SessionOptions, TargetHeader,
-} from './types.js';
+import type { ClientSegment, CloseReason, EngineSink, OutgoingSegment, SessionOptions, TargetHeader } from './types.js';
 import type { SessionKey } from '../packet/index.js';
 
 /**
@@ -58,7 +56,17 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const TS_OPTION: { kind: 'timestamps'; tsval: number; tsecr: number } = { kind: 'timestamps', tsval: 0, tsecr: 0 };
 const TS_OPTIONS: readonly TcpOption[] = Object.freeze([NOP, NOP, TS_OPTION]);
 const OUT: Mutable<OutgoingSegment> = {
-  family: 4, src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, options: NO_OPTIONS, payload: EMPTY,
+  family: 4,
+  src: '',
+  srcPort: 0,
+  dst: '',
+  dstPort: 0,
+  seq: 0,
+  ack: 0,
+  flags: 0,
+  window: 0,
+  options: NO_OPTIONS,
+  payload: EMPTY,
 };
 
 export class Session {
@@ -95,7 +103,6 @@ export class Session {
 
   /** When the next captured request may go (pacer.ts). */
   private readonly pacer: ResponsePacer;
-
 
   private rto: number;
   private readonly rtt: RttEstimator;
@@ -168,13 +175,11 @@ export class Session {
     const fin = (pkt.flags & FIN) !== 0;
     if (pkt.payload.length === 0 && !fin) return;
     const payload = pkt.payload; // copied by the reassembler when kept
-    if (pkt.payload.length > 0 &&
-      this.bufferedBytes() + pkt.payload.length > this.opts.maxBufferedBytes) {
+    if (pkt.payload.length > 0 && this.bufferedBytes() + pkt.payload.length > this.opts.maxBufferedBytes) {
       this.counters.bufferOverflow++;
       return;
     }
-    const r = this.stream.insert(pkt.seq, payload, fin, hasAck ? pkt.ack : this.pacer.baseAck, nowMs,
-      this.appendChunk);
+    const r = this.stream.insert(pkt.seq, payload, fin, hasAck ? pkt.ack : this.pacer.baseAck, nowMs, this.appendChunk);
     if (r === 'duplicate' || r === 'overlap') this.counters.clientRetransmit++;
     this.pump(nowMs);
     this.maybeFinish(nowMs);
@@ -228,7 +233,8 @@ export class Session {
         // (the target waits for it). The end of a small response (PSH) waits up to delayedAckMs for
         // the next request to carry the acknowledgement, as a real client in an interactive
         // exchange does: one packet per keep-alive request, not two.
-        if (this.unackedResponseSegs >= 2 || resent || seqDiff(this.rcvNxt, this.lastAckSent) > this.synMss) ackNow = true;
+        if (this.unackedResponseSegs >= 2 || resent || seqDiff(this.rcvNxt, this.lastAckSent) > this.synMss)
+          ackNow = true;
       } else if (hdr.payloadLength > 0) {
         reAck = true; // a retransmission: our ACK was lost
       }
@@ -294,7 +300,13 @@ export class Session {
     let d = this.hasWork()
       ? this.lastTargetMs + this.opts.sessionTimeoutMs
       : Math.max(this.lastClientMs, this.lastTargetMs) + this.opts.keepaliveTimeoutMs;
-    d = Math.min(d, this.stream.gapDeadlineMs(this.opts.captureGapWaitMs), this.rtoTimer.at, this.persistTimer.at, this.ackTimer.at);
+    d = Math.min(
+      d,
+      this.stream.gapDeadlineMs(this.opts.captureGapWaitMs),
+      this.rtoTimer.at,
+      this.persistTimer.at,
+      this.ackTimer.at,
+    );
     // The quiet-period fallback only matters once the request is acknowledged; before that the RTO is armed.
     if (this.sndUna === this.sndNxt && this.heldForResponse()) {
       d = Math.min(d, this.pacer.quietDeadline(this.lastTargetMs, this.opts.responseQuietMs));
@@ -327,7 +339,9 @@ export class Session {
    * SYN-ACK answered by a SYN cookie and a request socket at once) and saw none of the request.
    */
   private targetSawNothing(): boolean {
-    return this.sndUna === seqAdd(this.clientIsn, 1) && this.rcvNxt === this.targetIsnNext && this.state === 'ESTABLISHED';
+    return (
+      this.sndUna === seqAdd(this.clientIsn, 1) && this.rcvNxt === this.targetIsnNext && this.state === 'ESTABLISHED'
+    );
   }
 
   /** Opens the connection again with the same SYN; the client's bytes are replayed from the start. */
@@ -399,9 +413,17 @@ export class Session {
     this.counters.sendSyn++;
     this.counters.send++;
     this.sink.sendSegment({
-      family: this.tuple.family, src: this.tuple.clientIp, srcPort: this.tuple.clientPort,
-      dst: this.tuple.targetIp, dstPort: this.tuple.targetPort, seq: this.clientIsn, ack: 0, flags: SYN,
-      window: this.opts.advertisedWindow, options, payload: EMPTY,
+      family: this.tuple.family,
+      src: this.tuple.clientIp,
+      srcPort: this.tuple.clientPort,
+      dst: this.tuple.targetIp,
+      dstPort: this.tuple.targetPort,
+      seq: this.clientIsn,
+      ack: 0,
+      flags: SYN,
+      window: this.opts.advertisedWindow,
+      options,
+      payload: EMPTY,
     });
     this.rtoTimer.arm(nowMs + this.rto);
     this.rttTiming = true;
@@ -470,7 +492,10 @@ export class Session {
 
   /** The previous request is answered: every byte we sent is acknowledged, and the pacer agrees. */
   private answered(nowMs: number, next: StreamChunk): boolean {
-    return this.sndUna === this.sndNxt && this.pacer.answered(nowMs, next.onlineAck, this.lastTargetMs, this.opts.responseQuietMs);
+    return (
+      this.sndUna === this.sndNxt &&
+      this.pacer.answered(nowMs, next.onlineAck, this.lastTargetMs, this.opts.responseQuietMs)
+    );
   }
 
   private pump(nowMs: number): void {
@@ -541,8 +566,12 @@ export class Session {
     const inFlight = seqDiff(this.sndNxt, this.sndUna);
     const n = Math.min(remaining, this.maxSegmentPayload(), inFlight);
     const fin = chunk.fin && n === remaining && seqDiff(seqAdd(this.sndUna, n + 1), this.sndNxt) <= 0;
-    this.emit(this.sndUna, ACK | (n > 0 && n === remaining ? PSH : 0) | (fin ? FIN : 0),
-      chunk.data.subarray(offset, offset + n), true);
+    this.emit(
+      this.sndUna,
+      ACK | (n > 0 && n === remaining ? PSH : 0) | (fin ? FIN : 0),
+      chunk.data.subarray(offset, offset + n),
+      true,
+    );
   }
 
   private sendSynAgain(): void {
@@ -550,9 +579,17 @@ export class Session {
     if (this.tsOffered) options.push({ kind: 'timestamps', tsval: this.tsLast, tsecr: 0 });
     options.push({ kind: 'nop' }, { kind: 'wscale', shift: this.opts.advertisedWindowScale });
     this.sink.sendSegment({
-      family: this.tuple.family, src: this.tuple.clientIp, srcPort: this.tuple.clientPort,
-      dst: this.tuple.targetIp, dstPort: this.tuple.targetPort, seq: this.clientIsn, ack: 0, flags: SYN,
-      window: this.opts.advertisedWindow, options, payload: EMPTY,
+      family: this.tuple.family,
+      src: this.tuple.clientIp,
+      srcPort: this.tuple.clientPort,
+      dst: this.tuple.targetIp,
+      dstPort: this.tuple.targetPort,
+      seq: this.clientIsn,
+      ack: 0,
+      flags: SYN,
+      window: this.opts.advertisedWindow,
+      options,
+      payload: EMPTY,
     });
   }
 
@@ -575,8 +612,14 @@ export class Session {
       this.rto = this.rtt.rtoMs();
       if (this.sndUna === this.sndNxt) this.rtoTimer.cancel();
       else this.rtoTimer.arm(nowMs + this.rto);
-    } else if (advance === 0 && hdr.payloadLength === 0 && (hdr.flags & FIN) === 0 &&
-      this.sndUna !== this.sndNxt && window === this.lastWindowSeen && hdr.ack === this.lastAckSeen) {
+    } else if (
+      advance === 0 &&
+      hdr.payloadLength === 0 &&
+      (hdr.flags & FIN) === 0 &&
+      this.sndUna !== this.sndNxt &&
+      window === this.lastWindowSeen &&
+      hdr.ack === this.lastAckSeen
+    ) {
       this.dupAcks++;
       if (this.dupAcks === 3) {
         this.retransmit();
@@ -647,8 +690,12 @@ export class Session {
 
   private maybeFinish(nowMs: number): void {
     if (!this.synchronized) {
-      if (this.state === 'SYN_SENT' && this.client === 'RESET' && !this.stream.hasGap &&
-        seqDiff(this.streamEnd, this.sndNxt) <= 0) {
+      if (
+        this.state === 'SYN_SENT' &&
+        this.client === 'RESET' &&
+        !this.stream.hasGap &&
+        seqDiff(this.streamEnd, this.sndNxt) <= 0
+      ) {
         this.close(nowMs, 'clientReset', true);
       }
       return;

@@ -42,8 +42,14 @@ export interface TargetAddress {
 export type OutgoingSegment = TcpSegment;
 
 export type CloseReason =
-  | 'finished' | 'clientReset' | 'targetReset' | 'sessionTimeout' | 'keepaliveTimeout' | 'handshakeTimeout'
-  | 'replaced' | 'shed';
+  | 'finished'
+  | 'clientReset'
+  | 'targetReset'
+  | 'sessionTimeout'
+  | 'keepaliveTimeout'
+  | 'handshakeTimeout'
+  | 'replaced'
+  | 'shed';
 
 /** Where the engine's output goes: the edge sends segments and tells intercept about sessions. */
 export interface EngineSink {

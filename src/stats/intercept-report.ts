@@ -11,11 +11,15 @@ import type { LogLine } from '../log/log-line.js';
 function counterLines(c: InterceptCounters): LogLine[] {
   const n = (text: string): LogLine => ({ level: 'notice', text });
   return [
-    n(`total resp packs:${c.responsePackets}, all:${c.capturedPackets}, route:${c.routedResponses}, sock write cnt:${c.socketWrites}`),
+    n(
+      `total resp packs:${c.responsePackets}, all:${c.capturedPackets}, route:${c.routedResponses}, sock write cnt:${c.socketWrites}`,
+    ),
     n(`cache hit:${c.routeHits},missed:${c.routeMisses},lost:${c.lostResponses}`),
     n(`sessions:${c.registeredSessions},registered:${c.registrations},expired:${c.expiredRegistrations}`),
     n(`peers:${c.connectedPeers},refused peers:${c.refusedPeers},capture dropped:${c.captureDrops}`),
-    n(`misrouted:${c.misroutedRegistrations},foreign unregistrations:${c.foreignUnregistrations},merged replies:${c.mergedReplies}`),
+    n(
+      `misrouted:${c.misroutedRegistrations},foreign unregistrations:${c.foreignUnregistrations},merged replies:${c.mergedReplies}`,
+    ),
   ];
 }
 

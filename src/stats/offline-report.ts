@@ -27,7 +27,10 @@
 import type { TcpcopyCounters } from './tcpcopy-counters.js';
 
 /** The counters the report reads. */
-export type OfflineReportCounters = Pick<TcpcopyCounters, 'allClient' | 'send' | 'sendContent' | 'sendErrors' | 'conns' | 'reconnectNoSyn' | 'refusedNoSyn' | 'sampledOutSyns'>;
+export type OfflineReportCounters = Pick<
+  TcpcopyCounters,
+  'allClient' | 'send' | 'sendContent' | 'sendErrors' | 'conns' | 'reconnectNoSyn' | 'refusedNoSyn' | 'sampledOutSyns'
+>;
 
 export interface OfflineReportInput {
   readonly file: string;
@@ -35,10 +38,18 @@ export interface OfflineReportInput {
   readonly loops: number;
   readonly durationMs: number;
   readonly inFile: {
-    readonly packets: number; readonly bytes: number; readonly sessions: number; readonly sessionsWithoutSyn: number;
-    readonly truncatedPackets: number; readonly nonTcpPackets: number; readonly nonIpPackets: number; readonly fragments: number;
-    readonly unknownLinkTypes: Readonly<Record<string, number>>; readonly unknownLinkTypePackets: number;
-    readonly otherTcpPackets: number; readonly replyPackets: number;
+    readonly packets: number;
+    readonly bytes: number;
+    readonly sessions: number;
+    readonly sessionsWithoutSyn: number;
+    readonly truncatedPackets: number;
+    readonly nonTcpPackets: number;
+    readonly nonIpPackets: number;
+    readonly fragments: number;
+    readonly unknownLinkTypes: Readonly<Record<string, number>>;
+    readonly unknownLinkTypePackets: number;
+    readonly otherTcpPackets: number;
+    readonly replyPackets: number;
   };
   readonly counters: Readonly<OfflineReportCounters>;
   /** Sessions still open when the drain ended (read before tcpcopy stopped). */
@@ -55,13 +66,22 @@ export interface OfflineReport {
   packets: { inFile: number; read: number; replayed: number; sent: number; failedSends: number };
   bytes: { read: number; sentContentPackets: number };
   sessions: {
-    inFile: number; replayed: number; withoutSyn: number; joinedWithoutSyn: number;
+    inFile: number;
+    replayed: number;
+    withoutSyn: number;
+    joinedWithoutSyn: number;
     skipped: { refusedNoSyn: number; sampledOut: number; noSynAck: number; unfinished: number };
     closed: Record<string, number>;
   };
   input: {
-    truncatedPackets: number; nonTcpPackets: number; nonIpPackets: number; fragments: number;
-    unknownLinkTypes: Record<string, number>; unknownLinkTypePackets: number; otherTcpPackets: number; replyPackets: number;
+    truncatedPackets: number;
+    nonTcpPackets: number;
+    nonIpPackets: number;
+    fragments: number;
+    unknownLinkTypes: Record<string, number>;
+    unknownLinkTypePackets: number;
+    otherTcpPackets: number;
+    replyPackets: number;
   };
   rates: { packetsPerS: number; sessionsPerS: number; mbitPerS: number };
 }
@@ -83,22 +103,42 @@ export function buildOfflineReport(r: OfflineReportInput): OfflineReport {
     transport: 'packet',
     loops,
     durationMs: round(r.durationMs, 1),
-    packets: { inFile: f.packets, read: f.packets * loops, replayed: c.allClient, sent: c.send, failedSends: c.sendErrors },
+    packets: {
+      inFile: f.packets,
+      read: f.packets * loops,
+      replayed: c.allClient,
+      sent: c.send,
+      failedSends: c.sendErrors,
+    },
     bytes: { read: readBytes, sentContentPackets: c.sendContent },
     sessions: {
       inFile: f.sessions * loops,
       replayed: c.conns,
       withoutSyn: f.sessionsWithoutSyn * loops,
       joinedWithoutSyn: c.reconnectNoSyn,
-      skipped: { refusedNoSyn: c.refusedNoSyn, sampledOut: c.sampledOutSyns, noSynAck: r.closeReasons.get('handshakeTimeout') ?? 0, unfinished: r.activeAtEnd },
+      skipped: {
+        refusedNoSyn: c.refusedNoSyn,
+        sampledOut: c.sampledOutSyns,
+        noSynAck: r.closeReasons.get('handshakeTimeout') ?? 0,
+        unfinished: r.activeAtEnd,
+      },
       closed,
     },
     input: {
-      truncatedPackets: f.truncatedPackets * loops, nonTcpPackets: f.nonTcpPackets * loops, nonIpPackets: f.nonIpPackets * loops,
-      fragments: f.fragments * loops, unknownLinkTypes: Object.fromEntries(Object.entries(f.unknownLinkTypes).map(([k, v]) => [k, v * loops])),
-      unknownLinkTypePackets: f.unknownLinkTypePackets * loops, otherTcpPackets: f.otherTcpPackets * loops, replyPackets: f.replyPackets * loops,
+      truncatedPackets: f.truncatedPackets * loops,
+      nonTcpPackets: f.nonTcpPackets * loops,
+      nonIpPackets: f.nonIpPackets * loops,
+      fragments: f.fragments * loops,
+      unknownLinkTypes: Object.fromEntries(Object.entries(f.unknownLinkTypes).map(([k, v]) => [k, v * loops])),
+      unknownLinkTypePackets: f.unknownLinkTypePackets * loops,
+      otherTcpPackets: f.otherTcpPackets * loops,
+      replyPackets: f.replyPackets * loops,
     },
-    rates: { packetsPerS: per(f.packets * loops), sessionsPerS: per(c.conns), mbitPerS: seconds > 0 ? round((readBytes * 8) / 1e6 / seconds, 3) : 0 },
+    rates: {
+      packetsPerS: per(f.packets * loops),
+      sessionsPerS: per(c.conns),
+      mbitPerS: seconds > 0 ? round((readBytes * 8) / 1e6 / seconds, 3) : 0,
+    },
   };
 }
 
@@ -106,8 +146,12 @@ export function buildOfflineReport(r: OfflineReportInput): OfflineReport {
 export function formatOfflineReport(rep: OfflineReport): string[] {
   const s = rep.sessions;
   const i = rep.input;
-  const kinds = Object.entries(i.unknownLinkTypes).map(([k, v]) => `${k} ${v}`).join(', ');
-  const closed = Object.entries(s.closed).map(([k, v]) => `${k.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)} ${v}`).join(', ');
+  const kinds = Object.entries(i.unknownLinkTypes)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  const closed = Object.entries(s.closed)
+    .map(([k, v]) => `${k.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)} ${v}`)
+    .join(', ');
   return [
     `offline replay of ${rep.file} (${rep.format}, ${rep.loops} loop${rep.loops === 1 ? '' : 's'}, ${rep.transport} transport)`,
     `  duration:        ${(rep.durationMs / 1000).toFixed(3)} s`,

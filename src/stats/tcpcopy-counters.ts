@@ -31,8 +31,19 @@ export interface EdgeCounters {
 }
 
 export function newEdgeCounters(): EdgeCounters {
-  return { capturedPackets: 0, captureDrops: 0, sendErrors: 0, ignoredPackets: 0, fragments: 0, loopDelayP99Ms: 0, loopDelayMaxMs: 0, replicationLagMs: 0,
-    sampledOutSyns: 0, sampledOutPackets: 0, copyPackets: 0 };
+  return {
+    capturedPackets: 0,
+    captureDrops: 0,
+    sendErrors: 0,
+    ignoredPackets: 0,
+    fragments: 0,
+    loopDelayP99Ms: 0,
+    loopDelayMaxMs: 0,
+    replicationLagMs: 0,
+    sampledOutSyns: 0,
+    sampledOutPackets: 0,
+    copyPackets: 0,
+  };
 }
 
 /** A snapshot of tcpcopy's statistics: the engine's counters and the edge's, side by side. */

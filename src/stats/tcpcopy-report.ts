@@ -24,7 +24,9 @@ function counterLines(c: TcpcopyCounters): LogLine[] {
     n(`total cont retransmit:${c.clientRetransmit}, frag:${c.fragments}`),
     n(`total captured packets:${c.capturedPackets}`),
     n(`capture dropped:${c.captureDrops},send errors:${c.sendErrors},buffer overflow:${c.bufferOverflow}`),
-    n(`replication lag:${Math.round(c.replicationLagMs)} ms,queued:${c.queuedBytes} bytes,shed sessions:${c.shedSessions},shed bytes:${c.shedBytes}`),
+    n(
+      `replication lag:${Math.round(c.replicationLagMs)} ms,queued:${c.queuedBytes} bytes,shed sessions:${c.shedSessions},shed bytes:${c.shedBytes}`,
+    ),
     n(`stale target rst:${c.staleRst},handshake restarts:${c.handshakeRestarts}`),
   ];
 }
@@ -57,7 +59,10 @@ export function formatTcpcopySummary(c: TcpcopyCounters, elapsedMs: number): Log
   return [
     { level: 'notice', text: `tcpcopy summary after ${(elapsedMs / 1000).toFixed(1)} s:` },
     ...counterLines(c),
-    { level: 'notice', text: `event loop delay: p99 ${c.loopDelayP99Ms.toFixed(1)} ms, max ${c.loopDelayMaxMs.toFixed(1)} ms` },
+    {
+      level: 'notice',
+      text: `event loop delay: p99 ${c.loopDelayP99Ms.toFixed(1)} ms, max ${c.loopDelayMaxMs.toFixed(1)} ms`,
+    },
     {
       level: 'notice',
       text: `rates: captured ${perSecond(c.capturedPackets, elapsedMs)} pkt/s, sent ${perSecond(c.send, elapsedMs)} pkt/s, sent content ${perSecond(c.sendContent, elapsedMs)} pkt/s`,
@@ -70,7 +75,10 @@ export type RewriteFigures = Readonly<Pick<EdgeCounters, 'sampledOutSyns' | 'sam
 
 /** Our own extra line for -r/-n/-c, printed after the C tool's lines when one of them is in use. */
 export function formatRewriteLine(r: RewriteFigures): LogLine {
-  return { level: 'notice', text: `sampled out syn:${r.sampledOutSyns},sampled out packs:${r.sampledOutPackets},copy packs:${r.copyPackets}` };
+  return {
+    level: 'notice',
+    text: `sampled out syn:${r.sampledOutSyns},sampled out packs:${r.sampledOutPackets},copy packs:${r.copyPackets}`,
+  };
 }
 
 /**
@@ -78,6 +86,8 @@ export function formatRewriteLine(r: RewriteFigures): LogLine {
  * occurred, in the order given; not in the C tool).
  */
 export function formatCloseReasons(reasons: ReadonlyMap<string, number>): LogLine {
-  const parts = [...reasons].filter(([, n]) => n > 0).map(([r, n]) => `${r.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)} ${n}`);
+  const parts = [...reasons]
+    .filter(([, n]) => n > 0)
+    .map(([r, n]) => `${r.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)} ${n}`);
   return { level: 'notice', text: `closed: ${parts.length > 0 ? parts.join(', ') : 'none'}` };
 }

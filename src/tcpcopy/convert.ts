@@ -25,12 +25,29 @@ function fillOptions(o: Mutable<TcpOptionValues>, s: TcpOptionSummary): void {
 export class ConvertScratch {
   readonly options = new TcpOptionSummary();
   readonly segment: Mutable<ClientSegment> & { options: Mutable<TcpOptionValues> } = {
-    family: 4, src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0,
-    options: { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsval: 0, tsecr: 0 }, payload: new Uint8Array(0),
+    family: 4,
+    src: '',
+    srcPort: 0,
+    dst: '',
+    dstPort: 0,
+    seq: 0,
+    ack: 0,
+    flags: 0,
+    window: 0,
+    options: { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsval: 0, tsecr: 0 },
+    payload: new Uint8Array(0),
   };
   readonly header: Mutable<TargetHeader> & { options: Mutable<TcpOptionValues> } = {
-    src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0,
-    options: { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsval: 0, tsecr: 0 }, payloadLength: 0,
+    src: '',
+    srcPort: 0,
+    dst: '',
+    dstPort: 0,
+    seq: 0,
+    ack: 0,
+    flags: 0,
+    window: 0,
+    options: { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsval: 0, tsecr: 0 },
+    payloadLength: 0,
   };
 }
 
@@ -56,7 +73,7 @@ export function clientSegmentInto(dec: PacketDecoder, scratch: ConvertScratch): 
 /** targetHeaderFromResponse into `scratch.header` (valid until the next call with it). */
 export function targetHeaderInto(r: ResponseMessage, scratch: ConvertScratch): TargetHeader {
   const h = r.tcpHeader;
-  const headerLength = (h[12] ?? 0) >> 4 << 2;
+  const headerLength = ((h[12] ?? 0) >> 4) << 2;
   readTcpOptionSummary(h, 20, Math.max(0, Math.min(h.length, headerLength) - 20), scratch.options);
   const o = scratch.header;
   // Byte reads by hand (the header is at least 20 bytes: the codec checked its data offset);

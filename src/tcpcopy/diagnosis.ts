@@ -7,7 +7,10 @@ import type { NoticeMessage } from '../channel/index.js';
 import type { SessionCounters } from '../session/index.js';
 import type { LogLine } from '../log/index.js';
 
-/** The engine's running totals of SYNs sent to the target and connections established, and the authenticated channel connections now. */
+/**
+ * The engine's running totals of SYNs sent to the target and connections established, and the authenticated channel
+ * connections now.
+ */
 export interface DiagnosisFacts extends Pick<SessionCounters, 'sendSyn' | 'conns'> {
   connections: number;
 }
@@ -56,7 +59,11 @@ export class TcpcopyDiagnosis {
     const out: LogLine[] = [];
     if (f.connections > 0) this.disconnectedSince = null;
     else this.disconnectedSince ??= nowMs;
-    if (this.disconnectedSince !== null && nowMs - this.disconnectedSince >= this.o.afterMs && this.due('unreachable', '', nowMs)) {
+    if (
+      this.disconnectedSince !== null &&
+      nowMs - this.disconnectedSince >= this.o.afterMs &&
+      this.due('unreachable', '', nowMs)
+    ) {
       out.push({
         level: 'warn',
         text: `diagnosis: no connection to intercept (${this.o.intercepts.join(', ')}) for ${Math.round((nowMs - this.disconnectedSince) / 1000)} s: check that intercept runs there with the same --secret and that its TCP port is reachable from this host (firewall on the assistant: iptables -I INPUT -p tcp --dport <port> -j ACCEPT)`,
@@ -69,8 +76,12 @@ export class TcpcopyDiagnosis {
     const answered = f.conns > prev.conns;
     if (answered || f.connections === 0) this.stuckSince = null;
     else if (synsWithoutAnswer) this.stuckSince ??= nowMs;
-    if (this.stuckSince !== null && nowMs - this.stuckSince >= this.o.afterMs && nowMs - this.lastNoticeMs > this.o.repeatMs &&
-      this.due('noSynAck', '', nowMs)) {
+    if (
+      this.stuckSince !== null &&
+      nowMs - this.stuckSince >= this.o.afterMs &&
+      nowMs - this.lastNoticeMs > this.o.repeatMs &&
+      this.due('noSynAck', '', nowMs)
+    ) {
       out.push({
         level: 'warn',
         text: `diagnosis: SYNs sent to the target for ${Math.round((nowMs - this.stuckSince) / 1000)} s got no SYN-ACK back through intercept. Check, in this order: the target routes the client addresses via the assistant (ip route on the target); intercept's -F matches the target's replies; IP forwarding is off on the assistant; the target service listens on the -x port`,

@@ -5,4 +5,10 @@ export type { ReplicatorOptions } from './replicator.js';
 export { liveReplicatorIo } from './io.js';
 export type { ReplicatorIo } from './io.js';
 export { LoopGuard, buildTargetResolver, targetKeys } from './resolver.js';
-export { ConvertScratch, clientSegmentFromDecoder, clientSegmentInto, targetHeaderFromResponse, targetHeaderInto } from './convert.js';
+export {
+  ConvertScratch,
+  clientSegmentFromDecoder,
+  clientSegmentInto,
+  targetHeaderFromResponse,
+  targetHeaderInto,
+} from './convert.js';

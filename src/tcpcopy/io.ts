@@ -77,7 +77,12 @@ export function liveReplicatorIo(config: ReplicatorConfig, logger: Logger): Repl
         raw.on('error', (e) => logger.error(`raw sender: ${e.message}`));
         return new InlineRawSender(raw);
       }
-      const s = await LinkSender.open({ device: dev, transfers: config.transfers.filter((x) => x.target.ip.family === family), mtuBytes: config.mtuBytes, log: (m) => logger.warn(m) });
+      const s = await LinkSender.open({
+        device: dev,
+        transfers: config.transfers.filter((x) => x.target.ip.family === family),
+        mtuBytes: config.mtuBytes,
+        log: (m) => logger.warn(m),
+      });
       s.on('error', (e) => logger.error(`link sender: ${e.message}`));
       return new LinkTurnSender(s);
     },

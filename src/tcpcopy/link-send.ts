@@ -113,19 +113,30 @@ export class LinkSender extends EventEmitter<LinkSenderEvents> {
    */
   static async open(opts: LinkSenderOptions): Promise<LinkSender> {
     const injector = await ThreadedLinkInjector.open({
-      device: opts.device, ...(opts.netns === undefined ? {} : { netns: opts.netns }), ...(opts.queueBytes === undefined ? {} : { queueBytes: opts.queueBytes }),
+      device: opts.device,
+      ...(opts.netns === undefined ? {} : { netns: opts.netns }),
+      ...(opts.queueBytes === undefined ? {} : { queueBytes: opts.queueBytes }),
     });
     if (injector.mac === '' || injector.mac === '00:00:00:00:00:00') {
       await injector.close();
-      throw new NativeIoError('EINVAL', `-o ${opts.device}: the device has no Ethernet address (data-link send needs an Ethernet device)`);
+      throw new NativeIoError(
+        'EINVAL',
+        `-o ${opts.device}: the device has no Ethernet address (data-link send needs an Ethernet device)`,
+      );
     }
     const log = opts.log ?? ((): void => undefined);
     if (opts.mtuBytes !== undefined && opts.mtuBytes > injector.mtu) {
-      log(`-o ${opts.device}: its MTU is ${injector.mtu}, less than -M ${opts.mtuBytes}: larger packets will fail (EMSGSIZE); lower -M`);
+      log(
+        `-o ${opts.device}: its MTU is ${injector.mtu}, less than -M ${opts.mtuBytes}: larger packets will fail (EMSGSIZE); lower -M`,
+      );
     }
-    const foreign = [...new Set(opts.transfers.map((t) => t.online.mac).filter((m): m is string => m !== null && m !== injector.mac))];
+    const foreign = [
+      ...new Set(opts.transfers.map((t) => t.online.mac).filter((m): m is string => m !== null && m !== injector.mac)),
+    ];
     if (foreign.length > 0) {
-      log(`-o ${opts.device}: frames go out with source MAC ${foreign.join(', ')} as given in -x; ${opts.device}'s own is ${injector.mac}`);
+      log(
+        `-o ${opts.device}: frames go out with source MAC ${foreign.join(', ')} as given in -x; ${opts.device}'s own is ${injector.mac}`,
+      );
     }
     return new LinkSender(injector, new LinkFramer(opts.transfers, injector.mac));
   }

@@ -15,7 +15,13 @@ import type { ReplicatorConfig } from './config.js';
 import { PacketDecoder, SegmentArena } from '../packet/index.js';
 import { Deque, SessionEngine } from '../session/index.js';
 import type { CloseReason, EngineSink, OutgoingSegment } from '../session/index.js';
-import { formatCloseReasons, formatRewriteLine, formatTcpcopyStats, formatTcpcopySummary, newEdgeCounters } from '../stats/index.js';
+import {
+  formatCloseReasons,
+  formatRewriteLine,
+  formatTcpcopyStats,
+  formatTcpcopySummary,
+  newEdgeCounters,
+} from '../stats/index.js';
 import type { Logger } from '../log/index.js';
 import type { EdgeCounters, TcpcopyCounters } from '../stats/index.js';
 import { ConvertScratch, clientSegmentInto, targetHeaderInto } from './convert.js';
@@ -53,7 +59,11 @@ const CAPTURE_QUEUE_BYTES = 64 << 20;
 
 /** Routes the channel's own log lines into the stats logger. */
 function channelLogger(logger: Logger): ChannelLogger {
-  return { info: (m) => logger.info(`channel: ${m}`), warn: (m) => logger.warn(`channel: ${m}`), error: (m) => logger.error(`channel: ${m}`) };
+  return {
+    info: (m) => logger.info(`channel: ${m}`),
+    warn: (m) => logger.warn(`channel: ${m}`),
+    error: (m) => logger.error(`channel: ${m}`),
+  };
 }
 
 export class Replicator {
@@ -171,9 +181,17 @@ export class Replicator {
         this.captures.push(src);
       }
       for (const device of this.source !== null ? [] : devices) {
-        const opts = { device, filter: this.config.captureFilter, snaplen: this.config.snaplenBytes, bufferBytes: this.config.captureBufferBytes };
+        const opts = {
+          device,
+          filter: this.config.captureFilter,
+          snaplen: this.config.snaplenBytes,
+          bufferBytes: this.config.captureBufferBytes,
+        };
         // The socket buffer also pays each packet's kernel overhead (truesize): 4× the ring's -B.
-        const direct = device === 'any' ? null : openSocketCapture({ ...opts, bufferBytes: Math.min(opts.bufferBytes * 4, 1 << 30) });
+        const direct =
+          device === 'any'
+            ? null
+            : openSocketCapture({ ...opts, bufferBytes: Math.min(opts.bufferBytes * 4, 1 << 30) });
         if (direct !== null) {
           // Read on this thread as packets arrive; each read is fed at once (the batch's buffer is reused).
           direct.on('batch', (b) => this.onBatch(b));
@@ -193,15 +211,27 @@ export class Replicator {
     }
     this.client.start();
     // Deployment diagnosis (diagnosis.ts): intercept unreachable, SYNs without SYN-ACKs.
-    this.diagnosisTimer = setInterval(() => this.logger.lines(this.diagnosis.tick(this.nowMs(), {
-      connections: this.client.authenticatedConnections, sendSyn: this.engine.counters.sendSyn, conns: this.engine.counters.conns,
-    })), 1000);
+    this.diagnosisTimer = setInterval(
+      () =>
+        this.logger.lines(
+          this.diagnosis.tick(this.nowMs(), {
+            connections: this.client.authenticatedConnections,
+            sendSyn: this.engine.counters.sendSyn,
+            conns: this.engine.counters.conns,
+          }),
+        ),
+      1000,
+    );
     this.diagnosisTimer.unref();
     this.loopDelay.enable();
     if (this.config.statsIntervalMs > 0) {
-      this.statsTimer = setInterval(() => this.logger.lines(formatTcpcopyStats(this.counters(), this.nowMs() - this.startedMs)), this.config.statsIntervalMs);
+      this.statsTimer = setInterval(
+        () => this.logger.lines(formatTcpcopyStats(this.counters(), this.nowMs() - this.startedMs)),
+        this.config.statsIntervalMs,
+      );
     }
-    if (this.source === null) this.logger.notice(`tcpcopy capturing on ${devices.join(',')} with filter "${this.config.captureFilter}"`);
+    if (this.source === null)
+      this.logger.notice(`tcpcopy capturing on ${devices.join(',')} with filter "${this.config.captureFilter}"`);
   }
 
   /** A snapshot of the statistics: the engine's counters and the edge's, under their own names. */
@@ -406,21 +436,24 @@ export class Replicator {
     this.timer = null;
     this.timerAt = at;
     if (at < 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.timerAt = -1;
-      if (this.stopped) return;
-      // Timers run before I/O in a libuv turn: after a stall, the SYN-ACK or ACK that makes a
-      // retransmission needless may already wait in the channel socket. Read it first (poll phase),
-      // then run the engine's deadlines (check phase).
-      this.timerDue = true;
-      setImmediate(() => {
-        this.timerDue = false;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.timerAt = -1;
         if (this.stopped) return;
-        this.engine.onTimer(this.nowMs());
-        this.arm();
-      });
-    }, Math.max(0, Math.ceil(at - this.nowMs())));
+        // Timers run before I/O in a libuv turn: after a stall, the SYN-ACK or ACK that makes a
+        // retransmission needless may already wait in the channel socket. Read it first (poll phase),
+        // then run the engine's deadlines (check phase).
+        this.timerDue = true;
+        setImmediate(() => {
+          this.timerDue = false;
+          if (this.stopped) return;
+          this.engine.onTimer(this.nowMs());
+          this.arm();
+        });
+      },
+      Math.max(0, Math.ceil(at - this.nowMs())),
+    );
   }
 }
 
@@ -429,7 +462,12 @@ export class Replicator {
  * loopback, a VLAN/MPLS filter, a filter the kernel refuses, or a socket buffer capped by
  * net.core.rmem_max without CAP_NET_ADMIN); other failures are thrown.
  */
-function openSocketCapture(opts: { device: string; filter: string; snaplen: number; bufferBytes: number }): SocketCapture | null {
+function openSocketCapture(opts: {
+  device: string;
+  filter: string;
+  snaplen: number;
+  bufferBytes: number;
+}): SocketCapture | null {
   try {
     return SocketCapture.open(opts);
   } catch (e) {

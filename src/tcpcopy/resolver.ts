@@ -43,7 +43,8 @@ export function targetKeys(transfers: readonly Transfer[]): Set<string> {
  */
 export function targetKeys4(transfers: readonly Transfer[]): Set<number> {
   const out = new Set<number>();
-  for (const t of transfers) if (t.target.ip.family === 4) out.add(parseIpv4Address(t.target.ip.text) * 65536 + t.target.port);
+  for (const t of transfers)
+    if (t.target.ip.family === 4) out.add(parseIpv4Address(t.target.ip.text) * 65536 + t.target.port);
   return out;
 }
 
@@ -72,7 +73,8 @@ export class LoopGuard {
 
   /** The packet `dec` decoded last has a target as its source or destination. */
   isTargetTraffic(dec: PacketDecoder): boolean {
-    if (dec.ipVersion === 4) return this.isTarget4(dec.srcIpv4(), dec.srcPort) || this.isTarget4(dec.dstIpv4(), dec.dstPort);
+    if (dec.ipVersion === 4)
+      return this.isTarget4(dec.srcIpv4(), dec.srcPort) || this.isTarget4(dec.dstIpv4(), dec.dstPort);
     return this.keys.has(`${dec.srcAddress()} ${dec.srcPort}`) || this.keys.has(`${dec.dstAddress()} ${dec.dstPort}`);
   }
 

@@ -109,7 +109,8 @@ let copyPorts: CopyPortTable | null = null;
  * on client port `port`. Deterministic; see CopyPortTable for the mapping and why.
  */
 export function copyClientPort(port: number, copy: number): number {
-  if (!Number.isInteger(copy) || copy < 0 || copy > MAX_COPIES) throw new RangeError(`copy index ${copy} is outside 0..${MAX_COPIES}`);
+  if (!Number.isInteger(copy) || copy < 0 || copy > MAX_COPIES)
+    throw new RangeError(`copy index ${copy} is outside 0..${MAX_COPIES}`);
   copyPorts ??= new CopyPortTable(PERMUTATION_SEED);
   return copyPorts.port(port, copy);
 }
@@ -131,8 +132,9 @@ class AddressMap {
   private readonly next: Record<4 | 6, number> = { 4: 0, 6: 0 };
 
   constructor(addresses: readonly { text: string; family: 4 | 6 }[], targets: ReadonlySet<string>) {
-    const pick = (family: 4 | 6): string[] =>
-      [...new Set(addresses.filter((a) => a.family === family && !targets.has(a.text)).map((a) => a.text))];
+    const pick = (family: 4 | 6): string[] => [
+      ...new Set(addresses.filter((a) => a.family === family && !targets.has(a.text)).map((a) => a.text)),
+    ];
     this.lists = { 4: pick(4), 6: pick(6) };
     this.slots = {
       4: this.lists[4].length > 0 ? new Int32Array(ADDRESS_SLOTS) : null,
@@ -178,7 +180,15 @@ type CopySegment = { -readonly [K in keyof ClientSegment]: ClientSegment[K] };
 
 function blankSegment(): CopySegment {
   return {
-    family: 4, src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0,
+    family: 4,
+    src: '',
+    srcPort: 0,
+    dst: '',
+    dstPort: 0,
+    seq: 0,
+    ack: 0,
+    flags: 0,
+    window: 0,
     options: { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsval: 0, tsecr: 0 },
     payload: new Uint8Array(0),
   };

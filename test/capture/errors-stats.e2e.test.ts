@@ -39,7 +39,7 @@ void describe('capture/send errors and statistics in a lab', { skip: NEEDS_ROOT 
     assert.doesNotThrow(() => LiveCapture.open({ device: 'eth0', netns: b.name }).close());
   });
 
-  void test('a bad filter at open is EBADFILTER with libpcap\'s message, and nothing stays open', () => {
+  void test("a bad filter at open is EBADFILTER with libpcap's message, and nothing stays open", () => {
     assert.throws(
       () => LiveCapture.open({ device: a.ifname, netns: a.name, filter: 'tcp dst port eighty' }),
       isNativeError('EBADFILTER', /^bad capture filter "tcp dst port eighty": unknown port 'eighty'$/),
@@ -89,7 +89,13 @@ void describe('capture/send errors and statistics in a lab', { skip: NEEDS_ROOT 
 
   void test('a burst larger than a tiny ring: every packet is either delivered or counted as dropped', async () => {
     const N = 3000;
-    const cap = LiveCapture.open({ device: b.ifname, netns: b.name, filter: 'tcp and dst port 8080', snaplen: 128, bufferBytes: 65536 });
+    const cap = LiveCapture.open({
+      device: b.ifname,
+      netns: b.name,
+      filter: 'tcp and dst port 8080',
+      snaplen: 128,
+      bufferBytes: 65536,
+    });
     let delivered = 0;
     cap.on('batch', (bt) => {
       delivered += bt.count;
@@ -101,19 +107,34 @@ void describe('capture/send errors and statistics in a lab', { skip: NEEDS_ROOT 
         buildEthernetFrame({
           src: a.mac,
           dst: b.mac,
-          payload: buildTcpPacket({ family: 4, src: a.ip, dst: b.ip, srcPort: 5555, dstPort: 8080, seq: i, ack: 0, flags: TcpFlags.RST, window: 0, payload: new Uint8Array(60) }),
+          payload: buildTcpPacket({
+            family: 4,
+            src: a.ip,
+            dst: b.ip,
+            srcPort: 5555,
+            dstPort: 8080,
+            seq: i,
+            ack: 0,
+            flags: TcpFlags.RST,
+            window: 0,
+            payload: new Uint8Array(60),
+          }),
         }),
       );
       // the whole burst is written before this thread reads the ring once
       const report = inj.send(frames);
       assert.equal(report.sent, N);
       let last = -1;
-      await waitFor(() => {
-        const s = cap.stats();
-        const quiet = s.received === last && delivered + s.dropped === s.received;
-        last = s.received;
-        return quiet;
-      }, 5000, 'the capture to account for the burst');
+      await waitFor(
+        () => {
+          const s = cap.stats();
+          const quiet = s.received === last && delivered + s.dropped === s.received;
+          last = s.received;
+          return quiet;
+        },
+        5000,
+        'the capture to account for the burst',
+      );
       await sleep(20);
       const s = cap.stats();
       assert.equal(s.packets, delivered);

@@ -45,7 +45,8 @@ export interface Collected {
 export function collect(cap: { on(event: 'batch', listener: (b: CaptureBatch) => void): unknown }): Collected[] {
   const out: Collected[] = [];
   cap.on('batch', (b) => {
-    for (let i = 0; i < b.count; i++) out.push({ data: Buffer.from(b.data(i)), tsNs: b.tsNs(i), caplen: b.caplen(i), origLen: b.origLen(i) });
+    for (let i = 0; i < b.count; i++)
+      out.push({ data: Buffer.from(b.data(i)), tsNs: b.tsNs(i), caplen: b.caplen(i), origLen: b.origLen(i) });
   });
   return out;
 }
@@ -58,9 +59,13 @@ export interface Tcpdump {
 
 /** Starts `tcpdump -w file` with ns timestamps in host; resolves once it is listening. */
 export async function startTcpdump(host: LabHost, iface: string, filter: string, file: string): Promise<Tcpdump> {
-  const child: ChildProcess = host.spawn('tcpdump', ['-i', iface, '-n', '-U', '--immediate-mode', '--time-stamp-precision=nano', '-w', file, filter], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child: ChildProcess = host.spawn(
+    'tcpdump',
+    ['-i', iface, '-n', '-U', '--immediate-mode', '--time-stamp-precision=nano', '-w', file, filter],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   const exited = once(child, 'exit');
   await new Promise<void>((res, rej) => {

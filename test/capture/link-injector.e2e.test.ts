@@ -27,7 +27,15 @@ void describe('LinkInjector in a lab', { skip: NEEDS_ROOT }, () => {
 
   function frame(sport: number, seq: number, payloadBytes = 0): Buffer {
     const ip = buildTcpPacket({
-      family: 4, src: a.ip, dst: b.ip, srcPort: sport, dstPort: 8080, seq, ack: 0, flags: TcpFlags.SYN, window: 1024,
+      family: 4,
+      src: a.ip,
+      dst: b.ip,
+      srcPort: sport,
+      dstPort: 8080,
+      seq,
+      ack: 0,
+      flags: TcpFlags.SYN,
+      window: 1024,
       payload: new Uint8Array(payloadBytes).fill(0x61),
     });
     return buildEthernetFrame({ src: a.mac, dst: b.mac, payload: ip });
@@ -74,7 +82,10 @@ void describe('LinkInjector in a lab', { skip: NEEDS_ROOT }, () => {
       const report = inj.send([frame(sport, 1, 1461), frame(sport, 2), Buffer.alloc(10), frame(sport, 3)]);
       assert.deepEqual(report.results, ['EMSGSIZE', 'sent', 'EINVAL', 'sent']);
       await waitFor(() => got.length >= 2, 5000, 'the two frames');
-      assert.deepEqual(got.map((g) => g.data.readUInt32BE(14 + 20 + 4)), [2, 3]);
+      assert.deepEqual(
+        got.map((g) => g.data.readUInt32BE(14 + 20 + 4)),
+        [2, 3],
+      );
       assert.deepEqual(inj.counters().errors, { EMSGSIZE: 1, EINVAL: 1 });
     } finally {
       inj.close();
@@ -83,7 +94,20 @@ void describe('LinkInjector in a lab', { skip: NEEDS_ROOT }, () => {
   });
 
   void test('qdisc drops (ENOBUFS) are queued and retried on a timer until every frame is through', async () => {
-    await a.exec('tc', ['qdisc', 'replace', 'dev', a.ifname, 'root', 'tbf', 'rate', '2mbit', 'burst', '1600', 'limit', '3000']);
+    await a.exec('tc', [
+      'qdisc',
+      'replace',
+      'dev',
+      a.ifname,
+      'root',
+      'tbf',
+      'rate',
+      '2mbit',
+      'burst',
+      '1600',
+      'limit',
+      '3000',
+    ]);
     const sport = randomInt(40000, 60000);
     const cap = LiveCapture.open({ device: b.ifname, netns: b.name, filter: `tcp and src port ${sport}` });
     const got = collect(cap);
@@ -99,7 +123,10 @@ void describe('LinkInjector in a lab', { skip: NEEDS_ROOT }, () => {
       assert.equal(c.failed, 0);
       assert.ok((c.errors.ENOBUFS ?? 0) >= 1, JSON.stringify(c.errors));
       await waitFor(() => got.length >= 100, 10_000, '100 frames at b');
-      assert.deepEqual(got.map((g) => g.data.readUInt32BE(14 + 20 + 4)), frames.map((_, i) => i));
+      assert.deepEqual(
+        got.map((g) => g.data.readUInt32BE(14 + 20 + 4)),
+        frames.map((_, i) => i),
+      );
     } finally {
       inj.close();
       cap.close();

@@ -34,7 +34,9 @@ void describe('LiveCapture in a lab', { skip: NEEDS_ROOT }, () => {
   });
 
   /** Captures `tcp and dst port 80` on b (LiveCapture and tcpdump side by side) during REQUESTS curls. */
-  async function captureCurls(tag: string): Promise<{ ours: Collected[]; cap: LiveCapture; ref: Awaited<ReturnType<typeof loadPackets>> }> {
+  async function captureCurls(
+    tag: string,
+  ): Promise<{ ours: Collected[]; cap: LiveCapture; ref: Awaited<ReturnType<typeof loadPackets>> }> {
     const filter = 'tcp and dst port 80';
     const cap = LiveCapture.open({ device: b.ifname, netns: b.name, filter });
     const ours = collect(cap);
@@ -46,11 +48,15 @@ void describe('LiveCapture in a lab', { skip: NEEDS_ROOT }, () => {
       assert.deepEqual(codes, Array<number>(REQUESTS).fill(200));
       // the final ACK of the close follows the server's FIN: wait for the stream to go quiet
       let n = -1;
-      await waitFor(() => {
-        const done = n === ours.length && n > 0;
-        n = ours.length;
-        return done;
-      }, 5000, 'the capture to go quiet');
+      await waitFor(
+        () => {
+          const done = n === ours.length && n > 0;
+          n = ours.length;
+          return done;
+        },
+        5000,
+        'the capture to go quiet',
+      );
       await sleep(50);
     } catch (e) {
       cap.close();
@@ -67,7 +73,10 @@ void describe('LiveCapture in a lab', { skip: NEEDS_ROOT }, () => {
     const { ours, cap, ref } = await captureCurls('default-offloads');
     const endNs = BigInt(Date.now() + 1) * 1_000_000n;
     try {
-      assert.ok(ours.length > 0 && ours[0]!.tsNs >= startNs && ours.at(-1)!.tsNs <= endNs, 'timestamps fall inside the test window');
+      assert.ok(
+        ours.length > 0 && ours[0]!.tsNs >= startNs && ours.at(-1)!.tsNs <= endNs,
+        'timestamps fall inside the test window',
+      );
       assert.equal(cap.linkType, LinkType.EN10MB);
       assert.equal(ref.info.interfaces[0]?.linkType, LinkType.EN10MB);
       assert.equal(ours.length, ref.packets.length, 'same packet count as tcpdump');
@@ -109,7 +118,7 @@ void describe('LiveCapture in a lab', { skip: NEEDS_ROOT }, () => {
           return;
         }
         assert.ok((d.flags & TcpFlags.ACK) !== 0, `packet ${i} acknowledges`);
-        assert.equal((d.flags & TcpFlags.SYN), 0);
+        assert.equal(d.flags & TcpFlags.SYN, 0);
         assert.equal(d.seq, nextSeq, `packet ${i}: seq follows the stream`);
         payload += d.payload().toString('latin1');
         nextSeq = (nextSeq + d.payloadLength + ((d.flags & TcpFlags.FIN) !== 0 ? 1 : 0)) >>> 0;
@@ -153,7 +162,10 @@ void describe('LiveCapture in a lab', { skip: NEEDS_ROOT }, () => {
     const cap = LiveCapture.open({ device: 'any', netns: b.name, filter: 'tcp and dst port 80' });
     const ours = collect(cap);
     try {
-      assert.ok(cap.linkType === LinkType.LINUX_SLL || cap.linkType === LinkType.LINUX_SLL2, `link type ${cap.linkType}`);
+      assert.ok(
+        cap.linkType === LinkType.LINUX_SLL || cap.linkType === LinkType.LINUX_SLL2,
+        `link type ${cap.linkType}`,
+      );
       await a.curl(`http://${b.ip}/`, { count: 1 });
       await waitFor(() => ours.length >= 5, 5000, 'the cooked packets');
       const d = new PacketDecoder();
@@ -234,7 +246,10 @@ void describe('LiveCapture in a lab', { skip: NEEDS_ROOT }, () => {
         await new Promise((r) => setTimeout(r, 200));
         console.log('worker', linkType, code);
       });`;
-    const w = spawnSync(process.execPath, ['--input-type=module', '-e', workerScript], { encoding: 'utf8', timeout: 10_000 });
+    const w = spawnSync(process.execPath, ['--input-type=module', '-e', workerScript], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     assert.equal(w.status, 0, `exit ${String(w.status)} ${String(w.signal)}: ${w.stderr}`);
     assert.equal(w.stdout.trim(), `worker ${LinkType.EN10MB} 1`);
 
@@ -243,7 +258,11 @@ void describe('LiveCapture in a lab', { skip: NEEDS_ROOT }, () => {
       cap.unref();
       console.log('open', cap.linkType);
     });`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000, cwd: fileURLToPath(new URL('.', import.meta.url)) });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      cwd: fileURLToPath(new URL('.', import.meta.url)),
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), `open ${LinkType.EN10MB}`);
   });

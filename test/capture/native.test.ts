@@ -36,41 +36,57 @@ void describe('native addon (no privileges needed)', () => {
     assert.match(n.pcapVersion(), /^libpcap version \d+\.\d+/);
   });
 
-  void test('compileFilter gives the same program length as tcpdump -d', { skip: !hasTcpdump && 'tcpdump missing' }, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tcpcopy-bpf-'));
-    try {
-      const file = emptyPcap(dir);
-      for (const f of ['tcp dst port 80', 'tcp and (src port 8080 or dst port 8080)', 'ip6 and tcp', 'tcp[tcpflags] & tcp-syn != 0']) {
-        const r = spawnSync('tcpdump', ['-d', '-r', file, f], { encoding: 'utf8' });
-        assert.equal(r.status, 0, r.stderr);
-        const lines = r.stdout.trim().split('\n').length;
-        assert.equal(LiveCapture.compileFilter(f, LinkType.EN10MB, 65535), lines, f);
+  void test(
+    'compileFilter gives the same program length as tcpdump -d',
+    { skip: !hasTcpdump && 'tcpdump missing' },
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tcpcopy-bpf-'));
+      try {
+        const file = emptyPcap(dir);
+        for (const f of [
+          'tcp dst port 80',
+          'tcp and (src port 8080 or dst port 8080)',
+          'ip6 and tcp',
+          'tcp[tcpflags] & tcp-syn != 0',
+        ]) {
+          const r = spawnSync('tcpdump', ['-d', '-r', file, f], { encoding: 'utf8' });
+          assert.equal(r.status, 0, r.stderr);
+          const lines = r.stdout.trim().split('\n').length;
+          assert.equal(LiveCapture.compileFilter(f, LinkType.EN10MB, 65535), lines, f);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 
-  void test("a bad filter is EBADFILTER carrying libpcap's own message (as tcpdump prints it)", { skip: !hasTcpdump && 'tcpdump missing' }, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tcpcopy-bpf-'));
-    try {
-      const file = emptyPcap(dir);
-      for (const f of ['tcp dst prt 80', 'tcp port 99999', 'tcp and (']) {
-        const r = spawnSync('tcpdump', ['-d', '-r', file, f], { encoding: 'utf8' });
-        assert.notEqual(r.status, 0);
-        const msg = /tcpdump: (.*)/.exec(r.stderr)?.[1];
-        assert.ok(msg !== undefined, r.stderr);
-        assert.throws(() => LiveCapture.compileFilter(f, LinkType.EN10MB), (e: unknown) => {
-          assert.ok(e instanceof NativeIoError);
-          assert.equal(e.code, 'EBADFILTER');
-          assert.equal(e.message, `bad capture filter "${f}": ${msg}`);
-          return true;
-        });
+  void test(
+    "a bad filter is EBADFILTER carrying libpcap's own message (as tcpdump prints it)",
+    { skip: !hasTcpdump && 'tcpdump missing' },
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tcpcopy-bpf-'));
+      try {
+        const file = emptyPcap(dir);
+        for (const f of ['tcp dst prt 80', 'tcp port 99999', 'tcp and (']) {
+          const r = spawnSync('tcpdump', ['-d', '-r', file, f], { encoding: 'utf8' });
+          assert.notEqual(r.status, 0);
+          const msg = /tcpdump: (.*)/.exec(r.stderr)?.[1];
+          assert.ok(msg !== undefined, r.stderr);
+          assert.throws(
+            () => LiveCapture.compileFilter(f, LinkType.EN10MB),
+            (e: unknown) => {
+              assert.ok(e instanceof NativeIoError);
+              assert.equal(e.code, 'EBADFILTER');
+              assert.equal(e.message, `bad capture filter "${f}": ${msg}`);
+              return true;
+            },
+          );
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 
   void test('a network namespace that does not exist is ENETNS for every opener', () => {
     const ns = `tcpcopy-missing-${process.pid}`;
@@ -78,7 +94,10 @@ void describe('native addon (no privileges needed)', () => {
     assert.throws(() => LiveCapture.open({ device: 'lo', netns: ns }), isNativeError('ENETNS', re));
     assert.throws(() => RawSender.open({ family: 4, netns: ns }), isNativeError('ENETNS', re));
     assert.throws(() => LinkInjector.open({ device: 'lo', netns: ns }), isNativeError('ENETNS', re));
-    assert.throws(() => RawSender.open({ family: 6, netns: '../x' }), isNativeError('ENETNS', /invalid network namespace name/));
+    assert.throws(
+      () => RawSender.open({ family: 6, netns: '../x' }),
+      isNativeError('ENETNS', /invalid network namespace name/),
+    );
   });
 
   void test('errno names come from the OS table', () => {
@@ -90,12 +109,23 @@ void describe('native addon (no privileges needed)', () => {
 
   void test('a missing addon says how to build it', () => {
     const url = new URL('../../src/io/native.js', import.meta.url).href;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(url)}).then((m) => m.loadNative()).catch((e) => { console.log(e.code + ' ' + e.message); })`], {
-      encoding: 'utf8',
-      env: { ...process.env, TCPCOPY_NATIVE_ADDON: '/nonexistent/tcpcopy_native.node' },
-    });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import(${JSON.stringify(url)}).then((m) => m.loadNative()).catch((e) => { console.log(e.code + ' ' + e.message); })`,
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, TCPCOPY_NATIVE_ADDON: '/nonexistent/tcpcopy_native.node' },
+      },
+    );
     // From a checkout (this test runs in one) the hint is the set-up script; an installed copy names
     // the Debian packages instead (test/install/package.e2e.test.ts).
-    assert.equal(r.stdout.trim(), 'ENOTBUILT native addon not built (missing /nonexistent/tcpcopy_native.node): run scripts/setup.sh');
+    assert.equal(
+      r.stdout.trim(),
+      'ENOTBUILT native addon not built (missing /nonexistent/tcpcopy_native.node): run scripts/setup.sh',
+    );
   });
 });

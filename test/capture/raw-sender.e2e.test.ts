@@ -22,7 +22,10 @@ interface Seen {
   dst: string;
 }
 
-/** Decodes every TCP packet a capture delivers (only pure SYNs with onlySyn: a's kernel answers b's SYN-ACKs with RSTs). */
+/**
+ * Decodes every TCP packet a capture delivers (only pure SYNs with onlySyn: a's kernel answers b's SYN-ACKs with
+ * RSTs).
+ */
 function decodeAll(cap: LiveCapture, onlySyn = false): Seen[] {
   const out: Seen[] = [];
   const d = new PacketDecoder();
@@ -30,14 +33,33 @@ function decodeAll(cap: LiveCapture, onlySyn = false): Seen[] {
     for (let i = 0; i < b.count; i++) {
       if (!d.decode(b.buffer, b.offset(i), b.caplen(i), b.linkType) || !d.isTcp) continue;
       if (onlySyn && d.flags !== TcpFlags.SYN) continue;
-      out.push({ flags: d.flags, seq: d.seq, ack: d.ack, srcPort: d.srcPort, dstPort: d.dstPort, src: d.srcAddress(), dst: d.dstAddress() });
+      out.push({
+        flags: d.flags,
+        seq: d.seq,
+        ack: d.ack,
+        srcPort: d.srcPort,
+        dstPort: d.dstPort,
+        src: d.srcAddress(),
+        dst: d.dstAddress(),
+      });
     }
   });
   return out;
 }
 
 function syn(version: 4 | 6, src: string, dst: string, srcPort: number, seq: number, payload?: Uint8Array): Buffer {
-  return buildTcpPacket({ family: version, src, dst, srcPort, dstPort: 80, seq, ack: 0, flags: TcpFlags.SYN, window: 64240, ...(payload ? { payload } : {}) });
+  return buildTcpPacket({
+    family: version,
+    src,
+    dst,
+    srcPort,
+    dstPort: 80,
+    seq,
+    ack: 0,
+    flags: TcpFlags.SYN,
+    window: 64240,
+    ...(payload ? { payload } : {}),
+  });
 }
 
 void describe('RawSender in a lab', { skip: NEEDS_ROOT }, () => {
@@ -94,20 +116,39 @@ void describe('RawSender in a lab', { skip: NEEDS_ROOT }, () => {
       const src = version === 4 ? a.ip : a.ip6;
       const dst = version === 4 ? b.ip : b.ip6;
       const sport = randomInt(40000, 60000);
-      const cap = LiveCapture.open({ device: b.ifname, netns: b.name, filter: `tcp and dst port 80 and src port ${sport}` });
+      const cap = LiveCapture.open({
+        device: b.ifname,
+        netns: b.name,
+        filter: `tcp and dst port 80 and src port ${sport}`,
+      });
       const seen = decodeAll(cap, true);
       const tx = RawSender.open({ family: version, netns: a.name });
       try {
         const big = syn(version, src, dst, sport, 1, new Uint8Array(3000 - (version === 4 ? 40 : 60)));
         assert.equal(big.length, 3000);
         const short = Buffer.from([0x45, 0, 0]);
-        const wrongVersion = syn(version === 4 ? 6 : 4, version === 4 ? a.ip6 : a.ip, version === 4 ? b.ip6 : b.ip, sport, 5);
-        const report = tx.send([big, syn(version, src, dst, sport, 2), short, wrongVersion, syn(version, src, dst, sport, 3)]);
+        const wrongVersion = syn(
+          version === 4 ? 6 : 4,
+          version === 4 ? a.ip6 : a.ip,
+          version === 4 ? b.ip6 : b.ip,
+          sport,
+          5,
+        );
+        const report = tx.send([
+          big,
+          syn(version, src, dst, sport, 2),
+          short,
+          wrongVersion,
+          syn(version, src, dst, sport, 3),
+        ]);
         assert.deepEqual(report.results, ['EMSGSIZE', 'sent', 'EINVAL', 'EINVAL', 'sent']);
         assert.equal(report.sent, 2);
         assert.equal(report.failed, 3);
         await waitFor(() => seen.length >= 2, 5000, 'the two SYNs at b');
-        assert.deepEqual(seen.map((s) => s.seq), [2, 3]);
+        assert.deepEqual(
+          seen.map((s) => s.seq),
+          [2, 3],
+        );
         assert.deepEqual(tx.counters().errors, { EMSGSIZE: 1, EINVAL: 2 });
         // still usable afterwards
         assert.deepEqual(tx.send([syn(version, src, dst, sport, 4)]).results, ['sent']);
@@ -122,7 +163,11 @@ void describe('RawSender in a lab', { skip: NEEDS_ROOT }, () => {
 
   void test('a batch of 200 is sent with sendmmsg and b receives exactly 200', async () => {
     const sport = randomInt(40000, 60000);
-    const cap = LiveCapture.open({ device: b.ifname, netns: b.name, filter: `tcp and dst port 80 and src port ${sport}` });
+    const cap = LiveCapture.open({
+      device: b.ifname,
+      netns: b.name,
+      filter: `tcp and dst port 80 and src port ${sport}`,
+    });
     const seen = decodeAll(cap, true);
     const tx = RawSender.open({ family: 4, netns: a.name });
     try {
@@ -131,7 +176,10 @@ void describe('RawSender in a lab', { skip: NEEDS_ROOT }, () => {
       assert.equal(report.sent, 200);
       assert.ok(report.results.every((r) => r === 'sent'));
       await waitFor(() => seen.length >= 200, 5000, '200 SYNs at b');
-      assert.deepEqual(seen.map((s) => s.seq), packets.map((_, i) => 1000 + i));
+      assert.deepEqual(
+        seen.map((s) => s.seq),
+        packets.map((_, i) => 1000 + i),
+      );
     } finally {
       tx.close();
       cap.close();
@@ -140,16 +188,29 @@ void describe('RawSender in a lab', { skip: NEEDS_ROOT }, () => {
 
   void test('sendPacked: packets back to back in one buffer; bad ones fail alone, the rest arrive in order', async () => {
     const sport = randomInt(40000, 60000);
-    const cap = LiveCapture.open({ device: b.ifname, netns: b.name, filter: `tcp and dst port 80 and src port ${sport}` });
+    const cap = LiveCapture.open({
+      device: b.ifname,
+      netns: b.name,
+      filter: `tcp and dst port 80 and src port ${sport}`,
+    });
     const seen = decodeAll(cap, true);
     const tx = RawSender.open({ family: 4, netns: a.name });
     try {
       const big = syn(4, a.ip, b.ip, sport, 1, new Uint8Array(3000 - 40));
-      const packets = [syn(4, a.ip, b.ip, sport, 10), big, syn(4, a.ip, b.ip, sport, 11), Buffer.from([0x45, 0, 0]), syn(4, a.ip, b.ip, sport, 12)];
+      const packets = [
+        syn(4, a.ip, b.ip, sport, 10),
+        big,
+        syn(4, a.ip, b.ip, sport, 11),
+        Buffer.from([0x45, 0, 0]),
+        syn(4, a.ip, b.ip, sport, 12),
+      ];
       const lengths = Uint32Array.from(packets.map((p) => p.length));
       assert.equal(tx.sendPacked(Buffer.concat(packets), lengths, packets.length), 2);
       await waitFor(() => seen.length >= 3, 5000, 'three SYNs at b');
-      assert.deepEqual(seen.map((x) => x.seq), [10, 11, 12]);
+      assert.deepEqual(
+        seen.map((x) => x.seq),
+        [10, 11, 12],
+      );
       const c = tx.counters();
       assert.deepEqual([c.packets, c.sent, c.failed, c.errors], [5, 3, 2, { EMSGSIZE: 1, EINVAL: 1 }]);
       assert.throws(() => tx.sendPacked(Buffer.alloc(10), Uint32Array.of(11), 1), /more than the buffer/);
@@ -161,7 +222,20 @@ void describe('RawSender in a lab', { skip: NEEDS_ROOT }, () => {
 
   void describe('with a slow tbf qdisc and a minimal send buffer (real EAGAIN)', () => {
     before(async () => {
-      await a.exec('tc', ['qdisc', 'replace', 'dev', a.ifname, 'root', 'tbf', 'rate', '800kbit', 'burst', '1600', 'limit', '1000000']);
+      await a.exec('tc', [
+        'qdisc',
+        'replace',
+        'dev',
+        a.ifname,
+        'root',
+        'tbf',
+        'rate',
+        '800kbit',
+        'burst',
+        '1600',
+        'limit',
+        '1000000',
+      ]);
     });
     after(async () => {
       await a.exec('tc', ['qdisc', 'del', 'dev', a.ifname, 'root'], { check: false });
@@ -169,7 +243,11 @@ void describe('RawSender in a lab', { skip: NEEDS_ROOT }, () => {
 
     void test('packets the kernel refuses are queued, retried when writable, and all arrive in order', async () => {
       const sport = randomInt(40000, 60000);
-      const cap = LiveCapture.open({ device: b.ifname, netns: b.name, filter: `tcp and dst port 80 and src port ${sport}` });
+      const cap = LiveCapture.open({
+        device: b.ifname,
+        netns: b.name,
+        filter: `tcp and dst port 80 and src port ${sport}`,
+      });
       const seen = decodeAll(cap, true);
       const tx = RawSender.open({ family: 4, netns: a.name, sndbuf: 1 });
       let drains = 0;
@@ -179,7 +257,10 @@ void describe('RawSender in a lab', { skip: NEEDS_ROOT }, () => {
         const r1 = tx.send(packets.slice(0, 48));
         assert.ok(r1.queued > 0, `some packets were queued (sent ${r1.sent})`);
         assert.equal(r1.sent + r1.queued, 48);
-        assert.deepEqual(r1.results, [...Array<string>(r1.sent).fill('sent'), ...Array<string>(r1.queued).fill('queued')]);
+        assert.deepEqual(r1.results, [
+          ...Array<string>(r1.sent).fill('sent'),
+          ...Array<string>(r1.queued).fill('queued'),
+        ]);
         // while the queue is not empty, new packets line up behind it
         const r2 = tx.send(packets.slice(48));
         assert.deepEqual(r2.results, Array<string>(16).fill('queued'));
@@ -193,7 +274,10 @@ void describe('RawSender in a lab', { skip: NEEDS_ROOT }, () => {
         assert.equal(c.failed, 0);
         assert.ok((c.errors.EAGAIN ?? 0) >= 1);
         await waitFor(() => seen.length >= 64, 10_000, '64 SYNs at b');
-        assert.deepEqual(seen.map((s) => s.seq), packets.map((_, i) => i));
+        assert.deepEqual(
+          seen.map((s) => s.seq),
+          packets.map((_, i) => i),
+        );
       } finally {
         tx.close();
         cap.close();
@@ -202,7 +286,11 @@ void describe('RawSender in a lab', { skip: NEEDS_ROOT }, () => {
 
     void test('sendPacked: what the kernel refuses is copied to the queue (the buffer is reused at once) and arrives in order', async () => {
       const sport = randomInt(40000, 60000);
-      const cap = LiveCapture.open({ device: b.ifname, netns: b.name, filter: `tcp and dst port 80 and src port ${sport}` });
+      const cap = LiveCapture.open({
+        device: b.ifname,
+        netns: b.name,
+        filter: `tcp and dst port 80 and src port ${sport}`,
+      });
       const seen = decodeAll(cap, true);
       const tx = RawSender.open({ family: 4, netns: a.name, sndbuf: 1 });
       try {
@@ -216,7 +304,10 @@ void describe('RawSender in a lab', { skip: NEEDS_ROOT }, () => {
         const c = tx.counters();
         assert.deepEqual([c.sent, c.failed], [64, 0]);
         await waitFor(() => seen.length >= 64, 10_000, '64 SYNs at b');
-        assert.deepEqual(seen.map((x) => x.seq), packets.map((_, i) => 100 + i));
+        assert.deepEqual(
+          seen.map((x) => x.seq),
+          packets.map((_, i) => 100 + i),
+        );
       } finally {
         tx.close();
         cap.close();
@@ -229,7 +320,10 @@ void describe('RawSender in a lab', { skip: NEEDS_ROOT }, () => {
       try {
         const r = noQueue.send(packets);
         assert.ok(r.sent > 0 && r.sent < 64, `sent ${r.sent}`);
-        assert.deepEqual(r.results, [...Array<string>(r.sent).fill('sent'), ...Array<string>(64 - r.sent).fill('EAGAIN')]);
+        assert.deepEqual(r.results, [
+          ...Array<string>(r.sent).fill('sent'),
+          ...Array<string>(64 - r.sent).fill('EAGAIN'),
+        ]);
         assert.equal(r.failed, 64 - r.sent);
         assert.equal(noQueue.counters().errors.EAGAIN, 64 - r.sent);
       } finally {
@@ -240,7 +334,10 @@ void describe('RawSender in a lab', { skip: NEEDS_ROOT }, () => {
         const r = small.send(packets);
         assert.equal(r.queued, 5);
         assert.equal(r.failed, 64 - r.sent - 5);
-        assert.deepEqual(r.results.slice(r.sent), [...Array<string>(5).fill('queued'), ...Array<string>(64 - r.sent - 5).fill('EQUEUEFULL')]);
+        assert.deepEqual(r.results.slice(r.sent), [
+          ...Array<string>(5).fill('queued'),
+          ...Array<string>(64 - r.sent - 5).fill('EQUEUEFULL'),
+        ]);
         small.close();
         assert.equal(small.counters().errors.ECLOSED, 5, 'queued packets dropped by close() are counted');
         await small.flush();

@@ -1,6 +1,7 @@
 // SocketCapture (packet socket + recvmmsg, native/src/rxsock.c) through real kernels: a 2-host lab,
 // nginx on b, curl and ping from a. Byte for byte against tcpdump beside it, each loopback packet
-// once, a snaplen that keeps the length on the wire, the socket buffer's overflow counted as drops (received = delivered + dropped), a reused
+// once, a snaplen that keeps the length on the wire, the socket buffer's overflow counted as drops (received =
+// delivered + dropped), a reused
 // staging buffer, the first packet delivered without waiting for more, and clear errors.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,11 +39,15 @@ void describe('SocketCapture in a lab', { skip: NEEDS_ROOT }, () => {
     try {
       assert.deepEqual(await a.curl(`http://${b.ip}/`, { count: REQUESTS }), Array<number>(REQUESTS).fill(200));
       let n = -1;
-      await waitFor(() => {
-        const done = n === ours.length && n > 0;
-        n = ours.length;
-        return done;
-      }, 5000, 'the capture to go quiet');
+      await waitFor(
+        () => {
+          const done = n === ours.length && n > 0;
+          n = ours.length;
+          return done;
+        },
+        5000,
+        'the capture to go quiet',
+      );
       await sleep(50);
     } finally {
       await dump.stop();
@@ -72,7 +77,7 @@ void describe('SocketCapture in a lab', { skip: NEEDS_ROOT }, () => {
     assert.equal(s.received, ours.length, 'received counts exactly the packets that passed the filter');
   });
 
-  void test('one staging buffer for every batch; a quiet period\'s first packets are delivered without waiting for more', async () => {
+  void test("one staging buffer for every batch; a quiet period's first packets are delivered without waiting for more", async () => {
     const cap = SocketCapture.open({ device: b.ifname, netns: b.name, filter: 'icmp' });
     const buffers = new Set<ArrayBufferLike>();
     const sizes: number[] = [];
@@ -88,7 +93,10 @@ void describe('SocketCapture in a lab', { skip: NEEDS_ROOT }, () => {
       await a.exec('ping', ['-c', '3', '-i', '0.2', '-q', b.ip]);
       await waitFor(() => sizes.reduce((x, y) => x + y, 0) >= 6, 3000, 'six ICMP packets');
       assert.ok(sizes.length >= 3 && sizes.every((n) => n <= 2), `one exchange per batch at most: ${sizes.join(',')}`);
-      assert.ok(delaysMs.every((d) => d < 100), `delivered soon after capture: ${delaysMs.join(',')} ms`);
+      assert.ok(
+        delaysMs.every((d) => d < 100),
+        `delivered soon after capture: ${delaysMs.join(',')} ms`,
+      );
       assert.equal(buffers.size, 1, 'every batch reuses the same staging buffer');
     } finally {
       cap.close();
@@ -138,7 +146,7 @@ void describe('SocketCapture in a lab', { skip: NEEDS_ROOT }, () => {
       assert.ok(o.data.equals(r.data.subarray(0, o.caplen)), `packet ${i}: the first bytes`);
       if (o.caplen < o.origLen) cut++;
     });
-    assert.ok(cut >= 1, 'the response (nginx\'s page) was cut at 128 bytes');
+    assert.ok(cut >= 1, "the response (nginx's page) was cut at 128 bytes");
   });
 
   void test('a full socket buffer drops packets and counts them: received = delivered + dropped', async () => {
@@ -151,12 +159,18 @@ void describe('SocketCapture in a lab', { skip: NEEDS_ROOT }, () => {
       // keep this loop busy while 2,000 echo requests (and their replies) arrive
       const flood = a.exec('ping', ['-f', '-c', '2000', '-q', b.ip]);
       const until = Date.now() + 1500;
-      while (Date.now() < until) { /* the loop cannot read: the socket buffer fills */ }
+      while (Date.now() < until) {
+        /* the loop cannot read: the socket buffer fills */
+      }
       await flood;
       await sleep(300);
       const s = cap.stats();
       assert.ok(s.dropped > 0, `some packets dropped (${JSON.stringify(s)})`);
-      assert.equal(s.received, delivered + s.dropped, `received ${s.received} = delivered ${delivered} + dropped ${s.dropped}`);
+      assert.equal(
+        s.received,
+        delivered + s.dropped,
+        `received ${s.received} = delivered ${delivered} + dropped ${s.dropped}`,
+      );
       assert.ok(delivered > 0);
     } finally {
       cap.close();
@@ -175,10 +189,19 @@ void describe('SocketCapture in a lab', { skip: NEEDS_ROOT }, () => {
       await b.exec('ip', ['link', 'del', 'sc-down']);
       await b.exec('ip', ['link', 'del', 'sc-tun']);
     }
-    assert.throws(() => SocketCapture.open({ device: b.ifname, netns: b.name, filter: 'tcp and bogus' }), isNativeError('EBADFILTER', /./));
+    assert.throws(
+      () => SocketCapture.open({ device: b.ifname, netns: b.name, filter: 'tcp and bogus' }),
+      isNativeError('EBADFILTER', /./),
+    );
     // offloaded VLAN tags are invisible to a plain packet socket: such filters are left to libpcap
-    assert.throws(() => SocketCapture.open({ device: b.ifname, netns: b.name, filter: 'vlan and tcp' }), isNativeError('ENOTSUP', /./));
-    assert.throws(() => SocketCapture.open({ device: b.ifname, netns: 'tcpcopy-no-such-netns' }), isNativeError('ENETNS', /./));
+    assert.throws(
+      () => SocketCapture.open({ device: b.ifname, netns: b.name, filter: 'vlan and tcp' }),
+      isNativeError('ENOTSUP', /./),
+    );
+    assert.throws(
+      () => SocketCapture.open({ device: b.ifname, netns: 'tcpcopy-no-such-netns' }),
+      isNativeError('ENETNS', /./),
+    );
     assert.throws(() => SocketCapture.open({ device: 'any' }), TypeError);
   });
 

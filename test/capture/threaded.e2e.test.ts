@@ -61,7 +61,11 @@ void describe('threaded capture and send in a lab', { skip: NEEDS_ROOT }, () => 
     try {
       await sleep(100);
       await floodWhileBlocked();
-      await waitFor(() => seen >= PINGS, 10_000, `${PINGS} echo requests (have ${seen}; ${JSON.stringify(cap.stats())})`);
+      await waitFor(
+        () => seen >= PINGS,
+        10_000,
+        `${PINGS} echo requests (have ${seen}; ${JSON.stringify(cap.stats())})`,
+      );
     } finally {
       await cap.close();
     }
@@ -77,7 +81,9 @@ void describe('threaded capture and send in a lab', { skip: NEEDS_ROOT }, () => 
   void test('LiveCapture on the blocked main thread with the same ring drops', async () => {
     const cap = LiveCapture.open({ device: b.ifname, netns: b.name, filter, bufferBytes: 4 << 20 });
     let seen = 0;
-    cap.on('batch', (batch) => { seen += batch.count; });
+    cap.on('batch', (batch) => {
+      seen += batch.count;
+    });
     let s;
     try {
       await sleep(100);
@@ -92,26 +98,50 @@ void describe('threaded capture and send in a lab', { skip: NEEDS_ROOT }, () => 
   });
 
   void test('ThreadedCapture.open rejects like LiveCapture.open (ENODEV, EBADFILTER)', async () => {
-    await assert.rejects(ThreadedCapture.open({ device: 'nosuchdev0', netns: b.name }), (e: unknown) => e instanceof NativeIoError && e.code === 'ENODEV');
-    await assert.rejects(ThreadedCapture.open({ device: b.ifname, netns: b.name, filter: 'tcp and and' }), (e: unknown) => e instanceof NativeIoError && e.code === 'EBADFILTER');
+    await assert.rejects(
+      ThreadedCapture.open({ device: 'nosuchdev0', netns: b.name }),
+      (e: unknown) => e instanceof NativeIoError && e.code === 'ENODEV',
+    );
+    await assert.rejects(
+      ThreadedCapture.open({ device: b.ifname, netns: b.name, filter: 'tcp and and' }),
+      (e: unknown) => e instanceof NativeIoError && e.code === 'EBADFILTER',
+    );
   });
 
   void test('ThreadedRawSender: 3000 SYNs arrive in order; the queue bound refuses and counts', async () => {
     const N = 3000;
-    const cap = await ThreadedCapture.open({ device: b.ifname, netns: b.name, filter: `tcp and dst port 9 and src host ${a.ip}` });
+    const cap = await ThreadedCapture.open({
+      device: b.ifname,
+      netns: b.name,
+      filter: `tcp and dst port 9 and src host ${a.ip}`,
+    });
     const seqs: number[] = [];
     const d = new PacketDecoder();
     cap.on('batch', (batch) => {
-      for (let i = 0; i < batch.count; i++) if (d.decode(batch.buffer, batch.offset(i), batch.caplen(i), batch.linkType) && d.isTcp) seqs.push(d.seq);
+      for (let i = 0; i < batch.count; i++)
+        if (d.decode(batch.buffer, batch.offset(i), batch.caplen(i), batch.linkType) && d.isTcp) seqs.push(d.seq);
     });
     const tx = await ThreadedRawSender.open({ family: 4, netns: a.name });
     try {
-      const packets = Array.from({ length: N }, (_, i) => buildTcpPacket({
-        family: 4, src: a.ip, dst: b.ip, srcPort: 40000, dstPort: 9, seq: i, ack: 0, flags: TcpFlags.SYN, window: 1024,
-      }));
+      const packets = Array.from({ length: N }, (_, i) =>
+        buildTcpPacket({
+          family: 4,
+          src: a.ip,
+          dst: b.ip,
+          srcPort: 40000,
+          dstPort: 9,
+          seq: i,
+          ack: 0,
+          flags: TcpFlags.SYN,
+          window: 1024,
+        }),
+      );
       for (let i = 0; i < N; i += 100) assert.equal(tx.send(packets.slice(i, i + 100)), true);
       await waitFor(() => seqs.length >= N, 10_000, `${N} SYNs at b (have ${seqs.length})`);
-      assert.deepEqual(seqs, packets.map((_, i) => i));
+      assert.deepEqual(
+        seqs,
+        packets.map((_, i) => i),
+      );
     } finally {
       await tx.close();
       await cap.close();

@@ -22,7 +22,12 @@ async function until(cond: () => boolean, what: string, limitMs = 5000): Promise
 test('a reused session key is registered again on the same connection, never as a takeover', async () => {
   const server = new ChannelServer({ secret: SECRET, host: '127.0.0.1', port: 0, logger: quiet });
   const { port } = await server.listen();
-  const client = new ChannelClient({ servers: [{ host: '127.0.0.1', port }], connectionsPerServer: 2, secret: SECRET, logger: quiet });
+  const client = new ChannelClient({
+    servers: [{ host: '127.0.0.1', port }],
+    connectionsPerServer: 2,
+    secret: SECRET,
+    logger: quiet,
+  });
   try {
     client.start();
     await client.waitForConnections();
@@ -37,7 +42,12 @@ test('a reused session key is registered again on the same connection, never as 
       client.unregister(reused);
       client.register(reused);
     }
-    await until(() => server.routing.counters.registrations === 22 && server.routing.counters.unregistrations + server.routing.counters.foreignUnregistrations === 21, 'all registrations');
+    await until(
+      () =>
+        server.routing.counters.registrations === 22 &&
+        server.routing.counters.unregistrations + server.routing.counters.foreignUnregistrations === 21,
+      'all registrations',
+    );
     assert.equal(server.routing.lookup(reused), first, 'the same connection carries the reused session');
     assert.equal(server.routing.size, 1);
     assert.equal(server.routing.counters.misrouted, 0);

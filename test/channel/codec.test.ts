@@ -3,8 +3,16 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ChannelError, FrameDecoder, encodeMessage, decodeBody, computeMac, verifyMac, resolveSecret, PeerRole,
-  responseSessionKey, sessionKeyString,
+  ChannelError,
+  FrameDecoder,
+  encodeMessage,
+  decodeBody,
+  computeMac,
+  verifyMac,
+  resolveSecret,
+  PeerRole,
+  responseSessionKey,
+  sessionKeyString,
 } from '../../src/channel/index.js';
 import type { ChannelMessage } from '../../src/channel/index.js';
 import { createHmac } from 'node:crypto';
@@ -14,23 +22,50 @@ const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
 const FIXTURES: [string, ChannelMessage, string][] = [
   ['CHALLENGE', { type: 'challenge', version: 1, nonce: Buffer.alloc(32, 0xaa) }, `01 01 0022 0001 ${'aa'.repeat(32)}`],
-  ['HELLO', { type: 'hello', version: 1, role: PeerRole.TCPCOPY, instanceId: 'ab', mac: Buffer.alloc(32, 0xbb) },
-    `01 02 0026 0001 01 02 6162 ${'bb'.repeat(32)}`],
+  [
+    'HELLO',
+    { type: 'hello', version: 1, role: PeerRole.TCPCOPY, instanceId: 'ab', mac: Buffer.alloc(32, 0xbb) },
+    `01 02 0026 0001 01 02 6162 ${'bb'.repeat(32)}`,
+  ],
   ['WELCOME', { type: 'welcome', version: 1 }, '01 03 0002 0001'],
   ['REGISTER v4', { type: 'register', session: V4_SESSION }, '01 04 000e 04 00 9c40 1f90 0a4d0002 0a4d0003'],
-  ['REGISTER v6', { type: 'register', session: V6_SESSION },
-    `01 04 0026 06 00 9c40 0050 fd00${'00'.repeat(13)}02 fd00${'00'.repeat(13)}03`],
+  [
+    'REGISTER v6',
+    { type: 'register', session: V6_SESSION },
+    `01 04 0026 06 00 9c40 0050 fd00${'00'.repeat(13)}02 fd00${'00'.repeat(13)}03`,
+  ],
   ['UNREGISTER v4', { type: 'unregister', session: V4_SESSION }, '01 05 000e 04 00 9c40 1f90 0a4d0002 0a4d0003'],
-  ['UNREGISTER v6', { type: 'unregister', session: V6_SESSION },
-    `01 05 0026 06 00 9c40 0050 fd00${'00'.repeat(13)}02 fd00${'00'.repeat(13)}03`],
-  ['RESPONSE v4', {
-    type: 'response', family: 4, hopLimit: 64, payloadLength: 0, src: '10.77.0.3', dst: '10.77.0.2',
-    tcpHeader: tcpHeader(8080, 40000, 0x12),
-  }, '01 06 0024 04 40 0000 00000000 0a4d0003 0a4d0002 1f909c40 01020304 05060708 5012 ffff 1234 0000'],
-  ['RESPONSE v6 with options', {
-    type: 'response', family: 6, hopLimit: 255, payloadLength: 1448, src: 'fd00::3', dst: 'fd00::2',
-    tcpHeader: tcpHeader(80, 40000, 0x18, 0x01020304, [2, 4, 5, 0xb4]),
-  }, `01 06 0040 06 ff 0000 000005a8 fd00${'00'.repeat(13)}03 fd00${'00'.repeat(13)}02 0050 9c40 01020304 05060708 6018 ffff 1234 0000 020405b4`],
+  [
+    'UNREGISTER v6',
+    { type: 'unregister', session: V6_SESSION },
+    `01 05 0026 06 00 9c40 0050 fd00${'00'.repeat(13)}02 fd00${'00'.repeat(13)}03`,
+  ],
+  [
+    'RESPONSE v4',
+    {
+      type: 'response',
+      family: 4,
+      hopLimit: 64,
+      payloadLength: 0,
+      src: '10.77.0.3',
+      dst: '10.77.0.2',
+      tcpHeader: tcpHeader(8080, 40000, 0x12),
+    },
+    '01 06 0024 04 40 0000 00000000 0a4d0003 0a4d0002 1f909c40 01020304 05060708 5012 ffff 1234 0000',
+  ],
+  [
+    'RESPONSE v6 with options',
+    {
+      type: 'response',
+      family: 6,
+      hopLimit: 255,
+      payloadLength: 1448,
+      src: 'fd00::3',
+      dst: 'fd00::2',
+      tcpHeader: tcpHeader(80, 40000, 0x18, 0x01020304, [2, 4, 5, 0xb4]),
+    },
+    `01 06 0040 06 ff 0000 000005a8 fd00${'00'.repeat(13)}03 fd00${'00'.repeat(13)}02 0050 9c40 01020304 05060708 6018 ffff 1234 0000 020405b4`,
+  ],
   ['PING', { type: 'ping', token: 0xdeadbeef }, '01 07 0004 deadbeef'],
   ['PONG', { type: 'pong', token: 7 }, '01 08 0004 00000007'],
   ['ERROR', { type: 'error', code: 2, message: 'no' }, '01 09 0004 0002 6e6f'],
@@ -105,11 +140,18 @@ describe('streaming', () => {
       const responses = seen.filter((m) => m.type === 'response');
       assert.equal(responses.length, 2);
       assert.equal(responses[0], responses[1], 'one reused RESPONSE object');
-      assert.equal(new Set(seen.filter((m) => m.type !== 'response')).size, seen.length - 2, 'other messages are fresh');
+      assert.equal(
+        new Set(seen.filter((m) => m.type !== 'response')).size,
+        seen.length - 2,
+        'other messages are fresh',
+      );
     }
     // a malformed RESPONSE is refused the same way
     const bad = hex('01 06 0024 05 40 0000 00000000 0a4d0003 0a4d0002 1f909c40 01020304 05060708 5012 ffff 1234 0000');
-    assert.throws(() => new FrameDecoder({ reuseResponses: true }).push(bad, () => {}), (e: unknown) => e instanceof ChannelError && e.code === 'MALFORMED');
+    assert.throws(
+      () => new FrameDecoder({ reuseResponses: true }).push(bad, () => {}),
+      (e: unknown) => e instanceof ChannelError && e.code === 'MALFORMED',
+    );
   });
 
   test('one byte at a time', () => {
@@ -142,7 +184,9 @@ describe('bad input gives typed errors', () => {
   });
 
   test('oversized frames are refused from the header alone', () => {
-    const e = expectError('FRAME_TOO_LARGE', () => new FrameDecoder({ maxFrameBodyBytes: 100 }).push(hex('01 06 0065'), () => {}));
+    const e = expectError('FRAME_TOO_LARGE', () =>
+      new FrameDecoder({ maxFrameBodyBytes: 100 }).push(hex('01 06 0065'), () => {}),
+    );
     assert.equal(e.offset, 2);
     assert.deepEqual(decodeAll(hex('01 07 0004 00000001'), 4), [{ type: 'ping', token: 1 }]);
     expectError('FRAME_TOO_LARGE', () => decodeAll(hex('01 07 0004 00000001'), 3));
@@ -159,7 +203,9 @@ describe('bad input gives typed errors', () => {
     expectError('MALFORMED', () => decodeAll(hex('01 04 000e 04 01 9c40 1f90 0a4d0002 0a4d0003'))); // reserved
     expectError('MALFORMED', () => decodeAll(hex('01 04 0026 04 00 9c40 1f90 0a4d0002 0a4d0003' + '00'.repeat(24)))); // v4 length 38
     // RESPONSE whose TCP data offset says 24 bytes while 20 are carried
-    expectError('MALFORMED', () => decodeAll(hex('01 06 0024 04 40 0000 00000000 0a4d0003 0a4d0002 1f909c40 01020304 05060708 6012 ffff 1234 0000')));
+    expectError('MALFORMED', () =>
+      decodeAll(hex('01 06 0024 04 40 0000 00000000 0a4d0003 0a4d0002 1f909c40 01020304 05060708 6012 ffff 1234 0000')),
+    );
     expectError('MALFORMED', () => decodeAll(hex(`01 02 0026 0001 03 02 6162 ${'bb'.repeat(32)}`))); // role 3
   });
 
@@ -183,10 +229,17 @@ describe('bad input gives typed errors', () => {
   test('encoder refuses values that do not fit', () => {
     expectError('BAD_FIELD', () => encodeMessage({ type: 'register', session: { ...V4_SESSION, clientPort: 70000 } }));
     expectError('BAD_FIELD', () => encodeMessage({ type: 'ping', token: -1 }));
-    expectError('BAD_FIELD', () => encodeMessage({
-      type: 'response', family: 4, hopLimit: 64, payloadLength: 0, src: '1.2.3.4', dst: '1.2.3.5',
-      tcpHeader: Buffer.alloc(20),
-    }));
+    expectError('BAD_FIELD', () =>
+      encodeMessage({
+        type: 'response',
+        family: 4,
+        hopLimit: 64,
+        payloadLength: 0,
+        src: '1.2.3.4',
+        dst: '1.2.3.5',
+        tcpHeader: Buffer.alloc(20),
+      }),
+    );
   });
 });
 
@@ -194,7 +247,9 @@ describe('authentication helpers', () => {
   test('the authenticator is HMAC-SHA256 over context, nonce, role and instance id', () => {
     const nonce = Buffer.alloc(32, 7);
     const mac = computeMac('s3cret', nonce, PeerRole.TCPCOPY, 'me');
-    const ref = createHmac('sha256', 's3cret').update(Buffer.concat([Buffer.from('tcpcopy-channel-v1\0'), nonce, Buffer.from([1]), Buffer.from('me')])).digest();
+    const ref = createHmac('sha256', 's3cret')
+      .update(Buffer.concat([Buffer.from('tcpcopy-channel-v1\0'), nonce, Buffer.from([1]), Buffer.from('me')]))
+      .digest();
     assert.deepEqual(mac, ref);
     assert.equal(verifyMac('s3cret', nonce, PeerRole.TCPCOPY, 'me', mac), true);
     assert.equal(verifyMac('other', nonce, PeerRole.TCPCOPY, 'me', mac), false);

@@ -1,11 +1,29 @@
 // Shared message fixtures for the channel tests.
 import type { ResponseMessage, SessionKey } from '../../src/channel/index.js';
 
-export const V4_SESSION: SessionKey = { family: 4, clientIp: '10.77.0.2', clientPort: 40000, targetIp: '10.77.0.3', targetPort: 8080 };
-export const V6_SESSION: SessionKey = { family: 6, clientIp: 'fd00::2', clientPort: 40000, targetIp: 'fd00::3', targetPort: 80 };
+export const V4_SESSION: SessionKey = {
+  family: 4,
+  clientIp: '10.77.0.2',
+  clientPort: 40000,
+  targetIp: '10.77.0.3',
+  targetPort: 8080,
+};
+export const V6_SESSION: SessionKey = {
+  family: 6,
+  clientIp: 'fd00::2',
+  clientPort: 40000,
+  targetIp: 'fd00::3',
+  targetPort: 80,
+};
 
 /** A 20-byte TCP header from `sport` to `dport` with the given flags and sequence number. */
-export function tcpHeader(sport: number, dport: number, flags: number, seq = 0x01020304, options: number[] = []): Buffer {
+export function tcpHeader(
+  sport: number,
+  dport: number,
+  flags: number,
+  seq = 0x01020304,
+  options: number[] = [],
+): Buffer {
   const h = Buffer.alloc(20 + options.length);
   h.writeUInt16BE(sport, 0);
   h.writeUInt16BE(dport, 2);
@@ -22,7 +40,12 @@ export function tcpHeader(sport: number, dport: number, flags: number, seq = 0x0
 /** The target's reply for `s` (target → client). */
 export function replyFor(s: SessionKey, flags: number, payloadLength = 0, seq = 0x01020304): ResponseMessage {
   return {
-    type: 'response', family: s.family, hopLimit: 64, payloadLength, src: s.targetIp, dst: s.clientIp,
+    type: 'response',
+    family: s.family,
+    hopLimit: 64,
+    payloadLength,
+    src: s.targetIp,
+    dst: s.clientIp,
     tcpHeader: tcpHeader(s.targetPort, s.clientPort, flags, seq),
   };
 }

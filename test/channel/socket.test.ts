@@ -4,7 +4,16 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { ChannelClient, ChannelServer, ChannelError, FrameDecoder, encodeMessage, computeMac, PeerRole, parseServerList } from '../../src/channel/index.js';
+import {
+  ChannelClient,
+  ChannelServer,
+  ChannelError,
+  FrameDecoder,
+  encodeMessage,
+  computeMac,
+  PeerRole,
+  parseServerList,
+} from '../../src/channel/index.js';
 import type { ChannelLogger, ChannelMessage, ResponseMessage, SessionKey } from '../../src/channel/index.js';
 import { V4_SESSION, V6_SESSION, replyFor } from './fixtures.js';
 
@@ -12,7 +21,12 @@ const SECRET = 'correct horse';
 
 function memoryLogger(): ChannelLogger & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };
+  return {
+    lines,
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  };
 }
 
 async function until(cond: () => boolean, what: string, limitMs = 5000): Promise<void> {
@@ -23,19 +37,29 @@ async function until(cond: () => boolean, what: string, limitMs = 5000): Promise
   }
 }
 
-async function startServer(extra: Partial<ConstructorParameters<typeof ChannelServer>[0]> = {}, port = 0): Promise<{ server: ChannelServer; port: number; log: ReturnType<typeof memoryLogger> }> {
+async function startServer(
+  extra: Partial<ConstructorParameters<typeof ChannelServer>[0]> = {},
+  port = 0,
+): Promise<{ server: ChannelServer; port: number; log: ReturnType<typeof memoryLogger> }> {
   const log = memoryLogger();
   const server = new ChannelServer({ secret: SECRET, host: '127.0.0.1', port, logger: log, ...extra });
   const addr = await server.listen();
   return { server, port: addr.port, log };
 }
 
-function newClient(port: number, opts: Partial<ConstructorParameters<typeof ChannelClient>[0]> = {}): { client: ChannelClient; got: ResponseMessage[]; log: ReturnType<typeof memoryLogger> } {
+function newClient(
+  port: number,
+  opts: Partial<ConstructorParameters<typeof ChannelClient>[0]> = {},
+): { client: ChannelClient; got: ResponseMessage[]; log: ReturnType<typeof memoryLogger> } {
   const got: ResponseMessage[] = [];
   const log = memoryLogger();
   const client = new ChannelClient({
-    servers: [{ host: '127.0.0.1', port }], secret: SECRET, logger: log, onResponse: (r) => got.push(r),
-    backoff: { initialDelayMs: 20, maxDelayMs: 200 }, ...opts,
+    servers: [{ host: '127.0.0.1', port }],
+    secret: SECRET,
+    logger: log,
+    onResponse: (r) => got.push(r),
+    backoff: { initialDelayMs: 20, maxDelayMs: 200 },
+    ...opts,
   });
   return { client, got, log };
 }
@@ -48,14 +72,19 @@ function rawPeer(port: number): { socket: Socket; msgs: ChannelMessage[]; closed
   const d = new FrameDecoder();
   socket.on('data', (c: Buffer) => d.push(c, (m) => msgs.push(m)));
   socket.on('error', () => {});
-  socket.on('close', () => { closed = true; });
+  socket.on('close', () => {
+    closed = true;
+  });
   return { socket, msgs, closed: () => closed };
 }
 
 describe('ChannelServer / ChannelClient', () => {
   test('parseServerList', () => {
     assert.deepEqual(parseServerList('10.0.0.1,10.0.0.2:4000,[fd00::1]:5,fd00::2'), [
-      { host: '10.0.0.1', port: 36524 }, { host: '10.0.0.2', port: 4000 }, { host: 'fd00::1', port: 5 }, { host: 'fd00::2', port: 36524 },
+      { host: '10.0.0.1', port: 36524 },
+      { host: '10.0.0.2', port: 4000 },
+      { host: 'fd00::1', port: 5 },
+      { host: 'fd00::2', port: 36524 },
     ]);
     assert.throws(() => parseServerList('1.2.3.4:0'), ChannelError);
     assert.throws(() => parseServerList('1.2.3.4,'), ChannelError);
@@ -71,7 +100,9 @@ describe('ChannelServer / ChannelClient', () => {
       await good.client.waitForConnections();
       await until(() => bad.client.stats.authFailures >= 2, 'wrong-secret refusals');
       assert.equal(bad.client.authenticatedConnections, 0);
-      assert.ok(log.lines.some((l) => l.startsWith('warn') && l.includes('wrong shared secret') && l.includes('"bad"')));
+      assert.ok(
+        log.lines.some((l) => l.startsWith('warn') && l.includes('wrong shared secret') && l.includes('"bad"')),
+      );
       assert.ok(bad.log.lines.some((l) => l.includes('refused us')));
       // missing secret: a peer that skips HELLO is refused
       const raw = rawPeer(port);
@@ -81,8 +112,15 @@ describe('ChannelServer / ChannelClient', () => {
       assert.ok(log.lines.some((l) => l.includes('register before authentication')));
       assert.equal(server.routing.size, 0);
       assert.equal(server.peerCount, 2);
-      assert.throws(() => new ChannelClient({ servers: [{ host: '127.0.0.1', port }], env: {} }), (e: unknown) => e instanceof ChannelError && e.code === 'NO_SECRET');
-      const fromEnv = new ChannelClient({ servers: [{ host: '127.0.0.1', port }], env: { TCPCOPY_SECRET: SECRET }, logger: memoryLogger() });
+      assert.throws(
+        () => new ChannelClient({ servers: [{ host: '127.0.0.1', port }], env: {} }),
+        (e: unknown) => e instanceof ChannelError && e.code === 'NO_SECRET',
+      );
+      const fromEnv = new ChannelClient({
+        servers: [{ host: '127.0.0.1', port }],
+        env: { TCPCOPY_SECRET: SECRET },
+        logger: memoryLogger(),
+      });
       fromEnv.start();
       await fromEnv.waitForConnections();
       await fromEnv.close();
@@ -114,8 +152,14 @@ describe('ChannelServer / ChannelClient', () => {
       for (const s of [...sa, ...sb]) assert.equal(server.sendResponse(replyFor(s, 0x18, 10)).kind, 'routed');
       assert.equal(server.sendResponse(replyFor({ ...V4_SESSION, clientPort: 9 }, 0x18)).kind, 'unroutable');
       await until(() => a.got.length === 6 && b.got.length === 2, 'responses');
-      assert.deepEqual(a.got.map((r) => r.tcpHeader.readUInt16BE(2)).sort(), sa.map((s) => s.clientPort));
-      assert.deepEqual(b.got.map((r) => r.dst), ['fd00::2', '10.77.0.2']);
+      assert.deepEqual(
+        a.got.map((r) => r.tcpHeader.readUInt16BE(2)).sort(),
+        sa.map((s) => s.clientPort),
+      );
+      assert.deepEqual(
+        b.got.map((r) => r.dst),
+        ['fd00::2', '10.77.0.2'],
+      );
       b.client.unregister(V6_SESSION);
       await until(() => server.routing.size === 7, 'unregistration');
       assert.equal(server.routing.counters.unroutable, 1);
@@ -166,12 +210,23 @@ describe('ChannelServer / ChannelClient', () => {
         const ch = raw.msgs[0];
         assert.ok(ch?.type === 'challenge');
         // authenticate first, so the decoder — not authentication — is what refuses the peer
-        raw.socket.write(encodeMessage({ type: 'hello', version: 1, role: PeerRole.TCPCOPY, instanceId: 'raw', mac: computeMac(SECRET, ch.nonce, PeerRole.TCPCOPY, 'raw') }));
+        raw.socket.write(
+          encodeMessage({
+            type: 'hello',
+            version: 1,
+            role: PeerRole.TCPCOPY,
+            instanceId: 'raw',
+            mac: computeMac(SECRET, ch.nonce, PeerRole.TCPCOPY, 'raw'),
+          }),
+        );
         await until(() => raw.msgs.length === 2, 'welcome');
         if (code === 'TRUNCATED') raw.socket.end(bytes);
         else raw.socket.write(bytes);
         await until(raw.closed, `${code} peer closed`);
-        assert.ok(log.lines.some((l) => l.includes(`disconnected: ${code}`)), `${code} logged`);
+        assert.ok(
+          log.lines.some((l) => l.includes(`disconnected: ${code}`)),
+          `${code} logged`,
+        );
         assert.equal(server.sendResponse(replyFor(V4_SESSION, 0x10)).kind, 'routed');
       }
       await until(() => a.got.length === bad.length, 'responses to the healthy client');

@@ -5,9 +5,20 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ClientRecordStream, CombinedFrameStream, Tcpcopy1Error, emitClientRecord, emitCombinedFrame, emitCombinedFrames,
-  emitServerRecord, parseClientRecord, parseCombinedFrame, parseServerRecord, responseFromServerRecord,
-  serverRecordFromResponse, serverRecordPayloadLength, versionRecord,
+  ClientRecordStream,
+  CombinedFrameStream,
+  Tcpcopy1Error,
+  emitClientRecord,
+  emitCombinedFrame,
+  emitCombinedFrames,
+  emitServerRecord,
+  parseClientRecord,
+  parseCombinedFrame,
+  parseServerRecord,
+  responseFromServerRecord,
+  serverRecordFromResponse,
+  serverRecordPayloadLength,
+  versionRecord,
 } from '../../src/channel/tcpcopy1/index.js';
 import type { ClientRecord, ServerRecord, Tcpcopy1ErrorCode } from '../../src/channel/tcpcopy1/index.js';
 import type { ResponseMessage } from '../../src/channel/index.js';
@@ -35,7 +46,13 @@ const DEL_HEX = `
   0a4d0003   -- off 8  target_ip 10.77.0.3
   1f90       -- off 12 target_port 8080`;
 /** Strips the `-- comment` tails and whitespace. */
-const fx = (s: string): Buffer => hex(s.split('\n').map((l) => l.replace(/--.*$/, '')).join(''));
+const fx = (s: string): Buffer =>
+  hex(
+    s
+      .split('\n')
+      .map((l) => l.replace(/--.*$/, ''))
+      .join(''),
+  );
 
 const SESSION = { clientIp: '10.77.0.1', clientPort: 40000, targetIp: '10.77.0.3', targetPort: 8080 };
 const CLIENT_FIXTURES: [string, ClientRecord, string][] = [
@@ -138,13 +155,28 @@ describe('TCPCopy 1.x client records', () => {
   });
 
   test('typed errors: truncated, unknown type, unencodable values', () => {
-    assert.equal(codeOf(() => parseClientRecord(fx(ADD_HEX).subarray(0, 13))), 'TRUNCATED');
+    assert.equal(
+      codeOf(() => parseClientRecord(fx(ADD_HEX).subarray(0, 13))),
+      'TRUNCATED',
+    );
     const bad = fx(ADD_HEX);
     bad.writeUInt16BE(3, 6);
-    assert.equal(codeOf(() => parseClientRecord(bad)), 'UNKNOWN_TYPE');
-    assert.equal(codeOf(() => emitClientRecord({ kind: 'add', session: { ...SESSION, clientIp: 'fd00::1' } })), 'BAD_FIELD');
-    assert.equal(codeOf(() => emitClientRecord({ kind: 'add', session: { ...SESSION, clientPort: 65536 } })), 'BAD_FIELD');
-    assert.equal(codeOf(() => emitClientRecord({ kind: 'add', session: { ...SESSION, clientIp: '0.0.0.0', clientPort: 0 } })), 'BAD_FIELD');
+    assert.equal(
+      codeOf(() => parseClientRecord(bad)),
+      'UNKNOWN_TYPE',
+    );
+    assert.equal(
+      codeOf(() => emitClientRecord({ kind: 'add', session: { ...SESSION, clientIp: 'fd00::1' } })),
+      'BAD_FIELD',
+    );
+    assert.equal(
+      codeOf(() => emitClientRecord({ kind: 'add', session: { ...SESSION, clientPort: 65536 } })),
+      'BAD_FIELD',
+    );
+    assert.equal(
+      codeOf(() => emitClientRecord({ kind: 'add', session: { ...SESSION, clientIp: '0.0.0.0', clientPort: 0 } })),
+      'BAD_FIELD',
+    );
   });
 
   test('ClientRecordStream: version first, then records, split at every byte', () => {
@@ -155,7 +187,11 @@ describe('TCPCopy 1.x client records', () => {
       d.push(stream.subarray(0, cut), (r) => got.push(r));
       d.push(stream.subarray(cut), (r) => got.push(r));
       d.end();
-      assert.deepEqual(got.map((r) => r.kind), ['version', 'add', 'del'], `cut at ${cut}`);
+      assert.deepEqual(
+        got.map((r) => r.kind),
+        ['version', 'add', 'del'],
+        `cut at ${cut}`,
+      );
     }
   });
 
@@ -174,16 +210,25 @@ describe('TCPCopy 1.x client records', () => {
     assert.equal(e.code, 'NO_VERSION');
     assert.equal(e.offset, 0);
     // Failed for good.
-    assert.equal(codeOf(() => d.push(fx(VERSION_HEX), () => {})), 'NO_VERSION');
+    assert.equal(
+      codeOf(() => d.push(fx(VERSION_HEX), () => {})),
+      'NO_VERSION',
+    );
   });
 
   test('ClientRecordStream: a second version record, a truncated end', () => {
     const d = new ClientRecordStream();
-    assert.equal(codeOf(() => d.push(Buffer.concat([fx(VERSION_HEX), fx(VERSION_HEX)]), () => {})), 'UNEXPECTED_VERSION');
+    assert.equal(
+      codeOf(() => d.push(Buffer.concat([fx(VERSION_HEX), fx(VERSION_HEX)]), () => {})),
+      'UNEXPECTED_VERSION',
+    );
     const t = new ClientRecordStream();
     t.push(Buffer.concat([fx(VERSION_HEX), fx(ADD_HEX).subarray(0, 5)]), () => {});
     assert.equal(t.pendingBytes, 5);
-    assert.equal(codeOf(() => t.end()), 'TRUNCATED');
+    assert.equal(
+      codeOf(() => t.end()),
+      'TRUNCATED',
+    );
   });
 });
 
@@ -227,7 +272,13 @@ describe('TCPCopy 1.x server records', () => {
   test('RESPONSE → record: rebuilt IPv4 header with a valid checksum, exact bytes', () => {
     const syn = parseServerRecord(fx(SYNACK_HEX));
     const m: ResponseMessage = {
-      type: 'response', family: 4, hopLimit: 64, payloadLength: 0, src: '10.77.0.3', dst: '10.77.0.1', tcpHeader: syn.tcpHeader,
+      type: 'response',
+      family: 4,
+      hopLimit: 64,
+      payloadLength: 0,
+      src: '10.77.0.3',
+      dst: '10.77.0.1',
+      tcpHeader: syn.tcpHeader,
     };
     const expected = fx(SYNACK_HEX);
     expected.writeUInt16BE(0, 6); // flags: not kept by RESPONSE
@@ -246,8 +297,19 @@ describe('TCPCopy 1.x server records', () => {
 
   test('RESPONSE → record: IPv6 is refused, a 60-byte header is cut at 44', () => {
     const syn = parseServerRecord(fx(SYNACK_HEX));
-    const v6: ResponseMessage = { type: 'response', family: 6, hopLimit: 64, payloadLength: 0, src: 'fd00::3', dst: 'fd00::1', tcpHeader: syn.tcpHeader };
-    assert.equal(codeOf(() => serverRecordFromResponse(v6)), 'BAD_FIELD');
+    const v6: ResponseMessage = {
+      type: 'response',
+      family: 6,
+      hopLimit: 64,
+      payloadLength: 0,
+      src: 'fd00::3',
+      dst: 'fd00::1',
+      tcpHeader: syn.tcpHeader,
+    };
+    assert.equal(
+      codeOf(() => serverRecordFromResponse(v6)),
+      'BAD_FIELD',
+    );
     const long = Buffer.concat([fx(CUT_HEX).subarray(20, 64), Buffer.alloc(16, 1)]); // 16 more option bytes (NOPs)
     assert.equal(long.length, 60);
     const rec = serverRecordFromResponse({ ...v6, family: 4, src: '10.77.0.3', dst: '10.77.0.1', tcpHeader: long });
@@ -257,17 +319,35 @@ describe('TCPCopy 1.x server records', () => {
   });
 
   test('typed errors: truncated, not IPv4, not TCP, short headers, tot_len under the headers', () => {
-    assert.equal(codeOf(() => parseServerRecord(fx(SYNACK_HEX).subarray(0, 63))), 'TRUNCATED');
+    assert.equal(
+      codeOf(() => parseServerRecord(fx(SYNACK_HEX).subarray(0, 63))),
+      'TRUNCATED',
+    );
     const mutate = (at: number, v: number): Buffer => {
       const b = fx(SYNACK_HEX);
       b[at] = v;
       return b;
     };
-    assert.equal(codeOf(() => parseServerRecord(mutate(0, 0x65))), 'BAD_RECORD'); // IPv6 version nibble
-    assert.equal(codeOf(() => parseServerRecord(mutate(0, 0x44))), 'BAD_RECORD'); // ihl 4
-    assert.equal(codeOf(() => parseServerRecord(mutate(9, 17))), 'BAD_RECORD'); // UDP
-    assert.equal(codeOf(() => parseServerRecord(mutate(32, 0x40))), 'BAD_RECORD'); // doff 4
-    assert.equal(codeOf(() => parseServerRecord(mutate(3, 59))), 'BAD_RECORD'); // tot_len 59 < 60
+    assert.equal(
+      codeOf(() => parseServerRecord(mutate(0, 0x65))),
+      'BAD_RECORD',
+    ); // IPv6 version nibble
+    assert.equal(
+      codeOf(() => parseServerRecord(mutate(0, 0x44))),
+      'BAD_RECORD',
+    ); // ihl 4
+    assert.equal(
+      codeOf(() => parseServerRecord(mutate(9, 17))),
+      'BAD_RECORD',
+    ); // UDP
+    assert.equal(
+      codeOf(() => parseServerRecord(mutate(32, 0x40))),
+      'BAD_RECORD',
+    ); // doff 4
+    assert.equal(
+      codeOf(() => parseServerRecord(mutate(3, 59))),
+      'BAD_RECORD',
+    ); // tot_len 59 < 60
   });
 });
 
@@ -290,8 +370,14 @@ describe('TCPCopy 1.x combined frames', () => {
     assert.equal(buf.readUInt16BE(0), 16);
     assert.equal(buf.readUInt16BE(2 + 16 * 64), 16);
     assert.equal(buf.readUInt16BE(4 + 32 * 64), 1);
-    assert.equal(codeOf(() => emitCombinedFrame(Array.from({ length: 17 }, () => r))), 'BAD_FIELD');
-    assert.equal(codeOf(() => emitCombinedFrame([])), 'BAD_FIELD');
+    assert.equal(
+      codeOf(() => emitCombinedFrame(Array.from({ length: 17 }, () => r))),
+      'BAD_FIELD',
+    );
+    assert.equal(
+      codeOf(() => emitCombinedFrame([])),
+      'BAD_FIELD',
+    );
   });
 
   test('CombinedFrameStream: split at every byte, count 0 frames are empty', () => {
@@ -302,22 +388,41 @@ describe('TCPCopy 1.x combined frames', () => {
       d.push(stream.subarray(0, cut), (r) => got.push(r));
       d.push(stream.subarray(cut), (r) => got.push(r));
       d.end();
-      assert.deepEqual(got.map((r) => r.totalLength), [60, 652, 80], `cut at ${cut}`);
+      assert.deepEqual(
+        got.map((r) => r.totalLength),
+        [60, 652, 80],
+        `cut at ${cut}`,
+      );
     }
   });
 
   test('CombinedFrameStream: count over 16 refused on its 2 bytes; a bad record before its frame is complete; truncated end', () => {
     const d = new CombinedFrameStream();
-    assert.equal(codeOf(() => d.push(hex('0011'), () => {})), 'BAD_COUNT');
-    assert.equal(codeOf(() => parseCombinedFrame(hex('0011'))), 'BAD_COUNT');
+    assert.equal(
+      codeOf(() => d.push(hex('0011'), () => {})),
+      'BAD_COUNT',
+    );
+    assert.equal(
+      codeOf(() => parseCombinedFrame(hex('0011'))),
+      'BAD_COUNT',
+    );
     const bad = fx(SYNACK_HEX);
     bad[9] = 17;
     const e = new CombinedFrameStream();
-    assert.equal(codeOf(() => e.push(Buffer.concat([hex('0002'), bad]), () => {})), 'BAD_RECORD');
+    assert.equal(
+      codeOf(() => e.push(Buffer.concat([hex('0002'), bad]), () => {})),
+      'BAD_RECORD',
+    );
     const t = new CombinedFrameStream();
     t.push(hex(TWO).subarray(0, 100), () => {});
-    assert.equal(codeOf(() => t.end()), 'TRUNCATED');
-    assert.equal(codeOf(() => parseCombinedFrame(hex(TWO).subarray(0, 129))), 'TRUNCATED');
+    assert.equal(
+      codeOf(() => t.end()),
+      'TRUNCATED',
+    );
+    assert.equal(
+      codeOf(() => parseCombinedFrame(hex(TWO).subarray(0, 129))),
+      'TRUNCATED',
+    );
   });
 
   test('random bytes only ever give records or Tcpcopy1Error (20,000 inputs, seeded)', () => {
@@ -332,14 +437,29 @@ describe('TCPCopy 1.x combined frames', () => {
     for (let i = 0; i < 20_000; i++) {
       const len = Math.floor(rnd() * 200);
       const b = Buffer.alloc(len);
-      for (let k = 0; k < len; k++) b[k] = rnd() < 0.7 && k < template.length ? template[k]! ^ (rnd() < 0.05 ? 0xff : 0) : Math.floor(rnd() * 256);
+      for (let k = 0; k < len; k++)
+        b[k] = rnd() < 0.7 && k < template.length ? template[k]! ^ (rnd() < 0.05 ? 0xff : 0) : Math.floor(rnd() * 256);
       if (len > 0 && rnd() < 0.5) b[0] = 0;
       if (len > 1 && rnd() < 0.5) b[1] = Math.floor(rnd() * 18);
       for (const f of [
-        () => parseServerRecord(b), () => parseClientRecord(b), () => parseCombinedFrame(b),
-        () => { const s = new CombinedFrameStream(); s.push(b, () => {}); s.end(); },
-        () => { const s = new ClientRecordStream(); s.push(b, () => {}); s.end(); },
-        () => { const rec = parseServerRecord(b); responseFromServerRecord(rec); emitServerRecord(rec); },
+        () => parseServerRecord(b),
+        () => parseClientRecord(b),
+        () => parseCombinedFrame(b),
+        () => {
+          const s = new CombinedFrameStream();
+          s.push(b, () => {});
+          s.end();
+        },
+        () => {
+          const s = new ClientRecordStream();
+          s.push(b, () => {});
+          s.end();
+        },
+        () => {
+          const rec = parseServerRecord(b);
+          responseFromServerRecord(rec);
+          emitServerRecord(rec);
+        },
       ]) {
         const c = codeOf(f);
         assert.notEqual(c, 'other', `input ${b.toString('hex')}`);

@@ -4,7 +4,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
 import {
-  OptionError, addInterceptOptions, addTcpcopyOptions, validateInterceptOptions, validateTcpcopyOptions,
+  OptionError,
+  addInterceptOptions,
+  addTcpcopyOptions,
+  validateInterceptOptions,
+  validateTcpcopyOptions,
 } from '../../src/cli/options/index.js';
 import type { InterceptRawOptions, OptionErrorCode, TcpcopyRawOptions } from '../../src/cli/options/index.js';
 
@@ -36,17 +40,32 @@ describe('intercept --tcpcopy1', () => {
     const off = validateInterceptOptions(base);
     assert.equal(off.tcpcopy1, false);
     assert.deepEqual(off.tcpcopy1AllowedPeers, []);
-    const on = validateInterceptOptions({ ...base, tcpcopy1: true, tcpcopy1Allow: '10.77.0.2, 10.77.0.5', bind: '10.77.0.4' }, { env: {} });
+    const on = validateInterceptOptions(
+      { ...base, tcpcopy1: true, tcpcopy1Allow: '10.77.0.2, 10.77.0.5', bind: '10.77.0.4' },
+      { env: {} },
+    );
     assert.equal(on.tcpcopy1, true);
     assert.equal(on.secret, null);
-    assert.deepEqual(on.tcpcopy1AllowedPeers.map((a) => a.text), ['10.77.0.2', '10.77.0.5']);
+    assert.deepEqual(
+      on.tcpcopy1AllowedPeers.map((a) => a.text),
+      ['10.77.0.2', '10.77.0.5'],
+    );
     assert.equal(on.bindAddress?.text, '10.77.0.4');
   });
 
   test('validation errors: an allow-list without --tcpcopy1, a bad address', () => {
-    assert.equal(codeOf(() => validateInterceptOptions({ filter: 'tcp', tcpcopy1Allow: '10.77.0.2' })), 'CONFLICT');
-    assert.equal(codeOf(() => validateInterceptOptions({ filter: 'tcp', tcpcopy1: true, tcpcopy1Allow: '10.77.0.300' })), 'BAD_ADDRESS');
-    assert.equal(codeOf(() => validateInterceptOptions({ filter: 'tcp', tcpcopy1: true, tcpcopy1Allow: '' })), 'BAD_FORMAT');
+    assert.equal(
+      codeOf(() => validateInterceptOptions({ filter: 'tcp', tcpcopy1Allow: '10.77.0.2' })),
+      'CONFLICT',
+    );
+    assert.equal(
+      codeOf(() => validateInterceptOptions({ filter: 'tcp', tcpcopy1: true, tcpcopy1Allow: '10.77.0.300' })),
+      'BAD_ADDRESS',
+    );
+    assert.equal(
+      codeOf(() => validateInterceptOptions({ filter: 'tcp', tcpcopy1: true, tcpcopy1Allow: '' })),
+      'BAD_FORMAT',
+    );
   });
 });
 
@@ -62,7 +81,13 @@ describe('tcpcopy --tcpcopy1', () => {
   });
 
   test('the C channel carries IPv4 only: an IPv6 target is refused', () => {
-    assert.equal(codeOf(() => validateTcpcopyOptions({ ...base, transfer: '80-[fd00::3]:8080', tcpcopy1: true })), 'CONFLICT');
-    assert.equal(codeOf(() => validateTcpcopyOptions({ ...base, transfer: '80-[fd00::3]:8080' })), 'no error');
+    assert.equal(
+      codeOf(() => validateTcpcopyOptions({ ...base, transfer: '80-[fd00::3]:8080', tcpcopy1: true })),
+      'CONFLICT',
+    );
+    assert.equal(
+      codeOf(() => validateTcpcopyOptions({ ...base, transfer: '80-[fd00::3]:8080' })),
+      'no error',
+    );
   });
 });

@@ -40,7 +40,12 @@ const OPTIONS = '020405b4 0402 080a0000000100000002 01 030307';
 
 function reply(port: number, seq: number, flags: number, payloadLength = 0, options = ''): ResponseMessage {
   return {
-    type: 'response', family: 4, hopLimit: 64, payloadLength, src: '10.77.0.3', dst: '10.77.0.1',
+    type: 'response',
+    family: 4,
+    hopLimit: 64,
+    payloadLength,
+    src: '10.77.0.3',
+    dst: '10.77.0.1',
     tcpHeader: tcpHeader(port, seq, flags, options),
   };
 }
@@ -64,7 +69,12 @@ function expectedRecord(port: number, seq: number, flags: number, payloadLength 
 
 function memoryLogger(): ChannelLogger & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };
+  return {
+    lines,
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  };
 }
 
 async function until(cond: () => boolean, what: string, limitMs = 5000): Promise<void> {
@@ -82,7 +92,9 @@ function rawClient(port: number, host = '127.0.0.1'): { socket: Socket; bytes: (
   let closed = false;
   socket.on('data', (c: Buffer) => chunks.push(c));
   socket.on('error', () => {});
-  socket.on('close', () => { closed = true; });
+  socket.on('close', () => {
+    closed = true;
+  });
   return { socket, bytes: () => Buffer.concat(chunks), closed: () => closed };
 }
 
@@ -103,7 +115,9 @@ function frames(b: Buffer): Buffer[][] {
   return out;
 }
 
-async function startServer(extra: Partial<ConstructorParameters<typeof Tcpcopy1Server>[0]> = {}): Promise<{ server: Tcpcopy1Server; port: number; log: ReturnType<typeof memoryLogger> }> {
+async function startServer(
+  extra: Partial<ConstructorParameters<typeof Tcpcopy1Server>[0]> = {},
+): Promise<{ server: Tcpcopy1Server; port: number; log: ReturnType<typeof memoryLogger> }> {
   const log = memoryLogger();
   const server = new Tcpcopy1Server({ host: '127.0.0.1', port: 0, logger: log, ...extra });
   const addr = await server.listen();
@@ -114,7 +128,14 @@ describe('Tcpcopy1Server (intercept --tcpcopy1) serving a fixtures-only client',
   test('version + CLIENT_ADD registers; replies come back as exact combined frames; parked SYN-ACK; CLIENT_DEL', async () => {
     const { server, port, log } = await startServer();
     try {
-      assert.ok(log.lines.some((l) => /^warn TCPCopy 1\.x compatibility: the channel on 127\.0\.0\.1:\d+ is NOT authenticated; peers accepted from any address$/.test(l)), log.lines.join('\n'));
+      assert.ok(
+        log.lines.some((l) =>
+          /^warn TCPCopy 1\.x compatibility: the channel on 127\.0\.0\.1:\d+ is NOT authenticated; peers accepted from any address$/.test(
+            l,
+          ),
+        ),
+        log.lines.join('\n'),
+      );
       const c = rawClient(port);
       // Written in odd pieces: the version record split inside its first 8 bytes.
       const hello = Buffer.concat([VERSION, clientRecord(1, 40000)]);
@@ -123,7 +144,15 @@ describe('Tcpcopy1Server (intercept --tcpcopy1) serving a fixtures-only client',
       c.socket.write(hello.subarray(5));
       await until(() => server.routing.size === 1, 'registration');
       assert.equal(server.peerCount, 1);
-      assert.ok(server.routing.lookup({ family: 4, clientIp: '10.77.0.1', clientPort: 40000, targetIp: '10.77.0.3', targetPort: 8080 }));
+      assert.ok(
+        server.routing.lookup({
+          family: 4,
+          clientIp: '10.77.0.1',
+          clientPort: 40000,
+          targetIp: '10.77.0.3',
+          targetPort: 8080,
+        }),
+      );
 
       assert.equal(server.sendResponse(reply(40000, 1000, SYN_ACK, 0, OPTIONS)).kind, 'routed');
       await until(() => c.bytes().length >= 66, 'first frame');
@@ -137,10 +166,14 @@ describe('Tcpcopy1Server (intercept --tcpcopy1) serving a fixtures-only client',
 
       // 20 replies in one turn: one write of two frames, 16 + 4, in order, payload length in tot_len.
       const before = c.bytes().length;
-      for (let i = 0; i < 20; i++) assert.equal(server.sendResponse(reply(40000, 5000 + i, PSH_ACK, 100 + i)).kind, 'routed');
+      for (let i = 0; i < 20; i++)
+        assert.equal(server.sendResponse(reply(40000, 5000 + i, PSH_ACK, 100 + i)).kind, 'routed');
       await until(() => c.bytes().length >= before + 4 + 20 * 64, 'batch');
       const f = frames(c.bytes().subarray(before));
-      assert.deepEqual(f.map((x) => x.length), [16, 4]);
+      assert.deepEqual(
+        f.map((x) => x.length),
+        [16, 4],
+      );
       f.flat().forEach((rec, i) => assert.deepEqual(rec, expectedRecord(40000, 5000 + i, PSH_ACK, 100 + i)));
 
       // CLIENT_DEL drops the route; a data reply is then unroutable.
@@ -154,7 +187,7 @@ describe('Tcpcopy1Server (intercept --tcpcopy1) serving a fixtures-only client',
     }
   });
 
-  test('two peers get only their own sessions\' replies', async () => {
+  test("two peers get only their own sessions' replies", async () => {
     const { server, port } = await startServer();
     try {
       const a = rawClient(port);
@@ -168,8 +201,14 @@ describe('Tcpcopy1Server (intercept --tcpcopy1) serving a fixtures-only client',
       }
       await until(() => a.bytes().length >= 2 + 5 * 64 && b.bytes().length >= 2 + 5 * 64, 'replies');
       await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual(frames(a.bytes()).flat(), [0, 1, 2, 3, 4].map((i) => expectedRecord(41000, 100 + i, PSH_ACK, 1)));
-      assert.deepEqual(frames(b.bytes()).flat(), [0, 1, 2, 3, 4].map((i) => expectedRecord(42000, 200 + i, PSH_ACK, 1)));
+      assert.deepEqual(
+        frames(a.bytes()).flat(),
+        [0, 1, 2, 3, 4].map((i) => expectedRecord(41000, 100 + i, PSH_ACK, 1)),
+      );
+      assert.deepEqual(
+        frames(b.bytes()).flat(),
+        [0, 1, 2, 3, 4].map((i) => expectedRecord(42000, 200 + i, PSH_ACK, 1)),
+      );
       a.socket.destroy();
       b.socket.destroy();
     } finally {
@@ -187,13 +226,19 @@ describe('Tcpcopy1Server (intercept --tcpcopy1) serving a fixtures-only client',
       old.socket.write(clientRecord(1, 43001)); // a pre-1.0 tcpcopy: no version record
       await until(() => old.closed(), 'refusal of a client without version record');
       assert.equal(server.stats.refused, 1);
-      assert.ok(log.lines.some((l) => l.includes('NO_VERSION')), log.lines.join('\n'));
+      assert.ok(
+        log.lines.some((l) => l.includes('NO_VERSION')),
+        log.lines.join('\n'),
+      );
       const garbage = rawClient(port);
       const unknown = clientRecord(1, 43002);
       unknown.writeUInt16BE(9, 6);
       garbage.socket.write(Buffer.concat([VERSION, unknown]));
       await until(() => garbage.closed(), 'refusal of an unknown type');
-      assert.ok(log.lines.some((l) => l.includes('UNKNOWN_TYPE')), log.lines.join('\n'));
+      assert.ok(
+        log.lines.some((l) => l.includes('UNKNOWN_TYPE')),
+        log.lines.join('\n'),
+      );
       assert.equal(server.routing.size, 1);
       assert.equal(server.sendResponse(reply(43000, 1, PSH_ACK, 5)).kind, 'routed');
       await until(() => good.bytes().length >= 66, 'the good peer is still served');
@@ -208,13 +253,19 @@ describe('Tcpcopy1Server (intercept --tcpcopy1) serving a fixtures-only client',
   test('allow-list: a peer not on it is disconnected before it is heard', async () => {
     const { server, port, log } = await startServer({ allowedPeers: ['127.0.0.2'] });
     try {
-      assert.ok(log.lines.some((l) => l.endsWith('peers accepted from 127.0.0.2 only')), log.lines.join('\n'));
+      assert.ok(
+        log.lines.some((l) => l.endsWith('peers accepted from 127.0.0.2 only')),
+        log.lines.join('\n'),
+      );
       const c = rawClient(port);
       c.socket.write(Buffer.concat([VERSION, clientRecord(1, 44000)]));
       await until(() => c.closed(), 'refusal');
       assert.equal(server.stats.refused, 1);
       assert.equal(server.routing.size, 0);
-      assert.ok(log.lines.some((l) => /peer 127\.0\.0\.1:\d+ refused: not in the allowed peers/.test(l)), log.lines.join('\n'));
+      assert.ok(
+        log.lines.some((l) => /peer 127\.0\.0\.1:\d+ refused: not in the allowed peers/.test(l)),
+        log.lines.join('\n'),
+      );
       // The allowed address gets in (127.0.0.2 is loopback on Linux).
       const ok = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
       ok.on('error', () => {});
@@ -228,7 +279,11 @@ describe('Tcpcopy1Server (intercept --tcpcopy1) serving a fixtures-only client',
 });
 
 /** A test intercept written from the fixtures: records what it reads, sends what it is told. */
-async function rawServer(): Promise<{ server: Server; port: number; conns: { socket: Socket; bytes: () => Buffer }[] }> {
+async function rawServer(): Promise<{
+  server: Server;
+  port: number;
+  conns: { socket: Socket; bytes: () => Buffer }[];
+}> {
   const conns: { socket: Socket; bytes: () => Buffer }[] = [];
   const server = createServer((socket) => {
     const chunks: Buffer[] = [];
@@ -240,7 +295,13 @@ async function rawServer(): Promise<{ server: Server; port: number; conns: { soc
   return { server, port: (server.address() as AddressInfo).port, conns };
 }
 
-const session = (port: number): SessionKey => ({ family: 4, clientIp: '10.77.0.1', clientPort: port, targetIp: '10.77.0.3', targetPort: 8080 });
+const session = (port: number): SessionKey => ({
+  family: 4,
+  clientIp: '10.77.0.1',
+  clientPort: port,
+  targetIp: '10.77.0.3',
+  targetPort: 8080,
+});
 
 describe('Tcpcopy1Client (tcpcopy --tcpcopy1) against a fixtures-only intercept', () => {
   test('version record first, CLIENT_ADD per session, replies decoded, reconnect re-registers live sessions only', async () => {
@@ -249,8 +310,12 @@ describe('Tcpcopy1Client (tcpcopy --tcpcopy1) against a fixtures-only intercept'
     const changes: number[] = [];
     const log = memoryLogger();
     const client = new Tcpcopy1Client({
-      servers: [{ host: '127.0.0.1', port }], connectionsPerServer: 1, logger: log, backoff: { initialDelayMs: 20, maxDelayMs: 100 },
-      onResponse: (r) => got.push(r), onConnectionsChange: (n) => changes.push(n),
+      servers: [{ host: '127.0.0.1', port }],
+      connectionsPerServer: 1,
+      logger: log,
+      backoff: { initialDelayMs: 20, maxDelayMs: 100 },
+      onResponse: (r) => got.push(r),
+      onConnectionsChange: (n) => changes.push(n),
     });
     try {
       client.start();
@@ -269,8 +334,10 @@ describe('Tcpcopy1Client (tcpcopy --tcpcopy1) against a fixtures-only intercept'
 
       // Two frames written in pieces: a SYN-ACK with options, then a data segment with 612 payload bytes.
       const wire = Buffer.concat([
-        hex('0001'), expectedRecord(40000, 1000, SYN_ACK, 0, OPTIONS),
-        hex('0001'), expectedRecord(40001, 2000, PSH_ACK, 612),
+        hex('0001'),
+        expectedRecord(40000, 1000, SYN_ACK, 0, OPTIONS),
+        hex('0001'),
+        expectedRecord(40001, 2000, PSH_ACK, 612),
       ]);
       conns[0]!.socket.write(wire.subarray(0, 70));
       await new Promise((r) => setTimeout(r, 20));
@@ -292,7 +359,10 @@ describe('Tcpcopy1Client (tcpcopy --tcpcopy1) against a fixtures-only intercept'
       // A frame announcing 17 records is a protocol error: the connection is dropped and reopened.
       conns[1]!.socket.write(hex('0011'));
       await until(() => client.stats.protocolErrors === 1 && conns.length === 3, 'reconnect after a bad frame');
-      assert.ok(log.lines.some((l) => l.includes('BAD_COUNT')), log.lines.join('\n'));
+      assert.ok(
+        log.lines.some((l) => l.includes('BAD_COUNT')),
+        log.lines.join('\n'),
+      );
     } finally {
       await client.close();
       for (const c of conns) c.socket.destroy();
@@ -306,7 +376,10 @@ describe('Tcpcopy1Client ↔ Tcpcopy1Server', () => {
     const { server, port } = await startServer();
     const got: ResponseMessage[] = [];
     const client = new Tcpcopy1Client({
-      servers: [{ host: '127.0.0.1', port }], connectionsPerServer: 2, logger: memoryLogger(), onResponse: (r) => got.push(r),
+      servers: [{ host: '127.0.0.1', port }],
+      connectionsPerServer: 2,
+      logger: memoryLogger(),
+      onResponse: (r) => got.push(r),
       secret: 'ignored in this protocol',
     });
     try {
@@ -315,9 +388,13 @@ describe('Tcpcopy1Client ↔ Tcpcopy1Server', () => {
       await until(() => server.peerCount === 2, 'two peers');
       for (let p = 50000; p < 50100; p++) client.register(session(p));
       await until(() => server.routing.size === 100, '100 registrations');
-      for (let p = 50000; p < 50100; p++) assert.equal(server.sendResponse(reply(p, p, PSH_ACK, p - 50000)).kind, 'routed');
+      for (let p = 50000; p < 50100; p++)
+        assert.equal(server.sendResponse(reply(p, p, PSH_ACK, p - 50000)).kind, 'routed');
       await until(() => got.length === 100, '100 replies');
-      assert.deepEqual(got.map((r) => r.tcpHeader.readUInt16BE(2)).sort(), Array.from({ length: 100 }, (_, i) => 50000 + i));
+      assert.deepEqual(
+        got.map((r) => r.tcpHeader.readUInt16BE(2)).sort(),
+        Array.from({ length: 100 }, (_, i) => 50000 + i),
+      );
       for (const r of got) assert.equal(r.payloadLength, r.tcpHeader.readUInt16BE(2) - 50000);
     } finally {
       await client.close();

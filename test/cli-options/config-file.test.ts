@@ -12,7 +12,11 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 function run(tool: string, args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [`${root}bin/${tool}`, ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, TCPCOPY_SECRET: '' } });
+  const r = spawnSync(process.execPath, [`${root}bin/${tool}`, ...args], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { ...process.env, TCPCOPY_SECRET: '' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -31,9 +35,18 @@ test('--config: options by long name, numbers and flags; the command line wins; 
     const secret = join(dir, 'secret');
     writeFileSync(secret, 'from-a-file\nsecond line ignored\n');
     const file = join(dir, 'tcpcopy.json');
-    writeFileSync(file, JSON.stringify({
-      transfer: '80-10.0.0.2:8080', intercept: '10.0.0.3', 'session-timeout': 60, 'no-wait': true, copies: '2', 'syn-only': false, 'secret-file': secret,
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        transfer: '80-10.0.0.2:8080',
+        intercept: '10.0.0.3',
+        'session-timeout': 60,
+        'no-wait': true,
+        copies: '2',
+        'syn-only': false,
+        'secret-file': secret,
+      }),
+    );
     const r = run('tcpcopy', ['--config', file, '--print-config']);
     assert.equal(r.code, 0, r.stderr);
     const c = JSON.parse(r.stdout) as Printed;
@@ -70,11 +83,27 @@ test('--config and --secret-file mistakes: one line naming the file (and the key
   const dir = mkdtempSync(join(tmpdir(), 'config-file-'));
   try {
     const cases: [string, string, RegExp][] = [
-      ['unknown.json', JSON.stringify({ transfer: '80-10.0.0.2:8080', tranfser: 'x' }), /--config .*unknown\.json: unknown option 'tranfser' \(the long names of -h, without the dashes\)$/],
+      [
+        'unknown.json',
+        JSON.stringify({ transfer: '80-10.0.0.2:8080', tranfser: 'x' }),
+        /--config .*unknown\.json: unknown option 'tranfser' \(the long names of -h, without the dashes\)$/,
+      ],
       ['notjson.json', '{ "transfer": ', /--config .*notjson\.json: not JSON \(/],
-      ['array.json', '["-x", "80-10.0.0.2:8080"]', /--config .*array\.json: expected a JSON object of long option names/],
-      ['flag.json', JSON.stringify({ 'syn-only': 'yes' }), /--config .*flag\.json: 'syn-only' is a flag: true or false, got "yes"$/],
-      ['value.json', JSON.stringify({ transfer: true }), /--config .*value\.json: 'transfer' takes a value \(a string or a number\), got true$/],
+      [
+        'array.json',
+        '["-x", "80-10.0.0.2:8080"]',
+        /--config .*array\.json: expected a JSON object of long option names/,
+      ],
+      [
+        'flag.json',
+        JSON.stringify({ 'syn-only': 'yes' }),
+        /--config .*flag\.json: 'syn-only' is a flag: true or false, got "yes"$/,
+      ],
+      [
+        'value.json',
+        JSON.stringify({ transfer: true }),
+        /--config .*value\.json: 'transfer' takes a value \(a string or a number\), got true$/,
+      ],
       ['itself.json', JSON.stringify({ config: 'other.json' }), /--config .*itself\.json: unknown option 'config'/],
     ];
     for (const [name, text, message] of cases) {
@@ -87,13 +116,26 @@ test('--config and --secret-file mistakes: one line naming the file (and the key
     }
     const missing = run('tcpcopy', ['--config', join(dir, 'missing.json')]);
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /^tcpcopy: error: --config .*missing\.json: cannot read the file \(no such file or directory, ENOENT\)\n$/);
+    assert.match(
+      missing.stderr,
+      /^tcpcopy: error: --config .*missing\.json: cannot read the file \(no such file or directory, ENOENT\)\n$/,
+    );
     const empty = join(dir, 'empty-secret');
     writeFileSync(empty, '\n');
     const e = run('tcpcopy', ['-x', '80-10.0.0.2:8080', '-s', '10.0.0.3', '--secret-file', empty, '--print-config']);
     assert.equal(e.code, 2);
     assert.match(e.stderr, /^tcpcopy: error: --secret-file .*empty-secret: the first line is empty\n$/);
-    const both = run('tcpcopy', ['-x', '80-10.0.0.2:8080', '-s', '10.0.0.3', '--secret', 's', '--secret-file', empty, '--print-config']);
+    const both = run('tcpcopy', [
+      '-x',
+      '80-10.0.0.2:8080',
+      '-s',
+      '10.0.0.3',
+      '--secret',
+      's',
+      '--secret-file',
+      empty,
+      '--print-config',
+    ]);
     assert.equal(both.code, 2);
     assert.equal(both.stderr, 'tcpcopy: error: --secret and --secret-file: give one\n');
   } finally {

@@ -28,7 +28,16 @@ describe('validateInterceptOptions', () => {
 
   void test('every option', () => {
     const c = validateInterceptOptions(
-      { ...base, interface: 'eth1,eth2', port: '4000', bind: 'FD00::3', logFile: 'i.log', pidFile: 'i.pid', daemon: true, statsInterval: '10' },
+      {
+        ...base,
+        interface: 'eth1,eth2',
+        port: '4000',
+        bind: 'FD00::3',
+        logFile: 'i.log',
+        pidFile: 'i.pid',
+        daemon: true,
+        statsInterval: '10',
+      },
       { env: { TCPCOPY_SECRET: 's3' } },
     );
     assert.deepEqual(c.interfaces, ['eth1', 'eth2']);
@@ -39,12 +48,22 @@ describe('validateInterceptOptions', () => {
     assert.equal(c.daemon, true);
     assert.equal(c.secret, 's3');
     assert.equal(c.statsIntervalMs, 10_000);
-    assert.equal(validateInterceptOptions({ ...base, secret: 'flag' }, { env: { TCPCOPY_SECRET: 's3' } }).secret, 'flag');
-    assert.deepEqual(validateInterceptOptions({ ...base, bind: '10.0.0.4' }).bindAddress, { text: '10.0.0.4', family: 4 });
+    assert.equal(
+      validateInterceptOptions({ ...base, secret: 'flag' }, { env: { TCPCOPY_SECRET: 's3' } }).secret,
+      'flag',
+    );
+    assert.deepEqual(validateInterceptOptions({ ...base, bind: '10.0.0.4' }).bindAddress, {
+      text: '10.0.0.4',
+      family: 4,
+    });
   });
 
   const errors: { raw: InterceptRawOptions; code: OptionErrorCode; message: string }[] = [
-    { raw: { filter: undefined }, code: 'MISSING_OPTION', message: "intercept needs -F <filter> selecting the target's responses, e.g. -F 'tcp and src port 8080'" },
+    {
+      raw: { filter: undefined },
+      code: 'MISSING_OPTION',
+      message: "intercept needs -F <filter> selecting the target's responses, e.g. -F 'tcp and src port 8080'",
+    },
     { raw: { filter: '' }, code: 'BAD_FORMAT', message: '-F must not be empty' },
     { raw: { port: '0' }, code: 'OUT_OF_RANGE', message: "-p must be an integer from 1 to 65535 (got '0')" },
     { raw: { bind: 'localhost' }, code: 'BAD_ADDRESS', message: "-b: 'localhost' is not an IPv4 or IPv6 address" },
@@ -52,7 +71,11 @@ describe('validateInterceptOptions', () => {
     { raw: { logFile: '' }, code: 'BAD_FORMAT', message: '-l must not be empty' },
     { raw: { pidFile: '' }, code: 'BAD_FORMAT', message: '-P must not be empty' },
     { raw: { secret: '' }, code: 'BAD_FORMAT', message: '--secret must not be empty' },
-    { raw: { statsInterval: 'x' }, code: 'OUT_OF_RANGE', message: "--stats-interval must be a number of seconds from 0.1 to 86400 (got 'x')" },
+    {
+      raw: { statsInterval: 'x' },
+      code: 'OUT_OF_RANGE',
+      message: "--stats-interval must be a number of seconds from 0.1 to 86400 (got 'x')",
+    },
   ];
   for (const e of errors) {
     void test(e.message, () => {

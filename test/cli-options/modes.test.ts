@@ -11,8 +11,10 @@ import type { Mode } from '../../src/cli/options/modes.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const MODES: readonly Mode[] = [
-  { offline: false, transport: 'packet' }, { offline: false, transport: 'socket' },
-  { offline: true, transport: 'packet' }, { offline: true, transport: 'socket' },
+  { offline: false, transport: 'packet' },
+  { offline: false, transport: 'socket' },
+  { offline: true, transport: 'packet' },
+  { offline: true, transport: 'socket' },
 ];
 
 /** The raw value commander gives when the option is on the command line. */
@@ -33,7 +35,10 @@ test('every mode rule: refused in its modes with its flag and reason; every opti
         err = e;
       }
       if (err !== null) {
-        assert.ok(err instanceof OptionError && err.code === 'CONFLICT', err instanceof Error ? err.message : 'a non-Error throw');
+        assert.ok(
+          err instanceof OptionError && err.code === 'CONFLICT',
+          err instanceof Error ? err.message : 'a non-Error throw',
+        );
         // Where several rules refuse one option, the first one's reason is given.
         const first = MODE_RULES.find((r) => r.key === rule.key && r.refusedIn(mode))!;
         assert.equal(err.message, `${first.flag} does not apply here: ${first.why}`);
@@ -41,7 +46,10 @@ test('every mode rule: refused in its modes with its flag and reason; every opti
       }
     }
     assert.ok((refusals.get(rule.flag) ?? 0) > 0, `${rule.flag} is refused somewhere`);
-    assert.ok(MODES.some((m) => !MODE_RULES.some((r) => r.key === rule.key && r.refusedIn(m))), `${rule.flag} works in some mode`);
+    assert.ok(
+      MODES.some((m) => !MODE_RULES.some((r) => r.key === rule.key && r.refusedIn(m))),
+      `${rule.flag} works in some mode`,
+    );
   }
   // Not given, or given as its default (no -W): nothing to refuse.
   for (const mode of MODES) checkModeOptions({ wait: true, lonely: false }, mode);
@@ -51,10 +59,19 @@ test('bin/tcpcopy: the options the socket transport and offline replay used to i
   const cases: [string[], string][] = [
     [['--offline', 'f.pcap', '--transport', 'socket', '-x', '80-10.0.0.2:8080', '-n', '3'], '-n does not apply here'],
     [['--offline', 'f.pcap', '--transport', 'socket', '-x', '80-10.0.0.2:8080', '-r', '50'], '-r does not apply here'],
-    [['--offline', 'f.pcap', '--transport', 'socket', '-x', '80-10.0.0.2:8080', '-c', '10.9.9.9'], '-c does not apply here'],
-    [['--offline', 'f.pcap', '--transport', 'socket', '-x', '80-10.0.0.2:8080', '-s', '10.0.0.3'], '-s does not apply here'],
+    [
+      ['--offline', 'f.pcap', '--transport', 'socket', '-x', '80-10.0.0.2:8080', '-c', '10.9.9.9'],
+      '-c does not apply here',
+    ],
+    [
+      ['--offline', 'f.pcap', '--transport', 'socket', '-x', '80-10.0.0.2:8080', '-s', '10.0.0.3'],
+      '-s does not apply here',
+    ],
     [['--offline', 'f.pcap', '--transport', 'socket', '-x', '80-10.0.0.2:8080', '-W'], '-W does not apply here'],
-    [['--offline', 'f.pcap', '--transport', 'socket', '-x', '80-10.0.0.2:8080', '-l', 'x.log'], '-l does not apply here'],
+    [
+      ['--offline', 'f.pcap', '--transport', 'socket', '-x', '80-10.0.0.2:8080', '-l', 'x.log'],
+      '-l does not apply here',
+    ],
     [['--offline', 'f.pcap', '-x', '80-10.0.0.2:8080', '-s', '10.0.0.3', '-d'], '-d does not apply here'],
     [['--offline', 'f.pcap', '-x', '80-10.0.0.2:8080', '-s', '10.0.0.3', '-P', 'x.pid'], '-P does not apply here'],
   ];
@@ -68,8 +85,20 @@ test('bin/tcpcopy: the options the socket transport and offline replay used to i
 
 test('-c that leaves no client address (all of them targets) is refused, not an empty rewrite', async () => {
   const { validateTcpcopyOptions } = await import('../../src/cli/options/index.js');
-  assert.throws(() => validateTcpcopyOptions({ transfer: '80-10.0.0.2:8080', intercept: '10.0.0.3', clientIp: '10.0.0.2' }),
-    (e: unknown) => e instanceof OptionError && e.message === "-c '10.0.0.2': every address is a target address (skipped as a client): no client address is left to rewrite to");
-  const c = validateTcpcopyOptions({ transfer: '80-10.0.0.2:8080', intercept: '10.0.0.3', clientIp: '10.0.0.2,10.0.0.7' });
-  assert.deepEqual(c.clientAddresses.map((a) => a.text), ['10.0.0.7']);
+  assert.throws(
+    () => validateTcpcopyOptions({ transfer: '80-10.0.0.2:8080', intercept: '10.0.0.3', clientIp: '10.0.0.2' }),
+    (e: unknown) =>
+      e instanceof OptionError &&
+      e.message ===
+        "-c '10.0.0.2': every address is a target address (skipped as a client): no client address is left to rewrite to",
+  );
+  const c = validateTcpcopyOptions({
+    transfer: '80-10.0.0.2:8080',
+    intercept: '10.0.0.3',
+    clientIp: '10.0.0.2,10.0.0.7',
+  });
+  assert.deepEqual(
+    c.clientAddresses.map((a) => a.text),
+    ['10.0.0.7'],
+  );
 });

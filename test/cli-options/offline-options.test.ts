@@ -12,10 +12,14 @@ import type { OptionErrorCode, TcpcopyRawOptions } from '../../src/cli/options/i
 
 const base: TcpcopyRawOptions = { transfer: '80-10.0.0.2:8080', intercept: '10.0.0.3' };
 const files = new Set(['/captures/a.pcapng']);
-const v = (extra: TcpcopyRawOptions) => validateTcpcopyOptions({ ...base, ...extra }, { isRegularFile: (p) => files.has(p) });
+const v = (extra: TcpcopyRawOptions) =>
+  validateTcpcopyOptions({ ...base, ...extra }, { isRegularFile: (p) => files.has(p) });
 
 function fails(extra: TcpcopyRawOptions, code: OptionErrorCode, message: RegExp): void {
-  assert.throws(() => v(extra), (e: unknown) => e instanceof OptionError && e.code === code && message.test(e.message) && !e.message.includes('\n'));
+  assert.throws(
+    () => v(extra),
+    (e: unknown) => e instanceof OptionError && e.code === code && message.test(e.message) && !e.message.includes('\n'),
+  );
 }
 
 test('without --offline: live capture, packet transport', () => {
@@ -27,13 +31,35 @@ test('without --offline: live capture, packet transport', () => {
 
 test('--offline FILE with defaults: capture timing, one loop, no JSON report', () => {
   const c = v({ offline: 'x.pcap' });
-  assert.deepEqual(c.offline, { file: 'x.pcap', accel: 1, idleMs: null, loops: 1, topSpeed: false, reportJson: null, strictFile: false });
+  assert.deepEqual(c.offline, {
+    file: 'x.pcap',
+    accel: 1,
+    idleMs: null,
+    loops: 1,
+    topSpeed: false,
+    reportJson: null,
+    strictFile: false,
+  });
   assert.deepEqual(c.interfaces, []);
 });
 
 test('-i FILE is offline replay when FILE is a regular file, a device otherwise', () => {
-  const c = v({ interface: '/captures/a.pcapng', accelerate: '2.5', idleCompress: '250', loops: '3', reportJson: 'r.json' });
-  assert.deepEqual(c.offline, { file: '/captures/a.pcapng', accel: 2.5, idleMs: 250, loops: 3, topSpeed: false, reportJson: 'r.json', strictFile: false });
+  const c = v({
+    interface: '/captures/a.pcapng',
+    accelerate: '2.5',
+    idleCompress: '250',
+    loops: '3',
+    reportJson: 'r.json',
+  });
+  assert.deepEqual(c.offline, {
+    file: '/captures/a.pcapng',
+    accel: 2.5,
+    idleMs: 250,
+    loops: 3,
+    topSpeed: false,
+    reportJson: 'r.json',
+    strictFile: false,
+  });
   assert.deepEqual(c.interfaces, []);
   assert.equal(v({ interface: 'eth1' }).offline, null);
 });
@@ -62,7 +88,10 @@ test('bad values and combinations: one-line errors with codes', () => {
   fails({ topSpeed: true }, 'CONFLICT', /^--top-speed applies to offline replay only/);
   fails({ reportJson: 'r.json' }, 'CONFLICT', /^--report-json applies to offline replay only/);
   fails({ offline: 'f', transport: 'udp' }, 'BAD_FORMAT', /^--transport must be 'packet' or 'socket' \(got 'udp'\)/);
-  assert.throws(() => validateTcpcopyOptions({ transfer: '80-10.0.0.2:8080', offline: 'f' }), (e: unknown) => e instanceof OptionError && e.code === 'MISSING_OPTION');
+  assert.throws(
+    () => validateTcpcopyOptions({ transfer: '80-10.0.0.2:8080', offline: 'f' }),
+    (e: unknown) => e instanceof OptionError && e.code === 'MISSING_OPTION',
+  );
 });
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -72,18 +101,45 @@ test('bin/tcpcopy: -i FILE and the offline flags reach --print-config; bad value
   try {
     const file = join(dir, 'c.pcap');
     writeFileSync(file, Buffer.alloc(0));
-    const run = (args: string[]) => spawnSync(process.execPath, [`${root}bin/tcpcopy`, '-x', '80-10.0.0.2:8080', '-s', '10.0.0.3', ...args], { encoding: 'utf8', timeout: 20_000 });
-    const r = run(['-i', file, '-a', '4', '-I', '100', '-T', '2', '--report-json', join(dir, 'r.json'), '--print-config']);
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [`${root}bin/tcpcopy`, '-x', '80-10.0.0.2:8080', '-s', '10.0.0.3', ...args], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+    const r = run([
+      '-i',
+      file,
+      '-a',
+      '4',
+      '-I',
+      '100',
+      '-T',
+      '2',
+      '--report-json',
+      join(dir, 'r.json'),
+      '--print-config',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const c = JSON.parse(r.stdout) as { offline: unknown; transport: string; interfaces: unknown };
-    assert.deepEqual(c.offline, { file, accel: 4, idleMs: 100, loops: 2, topSpeed: false, reportJson: join(dir, 'r.json'), strictFile: false });
+    assert.deepEqual(c.offline, {
+      file,
+      accel: 4,
+      idleMs: 100,
+      loops: 2,
+      topSpeed: false,
+      reportJson: join(dir, 'r.json'),
+      strictFile: false,
+    });
     assert.equal(c.transport, 'packet');
     assert.deepEqual(c.interfaces, []);
     const bad = run(['--offline', file, '-a', '0', '--print-config']);
     assert.equal(bad.status, 2);
     assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
     assert.match(bad.stderr, /^tcpcopy: error: -a must be a number greater than 0/);
-    assert.match(run(['--help']).stdout, /--offline <file>[\s\S]*-a, --accelerate <n>[\s\S]*-I, --idle-compress <ms>[\s\S]*-T, --loops <n>[\s\S]*--top-speed[\s\S]*--report-json <file>[\s\S]*--transport <kind>/);
+    assert.match(
+      run(['--help']).stdout,
+      /--offline <file>[\s\S]*-a, --accelerate <n>[\s\S]*-I, --idle-compress <ms>[\s\S]*-T, --loops <n>[\s\S]*--top-speed[\s\S]*--report-json <file>[\s\S]*--transport <kind>/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,7 +6,8 @@ import { OptionError, parseIp, validateTcpcopyOptions } from '../../src/cli/opti
 import type { OptionErrorCode, TcpcopyRawOptions } from '../../src/cli/options/index.js';
 
 const base: TcpcopyRawOptions = { transfer: '80-10.0.0.2:8080', intercept: '10.0.0.3' };
-const v = (extra: TcpcopyRawOptions, env: Record<string, string> = {}) => validateTcpcopyOptions({ ...base, ...extra }, { env });
+const v = (extra: TcpcopyRawOptions, env: Record<string, string> = {}) =>
+  validateTcpcopyOptions({ ...base, ...extra }, { env });
 
 describe('validateTcpcopyOptions: defaults', () => {
   void test('TCPCopy 1.x defaults with units in the names', () => {
@@ -117,26 +118,63 @@ describe('validateTcpcopyOptions: each option', () => {
   });
   void test('local addresses refuse a global-port item aimed at this machine', () => {
     assert.throws(
-      () => validateTcpcopyOptions({ ...base, transfer: '80-10.0.0.1:80' }, { localAddresses: [parseIp('t', '10.0.0.1')] }),
+      () =>
+        validateTcpcopyOptions({ ...base, transfer: '80-10.0.0.1:80' }, { localAddresses: [parseIp('t', '10.0.0.1')] }),
       { code: 'SELF_TARGET' },
     );
   });
 });
 
 const errors: { raw: TcpcopyRawOptions; code: OptionErrorCode; message: string }[] = [
-  { raw: { transfer: undefined }, code: 'MISSING_OPTION', message: 'tcpcopy needs -x [onlineIP:]port-targetIP:targetPort (what to copy and where to)' },
-  { raw: { intercept: undefined }, code: 'MISSING_OPTION', message: "tcpcopy needs -s interceptIP[:port] (where intercept returns the target's responses)" },
-  { raw: { transfer: '10.0.0.2:80-10.0.0.2:80' }, code: 'SELF_TARGET', message: "-x '10.0.0.2:80-10.0.0.2:80': refusing to replicate onto the online server itself" },
-  { raw: { intercept: '10.0.0.300' }, code: 'BAD_ADDRESS', message: "-s '10.0.0.300': '10.0.0.300' is not an IPv4 or IPv6 address" },
+  {
+    raw: { transfer: undefined },
+    code: 'MISSING_OPTION',
+    message: 'tcpcopy needs -x [onlineIP:]port-targetIP:targetPort (what to copy and where to)',
+  },
+  {
+    raw: { intercept: undefined },
+    code: 'MISSING_OPTION',
+    message: "tcpcopy needs -s interceptIP[:port] (where intercept returns the target's responses)",
+  },
+  {
+    raw: { transfer: '10.0.0.2:80-10.0.0.2:80' },
+    code: 'SELF_TARGET',
+    message: "-x '10.0.0.2:80-10.0.0.2:80': refusing to replicate onto the online server itself",
+  },
+  {
+    raw: { intercept: '10.0.0.300' },
+    code: 'BAD_ADDRESS',
+    message: "-s '10.0.0.300': '10.0.0.300' is not an IPv4 or IPv6 address",
+  },
   { raw: { intercept: '0.0.0.0' }, code: 'BAD_ADDRESS', message: "-s '0.0.0.0': 0.0.0.0 is not a unicast address" },
-  { raw: { intercept: '10.0.0.3:0' }, code: 'BAD_PORT', message: "-s '10.0.0.3:0': port '0' is not a number from 1 to 65535" },
-  { raw: { intercept: '10.0.0.3,10.0.0.3:36524' }, code: 'CONFLICT', message: "-s '10.0.0.3:36524': this intercept is listed twice" },
-  { raw: { intercept: Array.from({ length: 33 }, (_, i) => `10.0.1.${i + 1}`).join(',') }, code: 'OUT_OF_RANGE', message: '-s: at most 32 intercepts (got 33)' },
-  { raw: { interceptPort: '70000' }, code: 'OUT_OF_RANGE', message: "-p must be an integer from 1 to 65535 (got '70000')" },
+  {
+    raw: { intercept: '10.0.0.3:0' },
+    code: 'BAD_PORT',
+    message: "-s '10.0.0.3:0': port '0' is not a number from 1 to 65535",
+  },
+  {
+    raw: { intercept: '10.0.0.3,10.0.0.3:36524' },
+    code: 'CONFLICT',
+    message: "-s '10.0.0.3:36524': this intercept is listed twice",
+  },
+  {
+    raw: { intercept: Array.from({ length: 33 }, (_, i) => `10.0.1.${i + 1}`).join(',') },
+    code: 'OUT_OF_RANGE',
+    message: '-s: at most 32 intercepts (got 33)',
+  },
+  {
+    raw: { interceptPort: '70000' },
+    code: 'OUT_OF_RANGE',
+    message: "-p must be an integer from 1 to 65535 (got '70000')",
+  },
   { raw: { connections: '0' }, code: 'OUT_OF_RANGE', message: "-C must be an integer from 1 to 11 (got '0')" },
   { raw: { connections: '12' }, code: 'OUT_OF_RANGE', message: "-C must be an integer from 1 to 11 (got '12')" },
   { raw: { interface: 'eth0,,eth1' }, code: 'BAD_FORMAT', message: "-i: empty item in list 'eth0,,eth1'" },
-  { raw: { interface: 'a-very-long-name0' }, code: 'BAD_FORMAT', message: "-i: 'a-very-long-name0' is not a network interface name" },
+  {
+    raw: { interface: 'a-very-long-name0' },
+    code: 'BAD_FORMAT',
+    message: "-i: 'a-very-long-name0' is not a network interface name",
+  },
   { raw: { interface: 'eth0,any' }, code: 'CONFLICT', message: "-i: 'any' cannot be combined with other devices" },
   { raw: { interface: 'eth0,eth0' }, code: 'CONFLICT', message: "-i: a device is listed twice in 'eth0,eth0'" },
   { raw: { filter: ' ' }, code: 'BAD_FORMAT', message: '-F must not be empty' },
@@ -144,9 +182,17 @@ const errors: { raw: TcpcopyRawOptions; code: OptionErrorCode; message: string }
   { raw: { snaplen: '65536' }, code: 'OUT_OF_RANGE', message: "-S must be an integer from 68 to 65535 (got '65536')" },
   { raw: { mtu: '500' }, code: 'OUT_OF_RANGE', message: "-M must be an integer from 576 to 65535 (got '500')" },
   { raw: { mss: '1.5' }, code: 'OUT_OF_RANGE', message: "-D must be an integer from 64 to 65495 (got '1.5')" },
-  { raw: { mss: '1461' }, code: 'CONFLICT', message: '-D 1461 does not fit the MTU: -M 1500 allows an MSS of at most 1460' },
+  {
+    raw: { mss: '1461' },
+    code: 'CONFLICT',
+    message: '-D 1461 does not fit the MTU: -M 1500 allows an MSS of at most 1460',
+  },
   { raw: { sessionTimeout: '0' }, code: 'OUT_OF_RANGE', message: "-t must be an integer from 1 to 86400 (got '0')" },
-  { raw: { keepaliveTimeout: 'ten' }, code: 'OUT_OF_RANGE', message: "-k must be an integer from 1 to 86400 (got 'ten')" },
+  {
+    raw: { keepaliveTimeout: 'ten' },
+    code: 'OUT_OF_RANGE',
+    message: "-k must be an integer from 1 to 86400 (got 'ten')",
+  },
   { raw: { maxMemory: '8' }, code: 'OUT_OF_RANGE', message: "-m must be an integer from 16 to 1048576 (got '8')" },
   { raw: { logFile: '' }, code: 'BAD_FORMAT', message: '-l must not be empty' },
   { raw: { pidFile: '' }, code: 'BAD_FORMAT', message: '-P must not be empty' },
@@ -154,12 +200,28 @@ const errors: { raw: TcpcopyRawOptions; code: OptionErrorCode; message: string }
   { raw: { copies: '1024' }, code: 'OUT_OF_RANGE', message: "-n must be an integer from 1 to 1023 (got '1024')" },
   { raw: { percentage: '0' }, code: 'OUT_OF_RANGE', message: "-r must be an integer from 1 to 100 (got '0')" },
   { raw: { percentage: '101' }, code: 'OUT_OF_RANGE', message: "-r must be an integer from 1 to 100 (got '101')" },
-  { raw: { clientIp: '10.0.0.*' }, code: 'BAD_ADDRESS', message: "-c '10.0.0.*': '10.0.0.*' is not an IPv4 or IPv6 address" },
+  {
+    raw: { clientIp: '10.0.0.*' },
+    code: 'BAD_ADDRESS',
+    message: "-c '10.0.0.*': '10.0.0.*' is not an IPv4 or IPv6 address",
+  },
   { raw: { clientIp: '10.0.x' }, code: 'BAD_ADDRESS', message: "-c '10.0.x': '10.0.1' is not an IPv4 or IPv6 address" },
-  { raw: { clientIp: Array.from({ length: 17 }, (_, i) => `10.${i}.0.x`).join(',') }, code: 'OUT_OF_RANGE', message: '-c: at most 4096 client addresses' },
+  {
+    raw: { clientIp: Array.from({ length: 17 }, (_, i) => `10.${i}.0.x`).join(',') },
+    code: 'OUT_OF_RANGE',
+    message: '-c: at most 4096 client addresses',
+  },
   { raw: { secret: '' }, code: 'BAD_FORMAT', message: '--secret must not be empty' },
-  { raw: { statsInterval: '-1' }, code: 'OUT_OF_RANGE', message: "--stats-interval must be a number of seconds from 0.1 to 86400 (got '-1')" },
-  { raw: { statsInterval: '0.05' }, code: 'OUT_OF_RANGE', message: "--stats-interval must be a number of seconds from 0.1 to 86400 (got '0.05')" },
+  {
+    raw: { statsInterval: '-1' },
+    code: 'OUT_OF_RANGE',
+    message: "--stats-interval must be a number of seconds from 0.1 to 86400 (got '-1')",
+  },
+  {
+    raw: { statsInterval: '0.05' },
+    code: 'OUT_OF_RANGE',
+    message: "--stats-interval must be a number of seconds from 0.1 to 86400 (got '0.05')",
+  },
 ];
 
 describe('validateTcpcopyOptions: errors', () => {

@@ -72,12 +72,15 @@ void test('a pid file naming a live process is refused and left as it is', () =>
   try {
     const path = join(dir, 'busy.pid');
     writeFileSync(path, `${c.pid}\n`);
-    assert.throws(() => acquirePidFile(path), (err: unknown) => {
-      assert.ok(err instanceof PidFileError);
-      assert.equal(err.code, 'PID_FILE_BUSY');
-      assert.equal(err.message, `pid file ${path} names a running process (pid ${c.pid}); is it already running?`);
-      return true;
-    });
+    assert.throws(
+      () => acquirePidFile(path),
+      (err: unknown) => {
+        assert.ok(err instanceof PidFileError);
+        assert.equal(err.code, 'PID_FILE_BUSY');
+        assert.equal(err.message, `pid file ${path} names a running process (pid ${c.pid}); is it already running?`);
+        return true;
+      },
+    );
     assert.equal(readFileSync(path, 'utf8'), `${c.pid}\n`);
     // A held pid file is refused to a second owner in the same way.
     const mine = join(dir, 'mine.pid');
@@ -122,5 +125,8 @@ void test('release leaves a pid file that another process has taken over since',
 
 void test('an unwritable pid file path is a PID_FILE_IO error naming the path', () => {
   const path = '/nonexistent-dir-tcpcopy/x.pid';
-  assert.throws(() => acquirePidFile(path), (err: unknown) => err instanceof PidFileError && err.code === 'PID_FILE_IO' && err.message.includes(path));
+  assert.throws(
+    () => acquirePidFile(path),
+    (err: unknown) => err instanceof PidFileError && err.code === 'PID_FILE_IO' && err.message.includes(path),
+  );
 });

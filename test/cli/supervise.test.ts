@@ -3,7 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
-import { OptionError, addInterceptOptions, addTcpcopyOptions, validateTcpcopyOptions } from '../../src/cli/options/index.js';
+import {
+  OptionError,
+  addInterceptOptions,
+  addTcpcopyOptions,
+  validateTcpcopyOptions,
+} from '../../src/cli/options/index.js';
 import { withoutDaemonFlag } from '../../src/process/daemon.js';
 import { LonelyWatch, MemoryWatch } from '../../src/process/supervise.js';
 import type { StopRequest } from '../../src/process/supervise.js';
@@ -13,7 +18,12 @@ const interceptOptions = addInterceptOptions(new Command()).options;
 
 void test('withoutDaemonFlag drops -d and --daemon, in groups too, and keeps option values', () => {
   const strip = (args: string[]): string[] => withoutDaemonFlag(args, tcpcopyOptions);
-  assert.deepEqual(strip(['-x', '80-10.0.0.2:8080', '-d', '-s', '10.0.0.3']), ['-x', '80-10.0.0.2:8080', '-s', '10.0.0.3']);
+  assert.deepEqual(strip(['-x', '80-10.0.0.2:8080', '-d', '-s', '10.0.0.3']), [
+    '-x',
+    '80-10.0.0.2:8080',
+    '-s',
+    '10.0.0.3',
+  ]);
   assert.deepEqual(strip(['--daemon', '-L']), ['-L']);
   assert.deepEqual(strip(['-dL']), ['-L']);
   assert.deepEqual(strip(['-Ld']), ['-L']);
@@ -32,11 +42,19 @@ void test('withoutDaemonFlag drops -d and --daemon, in groups too, and keeps opt
 
 void test('--lonely-grace: seconds to lonelyGraceMs, default 30 s, range checked', () => {
   const v = (lonelyGrace?: string): number =>
-    validateTcpcopyOptions({ transfer: '80-10.0.0.2:8080', intercept: '10.0.0.3', ...(lonelyGrace === undefined ? {} : { lonelyGrace }) }).lonelyGraceMs;
+    validateTcpcopyOptions({
+      transfer: '80-10.0.0.2:8080',
+      intercept: '10.0.0.3',
+      ...(lonelyGrace === undefined ? {} : { lonelyGrace }),
+    }).lonelyGraceMs;
   assert.equal(v(), 30_000);
   assert.equal(v('1.5'), 1500);
   assert.equal(v('120'), 120_000);
-  assert.throws(() => v('0'), (e: unknown) => e instanceof OptionError && /--lonely-grace must be a number of seconds from 0\.1 to 86400/.test(e.message));
+  assert.throws(
+    () => v('0'),
+    (e: unknown) =>
+      e instanceof OptionError && /--lonely-grace must be a number of seconds from 0\.1 to 86400/.test(e.message),
+  );
   assert.throws(() => v('soon'), OptionError);
 });
 
@@ -61,7 +79,9 @@ void test('MemoryWatch asks for exit 1 naming both figures once the RSS exceeds 
     assert.equal(c.requests.length, 0, 'at the limit');
     rss = 40.5 * mb;
     await sleep(120);
-    assert.deepEqual(c.requests, [{ reason: 'memory use 40.5 MB exceeds the -m limit of 16.0 MB, stopping', exitCode: 1 }]);
+    assert.deepEqual(c.requests, [
+      { reason: 'memory use 40.5 MB exceeds the -m limit of 16.0 MB, stopping', exitCode: 1 },
+    ]);
   } finally {
     w.stop();
   }
@@ -76,9 +96,13 @@ void test('LonelyWatch: exit 1 after the grace with no connection from the start
     while (c.requests.length === 0 && performance.now() - t0 < 2000) await sleep(10);
     const elapsed = performance.now() - t0;
     assert.ok(elapsed >= 95, `fired after ${elapsed} ms`);
-    assert.deepEqual(c.requests, [{
-      reason: 'no intercept connection was authenticated for 0.1 s, exiting (-L keeps tcpcopy running without intercept)', exitCode: 1,
-    }]);
+    assert.deepEqual(c.requests, [
+      {
+        reason:
+          'no intercept connection was authenticated for 0.1 s, exiting (-L keeps tcpcopy running without intercept)',
+        exitCode: 1,
+      },
+    ]);
   } finally {
     w.stop();
   }
@@ -104,9 +128,10 @@ void test('LonelyWatch: a connection within the grace keeps it quiet; losing all
     assert.equal(c.requests.length, 0, 'reconnected within the grace');
     w.update(0);
     await sleep(700);
-    assert.deepEqual(c.requests.map((r) => r.reason), [
-      'every intercept connection was lost for 0.3 s, exiting (-L keeps tcpcopy running without intercept)',
-    ]);
+    assert.deepEqual(
+      c.requests.map((r) => r.reason),
+      ['every intercept connection was lost for 0.3 s, exiting (-L keeps tcpcopy running without intercept)'],
+    );
   } finally {
     w.stop();
   }

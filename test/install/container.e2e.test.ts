@@ -19,7 +19,8 @@ function works(cmd: string, args: string[], timeoutMs: number): boolean {
 function why(): string | false {
   const engine = ['podman', 'docker'].find((e) => works(e, ['info'], 20_000));
   // The prefix lets scripts/run-tests.mjs tell this from a missing set-up step (which fails CI).
-  if (engine === undefined) return 'outside this workplace: no container engine (neither podman nor docker answers `info`) and no registry to pull a base image from';
+  if (engine === undefined)
+    return 'outside this workplace: no container engine (neither podman nor docker answers `info`) and no registry to pull a base image from';
   if (!works(engine, ['image', 'inspect', BASE], 20_000) && !works(engine, ['pull', BASE], 120_000)) {
     return `outside this workplace: the base image ${BASE} is neither present nor reachable (${engine} pull failed)`;
   }

@@ -14,10 +14,19 @@ const { ACK, PSH, FIN, SYN, RST, URG } = TcpFlags;
 
 function seg(over: Partial<TcpPacketSpec>): TcpPacketSpec {
   return {
-    family: 4, src: '10.77.0.3', dst: '10.77.0.1', srcPort: 8080, dstPort: 40000, seq: 1000, ack: 5000,
-    flags: ACK | PSH, window: 500, ttl: 64,
+    family: 4,
+    src: '10.77.0.3',
+    dst: '10.77.0.1',
+    srcPort: 8080,
+    dstPort: 40000,
+    seq: 1000,
+    ack: 5000,
+    flags: ACK | PSH,
+    window: 500,
+    ttl: 64,
     options: [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsval: 10, tsecr: 20 }],
-    payload: Buffer.alloc(200, 0x48), ...over,
+    payload: Buffer.alloc(200, 0x48),
+    ...over,
   };
 }
 
@@ -43,20 +52,35 @@ function relay(batch: TcpPacketSpec[], co = new ReplyCoalescer()): ResponseMessa
 void describe('ReplyCoalescer', () => {
   void test('headers then body: one RESPONSE from the first seq, both lengths, the last ack/window/timestamps, PSH kept', () => {
     const co = new ReplyCoalescer();
-    const out = relay([
-      seg({ seq: 0xffffff00, flags: ACK | PSH, payload: Buffer.alloc(200) }),
-      seg({ seq: 0xffffffc8, ack: 5100, window: 700, flags: ACK, payload: Buffer.alloc(612),
-        options: [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsval: 11, tsecr: 21 }] }),
-    ], co);
+    const out = relay(
+      [
+        seg({ seq: 0xffffff00, flags: ACK | PSH, payload: Buffer.alloc(200) }),
+        seg({
+          seq: 0xffffffc8,
+          ack: 5100,
+          window: 700,
+          flags: ACK,
+          payload: Buffer.alloc(612),
+          options: [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsval: 11, tsecr: 21 }],
+        }),
+      ],
+      co,
+    );
     assert.equal(out.length, 1);
     assert.equal(co.merged, 1);
     const h = targetHeaderFromResponse(out[0]!);
-    assert.deepEqual([h.seq, h.ack, h.window, h.flags, h.payloadLength, h.options.tsval, h.options.tsecr],
-      [0xffffff00, 5100, 700, ACK | PSH, 812, 11, 21]);
+    assert.deepEqual(
+      [h.seq, h.ack, h.window, h.flags, h.payloadLength, h.options.tsval, h.options.tsecr],
+      [0xffffff00, 5100, 700, ACK | PSH, 812, 11, 21],
+    );
   });
 
   void test('three in a row and a FIN at the end fold into one that ends the stream', () => {
-    const out = relay([seg({ seq: 1 }), seg({ seq: 201, flags: ACK }), seg({ seq: 401, flags: ACK | FIN, payload: Buffer.alloc(5) })]);
+    const out = relay([
+      seg({ seq: 1 }),
+      seg({ seq: 201, flags: ACK }),
+      seg({ seq: 401, flags: ACK | FIN, payload: Buffer.alloc(5) }),
+    ]);
     assert.equal(out.length, 1);
     const h = targetHeaderFromResponse(out[0]!);
     assert.deepEqual([h.seq, h.payloadLength, h.flags], [1, 405, ACK | PSH | FIN]);
@@ -68,7 +92,10 @@ void describe('ReplyCoalescer', () => {
     ['another session (target address)', [seg({}), seg({ seq: 1200, src: '10.77.0.5' })]],
     ['a gap in sequence', [seg({}), seg({ seq: 1300 })]],
     ['a retransmission', [seg({}), seg({ seq: 1000 })]],
-    ['a pure ACK after data (a duplicate acknowledgement must reach tcpcopy)', [seg({}), seg({ seq: 1200, payload: Buffer.alloc(0), flags: ACK })]],
+    [
+      'a pure ACK after data (a duplicate acknowledgement must reach tcpcopy)',
+      [seg({}), seg({ seq: 1200, payload: Buffer.alloc(0), flags: ACK })],
+    ],
     ['data after a pure ACK', [seg({ payload: Buffer.alloc(0), flags: ACK }), seg({ seq: 1000 })]],
     ['two pure ACKs', [seg({ payload: Buffer.alloc(0), flags: ACK }), seg({ payload: Buffer.alloc(0), flags: ACK })]],
     ['data after FIN', [seg({ flags: ACK | FIN }), seg({ seq: 1201 })]],
@@ -77,7 +104,13 @@ void describe('ReplyCoalescer', () => {
     ['after urgent data', [seg({ flags: ACK | URG }), seg({ seq: 1200 })]],
     ['after a SYN-ACK', [seg({ flags: SYN | ACK, payload: Buffer.alloc(0) }), seg({ seq: 1001 })]],
     ['an older acknowledgement', [seg({ ack: 6000 }), seg({ seq: 1200, ack: 5999 })]],
-    ['IPv6 of another client', [seg({ family: 6, src: 'fd77::3', dst: 'fd77::1' }), seg({ family: 6, src: 'fd77::3', dst: 'fd77::9', seq: 1200 })]],
+    [
+      'IPv6 of another client',
+      [
+        seg({ family: 6, src: 'fd77::3', dst: 'fd77::1' }),
+        seg({ family: 6, src: 'fd77::3', dst: 'fd77::9', seq: 1200 }),
+      ],
+    ],
   ];
   for (const [name, batch] of kept) {
     void test(`not folded: ${name}`, () => {
@@ -90,13 +123,19 @@ void describe('ReplyCoalescer', () => {
   }
 
   void test('IPv6 of one session folds', () => {
-    const out = relay([seg({ family: 6, src: 'fd77::3', dst: 'fd77::1' }), seg({ family: 6, src: 'fd77::3', dst: 'fd77::1', seq: 1200, flags: ACK })]);
+    const out = relay([
+      seg({ family: 6, src: 'fd77::3', dst: 'fd77::1' }),
+      seg({ family: 6, src: 'fd77::3', dst: 'fd77::1', seq: 1200, flags: ACK }),
+    ]);
     assert.equal(out.length, 1);
     assert.equal(out[0]!.payloadLength, 400);
   });
 
   void test('interleaved sessions are relayed as captured, nothing folded across them', () => {
     const out = relay([seg({}), seg({ dstPort: 40001 }), seg({ seq: 1200 }), seg({ dstPort: 40001, seq: 1200 })]);
-    assert.deepEqual(out.map((r) => targetHeaderFromResponse(r).dstPort), [40000, 40001, 40000, 40001]);
+    assert.deepEqual(
+      out.map((r) => targetHeaderFromResponse(r).dstPort),
+      [40000, 40001, 40000, 40001],
+    );
   });
 });

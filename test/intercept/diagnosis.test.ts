@@ -3,7 +3,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NoticeCode } from '../../src/channel/index.js';
-import { StallDetector, filterMismatchNotice, forwardingNotice, noRepliesNotice } from '../../src/intercept/diagnosis.js';
+import {
+  StallDetector,
+  filterMismatchNotice,
+  forwardingNotice,
+  noRepliesNotice,
+} from '../../src/intercept/diagnosis.js';
 
 const V4 = { family: 4 as const, clientIp: '10.77.0.1', clientPort: 40000, targetIp: '10.77.0.3', targetPort: 8080 };
 const V6 = { family: 6 as const, clientIp: 'fd77::1', clientPort: 40000, targetIp: 'fd77::3', targetPort: 8080 };

@@ -15,20 +15,54 @@ import { FakeReplyRouter, FakeSource, assertCounters, recordingLogger } from '..
 const { SYN, ACK, PSH } = TcpFlags;
 
 const CONFIG: InterceptConfig = {
-  interfaces: ['eth1', 'eth2'], captureFilter: 'tcp and src port 8080', listenPort: 36524, bindAddress: null, logFile: null, pidFile: null,
-  daemon: false, secret: 'secret', statsIntervalMs: 0, tcpcopy1: false, tcpcopy1AllowedPeers: [], nfqueuePorts: [], queueNum: 0, passList: [],
+  interfaces: ['eth1', 'eth2'],
+  captureFilter: 'tcp and src port 8080',
+  listenPort: 36524,
+  bindAddress: null,
+  logFile: null,
+  pidFile: null,
+  daemon: false,
+  secret: 'secret',
+  statsIntervalMs: 0,
+  tcpcopy1: false,
+  tcpcopy1AllowedPeers: [],
+  nfqueuePorts: [],
+  queueNum: 0,
+  passList: [],
 };
 
 /** The session of the copied client 10.77.0.1:port with the target 10.77.0.3:8080. */
-const session = (port: number): SessionKey => ({ family: 4, clientIp: '10.77.0.1', clientPort: port, targetIp: '10.77.0.3', targetPort: 8080 });
+const session = (port: number): SessionKey => ({
+  family: 4,
+  clientIp: '10.77.0.1',
+  clientPort: port,
+  targetIp: '10.77.0.3',
+  targetPort: 8080,
+});
 
 function replySpec(port: number, spec: Partial<TcpPacketSpec>): TcpPacketSpec {
-  return { family: 4, src: '10.77.0.3', dst: '10.77.0.1', srcPort: 8080, dstPort: port, seq: 7001, ack: 1001, flags: ACK, window: 509, ttl: 63, ...spec };
+  return {
+    family: 4,
+    src: '10.77.0.3',
+    dst: '10.77.0.1',
+    srcPort: 8080,
+    dstPort: port,
+    seq: 7001,
+    ack: 1001,
+    flags: ACK,
+    window: 509,
+    ttl: 63,
+    ...spec,
+  };
 }
 
 /** A target reply as captured on an Ethernet device. */
 function frame(port: number, spec: Partial<TcpPacketSpec> = {}): Buffer {
-  return buildEthernetFrame({ src: '02:00:00:00:00:03', dst: '02:00:00:00:00:09', payload: buildTcpPacket(replySpec(port, spec)) });
+  return buildEthernetFrame({
+    src: '02:00:00:00:00:03',
+    dst: '02:00:00:00:00:09',
+    payload: buildTcpPacket(replySpec(port, spec)),
+  });
 }
 
 /** The RESPONSE intercept makes of that reply. */
@@ -57,7 +91,9 @@ async function rig(config: InterceptConfig = CONFIG): Promise<Rig> {
   const opened: LiveCaptureOptions[] = [];
   let router: FakeReplyRouter | null = null;
   const service = new InterceptService({
-    config, logger, nowMs: () => clock.now,
+    config,
+    logger,
+    nowMs: () => clock.now,
     io: {
       openChannel: (onRegister) => (router = new FakeReplyRouter(onRegister, () => clock.now)),
       openCapture: (o) => {
@@ -88,7 +124,12 @@ void describe('intercept service on fakes', () => {
       { device: 'eth1', filter: 'tcp and src port 8080', snaplen: 256, timeoutMs: 0, bufferBytes: 32 << 20 },
       { device: 'eth2', filter: 'tcp and src port 8080', snaplen: 256, timeoutMs: 0, bufferBytes: 32 << 20 },
     ]);
-    assert.ok(r.lines.includes('[notice] intercept listening on 0.0.0.0:36524, capturing on eth1,eth2 with filter "tcp and src port 8080"'), r.lines.join('\n'));
+    assert.ok(
+      r.lines.includes(
+        '[notice] intercept listening on 0.0.0.0:36524, capturing on eth1,eth2 with filter "tcp and src port 8080"',
+      ),
+      r.lines.join('\n'),
+    );
   });
 
   void test('a captured reply goes to the tcpcopy connection that registered its session, on any device', async () => {
@@ -97,13 +138,23 @@ void describe('intercept service on fakes', () => {
     const b = r.router.connect('b');
     r.router.register(a, session(40000));
     r.router.register(b, session(40001));
-    r.captures.get('eth1')!.emitBatch(frame(40001, { seq: 7000, flags: SYN | ACK }), frame(40000, { seq: 7000, flags: SYN | ACK }));
+    r.captures
+      .get('eth1')!
+      .emitBatch(frame(40001, { seq: 7000, flags: SYN | ACK }), frame(40000, { seq: 7000, flags: SYN | ACK }));
     r.captures.get('eth2')!.emitBatch(frame(40000));
     assert.deepEqual(a.received, [response(40000, { seq: 7000, flags: SYN | ACK }), response(40000)]);
     assert.deepEqual(b.received, [response(40001, { seq: 7000, flags: SYN | ACK })]);
     assertCounters(r.service.counters(), {
-      capturedPackets: 3, responsePackets: 3, routedResponses: 3, routeHits: 3, socketWrites: 3, routeMisses: 0, lostResponses: 0,
-      registeredSessions: 2, registrations: 2, connectedPeers: 2,
+      capturedPackets: 3,
+      responsePackets: 3,
+      routedResponses: 3,
+      routeHits: 3,
+      socketWrites: 3,
+      routeMisses: 0,
+      lostResponses: 0,
+      registeredSessions: 2,
+      registrations: 2,
+      connectedPeers: 2,
     });
   });
 
@@ -112,10 +163,22 @@ void describe('intercept service on fakes', () => {
     const a = r.router.connect('a');
     r.captures.get('eth1')!.emitBatch(frame(40002), frame(40003, { seq: 7000, flags: SYN | ACK }));
     assert.deepEqual(a.received, []);
-    assertCounters(r.service.counters(), { responsePackets: 2, routedResponses: 0, routeMisses: 2 }, 'one dropped, one parked');
+    assertCounters(
+      r.service.counters(),
+      { responsePackets: 2, routedResponses: 0, routeMisses: 2 },
+      'one dropped, one parked',
+    );
     r.router.register(a, session(40003));
-    assert.deepEqual(a.received, [response(40003, { seq: 7000, flags: SYN | ACK })], 'the parked SYN-ACK, on registration');
-    assertCounters(r.service.counters(), { routedResponses: 1, routeHits: 0 }, 'delivered from the parking, not found on arrival');
+    assert.deepEqual(
+      a.received,
+      [response(40003, { seq: 7000, flags: SYN | ACK })],
+      'the parked SYN-ACK, on registration',
+    );
+    assertCounters(
+      r.service.counters(),
+      { routedResponses: 1, routeHits: 0 },
+      'delivered from the parking, not found on arrival',
+    );
   });
 
   void test('a lost tcpcopy connection takes its routes with it; the others keep theirs', async () => {
@@ -129,7 +192,12 @@ void describe('intercept service on fakes', () => {
     r.captures.get('eth1')!.emitBatch(frame(40004), frame(40005), frame(40006));
     assert.deepEqual(a.received, []);
     assert.deepEqual(b.received, [response(40006)]);
-    assertCounters(r.service.counters(), { registeredSessions: 1, connectedPeers: 1, routedResponses: 1, routeMisses: 2 });
+    assertCounters(r.service.counters(), {
+      registeredSessions: 1,
+      connectedPeers: 1,
+      routedResponses: 1,
+      routeMisses: 2,
+    });
   });
 
   void test('replies the channel cannot take are counted lost; a failing channel end is logged and the batch goes on', async () => {
@@ -141,14 +209,21 @@ void describe('intercept service on fakes', () => {
     r.captures.get('eth1')!.emitBatch(frame(40007));
     a.writable = true;
     r.router.failWith = new Error('outbox full');
-    r.captures.get('eth1')!.emitBatch(frame(40007, { seq: 7002 }), frame(40008, { flags: ACK | PSH, payload: Buffer.from('x') }));
+    r.captures
+      .get('eth1')!
+      .emitBatch(frame(40007, { seq: 7002 }), frame(40008, { flags: ACK | PSH, payload: Buffer.from('x') }));
     r.router.failWith = null;
     r.captures.get('eth1')!.emitBatch(frame(40008, { seq: 7002 }));
     assert.deepEqual(a.received, [response(40008, { seq: 7002 })]);
-    assertCounters(r.service.counters(), { lostResponses: 3, socketWrites: 1 }, 'one refused by its socket, two by the channel end');
-    assert.deepEqual(r.lines.filter((l) => l.startsWith('[warn]')), [
-      '[warn] reply to 10.77.0.1 not relayed: outbox full', '[warn] reply to 10.77.0.1 not relayed: outbox full',
-    ]);
+    assertCounters(
+      r.service.counters(),
+      { lostResponses: 3, socketWrites: 1 },
+      'one refused by its socket, two by the channel end',
+    );
+    assert.deepEqual(
+      r.lines.filter((l) => l.startsWith('[warn]')),
+      ['[warn] reply to 10.77.0.1 not relayed: outbox full', '[warn] reply to 10.77.0.1 not relayed: outbox full'],
+    );
   });
 
   void test('back-to-back data replies of one session go as one RESPONSE; what is not a whole TCP header is only counted as captured', async () => {
@@ -157,22 +232,44 @@ void describe('intercept service on fakes', () => {
     r.router.register(a, session(40009));
     const head = Buffer.from('HTTP/1.1 200 OK\r\n\r\n');
     const body = Buffer.from('hello');
-    const notTcp = buildEthernetFrame({ src: '02:00:00:00:00:03', dst: '02:00:00:00:00:09', etherType: 0x0806, payload: Buffer.alloc(28) });
-    r.captures.get('eth1')!.emitBatch(frame(40009, { payload: head }), frame(40009, { seq: 7001 + head.length, flags: ACK | PSH, payload: body }), notTcp);
-    // The later segment's header (its checksum left as is: tcpcopy reads no checksum), from the first one's sequence number on.
+    const notTcp = buildEthernetFrame({
+      src: '02:00:00:00:00:03',
+      dst: '02:00:00:00:00:09',
+      etherType: 0x0806,
+      payload: Buffer.alloc(28),
+    });
+    r.captures
+      .get('eth1')!
+      .emitBatch(
+        frame(40009, { payload: head }),
+        frame(40009, { seq: 7001 + head.length, flags: ACK | PSH, payload: body }),
+        notTcp,
+      );
+    // The later segment's header (its checksum left as is: tcpcopy reads no checksum), from the first one's sequence
+    // number on.
     const folded = response(40009, { seq: 7001 + head.length, flags: ACK | PSH, payload: body });
     folded.tcpHeader.writeUInt32BE(7001, 4);
     folded.payloadLength = head.length + body.length;
     assert.deepEqual(a.received, [folded]);
-    assertCounters(r.service.counters(), { capturedPackets: 3, responsePackets: 2, mergedReplies: 1, routedResponses: 1 });
+    assertCounters(r.service.counters(), {
+      capturedPackets: 3,
+      responsePackets: 2,
+      mergedReplies: 1,
+      routedResponses: 1,
+    });
   });
 
   void test('--tcpcopy1: every captured reply is relayed as its own', async () => {
     r = await rig({ ...CONFIG, tcpcopy1: true, secret: null });
     const a = r.router.connect('a');
     r.router.register(a, session(40010));
-    r.captures.get('eth1')!.emitBatch(frame(40010, { payload: Buffer.from('ab') }), frame(40010, { seq: 7003, payload: Buffer.from('cd') }));
-    assert.deepEqual(a.received, [response(40010, { payload: Buffer.from('ab') }), response(40010, { seq: 7003, payload: Buffer.from('cd') })]);
+    r.captures
+      .get('eth1')!
+      .emitBatch(frame(40010, { payload: Buffer.from('ab') }), frame(40010, { seq: 7003, payload: Buffer.from('cd') }));
+    assert.deepEqual(a.received, [
+      response(40010, { payload: Buffer.from('ab') }),
+      response(40010, { seq: 7003, payload: Buffer.from('cd') }),
+    ]);
     assert.equal(r.service.counters().mergedReplies, 0);
   });
 
@@ -185,7 +282,10 @@ void describe('intercept service on fakes', () => {
     r.clock.now += 2500;
     await r.service.stop();
     assert.equal(r.router.closed, true);
-    assert.deepEqual([...r.captures.values()].map((c) => c.closed), [true, true]);
+    assert.deepEqual(
+      [...r.captures.values()].map((c) => c.closed),
+      [true, true],
+    );
     r.captures.get('eth1')!.emitBatch(frame(40011, { seq: 7002 }));
     assert.equal(a.received.length, 1);
     const summary = r.lines.slice(r.lines.indexOf('[notice] intercept summary after 2.5 s:'));
@@ -201,6 +301,14 @@ void describe('intercept service on fakes', () => {
 
   void test('without a secret (and not --tcpcopy1) the real channel end refuses to start', () => {
     const { logger } = recordingLogger();
-    assert.throws(() => new InterceptService({ config: { ...CONFIG, secret: null }, logger, io: { openCapture: () => new FakeSource() } }), /NO_SECRET|shared secret/);
+    assert.throws(
+      () =>
+        new InterceptService({
+          config: { ...CONFIG, secret: null },
+          logger,
+          io: { openCapture: () => new FakeSource() },
+        }),
+      /NO_SECRET|shared secret/,
+    );
   });
 });

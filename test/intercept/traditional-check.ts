@@ -11,7 +11,12 @@ import type { ProcessSummary, TraditionalLab } from '../lab/index.js';
 export const MIN_RATIO = 0.999;
 
 /** Polls the target log until it has `count` lines or stops growing for `stallMs` (bounded by `timeoutMs`). */
-export async function waitForCatchUp(tl: TraditionalLab, count: number, timeoutMs = 20_000, stallMs = 3000): Promise<string[]> {
+export async function waitForCatchUp(
+  tl: TraditionalLab,
+  count: number,
+  timeoutMs = 20_000,
+  stallMs = 3000,
+): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   let lines = await tl.target.logLines();
   let lastChange = Date.now();
@@ -51,7 +56,12 @@ export interface TraditionalFigures {
  * against the load tool), `admLines` target log lines from adm, stops the lab's processes and
  * checks the rules are gone.
  */
-export async function checkTraditional(t: TestContext, tl: TraditionalLab, name: string, admLines = 0): Promise<TraditionalFigures> {
+export async function checkTraditional(
+  t: TestContext,
+  tl: TraditionalLab,
+  name: string,
+  admLines = 0,
+): Promise<TraditionalFigures> {
   const onlineLines = await tl.online.logLines();
   const targetAll = await waitForCatchUp(tl, onlineLines.length + admLines);
   const fromAdm = targetAll.filter((l) => l.startsWith(`${tl.adm.ip} `));
@@ -64,10 +74,18 @@ export async function checkTraditional(t: TestContext, tl: TraditionalLab, name:
   assert.ok(intercept.summary, `intercept printed no summary\n${tl.diagnostics()}`);
   const s = tcpcopy.summary;
   const nfqueueLine = /nfqueue \d+: queued:.*/.exec(intercept.log)?.[0] ?? '';
-  t.diagnostic(`${name}: online ${onlineLines.length} target ${targetLines.length} ratio ${ratio.toFixed(4)} leaked ${leaked} adm ${fromAdm.length}; tcpcopy conns ${s.get('conns')} syn cnt ${s.get('syn cnt')} capture dropped ${s.get('capture dropped')} retransmit ${s.get('retransmit')}; ${nfqueueLine}`);
+  t.diagnostic(
+    `${name}: online ${onlineLines.length} target ${targetLines.length} ratio ${ratio.toFixed(4)} leaked ${leaked} adm ${fromAdm.length}; tcpcopy conns ${s.get('conns')} syn cnt ${s.get('syn cnt')} capture dropped ${s.get('capture dropped')} retransmit ${s.get('retransmit')}; ${nfqueueLine}`,
+  );
   const summaries = `--- tcpcopy summary:\n${tailFrom(tcpcopy.log, 'tcpcopy summary')}\n--- intercept summary:\n${tailFrom(intercept.log, 'intercept summary')}`;
-  assert.ok(targetLines.length <= onlineLines.length, `target saw more requests (${targetLines.length}) than online (${onlineLines.length})`);
-  assert.ok(ratio >= MIN_RATIO, `${name}: target/online = ${targetLines.length}/${onlineLines.length} = ${ratio.toFixed(4)} < ${MIN_RATIO}\n${summaries}`);
+  assert.ok(
+    targetLines.length <= onlineLines.length,
+    `target saw more requests (${targetLines.length}) than online (${onlineLines.length})`,
+  );
+  assert.ok(
+    ratio >= MIN_RATIO,
+    `${name}: target/online = ${targetLines.length}/${onlineLines.length} = ${ratio.toFixed(4)} < ${MIN_RATIO}\n${summaries}`,
+  );
   const fromClient = new RegExp(`^${tl.cli.ip.replace(/\./g, '\\.')} \\d+ "GET / HTTP/1\\.[01]" 200 `);
   const foreign = targetLines.filter((l) => !fromClient.test(l));
   assert.equal(foreign.length, 0, `target lines not from ${tl.cli.ip}: ${foreign.slice(0, 5).join(' | ')}`);
@@ -81,7 +99,14 @@ export async function checkTraditional(t: TestContext, tl: TraditionalLab, name:
   // adm's replies (at least one per request) went through the queue and were let through.
   const passed = Number(/passed:(\d+)/.exec(nfqueueLine)?.[1]);
   assert.ok(passed >= admLines, `passed ${passed} < ${admLines}: adm's replies did not go through the queue`);
-  return { online: onlineLines.length, target: targetLines.length, ratio, tcpcopy: s, intercept: intercept.summary, nfqueueLine };
+  return {
+    online: onlineLines.length,
+    target: targetLines.length,
+    ratio,
+    tcpcopy: s,
+    intercept: intercept.summary,
+    nfqueueLine,
+  };
 }
 
 /** Runs `count` sequential curls from adm to tgt:8080 during a load; all must answer 200. */

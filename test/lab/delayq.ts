@@ -39,14 +39,23 @@ async function buildLabdelay(): Promise<string> {
   const dir = join(root, '.cache');
   const bin = join(dir, 'labdelay');
   const srcTime = (await stat(src)).mtimeMs;
-  const binTime = await stat(bin).then((s) => s.mtimeMs, () => -1);
+  const binTime = await stat(bin).then(
+    (s) => s.mtimeMs,
+    () => -1,
+  );
   if (binTime >= srcTime) return bin;
   await mkdir(dir, { recursive: true });
   // Compiled beside the binary, then renamed over it: another process may be running the old one.
   const tmp = `${bin}.${process.pid}.tmp`;
-  const r = await runCommand('cc', ['-O2', '-Wall', '-o', tmp, src, '-lnetfilter_queue', '-lnfnetlink'], { check: false, timeoutMs: 60_000 });
+  const r = await runCommand('cc', ['-O2', '-Wall', '-o', tmp, src, '-lnetfilter_queue', '-lnfnetlink'], {
+    check: false,
+    timeoutMs: 60_000,
+  });
   if (r.code !== 0) {
-    throw new LabError('ENOTOOL', `this kernel has no sch_netem and the fallback ${src} did not compile (needs cc and libnetfilter-queue-dev: run scripts/setup.sh): ${r.stderr.trim().slice(0, 500)}`);
+    throw new LabError(
+      'ENOTOOL',
+      `this kernel has no sch_netem and the fallback ${src} did not compile (needs cc and libnetfilter-queue-dev: run scripts/setup.sh): ${r.stderr.trim().slice(0, 500)}`,
+    );
   }
   await rename(tmp, bin);
   return bin;
@@ -60,13 +69,37 @@ export interface DelayParams {
 
 /** The iptables/ip6tables rule (switch namespace) queueing the frames that enter the bridge from port. Pure. */
 export function delayRuleArgs(op: '-A' | '-D', port: string, queue: number): string[] {
-  return ['-w', '5', '-t', 'mangle', op, 'FORWARD', '-m', 'physdev', '--physdev-in', port, '-m', 'comment', '--comment', COMMENT, '-j', 'NFQUEUE', '--queue-num', String(queue), '--queue-bypass'];
+  return [
+    '-w',
+    '5',
+    '-t',
+    'mangle',
+    op,
+    'FORWARD',
+    '-m',
+    'physdev',
+    '--physdev-in',
+    port,
+    '-m',
+    'comment',
+    '--comment',
+    COMMENT,
+    '-j',
+    'NFQUEUE',
+    '--queue-num',
+    String(queue),
+    '--queue-bypass',
+  ];
 }
 
 /** Bridge netfilter sysctls of the switch namespace (off for a plain L2 switch, on for the delayer). */
 export function bridgeNetfilterSysctls(on: boolean): string[] {
   const v = on ? 1 : 0;
-  return [`net.bridge.bridge-nf-call-iptables=${v}`, `net.bridge.bridge-nf-call-ip6tables=${v}`, `net.bridge.bridge-nf-call-arptables=0`];
+  return [
+    `net.bridge.bridge-nf-call-iptables=${v}`,
+    `net.bridge.bridge-nf-call-ip6tables=${v}`,
+    `net.bridge.bridge-nf-call-arptables=0`,
+  ];
 }
 
 /** A running delayer for the frames entering the bridge from one port. */
@@ -89,7 +122,12 @@ export class UserspaceNetem {
   static async start(sw: NsShell, port: string, n: number, p: DelayParams): Promise<UserspaceNetem> {
     const bin = await labdelayBinary();
     const queue = delayQueue(n);
-    const args = [String(queue), String(Math.round(p.delayMs * 1000)), String(Math.round(p.jitterMs * 1000)), String(Math.round(p.lossPct * 10_000))];
+    const args = [
+      String(queue),
+      String(Math.round(p.delayMs * 1000)),
+      String(Math.round(p.jitterMs * 1000)),
+      String(Math.round(p.lossPct * 10_000)),
+    ];
     await sw.exec('sysctl', ['-q', '-w', ...bridgeNetfilterSysctls(true)]);
     const child = sw.spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const stderr = tail(child.stderr);
@@ -110,12 +148,21 @@ export class UserspaceNetem {
   private waitReady(timeoutMs = 5000): Promise<void> {
     return new Promise((resolve, reject) => {
       let out = '';
-      const timer = setTimeout(() => fail(new LabError('ETIMEDOUT', `labdelay in ${this.sw.name} not ready after ${timeoutMs} ms`, { stderr: this.stderr() })), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          fail(
+            new LabError('ETIMEDOUT', `labdelay in ${this.sw.name} not ready after ${timeoutMs} ms`, {
+              stderr: this.stderr(),
+            }),
+          ),
+        timeoutMs,
+      );
       const onData = (b: Buffer): void => {
         out += b.toString('utf8');
         if (out.includes('ready\n')) done();
       };
-      const onExit = (): void => fail(new LabError('ESTART', `labdelay in ${this.sw.name} exited during start-up`, { stderr: this.stderr() }));
+      const onExit = (): void =>
+        fail(new LabError('ESTART', `labdelay in ${this.sw.name} exited during start-up`, { stderr: this.stderr() }));
       const cleanup = (): void => {
         clearTimeout(timer);
         this.child.stdout?.off('data', onData);
@@ -141,10 +188,15 @@ export class UserspaceNetem {
     const errors: string[] = [];
     for (const tool of ['iptables', 'ip6tables']) {
       // -D fails harmlessly when the rule was never added.
-      const r = await this.sw.exec(tool, delayRuleArgs('-D', this.port, this.queue), { check: false }).catch((e: unknown) => ({ code: 1, stderr: String(e) }));
+      const r = await this.sw
+        .exec(tool, delayRuleArgs('-D', this.port, this.queue), { check: false })
+        .catch((e: unknown) => ({ code: 1, stderr: String(e) }));
       if (r.code !== 0 && !/does a matching rule exist|bad rule|no chain/i.test(r.stderr)) errors.push(r.stderr);
     }
     await stopProcessTree(this.child);
-    if (errors.length > 0) throw new LabError('ECMDFAIL', `could not remove the netem queue rules in ${this.sw.name}`, { stderr: errors.join('\n') });
+    if (errors.length > 0)
+      throw new LabError('ECMDFAIL', `could not remove the netem queue rules in ${this.sw.name}`, {
+        stderr: errors.join('\n'),
+      });
   }
 }

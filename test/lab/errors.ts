@@ -18,12 +18,19 @@ export class LabError extends Error {
   /** The failing command's stderr, if any. */
   readonly stderr: string | undefined;
 
-  constructor(code: LabErrorCode, message: string, details: { command?: string; stderr?: string; cause?: unknown } = {}) {
+  constructor(
+    code: LabErrorCode,
+    message: string,
+    details: { command?: string; stderr?: string; cause?: unknown } = {},
+  ) {
     const extra = [
       details.command !== undefined ? `command: ${details.command}` : '',
       details.stderr !== undefined && details.stderr.trim() !== '' ? `stderr: ${details.stderr.trim()}` : '',
     ].filter((s) => s !== '');
-    super(extra.length > 0 ? `${message} (${extra.join('; ')})` : message, details.cause !== undefined ? { cause: details.cause } : undefined);
+    super(
+      extra.length > 0 ? `${message} (${extra.join('; ')})` : message,
+      details.cause !== undefined ? { cause: details.cause } : undefined,
+    );
     this.code = code;
     this.command = details.command;
     this.stderr = details.stderr;

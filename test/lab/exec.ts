@@ -27,7 +27,16 @@ export function quoteCommand(cmd: string, args: readonly string[]): string {
   return [cmd, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGABRT: 6, SIGSEGV: 11, SIGPIPE: 13 };
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGKILL: 9,
+  SIGTERM: 15,
+  SIGABRT: 6,
+  SIGSEGV: 11,
+  SIGPIPE: 13,
+};
 
 function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
   if (code !== null) return code;
@@ -38,14 +47,26 @@ function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
 export type SpawnHook = (child: ChildProcess) => void;
 
 /** Spawns cmd with args and hands the child to hook (for tracking). */
-export function spawnCommand(cmd: string, args: readonly string[], stdio: StdioOptions, hook?: SpawnHook, extra: { env?: NodeJS.ProcessEnv | undefined; cwd?: string | undefined } = {}): ChildProcess {
+export function spawnCommand(
+  cmd: string,
+  args: readonly string[],
+  stdio: StdioOptions,
+  hook?: SpawnHook,
+  extra: { env?: NodeJS.ProcessEnv | undefined; cwd?: string | undefined } = {},
+): ChildProcess {
   const child = spawn(cmd, args, { stdio, env: extra.env, cwd: extra.cwd });
   hook?.(child);
   return child;
 }
 
 /** Runs cmd to completion and collects its output. */
-export function runCommand(cmd: string, args: readonly string[], opts: ExecOptions = {}, hook?: SpawnHook, display?: string): Promise<ExecResult> {
+export function runCommand(
+  cmd: string,
+  args: readonly string[],
+  opts: ExecOptions = {},
+  hook?: SpawnHook,
+  display?: string,
+): Promise<ExecResult> {
   const check = opts.check ?? true;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const shown = display ?? quoteCommand(cmd, args);
@@ -69,16 +90,27 @@ export function runCommand(cmd: string, args: readonly string[], opts: ExecOptio
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      if (e.code === 'ENOENT') reject(new LabError('ENOTOOL', `${cmd} is not installed (not found in PATH)`, { command: shown, cause: e }));
+      if (e.code === 'ENOENT')
+        reject(new LabError('ENOTOOL', `${cmd} is not installed (not found in PATH)`, { command: shown, cause: e }));
       else reject(new LabError('ECMDFAIL', `could not run ${cmd}: ${e.message}`, { command: shown, cause: e }));
     });
     child.on('close', (code, signal) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      const res: ExecResult = { code: exitCode(code, signal), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
-      if (timedOut) reject(new LabError('ETIMEDOUT', `command timed out after ${timeoutMs} ms`, { command: shown, stderr: res.stderr }));
-      else if (check && res.code !== 0) reject(new LabError('ECMDFAIL', `command failed with exit code ${res.code}`, { command: shown, stderr: res.stderr }));
+      const res: ExecResult = {
+        code: exitCode(code, signal),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      };
+      if (timedOut)
+        reject(
+          new LabError('ETIMEDOUT', `command timed out after ${timeoutMs} ms`, { command: shown, stderr: res.stderr }),
+        );
+      else if (check && res.code !== 0)
+        reject(
+          new LabError('ECMDFAIL', `command failed with exit code ${res.code}`, { command: shown, stderr: res.stderr }),
+        );
       else resolve(res);
     });
   });

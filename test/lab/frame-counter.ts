@@ -14,7 +14,9 @@ export async function countFrames(host: LabHost, filter: string): Promise<FrameC
   const cap = LiveCapture.open({ device: host.ifname, netns: host.name, filter, timeoutMs: 1 });
   let frames = 0;
   let closed = false;
-  cap.on('batch', (b) => { frames += b.count; });
+  cap.on('batch', (b) => {
+    frames += b.count;
+  });
   return {
     get frames() {
       return frames;

@@ -45,12 +45,28 @@ export function parseTcpdumpStats(stderr: string): { captured: number; droppedBy
 }
 
 /** Starts `tcpdump -w` on host's eth0 for filter, in the lab's temp dir; resolves once it listens. */
-export async function startHeaderCapture(host: LabHost, filter: string, opts: HeaderCaptureOptions = {}): Promise<HeaderCapture> {
+export async function startHeaderCapture(
+  host: LabHost,
+  filter: string,
+  opts: HeaderCaptureOptions = {},
+): Promise<HeaderCapture> {
   const dir = await host.makeTempDir('tcpdump');
   const path = join(dir, `${host.hostName}.pcap`);
   const child: ChildProcess = host.spawn('tcpdump', [
-    '-i', host.ifname, '-n', '-s', String(opts.snaplen ?? 128), '-B', String(opts.bufferKiB ?? 65536),
-    '-c', String(opts.maxPackets ?? 1_500_000), '-Z', 'root', '-w', path, filter,
+    '-i',
+    host.ifname,
+    '-n',
+    '-s',
+    String(opts.snaplen ?? 128),
+    '-B',
+    String(opts.bufferKiB ?? 65536),
+    '-c',
+    String(opts.maxPackets ?? 1_500_000),
+    '-Z',
+    'root',
+    '-w',
+    path,
+    filter,
   ]);
   const watch: ProcessWatch = watchProcess(child);
   try {
@@ -76,7 +92,11 @@ export async function startHeaderCapture(host: LabHost, filter: string, opts: He
  * Reads a capture and calls onEvent with each TCP segment to or from serverPort (the client is the
  * other end). The event object is reused between calls: copy what you keep. Returns the events seen.
  */
-export async function readSegmentEvents(path: string, serverPort: number, onEvent: (e: SegmentEvent) => void): Promise<number> {
+export async function readSegmentEvents(
+  path: string,
+  serverPort: number,
+  onEvent: (e: SegmentEvent) => void,
+): Promise<number> {
   const dec = new PacketDecoder();
   const ev: SegmentEvent = { tsUs: 0, clientPort: 0, fromClient: false, syn: false, seq: 0, dataLength: 0 };
   let n = 0;

@@ -46,7 +46,11 @@ export function parseOffloads(text: string): Offloads {
     if (m === null) throw new LabError('ECMDFAIL', `ethtool -k output has no ${key}`, { stderr: text.slice(0, 2000) });
     return m[1] === 'on';
   };
-  return { tso: get('tcp-segmentation-offload'), gso: get('generic-segmentation-offload'), gro: get('generic-receive-offload') };
+  return {
+    tso: get('tcp-segmentation-offload'),
+    gso: get('generic-segmentation-offload'),
+    gro: get('generic-receive-offload'),
+  };
 }
 
 export function isLoopback(addr: string): boolean {
@@ -80,13 +84,22 @@ export class NsShell {
   /** Runs cmd inside the namespace (`ip netns exec`); throws LabError on non-zero exit unless check: false. */
   async exec(cmd: string, args: readonly string[] = [], opts: ExecOptions = {}): Promise<ExecResult> {
     this.shell.assertAlive();
-    return await runCommand('ip', this.nsArgs(cmd, args), opts, (c) => this.shell.track(c), `[${this.label}] ${quoteCommand(cmd, args)}`);
+    return await runCommand(
+      'ip',
+      this.nsArgs(cmd, args),
+      opts,
+      (c) => this.shell.track(c),
+      `[${this.label}] ${quoteCommand(cmd, args)}`,
+    );
   }
 
   /** Starts cmd inside the namespace; the process is killed (SIGTERM, then SIGKILL) on destroy. */
   spawn(cmd: string, args: readonly string[] = [], opts: SpawnOptions = {}): ChildProcess {
     this.shell.assertAlive();
-    const child = spawnCommand('ip', this.nsArgs(cmd, args), opts.stdio ?? ['ignore', 'pipe', 'pipe'], undefined, { env: opts.env, cwd: opts.cwd });
+    const child = spawnCommand('ip', this.nsArgs(cmd, args), opts.stdio ?? ['ignore', 'pipe', 'pipe'], undefined, {
+      env: opts.env,
+      cwd: opts.cwd,
+    });
     this.shell.track(child);
     return child;
   }

@@ -15,11 +15,34 @@ export type { AbResult, WrkResult } from './loads-parse.js';
 export { parseAb, parseWrk, parseCurlCodes } from './loads-parse.js';
 export { reapStaleLabs, liveLabCount } from './cleanup.js';
 export { parseNsName, makePrefix } from './names.js';
-export { ReplicationLab, ProcessSummary, parseSummary, channelConnections, REPLICATION_PORTS, REPLICATION_HOSTS, SPLIT_CPUS } from './replication-lab.js';
-export type { LabCpus, ReplicatedService, ServerOf, ReplicationLabOptions, StoppedProcess, ReplicationStopResult } from './replication-lab.js';
+export {
+  ReplicationLab,
+  ProcessSummary,
+  parseSummary,
+  channelConnections,
+  REPLICATION_PORTS,
+  REPLICATION_HOSTS,
+  SPLIT_CPUS,
+} from './replication-lab.js';
+export type {
+  LabCpus,
+  ReplicatedService,
+  ServerOf,
+  ReplicationLabOptions,
+  StoppedProcess,
+  ReplicationStopResult,
+} from './replication-lab.js';
 export { watchProcess, stopWatched, pollUntil, pollUntilSettled } from './proc-watch.js';
 export type { ProcessWatch } from './proc-watch.js';
-export { redisBenchmark, parseRedisBenchmark, keyspaceDigest, commandCalls, parseCommandCalls, KEYSPACE_DIGEST_LUA, REDIS_BENCH_LIMITS } from './redis-load.js';
+export {
+  redisBenchmark,
+  parseRedisBenchmark,
+  keyspaceDigest,
+  commandCalls,
+  parseCommandCalls,
+  KEYSPACE_DIGEST_LUA,
+  REDIS_BENCH_LIMITS,
+} from './redis-load.js';
 export type { RedisBenchmarkOptions, RedisBenchmarkResult } from './redis-load.js';
 export { MultiLab, LabProcess, FLOOD_HOP, dstPortParityFilter, portRangeFor } from './multi-lab.js';
 export type { PortParity, InterceptStart, TcpcopyStart } from './multi-lab.js';

@@ -40,7 +40,10 @@ void describe('a 2-host lab', () => {
     assert.match(link, /state UP/);
     assert.match((await onl.exec('ip', ['-o', 'link', 'show', 'dev', 'lo'])).stdout, /UP/);
     assert.equal((await cli.exec('sysctl', ['-n', 'net.ipv4.ip_forward'])).stdout.trim(), '0');
-    assert.throws(() => lab.host('nope'), (e: unknown) => e instanceof LabError && e.code === 'EBADARG');
+    assert.throws(
+      () => lab.host('nope'),
+      (e: unknown) => e instanceof LabError && e.code === 'EBADARG',
+    );
   });
 
   void test('the bridge lives in the switch namespace with STP off and both ports attached', async () => {
@@ -96,7 +99,13 @@ void describe('a 2-host lab', () => {
 
   void test('ab with keep-alive completes every request, and nginx logs exactly that many', async () => {
     const before = (await nginx.logLines()).length;
-    const r = await cli.ab({ url: `http://${onl.ip}/`, concurrency: 8, requests: 2000, keepAlive: true, timeLimitS: 20 });
+    const r = await cli.ab({
+      url: `http://${onl.ip}/`,
+      concurrency: 8,
+      requests: 2000,
+      keepAlive: true,
+      timeLimitS: 20,
+    });
     assert.equal(r.complete, 2000);
     assert.equal(r.failed, 0);
     assert.equal(r.non2xx, 0);
@@ -119,9 +128,18 @@ void describe('a 2-host lab', () => {
   });
 
   void test('loads refuse targets outside the lab', async () => {
-    await assert.rejects(cli.curl('http://192.0.2.1/', { count: 1 }), (e: unknown) => e instanceof LabError && e.code === 'EBADARG');
-    await assert.rejects(cli.ab({ url: 'http://example.com/', concurrency: 1, requests: 1, keepAlive: false, timeLimitS: 1 }), (e: unknown) => e instanceof LabError && e.code === 'EBADARG');
-    await assert.rejects(cli.wrk({ url: `http://${onl.ip}/`, threads: 1, connections: 1, durationS: 1000 }), (e: unknown) => e instanceof LabError && e.code === 'EBADARG');
+    await assert.rejects(
+      cli.curl('http://192.0.2.1/', { count: 1 }),
+      (e: unknown) => e instanceof LabError && e.code === 'EBADARG',
+    );
+    await assert.rejects(
+      cli.ab({ url: 'http://example.com/', concurrency: 1, requests: 1, keepAlive: false, timeLimitS: 1 }),
+      (e: unknown) => e instanceof LabError && e.code === 'EBADARG',
+    );
+    await assert.rejects(
+      cli.wrk({ url: `http://${onl.ip}/`, threads: 1, connections: 1, durationS: 1000 }),
+      (e: unknown) => e instanceof LabError && e.code === 'EBADARG',
+    );
   });
 
   void test('offloads are on by default and can be switched', async () => {
@@ -136,7 +154,10 @@ void describe('a 2-host lab', () => {
 
   void test('addRoute and sysctl change the host', async () => {
     await cli.addRoute('10.78.0.0/16', onl.ip);
-    assert.match((await cli.exec('ip', ['route', 'show', '10.78.0.0/16'])).stdout, /^10\.78\.0\.0\/16 via 10\.77\.0\.2 dev eth0/);
+    assert.match(
+      (await cli.exec('ip', ['route', 'show', '10.78.0.0/16'])).stdout,
+      /^10\.78\.0\.0\/16 via 10\.77\.0\.2 dev eth0/,
+    );
     await cli.sysctl('net.ipv4.ip_forward', 1);
     assert.equal((await cli.exec('sysctl', ['-n', 'net.ipv4.ip_forward'])).stdout.trim(), '1');
     assert.equal((await onl.exec('sysctl', ['-n', 'net.ipv4.ip_forward'])).stdout.trim(), '0');
@@ -156,11 +177,18 @@ void describe('a 2-host lab', () => {
     assert.equal(r.code, 2);
     assert.equal((await cli.exec('cat', [], { input: 'abc\x00def' })).stdout, 'abc\x00def');
     const t0 = Date.now();
-    await assert.rejects(cli.exec('sleep', ['5'], { timeoutMs: 200 }), (e: unknown) => e instanceof LabError && e.code === 'ETIMEDOUT');
+    await assert.rejects(
+      cli.exec('sleep', ['5'], { timeoutMs: 200 }),
+      (e: unknown) => e instanceof LabError && e.code === 'ETIMEDOUT',
+    );
     assert.ok(Date.now() - t0 < 2000);
   });
 
   void test('servers fail to start with a clear error when the port is taken', async () => {
-    await assert.rejects(onl.startRedis({ port: 80 }), (e: unknown) => e instanceof LabError && (e.code === 'ESTART' || e.code === 'ETIMEDOUT') && /redis-server/.test(e.message));
+    await assert.rejects(
+      onl.startRedis({ port: 80 }),
+      (e: unknown) =>
+        e instanceof LabError && (e.code === 'ESTART' || e.code === 'ETIMEDOUT') && /redis-server/.test(e.message),
+    );
   });
 });

@@ -9,7 +9,14 @@ import { LabError } from './errors.js';
 import { runCommand, runSync } from './exec.js';
 import { addNetns, deleteNetns, deleteNetnsSync, ip, ipBatch, killPids, killPidsSync } from './netns.js';
 import {
-  makePrefix, hostNsName, switchNsName, validateHostNames, hostAddresses, switchPortName, IPV4_PREFIX_LEN, IPV6_PREFIX_LEN,
+  makePrefix,
+  hostNsName,
+  switchNsName,
+  validateHostNames,
+  hostAddresses,
+  switchPortName,
+  IPV4_PREFIX_LEN,
+  IPV6_PREFIX_LEN,
 } from './names.js';
 import { registerLab, unregisterLab, reapStaleLabs } from './cleanup.js';
 import type { Teardownable } from './cleanup.js';
@@ -79,7 +86,13 @@ export class Lab implements Teardownable {
   private isDestroyed = false;
   private destroying: Promise<void> | null = null;
 
-  private constructor(prefix: string, names: readonly string[], ipv6: boolean, tmpDir: string, cpus: Readonly<Record<string, number>>) {
+  private constructor(
+    prefix: string,
+    names: readonly string[],
+    ipv6: boolean,
+    tmpDir: string,
+    cpus: Readonly<Record<string, number>>,
+  ) {
     this.prefix = prefix;
     this.switchNs = switchNsName(prefix);
     this.ipv6 = ipv6;
@@ -110,13 +123,19 @@ export class Lab implements Teardownable {
     const cpus = opts.cpus ?? {};
     const allowed = allowedCpus();
     for (const [h, cpu] of Object.entries(cpus)) {
-      if (!opts.hosts.includes(h)) throw new LabError('EBADARG', `cpus names ${JSON.stringify(h)}, not a host of this lab`);
-      if (!allowed.includes(cpu)) throw new LabError('EBADARG', `cpu ${cpu} for host ${h}: this process may run on CPUs ${allowed.join(',')} only`);
+      if (!opts.hosts.includes(h))
+        throw new LabError('EBADARG', `cpus names ${JSON.stringify(h)}, not a host of this lab`);
+      if (!allowed.includes(cpu))
+        throw new LabError(
+          'EBADARG',
+          `cpu ${cpu} for host ${h}: this process may run on CPUs ${allowed.join(',')} only`,
+        );
     }
     try {
       await runCommand('ip', ['-V'], { timeoutMs: 5000 });
     } catch (e) {
-      if (e instanceof LabError && e.code === 'ENOTOOL') throw new LabError('ENOTOOL', 'the lab needs the `ip` command (iproute2)', { cause: e });
+      if (e instanceof LabError && e.code === 'ENOTOOL')
+        throw new LabError('ENOTOOL', 'the lab needs the `ip` command (iproute2)', { cause: e });
       throw e;
     }
     await reapStaleLabs();
@@ -148,10 +167,27 @@ export class Lab implements Teardownable {
   private async build(): Promise<void> {
     const sw = this.switchNs;
     // A plain L2 switch: no IPv6 of its own, bridged frames skip iptables (until the netem fallback needs it).
-    await runCommand('ip', ['netns', 'exec', sw, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1', ...bridgeNetfilterSysctls(false)]);
-    await ipBatch(sw, ['link set lo up', `link add ${BRIDGE} type bridge stp_state 0 forward_delay 0 mcast_snooping 0`, `link set ${BRIDGE} up`]);
+    await runCommand('ip', [
+      'netns',
+      'exec',
+      sw,
+      'sysctl',
+      '-q',
+      '-w',
+      'net.ipv6.conf.all.disable_ipv6=1',
+      'net.ipv6.conf.default.disable_ipv6=1',
+      ...bridgeNetfilterSysctls(false),
+    ]);
+    await ipBatch(sw, [
+      'link set lo up',
+      `link add ${BRIDGE} type bridge stp_state 0 forward_delay 0 mcast_snooping 0`,
+      `link set ${BRIDGE} up`,
+    ]);
     await Promise.all(this.hosts.map((h) => this.buildHost(h)));
-    await ipBatch(sw, this.hosts.map((h) => `link set ${switchPortName(h.n)} master ${BRIDGE} up`));
+    await ipBatch(
+      sw,
+      this.hosts.map((h) => `link set ${switchPortName(h.n)} master ${BRIDGE} up`),
+    );
   }
 
   private async buildHost(h: LabHost): Promise<void> {
@@ -162,15 +198,37 @@ export class Lab implements Teardownable {
       // No router discovery noise: the lab has no routers, addresses are static.
       // No duplicate address detection either (static, unique addresses): link-local is usable at once.
       for (const scope of ['all', 'default']) {
-        sysctls.push(`net.ipv6.conf.${scope}.accept_ra=0`, `net.ipv6.conf.${scope}.router_solicitations=0`, `net.ipv6.conf.${scope}.accept_dad=0`, `net.ipv6.conf.${scope}.dad_transmits=0`);
+        sysctls.push(
+          `net.ipv6.conf.${scope}.accept_ra=0`,
+          `net.ipv6.conf.${scope}.router_solicitations=0`,
+          `net.ipv6.conf.${scope}.accept_dad=0`,
+          `net.ipv6.conf.${scope}.dad_transmits=0`,
+        );
       }
     } else {
       sysctls.push('net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
     }
     await runCommand('ip', ['netns', 'exec', h.name, 'sysctl', '-q', '-w', ...sysctls]);
     // Both veth ends are created directly in their namespaces: nothing appears in the root namespace.
-    await ip(['-n', this.switchNs, 'link', 'add', switchPortName(h.n), 'type', 'veth', 'peer', 'name', h.ifname, 'netns', h.name]);
-    const lines = ['link set lo up', `link set ${h.ifname} address ${h.mac}`, `addr add ${h.ip}/${IPV4_PREFIX_LEN} dev ${h.ifname}`];
+    await ip([
+      '-n',
+      this.switchNs,
+      'link',
+      'add',
+      switchPortName(h.n),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      h.ifname,
+      'netns',
+      h.name,
+    ]);
+    const lines = [
+      'link set lo up',
+      `link set ${h.ifname} address ${h.mac}`,
+      `addr add ${h.ip}/${IPV4_PREFIX_LEN} dev ${h.ifname}`,
+    ];
     if (this.ipv6) lines.push(`addr add ${h.ip6}/${IPV6_PREFIX_LEN} dev ${h.ifname} nodad`);
     lines.push(`link set ${h.ifname} up`);
     await ipBatch(h.name, lines);
@@ -179,7 +237,11 @@ export class Lab implements Teardownable {
   /** The host called name (as given to create). */
   host(name: string): LabHost {
     const h = this.byName.get(name);
-    if (h === undefined) throw new LabError('EBADARG', `no host ${JSON.stringify(name)} in this lab (hosts: ${[...this.byName.keys()].join(', ')})`);
+    if (h === undefined)
+      throw new LabError(
+        'EBADARG',
+        `no host ${JSON.stringify(name)} in this lab (hosts: ${[...this.byName.keys()].join(', ')})`,
+      );
     return h;
   }
 
@@ -212,10 +274,18 @@ export class Lab implements Teardownable {
         kernelNetem = true;
         return 'tc-netem';
       }
-      if (!/qdisc kind is unknown/i.test(r.stderr)) throw new LabError('ECMDFAIL', `tc netem failed in ${h.name}`, { command: `tc ${cmd.join(' ')}`, stderr: r.stderr });
+      if (!/qdisc kind is unknown/i.test(r.stderr))
+        throw new LabError('ECMDFAIL', `tc netem failed in ${h.name}`, {
+          command: `tc ${cmd.join(' ')}`,
+          stderr: r.stderr,
+        });
       kernelNetem = false;
     }
-    const d = await UserspaceNetem.start(this.switch, switchPortName(h.n), h.n, { delayMs: o.delayMs ?? 0, jitterMs: o.jitterMs ?? 0, lossPct: o.lossPct ?? 0 });
+    const d = await UserspaceNetem.start(this.switch, switchPortName(h.n), h.n, {
+      delayMs: o.delayMs ?? 0,
+      jitterMs: o.jitterMs ?? 0,
+      lossPct: o.lossPct ?? 0,
+    });
     this.userNetem.set(h.name, d);
     return 'nfqueue';
   }
@@ -234,7 +304,10 @@ export class Lab implements Teardownable {
     if (kernelNetem !== true) return;
     const r = await runCommand('tc', ['-n', h.name, 'qdisc', 'del', 'dev', h.ifname, 'root'], { check: false });
     if (r.code !== 0 && !/no such file|cannot delete qdisc with handle of zero|cannot find/i.test(r.stderr)) {
-      throw new LabError('ECMDFAIL', `tc qdisc del failed in ${h.name}`, { command: `tc -n ${h.name} qdisc del dev ${h.ifname} root`, stderr: r.stderr });
+      throw new LabError('ECMDFAIL', `tc qdisc del failed in ${h.name}`, {
+        command: `tc -n ${h.name} qdisc del dev ${h.ifname} root`,
+        stderr: r.stderr,
+      });
     }
   }
 

@@ -10,7 +10,13 @@ import type { NginxServer } from './nginx.js';
 const line = (port: number, t: number): string => `10.77.0.1 ${port} "GET / HTTP/1.1" 200 27 ${t.toFixed(3)}`;
 
 function fakeServer(lines: () => string[]): NginxServer {
-  return { port: 80, accessLogPath: '', pid: 1, logLines: () => Promise.resolve(lines()), stop: () => Promise.resolve() };
+  return {
+    port: 80,
+    accessLogPath: '',
+    pid: 1,
+    logLines: () => Promise.resolve(lines()),
+    stop: () => Promise.resolve(),
+  };
 }
 
 void describe('access log times', () => {

@@ -14,7 +14,12 @@ function summaryLines(log: string, header: string): string[] {
   const lines = log.split('\n');
   let start = -1;
   for (let i = lines.length - 1; i >= 0 && start < 0; i--) if ((lines[i] ?? '').includes(header)) start = i;
-  return start < 0 ? [] : lines.slice(start).filter((l) => l.trim() !== '').map((l) => `  ${l.replace(/^\S+ \S+ \+\d+ \[\w+\] /, '')}`);
+  return start < 0
+    ? []
+    : lines
+        .slice(start)
+        .filter((l) => l.trim() !== '')
+        .map((l) => `  ${l.replace(/^\S+ \S+ \+\d+ \[\w+\] /, '')}`);
 }
 
 export async function runLiveDemo(opts: LiveDemoOptions): Promise<DemoSummary> {
@@ -27,7 +32,9 @@ export async function runLiveDemo(opts: LiveDemoOptions): Promise<DemoSummary> {
   try {
     const { cli, onl, tgt, ast } = rl;
     out(`  cli ${cli.ip}   clients (curl, ab)`);
-    out(`  onl ${onl.ip}   online nginx :${rl.onlinePort}, tcpcopy -x ${rl.onlinePort}-${tgt.ip}:${rl.targetPort} -s ${ast.ip}`);
+    out(
+      `  onl ${onl.ip}   online nginx :${rl.onlinePort}, tcpcopy -x ${rl.onlinePort}-${tgt.ip}:${rl.targetPort} -s ${ast.ip}`,
+    );
     out(`  tgt ${tgt.ip}   target nginx :${rl.targetPort}, routes replies for ${cli.ip} via ast`);
     out(`  ast ${ast.ip}   intercept: captures the target's replies, returns their headers to tcpcopy`);
     const url = `http://${onl.ip}/`;
@@ -40,8 +47,16 @@ export async function runLiveDemo(opts: LiveDemoOptions): Promise<DemoSummary> {
           return (codes.length * 1000) / (performance.now() - t0);
         },
       },
-      { name: `ab -c20 -n${abRequests} (short connections)`, run: async () => (await cli.ab({ url, concurrency: 20, requests: abRequests, keepAlive: false, timeLimitS: 60 })).rps },
-      { name: `ab -k -c20 -n${abRequests} (keep-alive)`, run: async () => (await cli.ab({ url, concurrency: 20, requests: abRequests, keepAlive: true, timeLimitS: 60 })).rps },
+      {
+        name: `ab -c20 -n${abRequests} (short connections)`,
+        run: async () =>
+          (await cli.ab({ url, concurrency: 20, requests: abRequests, keepAlive: false, timeLimitS: 60 })).rps,
+      },
+      {
+        name: `ab -k -c20 -n${abRequests} (keep-alive)`,
+        run: async () =>
+          (await cli.ab({ url, concurrency: 20, requests: abRequests, keepAlive: true, timeLimitS: 60 })).rps,
+      },
     ];
     for (const load of runs) {
       const online0 = (await rl.online.logLines()).length;
@@ -51,7 +66,9 @@ export async function runLiveDemo(opts: LiveDemoOptions): Promise<DemoSummary> {
       const replicated = await pollUntilSettled(async () => (await rl.target.logLines()).length - target0, 15_000);
       const ratio = online > 0 ? replicated / online : 0;
       loads.push({ name: load.name, online, replicated, ratio, onlineRps });
-      out(`${load.name}: online ${online} requests (${Math.round(onlineRps)} req/s), target ${replicated}, ratio ${ratio.toFixed(4)}`);
+      out(
+        `${load.name}: online ${online} requests (${Math.round(onlineRps)} req/s), target ${replicated}, ratio ${ratio.toFixed(4)}`,
+      );
     }
     leaked = await rl.leakedFrames();
     stopped = await rl.stop();
@@ -65,9 +82,17 @@ export async function runLiveDemo(opts: LiveDemoOptions): Promise<DemoSummary> {
   }
   const tcpcopyExit = stopped?.tcpcopy?.exitCode ?? null;
   const interceptExit = stopped?.intercept.exitCode ?? null;
-  const ok = loads.every((l) => l.ratio >= MIN_RATIO && l.replicated <= l.online) && leaked === 0 && tcpcopyExit === 0 && interceptExit === 0;
-  const total = loads.reduce((a, l) => ({ online: a.online + l.online, replicated: a.replicated + l.replicated }), { online: 0, replicated: 0 });
-  out(`replication ratio: ${total.replicated}/${total.online} = ${(total.online > 0 ? total.replicated / total.online : 0).toFixed(4)}${ok ? '' : '  (FAILED: see above)'}`);
+  const ok =
+    loads.every((l) => l.ratio >= MIN_RATIO && l.replicated <= l.online) &&
+    leaked === 0 &&
+    tcpcopyExit === 0 &&
+    interceptExit === 0;
+  const total = loads.reduce((a, l) => ({ online: a.online + l.online, replicated: a.replicated + l.replicated }), {
+    online: 0,
+    replicated: 0,
+  });
+  out(
+    `replication ratio: ${total.replicated}/${total.online} = ${(total.online > 0 ? total.replicated / total.online : 0).toFixed(4)}${ok ? '' : '  (FAILED: see above)'}`,
+  );
   return { loads, leaked, tcpcopyExit, interceptExit, ok };
 }
-

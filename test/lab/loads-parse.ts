@@ -27,7 +27,8 @@ export interface WrkResult {
 function num(text: string, re: RegExp, what: string, tool: string): number {
   const m = re.exec(text);
   const v = m?.[1] !== undefined ? Number(m[1]) : NaN;
-  if (!Number.isFinite(v)) throw new LabError('ECMDFAIL', `could not parse ${what} from ${tool} output`, { stderr: text.slice(-2000) });
+  if (!Number.isFinite(v))
+    throw new LabError('ECMDFAIL', `could not parse ${what} from ${tool} output`, { stderr: text.slice(-2000) });
   return v;
 }
 
@@ -63,7 +64,8 @@ export function parseWrk(text: string): WrkResult {
   const sock = /Socket errors:\s*connect\s+(\d+),\s*read\s+(\d+),\s*write\s+(\d+),\s*timeout\s+(\d+)/.exec(text);
   const socketErrors = sock === null ? 0 : sock.slice(1, 5).reduce((a, v) => a + Number(v), 0);
   const lat = /^\s*Latency\s+([\d.]+)(us|ms|s|m)\b/m.exec(text);
-  const latencyAvgMs = lat?.[1] !== undefined && lat[2] !== undefined ? Number(lat[1]) * (UNIT_MS[lat[2]] ?? NaN) : null;
+  const latencyAvgMs =
+    lat?.[1] !== undefined && lat[2] !== undefined ? Number(lat[1]) * (UNIT_MS[lat[2]] ?? NaN) : null;
   return {
     requests: scaled(m[1], m[2]),
     durationS: (Number(m[3]) * (UNIT_MS[m[4]] ?? NaN)) / 1000,

@@ -45,7 +45,10 @@ export async function curlLoad(host: NsRunner, url: string, opts: CurlOptions): 
   const r = await host.exec('curl', args, { check: false, input: entry.repeat(count), timeoutMs });
   const codes = parseCurlCodes(r.stdout);
   if (codes.length !== count) {
-    throw new LabError('ECMDFAIL', `curl reported ${codes.length} of ${count} transfers (exit ${r.code})`, { command: `curl ${url} x${count}`, stderr: r.stderr });
+    throw new LabError('ECMDFAIL', `curl reported ${codes.length} of ${count} transfers (exit ${r.code})`, {
+      command: `curl ${url} x${count}`,
+      stderr: r.stderr,
+    });
   }
   return codes;
 }
@@ -85,6 +88,10 @@ export async function wrkLoad(host: NsRunner, opts: WrkOptions): Promise<WrkResu
   const threads = bounded('threads', opts.threads, 1, LOAD_LIMITS.maxThreads);
   const conns = bounded('connections', opts.connections, threads, LOAD_LIMITS.maxConnections);
   const d = bounded('durationS', opts.durationS, 1, LOAD_LIMITS.maxSeconds);
-  const r = await host.exec('wrk', ['-t', String(threads), '-c', String(conns), '-d', `${d}s`, '--timeout', '2s', opts.url], { timeoutMs: (d + 15) * 1000 });
+  const r = await host.exec(
+    'wrk',
+    ['-t', String(threads), '-c', String(conns), '-d', `${d}s`, '--timeout', '2s', opts.url],
+    { timeoutMs: (d + 15) * 1000 },
+  );
   return parseWrk(r.stdout);
 }

@@ -101,7 +101,6 @@ export interface TcpcopyStart {
   args?: readonly string[];
 }
 
-
 export class MultiLab {
   readonly lab: Lab;
   readonly secret: string;
@@ -114,7 +113,10 @@ export class MultiLab {
   }
 
   /** An IPv4-only lab of the given hosts (host i gets 10.77.0.(i+1)); servers' listen queues enlarged. */
-  static async create(hosts: readonly string[], opts: { serverHosts?: readonly string[]; secret?: string } = {}): Promise<MultiLab> {
+  static async create(
+    hosts: readonly string[],
+    opts: { serverHosts?: readonly string[]; secret?: string } = {},
+  ): Promise<MultiLab> {
     const lab = await Lab.create({ hosts, ipv6: false });
     try {
       for (const name of opts.serverHosts ?? []) {
@@ -136,9 +138,20 @@ export class MultiLab {
   /** Starts intercept on host (forwarding off there) and waits until it listens. */
   async startIntercept(host: LabHost, o: InterceptStart, timeoutMs = DEFAULT_STARTUP_MS): Promise<LabProcess> {
     await host.sysctl('net.ipv4.ip_forward', 0);
-    const p = new LabProcess('intercept', host, host.spawn(process.execPath, [
-      join(packageRoot(), 'bin', 'intercept'), '-i', 'eth0', '-F', o.filter, '--secret', this.secret, ...(o.args ?? []),
-    ]));
+    const p = new LabProcess(
+      'intercept',
+      host,
+      host.spawn(process.execPath, [
+        join(packageRoot(), 'bin', 'intercept'),
+        '-i',
+        'eth0',
+        '-F',
+        o.filter,
+        '--secret',
+        this.secret,
+        ...(o.args ?? []),
+      ]),
+    );
     this.processes.push(p);
     await p.watch.waitFor(/intercept listening on /, timeoutMs);
     return p;
@@ -148,10 +161,22 @@ export class MultiLab {
   async startTcpcopy(host: LabHost, o: TcpcopyStart, timeoutMs = DEFAULT_STARTUP_MS): Promise<LabProcess> {
     if (o.intercepts.length === 0) throw new LabError('EBADARG', 'tcpcopy needs at least one intercept');
     const extra = o.args ?? [];
-    const p = new LabProcess('tcpcopy', host, host.spawn(process.execPath, [
-      join(packageRoot(), 'bin', 'tcpcopy'), '-x', o.transfer, '-s', o.intercepts.map((h) => h.ip).join(','),
-      '-i', 'eth0', '--secret', this.secret, ...extra,
-    ]));
+    const p = new LabProcess(
+      'tcpcopy',
+      host,
+      host.spawn(process.execPath, [
+        join(packageRoot(), 'bin', 'tcpcopy'),
+        '-x',
+        o.transfer,
+        '-s',
+        o.intercepts.map((h) => h.ip).join(','),
+        '-i',
+        'eth0',
+        '--secret',
+        this.secret,
+        ...extra,
+      ]),
+    );
     this.processes.push(p);
     const n = channelConnections(extra) * o.intercepts.length;
     await p.watch.waitFor(new RegExp(`channel: ${n} connection\\(s\\) to intercept authenticated`), timeoutMs);
@@ -164,7 +189,19 @@ export class MultiLab {
    * drops them: they are not addressed to its MAC), so several assistants can capture them.
    */
   async routeViaFloodHop(from: LabHost, dsts: readonly LabHost[]): Promise<void> {
-    await runCommand('ip', ['-n', from.name, 'neigh', 'replace', FLOOD_HOP.ip, 'lladdr', FLOOD_HOP.mac, 'dev', from.ifname, 'nud', 'permanent']);
+    await runCommand('ip', [
+      '-n',
+      from.name,
+      'neigh',
+      'replace',
+      FLOOD_HOP.ip,
+      'lladdr',
+      FLOOD_HOP.mac,
+      'dev',
+      from.ifname,
+      'nud',
+      'permanent',
+    ]);
     for (const d of dsts) await from.addRoute(`${d.ip}/32`, FLOOD_HOP.ip);
   }
 
@@ -174,20 +211,25 @@ export class MultiLab {
   }
 
   /** Counts the frames captured on host's eth0 that match filter, until close() (or stopAll/destroy). */
-  /** Counts frames captured on a host's eth0 that match a filter (e.g. replies that escaped the assistants); closed by stopAll/destroy. */
+  /**
+   * Counts frames captured on a host's eth0 that match a filter (e.g. replies that escaped the assistants); closed by
+   * stopAll/destroy.
+   */
   async countFrames(host: LabHost, filter: string): Promise<FrameCounter> {
     const counter = await countFrames(host, filter);
     this.counters.push(counter);
     return counter;
   }
 
-
   /** Every process's output, for assertion messages. */
   diagnostics(): string {
     return this.processes.map((p) => `--- ${p.which} on ${p.host.hostName}:\n${p.log().slice(-6000)}`).join('\n');
   }
 
-  /** Stops every tcpcopy, then every intercept (so the last replies still reach tcpcopy), and closes the frame counters. */
+  /**
+   * Stops every tcpcopy, then every intercept (so the last replies still reach tcpcopy), and closes the frame
+   * counters.
+   */
   async stopAll(): Promise<void> {
     for (const which of ['tcpcopy', 'intercept'] as const) {
       await Promise.all(this.processes.filter((p) => p.which === which).map((p) => p.stop()));

@@ -54,7 +54,8 @@ export function validateHostNames(hosts: readonly string[]): void {
   if (hosts.length > MAX_HOSTS) throw new LabError('EBADARG', `a lab has at most ${MAX_HOSTS} hosts`);
   const seen = new Set<string>();
   for (const h of hosts) {
-    if (!HOST_NAME_RE.test(h)) throw new LabError('EBADARG', `bad host name ${JSON.stringify(h)}: use [a-z][a-z0-9]{0,9}`);
+    if (!HOST_NAME_RE.test(h))
+      throw new LabError('EBADARG', `bad host name ${JSON.stringify(h)}: use [a-z][a-z0-9]{0,9}`);
     if (seen.has(h)) throw new LabError('EBADARG', `duplicate host name ${JSON.stringify(h)}`);
     seen.add(h);
   }

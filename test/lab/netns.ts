@@ -11,7 +11,13 @@ export function ip(args: readonly string[], opts?: ExecOptions): Promise<ExecRes
 
 /** Runs a batch of ip commands inside ns with one process (`ip -n ns -batch -`). */
 export function ipBatch(ns: string, lines: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
-  return runCommand('ip', ['-n', ns, '-batch', '-'], { ...opts, input: lines.join('\n') + '\n' }, undefined, `ip -n ${ns} -batch - <<< ${JSON.stringify(lines)}`);
+  return runCommand(
+    'ip',
+    ['-n', ns, '-batch', '-'],
+    { ...opts, input: lines.join('\n') + '\n' },
+    undefined,
+    `ip -n ${ns} -batch - <<< ${JSON.stringify(lines)}`,
+  );
 }
 
 /** Parses `ip netns list` output ("name (id: 3)" or "name" per line). Pure. */
@@ -89,7 +95,10 @@ export async function deleteNetns(name: string): Promise<void> {
     await killPids(await netnsPids(name));
     const r = await ip(['netns', 'del', name], { check: false });
     if (r.code !== 0 && (await listNetns()).includes(name)) {
-      throw new LabError('ECMDFAIL', `could not delete namespace ${name}`, { command: `ip netns del ${name}`, stderr: r.stderr });
+      throw new LabError('ECMDFAIL', `could not delete namespace ${name}`, {
+        command: `ip netns del ${name}`,
+        stderr: r.stderr,
+      });
     }
   } catch (e) {
     process.emitWarning(`lab teardown: ${(e as Error).message}`);

@@ -2,7 +2,17 @@
 // ethtool/`ip netns list` output (real outputs captured on this machine). No root needed.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseAb, parseWrk, parseCurlCodes, parseNsName, makePrefix, netemArgs, parseOffloads, LabError, NGINX_BODIES } from './index.js';
+import {
+  parseAb,
+  parseWrk,
+  parseCurlCodes,
+  parseNsName,
+  makePrefix,
+  netemArgs,
+  parseOffloads,
+  LabError,
+  NGINX_BODIES,
+} from './index.js';
 import { hostAddresses, hostNsName, switchNsName, validateHostNames } from './names.js';
 import { staleNamespaces, staleTempDirs } from './cleanup.js';
 import { parseNetnsList } from './netns.js';
@@ -46,11 +56,21 @@ Transfer/sec:      7.44MB
 
 void describe('load output parsers', () => {
   void test('ab', () => {
-    assert.deepEqual(parseAb(AB_OUT), { complete: 500, failed: 7, rps: 29202.2, non2xx: 500, keepAliveRequests: 493, timeTakenS: 0.017 });
+    assert.deepEqual(parseAb(AB_OUT), {
+      complete: 500,
+      failed: 7,
+      rps: 29202.2,
+      non2xx: 500,
+      keepAliveRequests: 493,
+      timeTakenS: 0.017,
+    });
     const minimal = AB_OUT.replace(/^Non-2xx.*\n/m, '').replace(/^Keep-Alive.*\n/m, '');
     assert.equal(parseAb(minimal).non2xx, 0);
     assert.equal(parseAb(minimal).keepAliveRequests, 0);
-    assert.throws(() => parseAb('apr_socket_connect(): Connection refused (111)'), (e: unknown) => e instanceof LabError && e.code === 'ECMDFAIL');
+    assert.throws(
+      () => parseAb('apr_socket_connect(): Connection refused (111)'),
+      (e: unknown) => e instanceof LabError && e.code === 'ECMDFAIL',
+    );
   });
 
   void test('wrk', () => {
@@ -61,7 +81,11 @@ void describe('load output parsers', () => {
     assert.equal(r.socketErrors, 6);
     assert.equal(r.non2xx, 27849);
     assert.ok(r.latencyAvgMs !== null && Math.abs(r.latencyAvgMs - 0.08535) < 1e-9);
-    const clean = parseWrk(WRK_OUT.replace(/^ {2}Socket errors.*\n/m, '').replace(/^ {2}Non-2xx.*\n/m, '').replace('1.10s', '2.00m'));
+    const clean = parseWrk(
+      WRK_OUT.replace(/^ {2}Socket errors.*\n/m, '')
+        .replace(/^ {2}Non-2xx.*\n/m, '')
+        .replace('1.10s', '2.00m'),
+    );
     assert.equal(clean.socketErrors, 0);
     assert.equal(clean.non2xx, 0);
     assert.equal(clean.durationS, 120);
@@ -85,13 +109,18 @@ LISTEN 0      511       [::]:8080    [::]:* users:(("nginx",pid=10535,fd=7))
   });
 
   void test('ethtool offloads', () => {
-    const text = 'Features for eth0:\ntcp-segmentation-offload: on\n\ttx-tcp-segmentation: on\ngeneric-segmentation-offload: off\ngeneric-receive-offload: on\nlarge-receive-offload: off [fixed]\n';
+    const text =
+      'Features for eth0:\ntcp-segmentation-offload: on\n\ttx-tcp-segmentation: on\ngeneric-segmentation-offload: off\ngeneric-receive-offload: on\nlarge-receive-offload: off [fixed]\n';
     assert.deepEqual(parseOffloads(text), { tso: true, gso: false, gro: true });
     assert.throws(() => parseOffloads('nothing'), /tcp-segmentation-offload/);
   });
 
   void test('ip netns list', () => {
-    assert.deepEqual(parseNetnsList('tclabc1234-cli (id: 3)\ntclabc1234_sw (id: 2)\nplain\n\n'), ['tclabc1234-cli', 'tclabc1234_sw', 'plain']);
+    assert.deepEqual(parseNetnsList('tclabc1234-cli (id: 3)\ntclabc1234_sw (id: 2)\nplain\n\n'), [
+      'tclabc1234-cli',
+      'tclabc1234_sw',
+      'plain',
+    ]);
   });
 });
 
@@ -110,7 +139,16 @@ void describe('names and addresses', () => {
   });
 
   void test('foreign names are not ours', () => {
-    for (const n of ['tcl-cli', 'tclab-cli', 'abc1234567-cli', 'tcl1abcd_cli', 'tcl1abcd-Cli', 'tcl1abcd-cli-x', 'nnet_a', 'tcl1abcd']) {
+    for (const n of [
+      'tcl-cli',
+      'tclab-cli',
+      'abc1234567-cli',
+      'tcl1abcd_cli',
+      'tcl1abcd-Cli',
+      'tcl1abcd-cli-x',
+      'nnet_a',
+      'tcl1abcd',
+    ]) {
       assert.equal(parseNsName(n), null, n);
     }
   });
@@ -118,15 +156,31 @@ void describe('names and addresses', () => {
   void test('staleNamespaces keeps live owners and foreign names', () => {
     const names = ['tclzzabcd-a', 'tclzzabcd_sw', 'tclyyabcd-a', 'other', `tcl${process.pid.toString(36)}abcd-a`];
     const dead = parseInt('zz', 36);
-    assert.deepEqual(staleNamespaces(names, (pid) => pid !== dead), ['tclzzabcd-a', 'tclzzabcd_sw']);
+    assert.deepEqual(
+      staleNamespaces(names, (pid) => pid !== dead),
+      ['tclzzabcd-a', 'tclzzabcd_sw'],
+    );
     // Our own pid is never stale, even if the liveness probe says so.
-    assert.deepEqual(staleNamespaces([`tcl${process.pid.toString(36)}abcd-a`], () => false), []);
+    assert.deepEqual(
+      staleNamespaces([`tcl${process.pid.toString(36)}abcd-a`], () => false),
+      [],
+    );
   });
 
   void test('staleTempDirs matches only lab temp dirs of dead owners', () => {
     const dead = parseInt('zz', 36);
-    const entries = ['tclzzabcd_labX1y2Z3', 'tclyyabcd_labX1y2Z3', 'tclzzabcd_lab', 'tclzzabcd-cli', 'tcpcopy-lab-bin', 'tclzzabcd_labX1y2Z3extra'];
-    assert.deepEqual(staleTempDirs(entries, (pid) => pid !== dead), ['tclzzabcd_labX1y2Z3']);
+    const entries = [
+      'tclzzabcd_labX1y2Z3',
+      'tclyyabcd_labX1y2Z3',
+      'tclzzabcd_lab',
+      'tclzzabcd-cli',
+      'tcpcopy-lab-bin',
+      'tclzzabcd_labX1y2Z3extra',
+    ];
+    assert.deepEqual(
+      staleTempDirs(entries, (pid) => pid !== dead),
+      ['tclzzabcd_labX1y2Z3'],
+    );
   });
 
   void test('host addresses', () => {
@@ -148,14 +202,43 @@ void describe('names and addresses', () => {
 void describe('netem, server configs and errors', () => {
   void test('netem arguments', () => {
     assert.deepEqual(netemArgs({ delayMs: 20 }), ['netem', 'limit', '100000', 'delay', '20ms']);
-    assert.deepEqual(netemArgs({ delayMs: 20, jitterMs: 5, lossPct: 1.5 }), ['netem', 'limit', '100000', 'delay', '20ms', '5ms', 'loss', '1.5%']);
+    assert.deepEqual(netemArgs({ delayMs: 20, jitterMs: 5, lossPct: 1.5 }), [
+      'netem',
+      'limit',
+      '100000',
+      'delay',
+      '20ms',
+      '5ms',
+      'loss',
+      '1.5%',
+    ]);
     assert.throws(() => netemArgs({ delayMs: -1 }), /delayMs/);
     assert.throws(() => netemArgs({ lossPct: 101 }), /lossPct/);
     assert.throws(() => netemArgs({ jitterMs: 1 }), /jitterMs needs delayMs/);
   });
 
   void test('the NFQUEUE fallback queues what enters the bridge from the host port', () => {
-    assert.deepEqual(delayRuleArgs('-A', 'p3', 7703), ['-w', '5', '-t', 'mangle', '-A', 'FORWARD', '-m', 'physdev', '--physdev-in', 'p3', '-m', 'comment', '--comment', 'tcpcopy-lab-netem', '-j', 'NFQUEUE', '--queue-num', '7703', '--queue-bypass']);
+    assert.deepEqual(delayRuleArgs('-A', 'p3', 7703), [
+      '-w',
+      '5',
+      '-t',
+      'mangle',
+      '-A',
+      'FORWARD',
+      '-m',
+      'physdev',
+      '--physdev-in',
+      'p3',
+      '-m',
+      'comment',
+      '--comment',
+      'tcpcopy-lab-netem',
+      '-j',
+      'NFQUEUE',
+      '--queue-num',
+      '7703',
+      '--queue-bypass',
+    ]);
   });
 
   void test('nginx config and bodies', () => {
@@ -186,7 +269,10 @@ void describe('netem, server configs and errors', () => {
   });
 
   void test('LabError carries the code, command and stderr', () => {
-    const e = new LabError('ECMDFAIL', 'command failed with exit code 2', { command: quoteCommand('ls', ['/no such']), stderr: 'ls: cannot access\n' });
+    const e = new LabError('ECMDFAIL', 'command failed with exit code 2', {
+      command: quoteCommand('ls', ['/no such']),
+      stderr: 'ls: cannot access\n',
+    });
     assert.equal(e.code, 'ECMDFAIL');
     assert.equal(e.name, 'LabError');
     assert.equal(e.message, "command failed with exit code 2 (command: ls '/no such'; stderr: ls: cannot access)");

@@ -29,32 +29,48 @@ export function watchProcess(child: ChildProcess): ProcessWatch {
   };
   child.stderr?.on('data', onData);
   child.stdout?.on('data', onData);
-  const exited = child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve(child.exitCode)
-    : new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited =
+    child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve(child.exitCode)
+      : new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     text: () => text,
     exited,
-    waitFor: (re, timeoutMs) => new Promise<void>((resolve, reject) => {
-      if (re.test(text)) {
-        resolve();
-        return;
-      }
-      const timer = setTimeout(() => {
-        const i = waiters.indexOf(entry);
-        if (i >= 0) waiters.splice(i, 1);
-        reject(new LabError('ETIMEDOUT', `timed out after ${timeoutMs} ms waiting for ${String(re)}`, { stderr: text.slice(-8000) }));
-      }, timeoutMs);
-      const entry = { re, resolve: () => { clearTimeout(timer); resolve(); } };
-      waiters.push(entry);
-      void exited.then((code) => {
-        if (waiters.includes(entry)) {
-          waiters.splice(waiters.indexOf(entry), 1);
-          clearTimeout(timer);
-          reject(new LabError('ESTART', `process exited (${String(code)}) before ${String(re)}`, { stderr: text.slice(-8000) }));
+    waitFor: (re, timeoutMs) =>
+      new Promise<void>((resolve, reject) => {
+        if (re.test(text)) {
+          resolve();
+          return;
         }
-      });
-    }),
+        const timer = setTimeout(() => {
+          const i = waiters.indexOf(entry);
+          if (i >= 0) waiters.splice(i, 1);
+          reject(
+            new LabError('ETIMEDOUT', `timed out after ${timeoutMs} ms waiting for ${String(re)}`, {
+              stderr: text.slice(-8000),
+            }),
+          );
+        }, timeoutMs);
+        const entry = {
+          re,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
+        waiters.push(entry);
+        void exited.then((code) => {
+          if (waiters.includes(entry)) {
+            waiters.splice(waiters.indexOf(entry), 1);
+            clearTimeout(timer);
+            reject(
+              new LabError('ESTART', `process exited (${String(code)}) before ${String(re)}`, {
+                stderr: text.slice(-8000),
+              }),
+            );
+          }
+        });
+      }),
   };
 }
 
@@ -62,10 +78,15 @@ export function watchProcess(child: ChildProcess): ProcessWatch {
 export async function stopWatched(child: ChildProcess, w: ProcessWatch, timeoutMs: number): Promise<number | null> {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); });
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
   const r = await Promise.race([w.exited, timeout]);
   clearTimeout(timer);
-  if (r === 'timeout') throw new LabError('ETIMEDOUT', `process did not exit within ${timeoutMs} ms after SIGTERM`, { stderr: w.text().slice(-8000) });
+  if (r === 'timeout')
+    throw new LabError('ETIMEDOUT', `process did not exit within ${timeoutMs} ms after SIGTERM`, {
+      stderr: w.text().slice(-8000),
+    });
   return r;
 }
 
@@ -79,7 +100,9 @@ export async function pollUntil(f: () => Promise<boolean>, timeoutMs: number, in
   }
 }
 
-/** Polls a count every quietMs until it stops changing between two polls (or timeoutMs passes); returns the last value. */
+/**
+ * Polls a count every quietMs until it stops changing between two polls (or timeoutMs passes); returns the last value.
+ */
 export async function pollUntilSettled(read: () => Promise<number>, timeoutMs: number, quietMs = 500): Promise<number> {
   let last = await read();
   const deadline = Date.now() + timeoutMs;

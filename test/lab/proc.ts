@@ -68,13 +68,24 @@ export function ssHasListener(ssOutput: string, port: number, pid: number): bool
 }
 
 /** Polls `ss` in the namespace until the child listens on TCP port; fails if it exits first. */
-export async function waitListening(host: NsRunner, port: number, child: ChildProcess, what: string, diag: () => string, timeoutMs = 10_000): Promise<void> {
+export async function waitListening(
+  host: NsRunner,
+  port: number,
+  child: ChildProcess,
+  what: string,
+  diag: () => string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (hasExited(child) || child.pid === undefined) throw new LabError('ESTART', `${what} in ${host.name} exited during start-up`, { stderr: diag() });
+    if (hasExited(child) || child.pid === undefined)
+      throw new LabError('ESTART', `${what} in ${host.name} exited during start-up`, { stderr: diag() });
     const r = await host.exec('ss', ['-Hltnp'], { check: false });
     if (ssHasListener(r.stdout, port, child.pid)) return;
-    if (Date.now() > deadline) throw new LabError('ETIMEDOUT', `${what} in ${host.name} did not listen on port ${port} within ${timeoutMs} ms`, { stderr: diag() });
+    if (Date.now() > deadline)
+      throw new LabError('ETIMEDOUT', `${what} in ${host.name} did not listen on port ${port} within ${timeoutMs} ms`, {
+        stderr: diag(),
+      });
     await sleep(20);
   }
 }

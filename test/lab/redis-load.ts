@@ -4,7 +4,13 @@ import type { NsRunner } from './types.js';
 import type { RedisServer } from './redis.js';
 import { LabError } from './errors.js';
 
-export const REDIS_BENCH_LIMITS = { maxRequests: 1_000_000, maxClients: 1000, maxPipeline: 1000, maxKeyspace: 10_000_000, maxSeconds: 120 } as const;
+export const REDIS_BENCH_LIMITS = {
+  maxRequests: 1_000_000,
+  maxClients: 1000,
+  maxPipeline: 1000,
+  maxKeyspace: 10_000_000,
+  maxSeconds: 120,
+} as const;
 
 export interface RedisBenchmarkOptions {
   /** The server's address: a lab host's address (checked). */
@@ -30,7 +36,8 @@ export interface RedisBenchmarkResult {
 }
 
 function bounded(name: string, v: number, min: number, max: number): number {
-  if (!Number.isInteger(v) || v < min || v > max) throw new LabError('EBADARG', `${name} must be an integer in [${min}, ${max}], got ${v}`);
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new LabError('EBADARG', `${name} must be an integer in [${min}, ${max}], got ${v}`);
   return v;
 }
 
@@ -43,7 +50,23 @@ export async function redisBenchmark(from: NsRunner, o: RedisBenchmarkOptions): 
   const p = bounded('pipeline', o.pipeline, 1, REDIS_BENCH_LIMITS.maxPipeline);
   const r = bounded('keyspace', o.keyspace, 1, REDIS_BENCH_LIMITS.maxKeyspace);
   const t = bounded('timeLimitS', o.timeLimitS ?? 60, 1, REDIS_BENCH_LIMITS.maxSeconds);
-  const args = ['-h', o.host, '-p', String(o.port), '-t', o.tests, '-n', String(n), '-c', String(c), '-P', String(p), '-r', String(r), '-q'];
+  const args = [
+    '-h',
+    o.host,
+    '-p',
+    String(o.port),
+    '-t',
+    o.tests,
+    '-n',
+    String(n),
+    '-c',
+    String(c),
+    '-P',
+    String(p),
+    '-r',
+    String(r),
+    '-q',
+  ];
   const res = await from.exec('redis-benchmark', args, { timeoutMs: t * 1000 });
   return { rps: parseRedisBenchmark(res.stdout) };
 }

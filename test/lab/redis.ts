@@ -22,16 +22,26 @@ export interface RedisServer {
 /** redis-server's command line arguments. Pure. */
 export function redisArgs(dir: string, port: number, addresses: readonly string[]): string[] {
   return [
-    '--port', String(port),
-    '--bind', ...addresses,
-    '--protected-mode', 'no',
-    '--enable-debug-command', 'yes',
-    '--save', '',
-    '--appendonly', 'no',
-    '--daemonize', 'no',
-    '--dir', dir,
-    '--pidfile', join(dir, 'redis.pid'),
-    '--logfile', join(dir, 'redis.log'),
+    '--port',
+    String(port),
+    '--bind',
+    ...addresses,
+    '--protected-mode',
+    'no',
+    '--enable-debug-command',
+    'yes',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--dir',
+    dir,
+    '--pidfile',
+    join(dir, 'redis.pid'),
+    '--logfile',
+    join(dir, 'redis.log'),
   ];
 }
 

@@ -10,7 +10,14 @@ const RESP = 238;
 
 /** A keep-alive conversation: SYN, then per request one client segment and `respSegs` server segments. */
 function conversation(opts: {
-  port: number; t0: number; requests: number; thinkUs: number; serveUs: number; respSegs?: number; isn?: number; withSyn?: boolean;
+  port: number;
+  t0: number;
+  requests: number;
+  thinkUs: number;
+  serveUs: number;
+  respSegs?: number;
+  isn?: number;
+  withSyn?: boolean;
 }): SegmentEvent[] {
   const out: SegmentEvent[] = [];
   const isn = opts.isn ?? 1000;
@@ -69,7 +76,9 @@ void describe('turn gaps', () => {
   });
 
   void test('short connections (one request each) give no gaps', () => {
-    const ev = [40010, 40011, 40012].flatMap((port, i) => conversation({ port, t0: i * 1000, requests: 1, thinkUs: 0, serveUs: 10 }));
+    const ev = [40010, 40011, 40012].flatMap((port, i) =>
+      conversation({ port, t0: i * 1000, requests: 1, thinkUs: 0, serveUs: 10 }),
+    );
     assert.equal(turnGaps(ev).size, 0);
   });
 
@@ -82,7 +91,9 @@ void describe('turn gaps', () => {
   });
 
   void test('sequence numbers wrap around 2^32', () => {
-    const g = turnGaps(conversation({ port: 40004, t0: 0, requests: 3, thinkUs: 25, serveUs: 10, isn: 0xffffffff - 100 }));
+    const g = turnGaps(
+      conversation({ port: 40004, t0: 0, requests: 3, thinkUs: 25, serveUs: 10, isn: 0xffffffff - 100 }),
+    );
     assert.deepEqual([...g.values()], [25, 25]);
   });
 
@@ -91,16 +102,30 @@ void describe('turn gaps', () => {
     const b = conversation({ port: 41001, t0: 7, requests: 3, thinkUs: 200, serveUs: 10 });
     const t = new TurnTracker();
     for (const e of [...a, ...b].sort((x, y) => x.tsUs - y.tsUs)) t.push(e);
-    assert.deepEqual([...t.gaps.entries()].sort(), [
-      [turnKey(41000, 0, 0), 100], [turnKey(41000, 0, 1), 100], [turnKey(41001, 0, 0), 200], [turnKey(41001, 0, 1), 200],
-    ].sort());
+    assert.deepEqual(
+      [...t.gaps.entries()].sort(),
+      [
+        [turnKey(41000, 0, 0), 100],
+        [turnKey(41000, 0, 1), 100],
+        [turnKey(41001, 0, 0), 200],
+        [turnKey(41001, 0, 1), 200],
+      ].sort(),
+    );
   });
 });
 
 void describe('relay latency', () => {
   void test('target gap minus online gap per turn present in both', () => {
-    const online = new Map([['a', 100], ['b', 100], ['c', 100]]);
-    const target = new Map([['a', 150], ['c', 400], ['d', 5]]);
+    const online = new Map([
+      ['a', 100],
+      ['b', 100],
+      ['c', 100],
+    ]);
+    const target = new Map([
+      ['a', 150],
+      ['c', 400],
+      ['d', 5],
+    ]);
     assert.deepEqual(relayLatencies(online, target), [50, 300]);
   });
 
@@ -128,9 +153,13 @@ void describe('relay latency', () => {
   });
 
   void test('tcpdump statistics', () => {
-    const err = 'tcpdump: listening on eth0, link-type EN10MB (Ethernet), snapshot length 128 bytes\n123456 packets captured\n123500 packets received by filter\n44 packets dropped by kernel\n';
+    const err =
+      'tcpdump: listening on eth0, link-type EN10MB (Ethernet), snapshot length 128 bytes\n123456 packets captured\n123500 packets received by filter\n44 packets dropped by kernel\n';
     assert.deepEqual(parseTcpdumpStats(err), { captured: 123456, droppedByKernel: 44 });
-    assert.deepEqual(parseTcpdumpStats('1 packet captured\n1 packet received by filter\n0 packets dropped by kernel\n'), { captured: 1, droppedByKernel: 0 });
+    assert.deepEqual(
+      parseTcpdumpStats('1 packet captured\n1 packet received by filter\n0 packets dropped by kernel\n'),
+      { captured: 1, droppedByKernel: 0 },
+    );
     assert.deepEqual(parseTcpdumpStats('tcpdump: killed'), { captured: -1, droppedByKernel: -1 });
   });
 });

@@ -62,7 +62,15 @@ export class TurnTracker {
     if (e.syn && e.fromClient) {
       if (c === undefined || c.isn !== e.seq) {
         const ordinal = c === undefined ? 0 : c.ordinal + 1;
-        c = { ordinal, isn: e.seq, request: -1, answered: false, lastResponseUs: -1, clientEnd: (e.seq + 1) >>> 0, serverEnd: -1 };
+        c = {
+          ordinal,
+          isn: e.seq,
+          request: -1,
+          answered: false,
+          lastResponseUs: -1,
+          clientEnd: (e.seq + 1) >>> 0,
+          serverEnd: -1,
+        };
         this.conns.set(e.clientPort, c);
       }
       return;
@@ -81,7 +89,8 @@ export class TurnTracker {
       if (!advances(end, c.clientEnd)) return;
       c.clientEnd = end;
       if (c.request < 0 || c.answered) {
-        if (c.request >= 0 && c.lastResponseUs >= 0) this.gaps.set(turnKey(e.clientPort, c.ordinal, c.request), e.tsUs - c.lastResponseUs);
+        if (c.request >= 0 && c.lastResponseUs >= 0)
+          this.gaps.set(turnKey(e.clientPort, c.ordinal, c.request), e.tsUs - c.lastResponseUs);
         c.request++;
         c.answered = false;
         c.lastResponseUs = -1;
@@ -134,5 +143,11 @@ export interface RelaySummary {
 
 export function summarizeRelay(online: ReadonlyMap<string, number>, target: ReadonlyMap<string, number>): RelaySummary {
   const r = relayLatencies(online, target);
-  return { pairs: r.length, onlineTurns: online.size, targetTurns: target.size, p50Us: percentile(r, 50), p99Us: percentile(r, 99) };
+  return {
+    pairs: r.length,
+    onlineTurns: online.size,
+    targetTurns: target.size,
+    p50Us: percentile(r, 50),
+    p99Us: percentile(r, 99),
+  };
 }

@@ -104,7 +104,10 @@ export class RelayProbe {
     const targetSegments = await readSegmentEvents(tgt.path, this.rl.targetPort, (e) => tgtTurns.push(e));
     return {
       ...summarizeRelay(onlTurns.gaps, tgtTurns.gaps),
-      onlineDropped: onl.droppedByKernel, targetDropped: tgt.droppedByKernel, onlineSegments, targetSegments,
+      onlineDropped: onl.droppedByKernel,
+      targetDropped: tgt.droppedByKernel,
+      onlineSegments,
+      targetSegments,
     };
   }
 

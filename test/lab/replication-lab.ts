@@ -88,7 +88,12 @@ export type LabCpus = 'shared' | 'split';
  * server's CPU (its channel writes carry tcpcopy's receive work over veth), making the target a
  * machine half the online server's size.
  */
-export const SPLIT_CPUS: Readonly<Record<(typeof REPLICATION_HOSTS)[number], number>> = Object.freeze({ cli: 0, onl: 0, ast: 0, tgt: 1 });
+export const SPLIT_CPUS: Readonly<Record<(typeof REPLICATION_HOSTS)[number], number>> = Object.freeze({
+  cli: 0,
+  onl: 0,
+  ast: 0,
+  tgt: 1,
+});
 
 /** The counters of a final summary (`tcpcopy summary after 12.3 s:` and the lines after it). */
 export class ProcessSummary {
@@ -104,7 +109,11 @@ export class ProcessSummary {
   /** The counter's value; throws if the summary has no such counter. */
   get(name: string): number {
     const v = this.counters.get(name);
-    if (v === undefined) throw new LabError('EBADARG', `summary has no counter ${JSON.stringify(name)}; it has ${[...this.counters.keys()].join(', ')}`);
+    if (v === undefined)
+      throw new LabError(
+        'EBADARG',
+        `summary has no counter ${JSON.stringify(name)}; it has ${[...this.counters.keys()].join(', ')}`,
+      );
     return v;
   }
 }
@@ -184,7 +193,12 @@ export class ReplicationLab<S extends ReplicatedService> {
   private stopped: ReplicationStopResult | null = null;
 
   private constructor(init: {
-    lab: Lab; opts: ReplicationLabOptions<S>; online: ServerOf<S>; target: ServerOf<S>; leak: LeakCounter; intercept: Watched;
+    lab: Lab;
+    opts: ReplicationLabOptions<S>;
+    online: ServerOf<S>;
+    target: ServerOf<S>;
+    leak: LeakCounter;
+    intercept: Watched;
   }) {
     this.lab = init.lab;
     this.service = init.opts.service;
@@ -206,7 +220,11 @@ export class ReplicationLab<S extends ReplicatedService> {
   /** Builds the lab, starts both servers and intercept, and (unless startTcpcopy is false) tcpcopy. */
   static async create<S extends ReplicatedService>(opts: ReplicationLabOptions<S>): Promise<ReplicationLab<S>> {
     const ipv6 = opts.ipv6 === true;
-    const lab = await Lab.create({ hosts: REPLICATION_HOSTS, ipv6, ...(opts.cpus === 'split' ? { cpus: SPLIT_CPUS } : {}) });
+    const lab = await Lab.create({
+      hosts: REPLICATION_HOSTS,
+      ipv6,
+      ...(opts.cpus === 'split' ? { cpus: SPLIT_CPUS } : {}),
+    });
     let leak: LeakCounter | undefined;
     try {
       const [cli, onl, tgt, ast] = REPLICATION_HOSTS.map((h) => lab.host(h)) as [LabHost, LabHost, LabHost, LabHost];
@@ -218,8 +236,8 @@ export class ReplicationLab<S extends ReplicatedService> {
       const ports = REPLICATION_PORTS[opts.service];
       const start = (h: LabHost, port: number): Promise<NginxServer | RedisServer> =>
         opts.service === 'nginx' ? h.startNginx({ port }) : h.startRedis({ port });
-      const online = await start(onl, ports.online) as ServerOf<S>;
-      const target = await start(tgt, ports.target) as ServerOf<S>;
+      const online = (await start(onl, ports.online)) as ServerOf<S>;
+      const target = (await start(tgt, ports.target)) as ServerOf<S>;
       // The target answers the client addresses through ast, which captures and drops the replies.
       await tgt.addRoute(`${cli.ip}/32`, ast.ip);
       await ast.sysctl('net.ipv4.ip_forward', 0);
@@ -230,8 +248,16 @@ export class ReplicationLab<S extends ReplicatedService> {
 
       const secret = opts.secret ?? DEFAULT_SECRET;
       const child = ast.spawn(process.execPath, [
-        ...labNodeArgs(), join(packageRoot(), 'bin', 'intercept'), '-i', 'eth0', '-F', `tcp and src host ${ipv6 ? tgt.ip6 : tgt.ip} and src port ${ports.target}`,
-        ...(ipv6 ? ['-b', ast.ip6] : []), '--secret', secret, ...(opts.interceptArgs ?? []),
+        ...labNodeArgs(),
+        join(packageRoot(), 'bin', 'intercept'),
+        '-i',
+        'eth0',
+        '-F',
+        `tcp and src host ${ipv6 ? tgt.ip6 : tgt.ip} and src port ${ports.target}`,
+        ...(ipv6 ? ['-b', ast.ip6] : []),
+        '--secret',
+        secret,
+        ...(opts.interceptArgs ?? []),
       ]);
       const intercept = { child, watch: watchProcess(child) };
       await intercept.watch.waitFor(/intercept listening on /, opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS);
@@ -250,16 +276,33 @@ export class ReplicationLab<S extends ReplicatedService> {
     if (this.tcpcopy !== null) throw new LabError('EBADARG', 'tcpcopy is already started');
     const extra = this.opts.tcpcopyArgs ?? [];
     const tgtAddr = this.ipv6 ? `[${this.tgt.ip6}]` : this.tgt.ip;
-    const transfer = this.opts.linkSend === true
-      ? ['-x', `${this.onlinePort}@${this.onl.mac}-${tgtAddr}:${this.targetPort}@${this.tgt.mac}`, '-o', this.onl.ifname]
-      : ['-x', `${this.onlinePort}-${tgtAddr}:${this.targetPort}`];
+    const transfer =
+      this.opts.linkSend === true
+        ? [
+            '-x',
+            `${this.onlinePort}@${this.onl.mac}-${tgtAddr}:${this.targetPort}@${this.tgt.mac}`,
+            '-o',
+            this.onl.ifname,
+          ]
+        : ['-x', `${this.onlinePort}-${tgtAddr}:${this.targetPort}`];
     const child = this.onl.spawn(process.execPath, [
-      ...labNodeArgs(), join(packageRoot(), 'bin', 'tcpcopy'), ...transfer, '-s', this.ipv6 ? `[${this.ast.ip6}]` : this.ast.ip,
-      '-i', 'eth0', '--secret', this.secret, ...extra,
+      ...labNodeArgs(),
+      join(packageRoot(), 'bin', 'tcpcopy'),
+      ...transfer,
+      '-s',
+      this.ipv6 ? `[${this.ast.ip6}]` : this.ast.ip,
+      '-i',
+      'eth0',
+      '--secret',
+      this.secret,
+      ...extra,
     ]);
     this.tcpcopy = { child, watch: watchProcess(child) };
     const n = channelConnections(extra);
-    await this.tcpcopy.watch.waitFor(new RegExp(`channel: ${n} connection\\(s\\) to intercept authenticated`), this.opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS);
+    await this.tcpcopy.watch.waitFor(
+      new RegExp(`channel: ${n} connection\\(s\\) to intercept authenticated`),
+      this.opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS,
+    );
   }
 
   /** The address clients use for host h: its IPv6 address when the lab replicates over IPv6, else its IPv4 one. */

@@ -15,7 +15,11 @@ import type { LabCpus } from './index.js';
 const isRoot = process.getuid?.() === 0;
 const MAX_LAG_S = 1.0;
 const splitCpus = [...new Set(Object.values(SPLIT_CPUS))];
-const splitSkip = !isRoot ? 'needs root' : splitCpus.every((c) => allowedCpus().includes(c)) ? false : `needs CPUs ${splitCpus.join(' and ')}`;
+const splitSkip = !isRoot
+  ? 'needs root'
+  : splitCpus.every((c) => allowedCpus().includes(c))
+    ? false
+    : `needs CPUs ${splitCpus.join(' and ')}`;
 
 type Load = (rl: ReplicationLab<'nginx'>) => Promise<unknown>;
 
@@ -25,11 +29,16 @@ async function keepsPace(t: test.TestContext, cpus: LabCpus, load: Load): Promis
     const mark = await markLogs(rl);
     await load(rl);
     const lag = await measureLag(rl, { since: mark, timeoutMs: 30_000 });
-    t.diagnostic(`CPUs ${cpus}: online ${lag.online}, replicated ${lag.replicated}, lag ${lag.lagS.toFixed(3)} s, `
-      + `replay rate ${lag.rateFraction.toFixed(3)} of online`);
+    t.diagnostic(
+      `CPUs ${cpus}: online ${lag.online}, replicated ${lag.replicated}, lag ${lag.lagS.toFixed(3)} s, ` +
+        `replay rate ${lag.rateFraction.toFixed(3)} of online`,
+    );
     assert.ok(lag.online > 1000, `the load reached the online server (${lag.online} requests)`);
     assert.ok(lag.replicated >= 0.999 * lag.online, `replicated ${lag.replicated} of ${lag.online}`);
-    assert.ok(lag.lagS <= MAX_LAG_S, `the target kept serving ${lag.lagS.toFixed(3)} s after the online server's last request`);
+    assert.ok(
+      lag.lagS <= MAX_LAG_S,
+      `the target kept serving ${lag.lagS.toFixed(3)} s after the online server's last request`,
+    );
   } finally {
     await rl.destroy();
   }
@@ -37,22 +46,48 @@ async function keepsPace(t: test.TestContext, cpus: LabCpus, load: Load): Promis
 
 const wrk5: Load = (rl) => rl.cli.wrk({ url: `http://${rl.onl.ip}/`, threads: 1, connections: 10, durationS: 5 });
 
-test(`split CPUs: the target stops within ${MAX_LAG_S} s after wrk -t1 -c10 -d5s ends`, {
-  skip: splitSkip, timeout: 120_000,
-}, (t) => keepsPace(t, 'split', wrk5));
+test(
+  `split CPUs: the target stops within ${MAX_LAG_S} s after wrk -t1 -c10 -d5s ends`,
+  {
+    skip: splitSkip,
+    timeout: 120_000,
+  },
+  (t) => keepsPace(t, 'split', wrk5),
+);
 
-test(`split CPUs: the target stops within ${MAX_LAG_S} s after ab -k -c20 -n20000 ends`, {
-  skip: splitSkip, timeout: 120_000,
-}, (t) => keepsPace(t, 'split', (rl) => rl.cli.ab({ url: `http://${rl.onl.ip}/`, concurrency: 20, requests: 20_000, keepAlive: true, timeLimitS: 60 })));
+test(
+  `split CPUs: the target stops within ${MAX_LAG_S} s after ab -k -c20 -n20000 ends`,
+  {
+    skip: splitSkip,
+    timeout: 120_000,
+  },
+  (t) =>
+    keepsPace(t, 'split', (rl) =>
+      rl.cli.ab({ url: `http://${rl.onl.ip}/`, concurrency: 20, requests: 20_000, keepAlive: true, timeLimitS: 60 }),
+    ),
+);
 
-test(`split CPUs: the target stops within ${MAX_LAG_S} s after ab -c20 -n20000 (short connections) ends`, {
-  skip: splitSkip, timeout: 120_000,
-  // Runs and reports, does not fail the suite: tcpcopy and intercept spend ≈ 150 µs per short
-  // connection on the vCPU they share with the load and the online nginx; 0.11–1.05 s in 13 runs.
-  todo: 'short connections: lag 0.1–1.05 s with the target on its own vCPU (tcpcopy ≈ 100 µs per connection)',
-}, (t) => keepsPace(t, 'split', (rl) => rl.cli.ab({ url: `http://${rl.onl.ip}/`, concurrency: 20, requests: 20_000, keepAlive: false, timeLimitS: 60 })));
+test(
+  `split CPUs: the target stops within ${MAX_LAG_S} s after ab -c20 -n20000 (short connections) ends`,
+  {
+    skip: splitSkip,
+    timeout: 120_000,
+    // Runs and reports, does not fail the suite: tcpcopy and intercept spend ≈ 150 µs per short
+    // connection on the vCPU they share with the load and the online nginx; 0.11–1.05 s in 13 runs.
+    todo: 'short connections: lag 0.1–1.05 s with the target on its own vCPU (tcpcopy ≈ 100 µs per connection)',
+  },
+  (t) =>
+    keepsPace(t, 'split', (rl) =>
+      rl.cli.ab({ url: `http://${rl.onl.ip}/`, concurrency: 20, requests: 20_000, keepAlive: false, timeLimitS: 60 }),
+    ),
+);
 
-test(`shared CPUs: the target stops within ${MAX_LAG_S} s after wrk -t1 -c10 -d5s ends`, {
-  skip: !isRoot && 'needs root', timeout: 120_000,
-  todo: 'with every host on both vCPUs the target side gets 0.7–0.85 of the online rate: lag 1–3 s',
-}, (t) => keepsPace(t, 'shared', wrk5));
+test(
+  `shared CPUs: the target stops within ${MAX_LAG_S} s after wrk -t1 -c10 -d5s ends`,
+  {
+    skip: !isRoot && 'needs root',
+    timeout: 120_000,
+    todo: 'with every host on both vCPUs the target side gets 0.7–0.85 of the online rate: lag 1–3 s',
+  },
+  (t) => keepsPace(t, 'shared', wrk5),
+);

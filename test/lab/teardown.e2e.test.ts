@@ -42,7 +42,10 @@ interface ChildInfo {
 }
 
 /** Runs the fixture; after its JSON line, optionally signals it; resolves with its info and exit. */
-function runFixture(mode: string, signal?: NodeJS.Signals): Promise<{ info: ChildInfo; code: number | null; sig: NodeJS.Signals | null; stderr: string; seenDuring: string[] }> {
+function runFixture(
+  mode: string,
+  signal?: NodeJS.Signals,
+): Promise<{ info: ChildInfo; code: number | null; sig: NodeJS.Signals | null; stderr: string; seenDuring: string[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [FIXTURE, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -82,7 +85,10 @@ void describe('teardown', () => {
     const ng = await lab.host('bb').startNginx({ port: 80, workers: 2 });
     const rd = await lab.host('cc').startRedis();
     const sleeper = lab.host('aa').spawn('sleep', ['60'], { stdio: 'ignore' });
-    const workers = execFileSync('ip', ['netns', 'pids', lab.host('bb').name], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    const workers = execFileSync('ip', ['netns', 'pids', lab.host('bb').name], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map(Number);
     assert.equal(workers.length, 3); // master + 2 workers
     await lab.setNetem(lab.host('aa'), { delayMs: 1 });
     assert.equal(liveLabCount() >= 1, true);
@@ -93,10 +99,14 @@ void describe('teardown', () => {
     await lab.destroy();
     const list = netnsList();
     for (const n of names) assert.ok(!list.includes(n), `${n} still exists`);
-    for (const pid of [ng.pid, rd.pid, sleeper.pid ?? 0, ...workers]) assert.equal(alive(pid), false, `pid ${pid} alive`);
+    for (const pid of [ng.pid, rd.pid, sleeper.pid ?? 0, ...workers])
+      assert.equal(alive(pid), false, `pid ${pid} alive`);
     assert.equal(existsSync(lab.tmpDir), false);
     assert.equal(lab.destroyed, true);
-    await assert.rejects(lab.host('aa').exec('true', []), (e: unknown) => e instanceof LabError && e.code === 'EDESTROYED');
+    await assert.rejects(
+      lab.host('aa').exec('true', []),
+      (e: unknown) => e instanceof LabError && e.code === 'EDESTROYED',
+    );
   });
 
   void test('SIGTERM: namespaces and servers are gone, and the exit reflects the signal', async () => {
@@ -158,10 +168,17 @@ void describe('teardown', () => {
       mkdirSync(keepDir);
       for (const n of all) execFileSync('ip', ['netns', 'add', n]);
       // A leftover process inside a stale namespace is killed as well.
-      const leftover = spawn('ip', ['netns', 'exec', stale[0] ?? '', 'sleep', '60'], { stdio: 'ignore', detached: true });
+      const leftover = spawn('ip', ['netns', 'exec', stale[0] ?? '', 'sleep', '60'], {
+        stdio: 'ignore',
+        detached: true,
+      });
       leftover.unref();
       const deadline = Date.now() + 2000;
-      while (execFileSync('ip', ['netns', 'pids', stale[0] ?? ''], { encoding: 'utf8' }).trim() === '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      while (
+        execFileSync('ip', ['netns', 'pids', stale[0] ?? ''], { encoding: 'utf8' }).trim() === '' &&
+        Date.now() < deadline
+      )
+        await new Promise((r) => setTimeout(r, 10));
       const reaped = await reapStaleLabs();
       assert.deepEqual([...reaped].sort(), [...stale].sort());
       const list = netnsList();
@@ -184,7 +201,10 @@ void describe('teardown', () => {
     const asNobody = runAsNobody(createAndReport('${PKG}/dist/test/lab/index.js'));
     assert.equal(asNobody.stdout.trim(), 'ENOTROOT: the lab needs root (network namespaces)', asNobody.stderr);
     const script = createAndReport(INDEX);
-    const noIp = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, PATH: '/nonexistent-lab-path' } });
+    const noIp = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: '/nonexistent-lab-path' },
+    });
     assert.match(noIp.stdout.trim(), /^ENOTOOL: the lab needs the `ip` command \(iproute2\)/);
   });
 

@@ -44,7 +44,6 @@ interface Watched {
   watch: ProcessWatch;
 }
 
-
 export class TraditionalLab {
   readonly lab: Lab;
   readonly cli: LabHost;
@@ -61,7 +60,13 @@ export class TraditionalLab {
   private tcpcopy: Watched | null = null;
   private stopped: ReplicationStopResult | null = null;
 
-  private constructor(lab: Lab, opts: TraditionalLabOptions, online: NginxServer, target: NginxServer, leak: FrameCounter) {
+  private constructor(
+    lab: Lab,
+    opts: TraditionalLabOptions,
+    online: NginxServer,
+    target: NginxServer,
+    leak: FrameCounter,
+  ) {
     this.lab = lab;
     this.cli = lab.host('cli');
     this.onl = lab.host('onl');
@@ -102,8 +107,17 @@ export class TraditionalLab {
   /** Starts intercept --nfqueue on tgt and waits until it listens (its rules are installed by then). */
   async startIntercept(extraArgs: readonly string[] = []): Promise<void> {
     const child = this.tgt.spawn(process.execPath, [
-      join(packageRoot(), 'bin', 'intercept'), '--nfqueue', String(TRADITIONAL_PORTS.target), '--queue-num', String(this.queueNum),
-      '-x', this.adm.ip, '--secret', this.secret, ...(this.opts.interceptArgs ?? []), ...extraArgs,
+      join(packageRoot(), 'bin', 'intercept'),
+      '--nfqueue',
+      String(TRADITIONAL_PORTS.target),
+      '--queue-num',
+      String(this.queueNum),
+      '-x',
+      this.adm.ip,
+      '--secret',
+      this.secret,
+      ...(this.opts.interceptArgs ?? []),
+      ...extraArgs,
     ]);
     this.intercept = { child, watch: watchProcess(child) };
     await this.intercept.watch.waitFor(/intercept listening on /, this.opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS);
@@ -113,12 +127,23 @@ export class TraditionalLab {
   async startTcpcopy(): Promise<void> {
     const extra = this.opts.tcpcopyArgs ?? [];
     const child = this.onl.spawn(process.execPath, [
-      join(packageRoot(), 'bin', 'tcpcopy'), '-x', `${TRADITIONAL_PORTS.online}-${this.tgt.ip}:${TRADITIONAL_PORTS.target}`,
-      '-s', this.tgt.ip, '-i', 'eth0', '--secret', this.secret, ...extra,
+      join(packageRoot(), 'bin', 'tcpcopy'),
+      '-x',
+      `${TRADITIONAL_PORTS.online}-${this.tgt.ip}:${TRADITIONAL_PORTS.target}`,
+      '-s',
+      this.tgt.ip,
+      '-i',
+      'eth0',
+      '--secret',
+      this.secret,
+      ...extra,
     ]);
     this.tcpcopy = { child, watch: watchProcess(child) };
     const n = channelConnections(extra);
-    await this.tcpcopy.watch.waitFor(new RegExp(`channel: ${n} connection\\(s\\) to intercept authenticated`), this.opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS);
+    await this.tcpcopy.watch.waitFor(
+      new RegExp(`channel: ${n} connection\\(s\\) to intercept authenticated`),
+      this.opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS,
+    );
   }
 
   /** The intercept child process (for signal tests). */
@@ -160,7 +185,8 @@ export class TraditionalLab {
       return { exitCode, log, summary: parseSummary(log, which) };
     };
     const tcpcopy = this.tcpcopy !== null ? await end(this.tcpcopy, 'tcpcopy') : null;
-    const intercept = this.intercept !== null ? await end(this.intercept, 'intercept') : { exitCode: null, log: '', summary: null };
+    const intercept =
+      this.intercept !== null ? await end(this.intercept, 'intercept') : { exitCode: null, log: '', summary: null };
     this.leak.close();
     this.stopped = { tcpcopy, intercept };
     return this.stopped;

@@ -31,7 +31,11 @@ after(async () => {
 });
 
 /** Runs a bin/tcpcopy command on onl to its exit (bounded), or until `stopOn` shows up and SIGINT. */
-async function runTcpcopy(args: string[], timeoutMs: number, during?: { ready: RegExp; work: () => Promise<void> }): Promise<{ code: number | null; text: string }> {
+async function runTcpcopy(
+  args: string[],
+  timeoutMs: number,
+  during?: { ready: RegExp; work: () => Promise<void> },
+): Promise<{ code: number | null; text: string }> {
   const r = rl!;
   const child = r.onl.spawn(process.execPath, [join(packageRoot(), 'bin', 'tcpcopy'), ...args]);
   const w = watchProcess(child);
@@ -41,7 +45,12 @@ async function runTcpcopy(args: string[], timeoutMs: number, during?: { ready: R
     child.kill('SIGINT');
   }
   let timer: NodeJS.Timeout | undefined;
-  const code = await Promise.race([w.exited, new Promise<'timeout'>((res) => { timer = setTimeout(() => res('timeout'), timeoutMs); })]);
+  const code = await Promise.race([
+    w.exited,
+    new Promise<'timeout'>((res) => {
+      timer = setTimeout(() => res('timeout'), timeoutMs);
+    }),
+  ]);
   clearTimeout(timer);
   if (code === 'timeout') {
     child.kill('SIGKILL');
@@ -56,29 +65,48 @@ const calls = async (s: Parameters<typeof commandCalls>[0]): Promise<string> => 
   return COMMANDS.map((k) => `${k}=${c.get(k) ?? 0}`).join(' ');
 };
 
-test('a redis-benchmark recording replayed with the packet transport and intercept: same commands, same DEBUG DIGEST', { skip: !isRoot && 'needs root', timeout: 180_000 }, async () => {
-  const r = rl!;
-  const file = join(dir, 'redis.pcapng');
-  const rec = await runTcpcopy(['--record', file, '-x', '6379', '-i', 'eth0', '--stats-interval', '0'], 20_000, {
-    ready: /recording on eth0/,
-    work: async () => {
-      await redisBenchmark(r.cli, { host: r.onl.ip, port: 6379, tests: COMMANDS.join(','), requests: REQUESTS, clients: 20, pipeline: 1, keyspace: 1000, timeLimitS: 60 });
-      await new Promise((res) => setTimeout(res, 1000)); // the last FINs reach the capture
-    },
-  });
-  assert.equal(rec.code, 0, rec.text);
-  assert.match(rec.text, /record summary after [\d.]+ s: packets \d+, .*capture dropped 0, write failed 0/);
-  const onlineCalls = await calls(r.online);
-  assert.equal(onlineCalls, COMMANDS.map((k) => `${k}=${REQUESTS}`).join(' '));
-  const onlineDigest = await digest(r.online);
-  assert.match(onlineDigest, /^[0-9a-f]{40}$/);
-  assert.equal(await digest(r.target), '0'.repeat(40), 'the target starts empty');
+test(
+  'a redis-benchmark recording replayed with the packet transport and intercept: same commands, same DEBUG DIGEST',
+  { skip: !isRoot && 'needs root', timeout: 180_000 },
+  async () => {
+    const r = rl!;
+    const file = join(dir, 'redis.pcapng');
+    const rec = await runTcpcopy(['--record', file, '-x', '6379', '-i', 'eth0', '--stats-interval', '0'], 20_000, {
+      ready: /recording on eth0/,
+      work: async () => {
+        await redisBenchmark(r.cli, {
+          host: r.onl.ip,
+          port: 6379,
+          tests: COMMANDS.join(','),
+          requests: REQUESTS,
+          clients: 20,
+          pipeline: 1,
+          keyspace: 1000,
+          timeLimitS: 60,
+        });
+        await new Promise((res) => setTimeout(res, 1000)); // the last FINs reach the capture
+      },
+    });
+    assert.equal(rec.code, 0, rec.text);
+    assert.match(rec.text, /record summary after [\d.]+ s: packets \d+, .*capture dropped 0, write failed 0/);
+    const onlineCalls = await calls(r.online);
+    assert.equal(onlineCalls, COMMANDS.map((k) => `${k}=${REQUESTS}`).join(' '));
+    const onlineDigest = await digest(r.online);
+    assert.match(onlineDigest, /^[0-9a-f]{40}$/);
+    assert.equal(await digest(r.target), '0'.repeat(40), 'the target starts empty');
 
-  const replay = await runTcpcopy(['-x', `6379-${r.tgt.ip}:6379`, '-s', r.ast.ip, '--secret', r.secret, '--offline', file, '--top-speed'], 150_000);
-  assert.equal(replay.code, 0, replay.text);
-  const caughtUp = await pollUntil(async () => (await digest(r.target)) === onlineDigest, 20_000, 250);
-  assert.ok(caughtUp, `target digest ${await digest(r.target)} != online ${onlineDigest}; target calls ${await calls(r.target)}\n${replay.text}`);
-  assert.equal(await calls(r.target), onlineCalls);
-  assert.equal(await r.target.cli(['DBSIZE']), await r.online.cli(['DBSIZE']));
-  assert.match(replay.text, /send errors:0,/);
-});
+    const replay = await runTcpcopy(
+      ['-x', `6379-${r.tgt.ip}:6379`, '-s', r.ast.ip, '--secret', r.secret, '--offline', file, '--top-speed'],
+      150_000,
+    );
+    assert.equal(replay.code, 0, replay.text);
+    const caughtUp = await pollUntil(async () => (await digest(r.target)) === onlineDigest, 20_000, 250);
+    assert.ok(
+      caughtUp,
+      `target digest ${await digest(r.target)} != online ${onlineDigest}; target calls ${await calls(r.target)}\n${replay.text}`,
+    );
+    assert.equal(await calls(r.target), onlineCalls);
+    assert.equal(await r.target.cli(['DBSIZE']), await r.online.cli(['DBSIZE']));
+    assert.match(replay.text, /send errors:0,/);
+  },
+);

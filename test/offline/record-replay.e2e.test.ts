@@ -31,13 +31,19 @@ const COMMANDS = ['set', 'incr', 'lpush', 'hset'] as const;
 const OWN_COMMANDS = new Set(['info', 'debug', 'eval', 'command', 'hello', 'client']);
 const runFile = promisify(execFile);
 
-/** Runs `node ...args` as uid/gid 65534 without capabilities, in a world-readable copy of the built package with its runtime dependencies and bin/. */
+/**
+ * Runs `node ...args` as uid/gid 65534 without capabilities, in a world-readable copy of the built package with its
+ * runtime dependencies and bin/.
+ */
 function runCliAsNobody(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
   const copy = unprivilegedCopy({ cli: true });
   try {
     execFileSync('chmod', ['-R', 'a+rX', copy.root]);
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, ...args],
-      { encoding: 'utf8', cwd: copy.root, timeout: 60_000 });
+    const r = spawnSync(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, ...args],
+      { encoding: 'utf8', cwd: copy.root, timeout: 60_000 },
+    );
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   } finally {
     copy.cleanup();
@@ -85,89 +91,156 @@ function checkReport(r: ReplayReport, label: string): void {
   assert.equal(r.capture.gapBytes, 0, `${label}: no hole in the recorded client streams`);
 }
 
-test('record with --record, replay with --offline --transport socket: equal requests, calls and DEBUG DIGEST', { skip: !isRoot && 'needs root', timeout: 300_000 }, async (t) => {
-  const work = mkdtempSync(join(tmpdir(), 'record-replay-'));
-  chmodSync(work, 0o777); // nobody reads the recording and writes its report here
-  const file = join(work, 'recorded.pcapng');
-  let recordedHttp = 0;
-  let recordedCalls: Record<string, number> = {};
-  let onlineDigest = '';
-  const lab = await Lab.create({ hosts: ['cli', 'onl'], ipv6: false });
-  try {
-    const cli = lab.host('cli');
-    const onl = lab.host('onl');
-    await onl.sysctl('net.core.somaxconn', 4096);
-    const nginx = await onl.startNginx({ port: 80 });
-    const redis = await onl.startRedis({ port: 6379 });
-    const dir = await onl.makeTempDir('record');
-    const labFile = join(dir, 'F.pcapng');
-    const http0 = (await nginx.logLines()).length;
-    const calls0 = withoutOwn(await commandCalls(redis));
-
-    const child = onl.spawn(process.execPath, [join(packageRoot(), 'bin', 'tcpcopy'), '--record', labFile, '-x', '80,6379', '-i', 'eth0', '--stats-interval', '0']);
-    const watch = watchProcess(child);
-    let code: number | null = null;
+test(
+  'record with --record, replay with --offline --transport socket: equal requests, calls and DEBUG DIGEST',
+  { skip: !isRoot && 'needs root', timeout: 300_000 },
+  async (t) => {
+    const work = mkdtempSync(join(tmpdir(), 'record-replay-'));
+    chmodSync(work, 0o777); // nobody reads the recording and writes its report here
+    const file = join(work, 'recorded.pcapng');
+    let recordedHttp = 0;
+    let recordedCalls: Record<string, number> = {};
+    let onlineDigest = '';
+    const lab = await Lab.create({ hosts: ['cli', 'onl'], ipv6: false });
     try {
-      await watch.waitFor(/recording on eth0/, 20_000);
-      const ab = await cli.ab({ url: `http://${onl.ip}/`, concurrency: 20, requests: AB_REQUESTS, keepAlive: true, timeLimitS: 60 });
-      assert.equal(ab.complete, AB_REQUESTS, 'ab completed every request');
-      assert.equal(ab.failed, 0);
-      await redisBenchmark(cli, { host: onl.ip, port: 6379, tests: COMMANDS.join(','), requests: REDIS_REQUESTS, clients: 20, pipeline: 1, keyspace: 1000, timeLimitS: 60 });
-      // The last FINs and ACKs reach the capture (1 ms blocks; a wide margin for a busy machine).
-      await new Promise((r) => setTimeout(r, 1000));
+      const cli = lab.host('cli');
+      const onl = lab.host('onl');
+      await onl.sysctl('net.core.somaxconn', 4096);
+      const nginx = await onl.startNginx({ port: 80 });
+      const redis = await onl.startRedis({ port: 6379 });
+      const dir = await onl.makeTempDir('record');
+      const labFile = join(dir, 'F.pcapng');
+      const http0 = (await nginx.logLines()).length;
+      const calls0 = withoutOwn(await commandCalls(redis));
+
+      const child = onl.spawn(process.execPath, [
+        join(packageRoot(), 'bin', 'tcpcopy'),
+        '--record',
+        labFile,
+        '-x',
+        '80,6379',
+        '-i',
+        'eth0',
+        '--stats-interval',
+        '0',
+      ]);
+      const watch = watchProcess(child);
+      let code: number | null = null;
+      try {
+        await watch.waitFor(/recording on eth0/, 20_000);
+        const ab = await cli.ab({
+          url: `http://${onl.ip}/`,
+          concurrency: 20,
+          requests: AB_REQUESTS,
+          keepAlive: true,
+          timeLimitS: 60,
+        });
+        assert.equal(ab.complete, AB_REQUESTS, 'ab completed every request');
+        assert.equal(ab.failed, 0);
+        await redisBenchmark(cli, {
+          host: onl.ip,
+          port: 6379,
+          tests: COMMANDS.join(','),
+          requests: REDIS_REQUESTS,
+          clients: 20,
+          pipeline: 1,
+          keyspace: 1000,
+          timeLimitS: 60,
+        });
+        // The last FINs and ACKs reach the capture (1 ms blocks; a wide margin for a busy machine).
+        await new Promise((r) => setTimeout(r, 1000));
+      } finally {
+        code = await stopRecorder(child, watch);
+      }
+      assert.equal(code, 0, `recorder exit code\n${watch.text()}`);
+      assert.match(watch.text(), /capture dropped 0\b/, watch.text());
+
+      recordedHttp = (await nginx.logLines()).length - http0;
+      recordedCalls = minus(withoutOwn(await commandCalls(redis)), calls0);
+      onlineDigest = await redis.cli(['DEBUG', 'DIGEST']);
+      assert.match(onlineDigest, /^[0-9a-f]{40}$/);
+      assert.equal(recordedHttp, AB_REQUESTS, 'online nginx requests during the recording');
+      for (const c of COMMANDS)
+        assert.equal(recordedCalls[c], REDIS_REQUESTS, `online ${c} calls during the recording`);
+      copyFileSync(labFile, file);
+      chmodSync(file, 0o644);
     } finally {
-      code = await stopRecorder(child, watch);
+      await lab.destroy();
     }
-    assert.equal(code, 0, `recorder exit code\n${watch.text()}`);
-    assert.match(watch.text(), /capture dropped 0\b/, watch.text());
 
-    recordedHttp = (await nginx.logLines()).length - http0;
-    recordedCalls = minus(withoutOwn(await commandCalls(redis)), calls0);
-    onlineDigest = await redis.cli(['DEBUG', 'DIGEST']);
-    assert.match(onlineDigest, /^[0-9a-f]{40}$/);
-    assert.equal(recordedHttp, AB_REQUESTS, 'online nginx requests during the recording');
-    for (const c of COMMANDS) assert.equal(recordedCalls[c], REDIS_REQUESTS, `online ${c} calls during the recording`);
-    copyFileSync(labFile, file);
-    chmodSync(file, 0o644);
-  } finally {
-    await lab.destroy();
-  }
+    let nginx: LoopbackNginx | null = null;
+    let redis: LoopbackRedis | null = null;
+    try {
+      nginx = await startLoopbackNginx(await freePort());
+      redis = await startLoopbackRedis(await freePort());
 
-  let nginx: LoopbackNginx | null = null;
-  let redis: LoopbackRedis | null = null;
-  try {
-    nginx = await startLoopbackNginx(await freePort());
-    redis = await startLoopbackRedis(await freePort());
+      // HTTP as root, through the command line.
+      const httpJson = join(work, 'http.json');
+      const bin = join(packageRoot(), 'bin', 'tcpcopy');
+      const r = await runFile(
+        process.execPath,
+        [
+          bin,
+          '--offline',
+          file,
+          '--transport',
+          'socket',
+          '--top-speed',
+          '-x',
+          `80-${LOOPBACK_ADDR}:${nginx.port}`,
+          '--report-json',
+          httpJson,
+        ],
+        { timeout: 120_000, maxBuffer: 16 << 20 },
+      );
+      t.diagnostic(`http replay (root):\n${r.stdout}`);
+      const http = JSON.parse(readFileSync(httpJson, 'utf8')) as ReplayReport;
+      checkReport(http, 'http');
+      assert.equal(http.replay.requestsSent, AB_REQUESTS, 'one turn per recorded HTTP request');
+      assert.equal(
+        await settledLines(nginx, AB_REQUESTS),
+        recordedHttp,
+        'target nginx access log lines = online requests',
+      );
 
-    // HTTP as root, through the command line.
-    const httpJson = join(work, 'http.json');
-    const bin = join(packageRoot(), 'bin', 'tcpcopy');
-    const r = await runFile(process.execPath, [bin, '--offline', file, '--transport', 'socket', '--top-speed', '-x', `80-${LOOPBACK_ADDR}:${nginx.port}`, '--report-json', httpJson], { timeout: 120_000, maxBuffer: 16 << 20 });
-    t.diagnostic(`http replay (root):\n${r.stdout}`);
-    const http = JSON.parse(readFileSync(httpJson, 'utf8')) as ReplayReport;
-    checkReport(http, 'http');
-    assert.equal(http.replay.requestsSent, AB_REQUESTS, 'one turn per recorded HTTP request');
-    assert.equal(await settledLines(nginx, AB_REQUESTS), recordedHttp, 'target nginx access log lines = online requests');
-
-    // redis as nobody (no capabilities), through the same command-line entry point.
-    const redisJson = join(work, 'redis.json');
-    const args = ['--offline', file, '--transport', 'socket', '--top-speed', '-x', `6379-${LOOPBACK_ADDR}:${redis.port}`, '--report-json', redisJson];
-    const nob = runCliAsNobody(['--input-type=module', '-e', `
+      // redis as nobody (no capabilities), through the same command-line entry point.
+      const redisJson = join(work, 'redis.json');
+      const args = [
+        '--offline',
+        file,
+        '--transport',
+        'socket',
+        '--top-speed',
+        '-x',
+        `6379-${LOOPBACK_ADDR}:${redis.port}`,
+        '--report-json',
+        redisJson,
+      ];
+      const nob = runCliAsNobody([
+        '--input-type=module',
+        '-e',
+        `
       const m = await import('./dist/src/cli/tcpcopy.js');
       await m.main(${JSON.stringify(args)});
       console.error('uid ' + process.getuid() + ' exit ' + (process.exitCode ?? 0));
-    `]);
-    t.diagnostic(`redis replay (nobody):\n${nob.stdout}${nob.stderr}`);
-    assert.equal(nob.status, 0, `nobody replay failed: ${nob.stderr}`);
-    assert.match(nob.stderr, /uid 65534 exit 0/);
-    const red = JSON.parse(readFileSync(redisJson, 'utf8')) as ReplayReport;
-    checkReport(red, 'redis');
-    const targetCalls = Object.fromEntries(withoutOwn(parseCommandCalls(await redis.cli(['INFO', 'commandstats']))));
-    assert.deepEqual(targetCalls, recordedCalls, 'target redis per-command calls = online calls during the recording');
-    assert.equal(await redis.cli(['DEBUG', 'DIGEST']), onlineDigest, 'DEBUG DIGEST: target = online');
-  } finally {
-    await nginx?.stop();
-    await redis?.stop();
-    rmSync(work, { recursive: true, force: true });
-  }
-});
+    `,
+      ]);
+      t.diagnostic(`redis replay (nobody):\n${nob.stdout}${nob.stderr}`);
+      assert.equal(nob.status, 0, `nobody replay failed: ${nob.stderr}`);
+      assert.match(nob.stderr, /uid 65534 exit 0/);
+      const red = JSON.parse(readFileSync(redisJson, 'utf8')) as ReplayReport;
+      checkReport(red, 'redis');
+      const targetCalls = Object.fromEntries(withoutOwn(parseCommandCalls(await redis.cli(['INFO', 'commandstats']))));
+      assert.deepEqual(
+        targetCalls,
+        recordedCalls,
+        'target redis per-command calls = online calls during the recording',
+      );
+      assert.equal(await redis.cli(['DEBUG', 'DIGEST']), onlineDigest, 'DEBUG DIGEST: target = online');
+    } finally {
+      await nginx?.stop();
+      await redis?.stop();
+      rmSync(work, { recursive: true, force: true });
+    }
+  },
+);

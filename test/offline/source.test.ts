@@ -26,13 +26,36 @@ test('scanCaptureFile counts sessions, sessions without SYN, truncated, non-TCP,
   try {
     const file = join(t.dir, 'mixed.pcapng');
     const s1 = clientSession({ client: CLI, clientPort: 40001, server: SRV, serverPort: 80, startNs: T0 });
-    const s2 = clientSession({ client: CLI, clientPort: 40002, server: SRV, serverPort: 80, startNs: T0 + 5n * MS, noSyn: true });
-    const big = clientSession({ client: CLI, clientPort: 40003, server: SRV, serverPort: 80, startNs: T0 + 7n * MS })[2]!;
+    const s2 = clientSession({
+      client: CLI,
+      clientPort: 40002,
+      server: SRV,
+      serverPort: 80,
+      startNs: T0 + 5n * MS,
+      noSyn: true,
+    });
+    const big = clientSession({
+      client: CLI,
+      clientPort: 40003,
+      server: SRV,
+      serverPort: 80,
+      startNs: T0 + 7n * MS,
+    })[2]!;
     const truncated = { tsNs: T0 + 30n * MS, data: big.data.subarray(0, 44), origLen: big.data.length };
-    const other = clientSession({ client: CLI, clientPort: 40004, server: SRV, serverPort: 8443, startNs: T0 + 8n * MS });
+    const other = clientSession({
+      client: CLI,
+      clientPort: 40004,
+      server: SRV,
+      serverPort: 8443,
+      startNs: T0 + 8n * MS,
+    });
     const packets = [
-      ...s1, ...s2, truncated, ...other,
-      udpPacket(CLI, SRV, T0 + 2n * MS), udpPacket(CLI, SRV, T0 + 3n * MS),
+      ...s1,
+      ...s2,
+      truncated,
+      ...other,
+      udpPacket(CLI, SRV, T0 + 2n * MS),
+      udpPacket(CLI, SRV, T0 + 3n * MS),
       arpFrame(T0 + 4n * MS, 1),
       { tsNs: T0 + 6n * MS, interfaceId: 2, data: Buffer.from('opaque user link-type payload') },
       { tsNs: T0 + 40n * MS, interfaceId: 2, data: Buffer.from('more') },
@@ -76,7 +99,12 @@ test('OfflineSource at top speed: every packet of every loop, by link type, loop
     const s1 = clientSession({ client: CLI, clientPort: 40001, server: SRV, serverPort: 80, startNs: T0 });
     const s2 = clientSession({ client: CLI, clientPort: 65000, server: SRV, serverPort: 80, startNs: T0 + 3n * MS });
     await writeCapture(file, [...s1, ...s2, arpFrame(T0 + 2n * MS, 1)], [LinkType.EN10MB]);
-    const src = new OfflineSource({ path: file, schedule: { accel: 1, idleMs: null, topSpeed: true }, loops: 3, online });
+    const src = new OfflineSource({
+      path: file,
+      schedule: { accel: 1, idleMs: null, topSpeed: true },
+      loops: 3,
+      online,
+    });
     const batches = await collect(src);
     const dec = new PacketDecoder();
     const ports: number[][] = [[], [], []];
@@ -92,8 +120,15 @@ test('OfflineSource at top speed: every packet of every loop, by link type, loop
         assert.equal(b.linkType, LinkType.RAW);
         assert.ok(dec.decode(b.buffer, b.offset(i), b.caplen(i), b.linkType));
         assert.equal(dec.dstPort, 80);
-        assert.ok(verifyTransportChecksum(b.buffer, dec.tcpOffset, dec.ipTotalLength - dec.ipHeaderLength,
-          pseudoSumV4(b.buffer, dec.srcOffset, b.buffer, dec.dstOffset, 6, dec.ipTotalLength - dec.ipHeaderLength)), 'TCP checksum after the port shift');
+        assert.ok(
+          verifyTransportChecksum(
+            b.buffer,
+            dec.tcpOffset,
+            dec.ipTotalLength - dec.ipHeaderLength,
+            pseudoSumV4(b.buffer, dec.srcOffset, b.buffer, dec.dstOffset, 6, dec.ipTotalLength - dec.ipHeaderLength),
+          ),
+          'TCP checksum after the port shift',
+        );
         ports[Math.floor((total - 1) / 9)]!.push(dec.srcPort);
       }
     }
@@ -115,23 +150,48 @@ test('OfflineSource follows the capture timing with timers (-a 1 and -a 2), and 
   try {
     const file = join(t.dir, 'timed.pcapng');
     const starts = [0n, 80n, 240n];
-    await writeCapture(file, starts.flatMap((s, i) => clientSession({ client: CLI, clientPort: 41000 + i, server: SRV, serverPort: 80, startNs: T0 + s * MS }).slice(0, 1)));
+    await writeCapture(
+      file,
+      starts.flatMap((s, i) =>
+        clientSession({ client: CLI, clientPort: 41000 + i, server: SRV, serverPort: 80, startNs: T0 + s * MS }).slice(
+          0,
+          1,
+        ),
+      ),
+    );
     for (const accel of [1, 2]) {
-      const src = new OfflineSource({ path: file, schedule: { accel, idleMs: null, topSpeed: false }, loops: 1, online });
+      const src = new OfflineSource({
+        path: file,
+        schedule: { accel, idleMs: null, topSpeed: false },
+        loops: 1,
+        online,
+      });
       const at: number[] = [];
-      src.on('batch', (b) => { for (let i = 0; i < b.count; i++) at.push(performance.now()); });
+      src.on('batch', (b) => {
+        for (let i = 0; i < b.count; i++) at.push(performance.now());
+      });
       await collect(src);
       assert.equal(at.length, 3);
       const gaps = at.map((x) => x - at[0]!);
       for (let i = 1; i < 3; i++) {
         const expected = Number(starts[i]) / accel;
         // A unit test on a shared machine: the timer may fire late, never early (bounded margin).
-        assert.ok(gaps[i]! >= expected - 1 && gaps[i]! <= expected + 25, `accel ${accel}: gap ${gaps[i]} vs ${expected}`);
+        assert.ok(
+          gaps[i]! >= expected - 1 && gaps[i]! <= expected + 25,
+          `accel ${accel}: gap ${gaps[i]} vs ${expected}`,
+        );
       }
     }
-    const src = new OfflineSource({ path: file, schedule: { accel: 1, idleMs: null, topSpeed: false }, loops: 1, online });
+    const src = new OfflineSource({
+      path: file,
+      schedule: { accel: 1, idleMs: null, topSpeed: false },
+      loops: 1,
+      online,
+    });
     let n = 0;
-    src.on('batch', (b) => { n += b.count; });
+    src.on('batch', (b) => {
+      n += b.count;
+    });
     src.start();
     await new Promise((r) => setTimeout(r, 30));
     await src.close();
@@ -144,20 +204,39 @@ test('OfflineSource follows the capture timing with timers (-a 1 and -a 2), and 
 
 test('progress: ETA from the schedule position, or from the packet rate at top speed; no bar off a TTY', async () => {
   const { createProgress, estimateEtaMs } = await import('../../src/replay/progress.js');
-  assert.equal(estimateEtaMs({ packets: 10, totalPackets: 100, elapsedMs: 400, positionMs: 300, totalMs: 1000, topSpeed: false }), 700);
-  assert.equal(estimateEtaMs({ packets: 25, totalPackets: 100, elapsedMs: 400, positionMs: 0, totalMs: 0, topSpeed: true }), 1200);
-  assert.equal(estimateEtaMs({ packets: 0, totalPackets: 100, elapsedMs: 400, positionMs: 0, totalMs: 0, topSpeed: true }), null);
+  assert.equal(
+    estimateEtaMs({ packets: 10, totalPackets: 100, elapsedMs: 400, positionMs: 300, totalMs: 1000, topSpeed: false }),
+    700,
+  );
+  assert.equal(
+    estimateEtaMs({ packets: 25, totalPackets: 100, elapsedMs: 400, positionMs: 0, totalMs: 0, topSpeed: true }),
+    1200,
+  );
+  assert.equal(
+    estimateEtaMs({ packets: 0, totalPackets: 100, elapsedMs: 400, positionMs: 0, totalMs: 0, topSpeed: true }),
+    null,
+  );
   const { PassThrough } = await import('node:stream');
   const plain = new PassThrough();
   let written = '';
-  plain.on('data', (b: Buffer) => { written += b.toString(); });
+  plain.on('data', (b: Buffer) => {
+    written += b.toString();
+  });
   const none = await createProgress(plain, 10);
   none.update({ packets: 5, totalPackets: 10, sessions: 1, bytes: 100, elapsedMs: 10, etaMs: 10 });
   none.stop();
   assert.equal(written, '');
-  const tty = Object.assign(new PassThrough(), { isTTY: true, columns: 160, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+  const tty = Object.assign(new PassThrough(), {
+    isTTY: true,
+    columns: 160,
+    cursorTo: () => true,
+    clearLine: () => true,
+    moveCursor: () => true,
+  });
   let drawn = '';
-  tty.on('data', (b: Buffer) => { drawn += b.toString(); });
+  tty.on('data', (b: Buffer) => {
+    drawn += b.toString();
+  });
   const bar = await createProgress(tty, 10);
   bar.update({ packets: 5, totalPackets: 10, sessions: 2, bytes: 3_000_000, elapsedMs: 1500, etaMs: 2500 });
   bar.stop();

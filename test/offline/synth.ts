@@ -23,21 +23,51 @@ export function clientSession(s: SessionSpec): PacketToWrite[] {
   const isn = (s.clientPort * 7919) >>> 0;
   const srvIsn = 1_000_000;
   const req = Buffer.from(`GET ${s.path ?? '/'} HTTP/1.1\r\nHost: offline\r\nConnection: close\r\n\r\n`);
-  const base = { family: 4 as const, src: s.client, dst: s.server, srcPort: s.clientPort, dstPort: s.serverPort, window: 64240 };
+  const base = {
+    family: 4 as const,
+    src: s.client,
+    dst: s.server,
+    srcPort: s.clientPort,
+    dstPort: s.serverPort,
+    window: 64240,
+  };
   const out: PacketToWrite[] = [];
   if (s.noSyn !== true) {
-    out.push({ tsNs: s.startNs, data: buildTcpPacket({ ...base, seq: isn, ack: 0, flags: TcpFlags.SYN, options: [{ kind: 'mss', value: 1460 }] }) });
-    out.push({ tsNs: s.startNs + MS, data: buildTcpPacket({ ...base, seq: isn + 1, ack: srvIsn + 1, flags: TcpFlags.ACK }) });
+    out.push({
+      tsNs: s.startNs,
+      data: buildTcpPacket({ ...base, seq: isn, ack: 0, flags: TcpFlags.SYN, options: [{ kind: 'mss', value: 1460 }] }),
+    });
+    out.push({
+      tsNs: s.startNs + MS,
+      data: buildTcpPacket({ ...base, seq: isn + 1, ack: srvIsn + 1, flags: TcpFlags.ACK }),
+    });
   }
-  out.push({ tsNs: s.startNs + MS, data: buildTcpPacket({ ...base, seq: isn + 1, ack: srvIsn + 1, flags: TcpFlags.ACK | TcpFlags.PSH, payload: req }) });
-  out.push({ tsNs: s.startNs + 20n * MS, data: buildTcpPacket({ ...base, seq: isn + 1 + req.length, ack: srvIsn + 200, flags: TcpFlags.ACK | TcpFlags.FIN }) });
+  out.push({
+    tsNs: s.startNs + MS,
+    data: buildTcpPacket({ ...base, seq: isn + 1, ack: srvIsn + 1, flags: TcpFlags.ACK | TcpFlags.PSH, payload: req }),
+  });
+  out.push({
+    tsNs: s.startNs + 20n * MS,
+    data: buildTcpPacket({ ...base, seq: isn + 1 + req.length, ack: srvIsn + 200, flags: TcpFlags.ACK | TcpFlags.FIN }),
+  });
   return out;
 }
 
-/** Writes packets (sorted by time, stable) as a pcapng file with one raw-IP interface (id 0) and, if given, more interfaces. */
-export async function writeCapture(path: string, packets: PacketToWrite[], extraLinkTypes: number[] = []): Promise<void> {
-  const w = await openPcapngWriter(path, { interfaces: [{ linkType: LinkType.RAW }, ...extraLinkTypes.map((linkType) => ({ linkType }))] });
-  const sorted = packets.map((p, i) => ({ p, i })).sort((a, b) => (a.p.tsNs < b.p.tsNs ? -1 : a.p.tsNs > b.p.tsNs ? 1 : a.i - b.i));
+/**
+ * Writes packets (sorted by time, stable) as a pcapng file with one raw-IP interface (id 0) and, if given, more
+ * interfaces.
+ */
+export async function writeCapture(
+  path: string,
+  packets: PacketToWrite[],
+  extraLinkTypes: number[] = [],
+): Promise<void> {
+  const w = await openPcapngWriter(path, {
+    interfaces: [{ linkType: LinkType.RAW }, ...extraLinkTypes.map((linkType) => ({ linkType }))],
+  });
+  const sorted = packets
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => (a.p.tsNs < b.p.tsNs ? -1 : a.p.tsNs > b.p.tsNs ? 1 : a.i - b.i));
   for (const { p } of sorted) {
     if (!w.write(p)) await w.drain();
   }
@@ -61,5 +91,15 @@ export function udpPacket(src: string, dst: string, tsNs: bigint): PacketToWrite
 
 /** An Ethernet ARP frame: a non-IP packet (interface `iface` must be Ethernet). */
 export function arpFrame(tsNs: bigint, iface: number): PacketToWrite {
-  return { tsNs, interfaceId: iface, data: buildEthernetFrame({ src: '02:00:00:00:00:01', dst: 'ff:ff:ff:ff:ff:ff', etherType: 0x0806, payload: Buffer.alloc(28), padToMinimum: true }) };
+  return {
+    tsNs,
+    interfaceId: iface,
+    data: buildEthernetFrame({
+      src: '02:00:00:00:00:01',
+      dst: 'ff:ff:ff:ff:ff:ff',
+      etherType: 0x0806,
+      payload: Buffer.alloc(28),
+      padToMinimum: true,
+    }),
+  };
 }

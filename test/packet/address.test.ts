@@ -3,7 +3,14 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { SocketAddress } from 'node:net';
 import {
-  PacketError, parseIpv4Address, ipv4ToString, formatIpv4, parseIpv6Address, formatIpv6, formatMac, writeMac,
+  PacketError,
+  parseIpv4Address,
+  ipv4ToString,
+  formatIpv4,
+  parseIpv6Address,
+  formatIpv6,
+  formatMac,
+  writeMac,
 } from '../../src/packet/index.js';
 import { Prng } from './prng.js';
 
@@ -30,7 +37,18 @@ describe('IPv4 text', () => {
   });
 
   test('rejects', () => {
-    for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1..2.3', 'a.b.c.d', '1.2.3.4 ', '1234.1.1.1', '1.2.3.', '.1.2.3']) {
+    for (const bad of [
+      '',
+      '1.2.3',
+      '1.2.3.4.5',
+      '256.1.1.1',
+      '1..2.3',
+      'a.b.c.d',
+      '1.2.3.4 ',
+      '1234.1.1.1',
+      '1.2.3.',
+      '.1.2.3',
+    ]) {
       rejects(() => parseIpv4Address(bad));
     }
   });
@@ -53,8 +71,22 @@ describe('IPv6 text', () => {
   });
 
   test('rejects', () => {
-    for (const bad of [':', ':::', '1::2::3', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '12345::', ':1::', '1:', 'g::',
-      '1.2.3.4', '::1.2.3', 'fe80::1%lo', '1:2:3:4:5:6:7:1.2.3.4', '::1 ']) {
+    for (const bad of [
+      ':',
+      ':::',
+      '1::2::3',
+      '1:2:3:4:5:6:7:8:9',
+      '1:2:3:4:5:6:7',
+      '12345::',
+      ':1::',
+      '1:',
+      'g::',
+      '1.2.3.4',
+      '::1.2.3',
+      'fe80::1%lo',
+      '1:2:3:4:5:6:7:1.2.3.4',
+      '::1 ',
+    ]) {
       rejects(() => parseIpv6Address(bad));
     }
   });
@@ -64,7 +96,10 @@ describe('IPv6 text', () => {
     for (let i = 0; i < 3000; i++) {
       const b = prng.bytes(16);
       for (let w = 0; w < 8; w++) if (prng.below(2) === 0) b.writeUInt16BE(0, 2 * w);
-      if (i % 50 === 0) { b.fill(0, 0, 10); b.writeUInt16BE(0xffff, 10); } // IPv4-mapped
+      if (i % 50 === 0) {
+        b.fill(0, 0, 10);
+        b.writeUInt16BE(0xffff, 10);
+      } // IPv4-mapped
       if (i % 77 === 0) b.fill(0, 0, 12); // IPv4-compatible
       const text = formatIpv6(b, 0);
       const ref = new SocketAddress({ address: text, family: 'ipv6' }).address;
@@ -82,6 +117,7 @@ describe('MAC text', () => {
     assert.equal(formatMac(b, 0), '0a:1b:2c:3d:4e:5f');
     writeMac('00-11-22-33-44-55', b, 0);
     assert.equal(formatMac(b, 0), '00:11:22:33:44:55');
-    for (const bad of ['', '00:11:22:33:44', '00:11:22:33:44:5g', '00:11:22:33:44:55:66', '001122334455']) rejects(() => writeMac(bad, b, 0));
+    for (const bad of ['', '00:11:22:33:44', '00:11:22:33:44:5g', '00:11:22:33:44:55:66', '001122334455'])
+      rejects(() => writeMac(bad, b, 0));
   });
 });

@@ -10,7 +10,10 @@ void describe('CaptureBatch', () => {
   // 2^32 + 5 seconds exercises the high word; 999_999_999 ns the top of the nanosecond range
   const ts0 = 1_700_000_000_123_456_789n;
   const ts1 = (2n ** 32n + 5n) * 1_000_000_000n + 999_999_999n;
-  const batch = CaptureBatch.fromPackets([{ data: p0, tsNs: ts0, origLen: 1514 }, { data: p1, tsNs: ts1 }, { data: p2 }], 1);
+  const batch = CaptureBatch.fromPackets(
+    [{ data: p0, tsNs: ts0, origLen: 1514 }, { data: p1, tsNs: ts1 }, { data: p2 }],
+    1,
+  );
 
   void test('layout: records first, then the packets back to back', () => {
     assert.equal(META_WORDS, 6);

@@ -3,9 +3,23 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  onesSum, foldSum, internetChecksum, ipv4HeaderChecksum, verifyIpv4HeaderChecksum, pseudoSumV4,
-  pseudoSumV6, transportChecksum, verifyTransportChecksum, checksumUpdate16, checksumUpdate32,
-  writeU16Adjusting, writeU32Adjusting, buildTcpPacket, TcpFlags, PacketDecoder, LinkType,
+  onesSum,
+  foldSum,
+  internetChecksum,
+  ipv4HeaderChecksum,
+  verifyIpv4HeaderChecksum,
+  pseudoSumV4,
+  pseudoSumV6,
+  transportChecksum,
+  verifyTransportChecksum,
+  checksumUpdate16,
+  checksumUpdate32,
+  writeU16Adjusting,
+  writeU32Adjusting,
+  buildTcpPacket,
+  TcpFlags,
+  PacketDecoder,
+  LinkType,
 } from '../../src/packet/index.js';
 import { Prng } from './prng.js';
 
@@ -72,8 +86,15 @@ describe('pseudo-header sums', () => {
   test('a built TCP packet verifies and its checksum equals a full recomputation', () => {
     for (const family of [4, 6] as const) {
       const pkt = buildTcpPacket({
-        family, src: family === 4 ? '10.77.0.1' : 'fd77::1', dst: family === 4 ? '10.77.0.2' : 'fd77::2',
-        srcPort: 40000, dstPort: 80, seq: 0xfffffff0, ack: 1, flags: TcpFlags.ACK | TcpFlags.PSH, window: 512,
+        family,
+        src: family === 4 ? '10.77.0.1' : 'fd77::1',
+        dst: family === 4 ? '10.77.0.2' : 'fd77::2',
+        srcPort: 40000,
+        dstPort: 80,
+        seq: 0xfffffff0,
+        ack: 1,
+        flags: TcpFlags.ACK | TcpFlags.PSH,
+        window: 512,
         payload: Buffer.from('hello, world!'),
       });
       const ipLen = family === 4 ? 20 : 40;
@@ -136,9 +157,17 @@ describe('RFC 1624 incremental update', () => {
     const dec = new PacketDecoder();
     for (let iter = 0; iter < 500; iter++) {
       const pkt = buildTcpPacket({
-        family: 4, src: `10.77.${prng.below(256)}.${prng.below(256)}`, dst: '10.77.0.2',
-        srcPort: 1 + prng.below(65535), dstPort: 80, seq: prng.u32(), ack: prng.u32(),
-        flags: TcpFlags.ACK, window: prng.below(65536), payload: prng.bytes(prng.below(300)), id: prng.below(65536),
+        family: 4,
+        src: `10.77.${prng.below(256)}.${prng.below(256)}`,
+        dst: '10.77.0.2',
+        srcPort: 1 + prng.below(65535),
+        dstPort: 80,
+        seq: prng.u32(),
+        ack: prng.u32(),
+        flags: TcpFlags.ACK,
+        window: prng.below(65536),
+        payload: prng.bytes(prng.below(300)),
+        id: prng.below(65536),
       });
       // Rewrite with the incremental helpers...
       const inc = Buffer.from(pkt);
@@ -151,8 +180,17 @@ describe('RFC 1624 incremental update', () => {
       // ...and by rebuilding from scratch; the bytes must be identical.
       const src = `${newSrc >>> 24}.${(newSrc >>> 16) & 255}.${(newSrc >>> 8) & 255}.${newSrc & 255}`;
       const full = buildTcpPacket({
-        family: 4, src, dst: '10.77.0.2', srcPort: newPort, dstPort: 80, seq: newSeq, ack: pkt.readUInt32BE(28),
-        flags: TcpFlags.ACK, window: pkt.readUInt16BE(34), payload: pkt.subarray(40), id: pkt.readUInt16BE(4),
+        family: 4,
+        src,
+        dst: '10.77.0.2',
+        srcPort: newPort,
+        dstPort: 80,
+        seq: newSeq,
+        ack: pkt.readUInt32BE(28),
+        flags: TcpFlags.ACK,
+        window: pkt.readUInt16BE(34),
+        payload: pkt.subarray(40),
+        id: pkt.readUInt16BE(4),
       });
       assert.deepEqual(inc, full, `iter ${iter}`);
       assert.ok(dec.decode(inc, 0, inc.length, LinkType.RAW));

@@ -3,9 +3,31 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  PacketError, parseEthernet, emitEthernet, parseSll, emitSll, parseSll2, emitSll2, parseNull, emitNull,
-  parseIpv4, emitIpv4, ipv4HeaderLength, parseIpv6, emitIpv6, ipv6HeaderLength, parseTcp, emitTcp, tcpHeaderLength,
-  parseTcpOptions, emitTcpOptions, TcpFlags, formatTcpFlags, Ipv4View, TcpView, ethernetHeaderLength,
+  PacketError,
+  parseEthernet,
+  emitEthernet,
+  parseSll,
+  emitSll,
+  parseSll2,
+  emitSll2,
+  parseNull,
+  emitNull,
+  parseIpv4,
+  emitIpv4,
+  ipv4HeaderLength,
+  parseIpv6,
+  emitIpv6,
+  ipv6HeaderLength,
+  parseTcp,
+  emitTcp,
+  tcpHeaderLength,
+  parseTcpOptions,
+  emitTcpOptions,
+  TcpFlags,
+  formatTcpFlags,
+  Ipv4View,
+  TcpView,
+  ethernetHeaderLength,
 } from '../../src/packet/index.js';
 import type { TcpOption } from '../../src/packet/index.js';
 import { V4_SYN, V4_OPTIONS_ALL_FLAGS, V6_EXT, ethernet } from './vectors.js';
@@ -51,9 +73,35 @@ describe('Ethernet', () => {
     const f = ethernet(Buffer.alloc(0), 0x0800, Buffer.from('81000064', 'hex'));
     throwsCode(() => parseEthernet(f, 0, 16), 'TRUNCATED', 14);
     throwsCode(() => parseEthernet(f, 0, 40), 'TRUNCATED', 0); // span outside the buffer
-    throwsCode(() => emitEthernet({ dst: 'zz', src: '02:00:00:00:00:01', vlans: [], etherType: 0x800 }, Buffer.alloc(14), 0), 'BAD_ADDRESS');
-    throwsCode(() => emitEthernet({ dst: '02:00:00:00:00:01', src: '02:00:00:00:00:01', vlans: [], etherType: 0x800 }, Buffer.alloc(13), 0), 'BUFFER_TOO_SMALL', 0);
-    throwsCode(() => emitEthernet({ dst: '02:00:00:00:00:01', src: '02:00:00:00:00:01', vlans: [{ tpid: 0x8100, pcp: 0, dei: false, vid: 4096 }], etherType: 0x800 }, Buffer.alloc(18), 0), 'BAD_FIELD', 14);
+    throwsCode(
+      () => emitEthernet({ dst: 'zz', src: '02:00:00:00:00:01', vlans: [], etherType: 0x800 }, Buffer.alloc(14), 0),
+      'BAD_ADDRESS',
+    );
+    throwsCode(
+      () =>
+        emitEthernet(
+          { dst: '02:00:00:00:00:01', src: '02:00:00:00:00:01', vlans: [], etherType: 0x800 },
+          Buffer.alloc(13),
+          0,
+        ),
+      'BUFFER_TOO_SMALL',
+      0,
+    );
+    throwsCode(
+      () =>
+        emitEthernet(
+          {
+            dst: '02:00:00:00:00:01',
+            src: '02:00:00:00:00:01',
+            vlans: [{ tpid: 0x8100, pcp: 0, dei: false, vid: 4096 }],
+            etherType: 0x800,
+          },
+          Buffer.alloc(18),
+          0,
+        ),
+      'BAD_FIELD',
+      14,
+    );
   });
 });
 
@@ -76,9 +124,18 @@ describe('Linux cooked and loopback headers', () => {
   test('SLL v2', () => {
     const h = Buffer.from('86dd0000' + '00000007' + '0001' + '00' + '06' + '0200000000010000', 'hex');
     const r = parseSll2(h, 0, 20);
-    assert.deepEqual({ ...r, address: r.address.toString('hex') }, {
-      protocol: 0x86dd, reserved: 0, ifIndex: 7, arphrdType: 1, packetType: 0, addressLength: 6, address: '0200000000010000',
-    });
+    assert.deepEqual(
+      { ...r, address: r.address.toString('hex') },
+      {
+        protocol: 0x86dd,
+        reserved: 0,
+        ifIndex: 7,
+        arphrdType: 1,
+        packetType: 0,
+        addressLength: 6,
+        address: '0200000000010000',
+      },
+    );
     const out = Buffer.alloc(20, 0xee);
     assert.equal(emitSll2(r, out, 0), 20);
     assert.deepEqual(out, h);
@@ -100,11 +157,25 @@ describe('Linux cooked and loopback headers', () => {
 describe('IPv4', () => {
   test('SYN header fields', () => {
     const r = parseIpv4(V4_SYN, 0, V4_SYN.length);
-    assert.deepEqual({ ...r, options: r.options.length }, {
-      dscp: 0, ecn: 0, identification: 0x1c46, reservedFlag: false, dontFragment: true, moreFragments: false,
-      fragmentOffset: 0, ttl: 64, protocol: 6, checksum: 0x09da, src: '10.77.0.1', dst: '10.77.0.2', options: 0,
-      payloadLength: 40,
-    });
+    assert.deepEqual(
+      { ...r, options: r.options.length },
+      {
+        dscp: 0,
+        ecn: 0,
+        identification: 0x1c46,
+        reservedFlag: false,
+        dontFragment: true,
+        moreFragments: false,
+        fragmentOffset: 0,
+        ttl: 64,
+        protocol: 6,
+        checksum: 0x09da,
+        src: '10.77.0.1',
+        dst: '10.77.0.2',
+        options: 0,
+        payloadLength: 40,
+      },
+    );
     const out = Buffer.alloc(20);
     r.checksum = 0; // ignored: emit computes
     assert.equal(emitIpv4(r, out, 0), 20);
@@ -143,13 +214,17 @@ describe('IPv4', () => {
     const at = 10;
     const b = Buffer.concat([Buffer.alloc(at), V4_SYN]);
     throwsCode(() => parseIpv4(b, at, 19), 'TRUNCATED', at);
-    const v = Buffer.from(b); v[at] = 0x65;
+    const v = Buffer.from(b);
+    v[at] = 0x65;
     throwsCode(() => parseIpv4(v, at, 60), 'BAD_VERSION', at);
-    const ihl = Buffer.from(b); ihl[at] = 0x44;
+    const ihl = Buffer.from(b);
+    ihl[at] = 0x44;
     throwsCode(() => parseIpv4(ihl, at, 60), 'BAD_IHL', at);
-    const opt = Buffer.from(b); opt[at] = 0x4f;
+    const opt = Buffer.from(b);
+    opt[at] = 0x4f;
     throwsCode(() => parseIpv4(opt, at, 30), 'TRUNCATED', at);
-    const tl = Buffer.from(b); tl.writeUInt16BE(19, at + 2);
+    const tl = Buffer.from(b);
+    tl.writeUInt16BE(19, at + 2);
     throwsCode(() => parseIpv4(tl, at, 60), 'BAD_TOTAL_LENGTH', at + 2);
     throwsCode(() => parseIpv4(b, at, 59), 'TRUNCATED', at + 59);
     const r = parseIpv4(V4_SYN, 0, 60);
@@ -183,9 +258,14 @@ describe('IPv6', () => {
     assert.equal(r.hopLimit, 63);
     assert.equal(r.src, 'fd77::1');
     assert.equal(r.dst, 'fd77::2');
-    assert.deepEqual(r.extensionHeaders.map((h) => [h.type, h.body.toString('hex')]), [
-      [0, '00010400000000'], [60, '00010400000000'], [44, '00000012345678'],
-    ]);
+    assert.deepEqual(
+      r.extensionHeaders.map((h) => [h.type, h.body.toString('hex')]),
+      [
+        [0, '00010400000000'],
+        [60, '00010400000000'],
+        [44, '00000012345678'],
+      ],
+    );
     assert.equal(r.nextHeader, 6);
     assert.equal(r.fragment, null); // atomic fragment
     assert.equal(r.payloadLength, 23);
@@ -210,7 +290,10 @@ describe('IPv6', () => {
     fixed.writeUInt16BE(ah.length + tcp.length, 4);
     const pkt = Buffer.concat([fixed, ah, tcp]);
     const a = parseIpv6(pkt, 0, pkt.length);
-    assert.deepEqual(a.extensionHeaders.map((h) => [h.type, h.body.length]), [[51, 23]]);
+    assert.deepEqual(
+      a.extensionHeaders.map((h) => [h.type, h.body.length]),
+      [[51, 23]],
+    );
     assert.equal(a.nextHeader, 6);
     const out = Buffer.alloc(64);
     emitIpv6(a, out, 0);
@@ -219,10 +302,12 @@ describe('IPv6', () => {
 
   test('errors', () => {
     throwsCode(() => parseIpv6(V6_EXT, 0, 39), 'TRUNCATED', 0);
-    const v = Buffer.from(V6_EXT); v[0] = 0x42;
+    const v = Buffer.from(V6_EXT);
+    v[0] = 0x42;
     throwsCode(() => parseIpv6(v, 0, v.length), 'BAD_VERSION', 0);
     throwsCode(() => parseIpv6(V6_EXT, 0, V6_EXT.length - 1), 'TRUNCATED', V6_EXT.length - 1);
-    const long = Buffer.from(V6_EXT); long[41] = 9; // hop-by-hop claims 80 bytes
+    const long = Buffer.from(V6_EXT);
+    long[41] = 9; // hop-by-hop claims 80 bytes
     throwsCode(() => parseIpv6(long, 0, long.length), 'BAD_EXT_HEADER', 40);
     const r = parseIpv6(V6_EXT, 0, V6_EXT.length);
     const bad = { ...r, extensionHeaders: [{ type: 0, body: Buffer.alloc(6) }] };
@@ -234,14 +319,28 @@ describe('IPv6', () => {
 describe('TCP', () => {
   test('SYN with Linux option layout', () => {
     const r = parseTcp(V4_SYN, 20, 40);
-    assert.deepEqual({ ...r, payload: r.payload.length }, {
-      srcPort: 40000, dstPort: 80, seq: 1, ack: 0, flags: TcpFlags.SYN, reserved: 0, window: 0xfaf0,
-      checksum: 0x9b7d, urgentPointer: 0, payload: 0,
-      options: [
-        { kind: 'mss', value: 1460 }, { kind: 'sackPermitted' }, { kind: 'timestamps', tsval: 100, tsecr: 0 },
-        { kind: 'nop' }, { kind: 'wscale', shift: 7 },
-      ],
-    });
+    assert.deepEqual(
+      { ...r, payload: r.payload.length },
+      {
+        srcPort: 40000,
+        dstPort: 80,
+        seq: 1,
+        ack: 0,
+        flags: TcpFlags.SYN,
+        reserved: 0,
+        window: 0xfaf0,
+        checksum: 0x9b7d,
+        urgentPointer: 0,
+        payload: 0,
+        options: [
+          { kind: 'mss', value: 1460 },
+          { kind: 'sackPermitted' },
+          { kind: 'timestamps', tsval: 100, tsecr: 0 },
+          { kind: 'nop' },
+          { kind: 'wscale', shift: 7 },
+        ],
+      },
+    );
     assert.equal(tcpHeaderLength(r), 40);
     const out = Buffer.alloc(40);
     assert.equal(emitTcp(r, out, 0, { family: 4, src: '10.77.0.1', dst: '10.77.0.2' }), 40);
@@ -281,17 +380,35 @@ describe('TCP', () => {
   test('options: SACK blocks, unknown kinds, EOL padding, odd lengths padded', () => {
     const area = Buffer.from('0101050a0000000a00000014' + '1e04abcd' + '02030f' + '00ff0000', 'hex');
     const opts = parseTcpOptions(area, 0, area.length);
-    assert.deepEqual(opts.map((o) => ('data' in o ? { ...o, data: o.data.toString('hex') } : 'padding' in o ? { ...o, padding: o.padding?.toString('hex') } : o)), [
-      { kind: 'nop' }, { kind: 'nop' }, { kind: 'sack', blocks: [{ left: 10, right: 20 }] },
-      { kind: 'unknown', type: 30, data: 'abcd' }, { kind: 'unknown', type: 2, data: '0f' },
-      { kind: 'eol', padding: 'ff0000' },
-    ]);
+    assert.deepEqual(
+      opts.map((o) =>
+        'data' in o
+          ? { ...o, data: o.data.toString('hex') }
+          : 'padding' in o
+            ? { ...o, padding: o.padding?.toString('hex') }
+            : o,
+      ),
+      [
+        { kind: 'nop' },
+        { kind: 'nop' },
+        { kind: 'sack', blocks: [{ left: 10, right: 20 }] },
+        { kind: 'unknown', type: 30, data: 'abcd' },
+        { kind: 'unknown', type: 2, data: '0f' },
+        { kind: 'eol', padding: 'ff0000' },
+      ],
+    );
     const out = Buffer.alloc(area.length);
     assert.equal(emitTcpOptions(opts, out, 0), area.length);
     assert.deepEqual(out, area);
     const r = {
-      srcPort: 1, dstPort: 2, seq: 3, ack: 4, flags: TcpFlags.ACK, window: 5,
-      options: [{ kind: 'wscale', shift: 2 }] satisfies TcpOption[], payload: Buffer.alloc(0),
+      srcPort: 1,
+      dstPort: 2,
+      seq: 3,
+      ack: 4,
+      flags: TcpFlags.ACK,
+      window: 5,
+      options: [{ kind: 'wscale', shift: 2 }] satisfies TcpOption[],
+      payload: Buffer.alloc(0),
     };
     assert.equal(tcpHeaderLength(r), 24);
     const seg = Buffer.alloc(24, 0xee);
@@ -309,11 +426,37 @@ describe('TCP', () => {
     throwsCode(() => parseTcpOptions(Buffer.from('0201', 'hex'), 0, 2), 'BAD_OPTION', 0);
     throwsCode(() => parseTcpOptions(Buffer.from('010108', 'hex'), 0, 3), 'BAD_OPTION', 2);
     throwsCode(() => parseTcpOptions(Buffer.from('0101080a0000', 'hex'), 0, 6), 'BAD_OPTION', 2);
-    const big = { srcPort: 1, dstPort: 2, seq: 3, ack: 4, flags: 0, window: 5, payload: Buffer.alloc(0),
-      options: Array.from({ length: 41 }, (): TcpOption => ({ kind: 'nop' })) };
+    const big = {
+      srcPort: 1,
+      dstPort: 2,
+      seq: 3,
+      ack: 4,
+      flags: 0,
+      window: 5,
+      payload: Buffer.alloc(0),
+      options: Array.from({ length: 41 }, (): TcpOption => ({ kind: 'nop' })),
+    };
     throwsCode(() => tcpHeaderLength(big), 'BAD_OPTION');
-    throwsCode(() => emitTcp({ ...big, options: [], seq: 2 ** 32 }, Buffer.alloc(20), 0, { family: 4, src: '1.2.3.4', dst: '5.6.7.8' }), 'BAD_FIELD', 4);
-    throwsCode(() => emitTcp({ ...big, options: [], flags: 0x200 }, Buffer.alloc(20), 0, { family: 4, src: '1.2.3.4', dst: '5.6.7.8' }), 'BAD_FIELD', 12);
+    throwsCode(
+      () =>
+        emitTcp({ ...big, options: [], seq: 2 ** 32 }, Buffer.alloc(20), 0, {
+          family: 4,
+          src: '1.2.3.4',
+          dst: '5.6.7.8',
+        }),
+      'BAD_FIELD',
+      4,
+    );
+    throwsCode(
+      () =>
+        emitTcp({ ...big, options: [], flags: 0x200 }, Buffer.alloc(20), 0, {
+          family: 4,
+          src: '1.2.3.4',
+          dst: '5.6.7.8',
+        }),
+      'BAD_FIELD',
+      12,
+    );
   });
 
   test('view setters keep the checksum valid', () => {

@@ -3,7 +3,12 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  PacketDecoder, PacketError, LinkType, TcpFlags, TcpOptionSummary, buildTcpPacket,
+  PacketDecoder,
+  PacketError,
+  LinkType,
+  TcpFlags,
+  TcpOptionSummary,
+  buildTcpPacket,
 } from '../../src/packet/index.js';
 import { V4_SYN, V4_OPTIONS_ALL_FLAGS, V6_EXT, ethernet } from './vectors.js';
 
@@ -66,7 +71,17 @@ describe('PacketDecoder link layers', () => {
   });
 
   test('Ethernet with minimum-size padding after a short datagram', () => {
-    const pkt = buildTcpPacket({ family: 4, src: '10.77.0.1', dst: '10.77.0.2', srcPort: 1, dstPort: 2, seq: 3, ack: 4, flags: TcpFlags.ACK, window: 9 });
+    const pkt = buildTcpPacket({
+      family: 4,
+      src: '10.77.0.1',
+      dst: '10.77.0.2',
+      srcPort: 1,
+      dstPort: 2,
+      seq: 3,
+      ack: 4,
+      flags: TcpFlags.ACK,
+      window: 9,
+    });
     const f = Buffer.concat([ethernet(pkt), Buffer.alloc(6)]);
     assert.equal(f.length, 60);
     assert.equal(d.decode(f, 0, f.length, LinkType.EN10MB), true);
@@ -112,7 +127,9 @@ describe('PacketDecoder link layers', () => {
 
   test('NULL (both byte orders), LOOP, raw link types', () => {
     for (const [lt, head] of [
-      [LinkType.NULL, '02000000'], [LinkType.NULL, '00000002'], [LinkType.LOOP, '00000002'],
+      [LinkType.NULL, '02000000'],
+      [LinkType.NULL, '00000002'],
+      [LinkType.LOOP, '00000002'],
     ] as const) {
       const f = Buffer.concat([Buffer.from(head, 'hex'), V4_SYN]);
       assert.equal(d.decode(f, 0, f.length, lt), true, `${lt} ${head}`);
@@ -159,12 +176,38 @@ describe('PacketDecoder TCP options', () => {
     assert.equal(s.tsecr, 0);
     assert.equal(s.sackBlockCount, 0);
     const seen: number[][] = [];
-    assert.equal(d.forEachTcpOption((kind, off, len) => seen.push([kind, off, len])), -1);
-    assert.deepEqual(seen, [[2, 42, 2], [4, 46, 0], [8, 48, 8], [3, 59, 1]]);
+    assert.equal(
+      d.forEachTcpOption((kind, off, len) => seen.push([kind, off, len])),
+      -1,
+    );
+    assert.deepEqual(seen, [
+      [2, 42, 2],
+      [4, 46, 0],
+      [8, 48, 8],
+      [3, 59, 1],
+    ]);
     // SACK blocks and a malformed option.
     const pkt = buildTcpPacket({
-      family: 4, src: '1.2.3.4', dst: '5.6.7.8', srcPort: 1, dstPort: 2, seq: 3, ack: 4, flags: TcpFlags.ACK, window: 5,
-      options: [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'sack', blocks: [{ left: 1, right: 2 }, { left: 0xfffffff0, right: 0xffffffff }] }],
+      family: 4,
+      src: '1.2.3.4',
+      dst: '5.6.7.8',
+      srcPort: 1,
+      dstPort: 2,
+      seq: 3,
+      ack: 4,
+      flags: TcpFlags.ACK,
+      window: 5,
+      options: [
+        { kind: 'nop' },
+        { kind: 'nop' },
+        {
+          kind: 'sack',
+          blocks: [
+            { left: 1, right: 2 },
+            { left: 0xfffffff0, right: 0xffffffff },
+          ],
+        },
+      ],
     });
     assert.ok(d.decode(pkt, 0, pkt.length, LinkType.RAW));
     assert.equal(d.readTcpOptions(s), true);
@@ -174,7 +217,10 @@ describe('PacketDecoder TCP options', () => {
     pkt[20 + 20 + 3] = 30; // SACK length runs past the header
     assert.ok(d.decode(pkt, 0, pkt.length, LinkType.RAW));
     assert.equal(d.readTcpOptions(s), false);
-    assert.equal(d.forEachTcpOption(() => undefined), 42);
+    assert.equal(
+      d.forEachTcpOption(() => undefined),
+      42,
+    );
   });
 });
 
@@ -227,25 +273,44 @@ describe('PacketDecoder errors', () => {
   cases.push(['unknown link type', eth, 147, 'UNSUPPORTED_LINKTYPE', 0]);
   cases.push(['short Ethernet', eth.subarray(0, 13), LinkType.EN10MB, 'TRUNCATED', 0]);
   cases.push(['ARP', ethernet(Buffer.alloc(28), 0x0806), LinkType.EN10MB, 'UNSUPPORTED_ETHERTYPE', 12]);
-  cases.push(['truncated VLAN tag', ethernet(Buffer.alloc(0), 0x0800, Buffer.from('81000064', 'hex')).subarray(0, 16), LinkType.EN10MB, 'TRUNCATED', 14]);
-  cases.push(['NULL family 7', Buffer.concat([Buffer.from('07000000', 'hex'), V4_SYN]), LinkType.NULL, 'UNSUPPORTED_FAMILY', 0]);
-  const v = Buffer.from(V4_SYN); v[0] = 0x55;
+  cases.push([
+    'truncated VLAN tag',
+    ethernet(Buffer.alloc(0), 0x0800, Buffer.from('81000064', 'hex')).subarray(0, 16),
+    LinkType.EN10MB,
+    'TRUNCATED',
+    14,
+  ]);
+  cases.push([
+    'NULL family 7',
+    Buffer.concat([Buffer.from('07000000', 'hex'), V4_SYN]),
+    LinkType.NULL,
+    'UNSUPPORTED_FAMILY',
+    0,
+  ]);
+  const v = Buffer.from(V4_SYN);
+  v[0] = 0x55;
   cases.push(['raw version 5', v, LinkType.RAW, 'BAD_VERSION', 0]);
   cases.push(['IPV4 link type with IPv6', V6_EXT, LinkType.IPV4, 'BAD_VERSION', 0]);
-  const ihl = Buffer.from(V4_SYN); ihl[0] = 0x43;
+  const ihl = Buffer.from(V4_SYN);
+  ihl[0] = 0x43;
   cases.push(['IHL 3', ihl, LinkType.RAW, 'BAD_IHL', 0]);
-  const tl = Buffer.from(V4_SYN); tl.writeUInt16BE(10, 2);
+  const tl = Buffer.from(V4_SYN);
+  tl.writeUInt16BE(10, 2);
   cases.push(['total length < IHL', tl, LinkType.RAW, 'BAD_TOTAL_LENGTH', 2]);
-  const tl2 = Buffer.from(V4_SYN); tl2.writeUInt16BE(30, 2);
+  const tl2 = Buffer.from(V4_SYN);
+  tl2.writeUInt16BE(30, 2);
   cases.push(['total length leaves no room for TCP', tl2, LinkType.RAW, 'BAD_TOTAL_LENGTH', 2]);
-  const doff = Buffer.from(V4_SYN); doff[32] = 0x30;
+  const doff = Buffer.from(V4_SYN);
+  doff[32] = 0x30;
   cases.push(['data offset 3', doff, LinkType.RAW, 'BAD_DATA_OFFSET', 32]);
-  const doff2 = Buffer.from(V4_SYN); doff2[32] = 0xf0;
+  const doff2 = Buffer.from(V4_SYN);
+  doff2[32] = 0xf0;
   cases.push(['data offset past the segment', doff2, LinkType.RAW, 'BAD_DATA_OFFSET', 32]);
   cases.push(['TCP header cut by snaplen', V4_SYN.subarray(0, 45), LinkType.RAW, 'TRUNCATED', 20]);
   cases.push(['IPv4 header cut', V4_SYN.subarray(0, 19), LinkType.RAW, 'TRUNCATED', 0]);
   cases.push(['IPv6 header cut', V6_EXT.subarray(0, 39), LinkType.RAW, 'TRUNCATED', 0]);
-  const ext = Buffer.from(V6_EXT); ext[41] = 200;
+  const ext = Buffer.from(V6_EXT);
+  ext[41] = 200;
   cases.push(['IPv6 extension beyond payload', ext, LinkType.RAW, 'BAD_EXT_HEADER', 40]);
   cases.push(['IPv6 extension cut by snaplen', V6_EXT.subarray(0, 52), LinkType.RAW, 'TRUNCATED', 48]);
   for (const [name, buf, lt, code, offset] of cases) {

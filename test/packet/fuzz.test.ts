@@ -5,8 +5,20 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  LinkType, PacketDecoder, PacketError, TcpOptionSummary, emitPacket, parsePacket, parseEthernet, parseSll,
-  parseSll2, parseNull, parseIpv4, parseIpv6, parseTcp, parseTcpOptions,
+  LinkType,
+  PacketDecoder,
+  PacketError,
+  TcpOptionSummary,
+  emitPacket,
+  parsePacket,
+  parseEthernet,
+  parseSll,
+  parseSll2,
+  parseNull,
+  parseIpv4,
+  parseIpv6,
+  parseTcp,
+  parseTcpOptions,
 } from '../../src/packet/index.js';
 import { Prng } from './prng.js';
 import { REAL_PACKETS } from './real-packets.js';
@@ -25,9 +37,18 @@ function samples(): Sample[] {
     assert.ok(dec.decode(data, 0, data.length, p.linkType));
     const ip = data.subarray(dec.ipOffset);
     out.push({ linkType: LinkType.RAW, data: Buffer.from(ip) });
-    out.push({ linkType: LinkType.NULL, data: Buffer.concat([Buffer.from(dec.ipVersion === 4 ? '02000000' : '1e000000', 'hex'), ip]) });
-    out.push({ linkType: LinkType.LOOP, data: Buffer.concat([Buffer.from(dec.ipVersion === 4 ? '00000002' : '00000018', 'hex'), ip]) });
-    out.push({ linkType: LinkType.EN10MB, data: ethernet(ip, dec.ipVersion === 4 ? 0x0800 : 0x86dd, Buffer.from('88a8012c81002064', 'hex')) });
+    out.push({
+      linkType: LinkType.NULL,
+      data: Buffer.concat([Buffer.from(dec.ipVersion === 4 ? '02000000' : '1e000000', 'hex'), ip]),
+    });
+    out.push({
+      linkType: LinkType.LOOP,
+      data: Buffer.concat([Buffer.from(dec.ipVersion === 4 ? '00000002' : '00000018', 'hex'), ip]),
+    });
+    out.push({
+      linkType: LinkType.EN10MB,
+      data: ethernet(ip, dec.ipVersion === 4 ? 0x0800 : 0x86dd, Buffer.from('88a8012c81002064', 'hex')),
+    });
   }
   out.push({ linkType: LinkType.RAW, data: V6_EXT }, { linkType: LinkType.RAW, data: V4_OPTIONS_ALL_FLAGS });
   return out;
@@ -65,7 +86,10 @@ describe('fuzzing with real packets', () => {
 
   test('the unmutated samples decode to TCP and round-trip', () => {
     const dec = new PacketDecoder();
-    assert.equal(all.length, REAL_PACKETS.length + 4 * REAL_PACKETS.filter((x) => x.linkType === LinkType.EN10MB).length + 2);
+    assert.equal(
+      all.length,
+      REAL_PACKETS.length + 4 * REAL_PACKETS.filter((x) => x.linkType === LinkType.EN10MB).length + 2,
+    );
     for (const s of all) {
       assert.ok(dec.decode(s.data, 0, s.data.length, s.linkType), `${dec.errorCode}`);
       assert.ok(dec.isTcp);

@@ -78,7 +78,13 @@ export function buildPcap(spec: PcapSpec): { bytes: Buffer; recordOffsets: numbe
   const recordOffsets: number[] = [];
   for (const r of spec.records) {
     recordOffsets.push(off);
-    parts.push(u32(r.sec, e), u32(r.frac, e), u32(r.caplen ?? r.data.length, e), u32(r.origLen ?? r.data.length, e), r.data);
+    parts.push(
+      u32(r.sec, e),
+      u32(r.frac, e),
+      u32(r.caplen ?? r.data.length, e),
+      u32(r.origLen ?? r.data.length, e),
+      r.data,
+    );
     off += 16 + r.data.length;
   }
   return { bytes: Buffer.concat(parts), recordOffsets };
@@ -103,9 +109,24 @@ export function block(type: number, body: Buffer, e: Endian): Buffer {
   return Buffer.concat([u32(type, e), u32(len, e), b, u32(len, e)]);
 }
 
-export function shb(e: Endian, opts: OptionSpec[] = [], version: [number, number] = [1, 0], sectionLength = -1n): Buffer {
+export function shb(
+  e: Endian,
+  opts: OptionSpec[] = [],
+  version: [number, number] = [1, 0],
+  sectionLength = -1n,
+): Buffer {
   // The byte-order magic is written in the section's own order.
-  return block(0x0a0d0d0a, Buffer.concat([u32(0x1a2b3c4d, e), u16(version[0], e), u16(version[1], e), i64(sectionLength, e), options(opts, e)]), e);
+  return block(
+    0x0a0d0d0a,
+    Buffer.concat([
+      u32(0x1a2b3c4d, e),
+      u16(version[0], e),
+      u16(version[1], e),
+      i64(sectionLength, e),
+      options(opts, e),
+    ]),
+    e,
+  );
 }
 
 export function idb(e: Endian, linkType: number, snaplen: number, opts: OptionSpec[] = []): Buffer {
@@ -123,7 +144,19 @@ export function epb(
 ): Buffer {
   const high = Number(ts >> 32n);
   const low = Number(ts & 0xffffffffn);
-  return block(6, Buffer.concat([u32(ifid, e), u32(high, e), u32(low, e), u32(caplen, e), u32(origLen, e), padTo4(data), options(opts, e)]), e);
+  return block(
+    6,
+    Buffer.concat([
+      u32(ifid, e),
+      u32(high, e),
+      u32(low, e),
+      u32(caplen, e),
+      u32(origLen, e),
+      padTo4(data),
+      options(opts, e),
+    ]),
+    e,
+  );
 }
 
 export function spb(e: Endian, origLen: number, data: Buffer): Buffer {
@@ -131,10 +164,30 @@ export function spb(e: Endian, origLen: number, data: Buffer): Buffer {
 }
 
 /** Obsolete Packet Block (type 2). */
-export function pb(e: Endian, ifid: number, ts: bigint, data: Buffer, origLen = data.length, opts: OptionSpec[] = []): Buffer {
+export function pb(
+  e: Endian,
+  ifid: number,
+  ts: bigint,
+  data: Buffer,
+  origLen = data.length,
+  opts: OptionSpec[] = [],
+): Buffer {
   const high = Number(ts >> 32n);
   const low = Number(ts & 0xffffffffn);
-  return block(2, Buffer.concat([u16(ifid, e), u16(0, e), u32(high, e), u32(low, e), u32(data.length, e), u32(origLen, e), padTo4(data), options(opts, e)]), e);
+  return block(
+    2,
+    Buffer.concat([
+      u16(ifid, e),
+      u16(0, e),
+      u32(high, e),
+      u32(low, e),
+      u32(data.length, e),
+      u32(origLen, e),
+      padTo4(data),
+      options(opts, e),
+    ]),
+    e,
+  );
 }
 
 export const str = (s: string): Buffer => Buffer.from(s, 'utf8');

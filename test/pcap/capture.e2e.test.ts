@@ -13,7 +13,13 @@ import { createConnection, createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CaptureFileError, openPcapWriter, openPcapngWriter, parseCaptureBuffer, readCaptureFile } from '../../src/pcap/index.js';
+import {
+  CaptureFileError,
+  openPcapWriter,
+  openPcapngWriter,
+  parseCaptureBuffer,
+  readCaptureFile,
+} from '../../src/pcap/index.js';
 import type { CaptureFileInfo } from '../../src/pcap/index.js';
 import { LinkType } from '../../src/packet/linktype.js';
 import { epochToNs, meaningfulStderr, run, tsharkFields, withTmpDir } from './tools.js';
@@ -107,8 +113,15 @@ function compareWithTshark(name: string, packets: PacketFields[], rows: string[]
   for (let i = 0; i < rows.length; i++) {
     const [len, caplen, time, ifid] = rows[i] as string[];
     const p = packets[i] as PacketFields;
-    if (p.origLen !== Number(len) || p.caplen !== Number(caplen) || p.tsNs !== epochToNs(time ?? '') || (withInterface && String(p.interfaceId) !== ifid)) {
-      assert.fail(`${name} #${i}: ours ${p.origLen}/${p.caplen}/${p.tsNs}/${p.interfaceId}, tshark ${rows[i]?.join('/')}`);
+    if (
+      p.origLen !== Number(len) ||
+      p.caplen !== Number(caplen) ||
+      p.tsNs !== epochToNs(time ?? '') ||
+      (withInterface && String(p.interfaceId) !== ifid)
+    ) {
+      assert.fail(
+        `${name} #${i}: ours ${p.origLen}/${p.caplen}/${p.tsNs}/${p.interfaceId}, tshark ${rows[i]?.join('/')}`,
+      );
     }
   }
 }
@@ -140,7 +153,11 @@ function assertCutsTruncate(bytes: Buffer, starts: number[], name: string, sampl
     }
     assert.throws(
       () => parseCaptureBuffer(bytes.subarray(0, k), name),
-      (err: unknown) => err instanceof CaptureFileError && err.code === 'TRUNCATED' && err.offset === start && err.message.startsWith(`${name}: truncated `),
+      (err: unknown) =>
+        err instanceof CaptureFileError &&
+        err.code === 'TRUNCATED' &&
+        err.offset === start &&
+        err.message.startsWith(`${name}: truncated `),
       `cut at ${k}`,
     );
   }
@@ -155,7 +172,26 @@ void describe('captures by tcpdump and tshark', () => {
       const rx = await udpReceiver();
       let cap: Capturer | undefined;
       try {
-        cap = await startCapture('tcpdump', ['-p', '-n', '-i', 'lo', '-s', '96', '-B', '32768', '-U', '-c', '100000', '-w', file, `udp and dst port ${rx.port}`], /listening on lo/);
+        cap = await startCapture(
+          'tcpdump',
+          [
+            '-p',
+            '-n',
+            '-i',
+            'lo',
+            '-s',
+            '96',
+            '-B',
+            '32768',
+            '-U',
+            '-c',
+            '100000',
+            '-w',
+            file,
+            `udp and dst port ${rx.port}`,
+          ],
+          /listening on lo/,
+        );
         const c = cap;
         const sent = await blastUdp(rx.port, () => c.done(), 400_000);
         const r = await finishes(c, 'tcpdump');
@@ -175,7 +211,10 @@ void describe('captures by tcpdump and tshark', () => {
       assert.equal(info.interfaces[0]?.linkType, LinkType.EN10MB);
       assert.equal(info.interfaces[0]?.snaplen, 96);
       assert.equal(packets.length, 100_000);
-      assert.ok(packets.some((p) => p.caplen < p.origLen) && packets.some((p) => p.caplen === p.origLen), 'both cut and whole packets');
+      assert.ok(
+        packets.some((p) => p.caplen < p.origLen) && packets.some((p) => p.caplen === p.origLen),
+        'both cut and whole packets',
+      );
       const t = await tsharkFields(file, ['frame.len', 'frame.cap_len', 'frame.time_epoch']);
       assert.equal(t.code, 0);
       assert.equal(t.stderr, '');
@@ -183,7 +222,9 @@ void describe('captures by tcpdump and tshark', () => {
 
       // Round trip: read → our pcapng writer → tshark and our reader agree with the original.
       const ngPath = join(dir, 'udp.pcapng');
-      const w = await openPcapngWriter(ngPath, { interfaces: [{ linkType: LinkType.EN10MB, snaplen: 96, name: 'lo' }] });
+      const w = await openPcapngWriter(ngPath, {
+        interfaces: [{ linkType: LinkType.EN10MB, snaplen: 96, name: 'lo' }],
+      });
       for (const p of packets) if (!w.write({ tsNs: p.tsNs, data: p.data, origLen: p.origLen })) await w.drain();
       await w.close();
       const capinfos = await run('capinfos', ['-M', ngPath]);
@@ -199,7 +240,13 @@ void describe('captures by tcpdump and tshark', () => {
       for (let i = 0; i < packets.length; i++) {
         const a = packets[i] as PacketFields;
         const b = back[i] as PacketFields;
-        if (a.tsNs !== b.tsNs || a.caplen !== b.caplen || a.origLen !== b.origLen || a.linkType !== b.linkType || !a.data.equals(b.data)) {
+        if (
+          a.tsNs !== b.tsNs ||
+          a.caplen !== b.caplen ||
+          a.origLen !== b.origLen ||
+          a.linkType !== b.linkType ||
+          !a.data.equals(b.data)
+        ) {
           assert.fail(`round trip differs at #${i}`);
         }
       }
@@ -224,7 +271,25 @@ void describe('captures by tcpdump and tshark', () => {
       const rx = await udpReceiver();
       let cap: Capturer | undefined;
       try {
-        cap = await startCapture('tcpdump', ['-p', '-n', '-i', 'lo', '--time-stamp-precision=nano', '-B', '16384', '-U', '-c', '20000', '-w', file, `udp and dst port ${rx.port}`], /listening on lo/);
+        cap = await startCapture(
+          'tcpdump',
+          [
+            '-p',
+            '-n',
+            '-i',
+            'lo',
+            '--time-stamp-precision=nano',
+            '-B',
+            '16384',
+            '-U',
+            '-c',
+            '20000',
+            '-w',
+            file,
+            `udp and dst port ${rx.port}`,
+          ],
+          /listening on lo/,
+        );
         const c = cap;
         await blastUdp(rx.port, () => c.done(), 100_000);
         const r = await finishes(c, 'tcpdump');
@@ -293,9 +358,21 @@ void describe('captures by tcpdump and tshark', () => {
         ],
       );
       assert.equal(packets.length, 4000);
-      assert.ok(packets.some((p) => p.interfaceId === 0 && p.linkType === LinkType.EN10MB), 'packets from lo');
-      assert.ok(packets.some((p) => p.interfaceId === 1 && p.linkType === LinkType.LINUX_SLL2), 'packets from any');
-      const t = await tsharkFields(file, ['frame.len', 'frame.cap_len', 'frame.time_epoch', 'frame.interface_id', 'frame.interface_name']);
+      assert.ok(
+        packets.some((p) => p.interfaceId === 0 && p.linkType === LinkType.EN10MB),
+        'packets from lo',
+      );
+      assert.ok(
+        packets.some((p) => p.interfaceId === 1 && p.linkType === LinkType.LINUX_SLL2),
+        'packets from any',
+      );
+      const t = await tsharkFields(file, [
+        'frame.len',
+        'frame.cap_len',
+        'frame.time_epoch',
+        'frame.interface_id',
+        'frame.interface_name',
+      ]);
       assert.equal(t.code, 0);
       assert.equal(meaningfulStderr(t.stderr), '');
       compareWithTshark('tcp.pcapng', packets, t.rows, true);

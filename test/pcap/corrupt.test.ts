@@ -15,7 +15,13 @@ import { withTmpDir } from './tools.js';
 import { packetsOf } from '../support/captured.js';
 import type { PacketFields } from '../support/captured.js';
 
-function expectError(fn: () => unknown, code: CaptureFileErrorCode, offset: number, file: string, message?: string): CaptureFileError {
+function expectError(
+  fn: () => unknown,
+  code: CaptureFileErrorCode,
+  offset: number,
+  file: string,
+  message?: string,
+): CaptureFileError {
   let caught: unknown;
   try {
     fn();
@@ -46,7 +52,11 @@ const PACKET_BLOCKS = new Set([2, 3, 6]);
 
 // ------------------------------------------------------------------ fixtures
 
-const pcapRecords = [0, 1, 60, 3, 1514, 17, 0, 99].map((n, i) => ({ sec: 1_700_000_000 + i, frac: i * 11, data: B.payload(n, i) }));
+const pcapRecords = [0, 1, 60, 3, 1514, 17, 0, 99].map((n, i) => ({
+  sec: 1_700_000_000 + i,
+  frac: i * 11,
+  data: B.payload(n, i),
+}));
 const pcap = B.buildPcap({ endian: 'LE', nano: false, linkTypeField: LinkType.EN10MB, records: pcapRecords });
 
 const ng = craftedPcapng();
@@ -80,9 +90,16 @@ void describe('truncated files', () => {
         const start = recordOffsets[idx] as number;
         const rem = k - start;
         const caplen = (pcapRecords[idx] as { data: Buffer }).data.length;
-        [what, at, needs] = rem < 16 ? ['packet record header', start, 16 - rem] : ['packet record', start, 16 + caplen - rem];
+        [what, at, needs] =
+          rem < 16 ? ['packet record header', start, 16 - rem] : ['packet record', start, 16 + caplen - rem];
       }
-      expectError(() => parseCaptureBuffer(cut, 'cut.pcap'), 'TRUNCATED', at, 'cut.pcap', `cut.pcap: truncated ${what} at byte offset ${at} (needs ${plural(needs)})`);
+      expectError(
+        () => parseCaptureBuffer(cut, 'cut.pcap'),
+        'TRUNCATED',
+        at,
+        'cut.pcap',
+        `cut.pcap: truncated ${what} at byte offset ${at} (needs ${plural(needs)})`,
+      );
     }
   });
 
@@ -110,7 +127,13 @@ void describe('truncated files', () => {
       if (k < 4) [what, needs] = ['file magic', 4 - k];
       else if (rem < 12) [what, needs] = ['block header', 12 - rem];
       else [what, needs] = [BLOCK_NAMES[type] ?? `block of type 0x${type.toString(16)}`, len - rem];
-      expectError(() => parseCaptureBuffer(cut, 'cut.pcapng'), 'TRUNCATED', start, 'cut.pcapng', `cut.pcapng: truncated ${what} at byte offset ${start} (needs ${plural(needs)})`);
+      expectError(
+        () => parseCaptureBuffer(cut, 'cut.pcapng'),
+        'TRUNCATED',
+        start,
+        'cut.pcapng',
+        `cut.pcapng: truncated ${what} at byte offset ${start} (needs ${plural(needs)})`,
+      );
     }
   });
 
@@ -127,7 +150,13 @@ void describe('truncated files', () => {
   });
 
   void test('empty input and push after end()', () => {
-    expectError(() => parseCaptureBuffer(Buffer.alloc(0), 'empty.pcap'), 'TRUNCATED', 0, 'empty.pcap', 'empty.pcap: truncated file magic at byte offset 0 (needs 4 more bytes)');
+    expectError(
+      () => parseCaptureBuffer(Buffer.alloc(0), 'empty.pcap'),
+      'TRUNCATED',
+      0,
+      'empty.pcap',
+      'empty.pcap: truncated file magic at byte offset 0 (needs 4 more bytes)',
+    );
     const p = new CaptureFileParser({ file: 'f' });
     p.push(pcap.bytes);
     p.end();
@@ -147,7 +176,10 @@ void describe('truncated files', () => {
         (err: unknown) => {
           assert.ok(err instanceof CaptureFileError);
           assert.equal(err.code, 'TRUNCATED');
-          assert.equal(err.message, `${path}: truncated packet record at byte offset ${at} (needs ${1514 - 60} more bytes)`);
+          assert.equal(
+            err.message,
+            `${path}: truncated packet record at byte offset ${at} (needs ${1514 - 60} more bytes)`,
+          );
           return true;
         },
       );
@@ -166,7 +198,8 @@ void describe('bad block lengths', () => {
     else copy.writeUInt32BE(value >>> 0, at);
     return copy;
   }
-  const u32At = (i: number, off: number): number => (ngEndian[i] === 'LE' ? ng.bytes.readUInt32LE(off) : ng.bytes.readUInt32BE(off));
+  const u32At = (i: number, off: number): number =>
+    ngEndian[i] === 'LE' ? ng.bytes.readUInt32LE(off) : ng.bytes.readUInt32BE(off);
 
   void test('every block: unaligned, too small, huge, ±4 and a changed trailer', () => {
     const file = 'len.pcapng';
@@ -182,14 +215,24 @@ void describe('bad block lengths', () => {
         expectError(() => parseCaptureBuffer(withLength(i, len + 4), file), 'TRUNCATED', start, file);
       } else {
         assert.notEqual(u32At(i, start + len), len + 4, 'fixture precondition');
-        const err = expectError(() => parseCaptureBuffer(withLength(i, len + 4), file), 'BAD_BLOCK_LENGTH', start, file);
+        const err = expectError(
+          () => parseCaptureBuffer(withLength(i, len + 4), file),
+          'BAD_BLOCK_LENGTH',
+          start,
+          file,
+        );
         assert.ok(err.message.includes(`leading ${len + 4}, trailing `), err.message);
       }
       if (len - 4 >= min) {
         assert.notEqual(u32At(i, start + len - 8), len - 4, 'fixture precondition');
         expectError(() => parseCaptureBuffer(withLength(i, len - 4), file), 'BAD_BLOCK_LENGTH', start, file);
       }
-      const err = expectError(() => parseCaptureBuffer(withLength(i, len + 4, true), file), 'BAD_BLOCK_LENGTH', start, file);
+      const err = expectError(
+        () => parseCaptureBuffer(withLength(i, len + 4, true), file),
+        'BAD_BLOCK_LENGTH',
+        start,
+        file,
+      );
       assert.ok(err.message.includes(`(leading ${len}, trailing ${len + 4})`), err.message);
     }
   });
@@ -206,7 +249,13 @@ void describe('other structural errors', () => {
   const e = 'BE' as const;
 
   void test('BAD_MAGIC: not a capture file, and an SHB with an unknown byte-order magic', () => {
-    expectError(() => parseCaptureBuffer(Buffer.from('GET / HTTP/1.1\r\n\r\n'), 'http.txt'), 'BAD_MAGIC', 0, 'http.txt', 'http.txt: not a pcap or pcapng file at byte offset 0 (magic 0x20544547)');
+    expectError(
+      () => parseCaptureBuffer(Buffer.from('GET / HTTP/1.1\r\n\r\n'), 'http.txt'),
+      'BAD_MAGIC',
+      0,
+      'http.txt',
+      'http.txt: not a pcap or pcapng file at byte offset 0 (magic 0x20544547)',
+    );
     expectError(() => parseCaptureBuffer(Buffer.from('a1b2c3d5', 'hex'), 'x'), 'BAD_MAGIC', 0, 'x');
     const good = Buffer.concat([B.shb(l), B.idb(l, 1, 0), B.epb(l, 0, 1n, B.payload(8, 1))]);
     const second = Buffer.concat([good, B.shb(e)]);
@@ -226,11 +275,26 @@ void describe('other structural errors', () => {
   void test('BAD_INTERFACE: EPB, PB and SPB naming an interface that was not declared (ids restart per section)', () => {
     const d = B.payload(10, 1);
     const head = Buffer.concat([B.shb(l), B.idb(l, 1, 0)]);
-    expectError(() => parseCaptureBuffer(Buffer.concat([head, B.epb(l, 1, 0n, d)]), 'i'), 'BAD_INTERFACE', head.length, 'i');
-    expectError(() => parseCaptureBuffer(Buffer.concat([head, B.pb(l, 7, 0n, d)]), 'i'), 'BAD_INTERFACE', head.length, 'i');
+    expectError(
+      () => parseCaptureBuffer(Buffer.concat([head, B.epb(l, 1, 0n, d)]), 'i'),
+      'BAD_INTERFACE',
+      head.length,
+      'i',
+    );
+    expectError(
+      () => parseCaptureBuffer(Buffer.concat([head, B.pb(l, 7, 0n, d)]), 'i'),
+      'BAD_INTERFACE',
+      head.length,
+      'i',
+    );
     expectError(() => parseCaptureBuffer(Buffer.concat([B.shb(e), B.spb(e, 10, d)]), 'i'), 'BAD_INTERFACE', 28, 'i');
     const two = Buffer.concat([head, B.shb(e)]);
-    expectError(() => parseCaptureBuffer(Buffer.concat([two, B.epb(e, 0, 0n, d)]), 'i'), 'BAD_INTERFACE', two.length, 'i');
+    expectError(
+      () => parseCaptureBuffer(Buffer.concat([two, B.epb(e, 0, 0n, d)]), 'i'),
+      'BAD_INTERFACE',
+      two.length,
+      'i',
+    );
   });
 
   void test('CAPLEN_EXCEEDS: EPB/PB caplen beyond the block, pcap caplen beyond the maximum', () => {
@@ -243,7 +307,13 @@ void describe('other structural errors', () => {
     const copy = Buffer.from(pcap.bytes);
     const at = pcap.recordOffsets[3] as number;
     copy.writeUInt32LE(0x7fffffff, at + 8);
-    expectError(() => parseCaptureBuffer(copy, 'c.pcap'), 'CAPLEN_EXCEEDS', at, 'c.pcap', `c.pcap: packet record with an implausible captured length at byte offset ${at} (caplen 2147483647 > maximum 16777216)`);
+    expectError(
+      () => parseCaptureBuffer(copy, 'c.pcap'),
+      'CAPLEN_EXCEEDS',
+      at,
+      'c.pcap',
+      `c.pcap: packet record with an implausible captured length at byte offset ${at} (caplen 2147483647 > maximum 16777216)`,
+    );
     const small = new CaptureFileParser({ file: 's.pcap', maxBlockBytes: 1000 });
     expectError(() => small.push(pcap.bytes), 'CAPLEN_EXCEEDS', pcap.recordOffsets[4] as number, 's.pcap');
   });
@@ -277,7 +347,11 @@ void describe('random corruption', () => {
       x ^= x << 5;
       return (x >>> 0) % n;
     };
-    const sources = [ng.bytes, pcap.bytes, B.buildPcap({ endian: 'BE', nano: true, linkTypeField: 1, records: pcapRecords }).bytes];
+    const sources = [
+      ng.bytes,
+      pcap.bytes,
+      B.buildPcap({ endian: 'BE', nano: true, linkTypeField: 1, records: pcapRecords }).bytes,
+    ];
     const codes = new Map<string, number>();
     for (let iter = 0; iter < 4000; iter++) {
       const src = sources[iter % sources.length] as Buffer;
@@ -295,13 +369,17 @@ void describe('random corruption', () => {
         codes.set('ok', (codes.get('ok') ?? 0) + 1);
       } catch (err) {
         assert.ok(err instanceof CaptureFileError, `iteration ${iter}: ${String(err)}`);
-        assert.ok(err.message.startsWith('fuzz: ') && err.message.includes(`at byte offset ${err.offset}`), err.message);
+        assert.ok(
+          err.message.startsWith('fuzz: ') && err.message.includes(`at byte offset ${err.offset}`),
+          err.message,
+        );
         assert.ok(err.offset >= 0 && err.offset <= buf.length, `offset ${err.offset} within ${buf.length}`);
         codes.set(err.code, (codes.get(err.code) ?? 0) + 1);
       }
     }
     // The mutations reach the main failure kinds (and many files still parse).
-    for (const c of ['ok', 'TRUNCATED', 'BAD_BLOCK_LENGTH', 'BAD_MAGIC', 'CAPLEN_EXCEEDS']) assert.ok((codes.get(c) ?? 0) > 0, `${c}: ${JSON.stringify([...codes])}`);
+    for (const c of ['ok', 'TRUNCATED', 'BAD_BLOCK_LENGTH', 'BAD_MAGIC', 'CAPLEN_EXCEEDS'])
+      assert.ok((codes.get(c) ?? 0) > 0, `${c}: ${JSON.stringify([...codes])}`);
   });
 });
 
@@ -315,12 +393,19 @@ describe('a file cut short, read with onTruncated (what a killed tcpdump leaves)
         const seen: CaptureFileError[] = [];
         const got: PacketFields[] = [];
         const read = async (): Promise<void> => {
-          for await (const b of readCaptureFile(path, { onTruncated: (e) => seen.push(e) })) got.push(...packetsOf([b]));
+          for await (const b of readCaptureFile(path, { onTruncated: (e) => seen.push(e) }))
+            got.push(...packetsOf([b]));
         };
-        const whole = recordOffsets.filter((off, i) => (recordOffsets[i + 1] ?? bytes.length) <= len && off < len).length;
+        const whole = recordOffsets.filter(
+          (off, i) => (recordOffsets[i + 1] ?? bytes.length) <= len && off < len,
+        ).length;
         if (len < 24 || (whole === 0 && len > 24)) {
           // Cut in the file header, or before the first whole packet: nothing to replay, refused.
-          await assert.rejects(read(), (e: unknown) => e instanceof CaptureFileError && e.code === 'TRUNCATED', `cut at ${len}`);
+          await assert.rejects(
+            read(),
+            (e: unknown) => e instanceof CaptureFileError && e.code === 'TRUNCATED',
+            `cut at ${len}`,
+          );
           assert.equal(seen.length, 0);
           continue;
         }

@@ -19,7 +19,6 @@ import type { PacketFields } from '../support/captured.js';
 
 const NS = 1_000_000_000n;
 
-
 function check(got: PacketFields[], want: Expect[]): void {
   assert.equal(got.length, want.length, 'packet count');
   for (let i = 0; i < want.length; i++) {
@@ -61,7 +60,12 @@ function parseChunked(parts: Buffer[]): PacketFields[] {
 
 void describe('pcap reader', () => {
   void test('a µs fraction of a second or more carries into the seconds', () => {
-    const { bytes } = B.buildPcap({ endian: 'LE', nano: false, linkTypeField: 1, records: [{ sec: 10, frac: 2_500_000, data: B.payload(4, 1) }] });
+    const { bytes } = B.buildPcap({
+      endian: 'LE',
+      nano: false,
+      linkTypeField: 1,
+      records: [{ sec: 10, frac: 2_500_000, data: B.payload(4, 1) }],
+    });
     assert.equal(parsePackets(bytes).packets[0]?.tsNs, 12_500_000_000n);
   });
 
@@ -85,9 +89,10 @@ void describe('pcap reader', () => {
         assert.equal(info.sections.length, 1);
         assert.equal(info.sections[0]?.versionMajor, 2);
         assert.equal(info.sections[0]?.versionMinor, 4);
-        assert.deepEqual(info.interfaces.map((i) => [i.id, i.linkType, i.snaplen, i.tsresol, i.unitsPerSecond, i.fcsBytes]), [
-          [0, LinkType.LINUX_SLL, 4096, nano ? 9 : 6, nano ? NS : 1_000_000n, undefined],
-        ]);
+        assert.deepEqual(
+          info.interfaces.map((i) => [i.id, i.linkType, i.snaplen, i.tsresol, i.unitsPerSecond, i.fcsBytes]),
+          [[0, LinkType.LINUX_SLL, 4096, nano ? 9 : 6, nano ? NS : 1_000_000n, undefined]],
+        );
         check(
           packets,
           r.map((x) => ({
@@ -111,7 +116,12 @@ void describe('pcap reader', () => {
     ];
     for (const [field, linkType, fcs] of cases) {
       for (const endian of ['LE', 'BE'] as const) {
-        const { bytes } = B.buildPcap({ endian, nano: false, linkTypeField: field, records: [{ sec: 1, frac: 2, data: B.payload(20, 9) }] });
+        const { bytes } = B.buildPcap({
+          endian,
+          nano: false,
+          linkTypeField: field,
+          records: [{ sec: 1, frac: 2, data: B.payload(20, 9) }],
+        });
         const { info, packets } = parsePackets(bytes);
         assert.equal(info.interfaces[0]?.linkType, linkType);
         assert.equal(info.interfaces[0]?.fcsBytes, fcs);
@@ -121,14 +131,25 @@ void describe('pcap reader', () => {
   });
 
   void test('packet data are genuine Buffers sharing the chunk memory (no copy)', () => {
-    const { bytes } = B.buildPcap({ endian: 'LE', nano: true, linkTypeField: 1, records: [{ sec: 1, frac: 2, data: B.payload(40, 1) }, { sec: 3, frac: 4, data: B.payload(50, 2) }] });
+    const { bytes } = B.buildPcap({
+      endian: 'LE',
+      nano: true,
+      linkTypeField: 1,
+      records: [
+        { sec: 1, frac: 2, data: B.payload(40, 1) },
+        { sec: 3, frac: 4, data: B.payload(50, 2) },
+      ],
+    });
     const chunk = Buffer.from(bytes);
     const batches = new CaptureFileParser().push(chunk);
     assert.equal(batches.length, 1, 'one run of one interface in one chunk: one batch');
     const batch = batches[0]!;
     assert.equal(batch.buffer, chunk, 'the batch is over the chunk itself');
     assert.equal(batch.count, 2);
-    for (const [i, off, len] of [[0, 24 + 16, 40], [1, 24 + 16 + 40 + 16, 50]] as const) {
+    for (const [i, off, len] of [
+      [0, 24 + 16, 40],
+      [1, 24 + 16 + 40 + 16, 50],
+    ] as const) {
       const data = batch.data(i);
       assert.equal(batch.offset(i), off);
       assert.ok(Buffer.isBuffer(data));
@@ -157,7 +178,13 @@ void describe('pcap reader', () => {
       origLen: (i % 97) + (i % 3),
     }));
     const { bytes } = B.buildPcap({ endian: 'BE', nano: true, linkTypeField: 1, records });
-    const want = records.map((r) => ({ data: r.data, origLen: r.origLen, tsNs: BigInt(r.sec) * NS + BigInt(r.frac), linkType: 1, interfaceId: 0 }));
+    const want = records.map((r) => ({
+      data: r.data,
+      origLen: r.origLen,
+      tsNs: BigInt(r.sec) * NS + BigInt(r.frac),
+      linkType: 1,
+      interfaceId: 0,
+    }));
     check(parsePackets(bytes).packets, want);
     check(parseChunked(chunks(bytes, 7, 5000)), want);
     check(parseChunked(chunks(bytes, 11, 40)), want);
@@ -174,7 +201,8 @@ void describe('pcapng reader', () => {
   void test('batches: one per run of packets of one interface in one buffer; a straddling record its own', () => {
     const batches = new CaptureFileParser().push(file);
     check(packetsOf(batches), want);
-    for (let i = 1; i < batches.length; i++) assert.notEqual(batches[i]!.interfaceId, batches[i - 1]!.interfaceId, `batch ${i}`);
+    for (let i = 1; i < batches.length; i++)
+      assert.notEqual(batches[i]!.interfaceId, batches[i - 1]!.interfaceId, `batch ${i}`);
     for (const b of batches) assert.equal(b.buffer, file);
     let bridges = 0;
     for (let cut = 1; cut < file.length; cut++) {
@@ -198,14 +226,36 @@ void describe('pcapng reader', () => {
     assert.equal(info.skippedBlocks, 6);
     const offs = B.offsetsOf(blocks);
     assert.deepEqual(
-      info.sections.map((s) => [s.index, s.offset, s.byteOrder, s.versionMajor, s.versionMinor, s.sectionLength, s.userAppl, s.hardware, s.os, s.interfaceIds]),
+      info.sections.map((s) => [
+        s.index,
+        s.offset,
+        s.byteOrder,
+        s.versionMajor,
+        s.versionMinor,
+        s.sectionLength,
+        s.userAppl,
+        s.hardware,
+        s.os,
+        s.interfaceIds,
+      ]),
       [
         [0, offs[0], 'BE', 1, 0, -1n, 'craft-app', 'hw', 'os', [0, 1]],
         [1, offs[13], 'LE', 1, 0, -1n, undefined, undefined, undefined, [2, 3, 4]],
       ],
     );
     assert.deepEqual(
-      info.interfaces.map((i) => [i.id, i.section, i.sectionInterfaceId, i.linkType, i.snaplen, i.name, i.description, i.tsresol, i.unitsPerSecond, i.tsOffsetSec]),
+      info.interfaces.map((i) => [
+        i.id,
+        i.section,
+        i.sectionInterfaceId,
+        i.linkType,
+        i.snaplen,
+        i.name,
+        i.description,
+        i.tsresol,
+        i.unitsPerSecond,
+        i.tsOffsetSec,
+      ]),
       [
         [0, 0, 0, LinkType.EN10MB, 0, 'eth0', 'first NIC', 6, 1_000_000n, 0n],
         [1, 0, 1, LinkType.RAW, 64, 'raw0', undefined, 0x80 | 20, 1n << 20n, 100n],
@@ -232,7 +282,11 @@ void describe('pcapng reader', () => {
     for (const c of cases) {
       for (const endian of ['LE', 'BE'] as const) {
         const stored = d(c.stored, c.stored);
-        const buf = Buffer.concat([B.shb(endian), B.idb(endian, LinkType.RAW, c.snaplen), B.spb(endian, c.origLen, stored)]);
+        const buf = Buffer.concat([
+          B.shb(endian),
+          B.idb(endian, LinkType.RAW, c.snaplen),
+          B.spb(endian, c.origLen, stored),
+        ]);
         const [p] = parsePackets(buf).packets;
         assert.ok(p);
         assert.equal(p.caplen, c.caplen, JSON.stringify(c));
@@ -263,7 +317,10 @@ void describe('pcapng reader', () => {
         [2, LinkType.LINUX_SLL, 3n * NS, 12],
       ],
     );
-    assert.deepEqual(info.sections.map((s) => s.interfaceIds), [[0, 1], [2]]);
+    assert.deepEqual(
+      info.sections.map((s) => s.interfaceIds),
+      [[0, 1], [2]],
+    );
   });
 
   void test('64-bit timestamps: high word beyond 2^21 and the full 2^64-1 range in ns and µs', () => {

@@ -42,7 +42,10 @@ export function meaningfulStderr(stderr: string): string {
 }
 
 /** Runs `tshark -r file -T fields -e ...`; returns rows of fields (tab separated) and the stderr that matters. */
-export async function tsharkFields(file: string, fields: string[]): Promise<{ rows: string[][]; code: number | null; stderr: string }> {
+export async function tsharkFields(
+  file: string,
+  fields: string[],
+): Promise<{ rows: string[][]; code: number | null; stderr: string }> {
   const args = ['-r', file, '-T', 'fields'];
   for (const f of fields) args.push('-e', f);
   const r = await run('tshark', args);

@@ -23,7 +23,14 @@ const WTAP_ENCAP: Record<number, number> = {
   [LinkType.LINUX_SLL2]: 210,
 };
 
-const FIELDS = ['frame.interface_id', 'frame.len', 'frame.cap_len', 'frame.time_epoch', 'frame.encap_type', 'frame.packet_flags'];
+const FIELDS = [
+  'frame.interface_id',
+  'frame.len',
+  'frame.cap_len',
+  'frame.time_epoch',
+  'frame.encap_type',
+  'frame.packet_flags',
+];
 
 async function crossCheck(dir: string, name: string, bytes: Buffer, expectPackets: number): Promise<void> {
   const path = join(dir, name);
@@ -86,13 +93,19 @@ void describe('crafted files read the same in tshark', () => {
       const resolutions = [0, 1, 3, 6, 9, 0x80, 0x80 | 10, 0x80 | 20, 0x80 | 30];
       for (const [s, endian] of (['LE', 'BE', 'LE'] as const).entries()) {
         parts.push(B.shb(endian, [[4, B.str(`section ${s}`)]]));
-        for (const r of resolutions) parts.push(B.idb(endian, LinkType.EN10MB, 0, [[9, B.byte(r)], [14, B.i64(BigInt(s * 1000 - 7), endian)]]));
+        for (const r of resolutions)
+          parts.push(
+            B.idb(endian, LinkType.EN10MB, 0, [
+              [9, B.byte(r)],
+              [14, B.i64(BigInt(s * 1000 - 7), endian)],
+            ]),
+          );
         for (let i = 0; i < 40; i++) {
           const ifid = i % resolutions.length;
           const r = resolutions[ifid] ?? 6;
           const units = (r & 0x80) !== 0 ? 1n << BigInt(r & 0x7f) : 10n ** BigInt(r);
           // About 1.7e9 s in that resolution plus a varying fraction.
-          const ts = 1_700_000_000n * units + (BigInt(i) * 987_654_321n) % units;
+          const ts = 1_700_000_000n * units + ((BigInt(i) * 987_654_321n) % units);
           parts.push(B.epb(endian, ifid, ts, B.payload(30 + i, n++), 30 + i + s));
         }
       }

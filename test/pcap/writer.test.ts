@@ -37,7 +37,8 @@ function samplePackets(n: number, interfaces: number): PacketToWrite[] {
   const out: PacketToWrite[] = [];
   for (let i = 0; i < n; i++) {
     const len = i === 0 ? 0 : (i * 53) % 400;
-    const tsNs = i === 1 ? 0n : i === 2 ? 0xffffffffn * NS + 999_999_999n : 1_700_000_000n * NS + BigInt(i) * 1_234_567_891n;
+    const tsNs =
+      i === 1 ? 0n : i === 2 ? 0xffffffffn * NS + 999_999_999n : 1_700_000_000n * NS + BigInt(i) * 1_234_567_891n;
     out.push({
       tsNs,
       data: B.payload(len, i),
@@ -59,7 +60,11 @@ async function checkTools(path: string, count: number): Promise<void> {
 
 void describe('encoders produce exact bytes', () => {
   void test('pcap header (ns and µs magic) and records (snaplen cut, origLen, timestamp split)', () => {
-    assert.ok(encodePcapHeader({ linkType: LinkType.RAW, snaplen: 65535 }).equals(B.buildPcap({ endian: 'LE', nano: true, linkTypeField: 101, snaplen: 65535, records: [] }).bytes));
+    assert.ok(
+      encodePcapHeader({ linkType: LinkType.RAW, snaplen: 65535 }).equals(
+        B.buildPcap({ endian: 'LE', nano: true, linkTypeField: 101, snaplen: 65535, records: [] }).bytes,
+      ),
+    );
     assert.ok(
       encodePcapHeader({ linkType: LinkType.LINUX_SLL2, nanosecond: false }).equals(
         B.buildPcap({ endian: 'LE', nano: false, linkTypeField: 276, snaplen: 262144, records: [] }).bytes,
@@ -68,12 +73,33 @@ void describe('encoders produce exact bytes', () => {
     const data = B.payload(100, 7);
     const ts = 1_712_345_678n * NS + 987_654_321n;
     const cases: [Buffer, Buffer][] = [
-      [encodePcapRecord({ tsNs: ts, data }), B.buildPcap({ endian: 'LE', nano: true, linkTypeField: 1, records: [{ sec: 1_712_345_678, frac: 987_654_321, data }] }).bytes],
+      [
+        encodePcapRecord({ tsNs: ts, data }),
+        B.buildPcap({
+          endian: 'LE',
+          nano: true,
+          linkTypeField: 1,
+          records: [{ sec: 1_712_345_678, frac: 987_654_321, data }],
+        }).bytes,
+      ],
       [
         encodePcapRecord({ tsNs: ts, data, origLen: 1500 }, 60),
-        B.buildPcap({ endian: 'LE', nano: true, linkTypeField: 1, records: [{ sec: 1_712_345_678, frac: 987_654_321, data: data.subarray(0, 60), origLen: 1500 }] }).bytes,
+        B.buildPcap({
+          endian: 'LE',
+          nano: true,
+          linkTypeField: 1,
+          records: [{ sec: 1_712_345_678, frac: 987_654_321, data: data.subarray(0, 60), origLen: 1500 }],
+        }).bytes,
       ],
-      [encodePcapRecord({ tsNs: ts, data }, 262144, false), B.buildPcap({ endian: 'LE', nano: false, linkTypeField: 1, records: [{ sec: 1_712_345_678, frac: 987_654, data }] }).bytes],
+      [
+        encodePcapRecord({ tsNs: ts, data }, 262144, false),
+        B.buildPcap({
+          endian: 'LE',
+          nano: false,
+          linkTypeField: 1,
+          records: [{ sec: 1_712_345_678, frac: 987_654, data }],
+        }).bytes,
+      ],
     ];
     for (const [got, file] of cases) assert.ok(got.equals(file.subarray(24)), got.toString('hex'));
   });
@@ -83,21 +109,40 @@ void describe('encoders produce exact bytes', () => {
     assert.ok(encodeSectionHeaderBlock().equals(B.shb(l, [[4, B.str('tcpcopy')]])));
     assert.ok(
       encodeSectionHeaderBlock({ comment: 'c', hardware: 'hw', os: 'Linux', userAppl: 'app' }).equals(
-        B.shb(l, [[1, B.str('c')], [2, B.str('hw')], [3, B.str('Linux')], [4, B.str('app')]]),
+        B.shb(l, [
+          [1, B.str('c')],
+          [2, B.str('hw')],
+          [3, B.str('Linux')],
+          [4, B.str('app')],
+        ]),
       ),
     );
     assert.ok(encodeInterfaceDescriptionBlock({ linkType: 1 }).equals(B.idb(l, 1, 262144, [[9, B.byte(9)]])));
     assert.ok(
       encodeInterfaceDescriptionBlock({ linkType: 276, snaplen: 0, name: 'any', description: 'all' }).equals(
-        B.idb(l, 276, 0, [[2, B.str('any')], [3, B.str('all')], [9, B.byte(9)]]),
+        B.idb(l, 276, 0, [
+          [2, B.str('any')],
+          [3, B.str('all')],
+          [9, B.byte(9)],
+        ]),
       ),
     );
     const data = B.payload(61, 3);
     const ts = 1_712_345_678_987_654_321n;
     assert.ok(encodeEnhancedPacketBlock({ tsNs: ts, data, interfaceId: 2 }).equals(B.epb(l, 2, ts, data)));
-    assert.ok(encodeEnhancedPacketBlock({ tsNs: ts, data, origLen: 99, direction: 'outbound' }).equals(B.epb(l, 0, ts, data, 99, [[2, B.u32(2, l)]])));
-    assert.ok(encodeEnhancedPacketBlock({ tsNs: ts, data, direction: 'inbound', epbFlags: 0x40 }).equals(B.epb(l, 0, ts, data, 61, [[2, B.u32(0x41, l)]])));
-    assert.ok(encodeEnhancedPacketBlock({ tsNs: ts, data, origLen: 70 }, 32).equals(B.epb(l, 0, ts, data.subarray(0, 32), 70)));
+    assert.ok(
+      encodeEnhancedPacketBlock({ tsNs: ts, data, origLen: 99, direction: 'outbound' }).equals(
+        B.epb(l, 0, ts, data, 99, [[2, B.u32(2, l)]]),
+      ),
+    );
+    assert.ok(
+      encodeEnhancedPacketBlock({ tsNs: ts, data, direction: 'inbound', epbFlags: 0x40 }).equals(
+        B.epb(l, 0, ts, data, 61, [[2, B.u32(0x41, l)]]),
+      ),
+    );
+    assert.ok(
+      encodeEnhancedPacketBlock({ tsNs: ts, data, origLen: 70 }, 32).equals(B.epb(l, 0, ts, data.subarray(0, 32), 70)),
+    );
     assert.ok(encodeEnhancedPacketBlock({ tsNs: ts, data }, 0).equals(B.epb(l, 0, ts, data)));
   });
 
@@ -172,7 +217,15 @@ void describe('written files in capinfos, tshark and our reader', () => {
       const link = [1, 101, 276, 113];
       const wtap: Record<number, string> = { 1: '1', 101: '7', 276: '210', 113: '25' };
       const names = ['eth0', 'raw0', 'any', 'lo'];
-      const t = await tsharkFields(path, ['frame.interface_id', 'frame.interface_name', 'frame.len', 'frame.cap_len', 'frame.time_epoch', 'frame.encap_type', 'frame.packet_flags']);
+      const t = await tsharkFields(path, [
+        'frame.interface_id',
+        'frame.interface_name',
+        'frame.len',
+        'frame.cap_len',
+        'frame.time_epoch',
+        'frame.encap_type',
+        'frame.packet_flags',
+      ]);
       assert.equal(t.code, 0);
       assert.equal(t.stderr, '');
       assert.equal(t.rows.length, 900);
@@ -189,13 +242,24 @@ void describe('written files in capinfos, tshark and our reader', () => {
         const flags = (p.epbFlags ?? 0) | (p.direction === 'inbound' ? 1 : p.direction === 'outbound' ? 2 : 0);
         const hasFlags = p.epbFlags !== undefined || p.direction !== undefined;
         const row = t.rows[i] ?? [];
-        assert.deepEqual(row.slice(0, 4), [String(id), names[id], String(p.origLen ?? p.data.length), String(caplen)], `row ${i}`);
+        assert.deepEqual(
+          row.slice(0, 4),
+          [String(id), names[id], String(p.origLen ?? p.data.length), String(caplen)],
+          `row ${i}`,
+        );
         assert.equal(epochToNs(row[4] ?? ''), p.tsNs, `time ${i}`);
         assert.equal(row[5], wtap[link[id] ?? 0]);
-        assert.equal(row[6] === '' ? undefined : parseInt(row[6] ?? '', 16), hasFlags ? flags : undefined, `flags ${i}`);
+        assert.equal(
+          row[6] === '' ? undefined : parseInt(row[6] ?? '', 16),
+          hasFlags ? flags : undefined,
+          `flags ${i}`,
+        );
         const b = back[i];
         assert.ok(b);
-        assert.deepEqual([b.interfaceId, b.linkType, b.tsNs, b.caplen, b.origLen, b.epbFlags], [id, link[id], p.tsNs, caplen, p.origLen ?? p.data.length, hasFlags ? flags : undefined]);
+        assert.deepEqual(
+          [b.interfaceId, b.linkType, b.tsNs, b.caplen, b.origLen, b.epbFlags],
+          [id, link[id], p.tsNs, caplen, p.origLen ?? p.data.length, hasFlags ? flags : undefined],
+        );
         assert.ok(b.data.equals(p.data.subarray(0, caplen)));
       });
     });
@@ -205,7 +269,13 @@ void describe('written files in capinfos, tshark and our reader', () => {
     await withTmpDir(async (dir) => {
       const path = join(dir, 'exact.pcapng');
       const packets = samplePackets(300, 2);
-      const w = await openPcapngWriter(path, { interfaces: [{ linkType: 1, name: 'a' }, { linkType: 101, snaplen: 50 }], bufferSize: 1000 });
+      const w = await openPcapngWriter(path, {
+        interfaces: [
+          { linkType: 1, name: 'a' },
+          { linkType: 101, snaplen: 50 },
+        ],
+        bufferSize: 1000,
+      });
       for (const p of packets) w.write(p);
       await w.close();
       const expected = Buffer.concat([
@@ -250,7 +320,9 @@ void describe('streams', () => {
     // At most the stream's high-water mark plus one staging buffer (plus one record) is ever queued.
     assert.ok(maxBuffered <= 4096 + 2048 + 16 + 400, `max queued ${maxBuffered}`);
     const bytes = Buffer.concat(sink.chunks);
-    assert.ok(bytes.equals(Buffer.concat([encodePcapHeader({ linkType: 1 }), ...packets.map((p) => encodePcapRecord(p))])));
+    assert.ok(
+      bytes.equals(Buffer.concat([encodePcapHeader({ linkType: 1 }), ...packets.map((p) => encodePcapRecord(p))])),
+    );
     assert.equal(parsePackets(bytes).packets.length, 800);
   });
 
@@ -283,7 +355,10 @@ void describe('streams', () => {
     w.write({ tsNs: 1n, data: B.payload(100, 1) }); // flushes the header; the stream fails asynchronously
     await new Promise((r) => setImmediate(r));
     expectWriteError(() => w.write({ tsNs: 1n, data: B.payload(100, 2) }), 'CLOSED');
-    await assert.rejects(w.drain(), (err: unknown) => err instanceof CaptureWriteError && err.code === 'CLOSED' && err.message.includes('disk full'));
+    await assert.rejects(
+      w.drain(),
+      (err: unknown) => err instanceof CaptureWriteError && err.code === 'CLOSED' && err.message.includes('disk full'),
+    );
     await assert.rejects(w.close(), (err: unknown) => err instanceof CaptureWriteError && err.code === 'CLOSED');
   });
 
@@ -298,8 +373,14 @@ void describe('streams', () => {
 
   void test('openPcapWriter on a missing directory rejects before anything is written', async () => {
     await withTmpDir(async (dir) => {
-      await assert.rejects(openPcapWriter(join(dir, 'no', 'such.pcap'), { linkType: 1 }), (err: unknown) => (err as { code?: string }).code === 'ENOENT');
-      await assert.rejects(openPcapngWriter(join(dir, 'x.pcapng'), { interfaces: [{ linkType: -1 }] }), CaptureWriteError);
+      await assert.rejects(
+        openPcapWriter(join(dir, 'no', 'such.pcap'), { linkType: 1 }),
+        (err: unknown) => (err as { code?: string }).code === 'ENOENT',
+      );
+      await assert.rejects(
+        openPcapngWriter(join(dir, 'x.pcapng'), { interfaces: [{ linkType: -1 }] }),
+        CaptureWriteError,
+      );
       assert.deepEqual(await readdir(dir), []);
     });
   });

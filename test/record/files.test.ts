@@ -18,15 +18,27 @@ const S = 1_000_000_000n;
 const T0 = 1_795_000_000n * S + 123_456_789n;
 
 /** n TCP packets over `spanS` seconds, payloads 0..1399 bytes, Ethernet (ifc 0) or raw IP (ifc 1). */
-function traffic(n: number, spanS: number): { batches: [CaptureBatch, number][]; all: { ts: bigint; data: Buffer; ifc: number }[] } {
+function traffic(
+  n: number,
+  spanS: number,
+): { batches: [CaptureBatch, number][]; all: { ts: bigint; data: Buffer; ifc: number }[] } {
   const all: { ts: bigint; data: Buffer; ifc: number }[] = [];
   for (let i = 0; i < n; i++) {
     const ip = buildTcpPacket({
-      family: 4, src: '10.77.0.1', dst: '10.77.0.2', srcPort: 40000 + (i % 7), dstPort: 80, seq: i * 1000, ack: 1, flags: 0x18, window: 500,
+      family: 4,
+      src: '10.77.0.1',
+      dst: '10.77.0.2',
+      srcPort: 40000 + (i % 7),
+      dstPort: 80,
+      seq: i * 1000,
+      ack: 1,
+      flags: 0x18,
+      window: 500,
       payload: Buffer.alloc((i * 37) % 1400, i & 0xff),
     });
     const ifc = i % 5 === 0 ? 1 : 0;
-    const data = ifc === 1 ? ip : buildEthernetFrame({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02', payload: ip });
+    const data =
+      ifc === 1 ? ip : buildEthernetFrame({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02', payload: ip });
     all.push({ ts: T0 + (BigInt(i) * BigInt(spanS) * S) / BigInt(n), data, ifc });
   }
   const batches: [CaptureBatch, number][] = [];
@@ -35,16 +47,26 @@ function traffic(n: number, spanS: number): { batches: [CaptureBatch, number][];
   while (i < all.length) {
     const ifc = all[i]!.ifc;
     const group: { data: Buffer; tsNs: bigint }[] = [];
-    while (i < all.length && all[i]!.ifc === ifc && group.length < 16) group.push({ data: all[i]!.data, tsNs: all[i++]!.ts });
+    while (i < all.length && all[i]!.ifc === ifc && group.length < 16)
+      group.push({ data: all[i]!.data, tsNs: all[i++]!.ts });
     batches.push([CaptureBatch.fromPackets(group, ifc === 0 ? LinkType.EN10MB : LinkType.RAW), ifc]);
   }
   return { batches, all };
 }
 
-async function record(path: string, limits: RotationLimits, batches: readonly [CaptureBatch, number][]): Promise<RecordingFiles> {
+async function record(
+  path: string,
+  limits: RotationLimits,
+  batches: readonly [CaptureBatch, number][],
+): Promise<RecordingFiles> {
   const files = new RecordingFiles({
-    path, limits, section: { userAppl: 'tcpcopy test' },
-    interfaces: [{ linkType: LinkType.EN10MB, snaplen: 65535, name: 'eth0' }, { linkType: LinkType.RAW, snaplen: 65535, name: 'tun0' }],
+    path,
+    limits,
+    section: { userAppl: 'tcpcopy test' },
+    interfaces: [
+      { linkType: LinkType.EN10MB, snaplen: 65535, name: 'eth0' },
+      { linkType: LinkType.RAW, snaplen: 65535, name: 'tun0' },
+    ],
   });
   await files.open();
   for (const [b, ifc] of batches) files.writeBatch(b, ifc);
@@ -69,12 +91,22 @@ describe('RecordingFiles', () => {
       const { batches, all } = traffic(3000, 4);
       const path = join(dir, 'one.pcapng');
       const files = await record(path, { maxFileBytes: null, maxFileNs: null }, batches);
-      assert.deepEqual(files.files.map((f) => f.path), [path], 'no rotation: the name as given');
+      assert.deepEqual(
+        files.files.map((f) => f.path),
+        [path],
+        'no rotation: the name as given',
+      );
       assert.equal(files.packets, all.length);
       assert.equal(files.files[0]!.bytes, (await stat(path)).size, 'file bytes counted exactly');
       const { info, packets } = await loadPackets(path);
       assert.equal(info.format, 'pcapng');
-      assert.deepEqual(info.interfaces.map((i) => [i.linkType, i.name, i.tsresol]), [[LinkType.EN10MB, 'eth0', 9], [LinkType.RAW, 'tun0', 9]]);
+      assert.deepEqual(
+        info.interfaces.map((i) => [i.linkType, i.name, i.tsresol]),
+        [
+          [LinkType.EN10MB, 'eth0', 9],
+          [LinkType.RAW, 'tun0', 9],
+        ],
+      );
       assert.equal(packets.length, all.length);
       packets.forEach((p, k) => {
         const want = all[k]!;
@@ -94,8 +126,14 @@ describe('RecordingFiles', () => {
       const byTime = await record(join(dir, 'time.pcapng'), { maxFileBytes: null, maxFileNs: 3n * S }, batches);
       assert.ok(bySize.files.length >= 5, `size rotation made ${bySize.files.length} files`);
       assert.equal(byTime.files.length, 4, 'a 10 s capture in 3 s intervals: 4 files');
-      assert.deepEqual(bySize.files.map((f) => f.path), bySize.files.map((_, k) => join(dir, `size-${String(k + 1).padStart(4, '0')}.pcapng`)));
-      assert.deepEqual((await readdir(dir)).sort(), [...bySize.files, ...byTime.files].map((f) => f.path.slice(dir.length + 1)).sort());
+      assert.deepEqual(
+        bySize.files.map((f) => f.path),
+        bySize.files.map((_, k) => join(dir, `size-${String(k + 1).padStart(4, '0')}.pcapng`)),
+      );
+      assert.deepEqual(
+        (await readdir(dir)).sort(),
+        [...bySize.files, ...byTime.files].map((f) => f.path.slice(dir.length + 1)).sort(),
+      );
       for (const rec of [bySize, byTime]) {
         let sum = 0;
         const back: bigint[] = [];
@@ -111,19 +149,28 @@ describe('RecordingFiles', () => {
           sum += packets.length;
         }
         assert.equal(sum, all.length, 'the files hold every packet once');
-        assert.deepEqual(back, all.map((a) => a.ts), 'in order');
+        assert.deepEqual(
+          back,
+          all.map((a) => a.ts),
+          'in order',
+        );
       }
       // Time files: every packet in its 3 s interval from the first packet.
       for (const [k, f] of byTime.files.entries()) {
         const { packets } = await loadPackets(f.path);
-        for (const p of packets) assert.equal((p.tsNs - T0) / (3n * S), BigInt(k), `${f.path}: packet at +${p.tsNs - T0} ns`);
+        for (const p of packets)
+          assert.equal((p.tsNs - T0) / (3n * S), BigInt(k), `${f.path}: packet at +${p.tsNs - T0} ns`);
       }
     });
   });
 
   test('a file that cannot be created fails open() with the path in the message', async () => {
     await withTmpDir(async (dir) => {
-      const files = new RecordingFiles({ path: join(dir, 'no', 'such', 'dir.pcapng'), limits: { maxFileBytes: null, maxFileNs: null }, interfaces: [{ linkType: 1 }] });
+      const files = new RecordingFiles({
+        path: join(dir, 'no', 'such', 'dir.pcapng'),
+        limits: { maxFileBytes: null, maxFileNs: null },
+        interfaces: [{ linkType: 1 }],
+      });
       await assert.rejects(files.open(), /^Error: cannot create the recording file .*no\/such\/dir\.pcapng: ENOENT$/);
     });
   });

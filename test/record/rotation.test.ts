@@ -34,32 +34,74 @@ describe('RotationPolicy', () => {
     p.begin();
     assert.equal(p.files, 1);
     // 100 + 300 + 300 + 300 = 1000 fits exactly; the 4th packet starts file 2.
-    assert.deepEqual(assign(p, [[1n, 300], [2n, 300], [3n, 300], [4n, 300], [5n, 600], [6n, 1]]), [1, 1, 1, 2, 2, 3]);
+    assert.deepEqual(
+      assign(p, [
+        [1n, 300],
+        [2n, 300],
+        [3n, 300],
+        [4n, 300],
+        [5n, 600],
+        [6n, 1],
+      ]),
+      [1, 1, 1, 2, 2, 3],
+    );
     assert.equal(p.fileBytes, 101);
   });
 
   test('size: a packet larger than the limit still gets a file of its own', () => {
     const p = new RotationPolicy({ maxFileBytes: 500, maxFileNs: null }, 100);
     p.begin();
-    assert.deepEqual(assign(p, [[1n, 2000], [2n, 2000], [3n, 10]]), [1, 2, 3]);
+    assert.deepEqual(
+      assign(p, [
+        [1n, 2000],
+        [2n, 2000],
+        [3n, 10],
+      ]),
+      [1, 2, 3],
+    );
   });
 
   test('time: one file per interval from the first packet; empty intervals make no file', () => {
     const p = new RotationPolicy({ maxFileBytes: null, maxFileNs: 2n * S }, 0);
     const t0 = 1_700_000_000n * S + 123n;
-    const got = assign(p, [[t0, 1], [t0 + 2n * S - 1n, 1], [t0 + 2n * S, 1], [t0 + 3n * S, 1], [t0 + 9n * S, 1], [t0 + 9n * S + 5n, 1]]);
+    const got = assign(p, [
+      [t0, 1],
+      [t0 + 2n * S - 1n, 1],
+      [t0 + 2n * S, 1],
+      [t0 + 3n * S, 1],
+      [t0 + 9n * S, 1],
+      [t0 + 9n * S + 5n, 1],
+    ]);
     assert.deepEqual(got, [1, 1, 2, 2, 3, 3]);
   });
 
   test('time: timestamps going backwards stay in the current file', () => {
     const p = new RotationPolicy({ maxFileBytes: null, maxFileNs: S }, 0);
-    assert.deepEqual(assign(p, [[10n * S, 1], [11n * S, 1], [10n * S + 5n, 1], [9n * S, 1], [12n * S, 1]]), [1, 2, 2, 2, 3]);
+    assert.deepEqual(
+      assign(p, [
+        [10n * S, 1],
+        [11n * S, 1],
+        [10n * S + 5n, 1],
+        [9n * S, 1],
+        [12n * S, 1],
+      ]),
+      [1, 2, 2, 2, 3],
+    );
   });
 
   test('size and time together: whichever comes first', () => {
     const p = new RotationPolicy({ maxFileBytes: 250, maxFileNs: S }, 50);
     p.begin();
-    assert.deepEqual(assign(p, [[0n, 100], [1n, 100], [2n, 100], [S, 10], [S + 1n, 10]]), [1, 1, 2, 3, 3]);
+    assert.deepEqual(
+      assign(p, [
+        [0n, 100],
+        [1n, 100],
+        [2n, 100],
+        [S, 10],
+        [S + 1n, 10],
+      ]),
+      [1, 1, 2, 3, 3],
+    );
   });
 
   test('refuses nonsense limits', () => {
@@ -91,9 +133,15 @@ describe('record options', () => {
   test('-x ports: bare ports, ip:port, IPv6, full transfers (targets on an online port are excluded)', () => {
     assert.equal(buildRecordFilter(parseRecordPorts('80')), 'tcp and port 80');
     assert.equal(buildRecordFilter(parseRecordPorts('80,6379')), 'tcp and (port 80 or port 6379)');
-    assert.equal(buildRecordFilter(parseRecordPorts('10.0.0.1:80,[fd77::2]:443')), 'tcp and ((host 10.0.0.1 and port 80) or (host fd77::2 and port 443))');
+    assert.equal(
+      buildRecordFilter(parseRecordPorts('10.0.0.1:80,[fd77::2]:443')),
+      'tcp and ((host 10.0.0.1 and port 80) or (host fd77::2 and port 443))',
+    );
     assert.equal(buildRecordFilter(parseRecordPorts('80-10.0.0.3:8080')), 'tcp and port 80');
-    assert.equal(buildRecordFilter(parseRecordPorts('80-10.0.0.3:80')), 'tcp and port 80 and not (host 10.0.0.3 and port 80)');
+    assert.equal(
+      buildRecordFilter(parseRecordPorts('80-10.0.0.3:80')),
+      'tcp and port 80 and not (host 10.0.0.3 and port 80)',
+    );
     assert.equal(buildRecordFilter(parseRecordPorts('80,80')), 'tcp and port 80');
     assert.throws(() => parseRecordPorts('10.0.0.1'), OptionError);
     assert.throws(() => parseRecordPorts('99999'), OptionError);
@@ -102,11 +150,22 @@ describe('record options', () => {
 
   test('--record with rotation and filter', () => {
     assert.equal(parseRecordConfig({}), null);
-    assert.deepEqual(parseRecordConfig({ record: 'r.pcapng', transfer: '80', recordSize: '1.5', recordSeconds: '0.25' }), {
-      path: 'r.pcapng', filter: 'tcp and port 80', filterIsAuto: true, maxFileBytes: 1572864, maxFileMs: 250,
-    });
+    assert.deepEqual(
+      parseRecordConfig({ record: 'r.pcapng', transfer: '80', recordSize: '1.5', recordSeconds: '0.25' }),
+      {
+        path: 'r.pcapng',
+        filter: 'tcp and port 80',
+        filterIsAuto: true,
+        maxFileBytes: 1572864,
+        maxFileMs: 250,
+      },
+    );
     assert.deepEqual(parseRecordConfig({ record: 'r.pcapng', recordFilter: 'tcp port 25' }), {
-      path: 'r.pcapng', filter: 'tcp port 25', filterIsAuto: false, maxFileBytes: null, maxFileMs: null,
+      path: 'r.pcapng',
+      filter: 'tcp port 25',
+      filterIsAuto: false,
+      maxFileBytes: null,
+      maxFileMs: null,
     });
     const refused: [Record<string, string>, RegExp][] = [
       [{ recordSize: '1' }, /--record-size needs --record FILE/],
@@ -120,29 +179,59 @@ describe('record options', () => {
       [{ record: 'r', transfer: '80', recordFilter: ' ' }, /--record-filter must not be empty/],
       [{ record: 'r', transfer: '80', offline: 'old.pcap' }, /does not combine with --offline/],
     ];
-    for (const [raw, re] of refused) assert.throws(() => parseRecordConfig(raw), (e: unknown) => e instanceof OptionError && re.test(e.message), JSON.stringify(raw));
+    for (const [raw, re] of refused)
+      assert.throws(
+        () => parseRecordConfig(raw),
+        (e: unknown) => e instanceof OptionError && re.test(e.message),
+        JSON.stringify(raw),
+      );
   });
 
   test('recording alone: no -s; replication options are refused', () => {
     assert.equal(isRecordOnly({ record: 'r' }), true);
     assert.equal(isRecordOnly({ record: 'r', intercept: '10.0.0.4' }), false);
-    assert.equal(isRecordOnly({ record: 'r', transport: 'socket' }), false, 'the socket transport replicates without -s');
+    assert.equal(
+      isRecordOnly({ record: 'r', transport: 'socket' }),
+      false,
+      'the socket transport replicates without -s',
+    );
     assert.equal(isRecordOnly({ record: 'r', offline: 'f.pcap' }), false);
-    const c = validateRecordOnlyOptions({ record: 'r.pcapng', transfer: '80,6379', interface: 'eth0', snaplen: '200', recordSeconds: '5' });
+    const c = validateRecordOnlyOptions({
+      record: 'r.pcapng',
+      transfer: '80,6379',
+      interface: 'eth0',
+      snaplen: '200',
+      recordSeconds: '5',
+    });
     assert.equal(c.record.filter, 'tcp and (port 80 or port 6379)');
     assert.deepEqual(c.interfaces, ['eth0']);
     assert.equal(c.snaplenBytes, 200);
     assert.equal(c.record.maxFileMs, 5000);
-    assert.throws(() => validateRecordOnlyOptions({ record: 'r', transfer: '80', copies: '2' }), /-n is a replication option/);
-    assert.throws(() => validateRecordOnlyOptions({ record: 'r', transfer: '80', wait: false }), /-W is a replication option/);
-    assert.throws(() => validateRecordOnlyOptions({ record: 'r', transfer: '80', topSpeed: true }), /--top-speed is a replication option/);
+    assert.throws(
+      () => validateRecordOnlyOptions({ record: 'r', transfer: '80', copies: '2' }),
+      /-n is a replication option/,
+    );
+    assert.throws(
+      () => validateRecordOnlyOptions({ record: 'r', transfer: '80', wait: false }),
+      /-W is a replication option/,
+    );
+    assert.throws(
+      () => validateRecordOnlyOptions({ record: 'r', transfer: '80', topSpeed: true }),
+      /--top-speed is a replication option/,
+    );
   });
 
   test('beside the replication: the config carries the recording; without --record it is null', () => {
     const base = { transfer: '80-10.0.0.3:8080', intercept: '10.0.0.4' };
     assert.equal(validateTcpcopyOptions(base).record, null);
     const c = validateTcpcopyOptions({ ...base, record: '/tmp/r.pcapng', recordSize: '100' });
-    assert.deepEqual(c.record, { path: '/tmp/r.pcapng', filter: 'tcp and port 80', filterIsAuto: true, maxFileBytes: 100 * 1024 * 1024, maxFileMs: null });
+    assert.deepEqual(c.record, {
+      path: '/tmp/r.pcapng',
+      filter: 'tcp and port 80',
+      filterIsAuto: true,
+      maxFileBytes: 100 * 1024 * 1024,
+      maxFileMs: null,
+    });
     assert.equal(c.captureFilter, 'tcp and dst port 80', 'the replication keeps its own one-direction filter');
   });
 });

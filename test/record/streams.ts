@@ -18,7 +18,10 @@ interface Pieces {
   parts: { off: number; data: Buffer }[];
 }
 
-export function summarize(packets: Iterable<Pick<PacketFields, 'data' | 'linkType'>>, servicePorts: readonly number[]): TrafficSummary {
+export function summarize(
+  packets: Iterable<Pick<PacketFields, 'data' | 'linkType'>>,
+  servicePorts: readonly number[],
+): TrafficSummary {
   const dec = new PacketDecoder();
   const segments = new Map<string, number>();
   const pieces = new Map<string, Pieces>();
@@ -57,7 +60,8 @@ export function summarize(packets: Iterable<Pick<PacketFields, 'data' | 'linkTyp
   const clientStreams = new Map<string, Buffer>();
   for (const [conn, pc] of pieces) {
     // Offsets relative to the first data byte (ISN + 1), or the lowest seq seen without a SYN.
-    const base = pc.isn !== null ? (pc.isn + 1) >>> 0 : pc.parts.reduce((m, x) => Math.min(m, x.off), Number.MAX_SAFE_INTEGER);
+    const base =
+      pc.isn !== null ? (pc.isn + 1) >>> 0 : pc.parts.reduce((m, x) => Math.min(m, x.off), Number.MAX_SAFE_INTEGER);
     const rel = pc.parts.map((x) => ({ off: (x.off - base) >>> 0, data: x.data })).sort((a, b) => a.off - b.off);
     const out: Buffer[] = [];
     let end = 0;
@@ -92,12 +96,14 @@ export function countRedisCommands(stream: Buffer, into: Map<string, number>): v
   };
   while (i < s.length) {
     const head = line();
-    if (!head.startsWith('*')) throw new Error(`RESP: expected an array at ${i}, got ${JSON.stringify(head.slice(0, 20))}`);
+    if (!head.startsWith('*'))
+      throw new Error(`RESP: expected an array at ${i}, got ${JSON.stringify(head.slice(0, 20))}`);
     const n = Number(head.slice(1));
     let name = '';
     for (let k = 0; k < n; k++) {
       const bulk = line();
-      if (!bulk.startsWith('$')) throw new Error(`RESP: expected a bulk string, got ${JSON.stringify(bulk.slice(0, 20))}`);
+      if (!bulk.startsWith('$'))
+        throw new Error(`RESP: expected a bulk string, got ${JSON.stringify(bulk.slice(0, 20))}`);
       const len = Number(bulk.slice(1));
       if (k === 0) name = s.slice(i, i + len).toLowerCase();
       i += len + 2;

@@ -19,14 +19,30 @@ import { LOOPBACK_ADDR } from './address.js';
 
 const { SYN, ACK, PSH, FIN } = TcpFlags;
 
-interface Frame { ms: number; fromClient: boolean; port: number; seq: number; ack: number; flags: number; data?: string }
+interface Frame {
+  ms: number;
+  fromClient: boolean;
+  port: number;
+  seq: number;
+  ack: number;
+  flags: number;
+  data?: string;
+}
 
 function packet(f: Frame): BatchPacketInit & { data: Buffer; tsNs: bigint } {
   const c = { ip: '10.9.0.1', port: f.port };
   const s = { ip: '10.9.0.2', port: 80 };
   const [src, dst] = f.fromClient ? [c, s] : [s, c];
   const data = buildTcpPacket({
-    family: 4, src: src.ip, dst: dst.ip, srcPort: src.port, dstPort: dst.port, seq: f.seq, ack: f.ack, flags: f.flags, window: 1000,
+    family: 4,
+    src: src.ip,
+    dst: dst.ip,
+    srcPort: src.port,
+    dstPort: dst.port,
+    seq: f.seq,
+    ack: f.ack,
+    flags: f.flags,
+    window: 1000,
     payload: Buffer.from(f.data ?? ''),
   });
   return { data, tsNs: 1_700_000_000_000_000_000n + BigInt(f.ms) * 1_000_000n };
@@ -89,7 +105,12 @@ describe('replayCaptureOverSockets', () => {
     try {
       const path = join(dir, 'two.pcapng');
       await writeCapture(path, FRAMES);
-      const r = await replayCaptureOverSockets({ file: path, ports: [80], target: { host: LOOPBACK_ADDR, port: srv.port }, accelerate: 4 });
+      const r = await replayCaptureOverSockets({
+        file: path,
+        ports: [80],
+        target: { host: LOOPBACK_ADDR, port: srv.port },
+        accelerate: 4,
+      });
       assert.equal(r.sessionsTotal, 2);
       assert.equal(r.capture.joined, 1);
       assert.equal(r.capture.retransmitted, 1);
@@ -114,7 +135,12 @@ describe('replayCaptureOverSockets', () => {
       const whole = readFileSync(path);
       writeFileSync(path, whole.subarray(0, whole.length - 10));
       await assert.rejects(
-        replayCaptureOverSockets({ file: path, ports: [80], target: { host: LOOPBACK_ADDR, port: srv.port }, topSpeed: true }),
+        replayCaptureOverSockets({
+          file: path,
+          ports: [80],
+          target: { host: LOOPBACK_ADDR, port: srv.port },
+          topSpeed: true,
+        }),
         (e: unknown) => e instanceof CaptureFileError && e.file === path && e.offset > 0 && e.message.includes(path),
       );
       assert.equal(srv.requests.length, 0);
@@ -136,7 +162,13 @@ describe('replayCaptureOverSockets', () => {
         requestsBeforeEnd = srv.requests.flat().length;
         yield CaptureBatch.fromPackets(FRAMES.filter((f) => f.port === 2222).map(packet), LinkType.RAW);
       }
-      const r = await replayCaptureOverSockets({ packets: source(), live: true, ports: [80], target: { host: LOOPBACK_ADDR, port: srv.port }, topSpeed: true });
+      const r = await replayCaptureOverSockets({
+        packets: source(),
+        live: true,
+        ports: [80],
+        target: { host: LOOPBACK_ADDR, port: srv.port },
+        topSpeed: true,
+      });
       assert.equal(requestsBeforeEnd, 2, 'session A was replayed while the source was still open');
       assert.deepEqual(srv.requests[0], ['ping 5', 'ping 2']);
       assert.equal(r.replay.sessionsOk, 2);
@@ -149,16 +181,32 @@ describe('replayCaptureOverSockets', () => {
   test('flushIdle ends sessions quiet for idleMs; their later data starts a joined session', () => {
     const b = new ConversationBuilder([80]);
     const add = (ms: number, seq: number, data: string, flags = ACK | PSH): void => {
-      b.add({ tsMs: ms, src: '10.9.0.1', srcPort: 3333, dst: '10.9.0.2', dstPort: 80, seq, ack: 1, flags, payload: Buffer.from(data) });
+      b.add({
+        tsMs: ms,
+        src: '10.9.0.1',
+        srcPort: 3333,
+        dst: '10.9.0.2',
+        dstPort: 80,
+        seq,
+        ack: 1,
+        flags,
+        payload: Buffer.from(data),
+      });
     };
     add(0, 9, '', SYN);
     add(1, 10, 'a');
     b.flushIdle(500, 1000);
     assert.equal(b.takeClosed().length, 0);
     b.flushIdle(1001, 1000);
-    assert.deepEqual(b.takeClosed().map((c) => [c.end, c.syn, c.turns[0]!.data.toString()]), [['idle', true, 'a']]);
+    assert.deepEqual(
+      b.takeClosed().map((c) => [c.end, c.syn, c.turns[0]!.data.toString()]),
+      [['idle', true, 'a']],
+    );
     add(1200, 11, 'b');
-    assert.deepEqual(b.finish().map((c) => [c.end, c.syn, c.turns[0]!.data.toString()]), [['captureEnd', false, 'b']]);
+    assert.deepEqual(
+      b.finish().map((c) => [c.end, c.syn, c.turns[0]!.data.toString()]),
+      [['captureEnd', false, 'b']],
+    );
     assert.equal(b.counters.joined, 1);
   });
 });

@@ -11,30 +11,46 @@ import { packageRoot } from '../../src/paths.js';
 
 const isRoot = process.getuid?.() === 0;
 
-test('live capture replayed over sockets: every request reaches the target once', { skip: !isRoot && 'needs root', timeout: 120_000 }, async () => {
-  const lab = await Lab.create({ hosts: ['cli', 'onl', 'tgt'] });
-  try {
-    const [cli, onl, tgt] = [lab.host('cli'), lab.host('onl'), lab.host('tgt')];
-    const online = await onl.startNginx({ port: 80 });
-    const target = await tgt.startNginx({ port: 8080 });
-    const child = onl.spawn(process.execPath, [join(packageRoot(), 'bin', 'tcpcopy'), '--transport', 'socket', '-x', `80-${tgt.ip}:8080`, '-i', 'eth0']);
-    const w = watchProcess(child);
-    await w.waitFor(/capturing with filter "tcp and \(port 80\) and not host 10\.77\.0\.3", replaying over sockets/, 20_000);
-    // 20 one-request connections and one keep-alive connection with 20 requests.
-    for (let i = 0; i < 20; i++) await cli.curl(`http://${onl.ip}/`, { count: 1 });
-    const codes = await cli.curl(`http://${onl.ip}/`, { count: 20 });
-    assert.equal(codes.filter((c) => c === 200).length, 20);
-    assert.equal((await online.logLines()).length, 40);
-    const all = await pollUntil(async () => (await target.logLines()).length >= 40, 15_000);
-    const lines = await target.logLines();
-    assert.ok(all, `target saw ${lines.length}/40\n${w.text()}`);
-    await new Promise((r) => setTimeout(r, 1500)); // nothing more arrives: the replay was not captured again
-    assert.equal((await target.logLines()).length, 40);
-    for (const l of lines) assert.match(l, new RegExp(`^${onl.ip.replace(/\./g, '\\.')} \\d+ "GET / HTTP/1\\.1" 200 `));
-    assert.equal(await stopWatched(child, w, 15_000), 0, w.text());
-    assert.match(w.text(), /SIGTERM received, stopping/);
-    assert.match(w.text(), /21 ok, 0 failed/);
-  } finally {
-    await lab.destroy();
-  }
-});
+test(
+  'live capture replayed over sockets: every request reaches the target once',
+  { skip: !isRoot && 'needs root', timeout: 120_000 },
+  async () => {
+    const lab = await Lab.create({ hosts: ['cli', 'onl', 'tgt'] });
+    try {
+      const [cli, onl, tgt] = [lab.host('cli'), lab.host('onl'), lab.host('tgt')];
+      const online = await onl.startNginx({ port: 80 });
+      const target = await tgt.startNginx({ port: 8080 });
+      const child = onl.spawn(process.execPath, [
+        join(packageRoot(), 'bin', 'tcpcopy'),
+        '--transport',
+        'socket',
+        '-x',
+        `80-${tgt.ip}:8080`,
+        '-i',
+        'eth0',
+      ]);
+      const w = watchProcess(child);
+      await w.waitFor(
+        /capturing with filter "tcp and \(port 80\) and not host 10\.77\.0\.3", replaying over sockets/,
+        20_000,
+      );
+      // 20 one-request connections and one keep-alive connection with 20 requests.
+      for (let i = 0; i < 20; i++) await cli.curl(`http://${onl.ip}/`, { count: 1 });
+      const codes = await cli.curl(`http://${onl.ip}/`, { count: 20 });
+      assert.equal(codes.filter((c) => c === 200).length, 20);
+      assert.equal((await online.logLines()).length, 40);
+      const all = await pollUntil(async () => (await target.logLines()).length >= 40, 15_000);
+      const lines = await target.logLines();
+      assert.ok(all, `target saw ${lines.length}/40\n${w.text()}`);
+      await new Promise((r) => setTimeout(r, 1500)); // nothing more arrives: the replay was not captured again
+      assert.equal((await target.logLines()).length, 40);
+      for (const l of lines)
+        assert.match(l, new RegExp(`^${onl.ip.replace(/\./g, '\\.')} \\d+ "GET / HTTP/1\\.1" 200 `));
+      assert.equal(await stopWatched(child, w, 15_000), 0, w.text());
+      assert.match(w.text(), /SIGTERM received, stopping/);
+      assert.match(w.text(), /21 ok, 0 failed/);
+    } finally {
+      await lab.destroy();
+    }
+  },
+);

@@ -1,4 +1,5 @@
-// Servers on a loopback address (127.77.x.y) in the root namespace for the socket-replay tests (no lab needed: the socket
+// Servers on a loopback address (127.77.x.y) in the root namespace for the socket-replay tests (no lab needed: the
+// socket
 // transport reaches its target over loopback): nginx with the lab's config bound to that address only,
 // redis-server with the lab's arguments, each in a private temp dir, stopped by pid.
 import { spawn, execFile } from 'node:child_process';
@@ -35,11 +36,15 @@ async function waitConnectable(port: number, child: ChildProcess, what: string, 
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited during start-up`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect({ host: LOOPBACK_ADDR, port });
-      s.on('connect', () => { s.destroy(); resolve(true); });
+      s.on('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.on('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not listen on ${LOOPBACK_ADDR}:${port} within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not listen on ${LOOPBACK_ADDR}:${port} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -56,11 +61,15 @@ export async function startLoopbackNginx(port: number): Promise<LoopbackNginx> {
   mkdirSync(join(dir, 'tmp'));
   writeFileSync(join(dir, 'www', 'index.txt'), NGINX_BODIES['/']);
   writeFileSync(join(dir, 'www', '1k'), NGINX_BODIES['/1k']);
-  const conf = nginxConfig(dir, port, { accessLog: true, workers: 1, ipv6: false })
-    .replace(`listen ${port} default_server`, `listen ${LOOPBACK_ADDR}:${port} default_server`);
+  const conf = nginxConfig(dir, port, { accessLog: true, workers: 1, ipv6: false }).replace(
+    `listen ${port} default_server`,
+    `listen ${LOOPBACK_ADDR}:${port} default_server`,
+  );
   if (!conf.includes(`listen ${LOOPBACK_ADDR}:${port} `)) throw new Error('nginx config: listen line not found');
   writeFileSync(join(dir, 'nginx.conf'), conf);
-  const child = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: 'ignore' });
+  const child = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], {
+    stdio: 'ignore',
+  });
   child.on('error', () => undefined);
   const stop = async (): Promise<void> => {
     await stopProcessTree(child, 2000);
@@ -76,7 +85,9 @@ export async function startLoopbackNginx(port: number): Promise<LoopbackNginx> {
     port,
     logLines: () => {
       try {
-        return readFileSync(join(dir, 'access.log'), 'utf8').split('\n').filter((l) => l !== '');
+        return readFileSync(join(dir, 'access.log'), 'utf8')
+          .split('\n')
+          .filter((l) => l !== '');
       } catch {
         return [];
       }

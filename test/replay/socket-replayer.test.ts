@@ -1,4 +1,5 @@
-// SocketReplayer against small Node servers on loopback (an address of its own, see loopback.ts) (no root): turn-taking (the next turn only
+// SocketReplayer against small Node servers on loopback (an address of its own, see loopback.ts) (no root):
+// turn-taking (the next turn only
 // after the reply is complete, by length or by quiet period), a server-first greeting, the response
 // log's content, connection refused / timeout / target close counted without throwing, the
 // concurrency bound, and session start gaps following the capture ÷ accelerate.
@@ -27,9 +28,19 @@ interface Recorder {
   close(): Promise<void>;
 }
 
-async function startServer(opts: { greeting?: string; silent?: boolean; closeAfterFirst?: boolean } = {}): Promise<Recorder> {
+async function startServer(
+  opts: { greeting?: string; silent?: boolean; closeAfterFirst?: boolean } = {},
+): Promise<Recorder> {
   const t0 = performance.now();
-  const rec: Recorder = { server: createServer(), port: 0, t0, events: [], accepts: [], maxOpen: 0, close: () => Promise.resolve() };
+  const rec: Recorder = {
+    server: createServer(),
+    port: 0,
+    t0,
+    events: [],
+    accepts: [],
+    maxOpen: 0,
+    close: () => Promise.resolve(),
+  };
   const sockets = new Set<Socket>();
   rec.server.on('connection', (s) => {
     sockets.add(s);
@@ -72,11 +83,31 @@ async function startServer(opts: { greeting?: string; silent?: boolean; closeAft
   return rec;
 }
 
-function conv(id: number, startMs: number, requests: { n: number; reply: number | null; offsetMs?: number }[], extra: Partial<Conversation> = {}): Conversation {
+function conv(
+  id: number,
+  startMs: number,
+  requests: { n: number; reply: number | null; offsetMs?: number }[],
+  extra: Partial<Conversation> = {},
+): Conversation {
   return {
-    id, client: '10.0.0.1', clientPort: 40000 + id, server: '10.0.0.2', serverPort: 80, startMs, syn: true, greetingBytes: 0,
-    turns: requests.map((r, i) => ({ offsetMs: r.offsetMs ?? i, data: Buffer.from(`${r.n}\n`), ackLevel: 0, replyBytes: r.reply })),
-    end: 'clientFin', clientClose: 'fin', serverSeen: true, ...extra,
+    id,
+    client: '10.0.0.1',
+    clientPort: 40000 + id,
+    server: '10.0.0.2',
+    serverPort: 80,
+    startMs,
+    syn: true,
+    greetingBytes: 0,
+    turns: requests.map((r, i) => ({
+      offsetMs: r.offsetMs ?? i,
+      data: Buffer.from(`${r.n}\n`),
+      ackLevel: 0,
+      replyBytes: r.reply,
+    })),
+    end: 'clientFin',
+    clientClose: 'fin',
+    serverSeen: true,
+    ...extra,
   };
 }
 
@@ -92,10 +123,26 @@ describe('SocketReplayer', () => {
     const dir = mkdtempSync(join(tmpdir(), 'replay-test-'));
     try {
       const path = join(dir, 'responses.jsonl');
-      const log = await ResponseLogWriter.open(path, { target: `${LOOPBACK_ADDR}:${srv.port}`, startedAt: new Date().toISOString(), maxResponseBytes: 100 });
-      const r = new SocketReplayer({ target: { host: LOOPBACK_ADDR, port: srv.port }, topSpeed: true, log, maxResponseBytes: 100 });
-      // Turn 1 has the captured length (completes by length), turn 2 an unknown length (quiet period), turn 3 is 300 bytes (truncated in the log).
-      const c = await r.replay([conv(0, 0, [{ n: 40, reply: 40 }, { n: 60, reply: null }, { n: 300, reply: 300 }])]);
+      const log = await ResponseLogWriter.open(path, {
+        target: `${LOOPBACK_ADDR}:${srv.port}`,
+        startedAt: new Date().toISOString(),
+        maxResponseBytes: 100,
+      });
+      const r = new SocketReplayer({
+        target: { host: LOOPBACK_ADDR, port: srv.port },
+        topSpeed: true,
+        log,
+        maxResponseBytes: 100,
+      });
+      // Turn 1 has the captured length (completes by length), turn 2 an unknown length (quiet period), turn 3 is 300
+      // bytes (truncated in the log).
+      const c = await r.replay([
+        conv(0, 0, [
+          { n: 40, reply: 40 },
+          { n: 60, reply: null },
+          { n: 300, reply: 300 },
+        ]),
+      ]);
       await log.close();
       assert.equal(c.sessionsOk, 1);
       assert.equal(c.requestsSent, 3);
@@ -105,16 +152,41 @@ describe('SocketReplayer', () => {
       assert.equal(c.completedByQuiet, 1);
       assert.equal(c.responsesTruncated, 1);
       const ev = srv.events[0]!;
-      assert.deepEqual(ev.map(([, e]) => e), ['req 40', 'replied 40', 'req 60', 'replied 60', 'req 300', 'replied 300']);
-      for (let i = 1; i < ev.length; i++) assert.ok(ev[i]![0] >= ev[i - 1]![0], 'each request came after the previous reply was complete');
+      assert.deepEqual(
+        ev.map(([, e]) => e),
+        ['req 40', 'replied 40', 'req 60', 'replied 60', 'req 300', 'replied 300'],
+      );
+      for (let i = 1; i < ev.length; i++)
+        assert.ok(ev[i]![0] >= ev[i - 1]![0], 'each request came after the previous reply was complete');
       const recs = await logRecords(path);
       assert.equal(recs[0]!.type, 'header');
       const turns = recs.filter((x): x is TurnRecord => x.type === 'turn');
-      assert.deepEqual(turns.map((t) => [t.turn, t.request.toString(), t.responseBytes, t.response.length, t.truncated, t.completion, t.capturedReplyBytes]), [
-        [0, '40\n', 40, 40, false, 'length', 40], [1, '60\n', 60, 60, false, 'quiet', null], [2, '300\n', 300, 100, true, 'length', 300],
-      ]);
+      assert.deepEqual(
+        turns.map((t) => [
+          t.turn,
+          t.request.toString(),
+          t.responseBytes,
+          t.response.length,
+          t.truncated,
+          t.completion,
+          t.capturedReplyBytes,
+        ]),
+        [
+          [0, '40\n', 40, 40, false, 'length', 40],
+          [1, '60\n', 60, 60, false, 'quiet', null],
+          [2, '300\n', 300, 100, true, 'length', 300],
+        ],
+      );
       assert.equal(turns[0]!.response.toString(), 'r'.repeat(40));
-      assert.deepEqual(recs.at(-1), { type: 'session', session: 0, outcome: 'ok', turns: 3, turnsSent: 3, greetingBytes: 0, error: null });
+      assert.deepEqual(recs.at(-1), {
+        type: 'session',
+        session: 0,
+        outcome: 'ok',
+        turns: 3,
+        turnsSent: 3,
+        greetingBytes: 0,
+        error: null,
+      });
     } finally {
       await srv.close();
       rmSync(dir, { recursive: true, force: true });
@@ -130,7 +202,7 @@ describe('SocketReplayer', () => {
       assert.equal(c.responseBytes, 10);
       assert.equal(c.completedByLength, 2, 'greeting and reply both completed by length');
       // The greeting comes 40 ms after accept: the request must not arrive before it.
-      const reqAt = srv.events[0]![0]![0] - (srv.accepts[0]!);
+      const reqAt = srv.events[0]![0]![0] - srv.accepts[0]!;
       assert.ok(reqAt >= 35, `request arrived ${reqAt.toFixed(1)} ms after accept, before the greeting`);
     } finally {
       await srv.close();
@@ -141,16 +213,26 @@ describe('SocketReplayer', () => {
     const gone = await startServer();
     const freePort = gone.port;
     await gone.close();
-    const refused = await new SocketReplayer({ target: { host: LOOPBACK_ADDR, port: freePort }, topSpeed: true })
-      .replay([conv(0, 0, [{ n: 1, reply: 1 }]), conv(1, 0, [{ n: 1, reply: 1 }])]);
+    const refused = await new SocketReplayer({
+      target: { host: LOOPBACK_ADDR, port: freePort },
+      topSpeed: true,
+    }).replay([conv(0, 0, [{ n: 1, reply: 1 }]), conv(1, 0, [{ n: 1, reply: 1 }])]);
     assert.equal(refused.failures.connectRefused, 2);
     assert.equal(refused.sessionsFailed, 2);
     assert.equal(refused.requestsSent, 0);
 
     const silent = await startServer({ silent: true });
     try {
-      const c = await new SocketReplayer({ target: { host: LOOPBACK_ADDR, port: silent.port }, topSpeed: true, sessionTimeoutMs: 150 })
-        .replay([conv(0, 0, [{ n: 5, reply: 5 }, { n: 5, reply: 5 }])]);
+      const c = await new SocketReplayer({
+        target: { host: LOOPBACK_ADDR, port: silent.port },
+        topSpeed: true,
+        sessionTimeoutMs: 150,
+      }).replay([
+        conv(0, 0, [
+          { n: 5, reply: 5 },
+          { n: 5, reply: 5 },
+        ]),
+      ]);
       assert.equal(c.failures.timeout, 1);
       assert.equal(c.requestsSent, 1, 'the second turn waits for a reply that never comes');
     } finally {
@@ -159,8 +241,14 @@ describe('SocketReplayer', () => {
 
     const closer = await startServer({ closeAfterFirst: true });
     try {
-      const c = await new SocketReplayer({ target: { host: LOOPBACK_ADDR, port: closer.port }, topSpeed: true })
-        .replay([conv(0, 0, [{ n: 5, reply: null }, { n: 5, reply: 5 }])]);
+      const c = await new SocketReplayer({ target: { host: LOOPBACK_ADDR, port: closer.port }, topSpeed: true }).replay(
+        [
+          conv(0, 0, [
+            { n: 5, reply: null },
+            { n: 5, reply: 5 },
+          ]),
+        ],
+      );
       assert.equal(c.failures.targetClosed, 1);
       assert.equal(c.requestsSent, 1);
     } finally {
@@ -171,8 +259,17 @@ describe('SocketReplayer', () => {
   test('at most maxOpenSessions sessions are open at once', async () => {
     const srv = await startServer();
     try {
-      const convs = Array.from({ length: 6 }, (_, i) => conv(i, 0, [{ n: 10, reply: 10 }, { n: 10, reply: 10 }]));
-      const c = await new SocketReplayer({ target: { host: LOOPBACK_ADDR, port: srv.port }, topSpeed: true, maxOpenSessions: 2 }).replay(convs);
+      const convs = Array.from({ length: 6 }, (_, i) =>
+        conv(i, 0, [
+          { n: 10, reply: 10 },
+          { n: 10, reply: 10 },
+        ]),
+      );
+      const c = await new SocketReplayer({
+        target: { host: LOOPBACK_ADDR, port: srv.port },
+        topSpeed: true,
+        maxOpenSessions: 2,
+      }).replay(convs);
       assert.equal(c.sessionsOk, 6);
       assert.equal(c.requestsSent, 12);
       assert.equal(srv.maxOpen, 2);
@@ -187,14 +284,19 @@ describe('SocketReplayer', () => {
       // Captured starts 0, 300, 600 ms; at accelerate 2 the replay starts them at 0, 150, 300 ms.
       const convs = [0, 300, 600].map((t, i) => conv(i, 1000 + t, [{ n: 1, reply: 1 }]));
       const startedAt = performance.now() - srv.t0;
-      const c = await new SocketReplayer({ target: { host: LOOPBACK_ADDR, port: srv.port }, accelerate: 2 }).replay(convs);
+      const c = await new SocketReplayer({ target: { host: LOOPBACK_ADDR, port: srv.port }, accelerate: 2 }).replay(
+        convs,
+      );
       assert.equal(c.sessionsOk, 3);
       // Each start is scheduled from the replay's start (lateness does not add up), so each accept is
       // measured from there: never early (timers round to whole ms), at most 150 ms late on a loaded
       // 2-core machine. (Gaps between accepts are not: a late first accept shortens the next gap.)
       srv.accepts.forEach((at, i) => {
         const offset = at - startedAt;
-        assert.ok(offset >= i * 150 - 2 && offset <= i * 150 + 150, `session ${i} accepted at +${offset.toFixed(1)} ms, scheduled at +${i * 150}`);
+        assert.ok(
+          offset >= i * 150 - 2 && offset <= i * 150 + 150,
+          `session ${i} accepted at +${offset.toFixed(1)} ms, scheduled at +${i * 150}`,
+        );
       });
     } finally {
       await srv.close();

@@ -16,7 +16,14 @@ const SISN = 5000;
 function c2s(tsMs: number, seq: number, ack: number, flags: number, payload = '', port = 40000): ReplayPacket {
   return { tsMs, src: C, srcPort: port, dst: S, dstPort: 80, seq, ack, flags, payload: Buffer.from(payload) };
 }
-function s2c(tsMs: number, seq: number, ack: number, flags: number, payload: string | number = '', port = 40000): ReplayPacket {
+function s2c(
+  tsMs: number,
+  seq: number,
+  ack: number,
+  flags: number,
+  payload: string | number = '',
+  port = 40000,
+): ReplayPacket {
   const data = typeof payload === 'number' ? Buffer.alloc(payload, 0x61) : Buffer.from(payload);
   return { tsMs, src: S, srcPort: 80, dst: C, dstPort: port, seq, ack, flags, payload: data };
 }
@@ -27,7 +34,8 @@ function build(packets: ReplayPacket[]): { convs: Conversation[]; b: Conversatio
   return { convs: b.finish(), b };
 }
 
-const turns = (c: Conversation): [number, string, number | null][] => c.turns.map((t) => [t.offsetMs, t.data.toString(), t.replyBytes]);
+const turns = (c: Conversation): [number, string, number | null][] =>
+  c.turns.map((t) => [t.offsetMs, t.data.toString(), t.replyBytes]);
 
 describe('ConversationBuilder', () => {
   test('keep-alive requests with both directions: one turn per request, captured reply lengths', () => {
@@ -45,7 +53,10 @@ describe('ConversationBuilder', () => {
     ]);
     assert.equal(convs.length, 1);
     const c = convs[0]!;
-    assert.deepEqual(turns(c), [[3, 'GET /a', 30], [10, 'GET /b', 1500]]);
+    assert.deepEqual(turns(c), [
+      [3, 'GET /a', 30],
+      [10, 'GET /b', 1500],
+    ]);
     assert.equal(c.syn, true);
     assert.equal(c.greetingBytes, 0);
     assert.equal(c.end, 'clientFin');
@@ -64,7 +75,11 @@ describe('ConversationBuilder', () => {
       c2s(5, CISN + 3, SISN + 41, ACK | PSH, 'q2'),
       c2s(9, CISN + 5, SISN + 61, ACK | PSH, 'q3'),
     ]);
-    assert.deepEqual(turns(convs[0]!), [[2, 'q1', 40], [5, 'q2', 20], [9, 'q3', null]]);
+    assert.deepEqual(turns(convs[0]!), [
+      [2, 'q1', 40],
+      [5, 'q2', 20],
+      [9, 'q3', null],
+    ]);
     assert.equal(convs[0]!.serverSeen, false);
     assert.equal(convs[0]!.end, 'captureEnd');
   });
@@ -99,7 +114,13 @@ describe('ConversationBuilder', () => {
       c2s(4, CISN + 29, SISN + 15, ACK | PSH, '*1\r\n$4\r\nPING\r\n'),
       s2c(5, SISN + 15, CISN + 43, ACK | PSH, '+PONG\r\n'),
     ]);
-    assert.deepEqual(turns(convs[0]!).map(([, d, r]) => [d.length, r]), [[28, 14], [14, 7]]);
+    assert.deepEqual(
+      turns(convs[0]!).map(([, d, r]) => [d.length, r]),
+      [
+        [28, 14],
+        [14, 7],
+      ],
+    );
   });
 
   test('a session without SYN is replayed from its first data and counted as joined', () => {
@@ -124,7 +145,7 @@ describe('ConversationBuilder', () => {
     assert.equal(b.counters.afterClose, 1);
   });
 
-  test('server-first protocol: the greeting length comes from the client\'s first data ack', () => {
+  test("server-first protocol: the greeting length comes from the client's first data ack", () => {
     const withServer = build([
       c2s(0, CISN, 0, SYN),
       s2c(1, SISN, CISN + 1, SYN | ACK),
@@ -155,7 +176,13 @@ describe('ConversationBuilder', () => {
       c2s(5, 20000, 0, SYN, '', 40002), // never sends data
       c2s(6, 9004, 7001, ACK | FIN, '', 40001),
     ]);
-    assert.deepEqual(convs.map((c) => [c.id, c.turns[0]!.data.toString(), c.end]), [[0, 'one', 'serverRst'], [1, 'two', 'clientFin']]);
+    assert.deepEqual(
+      convs.map((c) => [c.id, c.turns[0]!.data.toString(), c.end]),
+      [
+        [0, 'one', 'serverRst'],
+        [1, 'two', 'clientFin'],
+      ],
+    );
     assert.equal(b.counters.noData, 1);
     assert.equal(b.counters.sessions, 3);
   });
@@ -177,9 +204,15 @@ describe('ConversationBuilder', () => {
     b.add(c2s(2, CISN, 0, SYN, '', 2));
     b.add(c2s(3, CISN + 1, SISN + 1, ACK | PSH, 'b', 2));
     b.add(c2s(4, CISN + 2, SISN + 1, RST, '', 1));
-    assert.deepEqual(b.takeClosed().map((c) => c.clientPort), [1]);
+    assert.deepEqual(
+      b.takeClosed().map((c) => c.clientPort),
+      [1],
+    );
     assert.equal(b.openSessions, 1);
-    assert.deepEqual(b.finish().map((c) => c.clientPort), [2]);
+    assert.deepEqual(
+      b.finish().map((c) => c.clientPort),
+      [2],
+    );
   });
 });
 
@@ -188,12 +221,42 @@ describe('decodeReplayPacket', () => {
     const b = new ConversationBuilder([80]);
     const counters = emptyDecodeCounters();
     const d = new PacketDecoder();
-    const frame = buildTcpPacket({ family: 4, window: 100, src: C, dst: S, srcPort: 40000, dstPort: 80, seq: 7, ack: 9, flags: ACK | PSH, payload: Buffer.from('hi') });
+    const frame = buildTcpPacket({
+      family: 4,
+      window: 100,
+      src: C,
+      dst: S,
+      srcPort: 40000,
+      dstPort: 80,
+      seq: 7,
+      ack: 9,
+      flags: ACK | PSH,
+      payload: Buffer.from('hi'),
+    });
     const p = decodeReplayPacket(d, frame, LinkType.RAW, 12.5, b, counters);
     assert.deepEqual(p && { ...p, payload: p.payload.toString() }, {
-      tsMs: 12.5, src: C, srcPort: 40000, dst: S, dstPort: 80, seq: 7, ack: 9, flags: ACK | PSH, payload: 'hi',
+      tsMs: 12.5,
+      src: C,
+      srcPort: 40000,
+      dst: S,
+      dstPort: 80,
+      seq: 7,
+      ack: 9,
+      flags: ACK | PSH,
+      payload: 'hi',
     });
-    const other = buildTcpPacket({ family: 4, window: 100, src: C, dst: S, srcPort: 40000, dstPort: 81, seq: 7, ack: 9, flags: ACK, payload: Buffer.alloc(0) });
+    const other = buildTcpPacket({
+      family: 4,
+      window: 100,
+      src: C,
+      dst: S,
+      srcPort: 40000,
+      dstPort: 81,
+      seq: 7,
+      ack: 9,
+      flags: ACK,
+      payload: Buffer.alloc(0),
+    });
     assert.equal(decodeReplayPacket(d, other, LinkType.RAW, 0, b, counters), null);
     assert.equal(decodeReplayPacket(d, Buffer.from([0x45, 0, 0]), LinkType.RAW, 0, b, counters), null);
     assert.deepEqual(counters, { read: 3, undecodable: 1, nonTcp: 0, truncated: 0, otherPorts: 1 });

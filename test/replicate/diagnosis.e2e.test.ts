@@ -19,25 +19,33 @@ async function trafficUntil(rl: ReplicationLab<'nginx'>, done: () => boolean, ms
   return Date.now() - t0;
 }
 
-test('the target without a route via the assistant: tcpcopy names it within 10 s', { skip, timeout: 90_000 }, async () => {
-  const rl = await ReplicationLab.create({ service: 'nginx' });
-  try {
-    await rl.tgt.exec('ip', ['route', 'del', `${rl.cli.ip}/32`]);
-    const said = (): boolean => /diagnosis from intercept [\d.]+:36524: the target's replies do not pass this host/.test(rl.tcpcopyLog());
-    const ms = await trafficUntil(rl, said, 12_000);
-    assert.ok(said(), `not diagnosed after ${ms} ms\n${rl.diagnostics()}`);
-    assert.ok(ms <= 10_000, `diagnosed after ${ms} ms`);
-    assert.match(rl.tcpcopyLog(), new RegExp(`ip route add ${rl.cli.ip.replace(/\./g, '\\.')}/32 via ${rl.ast.ip.replace(/\./g, '\\.')}`));
-    assert.match(rl.interceptLog(), /\[warn\] diagnosis: the target's replies do not pass this host/);
-    // Once per intercept (not per channel connection), and no generic hint next to it.
-    assert.equal(rl.tcpcopyLog().split('do not pass this host').length - 1, 1, rl.tcpcopyLog());
-    assert.doesNotMatch(rl.tcpcopyLog(), /got no SYN-ACK back/);
-  } finally {
-    await rl.destroy();
-  }
-});
+test(
+  'the target without a route via the assistant: tcpcopy names it within 10 s',
+  { skip, timeout: 90_000 },
+  async () => {
+    const rl = await ReplicationLab.create({ service: 'nginx' });
+    try {
+      await rl.tgt.exec('ip', ['route', 'del', `${rl.cli.ip}/32`]);
+      const said = (): boolean =>
+        /diagnosis from intercept [\d.]+:36524: the target's replies do not pass this host/.test(rl.tcpcopyLog());
+      const ms = await trafficUntil(rl, said, 12_000);
+      assert.ok(said(), `not diagnosed after ${ms} ms\n${rl.diagnostics()}`);
+      assert.ok(ms <= 10_000, `diagnosed after ${ms} ms`);
+      assert.match(
+        rl.tcpcopyLog(),
+        new RegExp(`ip route add ${rl.cli.ip.replace(/\./g, '\\.')}/32 via ${rl.ast.ip.replace(/\./g, '\\.')}`),
+      );
+      assert.match(rl.interceptLog(), /\[warn\] diagnosis: the target's replies do not pass this host/);
+      // Once per intercept (not per channel connection), and no generic hint next to it.
+      assert.equal(rl.tcpcopyLog().split('do not pass this host').length - 1, 1, rl.tcpcopyLog());
+      assert.doesNotMatch(rl.tcpcopyLog(), /got no SYN-ACK back/);
+    } finally {
+      await rl.destroy();
+    }
+  },
+);
 
-test("an intercept filter that does not match the replies: tcpcopy names it", { skip, timeout: 90_000 }, async () => {
+test('an intercept filter that does not match the replies: tcpcopy names it', { skip, timeout: 90_000 }, async () => {
   const rl = await ReplicationLab.create({ service: 'nginx', interceptArgs: ['-F', 'tcp and src port 9999'] });
   try {
     const said = (): boolean => /does not match the target's replies/.test(rl.tcpcopyLog());

@@ -5,7 +5,11 @@ import assert from 'node:assert/strict';
 import { TcpcopyDiagnosis } from '../../src/tcpcopy/diagnosis.js';
 import type { DiagnosisFacts } from '../../src/tcpcopy/diagnosis.js';
 
-const facts = (connections: number, sendSyn: number, conns: number): DiagnosisFacts => ({ connections, sendSyn, conns });
+const facts = (connections: number, sendSyn: number, conns: number): DiagnosisFacts => ({
+  connections,
+  sendSyn,
+  conns,
+});
 
 describe('TcpcopyDiagnosis', () => {
   test('no intercept connection for 5 s is reported once per 30 s', () => {
@@ -34,8 +38,11 @@ describe('TcpcopyDiagnosis', () => {
 
   test("intercept's notices are logged, each kind of each intercept at most every 30 s, and replace the generic hint", () => {
     const d = new TcpcopyDiagnosis({ intercepts: ['a:1'] });
-    const m = { type: 'notice' as const, code: 3, message: 'the target\'s replies do not pass this host' };
-    assert.deepEqual(d.onNotice(0, m, '10.77.0.4:36524'), { level: 'warn', text: "diagnosis from intercept 10.77.0.4:36524: the target's replies do not pass this host" });
+    const m = { type: 'notice' as const, code: 3, message: "the target's replies do not pass this host" };
+    assert.deepEqual(d.onNotice(0, m, '10.77.0.4:36524'), {
+      level: 'warn',
+      text: "diagnosis from intercept 10.77.0.4:36524: the target's replies do not pass this host",
+    });
     assert.equal(d.onNotice(1000, m, '10.77.0.4:36524'), null);
     assert.notEqual(d.onNotice(1000, { ...m, code: 1 }, '10.77.0.4:36524'), null);
     assert.notEqual(d.onNotice(1000, m, '10.77.0.5:36524'), null);

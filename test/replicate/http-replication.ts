@@ -9,7 +9,12 @@ import type { ReplicationLab, ProcessSummary } from '../lab/index.js';
 export const MIN_RATIO = 0.999;
 
 /** Polls the target log until it has `count` lines or stops growing for `stallMs` (bounded by `timeoutMs`). */
-export async function waitForCatchUp(rl: ReplicationLab<'nginx'>, count: number, timeoutMs = 20_000, stallMs = 3000): Promise<string[]> {
+export async function waitForCatchUp(
+  rl: ReplicationLab<'nginx'>,
+  count: number,
+  timeoutMs = 20_000,
+  stallMs = 3000,
+): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   let lines = await rl.target.logLines();
   let lastChange = Date.now();
@@ -34,7 +39,11 @@ export interface HttpReplicationFigures {
  * checked against its load tool's count) and stops the lab's processes. Reports the figures as
  * test diagnostics.
  */
-export async function checkHttpReplication(t: TestContext, rl: ReplicationLab<'nginx'>, name: string): Promise<HttpReplicationFigures> {
+export async function checkHttpReplication(
+  t: TestContext,
+  rl: ReplicationLab<'nginx'>,
+  name: string,
+): Promise<HttpReplicationFigures> {
   const onlineLines = await rl.online.logLines();
   const targetLines = await waitForCatchUp(rl, onlineLines.length);
   const ratio = targetLines.length / onlineLines.length;
@@ -43,10 +52,18 @@ export async function checkHttpReplication(t: TestContext, rl: ReplicationLab<'n
   assert.ok(tcpcopy?.summary, `tcpcopy printed no summary\n${rl.diagnostics()}`);
   const s = tcpcopy.summary;
   const loopDelay = /event loop delay: [^\n]*/.exec(tcpcopy.log)?.[0] ?? 'event loop delay: ?';
-  t.diagnostic(`${name}: online ${onlineLines.length} target ${targetLines.length} ratio ${ratio.toFixed(4)} leaked ${leaked}; tcpcopy conns ${s.get('conns')} syn cnt ${s.get('syn cnt')} send syn ${s.get('send syn')} for no syn ${s.get('for no syn')} capture dropped ${s.get('capture dropped')} send errors ${s.get('send errors')} retransmit ${s.get('retransmit')} resp rst ${s.get('resp rst')} stale target rst ${s.counters.get('stale target rst') ?? '?'}; ${loopDelay}`);
+  t.diagnostic(
+    `${name}: online ${onlineLines.length} target ${targetLines.length} ratio ${ratio.toFixed(4)} leaked ${leaked}; tcpcopy conns ${s.get('conns')} syn cnt ${s.get('syn cnt')} send syn ${s.get('send syn')} for no syn ${s.get('for no syn')} capture dropped ${s.get('capture dropped')} send errors ${s.get('send errors')} retransmit ${s.get('retransmit')} resp rst ${s.get('resp rst')} stale target rst ${s.counters.get('stale target rst') ?? '?'}; ${loopDelay}`,
+  );
   const summaries = `--- tcpcopy summary:\n${tailFrom(tcpcopy.log, 'tcpcopy summary')}\n--- intercept summary:\n${tailFrom(intercept.log, 'intercept summary')}`;
-  assert.ok(targetLines.length <= onlineLines.length, `target saw more requests (${targetLines.length}) than online (${onlineLines.length})`);
-  assert.ok(ratio >= MIN_RATIO, `${name}: target/online = ${targetLines.length}/${onlineLines.length} = ${ratio.toFixed(4)} < ${MIN_RATIO}\n${summaries}`);
+  assert.ok(
+    targetLines.length <= onlineLines.length,
+    `target saw more requests (${targetLines.length}) than online (${onlineLines.length})`,
+  );
+  assert.ok(
+    ratio >= MIN_RATIO,
+    `${name}: target/online = ${targetLines.length}/${onlineLines.length} = ${ratio.toFixed(4)} < ${MIN_RATIO}\n${summaries}`,
+  );
   const fromClient = new RegExp(`^${rl.cli.ip.replace(/\./g, '\\.')} \\d+ "GET / HTTP/1\\.[01]" 200 `);
   const foreign = targetLines.filter((l) => !fromClient.test(l));
   assert.equal(foreign.length, 0, `target lines not from ${rl.cli.ip}: ${foreign.slice(0, 5).join(' | ')}`);

@@ -63,9 +63,20 @@ void describe('LinkSender in a 2-host lab', { skip }, () => {
     await lab?.destroy();
   });
 
-  const syns = (n: number, dstPort: number, dst = b.ip) => Array.from({ length: n }, (_, i) => buildTcpPacket({
-    family: 4, src: a.ip, dst, srcPort: 40000, dstPort, seq: i, ack: 0, flags: TcpFlags.SYN, window: 1024,
-  }));
+  const syns = (n: number, dstPort: number, dst = b.ip) =>
+    Array.from({ length: n }, (_, i) =>
+      buildTcpPacket({
+        family: 4,
+        src: a.ip,
+        dst,
+        srcPort: 40000,
+        dstPort,
+        seq: i,
+        ack: 0,
+        flags: TcpFlags.SYN,
+        window: 1024,
+      }),
+    );
 
   /** Captures b's TCP packets to dstPort: their seqs and the Ethernet addresses of the first. */
   async function captureAtB(dstPort: number): Promise<{ seqs: number[]; macs: string[]; close: () => Promise<void> }> {
@@ -89,9 +100,19 @@ void describe('LinkSender in a 2-host lab', { skip }, () => {
   void test('2,000 packets pass an OUTPUT DROP rule, in order, framed next hop ← online MAC', async () => {
     const N = 2000;
     const got = await captureAtB(9001);
-    const transfers = validateTcpcopyOptions({ transfer: `80@${a.mac}-${b.ip}:9001@${b.mac}`, intercept: '10.77.0.9', outputDevice: a.ifname }).transfers;
+    const transfers = validateTcpcopyOptions({
+      transfer: `80@${a.mac}-${b.ip}:9001@${b.mac}`,
+      intercept: '10.77.0.9',
+      outputDevice: a.ifname,
+    }).transfers;
     const notes: string[] = [];
-    const tx = await LinkSender.open({ device: a.ifname, netns: a.name, transfers, mtuBytes: 1500, log: (m) => notes.push(m) });
+    const tx = await LinkSender.open({
+      device: a.ifname,
+      netns: a.name,
+      transfers,
+      mtuBytes: 1500,
+      log: (m) => notes.push(m),
+    });
     try {
       assert.equal(tx.mac, a.mac);
       assert.equal(tx.mtu, 1500);
@@ -106,7 +127,10 @@ void describe('LinkSender in a 2-host lab', { skip }, () => {
       await tx.close();
       await got.close();
     }
-    assert.deepEqual(got.seqs, Array.from({ length: N }, (_, i) => i));
+    assert.deepEqual(
+      got.seqs,
+      Array.from({ length: N }, (_, i) => i),
+    );
     assert.deepEqual(got.macs, [b.mac.replaceAll(':', ''), a.mac.replaceAll(':', '')]);
     const c = tx.counters();
     assert.equal(c.packets, N + 1);
@@ -123,7 +147,11 @@ void describe('LinkSender in a 2-host lab', { skip }, () => {
     const tx = await ThreadedRawSender.open({ family: 4, netns: a.name });
     try {
       assert.equal(tx.send(syns(N, 9002)), true);
-      await waitUntil(() => tx.counters().failed >= N, 10_000, `${N} refused packets (${JSON.stringify(tx.counters())})`);
+      await waitUntil(
+        () => tx.counters().failed >= N,
+        10_000,
+        `${N} refused packets (${JSON.stringify(tx.counters())})`,
+      );
       await sleep(300);
     } finally {
       await tx.close();
@@ -136,12 +164,22 @@ void describe('LinkSender in a 2-host lab', { skip }, () => {
     assert.equal(await dropCount(a), N);
   });
 
-  void test('a source MAC other than the device\'s is used as given and noted; no such device is ENODEV', async () => {
+  void test("a source MAC other than the device's is used as given and noted; no such device is ENODEV", async () => {
     const other = '02:77:00:00:00:99';
     const got = await captureAtB(9003);
-    const transfers = validateTcpcopyOptions({ transfer: `80@${other}-${b.ip}:9003@${b.mac}`, intercept: '10.77.0.9', outputDevice: a.ifname }).transfers;
+    const transfers = validateTcpcopyOptions({
+      transfer: `80@${other}-${b.ip}:9003@${b.mac}`,
+      intercept: '10.77.0.9',
+      outputDevice: a.ifname,
+    }).transfers;
     const notes: string[] = [];
-    const tx = await LinkSender.open({ device: a.ifname, netns: a.name, transfers, mtuBytes: 9000, log: (m) => notes.push(m) });
+    const tx = await LinkSender.open({
+      device: a.ifname,
+      netns: a.name,
+      transfers,
+      mtuBytes: 9000,
+      log: (m) => notes.push(m),
+    });
     try {
       assert.equal(tx.send(syns(1, 9003)), true);
       await waitUntil(() => got.seqs.length >= 1, 10_000, 'the SYN at b');
@@ -154,35 +192,45 @@ void describe('LinkSender in a 2-host lab', { skip }, () => {
       `-o ${a.ifname}: its MTU is 1500, less than -M 9000: larger packets will fail (EMSGSIZE); lower -M`,
       `-o ${a.ifname}: frames go out with source MAC ${other} as given in -x; ${a.ifname}'s own is ${a.mac}`,
     ]);
-    await assert.rejects(LinkSender.open({ device: 'nosuchdev0', netns: a.name, transfers }), (e: unknown) => e instanceof NativeIoError && e.code === 'ENODEV');
+    await assert.rejects(
+      LinkSender.open({ device: 'nosuchdev0', netns: a.name, transfers }),
+      (e: unknown) => e instanceof NativeIoError && e.code === 'ENODEV',
+    );
   });
 });
 
 /** 30 requests on one keep-alive connection, then 20 one-request connections. */
 async function curl50(rl: ReplicationLab<'nginx'>): Promise<void> {
   const codes = await rl.cli.curl(`http://${rl.onl.ip}/`, { count: 30 });
-  for (let i = 0; i < 20; i++) codes.push(...await rl.cli.curl(`http://${rl.onl.ip}/`, { count: 1 }));
+  for (let i = 0; i < 20; i++) codes.push(...(await rl.cli.curl(`http://${rl.onl.ip}/`, { count: 1 })));
   assert.equal(codes.length, 50);
-  assert.ok(codes.every((c) => c === 200), `online statuses: ${codes.join(',')}`);
+  assert.ok(
+    codes.every((c) => c === 200),
+    `online statuses: ${codes.join(',')}`,
+  );
   assert.equal((await rl.online.logLines()).length, 50);
 }
 
-test('-o eth0: curl requests are all replicated although onl drops IP output to tgt:8080', { skip, timeout: 120_000 }, async (t) => {
-  const rl = await ReplicationLab.create({ service: 'nginx', linkSend: true });
-  try {
-    await dropOutput(rl.onl, ['-d', rl.tgt.ip, '-p', 'tcp', '--dport', String(rl.targetPort)]);
-    await curl50(rl);
-    const f = await checkHttpReplication(t, rl, 'curl -o eth0');
-    assert.equal(f.target, 50);
-    assert.equal(f.tcpcopy.get('conns'), 21);
-    assert.equal(f.tcpcopy.get('syn cnt'), 21);
-    const ports = (lines: string[]): string[] => lines.map((l) => l.split(' ')[1] ?? '').sort();
-    assert.deepEqual(ports(await rl.target.logLines()), ports(await rl.online.logLines()));
-    assert.equal(await dropCount(rl.onl), 0, 'no copy went through onl\'s IP layer');
-  } finally {
-    await rl.destroy();
-  }
-});
+test(
+  '-o eth0: curl requests are all replicated although onl drops IP output to tgt:8080',
+  { skip, timeout: 120_000 },
+  async (t) => {
+    const rl = await ReplicationLab.create({ service: 'nginx', linkSend: true });
+    try {
+      await dropOutput(rl.onl, ['-d', rl.tgt.ip, '-p', 'tcp', '--dport', String(rl.targetPort)]);
+      await curl50(rl);
+      const f = await checkHttpReplication(t, rl, 'curl -o eth0');
+      assert.equal(f.target, 50);
+      assert.equal(f.tcpcopy.get('conns'), 21);
+      assert.equal(f.tcpcopy.get('syn cnt'), 21);
+      const ports = (lines: string[]): string[] => lines.map((l) => l.split(' ')[1] ?? '').sort();
+      assert.deepEqual(ports(await rl.target.logLines()), ports(await rl.online.logLines()));
+      assert.equal(await dropCount(rl.onl), 0, "no copy went through onl's IP layer");
+    } finally {
+      await rl.destroy();
+    }
+  },
+);
 
 test('without -o the same OUTPUT DROP rule stops every copy', { skip, timeout: 120_000 }, async () => {
   const rl = await ReplicationLab.create({ service: 'nginx' });
@@ -203,19 +251,29 @@ test('without -o the same OUTPUT DROP rule stops every copy', { skip, timeout: 1
   }
 });
 
-test('-o eth0: ab -k -c20 -n20000 keep-alive requests are replicated (ratio >= 0.999)', { skip, timeout: 180_000 }, async (t) => {
-  const REQUESTS = 20_000;
-  const rl = await ReplicationLab.create({ service: 'nginx', linkSend: true });
-  try {
-    const r = await rl.cli.ab({ url: `http://${rl.onl.ip}/`, concurrency: 20, requests: REQUESTS, keepAlive: true, timeLimitS: 60 });
-    assert.equal(r.complete, REQUESTS);
-    assert.equal(r.failed, 0);
-    assert.equal(r.non2xx, 0);
-    assert.equal((await rl.online.logLines()).length, REQUESTS);
-    const f = await checkHttpReplication(t, rl, 'ab -k -c20 -o eth0');
-    assert.equal(f.tcpcopy.get('syn cnt'), 20);
-    assert.equal(f.tcpcopy.get('conns'), 20);
-  } finally {
-    await rl.destroy();
-  }
-});
+test(
+  '-o eth0: ab -k -c20 -n20000 keep-alive requests are replicated (ratio >= 0.999)',
+  { skip, timeout: 180_000 },
+  async (t) => {
+    const REQUESTS = 20_000;
+    const rl = await ReplicationLab.create({ service: 'nginx', linkSend: true });
+    try {
+      const r = await rl.cli.ab({
+        url: `http://${rl.onl.ip}/`,
+        concurrency: 20,
+        requests: REQUESTS,
+        keepAlive: true,
+        timeLimitS: 60,
+      });
+      assert.equal(r.complete, REQUESTS);
+      assert.equal(r.failed, 0);
+      assert.equal(r.non2xx, 0);
+      assert.equal((await rl.online.logLines()).length, REQUESTS);
+      const f = await checkHttpReplication(t, rl, 'ab -k -c20 -o eth0');
+      assert.equal(f.tcpcopy.get('syn cnt'), 20);
+      assert.equal(f.tcpcopy.get('conns'), 20);
+    } finally {
+      await rl.destroy();
+    }
+  },
+);

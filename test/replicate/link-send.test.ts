@@ -17,9 +17,19 @@ function transfers(x: string) {
   return validateTcpcopyOptions({ transfer: x, intercept: '10.0.0.4', outputDevice: 'eth0' }).transfers;
 }
 
-const syn = (version: 4 | 6, src: string, dst: string, payload = 0) => buildTcpPacket({
-  family: version, src, dst, srcPort: 40000, dstPort: 8080, seq: 1, ack: 0, flags: TcpFlags.SYN, window: 1024, payload: Buffer.alloc(payload, 0x61),
-});
+const syn = (version: 4 | 6, src: string, dst: string, payload = 0) =>
+  buildTcpPacket({
+    family: version,
+    src,
+    dst,
+    srcPort: 40000,
+    dstPort: 8080,
+    seq: 1,
+    ack: 0,
+    flags: TcpFlags.SYN,
+    window: 1024,
+    payload: Buffer.alloc(payload, 0x61),
+  });
 
 describe('LinkFramer', () => {
   const framer = new LinkFramer(transfers(`80@${ONL}-10.0.0.3:8080@${TGT},81@${ONL}-[fd77::3]:8080@${TGT6}`), DEV);
@@ -64,7 +74,9 @@ describe('LinkFramer', () => {
   void test('items without an online MAC take the device MAC as source', () => {
     const [t] = transfers(`80@${ONL}-10.0.0.3:8080@${TGT}`);
     assert.ok(t);
-    const f = new LinkFramer([{ online: { ...t.online, mac: null }, target: t.target }], DEV).frame(syn(4, '10.0.0.1', '10.0.0.3'));
+    const f = new LinkFramer([{ online: { ...t.online, mac: null }, target: t.target }], DEV).frame(
+      syn(4, '10.0.0.1', '10.0.0.3'),
+    );
     assert.ok(f);
     assert.equal(parseEthernet(f, 0, f.length).src, DEV);
   });

@@ -20,7 +20,10 @@ const COMMANDS = ['set', 'incr', 'lpush', 'hset'] as const;
 /** The client addresses (ip only) of `CLIENT LIST`, leaving out the connection asking. */
 async function clientAddresses(server: RedisServer): Promise<string[]> {
   const list = await server.cli(['CLIENT', 'LIST']);
-  return list.split('\n').filter((l) => l !== '' && !/ cmd=client\|list /.test(l)).map((l) => /\baddr=([\d.]+):\d+/.exec(l)?.[1] ?? `?${l}`);
+  return list
+    .split('\n')
+    .filter((l) => l !== '' && !/ cmd=client\|list /.test(l))
+    .map((l) => /\baddr=([\d.]+):\d+/.exec(l)?.[1] ?? `?${l}`);
 }
 
 /** DEBUG DIGEST (the lab's redis-server allows DEBUG); throws on any other answer. */
@@ -49,7 +52,14 @@ async function replicateBenchmark(t: TestContext, pipeline: number): Promise<voi
     let bench;
     try {
       bench = await redisBenchmark(rl.cli, {
-        host: rl.onl.ip, port: rl.onlinePort, tests: COMMANDS.join(','), requests: REQUESTS, clients: CLIENTS, pipeline, keyspace: KEYSPACE, timeLimitS: 60,
+        host: rl.onl.ip,
+        port: rl.onlinePort,
+        tests: COMMANDS.join(','),
+        requests: REQUESTS,
+        clients: CLIENTS,
+        pipeline,
+        keyspace: KEYSPACE,
+        timeLimitS: 60,
       });
     } finally {
       running = false;
@@ -64,20 +74,29 @@ async function replicateBenchmark(t: TestContext, pipeline: number): Promise<voi
     // The target lags behind online: poll until it has run every command and holds the same data.
     let targetDigest = '';
     let targetCalls = new Map<string, number>();
-    const caughtUp = await pollUntil(async () => {
-      targetCalls = await commandCalls(target);
-      if (!COMMANDS.every((c) => targetCalls.get(c) === onlineCalls.get(c))) return false;
-      targetDigest = await keyspaceDigest(target);
-      return targetDigest === onlineDigest;
-    }, 20_000, 250);
+    const caughtUp = await pollUntil(
+      async () => {
+        targetCalls = await commandCalls(target);
+        if (!COMMANDS.every((c) => targetCalls.get(c) === onlineCalls.get(c))) return false;
+        targetDigest = await keyspaceDigest(target);
+        return targetDigest === onlineDigest;
+      },
+      20_000,
+      250,
+    );
     const leaked = await rl.leakedFrames();
     const { tcpcopy, intercept } = await rl.stop();
     assert.ok(tcpcopy?.summary, rl.diagnostics());
     const s = tcpcopy.summary;
     const summaries = `${tailFrom(tcpcopy.log, 'tcpcopy summary')}\n${tailFrom(intercept.log, 'intercept summary')}`;
-    t.diagnostic(`redis -P ${pipeline}: online calls ${COMMANDS.map((c) => `${c}=${onlineCalls.get(c) ?? 0}`).join(' ')}; target calls ${COMMANDS.map((c) => `${c}=${targetCalls.get(c) ?? 0}`).join(' ')}; keys ${onlineKeys}/${await target.cli(['DBSIZE'])}; caught up ${caughtUp}; rps ${[...bench.rps].map(([k, v]) => `${k} ${v}`).join(', ')}; conns ${s.get('conns')} syn cnt ${s.get('syn cnt')} capture dropped ${s.get('capture dropped')} leaked ${leaked}`);
+    t.diagnostic(
+      `redis -P ${pipeline}: online calls ${COMMANDS.map((c) => `${c}=${onlineCalls.get(c) ?? 0}`).join(' ')}; target calls ${COMMANDS.map((c) => `${c}=${targetCalls.get(c) ?? 0}`).join(' ')}; keys ${onlineKeys}/${await target.cli(['DBSIZE'])}; caught up ${caughtUp}; rps ${[...bench.rps].map(([k, v]) => `${k} ${v}`).join(', ')}; conns ${s.get('conns')} syn cnt ${s.get('syn cnt')} capture dropped ${s.get('capture dropped')} leaked ${leaked}`,
+    );
 
-    assert.ok(caughtUp, `target did not catch up: keyspace digest ${targetDigest} vs online ${onlineDigest}\n${summaries}`);
+    assert.ok(
+      caughtUp,
+      `target did not catch up: keyspace digest ${targetDigest} vs online ${onlineDigest}\n${summaries}`,
+    );
     assert.equal(targetDigest, onlineDigest);
     assert.equal(await target.cli(['DBSIZE']), onlineKeys);
     for (const c of COMMANDS) assert.equal(targetCalls.get(c), REQUESTS, `target ${c} calls\n${summaries}`);
@@ -97,10 +116,18 @@ async function replicateBenchmark(t: TestContext, pipeline: number): Promise<voi
   }
 }
 
-test('redis-benchmark without pipelining is replicated: same data on target', { skip: !isRoot && 'needs root', timeout: 120_000 }, async (t) => {
-  await replicateBenchmark(t, 1);
-});
+test(
+  'redis-benchmark without pipelining is replicated: same data on target',
+  { skip: !isRoot && 'needs root', timeout: 120_000 },
+  async (t) => {
+    await replicateBenchmark(t, 1);
+  },
+);
 
-test('redis-benchmark with -P 16 is replicated: same data on target', { skip: !isRoot && 'needs root', timeout: 120_000 }, async (t) => {
-  await replicateBenchmark(t, 16);
-});
+test(
+  'redis-benchmark with -P 16 is replicated: same data on target',
+  { skip: !isRoot && 'needs root', timeout: 120_000 },
+  async (t) => {
+    await replicateBenchmark(t, 16);
+  },
+);

@@ -5,7 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSummary, channelConnections, parseRedisBenchmark, parseCommandCalls } from '../lab/index.js';
 import { newCounters } from '../../src/session/index.js';
-import { formatTcpcopySummary, formatInterceptSummary, newEdgeCounters, createInterceptCounters } from '../../src/stats/index.js';
+import {
+  formatTcpcopySummary,
+  formatInterceptSummary,
+  newEdgeCounters,
+  createInterceptCounters,
+} from '../../src/stats/index.js';
 import { formatLogLine } from '../../src/log/index.js';
 import type { TcpcopyCounters, InterceptCounters } from '../../src/stats/index.js';
 import type { LogLine } from '../../src/log/index.js';
@@ -13,7 +18,9 @@ import type { LogLine } from '../../src/log/index.js';
 /** base with the named fields set to distinct numbers (1, 2, 3, ... in key order). */
 function distinct<T extends object>(base: T, keys: readonly (keyof T)[]): T {
   const o: Record<string, number> = {};
-  keys.forEach((k, i) => { o[String(k)] = i + 1; });
+  keys.forEach((k, i) => {
+    o[String(k)] = i + 1;
+  });
   return { ...base, ...o };
 }
 
@@ -22,9 +29,30 @@ const log = (lines: readonly LogLine[]): string =>
 
 test('parseSummary reads every counter of the last tcpcopy summary', () => {
   const keys: (keyof TcpcopyCounters)[] = [
-    'active', 'released', 'obsoleteDeleted', 'conns', 'resp', 'respContent', 'respFin', 'respRst', 'send', 'sendContent', 'sendSyn',
-    'sendFin', 'sendReset', 'reconnectNoSyn', 'retransmit', 'synCount', 'allClient', 'clientContent', 'clientRetransmit', 'fragments',
-    'capturedPackets', 'captureDrops', 'sendErrors', 'bufferOverflow',
+    'active',
+    'released',
+    'obsoleteDeleted',
+    'conns',
+    'resp',
+    'respContent',
+    'respFin',
+    'respRst',
+    'send',
+    'sendContent',
+    'sendSyn',
+    'sendFin',
+    'sendReset',
+    'reconnectNoSyn',
+    'retransmit',
+    'synCount',
+    'allClient',
+    'clientContent',
+    'clientRetransmit',
+    'fragments',
+    'capturedPackets',
+    'captureDrops',
+    'sendErrors',
+    'bufferOverflow',
   ];
   const c = distinct<TcpcopyCounters>({ ...newCounters(), ...newEdgeCounters() }, keys);
   const early = log(formatTcpcopySummary({ ...c, conns: 999 }, 1000));
@@ -50,8 +78,19 @@ test('parseSummary reads every counter of the last tcpcopy summary', () => {
 
 test('parseSummary reads every counter of an intercept summary', () => {
   const keys: (keyof InterceptCounters)[] = [
-    'responsePackets', 'capturedPackets', 'routedResponses', 'socketWrites', 'routeHits', 'routeMisses', 'lostResponses',
-    'registeredSessions', 'registrations', 'expiredRegistrations', 'connectedPeers', 'refusedPeers', 'captureDrops',
+    'responsePackets',
+    'capturedPackets',
+    'routedResponses',
+    'socketWrites',
+    'routeHits',
+    'routeMisses',
+    'lostResponses',
+    'registeredSessions',
+    'registrations',
+    'expiredRegistrations',
+    'connectedPeers',
+    'refusedPeers',
+    'captureDrops',
   ];
   const c = distinct<InterceptCounters>(createInterceptCounters(), keys);
   const s = parseSummary(log(formatInterceptSummary(c, 4000)), 'intercept');
@@ -72,15 +111,32 @@ test('channelConnections follows -C / --connections, default 2', () => {
 });
 
 test('parseRedisBenchmark reads the -q lines after their progress updates', () => {
-  const text = 'SET: rps=0.0 (overall: nan) avg_msec=nan\rSET: 30349.01 requests per second, p50=0.367 msec\n'
-    + 'INCR: 38610.04 requests per second, p50=0.311 msec\nLPUSH: 39215.69 requests per second, p50=0.3 msec\n'
-    + 'HSET: 35335.69 requests per second, p50=0.3 msec\n\n';
-  assert.deepEqual([...parseRedisBenchmark(text)], [['SET', 30349.01], ['INCR', 38610.04], ['LPUSH', 39215.69], ['HSET', 35335.69]]);
+  const text =
+    'SET: rps=0.0 (overall: nan) avg_msec=nan\rSET: 30349.01 requests per second, p50=0.367 msec\n' +
+    'INCR: 38610.04 requests per second, p50=0.311 msec\nLPUSH: 39215.69 requests per second, p50=0.3 msec\n' +
+    'HSET: 35335.69 requests per second, p50=0.3 msec\n\n';
+  assert.deepEqual(
+    [...parseRedisBenchmark(text)],
+    [
+      ['SET', 30349.01],
+      ['INCR', 38610.04],
+      ['LPUSH', 39215.69],
+      ['HSET', 35335.69],
+    ],
+  );
   assert.equal(parseRedisBenchmark('').size, 0);
 });
 
 test('parseCommandCalls reads INFO commandstats', () => {
-  const info = '# Commandstats\r\ncmdstat_set:calls=20000,usec=1,usec_per_call=0.1,rejected_calls=0,failed_calls=0\r\n'
-    + 'cmdstat_config|get:calls=2,usec=5\r\ncmdstat_hset:calls=19734,usec=9\r\n';
-  assert.deepEqual([...parseCommandCalls(info)], [['set', 20000], ['config|get', 2], ['hset', 19734]]);
+  const info =
+    '# Commandstats\r\ncmdstat_set:calls=20000,usec=1,usec_per_call=0.1,rejected_calls=0,failed_calls=0\r\n' +
+    'cmdstat_config|get:calls=2,usec=5\r\ncmdstat_hset:calls=19734,usec=9\r\n';
+  assert.deepEqual(
+    [...parseCommandCalls(info)],
+    [
+      ['set', 20000],
+      ['config|get', 2],
+      ['hset', 19734],
+    ],
+  );
 });

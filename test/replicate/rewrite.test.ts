@@ -7,12 +7,30 @@ import { TcpFlags } from '../../src/packet/index.js';
 import type { ClientSegment } from '../../src/session/index.js';
 import { formatRewriteLine } from '../../src/stats/index.js';
 import {
-  ClientRewriter, FIRST_COPY_PORT, MAX_COPIES, copyClientPort, isSessionSampled, sampleBucket,
+  ClientRewriter,
+  FIRST_COPY_PORT,
+  MAX_COPIES,
+  copyClientPort,
+  isSessionSampled,
+  sampleBucket,
 } from '../../src/tcpcopy/rewrite.js';
 
-function segment(src: string, srcPort: number, flags: number = TcpFlags.ACK, payload = 'GET / HTTP/1.1\r\n\r\n'): ClientSegment {
+function segment(
+  src: string,
+  srcPort: number,
+  flags: number = TcpFlags.ACK,
+  payload = 'GET / HTTP/1.1\r\n\r\n',
+): ClientSegment {
   return {
-    family: src.includes(':') ? 6 : 4, src, srcPort, dst: '10.77.0.2', dstPort: 80, seq: 1000, ack: 2000, flags, window: 502,
+    family: src.includes(':') ? 6 : 4,
+    src,
+    srcPort,
+    dst: '10.77.0.2',
+    dstPort: 80,
+    seq: 1000,
+    ack: 2000,
+    flags,
+    window: 502,
     options: { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: true, tsval: 7, tsecr: 8 },
     payload: Buffer.from(payload),
   };
@@ -143,7 +161,8 @@ void describe('-n copy ports', () => {
 void describe('-c client addresses', () => {
   void test('round robin over the list, sticky per real address, targets skipped', () => {
     const r = new ClientRewriter({
-      copies: 1, samplePercent: 100,
+      copies: 1,
+      samplePercent: 100,
       clientAddresses: [v4('10.77.9.1'), v4('10.77.0.3'), v4('10.77.9.2')],
       targetAddresses: new Set(['10.77.0.3']),
     });
@@ -163,7 +182,12 @@ void describe('-c client addresses', () => {
   });
 
   void test('a family without -c addresses keeps its real addresses; copies get the substitute too', () => {
-    const r = new ClientRewriter({ copies: 2, samplePercent: 100, clientAddresses: [v4('10.77.9.1')], targetAddresses: none });
+    const r = new ClientRewriter({
+      copies: 2,
+      samplePercent: 100,
+      clientAddresses: [v4('10.77.9.1')],
+      targetAddresses: none,
+    });
     const six = segment('fd77::1', 40000);
     assert.equal(r.apply(six), 2);
     assert.equal(r.segment(0), six);
@@ -177,13 +201,36 @@ void describe('-c client addresses', () => {
   });
 
   void test('identity only without -n, -r and -c; bad values are refused', () => {
-    assert.equal(new ClientRewriter({ copies: 1, samplePercent: 100, clientAddresses: [], targetAddresses: none }).isIdentity, true);
-    assert.equal(new ClientRewriter({ copies: 2, samplePercent: 100, clientAddresses: [], targetAddresses: none }).isIdentity, false);
-    assert.equal(new ClientRewriter({ copies: 1, samplePercent: 99, clientAddresses: [], targetAddresses: none }).isIdentity, false);
+    assert.equal(
+      new ClientRewriter({ copies: 1, samplePercent: 100, clientAddresses: [], targetAddresses: none }).isIdentity,
+      true,
+    );
+    assert.equal(
+      new ClientRewriter({ copies: 2, samplePercent: 100, clientAddresses: [], targetAddresses: none }).isIdentity,
+      false,
+    );
+    assert.equal(
+      new ClientRewriter({ copies: 1, samplePercent: 99, clientAddresses: [], targetAddresses: none }).isIdentity,
+      false,
+    );
     // Only a target address given: nothing to substitute.
-    assert.equal(new ClientRewriter({ copies: 1, samplePercent: 100, clientAddresses: [v4('10.77.0.3')], targetAddresses: new Set(['10.77.0.3']) }).isIdentity, true);
-    assert.throws(() => new ClientRewriter({ copies: 0, samplePercent: 100, clientAddresses: [], targetAddresses: none }), RangeError);
-    assert.throws(() => new ClientRewriter({ copies: 1, samplePercent: 0, clientAddresses: [], targetAddresses: none }), RangeError);
+    assert.equal(
+      new ClientRewriter({
+        copies: 1,
+        samplePercent: 100,
+        clientAddresses: [v4('10.77.0.3')],
+        targetAddresses: new Set(['10.77.0.3']),
+      }).isIdentity,
+      true,
+    );
+    assert.throws(
+      () => new ClientRewriter({ copies: 0, samplePercent: 100, clientAddresses: [], targetAddresses: none }),
+      RangeError,
+    );
+    assert.throws(
+      () => new ClientRewriter({ copies: 1, samplePercent: 0, clientAddresses: [], targetAddresses: none }),
+      RangeError,
+    );
   });
 });
 

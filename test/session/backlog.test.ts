@@ -61,7 +61,11 @@ describe('backlog', () => {
     h.engine.onClientPacket(20, clt(1251, 5401, ACK | PSH, 'c', {}, 40003));
     assert.deepEqual([h.counters.shedSessions, h.counters.shedBytes, h.counters.queuedBytes], [1, 250, 751]);
     assert.deepEqual(h.closed, ['shed']);
-    assert.deepEqual(h.out.map((s) => [s.srcPort, s.seq, s.ack, s.flags]), [[40000, 1101, 9001, 0x004 | ACK]], 'the target is told with an RST');
+    assert.deepEqual(
+      h.out.map((s) => [s.srcPort, s.seq, s.ack, s.flags]),
+      [[40000, 1101, 9001, 0x004 | ACK]],
+      'the target is told with an RST',
+    );
     assert.equal(h.engine.session(CLIENT, 40000, TARGET, TPORT), undefined);
     assert.ok(h.engine.session(CLIENT, 40001, TARGET, TPORT));
   });

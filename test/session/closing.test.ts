@@ -36,7 +36,10 @@ describe('FIN and RST', () => {
     const h = new Harness();
     h.handshake();
     h.client(2, clt(1001, 5001, ACK | PSH, 'req1'));
-    assert.deepEqual(h.target(3, tgt(9001, 1005, ACK | PSH | FIN, 100)), [seg(1005, 9102, ACK), seg(1005, 9102, RST | ACK)]);
+    assert.deepEqual(h.target(3, tgt(9001, 1005, ACK | PSH | FIN, 100)), [
+      seg(1005, 9102, ACK),
+      seg(1005, 9102, RST | ACK),
+    ]);
     assert.deepEqual(h.closed, ['finished']);
     assert.deepEqual(h.client(4, clt(1005, 5102, ACK | FIN)), []);
     assert.equal(h.engine.size, 0);
@@ -95,7 +98,9 @@ describe('timeouts', () => {
     h.handshake();
     h.client(2, clt(1001, 5001, ACK | PSH, 'req1'));
     assert.deepEqual(h.runUntil(1001), [
-      seg(1001, 9001, ACK | PSH, 'req1'), seg(1001, 9001, ACK | PSH, 'req1'), seg(1005, 9001, RST | ACK),
+      seg(1001, 9001, ACK | PSH, 'req1'),
+      seg(1001, 9001, ACK | PSH, 'req1'),
+      seg(1005, 9001, RST | ACK),
     ]);
     assert.deepEqual(h.closed, ['sessionTimeout']);
     assert.deepEqual([h.counters.obsoleteDeleted, h.counters.retransmit, h.engine.nextDeadlineMs()], [1, 2, -1]);
@@ -123,7 +128,10 @@ describe('table and edges', () => {
   });
 
   test('option validation', () => {
-    assert.throws(() => new Harness({ sessionTimeoutMs: -1 }), (e: unknown) => e instanceof SessionError && e.code === 'BAD_OPTION');
+    assert.throws(
+      () => new Harness({ sessionTimeoutMs: -1 }),
+      (e: unknown) => e instanceof SessionError && e.code === 'BAD_OPTION',
+    );
     assert.throws(() => new Harness({ advertisedWindowScale: 15 }), SessionError);
   });
 

@@ -12,23 +12,26 @@ test('Deque behaves as an array used as a queue (push, shift, at, length, clear)
     fc.record({ kind: fc.constant('shift' as const) }),
     fc.record({ kind: fc.constant('clear' as const) }),
   );
-  fc.assert(fc.property(fc.array(op, { maxLength: 300 }), fc.integer({ min: 1, max: 8 }), (ops, cap) => {
-    const d = new Deque<number>(cap);
-    const model: number[] = [];
-    for (const o of ops) {
-      if (o.kind === 'push') {
-        d.push(o.v);
-        model.push(o.v);
-      } else if (o.kind === 'shift') {
-        assert.equal(d.shift(), model.shift());
-      } else {
-        d.clear();
-        model.length = 0;
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 300 }), fc.integer({ min: 1, max: 8 }), (ops, cap) => {
+      const d = new Deque<number>(cap);
+      const model: number[] = [];
+      for (const o of ops) {
+        if (o.kind === 'push') {
+          d.push(o.v);
+          model.push(o.v);
+        } else if (o.kind === 'shift') {
+          assert.equal(d.shift(), model.shift());
+        } else {
+          d.clear();
+          model.length = 0;
+        }
+        assert.equal(d.length, model.length);
+        for (let i = -1; i <= model.length; i++) assert.equal(d.at(i), model[i]);
       }
-      assert.equal(d.length, model.length);
-      for (let i = -1; i <= model.length; i++) assert.equal(d.at(i), model[i]);
-    }
-  }), { numRuns: 300 });
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test('a long queue keeps its order through 200,000 shifts and pushes (growth and wrap-around)', () => {

@@ -28,7 +28,18 @@ describe('handshake and one request', () => {
     assert.deepEqual(h.runUntil(13), [seg(1005, 9101, ACK)]);
     const c = h.counters;
     assert.deepEqual(
-      [c.active, c.conns, c.resp, c.respContent, c.send, c.sendContent, c.sendSyn, c.synCount, c.allClient, c.clientContent],
+      [
+        c.active,
+        c.conns,
+        c.resp,
+        c.respContent,
+        c.send,
+        c.sendContent,
+        c.sendSyn,
+        c.synCount,
+        c.allClient,
+        c.clientContent,
+      ],
       [1, 1, 2, 1, 4, 1, 1, 1, 3, 1],
     );
   });
@@ -59,7 +70,10 @@ describe('handshake and one request', () => {
     assert.deepEqual(h.runUntil(6999), [seg(1000, 0, SYN), seg(1000, 0, SYN), seg(1000, 0, SYN)]);
     assert.deepEqual(h.runUntil(7000), [seg(1001, 0, 0x004)]);
     assert.deepEqual(h.closed, ['handshakeTimeout']);
-    assert.deepEqual([h.counters.sendSyn, h.counters.obsoleteDeleted, h.counters.active, h.counters.released], [4, 1, 0, 1]);
+    assert.deepEqual(
+      [h.counters.sendSyn, h.counters.obsoleteDeleted, h.counters.active, h.counters.released],
+      [4, 1, 0, 1],
+    );
   });
 });
 
@@ -150,7 +164,10 @@ describe('mid-stream join', () => {
     const h = new Harness({ onlyWithSyn: true });
     assert.deepEqual(h.client(0, clt(2001, 7001, ACK | PSH, 'req1')), []);
     assert.deepEqual(h.client(0, clt(2001, 7001, ACK)), []);
-    assert.deepEqual([h.counters.refusedNoSyn, h.counters.reconnectNoSyn, h.engine.size, h.registered.length], [1, 0, 0, 0]);
+    assert.deepEqual(
+      [h.counters.refusedNoSyn, h.counters.reconnectNoSyn, h.engine.size, h.registered.length],
+      [1, 0, 0, 0],
+    );
   });
 });
 

@@ -19,15 +19,24 @@ describe('late handshake ACK reset by the target', () => {
     const h = new Harness();
     captured(h);
     const est = h.target(2, tgt(9000, 1001, SYN | ACK, 0, { mss: 1460 }));
-    assert.ok(est.some((s) => s.data === 'req1'), JSON.stringify(est));
+    assert.ok(
+      est.some((s) => s.data === 'req1'),
+      JSON.stringify(est),
+    );
     // Linux answers the ACK and the request, each with an RST (seq = their ack, no ACK flag).
     assert.deepEqual(h.target(3, tgt(9001, 0, RST)), [seg(1000, 0, SYN)]);
     assert.deepEqual(h.target(3, tgt(9001, 0, RST)), []);
     assert.deepEqual(h.closed, []);
     assert.deepEqual([h.counters.respRst, h.counters.staleRst, h.counters.handshakeRestarts], [1, 1, 1]);
     const again = h.target(4, tgt(30000, 1001, SYN | ACK, 0, { mss: 1460 }));
-    assert.ok(again.some((s) => s.data === 'req1' && s.seq === 1001 && s.ack === 30001), JSON.stringify(again));
-    assert.deepEqual(h.target(5, tgt(30001, 1005, ACK | PSH | FIN, 100)), [seg(1005, 30102, ACK), seg(1005, 30102, RST | ACK)]);
+    assert.ok(
+      again.some((s) => s.data === 'req1' && s.seq === 1001 && s.ack === 30001),
+      JSON.stringify(again),
+    );
+    assert.deepEqual(h.target(5, tgt(30001, 1005, ACK | PSH | FIN, 100)), [
+      seg(1005, 30102, ACK),
+      seg(1005, 30102, RST | ACK),
+    ]);
     assert.deepEqual(h.closed, ['finished']);
     assert.equal(h.counters.conns, 1);
   });

@@ -29,10 +29,16 @@ function replay(o: Partial<SessionOptions>, ts: boolean, targetMss = 1460, versi
   const targetIp = v6 ? 'fd77::3' : TARGET;
   const engine = new SessionEngine(
     (ip, port) => ((ip === ONLINE || ip === 'fd77::2') && port === 80 ? { ip: targetIp, port: TPORT } : undefined),
-    { sendSegment: (s) => { out.push(copySegment(s)); }, registerSession: () => undefined },
+    {
+      sendSegment: (s) => {
+        out.push(copySegment(s));
+      },
+      registerSession: () => undefined,
+    },
     o,
   );
-  const tsOpt = (tsval: number, tsecr: number): Partial<TcpOptionValues> => (ts ? { hasTimestamps: true, tsval, tsecr } : {});
+  const tsOpt = (tsval: number, tsecr: number): Partial<TcpOptionValues> =>
+    ts ? { hasTimestamps: true, tsval, tsecr } : {};
   const c = (seq: number, ack: number, flags: number, payload: Buffer | string, opt: Partial<TcpOptionValues>) => {
     const s = clt(seq, ack, flags, payload, opt);
     return v6 ? { ...s, family: 6 as const, src: 'fd77::1', dst: 'fd77::2' } : s;
@@ -46,7 +52,10 @@ function replay(o: Partial<SessionOptions>, ts: boolean, targetMss = 1460, versi
   engine.onClientPacket(1, c(1001, 5001, ACK, '', tsOpt(101, 700)));
   const before = out.length;
   engine.onClientPacket(2, c(1001, 5001, ACK | PSH, REQUEST, tsOpt(102, 700)));
-  const sizes = out.slice(before).filter((s) => s.payload.length > 0).map((s) => s.payload.length);
+  const sizes = out
+    .slice(before)
+    .filter((s) => s.payload.length > 0)
+    .map((s) => s.payload.length);
   return { sizes, packets: out.map((s) => emitSegment(s)), out, engine };
 }
 
@@ -67,7 +76,10 @@ void describe('segment size under the IP packet limit', () => {
     const r = replay({}, true);
     assert.deepEqual(r.sizes, split(5000, 1448));
     const data = r.out.filter((s) => s.payload.length > 0);
-    assert.ok(data.every((s) => s.options.some((o) => o.kind === 'timestamps')), 'timestamps are emitted');
+    assert.ok(
+      data.every((s) => s.options.some((o) => o.kind === 'timestamps')),
+      'timestamps are emitted',
+    );
     assert.equal(Math.max(...r.packets.map((p) => p.length)), 1500);
   });
 

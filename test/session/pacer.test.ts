@@ -6,11 +6,14 @@ import { ResponsePacer, startsNewRequest } from '../../src/session/index.js';
 
 void test('startsNewRequest: only an ack ahead of the request (mod 2^32) starts a new one', () => {
   const rows: [number, number, boolean][] = [
-    [101, 100, true], [100, 100, false], [99, 100, false],
+    [101, 100, true],
+    [100, 100, false],
+    [99, 100, false],
     [5, 0xffff_fff0, true], // wrapped: 5 is 21 past 0xfffffff0
     [0xffff_fff0, 5, false],
   ];
-  for (const [chunk, request, expected] of rows) assert.equal(startsNewRequest(chunk, request), expected, `${chunk} after ${request}`);
+  for (const [chunk, request, expected] of rows)
+    assert.equal(startsNewRequest(chunk, request), expected, `${chunk} after ${request}`);
 });
 
 void test('holds: nothing is held before the base is known; learnBase fixes it once', () => {
@@ -25,7 +28,8 @@ void test('holds: nothing is held before the base is known; learnBase fixes it o
 
 void test('answered: by length, by PSH/FIN, or after the quiet period; release and restart start counting again', () => {
   const QUIET = 100;
-  // [response bytes seen, pushed, now, last target packet, expected] for a request expecting 300 bytes (ack 1300 after 1000).
+  // [response bytes seen, pushed, now, last target packet, expected] for a request expecting 300 bytes (ack 1300
+  // after 1000).
   const rows: [number, boolean, number, number, boolean][] = [
     [0, false, 50, 40, false],
     [299, false, 50, 40, false],

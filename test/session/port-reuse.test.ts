@@ -6,7 +6,10 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness, clt, tgt, seg, SYN, ACK, PSH, FIN, RST } from './trace.js';
 
-/** The old connection as captured on the online host: handshake, request, FIN — all before the target answered anything. */
+/**
+ * The old connection as captured on the online host: handshake, request, FIN — all before the target answered
+ * anything.
+ */
 function oldConnectionCaptured(h: Harness): void {
   assert.deepEqual(h.client(0, clt(1000, 0, SYN, '', { mss: 1460 })), [seg(1000, 0, SYN)]);
   h.client(1, clt(1001, 5001, ACK));
@@ -27,14 +30,24 @@ describe('client port reuse during the replay', () => {
     assert.deepEqual(h.closed, []);
     // The old session goes on: handshake with the target, its request, its FIN once answered.
     const afterSynAck = h.target(5, tgt(9000, 1001, SYN | ACK, 0, { mss: 1460 }));
-    assert.ok(afterSynAck.some((s) => s.data === 'req1'), JSON.stringify(afterSynAck));
+    assert.ok(
+      afterSynAck.some((s) => s.data === 'req1'),
+      JSON.stringify(afterSynAck),
+    );
     assert.deepEqual(h.target(6, tgt(9001, 1005, ACK | PSH, 100)), [seg(1005, 9101, ACK | FIN)]);
     // The old session ends normally; only then does the new connection's SYN go out.
-    assert.deepEqual(h.target(7, tgt(9101, 1006, ACK | FIN)), [seg(1006, 9102, ACK), seg(1006, 9102, RST | ACK), seg(4000, 0, SYN)]);
+    assert.deepEqual(h.target(7, tgt(9101, 1006, ACK | FIN)), [
+      seg(1006, 9102, ACK),
+      seg(1006, 9102, RST | ACK),
+      seg(4000, 0, SYN),
+    ]);
     assert.deepEqual(h.closed, ['finished']);
     // The held request follows the new handshake.
     const second = h.target(8, tgt(20000, 4001, SYN | ACK, 0, { mss: 1460 }));
-    assert.ok(second.some((s) => s.data === 'req2' && s.seq === 4001 && s.ack === 20001), JSON.stringify(second));
+    assert.ok(
+      second.some((s) => s.data === 'req2' && s.seq === 4001 && s.ack === 20001),
+      JSON.stringify(second),
+    );
     const c = h.counters;
     assert.deepEqual([c.synCount, c.allClient, c.clientContent, c.conns, c.active, c.released], [2, 7, 2, 2, 1, 1]);
   });
@@ -71,13 +84,27 @@ describe('client port reuse during the replay', () => {
     // The first finishes: the second starts; the third is now held behind the second.
     h.target(5, tgt(9000, 1001, SYN | ACK, 0, { mss: 1460 }));
     h.target(6, tgt(9001, 1005, ACK | PSH, 100));
-    assert.deepEqual(h.target(7, tgt(9101, 1006, ACK | FIN)), [seg(1006, 9102, ACK), seg(1006, 9102, RST | ACK), seg(4000, 0, SYN)]);
+    assert.deepEqual(h.target(7, tgt(9101, 1006, ACK | FIN)), [
+      seg(1006, 9102, ACK),
+      seg(1006, 9102, RST | ACK),
+      seg(4000, 0, SYN),
+    ]);
     const second = h.target(8, tgt(20000, 4001, SYN | ACK, 0, { mss: 1460 }));
-    assert.ok(second.some((x) => x.data === 'req2'), JSON.stringify(second));
+    assert.ok(
+      second.some((x) => x.data === 'req2'),
+      JSON.stringify(second),
+    );
     h.target(9, tgt(20001, 4005, ACK | PSH, 100));
-    assert.deepEqual(h.target(10, tgt(20101, 4006, ACK | FIN)), [seg(4006, 20102, ACK), seg(4006, 20102, RST | ACK), seg(8000, 0, SYN)]);
+    assert.deepEqual(h.target(10, tgt(20101, 4006, ACK | FIN)), [
+      seg(4006, 20102, ACK),
+      seg(4006, 20102, RST | ACK),
+      seg(8000, 0, SYN),
+    ]);
     const third = h.target(11, tgt(30000, 8001, SYN | ACK, 0, { mss: 1460 }));
-    assert.ok(third.some((x) => x.data === 'req3'), JSON.stringify(third));
+    assert.ok(
+      third.some((x) => x.data === 'req3'),
+      JSON.stringify(third),
+    );
     assert.deepEqual(h.closed, ['finished', 'finished']);
     assert.deepEqual([h.counters.reusedPortWaits, h.counters.conns, h.engine.size], [2, 3, 1]);
   });
@@ -94,6 +121,9 @@ describe('client port reuse during the replay', () => {
     h.target(6, tgt(9001, 1005, ACK | PSH, 100));
     h.target(7, tgt(9101, 1006, ACK | FIN));
     const second = h.target(8, tgt(20000, 4001, SYN | ACK));
-    assert.ok(second.some((s) => s.data === 'req2'), JSON.stringify(second));
+    assert.ok(
+      second.some((s) => s.data === 'req2'),
+      JSON.stringify(second),
+    );
   });
 });

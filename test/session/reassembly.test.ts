@@ -9,7 +9,12 @@ import { Harness, clt, copySegment, tgt, seg, opts, SYN, ACK, PSH, FIN } from '.
 
 function collect(): { chunks: StreamChunk[]; deliver: (c: StreamChunk) => void } {
   const chunks: StreamChunk[] = [];
-  return { chunks, deliver: (c) => { chunks.push(c); } };
+  return {
+    chunks,
+    deliver: (c) => {
+      chunks.push(c);
+    },
+  };
 }
 
 const b = (s: string): Buffer => Buffer.from(s);
@@ -32,9 +37,14 @@ describe('Reassembler', () => {
     assert.equal(r.heldBytes, 4);
     assert.equal(r.insert(108, b(''), true, 1, 0, deliver), 'outOfOrder');
     assert.equal(r.insert(100, b('abcd'), false, 1, 1, deliver), 'inOrder');
-    assert.deepEqual(chunks.map((c) => [c.seq, c.data.toString(), c.fin]), [
-      [100, 'abcd', false], [104, 'efgh', false], [108, '', true],
-    ]);
+    assert.deepEqual(
+      chunks.map((c) => [c.seq, c.data.toString(), c.fin]),
+      [
+        [100, 'abcd', false],
+        [104, 'efgh', false],
+        [108, '', true],
+      ],
+    );
     assert.equal(r.insert(109, b('x'), false, 1, 2, deliver), 'afterFin');
     assert.equal(r.hasGap, false);
   });
@@ -46,7 +56,13 @@ describe('Reassembler', () => {
     assert.equal(r.gapDeadlineMs(50), 60);
     assert.equal(r.skipGap(60, deliver), 5);
     assert.equal(r.insert(5, b('yy'), false, 7, 61, deliver), 'inOrder');
-    assert.deepEqual(chunks.map((c) => [c.seq, c.data.toString()]), [[0xfffffffe, 'zz'], [0, 'yy']]);
+    assert.deepEqual(
+      chunks.map((c) => [c.seq, c.data.toString()]),
+      [
+        [0xfffffffe, 'zz'],
+        [0, 'yy'],
+      ],
+    );
     assert.equal(r.gapDeadlineMs(50), Infinity);
   });
 });
@@ -55,8 +71,12 @@ describe('whole sessions', () => {
   test('client and target sequence numbers wrapping past 2^32', () => {
     const h = new Harness();
     h.client(0, clt(0xfffffffe, 0, SYN));
-    assert.deepEqual(h.target(1, tgt(0xfffffff0, 0xffffffff, SYN | ACK, 0, { mss: 1460 })), [seg(0xffffffff, 0xfffffff1, ACK)]);
-    assert.deepEqual(h.client(2, clt(0xffffffff, 0xfffffffa, ACK | PSH, 'wrap')), [seg(0xffffffff, 0xfffffff1, ACK | PSH, 'wrap')]);
+    assert.deepEqual(h.target(1, tgt(0xfffffff0, 0xffffffff, SYN | ACK, 0, { mss: 1460 })), [
+      seg(0xffffffff, 0xfffffff1, ACK),
+    ]);
+    assert.deepEqual(h.client(2, clt(0xffffffff, 0xfffffffa, ACK | PSH, 'wrap')), [
+      seg(0xffffffff, 0xfffffff1, ACK | PSH, 'wrap'),
+    ]);
     assert.deepEqual(h.target(3, tgt(0xfffffff1, 3, ACK | PSH, 32)), []);
     assert.deepEqual(h.client(4, clt(3, 26, ACK | FIN)), [seg(3, 17, ACK | FIN)]);
     assert.deepEqual(h.target(5, tgt(17, 4, ACK | FIN)), [seg(4, 18, ACK), seg(4, 18, 0x014)]);
@@ -66,18 +86,44 @@ describe('whole sessions', () => {
     const out: OutgoingSegment[] = [];
     const e = new SessionEngine(
       (ip, port) => (ip === 'fd00::2' && port === 80 ? { ip: 'fd00::3', port: 8080 } : undefined),
-      { sendSegment: (s) => { out.push(copySegment(s)); }, registerSession: () => undefined },
+      {
+        sendSegment: (s) => {
+          out.push(copySegment(s));
+        },
+        registerSession: () => undefined,
+      },
     );
-    const base = { family: 6 as const, src: 'fd00::1', srcPort: 5555, dst: 'fd00::2', dstPort: 80, window: 100, options: opts() };
+    const base = {
+      family: 6 as const,
+      src: 'fd00::1',
+      srcPort: 5555,
+      dst: 'fd00::2',
+      dstPort: 80,
+      window: 100,
+      options: opts(),
+    };
     e.onClientPacket(0, { ...base, seq: 10, ack: 0, flags: SYN, payload: b('') });
     e.onTargetResponse(1, {
-      src: 'fd00::3', srcPort: 8080, dst: 'fd00::1', dstPort: 5555, seq: 500, ack: 11, flags: SYN | ACK, window: 1000,
-      options: opts({ mss: 1440 }), payloadLength: 0,
+      src: 'fd00::3',
+      srcPort: 8080,
+      dst: 'fd00::1',
+      dstPort: 5555,
+      seq: 500,
+      ack: 11,
+      flags: SYN | ACK,
+      window: 1000,
+      options: opts({ mss: 1440 }),
+      payloadLength: 0,
     });
     e.onClientPacket(2, { ...base, seq: 11, ack: 77, flags: ACK | PSH, payload: b('hi') });
-    assert.deepEqual(out.map((s) => [s.dst, s.dstPort, s.seq, s.ack, s.flags]), [
-      ['fd00::3', 8080, 10, 0, SYN], ['fd00::3', 8080, 11, 501, ACK], ['fd00::3', 8080, 11, 501, ACK | PSH],
-    ]);
+    assert.deepEqual(
+      out.map((s) => [s.dst, s.dstPort, s.seq, s.ack, s.flags]),
+      [
+        ['fd00::3', 8080, 10, 0, SYN],
+        ['fd00::3', 8080, 11, 501, ACK],
+        ['fd00::3', 8080, 11, 501, ACK | PSH],
+      ],
+    );
     const pkt = emitSegment(out[2]!);
     assert.equal(pkt.length, 40 + 20 + 2);
     assert.equal(pkt[0]! >> 4, 6);

@@ -10,7 +10,8 @@ describe('client stream reassembly', () => {
     h.handshake();
     assert.deepEqual(h.client(2, clt(1005, 5001, ACK, 'bbbb')), []);
     assert.deepEqual(h.client(3, clt(1001, 5001, ACK, 'aaaa')), [
-      seg(1001, 9001, ACK | PSH, 'aaaa'), seg(1005, 9001, ACK | PSH, 'bbbb'),
+      seg(1001, 9001, ACK | PSH, 'aaaa'),
+      seg(1005, 9001, ACK | PSH, 'bbbb'),
     ]);
     assert.deepEqual(h.client(4, clt(1001, 5001, ACK, 'aaaa')), []);
     assert.equal(h.counters.clientRetransmit, 1);
@@ -58,7 +59,9 @@ describe('target loss', () => {
     const h = new Harness();
     h.handshake({ mss: 4 });
     assert.deepEqual(h.client(2, clt(1001, 5001, ACK | PSH, '0123456789')), [
-      seg(1001, 9001, ACK, '0123'), seg(1005, 9001, ACK, '4567'), seg(1009, 9001, ACK | PSH, '89'),
+      seg(1001, 9001, ACK, '0123'),
+      seg(1005, 9001, ACK, '4567'),
+      seg(1009, 9001, ACK | PSH, '89'),
     ]);
     assert.deepEqual(h.target(3, tgt(9001, 1005, ACK)), []);
     assert.deepEqual(h.target(4, tgt(9001, 1005, ACK)), []);
@@ -108,7 +111,10 @@ describe('timestamps', () => {
     };
     h.engine.onClientPacket(0, clt(1000, 0, SYN, '', { mss: 1460, windowScale: 7, hasTimestamps: true, tsval: 100 }));
     assert.deepEqual(tsOf(), [100, 0]);
-    h.engine.onTargetResponse(1, tgt(9000, 1001, SYN | ACK, 0, { mss: 1460, hasTimestamps: true, tsval: 7000, tsecr: 100 }));
+    h.engine.onTargetResponse(
+      1,
+      tgt(9000, 1001, SYN | ACK, 0, { mss: 1460, hasTimestamps: true, tsval: 7000, tsecr: 100 }),
+    );
     assert.deepEqual(tsOf(), [100, 7000]);
     h.engine.onClientPacket(2, clt(1001, 5001, ACK | PSH, 'req1', { hasTimestamps: true, tsval: 110 }));
     assert.deepEqual(tsOf(), [110, 7000]);

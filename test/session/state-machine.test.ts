@@ -10,15 +10,28 @@ import { Timer } from '../../src/session/index.js';
 
 /** Each setup leaves req1 (client bytes 1001..1004) sent and unacknowledged, except SYN_SENT's. */
 const SETUPS: Record<string, (h: Harness) => void> = {
-  'SYN_SENT/OPEN': (h) => { h.client(0, clt(1000, 0, SYN)); },
+  'SYN_SENT/OPEN': (h) => {
+    h.client(0, clt(1000, 0, SYN));
+  },
   'SYN_SENT/RESET': (h) => {
     h.client(0, clt(1000, 0, SYN));
     h.client(1, clt(1001, 5001, ACK | PSH, 'req1')); // held until the handshake completes
     h.client(2, clt(1005, 5001, RST | ACK));
   },
-  'ESTABLISHED/OPEN': (h) => { h.handshake(); h.client(2, clt(1001, 5001, ACK | PSH, 'req1')); },
-  'ESTABLISHED/RESET': (h) => { h.handshake(); h.client(2, clt(1001, 5001, ACK | PSH, 'req1')); h.client(3, clt(1005, 5001, RST | ACK)); },
-  'CLOSE_WAIT/OPEN': (h) => { h.handshake(); h.client(2, clt(1001, 5001, ACK | PSH, 'req1')); h.target(3, tgt(9001, 1001, ACK | FIN)); },
+  'ESTABLISHED/OPEN': (h) => {
+    h.handshake();
+    h.client(2, clt(1001, 5001, ACK | PSH, 'req1'));
+  },
+  'ESTABLISHED/RESET': (h) => {
+    h.handshake();
+    h.client(2, clt(1001, 5001, ACK | PSH, 'req1'));
+    h.client(3, clt(1005, 5001, RST | ACK));
+  },
+  'CLOSE_WAIT/OPEN': (h) => {
+    h.handshake();
+    h.client(2, clt(1001, 5001, ACK | PSH, 'req1'));
+    h.target(3, tgt(9001, 1001, ACK | FIN));
+  },
   'CLOSE_WAIT/RESET': (h) => {
     h.handshake();
     h.client(2, clt(1001, 5001, ACK | PSH, 'req1'));

@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { SessionTable } from '../../src/session/index.js';
 import { Prng } from '../packet/prng.js';
 
-interface V { readonly targetIp: string; readonly id: number }
+interface V {
+  readonly targetIp: string;
+  readonly id: number;
+}
 
 void test('one client port to two targets on the same port: both kept, each found and removed on its own', () => {
   const t = new SessionTable<V>();
@@ -18,7 +21,11 @@ void test('one client port to two targets on the same port: both kept, each foun
   assert.equal(t.get('10.77.1.1', 40000, '10.77.0.9', 8080), b);
   assert.equal(t.get('10.77.1.1', 40000, '10.77.0.4', 8080), undefined);
   assert.equal(t.get('10.77.1.1', 40000, '10.77.0.3', 8081), undefined);
-  assert.equal(t.delete('10.77.1.1', 40000, 8080, { targetIp: '10.77.0.3', id: 1 }), false, 'only the stored object is removed');
+  assert.equal(
+    t.delete('10.77.1.1', 40000, 8080, { targetIp: '10.77.0.3', id: 1 }),
+    false,
+    'only the stored object is removed',
+  );
   assert.equal(t.delete('10.77.1.1', 40000, 8080, a), true);
   assert.equal(t.delete('10.77.1.1', 40000, 8080, a), false);
   assert.equal(t.get('10.77.1.1', 40000, '10.77.0.9', 8080), b);

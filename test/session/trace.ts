@@ -4,7 +4,12 @@
 import { TcpFlags } from '../../src/packet/index.js';
 import { SessionEngine } from '../../src/session/index.js';
 import type {
-  ClientSegment, CloseReason, OutgoingSegment, SessionOptions, TargetHeader, TcpOptionValues,
+  ClientSegment,
+  CloseReason,
+  OutgoingSegment,
+  SessionOptions,
+  TargetHeader,
+  TcpOptionValues,
 } from '../../src/session/index.js';
 import type { SessionKey } from '../../src/packet/index.js';
 
@@ -24,19 +29,48 @@ export function opts(o: Partial<TcpOptionValues> = {}): TcpOptionValues {
   return { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsval: 0, tsecr: 0, ...o };
 }
 
-export function clt(seq: number, ack: number, flags: number, payload: string | Buffer = '',
-  o: Partial<TcpOptionValues> = {}, srcPort = CPORT): ClientSegment {
+export function clt(
+  seq: number,
+  ack: number,
+  flags: number,
+  payload: string | Buffer = '',
+  o: Partial<TcpOptionValues> = {},
+  srcPort = CPORT,
+): ClientSegment {
   return {
-    family: 4, src: CLIENT, srcPort, dst: ONLINE, dstPort: 80, seq, ack, flags, window: 502,
-    options: opts(o), payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+    family: 4,
+    src: CLIENT,
+    srcPort,
+    dst: ONLINE,
+    dstPort: 80,
+    seq,
+    ack,
+    flags,
+    window: 502,
+    options: opts(o),
+    payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
   };
 }
 
-export function tgt(seq: number, ack: number, flags: number, payloadLength = 0,
-  o: Partial<TcpOptionValues> = {}, window = 512): TargetHeader {
+export function tgt(
+  seq: number,
+  ack: number,
+  flags: number,
+  payloadLength = 0,
+  o: Partial<TcpOptionValues> = {},
+  window = 512,
+): TargetHeader {
   return {
-    src: TARGET, srcPort: TPORT, dst: CLIENT, dstPort: CPORT, seq, ack, flags, window,
-    options: opts(o), payloadLength,
+    src: TARGET,
+    srcPort: TPORT,
+    dst: CLIENT,
+    dstPort: CPORT,
+    seq,
+    ack,
+    flags,
+    window,
+    options: opts(o),
+    payloadLength,
   };
 }
 
@@ -58,9 +92,15 @@ export class Harness {
     this.engine = new SessionEngine(
       (ip, port) => (ip === ONLINE && port === 80 ? { ip: TARGET, port: TPORT } : undefined),
       {
-        sendSegment: (s) => { this.out.push(copySegment(s)); },
-        registerSession: (t) => { this.registered.push(t); },
-        sessionClosed: (_t, r) => { this.closed.push(r); },
+        sendSegment: (s) => {
+          this.out.push(copySegment(s));
+        },
+        registerSession: (t) => {
+          this.registered.push(t);
+        },
+        sessionClosed: (_t, r) => {
+          this.closed.push(r);
+        },
       },
       o,
     );
@@ -94,7 +134,9 @@ export class Harness {
 
   /** Segments sent since the last call, reduced to what tests compare. */
   take(): Seg[] {
-    const segs = this.out.splice(0).map((s) => ({ seq: s.seq, ack: s.ack, flags: s.flags, data: s.payload.toString() }));
+    const segs = this.out
+      .splice(0)
+      .map((s) => ({ seq: s.seq, ack: s.ack, flags: s.flags, data: s.payload.toString() }));
     return segs;
   }
 

@@ -28,7 +28,10 @@ test('formatInterceptStats warns when responses arrive and no tcpcopy is connect
   const c = createInterceptCounters();
   assert.equal(formatInterceptStats(c).length, 5);
   c.responsePackets = 3;
-  assert.deepEqual(formatInterceptStats(c).at(-1), { level: 'warn', text: 'responses captured but no tcpcopy is connected' });
+  assert.deepEqual(formatInterceptStats(c).at(-1), {
+    level: 'warn',
+    text: 'responses captured but no tcpcopy is connected',
+  });
   c.connectedPeers = 1;
   assert.equal(formatInterceptStats(c).length, 5);
 });

@@ -3,7 +3,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newCounters } from '../../src/session/index.js';
-import { formatCloseReasons, formatTcpcopyStats, formatTcpcopySummary, newEdgeCounters } from '../../src/stats/index.js';
+import {
+  formatCloseReasons,
+  formatTcpcopyStats,
+  formatTcpcopySummary,
+  newEdgeCounters,
+} from '../../src/stats/index.js';
 import type { TcpcopyCounters } from '../../src/stats/index.js';
 
 const zero = (): TcpcopyCounters => ({ ...newCounters(), ...newEdgeCounters() });
@@ -11,13 +16,41 @@ const zero = (): TcpcopyCounters => ({ ...newCounters(), ...newEdgeCounters() })
 /** Every counter the lines print, in print order, set to 1, 2, 3, ... */
 function sample(): TcpcopyCounters {
   const printed: (keyof TcpcopyCounters)[] = [
-    'active', 'released', 'obsoleteDeleted', 'conns', 'resp', 'respContent', 'respFin', 'respRst', 'send', 'sendContent',
-    'sendSyn', 'sendFin', 'sendReset', 'reconnectNoSyn', 'retransmit', 'synCount', 'allClient', 'clientContent',
-    'clientRetransmit', 'fragments', 'capturedPackets', 'captureDrops', 'sendErrors', 'bufferOverflow', 'replicationLagMs',
-    'queuedBytes', 'shedSessions', 'shedBytes', 'staleRst', 'handshakeRestarts',
+    'active',
+    'released',
+    'obsoleteDeleted',
+    'conns',
+    'resp',
+    'respContent',
+    'respFin',
+    'respRst',
+    'send',
+    'sendContent',
+    'sendSyn',
+    'sendFin',
+    'sendReset',
+    'reconnectNoSyn',
+    'retransmit',
+    'synCount',
+    'allClient',
+    'clientContent',
+    'clientRetransmit',
+    'fragments',
+    'capturedPackets',
+    'captureDrops',
+    'sendErrors',
+    'bufferOverflow',
+    'replicationLagMs',
+    'queuedBytes',
+    'shedSessions',
+    'shedBytes',
+    'staleRst',
+    'handshakeRestarts',
   ];
   const c = zero();
-  printed.forEach((k, i) => { c[k] = i + 1; });
+  printed.forEach((k, i) => {
+    c[k] = i + 1;
+  });
   return c;
 }
 
@@ -57,7 +90,7 @@ describe('formatTcpcopyStats', () => {
     assert.equal(formatTcpcopyStats(c, 0)[9]?.text, 'total captured packets:1099511627783');
   });
 
-  void test("\"many connections can't be established\": integer percent of live sessions under 80, only after 3 s", () => {
+  void test('"many connections can\'t be established": integer percent of live sessions under 80, only after 3 s', () => {
     const c = zero();
     c.active = 100;
     c.conns = 79;
@@ -103,13 +136,20 @@ describe('formatTcpcopySummary', () => {
     assert.equal(lines.at(-2)?.text, 'event loop delay: p99 12.3 ms, max 80.0 ms');
     assert.equal(lines.length, 16);
     assert.ok(lines.every((l) => l.level === 'notice'));
-    assert.equal(formatTcpcopySummary(c, 0).at(-1)?.text, 'rates: captured 0 pkt/s, sent 0 pkt/s, sent content 0 pkt/s');
+    assert.equal(
+      formatTcpcopySummary(c, 0).at(-1)?.text,
+      'rates: captured 0 pkt/s, sent 0 pkt/s, sent content 0 pkt/s',
+    );
   });
 });
 
 describe('formatCloseReasons', () => {
   void test('the reasons that occurred, in order, camelCase spelled out', () => {
-    const m = new Map([['finished', 12], ['clientReset', 0], ['handshakeTimeout', 3]]);
+    const m = new Map([
+      ['finished', 12],
+      ['clientReset', 0],
+      ['handshakeTimeout', 3],
+    ]);
     assert.deepEqual(formatCloseReasons(m), { level: 'notice', text: 'closed: finished 12, handshake timeout 3' });
     assert.equal(formatCloseReasons(new Map()).text, 'closed: none');
   });

@@ -13,14 +13,25 @@ const SRC = join(ROOT, 'src');
 
 /** Lower numbers are lower layers; an import must go to a strictly lower layer or stay in its folder. */
 export const LAYERS: Readonly<Record<string, number>> = {
-  'paths': 0, 'version': 0, 'exit-codes': 0, 'packet': 0,
-  'pcap': 1, 'io': 1, 'log': 1,
-  'capture': 2, 'send': 2, 'session': 2, 'channel': 2, 'process': 2,
-  'stats': 3,
-  'tcpcopy': 4, 'intercept': 4, 'record': 4,
-  'replay': 5,
-  'demo': 6,
-  'cli': 7,
+  paths: 0,
+  version: 0,
+  'exit-codes': 0,
+  packet: 0,
+  pcap: 1,
+  io: 1,
+  log: 1,
+  capture: 2,
+  send: 2,
+  session: 2,
+  channel: 2,
+  process: 2,
+  stats: 3,
+  tcpcopy: 4,
+  intercept: 4,
+  record: 4,
+  replay: 5,
+  demo: 6,
+  cli: 7,
 };
 
 interface Edge {
@@ -41,7 +52,7 @@ function sources(dir: string): string[] {
 /** The top-level folder (or root file, without extension) a path under src/ belongs to. */
 function unitOf(path: string): string {
   const parts = relative(SRC, path).split('/');
-  return (parts.length === 1 ? parts[0]!.replace(/\.[jt]s$/, '') : parts[0]!);
+  return parts.length === 1 ? parts[0]!.replace(/\.[jt]s$/, '') : parts[0]!;
 }
 
 const IMPORT = /(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+)'([^']+)'/gm;
@@ -61,7 +72,10 @@ function edges(): Edge[] {
 test('the scan sees the imports of src/ (static, type-only and dynamic)', () => {
   const all = edges();
   assert.ok(all.length > 300, `only ${all.length} imports found`);
-  assert.ok(all.some((e) => e.from === 'src/cli/tcpcopy.ts' && e.to === 'src/tcpcopy/index.js'), 'the CLI loads the replicator');
+  assert.ok(
+    all.some((e) => e.from === 'src/cli/tcpcopy.ts' && e.to === 'src/tcpcopy/index.js'),
+    'the CLI loads the replicator',
+  );
 });
 
 test('every folder of src/ has a layer', () => {
@@ -77,12 +91,18 @@ test('imports point down: no folder imports its own layer or one above it', () =
     const a = unitOf(join(ROOT, e.from));
     const b = unitOf(join(ROOT, e.to));
     if (a === b) continue;
-    if ((LAYERS[b] ?? Infinity) >= (LAYERS[a] ?? -Infinity)) bad.push(`${e.from} -> ${e.to} (${a} ${LAYERS[a]} -> ${b} ${LAYERS[b]})`);
+    if ((LAYERS[b] ?? Infinity) >= (LAYERS[a] ?? -Infinity))
+      bad.push(`${e.from} -> ${e.to} (${a} ${LAYERS[a]} -> ${b} ${LAYERS[b]})`);
   }
   assert.deepEqual(bad, []);
 });
 
 test('nothing outside src/cli/ imports src/cli/, and src/ imports nothing outside src/', () => {
-  const bad = edges().filter((e) => (e.to.startsWith('src/cli/') && !e.from.startsWith('src/cli/')) || !e.to.startsWith('src/'));
-  assert.deepEqual(bad.map((e) => `${e.from} -> ${e.to}`), []);
+  const bad = edges().filter(
+    (e) => (e.to.startsWith('src/cli/') && !e.from.startsWith('src/cli/')) || !e.to.startsWith('src/'),
+  );
+  assert.deepEqual(
+    bad.map((e) => `${e.from} -> ${e.to}`),
+    [],
+  );
 });

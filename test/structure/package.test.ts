@@ -13,12 +13,18 @@ interface PackEntry {
 }
 
 test('npm pack --dry-run lists no test, lab or benchmark file', () => {
-  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
   const [entry] = JSON.parse(out) as PackEntry[];
   assert.ok(entry !== undefined);
   const own = entry.files.map((f) => f.path).filter((p) => !p.startsWith('node_modules/'));
   assert.ok(own.includes('dist/src/cli/tcpcopy.js'), 'the tool itself is packed (is dist/ built?)');
   assert.ok(own.includes('native/src/addon.c'));
-  const stray = own.filter((p) => /^(dist\/)?(test|bench)\//.test(p) || p.includes('/lab/') || p.endsWith('.map') || p.endsWith('.d.ts'));
+  const stray = own.filter(
+    (p) => /^(dist\/)?(test|bench)\//.test(p) || p.includes('/lab/') || p.endsWith('.map') || p.endsWith('.d.ts'),
+  );
   assert.deepEqual(stray, []);
 });

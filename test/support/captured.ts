@@ -19,14 +19,25 @@ export function packetsOf(batches: Iterable<CaptureBatch>): PacketFields[] {
   const out: PacketFields[] = [];
   for (const b of batches) {
     for (let i = 0; i < b.count; i++) {
-      out.push({ data: b.data(i), caplen: b.caplen(i), origLen: b.origLen(i), tsNs: b.tsNs(i), linkType: b.linkType, interfaceId: b.interfaceId, epbFlags: b.epbFlags(i) });
+      out.push({
+        data: b.data(i),
+        caplen: b.caplen(i),
+        origLen: b.origLen(i),
+        tsNs: b.tsNs(i),
+        linkType: b.linkType,
+        interfaceId: b.interfaceId,
+        epbFlags: b.epbFlags(i),
+      });
     }
   }
   return out;
 }
 
 /** loadCaptureFile, its packets spelled out. */
-export async function loadPackets(path: string, options: ReadCaptureOptions = {}): Promise<{ info: CaptureFileInfo; packets: PacketFields[] }> {
+export async function loadPackets(
+  path: string,
+  options: ReadCaptureOptions = {},
+): Promise<{ info: CaptureFileInfo; packets: PacketFields[] }> {
   const { info, batches } = await loadCaptureFile(path, options);
   return { info, packets: packetsOf(batches) };
 }

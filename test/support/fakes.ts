@@ -9,7 +9,14 @@ import { CaptureBatch } from '../../src/capture/index.js';
 import type { LiveCaptureEvents, PacketSource } from '../../src/capture/index.js';
 import type { PackedPackets, PacketSink, SendCounters } from '../../src/send/index.js';
 import { RoutingTable } from '../../src/channel/index.js';
-import type { ChannelClientOptions, RegistrationClient, ReplyRouter, ResponseMessage, RouteResult, SessionKey } from '../../src/channel/index.js';
+import type {
+  ChannelClientOptions,
+  RegistrationClient,
+  ReplyRouter,
+  ResponseMessage,
+  RouteResult,
+  SessionKey,
+} from '../../src/channel/index.js';
 import { createLogger } from '../../src/log/index.js';
 import type { Logger } from '../../src/log/index.js';
 import { LinkType } from '../../src/packet/index.js';
@@ -17,7 +24,11 @@ import { LinkType } from '../../src/packet/index.js';
 /** A logger that keeps its lines ("[level] text", without the time). */
 export function recordingLogger(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
-  const logger = createLogger({ write: (l) => void lines.push(l.replace(/^\S+ \S+ \+\d+ /, '').trimEnd()), now: () => 0, minLevel: 'debug' });
+  const logger = createLogger({
+    write: (l) => void lines.push(l.replace(/^\S+ \S+ \+\d+ /, '').trimEnd()),
+    now: () => 0,
+    minLevel: 'debug',
+  });
   return { logger, lines };
 }
 
@@ -31,7 +42,13 @@ export class FakeSource extends EventEmitter<LiveCaptureEvents> implements Packe
   }
 
   emitBatch(...packets: Uint8Array[]): void {
-    this.emit('batch', CaptureBatch.fromPackets(packets.map((data) => ({ data })), this.linkType));
+    this.emit(
+      'batch',
+      CaptureBatch.fromPackets(
+        packets.map((data) => ({ data })),
+        this.linkType,
+      ),
+    );
   }
 
   stats(): { dropped: number } {
@@ -95,7 +112,10 @@ export class FakeChannelClient implements RegistrationClient {
   readonly registered: SessionKey[] = [];
   readonly unregistered: SessionKey[] = [];
 
-  constructor(readonly options: ChannelClientOptions, private readonly events: string[] = []) {}
+  constructor(
+    readonly options: ChannelClientOptions,
+    private readonly events: string[] = [],
+  ) {}
 
   start(): void {
     this.started = true;
@@ -154,7 +174,10 @@ export class FakeReplyRouter implements ReplyRouter {
   failWith: Error | null = null;
   private readonly peers = new Set<FakePeer>();
 
-  constructor(private readonly onRegister: (session: SessionKey) => void, private readonly nowMs: () => number) {}
+  constructor(
+    private readonly onRegister: (session: SessionKey) => void,
+    private readonly nowMs: () => number,
+  ) {}
 
   get peerCount(): number {
     return this.peers.size;

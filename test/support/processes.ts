@@ -16,7 +16,11 @@ export interface Ran {
  * Runs `cmd` to its exit, collecting its output; killed after `timeoutMs`. `onStart` gets the child
  * (to signal it, for example).
  */
-export function runAsync(cmd: string, args: readonly string[], opts: { timeoutMs?: number; onStart?: (c: ChildProcess) => void } = {}): Promise<Ran> {
+export function runAsync(
+  cmd: string,
+  args: readonly string[],
+  opts: { timeoutMs?: number; onStart?: (c: ChildProcess) => void } = {},
+): Promise<Ran> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -54,10 +58,13 @@ export async function countingHttpServer(host = '127.0.0.1'): Promise<CountingSe
   server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, host, r));
   return {
-    port: (server.address() as AddressInfo).port, connections: () => connections, requests: () => requests,
-    close: () => new Promise<void>((r) => {
-      server.close(() => r());
-      server.closeAllConnections();
-    }),
+    port: (server.address() as AddressInfo).port,
+    connections: () => connections,
+    requests: () => requests,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -30,7 +30,9 @@ function openUp(dir: string): void {
 function runtimeDeps(): string[] {
   const seen = new Set<string>();
   const visit = (pkgJson: string): void => {
-    const deps = Object.keys((JSON.parse(readFileSync(pkgJson, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {});
+    const deps = Object.keys(
+      (JSON.parse(readFileSync(pkgJson, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {},
+    );
     for (const d of deps) {
       if (seen.has(d)) continue;
       seen.add(d);
@@ -52,7 +54,10 @@ export interface UnprivilegedCopyOptions {
 export function unprivilegedCopy(opts: UnprivilegedCopyOptions = {}): { root: string; cleanup: () => void } {
   const root = mkdtempSync(join(tmpdir(), 'tcpcopy-nobody-'));
   for (const f of ['package.json', 'binding.gyp']) cpSync(join(ROOT, f), join(root, f));
-  const more = [...(opts.cli === true ? ['bin', ...runtimeDeps().map((n) => join('node_modules', n))] : []), ...(opts.extra ?? [])];
+  const more = [
+    ...(opts.cli === true ? ['bin', ...runtimeDeps().map((n) => join('node_modules', n))] : []),
+    ...(opts.extra ?? []),
+  ];
   for (const d of more) cpSync(join(ROOT, d), join(root, d), { recursive: true });
   cpSync(join(ROOT, 'dist', 'src'), join(root, 'dist', 'src'), { recursive: true });
   cpSync(join(ROOT, 'build', 'Release'), join(root, 'build', 'Release'), {
@@ -73,7 +78,16 @@ export function runAsNobody(script: string, env: NodeJS.ProcessEnv = process.env
     const body = script.replaceAll('${PKG}', copy.root);
     const r = spawnSync(
       'setpriv',
-      ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, '--input-type=module', '-e', body],
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        '--inh-caps=-all',
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        body,
+      ],
       { encoding: 'utf8', cwd: '/', env, timeout: 30_000 },
     );
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };

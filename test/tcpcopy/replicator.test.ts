@@ -17,26 +17,74 @@ const { SYN, ACK, PSH, RST } = TcpFlags;
 const REQUEST = Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
 
 const CONFIG: ReplicatorConfig = {
-  transfers: parseTransfers('80-10.77.0.3:8080'), captureFilter: 'tcp port 80',
-  intercepts: [{ ip: { text: '10.77.0.9', family: 4 }, port: 36524 }], connectionsPerIntercept: 2,
-  interfaces: [], captureBufferBytes: 1 << 20, snaplenBytes: 65535, mtuBytes: 1500, mssBytes: 1460,
-  sessionTimeoutMs: 120_000, keepaliveTimeoutMs: 120_000, synRequired: false, waitForResponse: true, maxBacklogBytes: 0,
-  copies: 1, samplePercent: 100, clientAddresses: [], secret: 'secret', statsIntervalMs: 0, outputDevice: null, tcpcopy1: false,
+  transfers: parseTransfers('80-10.77.0.3:8080'),
+  captureFilter: 'tcp port 80',
+  intercepts: [{ ip: { text: '10.77.0.9', family: 4 }, port: 36524 }],
+  connectionsPerIntercept: 2,
+  interfaces: [],
+  captureBufferBytes: 1 << 20,
+  snaplenBytes: 65535,
+  mtuBytes: 1500,
+  mssBytes: 1460,
+  sessionTimeoutMs: 120_000,
+  keepaliveTimeoutMs: 120_000,
+  synRequired: false,
+  waitForResponse: true,
+  maxBacklogBytes: 0,
+  copies: 1,
+  samplePercent: 100,
+  clientAddresses: [],
+  secret: 'secret',
+  statsIntervalMs: 0,
+  outputDevice: null,
+  tcpcopy1: false,
 };
 
 /** The client's packets to the online server 10.77.0.2:80. */
 function fromClient(port: number, spec: Partial<TcpPacketSpec>): Buffer {
-  return buildTcpPacket({ family: 4, src: '10.77.0.1', dst: '10.77.0.2', srcPort: port, dstPort: 80, seq: 1001, ack: 5001, flags: ACK, window: 502, ...spec });
+  return buildTcpPacket({
+    family: 4,
+    src: '10.77.0.1',
+    dst: '10.77.0.2',
+    srcPort: port,
+    dstPort: 80,
+    seq: 1001,
+    ack: 5001,
+    flags: ACK,
+    window: 502,
+    ...spec,
+  });
 }
 
-const clientSyn = (port: number): Buffer => fromClient(port, {
-  seq: 1000, ack: 0, flags: SYN, window: 64240,
-  options: [{ kind: 'mss', value: 1460 }, { kind: 'sackPermitted' }, { kind: 'timestamps', tsval: 1, tsecr: 0 }, { kind: 'nop' }, { kind: 'wscale', shift: 7 }],
-});
+const clientSyn = (port: number): Buffer =>
+  fromClient(port, {
+    seq: 1000,
+    ack: 0,
+    flags: SYN,
+    window: 64240,
+    options: [
+      { kind: 'mss', value: 1460 },
+      { kind: 'sackPermitted' },
+      { kind: 'timestamps', tsval: 1, tsecr: 0 },
+      { kind: 'nop' },
+      { kind: 'wscale', shift: 7 },
+    ],
+  });
 
 /** What intercept relays of a target packet to the copied client 10.77.0.1. */
 function targetReply(port: number, spec: Partial<TcpPacketSpec>): ResponseMessage {
-  const bytes = buildTcpPacket({ family: 4, src: '10.77.0.3', dst: '10.77.0.1', srcPort: 8080, dstPort: port, seq: 7001, ack: 1001, flags: ACK, window: 509, ...spec });
+  const bytes = buildTcpPacket({
+    family: 4,
+    src: '10.77.0.3',
+    dst: '10.77.0.1',
+    srcPort: 8080,
+    dstPort: port,
+    seq: 7001,
+    ack: 1001,
+    flags: ACK,
+    window: 509,
+    ...spec,
+  });
   const dec = new PacketDecoder();
   assert.ok(dec.decode(bytes, 0, bytes.length, LinkType.RAW));
   const r = responseFromDecoder(dec);
@@ -46,7 +94,18 @@ function targetReply(port: number, spec: Partial<TcpPacketSpec>): ResponseMessag
 
 /** The copies the replicator sends: the client's packets to the target 10.77.0.3:8080. */
 function toTarget(port: number, spec: Partial<TcpPacketSpec>): Buffer {
-  return buildTcpPacket({ family: 4, src: '10.77.0.1', dst: '10.77.0.3', srcPort: port, dstPort: 8080, seq: 1001, ack: 7001, flags: ACK, window: 65535, ...spec });
+  return buildTcpPacket({
+    family: 4,
+    src: '10.77.0.1',
+    dst: '10.77.0.3',
+    srcPort: port,
+    dstPort: 8080,
+    seq: 1001,
+    ack: 7001,
+    flags: ACK,
+    window: 65535,
+    ...spec,
+  });
 }
 
 /** Lets the input's handlers finish: sends are flushed from process.nextTick. */
@@ -73,7 +132,11 @@ async function rig(config: ReplicatorConfig = CONFIG): Promise<Rig> {
   let client: FakeChannelClient | null = null;
   const families: number[] = [];
   const replicator = new Replicator({
-    config, logger, source, nowMs: () => clock.now, onConnectionsChange: (n) => connections.push(n),
+    config,
+    logger,
+    source,
+    nowMs: () => clock.now,
+    onConnectionsChange: (n) => connections.push(n),
     io: {
       openSender: (family) => {
         families.push(family);
@@ -107,25 +170,55 @@ void describe('Replicator on fakes', () => {
     r.source.emitBatch(clientSyn(40000));
     assert.deepEqual(r.sink.sent, [], 'sent from process.nextTick, after the batch');
     await turn();
-    assert.deepEqual(r.client.registered, [{ family: 4, clientIp: '10.77.0.1', clientPort: 40000, targetIp: '10.77.0.3', targetPort: 8080 }]);
-    assert.deepEqual(r.events, ['register 40000', 'flush', 'send 1'], 'the registration is written before the SYN goes out');
+    assert.deepEqual(r.client.registered, [
+      { family: 4, clientIp: '10.77.0.1', clientPort: 40000, targetIp: '10.77.0.3', targetPort: 8080 },
+    ]);
+    assert.deepEqual(
+      r.events,
+      ['register 40000', 'flush', 'send 1'],
+      'the registration is written before the SYN goes out',
+    );
     // The client's ISN and options, SACK-permitted dropped; the window of the copies is 65535.
     const syn = toTarget(40000, {
-      seq: 1000, ack: 0, flags: SYN,
-      options: [{ kind: 'mss', value: 1460 }, { kind: 'timestamps', tsval: 1, tsecr: 0 }, { kind: 'nop' }, { kind: 'wscale', shift: 7 }],
+      seq: 1000,
+      ack: 0,
+      flags: SYN,
+      options: [
+        { kind: 'mss', value: 1460 },
+        { kind: 'timestamps', tsval: 1, tsecr: 0 },
+        { kind: 'nop' },
+        { kind: 'wscale', shift: 7 },
+      ],
     });
     assert.deepEqual(r.sink.sent, [syn]);
-    assertCounters(r.replicator.counters(), { capturedPackets: 1, synCount: 1, sendSyn: 1, send: 1, active: 1, conns: 0 });
+    assertCounters(r.replicator.counters(), {
+      capturedPackets: 1,
+      synCount: 1,
+      sendSyn: 1,
+      send: 1,
+      active: 1,
+      conns: 0,
+    });
   });
 
   void test('the request waits for the handshake: the SYN-ACK relayed by intercept sends it, the ACK of it sends nothing', async () => {
     r = await rig();
-    r.source.emitBatch(clientSyn(40001), fromClient(40001, {}), fromClient(40001, { flags: ACK | PSH, payload: REQUEST }));
+    r.source.emitBatch(
+      clientSyn(40001),
+      fromClient(40001, {}),
+      fromClient(40001, { flags: ACK | PSH, payload: REQUEST }),
+    );
     await turn();
     assert.equal(r.sink.sent.length, 1, 'only the SYN before the target answered');
-    r.client.reply(targetReply(40001, { seq: 7000, ack: 1001, flags: SYN | ACK, options: [{ kind: 'mss', value: 1460 }] }));
+    r.client.reply(
+      targetReply(40001, { seq: 7000, ack: 1001, flags: SYN | ACK, options: [{ kind: 'mss', value: 1460 }] }),
+    );
     await turn();
-    assert.deepEqual(r.sink.sent.slice(1), [toTarget(40001, { flags: ACK | PSH, payload: REQUEST })], 'the request, acknowledging the target ISN + 1');
+    assert.deepEqual(
+      r.sink.sent.slice(1),
+      [toTarget(40001, { flags: ACK | PSH, payload: REQUEST })],
+      'the request, acknowledging the target ISN + 1',
+    );
     assert.equal(r.replicator.counters().conns, 1);
     r.client.reply(targetReply(40001, { ack: 1001 + REQUEST.length }));
     await turn();
@@ -139,7 +232,9 @@ void describe('Replicator on fakes', () => {
     await turn();
     r.client.reply(targetReply(40002, { seq: 0, ack: 1001, flags: RST | ACK }));
     await turn();
-    assert.deepEqual(r.client.unregistered, [{ family: 4, clientIp: '10.77.0.1', clientPort: 40002, targetIp: '10.77.0.3', targetPort: 8080 }]);
+    assert.deepEqual(r.client.unregistered, [
+      { family: 4, clientIp: '10.77.0.1', clientPort: 40002, targetIp: '10.77.0.3', targetPort: 8080 },
+    ]);
     assert.equal(r.replicator.closeReasons.get('targetReset'), 1);
     await r.replicator.stop();
     assert.ok(r.lines.includes('[notice] closed: target reset 1'), r.lines.join('\n'));
@@ -152,7 +247,11 @@ void describe('Replicator on fakes', () => {
     await turn();
     assert.deepEqual(r.sink.calls, [3], 'one send per turn');
     assert.equal(r.sink.sent.length, 1);
-    assertCounters(r.replicator.counters(), { sendErrors: 2, sendSyn: 3 }, 'the engine counts what it emitted; the sender what failed');
+    assertCounters(
+      r.replicator.counters(),
+      { sendErrors: 2, sendSyn: 3 },
+      'the engine counts what it emitted; the sender what failed',
+    );
     await r.replicator.stop();
     assert.equal(r.sink.closed, true);
     assert.equal(r.client.closed, true);
@@ -180,13 +279,17 @@ void describe('Replicator on fakes: the channel lost', () => {
     r = await rig();
     r.client.connections(2);
     r.client.connections(0);
-    assert.deepEqual(r.connections, [2, 0], 'what the CLI\'s lonely watch hears');
+    assert.deepEqual(r.connections, [2, 0], "what the CLI's lonely watch hears");
     assert.ok(r.lines.includes('[notice] channel: 2 connection(s) to intercept authenticated'));
     assert.ok(r.lines.includes('[notice] channel: 0 connection(s) to intercept authenticated'));
     r.source.emitBatch(clientSyn(40006));
     await turn();
     assert.equal(r.sink.sent.length, 1, 'the SYN goes out while intercept is away');
-    assert.deepEqual(r.client.registered.map((s) => s.clientPort), [40006], 'handed to the channel end, which re-registers on reconnect');
+    assert.deepEqual(
+      r.client.registered.map((s) => s.clientPort),
+      [40006],
+      'handed to the channel end, which re-registers on reconnect',
+    );
   });
 
   void test('no intercept for 5 s: the diagnosis names the intercepts, once per 30 s', async () => {

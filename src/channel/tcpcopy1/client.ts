@@ -12,7 +12,12 @@ import type { ChannelClientOptions } from '../client.js';
 import { ConnectionPool } from '../pool.js';
 import type { PoolLink, PoolSlot } from '../pool.js';
 import {
-  CLIENT_RECORD_LENGTH, Tcpcopy1Error, emitClientRecordInto, responseFromServerRecord, tcpcopy1Session, versionRecord,
+  CLIENT_RECORD_LENGTH,
+  Tcpcopy1Error,
+  emitClientRecordInto,
+  responseFromServerRecord,
+  tcpcopy1Session,
+  versionRecord,
 } from './records.js';
 import type { ClientRecord } from './records.js';
 import { CombinedFrameStream } from './stream.js';
@@ -52,7 +57,7 @@ class Tcpcopy1Link implements PoolLink {
   flush(): void {
     this.flushScheduled = false;
     if (this.out.length === 0) return;
-    const out = this.out.length === 1 ? this.out[0] as Buffer : Buffer.concat(this.out);
+    const out = this.out.length === 1 ? (this.out[0] as Buffer) : Buffer.concat(this.out);
     this.out = [];
     if (!this.socket.destroyed) this.socket.write(out);
   }

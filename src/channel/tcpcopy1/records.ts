@@ -113,12 +113,14 @@ function checkUint(v: number, bits: 8 | 16, what: string): void {
 const IPV4_TEXT = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 function putIpv4(text: string, buf: Buffer, off: number, what: string): void {
-  if (typeof text !== 'string' || !IPV4_TEXT.test(text)) throw badField(`${what} '${String(text)}' is not an IPv4 address`);
+  if (typeof text !== 'string' || !IPV4_TEXT.test(text))
+    throw badField(`${what} '${String(text)}' is not an IPv4 address`);
   writeIpv4(text, buf, off);
 }
 
 function room(buf: Buffer, off: number, n: number): void {
-  if (!Number.isInteger(off) || off < 0 || off + n > buf.length) throw badField(`no room for ${n} bytes at ${off} in a buffer of ${buf.length}`);
+  if (!Number.isInteger(off) || off < 0 || off + n > buf.length)
+    throw badField(`no room for ${n} bytes at ${off} in a buffer of ${buf.length}`);
 }
 
 function need(buf: Buffer, off: number, n: number, what: string, base: number): void {
@@ -149,7 +151,11 @@ export function parseClientRecord(buf: Buffer, off = 0, base = 0): ClientRecord 
   const targetPort = buf.readUInt16BE(off + 12);
   if (ipIsZero && clientPort === 0) return { kind: 'version', version: type, targetIp, targetPort };
   if (type !== ClientRecordType.CLIENT_ADD && type !== ClientRecordType.CLIENT_DEL) {
-    throw new Tcpcopy1Error('UNKNOWN_TYPE', `client record type ${type} is neither CLIENT_ADD (1) nor CLIENT_DEL (2)`, base + off + 6);
+    throw new Tcpcopy1Error(
+      'UNKNOWN_TYPE',
+      `client record type ${type} is neither CLIENT_ADD (1) nor CLIENT_DEL (2)`,
+      base + off + 6,
+    );
   }
   return {
     kind: type === ClientRecordType.CLIENT_ADD ? 'add' : 'del',
@@ -175,7 +181,8 @@ export function emitClientRecordInto(r: ClientRecord, buf: Buffer, off: number):
   checkUint(s.targetPort, 16, 'target port');
   putIpv4(s.clientIp, buf, off, 'client address');
   putIpv4(s.targetIp, buf, off + 8, 'target address');
-  if (buf.readUInt32BE(off) === 0 && s.clientPort === 0) throw badField('client 0.0.0.0:0 would read as a version record');
+  if (buf.readUInt32BE(off) === 0 && s.clientPort === 0)
+    throw badField('client 0.0.0.0:0 would read as a version record');
   buf.writeUInt16BE(s.clientPort, off + 4);
   buf.writeUInt16BE(r.kind === 'add' ? ClientRecordType.CLIENT_ADD : ClientRecordType.CLIENT_DEL, off + 6);
   buf.writeUInt16BE(s.targetPort, off + 12);
@@ -190,7 +197,8 @@ export function emitClientRecord(r: ClientRecord): Buffer {
 
 /** The C format's session for a channel session key (IPv4 only). */
 export function tcpcopy1Session(key: SessionKey): Tcpcopy1Session {
-  if (key.family !== 4) throw badField(`the TCPCopy 1.x channel carries IPv4 sessions only (got ${key.clientIp} → ${key.targetIp})`);
+  if (key.family !== 4)
+    throw badField(`the TCPCopy 1.x channel carries IPv4 sessions only (got ${key.clientIp} → ${key.targetIp})`);
   return { clientIp: key.clientIp, clientPort: key.clientPort, targetIp: key.targetIp, targetPort: key.targetPort };
 }
 
@@ -219,13 +227,18 @@ export function parseServerRecord(buf: Buffer, off = 0, base = 0): ServerRecord 
   const ihl = vihl & 0x0f;
   if (ihl < 5) throw new Tcpcopy1Error('BAD_RECORD', `IP header length ${ihl * 4} is under 20`, base + off);
   const protocol = buf[off + 9] as number;
-  if (protocol !== TCP_PROTOCOL) throw new Tcpcopy1Error('BAD_RECORD', `IP protocol ${protocol} is not TCP`, base + off + 9);
+  if (protocol !== TCP_PROTOCOL)
+    throw new Tcpcopy1Error('BAD_RECORD', `IP protocol ${protocol} is not TCP`, base + off + 9);
   const tcpAt = off + SERVER_RECORD_IP_LENGTH;
   const doff = ((buf[tcpAt + 12] as number) >> 4) * 4;
   if (doff < TCP_MIN) throw new Tcpcopy1Error('BAD_RECORD', `TCP data offset ${doff} is under 20`, base + tcpAt + 12);
   const totalLength = buf.readUInt16BE(off + 2);
   if (totalLength < ihl * 4 + doff) {
-    throw new Tcpcopy1Error('BAD_RECORD', `IP total length ${totalLength} is shorter than its headers (${ihl * 4} + ${doff})`, base + off + 2);
+    throw new Tcpcopy1Error(
+      'BAD_RECORD',
+      `IP total length ${totalLength} is shorter than its headers (${ihl * 4} + ${doff})`,
+      base + off + 2,
+    );
   }
   return {
     ihl,
@@ -244,7 +257,8 @@ export function parseServerRecord(buf: Buffer, off = 0, base = 0): ServerRecord 
 /** Writes `r` as 64 bytes at `off` (bytes after the TCP header are zero); returns the offset after it. */
 export function emitServerRecordInto(r: ServerRecord, buf: Buffer, off: number): number {
   room(buf, off, SERVER_RECORD_LENGTH);
-  if (!Number.isInteger(r.ihl) || r.ihl < 5 || r.ihl > 15) throw badField(`IP header length ${r.ihl} words is not 5..15`);
+  if (!Number.isInteger(r.ihl) || r.ihl < 5 || r.ihl > 15)
+    throw badField(`IP header length ${r.ihl} words is not 5..15`);
   checkUint(r.tos, 8, 'TOS');
   checkUint(r.totalLength, 16, 'IP total length');
   checkUint(r.id, 16, 'IP id');
@@ -254,7 +268,9 @@ export function emitServerRecordInto(r: ServerRecord, buf: Buffer, off: number):
   const tcp = r.tcpHeader;
   const doff = dataOffsetOf(tcp);
   if (doff < TCP_MIN || tcp.length !== Math.min(doff, SERVER_RECORD_MAX_TCP_LENGTH)) {
-    throw badField(`TCP header of ${tcp.length} bytes with data offset ${doff}: expected min(data offset, 44) bytes and a data offset ≥ 20`);
+    throw badField(
+      `TCP header of ${tcp.length} bytes with data offset ${doff}: expected min(data offset, 44) bytes and a data offset ≥ 20`,
+    );
   }
   if (r.totalLength < r.ihl * 4 + doff) throw badField(`IP total length ${r.totalLength} is shorter than its headers`);
   buf.fill(0, off, off + SERVER_RECORD_LENGTH);
@@ -286,7 +302,8 @@ export function emitServerRecord(r: ServerRecord): Buffer {
 export function serverRecordFromResponse(m: ResponseMessage): ServerRecord {
   if (m.family !== 4) throw badField(`the TCPCopy 1.x channel carries IPv4 replies only (got IPv${m.family})`);
   const doff = dataOffsetOf(m.tcpHeader);
-  if (doff < TCP_MIN || m.tcpHeader.length < doff) throw badField(`TCP header of ${m.tcpHeader.length} bytes with data offset ${doff}`);
+  if (doff < TCP_MIN || m.tcpHeader.length < doff)
+    throw badField(`TCP header of ${m.tcpHeader.length} bytes with data offset ${doff}`);
   const totalLength = Math.min(0xffff, SERVER_RECORD_IP_LENGTH + doff + m.payloadLength);
   const ip = Buffer.alloc(SERVER_RECORD_IP_LENGTH);
   putIpv4(m.src, ip, 12, 'source address');
@@ -297,8 +314,15 @@ export function serverRecordFromResponse(m: ResponseMessage): ServerRecord {
   ip[8] = m.hopLimit;
   ip[9] = TCP_PROTOCOL;
   return {
-    ihl: 5, tos: 0, totalLength, id: 0, fragment: 0, ttl: m.hopLimit, checksum: internetChecksum(ip, 0, SERVER_RECORD_IP_LENGTH),
-    src: m.src, dst: m.dst,
+    ihl: 5,
+    tos: 0,
+    totalLength,
+    id: 0,
+    fragment: 0,
+    ttl: m.hopLimit,
+    checksum: internetChecksum(ip, 0, SERVER_RECORD_IP_LENGTH),
+    src: m.src,
+    dst: m.dst,
     tcpHeader: Buffer.from(m.tcpHeader.subarray(0, Math.min(doff, SERVER_RECORD_MAX_TCP_LENGTH))),
   };
 }
@@ -330,8 +354,13 @@ export function responseFromServerRecord(r: ServerRecord): ResponseMessage {
     tcpHeader = tcpHeader.subarray(0, doff);
   }
   return {
-    type: 'response', family: 4, hopLimit: r.ttl, payloadLength: Math.max(0, serverRecordPayloadLength(r)),
-    src: r.src, dst: r.dst, tcpHeader,
+    type: 'response',
+    family: 4,
+    hopLimit: r.ttl,
+    payloadLength: Math.max(0, serverRecordPayloadLength(r)),
+    src: r.src,
+    dst: r.dst,
+    tcpHeader,
   };
 }
 
@@ -344,7 +373,8 @@ export function combinedFramesLength(n: number): number {
 
 /** One combined frame: u16 count (1..16) + the records. */
 export function emitCombinedFrame(records: readonly ServerRecord[]): Buffer {
-  if (records.length < 1 || records.length > MAX_COMBINED_RECORDS) throw badField(`a combined frame holds 1..${MAX_COMBINED_RECORDS} records, not ${records.length}`);
+  if (records.length < 1 || records.length > MAX_COMBINED_RECORDS)
+    throw badField(`a combined frame holds 1..${MAX_COMBINED_RECORDS} records, not ${records.length}`);
   return emitCombinedFrames(records);
 }
 
@@ -366,7 +396,12 @@ export function emitCombinedFrames(records: readonly ServerRecord[]): Buffer {
 export function parseCombinedFrame(buf: Buffer, off = 0, base = 0): { records: ServerRecord[]; end: number } {
   need(buf, off, COMBINED_HEADER_LENGTH, 'combined frame header', base);
   const count = buf.readUInt16BE(off);
-  if (count > MAX_COMBINED_RECORDS) throw new Tcpcopy1Error('BAD_COUNT', `combined frame of ${count} records, at most ${MAX_COMBINED_RECORDS}`, base + off);
+  if (count > MAX_COMBINED_RECORDS)
+    throw new Tcpcopy1Error(
+      'BAD_COUNT',
+      `combined frame of ${count} records, at most ${MAX_COMBINED_RECORDS}`,
+      base + off,
+    );
   need(buf, off, COMBINED_HEADER_LENGTH + count * SERVER_RECORD_LENGTH, `combined frame of ${count} records`, base);
   const records: ServerRecord[] = [];
   let at = off + COMBINED_HEADER_LENGTH;

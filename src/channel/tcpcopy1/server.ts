@@ -16,7 +16,12 @@ import type { ResponseMessage, SessionKey } from '../messages.js';
 import { RoutingTable } from '../routing.js';
 import type { RouteResult, RoutingLimits } from '../routing.js';
 import {
-  COMBINED_HEADER_LENGTH, SERVER_RECORD_LENGTH, TCPCOPY1_VERSION, Tcpcopy1Error, emitCombinedFrames, serverRecordFromResponse,
+  COMBINED_HEADER_LENGTH,
+  SERVER_RECORD_LENGTH,
+  TCPCOPY1_VERSION,
+  Tcpcopy1Error,
+  emitCombinedFrames,
+  serverRecordFromResponse,
   sessionKeyOf,
 } from './records.js';
 import type { ClientRecord, ServerRecord } from './records.js';
@@ -87,7 +92,13 @@ interface PeerState extends Tcpcopy1Peer {
 export class Tcpcopy1Server {
   readonly routing: RoutingTable<Tcpcopy1Peer>;
   readonly stats: Tcpcopy1ServerStats = {
-    accepted: 0, authenticated: 0, refused: 0, protocolErrors: 0, sendFailures: 0, unencodable: 0, evictedRoutes: 0,
+    accepted: 0,
+    authenticated: 0,
+    refused: 0,
+    protocolErrors: 0,
+    sendFailures: 0,
+    unencodable: 0,
+    evictedRoutes: 0,
   };
   private readonly options: Tcpcopy1ServerOptions;
   private readonly logger: ChannelLogger;
@@ -116,9 +127,15 @@ export class Tcpcopy1Server {
   async listen(): Promise<AddressInfo> {
     const server = createServer((s) => this.accept(s));
     this.server = server;
-    const a = await listenOn(server, { port: this.options.port ?? DEFAULT_CHANNEL_PORT, host: this.options.host ?? '0.0.0.0', backlog: 64 }, this.logger);
+    const a = await listenOn(
+      server,
+      { port: this.options.port ?? DEFAULT_CHANNEL_PORT, host: this.options.host ?? '0.0.0.0', backlog: 64 },
+      this.logger,
+    );
     const who = this.allowed === null ? 'from any address' : `from ${[...this.allowed].join(',')} only`;
-    this.logger.warn(`TCPCopy 1.x compatibility: the channel on ${a.address}:${a.port} is NOT authenticated; peers accepted ${who}`);
+    this.logger.warn(
+      `TCPCopy 1.x compatibility: the channel on ${a.address}:${a.port} is NOT authenticated; peers accepted ${who}`,
+    );
     return a;
   }
 
@@ -169,9 +186,17 @@ export class Tcpcopy1Server {
     }
     socket.setNoDelay(true);
     const p: PeerState = {
-      id: this.nextId++, remote, version: -1, socket,
+      id: this.nextId++,
+      remote,
+      version: -1,
+      socket,
       stats: { recordsIn: 0, recordsOut: 0, bytesOut: 0, writes: 0, outboxDropped: 0 },
-      decoder: new ClientRecordStream(), queue: [], queuedBytes: 0, flushScheduled: false, waitingDrain: false, closed: false,
+      decoder: new ClientRecordStream(),
+      queue: [],
+      queuedBytes: 0,
+      flushScheduled: false,
+      waitingDrain: false,
+      closed: false,
     };
     this.peers.add(p);
     socket.on('data', (chunk: Buffer) => {
@@ -224,7 +249,10 @@ export class Tcpcopy1Server {
     if (r.kind === 'version') {
       p.version = r.version;
       this.stats.authenticated++;
-      if (r.version !== TCPCOPY1_VERSION) this.logger.warn(`peer ${p.remote} speaks TCPCopy channel version ${r.version}, this side ${TCPCOPY1_VERSION}; going on`);
+      if (r.version !== TCPCOPY1_VERSION)
+        this.logger.warn(
+          `peer ${p.remote} speaks TCPCopy channel version ${r.version}, this side ${TCPCOPY1_VERSION}; going on`,
+        );
       else this.logger.info(`peer ${p.remote} connected (TCPCopy channel version ${r.version}, unauthenticated)`);
       return;
     }

@@ -8,7 +8,6 @@ import { OptionError } from './errors.js';
 
 export type { IpAddress, IpFamily };
 
-
 /** Parses an IPv4 or IPv6 address (IPv6 may be given in brackets). `flag` prefixes the error. */
 export function parseIp(flag: string, text: string): IpAddress {
   const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
@@ -56,7 +55,11 @@ export type HostResolver = (name: string) => IpAddress | undefined;
  * mistyped address such as 10.0.0.999 is reported as one, not looked up.
  */
 export function isHostName(text: string): boolean {
-  return text.length <= 253 && /[A-Za-z]/.test(text) && /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$/.test(text);
+  return (
+    text.length <= 253 &&
+    /[A-Za-z]/.test(text) &&
+    /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$/.test(text)
+  );
 }
 
 /** An address, or a host name through `resolve`. */
@@ -86,7 +89,8 @@ export function parseHostPort(flag: string, text: string, resolve?: HostResolver
     const ip = parseIp(flag, text.slice(1, close));
     const rest = text.slice(close + 1);
     if (rest === '') return { ip, port: null };
-    if (!rest.startsWith(':')) throw new OptionError('BAD_FORMAT', `${flag}: '${text}' has text after ']' that is not ':port'`);
+    if (!rest.startsWith(':'))
+      throw new OptionError('BAD_FORMAT', `${flag}: '${text}' has text after ']' that is not ':port'`);
     return { ip, port: parsePort(flag, rest.slice(1)) };
   }
   const colons = text.split(':').length - 1;

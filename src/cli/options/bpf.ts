@@ -27,8 +27,12 @@ export function buildCaptureFilter(transfers: readonly Transfer[]): string {
   if (transfers.length === 0) throw new RangeError('buildCaptureFilter needs at least one transfer');
   const include: string[] = [];
   for (const t of transfers) {
-    const term = t.online.ip !== null ? hostPort(t.online.ip.text, t.online.port, 'dst')
-      : t.target.ip.family === 6 ? `ip6 and dst port ${t.online.port}` : `dst port ${t.online.port}`;
+    const term =
+      t.online.ip !== null
+        ? hostPort(t.online.ip.text, t.online.port, 'dst')
+        : t.target.ip.family === 6
+          ? `ip6 and dst port ${t.online.port}`
+          : `dst port ${t.online.port}`;
     if (!include.includes(term)) include.push(term);
   }
   const exclude: string[] = [];

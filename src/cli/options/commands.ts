@@ -14,44 +14,95 @@ const d = TCPCOPY_DEFAULTS;
 export function addTcpcopyOptions(cmd: Command): Command {
   return cmd
     .optionsGroup('Live replication (on the online server):')
-    .option('-x, --transfer <list>', 'required: [onlineIP:]port-targetIP:targetPort,... (IPv6 in brackets; [ip:]port@mac-ip:port@mac for data-link sending)')
+    .option(
+      '-x, --transfer <list>',
+      'required: [onlineIP:]port-targetIP:targetPort,... (IPv6 in brackets; [ip:]port@mac-ip:port@mac for data-link sending)',
+    )
     .option('-i, --interface <devs>', 'capture devices, comma-separated (default: all)')
     .option('-F, --filter <bpf>', 'capture filter (default: built from -x)')
-    .option('-o, --output-device <dev>', 'send the copies at the data link of this device, bypassing IP routing and firewall (needs the MACs in -x)')
-    .option('-B, --buffer-size <MB>', `capture buffer: the ring of -i any, 4× as socket buffer of a named device (default ${d.captureBufferMb})`)
+    .option(
+      '-o, --output-device <dev>',
+      'send the copies at the data link of this device, bypassing IP routing and firewall (needs the MACs in -x)',
+    )
+    .option(
+      '-B, --buffer-size <MB>',
+      `capture buffer: the ring of -i any, 4× as socket buffer of a named device (default ${d.captureBufferMb})`,
+    )
     .option('-S, --snaplen <bytes>', `capture snapshot length (default ${d.snaplenBytes})`)
-    .option('-M, --mtu <bytes>', `MTU towards the target; larger captured packets are re-segmented (default ${d.mtuBytes})`)
+    .option(
+      '-M, --mtu <bytes>',
+      `MTU towards the target; larger captured packets are re-segmented (default ${d.mtuBytes})`,
+    )
     .option('-D, --mss <bytes>', `MSS of synthesized SYNs (default ${d.mssBytes})`)
-    .option('-t, --session-timeout <s>', `drop a session after this long without a response (default ${d.sessionTimeoutS})`)
+    .option(
+      '-t, --session-timeout <s>',
+      `drop a session after this long without a response (default ${d.sessionTimeoutS})`,
+    )
     .option('-k, --keepalive-timeout <s>', `drop an idle session after this long (default: -t + ${d.keepaliveAddS})`)
     .option('-O, --syn-only', 'replay only sessions whose SYN was captured')
     .option('-W, --no-wait', 'send the next request without waiting for the previous response')
-    .option('--max-backlog <MB>', `captured bytes held for replay by all sessions together; past it the sessions furthest behind are reset and counted (default ${d.maxBacklogMb}, 0 = no bound)`)
+    .option(
+      '--max-backlog <MB>',
+      `captured bytes held for replay by all sessions together; past it the sessions furthest behind are reset and counted (default ${d.maxBacklogMb}, 0 = no bound)`,
+    )
     .optionsGroup('Intercept channel:')
     .option('-s, --intercept <list>', 'required: intercept servers interceptIP[:port],...')
     .option('-p, --intercept-port <port>', `default port of the intercept servers (default ${DEFAULT_INTERCEPT_PORT})`)
     .option('-C, --connections <n>', `connections to each intercept, 1..11 (default ${d.connectionsPerIntercept})`)
     .option('--secret <secret>', `shared secret for intercept (default: $${SECRET_ENV})`)
-    .option('--secret-file <file>', 'read the shared secret from the first line of this file (e.g. a systemd credential)')
-    .option('--tcpcopy1', 'talk to a C TCPCopy 1.x intercept in its own channel format (IPv4, NO authentication; --secret is not used)')
+    .option(
+      '--secret-file <file>',
+      'read the shared secret from the first line of this file (e.g. a systemd credential)',
+    )
+    .option(
+      '--tcpcopy1',
+      'talk to a C TCPCopy 1.x intercept in its own channel format (IPv4, NO authentication; --secret is not used)',
+    )
     .option('-L, --lonely', 'keep running while no intercept is connected')
-    .option('--lonely-grace <s>', `without -L: exit after this long with no intercept connected (default ${d.lonelyGraceS})`)
+    .option(
+      '--lonely-grace <s>',
+      `without -L: exit after this long with no intercept connected (default ${d.lonelyGraceS})`,
+    )
     .optionsGroup('Rewriting (which sessions, how many copies, which client addresses):')
     .option('-n, --copies <n>', `copies of each session, 1..1023 (default ${d.copies})`)
     .option('-r, --percentage <n>', `percentage of sessions copied, 1..100 (default ${d.samplePercent})`)
     .option('-c, --client-ip <list>', 'replace client addresses with these (a.b.c.x = a.b.c.1-254)')
     .optionsGroup('Offline replay and recording:')
-    .option('--offline <file>', 'replay this pcap/pcapng file instead of capturing (also -i FILE when FILE is a regular file)')
-    .option('-a, --accelerate <n>', 'offline: replay this many times faster than captured (> 0, may be fractional; default 1)')
+    .option(
+      '--offline <file>',
+      'replay this pcap/pcapng file instead of capturing (also -i FILE when FILE is a regular file)',
+    )
+    .option(
+      '-a, --accelerate <n>',
+      'offline: replay this many times faster than captured (> 0, may be fractional; default 1)',
+    )
     .option('-I, --idle-compress <ms>', 'offline: cut idle gaps longer than this many ms to it')
-    .option('-T, --loops <n>', 'offline: replay the file this many times (each loop shifts the client ports; default 1)')
-    .option('--top-speed', 'offline: ignore the capture\'s timing, replay as fast as possible')
+    .option(
+      '-T, --loops <n>',
+      'offline: replay the file this many times (each loop shifts the client ports; default 1)',
+    )
+    .option('--top-speed', "offline: ignore the capture's timing, replay as fast as possible")
     .option('--report-json <file>', 'offline: also write the final report as JSON to this file')
-    .option('--strict-file', 'offline: refuse a capture file cut short (by default it is replayed up to the cut, with a warning)')
-    .option('--transport <kind>', "'packet' (raw send + intercept, default) or 'socket' (ordinary TCP connections to the target, no intercept, no root)")
-    .option('--record <file>', 'record both directions of the -x online ports to this pcapng file (without -s: record only, -x may be just [onlineIP:]port,...)')
-    .option('--record-size <MB>', 'with --record: start a new file at this size; files are then numbered FILE-0001.pcapng, FILE-0002.pcapng, ...')
-    .option('--record-seconds <s>', 'with --record: start a new file every this many seconds of capture time (numbered like --record-size)')
+    .option(
+      '--strict-file',
+      'offline: refuse a capture file cut short (by default it is replayed up to the cut, with a warning)',
+    )
+    .option(
+      '--transport <kind>',
+      "'packet' (raw send + intercept, default) or 'socket' (ordinary TCP connections to the target, no intercept, no root)",
+    )
+    .option(
+      '--record <file>',
+      'record both directions of the -x online ports to this pcapng file (without -s: record only, -x may be just [onlineIP:]port,...)',
+    )
+    .option(
+      '--record-size <MB>',
+      'with --record: start a new file at this size; files are then numbered FILE-0001.pcapng, FILE-0002.pcapng, ...',
+    )
+    .option(
+      '--record-seconds <s>',
+      'with --record: start a new file every this many seconds of capture time (numbered like --record-size)',
+    )
     .option('--record-filter <bpf>', 'with --record: record what this capture filter selects instead of the -x ports')
     .optionsGroup('Output, daemon and configuration:')
     .option('-l, --log-file <file>', 'log file (default: standard error)')
@@ -59,8 +110,14 @@ export function addTcpcopyOptions(cmd: Command): Command {
     .option('-d, --daemon', 'run as a daemon')
     .option('-m, --max-memory <MB>', `exit when memory use exceeds this (default ${d.maxMemoryMb})`)
     .option('--stats-interval <s>', `seconds between statistics lines, 0 = only at exit (default ${d.statsIntervalS})`)
-    .option('--responses <file>', "--transport socket: write each of the target's responses as a JSON line (session, turn, HTTP status line, bytes, timings)")
-    .option('--config <file>', 'read options from this JSON file, by their long names ({ "transfer": "80-10.0.0.2:8080", "session-timeout": 60 }); flags win')
+    .option(
+      '--responses <file>',
+      "--transport socket: write each of the target's responses as a JSON line (session, turn, HTTP status line, bytes, timings)",
+    )
+    .option(
+      '--config <file>',
+      'read options from this JSON file, by their long names ({ "transfer": "80-10.0.0.2:8080", "session-timeout": 60 }); flags win',
+    )
     .addOption(new Option('--print-config', 'print the validated configuration as JSON and exit').hideHelp());
 }
 
@@ -71,22 +128,37 @@ export function addInterceptOptions(cmd: Command): Command {
     .option('-i, --interface <devs>', 'capture devices, comma-separated (default: all)')
     .option('-F, --filter <bpf>', "required: capture filter selecting the target's responses")
     .optionsGroup('Traditional mode (on the target):')
-    .option('--nfqueue <ports>', 'traditional mode, on the target: queue the replies from these service ports (iptables NFQUEUE) instead of capturing, comma-separated')
+    .option(
+      '--nfqueue <ports>',
+      'traditional mode, on the target: queue the replies from these service ports (iptables NFQUEUE) instead of capturing, comma-separated',
+    )
     .option('--queue-num <n>', 'with --nfqueue: the NFQUEUE number (default 0)')
     .option('-x, --passlist <ips>', 'with --nfqueue: client addresses whose replies still reach them, comma-separated')
     .optionsGroup('Channel to tcpcopy:')
     .option('-p, --port <port>', `port tcpcopy connects to (default ${DEFAULT_INTERCEPT_PORT})`)
     .option('-b, --bind <ip>', 'listen address (default: all)')
     .option('--secret <secret>', `shared secret for tcpcopy (default: $${SECRET_ENV})`)
-    .option('--secret-file <file>', 'read the shared secret from the first line of this file (e.g. a systemd credential)')
-    .option('--tcpcopy1', 'serve a C TCPCopy 1.x tcpcopy in its own channel format (IPv4, NO authentication: limit peers with -b / --tcpcopy1-allow)')
-    .option('--tcpcopy1-allow <ips>', 'with --tcpcopy1: accept channel connections from these addresses only, comma-separated')
+    .option(
+      '--secret-file <file>',
+      'read the shared secret from the first line of this file (e.g. a systemd credential)',
+    )
+    .option(
+      '--tcpcopy1',
+      'serve a C TCPCopy 1.x tcpcopy in its own channel format (IPv4, NO authentication: limit peers with -b / --tcpcopy1-allow)',
+    )
+    .option(
+      '--tcpcopy1-allow <ips>',
+      'with --tcpcopy1: accept channel connections from these addresses only, comma-separated',
+    )
     .optionsGroup('Output, daemon and configuration:')
     .option('-l, --log-file <file>', 'log file (default: standard error)')
     .option('-P, --pid-file <file>', 'pid file')
     .option('-d, --daemon', 'run as a daemon')
     .option('--stats-interval <s>', `seconds between statistics lines, 0 = only at exit (default ${d.statsIntervalS})`)
-    .option('--config <file>', 'read options from this JSON file, by their long names ({ "filter": "tcp and src port 8080" }); flags win')
+    .option(
+      '--config <file>',
+      'read options from this JSON file, by their long names ({ "filter": "tcp and src port 8080" }); flags win',
+    )
     .addOption(new Option('--print-config', 'print the validated configuration as JSON and exit').hideHelp());
 }
 
@@ -97,19 +169,28 @@ export function formatConfig(config: TcpcopyConfig | InterceptConfig): string {
 
 /** Examples at the end of -h and in the man pages. */
 export const TCPCOPY_EXAMPLES: readonly (readonly [string, string])[] = [
-  ['copy port 80 of this server to 10.0.0.2:8080, replies returned by intercept on 10.0.0.3',
-    'tcpcopy -x 80-10.0.0.2:8080 -s 10.0.0.3 --secret-file /etc/tcpcopy/secret'],
+  [
+    'copy port 80 of this server to 10.0.0.2:8080, replies returned by intercept on 10.0.0.3',
+    'tcpcopy -x 80-10.0.0.2:8080 -s 10.0.0.3 --secret-file /etc/tcpcopy/secret',
+  ],
   ['twice the traffic, from other client addresses', 'tcpcopy -x 80-10.0.0.2:8080 -s 10.0.0.3 -n 2 -c 192.168.50.x'],
-  ['replay a capture file over ordinary sockets (no root, no intercept)', 'tcpcopy --offline traffic.pcapng --transport socket -x 80-10.0.0.2:8080'],
+  [
+    'replay a capture file over ordinary sockets (no root, no intercept)',
+    'tcpcopy --offline traffic.pcapng --transport socket -x 80-10.0.0.2:8080',
+  ],
   ['record the online traffic of port 80', 'tcpcopy --record traffic.pcapng -x 80'],
   ['options from a file, as the systemd unit does', 'tcpcopy --config /etc/tcpcopy/tcpcopy.json'],
 ];
 
 export const INTERCEPT_EXAMPLES: readonly (readonly [string, string])[] = [
-  ["on the assistant: capture the target's replies (port 8080), return their headers to tcpcopy",
-    "intercept -F 'tcp and src port 8080' -i eth0 --secret-file /etc/tcpcopy/secret"],
-  ['on the target itself (traditional mode): queue the replies of port 8080, let 10.0.0.9 still get its own',
-    'intercept --nfqueue 8080 -x 10.0.0.9 --secret-file /etc/tcpcopy/secret'],
+  [
+    "on the assistant: capture the target's replies (port 8080), return their headers to tcpcopy",
+    "intercept -F 'tcp and src port 8080' -i eth0 --secret-file /etc/tcpcopy/secret",
+  ],
+  [
+    'on the target itself (traditional mode): queue the replies of port 8080, let 10.0.0.9 still get its own',
+    'intercept --nfqueue 8080 -x 10.0.0.9 --secret-file /etc/tcpcopy/secret',
+  ],
 ];
 
 /** The examples as the text after -h's option list. */

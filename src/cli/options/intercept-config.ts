@@ -35,7 +35,6 @@ export interface InterceptInputs {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-
 /** The NFQUEUE number traditional intercept binds by default. */
 export const DEFAULT_QUEUE_NUM = 0;
 
@@ -61,13 +60,25 @@ function nonEmpty(flag: string, value: string | undefined): string | null {
 export function validateInterceptOptions(raw: InterceptRawOptions, inputs: InterceptInputs = {}): InterceptConfig {
   const nfqueuePorts = parseNfqueuePorts(raw.nfqueue);
   const traditional = nfqueuePorts.length > 0;
-  if (traditional && raw.filter !== undefined) throw new OptionError('CONFLICT', '-F selects captured replies; with --nfqueue the replies are queued by their source port: drop -F');
-  if (traditional && raw.interface !== undefined) throw new OptionError('CONFLICT', '-i selects capture devices; --nfqueue queues the replies on the target itself: drop -i');
+  if (traditional && raw.filter !== undefined)
+    throw new OptionError(
+      'CONFLICT',
+      '-F selects captured replies; with --nfqueue the replies are queued by their source port: drop -F',
+    );
+  if (traditional && raw.interface !== undefined)
+    throw new OptionError(
+      'CONFLICT',
+      '-i selects capture devices; --nfqueue queues the replies on the target itself: drop -i',
+    );
   if (!traditional && raw.queueNum !== undefined) throw new OptionError('CONFLICT', '--queue-num needs --nfqueue');
-  if (!traditional && raw.passlist !== undefined) throw new OptionError('CONFLICT', "-x lets replies through intercept's NFQUEUE: it needs --nfqueue");
+  if (!traditional && raw.passlist !== undefined)
+    throw new OptionError('CONFLICT', "-x lets replies through intercept's NFQUEUE: it needs --nfqueue");
   const filter = traditional ? nfqueueFilterText(nfqueuePorts) : nonEmpty('-F', raw.filter);
   if (filter === null) {
-    throw new OptionError('MISSING_OPTION', "intercept needs -F <filter> selecting the target's responses, e.g. -F 'tcp and src port 8080'");
+    throw new OptionError(
+      'MISSING_OPTION',
+      "intercept needs -F <filter> selecting the target's responses, e.g. -F 'tcp and src port 8080'",
+    );
   }
   return {
     interfaces: parseInterfaces('-i', raw.interface),
@@ -78,18 +89,25 @@ export function validateInterceptOptions(raw: InterceptRawOptions, inputs: Inter
     pidFile: nonEmpty('-P', raw.pidFile),
     daemon: raw.daemon === true,
     secret: findSecret(nonEmpty('--secret', raw.secret), inputs.env),
-    statsIntervalMs: raw.statsInterval === undefined ? TCPCOPY_DEFAULTS.statsIntervalS * 1000 : parseStatsInterval(raw.statsInterval),
+    statsIntervalMs:
+      raw.statsInterval === undefined ? TCPCOPY_DEFAULTS.statsIntervalS * 1000 : parseStatsInterval(raw.statsInterval),
     tcpcopy1: raw.tcpcopy1 === true,
     tcpcopy1AllowedPeers: parseTcpcopy1Allow(raw.tcpcopy1 === true, raw.tcpcopy1Allow),
     nfqueuePorts,
-    queueNum: raw.queueNum === undefined ? DEFAULT_QUEUE_NUM : parseIntegerOption('--queue-num', raw.queueNum, 0, 65535),
-    passList: raw.passlist === undefined ? [] : splitList('-x', raw.passlist).map((item) => parseIp(`-x '${item}'`, item)),
+    queueNum:
+      raw.queueNum === undefined ? DEFAULT_QUEUE_NUM : parseIntegerOption('--queue-num', raw.queueNum, 0, 65535),
+    passList:
+      raw.passlist === undefined ? [] : splitList('-x', raw.passlist).map((item) => parseIp(`-x '${item}'`, item)),
   };
 }
 
 /** --tcpcopy1-allow ip,...: only with --tcpcopy1 (the authenticated channel has its secret instead). */
 function parseTcpcopy1Allow(tcpcopy1: boolean, text: string | undefined): IpAddress[] {
   if (text === undefined) return [];
-  if (!tcpcopy1) throw new OptionError('CONFLICT', '--tcpcopy1-allow restricts the unauthenticated TCPCopy 1.x channel: it needs --tcpcopy1');
+  if (!tcpcopy1)
+    throw new OptionError(
+      'CONFLICT',
+      '--tcpcopy1-allow restricts the unauthenticated TCPCopy 1.x channel: it needs --tcpcopy1',
+    );
   return splitList('--tcpcopy1-allow', text).map((item) => parseIp(`--tcpcopy1-allow '${item}'`, item));
 }

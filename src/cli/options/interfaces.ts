@@ -21,6 +21,7 @@ export function parseInterfaces(flag: string, text: string | undefined): string[
     }
   }
   if (names.includes('any')) throw new OptionError('CONFLICT', `${flag}: 'any' cannot be combined with other devices`);
-  if (new Set(names).size !== names.length) throw new OptionError('CONFLICT', `${flag}: a device is listed twice in '${text}'`);
+  if (new Set(names).size !== names.length)
+    throw new OptionError('CONFLICT', `${flag}: a device is listed twice in '${text}'`);
   return names;
 }

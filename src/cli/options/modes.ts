@@ -33,31 +33,141 @@ const RULES: readonly Rule[] = [
   { key: 'lonely', flag: '-L', refusedIn: socket, why: `${SOCKET_CONNECTS}: no intercept is used` },
   { key: 'lonelyGrace', flag: '--lonely-grace', refusedIn: socket, why: `${SOCKET_CONNECTS}: no intercept is used` },
   { key: 'tcpcopy1', flag: '--tcpcopy1', refusedIn: socket, why: `${SOCKET_CONNECTS}: no intercept is used` },
-  { key: 'clientIp', flag: '-c', refusedIn: socket, why: `${SOCKET_CONNECTS} from this machine's own addresses: client addresses belong to the packet transport` },
-  { key: 'outputDevice', flag: '-o', refusedIn: socket, why: `${SOCKET_CONNECTS} through the kernel's TCP: there are no packets to send at the data link` },
-  { key: 'mtu', flag: '-M', refusedIn: socket, why: `${SOCKET_CONNECTS} through the kernel's TCP, which sizes its own segments` },
-  { key: 'mss', flag: '-D', refusedIn: socket, why: `${SOCKET_CONNECTS} through the kernel's TCP, which sizes its own segments` },
-  { key: 'synOnly', flag: '-O', refusedIn: socket, why: '--transport socket opens a connection for every session: there is no SYN to require' },
-  { key: 'wait', flag: '-W', refusedIn: socket, why: '--transport socket takes turns with the target by design: it always waits for the reply' },
-  { key: 'keepaliveTimeout', flag: '-k', refusedIn: socket, why: '--transport socket closes each connection when its captured session is replayed' },
-  { key: 'maxBacklog', flag: '--max-backlog', refusedIn: socket, why: '--transport socket holds no backlog of captured packets: sessions wait in the kernel' },
-  { key: 'copies', flag: '-n', refusedIn: socket, why: 'copies of sessions are made by the packet transport only so far' },
-  { key: 'percentage', flag: '-r', refusedIn: socket, why: 'sampling of sessions is done by the packet transport only so far' },
-  { key: 'sessionTimeout', flag: '-t', refusedIn: socket, why: '--transport socket bounds each session by its own 10 s timeout so far' },
-  { key: 'daemon', flag: '-d', refusedIn: offline, why: 'an offline replay runs in the foreground: it ends by itself and prints its report' },
-  { key: 'pidFile', flag: '-P', refusedIn: offline, why: 'an offline replay ends by itself: there is no running service to name in a pid file' },
-  { key: 'maxMemory', flag: '-m', refusedIn: offline, why: 'an offline replay is bounded by its file: the memory watch is for live runs' },
-  { key: 'lonely', flag: '-L', refusedIn: offline, why: 'an offline replay waits --lonely-grace for intercept, then replays or gives up' },
-  { key: 'filter', flag: '-F', refusedIn: offline, why: 'an offline replay reads its file: no capture to filter (the -x ports select the packets)' },
-  { key: 'bufferSize', flag: '-B', refusedIn: offline, why: 'an offline replay reads its file: there is no capture buffer' },
-  { key: 'snaplen', flag: '-S', refusedIn: offline, why: 'an offline replay reads its file: its packets are as long as they were captured' },
+  {
+    key: 'clientIp',
+    flag: '-c',
+    refusedIn: socket,
+    why: `${SOCKET_CONNECTS} from this machine's own addresses: client addresses belong to the packet transport`,
+  },
+  {
+    key: 'outputDevice',
+    flag: '-o',
+    refusedIn: socket,
+    why: `${SOCKET_CONNECTS} through the kernel's TCP: there are no packets to send at the data link`,
+  },
+  {
+    key: 'mtu',
+    flag: '-M',
+    refusedIn: socket,
+    why: `${SOCKET_CONNECTS} through the kernel's TCP, which sizes its own segments`,
+  },
+  {
+    key: 'mss',
+    flag: '-D',
+    refusedIn: socket,
+    why: `${SOCKET_CONNECTS} through the kernel's TCP, which sizes its own segments`,
+  },
+  {
+    key: 'synOnly',
+    flag: '-O',
+    refusedIn: socket,
+    why: '--transport socket opens a connection for every session: there is no SYN to require',
+  },
+  {
+    key: 'wait',
+    flag: '-W',
+    refusedIn: socket,
+    why: '--transport socket takes turns with the target by design: it always waits for the reply',
+  },
+  {
+    key: 'keepaliveTimeout',
+    flag: '-k',
+    refusedIn: socket,
+    why: '--transport socket closes each connection when its captured session is replayed',
+  },
+  {
+    key: 'maxBacklog',
+    flag: '--max-backlog',
+    refusedIn: socket,
+    why: '--transport socket holds no backlog of captured packets: sessions wait in the kernel',
+  },
+  {
+    key: 'copies',
+    flag: '-n',
+    refusedIn: socket,
+    why: 'copies of sessions are made by the packet transport only so far',
+  },
+  {
+    key: 'percentage',
+    flag: '-r',
+    refusedIn: socket,
+    why: 'sampling of sessions is done by the packet transport only so far',
+  },
+  {
+    key: 'sessionTimeout',
+    flag: '-t',
+    refusedIn: socket,
+    why: '--transport socket bounds each session by its own 10 s timeout so far',
+  },
+  {
+    key: 'daemon',
+    flag: '-d',
+    refusedIn: offline,
+    why: 'an offline replay runs in the foreground: it ends by itself and prints its report',
+  },
+  {
+    key: 'pidFile',
+    flag: '-P',
+    refusedIn: offline,
+    why: 'an offline replay ends by itself: there is no running service to name in a pid file',
+  },
+  {
+    key: 'maxMemory',
+    flag: '-m',
+    refusedIn: offline,
+    why: 'an offline replay is bounded by its file: the memory watch is for live runs',
+  },
+  {
+    key: 'lonely',
+    flag: '-L',
+    refusedIn: offline,
+    why: 'an offline replay waits --lonely-grace for intercept, then replays or gives up',
+  },
+  {
+    key: 'filter',
+    flag: '-F',
+    refusedIn: offline,
+    why: 'an offline replay reads its file: no capture to filter (the -x ports select the packets)',
+  },
+  {
+    key: 'bufferSize',
+    flag: '-B',
+    refusedIn: offline,
+    why: 'an offline replay reads its file: there is no capture buffer',
+  },
+  {
+    key: 'snaplen',
+    flag: '-S',
+    refusedIn: offline,
+    why: 'an offline replay reads its file: its packets are as long as they were captured',
+  },
   { key: 'daemon', flag: '-d', refusedIn: liveSocket, why: 'live --transport socket runs in the foreground so far' },
   { key: 'pidFile', flag: '-P', refusedIn: liveSocket, why: 'live --transport socket writes no pid file so far' },
   { key: 'maxMemory', flag: '-m', refusedIn: liveSocket, why: 'live --transport socket has no memory watch so far' },
-  { key: 'statsInterval', flag: '--stats-interval', refusedIn: socket, why: '--transport socket prints one report at the end' },
-  { key: 'record', flag: '--record', refusedIn: (m) => m.offline || m.transport === 'socket', why: '--record records live traffic beside the packet transport\'s replication, or alone (without --offline and --transport socket)' },
-  { key: 'responses', flag: '--responses', refusedIn: (m) => m.transport === 'packet', why: "the packet transport sees only the headers of the target's replies (from intercept): --responses needs --transport socket" },
-  { key: 'logFile', flag: '-l', refusedIn: offlineSocket, why: 'an offline replay over sockets logs nothing: its report goes to standard output' },
+  {
+    key: 'statsInterval',
+    flag: '--stats-interval',
+    refusedIn: socket,
+    why: '--transport socket prints one report at the end',
+  },
+  {
+    key: 'record',
+    flag: '--record',
+    refusedIn: (m) => m.offline || m.transport === 'socket',
+    why: "--record records live traffic beside the packet transport's replication, or alone (without --offline and --transport socket)",
+  },
+  {
+    key: 'responses',
+    flag: '--responses',
+    refusedIn: (m) => m.transport === 'packet',
+    why: "the packet transport sees only the headers of the target's replies (from intercept): --responses needs --transport socket",
+  },
+  {
+    key: 'logFile',
+    flag: '-l',
+    refusedIn: offlineSocket,
+    why: 'an offline replay over sockets logs nothing: its report goes to standard output',
+  },
 ];
 
 /** Throws OptionError CONFLICT for the first option given that does not apply in `mode`. */
@@ -66,7 +176,11 @@ export function checkModeOptions(raw: TcpcopyRawOptions, mode: Mode): void {
     if (raw[r.key] === undefined || !r.refusedIn(mode)) continue;
     // -W is commander's negation: given means wait === false.
     if (r.key === 'wait' && raw.wait !== false) continue;
-    if ((r.key === 'lonely' || r.key === 'synOnly' || r.key === 'daemon' || r.key === 'tcpcopy1') && raw[r.key] !== true) continue;
+    if (
+      (r.key === 'lonely' || r.key === 'synOnly' || r.key === 'daemon' || r.key === 'tcpcopy1') &&
+      raw[r.key] !== true
+    )
+      continue;
     throw new OptionError('CONFLICT', `${r.flag} does not apply here: ${r.why}`);
   }
 }

@@ -8,7 +8,6 @@ import type { OfflineConfig, Transport } from '../../replay/config.js';
 
 export type { OfflineConfig, Transport };
 
-
 /** Raw strings as commander hands them over. */
 export interface OfflineRawOptions {
   /** --offline FILE */
@@ -30,7 +29,6 @@ export interface OfflineRawOptions {
   /** -i, shared with live capture: a regular file means offline replay. */
   interface?: string;
 }
-
 
 export const MAX_ACCEL = 1_000_000;
 export const MAX_LOOPS = 1_000_000;
@@ -57,21 +55,33 @@ export function parseTransport(text: string | undefined): Transport {
  * The offline configuration, or null for live replication. -i FILE counts as --offline FILE when
  * isRegularFile(FILE) (and is then no capture device); the timing options without a file are refused.
  */
-export function parseOfflineConfig(raw: OfflineRawOptions, isRegularFile: (path: string) => boolean): OfflineConfig | null {
+export function parseOfflineConfig(
+  raw: OfflineRawOptions,
+  isRegularFile: (path: string) => boolean,
+): OfflineConfig | null {
   let file: string | null = null;
   if (raw.offline !== undefined) {
     if (raw.offline.trim() === '') throw new OptionError('BAD_FORMAT', '--offline must not be empty');
     file = raw.offline;
-    if (raw.interface !== undefined) throw new OptionError('CONFLICT', `--offline ${raw.offline} replays a file: -i ${raw.interface} (live capture devices) does not apply`);
+    if (raw.interface !== undefined)
+      throw new OptionError(
+        'CONFLICT',
+        `--offline ${raw.offline} replays a file: -i ${raw.interface} (live capture devices) does not apply`,
+      );
   } else if (raw.interface !== undefined && raw.interface.trim() !== '' && isRegularFile(raw.interface)) {
     file = raw.interface;
   }
   if (file === null) {
     const given = [
-      ['-a', raw.accelerate], ['-I', raw.idleCompress], ['-T', raw.loops], ['--top-speed', raw.topSpeed === true ? '' : undefined], ['--report-json', raw.reportJson],
+      ['-a', raw.accelerate],
+      ['-I', raw.idleCompress],
+      ['-T', raw.loops],
+      ['--top-speed', raw.topSpeed === true ? '' : undefined],
+      ['--report-json', raw.reportJson],
       ['--strict-file', raw.strictFile === true ? '' : undefined],
     ].find(([, v]) => v !== undefined);
-    if (given !== undefined) throw new OptionError('CONFLICT', `${given[0]} applies to offline replay only: add --offline FILE`);
+    if (given !== undefined)
+      throw new OptionError('CONFLICT', `${given[0]} applies to offline replay only: add --offline FILE`);
     return null;
   }
   const topSpeed = raw.topSpeed === true;
@@ -79,7 +89,8 @@ export function parseOfflineConfig(raw: OfflineRawOptions, isRegularFile: (path:
     throw new OptionError('CONFLICT', `--top-speed ignores timing: -a and -I do not apply`);
   }
   const reportJson = raw.reportJson;
-  if (reportJson !== undefined && reportJson.trim() === '') throw new OptionError('BAD_FORMAT', '--report-json must not be empty');
+  if (reportJson !== undefined && reportJson.trim() === '')
+    throw new OptionError('BAD_FORMAT', '--report-json must not be empty');
   return {
     file,
     accel: raw.accelerate === undefined ? 1 : parseAccel(raw.accelerate),

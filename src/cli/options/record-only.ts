@@ -36,15 +36,33 @@ export interface RecordOnlyConfig {
  * --offline, which replicate without intercept; --record with --offline is refused by config.ts).
  */
 export function isRecordOnly(raw: TcpcopyRawOptions): boolean {
-  return raw.record !== undefined && raw.intercept === undefined && raw.transport === undefined && raw.offline === undefined;
+  return (
+    raw.record !== undefined && raw.intercept === undefined && raw.transport === undefined && raw.offline === undefined
+  );
 }
 
 /** Options that only mean something when replicating. */
 const REPLICATION_ONLY: readonly [keyof TcpcopyRawOptions, string][] = [
-  ['interceptPort', '-p'], ['connections', '-C'], ['filter', '-F'], ['outputDevice', '-o'], ['mtu', '-M'], ['mss', '-D'],
-  ['sessionTimeout', '-t'], ['keepaliveTimeout', '-k'], ['synOnly', '-O'], ['lonely', '-L'], ['lonelyGrace', '--lonely-grace'],
-  ['copies', '-n'], ['percentage', '-r'], ['clientIp', '-c'], ['tcpcopy1', '--tcpcopy1'],
-  ['accelerate', '-a'], ['idleCompress', '-I'], ['loops', '-T'], ['topSpeed', '--top-speed'], ['reportJson', '--report-json'],
+  ['interceptPort', '-p'],
+  ['connections', '-C'],
+  ['filter', '-F'],
+  ['outputDevice', '-o'],
+  ['mtu', '-M'],
+  ['mss', '-D'],
+  ['sessionTimeout', '-t'],
+  ['keepaliveTimeout', '-k'],
+  ['synOnly', '-O'],
+  ['lonely', '-L'],
+  ['lonelyGrace', '--lonely-grace'],
+  ['copies', '-n'],
+  ['percentage', '-r'],
+  ['clientIp', '-c'],
+  ['tcpcopy1', '--tcpcopy1'],
+  ['accelerate', '-a'],
+  ['idleCompress', '-I'],
+  ['loops', '-T'],
+  ['topSpeed', '--top-speed'],
+  ['reportJson', '--report-json'],
   ['strictFile', '--strict-file'],
 ];
 
@@ -58,9 +76,17 @@ const nonEmpty = (flag: string, value: string | undefined): string | null => {
 export function validateRecordOnlyOptions(raw: TcpcopyRawOptions): RecordOnlyConfig {
   for (const [key, flag] of REPLICATION_ONLY) {
     // -W is stored as wait === false; the others are present when given.
-    if (raw[key] !== undefined) throw new OptionError('CONFLICT', `${flag} is a replication option: recording alone (--record without -s) does not use it`);
+    if (raw[key] !== undefined)
+      throw new OptionError(
+        'CONFLICT',
+        `${flag} is a replication option: recording alone (--record without -s) does not use it`,
+      );
   }
-  if (raw.wait === false) throw new OptionError('CONFLICT', '-W is a replication option: recording alone (--record without -s) does not use it');
+  if (raw.wait === false)
+    throw new OptionError(
+      'CONFLICT',
+      '-W is a replication option: recording alone (--record without -s) does not use it',
+    );
   const record = parseRecordConfig(raw);
   if (record === null) throw new OptionError('MISSING_OPTION', 'recording alone needs --record FILE');
   const d = TCPCOPY_DEFAULTS;
@@ -68,11 +94,17 @@ export function validateRecordOnlyOptions(raw: TcpcopyRawOptions): RecordOnlyCon
     record,
     interfaces: parseInterfaces('-i', raw.interface),
     snaplenBytes: raw.snaplen === undefined ? d.snaplenBytes : parseIntegerOption('-S', raw.snaplen, 68, 65535),
-    captureBufferBytes: (raw.bufferSize === undefined ? d.captureBufferMb : parseIntegerOption('-B', raw.bufferSize, 1, 2047)) * 1024 * 1024,
+    captureBufferBytes:
+      (raw.bufferSize === undefined ? d.captureBufferMb : parseIntegerOption('-B', raw.bufferSize, 1, 2047)) *
+      1024 *
+      1024,
     logFile: nonEmpty('-l', raw.logFile),
     pidFile: nonEmpty('-P', raw.pidFile),
     daemon: raw.daemon === true,
-    maxMemoryBytes: (raw.maxMemory === undefined ? d.maxMemoryMb : parseIntegerOption('-m', raw.maxMemory, 16, 1048576)) * 1024 * 1024,
+    maxMemoryBytes:
+      (raw.maxMemory === undefined ? d.maxMemoryMb : parseIntegerOption('-m', raw.maxMemory, 16, 1048576)) *
+      1024 *
+      1024,
     statsIntervalMs: raw.statsInterval === undefined ? d.statsIntervalS * 1000 : parseStatsInterval(raw.statsInterval),
   };
 }

@@ -35,7 +35,6 @@ export interface RecordRawOptions {
   offline?: string;
 }
 
-
 /** One online endpoint to record (ip null = every local address) and target endpoints to leave out. */
 export interface RecordPorts {
   readonly online: readonly { readonly ip: string | null; readonly port: number }[];
@@ -45,7 +44,8 @@ export interface RecordPorts {
 /** -x for recording: `[onlineIP:]port` items or full transfer items (`[onlineIP:]port-targetIP:port`). */
 export function parseRecordPorts(text: string): RecordPorts {
   const items = splitList('-x', text);
-  if (items.length > MAX_TRANSFERS) throw new OptionError('OUT_OF_RANGE', `-x: at most ${MAX_TRANSFERS} items (got ${items.length})`);
+  if (items.length > MAX_TRANSFERS)
+    throw new OptionError('OUT_OF_RANGE', `-x: at most ${MAX_TRANSFERS} items (got ${items.length})`);
   const online: { ip: string | null; port: number }[] = [];
   const targets: { ip: string; port: number }[] = [];
   for (const item of items) {
@@ -102,7 +102,10 @@ function parseRecordSize(text: string): number {
     const bytes = Math.round(Number(trimmed) * 1024 * 1024);
     if (bytes >= 64 * 1024 && bytes <= MAX_RECORD_SIZE_MB * 1024 * 1024) return bytes;
   }
-  throw new OptionError('OUT_OF_RANGE', `--record-size must be a number of MB from 0.0625 to ${MAX_RECORD_SIZE_MB} (got '${text}')`);
+  throw new OptionError(
+    'OUT_OF_RANGE',
+    `--record-size must be a number of MB from 0.0625 to ${MAX_RECORD_SIZE_MB} (got '${text}')`,
+  );
 }
 
 /**
@@ -111,14 +114,26 @@ function parseRecordSize(text: string): number {
  */
 export function parseRecordConfig(raw: RecordRawOptions): RecordConfig | null {
   if (raw.record === undefined) {
-    const stray = raw.recordSize !== undefined ? '--record-size' : raw.recordSeconds !== undefined ? '--record-seconds' : raw.recordFilter !== undefined ? '--record-filter' : null;
+    const stray =
+      raw.recordSize !== undefined
+        ? '--record-size'
+        : raw.recordSeconds !== undefined
+          ? '--record-seconds'
+          : raw.recordFilter !== undefined
+            ? '--record-filter'
+            : null;
     if (stray !== null) throw new OptionError('MISSING_OPTION', `${stray} needs --record FILE`);
     return null;
   }
-  if (raw.offline !== undefined) throw new OptionError('CONFLICT', '--record records live traffic: it does not combine with --offline (the file is already a recording)');
+  if (raw.offline !== undefined)
+    throw new OptionError(
+      'CONFLICT',
+      '--record records live traffic: it does not combine with --offline (the file is already a recording)',
+    );
   const path = raw.record.trim();
   if (path === '') throw new OptionError('BAD_FORMAT', '--record must not be empty');
-  if (path.endsWith('/')) throw new OptionError('BAD_FORMAT', `--record '${raw.record}' is a directory name, not a file`);
+  if (path.endsWith('/'))
+    throw new OptionError('BAD_FORMAT', `--record '${raw.record}' is a directory name, not a file`);
   let filter: string;
   let filterIsAuto: boolean;
   if (raw.recordFilter !== undefined) {
@@ -129,13 +144,19 @@ export function parseRecordConfig(raw: RecordRawOptions): RecordConfig | null {
     filter = buildRecordFilter(parseRecordPorts(raw.transfer));
     filterIsAuto = true;
   } else {
-    throw new OptionError('MISSING_OPTION', '--record needs the ports to record: -x [onlineIP:]port,... or --record-filter BPF');
+    throw new OptionError(
+      'MISSING_OPTION',
+      '--record needs the ports to record: -x [onlineIP:]port,... or --record-filter BPF',
+    );
   }
   return {
     path,
     filter,
     filterIsAuto,
     maxFileBytes: raw.recordSize === undefined ? null : parseRecordSize(raw.recordSize),
-    maxFileMs: raw.recordSeconds === undefined ? null : parseSecondsOption('--record-seconds', raw.recordSeconds, 0.1, MAX_RECORD_SECONDS),
+    maxFileMs:
+      raw.recordSeconds === undefined
+        ? null
+        : parseSecondsOption('--record-seconds', raw.recordSeconds, 0.1, MAX_RECORD_SECONDS),
   };
 }

@@ -55,7 +55,6 @@ export const TCPCOPY_DEFAULTS = {
   statsIntervalS: 30,
 } as const;
 
-
 export interface TcpcopyInputs {
   /** Environment variables (only SECRET_ENV is read). */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -66,7 +65,6 @@ export interface TcpcopyInputs {
   /** Host names in -x and -s, resolved before (hostNamesIn). Default: only addresses are accepted. */
   readonly resolveHost?: HostResolver;
 }
-
 
 export interface TcpcopyConfig extends OfflineRunConfig {
   readonly captureFilterIsAuto: boolean;
@@ -133,7 +131,11 @@ function parseClientAddresses(text: string, transfers: readonly Transfer[]): IpA
     }
   }
   // Every address given was a target's: the rewrite would silently do nothing.
-  if (out.length === 0) throw new OptionError('CONFLICT', `-c '${text}': every address is a target address (skipped as a client): no client address is left to rewrite to`);
+  if (out.length === 0)
+    throw new OptionError(
+      'CONFLICT',
+      `-c '${text}': every address is a target address (skipped as a client): no client address is left to rewrite to`,
+    );
   return out;
 }
 
@@ -152,7 +154,10 @@ function parseOutputDevice(text: string | undefined, transfers: readonly Transfe
   if (text === undefined) {
     const first = withMacs[0];
     if (first !== undefined) {
-      throw new OptionError('CONFLICT', `-x '${formatTransfer(first)}': MACs are used only for data-link sending: add -o DEV (the device to send on)`);
+      throw new OptionError(
+        'CONFLICT',
+        `-x '${formatTransfer(first)}': MACs are used only for data-link sending: add -o DEV (the device to send on)`,
+      );
     }
     return null;
   }
@@ -162,10 +167,17 @@ function parseOutputDevice(text: string | undefined, transfers: readonly Transfe
   const device = devices[0]!;
   for (const t of transfers) {
     if (t.online.mac === null || t.target.mac === null) {
-      throw new OptionError('MISSING_OPTION', `-o ${device} sends at the data link: -x '${formatTransfer(t)}' needs MACs, [onlineIP:]port@onlineMAC-targetIP:targetPort@nextHopMAC`);
+      throw new OptionError(
+        'MISSING_OPTION',
+        `-o ${device} sends at the data link: -x '${formatTransfer(t)}' needs MACs, [onlineIP:]port@onlineMAC-targetIP:targetPort@nextHopMAC`,
+      );
     }
-    for (const [what, mac] of [['online', t.online.mac], ['next-hop', t.target.mac]] as const) {
-      if (isNotUnicastMac(mac)) throw new OptionError('BAD_MAC', `-x '${formatTransfer(t)}': the ${what} MAC ${mac} is not a unicast MAC`);
+    for (const [what, mac] of [
+      ['online', t.online.mac],
+      ['next-hop', t.target.mac],
+    ] as const) {
+      if (isNotUnicastMac(mac))
+        throw new OptionError('BAD_MAC', `-x '${formatTransfer(t)}': the ${what} MAC ${mac} is not a unicast MAC`);
     }
   }
   const byTarget = new Map<string, Transfer>();
@@ -174,7 +186,10 @@ function parseOutputDevice(text: string | undefined, transfers: readonly Transfe
     if (other === undefined) {
       byTarget.set(t.target.ip.text, t);
     } else if (other.online.mac !== t.online.mac || other.target.mac !== t.target.mac) {
-      throw new OptionError('CONFLICT', `-x '${formatTransfer(t)}': target ${t.target.ip.text} has other MACs in '${formatTransfer(other)}'`);
+      throw new OptionError(
+        'CONFLICT',
+        `-x '${formatTransfer(t)}': target ${t.target.ip.text} has other MACs in '${formatTransfer(other)}'`,
+      );
     }
   }
   return device;
@@ -184,7 +199,10 @@ function parseOutputDevice(text: string | undefined, transfers: readonly Transfe
 export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyInputs = {}): TcpcopyConfig {
   const d = TCPCOPY_DEFAULTS;
   if (raw.transfer === undefined) {
-    throw new OptionError('MISSING_OPTION', 'tcpcopy needs -x [onlineIP:]port-targetIP:targetPort (what to copy and where to)');
+    throw new OptionError(
+      'MISSING_OPTION',
+      'tcpcopy needs -x [onlineIP:]port-targetIP:targetPort (what to copy and where to)',
+    );
   }
   const transfers = parseTransfers(raw.transfer, inputs.localAddresses ?? [], inputs.resolveHost);
   const outputDevice = parseOutputDevice(raw.outputDevice, transfers);
@@ -193,19 +211,30 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
   const transport = parseTransport(raw.transport);
   checkModeOptions(raw, { offline: offline !== null, transport });
   if (raw.intercept === undefined && transport !== 'socket') {
-    throw new OptionError('MISSING_OPTION', "tcpcopy needs -s interceptIP[:port] (where intercept returns the target's responses)");
+    throw new OptionError(
+      'MISSING_OPTION',
+      "tcpcopy needs -s interceptIP[:port] (where intercept returns the target's responses)",
+    );
   }
-  const interceptPort = raw.interceptPort === undefined ? d.interceptPort : parseIntegerOption('-p', raw.interceptPort, 1, 65535);
-  const intercepts = raw.intercept === undefined ? [] : parseIntercepts(raw.intercept, interceptPort, inputs.resolveHost);
+  const interceptPort =
+    raw.interceptPort === undefined ? d.interceptPort : parseIntegerOption('-p', raw.interceptPort, 1, 65535);
+  const intercepts =
+    raw.intercept === undefined ? [] : parseIntercepts(raw.intercept, interceptPort, inputs.resolveHost);
   const userFilter = nonEmpty('-F', raw.filter);
   const mtuBytes = raw.mtu === undefined ? d.mtuBytes : parseIntegerOption('-M', raw.mtu, 576, 65535);
   // Without -D the MSS follows -M (an IPv4 header and a TCP header less than the MTU).
-  const mssBytes = raw.mss === undefined ? Math.min(d.mssBytes, mtuBytes - 40) : parseIntegerOption('-D', raw.mss, 64, 65495);
+  const mssBytes =
+    raw.mss === undefined ? Math.min(d.mssBytes, mtuBytes - 40) : parseIntegerOption('-D', raw.mss, 64, 65495);
   if (mssBytes > mtuBytes - 40) {
-    throw new OptionError('CONFLICT', `-D ${mssBytes} does not fit the MTU: -M ${mtuBytes} allows an MSS of at most ${mtuBytes - 40}`);
+    throw new OptionError(
+      'CONFLICT',
+      `-D ${mssBytes} does not fit the MTU: -M ${mtuBytes} allows an MSS of at most ${mtuBytes - 40}`,
+    );
   }
   const sessionTimeoutMs =
-    raw.sessionTimeout === undefined ? d.sessionTimeoutS * 1000 : parseIntegerOption('-t', raw.sessionTimeout, 1, 86400) * 1000;
+    raw.sessionTimeout === undefined
+      ? d.sessionTimeoutS * 1000
+      : parseIntegerOption('-t', raw.sessionTimeout, 1, 86400) * 1000;
   const keepaliveTimeoutMs =
     raw.keepaliveTimeout === undefined
       ? sessionTimeoutMs + d.keepaliveAddS * 1000
@@ -217,9 +246,13 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     captureFilterIsAuto: userFilter === null,
     intercepts,
     interceptPort,
-    connectionsPerIntercept: raw.connections === undefined ? d.connectionsPerIntercept : parseIntegerOption('-C', raw.connections, 1, 11),
+    connectionsPerIntercept:
+      raw.connections === undefined ? d.connectionsPerIntercept : parseIntegerOption('-C', raw.connections, 1, 11),
     interfaces: offline !== null ? [] : parseInterfaces('-i', raw.interface),
-    captureBufferBytes: (raw.bufferSize === undefined ? d.captureBufferMb : parseIntegerOption('-B', raw.bufferSize, 1, 2047)) * 1024 * 1024,
+    captureBufferBytes:
+      (raw.bufferSize === undefined ? d.captureBufferMb : parseIntegerOption('-B', raw.bufferSize, 1, 2047)) *
+      1024 *
+      1024,
     snaplenBytes: raw.snaplen === undefined ? d.snaplenBytes : parseIntegerOption('-S', raw.snaplen, 68, 65535),
     mtuBytes,
     mssBytes,
@@ -228,9 +261,20 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     synRequired: raw.synOnly === true,
     waitForResponse: raw.wait !== false,
     lonely: raw.lonely === true,
-    lonelyGraceMs: raw.lonelyGrace === undefined ? d.lonelyGraceS * 1000 : parseSecondsOption('--lonely-grace', raw.lonelyGrace, 0.1, 86400),
-    maxMemoryBytes: (raw.maxMemory === undefined ? d.maxMemoryMb : parseIntegerOption('-m', raw.maxMemory, 16, 1048576)) * 1024 * 1024,
-    maxBacklogBytes: (raw.maxBacklog === undefined ? d.maxBacklogMb : parseIntegerOption('--max-backlog', raw.maxBacklog, 0, 1048576)) * 1024 * 1024,
+    lonelyGraceMs:
+      raw.lonelyGrace === undefined
+        ? d.lonelyGraceS * 1000
+        : parseSecondsOption('--lonely-grace', raw.lonelyGrace, 0.1, 86400),
+    maxMemoryBytes:
+      (raw.maxMemory === undefined ? d.maxMemoryMb : parseIntegerOption('-m', raw.maxMemory, 16, 1048576)) *
+      1024 *
+      1024,
+    maxBacklogBytes:
+      (raw.maxBacklog === undefined
+        ? d.maxBacklogMb
+        : parseIntegerOption('--max-backlog', raw.maxBacklog, 0, 1048576)) *
+      1024 *
+      1024,
     logFile: nonEmpty('-l', raw.logFile),
     pidFile: nonEmpty('-P', raw.pidFile),
     daemon: raw.daemon === true,
@@ -252,7 +296,11 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
 function tcpcopy1Mode(flag: boolean | undefined, transfers: readonly Transfer[]): boolean {
   if (flag !== true) return false;
   const v6 = transfers.find((t) => t.target.ip.family !== 4);
-  if (v6 !== undefined) throw new OptionError('CONFLICT', `--tcpcopy1: the TCPCopy 1.x channel carries IPv4 sessions only, -x target ${v6.target.ip.text} is IPv6`);
+  if (v6 !== undefined)
+    throw new OptionError(
+      'CONFLICT',
+      `--tcpcopy1: the TCPCopy 1.x channel carries IPv4 sessions only, -x target ${v6.target.ip.text} is IPv6`,
+    );
   return true;
 }
 

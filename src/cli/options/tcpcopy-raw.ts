@@ -2,7 +2,9 @@
 import type { OfflineRawOptions } from './offline.js';
 import type { RecordRawOptions } from './record.js';
 
-/** Option values as the parser hands them over: strings for values, booleans for flags (--record-*: RecordRawOptions). */
+/**
+ * Option values as the parser hands them over: strings for values, booleans for flags (--record-*: RecordRawOptions).
+ */
 export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions {
   transfer?: string;
   intercept?: string;

@@ -13,13 +13,11 @@ const FLAG = '-x';
 /** TCPCopy's limit on -x items (and on the auto-built filter's terms). */
 export const MAX_TRANSFERS = 32;
 
-
-
-
 function splitMac(item: string, side: string): { addr: string; mac: string | null } {
   const at = side.indexOf('@');
   if (at < 0) return { addr: side, mac: null };
-  if (side.indexOf('@', at + 1) >= 0) throw new OptionError('BAD_FORMAT', `${FLAG} '${item}': more than one '@' on one side`);
+  if (side.indexOf('@', at + 1) >= 0)
+    throw new OptionError('BAD_FORMAT', `${FLAG} '${item}': more than one '@' on one side`);
   return { addr: side.slice(0, at), mac: parseMac(`${FLAG} '${item}'`, side.slice(at + 1)) };
 }
 
@@ -40,7 +38,8 @@ function parseTarget(item: string, side: string, resolve: HostResolver | undefin
   }
   const hp = parseHostPort(where, addr, resolve);
   if (hp.port === null) throw new OptionError('BAD_FORMAT', `${where}: the target side needs a port (targetIP:port)`);
-  if (!isUnicast(hp.ip)) throw new OptionError('BAD_ADDRESS', `${where}: the target ${hp.ip.text} is not a unicast address`);
+  if (!isUnicast(hp.ip))
+    throw new OptionError('BAD_ADDRESS', `${where}: the target ${hp.ip.text} is not a unicast address`);
   return { ip: hp.ip, port: hp.port, mac };
 }
 
@@ -56,10 +55,12 @@ function splitSides(item: string): [string, string] | null {
   for (let i = item.indexOf('-'); i > 0; i = item.indexOf('-', i + 1)) {
     const m = hostPort.exec(item.slice(0, i));
     const host = m?.[1] ?? '';
-    if (m !== null && (host.startsWith('[') || /^[0-9.]+$/.test(host) || isHostName(host))) return [item.slice(0, i), item.slice(i + 1)];
+    if (m !== null && (host.startsWith('[') || /^[0-9.]+$/.test(host) || isHostName(host)))
+      return [item.slice(0, i), item.slice(i + 1)];
   }
   for (let i = item.indexOf('-'); i > 0; i = item.indexOf('-', i + 1)) {
-    if (/^[0-9]+(@[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5})?$/.test(item.slice(0, i))) return [item.slice(0, i), item.slice(i + 1)];
+    if (/^[0-9]+(@[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5})?$/.test(item.slice(0, i)))
+      return [item.slice(0, i), item.slice(i + 1)];
   }
   // A malformed online side: split at the only '-' so that side's parser says what is wrong with it.
   const parts = item.split('-');
@@ -69,8 +70,12 @@ function splitSides(item: string): [string, string] | null {
 /** Parses one -x item; host names only through `resolve` (see HostResolver). */
 export function parseTransfer(item: string, resolve?: HostResolver): Transfer {
   const parts = splitSides(item);
-  if (parts === null || parts[1].includes('-') && resolve === undefined) {
-    if (item.includes('@')) throw new OptionError('BAD_FORMAT', `${FLAG} '${item}': write MACs with ':' (aa:bb:cc:dd:ee:ff); '-' separates online and target`);
+  if (parts === null || (parts[1].includes('-') && resolve === undefined)) {
+    if (item.includes('@'))
+      throw new OptionError(
+        'BAD_FORMAT',
+        `${FLAG} '${item}': write MACs with ':' (aa:bb:cc:dd:ee:ff); '-' separates online and target`,
+      );
     throw new OptionError('BAD_FORMAT', `${FLAG} '${item}': expected [onlineIP:]port-targetIP:targetPort`);
   }
   const online = parseOnline(item, parts[0], resolve);
@@ -101,7 +106,11 @@ export function formatTransfer(t: Transfer): string {
  * item without an online address whose target is one of them on the same port is the online
  * server itself and is refused too.
  */
-export function parseTransfers(text: string, localAddresses: readonly IpAddress[] = [], resolve?: HostResolver): Transfer[] {
+export function parseTransfers(
+  text: string,
+  localAddresses: readonly IpAddress[] = [],
+  resolve?: HostResolver,
+): Transfer[] {
   const items = splitList(FLAG, text);
   if (items.length > MAX_TRANSFERS) {
     throw new OptionError('OUT_OF_RANGE', `${FLAG}: at most ${MAX_TRANSFERS} items (got ${items.length})`);

@@ -34,8 +34,10 @@ export class ReplaySchedule {
   private readonly idleNs: number | null;
 
   constructor(options: ScheduleOptions = DEFAULT_SCHEDULE) {
-    if (!(options.accel > 0) || !Number.isFinite(options.accel)) throw new RangeError(`accel must be a finite number > 0 (got ${options.accel})`);
-    if (options.idleMs !== null && !(options.idleMs >= 0)) throw new RangeError(`idleMs must be >= 0 (got ${options.idleMs})`);
+    if (!(options.accel > 0) || !Number.isFinite(options.accel))
+      throw new RangeError(`accel must be a finite number > 0 (got ${options.accel})`);
+    if (options.idleMs !== null && !(options.idleMs >= 0))
+      throw new RangeError(`idleMs must be >= 0 (got ${options.idleMs})`);
     this.options = options;
     this.idleNs = options.idleMs === null ? null : Math.round(options.idleMs * 1e6);
   }
@@ -73,7 +75,11 @@ export class ReplaySchedule {
 }
 
 /** Release times of every packet of `loops` passes over the timestamps `tsNs` (tests, estimates). */
-export function scheduleReleases(tsNs: readonly bigint[], options: ScheduleOptions = DEFAULT_SCHEDULE, loops = 1): number[] {
+export function scheduleReleases(
+  tsNs: readonly bigint[],
+  options: ScheduleOptions = DEFAULT_SCHEDULE,
+  loops = 1,
+): number[] {
   const s = new ReplaySchedule(options);
   const out: number[] = [];
   for (let loop = 0; loop < loops; loop++) {

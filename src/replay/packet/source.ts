@@ -49,7 +49,10 @@ export interface CaptureScan {
  * with the reader's CaptureFileError (file name and byte offset) when the file is corrupt.
  */
 export async function scanCaptureFile(
-  path: string, online: readonly OnlineEndpointKey[], schedule: ScheduleOptions, read: ReadCaptureOptions = {},
+  path: string,
+  online: readonly OnlineEndpointKey[],
+  schedule: ScheduleOptions,
+  read: ReadCaptureOptions = {},
 ): Promise<CaptureScan> {
   const reader = readCaptureFile(path, read);
   const analyzer = new CaptureAnalyzer(online);
@@ -116,7 +119,8 @@ export class OfflineSource extends EventEmitter<OfflineSourceEvents> {
 
   constructor(opts: OfflineSourceOptions) {
     super();
-    if (!Number.isInteger(opts.loops) || opts.loops < 1) throw new RangeError(`loops must be an integer >= 1 (got ${opts.loops})`);
+    if (!Number.isInteger(opts.loops) || opts.loops < 1)
+      throw new RangeError(`loops must be an integer >= 1 (got ${opts.loops})`);
     this.opts = opts;
     this.schedule = opts.schedule;
     this.nowMs = opts.nowMs ?? (() => performance.now());
@@ -127,13 +131,23 @@ export class OfflineSource extends EventEmitter<OfflineSourceEvents> {
     if (this.running !== null) return;
     this.startedMs = this.nowMs();
     this.running = this.run().then(
-      () => { if (!this.closed) this.emit('end'); },
-      (e: unknown) => { if (!this.closed) this.emit('error', e instanceof Error ? e : new Error(String(e))); },
+      () => {
+        if (!this.closed) this.emit('end');
+      },
+      (e: unknown) => {
+        if (!this.closed) this.emit('error', e instanceof Error ? e : new Error(String(e)));
+      },
     );
   }
 
   progress(): OfflineProgress {
-    return { packets: this.packets, bytes: this.bytes, loop: this.loop, positionMs: this.positionMs, elapsedMs: this.running === null ? 0 : this.nowMs() - this.startedMs };
+    return {
+      packets: this.packets,
+      bytes: this.bytes,
+      loop: this.loop,
+      positionMs: this.positionMs,
+      elapsedMs: this.running === null ? 0 : this.nowMs() - this.startedMs,
+    };
   }
 
   /** Same shape as a live capture's statistics: a file drops nothing. */
@@ -205,7 +219,9 @@ export class OfflineSource extends EventEmitter<OfflineSourceEvents> {
     if (from === null || this.pendingEnd === this.pendingStart) return;
     const batch = from.copy(this.pendingStart, this.pendingEnd);
     this.pendingStart = this.pendingEnd;
-    if (loop > 0) for (let i = 0; i < batch.count; i++) this.shiftPorts(batch.buffer, batch.offset(i), batch.caplen(i), batch.linkType, loop);
+    if (loop > 0)
+      for (let i = 0; i < batch.count; i++)
+        this.shiftPorts(batch.buffer, batch.offset(i), batch.caplen(i), batch.linkType, loop);
     this.packets += batch.count;
     this.bytes += batch.bytes;
     if (!this.closed) this.emit('batch', batch);
@@ -217,7 +233,8 @@ export class OfflineSource extends EventEmitter<OfflineSourceEvents> {
     if (!d.decode(buf, offset, length, linkType) || !d.isTcp || d.isFragment) return;
     const src = d.srcAddress();
     const dst = d.dstAddress();
-    const isOnline = (ip: string, port: number): boolean => this.opts.online.some((o) => o.port === port && (o.ip === null || o.ip === ip));
+    const isOnline = (ip: string, port: number): boolean =>
+      this.opts.online.some((o) => o.port === port && (o.ip === null || o.ip === ip));
     let field = -1;
     let port = 0;
     if (isOnline(dst, d.dstPort)) {

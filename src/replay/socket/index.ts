@@ -15,7 +15,14 @@ export type { Conversation, Turn, ReplayPacket, SessionEnd, StreamCounters, Deco
 export { SocketReplayer } from './socket-replayer.js';
 export type { SocketReplayOptions, SocketReplayCounters, ReplayProgress, FailureCounters } from './socket-replayer.js';
 export { ResponseLogWriter, readResponseLog, parseResponseLogLine } from './response-log.js';
-export type { ResponseLogRecord, ResponseLogHeader, TurnRecord, SessionRecord, Completion, SessionOutcome } from './response-log.js';
+export type {
+  ResponseLogRecord,
+  ResponseLogHeader,
+  TurnRecord,
+  SessionRecord,
+  Completion,
+  SessionOutcome,
+} from './response-log.js';
 
 export interface SocketReplayRequest extends Omit<SocketReplayOptions, 'log' | 'onProgress'> {
   /** A capture file (pcap or pcapng). Exactly one of file and packets. */
@@ -59,7 +66,8 @@ export interface ReplayReport {
  */
 export async function replayCaptureOverSockets(req: SocketReplayRequest): Promise<ReplayReport> {
   const t0 = performance.now();
-  if ((req.file === undefined) === (req.packets === undefined)) throw new RangeError('give exactly one of file and packets');
+  if ((req.file === undefined) === (req.packets === undefined))
+    throw new RangeError('give exactly one of file and packets');
   if (req.ports.length === 0 || req.ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
     throw new RangeError(`ports must be 1..65535, got ${req.ports.join(',')}`);
   }
@@ -82,9 +90,10 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
       if (rp !== null) builder.add(rp);
     }
   };
-  const source = req.file !== undefined
-    ? readCaptureFile(req.file, req.onTruncated === undefined ? {} : { onTruncated: req.onTruncated })
-    : req.packets!;
+  const source =
+    req.file !== undefined
+      ? readCaptureFile(req.file, req.onTruncated === undefined ? {} : { onTruncated: req.onTruncated })
+      : req.packets!;
   const live = req.live ?? false;
   const idleMs = req.liveIdleMs ?? 5000;
   let total = -1;
@@ -109,7 +118,9 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
   let log: ResponseLogWriter | undefined;
   if (req.responseLog !== undefined) {
     log = await ResponseLogWriter.open(req.responseLog, {
-      target: `${req.target.host}:${req.target.port}`, startedAt: new Date().toISOString(), maxResponseBytes: req.maxResponseBytes ?? 65_536,
+      target: `${req.target.host}:${req.target.port}`,
+      startedAt: new Date().toISOString(),
+      maxResponseBytes: req.maxResponseBytes ?? 65_536,
     });
   }
   const onProgress = req.onProgress;

@@ -42,7 +42,12 @@ export async function replayLiveOverSockets(o: LiveSocketReplayOptions): Promise
   const captures: ThreadedCapture[] = [];
   try {
     for (const device of devices) {
-      const c = await ThreadedCapture.open({ device, filter, ...(snaplen === undefined ? {} : { snaplen }), ...(bufferBytes === undefined ? {} : { bufferBytes }) });
+      const c = await ThreadedCapture.open({
+        device,
+        filter,
+        ...(snaplen === undefined ? {} : { snaplen }),
+        ...(bufferBytes === undefined ? {} : { bufferBytes }),
+      });
       c.on('batch', (b) => {
         queue.push(b);
         notify();
@@ -60,7 +65,9 @@ export async function replayLiveOverSockets(o: LiveSocketReplayOptions): Promise
     for (;;) {
       while (queue.length > 0) yield queue.shift()!;
       if (signal.aborted) break;
-      await new Promise<void>((res) => { wake = res; });
+      await new Promise<void>((res) => {
+        wake = res;
+      });
       yield NO_PACKETS;
     }
     await Promise.all(captures.map((c) => c.close()));

@@ -1,7 +1,8 @@
 // The response log: what the target answered to each replayed turn, for a later comparison with
 // the captured replies. JSON lines (one record per line, UTF-8); binary payloads in base64.
 //
-//   {"type":"header","format":"tcpcopy-response-log","version":1,"target":"127.0.0.1:8080","startedAt":"<ISO>","maxResponseBytes":65536}
+// {"type":"header","format":"tcpcopy-response-log","version":1,"target":"127.0.0.1:8080",
+//  "startedAt":"<ISO>","maxResponseBytes":65536}
 //   {"type":"turn","session":0,"client":"10.0.0.1:40000","server":"10.0.0.2:80","turn":0,
 //    "requestBytes":78,"request":"<base64, at most maxResponseBytes>","capturedReplyBytes":236,
 //    "responseBytes":236,"truncated":false,"response":"<base64, at most maxResponseBytes>",
@@ -79,9 +80,17 @@ export class ResponseLogWriter {
     });
   }
 
-  static async open(path: string, header: Omit<ResponseLogHeader, 'type' | 'format' | 'version'>): Promise<ResponseLogWriter> {
+  static async open(
+    path: string,
+    header: Omit<ResponseLogHeader, 'type' | 'format' | 'version'>,
+  ): Promise<ResponseLogWriter> {
     const stream = createWriteStream(path);
-    await Promise.race([once(stream, 'open'), once(stream, 'error').then(([e]) => { throw e as Error; })]);
+    await Promise.race([
+      once(stream, 'open'),
+      once(stream, 'error').then(([e]) => {
+        throw e as Error;
+      }),
+    ]);
     const w = new ResponseLogWriter(stream);
     w.write({ type: 'header', format: 'tcpcopy-response-log', version: 1, ...header });
     return w;
@@ -112,14 +121,23 @@ export function httpStatusLine(response: Buffer): string | null {
 function encodeRecord(r: ResponseLogRecord): Record<string, unknown> {
   if (r.type !== 'turn') return { ...r };
   // statusLine: derived, for a reader that wants the HTTP status without decoding the response.
-  return { ...r, statusLine: httpStatusLine(r.response), request: r.request.toString('base64'), response: r.response.toString('base64') };
+  return {
+    ...r,
+    statusLine: httpStatusLine(r.response),
+    request: r.request.toString('base64'),
+    response: r.response.toString('base64'),
+  };
 }
 
 /** Parses one line of a response log. Throws SyntaxError for a line that is not a record. */
 export function parseResponseLogLine(line: string): ResponseLogRecord {
   const o = JSON.parse(line) as Record<string, unknown>;
   if (o['type'] === 'turn') {
-    return { ...(o as unknown as TurnRecord), request: Buffer.from(String(o['request']), 'base64'), response: Buffer.from(String(o['response']), 'base64') };
+    return {
+      ...(o as unknown as TurnRecord),
+      request: Buffer.from(String(o['request']), 'base64'),
+      response: Buffer.from(String(o['response']), 'base64'),
+    };
   }
   if (o['type'] === 'session' || o['type'] === 'header') return o as unknown as ResponseLogRecord;
   throw new SyntaxError(`not a response log record: ${line.slice(0, 80)}`);

@@ -72,8 +72,14 @@ export interface SocketReplayCounters extends ReplayProgress {
 }
 
 const DEFAULTS = {
-  accelerate: 1, maxOpenSessions: 256, sessionTimeoutMs: 10_000, responseQuietMs: 50, noReplyWaitMs: 200,
-  closeWaitMs: 1000, maxResponseBytes: 65_536, progressIntervalMs: 200,
+  accelerate: 1,
+  maxOpenSessions: 256,
+  sessionTimeoutMs: 10_000,
+  responseQuietMs: 50,
+  noReplyWaitMs: 200,
+  closeWaitMs: 1000,
+  maxResponseBytes: 65_536,
+  progressIntervalMs: 200,
 } as const;
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -91,16 +97,19 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 export class SocketReplayer {
   readonly counters: SocketReplayCounters;
-  private readonly o: Required<Omit<SocketReplayOptions, 'log' | 'onProgress' | 'signal'>> & Pick<SocketReplayOptions, 'log' | 'onProgress' | 'signal'>;
+  private readonly o: Required<Omit<SocketReplayOptions, 'log' | 'onProgress' | 'signal'>> &
+    Pick<SocketReplayOptions, 'log' | 'onProgress' | 'signal'>;
   private readonly t0 = performance.now();
   private lastProgress = 0;
   private readonly slotWaiters: (() => void)[] = [];
 
   constructor(opts: SocketReplayOptions) {
     const accelerate = opts.accelerate ?? DEFAULTS.accelerate;
-    if (!(accelerate > 0 && Number.isFinite(accelerate))) throw new RangeError(`accelerate must be a positive number, got ${accelerate}`);
+    if (!(accelerate > 0 && Number.isFinite(accelerate)))
+      throw new RangeError(`accelerate must be a positive number, got ${accelerate}`);
     const max = opts.maxOpenSessions ?? DEFAULTS.maxOpenSessions;
-    if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxOpenSessions must be a positive integer, got ${max}`);
+    if (!Number.isInteger(max) || max < 1)
+      throw new RangeError(`maxOpenSessions must be a positive integer, got ${max}`);
     this.o = {
       target: opts.target,
       accelerate,
@@ -117,9 +126,22 @@ export class SocketReplayer {
       signal: opts.signal,
     };
     this.counters = {
-      sessionsStarted: 0, sessionsDone: 0, sessionsOpen: 0, requestsSent: 0, bytesSent: 0, responseBytes: 0, elapsedMs: 0,
-      sessionsOk: 0, sessionsFailed: 0, turnsSent: 0, responsesTruncated: 0, completedByLength: 0, completedByQuiet: 0, noReply: 0,
-      failures: { connectRefused: 0, reset: 0, timeout: 0, targetClosed: 0, other: 0 }, aborted: 0,
+      sessionsStarted: 0,
+      sessionsDone: 0,
+      sessionsOpen: 0,
+      requestsSent: 0,
+      bytesSent: 0,
+      responseBytes: 0,
+      elapsedMs: 0,
+      sessionsOk: 0,
+      sessionsFailed: 0,
+      turnsSent: 0,
+      responsesTruncated: 0,
+      completedByLength: 0,
+      completedByQuiet: 0,
+      noReply: 0,
+      failures: { connectRefused: 0, reset: 0, timeout: 0, targetClosed: 0, other: 0 },
+      aborted: 0,
     };
   }
 
@@ -181,8 +203,13 @@ export class SocketReplayer {
     this.lastProgress = this.counters.elapsedMs;
     const c = this.counters;
     cb({
-      sessionsStarted: c.sessionsStarted, sessionsDone: c.sessionsDone, sessionsOpen: c.sessionsOpen, requestsSent: c.requestsSent,
-      bytesSent: c.bytesSent, responseBytes: c.responseBytes, elapsedMs: c.elapsedMs,
+      sessionsStarted: c.sessionsStarted,
+      sessionsDone: c.sessionsDone,
+      sessionsOpen: c.sessionsOpen,
+      requestsSent: c.requestsSent,
+      bytesSent: c.bytesSent,
+      responseBytes: c.responseBytes,
+      elapsedMs: c.elapsedMs,
     });
   }
 
@@ -224,7 +251,11 @@ class SessionRun {
   /** Waiting for the next turn's captured offset (reply already complete). */
   private pacing = false;
 
-  constructor(private readonly r: SocketReplayer, private readonly conv: Conversation, private readonly done: () => void) {
+  constructor(
+    private readonly r: SocketReplayer,
+    private readonly conv: Conversation,
+    private readonly done: () => void,
+  ) {
     this.o = r.options;
     this.c = r.counters;
     this.sock = connect({ host: this.o.target.host, port: this.o.target.port });
@@ -307,7 +338,9 @@ class SessionRun {
       this.close();
       return;
     }
-    const wait = this.o.topSpeed ? 0 : this.startMs + this.conv.turns[next]!.offsetMs / this.o.accelerate - this.r.clock();
+    const wait = this.o.topSpeed
+      ? 0
+      : this.startMs + this.conv.turns[next]!.offsetMs / this.o.accelerate - this.r.clock();
     if (wait > 1) {
       this.pacing = true;
       this.arm(wait, () => {
@@ -452,9 +485,14 @@ function round(ms: number): number {
 
 function classify(e: NodeJS.ErrnoException): Exclude<SessionOutcome, 'ok'> {
   switch (e.code) {
-    case 'ECONNREFUSED': return 'refused';
-    case 'ECONNRESET': case 'EPIPE': return 'reset';
-    case 'ETIMEDOUT': return 'timeout';
-    default: return 'error';
+    case 'ECONNREFUSED':
+      return 'refused';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'reset';
+    case 'ETIMEDOUT':
+      return 'timeout';
+    default:
+      return 'error';
   }
 }

@@ -94,8 +94,18 @@ export interface StreamCounters {
 
 export function emptyStreamCounters(): StreamCounters {
   return {
-    packets: 0, clientPackets: 0, serverPackets: 0, retransmitted: 0, overlapping: 0, outOfOrder: 0,
-    gapBytes: 0, sessions: 0, joined: 0, noData: 0, afterClose: 0, noSession: 0,
+    packets: 0,
+    clientPackets: 0,
+    serverPackets: 0,
+    retransmitted: 0,
+    overlapping: 0,
+    outOfOrder: 0,
+    gapBytes: 0,
+    sessions: 0,
+    joined: 0,
+    noData: 0,
+    afterClose: 0,
+    noSession: 0,
   };
 }
 
@@ -269,7 +279,8 @@ export class ConversationBuilder {
     while (r.hasGap) {
       const held = s.chunks.length;
       this.counters.gapBytes += r.skipGap(0, (c) => {
-        if (c.data.length > 0) s.chunks.push({ tsMs: s.chunks[held - 1]?.tsMs ?? s.startMs, data: c.data, onlineAck: c.onlineAck });
+        if (c.data.length > 0)
+          s.chunks.push({ tsMs: s.chunks[held - 1]?.tsMs ?? s.startMs, data: c.data, onlineAck: c.onlineAck });
         if (c.fin) {
           s.clientFin = true;
           if (s.clientClose === 'none') s.clientClose = 'fin';
@@ -336,7 +347,12 @@ function toConversation(s: SessionBuilder): Conversation | null {
     if (next !== undefined) reply = seqDiff(next.ack, t.ack);
     else if (s.serverEnd !== null) reply = Math.max(0, seqDiff(s.serverEnd, t.ack));
     else reply = s.serverSeen ? 0 : null;
-    turns.push({ offsetMs: t.offsetMs, data: Buffer.concat(t.parts), ackLevel: Math.max(0, seqDiff(t.ack, base)), replyBytes: reply });
+    turns.push({
+      offsetMs: t.offsetMs,
+      data: Buffer.concat(t.parts),
+      ackLevel: Math.max(0, seqDiff(t.ack, base)),
+      replyBytes: reply,
+    });
   }
   const greeting = s.syn ? Math.max(0, seqDiff(done[0]!.ack, base)) : 0;
   return {
@@ -377,8 +393,14 @@ export function emptyDecodeCounters(): DecodeCounters {
  * Decodes one captured frame into a ReplayPacket (payload copied), or null (counted) for anything
  * that is not a TCP packet of the builder's ports. tsMs: the capture time in ms.
  */
-export function decodeReplayPacket(decoder: PacketDecoder, data: Buffer, linkType: number, tsMs: number,
-  builder: ConversationBuilder, counters: DecodeCounters): ReplayPacket | null {
+export function decodeReplayPacket(
+  decoder: PacketDecoder,
+  data: Buffer,
+  linkType: number,
+  tsMs: number,
+  builder: ConversationBuilder,
+  counters: DecodeCounters,
+): ReplayPacket | null {
   counters.read++;
   if (!decoder.decode(data, 0, data.length, linkType)) {
     counters.undecodable++;

@@ -4,24 +4,65 @@ import assert from 'node:assert/strict';
 import { readCaptureFile } from '../../../src/pcap/index.js';
 import { packetsOf } from '../../support/captured.js';
 import type { PacketFields } from '../../support/captured.js';
-import {
-  PacketDecoder, TcpOptionSummary, emitPacket, parsePacket,
-} from '../../../src/packet/index.js';
+import { PacketDecoder, TcpOptionSummary, emitPacket, parsePacket } from '../../../src/packet/index.js';
 import type { PacketRepr, TcpOption } from '../../../src/packet/index.js';
 import { sh } from './env.js';
 
 const FIELDS = [
-  'frame.len', 'frame.cap_len',
-  'eth.src', 'eth.dst', 'eth.type', 'vlan.id', 'vlan.priority', 'vlan.dei', 'vlan.etype',
-  'ieee8021ad.id', 'ieee8021ad.priority', 'ieee8021ad.dei',
-  'sll.pkttype', 'sll.hatype', 'sll.halen', 'sll.etype', 'sll.ifindex', 'null.family',
-  'ip.version', 'ip.hdr_len', 'ip.dsfield', 'ip.len', 'ip.id', 'ip.flags', 'ip.frag_offset', 'ip.ttl', 'ip.proto',
-  'ip.checksum', 'ip.src', 'ip.dst',
-  'ipv6.tclass', 'ipv6.flow', 'ipv6.plen', 'ipv6.nxt', 'ipv6.hlim', 'ipv6.src', 'ipv6.dst',
-  'tcp.srcport', 'tcp.dstport', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.hdr_len', 'tcp.flags', 'tcp.window_size_value',
-  'tcp.checksum', 'tcp.urgent_pointer', 'tcp.len', 'tcp.option_kind', 'tcp.options.mss_val',
-  'tcp.options.wscale.shift', 'tcp.options.timestamp.tsval', 'tcp.options.timestamp.tsecr',
-  'tcp.options.sack_le', 'tcp.options.sack_re',
+  'frame.len',
+  'frame.cap_len',
+  'eth.src',
+  'eth.dst',
+  'eth.type',
+  'vlan.id',
+  'vlan.priority',
+  'vlan.dei',
+  'vlan.etype',
+  'ieee8021ad.id',
+  'ieee8021ad.priority',
+  'ieee8021ad.dei',
+  'sll.pkttype',
+  'sll.hatype',
+  'sll.halen',
+  'sll.etype',
+  'sll.ifindex',
+  'null.family',
+  'ip.version',
+  'ip.hdr_len',
+  'ip.dsfield',
+  'ip.len',
+  'ip.id',
+  'ip.flags',
+  'ip.frag_offset',
+  'ip.ttl',
+  'ip.proto',
+  'ip.checksum',
+  'ip.src',
+  'ip.dst',
+  'ipv6.tclass',
+  'ipv6.flow',
+  'ipv6.plen',
+  'ipv6.nxt',
+  'ipv6.hlim',
+  'ipv6.src',
+  'ipv6.dst',
+  'tcp.srcport',
+  'tcp.dstport',
+  'tcp.seq_raw',
+  'tcp.ack_raw',
+  'tcp.hdr_len',
+  'tcp.flags',
+  'tcp.window_size_value',
+  'tcp.checksum',
+  'tcp.urgent_pointer',
+  'tcp.len',
+  'tcp.option_kind',
+  'tcp.options.mss_val',
+  'tcp.options.wscale.shift',
+  'tcp.options.timestamp.tsval',
+  'tcp.options.timestamp.tsecr',
+  'tcp.options.sack_le',
+  'tcp.options.sack_re',
 ] as const;
 type Field = (typeof FIELDS)[number];
 type Value = number | string | boolean | number[] | boolean[] | undefined;
@@ -48,23 +89,49 @@ export interface CompareStats {
 }
 
 async function tsharkRows(file: string): Promise<string[][]> {
-  const args = ['-r', file, '-n', '-o', 'tcp.relative_sequence_numbers:FALSE', '-o', 'tcp.analyze_sequence_numbers:FALSE',
-    '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'aggregator=,'];
+  const args = [
+    '-r',
+    file,
+    '-n',
+    '-o',
+    'tcp.relative_sequence_numbers:FALSE',
+    '-o',
+    'tcp.analyze_sequence_numbers:FALSE',
+    '-T',
+    'fields',
+    '-E',
+    'separator=/t',
+    '-E',
+    'occurrence=a',
+    '-E',
+    'aggregator=,',
+  ];
   for (const f of FIELDS) args.push('-e', f);
   const out = await sh('tshark', args, 120_000);
-  return out.split('\n').filter((l) => l.length > 0).map((l) => l.split('\t'));
+  return out
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => l.split('\t'));
 }
 
 function optionKind(o: TcpOption): number {
   switch (o.kind) {
-    case 'eol': return 0;
-    case 'nop': return 1;
-    case 'mss': return 2;
-    case 'wscale': return 3;
-    case 'sackPermitted': return 4;
-    case 'sack': return 5;
-    case 'timestamps': return 8;
-    case 'unknown': return o.type;
+    case 'eol':
+      return 0;
+    case 'nop':
+      return 1;
+    case 'mss':
+      return 2;
+    case 'wscale':
+      return 3;
+    case 'sackPermitted':
+      return 4;
+    case 'sack':
+      return 5;
+    case 'timestamps':
+      return 8;
+    case 'unknown':
+      return o.type;
   }
 }
 
@@ -85,15 +152,36 @@ function expectedFromRepr(p: PacketFields, r: PacketRepr): Map<Field, Value> {
     const s = q.filter((v) => v.tpid === 0x88a8);
     const c = q.filter((v) => v.tpid !== 0x88a8);
     if (c.length > 0) {
-      m.set('vlan.id', c.map((v) => v.vid));
-      m.set('vlan.priority', c.map((v) => v.pcp));
-      m.set('vlan.dei', c.map((v) => v.dei));
-      m.set('vlan.etype', c.map((v) => v.next));
+      m.set(
+        'vlan.id',
+        c.map((v) => v.vid),
+      );
+      m.set(
+        'vlan.priority',
+        c.map((v) => v.pcp),
+      );
+      m.set(
+        'vlan.dei',
+        c.map((v) => v.dei),
+      );
+      m.set(
+        'vlan.etype',
+        c.map((v) => v.next),
+      );
     }
     if (s.length > 0) {
-      m.set('ieee8021ad.id', s.map((v) => v.vid));
-      m.set('ieee8021ad.priority', s.map((v) => v.pcp));
-      m.set('ieee8021ad.dei', s.map((v) => (v.dei ? 1 : 0)));
+      m.set(
+        'ieee8021ad.id',
+        s.map((v) => v.vid),
+      );
+      m.set(
+        'ieee8021ad.priority',
+        s.map((v) => v.pcp),
+      );
+      m.set(
+        'ieee8021ad.dei',
+        s.map((v) => (v.dei ? 1 : 0)),
+      );
     }
   }
   if (link.kind === 'sll' || link.kind === 'sll2') {
@@ -142,7 +230,9 @@ function expectedFromRepr(p: PacketFields, r: PacketRepr): Map<Field, Value> {
     m.set('tcp.urgent_pointer', t.urgentPointer);
     m.set('tcp.len', t.payload.length);
     // tshark lists every (zero) byte after an EOL as one more EOL.
-    const kinds = t.options.flatMap((o) => (o.kind === 'eol' ? new Array<number>(1 + (o.padding?.length ?? 0)).fill(0) : [optionKind(o)]));
+    const kinds = t.options.flatMap((o) =>
+      o.kind === 'eol' ? new Array<number>(1 + (o.padding?.length ?? 0)).fill(0) : [optionKind(o)],
+    );
     const oddPadding = t.options.some((o) => o.kind === 'eol' && o.padding?.some((b) => b !== 0));
     if (kinds.length > 0 && !oddPadding) m.set('tcp.option_kind', kinds);
     const mss = t.options.find((o) => o.kind === 'mss');
@@ -156,8 +246,14 @@ function expectedFromRepr(p: PacketFields, r: PacketRepr): Map<Field, Value> {
     }
     const sacks = t.options.flatMap((o) => (o.kind === 'sack' ? o.blocks : []));
     if (sacks.length > 0) {
-      m.set('tcp.options.sack_le', sacks.map((b) => b.left));
-      m.set('tcp.options.sack_re', sacks.map((b) => b.right));
+      m.set(
+        'tcp.options.sack_le',
+        sacks.map((b) => b.left),
+      );
+      m.set(
+        'tcp.options.sack_re',
+        sacks.map((b) => b.right),
+      );
     }
   }
   return m;
@@ -229,15 +325,30 @@ function sameValue(ours: Value, theirs: string): boolean {
   if (typeof ours === 'boolean') return (theirs === 'True' || theirs === '1') === ours;
   const parts = theirs === '' ? [] : theirs.split(',');
   if (parts.length !== ours.length) return false;
-  return ours.every((v, i) => (typeof v === 'boolean'
-    ? (parts[i] === 'True' || parts[i] === '1') === v
-    : parseTsharkNumber(parts[i]!) === v));
+  return ours.every((v, i) =>
+    typeof v === 'boolean' ? (parts[i] === 'True' || parts[i] === '1') === v : parseTsharkNumber(parts[i]!) === v,
+  );
 }
 
 function newStats(): CompareStats {
   return {
-    packets: 0, ipv4: 0, ipv6: 0, tcp: 0, withPayload: 0, syn: 0, synWithMssSackTsWscale: 0, sack: 0, rst: 0, fin: 0,
-    ece: 0, cwr: 0, ecnMarked: 0, vlanTagged: 0, qinq: 0, tcpChecksumComplete: 0, fieldsCompared: 0,
+    packets: 0,
+    ipv4: 0,
+    ipv6: 0,
+    tcp: 0,
+    withPayload: 0,
+    syn: 0,
+    synWithMssSackTsWscale: 0,
+    sack: 0,
+    rst: 0,
+    fin: 0,
+    ece: 0,
+    cwr: 0,
+    ecnMarked: 0,
+    vlanTagged: 0,
+    qinq: 0,
+    tcpChecksumComplete: 0,
+    fieldsCompared: 0,
   };
 }
 
@@ -265,23 +376,34 @@ export async function compareWithTshark(file: string, expectLinkType?: number): 
     if (expectLinkType !== undefined) assert.equal(p.linkType, expectLinkType);
     const where = `${file} frame ${i + 1}`;
     assert.equal(p.caplen, p.origLen, `${where}: capture was not truncated`);
-    assert.equal(dec.decode(p.data, 0, p.caplen, p.linkType), true, `${where}: decode failed with ${dec.errorCode} at ${dec.errorOffset}`);
+    assert.equal(
+      dec.decode(p.data, 0, p.caplen, p.linkType),
+      true,
+      `${where}: decode failed with ${dec.errorCode} at ${dec.errorOffset}`,
+    );
     const repr = parsePacket(p.data, 0, p.caplen, p.linkType);
     const vlans = repr.link.kind === 'raw' || repr.link.kind === 'loopback' ? [] : repr.link.vlans;
-    assert.deepEqual([dec.vlanCount, dec.outerVlanId, dec.innerVlanId],
-      [vlans.length, vlans[0]?.vid ?? -1, vlans[1]?.vid ?? -1], `${where}: decoder VLAN ids`);
+    assert.deepEqual(
+      [dec.vlanCount, dec.outerVlanId, dec.innerVlanId],
+      [vlans.length, vlans[0]?.vid ?? -1, vlans[1]?.vid ?? -1],
+      `${where}: decoder VLAN ids`,
+    );
     const exp = [expectedFromRepr(p, repr), expectedFromDecoder(dec, opts)];
     for (const m of exp) {
       for (const [field, ours] of m) {
         const col = FIELDS.indexOf(field);
         const theirs = row[col] ?? '';
-        assert.ok(sameValue(ours, theirs), `${where}: ${field} ours=${JSON.stringify(ours)} tshark=${JSON.stringify(theirs)}`);
+        assert.ok(
+          sameValue(ours, theirs),
+          `${where}: ${field} ours=${JSON.stringify(ours)} tshark=${JSON.stringify(theirs)}`,
+        );
         stats.fieldsCompared++;
       }
     }
     // Fields we leave unset must be absent in tshark too (e.g. no VLAN where we saw none).
     for (const field of ['vlan.id', 'ieee8021ad.id', 'tcp.options.sack_le', 'tcp.options.mss_val'] as const) {
-      if (!exp[0]!.has(field)) assert.equal(row[FIELDS.indexOf(field)], '', `${where}: tshark has ${field} we did not see`);
+      if (!exp[0]!.has(field))
+        assert.equal(row[FIELDS.indexOf(field)], '', `${where}: tshark has ${field} we did not see`);
     }
 
     // Round trips.
@@ -293,10 +415,19 @@ export async function compareWithTshark(file: string, expectLinkType?: number): 
       assert.ok(computed.equals(p.data), `${where}: parse -> emit (computed checksums) differs`);
     } else if (dec.isTcp) {
       const at = dec.tcpOffset + 16;
-      assert.ok(computed.subarray(0, at).equals(p.data.subarray(0, at)), `${where}: bytes before the TCP checksum differ`);
-      assert.ok(computed.subarray(at + 2).equals(p.data.subarray(at + 2)), `${where}: bytes after the TCP checksum differ`);
+      assert.ok(
+        computed.subarray(0, at).equals(p.data.subarray(0, at)),
+        `${where}: bytes before the TCP checksum differ`,
+      );
+      assert.ok(
+        computed.subarray(at + 2).equals(p.data.subarray(at + 2)),
+        `${where}: bytes after the TCP checksum differ`,
+      );
       const again = new PacketDecoder();
-      assert.ok(again.decode(computed, 0, computed.length, p.linkType) && again.verifyTcpChecksum(), `${where}: emitted checksum invalid`);
+      assert.ok(
+        again.decode(computed, 0, computed.length, p.linkType) && again.verifyTcpChecksum(),
+        `${where}: emitted checksum invalid`,
+      );
     }
 
     stats.packets++;
@@ -311,7 +442,8 @@ export async function compareWithTshark(file: string, expectLinkType?: number): 
     if (dec.payloadLength > 0) stats.withPayload++;
     if (dec.flags & 0x02) {
       stats.syn++;
-      if (opts.mss >= 0 && opts.sackPermitted && opts.hasTimestamps && opts.windowScale >= 0) stats.synWithMssSackTsWscale++;
+      if (opts.mss >= 0 && opts.sackPermitted && opts.hasTimestamps && opts.windowScale >= 0)
+        stats.synWithMssSackTsWscale++;
     }
     if (opts.sackBlockCount > 0) stats.sack++;
     if (dec.flags & 0x04) stats.rst++;
@@ -321,4 +453,3 @@ export async function compareWithTshark(file: string, expectLinkType?: number): 
   }
   return stats;
 }
-

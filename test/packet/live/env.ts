@@ -63,10 +63,18 @@ export class Namespace {
   }
 }
 
-function waitForOutput(child: ChildProcess, stream: 'stdout' | 'stderr', text: string, timeoutMs: number): Promise<void> {
+function waitForOutput(
+  child: ChildProcess,
+  stream: 'stdout' | 'stderr',
+  text: string,
+  timeoutMs: number,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${text}" (got: ${seen.trim()})`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`timed out waiting for "${text}" (got: ${seen.trim()})`)),
+      timeoutMs,
+    );
     child[stream]?.on('data', (d: Buffer) => {
       seen += d.toString();
       if (seen.includes(text)) {
@@ -101,7 +109,10 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
 export class Tcpdump {
   private stderr = '';
 
-  private constructor(private readonly child: ChildProcess, readonly file: string) {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly file: string,
+  ) {
     child.stderr?.on('data', (d: Buffer) => {
       this.stderr += d.toString();
     });

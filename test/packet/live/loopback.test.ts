@@ -29,8 +29,10 @@ describe('real loopback traffic agrees with tshark', { skip: skip ?? false }, ()
     await ns.run('ip', ['link', 'set', 'lo', 'mtu', '1500']);
     await ns.run('ethtool', ['-K', 'lo', 'tso', 'off', 'gso', 'off', 'gro', 'off']);
     await ns.run('sysctl', ['-qw', 'net.ipv4.tcp_ecn=1']);
-    await ns.run('nft', ['add table inet pkt { chain in { type filter hook input priority 0; '
-      + 'tcp sport 8078 tcp flags & (syn|fin) == 0 numgen inc mod 40 == 7 drop; }; }']);
+    await ns.run('nft', [
+      'add table inet pkt { chain in { type filter hook input priority 0; ' +
+        'tcp sport 8078 tcp flags & (syn|fin) == 0 numgen inc mod 40 == 7 drop; }; }',
+    ]);
     files.eth = join(dir, 'lo.pcap');
     files.sll = join(dir, 'any-sll.pcap');
     files.sll2 = join(dir, 'any-sll2.pcap');
@@ -87,22 +89,34 @@ describe('real loopback traffic agrees with tshark', { skip: skip ?? false }, ()
     const dec = new PacketDecoder();
     const ips = packets.map((p) => {
       assert.ok(dec.decode(p.data, 0, p.caplen, p.linkType));
-      return { tsNs: p.tsNs, version: dec.ipVersion, ip: Buffer.from(p.data.subarray(dec.ipOffset, dec.ipOffset + dec.ipTotalLength)) };
+      return {
+        tsNs: p.tsNs,
+        version: dec.ipVersion,
+        ip: Buffer.from(p.data.subarray(dec.ipOffset, dec.ipOffset + dec.ipTotalLength)),
+      };
     });
     // (Linux's AF_INET6 = 10 never appears in NULL captures and tshark does not map it; unit-tested.)
     const v6Families = [24, 28, 30];
     const variants: Array<[string, number, (ip: Buffer, version: number, i: number) => Buffer | null]> = [
-      ['null', LinkType.NULL, (ip, v, i) => {
-        const h = Buffer.alloc(4);
-        // Host order of an unknown writer: alternate little- and big-endian files' conventions.
-        emitNull({ family: v === 4 ? 2 : v6Families[i % 3]!, bigEndian: i % 2 === 1 }, h, 0);
-        return Buffer.concat([h, ip]);
-      }],
-      ['loop', LinkType.LOOP, (ip, v) => {
-        const h = Buffer.alloc(4);
-        emitNull({ family: v === 4 ? 2 : 24, bigEndian: true }, h, 0);
-        return Buffer.concat([h, ip]);
-      }],
+      [
+        'null',
+        LinkType.NULL,
+        (ip, v, i) => {
+          const h = Buffer.alloc(4);
+          // Host order of an unknown writer: alternate little- and big-endian files' conventions.
+          emitNull({ family: v === 4 ? 2 : v6Families[i % 3]!, bigEndian: i % 2 === 1 }, h, 0);
+          return Buffer.concat([h, ip]);
+        },
+      ],
+      [
+        'loop',
+        LinkType.LOOP,
+        (ip, v) => {
+          const h = Buffer.alloc(4);
+          emitNull({ family: v === 4 ? 2 : 24, bigEndian: true }, h, 0);
+          return Buffer.concat([h, ip]);
+        },
+      ],
       ['raw', LinkType.RAW, (ip) => ip],
       ['ipv4', LinkType.IPV4, (ip, v) => (v === 4 ? ip : null)],
       ['ipv6', LinkType.IPV6, (ip, v) => (v === 6 ? ip : null)],

@@ -117,7 +117,10 @@ async function client(host: string): Promise<void> {
     d.resetAndDestroy();
   });
   // Refused by the kernel (SYN answered by RST|ACK).
-  await connect(host, CLOSED_PORT).then((s) => s.destroy(), () => undefined);
+  await connect(host, CLOSED_PORT).then(
+    (s) => s.destroy(),
+    () => undefined,
+  );
 }
 
 async function main(): Promise<void> {

@@ -29,7 +29,10 @@ describe('Ethernet and VLAN frames through real kernels agree with tshark', { sk
     a = await Namespace.create('a');
     b = await Namespace.create('b');
     await a.run('ip', ['link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb', 'netns', b.name]);
-    for (const [ns, dev, v4, v6] of [[a, 'va', '10.77.1.1/24', 'fd77:1::1/64'], [b, 'vb', '10.77.1.2/24', 'fd77:1::2/64']] as const) {
+    for (const [ns, dev, v4, v6] of [
+      [a, 'va', '10.77.1.1/24', 'fd77:1::1/64'],
+      [b, 'vb', '10.77.1.2/24', 'fd77:1::2/64'],
+    ] as const) {
       await ns.run('ip', ['addr', 'add', v4, 'dev', dev]);
       await ns.run('ip', ['addr', 'add', v6, 'dev', dev, 'nodad']);
       await ns.run('ip', ['link', 'set', dev, 'up']);
@@ -37,8 +40,10 @@ describe('Ethernet and VLAN frames through real kernels agree with tshark', { sk
       await ns.run('sysctl', ['-qw', 'net.ipv4.tcp_ecn=1']);
     }
     // Drop every 40th bulk segment arriving at the client (after capture) to provoke SACK.
-    await a.run('nft', ['add table inet pkt { chain in { type filter hook input priority 0; '
-      + 'tcp sport 8078 tcp flags & (syn|fin) == 0 numgen inc mod 40 == 7 drop; }; }']);
+    await a.run('nft', [
+      'add table inet pkt { chain in { type filter hook input priority 0; ' +
+        'tcp sport 8078 tcp flags & (syn|fin) == 0 numgen inc mod 40 == 7 drop; }; }',
+    ]);
     plainFile = join(dir, 'veth.pcap');
     const server = await startServer(b, process.execPath, [trafficScript, 'server', '10.77.1.2', 'fd77:1::2']);
     const dump = await Tcpdump.start(a, plainFile, ['-i', 'va', 'tcp']);
@@ -84,7 +89,8 @@ describe('Ethernet and VLAN frames through real kernels agree with tshark', { sk
         assert.equal(repr.link.kind, 'ethernet');
         if (repr.link.kind !== 'ethernet') return;
         const inner: VlanTag = { tpid: 0x8100, pcp: i % 8, dei: i % 3 === 0, vid: 100 + (i % 50) };
-        repr.link.vlans = i % 2 === 0 ? [inner] : [{ tpid: 0x88a8, pcp: 7 - (i % 8), dei: false, vid: 300 + (i % 7) }, inner];
+        repr.link.vlans =
+          i % 2 === 0 ? [inner] : [{ tpid: 0x88a8, pcp: 7 - (i % 8), dei: false, vid: 300 + (i % 7) }, inner];
         frames.push(emitPacket(repr, { keepChecksums: true }));
       });
       const tagged = join(dir, 'vlan.pcap');
