@@ -12,7 +12,16 @@ import { seqAdd, seqDiff, seqMax } from './seq.js';
 import { RttEstimator } from './rtt.js';
 import { ResponsePacer } from './pacer.js';
 import { Timer } from './timer.js';
-import type { ClientSegment, CloseReason, EngineSink, OutgoingSegment, SessionOptions, TargetHeader } from './types.js';
+import { blankSegmentFields } from './types.js';
+import type {
+  ClientSegment,
+  CloseReason,
+  EngineSink,
+  Mutable,
+  OutgoingSegment,
+  SessionOptions,
+  TargetHeader,
+} from './types.js';
 import type { SessionKey } from '../packet/index.js';
 
 /**
@@ -48,7 +57,6 @@ const IPV6_HEADER_BYTES = 40;
 /** What `emit` adds to every segment when timestamps are on: NOP, NOP, timestamps (10). */
 const TIMESTAMP_OPTION_BYTES = 12;
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /**
  * The segment `emit` hands to the sink: one object (and one timestamp option) rewritten for every
  * packet of every session — the sink copies what it needs during the call (EngineSink.sendSegment).
@@ -56,15 +64,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const TS_OPTION: { kind: 'timestamps'; tsval: number; tsecr: number } = { kind: 'timestamps', tsval: 0, tsecr: 0 };
 const TS_OPTIONS: readonly TcpOption[] = Object.freeze([NOP, NOP, TS_OPTION]);
 const OUT: Mutable<OutgoingSegment> = {
-  family: 4,
-  src: '',
-  srcPort: 0,
-  dst: '',
-  dstPort: 0,
-  seq: 0,
-  ack: 0,
-  flags: 0,
-  window: 0,
+  ...blankSegmentFields(),
   options: NO_OPTIONS,
   payload: EMPTY,
 };
@@ -407,11 +407,19 @@ export class Session {
   }
 
   private sendSyn(nowMs: number): void {
+    this.counters.sendSyn++;
+    this.counters.send++;
+    this.sendSynAgain();
+    this.rtoTimer.arm(nowMs + this.rto);
+    this.rttTiming = true;
+    this.rttStartMs = nowMs;
+  }
+
+  /** The SYN as first sent (same ISN and options), uncounted: the caller counts or re-arms. */
+  private sendSynAgain(): void {
     const options: TcpOption[] = [{ kind: 'mss', value: this.synMss }];
     if (this.tsOffered) options.push({ kind: 'timestamps', tsval: this.tsLast, tsecr: 0 });
     options.push({ kind: 'nop' }, { kind: 'wscale', shift: this.opts.advertisedWindowScale });
-    this.counters.sendSyn++;
-    this.counters.send++;
     this.sink.sendSegment({
       family: this.tuple.family,
       src: this.tuple.clientIp,
@@ -425,9 +433,6 @@ export class Session {
       options,
       payload: EMPTY,
     });
-    this.rtoTimer.arm(nowMs + this.rto);
-    this.rttTiming = true;
-    this.rttStartMs = nowMs;
   }
 
   // ---- sending --------------------------------------------------------------------------------
@@ -572,25 +577,6 @@ export class Session {
       chunk.data.subarray(offset, offset + n),
       true,
     );
-  }
-
-  private sendSynAgain(): void {
-    const options: TcpOption[] = [{ kind: 'mss', value: this.synMss }];
-    if (this.tsOffered) options.push({ kind: 'timestamps', tsval: this.tsLast, tsecr: 0 });
-    options.push({ kind: 'nop' }, { kind: 'wscale', shift: this.opts.advertisedWindowScale });
-    this.sink.sendSegment({
-      family: this.tuple.family,
-      src: this.tuple.clientIp,
-      srcPort: this.tuple.clientPort,
-      dst: this.tuple.targetIp,
-      dstPort: this.tuple.targetPort,
-      seq: this.clientIsn,
-      ack: 0,
-      flags: SYN,
-      window: this.opts.advertisedWindow,
-      options,
-      payload: EMPTY,
-    });
   }
 
   private onAck(nowMs: number, hdr: TargetHeader): void {

@@ -141,3 +141,29 @@ export const DEFAULT_SESSION_OPTIONS: Readonly<SessionOptions> = Object.freeze({
   advertisedWindow: 65535,
   advertisedWindowScale: 7,
 });
+
+/** A copy of a type whose fields can be set in place (scratch objects reused per packet). */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A ClientSegment to fill in place, options included. */
+export type ScratchClientSegment = Mutable<ClientSegment> & { options: Mutable<TcpOptionValues> };
+
+/** TCP option values meaning "none present". */
+export function blankOptionValues(): Mutable<TcpOptionValues> {
+  return { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsval: 0, tsecr: 0 };
+}
+
+/** Header fields to start a scratch header from: no addresses, zeros. */
+export function blankHeaderFields(): Mutable<Omit<TcpSegmentFields, 'family'>> {
+  return { src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0 };
+}
+
+/** The same for a scratch segment (IPv4 until set). */
+export function blankSegmentFields(): Mutable<TcpSegmentFields> {
+  return { family: 4, ...blankHeaderFields() };
+}
+
+/** An empty ClientSegment for the decoder and the rewriter to fill per packet. */
+export function blankClientSegment(): ScratchClientSegment {
+  return { ...blankSegmentFields(), options: blankOptionValues(), payload: new Uint8Array(0) };
+}

@@ -4,9 +4,8 @@
 import { TcpOptionSummary, readTcpOptionSummary } from '../packet/index.js';
 import type { PacketDecoder } from '../packet/index.js';
 import type { ResponseMessage } from '../channel/index.js';
-import type { ClientSegment, TargetHeader, TcpOptionValues } from '../session/index.js';
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+import { blankClientSegment, blankHeaderFields, blankOptionValues } from '../session/index.js';
+import type { ClientSegment, Mutable, ScratchClientSegment, TargetHeader, TcpOptionValues } from '../session/index.js';
 
 function fillOptions(o: Mutable<TcpOptionValues>, s: TcpOptionSummary): void {
   o.mss = s.mss;
@@ -24,29 +23,10 @@ function fillOptions(o: Mutable<TcpOptionValues>, s: TcpOptionSummary): void {
  */
 export class ConvertScratch {
   readonly options = new TcpOptionSummary();
-  readonly segment: Mutable<ClientSegment> & { options: Mutable<TcpOptionValues> } = {
-    family: 4,
-    src: '',
-    srcPort: 0,
-    dst: '',
-    dstPort: 0,
-    seq: 0,
-    ack: 0,
-    flags: 0,
-    window: 0,
-    options: { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsval: 0, tsecr: 0 },
-    payload: new Uint8Array(0),
-  };
+  readonly segment: ScratchClientSegment = blankClientSegment();
   readonly header: Mutable<TargetHeader> & { options: Mutable<TcpOptionValues> } = {
-    src: '',
-    srcPort: 0,
-    dst: '',
-    dstPort: 0,
-    seq: 0,
-    ack: 0,
-    flags: 0,
-    window: 0,
-    options: { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsval: 0, tsecr: 0 },
+    ...blankHeaderFields(),
+    options: blankOptionValues(),
     payloadLength: 0,
   };
 }

@@ -6,7 +6,8 @@
 
 import { TcpFlags } from '../packet/index.js';
 import type { IpFamily } from '../packet/index.js';
-import type { ClientSegment } from '../session/index.js';
+import { blankClientSegment } from '../session/index.js';
+import type { ClientSegment, Mutable } from '../session/index.js';
 
 /** -n's upper bound (the C tool's 10-bit `replica_num`). */
 export const MAX_COPIES = 1023;
@@ -176,23 +177,7 @@ export interface ClientRewriteOptions {
 }
 
 /** A ClientSegment whose fields the rewriter sets in place. */
-type CopySegment = { -readonly [K in keyof ClientSegment]: ClientSegment[K] };
-
-function blankSegment(): CopySegment {
-  return {
-    family: 4,
-    src: '',
-    srcPort: 0,
-    dst: '',
-    dstPort: 0,
-    seq: 0,
-    ack: 0,
-    flags: 0,
-    window: 0,
-    options: { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: false, tsval: 0, tsecr: 0 },
-    payload: new Uint8Array(0),
-  };
-}
+type CopySegment = Mutable<ClientSegment>;
 
 /**
  * Applies -r, -c and -n to captured client segments:
@@ -227,7 +212,7 @@ export class ClientRewriter {
     this.samplePercent = opts.samplePercent;
     this.addresses = new AddressMap(opts.clientAddresses, opts.targetAddresses);
     for (let i = 0; i < this.copies; i++) {
-      this.scratch.push(blankSegment());
+      this.scratch.push(blankClientSegment());
       this.out.push(this.scratch[i]!);
     }
     if (this.copies > 1) copyClientPort(FIRST_COPY_PORT, 1); // build the port table now, not on the first packet
