@@ -2,25 +2,26 @@
 // responses to tcpcopy. Options are parsed and validated here (src/cli/options/); the service
 // (src/intercept/) runs until SIGINT or SIGTERM, which print the final summary.
 // `--print-config` prints the configuration. -d (daemon.ts) and -P (supervise.ts, pidfile.ts).
-import { appendFileSync } from 'node:fs';
 import { INTERCEPT_EXAMPLES, addInterceptOptions, examplesText, validateInterceptOptions } from './options/index.js';
 import type { InterceptConfig, InterceptRawOptions } from './options/index.js';
-import { createLogger } from '../log/index.js';
 import type { DaemonReporter } from '../process/daemon.js';
 import { supervise } from '../process/supervise.js';
-import { checkLogFile, parseOptions, printedConfig, runProgram, startService, toolProgram } from './program.js';
+import {
+  checkLogFile,
+  makeLogger,
+  parseOptions,
+  printedConfig,
+  runProgram,
+  startService,
+  toolProgram,
+} from './program.js';
 import { loadFileOptions } from './config-file.js';
 import type { FileOptions } from './config-file.js';
 
 /** Runs the intercept service until SIGINT/SIGTERM, then logs the summary and returns. */
 async function serve(config: InterceptConfig, daemon: DaemonReporter | null): Promise<void> {
   const { InterceptService } = await import('../intercept/index.js');
-  const logFile = config.logFile;
-  const write =
-    logFile === null
-      ? (l: string): void => void process.stderr.write(l)
-      : (l: string): void => appendFileSync(logFile, l);
-  const logger = createLogger({ write, now: () => Date.now(), minLevel: 'info' });
+  const logger = makeLogger(config.logFile);
   const service = new InterceptService({ config, logger });
   process.exitCode = await supervise({ service, logger, pidFile: config.pidFile, daemon });
 }

@@ -3,6 +3,8 @@
 // --version, 2 for any usage error, whoever finds it.
 import { Command, CommanderError } from 'commander';
 import { appendFileSync } from 'node:fs';
+import { createLogger } from '../log/index.js';
+import type { Logger } from '../log/index.js';
 import { ExitCode } from '../exit-codes.js';
 import { VERSION } from '../version.js';
 import { describeFsError } from '../process/pidfile.js';
@@ -110,4 +112,13 @@ export async function startService(
     return;
   }
   await run(daemon);
+}
+
+/** The tools' logger: C-style lines to -l's file (appended), or to standard error. */
+export function makeLogger(logFile: string | null): Logger {
+  const write =
+    logFile === null
+      ? (l: string): void => void process.stderr.write(l)
+      : (l: string): void => appendFileSync(logFile, l);
+  return createLogger({ write, now: () => Date.now(), minLevel: 'info' });
 }

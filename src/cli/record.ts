@@ -4,14 +4,12 @@
 // the replication saw).
 
 import type { Command } from 'commander';
-import { appendFileSync } from 'node:fs';
 import { OptionError } from './options/errors.js';
 import type { TcpcopyConfig, TcpcopyRawOptions } from './options/tcpcopy-config.js';
 import { daemonReporter, runDaemonParent } from '../process/daemon.js';
 import { MemoryWatch, supervise } from '../process/supervise.js';
-import { checkLogFile, usageError } from './program.js';
+import { checkLogFile, makeLogger, usageError } from './program.js';
 import type { Service, Watchdog } from '../process/supervise.js';
-import { createLogger } from '../log/index.js';
 import type { Logger } from '../log/index.js';
 import { validateRecordOnlyOptions } from './options/record-only.js';
 import { Recorder } from '../record/recorder.js';
@@ -39,12 +37,7 @@ export async function runRecordOnly(
     await runDaemonParent('tcpcopy', program, argv, config.logFile);
     return;
   }
-  const logFile = config.logFile;
-  const write =
-    logFile === null
-      ? (l: string): void => void process.stderr.write(l)
-      : (l: string): void => appendFileSync(logFile, l);
-  const logger = createLogger({ write, now: () => Date.now(), minLevel: 'info' });
+  const logger = makeLogger(config.logFile);
   const recorder = new Recorder({
     config: config.record,
     interfaces: config.interfaces,

@@ -2,7 +2,7 @@
 // validated here (src/cli/options/) and the live replication (src/tcpcopy/) runs until SIGINT or
 // SIGTERM, which print the final summary. `--print-config` prints the validated configuration.
 // Process options: -d (daemon.ts), -P, -m and -L (supervise.ts, pidfile.ts).
-import { appendFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { ExitCode } from '../exit-codes.js';
 import {
@@ -17,14 +17,13 @@ import { resolveHostNames } from './resolve.js';
 import { loadFileOptions } from './config-file.js';
 import type { FileOptions } from './config-file.js';
 import type { IpAddress, TcpcopyConfig, TcpcopyRawOptions } from './options/index.js';
-import { createLogger } from '../log/index.js';
-import type { Logger } from '../log/index.js';
 import { daemonReporter } from '../process/daemon.js';
 import type { DaemonReporter } from '../process/daemon.js';
 import { LonelyWatch, MemoryWatch, supervise } from '../process/supervise.js';
 import {
   checkLogFile,
   errorLine,
+  makeLogger,
   parseOptions,
   printedConfig,
   runProgram,
@@ -57,14 +56,6 @@ function isRegularFile(path: string): boolean {
 }
 
 /** Log lines to -l's file, or standard error. */
-function makeLogger(logFile: string | null): Logger {
-  const write =
-    logFile === null
-      ? (l: string): void => void process.stderr.write(l)
-      : (l: string): void => appendFileSync(logFile, l);
-  return createLogger({ write, now: () => Date.now(), minLevel: 'info' });
-}
-
 /**
  * Runs the replication until SIGINT/SIGTERM (exit 0), the -m memory limit or, without -L, the loss
  * of every intercept connection for --lonely-grace (exit 1); the final summary is logged either way.
