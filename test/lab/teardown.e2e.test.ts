@@ -198,7 +198,9 @@ void describe('teardown', () => {
   void test('friendly errors: not root, and no `ip` command', () => {
     const createAndReport = (index: string): string =>
       `import(${JSON.stringify(index)}).then((m) => m.Lab.create({ hosts: ['aa'] })).then(() => console.log('created'), (e) => console.log(e.code + ': ' + e.message))`;
-    const asNobody = runAsNobody(createAndReport('${PKG}/dist/test/lab/index.js'));
+    const asNobody = runAsNobody(createAndReport('${PKG}/dist/test/lab/index.js'), process.env, {
+      extra: ['dist/test/lab'],
+    });
     assert.equal(asNobody.stdout.trim(), 'ENOTROOT: the lab needs root (network namespaces)', asNobody.stderr);
     const script = createAndReport(INDEX);
     const noIp = spawnSync(process.execPath, ['--input-type=module', '-e', script], {

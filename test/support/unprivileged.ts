@@ -2,9 +2,9 @@
 // may sit below a directory only root can enter (a fresh clone in a 0700 temp dir), so this copies
 // what the built code needs (package.json, binding.gyp, dist/src, the native build) into a
 // world-readable temp dir and runs `node` there under `setpriv` with every capability dropped.
-import { cpSync, mkdtempSync, chmodSync, readFileSync, rmSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, chmodSync, readFileSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -46,7 +46,7 @@ function runtimeDeps(): string[] {
 export interface UnprivilegedCopyOptions {
   /** Also copy bin/ and the runtime dependencies, so the command lines run from the copy. */
   cli?: boolean;
-  /** More top-level folders or files of the package to copy (e.g. 'demo'). */
+  /** More folders or files of the package to copy (e.g. 'demo', 'dist/test/lab'). */
   extra?: readonly string[];
 }
 
@@ -58,7 +58,10 @@ export function unprivilegedCopy(opts: UnprivilegedCopyOptions = {}): { root: st
     ...(opts.cli === true ? ['bin', ...runtimeDeps().map((n) => join('node_modules', n))] : []),
     ...(opts.extra ?? []),
   ];
-  for (const d of more) cpSync(join(ROOT, d), join(root, d), { recursive: true });
+  for (const d of more) {
+    mkdirSync(dirname(join(root, d)), { recursive: true });
+    cpSync(join(ROOT, d), join(root, d), { recursive: true });
+  }
   cpSync(join(ROOT, 'dist', 'src'), join(root, 'dist', 'src'), { recursive: true });
   cpSync(join(ROOT, 'build', 'Release'), join(root, 'build', 'Release'), {
     recursive: true,
@@ -72,8 +75,12 @@ export function unprivilegedCopy(opts: UnprivilegedCopyOptions = {}): { root: st
  * Runs an ES module `script` as uid/gid 65534 with no capabilities. `script` can import the
  * package's built modules as `${PKG}/dist/src/...`: the placeholder PKG is replaced by the copy's path.
  */
-export function runAsNobody(script: string, env: NodeJS.ProcessEnv = process.env): UnprivilegedResult {
-  const copy = unprivilegedCopy();
+export function runAsNobody(
+  script: string,
+  env: NodeJS.ProcessEnv = process.env,
+  copyOptions: UnprivilegedCopyOptions = {},
+): UnprivilegedResult {
+  const copy = unprivilegedCopy(copyOptions);
   try {
     const body = script.replaceAll('${PKG}', copy.root);
     const r = spawnSync(
