@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSummary, channelConnections, parseRedisBenchmark, parseCommandCalls } from '../lab/index.js';
 import { newCounters } from '../../src/session/index.js';
+import { SUMMARY_COUNTERS } from '../support/counters.js';
 import {
   formatTcpcopySummary,
   formatInterceptSummary,
@@ -28,32 +29,7 @@ const log = (lines: readonly LogLine[]): string =>
   lines.map((l) => formatLogLine(Date.UTC(2026, 10, 23, 9, 0, 0), l.level, l.text, true)).join('');
 
 test('parseSummary reads every counter of the last tcpcopy summary', () => {
-  const keys: (keyof TcpcopyCounters)[] = [
-    'active',
-    'released',
-    'obsoleteDeleted',
-    'conns',
-    'resp',
-    'respContent',
-    'respFin',
-    'respRst',
-    'send',
-    'sendContent',
-    'sendSyn',
-    'sendFin',
-    'sendReset',
-    'reconnectNoSyn',
-    'retransmit',
-    'synCount',
-    'allClient',
-    'clientContent',
-    'clientRetransmit',
-    'fragments',
-    'capturedPackets',
-    'captureDrops',
-    'sendErrors',
-    'bufferOverflow',
-  ];
+  const keys = SUMMARY_COUNTERS;
   const c = distinct<TcpcopyCounters>({ ...newCounters(), ...newEdgeCounters() }, keys);
   const early = log(formatTcpcopySummary({ ...c, conns: 999 }, 1000));
   const text = `${early}noise line\n${log([{ level: 'notice', text: 'SIGTERM received, stopping' }])}${log(formatTcpcopySummary(c, 12_345))}`;

@@ -10,43 +10,13 @@ import {
   newEdgeCounters,
 } from '../../src/stats/index.js';
 import type { TcpcopyCounters } from '../../src/stats/index.js';
+import { STATS_COUNTERS } from '../support/counters.js';
 
 const zero = (): TcpcopyCounters => ({ ...newCounters(), ...newEdgeCounters() });
 
 /** Every counter the lines print, in print order, set to 1, 2, 3, ... */
 function sample(): TcpcopyCounters {
-  const printed: (keyof TcpcopyCounters)[] = [
-    'active',
-    'released',
-    'obsoleteDeleted',
-    'conns',
-    'resp',
-    'respContent',
-    'respFin',
-    'respRst',
-    'send',
-    'sendContent',
-    'sendSyn',
-    'sendFin',
-    'sendReset',
-    'reconnectNoSyn',
-    'retransmit',
-    'synCount',
-    'allClient',
-    'clientContent',
-    'clientRetransmit',
-    'fragments',
-    'capturedPackets',
-    'captureDrops',
-    'sendErrors',
-    'bufferOverflow',
-    'replicationLagMs',
-    'queuedBytes',
-    'shedSessions',
-    'shedBytes',
-    'staleRst',
-    'handshakeRestarts',
-  ];
+  const printed = STATS_COUNTERS;
   const c = zero();
   printed.forEach((k, i) => {
     c[k] = i + 1;
