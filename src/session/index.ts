@@ -10,13 +10,7 @@ export { Session } from './session.js';
 export type { SessionState, ClientSide } from './session.js';
 export { Timer } from './timer.js';
 export { Deque } from './deque.js';
-export {
-  DEFAULT_SESSION_OPTIONS,
-  blankClientSegment,
-  blankOptionValues,
-  blankHeaderFields,
-  blankSegmentFields,
-} from './types.js';
+export { DEFAULT_SESSION_OPTIONS, blankClientSegment, blankOptionValues } from './types.js';
 export type { Mutable, ScratchClientSegment } from './types.js';
 export type {
   TcpOptionValues,

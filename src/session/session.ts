@@ -12,7 +12,6 @@ import { seqAdd, seqDiff, seqMax } from './seq.js';
 import { RttEstimator } from './rtt.js';
 import { ResponsePacer } from './pacer.js';
 import { Timer } from './timer.js';
-import { blankSegmentFields } from './types.js';
 import type {
   ClientSegment,
   CloseReason,
@@ -64,7 +63,15 @@ const TIMESTAMP_OPTION_BYTES = 12;
 const TS_OPTION: { kind: 'timestamps'; tsval: number; tsecr: number } = { kind: 'timestamps', tsval: 0, tsecr: 0 };
 const TS_OPTIONS: readonly TcpOption[] = Object.freeze([NOP, NOP, TS_OPTION]);
 const OUT: Mutable<OutgoingSegment> = {
-  ...blankSegmentFields(),
+  family: 4,
+  src: '',
+  srcPort: 0,
+  dst: '',
+  dstPort: 0,
+  seq: 0,
+  ack: 0,
+  flags: 0,
+  window: 0,
   options: NO_OPTIONS,
   payload: EMPTY,
 };

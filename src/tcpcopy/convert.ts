@@ -4,7 +4,7 @@
 import { TcpOptionSummary, readTcpOptionSummary } from '../packet/index.js';
 import type { PacketDecoder } from '../packet/index.js';
 import type { ResponseMessage } from '../channel/index.js';
-import { blankClientSegment, blankHeaderFields, blankOptionValues } from '../session/index.js';
+import { blankClientSegment, blankOptionValues } from '../session/index.js';
 import type { ClientSegment, Mutable, ScratchClientSegment, TargetHeader, TcpOptionValues } from '../session/index.js';
 
 function fillOptions(o: Mutable<TcpOptionValues>, s: TcpOptionSummary): void {
@@ -25,7 +25,14 @@ export class ConvertScratch {
   readonly options = new TcpOptionSummary();
   readonly segment: ScratchClientSegment = blankClientSegment();
   readonly header: Mutable<TargetHeader> & { options: Mutable<TcpOptionValues> } = {
-    ...blankHeaderFields(),
+    src: '',
+    srcPort: 0,
+    dst: '',
+    dstPort: 0,
+    seq: 0,
+    ack: 0,
+    flags: 0,
+    window: 0,
     options: blankOptionValues(),
     payloadLength: 0,
   };
