@@ -106,15 +106,31 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
   };
   process.once('SIGINT', () => onSignal('SIGINT'));
   process.once('SIGTERM', () => onSignal('SIGTERM'));
-  const { replayLiveOverSockets: run } = await import('../replay/socket/live.js');
+  const {
+    replayLiveOverSockets: run,
+    liveSocketFilter,
+    localTargetWarning,
+    emptyCaptureHint,
+  } = await import('../replay/socket/live.js');
+  const devices = config.interfaces.length === 0 ? ['any'] : config.interfaces;
+  const ports = [...new Set(config.transfers.map((t) => t.online.port))];
+  const setup = {
+    devices,
+    filter: config.captureFilterIsAuto ? liveSocketFilter(ports, first.target.ip.text) : config.captureFilter,
+    filterIsAuto: config.captureFilterIsAuto,
+    targetHost: first.target.ip.text,
+    targetIsLocal: localAddresses().some((a) => a.text === first.target.ip.text),
+  };
+  const warning = localTargetWarning(setup);
+  if (warning !== null) process.stderr.write(`tcpcopy: warning: ${warning}\n`);
   const { formatReplayReport } = await import('../replay/socket/index.js');
   try {
     const report = await run({
-      devices: config.interfaces.length === 0 ? ['any'] : config.interfaces,
+      devices,
       ...(config.captureFilterIsAuto ? {} : { filter: config.captureFilter }),
       snaplen: config.snaplenBytes,
       bufferBytes: config.captureBufferBytes,
-      ports: [...new Set(config.transfers.map((t) => t.online.port))],
+      ports,
       target: { host: first.target.ip.text, port: first.target.port },
       ...(config.responsesFile === null ? {} : { responseLog: config.responsesFile }),
       signal: stop.signal,
@@ -124,6 +140,8 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
         ),
     });
     process.stdout.write(`${formatReplayReport(report)}\n`);
+    const hint = emptyCaptureHint(setup, report.capture.read);
+    if (hint !== null) process.stderr.write(`tcpcopy: warning: ${hint}\n`);
     return 0;
   } catch (e) {
     process.stderr.write(errorLine('tcpcopy', e instanceof Error ? e.message : String(e)));

@@ -21,6 +21,8 @@ import { CaptureFileError } from '../pcap/index.js';
 import type { ReadCaptureOptions } from '../pcap/index.js';
 import type { Logger } from '../log/index.js';
 import { buildOfflineReport, formatOfflineReport } from '../stats/offline-report.js';
+import { newEdgeCounters } from '../stats/index.js';
+import { newCounters } from '../session/index.js';
 import type { OnlineEndpointKey } from './analyze.js';
 import { createProgress, estimateEtaMs } from './progress.js';
 import { OfflineSource, scanCaptureFile } from './packet/source.js';
@@ -136,7 +138,20 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
     return ExitCode.BAD_INPUT;
   }
   if (scan.counts.sessions === 0) {
-    // Known from the pre-scan: no intercept connection, no replay.
+    // Known from the pre-scan: no intercept connection, no replay — but the same report as any run
+    // (all zeros replayed), as the socket transport prints, so scripts read one shape either way.
+    const empty = buildOfflineReport({
+      file: off.file,
+      format: scan.info.format,
+      loops: off.loops,
+      durationMs: 0,
+      inFile: scan.counts,
+      counters: { ...newCounters(), ...newEdgeCounters() },
+      activeAtEnd: 0,
+      closeReasons: new Map(),
+    });
+    out(`${formatOfflineReport(empty).join('\n')}\n`);
+    if (off.reportJson !== null && !writeReport(off.reportJson, empty, error)) return ExitCode.FAILED;
     const c = scan.counts;
     error(
       `nothing to replay: none of the ${c.packets} packets of ${off.file} is a client packet of the -x ports ` +

@@ -6,7 +6,7 @@
 // line `tcpcopy: error: …`. Also the pure outcome rules (outcome.ts) on reports made here.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -131,8 +131,19 @@ void describe('offline replay exit codes through bin/tcpcopy', () => {
         '127.0.0.1',
         '-x',
         `81-127.0.0.1:${srv.port}`,
+        '--report-json',
+        join(dir, 'nothing.json'),
       ]);
       assert.equal(p.code, ExitCode.NOTHING_MATCHED, p.stderr);
+      // Both transports print their report, all zeros replayed; the packet transport's JSON too.
+      assert.match(s.stdout, /sessions/);
+      assert.match(p.stdout, new RegExp(`^offline replay of .*three\\.pcapng \\(pcapng, 1 loop, packet transport\\)`));
+      assert.match(p.stdout, new RegExp(`packets: +${SESSIONS * 4} read, 0 replayed, 0 sent to the target`));
+      const json = JSON.parse(readFileSync(join(dir, 'nothing.json'), 'utf8')) as {
+        packets: { inFile: number; replayed: number };
+        sessions: { replayed: number };
+      };
+      assert.deepEqual([json.packets.inFile, json.packets.replayed, json.sessions.replayed], [SESSIONS * 4, 0, 0]);
       oneError(
         p.stderr,
         new RegExp(

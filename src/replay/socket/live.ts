@@ -25,6 +25,43 @@ export function liveSocketFilter(ports: readonly number[], targetHost: string): 
   return `tcp and (${p}) and not host ${targetHost}`;
 }
 
+/** What the capture of a live socket replay is set up with, for the hints below. */
+export interface LiveCaptureSetup {
+  readonly devices: readonly string[];
+  readonly filter: string;
+  /** The filter is liveSocketFilter's (not -F). */
+  readonly filterIsAuto: boolean;
+  readonly targetHost: string;
+  /** The target address is one of this machine's. */
+  readonly targetIsLocal: boolean;
+}
+
+/**
+ * Said before capturing: with the target on this machine, the automatic filter leaves out every packet
+ * to or from that address (so the replay never captures itself), and with it any client that reaches the
+ * online server over the same address — on one host over loopback, that is every client. Null if fine.
+ */
+export function localTargetWarning(s: LiveCaptureSetup): string | null {
+  if (!s.filterIsAuto || !s.targetIsLocal) return null;
+  return (
+    `the target ${s.targetHost} is an address of this machine: the capture leaves out every packet to or from it ` +
+    `(the replay's own connections), so clients that reach the online server over ${s.targetHost} are not ` +
+    `captured; replay to another address of this machine, or give -F`
+  );
+}
+
+/** Said at the end when the capture delivered no packet at all: why that may be. Null when packets came. */
+export function emptyCaptureHint(s: LiveCaptureSetup, packetsRead: number): string | null {
+  if (packetsRead > 0) return null;
+  const where = s.devices.join(', ');
+  const local = s.filterIsAuto && s.targetIsLocal ? ` (it leaves out ${s.targetHost}, the target's address)` : '';
+  return (
+    `no packet captured on ${where} with filter "${s.filter}"${local}: check that clients reach the online ` +
+    `server through ${s.devices.length === 1 ? 'that device' : 'those devices'} (traffic on one host ` +
+    `goes over lo: -i lo)`
+  );
+}
+
 /** Yielded when no packet came for a while, so idle sessions are flushed. */
 const NO_PACKETS = CaptureBatch.fromPackets([], 0);
 
