@@ -54,3 +54,46 @@ test(
     }
   },
 );
+
+test(
+  'a target on the online host itself: the loop guard hides the clients, and tcpcopy says so before and after',
+  { skip: !isRoot && 'needs root', timeout: 120_000 },
+  async () => {
+    const lab = await Lab.create({ hosts: ['cli', 'onl'] });
+    try {
+      const [cli, onl] = [lab.host('cli'), lab.host('onl')];
+      const online = await onl.startNginx({ port: 80 });
+      const target = await onl.startNginx({ port: 8080 });
+      const child = onl.spawn(process.execPath, [
+        join(packageRoot(), 'bin', 'tcpcopy'),
+        '--transport',
+        'socket',
+        '-x',
+        `80-${onl.ip}:8080`,
+        '-i',
+        'eth0',
+      ]);
+      const w = watchProcess(child);
+      await w.waitFor(/replaying over sockets/, 20_000);
+      assert.match(
+        w.text(),
+        new RegExp(`tcpcopy: warning: the target ${onl.ip.replace(/\./g, '\\.')} is an address of this machine: `),
+      );
+      const codes = await cli.curl(`http://${onl.ip}/`, { count: 5 });
+      assert.equal(codes.filter((c) => c === 200).length, 5);
+      assert.equal((await online.logLines()).length, 5);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal((await target.logLines()).length, 0, 'the online requests were not captured');
+      assert.equal(await stopWatched(child, w, 15_000), 0, w.text());
+      assert.match(
+        w.text(),
+        new RegExp(
+          `tcpcopy: warning: no packet captured on eth0 with filter "tcp and \\(port 80\\) and not host ` +
+            `${onl.ip.replace(/\./g, '\\.')}" \\(it leaves out ${onl.ip.replace(/\./g, '\\.')}, the target's address\\)`,
+        ),
+      );
+    } finally {
+      await lab.destroy();
+    }
+  },
+);
