@@ -132,6 +132,9 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
       bufferBytes: config.captureBufferBytes,
       ports,
       target: { host: first.target.ip.text, port: first.target.port },
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      samplePercent: config.samplePercent,
+      copies: config.copies,
       ...(config.responsesFile === null ? {} : { responseLog: config.responsesFile }),
       signal: stop.signal,
       onCapturing: (f) =>

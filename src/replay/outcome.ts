@@ -58,6 +58,12 @@ export function socketOutcome(r: ReplayReport, file: string): Outcome {
       reason: `nothing to replay: ${plural(c.read, 'packet')} read from ${file}, ${c.packets} of the -x ports, no session with client data`,
     };
   }
+  if (r.replaysTotal === 0) {
+    return {
+      code: ExitCode.NOTHING_MATCHED,
+      reason: `nothing replayed: -r ${r.samplePercent} left out all ${plural(r.sessionsTotal, 'session')} of ${file}`,
+    };
+  }
   const f = r.replay.failures;
   if (r.replay.sessionsFailed > 0) {
     const parts = [
@@ -69,7 +75,7 @@ export function socketOutcome(r: ReplayReport, file: string): Outcome {
     ].filter((p) => p !== '');
     return {
       code: ExitCode.TARGET_FAILED,
-      reason: `the target failed ${r.replay.sessionsFailed} of ${plural(r.sessionsTotal, 'session')}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`,
+      reason: `the target failed ${r.replay.sessionsFailed} of ${plural(r.replaysTotal, r.copies > 1 ? 'session replay' : 'session')}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`,
     };
   }
   return OK;

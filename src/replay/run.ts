@@ -343,6 +343,10 @@ async function runOverSockets(
       target: { host: first.target.ip.text, port: first.target.port },
       accelerate: off.accel,
       topSpeed: off.topSpeed,
+      // -t (the socket transport's own default without it, see the option validation), -r, -n.
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      samplePercent: config.samplePercent,
+      copies: config.copies,
       ...(read.onTruncated === undefined ? {} : { onTruncated: read.onTruncated }),
       ...(config.responsesFile === null ? {} : { responseLog: config.responsesFile }),
     });

@@ -57,8 +57,6 @@ test('every mode rule: refused in its modes with its flag and reason; every opti
 
 test('bin/tcpcopy: the options the socket transport and offline replay used to ignore are refused, exit 2', () => {
   const cases: [string[], string][] = [
-    [['--offline', 'f.pcap', '--transport', 'socket', '-x', '80-10.0.0.2:8080', '-n', '3'], '-n does not apply here'],
-    [['--offline', 'f.pcap', '--transport', 'socket', '-x', '80-10.0.0.2:8080', '-r', '50'], '-r does not apply here'],
     [
       ['--offline', 'f.pcap', '--transport', 'socket', '-x', '80-10.0.0.2:8080', '-c', '10.9.9.9'],
       '-c does not apply here',
@@ -81,6 +79,28 @@ test('bin/tcpcopy: the options the socket transport and offline replay used to i
     assert.ok(r.stderr.startsWith(`tcpcopy: error: ${message}: `), r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1);
   }
+});
+
+test('-n, -r and -t apply to the socket transport too, live and offline; without -t it keeps its own 10 s', async () => {
+  const { validateTcpcopyOptions, TCPCOPY_DEFAULTS } = await import('../../src/cli/options/index.js');
+  for (const offline of [false, true]) {
+    const base = { transfer: '80-10.0.0.2:8080', transport: 'socket', ...(offline ? { offline: 'f.pcap' } : {}) };
+    for (const key of ['copies', 'percentage', 'sessionTimeout'] as const)
+      checkModeOptions(given(key), { offline, transport: 'socket' });
+    const c = validateTcpcopyOptions({ ...base, copies: '3', percentage: '30', sessionTimeout: '2' });
+    assert.deepEqual([c.copies, c.samplePercent, c.sessionTimeoutMs], [3, 30, 2000]);
+    // "Not given" is the raw -t being undefined: then each transport has its own default.
+    assert.equal(validateTcpcopyOptions(base).sessionTimeoutMs, TCPCOPY_DEFAULTS.socketSessionTimeoutS * 1000);
+    assert.equal(validateTcpcopyOptions(base).sessionTimeoutMs, 10_000);
+  }
+  const packet = validateTcpcopyOptions({ transfer: '80-10.0.0.2:8080', intercept: '10.0.0.3' });
+  assert.equal(packet.sessionTimeoutMs, 600_000);
+  // -c stays refused: the kernel chooses a socket's source address.
+  assert.throws(
+    () => checkModeOptions({ clientIp: '10.9.9.9' }, { offline: false, transport: 'socket' }),
+    (e: unknown) =>
+      e instanceof OptionError && /^-c does not apply here: .*this machine's own addresses/.test(e.message),
+  );
 });
 
 test('-c that leaves no client address (all of them targets) is refused, not an empty rewrite', async () => {

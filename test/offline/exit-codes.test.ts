@@ -252,7 +252,10 @@ void describe('outcome rules (pure)', () => {
         noSession: 0,
       },
       sessionsTotal: 3,
-      skipped: { noData: 0, aborted: 0 },
+      skipped: { noData: 0, sampledOut: 0, aborted: 0 },
+      samplePercent: 100,
+      copies: 1,
+      replaysTotal: 3,
       replay: {
         sessionsStarted: 3,
         sessionsDone: 3,
@@ -291,6 +294,24 @@ void describe('outcome rules (pure)', () => {
       reason: 'the target failed 2 of 3 sessions (1 reset, 1 timed out)',
     });
     assert.equal(socketOutcome({ ...base, sessionsTotal: 0 }, 'f').code, ExitCode.NOTHING_MATCHED);
+    // -n 3: the failures are counted against every replay, copies included.
+    assert.deepEqual(
+      socketOutcome(
+        {
+          ...base,
+          copies: 3,
+          replaysTotal: 9,
+          replay: { ...base.replay, sessionsFailed: 2, failures: { ...base.replay.failures, timeout: 2 } },
+        },
+        'f',
+      ),
+      { code: ExitCode.TARGET_FAILED, reason: 'the target failed 2 of 9 session replays (2 timed out)' },
+    );
+    // -r leaving out every session: nothing was replayed.
+    assert.deepEqual(
+      socketOutcome({ ...base, samplePercent: 1, skipped: { ...base.skipped, sampledOut: 3 }, replaysTotal: 0 }, 'f'),
+      { code: ExitCode.NOTHING_MATCHED, reason: 'nothing replayed: -r 1 left out all 3 sessions of f' },
+    );
   });
 });
 

@@ -2,12 +2,14 @@
 // -i eth0` on the online host captures both directions of port 80 and replays every session over an
 // ordinary TCP connection to the target: no intercept, no raw socket. Every online request reaches
 // the target (from the online host's own address), and the replay's own connections are not
-// captured again. Needs root (for the capture and the namespaces).
+// captured again. With -n and -r: the sessions the packet transport would sample, each replayed
+// -n times. Needs root (for the capture and the namespaces).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Lab, pollUntil, stopWatched, watchProcess } from '../lab/index.js';
 import { packageRoot } from '../../src/paths.js';
+import { isSessionSampled } from '../../src/tcpcopy/rewrite.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -49,6 +51,59 @@ test(
       assert.equal(await stopWatched(child, w, 15_000), 0, w.text());
       assert.match(w.text(), /SIGTERM received, stopping/);
       assert.match(w.text(), /21 ok, 0 failed/);
+    } finally {
+      await lab.destroy();
+    }
+  },
+);
+
+test(
+  'live over sockets with -n 2 -r 50 -t 5: the sessions the packet transport would sample, each replayed twice',
+  { skip: !isRoot && 'needs root', timeout: 120_000 },
+  async () => {
+    const lab = await Lab.create({ hosts: ['cli', 'onl', 'tgt'] });
+    try {
+      const [cli, onl, tgt] = [lab.host('cli'), lab.host('onl'), lab.host('tgt')];
+      const online = await onl.startNginx({ port: 80 });
+      const target = await tgt.startNginx({ port: 8080 });
+      const child = onl.spawn(process.execPath, [
+        join(packageRoot(), 'bin', 'tcpcopy'),
+        '--transport',
+        'socket',
+        '-x',
+        `80-${tgt.ip}:8080`,
+        '-i',
+        'eth0',
+        '-n',
+        '2',
+        '-r',
+        '50',
+        '-t',
+        '5',
+      ]);
+      const w = watchProcess(child);
+      await w.waitFor(/capturing with filter .*, replaying over sockets/, 20_000);
+      const SESSIONS = 30;
+      for (let i = 0; i < SESSIONS; i++) await cli.curl(`http://${onl.ip}/`, { count: 1 });
+      // The online log names each client's port: the sessions -r 50 keeps are known from it.
+      const onlineLines = await online.logLines();
+      assert.equal(onlineLines.length, SESSIONS);
+      const sampled = onlineLines.filter((l) => {
+        const [ip, port] = l.split(' ');
+        return isSessionSampled(ip!, Number(port), 50);
+      }).length;
+      assert.ok(sampled > 0 && sampled < SESSIONS, `${sampled} of ${SESSIONS} sampled`);
+      const all = await pollUntil(async () => (await target.logLines()).length >= 2 * sampled, 15_000);
+      assert.ok(all, `target saw ${(await target.logLines()).length}/${2 * sampled}\n${w.text()}`);
+      await new Promise((r) => setTimeout(r, 1500)); // no more than the copies of the sampled sessions
+      assert.equal((await target.logLines()).length, 2 * sampled);
+      assert.equal(await stopWatched(child, w, 15_000), 0, w.text());
+      assert.match(
+        w.text(),
+        new RegExp(
+          `${SESSIONS - sampled} sampled out \\(-r 50\\), 0 aborted; ${sampled} × 2 copies \\(-n 2\\) = ${2 * sampled} replayed: ${2 * sampled} ok, 0 failed`,
+        ),
+      );
     } finally {
       await lab.destroy();
     }

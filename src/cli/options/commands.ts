@@ -36,7 +36,7 @@ export function addTcpcopyOptions(cmd: Command): Command {
     .option('-D, --mss <bytes>', `MSS of synthesized SYNs (default ${d.mssBytes})`)
     .option(
       '-t, --session-timeout <s>',
-      `drop a session after this long without a response (default ${d.sessionTimeoutS})`,
+      `drop a session after this long without a response (default ${d.sessionTimeoutS}; --transport socket: ${d.socketSessionTimeoutS})`,
     )
     .option('-k, --keepalive-timeout <s>', `drop an idle session after this long (default: -t + ${d.keepaliveAddS})`)
     .option('-O, --syn-only', 'replay only sessions whose SYN was captured')
@@ -64,9 +64,18 @@ export function addTcpcopyOptions(cmd: Command): Command {
       `without -L: exit after this long with no intercept connected (default ${d.lonelyGraceS})`,
     )
     .optionsGroup('Rewriting (which sessions, how many copies, which client addresses):')
-    .option('-n, --copies <n>', `copies of each session, 1..1023 (default ${d.copies})`)
-    .option('-r, --percentage <n>', `percentage of sessions copied, 1..100 (default ${d.samplePercent})`)
-    .option('-c, --client-ip <list>', 'replace client addresses with these (a.b.c.x = a.b.c.1-254)')
+    .option(
+      '-n, --copies <n>',
+      `copies of each session, 1..1023, each on its own connection (default ${d.copies}; also --transport socket)`,
+    )
+    .option(
+      '-r, --percentage <n>',
+      `percentage of sessions copied, chosen by client address and port, 1..100 (default ${d.samplePercent}; also --transport socket)`,
+    )
+    .option(
+      '-c, --client-ip <list>',
+      'replace client addresses with these (a.b.c.x = a.b.c.1-254; packet transport only)',
+    )
     .optionsGroup('Offline replay and recording:')
     .option(
       '--offline <file>',

@@ -82,24 +82,6 @@ const RULES: readonly Rule[] = [
     why: '--transport socket holds no backlog of captured packets: sessions wait in the kernel',
   },
   {
-    key: 'copies',
-    flag: '-n',
-    refusedIn: socket,
-    why: 'copies of sessions are made by the packet transport only so far',
-  },
-  {
-    key: 'percentage',
-    flag: '-r',
-    refusedIn: socket,
-    why: 'sampling of sessions is done by the packet transport only so far',
-  },
-  {
-    key: 'sessionTimeout',
-    flag: '-t',
-    refusedIn: socket,
-    why: '--transport socket bounds each session by its own 10 s timeout so far',
-  },
-  {
     key: 'daemon',
     flag: '-d',
     refusedIn: offline,

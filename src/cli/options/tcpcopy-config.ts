@@ -43,6 +43,11 @@ export const TCPCOPY_DEFAULTS = {
   mtuBytes: 1500,
   mssBytes: 1460,
   sessionTimeoutS: 600,
+  /**
+   * -t with --transport socket: a replayed session waits this long for its connection or a reply
+   * byte (the replayer's own default). Not given is told by the raw -t being undefined.
+   */
+  socketSessionTimeoutS: 10,
   /** -k defaults to -t plus this. */
   keepaliveAddS: 120,
   maxMemoryMb: 2048,
@@ -231,9 +236,11 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
       `-D ${mssBytes} does not fit the MTU: -M ${mtuBytes} allows an MSS of at most ${mtuBytes - 40}`,
     );
   }
+  // Without -t each transport keeps its own default: 600 s of no response for the packet transport's
+  // sessions, 10 s of waiting for a connection or reply byte for the socket transport's.
   const sessionTimeoutMs =
     raw.sessionTimeout === undefined
-      ? d.sessionTimeoutS * 1000
+      ? (transport === 'socket' ? d.socketSessionTimeoutS : d.sessionTimeoutS) * 1000
       : parseIntegerOption('-t', raw.sessionTimeout, 1, 86400) * 1000;
   const keepaliveTimeoutMs =
     raw.keepaliveTimeout === undefined

@@ -8,6 +8,7 @@ import { ConversationBuilder, decodeReplayPacket, emptyDecodeCounters } from './
 import type { Conversation, DecodeCounters, StreamCounters } from './streams.js';
 import { ResponseLogWriter } from './response-log.js';
 import { SocketReplayer } from './socket-replayer.js';
+import { isSessionSampled, MAX_COPIES } from '../../tcpcopy/rewrite.js';
 import type { ReplayProgress, SocketReplayCounters, SocketReplayOptions } from './socket-replayer.js';
 
 export { ConversationBuilder, decodeReplayPacket, emptyDecodeCounters, emptyStreamCounters } from './streams.js';
@@ -41,9 +42,19 @@ export interface SocketReplayRequest extends Omit<SocketReplayOptions, 'log' | '
   liveIdleMs?: number;
   /** Write the target's responses here (JSON lines, see response-log.ts). */
   responseLog?: string;
+  /**
+   * -r: replay only this percentage of the sessions, 1..100 (default 100): the ones the packet
+   * transport copies, by the same rule on the captured client address and port.
+   */
+  samplePercent?: number;
+  /**
+   * -n: replay each (sampled) session this many times, 1..1023 (default 1), each copy over its own
+   * connection from this machine, so the kernel gives every copy its own source port.
+   */
+  copies?: number;
   /** A file cut short is replayed up to the cut, this told of it (see ReadCaptureOptions); default: refused. */
   onTruncated?: (e: CaptureFileError) => void;
-  /** sessionsTotal: replayable sessions of the whole capture (−1 while a live source is running). */
+  /** sessionsTotal: replays of the whole capture (sampled sessions × copies; −1 while a live source is running). */
   onProgress?: (p: ReplayProgress & { sessionsTotal: number }) => void;
 }
 
@@ -52,8 +63,16 @@ export interface ReplayReport {
   capture: DecodeCounters & StreamCounters;
   /** Replayable sessions (with at least one client byte). */
   sessionsTotal: number;
-  /** Sessions skipped, by reason (noData: no client byte captured; aborted: the signal fired). */
-  skipped: { noData: number; aborted: number };
+  /**
+   * Sessions skipped, by reason (noData: no client byte captured; sampledOut: replayable but left
+   * out by -r; aborted: replays, copies included, not started because the signal fired).
+   */
+  skipped: { noData: number; sampledOut: number; aborted: number };
+  /** -r and -n as replayed (100 and 1 without them). */
+  samplePercent: number;
+  copies: number;
+  /** Replays planned: (sessionsTotal − sampledOut) × copies; the replay counters count these. */
+  replaysTotal: number;
   replay: SocketReplayCounters;
   durationMs: number;
 }
@@ -70,6 +89,22 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
     throw new RangeError('give exactly one of file and packets');
   if (req.ports.length === 0 || req.ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
     throw new RangeError(`ports must be 1..65535, got ${req.ports.join(',')}`);
+  }
+  const percent = req.samplePercent ?? 100;
+  if (!Number.isInteger(percent) || percent < 1 || percent > 100)
+    throw new RangeError(`samplePercent must be 1..100, got ${percent}`);
+  const copies = req.copies ?? 1;
+  if (!Number.isInteger(copies) || copies < 1 || copies > MAX_COPIES)
+    throw new RangeError(`copies must be 1..${MAX_COPIES}, got ${copies}`);
+  let sampledOut = 0;
+  // A captured session's replays: none when -r leaves it out, else `copies` of them (numbered when more than one).
+  function* replaysOf(conv: Conversation): Generator<Conversation> {
+    if (!isSessionSampled(conv.client, conv.clientPort, percent)) {
+      sampledOut++;
+      return;
+    }
+    if (copies === 1) yield conv;
+    else for (let copy = 0; copy < copies; copy++) yield { ...conv, copy };
   }
   const builder = new ConversationBuilder(req.ports);
   const decodeCounters = emptyDecodeCounters();
@@ -102,17 +137,18 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
     // Offline: read the whole capture first (a corrupt file fails before anything is sent), then
     // replay every session in start order.
     for await (const batch of source) feed(batch);
-    offline = builder.finish();
+    offline = builder.finish().flatMap((c) => [...replaysOf(c)]);
     total = offline.length;
   }
   async function* liveConversations(): AsyncGenerator<Conversation> {
     for await (const batch of source) {
       feed(batch);
       if (started) builder.flushIdle(Date.now() - (firstSec * 1000 + Math.floor(firstNsec / 1e6)), idleMs);
-      yield* builder.takeClosed();
+      for (const c of builder.takeClosed()) yield* replaysOf(c);
     }
-    const rest = builder.finish();
-    total = builder.counters.sessions - builder.counters.noData;
+    // The sessions still open: planned (and -r's count made) before the total is taken.
+    const rest = builder.finish().flatMap((c) => [...replaysOf(c)]);
+    total = (builder.counters.sessions - builder.counters.noData - sampledOut) * copies;
     yield* rest;
   }
   let log: ResponseLogWriter | undefined;
@@ -135,10 +171,14 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
   } finally {
     await log?.close();
   }
+  const sessionsTotal = builder.counters.sessions - builder.counters.noData;
   return {
     capture: { ...decodeCounters, ...builder.counters },
-    sessionsTotal: builder.counters.sessions - builder.counters.noData,
-    skipped: { noData: builder.counters.noData, aborted: counters.aborted },
+    sessionsTotal,
+    skipped: { noData: builder.counters.noData, sampledOut, aborted: counters.aborted },
+    samplePercent: percent,
+    copies,
+    replaysTotal: (sessionsTotal - sampledOut) * copies,
     replay: counters,
     durationMs: performance.now() - t0,
   };
@@ -150,13 +190,20 @@ export function formatReplayReport(r: ReplayReport): string {
   const p = r.replay;
   const f = p.failures;
   const secs = r.durationMs / 1000;
+  // -r and -n are named only when given, so the lines stay as they were without them.
+  const sampling = r.samplePercent < 100 ? `${r.skipped.sampledOut} sampled out (-r ${r.samplePercent}), ` : '';
+  const copies =
+    r.copies > 1
+      ? `${r.sessionsTotal - r.skipped.sampledOut} × ${r.copies} copies (-n ${r.copies}) = ${r.replaysTotal} replayed: `
+      : '';
+  const copiesSent = r.copies > 1 ? ` (copies included: every session ${r.copies}×)` : '';
   return [
     `capture: ${c.read} packets read, ${c.packets} of the service (${c.clientPackets} client, ${c.serverPackets} server), ` +
       `${c.nonTcp} non-TCP, ${c.otherPorts} other ports, ${c.undecodable} undecodable, ${c.truncated} truncated`,
     `client stream: ${c.retransmitted} retransmitted, ${c.overlapping} overlapping, ${c.outOfOrder} out of order, ${c.gapBytes} gap bytes skipped`,
-    `sessions: ${r.sessionsTotal} replayable (${c.joined} without SYN), skipped ${r.skipped.noData} without data, ${r.skipped.aborted} aborted; ` +
-      `${p.sessionsOk} ok, ${p.sessionsFailed} failed`,
-    `sent: ${p.requestsSent} requests, ${p.bytesSent} bytes; received ${p.responseBytes} response bytes (${p.responsesTruncated} responses truncated in the log)`,
+    `sessions: ${r.sessionsTotal} replayable (${c.joined} without SYN), skipped ${r.skipped.noData} without data, ${sampling}${r.skipped.aborted} aborted; ` +
+      `${copies}${p.sessionsOk} ok, ${p.sessionsFailed} failed`,
+    `sent: ${p.requestsSent} requests${copiesSent}, ${p.bytesSent} bytes; received ${p.responseBytes} response bytes (${p.responsesTruncated} responses truncated in the log)`,
     `failures: ${f.connectRefused} refused, ${f.reset} reset, ${f.timeout} timeout, ${f.targetClosed} closed by target, ${f.other} other`,
     `duration ${secs.toFixed(3)} s, ${secs > 0 ? (p.requestsSent / secs).toFixed(1) : '0'} requests/s, ${secs > 0 ? (p.sessionsDone / secs).toFixed(1) : '0'} sessions/s`,
   ].join('\n');

@@ -9,6 +9,7 @@
 //    "sentMs":12.5,"firstByteMs":12.9,"completeMs":13.1,"completion":"length","statusLine":"HTTP/1.1 200 OK"}
 //   {"type":"session","session":0,"outcome":"ok","turns":3,"turnsSent":3,"greetingBytes":0,"error":null}
 //
+// With -n (copies) both records also carry "copy": 0..copies−1, which replay of `session` they belong to.
 // statusLine: an HTTP/1.x response's first line, null for other protocols (derived when written).
 // Times are ms since the replay started. `turn` −1 is a server-first protocol's greeting (no request).
 // `completion`: 'length' (at least the captured reply's length arrived), 'quiet' (bytes, then no more
@@ -26,6 +27,8 @@ export type Completion = 'length' | 'quiet' | 'closed' | 'noReply' | 'failed';
 export interface TurnRecord {
   type: 'turn';
   session: number;
+  /** -n: which copy of the session (absent without copies). */
+  copy?: number;
   client: string;
   server: string;
   turn: number;
@@ -49,6 +52,8 @@ export type SessionOutcome = 'ok' | 'refused' | 'reset' | 'timeout' | 'targetClo
 export interface SessionRecord {
   type: 'session';
   session: number;
+  /** -n: which copy of the session (absent without copies). */
+  copy?: number;
   outcome: SessionOutcome;
   turns: number;
   turnsSent: number;

@@ -361,6 +361,7 @@ class SessionRun {
     log.write({
       type: 'turn',
       session: this.conv.id,
+      ...(this.conv.copy === undefined ? {} : { copy: this.conv.copy }),
       client: `${this.conv.client}:${this.conv.clientPort}`,
       server: `${this.conv.server}:${this.conv.serverPort}`,
       turn: this.waiting,
@@ -465,6 +466,7 @@ class SessionRun {
     this.o.log?.write({
       type: 'session',
       session: this.conv.id,
+      ...(this.conv.copy === undefined ? {} : { copy: this.conv.copy }),
       outcome,
       turns: this.conv.turns.length,
       turnsSent: this.turnsSent,

@@ -66,6 +66,8 @@ export interface Conversation {
   clientClose: 'fin' | 'rst' | 'none';
   /** Whether server→client packets of this session were captured. */
   serverSeen: boolean;
+  /** -n: which replay of the captured session this is (0..copies−1); absent when each is replayed once. */
+  copy?: number;
 }
 
 export interface StreamCounters {
