@@ -152,6 +152,8 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
     loops: off.loops,
     online: onlineEndpoints(config),
     read: off.strictFile ? {} : { onTruncated: () => undefined },
+    pps: off.pps,
+    rps: off.rps,
   });
   let connections = 0;
   let wakeConnections: (() => void) | null = null;
@@ -276,6 +278,7 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
     counters: replicator.counters(),
     activeAtEnd,
     closeReasons: replicator.closeReasons,
+    rateCaps: source.rateCaps(),
   });
   out(`${formatOfflineReport(report).join('\n')}\n`);
   if (off.reportJson !== null && !writeReport(off.reportJson, report, error)) return ExitCode.FAILED;
@@ -328,6 +331,7 @@ async function runOverSockets(
       target: { host: first.target.ip.text, port: first.target.port },
       accelerate: off.accel,
       topSpeed: off.topSpeed,
+      requestsPerS: off.rps,
       ...(read.onTruncated === undefined ? {} : { onTruncated: read.onTruncated }),
       ...(config.responsesFile === null ? {} : { responseLog: config.responsesFile }),
     });
