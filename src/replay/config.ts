@@ -16,6 +16,10 @@ export interface OfflineConfig {
   readonly topSpeed: boolean;
   /** --report-json: where to write the report as JSON; null = text only. */
   readonly reportJson: string | null;
+  /** --pps: most packets released per second (packet transport); null = no cap. */
+  readonly pps: number | null;
+  /** --rps: most requests released per second; null = no cap. */
+  readonly rps: number | null;
   /** --strict-file: a file cut short is refused; by default it is replayed up to the cut, with a warning. */
   readonly strictFile: boolean;
 }

@@ -167,6 +167,8 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
     loops: off.loops,
     online: onlineEndpoints(config),
     read: off.strictFile ? {} : { onTruncated: () => undefined },
+    pps: off.pps,
+    rps: off.rps,
   });
   let connections = 0;
   let wakeConnections: (() => void) | null = null;
@@ -291,6 +293,7 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
     counters: replicator.counters(),
     activeAtEnd,
     closeReasons: replicator.closeReasons,
+    rateCaps: source.rateCaps(),
   });
   out(`${formatOfflineReport(report).join('\n')}\n`);
   if (off.reportJson !== null && !writeReport(off.reportJson, report, error)) return ExitCode.FAILED;
@@ -347,6 +350,7 @@ async function runOverSockets(
       sessionTimeoutMs: config.sessionTimeoutMs,
       samplePercent: config.samplePercent,
       copies: config.copies,
+      requestsPerS: off.rps,
       ...(read.onTruncated === undefined ? {} : { onTruncated: read.onTruncated }),
       ...(config.responsesFile === null ? {} : { responseLog: config.responsesFile }),
     });

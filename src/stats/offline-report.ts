@@ -23,6 +23,8 @@
 //   input.unknownLinkTypes ({ name: packets }), input.unknownLinkTypePackets, input.otherTcpPackets
 //                         (TCP of other ports), input.replyPackets (the online server's replies, not replayed)
 //   rates.packetsPerS, rates.sessionsPerS, rates.mbitPerS (bytes.read over durationMs)
+//   rateCap               null without --pps and --rps; else { pps, rps }, each null when not given or
+//                         { capPerS, released (packets / requests), achievedPerS (first to last release) }
 
 import type { TcpcopyCounters } from './tcpcopy-counters.js';
 
@@ -55,6 +57,16 @@ export interface OfflineReportInput {
   /** Sessions still open when the drain ended (read before tcpcopy stopped). */
   readonly activeAtEnd: number;
   readonly closeReasons: ReadonlyMap<string, number>;
+  /** --pps / --rps: the caps and what they held the replay to (absent or both null: no cap). */
+  readonly rateCaps?: { readonly pps: RateCapFigures | null; readonly rps: RateCapFigures | null };
+}
+
+/** A rate cap and the rate achieved under it (first to last release). */
+export interface RateCapFigures {
+  readonly capPerS: number;
+  /** Events released: packets for --pps, requests for --rps. */
+  readonly released: number;
+  readonly achievedPerS: number;
 }
 
 export interface OfflineReport {
@@ -84,6 +96,7 @@ export interface OfflineReport {
     replyPackets: number;
   };
   rates: { packetsPerS: number; sessionsPerS: number; mbitPerS: number };
+  rateCap: { pps: RateCapFigures | null; rps: RateCapFigures | null } | null;
 }
 
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
@@ -139,7 +152,15 @@ export function buildOfflineReport(r: OfflineReportInput): OfflineReport {
       sessionsPerS: per(c.conns),
       mbitPerS: seconds > 0 ? round((readBytes * 8) / 1e6 / seconds, 3) : 0,
     },
+    rateCap: rateCap(r.rateCaps),
   };
+}
+
+function rateCap(caps: OfflineReportInput['rateCaps']): OfflineReport['rateCap'] {
+  if (caps === undefined || (caps.pps === null && caps.rps === null)) return null;
+  const one = (c: RateCapFigures | null): RateCapFigures | null =>
+    c === null ? null : { capPerS: c.capPerS, released: c.released, achievedPerS: round(c.achievedPerS, 1) };
+  return { pps: one(caps.pps), rps: one(caps.rps) };
 }
 
 /** The report as text lines (printed on standard output at the end of the replay). */
@@ -152,12 +173,17 @@ export function formatOfflineReport(rep: OfflineReport): string[] {
   const closed = Object.entries(s.closed)
     .map(([k, v]) => `${k.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)} ${v}`)
     .join(', ');
+  const caps = [
+    ...(rep.rateCap?.pps == null ? [] : [['--pps', rep.rateCap.pps, 'packets'] as const]),
+    ...(rep.rateCap?.rps == null ? [] : [['--rps', rep.rateCap.rps, 'requests'] as const]),
+  ].map(([flag, c, what]) => `${flag} ${c.capPerS}: ${c.released} ${what}, achieved ${c.achievedPerS} ${what}/s`);
   return [
     `offline replay of ${rep.file} (${rep.format}, ${rep.loops} loop${rep.loops === 1 ? '' : 's'}, ${rep.transport} transport)`,
     `  duration:        ${(rep.durationMs / 1000).toFixed(3)} s`,
     `  packets:         ${rep.packets.read} read, ${rep.packets.replayed} replayed, ${rep.packets.sent} sent to the target, ${rep.packets.failedSends} failed sends`,
     `  bytes:           ${rep.bytes.read} read (${rep.rates.mbitPerS} Mbit/s), ${rep.bytes.sentContentPackets} packets with data sent`,
     `  rates:           ${rep.rates.packetsPerS} packets/s, ${rep.rates.sessionsPerS} sessions/s`,
+    ...(caps.length === 0 ? [] : [`  rate cap:        ${caps.join('; ')} (first to last release)`]),
     `  sessions:        ${s.inFile} in the file, ${s.replayed} replayed, ${s.withoutSyn} without SYN (${s.joinedWithoutSyn} joined mid-stream)`,
     `  skipped:         refused without SYN (-O) ${s.skipped.refusedNoSyn}, sampled out (-r) ${s.skipped.sampledOut}, no SYN-ACK ${s.skipped.noSynAck}, unfinished ${s.skipped.unfinished}`,
     `  closed:          ${closed === '' ? 'none' : closed}`,

@@ -1,4 +1,4 @@
-// Offline replay options: --offline, -i FILE, -a, -I, -T, --top-speed, --report-json,
+// Offline replay options: --offline, -i FILE, -a, -I, -T, --top-speed, --pps, --rps, --report-json,
 // --transport; their conversion, their one-line errors, and the command line through bin/tcpcopy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,6 +37,8 @@ test('--offline FILE with defaults: capture timing, one loop, no JSON report', (
     idleMs: null,
     loops: 1,
     topSpeed: false,
+    pps: null,
+    rps: null,
     reportJson: null,
     strictFile: false,
   });
@@ -57,6 +59,8 @@ test('-i FILE is offline replay when FILE is a regular file, a device otherwise'
     idleMs: 250,
     loops: 3,
     topSpeed: false,
+    pps: null,
+    rps: null,
     reportJson: 'r.json',
     strictFile: false,
   });
@@ -127,6 +131,8 @@ test('bin/tcpcopy: -i FILE and the offline flags reach --print-config; bad value
       idleMs: 100,
       loops: 2,
       topSpeed: false,
+      pps: null,
+      rps: null,
       reportJson: join(dir, 'r.json'),
       strictFile: false,
     });
@@ -148,4 +154,38 @@ test('bin/tcpcopy: -i FILE and the offline flags reach --print-config; bad value
 test('--strict-file is an offline option', () => {
   assert.equal(v({ offline: 'x.pcap', strictFile: true }).offline?.strictFile, true);
   fails({ strictFile: true }, 'CONFLICT', /^--strict-file applies to offline replay only: add --offline FILE$/);
+});
+
+test('--pps and --rps: integers from 1 to 10000000, on top of the timing or --top-speed', () => {
+  const c = v({ offline: 'f', pps: '500', rps: ' 20 ' }).offline;
+  assert.equal(c?.pps, 500);
+  assert.equal(c?.rps, 20);
+  assert.equal(v({ offline: 'f', topSpeed: true, rps: '10000000' }).offline?.rps, 10_000_000);
+  assert.equal(v({ offline: 'f', accelerate: '4', pps: '1' }).offline?.pps, 1);
+  fails({ offline: 'f', pps: '0' }, 'OUT_OF_RANGE', /^--pps must be an integer from 1 to 10000000 \(got '0'\)$/);
+  fails({ offline: 'f', rps: '10000001' }, 'OUT_OF_RANGE', /^--rps must be an integer from 1 to 10000000/);
+  fails({ offline: 'f', rps: '2.5' }, 'OUT_OF_RANGE', /^--rps must be an integer/);
+  fails({ offline: 'f', pps: 'fast' }, 'OUT_OF_RANGE', /got 'fast'/);
+  fails({ offline: 'f', rps: '' }, 'OUT_OF_RANGE', /^--rps must be an integer/);
+});
+
+test('--pps and --rps are refused live, --pps over sockets (with the reason)', () => {
+  const live = /a live replay runs at the online server's pace/;
+  fails({ interface: 'eth0', pps: '100' }, 'CONFLICT', new RegExp(`^--pps does not apply here: ${live.source}`));
+  fails({ interface: 'eth0', rps: '100' }, 'CONFLICT', new RegExp(`^--rps does not apply here: ${live.source}`));
+  const sock = (extra: TcpcopyRawOptions): unknown =>
+    validateTcpcopyOptions({ transfer: '80-127.0.0.2:8080', transport: 'socket', ...extra });
+  const refused = (extra: TcpcopyRawOptions, message: RegExp): void =>
+    assert.throws(
+      () => sock(extra),
+      (e: unknown) => e instanceof OptionError && e.code === 'CONFLICT' && message.test(e.message),
+    );
+  refused({ interface: 'eth0', rps: '100' }, new RegExp(`^--rps does not apply here: ${live.source}`));
+  refused(
+    { offline: 'f', pps: '100' },
+    /^--pps does not apply here: --transport socket sends through the kernel's TCP, which makes the packets: cap its requests with --rps$/,
+  );
+  const s = validateTcpcopyOptions({ transfer: '80-127.0.0.2:8080', offline: 'f', transport: 'socket', rps: '50' });
+  assert.equal(s.offline?.rps, 50);
+  assert.equal(s.offline?.pps, null);
 });

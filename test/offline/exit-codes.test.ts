@@ -203,6 +203,7 @@ function packetReport(over: {
       replyPackets: 0,
     },
     rates: { packetsPerS: 0, sessionsPerS: 0, mbitPerS: 0 },
+    rateCap: null,
   };
 }
 
@@ -273,6 +274,7 @@ void describe('outcome rules (pure)', () => {
         noReply: 0,
         failures: { connectRefused: 0, reset: 0, timeout: 0, targetClosed: 0, other: 0 },
         aborted: 0,
+        rateCap: null,
       },
       durationMs: 5,
     };

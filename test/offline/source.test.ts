@@ -1,6 +1,7 @@
 // The pre-scan counts what the report shows about a file, and the OfflineSource emits the file's
-// packets as CaptureBatches: split by link type, ports shifted per -T loop, at the scheduled times.
-import { test } from 'node:test';
+// packets as CaptureBatches: split by link type, ports shifted per -T loop, at the scheduled times,
+// and no faster than --pps / --rps (on a fake clock: injected nowMs and mocked setTimeout).
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -241,4 +242,118 @@ test('progress: ETA from the schedule position, or from the packet rate at top s
   bar.update({ packets: 5, totalPackets: 10, sessions: 2, bytes: 3_000_000, elapsedMs: 1500, etaMs: 2500 });
   bar.stop();
   assert.match(drawn, /50% \| 5\/10 packets \| 2 sessions \| 3\.0 MB \| 1\.5 s elapsed \| ETA 2\.5 s/);
+});
+
+/**
+ * Runs `src` on a fake clock: nowMs() is `clock.ms`, setTimeout is mocked, and the clock moves 1 ms
+ * (with the mocked timers) after the event loop had its turns. Returns each packet's release time
+ * (fake ms; the packets emitted in one batch were released together).
+ */
+async function releaseTimes(
+  make: (nowMs: () => number) => OfflineSource,
+): Promise<{ src: OfflineSource; at: number[] }> {
+  const clock = { ms: 1000 };
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const src = make(() => clock.ms);
+    const at: number[] = [];
+    let ended = false;
+    src.on('batch', (b) => {
+      for (let i = 0; i < b.count; i++) at.push(clock.ms);
+    });
+    src.on('end', () => {
+      ended = true;
+    });
+    src.on('error', (e) => {
+      throw e;
+    });
+    src.start();
+    for (let step = 0; !ended && step < 100_000; step++) {
+      for (let k = 0; k < 8; k++) await new Promise<void>((r) => setImmediate(r));
+      if (ended) break;
+      clock.ms += 1;
+      mock.timers.tick(1);
+    }
+    assert.ok(ended, 'the source ended');
+    return { src, at };
+  } finally {
+    mock.timers.reset();
+  }
+}
+
+test('--pps: at top speed, packets go exactly 1 / pps apart on a fake clock; the achieved rate is reported', async () => {
+  const t = tmp();
+  try {
+    const file = join(t.dir, 'pps.pcapng');
+    const sessions = Array.from({ length: 10 }, (_, i) => i).flatMap((i) =>
+      clientSession({ client: CLI, clientPort: 42000 + i, server: SRV, serverPort: 80, startNs: T0 + BigInt(i) * MS }),
+    );
+    await writeCapture(file, sessions);
+    const { src, at } = await releaseTimes(
+      (nowMs) =>
+        new OfflineSource({
+          path: file,
+          schedule: { accel: 1, idleMs: null, topSpeed: true },
+          loops: 1,
+          online,
+          nowMs,
+          pps: 200,
+        }),
+    );
+    const n = sessions.length;
+    assert.equal(at.length, n);
+    assert.deepEqual(
+      at.map((x) => x - at[0]!),
+      Array.from({ length: n }, (_, k) => 5 * k),
+    );
+    assert.deepEqual(src.rateCaps(), { pps: { capPerS: 200, released: n, achievedPerS: 200 }, rps: null });
+  } finally {
+    t.done();
+  }
+});
+
+test('--rps: only the packets starting a request are spaced; the capture timing wins when it is slower', async () => {
+  const t = tmp();
+  try {
+    const file = join(t.dir, 'rps.pcapng');
+    // Sessions at 0, 10, 20 ms (faster than the cap) and 500 ms (slower): SYN, ACK, GET at +1, FIN at +20.
+    const starts = [0, 10, 20, 500];
+    const packets = starts.flatMap((ms, i) =>
+      clientSession({ client: CLI, clientPort: 43000 + i, server: SRV, serverPort: 80, startNs: T0 + BigInt(ms) * MS }),
+    );
+    await writeCapture(file, packets);
+    const { src, at } = await releaseTimes(
+      (nowMs) =>
+        new OfflineSource({
+          path: file,
+          schedule: { accel: 1, idleMs: null, topSpeed: false },
+          loops: 1,
+          online,
+          nowMs,
+          rps: 10,
+        }),
+    );
+    assert.equal(at.length, packets.length);
+    const rel = at.map((x) => x - at[0]!);
+    // The file order (by time): the GETs are packets 2 (+1 ms), 5 (+11), 8 (+21) and 14 (+501): one
+    // every 100 ms from the first, then the last at its captured time.
+    const order = packets.map((p, i) => ({ ts: p.tsNs, i })).sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+    const getAt = order
+      .map(({ i }, k) => ({ k, isGet: i % 4 === 2 }))
+      .filter((x) => x.isGet)
+      .map((x) => rel[x.k]!);
+    // (Packets after a held GET wait behind it: the file is released in order.)
+    assert.deepEqual(getAt, [1, 101, 201, 501]);
+    // A packet is never released before its captured time (capture time of packet k: from `order`).
+    for (let k = 0; k < order.length; k++) {
+      const captured = Number((packets[order[k]!.i]!.tsNs - T0) / MS);
+      assert.ok(rel[k]! >= captured, `packet ${k}: ${rel[k]} before its captured ${captured} ms`);
+    }
+    assert.deepEqual(src.rateCaps(), {
+      pps: null,
+      rps: { capPerS: 10, released: 4, achievedPerS: (3 * 1000) / 500 },
+    });
+  } finally {
+    t.done();
+  }
 });

@@ -91,6 +91,14 @@ export function addTcpcopyOptions(cmd: Command): Command {
       'offline: replay the file this many times (each loop shifts the client ports; default 1)',
     )
     .option('--top-speed', "offline: ignore the capture's timing, replay as fast as possible")
+    .option(
+      '--pps <n>',
+      "offline, packet transport: release at most n packets per second (1..10000000), on top of the capture's timing or --top-speed",
+    )
+    .option(
+      '--rps <n>',
+      "offline: send at most n requests per second (1..10000000), on top of the capture's timing or --top-speed; a request: a session's first client data, then client data sent after more of the reply was received (the engine's pacing rule); over sockets, a turn",
+    )
     .option('--report-json <file>', 'offline: also write the final report as JSON to this file')
     .option(
       '--strict-file',

@@ -22,6 +22,7 @@ export interface Rule {
 
 const socket = (m: Mode): boolean => m.transport === 'socket';
 const offline = (m: Mode): boolean => m.offline;
+const live = (m: Mode): boolean => !m.offline;
 const offlineSocket = (m: Mode): boolean => m.offline && m.transport === 'socket';
 const liveSocket = (m: Mode): boolean => !m.offline && m.transport === 'socket';
 
@@ -143,6 +144,24 @@ const RULES: readonly Rule[] = [
     flag: '--responses',
     refusedIn: (m) => m.transport === 'packet',
     why: "the packet transport sees only the headers of the target's replies (from intercept): --responses needs --transport socket",
+  },
+  {
+    key: 'pps',
+    flag: '--pps',
+    refusedIn: live,
+    why: "a live replay runs at the online server's pace: rate caps are for offline replay (--offline FILE)",
+  },
+  {
+    key: 'rps',
+    flag: '--rps',
+    refusedIn: live,
+    why: "a live replay runs at the online server's pace: rate caps are for offline replay (--offline FILE)",
+  },
+  {
+    key: 'pps',
+    flag: '--pps',
+    refusedIn: socket,
+    why: "--transport socket sends through the kernel's TCP, which makes the packets: cap its requests with --rps",
   },
   {
     key: 'logFile',

@@ -1,10 +1,12 @@
 // Offline replay options: --offline FILE (or -i FILE when FILE is a regular file), -a, -I, -T,
-// --top-speed, --report-json, --strict-file and --transport. Pure: whether a path is a regular
+// --top-speed, --pps, --rps, --report-json, --strict-file and --transport. --pps and --rps without a
+// file are refused by modes.ts (live replay), with its reason. Pure: whether a path is a regular
 // file comes in as an input. Hooked into validateTcpcopyOptions (src/cli/options/tcpcopy-config.ts).
 
 import { OptionError } from './errors.js';
 import { parseIntegerOption } from './numbers.js';
 import type { OfflineConfig, Transport } from '../../replay/config.js';
+import { MAX_RATE_PER_S } from '../../replay/pace.js';
 
 export type { OfflineConfig, Transport };
 
@@ -20,6 +22,10 @@ export interface OfflineRawOptions {
   loops?: string;
   /** --top-speed */
   topSpeed?: boolean;
+  /** --pps N */
+  pps?: string;
+  /** --rps N */
+  rps?: string;
   /** --report-json FILE */
   reportJson?: string;
   /** --transport packet|socket */
@@ -33,6 +39,8 @@ export interface OfflineRawOptions {
 export const MAX_ACCEL = 1_000_000;
 export const MAX_LOOPS = 1_000_000;
 export const MAX_IDLE_MS = 86_400_000;
+/** Highest --pps / --rps. */
+export const MAX_RATE = MAX_RATE_PER_S;
 
 function parseAccel(text: string): number {
   const t = text.trim();
@@ -97,6 +105,8 @@ export function parseOfflineConfig(
     idleMs: raw.idleCompress === undefined ? null : parseIntegerOption('-I', raw.idleCompress, 0, MAX_IDLE_MS),
     loops: raw.loops === undefined ? 1 : parseIntegerOption('-T', raw.loops, 1, MAX_LOOPS),
     topSpeed,
+    pps: raw.pps === undefined ? null : parseIntegerOption('--pps', raw.pps, 1, MAX_RATE),
+    rps: raw.rps === undefined ? null : parseIntegerOption('--rps', raw.rps, 1, MAX_RATE),
     reportJson: reportJson ?? null,
     strictFile: raw.strictFile === true,
   };

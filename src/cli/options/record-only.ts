@@ -62,6 +62,8 @@ const REPLICATION_ONLY: readonly [keyof TcpcopyRawOptions, string][] = [
   ['idleCompress', '-I'],
   ['loops', '-T'],
   ['topSpeed', '--top-speed'],
+  ['pps', '--pps'],
+  ['rps', '--rps'],
   ['reportJson', '--report-json'],
   ['strictFile', '--strict-file'],
 ];

@@ -17,7 +17,7 @@ import type { Transfer } from './transfer.js';
 // --record: recording options, parsed in ./record.ts.
 import { parseRecordConfig } from './record.js';
 import type { RecordConfig } from './record.js';
-// --offline, -a, -I, -T, --top-speed, --report-json, --transport: parsed in ./offline.ts.
+// --offline, -a, -I, -T, --top-speed, --pps, --rps, --report-json, --transport: parsed in ./offline.ts.
 import { parseOfflineConfig, parseTransport } from './offline.js';
 import type { TcpcopyRawOptions } from './tcpcopy-raw.js';
 import type { OfflineRunConfig } from '../../replay/run.js';

@@ -10,15 +10,21 @@
 // do not collide with the sessions of the previous loop that are still running; where a shifted
 // port does meet a port still in use, the engine holds the new connection behind the old one (as
 // for any reused client port), so nothing is mixed up.
+//
+// --pps / --rps (pace.ts) cap the release rate on top of the schedule: a packet goes at its
+// scheduled time or when the caps that count it allow, whichever is later. --pps counts every packet; --rps the
+// client packets that start a request by the engine's pacing rule (RequestStarts).
 
 import { EventEmitter } from 'node:events';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { CaptureBatch } from '../../packet/batch.js';
-import { PacketDecoder, writeU16Adjusting } from '../../packet/index.js';
+import { PacketDecoder, TcpFlags, writeU16Adjusting } from '../../packet/index.js';
 import { readCaptureFile } from '../../pcap/index.js';
 import type { ReadCaptureOptions } from '../../pcap/index.js';
 import type { CaptureFileInfo, CaptureFileReader } from '../../pcap/index.js';
 import { CaptureAnalyzer } from '../analyze.js';
+import { RateMeter, RatePacer, RequestStarts } from '../pace.js';
+import type { RateCapFigures } from '../../stats/offline-report.js';
 import type { InputCounts, OnlineEndpointKey } from '../analyze.js';
 import { ReplaySchedule } from './schedule.js';
 import type { ScheduleOptions } from './schedule.js';
@@ -77,6 +83,10 @@ export interface OfflineSourceOptions {
   readonly open?: (path: string) => CaptureFileReader;
   /** Reader options of the default open (a file cut short: ReadCaptureOptions.onTruncated). */
   readonly read?: ReadCaptureOptions;
+  /** --pps: most packets released per second; null or absent = no cap. */
+  readonly pps?: number | null;
+  /** --rps: most requests (client packets starting one) released per second; null or absent = no cap. */
+  readonly rps?: number | null;
 }
 
 export interface OfflineProgress {
@@ -116,6 +126,11 @@ export class OfflineSource extends EventEmitter<OfflineSourceEvents> {
   private positionMs = 0;
   private sleepTimer: NodeJS.Timeout | null = null;
   private wake: (() => void) | null = null;
+  private readonly ppsPacer: RatePacer | null;
+  private readonly rpsPacer: RatePacer | null;
+  private readonly ppsMeter = new RateMeter();
+  private readonly rpsMeter = new RateMeter();
+  private readonly requestStarts = new RequestStarts();
 
   constructor(opts: OfflineSourceOptions) {
     super();
@@ -124,6 +139,15 @@ export class OfflineSource extends EventEmitter<OfflineSourceEvents> {
     this.opts = opts;
     this.schedule = opts.schedule;
     this.nowMs = opts.nowMs ?? (() => performance.now());
+    this.ppsPacer = opts.pps == null ? null : new RatePacer(opts.pps);
+    this.rpsPacer = opts.rps == null ? null : new RatePacer(opts.rps);
+  }
+
+  /** The caps given and the rates achieved so far (null for a cap not given). */
+  rateCaps(): { pps: RateCapFigures | null; rps: RateCapFigures | null } {
+    const figures = (p: RatePacer | null, m: RateMeter): RateCapFigures | null =>
+      p === null ? null : { capPerS: p.ratePerS, released: m.count, achievedPerS: m.ratePerS };
+    return { pps: figures(this.ppsPacer, this.ppsMeter), rps: figures(this.rpsPacer, this.rpsMeter) };
   }
 
   /** Starts the replay; 'end' follows the last packet, 'error' a read failure (then no 'end'). */
@@ -169,6 +193,7 @@ export class OfflineSource extends EventEmitter<OfflineSourceEvents> {
     for (let loop = 0; loop < this.opts.loops && !this.closed; loop++) {
       this.loop = loop;
       if (loop > 0) sched.startLoop();
+      this.requestStarts.clear();
       const reader = open(this.opts.path);
       // A file batch is of one link type; the packets due are emitted as copies of its runs.
       for await (const batch of reader) {
@@ -183,11 +208,16 @@ export class OfflineSource extends EventEmitter<OfflineSourceEvents> {
             this.flush(loop);
             if (this.schedule.topSpeed) await yieldToLoop();
           }
-          const due = this.startedMs + at;
+          let due = this.startedMs + at;
+          const request = this.rpsPacer !== null && this.startsRequest(batch, i);
+          const capped = this.ppsPacer !== null || request;
+          if (capped) due = this.allowed(due, request);
+          // Under a cap a packet never goes before it is allowed (the cap absorbs a late timer instead).
+          const early = capped ? 0 : RELEASE_EARLY_MS;
           let wait = due - this.nowMs();
-          if (wait > RELEASE_EARLY_MS) {
+          if (wait > early) {
             this.flush(loop);
-            while (wait > RELEASE_EARLY_MS && !this.closed) {
+            while (wait > early && !this.closed) {
               await this.sleep(Math.ceil(wait));
               wait = due - this.nowMs();
             }
@@ -195,11 +225,42 @@ export class OfflineSource extends EventEmitter<OfflineSourceEvents> {
           }
           this.positionMs = at;
           this.pendingEnd = i + 1;
+          if (capped) {
+            const now = this.nowMs();
+            this.ppsPacer?.take(now, due);
+            if (request) this.rpsPacer.take(now, due);
+            if (this.ppsPacer !== null) this.ppsMeter.record(now);
+            if (request) this.rpsMeter.record(now);
+          }
         }
         this.flush(loop);
       }
     }
     this.pendingBatch = null;
+  }
+
+  /** When a packet scheduled at `due` is allowed by the caps that count it (taken once it goes). */
+  private allowed(due: number, request: boolean): number {
+    let at = due;
+    if (this.ppsPacer !== null) at = this.ppsPacer.earliest(at);
+    if (request) at = this.rpsPacer!.earliest(at);
+    return at;
+  }
+
+  /** Whether packet `i` of `batch` is a client packet that starts a request (RequestStarts). */
+  private startsRequest(batch: CaptureBatch, i: number): boolean {
+    const d = this.decoder;
+    if (!d.decode(batch.buffer, batch.offset(i), batch.caplen(i), batch.linkType) || !d.isTcp || d.isFragment)
+      return false;
+    const dst = d.dstAddress();
+    if (!this.opts.online.some((o) => o.port === d.dstPort && (o.ip === null || o.ip === dst))) return false;
+    return this.requestStarts.observe({
+      key: `${d.srcAddress()}|${d.srcPort}|${dst}|${d.dstPort}`,
+      syn: d.hasFlags(TcpFlags.SYN),
+      end: (d.flags & (TcpFlags.FIN | TcpFlags.RST)) !== 0,
+      payloadBytes: d.payloadLength,
+      ack: d.ack,
+    });
   }
 
   private sleep(ms: number): Promise<void> {

@@ -206,5 +206,10 @@ export function formatReplayReport(r: ReplayReport): string {
     `sent: ${p.requestsSent} requests${copiesSent}, ${p.bytesSent} bytes; received ${p.responseBytes} response bytes (${p.responsesTruncated} responses truncated in the log)`,
     `failures: ${f.connectRefused} refused, ${f.reset} reset, ${f.timeout} timeout, ${f.targetClosed} closed by target, ${f.other} other`,
     `duration ${secs.toFixed(3)} s, ${secs > 0 ? (p.requestsSent / secs).toFixed(1) : '0'} requests/s, ${secs > 0 ? (p.sessionsDone / secs).toFixed(1) : '0'} sessions/s`,
+    ...(p.rateCap === null
+      ? []
+      : [
+          `rate cap: --rps ${p.rateCap.requestsPerS}, achieved ${p.rateCap.achievedRequestsPerS.toFixed(1)} requests/s (first to last request sent)`,
+        ]),
   ].join('\n');
 }

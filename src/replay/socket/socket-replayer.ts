@@ -4,11 +4,16 @@
 // each turn is sent once the target's reply to the previous turn is complete (at least the captured
 // reply's length, or bytes and then responseQuietMs without more) and not before its captured offset
 // from the session start (÷ accelerate; topSpeed: no wait). Failures are counted, never thrown.
+// requestsPerS (--rps) caps the turns sent per second across all sessions (RatePacer, ../pace.ts): a
+// turn ready to go waits until the cap allows one. A new session opens only once the one opened
+// before it has sent its first turn and the cap allows a turn within one interval, so sessions open
+// no faster than the cap and no connection sits idle for long waiting for its first turn.
 
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Conversation } from './streams.js';
 import type { Completion, ResponseLogWriter, SessionOutcome } from './response-log.js';
+import { RateMeter, RatePacer } from '../pace.js';
 
 export interface SocketReplayOptions {
   target: { host: string; port: number };
@@ -16,6 +21,8 @@ export interface SocketReplayOptions {
   accelerate?: number;
   /** Ignore captured timing: sessions start as slots free, turns go as soon as replies complete. */
   topSpeed?: boolean;
+  /** Most turns sent per second, all sessions together; null or absent = no cap. */
+  requestsPerS?: number | null;
   /** Sessions open at once. Default 256. */
   maxOpenSessions?: number;
   /** A session fails ('timeout') when it waits this long for the connection or a reply byte. Default 10,000. */
@@ -69,6 +76,8 @@ export interface SocketReplayCounters extends ReplayProgress {
   failures: FailureCounters;
   /** Sessions not started because the replay was aborted. */
   aborted: number;
+  /** With requestsPerS: the cap and the turns per second achieved (first to last turn sent); else null. */
+  rateCap: { requestsPerS: number; achievedRequestsPerS: number } | null;
 }
 
 const DEFAULTS = {
@@ -102,6 +111,11 @@ export class SocketReplayer {
   private readonly t0 = performance.now();
   private lastProgress = 0;
   private readonly slotWaiters: (() => void)[] = [];
+  private readonly pacer: RatePacer | null;
+  private readonly turnMeter = new RateMeter();
+  /** Sessions opened under the cap that have not sent their first turn yet. */
+  private opening = 0;
+  private readonly openedWaiters: (() => void)[] = [];
 
   constructor(opts: SocketReplayOptions) {
     const accelerate = opts.accelerate ?? DEFAULTS.accelerate;
@@ -115,6 +129,7 @@ export class SocketReplayer {
       accelerate,
       topSpeed: opts.topSpeed ?? false,
       maxOpenSessions: max,
+      requestsPerS: opts.requestsPerS ?? null,
       sessionTimeoutMs: opts.sessionTimeoutMs ?? DEFAULTS.sessionTimeoutMs,
       responseQuietMs: opts.responseQuietMs ?? DEFAULTS.responseQuietMs,
       noReplyWaitMs: opts.noReplyWaitMs ?? DEFAULTS.noReplyWaitMs,
@@ -142,7 +157,9 @@ export class SocketReplayer {
       noReply: 0,
       failures: { connectRefused: 0, reset: 0, timeout: 0, targetClosed: 0, other: 0 },
       aborted: 0,
+      rateCap: null,
     };
+    this.pacer = this.o.requestsPerS === null ? null : new RatePacer(this.o.requestsPerS);
   }
 
   private now(): number {
@@ -172,12 +189,14 @@ export class SocketReplayer {
         while (this.counters.sessionsOpen >= this.o.maxOpenSessions) {
           await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
         }
+        if (this.pacer !== null) await this.roomUnderCap(signal);
         if (isAborted(signal)) {
           this.counters.aborted++;
           continue;
         }
         this.counters.sessionsStarted++;
         this.counters.sessionsOpen++;
+        if (this.pacer !== null) this.opening++;
         const p = this.runSession(conv).finally(() => {
           running.delete(p);
           this.counters.sessionsOpen--;
@@ -197,6 +216,8 @@ export class SocketReplayer {
 
   private progress(force: boolean): void {
     this.counters.elapsedMs = this.now();
+    if (this.pacer !== null)
+      this.counters.rateCap = { requestsPerS: this.pacer.ratePerS, achievedRequestsPerS: this.turnMeter.ratePerS };
     const cb = this.o.onProgress;
     if (cb === undefined) return;
     if (!force && this.counters.elapsedMs - this.lastProgress < this.o.progressIntervalMs) return;
@@ -217,6 +238,43 @@ export class SocketReplayer {
     return new Promise<void>((resolve) => {
       new SessionRun(this, conv, resolve).start();
     });
+  }
+
+  /**
+   * Under the cap: waits until no session is opening (first turn not sent yet) and the cap allows a
+   * turn within one interval (connecting takes part of it).
+   */
+  private async roomUnderCap(signal: AbortSignal | undefined): Promise<void> {
+    const pacer = this.pacer!;
+    while (!isAborted(signal)) {
+      if (this.opening > 0) {
+        await new Promise<void>((resolve) => this.openedWaiters.push(resolve));
+        continue;
+      }
+      const wait = pacer.earliest(this.now()) - this.now() - pacer.intervalMs;
+      if (wait <= 0) return;
+      await sleep(Math.ceil(wait), signal);
+    }
+  }
+
+  /** @internal A session sent its first turn, or ended without one. */
+  opened(): void {
+    if (this.pacer === null) return;
+    this.opening--;
+    this.openedWaiters.shift()?.();
+  }
+
+  /** @internal When the cap lets a turn ready since `readyMs` go (clock ms); null without a cap. */
+  turnAllowedAt(readyMs: number): number | null {
+    return this.pacer === null ? null : this.pacer.earliest(readyMs);
+  }
+
+  /** @internal A turn allowed at `allowedMs` was sent: the cap counts it, the meter times it. */
+  turnSent(allowedMs: number): void {
+    if (this.pacer === null) return;
+    const now = this.now();
+    this.pacer.take(now, allowedMs);
+    this.turnMeter.record(now);
   }
 
   /** @internal */ get options(): SocketReplayer['o'] {
@@ -248,8 +306,12 @@ class SessionRun {
   private turnsSent = 0;
   private closing = false;
   private remoteEnded = false;
-  /** Waiting for the next turn's captured offset (reply already complete). */
+  /** Waiting for the next turn's captured offset or its slot under the rate cap (reply already complete). */
   private pacing = false;
+  /** When the rate cap allowed the turn being sent. */
+  private allowedMs = 0;
+  /** The replayer was told that the first turn was sent (or that there will be none). */
+  private toldOpened = false;
 
   constructor(
     private readonly r: SocketReplayer,
@@ -291,7 +353,7 @@ class SessionRun {
   private onConnect(): void {
     this.connected = true;
     if (this.conv.greetingBytes > 0) this.beginWait(-1, this.conv.greetingBytes);
-    else this.sendTurn(0);
+    else this.sendPaced(0);
   }
 
   private beginWait(turn: number, expected: number | null): void {
@@ -345,11 +407,36 @@ class SessionRun {
       this.pacing = true;
       this.arm(wait, () => {
         this.pacing = false;
-        this.sendTurn(next);
+        this.sendPaced(next);
       });
     } else {
-      this.sendTurn(next);
+      this.sendPaced(next);
     }
+  }
+
+  /**
+   * Sends turn i once the rate cap allows it (at once without a cap); waits as pacing otherwise and
+   * asks again, since another session may have sent meanwhile (and a timer may fire early).
+   */
+  private sendPaced(i: number, readyMs = this.r.clock()): void {
+    const at = this.r.turnAllowedAt(readyMs);
+    const wait = at === null ? 0 : at - this.r.clock();
+    if (wait <= 0) {
+      this.allowedMs = at ?? 0;
+      this.sendTurn(i);
+      return;
+    }
+    this.pacing = true;
+    this.arm(Math.ceil(wait), () => {
+      this.pacing = false;
+      this.sendPaced(i, readyMs);
+    });
+  }
+
+  private firstTurnDone(): void {
+    if (this.toldOpened) return;
+    this.toldOpened = true;
+    this.r.opened();
   }
 
   private logTurn(how: Completion): void {
@@ -389,6 +476,8 @@ class SessionRun {
     this.turnsSent++;
     this.c.turnsSent++;
     this.c.requestsSent++;
+    this.r.turnSent(this.allowedMs);
+    this.firstTurnDone();
     this.c.bytesSent += t.data.length;
     this.beginWait(i, t.replyBytes);
   }
@@ -460,6 +549,7 @@ class SessionRun {
   private finish(outcome: SessionOutcome, e: Error | null): void {
     if (this.finished) return;
     this.finished = true;
+    this.firstTurnDone();
     this.disarm();
     if (outcome === 'ok') this.c.sessionsOk++;
     else this.c.sessionsFailed++;
