@@ -1,4 +1,4 @@
-// The offline replay's progress bar on a terminal (packets, sessions, bytes, elapsed, ETA), drawn
+// The offline replay's progress bar on a terminal (packets or sessions done, sessions, bytes, elapsed, ETA), drawn
 // with the cli-progress package. Behind a small interface: when the module cannot be loaded, or the
 // stream is not a TTY, a no-op display is used and the replay runs the same.
 
@@ -6,7 +6,9 @@ import type { Writable } from 'node:stream';
 import type * as CliProgress from 'cli-progress';
 
 export interface ProgressFigures {
+  /** Units done (packets for the packet transport, sessions for the socket transport). */
   readonly packets: number;
+  /** Units in all; may grow while a file is still being read. */
   readonly totalPackets: number;
   readonly sessions: number;
   readonly bytes: number;
@@ -32,18 +34,27 @@ export function estimateEtaMs(f: {
   topSpeed: boolean;
 }): number | null {
   if (!f.topSpeed) return Math.max(0, f.totalMs - f.positionMs);
-  if (f.packets === 0) return null;
-  return Math.max(0, (f.elapsedMs * (f.totalPackets - f.packets)) / f.packets);
+  return estimateEtaByRate(f.packets, f.totalPackets, f.elapsedMs);
 }
 
 function seconds(ms: number | null): string {
   return ms === null ? '?' : (ms / 1000).toFixed(1);
 }
 
-/** A progress bar on `stream` when it is a TTY and cli-progress loads; otherwise a no-op. */
+/** ETA from the rate so far: what is left at the pace of what is done; null before anything is done. */
+export function estimateEtaByRate(done: number, total: number, elapsedMs: number): number | null {
+  if (done === 0) return null;
+  return Math.max(0, (elapsedMs * (total - done)) / done);
+}
+
+/**
+ * A progress bar on `stream` when it is a TTY and cli-progress loads; otherwise a no-op. `unit` names
+ * what the bar counts: the packet transport counts packets, the socket transport sessions.
+ */
 export async function createProgress(
   stream: Writable & { isTTY?: boolean },
   totalPackets: number,
+  unit: 'packets' | 'sessions' = 'packets',
 ): Promise<ProgressDisplay> {
   if (stream.isTTY !== true) return NO_PROGRESS;
   let mod: typeof CliProgress;
@@ -56,22 +67,29 @@ export async function createProgress(
     {
       stream,
       format:
-        '{bar} {percentage}% | {value}/{total} packets | {sessions} sessions | {mb} MB | {elapsedS} s elapsed | ETA {etaS} s',
+        `{bar} {percentage}% | {value}/{total} ${unit} | {sessions} ${unit === 'packets' ? 'sessions' : 'open'} | ` +
+        '{mb} MB | {elapsedS} s elapsed | ETA {etaS} s',
       hideCursor: true,
       clearOnComplete: false,
       fps: 5,
     },
     mod.Presets.shades_classic,
   );
-  bar.start(Math.max(1, totalPackets), 0, { sessions: 0, mb: '0.0', elapsedS: '0.0', etaS: '?' });
+  let total = Math.max(1, totalPackets);
+  bar.start(total, 0, { sessions: 0, mb: '0.0', elapsedS: '0.0', etaS: '?' });
   return {
-    update: (f) =>
+    update: (f) => {
+      if (f.totalPackets > total) {
+        total = f.totalPackets;
+        bar.setTotal(total);
+      }
       bar.update(f.packets, {
         sessions: f.sessions,
         mb: (f.bytes / 1e6).toFixed(1),
         elapsedS: seconds(f.elapsedMs),
         etaS: seconds(f.etaMs),
-      }),
+      });
+    },
     stop: () => bar.stop(),
   };
 }

@@ -24,7 +24,7 @@ import { buildOfflineReport, formatOfflineReport } from '../stats/offline-report
 import { newEdgeCounters } from '../stats/index.js';
 import { newCounters } from '../session/index.js';
 import type { OnlineEndpointKey } from './analyze.js';
-import { createProgress, estimateEtaMs } from './progress.js';
+import { createProgress, estimateEtaByRate, estimateEtaMs } from './progress.js';
 import { OfflineSource, scanCaptureFile } from './packet/source.js';
 import type { CaptureScan } from './packet/source.js';
 import type { ScheduleOptions } from './packet/schedule.js';
@@ -337,10 +337,21 @@ async function runOverSockets(
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // The bar counts sessions replayed (copies included) of those the file holds, as they are read.
+  const progress = await createProgress(process.stderr, 0, 'sessions');
   let report;
   try {
     report = await replay.replayCaptureOverSockets({
       signal: stop.signal,
+      onProgress: (p) =>
+        progress.update({
+          packets: p.sessionsDone,
+          totalPackets: p.sessionsTotal,
+          sessions: p.sessionsOpen,
+          bytes: p.bytesSent,
+          elapsedMs: p.elapsedMs,
+          etaMs: estimateEtaByRate(p.sessionsDone, p.sessionsTotal, p.elapsedMs),
+        }),
       file: off.file,
       ports: [...new Set(config.transfers.map((t) => t.online.port))],
       target: { host: first.target.ip.text, port: first.target.port },
@@ -358,6 +369,7 @@ async function runOverSockets(
     error(describeReadError(off.file, e));
     return ExitCode.BAD_INPUT;
   } finally {
+    progress.stop();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }

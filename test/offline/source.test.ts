@@ -203,8 +203,8 @@ test('OfflineSource follows the capture timing with timers (-a 1 and -a 2), and 
   }
 });
 
-test('progress: ETA from the schedule position, or from the packet rate at top speed; no bar off a TTY', async () => {
-  const { createProgress, estimateEtaMs } = await import('../../src/replay/progress.js');
+test('progress: ETA from the schedule position, or from the rate at top speed; no bar off a TTY; packets or sessions', async () => {
+  const { createProgress, estimateEtaByRate, estimateEtaMs } = await import('../../src/replay/progress.js');
   assert.equal(
     estimateEtaMs({ packets: 10, totalPackets: 100, elapsedMs: 400, positionMs: 300, totalMs: 1000, topSpeed: false }),
     700,
@@ -242,6 +242,14 @@ test('progress: ETA from the schedule position, or from the packet rate at top s
   bar.update({ packets: 5, totalPackets: 10, sessions: 2, bytes: 3_000_000, elapsedMs: 1500, etaMs: 2500 });
   bar.stop();
   assert.match(drawn, /50% \| 5\/10 packets \| 2 sessions \| 3\.0 MB \| 1\.5 s elapsed \| ETA 2\.5 s/);
+  // The socket transport's bar counts sessions, and takes the total once the file is read.
+  drawn = '';
+  const sessions = await createProgress(tty, 0, 'sessions');
+  sessions.update({ packets: 3, totalPackets: 12, sessions: 4, bytes: 500_000, elapsedMs: 600, etaMs: 1800 });
+  sessions.stop();
+  assert.match(drawn, /25% \| 3\/12 sessions \| 4 open \| 0\.5 MB \| 0\.6 s elapsed \| ETA 1\.8 s/);
+  assert.equal(estimateEtaByRate(3, 12, 600), 1800);
+  assert.equal(estimateEtaByRate(0, 12, 600), null);
 });
 
 /**
