@@ -8,10 +8,24 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Lab, pollUntil, stopWatched, watchProcess } from '../lab/index.js';
+import type { LabHost } from '../lab/index.js';
 import { packageRoot } from '../../src/paths.js';
 import { isSessionSampled } from '../../src/tcpcopy/rewrite.js';
 
 const isRoot = process.getuid?.() === 0;
+
+/** Starts `tcpcopy --transport socket -x 80-TARGET:8080 -i eth0 [extra]` on `host`; resolves once it captures. */
+async function startLiveSocket(
+  host: LabHost,
+  target: string,
+  extra: readonly string[] = [],
+): Promise<{ child: ReturnType<LabHost['spawn']>; w: ReturnType<typeof watchProcess> }> {
+  const args = ['--transport', 'socket', '-x', `80-${target}:8080`, '-i', 'eth0', ...extra];
+  const child = host.spawn(process.execPath, [join(packageRoot(), 'bin', 'tcpcopy'), ...args]);
+  const w = watchProcess(child);
+  await w.waitFor(/replaying over sockets/, 20_000);
+  return { child, w };
+}
 
 test(
   'live capture replayed over sockets: every request reaches the target once',
@@ -22,19 +36,10 @@ test(
       const [cli, onl, tgt] = [lab.host('cli'), lab.host('onl'), lab.host('tgt')];
       const online = await onl.startNginx({ port: 80 });
       const target = await tgt.startNginx({ port: 8080 });
-      const child = onl.spawn(process.execPath, [
-        join(packageRoot(), 'bin', 'tcpcopy'),
-        '--transport',
-        'socket',
-        '-x',
-        `80-${tgt.ip}:8080`,
-        '-i',
-        'eth0',
-      ]);
-      const w = watchProcess(child);
-      await w.waitFor(
+      const { child, w } = await startLiveSocket(onl, tgt.ip);
+      assert.match(
+        w.text(),
         /capturing with filter "tcp and \(port 80\) and not host 10\.77\.0\.3", replaying over sockets/,
-        20_000,
       );
       // 20 one-request connections and one keep-alive connection with 20 requests.
       for (let i = 0; i < 20; i++) await cli.curl(`http://${onl.ip}/`, { count: 1 });
@@ -66,23 +71,8 @@ test(
       const [cli, onl, tgt] = [lab.host('cli'), lab.host('onl'), lab.host('tgt')];
       const online = await onl.startNginx({ port: 80 });
       const target = await tgt.startNginx({ port: 8080 });
-      const child = onl.spawn(process.execPath, [
-        join(packageRoot(), 'bin', 'tcpcopy'),
-        '--transport',
-        'socket',
-        '-x',
-        `80-${tgt.ip}:8080`,
-        '-i',
-        'eth0',
-        '-n',
-        '2',
-        '-r',
-        '50',
-        '-t',
-        '5',
-      ]);
-      const w = watchProcess(child);
-      await w.waitFor(/capturing with filter .*, replaying over sockets/, 20_000);
+      const { child, w } = await startLiveSocket(onl, tgt.ip, ['-n', '2', '-r', '50', '-t', '5']);
+      assert.match(w.text(), /capturing with filter .*, replaying over sockets/);
       const SESSIONS = 30;
       for (let i = 0; i < SESSIONS; i++) await cli.curl(`http://${onl.ip}/`, { count: 1 });
       // The online log names each client's port: the sessions -r 50 keeps are known from it.
@@ -119,17 +109,7 @@ test(
       const [cli, onl] = [lab.host('cli'), lab.host('onl')];
       const online = await onl.startNginx({ port: 80 });
       const target = await onl.startNginx({ port: 8080 });
-      const child = onl.spawn(process.execPath, [
-        join(packageRoot(), 'bin', 'tcpcopy'),
-        '--transport',
-        'socket',
-        '-x',
-        `80-${onl.ip}:8080`,
-        '-i',
-        'eth0',
-      ]);
-      const w = watchProcess(child);
-      await w.waitFor(/replaying over sockets/, 20_000);
+      const { child, w } = await startLiveSocket(onl, onl.ip);
       assert.match(
         w.text(),
         new RegExp(`tcpcopy: warning: the target ${onl.ip.replace(/\./g, '\\.')} is an address of this machine: `),
