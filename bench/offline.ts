@@ -20,8 +20,7 @@ import type { TcpPacketSpec } from '../src/packet/index.js';
 import { openPcapngWriter } from '../src/pcap/index.js';
 import type { PacketToWrite } from '../src/pcap/index.js';
 import { packageRoot } from '../src/paths.js';
-import type { ReplayReport } from '../src/replay/socket/index.js';
-import type { OfflineReport } from '../src/stats/offline-report.js';
+import type { ReplayReportJson } from '../src/replay/report-json.js';
 import { LOOPBACK_ADDR, freePort, startLoopbackNginx } from '../test/replay/loopback.js';
 
 const runFile = promisify(execFile);
@@ -135,15 +134,14 @@ async function socketRun(file: string, sessions: number): Promise<OfflineRow> {
       { timeout: 300_000, maxBuffer: 16 << 20 },
     );
     const wallS = (performance.now() - t0) / 1000;
-    const rep = JSON.parse(readFileSync(json, 'utf8')) as ReplayReport;
+    const rep = JSON.parse(readFileSync(json, 'utf8')) as ReplayReportJson;
     const logged = await pollUntilSettled(() => Promise.resolve(nginx.logLines().length), 5000, 200);
-    if (rep.replay.sessionsOk !== sessions)
-      console.log(
-        `  (socket: ${rep.replay.sessionsOk}/${sessions} sessions ok, failures ${JSON.stringify(rep.replay.failures)})`,
-      );
+    const ok = rep.sessions.ok ?? 0;
+    if (ok !== sessions)
+      console.log(`  (socket: ${ok}/${sessions} sessions ok, failures ${JSON.stringify(rep.failures)})`);
     return {
       transport: 'socket',
-      sessions: rep.replay.sessionsOk,
+      sessions: ok,
       requests: logged,
       reportS: rep.durationMs / 1000,
       wallS,
@@ -191,7 +189,7 @@ async function packetRun(file: string, sessions: number): Promise<OfflineRow> {
     }
     const wallS = (performance.now() - t0) / 1000;
     if (code !== 0) throw new Error(`tcpcopy --offline exited ${code}:\n${w.text()}`);
-    const rep = JSON.parse(readFileSync(json, 'utf8')) as OfflineReport;
+    const rep = JSON.parse(readFileSync(json, 'utf8')) as ReplayReportJson;
     const logged = await pollUntilSettled(async () => (await rl.target.logLines()).length - target0, 10_000, 500);
     if (rep.sessions.replayed !== sessions)
       console.log(`  (packet: ${rep.sessions.replayed}/${sessions} sessions replayed)`);

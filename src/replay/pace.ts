@@ -1,11 +1,12 @@
 // Rate caps of an offline replay (--pps, --rps), pure: times come in as values, no clock and no
 // timers. RatePacer is a token bucket of depth one (GCRA): an event is allowed one interval after the
-// previous one was allowed, or when it is ready if that is later (so a pause earns no credit). An
-// event that went late by up to TOLERANCE_MS (a timer fires late) counts at its allowed time, so the
-// lateness does not push the rest back and the achieved rate stays at the cap; later than that, the
-// timeline moves to it. So the k-th event after the first goes at least k intervals after it, and two
-// consecutive events at least one interval less the tolerance apart. A cap only delays: an event the
-// capture's timing holds back further goes at that later time.
+// previous one was allowed, or when it is ready if that is later (so a pause earns no credit). The
+// first event's timeline starts when it actually went. A later event that went late by up to
+// TOLERANCE_MS (a timer fires late) counts at its allowed time, so the lateness does not push the rest
+// back and the achieved rate stays at the cap; later than that, the timeline moves to it. So the k-th
+// event after the first goes at least k intervals after it, and two consecutive events at least one
+// interval less the tolerance apart. A cap only delays: an event the capture's timing holds back
+// further goes at that later time.
 // RequestStarts tells which client packets start a request, for --rps over the packet transport.
 // RateMeter measures the achieved rate for the report.
 
@@ -45,7 +46,10 @@ export class RatePacer {
    * later than the tolerance.
    */
   take(atMs: number, allowedMs: number): void {
-    const base = atMs > allowedMs + this.toleranceMs ? atMs : allowedMs;
+    // The first event anchors the timeline where it went: were its lateness forgiven, the events
+    // after it would close the gap, and the rate from the first to the last would exceed the cap.
+    const first = this.nextMs === Number.NEGATIVE_INFINITY;
+    const base = first || atMs > allowedMs + this.toleranceMs ? atMs : allowedMs;
     this.nextMs = Math.max(base, this.nextMs) + this.intervalMs;
   }
 }

@@ -24,7 +24,11 @@ export interface ProgressDisplay {
 
 const NO_PROGRESS: ProgressDisplay = { update: () => undefined, stop: () => undefined };
 
-/** ETA of a timed replay: where the schedule is vs. its end; at top speed, by the packet rate. */
+/**
+ * ETA of a timed replay: where the schedule is vs. its end; at top speed, by the packet rate. Under a
+ * rate cap (--pps, --rps) the schedule is only a lower bound (the cap holds packets back): the ETA is
+ * the later of the schedule's and the rate's.
+ */
 export function estimateEtaMs(f: {
   packets: number;
   totalPackets: number;
@@ -32,9 +36,12 @@ export function estimateEtaMs(f: {
   positionMs: number;
   totalMs: number;
   topSpeed: boolean;
+  capped?: boolean;
 }): number | null {
-  if (!f.topSpeed) return Math.max(0, f.totalMs - f.positionMs);
-  return estimateEtaByRate(f.packets, f.totalPackets, f.elapsedMs);
+  const byRate = estimateEtaByRate(f.packets, f.totalPackets, f.elapsedMs);
+  if (f.topSpeed) return byRate;
+  const bySchedule = Math.max(0, f.totalMs - f.positionMs);
+  return f.capped === true ? Math.max(bySchedule, byRate ?? 0) : bySchedule;
 }
 
 function seconds(ms: number | null): string {

@@ -26,6 +26,8 @@ import { newCounters } from '../session/index.js';
 import type { OnlineEndpointKey } from './analyze.js';
 import { createProgress, estimateEtaByRate, estimateEtaMs } from './progress.js';
 import { OfflineSource, scanCaptureFile } from './packet/source.js';
+import { packetReportJson, socketReportJson } from './report-json.js';
+import type { ReplayReportJson } from './report-json.js';
 import type { CaptureScan } from './packet/source.js';
 import type { ScheduleOptions } from './packet/schedule.js';
 import { packetOutcome, socketOutcome } from './outcome.js';
@@ -151,7 +153,8 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
       closeReasons: new Map(),
     });
     out(`${formatOfflineReport(empty).join('\n')}\n`);
-    if (off.reportJson !== null && !writeReport(off.reportJson, empty, error)) return ExitCode.FAILED;
+    if (off.reportJson !== null && !writeReport(off.reportJson, packetReportJson(empty, config), error))
+      return ExitCode.FAILED;
     const c = scan.counts;
     error(
       `nothing to replay: none of the ${c.packets} packets of ${off.file} is a client packet of the -x ports ` +
@@ -241,6 +244,7 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
         positionMs: p.positionMs,
         totalMs,
         topSpeed: off.topSpeed,
+        capped: off.pps !== null || off.rps !== null,
       }),
     });
   };
@@ -296,13 +300,14 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
     rateCaps: source.rateCaps(),
   });
   out(`${formatOfflineReport(report).join('\n')}\n`);
-  if (off.reportJson !== null && !writeReport(off.reportJson, report, error)) return ExitCode.FAILED;
+  if (off.reportJson !== null && !writeReport(off.reportJson, packetReportJson(report, config), error))
+    return ExitCode.FAILED;
   // Stopped by SIGINT/SIGTERM: the user asked for it, the report says how far it got.
   if (interrupted) return ExitCode.OK;
   return finish(packetOutcome(report), error);
 }
 
-function writeReport(path: string, report: unknown, error: (t: string) => void): boolean {
+function writeReport(path: string, report: ReplayReportJson, error: (t: string) => void): boolean {
   try {
     writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
     return true;
@@ -374,7 +379,8 @@ async function runOverSockets(
     process.removeListener('SIGTERM', onSignal);
   }
   out(`${replay.formatReplayReport(report)}\n`);
-  if (off.reportJson !== null && !writeReport(off.reportJson, report, error)) return ExitCode.FAILED;
+  if (off.reportJson !== null && !writeReport(off.reportJson, socketReportJson(report, off.file), error))
+    return ExitCode.FAILED;
   // Stopped by a signal: the user asked for it, the report says how far it got.
   if (stop.signal.aborted) return ExitCode.OK;
   return finish(socketOutcome(report, off.file), error);

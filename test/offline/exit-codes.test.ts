@@ -233,8 +233,10 @@ void describe('outcome rules (pure)', () => {
 
   void test('socket transport', () => {
     const base: ReplayReport = {
+      format: 'pcapng',
       capture: {
         read: 12,
+        bytes: 1200,
         undecodable: 0,
         nonTcp: 0,
         truncated: 0,
@@ -267,6 +269,7 @@ void describe('outcome rules (pure)', () => {
         elapsedMs: 5,
         sessionsOk: 3,
         sessionsFailed: 0,
+        sessionsConnected: 3,
         turnsSent: 3,
         responsesTruncated: 0,
         completedByLength: 3,

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ReplicationLab, pollUntilSettled, watchProcess } from '../lab/index.js';
 import { packageRoot } from '../../src/paths.js';
 import { LinkType } from '../../src/packet/index.js';
-import type { OfflineReport } from '../../src/stats/offline-report.js';
+import type { ReplayReportJson } from '../../src/replay/report-json.js';
 import { arpFrame, clientSession, udpPacket, writeCapture } from './synth.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -224,8 +224,10 @@ test(
     assert.match(res.text, /input: +truncated 2, non-TCP 4, non-IP 2/);
     assert.match(res.text, /unknown links: +2 \(LINKTYPE_147 2\)/);
     assert.doesNotMatch(res.text, /\n\s+at /);
-    const rep = JSON.parse(readFileSync(json, 'utf8')) as OfflineReport;
+    const rep = JSON.parse(readFileSync(json, 'utf8')) as ReplayReportJson;
     assert.equal(rep.loops, 2);
+    assert.equal(rep.transport, 'packet');
+    assert.ok(Number.isInteger(rep.durationMs), `durationMs ${rep.durationMs} in whole milliseconds`);
     assert.equal(rep.packets.inFile, good.length + noSyn.length + 5);
     assert.equal(rep.packets.read, 2 * rep.packets.inFile);
     assert.equal(rep.input.truncatedPackets, 2);
@@ -290,7 +292,7 @@ test(
     assert.equal(res.code, 0, res.text);
     const replayed = (await settledTargetRequests()) - before;
     assert.equal(replayed, online, res.text);
-    const rep = JSON.parse(readFileSync(json, 'utf8')) as OfflineReport;
+    const rep = JSON.parse(readFileSync(json, 'utf8')) as ReplayReportJson;
     assert.equal(rep.sessions.inFile, 10);
     assert.equal(rep.sessions.replayed, 10);
     assert.equal(rep.sessions.withoutSyn, 0);

@@ -217,6 +217,13 @@ test('progress: ETA from the schedule position, or from the rate at top speed; n
     estimateEtaMs({ packets: 0, totalPackets: 100, elapsedMs: 400, positionMs: 0, totalMs: 0, topSpeed: true }),
     null,
   );
+  // Under a rate cap the schedule is a lower bound: 10 of 100 packets in 400 ms at the cap's pace
+  // leaves 3.6 s, though the schedule is only 300 ms from its end.
+  const capped = { packets: 10, totalPackets: 100, elapsedMs: 400, positionMs: 700, totalMs: 1000, topSpeed: false };
+  assert.equal(estimateEtaMs({ ...capped, capped: true }), 3600);
+  assert.equal(estimateEtaMs({ ...capped, capped: false }), 300);
+  assert.equal(estimateEtaMs({ ...capped, positionMs: 0, totalMs: 10_000, capped: true }), 10_000);
+  assert.equal(estimateEtaMs({ ...capped, topSpeed: true, capped: true }), 3600);
   const { PassThrough } = await import('node:stream');
   const plain = new PassThrough();
   let written = '';

@@ -6,7 +6,7 @@
 // after about a second instead of the default ten.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../../src/exit-codes.js';
 import { isSessionSampled } from '../../src/tcpcopy/rewrite.js';
+import type { ReplayReportJson } from '../../src/replay/report-json.js';
 import { clientSession, writeCapture } from '../offline/synth.js';
 import { runAsync } from '../support/processes.js';
 import type { Ran } from '../support/processes.js';
@@ -91,8 +92,22 @@ void describe('--transport socket with -n, -r and -t (bin/tcpcopy, loopback)', (
         `80-127.0.0.1:${srv.port}`,
         '-n',
         '3',
+        '--report-json',
+        join(dir, 'five.json'),
       ]);
       assert.equal(r.code, ExitCode.OK, r.stderr + r.stdout);
+      // The report in the schema the packet transport writes too (src/replay/report-json.ts).
+      const rep = JSON.parse(readFileSync(join(dir, 'five.json'), 'utf8')) as ReplayReportJson;
+      assert.deepEqual(
+        [rep.report, rep.transport, rep.format, rep.copies, rep.samplePercent],
+        ['tcpcopy-replay', 'socket', 'pcapng', 3, 100],
+      );
+      assert.ok(Number.isInteger(rep.durationMs) && rep.durationMs > 0, `durationMs ${rep.durationMs}`);
+      assert.deepEqual(
+        [rep.sessions.inFile, rep.sessions.replayed, rep.sessions.ok, rep.sessions.failed, rep.requests?.sent],
+        [SESSIONS, 3 * SESSIONS, 3 * SESSIONS, 0, 3 * SESSIONS],
+      );
+      assert.deepEqual(rep.failures, { refused: 0, reset: 0, timeout: 0, targetClosed: 0, other: 0 });
       assert.equal(srv.paths.length, 3 * SESSIONS, srv.paths.join(' '));
       for (let i = 0; i < SESSIONS; i++)
         assert.equal(srv.paths.filter((p) => p === `/s${i}`).length, 3, `/s${i} three times`);

@@ -259,6 +259,7 @@ describe('decodeReplayPacket', () => {
     });
     assert.equal(decodeReplayPacket(d, other, LinkType.RAW, 0, b, counters), null);
     assert.equal(decodeReplayPacket(d, Buffer.from([0x45, 0, 0]), LinkType.RAW, 0, b, counters), null);
-    assert.deepEqual(counters, { read: 3, undecodable: 1, nonTcp: 0, truncated: 0, otherPorts: 1 });
+    const bytes = frame.length + other.length + 3;
+    assert.deepEqual(counters, { read: 3, bytes, undecodable: 1, nonTcp: 0, truncated: 0, otherPorts: 1 });
   });
 });

@@ -59,6 +59,8 @@ export interface SocketReplayRequest extends Omit<SocketReplayOptions, 'log' | '
 }
 
 export interface ReplayReport {
+  /** The capture file's format ('pcap' | 'pcapng'); null when packets came from elsewhere (live capture). */
+  format: string | null;
   /** What reading the capture found. */
   capture: DecodeCounters & StreamCounters;
   /** Replayable sessions (with at least one client byte). */
@@ -125,10 +127,11 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
       if (rp !== null) builder.add(rp);
     }
   };
-  const source =
-    req.file !== undefined
-      ? readCaptureFile(req.file, req.onTruncated === undefined ? {} : { onTruncated: req.onTruncated })
-      : req.packets!;
+  const reader =
+    req.file === undefined
+      ? null
+      : readCaptureFile(req.file, req.onTruncated === undefined ? {} : { onTruncated: req.onTruncated });
+  const source = reader ?? req.packets!;
   const live = req.live ?? false;
   const idleMs = req.liveIdleMs ?? 5000;
   let total = -1;
@@ -173,6 +176,7 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
   }
   const sessionsTotal = builder.counters.sessions - builder.counters.noData;
   return {
+    format: reader?.info?.format ?? null,
     capture: { ...decodeCounters, ...builder.counters },
     sessionsTotal,
     skipped: { noData: builder.counters.noData, sampledOut, aborted: counters.aborted },

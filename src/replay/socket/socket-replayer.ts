@@ -65,6 +65,8 @@ export interface SocketReplayCounters extends ReplayProgress {
   /** Sessions whose every turn was sent and answered (outcome ok). */
   sessionsOk: number;
   sessionsFailed: number;
+  /** Sessions whose connection the target accepted. */
+  sessionsConnected: number;
   /** Turns (client requests, pipelined ones counted as one turn) sent. */
   turnsSent: number;
   /** Turns whose reply had more bytes than the log keeps. */
@@ -150,6 +152,7 @@ export class SocketReplayer {
       elapsedMs: 0,
       sessionsOk: 0,
       sessionsFailed: 0,
+      sessionsConnected: 0,
       turnsSent: 0,
       responsesTruncated: 0,
       completedByLength: 0,
@@ -352,6 +355,7 @@ class SessionRun {
 
   private onConnect(): void {
     this.connected = true;
+    this.c.sessionsConnected++;
     if (this.conv.greetingBytes > 0) this.beginWait(-1, this.conv.greetingBytes);
     else this.sendPaced(0);
   }

@@ -377,6 +377,8 @@ function toConversation(s: SessionBuilder): Conversation | null {
 export interface DecodeCounters {
   /** Packets read. */
   read: number;
+  /** Captured bytes read (the packets as the file holds them, link header included). */
+  bytes: number;
   /** Packets whose link or IP layer did not decode (unknown link type, malformed). */
   undecodable: number;
   /** IP packets that are not TCP (or are IP fragments). */
@@ -388,7 +390,7 @@ export interface DecodeCounters {
 }
 
 export function emptyDecodeCounters(): DecodeCounters {
-  return { read: 0, undecodable: 0, nonTcp: 0, truncated: 0, otherPorts: 0 };
+  return { read: 0, bytes: 0, undecodable: 0, nonTcp: 0, truncated: 0, otherPorts: 0 };
 }
 
 /**
@@ -404,6 +406,7 @@ export function decodeReplayPacket(
   counters: DecodeCounters,
 ): ReplayPacket | null {
   counters.read++;
+  counters.bytes += data.length;
   if (!decoder.decode(data, 0, data.length, linkType)) {
     counters.undecodable++;
     return null;
