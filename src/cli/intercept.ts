@@ -8,6 +8,7 @@ import type { DaemonReporter } from '../process/daemon.js';
 import { supervise } from '../process/supervise.js';
 import {
   checkLogFile,
+  endQuietlyWhenStdoutCloses,
   makeLogger,
   parseOptions,
   printedConfig,
@@ -27,6 +28,7 @@ async function serve(config: InterceptConfig, daemon: DaemonReporter | null): Pr
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
+  endQuietlyWhenStdoutCloses();
   const program = toolProgram('intercept', "capture the target server's responses and return their headers to tcpcopy");
   program.addHelpText('after', examplesText(INTERCEPT_EXAMPLES));
   addInterceptOptions(program).action(async () => {

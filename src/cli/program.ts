@@ -21,6 +21,21 @@ export function errorLine(tool: ToolName, message: string): string {
   return `${tool}: error: ${message}\n`;
 }
 
+let stdoutGuarded = false;
+
+/**
+ * A reader that closes standard output early (`tcpcopy -h | head -3`) ends the tool quietly, as a
+ * piped Unix tool ends, instead of with an EPIPE stack trace. Once per process.
+ */
+export function endQuietlyWhenStdoutCloses(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
 /** The root command of a tool: -v/--version, -h/--help, `help`, errors in the tools' format. */
 export function toolProgram(tool: ToolName, description: string): Command {
   return (

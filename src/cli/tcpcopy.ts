@@ -22,6 +22,7 @@ import type { DaemonReporter } from '../process/daemon.js';
 import { LonelyWatch, MemoryWatch, supervise } from '../process/supervise.js';
 import {
   checkLogFile,
+  endQuietlyWhenStdoutCloses,
   errorLine,
   makeLogger,
   parseOptions,
@@ -153,6 +154,7 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
+  endQuietlyWhenStdoutCloses();
   const program = toolProgram(
     'tcpcopy',
     'copy live TCP requests from this (online) server to a target server, packet by packet',

@@ -42,3 +42,18 @@ test('tcpcopy demo refuses a bad --requests value without building anything', ()
   assert.match(r.stderr, /--requests must be an integer from 1 to 1000/);
   assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace');
 });
+
+for (const name of ['tcpcopy', 'intercept']) {
+  test(`${name} help read by a pipe that closes early (| head -1) ends quietly, exit 0`, async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [`${root}bin/${name}`, 'help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    // Read the first chunk, then close the pipe as `head -1` does: the rest of the help hits EPIPE.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    assert.equal(stderr, '', 'no EPIPE stack trace');
+    assert.equal(code, 0);
+  });
+}
