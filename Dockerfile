@@ -1,4 +1,6 @@
 # tcpcopy and intercept in one image (Debian 12 slim). Build: docker build -t tcpcopy .
+# With no registry: bash scripts/container-base.sh, then podman build --network host
+#   --build-arg NODE_IMAGE=localhost/tcpcopy-base:bookworm-node20 -t tcpcopy .
 # Run (the tools need the host's network and packet capture / raw sockets):
 #   docker run --rm --network host --cap-add NET_RAW --cap-add NET_ADMIN tcpcopy tcpcopy -x 80-10.0.0.2:8080 -s 10.0.0.3 --secret-file /run/secrets/tcpcopy
 #   docker run --rm --network host --cap-add NET_RAW --cap-add NET_ADMIN tcpcopy intercept -F 'tcp and src port 8080' --secret-file /run/secrets/tcpcopy

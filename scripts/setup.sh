@@ -16,6 +16,11 @@ APT_PACKAGES=(
   nginx-light redis-server apache2-utils wrk curl  # lab servers and loads
   build-essential python3  # node-gyp
 )
+# The Dockerfile test, on CI or when asked: an engine, runc (podman's default crun refuses a host with both
+# cgroup v1 and v2 controllers) and debootstrap, for a local base image where no registry can be reached.
+if [[ ${CI:-} == true || ${TCPCOPY_CONTAINER_TEST:-0} == 1 ]]; then
+  APT_PACKAGES+=(podman runc debootstrap)
+fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
