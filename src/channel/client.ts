@@ -7,7 +7,7 @@ import { computeMac, resolveSecret } from './auth.js';
 import { ChannelConnection, DEFAULT_CONNECTION_LIMITS } from './connection.js';
 import type { ConnectionLimits } from './connection.js';
 import { ChannelError } from './errors.js';
-import { CHANNEL_PROTOCOL_VERSION, DEFAULT_CHANNEL_PORT, PeerRole } from './messages.js';
+import { CHANNEL_PROTOCOL_VERSION, DEFAULT_CHANNEL_PORT, NoticeCode, PeerRole } from './messages.js';
 import type { ChannelMessage, NoticeMessage, SessionKey } from './messages.js';
 import { ConnectionPool } from './pool.js';
 import type { ChannelServerAddress, ConnectionPoolOptions, PoolSlot } from './pool.js';
@@ -99,6 +99,10 @@ export class ChannelClient extends ConnectionPool<ChannelConnection> {
     conn.send({ type: 'unregister', session });
   }
 
+  protected override writePayloadWant(conn: ChannelConnection, session: SessionKey, maxBytes: number): boolean {
+    return conn.send({ type: 'payload-want', session, maxBytes });
+  }
+
   private onMessage(slot: Slot, conn: ChannelConnection, m: ChannelMessage): void {
     const where = slot.where;
     switch (m.type) {
@@ -128,6 +132,12 @@ export class ChannelClient extends ConnectionPool<ChannelConnection> {
       case 'pong':
         return;
       case 'notice':
+        if (m.code === NoticeCode.FEATURES) {
+          // Not a diagnosis: what the intercept can do (messages.ts).
+          const bytes = /(?:^| )reply-payload=(\d+)(?: |$)/.exec(m.message);
+          if (bytes !== null) this.payloadAnnounced(slot, Math.min(Number(bytes[1]), 0xffff));
+          return;
+        }
         this.onNotice?.(m, where);
         return;
       case 'error':

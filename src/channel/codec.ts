@@ -52,7 +52,9 @@ function typeCode(m: ChannelMessage): MessageTypeValue {
     case 'unregister':
       return MessageType.UNREGISTER;
     case 'response':
-      return MessageType.RESPONSE;
+      return m.payload === undefined ? MessageType.RESPONSE : MessageType.RESPONSE_DATA;
+    case 'payload-want':
+      return MessageType.PAYLOAD_WANT;
     case 'ping':
       return MessageType.PING;
     case 'pong':
@@ -77,7 +79,9 @@ export function bodyLength(m: ChannelMessage): number {
     case 'unregister':
       return 6 + 2 * addrLen(checkFamily(m.session.family));
     case 'response':
-      return 8 + 2 * addrLen(checkFamily(m.family)) + m.tcpHeader.length;
+      return 8 + 2 * addrLen(checkFamily(m.family)) + m.tcpHeader.length + (m.payload?.length ?? 0);
+    case 'payload-want':
+      return 8 + 2 * addrLen(checkFamily(m.session.family));
     case 'ping':
     case 'pong':
       return 4;
@@ -115,6 +119,11 @@ function writeResponse(r: ResponseMessage, buf: Buffer, off: number): void {
   if (!Number.isInteger(r.hopLimit) || r.hopLimit < 0 || r.hopLimit > 255)
     throw new ChannelError('BAD_FIELD', `hop limit ${r.hopLimit}`);
   checkU32(r.payloadLength, 'payload length');
+  if (r.payload !== undefined && r.payload.length > r.payloadLength)
+    throw new ChannelError(
+      'BAD_FIELD',
+      `${r.payload.length} payload bytes carried of a ${r.payloadLength}-byte payload`,
+    );
   const n = addrLen(r.family);
   buf[off] = r.family;
   buf[off + 1] = r.hopLimit;
@@ -123,6 +132,7 @@ function writeResponse(r: ResponseMessage, buf: Buffer, off: number): void {
   writeIp(r.family, r.src, buf, off + 8);
   writeIp(r.family, r.dst, buf, off + 8 + n);
   h.copy(buf, off + 8 + 2 * n);
+  r.payload?.copy(buf, off + 8 + 2 * n + h.length);
 }
 
 /**
@@ -166,6 +176,11 @@ export function encodeInto(m: ChannelMessage, buf: Buffer, off: number): number 
     case 'register':
     case 'unregister':
       writeSession(m.session, buf, b);
+      break;
+    case 'payload-want':
+      checkU16(m.maxBytes, 'payload bytes wanted');
+      writeSession(m.session, buf, b);
+      buf.writeUInt16BE(m.maxBytes, b + 6 + 2 * addrLen(m.session.family));
       break;
     case 'response':
       writeResponse(m, buf, b);
@@ -214,6 +229,26 @@ export function decodeBody(type: number, buf: Buffer, start: number, end: number
     if (len !== n) throw malformed(`${what} body is ${len} bytes, expected ${n}`, base + start);
   };
   switch (type) {
+    case MessageType.PAYLOAD_WANT: {
+      if (len < 1) throw malformed('empty PAYLOAD_WANT body', base + start);
+      const family = readFamily(buf, start, base);
+      const n = addrLen(family);
+      need(8 + 2 * n, 'PAYLOAD_WANT');
+      if (buf[start + 1] !== 0) throw malformed('reserved byte is not 0', base + start + 1);
+      return {
+        type: 'payload-want',
+        session: {
+          family,
+          clientIp: formatIp(buf, start + 6, n),
+          clientPort: buf.readUInt16BE(start + 2),
+          targetIp: formatIp(buf, start + 6 + n, n),
+          targetPort: buf.readUInt16BE(start + 4),
+        },
+        maxBytes: buf.readUInt16BE(start + 6 + 2 * n),
+      };
+    }
+    case MessageType.RESPONSE_DATA:
+      return decodeResponseData(buf, start, end, base);
     case MessageType.CHALLENGE:
       need(2 + NONCE_LENGTH, 'CHALLENGE');
       return { type: 'challenge', version: buf.readUInt16BE(start), nonce: Buffer.from(buf.subarray(start + 2, end)) };
@@ -283,6 +318,7 @@ export class ResponseScratch {
     src: '',
     dst: '',
     tcpHeader: Buffer.alloc(0),
+    payload: undefined,
   };
   /** Indexed by the TCP data offset in 32-bit words (5..15). */
   readonly headers: readonly Buffer[] = Array.from({ length: 16 }, (_, words) => Buffer.alloc(words * 4));
@@ -334,5 +370,30 @@ export function decodeResponse(
   m.src = src;
   m.dst = dst;
   m.tcpHeader = header;
+  m.payload = undefined;
   return m;
+}
+
+/**
+ * A RESPONSE_DATA body: RESPONSE's fields and TCP header (its length from the data offset), then the
+ * first bytes of the payload. Always a fresh message whose header and payload are copies (the replies
+ * of sessions that asked for payload are few: logins, prepared statements).
+ */
+function decodeResponseData(buf: Buffer, start: number, end: number, base: number): ResponseMessage {
+  if (end - start < 1) throw malformed('empty RESPONSE_DATA body', base + start);
+  const family = readFamily(buf, start, base);
+  const tcpAt = start + 8 + 2 * addrLen(family);
+  if (end - tcpAt < TCP_MIN) throw malformed('RESPONSE_DATA body too short for its TCP header', base + start);
+  const dataOffset = ((buf[tcpAt + 12] ?? 0) >> 4) * 4;
+  if (dataOffset < TCP_MIN || tcpAt + dataOffset > end)
+    throw malformed(`TCP data offset ${dataOffset} runs past the RESPONSE_DATA body`, base + tcpAt + 12);
+  const head = decodeResponse(buf, start, tcpAt + dataOffset, base, null);
+  const payload = Buffer.from(buf.subarray(tcpAt + dataOffset, end));
+  if (payload.length > head.payloadLength) {
+    throw malformed(
+      `${payload.length} payload bytes carried of a ${head.payloadLength}-byte payload`,
+      base + tcpAt + dataOffset,
+    );
+  }
+  return { ...head, tcpHeader: Buffer.from(head.tcpHeader), payload };
 }

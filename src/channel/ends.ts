@@ -15,6 +15,10 @@ export interface RegistrationClient {
   start(): void;
   register(session: SessionKey): void;
   unregister(session: SessionKey): void;
+  /** Connections up whose intercept forwards reply payloads on request (0 for TCPCopy 1.x). */
+  readonly payloadConnections: number;
+  /** Asks for the first `maxBytes` of each reply of a registered session (0: no more). */
+  wantPayload(session: SessionKey, maxBytes: number): void;
   /** Writes the queued registrations now. */
   flush(): void;
   close(): Promise<void>;
@@ -27,6 +31,8 @@ export interface ReplyRouter {
   /** Connected tcpcopy peers (authenticated ones, where the protocol authenticates). */
   readonly peerCount: number;
   listen(): Promise<AddressInfo>;
+  /** Whether any session asked for reply payloads (PAYLOAD_WANT): the capture edge attaches them only then. */
+  readonly wantsPayloads: boolean;
   sendResponse(reply: ResponseMessage): RouteResult<unknown>;
   /** Sends a NOTICE to every tcpcopy; returns how many got it. */
   notify(code: number, message: string): number;

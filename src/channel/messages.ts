@@ -29,6 +29,10 @@ export const MessageType = {
   PONG: 8,
   ERROR: 9,
   NOTICE: 10,
+  /** tcpcopy → intercept: forward (a prefix of) this session's reply payloads, or stop. */
+  PAYLOAD_WANT: 11,
+  /** intercept → tcpcopy: RESPONSE with the first bytes of the reply's payload. */
+  RESPONSE_DATA: 12,
 } as const;
 export type MessageTypeValue = (typeof MessageType)[keyof typeof MessageType];
 
@@ -73,7 +77,8 @@ export interface UnregisterMessage {
 
 /**
  * The header of one target reply (target → client): the IP fields tcpcopy needs, the whole TCP header
- * with options, and the TCP payload length (the payload itself never crosses the channel).
+ * with options, and the TCP payload length. The payload itself crosses the channel only for a session
+ * whose tcpcopy asked for it (PAYLOAD_WANT): then `payload` holds its first bytes (RESPONSE_DATA).
  */
 export interface ResponseMessage {
   type: 'response';
@@ -88,6 +93,22 @@ export interface ResponseMessage {
   dst: string;
   /** The TCP header as captured, 20..60 bytes, options included; ports, seq, ack, flags are read from it. */
   tcpHeader: Buffer;
+  /**
+   * The first bytes of the TCP payload (at most payloadLength), when the session asked for them;
+   * undefined otherwise. A folded reply (several segments in one) carries their payloads in order.
+   */
+  payload?: Buffer | undefined;
+}
+
+/**
+ * tcpcopy → intercept, after REGISTER on the same connection, and only to an intercept that announced
+ * the feature (NOTICE FEATURES): forward up to `maxBytes` of the payload of each of this session's
+ * replies from now on; 0 stops it.
+ */
+export interface PayloadWantMessage {
+  type: 'payload-want';
+  session: SessionKey;
+  maxBytes: number;
 }
 
 export interface PingMessage {
@@ -122,6 +143,12 @@ export const NoticeCode = {
   FILTER_MISMATCH: 2,
   /** The target's replies to registered sessions do not pass intercept's host (no route via it). */
   NO_REPLIES: 3,
+  /**
+   * Not a diagnosis: what this intercept can do beyond the base protocol, as space-separated words
+   * (`reply-payload=N`: PAYLOAD_WANT is understood, up to N bytes of each reply). Sent once after
+   * WELCOME; a tcpcopy that knows no features logs it and carries on.
+   */
+  FEATURES: 4,
 } as const;
 export type NoticeCodeValue = (typeof NoticeCode)[keyof typeof NoticeCode];
 
@@ -142,7 +169,8 @@ export type ChannelMessage =
   | PingMessage
   | PongMessage
   | ErrorMessage
-  | NoticeMessage;
+  | NoticeMessage
+  | PayloadWantMessage;
 
 /** The session a reply belongs to: its destination is the client, its source the target. */
 export function responseSessionKey(r: ResponseMessage): SessionKey {

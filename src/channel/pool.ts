@@ -70,6 +70,8 @@ export interface PoolSlot<L extends PoolLink> {
   timer: NodeJS.Timeout | null;
   /** Sessions this connection carries the registration of. */
   readonly sessions: Map<string, SessionKey>;
+  /** Reply payload bytes its intercept forwards on request (announced after it came up); 0: none. */
+  replyPayloadBytes: number;
 }
 
 export abstract class ConnectionPool<L extends PoolLink> {
@@ -96,6 +98,8 @@ export abstract class ConnectionPool<L extends PoolLink> {
    * another connection, which intercept would see as a takeover (`misrouted`).
    */
   private readonly recent = new Map<string, PoolSlot<L>[]>();
+  /** Sessions that asked for their replies' payload (wantPayload): bytes per reply. */
+  private readonly payloadWants = new Map<string, number>();
   private upCount = 0;
 
   /** `name` names the class in the errors about its options. */
@@ -117,6 +121,7 @@ export abstract class ConnectionPool<L extends PoolLink> {
         attempts: 0,
         timer: null,
         sessions: new Map(),
+        replyPayloadBytes: 0,
       })),
     );
     this.rr = options.servers.map(() => 0);
@@ -125,6 +130,30 @@ export abstract class ConnectionPool<L extends PoolLink> {
   /** Connections that are open and up (authenticated). */
   get authenticatedConnections(): number {
     return this.upCount;
+  }
+
+  /**
+   * Connections up whose intercept forwards reply payloads on request; the MySQL mode needs one to
+   * each intercept.
+   */
+  get payloadConnections(): number {
+    let n = 0;
+    for (const g of this.groups) for (const s of g) if (s.up && s.replyPayloadBytes > 0) n++;
+    return n;
+  }
+
+  /**
+   * Asks every intercept for the first `maxBytes` of each reply of a registered session (0: no
+   * more). Kept, and asked again after a reconnect, until the session is unregistered. Intercepts
+   * that do not forward payloads are not asked (see payloadConnections).
+   */
+  wantPayload(session: SessionKey, maxBytes: number): void {
+    const key = sessionKeyString(session);
+    const slots = this.live.get(key);
+    if (!slots) return;
+    if (maxBytes > 0) this.payloadWants.set(key, maxBytes);
+    else this.payloadWants.delete(key);
+    for (const slot of slots) this.sendPayloadWant(slot, session, maxBytes);
   }
 
   /** Sessions registered and not unregistered. */
@@ -162,6 +191,7 @@ export abstract class ConnectionPool<L extends PoolLink> {
     const slots = this.live.get(key);
     if (!slots) return;
     this.live.delete(key);
+    this.payloadWants.delete(key);
     for (const slot of slots) {
       if (slot.sessions.delete(key) && slot.up && slot.link) this.writeUnregister(slot.link, session);
     }
@@ -219,6 +249,23 @@ export abstract class ConnectionPool<L extends PoolLink> {
   /** Queues the withdrawal of a registration (nothing, for a format that has none). */
   protected abstract writeUnregister(link: L, session: SessionKey): void;
 
+  /** Queues a PAYLOAD_WANT; false where the wire format has none (TCPCopy 1.x). */
+  protected writePayloadWant(_link: L, _session: SessionKey, _maxBytes: number): boolean {
+    return false;
+  }
+
+  /**
+   * The intercept of `slot` said it forwards up to `replyPayloadBytes` of each reply on request: the
+   * sessions it carries that want payload ask it now (their REGISTER went when it came up).
+   */
+  protected payloadAnnounced(slot: PoolSlot<L>, replyPayloadBytes: number): void {
+    slot.replyPayloadBytes = replyPayloadBytes;
+    for (const [key, s] of slot.sessions) {
+      const want = this.payloadWants.get(key);
+      if (want !== undefined) this.sendPayloadWant(slot, s, want);
+    }
+  }
+
   /** Whether this wire format can carry `session` at all (others are never registered). */
   protected carries(_session: SessionKey): boolean {
     return true;
@@ -254,6 +301,7 @@ export abstract class ConnectionPool<L extends PoolLink> {
   protected linkClosed(slot: PoolSlot<L>, link: L): void {
     if (slot.link !== link) return;
     slot.link = null;
+    slot.replyPayloadBytes = 0;
     const wasUp = slot.up;
     this.setUp(slot, false);
     if (wasUp) {
@@ -301,6 +349,12 @@ export abstract class ConnectionPool<L extends PoolLink> {
 
   private sendRegister(slot: PoolSlot<L>, session: SessionKey): void {
     if (slot.link && this.writeRegister(slot.link, session)) this.stats.registrationsSent++;
+    const want = this.payloadWants.get(sessionKeyString(session));
+    if (want !== undefined) this.sendPayloadWant(slot, session, want);
+  }
+
+  private sendPayloadWant(slot: PoolSlot<L>, session: SessionKey, maxBytes: number): void {
+    if (slot.up && slot.link && slot.replyPayloadBytes > 0) this.writePayloadWant(slot.link, session, maxBytes);
   }
 
   private setUp(slot: PoolSlot<L>, value: boolean): void {

@@ -43,7 +43,9 @@ export interface RoutingCounters {
   foreignUnregistrations: number;
 }
 
-export type RouteResult<C> = { kind: 'routed'; connection: C } | { kind: 'parked' } | { kind: 'unroutable' };
+/** Where a reply goes; `payloadBytes`: how much of its payload the session asked for (0: none). */
+export type RouteResult<C> =
+  { kind: 'routed'; connection: C; payloadBytes: number } | { kind: 'parked' } | { kind: 'unroutable' };
 
 interface ParkedSession {
   deadlineMs: number;
@@ -66,6 +68,8 @@ export class RoutingTable<C> {
   };
   private readonly routes = new Map<string, C>();
   private readonly byConnection = new Map<C, Set<string>>();
+  /** Sessions that asked for their replies' payload (PAYLOAD_WANT): bytes per reply. */
+  private readonly payloadWanted = new Map<string, number>();
   /** Insertion order = deadline order (one TTL for all), so expiry scans from the front. */
   private readonly parkedSessions = new Map<string, ParkedSession>();
   private parkedCount = 0;
@@ -91,6 +95,23 @@ export class RoutingTable<C> {
     return this.routes.get(sessionKeyString(session));
   }
 
+  /** Whether any session wants reply payloads now (the capture edge copies payload only then). */
+  get wantsPayloads(): boolean {
+    return this.payloadWanted.size > 0;
+  }
+
+  /**
+   * The session asks for the first `maxBytes` of each reply's payload (0: no more). Only the
+   * connection the session is registered to may ask; returns whether the request was taken.
+   */
+  wantPayload(session: SessionKey, connection: C, maxBytes: number): boolean {
+    const key = sessionKeyString(session);
+    if (this.routes.get(key) !== connection) return false;
+    if (maxBytes > 0) this.payloadWanted.set(key, maxBytes);
+    else this.payloadWanted.delete(key);
+    return true;
+  }
+
   /** Sessions currently registered by `connection`. */
   sessionsOf(connection: C): number {
     return this.byConnection.get(connection)?.size ?? 0;
@@ -108,6 +129,8 @@ export class RoutingTable<C> {
       this.counters.misrouted++;
       this.byConnection.get(old)?.delete(key);
     }
+    // A registration (a new connection on the 4-tuple, or a takeover) starts without payload.
+    this.payloadWanted.delete(key);
     this.routes.set(key, connection);
     let set = this.byConnection.get(connection);
     if (!set) {
@@ -133,6 +156,7 @@ export class RoutingTable<C> {
       return false;
     }
     this.routes.delete(key);
+    this.payloadWanted.delete(key);
     this.byConnection.get(connection)?.delete(key);
     this.counters.unregistrations++;
     return true;
@@ -142,7 +166,10 @@ export class RoutingTable<C> {
   removeConnection(connection: C): number {
     const set = this.byConnection.get(connection);
     if (!set) return 0;
-    for (const key of set) this.routes.delete(key);
+    for (const key of set) {
+      this.routes.delete(key);
+      this.payloadWanted.delete(key);
+    }
     this.byConnection.delete(connection);
     return set.size;
   }
@@ -153,7 +180,8 @@ export class RoutingTable<C> {
     const c = this.routes.get(key);
     if (c !== undefined) {
       this.counters.routed++;
-      return { kind: 'routed', connection: c };
+      const payloadBytes = this.payloadWanted.size === 0 ? 0 : (this.payloadWanted.get(key) ?? 0);
+      return { kind: 'routed', connection: c, payloadBytes };
     }
     this.expire(nowMs);
     const flags = responseTcpFlags(reply);

@@ -11,7 +11,13 @@ import { ChannelError } from './errors.js';
 import { listenOn } from './listen.js';
 import { stderrLogger } from './logger.js';
 import type { ChannelLogger } from './logger.js';
-import { CHANNEL_PROTOCOL_VERSION, ChannelErrorWireCode, DEFAULT_CHANNEL_PORT, PeerRole } from './messages.js';
+import {
+  CHANNEL_PROTOCOL_VERSION,
+  ChannelErrorWireCode,
+  DEFAULT_CHANNEL_PORT,
+  NoticeCode,
+  PeerRole,
+} from './messages.js';
 import type { ChannelMessage, ResponseMessage, SessionKey } from './messages.js';
 import { RoutingTable } from './routing.js';
 import type { RouteResult, RoutingLimits } from './routing.js';
@@ -30,6 +36,11 @@ export interface ChannelServerOptions {
   connection?: Partial<ConnectionLimits>;
   /** Milliseconds clock for parking TTLs; default performance.now. */
   nowMs?: () => number;
+  /**
+   * Most payload bytes per reply this intercept forwards to sessions that ask (PAYLOAD_WANT, announced
+   * in a NOTICE FEATURES after WELCOME); 0 (default): the feature is off, and a peer that asks is refused.
+   */
+  replyPayloadBytes?: number;
   /** Called when a peer registers a session (after routing is updated). */
   onRegister?: (session: SessionKey, peer: ChannelPeer) => void;
 }
@@ -97,10 +108,33 @@ export class ChannelServer {
     return n;
   }
 
-  /** Routes one captured reply: to its registered connection, parked, or counted unroutable. */
+  /** Whether any session asked for reply payloads: only then does the capture edge attach them. */
+  get wantsPayloads(): boolean {
+    return this.routing.wantsPayloads;
+  }
+
+  /**
+   * Routes one captured reply: to its registered connection, parked, or counted unroutable. A reply
+   * carrying `payload` goes as RESPONSE_DATA with as much of it as its session asked for, and as a
+   * plain RESPONSE to a session that did not ask.
+   */
   sendResponse(reply: ResponseMessage): RouteResult<ChannelPeer> {
     const r = this.routing.route(reply, this.nowMs());
-    if (r.kind === 'routed' && !r.connection.connection.send(reply)) this.stats.sendFailures++;
+    if (r.kind !== 'routed') return r;
+    let sent: boolean;
+    const payload = reply.payload;
+    if (payload === undefined) {
+      sent = r.connection.connection.send(reply);
+    } else if (r.payloadBytes > 0) {
+      const part = payload.length > r.payloadBytes ? payload.subarray(0, r.payloadBytes) : payload;
+      sent = r.connection.connection.send(part === payload ? reply : { ...reply, payload: part });
+    } else {
+      // send() encodes at once, so the reply can lend itself without its payload for the call.
+      reply.payload = undefined;
+      sent = r.connection.connection.send(reply);
+      reply.payload = payload;
+    }
+    if (!sent) this.stats.sendFailures++;
     return r;
   }
 
@@ -196,6 +230,9 @@ export class ChannelServer {
       this.stats.authenticated++;
       this.logger.info(`peer ${p.remote} authenticated as "${m.instanceId}"`);
       p.connection.send({ type: 'welcome', version: CHANNEL_PROTOCOL_VERSION });
+      const payloadBytes = this.options.replyPayloadBytes ?? 0;
+      if (payloadBytes > 0)
+        p.connection.send({ type: 'notice', code: NoticeCode.FEATURES, message: `reply-payload=${payloadBytes}` });
       return;
     }
     switch (m.type) {
@@ -208,6 +245,16 @@ export class ChannelServer {
       case 'unregister':
         this.routing.unregister(m.session, p);
         return;
+      case 'payload-want': {
+        const most = this.options.replyPayloadBytes ?? 0;
+        if (most === 0) {
+          this.refuse(p, 'PAYLOAD_WANT: this intercept forwards no reply payloads', ChannelErrorWireCode.PROTOCOL);
+          return;
+        }
+        // A session not (or no longer) registered by this peer: ignored, as a foreign UNREGISTER is.
+        this.routing.wantPayload(m.session, p, Math.min(m.maxBytes, most));
+        return;
+      }
       case 'ping':
         p.connection.send({ type: 'pong', token: m.token });
         return;

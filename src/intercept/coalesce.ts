@@ -6,11 +6,14 @@
 // tcpcopy's work per reply. Only payload-carrying, in-order segments are folded, so no duplicate
 // acknowledgement (tcpcopy's retransmission signal) and no SYN or RST is ever hidden; a folded reply
 // may stand for several segments, so tcpcopy counts unacknowledged bytes as well as replies when it
-// decides to acknowledge at once. Pure: no I/O.
+// decides to acknowledge at once. A reply carrying payload bytes (for a session that asked) carries
+// the folded segments' bytes after its own, up to its bound and only while they are contiguous (a
+// segment the snaplen cut ends the prefix). Pure: no I/O.
 
 import type { ResponseMessage } from '../channel/index.js';
 import { TcpFlags } from '../packet/index.js';
 import type { PacketDecoder } from '../packet/index.js';
+import { capturedPayload } from './response.js';
 
 const { FIN, SYN, RST, PSH, ACK, URG } = TcpFlags;
 
@@ -32,6 +35,8 @@ export class ReplyCoalescer {
   private flags = 0;
   /** Sequence number just after the pending reply's bytes. */
   private end = 0;
+  /** Most payload bytes the pending reply carries (0: it carries none). */
+  private payloadCap = 0;
   /** Replies folded into an earlier one since creation. */
   merged = 0;
 
@@ -62,6 +67,11 @@ export class ReplyCoalescer {
     header.writeUInt32BE(this.seq >>> 0, SEQ_AT);
     header[FLAGS_AT] = f | (this.flags & PSH);
     p.tcpHeader = header;
+    const carried = p.payload;
+    if (carried !== undefined && carried.length === p.payloadLength && carried.length < this.payloadCap) {
+      const more = capturedPayload(dec, this.payloadCap - carried.length);
+      p.payload = Buffer.concat([carried, more]);
+    }
     p.payloadLength += dec.wirePayloadLength;
     p.hopLimit = dec.ttl;
     this.ack = dec.ack;
@@ -71,9 +81,10 @@ export class ReplyCoalescer {
     return true;
   }
 
-  /** Makes `reply` (built from `dec`) the pending one. */
-  hold(reply: ResponseMessage, dec: PacketDecoder): void {
+  /** Makes `reply` (built from `dec`, carrying up to `payloadCap` payload bytes) the pending one. */
+  hold(reply: ResponseMessage, dec: PacketDecoder, payloadCap = 0): void {
     this.pending = reply;
+    this.payloadCap = payloadCap;
     this.family = dec.ipVersion;
     this.srcPort = dec.srcPort;
     this.dstPort = dec.dstPort;

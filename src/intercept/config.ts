@@ -31,4 +31,9 @@ export interface InterceptConfig {
   readonly queueNum: number;
   /** -x: client addresses whose replies pass to them untouched (traditional mode). */
   readonly passList: readonly IpAddress[];
+  /**
+   * --reply-payload: most bytes of each reply's payload forwarded to the sessions that ask for them
+   * (tcpcopy's MySQL mode reads the server's greeting and login answers); 0 = headers only.
+   */
+  readonly replyPayloadBytes: number;
 }

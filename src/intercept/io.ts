@@ -39,7 +39,11 @@ export function liveInterceptIo(config: InterceptConfig, logger: Logger, nowMs: 
       if (config.tcpcopy1)
         return new Tcpcopy1Server({ ...common, allowedPeers: config.tcpcopy1AllowedPeers.map((a) => a.text) });
       // config.secret came from --secret, --secret-file or TCPCOPY_SECRET; NO_SECRET when none.
-      return new ChannelServer({ ...common, secret: resolveSecret(config.secret, {}) });
+      return new ChannelServer({
+        ...common,
+        secret: resolveSecret(config.secret, {}),
+        replyPayloadBytes: config.replyPayloadBytes,
+      });
     },
     openCapture: (opts) => LiveCapture.open(opts),
   };

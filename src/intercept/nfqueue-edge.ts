@@ -28,6 +28,10 @@ export interface NfqueueEdgeOptions {
   passList: readonly string[];
   /** Routes one reply to its tcpcopy (ChannelServer.sendResponse). */
   route: (reply: ResponseMessage) => RouteResult<unknown>;
+  /** Payload bytes to attach to a reply now (--reply-payload while a session asks; else 0). */
+  payloadBytes?: () => number;
+  /** --reply-payload: the most payload bytes copied from the queue per reply (default 0). */
+  maxPayloadBytes?: number;
   logger: Logger;
   nowMs: () => number;
   policy?: Omit<VerdictPolicyOptions, 'passList'>;
@@ -81,7 +85,7 @@ export class NfqueueEdge {
 
   /** Binds the queue, then installs the rules (removing stale ones of this queue first). */
   async start(): Promise<void> {
-    const q = NfQueue.open({ queue: this.o.queue, copyBytes: NFQUEUE_COPY_BYTES });
+    const q = NfQueue.open({ queue: this.o.queue, copyBytes: NFQUEUE_COPY_BYTES + (this.o.maxPayloadBytes ?? 0) });
     this.queue = q;
     q.on('batch', (b) => this.onBatch(b));
     q.on('error', (e) => this.o.logger.error(`nfqueue ${this.o.queue}: ${e.message}`));
@@ -168,7 +172,9 @@ export class NfqueueEdge {
       this.counters.queued++;
       const id = b.id(i);
       let verdict: NfqVerdict = NfqVerdict.ACCEPT;
-      const reply = dec.decode(b.buffer, b.offset(i), b.caplen(i), LinkType.RAW) ? responseFromDecoder(dec) : null;
+      const reply = dec.decode(b.buffer, b.offset(i), b.caplen(i), LinkType.RAW)
+        ? responseFromDecoder(dec, this.o.payloadBytes?.() ?? 0)
+        : null;
       if (reply !== null) {
         if (this.policy.passes(reply.dst)) {
           this.counters.passed++;

@@ -1,5 +1,6 @@
 // intercept's live edge: captures the target's replies (a LiveCapture per -i device, -F filter,
-// headers only: HEADER_SNAPLEN, immediate delivery, polled on the main thread),
+// headers and --reply-payload bytes: HEADER_SNAPLEN + replyPayloadBytes, immediate delivery, polled
+// on the main thread),
 // turns each into a channel RESPONSE and hands it to the ChannelServer, which routes it to the
 // tcpcopy connection that registered its session. Periodic statistics and a final summary. The
 // captures and the channel end are opened through InterceptIo (io.ts), a test's fakes in place.
@@ -19,9 +20,9 @@ import { ReplyCoalescer } from './coalesce.js';
 import { responseFromDecoder } from './response.js';
 
 /**
- * Bytes kept per captured reply: link header (Ethernet + 2 VLAN tags, or Linux cooked v2), IPv6 with
- * room for extension headers, and a TCP header with the longest options. The payload length comes
- * from the IP header, so the payload itself is never needed.
+ * Bytes kept per captured reply for its headers: link header (Ethernet + 2 VLAN tags, or Linux cooked
+ * v2), IPv6 with room for extension headers, and a TCP header with the longest options. The payload
+ * length comes from the IP header; payload bytes are kept only for --reply-payload, beyond these.
  */
 export const HEADER_SNAPLEN = 256;
 
@@ -81,6 +82,8 @@ export class InterceptService {
         ports: this.config.nfqueuePorts,
         passList: this.config.passList.map((a) => a.text),
         route: (reply) => server.sendResponse(reply),
+        payloadBytes: () => (server.wantsPayloads ? this.config.replyPayloadBytes : 0),
+        maxPayloadBytes: this.config.replyPayloadBytes,
         logger: this.logger,
         nowMs: this.nowMs,
       });
@@ -113,7 +116,7 @@ export class InterceptService {
         const c = this.io.openCapture({
           device,
           filter: this.config.captureFilter,
-          snaplen: HEADER_SNAPLEN,
+          snaplen: HEADER_SNAPLEN + this.config.replyPayloadBytes,
           timeoutMs: 0,
           bufferBytes: 32 << 20,
         });
@@ -216,11 +219,13 @@ export class InterceptService {
         this.responses++;
         continue;
       }
-      const reply = responseFromDecoder(dec);
+      // Payload bytes only while a session asks for them (tcpcopy's MySQL mode): none otherwise.
+      const payloadCap = this.server.wantsPayloads ? this.config.replyPayloadBytes : 0;
+      const reply = responseFromDecoder(dec, payloadCap);
       if (reply === null) continue;
       this.responses++;
       this.relay(co.take());
-      co.hold(reply, dec);
+      co.hold(reply, dec, payloadCap);
     }
     // The batch is all there is now: what is pending goes at once (a batch never waits for the next).
     this.relay(co.take());

@@ -1,5 +1,6 @@
-// Shared message fixtures for the channel tests.
-import type { ResponseMessage, SessionKey } from '../../src/channel/index.js';
+// Shared message fixtures and loopback ends for the channel tests.
+import { ChannelClient, ChannelServer } from '../../src/channel/index.js';
+import type { ChannelLogger, ResponseMessage, SessionKey } from '../../src/channel/index.js';
 
 export const V4_SESSION: SessionKey = {
   family: 4,
@@ -48,4 +49,51 @@ export function replyFor(s: SessionKey, flags: number, payloadLength = 0, seq = 
     dst: s.clientIp,
     tcpHeader: tcpHeader(s.targetPort, s.clientPort, flags, seq),
   };
+}
+
+export const SECRET = 'correct horse';
+
+export function memoryLogger(): ChannelLogger & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  };
+}
+
+export async function until(cond: () => boolean, what: string, limitMs = 5000): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export async function startServer(
+  extra: Partial<ConstructorParameters<typeof ChannelServer>[0]> = {},
+  port = 0,
+): Promise<{ server: ChannelServer; port: number; log: ReturnType<typeof memoryLogger> }> {
+  const log = memoryLogger();
+  const server = new ChannelServer({ secret: SECRET, host: '127.0.0.1', port, logger: log, ...extra });
+  const addr = await server.listen();
+  return { server, port: addr.port, log };
+}
+
+export function newClient(
+  port: number,
+  opts: Partial<ConstructorParameters<typeof ChannelClient>[0]> = {},
+): { client: ChannelClient; got: ResponseMessage[]; log: ReturnType<typeof memoryLogger> } {
+  const got: ResponseMessage[] = [];
+  const log = memoryLogger();
+  const client = new ChannelClient({
+    servers: [{ host: '127.0.0.1', port }],
+    secret: SECRET,
+    logger: log,
+    onResponse: (r) => got.push(r),
+    backoff: { initialDelayMs: 20, maxDelayMs: 200 },
+    ...opts,
+  });
+  return { client, got, log };
 }

@@ -16,9 +16,9 @@ describe('RoutingTable', () => {
     assert.deepEqual(t.register(V4_SESSION, 'A', 0), []);
     t.register(other, 'B', 0);
     t.register(V6_SESSION, 'B', 0);
-    assert.deepEqual(t.route(replyFor(V4_SESSION, ACK), 1), { kind: 'routed', connection: 'A' });
-    assert.deepEqual(t.route(replyFor(other, ACK), 1), { kind: 'routed', connection: 'B' });
-    assert.deepEqual(t.route(replyFor(V6_SESSION, ACK), 1), { kind: 'routed', connection: 'B' });
+    assert.deepEqual(t.route(replyFor(V4_SESSION, ACK), 1), { kind: 'routed', connection: 'A', payloadBytes: 0 });
+    assert.deepEqual(t.route(replyFor(other, ACK), 1), { kind: 'routed', connection: 'B', payloadBytes: 0 });
+    assert.deepEqual(t.route(replyFor(V6_SESSION, ACK), 1), { kind: 'routed', connection: 'B', payloadBytes: 0 });
     // same ports, other target address: no match
     assert.deepEqual(t.route(replyFor({ ...V4_SESSION, targetIp: '10.77.0.4' }, ACK), 1), { kind: 'unroutable' });
     assert.equal(t.counters.routed, 3);

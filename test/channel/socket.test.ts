@@ -6,7 +6,6 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import {
   ChannelClient,
-  ChannelServer,
   ChannelError,
   FrameDecoder,
   encodeMessage,
@@ -14,55 +13,8 @@ import {
   PeerRole,
   parseServerList,
 } from '../../src/channel/index.js';
-import type { ChannelLogger, ChannelMessage, ResponseMessage, SessionKey } from '../../src/channel/index.js';
-import { V4_SESSION, V6_SESSION, replyFor } from './fixtures.js';
-
-const SECRET = 'correct horse';
-
-function memoryLogger(): ChannelLogger & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-  };
-}
-
-async function until(cond: () => boolean, what: string, limitMs = 5000): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-async function startServer(
-  extra: Partial<ConstructorParameters<typeof ChannelServer>[0]> = {},
-  port = 0,
-): Promise<{ server: ChannelServer; port: number; log: ReturnType<typeof memoryLogger> }> {
-  const log = memoryLogger();
-  const server = new ChannelServer({ secret: SECRET, host: '127.0.0.1', port, logger: log, ...extra });
-  const addr = await server.listen();
-  return { server, port: addr.port, log };
-}
-
-function newClient(
-  port: number,
-  opts: Partial<ConstructorParameters<typeof ChannelClient>[0]> = {},
-): { client: ChannelClient; got: ResponseMessage[]; log: ReturnType<typeof memoryLogger> } {
-  const got: ResponseMessage[] = [];
-  const log = memoryLogger();
-  const client = new ChannelClient({
-    servers: [{ host: '127.0.0.1', port }],
-    secret: SECRET,
-    logger: log,
-    onResponse: (r) => got.push(r),
-    backoff: { initialDelayMs: 20, maxDelayMs: 200 },
-    ...opts,
-  });
-  return { client, got, log };
-}
+import type { ChannelMessage, SessionKey } from '../../src/channel/index.js';
+import { SECRET, V4_SESSION, V6_SESSION, memoryLogger, newClient, replyFor, startServer, until } from './fixtures.js';
 
 /** A raw socket that collects decoded messages and notes when it is closed. */
 function rawPeer(port: number): { socket: Socket; msgs: ChannelMessage[]; closed: () => boolean } {

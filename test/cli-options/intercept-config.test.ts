@@ -23,7 +23,21 @@ describe('validateInterceptOptions', () => {
       nfqueuePorts: [], // --nfqueue
       queueNum: 0,
       passList: [],
+      replyPayloadBytes: 512, // --reply-payload
     });
+  });
+
+  void test('--reply-payload: 0..2048 bytes; none with --tcpcopy1', () => {
+    const base = { filter: 'tcp and src port 80' };
+    assert.equal(validateInterceptOptions({ ...base, replyPayload: '0' }).replyPayloadBytes, 0);
+    assert.equal(validateInterceptOptions({ ...base, replyPayload: '2048' }).replyPayloadBytes, 2048);
+    assert.throws(() => validateInterceptOptions({ ...base, replyPayload: '2049' }), /--reply-payload/);
+    assert.throws(() => validateInterceptOptions({ ...base, replyPayload: 'lots' }), /--reply-payload/);
+    assert.equal(validateInterceptOptions({ ...base, tcpcopy1: true }).replyPayloadBytes, 0);
+    assert.throws(
+      () => validateInterceptOptions({ ...base, tcpcopy1: true, replyPayload: '64' }),
+      /--reply-payload: the TCPCopy 1.x channel \(--tcpcopy1\) carries reply headers only/,
+    );
   });
 
   void test('every option', () => {

@@ -29,6 +29,7 @@ const CONFIG: InterceptConfig = {
   nfqueuePorts: [],
   queueNum: 0,
   passList: [],
+  replyPayloadBytes: 512,
 };
 
 /** The session of the copied client 10.77.0.1:port with the target 10.77.0.3:8080. */
@@ -117,12 +118,12 @@ void describe('intercept service on fakes', () => {
     r = null;
   });
 
-  void test('start: listens, then one headers-only, immediate-delivery capture per -i device', async () => {
+  void test('start: listens, then one immediate-delivery capture per -i device, headers and --reply-payload bytes', async () => {
     r = await rig();
     assert.equal(r.router.listening, true);
     assert.deepEqual(r.opened, [
-      { device: 'eth1', filter: 'tcp and src port 8080', snaplen: 256, timeoutMs: 0, bufferBytes: 32 << 20 },
-      { device: 'eth2', filter: 'tcp and src port 8080', snaplen: 256, timeoutMs: 0, bufferBytes: 32 << 20 },
+      { device: 'eth1', filter: 'tcp and src port 8080', snaplen: 256 + 512, timeoutMs: 0, bufferBytes: 32 << 20 },
+      { device: 'eth2', filter: 'tcp and src port 8080', snaplen: 256 + 512, timeoutMs: 0, bufferBytes: 32 << 20 },
     ]);
     assert.ok(
       r.lines.includes(
@@ -257,6 +258,33 @@ void describe('intercept service on fakes', () => {
       mergedReplies: 1,
       routedResponses: 1,
     });
+  });
+
+  void test('--reply-payload: a session that asked gets its folded replies with their payload in order, the others none', async () => {
+    r = await rig({ ...CONFIG, replyPayloadBytes: 20 });
+    const a = r.router.connect('a');
+    r.router.register(a, session(40010));
+    r.router.register(a, session(40011));
+    r.router.wantPayload(a, session(40010), 64);
+    const greeting = Buffer.from('\x0a5.5.5-10.11.19-MariaDB\x00', 'latin1');
+    const more = Buffer.from('scramble');
+    r.captures
+      .get('eth1')!
+      .emitBatch(
+        frame(40010, { payload: greeting }),
+        frame(40010, { seq: 7001 + greeting.length, flags: ACK | PSH, payload: more }),
+        frame(40011, { payload: greeting }),
+      );
+    assert.equal(a.received.length, 2);
+    // Folded: the first 20 bytes (intercept's bound) of the two segments' bytes in order.
+    assert.deepEqual(a.received[0]!.payload, Buffer.concat([greeting, more]).subarray(0, 20));
+    assert.equal(a.received[0]!.payloadLength, greeting.length + more.length);
+    assert.equal(a.received[1]!.payload, undefined);
+    assert.equal(a.received[1]!.payloadLength, greeting.length);
+    // Nobody asks any more: no payload is copied at all.
+    r.router.wantPayload(a, session(40010), 0);
+    r.captures.get('eth1')!.emitBatch(frame(40010, { seq: 9000, payload: greeting }));
+    assert.deepEqual(a.received[2], response(40010, { seq: 9000, payload: greeting }));
   });
 
   void test('--tcpcopy1: every captured reply is relayed as its own', async () => {

@@ -131,6 +131,13 @@ export class FakeChannelClient implements RegistrationClient {
     this.events.push(`unregister ${session.clientPort}`);
   }
 
+  /** Connections whose intercept forwards reply payloads (the test sets it). */
+  payloadConnections = 0;
+
+  wantPayload(session: SessionKey, maxBytes: number): void {
+    this.events.push(`want payload ${session.clientPort} ${maxBytes}`);
+  }
+
   flush(): void {
     this.events.push('flush');
   }
@@ -179,6 +186,10 @@ export class FakeReplyRouter implements ReplyRouter {
     private readonly nowMs: () => number,
   ) {}
 
+  get wantsPayloads(): boolean {
+    return this.routing.wantsPayloads;
+  }
+
   get peerCount(): number {
     return this.peers.size;
   }
@@ -191,7 +202,15 @@ export class FakeReplyRouter implements ReplyRouter {
   sendResponse(reply: ResponseMessage): RouteResult<FakePeer> {
     if (this.failWith !== null) throw this.failWith;
     const r = this.routing.route(reply, this.nowMs());
-    if (r.kind === 'routed') this.deliver(r.connection, reply);
+    if (r.kind !== 'routed') return r;
+    // As the real end: payload only to a session that asked, at most what it asked for.
+    const payload = reply.payload;
+    this.deliver(
+      r.connection,
+      payload === undefined
+        ? reply
+        : { ...reply, payload: r.payloadBytes === 0 ? undefined : payload.subarray(0, r.payloadBytes) },
+    );
     return r;
   }
 
@@ -214,6 +233,11 @@ export class FakeReplyRouter implements ReplyRouter {
   register(p: FakePeer, session: SessionKey): void {
     for (const r of this.routing.register(session, p, this.nowMs())) this.deliver(p, r);
     this.onRegister(session);
+  }
+
+  /** The connection asks for the first `maxBytes` of the session's reply payloads (PAYLOAD_WANT). */
+  wantPayload(p: FakePeer, session: SessionKey, maxBytes: number): void {
+    this.routing.wantPayload(session, p, maxBytes);
   }
 
   /** The connection is gone: its routes with it. */

@@ -140,6 +140,9 @@ export class Tcpcopy1Server {
   }
 
   /** Peers connected that sent their version record. */
+  /** The C tool's protocol has no reply payloads (--tcpcopy1 mode: the MySQL mode is not available). */
+  readonly wantsPayloads = false;
+
   get peerCount(): number {
     let n = 0;
     for (const p of this.peers) if (p.version >= 0 && !p.closed) n++;

@@ -5,6 +5,7 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { DEFAULT_INTERCEPT_PORT, SECRET_ENV, TCPCOPY_DEFAULTS } from './tcpcopy-config.js';
+import { DEFAULT_REPLY_PAYLOAD_BYTES, MAX_REPLY_PAYLOAD_BYTES } from './intercept-config.js';
 import type { InterceptConfig } from './intercept-config.js';
 import type { TcpcopyConfig } from './tcpcopy-config.js';
 
@@ -155,6 +156,10 @@ export function addInterceptOptions(cmd: Command): Command {
     .option('-p, --port <port>', `port tcpcopy connects to (default ${DEFAULT_INTERCEPT_PORT})`)
     .option('-b, --bind <ip>', 'listen address (default: all)')
     .option('--secret <secret>', `shared secret for tcpcopy (default: $${SECRET_ENV})`)
+    .option(
+      '--reply-payload <bytes>',
+      `most bytes of each reply's payload sent to the sessions that ask (tcpcopy --mysql), 0..${MAX_REPLY_PAYLOAD_BYTES}, 0 = headers only (default ${DEFAULT_REPLY_PAYLOAD_BYTES})`,
+    )
     .option(
       '--secret-file <file>',
       'read the shared secret from the first line of this file (e.g. a systemd credential)',

@@ -29,11 +29,17 @@ export interface InterceptRawOptions {
   nfqueue?: string;
   queueNum?: string;
   passlist?: string;
+  /** --reply-payload BYTES */
+  replyPayload?: string;
 }
 
 export interface InterceptInputs {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
+
+/** Reply payload bytes forwarded to sessions that ask (--reply-payload) by default, and at most. */
+export const DEFAULT_REPLY_PAYLOAD_BYTES = 512;
+export const MAX_REPLY_PAYLOAD_BYTES = 2048;
 
 /** The NFQUEUE number traditional intercept binds by default. */
 export const DEFAULT_QUEUE_NUM = 0;
@@ -98,7 +104,20 @@ export function validateInterceptOptions(raw: InterceptRawOptions, inputs: Inter
       raw.queueNum === undefined ? DEFAULT_QUEUE_NUM : parseIntegerOption('--queue-num', raw.queueNum, 0, 65535),
     passList:
       raw.passlist === undefined ? [] : splitList('-x', raw.passlist).map((item) => parseIp(`-x '${item}'`, item)),
+    replyPayloadBytes: parseReplyPayload(raw.tcpcopy1 === true, raw.replyPayload),
   };
+}
+
+/** --reply-payload BYTES: 0..MAX; the C tool's channel (--tcpcopy1) carries no payload. */
+function parseReplyPayload(tcpcopy1: boolean, text: string | undefined): number {
+  if (text === undefined) return tcpcopy1 ? 0 : DEFAULT_REPLY_PAYLOAD_BYTES;
+  const n = parseIntegerOption('--reply-payload', text, 0, MAX_REPLY_PAYLOAD_BYTES);
+  if (tcpcopy1 && n > 0)
+    throw new OptionError(
+      'CONFLICT',
+      "--reply-payload: the TCPCopy 1.x channel (--tcpcopy1) carries reply headers only (tcpcopy's MySQL mode needs this channel)",
+    );
+  return n;
 }
 
 /** --tcpcopy1-allow ip,...: only with --tcpcopy1 (the authenticated channel has its secret instead). */
