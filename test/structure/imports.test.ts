@@ -17,6 +17,7 @@ export const LAYERS: Readonly<Record<string, number>> = {
   version: 0,
   'exit-codes': 0,
   packet: 0,
+  mysql: 0,
   pcap: 1,
   io: 1,
   log: 1,
