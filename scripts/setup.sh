@@ -14,6 +14,7 @@ APT_PACKAGES=(
   iproute2 iptables nftables ethtool iputils-ping  # lab: namespaces, veth, bridge, offloads, loss rules
   tcpdump tshark         # tests: reference captures and decoding
   nginx-light redis-server apache2-utils wrk curl  # lab servers and loads
+  mariadb-server mariadb-client sysbench  # lab: MySQL mode (per-test mariadbd in namespaces), its client, OLTP load
   build-essential python3  # node-gyp
 )
 # The Dockerfile test, on CI or when asked: an engine, runc (podman's default crun refuses a host with both
@@ -34,6 +35,19 @@ if ((${#missing[@]})); then
     echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Debian's postinst starts (under systemd: and enables) the distribution's MariaDB unless a
+    # policy-rc.d forbids it, as in most containers. The lab starts its own servers (test/lab/mariadb.ts),
+    # so a fresh install leaves none running on the machine.
+    if [[ " ${missing[*]} " == *" mariadb-server "* ]]; then
+      if [[ -d /run/systemd/system ]]; then
+        systemctl disable --now mariadb.service >/dev/null 2>&1 || true
+      else
+        invoke-rc.d mariadb stop >/dev/null 2>&1 || true
+      fi
+      if pgrep -u mysql -x "mariadbd|mysqld" >/dev/null 2>&1; then
+        echo "setup: warning: a MariaDB server is still running after the install" >&2
+      fi
+    fi
   else
     echo "setup: not root, skipping system packages: ${missing[*]}" >&2
   fi

@@ -13,6 +13,8 @@ import { startNginx } from './nginx.js';
 import type { NginxOptions, NginxServer } from './nginx.js';
 import { startRedis } from './redis.js';
 import type { RedisOptions, RedisServer } from './redis.js';
+import { startMariadb } from './mariadb.js';
+import type { MariadbOptions, MariadbServer } from './mariadb.js';
 import { curlLoad, abLoad, wrkLoad } from './loads.js';
 import type { CurlOptions, AbOptions, WrkOptions } from './loads.js';
 import type { AbResult, WrkResult } from './loads-parse.js';
@@ -152,6 +154,10 @@ export class LabHost extends NsShell implements NsRunner {
 
   startRedis(opts: RedisOptions = {}): Promise<RedisServer> {
     return startRedis(this, opts);
+  }
+
+  startMariadb(opts: MariadbOptions = {}): Promise<MariadbServer> {
+    return startMariadb(this, opts);
   }
 
   /** `ip route replace <dst> via <via>` in this host. */

@@ -10,6 +10,29 @@ export type { SpawnOptions } from './types.js';
 export type { NginxOptions, NginxServer } from './nginx.js';
 export { NGINX_BODIES } from './nginx.js';
 export type { RedisOptions, RedisServer } from './redis.js';
+export {
+  MARIADB_DATABASE,
+  MARIADB_INNODB_ARGS,
+  mariadbdArgs,
+  installDbArgs,
+  setupStatements,
+  sqlString,
+  parseBatchRows,
+} from './mariadb.js';
+export type { MariadbOptions, MariadbServer, MariadbUser } from './mariadb.js';
+export { parseGeneralLog, countGeneralLog } from './mariadb-log.js';
+export type { GeneralLogEntry, GeneralLogCounts } from './mariadb-log.js';
+export {
+  sysbench,
+  parseSysbench,
+  sysbenchRunArgs,
+  sysbenchPrepareArgs,
+  prepareTables,
+  checksums,
+  generalLogStatements,
+  SYSBENCH_LIMITS,
+} from './mariadb-load.js';
+export type { SysbenchTest, SysbenchOptions, SysbenchResult } from './mariadb-load.js';
 export type { CurlOptions, AbOptions, WrkOptions } from './loads.js';
 export type { AbResult, WrkResult } from './loads-parse.js';
 export { parseAb, parseWrk, parseCurlCodes } from './loads-parse.js';
@@ -23,6 +46,8 @@ export {
   REPLICATION_PORTS,
   REPLICATION_HOSTS,
   SPLIT_CPUS,
+  MARIADB_LAB_USERS,
+  mariadbLabUsers,
 } from './replication-lab.js';
 export type {
   LabCpus,
@@ -31,6 +56,7 @@ export type {
   ReplicationLabOptions,
   StoppedProcess,
   ReplicationStopResult,
+  MariadbLabOptions,
 } from './replication-lab.js';
 export { watchProcess, stopWatched, pollUntil, pollUntilSettled } from './proc-watch.js';
 export type { ProcessWatch } from './proc-watch.js';

@@ -11,21 +11,60 @@ import type { LabHost } from './host.js';
 import { LabError } from './errors.js';
 import type { NginxServer } from './nginx.js';
 import type { RedisServer } from './redis.js';
+import type { MariadbServer, MariadbUser } from './mariadb.js';
 import { countLeaks } from './frame-counter.js';
 import type { FrameCounter } from './frame-counter.js';
 import { watchProcess, stopWatched, pollUntil } from './proc-watch.js';
 import type { ProcessWatch } from './proc-watch.js';
 
-export type ReplicatedService = 'nginx' | 'redis';
+export type ReplicatedService = 'nginx' | 'redis' | 'mariadb';
 
-/** The server handle of a service: nginx's access log, or redis-cli. */
-export type ServerOf<S extends ReplicatedService> = S extends 'nginx' ? NginxServer : RedisServer;
+/** The server handle of a service: nginx's access log, redis-cli, or MariaDB's sql() and logs. */
+export type ServerOf<S extends ReplicatedService> = S extends 'nginx'
+  ? NginxServer
+  : S extends 'redis'
+    ? RedisServer
+    : MariadbServer;
 
 /** Online and target ports per service. */
 export const REPLICATION_PORTS: Readonly<Record<ReplicatedService, { online: number; target: number }>> = {
   nginx: { online: 80, target: 8080 },
   redis: { online: 6379, target: 6379 },
+  mariadb: { online: 3306, target: 3306 },
 };
+
+/**
+ * The application users of the mariadb service: the same name on both servers with a different
+ * password on each, as a test database has its own credentials. A login copied byte for byte then
+ * cannot pass on the target (its scramble differs too); the MySQL mode has to log in afresh.
+ */
+export const MARIADB_LAB_USERS = {
+  name: 'sbtest',
+  /** The ed25519 user (only with the ed25519 option), with the same password as `name` on its server. */
+  ed25519Name: 'sbtest_ed',
+  onlinePassword: 'sbtest-online-A',
+  targetPassword: 'sbtest-target-B',
+} as const;
+
+export interface MariadbLabOptions {
+  /** Default MARIADB_LAB_USERS.onlinePassword. */
+  onlinePassword?: string;
+  /** Default MARIADB_LAB_USERS.targetPassword. */
+  targetPassword?: string;
+  /** Also create the ed25519 user on both servers. Default false. */
+  ed25519?: boolean;
+}
+
+/** The users of the online or the target server of the mariadb service. Pure. */
+export function mariadbLabUsers(side: 'online' | 'target', o: MariadbLabOptions = {}): MariadbUser[] {
+  const password =
+    side === 'online'
+      ? (o.onlinePassword ?? MARIADB_LAB_USERS.onlinePassword)
+      : (o.targetPassword ?? MARIADB_LAB_USERS.targetPassword);
+  const users: MariadbUser[] = [{ name: MARIADB_LAB_USERS.name, password }];
+  if (o.ed25519 === true) users.push({ name: MARIADB_LAB_USERS.ed25519Name, password, plugin: 'ed25519' });
+  return users;
+}
 
 /**
  * Extra node flags for the tcpcopy and intercept processes the lab starts, from the environment
@@ -48,6 +87,8 @@ const SYN_BACKLOG = 8192;
 
 export interface ReplicationLabOptions<S extends ReplicatedService> {
   service: S;
+  /** The mariadb service's users (ignored by the others). */
+  mariadb?: MariadbLabOptions;
   /** Extra tcpcopy arguments, after the lab's own (-x, -s, -i, --secret). */
   tcpcopyArgs?: readonly string[];
   /** Extra intercept arguments, after the lab's own (-i, -F, --secret). */
@@ -234,10 +275,16 @@ export class ReplicationLab<S extends ReplicatedService> {
       }
       leak = await countLeaks(cli, tgt, ipv6);
       const ports = REPLICATION_PORTS[opts.service];
-      const start = (h: LabHost, port: number): Promise<NginxServer | RedisServer> =>
-        opts.service === 'nginx' ? h.startNginx({ port }) : h.startRedis({ port });
-      const online = (await start(onl, ports.online)) as ServerOf<S>;
-      const target = (await start(tgt, ports.target)) as ServerOf<S>;
+      const start = (h: LabHost, port: number, side: 'online' | 'target'): Promise<ServerOf<ReplicatedService>> => {
+        if (opts.service === 'nginx') return h.startNginx({ port });
+        if (opts.service === 'redis') return h.startRedis({ port });
+        return h.startMariadb({ port, users: mariadbLabUsers(side, opts.mariadb) });
+      };
+      // Side by side: a MariaDB takes about a second to bootstrap and start.
+      const [online, target] = (await Promise.all([
+        start(onl, ports.online, 'online'),
+        start(tgt, ports.target, 'target'),
+      ])) as [ServerOf<S>, ServerOf<S>];
       // The target answers the client addresses through ast, which captures and drops the replies.
       await tgt.addRoute(`${cli.ip}/32`, ast.ip);
       await ast.sysctl('net.ipv4.ip_forward', 0);
