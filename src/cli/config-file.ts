@@ -89,6 +89,9 @@ export function readSecretFile(path: string): string {
 export interface FileOptions {
   config?: string;
   secretFile?: string;
+  /** --mysql-file: its text goes to mysqlFileText (tcpcopy only). */
+  mysqlFile?: string;
+  mysqlFileText?: string;
 }
 
 export function loadFileOptions<T extends FileOptions & { secret?: string }>(program: Command): T {
@@ -103,6 +106,16 @@ export function loadFileOptions<T extends FileOptions & { secret?: string }>(pro
       throw new OptionError('CONFLICT', '--secret and --secret-file: give one');
     }
     if (program.getOptionValueSource('secret') !== 'cli') opts.secret = readSecretFile(opts.secretFile);
+  }
+  if (opts.mysqlFile !== undefined) {
+    try {
+      opts.mysqlFileText = readFileSync(opts.mysqlFile, 'utf8');
+    } catch (e) {
+      throw new OptionError(
+        'BAD_FORMAT',
+        `--mysql-file ${opts.mysqlFile}: cannot read the file (${describeFsError(e)})`,
+      );
+    }
   }
   return opts;
 }

@@ -11,7 +11,15 @@ import { Session } from './session.js';
 import { SessionTable } from './table.js';
 import { DEFAULT_SESSION_OPTIONS } from './types.js';
 import type { SessionKey } from '../packet/index.js';
-import type { ClientSegment, EngineSink, SessionOptions, TargetAddress, TargetHeader } from './types.js';
+import type {
+  ClientSegment,
+  EngineSink,
+  SessionOptions,
+  StreamTransform,
+  StreamTransformFactory,
+  TargetAddress,
+  TargetHeader,
+} from './types.js';
 
 /** Maps an online server address:port to the target it is replicated to (undefined: not replicated). */
 export type TargetResolver = (onlineIp: string, onlinePort: number) => TargetAddress | undefined;
@@ -83,6 +91,8 @@ export class SessionEngine {
     private readonly resolveTarget: TargetResolver,
     private readonly sink: EngineSink,
     options: Partial<SessionOptions> = {},
+    /** Per-session stream transforms (the MySQL mode); none by default. */
+    private readonly transforms: StreamTransformFactory | null = null,
   ) {
     const o = { ...DEFAULT_SESSION_OPTIONS, ...options };
     checkOptions(o);
@@ -161,8 +171,14 @@ export class SessionEngine {
       targetIp: target.ip,
       targetPort: target.port,
     };
+    let transform: StreamTransform | null = null;
+    if (this.transforms !== null) {
+      const t = this.transforms(tuple, !isSyn);
+      if (t === 'skip') return; // the factory counted why
+      transform = t;
+    }
     c.active++;
-    const session = new Session(tuple, pkt, nowMs, this.options, c, this.sink);
+    const session = new Session(tuple, pkt, nowMs, this.options, c, this.sink, transform);
     entry = {
       session,
       clientIp: pkt.src,

@@ -21,6 +21,9 @@ export type {
   CloseReason,
   EngineSink,
   SessionOptions,
+  StreamTransform,
+  StreamTransformFactory,
+  TransformChunk,
 } from './types.js';
 export { newCounters } from './counters.js';
 export type { SessionCounters } from './counters.js';

@@ -19,6 +19,7 @@ import type {
   Mutable,
   OutgoingSegment,
   SessionOptions,
+  StreamTransform,
   TargetHeader,
 } from './types.js';
 import type { SessionKey } from '../packet/index.js';
@@ -140,6 +141,8 @@ export class Session {
     private readonly opts: SessionOptions,
     private readonly counters: SessionCounters,
     private readonly sink: EngineSink,
+    /** The stream transform (MySQL mode), or null: the client's bytes go as captured. */
+    private readonly transform: StreamTransform | null = null,
   ) {
     const synthesized = (first.flags & SYN) === 0;
     this.clientIsn = synthesized ? seqAdd(first.seq, -1) : first.seq;
@@ -160,6 +163,7 @@ export class Session {
     this.rto = this.rtt.rtoMs();
     if (synthesized) counters.reconnectNoSyn++;
     sink.registerSession(tuple);
+    this.askReplyPayload();
     this.sendSyn(nowMs);
     if (synthesized) this.onClientPacket(nowMs, first);
   }
@@ -226,6 +230,10 @@ export class Session {
     if (hdr.payloadLength > 0 || fin) {
       const end = seqAdd(hdr.seq, hdr.payloadLength);
       const fresh = seqDiff(end, this.rcvNxt);
+      if (fresh > 0 && this.transform !== null && hdr.payloadLength > 0) {
+        this.transform.targetReply(hdr.payload, hdr.payloadLength, hdr.seq === this.rcvNxt, this.appendTransformed);
+        this.askReplyPayload();
+      }
       if (fresh > 0) {
         // It starts with bytes we already had: a retransmission that also brings new ones (while the
         // target's stream is open; after its FIN no byte is a retransmission).
@@ -445,7 +453,22 @@ export class Session {
   // ---- sending --------------------------------------------------------------------------------
 
   /** `append` bound once (a closure per packet was an allocation per packet). */
-  private readonly appendChunk = (c: StreamChunk): void => this.append(c);
+  private readonly appendChunk = (c: StreamChunk): void => {
+    if (this.transform === null) this.append(c);
+    else this.transform.clientChunk(c, this.appendTransformed);
+  };
+  private readonly appendTransformed = (c: StreamChunk): void => this.append(c);
+
+  /** Reply payload bytes asked of intercept now (the transform's wish as last told). */
+  private payloadAsked = 0;
+
+  /** Tells intercept the transform's current wish for reply payloads, when it changed. */
+  private askReplyPayload(): void {
+    const want = this.transform?.replyPayloadBytes ?? 0;
+    if (want === this.payloadAsked) return;
+    this.payloadAsked = want;
+    this.sink.wantReplyPayload?.(this.tuple, want);
+  }
 
   private append(c: StreamChunk): void {
     this.chunks.push(c);
@@ -455,7 +478,7 @@ export class Session {
   /** Client bytes this session holds: sent and unacknowledged, unsent, and out of order. */
   bufferedBytes(): number {
     if (this.state === 'CLOSED') return 0;
-    return Math.max(0, seqDiff(this.streamEnd, this.sndUna)) + this.stream.heldBytes;
+    return Math.max(0, seqDiff(this.streamEnd, this.sndUna)) + this.stream.heldBytes + (this.transform?.heldBytes ?? 0);
   }
 
   /**
@@ -468,7 +491,7 @@ export class Session {
   }
 
   private hasWork(): boolean {
-    return seqDiff(this.streamEnd, this.sndUna) > 0 || this.stream.hasGap;
+    return seqDiff(this.streamEnd, this.sndUna) > 0 || this.stream.hasGap || (this.transform?.heldBytes ?? 0) > 0;
   }
 
   /**
@@ -668,7 +691,12 @@ export class Session {
 
   /** Every captured client byte (and FIN) has been sent to the target and acknowledged. */
   get replayDone(): boolean {
-    return !this.stream.hasGap && seqDiff(this.streamEnd, this.sndNxt) <= 0 && this.sndUna === this.sndNxt;
+    return (
+      !this.stream.hasGap &&
+      seqDiff(this.streamEnd, this.sndNxt) <= 0 &&
+      this.sndUna === this.sndNxt &&
+      (this.transform?.heldBytes ?? 0) === 0
+    );
   }
 
   /** The client reused this port for a new connection: reset the target's side and end. */

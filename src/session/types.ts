@@ -25,12 +25,56 @@ export interface ClientSegment extends TcpSegmentFields {
 
 /**
  * A target → client reply header relayed by intercept (src = the target, dst = the client); the
- * payload itself is not carried.
+ * payload itself is carried only for a session whose stream transform asked for it.
  */
 export interface TargetHeader extends Omit<TcpSegmentFields, 'family'> {
   readonly options: TcpOptionValues;
   readonly payloadLength: number;
+  /** The first bytes of the payload (RESPONSE_DATA), or undefined. */
+  readonly payload?: Buffer | undefined;
 }
+
+/**
+ * A contiguous piece of the client stream as a transform sees and emits it (the shape of
+ * reassembly.ts's StreamChunk): `seq` in the numbering of the side it is on.
+ */
+export interface TransformChunk {
+  seq: number;
+  data: Buffer;
+  fin: boolean;
+  onlineAck: number;
+  capturedMs: number;
+}
+
+/**
+ * A per-session rewrite of the client's byte stream (the MySQL mode re-signs logins): it takes the
+ * reassembled client chunks in order and emits the chunks to send, numbered in the stream the target
+ * sees (it may hold, replace, drop or add bytes: later chunks move by the difference). Pure.
+ */
+export interface StreamTransform {
+  /** Reply payload bytes it wants to read now (0: none); the session asks intercept for them. */
+  readonly replyPayloadBytes: number;
+  /** Client bytes it holds back. */
+  readonly heldBytes: number;
+  /** A client chunk in the reassembler's numbering (the transform may keep the object). */
+  clientChunk(c: TransformChunk, emit: (c: TransformChunk) => void): void;
+  /**
+   * A target reply carrying `payloadLength` bytes, `prefix` the first of them (undefined when
+   * intercept sent none); `inOrder` false when it does not start where the previous reply ended.
+   */
+  targetReply(
+    prefix: Buffer | undefined,
+    payloadLength: number,
+    inOrder: boolean,
+    emit: (c: TransformChunk) => void,
+  ): void;
+}
+
+/**
+ * Makes the transform of a new session (null: none), or says why the session is not replayed at
+ * all ('skip'). `joined`: its SYN was not captured.
+ */
+export type StreamTransformFactory = (tuple: SessionKey, joined: boolean) => StreamTransform | 'skip' | null;
 
 /** Where an online address:port is replicated to. */
 export interface TargetAddress {
@@ -60,6 +104,8 @@ export interface EngineSink {
   sendSegment(seg: OutgoingSegment): void;
   /** A new session: intercept must route replies for this 4-tuple to us. Called before its SYN is sent. */
   registerSession(tuple: SessionKey): void;
+  /** The session's transform asks intercept for the first `maxBytes` of each reply (0: no more). */
+  wantReplyPayload?(tuple: SessionKey, maxBytes: number): void;
   sessionClosed?(tuple: SessionKey, reason: CloseReason): void;
 }
 

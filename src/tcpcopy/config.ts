@@ -1,5 +1,6 @@
 // What the Replicator needs to run: where to capture, what to copy where, how to emulate the
 // clients and how to reach intercept. The command line builds it (with units in the names).
+import type { MysqlModeConfig } from '../mysql-replay/index.js';
 import type { IpAddress } from '../packet/index.js';
 import type { Transfer } from './transfer.js';
 
@@ -54,4 +55,6 @@ export interface ReplicatorConfig {
   readonly outputDevice: string | null;
   /** --tcpcopy1: talk to intercept in the C TCPCopy 1.x channel format (IPv4 only, no authentication). */
   readonly tcpcopy1: boolean;
+  /** --mysql / --mysql-file / --mysql-skip-grant: re-sign MySQL logins for the target; null = off. */
+  readonly mysql: MysqlModeConfig | null;
 }

@@ -35,6 +35,7 @@ export class ConvertScratch {
     window: 0,
     options: blankOptionValues(),
     payloadLength: 0,
+    payload: undefined,
   };
 }
 
@@ -75,6 +76,7 @@ export function targetHeaderInto(r: ResponseMessage, scratch: ConvertScratch): T
   o.window = (h[14]! << 8) | h[15]!;
   fillOptions(o.options, scratch.options);
   o.payloadLength = r.payloadLength;
+  o.payload = r.payload;
   return o;
 }
 

@@ -13,6 +13,7 @@ import type { PacketSink } from '../send/index.js';
 import type { ChannelLogger, RegistrationClient, ResponseMessage } from '../channel/index.js';
 import type { ReplicatorConfig } from './config.js';
 import { PacketDecoder, SegmentArena } from '../packet/index.js';
+import { MysqlMode } from '../mysql-replay/index.js';
 import { Deque, SessionEngine } from '../session/index.js';
 import type { CloseReason, EngineSink, OutgoingSegment } from '../session/index.js';
 import {
@@ -68,6 +69,8 @@ function channelLogger(logger: Logger): ChannelLogger {
 
 export class Replicator {
   readonly engine: SessionEngine;
+  /** --mysql: the login re-signing of MySQL sessions; null when off. */
+  readonly mysql: MysqlMode | null;
   readonly client: RegistrationClient;
   readonly edge: EdgeCounters = newEdgeCounters();
   private readonly config: ReplicatorConfig;
@@ -103,6 +106,7 @@ export class Replicator {
   private diagnosisTimer: NodeJS.Timeout | null = null;
   private readonly diagnosis: TcpcopyDiagnosis;
   private stopped = false;
+  private payloadChecked = false;
   /** Sessions ended, by reason (a line of the summary). */
   readonly closeReasons = new Map<CloseReason, number>();
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -124,23 +128,33 @@ export class Replicator {
       clientAddresses: this.config.clientAddresses,
       targetAddresses: new Set(this.config.transfers.map((t) => t.target.ip.text)),
     });
+    this.mysql =
+      this.config.mysql === null
+        ? null
+        : new MysqlMode(this.config.mysql, { warn: (t) => this.logger.warn(t), error: (t) => this.logger.error(t) });
     const sink: EngineSink = {
       sendSegment: (seg) => this.send(seg),
       registerSession: (t) => this.client.register(t),
+      wantReplyPayload: (t, bytes) => this.client.wantPayload(t, bytes),
       sessionClosed: (t, reason) => {
         this.closeReasons.set(reason, (this.closeReasons.get(reason) ?? 0) + 1);
         this.client.unregister(t);
       },
     };
-    this.engine = new SessionEngine(buildTargetResolver(this.config.transfers), sink, {
-      waitForResponse: this.config.waitForResponse,
-      onlyWithSyn: this.config.synRequired,
-      sessionTimeoutMs: this.config.sessionTimeoutMs,
-      keepaliveTimeoutMs: this.config.keepaliveTimeoutMs,
-      defaultMss: this.config.mssBytes,
-      maxIpPacketBytes: this.config.mtuBytes,
-      maxQueuedBytes: this.config.maxBacklogBytes,
-    });
+    this.engine = new SessionEngine(
+      buildTargetResolver(this.config.transfers),
+      sink,
+      {
+        waitForResponse: this.config.waitForResponse,
+        onlyWithSyn: this.config.synRequired,
+        sessionTimeoutMs: this.config.sessionTimeoutMs,
+        keepaliveTimeoutMs: this.config.keepaliveTimeoutMs,
+        defaultMss: this.config.mssBytes,
+        maxIpPacketBytes: this.config.mtuBytes,
+        maxQueuedBytes: this.config.maxBacklogBytes,
+      },
+      this.mysql?.transformFor ?? null,
+    );
     const secret = this.config.secret ?? undefined;
     this.diagnosis = new TcpcopyDiagnosis({ intercepts: this.config.intercepts.map((i) => `${i.ip.text}:${i.port}`) });
     this.client = this.io.openChannel({
@@ -156,6 +170,7 @@ export class Replicator {
       },
       onConnectionsChange: (n) => {
         this.logger.notice(`channel: ${n} connection(s) to intercept authenticated`);
+        if (this.mysql !== null && n > 0) this.checkReplyPayloads();
         opts.onConnectionsChange?.(n);
       },
     });
@@ -225,10 +240,10 @@ export class Replicator {
     this.diagnosisTimer.unref();
     this.loopDelay.enable();
     if (this.config.statsIntervalMs > 0) {
-      this.statsTimer = setInterval(
-        () => this.logger.lines(formatTcpcopyStats(this.counters(), this.nowMs() - this.startedMs)),
-        this.config.statsIntervalMs,
-      );
+      this.statsTimer = setInterval(() => {
+        this.logger.lines(formatTcpcopyStats(this.counters(), this.nowMs() - this.startedMs));
+        if (this.mysql !== null) this.logger.lines([{ level: 'notice', text: this.mysql.statsLine() }]);
+      }, this.config.statsIntervalMs);
     }
     if (this.source === null)
       this.logger.notice(`tcpcopy capturing on ${devices.join(',')} with filter "${this.config.captureFilter}"`);
@@ -279,6 +294,24 @@ export class Replicator {
     this.logger.lines(formatTcpcopySummary(this.counters(), elapsedMs));
     this.logger.lines([formatCloseReasons(this.closeReasons)]);
     if (!this.rewriter.isIdentity) this.logger.lines([formatRewriteLine(this.edge)]);
+    if (this.mysql !== null) this.logger.lines([{ level: 'notice', text: this.mysql.statsLine() }]);
+  }
+
+  /**
+   * --mysql reads the target's login answers, which only an intercept that forwards reply payloads
+   * gives: said once a connection is up (its FEATURES notice follows WELCOME at once).
+   */
+  private checkReplyPayloads(): void {
+    setTimeout(() => {
+      if (this.stopped || this.payloadChecked || this.client.authenticatedConnections === 0) return;
+      this.payloadChecked = true;
+      if (this.client.payloadConnections < this.client.authenticatedConnections) {
+        this.logger.error(
+          'mysql: an intercept does not forward reply payloads (older intercept, --reply-payload 0 or --tcpcopy1): ' +
+            'logins cannot be re-signed and pass as captured',
+        );
+      }
+    }, 500).unref();
   }
 
   /**

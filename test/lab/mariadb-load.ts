@@ -148,7 +148,13 @@ export function parseSysbench(text: string, exitCode = 0): SysbenchResult {
 export async function sysbench(from: NsRunner, o: SysbenchOptions): Promise<SysbenchResult> {
   const args = sysbenchRunArgs(o);
   from.assertLabUrl(`mysql://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port ?? 3306}/`);
-  const r = await from.exec('sysbench', args, { check: false, timeoutMs: (o.timeS + 30) * 1000 });
+  // libmariadb loads an auth plugin on first use, and threads connecting at once race for it (one
+  // fails: "Plugin client_ed25519 could not be loaded: it is already loaded", seen on CI): the
+  // library loads the plugins in LIBMYSQL_PLUGINS at its init instead, before the threads start.
+  const r = await from.exec('env', ['LIBMYSQL_PLUGINS=client_ed25519', 'sysbench', ...args], {
+    check: false,
+    timeoutMs: (o.timeS + 30) * 1000,
+  });
   return parseSysbench(`${r.stdout}\n${r.stderr}`, r.code);
 }
 

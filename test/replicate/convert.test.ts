@@ -186,6 +186,10 @@ void describe('target reply → RESPONSE → TargetHeader', () => {
       window: 509,
       options: { mss: -1, windowScale: -1, sackPermitted: false, hasTimestamps: true, tsval: 3333, tsecr: 1111 },
       payloadLength: 300,
+      payload: undefined,
     });
+    // With the first payload bytes (RESPONSE_DATA): carried to the engine as they came.
+    const withData = targetHeaderFromResponse({ ...r, payload: Buffer.from('abc') });
+    assert.deepEqual(withData.payload, Buffer.from('abc'));
   });
 });

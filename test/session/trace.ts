@@ -8,6 +8,7 @@ import type {
   CloseReason,
   OutgoingSegment,
   SessionOptions,
+  StreamTransformFactory,
   TargetHeader,
   TcpOptionValues,
 } from '../../src/session/index.js';
@@ -86,9 +87,11 @@ export class Harness {
   readonly out: OutgoingSegment[] = [];
   readonly registered: SessionKey[] = [];
   readonly closed: CloseReason[] = [];
+  /** Reply payload wishes told to the sink: `port bytes`. */
+  readonly payloadWishes: string[] = [];
   readonly engine: SessionEngine;
 
-  constructor(o: Partial<SessionOptions> = {}) {
+  constructor(o: Partial<SessionOptions> = {}, transforms: StreamTransformFactory | null = null) {
     this.engine = new SessionEngine(
       (ip, port) => (ip === ONLINE && port === 80 ? { ip: TARGET, port: TPORT } : undefined),
       {
@@ -98,11 +101,15 @@ export class Harness {
         registerSession: (t) => {
           this.registered.push(t);
         },
+        wantReplyPayload: (t, bytes) => {
+          this.payloadWishes.push(`${t.clientPort} ${bytes}`);
+        },
         sessionClosed: (_t, r) => {
           this.closed.push(r);
         },
       },
       o,
+      transforms,
     );
   }
 

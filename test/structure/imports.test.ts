@@ -27,6 +27,7 @@ export const LAYERS: Readonly<Record<string, number>> = {
   channel: 2,
   process: 2,
   stats: 3,
+  'mysql-replay': 3,
   tcpcopy: 4,
   intercept: 4,
   record: 4,

@@ -38,6 +38,7 @@ const CONFIG: ReplicatorConfig = {
   statsIntervalMs: 0,
   outputDevice: null,
   tcpcopy1: false,
+  mysql: null,
 };
 
 /** The client's packets to the online server 10.77.0.2:80. */

@@ -64,6 +64,13 @@ export function addTcpcopyOptions(cmd: Command): Command {
       '--lonely-grace <s>',
       `without -L: exit after this long with no intercept connected (default ${d.lonelyGraceS})`,
     )
+    .optionsGroup('MySQL / MariaDB (logins re-signed for the target):')
+    .option(
+      '--mysql <users>',
+      "target passwords of the users that log in, user:password,... (they may differ from online's)",
+    )
+    .option('--mysql-file <file>', 'the same from a file, one user:password per line (# comments): out of argv')
+    .option('--mysql-skip-grant', 'the target runs with --skip-grant-tables: logins pass as captured')
     .optionsGroup('Rewriting (which sessions, how many copies, which client addresses):')
     .option(
       '-n, --copies <n>',

@@ -10,6 +10,7 @@ import type { HostResolver } from './address.js';
 import type { IpAddress } from './address.js';
 import { buildCaptureFilter } from './bpf.js';
 import { OptionError } from './errors.js';
+import { parseMysqlMode } from './mysql.js';
 import { parseInterfaces } from './interfaces.js';
 import { parseIntegerOption, parseSecondsOption } from './numbers.js';
 import { formatTransfer, parseTransfers } from './transfer.js';
@@ -296,6 +297,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     offline,
     transport,
     responsesFile: nonEmpty('--responses', raw.responses),
+    mysql: parseMysqlMode(raw, { tcpcopy1: raw.tcpcopy1 === true, socket: transport === 'socket' }),
   };
 }
 

@@ -1,11 +1,12 @@
 // tcpcopy's options as the command-line parser hands them over: strings and booleans, unchecked.
 import type { OfflineRawOptions } from './offline.js';
 import type { RecordRawOptions } from './record.js';
+import type { MysqlRawOptions } from './mysql.js';
 
 /**
  * Option values as the parser hands them over: strings for values, booleans for flags (--record-*: RecordRawOptions).
  */
-export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions {
+export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions, MysqlRawOptions {
   transfer?: string;
   intercept?: string;
   interceptPort?: string;

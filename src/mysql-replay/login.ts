@@ -1,0 +1,346 @@
+// The MySQL mode's stream transform (session/types.ts StreamTransform) for one replicated session: the
+// captured login answered the online server's scramble, so it is re-signed for the target's. Pure.
+//
+//   greeting  client bytes are held until the target's greeting (its payload, from intercept) gives
+//             the scramble;
+//   login     the client's HandshakeResponse41 is rebuilt with the auth response for the target's
+//             scramble and the target's password of that user (its length may change);
+//   auth      the client's bytes are held until the target answers the login: OK lets them go;
+//             an auth switch is answered with a packet of our own (the next sequence id); the
+//             captured client's own auth-continuation packets (sequence id ≠ 0, answers to the
+//             online server's switch) are dropped; ERR is counted and reported;
+//   done      every later byte goes as captured, moved by the bytes the login changed.
+// A session this cannot re-sign (TLS, no password for its user, an unsupported plugin, bytes that do
+// not parse, a greeting intercept did not forward) passes as captured from where it stopped, counted.
+
+import {
+  authResponse,
+  encodeLogin,
+  encodePacket,
+  isSslRequest,
+  parseAuthReply,
+  parseGreeting,
+  parseLogin,
+} from '../mysql/index.js';
+import type { ErrPacket, Greeting, Password } from '../mysql/index.js';
+import { seqAdd } from '../session/index.js';
+import type { StreamTransform, TransformChunk } from '../session/index.js';
+
+/** Reply payload bytes asked for while the login is followed: a greeting, an auth switch or an ERR fit. */
+export const LOGIN_REPLY_BYTES = 512;
+const HEADER = 4;
+
+export interface MysqlCounters {
+  /** Sessions followed from their SYN. */
+  sessions: number;
+  loginsRewritten: number;
+  authSwitches: number;
+  authOk: number;
+  authFailed: number;
+  /** Sessions in TLS (SSLRequest): not replayable, passed as captured. */
+  tlsSessions: number;
+  /** Logins of a user with no password for the target (--mysql). */
+  noPassword: number;
+  unsupportedPlugin: number;
+  /** Client or server packets that did not parse (the session then passes as captured). */
+  unparsable: number;
+  /** The target's greeting or auth answer came without its payload (intercept without the feature). */
+  noReplyPayload: number;
+  /** Sessions whose login was not captured (joined mid-stream): not replayed. */
+  joinedSkipped: number;
+}
+
+export function newMysqlCounters(): MysqlCounters {
+  return {
+    sessions: 0,
+    loginsRewritten: 0,
+    authSwitches: 0,
+    authOk: 0,
+    authFailed: 0,
+    tlsSessions: 0,
+    noPassword: 0,
+    unsupportedPlugin: 0,
+    unparsable: 0,
+    noReplyPayload: 0,
+    joinedSkipped: 0,
+  };
+}
+
+/** What the edge logs (once per user or kind is its business). */
+export interface MysqlEvents {
+  authFailed(user: string, err: ErrPacket): void;
+  noPassword(user: string): void;
+  problem(what: string): void;
+}
+
+export interface MysqlLoginOptions {
+  /** The target's password of a user, or undefined when none was configured. */
+  passwordFor(user: string): Password | undefined;
+  /** --mysql-skip-grant: the target accepts any login; it is passed as captured. */
+  skipGrant: boolean;
+  counters: MysqlCounters;
+  events: MysqlEvents;
+}
+
+type Phase = 'greeting' | 'login' | 'auth' | 'done';
+
+export class MysqlLoginTransform implements StreamTransform {
+  private phase: Phase = 'greeting';
+  /** Client chunks held (reassembler numbering), oldest first. */
+  private held: TransformChunk[] = [];
+  private heldLength = 0;
+  /** Output seq = input seq + delta (bytes added minus bytes removed so far). */
+  private delta = 0;
+  /** The output seq just after the last byte emitted (or where the first will go). */
+  private outNext: number | null = null;
+  private greeting: Greeting | null = null;
+  private user = '';
+  private password: Password = '';
+
+  constructor(private readonly o: MysqlLoginOptions) {
+    o.counters.sessions++;
+  }
+
+  get replyPayloadBytes(): number {
+    return this.phase === 'greeting' || this.phase === 'auth' || this.phase === 'login' ? LOGIN_REPLY_BYTES : 0;
+  }
+
+  get heldBytes(): number {
+    return this.heldLength;
+  }
+
+  clientChunk(c: TransformChunk, emit: (c: TransformChunk) => void): void {
+    this.outNext ??= c.seq;
+    if (this.phase === 'done') {
+      this.pass(c, emit);
+      return;
+    }
+    this.held.push(c);
+    this.heldLength += c.data.length;
+    this.progress(emit);
+  }
+
+  targetReply(
+    prefix: Buffer | undefined,
+    payloadLength: number,
+    inOrder: boolean,
+    emit: (c: TransformChunk) => void,
+  ): void {
+    if (this.phase === 'done' || this.phase === 'login') return;
+    // The packet the phase waits for must be whole in the prefix: a MySQL header and its payload.
+    if (prefix === undefined || !inOrder) {
+      this.o.counters.noReplyPayload++;
+      this.giveUp(emit, 'the target reply of the login was not forwarded by intercept (intercept --reply-payload)');
+      return;
+    }
+    const len = prefix.length >= HEADER ? prefix.readUIntLE(0, 3) : -1;
+    if (len < 0 || prefix.length < HEADER + len || payloadLength < HEADER + len) {
+      this.o.counters.unparsable++;
+      this.giveUp(emit, `a target packet of the login longer than the ${prefix.length} bytes forwarded`);
+      return;
+    }
+    const seq = prefix[3]!;
+    const payload = prefix.subarray(HEADER, HEADER + len);
+    try {
+      if (this.phase === 'greeting') this.onGreeting(payload, emit);
+      else this.onAuthReply(seq, payload, emit);
+    } catch (e) {
+      this.o.counters.unparsable++;
+      this.giveUp(emit, `target packet: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private onGreeting(payload: Buffer, emit: (c: TransformChunk) => void): void {
+    if (payload[0] === 0xff) {
+      // The target refused the connection outright (too many connections, host blocked).
+      this.giveUp(emit, null);
+      return;
+    }
+    this.greeting = parseGreeting(payload);
+    this.phase = 'login';
+    this.progress(emit);
+  }
+
+  private onAuthReply(seq: number, payload: Buffer, emit: (c: TransformChunk) => void): void {
+    const r = parseAuthReply(payload);
+    const c = this.o.counters;
+    if (r.kind === 'ok') {
+      c.authOk++;
+      this.phase = 'done';
+      this.progress(emit);
+      return;
+    }
+    if (r.kind === 'err') {
+      c.authFailed++;
+      this.o.events.authFailed(this.user, r);
+      this.giveUp(emit, null);
+      return;
+    }
+    if (r.kind === 'auth-switch') {
+      const scramble = r.data[r.data.length - 1] === 0 ? r.data.subarray(0, r.data.length - 1) : r.data;
+      const answer = authResponse(r.plugin, this.password, scramble);
+      if (answer === null) {
+        c.unsupportedPlugin++;
+        this.giveUp(emit, `the target asks for auth plugin ${r.plugin}, which the MySQL mode cannot answer`);
+        return;
+      }
+      c.authSwitches++;
+      this.inject(encodePacket((seq + 1) & 0xff, answer), emit);
+      this.progress(emit);
+      return;
+    }
+    c.unsupportedPlugin++;
+    this.giveUp(emit, 'the target asks for more authentication data (caching_sha2 or similar), not supported');
+  }
+
+  /** Moves as far as the held bytes and the phase allow. */
+  private progress(emit: (c: TransformChunk) => void): void {
+    if (this.phase === 'login') this.rewriteLogin(emit);
+    if (this.phase === 'auth') this.dropContinuations();
+    if (this.phase === 'done') this.release(emit);
+  }
+
+  private rewriteLogin(emit: (c: TransformChunk) => void): void {
+    const head = this.peek(HEADER);
+    if (head === null) return;
+    const len = head.readUIntLE(0, 3);
+    const whole = this.peek(HEADER + len);
+    if (whole === null) return;
+    const payload = whole.subarray(HEADER);
+    const c = this.o.counters;
+    if (isSslRequest(payload)) {
+      c.tlsSessions++;
+      this.giveUp(emit, null);
+      return;
+    }
+    let login;
+    try {
+      login = parseLogin(payload);
+    } catch (e) {
+      c.unparsable++;
+      this.giveUp(emit, `client login: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    this.user = login.user.toString('utf8');
+    if (this.o.skipGrant) {
+      this.phase = 'auth';
+      this.release(emit, HEADER + len);
+      return;
+    }
+    const password = this.o.passwordFor(this.user);
+    if (password === undefined) {
+      c.noPassword++;
+      this.o.events.noPassword(this.user);
+      this.giveUp(emit, null);
+      return;
+    }
+    this.password = password;
+    const plugin = login.authPlugin ?? this.greeting!.authPlugin ?? 'mysql_native_password';
+    const answer = authResponse(plugin, password, this.greeting!.scramble);
+    if (answer === null) {
+      c.unsupportedPlugin++;
+      this.giveUp(emit, `the client logs in with auth plugin ${plugin}, which the MySQL mode cannot answer`);
+      return;
+    }
+    const first = this.held[0]!;
+    const rebuilt = encodePacket(whole[3]!, encodeLogin({ ...login, authResponse: answer }));
+    this.take(HEADER + len);
+    this.delta += rebuilt.length - (HEADER + len);
+    this.emitNew(rebuilt, first, emit);
+    c.loginsRewritten++;
+    this.phase = 'auth';
+  }
+
+  /** Drops the captured client's auth-continuation packets (sequence id ≠ 0) at the head of what is held. */
+  private dropContinuations(): void {
+    for (;;) {
+      const head = this.peek(HEADER);
+      if (head === null || head[3] === 0) return;
+      const wire = HEADER + head.readUIntLE(0, 3);
+      if (this.heldLength < wire) return;
+      this.take(wire);
+      this.delta -= wire;
+    }
+  }
+
+  /** Emits the first `bytes` held, moved by delta; all of it (a FIN-only chunk too) when omitted. */
+  private release(emit: (c: TransformChunk) => void, bytes?: number): void {
+    if (bytes === undefined) {
+      for (const c of this.held) this.pass(c, emit);
+      this.held = [];
+      this.heldLength = 0;
+      return;
+    }
+    let left = bytes;
+    while (left > 0 && this.held.length > 0) {
+      const c = this.held[0]!;
+      if (c.data.length <= left) {
+        this.held.shift();
+        this.heldLength -= c.data.length;
+        left -= c.data.length;
+        this.pass(c, emit);
+      } else {
+        const part: TransformChunk = { ...c, data: c.data.subarray(0, left), fin: false };
+        c.seq = seqAdd(c.seq, left);
+        c.data = c.data.subarray(left);
+        this.heldLength -= left;
+        left = 0;
+        this.pass(part, emit);
+      }
+    }
+  }
+
+  private pass(c: TransformChunk, emit: (c: TransformChunk) => void): void {
+    c.seq = seqAdd(c.seq, this.delta);
+    this.outNext = seqAdd(c.seq, c.data.length);
+    emit(c);
+  }
+
+  /** Adds bytes of our own at the current output position. */
+  private inject(data: Buffer, emit: (c: TransformChunk) => void): void {
+    const like = this.held[0] ?? null;
+    this.emitNew(data, like, emit);
+    this.delta += data.length;
+  }
+
+  private emitNew(data: Buffer, like: TransformChunk | null, emit: (c: TransformChunk) => void): void {
+    const seq = this.outNext!;
+    this.outNext = seqAdd(seq, data.length);
+    emit({ seq, data, fin: false, onlineAck: like?.onlineAck ?? 0, capturedMs: like?.capturedMs ?? 0 });
+  }
+
+  /** The first n held bytes joined, or null when fewer are held. */
+  private peek(n: number): Buffer | null {
+    if (this.heldLength < n) return null;
+    const first = this.held[0]!;
+    if (first.data.length >= n) return first.data.subarray(0, n);
+    return Buffer.concat(this.held.map((c) => c.data)).subarray(0, n);
+  }
+
+  /** Removes the first n held bytes (the caller accounts for them in delta or emits their replacement). */
+  private take(n: number): void {
+    let left = n;
+    while (left > 0) {
+      const c = this.held[0]!;
+      if (c.data.length <= left) {
+        this.held.shift();
+        left -= c.data.length;
+        this.heldLength -= c.data.length;
+        // A FIN on a consumed chunk stays in the stream as an empty chunk.
+        if (c.fin) this.held.unshift({ ...c, seq: seqAdd(c.seq, c.data.length), data: Buffer.alloc(0) });
+      } else {
+        c.seq = seqAdd(c.seq, left);
+        c.data = c.data.subarray(left);
+        this.heldLength -= left;
+        left = 0;
+      }
+    }
+  }
+
+  /** Stops following the session: what is held goes as captured (moved by delta), and so does the rest. */
+  private giveUp(emit: (c: TransformChunk) => void, why: string | null): void {
+    if (why !== null) this.o.events.problem(why);
+    this.phase = 'done';
+    this.release(emit);
+  }
+}

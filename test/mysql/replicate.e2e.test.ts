@@ -1,0 +1,166 @@
+// The MySQL mode live (issue 12): online and target MariaDB (both :3306) hold the same sbtest tables;
+// the application user sbtest has a different password on each (and so does sbtest_ed, identified
+// via ed25519). sysbench runs against onl from cli while tcpcopy --mysql copies it to tgt (intercept
+// on ast forwards the login answers). Every copied login is re-signed for the target and accepted;
+// the target runs every statement the online server ran (its general log: the same count) and its
+// tables end equal to online's (CHECKSUM TABLE of each); the target settles within 2 s of online. A
+// wrong target password: every login refused, reported with MariaDB's text, counted; tcpcopy keeps
+// running.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ReplicationLab,
+  MARIADB_LAB_USERS,
+  prepareTables,
+  checksums,
+  generalLogStatements,
+  sysbench,
+  pollUntilSettled,
+} from '../lab/index.js';
+import type { SysbenchResult } from '../lab/index.js';
+
+const isRoot = process.getuid?.() === 0;
+const TABLES = 4;
+const ROWS = 10_000;
+const THREADS = 8;
+const SECONDS = 8;
+
+type Workload = 'oltp_write_only' | 'oltp_read_write';
+
+/** The mysql statistics line of tcpcopy's summary, as numbers by name. */
+function mysqlLine(log: string): Map<string, number> {
+  const line =
+    log
+      .split('\n')
+      .filter((l) => l.includes('mysql: sessions:'))
+      .at(-1) ?? '';
+  const m = new Map<string, number>();
+  for (const part of line.replace(/^.*mysql: /, '').split(',')) {
+    const [k, v] = part.split(':');
+    if (k !== undefined && v !== undefined) m.set(k.trim(), Number(v));
+  }
+  return m;
+}
+
+async function replicate(
+  t: { diagnostic(s: string): void },
+  workload: Workload,
+  opts: { user: 'sbtest' | 'sbtest_ed'; targetPassword: string; psMode?: 'auto' | 'disable' },
+): Promise<void> {
+  const began = Date.now();
+  const rl = await ReplicationLab.create({
+    service: 'mariadb',
+    mariadb: { ed25519: opts.user === 'sbtest_ed' },
+    tcpcopyArgs: ['--mysql', `${opts.user}:${opts.targetPassword}`],
+  });
+  try {
+    const { online, target } = rl;
+    await Promise.all([prepareTables(online, TABLES, ROWS), prepareTables(target, TABLES, ROWS)]);
+    const prepared = await checksums(online);
+    assert.deepEqual(await checksums(target), prepared, 'both servers start with the same tables');
+
+    const run: SysbenchResult = await sysbench(rl.cli, {
+      test: workload,
+      host: rl.onl.ip,
+      user: opts.user,
+      password: MARIADB_LAB_USERS.onlinePassword,
+      tables: TABLES,
+      tableSize: ROWS,
+      threads: THREADS,
+      timeS: SECONDS,
+      ...(opts.psMode === undefined ? {} : { psMode: opts.psMode }),
+    });
+    const loadEnded = Date.now();
+    const onlLog = await generalLogStatements(online);
+    // The target is done when its log stops growing: how long after the load it went on is the lag.
+    let tgtLog = await generalLogStatements(target);
+    let lastChange = loadEnded;
+    let lastCount = -1;
+    await pollUntilSettled(
+      async () => {
+        tgtLog = await generalLogStatements(target);
+        if (tgtLog.statements !== lastCount) {
+          lastCount = tgtLog.statements;
+          lastChange = Date.now();
+        }
+        return tgtLog.statements;
+      },
+      3_000,
+      200,
+    );
+    const lagS = Math.max(0, lastChange - loadEnded) / 1000;
+    const { tcpcopy, intercept } = await rl.stop();
+    const after = { online: await checksums(online), target: await checksums(target) };
+    const my = mysqlLine(tcpcopy?.log ?? '');
+    t.diagnostic(
+      `${workload} ${opts.user}: sysbench ${run.transactions} transactions (${run.tps} tps), ${run.queries} queries, ` +
+        `${run.ignoredErrors} ignored errors; online log ${JSON.stringify(onlLog)}; target log ${JSON.stringify(tgtLog)}; ` +
+        `ratio ${(tgtLog.statements / onlLog.statements).toFixed(4)}, lag ${lagS.toFixed(3)} s; ` +
+        `mysql ${JSON.stringify([...my])}; whole test ${Date.now() - began} ms`,
+    );
+    assert.equal(run.exitCode, 0, run.fatal.join('\n'));
+    assert.ok(run.transactions > 0);
+    assert.equal(onlLog.logins, THREADS);
+    if (opts.targetPassword !== MARIADB_LAB_USERS.targetPassword) {
+      // A wrong target password: each copied login refused, reported, counted; tcpcopy still ran.
+      assert.equal(tgtLog.accessDenied, THREADS, rl.diagnostics());
+      assert.equal(tgtLog.logins, 0);
+      assert.equal(my.get('auth failed'), THREADS);
+      assert.match(
+        tcpcopy?.log ?? '',
+        new RegExp(`the target refused the login of user '${opts.user}': 1045 \\(28000\\) Access denied`),
+      );
+      assert.equal((tcpcopy?.log.match(/the target refused the login/g) ?? []).length, 1, 'reported once per user');
+      assert.ok(tcpcopy !== null && tcpcopy.exitCode === 0, rl.diagnostics());
+      return;
+    }
+    assert.equal(tgtLog.accessDenied, 0, rl.diagnostics());
+    assert.equal(tgtLog.logins, THREADS, 'every copied login accepted');
+    assert.equal(my.get('logins rewritten'), THREADS);
+    assert.equal(my.get('auth ok'), THREADS);
+    if (opts.user === 'sbtest_ed') assert.equal(my.get('auth switches'), THREADS, 'ed25519: one switch per login');
+    assert.ok(
+      tgtLog.statements >= 0.999 * onlLog.statements,
+      `target ${tgtLog.statements} of ${onlLog.statements} statements`,
+    );
+    assert.ok(tgtLog.statements <= onlLog.statements, 'nothing twice');
+    assert.deepEqual(after.target, after.online, 'CHECKSUM TABLE equal on both');
+    assert.notDeepEqual(after.online, prepared, 'the load changed the tables');
+    assert.ok(lagS <= 2, `the target settled ${lagS} s after online`);
+    assert.ok(tcpcopy !== null && tcpcopy.exitCode === 0, rl.diagnostics());
+    assert.equal(intercept.exitCode, 0, rl.diagnostics());
+  } finally {
+    await rl.destroy();
+  }
+}
+
+const opts = { skip: !isRoot && 'needs root', timeout: 120_000 };
+
+test(
+  '--mysql: oltp_write_only (8 threads, prepared statements) replicates: logins re-signed, same statements, equal checksums',
+  opts,
+  (t) =>
+    replicate(t, 'oltp_write_only', {
+      user: 'sbtest',
+      targetPassword: MARIADB_LAB_USERS.targetPassword,
+      psMode: 'auto',
+    }),
+);
+
+test('--mysql: oltp_read_write as plain queries (--db-ps-mode=disable): equal checksums', opts, (t) =>
+  replicate(t, 'oltp_read_write', {
+    user: 'sbtest',
+    targetPassword: MARIADB_LAB_USERS.targetPassword,
+    psMode: 'disable',
+  }),
+);
+
+test('--mysql: a user identified via ed25519 (auth switch on both): equal checksums', opts, (t) =>
+  replicate(t, 'oltp_write_only', { user: 'sbtest_ed', targetPassword: MARIADB_LAB_USERS.targetPassword }),
+);
+
+test(
+  '--mysql with a wrong target password: every login refused, reported once with the server text, counted',
+  opts,
+  (t) => replicate(t, 'oltp_write_only', { user: 'sbtest', targetPassword: 'not-the-target-password' }),
+);
