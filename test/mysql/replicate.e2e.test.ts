@@ -1,11 +1,17 @@
 // The MySQL mode live (issue 12): online and target MariaDB (both :3306) hold the same sbtest tables;
 // the application user sbtest has a different password on each (and so does sbtest_ed, identified
-// via ed25519). sysbench runs against onl from cli while tcpcopy --mysql copies it to tgt (intercept
-// on ast forwards the login answers). Every copied login is re-signed for the target and accepted;
-// the target runs every statement the online server ran (its general log: the same count) and its
-// tables end equal to online's (CHECKSUM TABLE of each); the target settles within 2 s of online. A
-// wrong target password: every login refused, reported with MariaDB's text, counted; tcpcopy keeps
-// running.
+// via ed25519). sysbench runs against onl from cli while tcpcopy --mysql -W copies it to tgt
+// (intercept on ast forwards the login answers). Every copied login is re-signed for the target and
+// accepted; the target runs exactly the statements the online server ran (its general log: the same
+// count) and settles within 2 s of online. Where the writes commute (oltp_update_index: k = k + 1 by
+// id) the tables end equal to online's (CHECKSUM TABLE of each). oltp_write_only and oltp_read_write
+// also write values that do not commute (c = ?, DELETE + INSERT of one id): sessions replayed side
+// by side on the target may commit two writes of one row in another order than online did, so their
+// checksums are reported, not asserted (see the README's MySQL section). A wrong target password:
+// every login refused, reported once with MariaDB's text, counted; tcpcopy keeps running.
+// -W: a session's statements go as soon as they are captured (MySQL answers them in order); waiting
+// for each answer's relay holds 8 sessions to about 8k statements/s, below sysbench's rate (the
+// target then ran on 6-7 s after the load).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -25,7 +31,7 @@ const ROWS = 10_000;
 const THREADS = 8;
 const SECONDS = 8;
 
-type Workload = 'oltp_write_only' | 'oltp_read_write';
+type Workload = 'oltp_write_only' | 'oltp_read_write' | 'oltp_update_index';
 
 /** The mysql statistics line of tcpcopy's summary, as numbers by name. */
 function mysqlLine(log: string): Map<string, number> {
@@ -51,7 +57,12 @@ async function replicate(
   const rl = await ReplicationLab.create({
     service: 'mariadb',
     mariadb: { ed25519: opts.user === 'sbtest_ed' },
-    tcpcopyArgs: ['--mysql', `${opts.user}:${opts.targetPassword}`],
+    tcpcopyArgs: [
+      '--mysql',
+      `${opts.user}:${opts.targetPassword}`,
+      '-W',
+      ...(process.env['MYSQL_E2E_DEBUG'] === '1' ? ['--stats-interval', '1'] : []),
+    ],
   });
   try {
     const { online, target } = rl;
@@ -85,8 +96,8 @@ async function replicate(
         }
         return tgtLog.statements;
       },
-      3_000,
-      200,
+      60_000,
+      1_000,
     );
     const lagS = Math.max(0, lastChange - loadEnded) / 1000;
     const { tcpcopy, intercept } = await rl.stop();
@@ -98,6 +109,10 @@ async function replicate(
         `ratio ${(tgtLog.statements / onlLog.statements).toFixed(4)}, lag ${lagS.toFixed(3)} s; ` +
         `mysql ${JSON.stringify([...my])}; whole test ${Date.now() - began} ms`,
     );
+    if (process.env['MYSQL_E2E_DEBUG'] === '1') {
+      console.log((tcpcopy?.log ?? '').split('\n').join('\n'));
+      console.log(intercept.log.split('\n').slice(-30).join('\n'));
+    }
     assert.equal(run.exitCode, 0, run.fatal.join('\n'));
     assert.ok(run.transactions > 0);
     assert.equal(onlLog.logins, THREADS);
@@ -119,13 +134,14 @@ async function replicate(
     assert.equal(my.get('logins rewritten'), THREADS);
     assert.equal(my.get('auth ok'), THREADS);
     if (opts.user === 'sbtest_ed') assert.equal(my.get('auth switches'), THREADS, 'ed25519: one switch per login');
-    assert.ok(
-      tgtLog.statements >= 0.999 * onlLog.statements,
-      `target ${tgtLog.statements} of ${onlLog.statements} statements`,
-    );
-    assert.ok(tgtLog.statements <= onlLog.statements, 'nothing twice');
-    assert.deepEqual(after.target, after.online, 'CHECKSUM TABLE equal on both');
+    assert.equal(tgtLog.statements, onlLog.statements, 'every statement, once');
+    assert.equal(tgtLog.prepare, onlLog.prepare);
     assert.notDeepEqual(after.online, prepared, 'the load changed the tables');
+    if (workload === 'oltp_update_index') assert.deepEqual(after.target, after.online, 'CHECKSUM TABLE equal on both');
+    else {
+      const same = [...after.online].filter(([k, v]) => after.target.get(k) === v).length;
+      t.diagnostic(`${workload}: ${same} of ${after.online.size} tables equal (non-commuting writes, see the header)`);
+    }
     assert.ok(lagS <= 2, `the target settled ${lagS} s after online`);
     assert.ok(tcpcopy !== null && tcpcopy.exitCode === 0, rl.diagnostics());
     assert.equal(intercept.exitCode, 0, rl.diagnostics());
@@ -137,26 +153,33 @@ async function replicate(
 const opts = { skip: !isRoot && 'needs root', timeout: 120_000 };
 
 test(
-  '--mysql: oltp_write_only (8 threads, prepared statements) replicates: logins re-signed, same statements, equal checksums',
+  '--mysql: oltp_update_index (8 threads, prepared statements): logins re-signed, every statement once, equal checksums',
   opts,
   (t) =>
-    replicate(t, 'oltp_write_only', {
+    replicate(t, 'oltp_update_index', {
       user: 'sbtest',
       targetPassword: MARIADB_LAB_USERS.targetPassword,
       psMode: 'auto',
     }),
 );
 
-test('--mysql: oltp_read_write as plain queries (--db-ps-mode=disable): equal checksums', opts, (t) =>
-  replicate(t, 'oltp_read_write', {
-    user: 'sbtest',
-    targetPassword: MARIADB_LAB_USERS.targetPassword,
-    psMode: 'disable',
-  }),
+test('--mysql: oltp_write_only (prepared statements): every statement once, settled within 2 s', opts, (t) =>
+  replicate(t, 'oltp_write_only', { user: 'sbtest', targetPassword: MARIADB_LAB_USERS.targetPassword, psMode: 'auto' }),
+);
+
+test(
+  '--mysql: oltp_read_write as plain queries (--db-ps-mode=disable): every statement once, settled within 2 s',
+  opts,
+  (t) =>
+    replicate(t, 'oltp_read_write', {
+      user: 'sbtest',
+      targetPassword: MARIADB_LAB_USERS.targetPassword,
+      psMode: 'disable',
+    }),
 );
 
 test('--mysql: a user identified via ed25519 (auth switch on both): equal checksums', opts, (t) =>
-  replicate(t, 'oltp_write_only', { user: 'sbtest_ed', targetPassword: MARIADB_LAB_USERS.targetPassword }),
+  replicate(t, 'oltp_update_index', { user: 'sbtest_ed', targetPassword: MARIADB_LAB_USERS.targetPassword }),
 );
 
 test(
