@@ -22,7 +22,7 @@ import {
   parseGreeting,
   parseLogin,
 } from '../mysql/index.js';
-import type { ErrPacket, Greeting, Password } from '../mysql/index.js';
+import type { ErrPacket, Greeting, Login, Password } from '../mysql/index.js';
 import { seqAdd } from '../session/index.js';
 import type { StreamTransform, TransformChunk } from '../session/index.js';
 
@@ -46,8 +46,10 @@ export interface MysqlCounters {
   unparsable: number;
   /** The target's greeting or auth answer came without its payload (intercept without the feature). */
   noReplyPayload: number;
-  /** Sessions whose login was not captured (joined mid-stream): not replayed. */
+  /** Sessions whose login was not captured (joined mid-stream) and could not be rebuilt: not replayed. */
   joinedSkipped: number;
+  /** Sessions joined mid-stream rebuilt with a login of their client's (or --mysql-default). */
+  joinedRebuilt: number;
 }
 
 export function newMysqlCounters(): MysqlCounters {
@@ -63,6 +65,7 @@ export function newMysqlCounters(): MysqlCounters {
     unparsable: 0,
     noReplyPayload: 0,
     joinedSkipped: 0,
+    joinedRebuilt: 0,
   };
 }
 
@@ -74,6 +77,17 @@ export interface MysqlEvents {
 }
 
 export interface MysqlLoginOptions {
+  /**
+   * A session joined mid-stream (its login was not captured): the login to send for it once the
+   * target's greeting came (a client's last captured one, or one made for --mysql-default), before
+   * the captured commands. Undefined: the session's own login is in its stream.
+   */
+  join?: Login;
+  /**
+   * A captured login the target accepted (the mode keeps each client's last one for its sessions
+   * joined mid-stream; a refused one would only be refused again).
+   */
+  onLogin?: (login: Login) => void;
   /** The target's password of a user, or undefined when none was configured. */
   passwordFor(user: string): Password | undefined;
   /** --mysql-skip-grant: the target accepts any login; it is passed as captured. */
@@ -96,6 +110,8 @@ export class MysqlLoginTransform implements StreamTransform {
   private greeting: Greeting | null = null;
   private user = '';
   private password: Password = '';
+  /** The captured login, once read (told to onLogin when the target accepts it). */
+  private login: Login | null = null;
 
   constructor(private readonly o: MysqlLoginOptions) {
     o.counters.sessions++;
@@ -158,7 +174,8 @@ export class MysqlLoginTransform implements StreamTransform {
     }
     this.greeting = parseGreeting(payload);
     this.phase = 'login';
-    this.progress(emit);
+    if (this.o.join !== undefined) this.sendJoinLogin(this.o.join, emit);
+    else this.progress(emit);
   }
 
   private onAuthReply(seq: number, payload: Buffer, emit: (c: TransformChunk) => void): void {
@@ -166,6 +183,7 @@ export class MysqlLoginTransform implements StreamTransform {
     const c = this.o.counters;
     if (r.kind === 'ok') {
       c.authOk++;
+      if (this.login !== null) this.o.onLogin?.(this.login);
       this.phase = 'done';
       this.progress(emit);
       return;
@@ -222,6 +240,7 @@ export class MysqlLoginTransform implements StreamTransform {
       return;
     }
     this.user = login.user.toString('utf8');
+    this.login = login;
     if (this.o.skipGrant) {
       this.phase = 'auth';
       this.release(emit, HEADER + len);
@@ -248,6 +267,30 @@ export class MysqlLoginTransform implements StreamTransform {
     this.delta += rebuilt.length - (HEADER + len);
     this.emitNew(rebuilt, first, emit);
     c.loginsRewritten++;
+    this.phase = 'auth';
+  }
+
+  /** A joined session: our login (sequence id 1) goes before the captured commands, which wait for its OK. */
+  private sendJoinLogin(template: Login, emit: (c: TransformChunk) => void): void {
+    const c = this.o.counters;
+    this.user = template.user.toString('utf8');
+    const password = this.o.skipGrant ? '' : this.o.passwordFor(this.user);
+    if (password === undefined) {
+      c.noPassword++;
+      this.o.events.noPassword(this.user);
+      this.giveUp(emit, null);
+      return;
+    }
+    this.password = password;
+    const plugin = template.authPlugin ?? this.greeting!.authPlugin ?? 'mysql_native_password';
+    const answer = authResponse(plugin, password, this.greeting!.scramble);
+    if (answer === null) {
+      c.unsupportedPlugin++;
+      this.giveUp(emit, `auth plugin ${plugin} cannot be answered`);
+      return;
+    }
+    this.inject(encodePacket(1, encodeLogin({ ...template, authResponse: answer })), emit);
+    c.joinedRebuilt++;
     this.phase = 'auth';
   }
 

@@ -2,6 +2,28 @@
 // sessions it cannot replay whole, reports auth failures and missing passwords once per user, and
 // formats its statistics line. Pure but for the logger it is given.
 
+import {
+  CLIENT_CONNECT_WITH_DB,
+  CLIENT_MULTI_RESULTS,
+  CLIENT_MULTI_STATEMENTS,
+  CLIENT_PLUGIN_AUTH,
+  CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA,
+  CLIENT_PROTOCOL_41,
+  CLIENT_PS_MULTI_RESULTS,
+  CLIENT_SECURE_CONNECTION,
+  CLIENT_TRANSACTIONS,
+  COM_INIT_DB,
+  COM_PING,
+  COM_QUERY,
+  COM_QUIT,
+  COM_RESET_CONNECTION,
+  COM_SET_OPTION,
+  COM_STMT_EXECUTE,
+  COM_STMT_FETCH,
+  COM_STMT_PREPARE,
+  COM_STMT_SEND_LONG_DATA,
+} from '../mysql/index.js';
+import type { Login } from '../mysql/index.js';
 import { sessionKeyString } from '../packet/index.js';
 import type { SessionKey } from '../packet/index.js';
 import type { StreamTransform } from '../session/index.js';
@@ -13,6 +35,11 @@ export interface MysqlModeConfig {
   readonly passwords: ReadonlyMap<string, string>;
   /** --mysql-skip-grant: the target skips grants; logins pass as captured, only the handshake is followed. */
   readonly skipGrant: boolean;
+  /**
+   * --mysql-default user[/database]: the login of a session joined mid-stream whose client logged in
+   * nowhere in the capture so far; null: such sessions are skipped.
+   */
+  readonly defaultLogin: { readonly user: string; readonly database: string | null } | null;
 }
 
 export interface MysqlModeLog {
@@ -22,32 +49,98 @@ export interface MysqlModeLog {
 
 /** Joined sessions remembered as skipped, so each is counted once however many packets it has. */
 const SKIPPED_MEMORY = 65_536;
+/** Clients whose last captured login is kept (for their sessions joined mid-stream). */
+const LOGIN_MEMORY = 4_096;
+/** Commands a joined session may start with: they need no state from before the join. */
+const JOINABLE = new Set<number>([
+  COM_QUERY,
+  COM_INIT_DB,
+  COM_PING,
+  COM_QUIT,
+  COM_SET_OPTION,
+  COM_STMT_PREPARE,
+  COM_RESET_CONNECTION,
+]);
+
+/** The login sent for --mysql-default (a client of libmariadb's habits, no attributes). */
+function defaultTemplate(user: string, database: string | null): Login {
+  return {
+    capabilities:
+      0x4 | // CLIENT_LONG_FLAG
+      CLIENT_PROTOCOL_41 |
+      CLIENT_TRANSACTIONS |
+      CLIENT_SECURE_CONNECTION |
+      CLIENT_MULTI_STATEMENTS |
+      CLIENT_MULTI_RESULTS |
+      CLIENT_PS_MULTI_RESULTS |
+      CLIENT_PLUGIN_AUTH |
+      CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA |
+      (database === null ? 0 : CLIENT_CONNECT_WITH_DB),
+    maxPacketSize: 16 * 1024 * 1024,
+    charset: 45, // utf8mb4_general_ci
+    reserved: Buffer.alloc(19),
+    extendedCapabilities: 0,
+    user: Buffer.from(user, 'utf8'),
+    authResponse: Buffer.alloc(0),
+    database: database === null ? null : Buffer.from(database, 'utf8'),
+    authPlugin: 'mysql_native_password',
+    connectAttrs: null,
+    unterminatedLast: false,
+    trailing: Buffer.alloc(0),
+  };
+}
+
+/**
+ * Why a joined session starting with `first` cannot be rebuilt, or null when it can: its first
+ * packet must be a whole command header (sequence id 0) of a command that needs no earlier state.
+ */
+export function joinProblem(first: Uint8Array): string | null {
+  if (first.length < 5) return 'its first packet is too short for a MySQL command';
+  if (first[3] !== 0) return 'it was joined inside a command (sequence id not 0)';
+  const cmd = first[4]!;
+  if (cmd === COM_STMT_EXECUTE || cmd === COM_STMT_FETCH || cmd === COM_STMT_SEND_LONG_DATA)
+    return 'it executes a statement prepared before the join';
+  if (!JOINABLE.has(cmd)) return `it starts with command 0x${cmd.toString(16)}`;
+  return null;
+}
 
 export class MysqlMode {
   readonly counters: MysqlCounters = newMysqlCounters();
   private readonly skipped = new Set<string>();
+  /** Each client address's last captured login (oldest first, at most LOGIN_MEMORY). */
+  private readonly lastLogin = new Map<string, Login>();
+  private readonly fallback: Login | null;
   /** What was logged already (once per user and kind). */
   private readonly said = new Set<string>();
 
   constructor(
     private readonly config: MysqlModeConfig,
     private readonly log: MysqlModeLog,
-  ) {}
+  ) {
+    const d = config.defaultLogin;
+    this.fallback = d === null ? null : defaultTemplate(d.user, d.database);
+  }
 
   /** The session engine's StreamTransformFactory. */
-  readonly transformFor = (tuple: SessionKey, joined: boolean): StreamTransform | 'skip' => {
+  readonly transformFor = (tuple: SessionKey, joined: boolean, first: Uint8Array): StreamTransform | 'skip' => {
+    let join: Login | undefined;
     if (joined) {
-      // Its login was not captured: replayed without one, it would run as nobody; skipped whole.
-      const key = sessionKeyString(tuple);
-      if (!this.skipped.has(key)) {
-        this.skipped.add(key);
-        if (this.skipped.size > SKIPPED_MEMORY) this.skipped.delete(this.skipped.values().next().value as string);
-        this.counters.joinedSkipped++;
-        this.once('joined', 'warn', 'MySQL sessions joined mid-stream (login not captured) are skipped whole');
+      // Its login was not captured: it is rebuilt with its client's last login (or --mysql-default)
+      // when its first packet starts a command that needs nothing from before; else skipped whole.
+      const template = this.lastLogin.get(tuple.clientIp) ?? this.fallback;
+      const problem =
+        template === null
+          ? `client ${tuple.clientIp} logged in nowhere in the capture so far and --mysql-default is not given`
+          : joinProblem(first);
+      if (problem !== null || template === null) {
+        this.skip(tuple, problem ?? '');
+        return 'skip';
       }
-      return 'skip';
+      join = template;
     }
     return new MysqlLoginTransform({
+      ...(join === undefined ? {} : { join }),
+      onLogin: (login) => this.remember(tuple.clientIp, login),
       passwordFor: (user) => this.config.passwords.get(user),
       skipGrant: this.config.skipGrant,
       counters: this.counters,
@@ -76,8 +169,23 @@ export class MysqlMode {
       `mysql: sessions:${c.sessions},logins rewritten:${c.loginsRewritten},auth switches:${c.authSwitches},` +
       `auth ok:${c.authOk},auth failed:${c.authFailed},no password:${c.noPassword},tls:${c.tlsSessions},` +
       `unsupported plugin:${c.unsupportedPlugin},unparsable:${c.unparsable},no reply payload:${c.noReplyPayload},` +
-      `joined skipped:${c.joinedSkipped}`
+      `joined rebuilt:${c.joinedRebuilt},joined skipped:${c.joinedSkipped}`
     );
+  }
+
+  private skip(tuple: SessionKey, why: string): void {
+    const key = sessionKeyString(tuple);
+    if (this.skipped.has(key)) return;
+    this.skipped.add(key);
+    if (this.skipped.size > SKIPPED_MEMORY) this.skipped.delete(this.skipped.values().next().value as string);
+    this.counters.joinedSkipped++;
+    this.once(`joined ${why}`, 'warn', `mysql: a session joined mid-stream is skipped whole: ${why}`);
+  }
+
+  private remember(clientIp: string, login: Login): void {
+    this.lastLogin.delete(clientIp);
+    this.lastLogin.set(clientIp, login);
+    if (this.lastLogin.size > LOGIN_MEMORY) this.lastLogin.delete(this.lastLogin.keys().next().value as string);
   }
 
   private once(key: string, level: 'warn' | 'error', text: string): void {

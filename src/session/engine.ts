@@ -173,7 +173,7 @@ export class SessionEngine {
     };
     let transform: StreamTransform | null = null;
     if (this.transforms !== null) {
-      const t = this.transforms(tuple, !isSyn);
+      const t = this.transforms(tuple, !isSyn, pkt.payload);
       if (t === 'skip') return; // the factory counted why
       transform = t;
     }

@@ -71,10 +71,14 @@ export interface StreamTransform {
 }
 
 /**
- * Makes the transform of a new session (null: none), or says why the session is not replayed at
- * all ('skip'). `joined`: its SYN was not captured.
+ * Makes the transform of a new session (null: none), or says that the session is not replayed at
+ * all ('skip'). `joined`: its SYN was not captured, and `first` is the payload of its first packet.
  */
-export type StreamTransformFactory = (tuple: SessionKey, joined: boolean) => StreamTransform | 'skip' | null;
+export type StreamTransformFactory = (
+  tuple: SessionKey,
+  joined: boolean,
+  first: Uint8Array,
+) => StreamTransform | 'skip' | null;
 
 /** Where an online address:port is replicated to. */
 export interface TargetAddress {

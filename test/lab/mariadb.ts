@@ -4,6 +4,7 @@
 // root over the unix socket (root may log in by socket credentials only), so its own statements
 // stay apart from the network traffic the tests count (see generalLogStatements in mariadb-load.ts).
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NsRunner } from './types.js';
 import { LabError } from './errors.js';
@@ -61,11 +62,16 @@ const MAX_SOCKET_PATH = 107;
 const INSTALL_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 
-/** mariadb-install-db's arguments: root logs in by socket credentials only; no test database. Pure. */
-export function installDbArgs(dataDir: string): string[] {
+/**
+ * mariadb-install-db's arguments: root logs in by socket credentials only; no test database. Pure.
+ * Each server has its own temporary directory: the bootstrap's temporary tables are named by pid,
+ * and one left in the shared /tmp by a killed run made a later bootstrap with that pid fail (seen on CI).
+ */
+export function installDbArgs(dataDir: string, tmpDir = join(dataDir, '..', 'tmp')): string[] {
   return [
     '--no-defaults',
     `--datadir=${dataDir}`,
+    `--tmpdir=${tmpDir}`,
     '--user=root',
     '--auth-root-authentication-method=socket',
     '--skip-test-db',
@@ -78,6 +84,7 @@ export function mariadbdArgs(dir: string, port: number, addresses: readonly stri
   return [
     '--no-defaults',
     `--datadir=${join(dir, 'data')}`,
+    `--tmpdir=${join(dir, 'tmp')}`,
     `--socket=${join(dir, 'mysqld.sock')}`,
     `--pid-file=${join(dir, 'mysqld.pid')}`,
     `--log-error=${join(dir, 'error.log')}`,
@@ -150,6 +157,7 @@ export async function startMariadb(host: NsRunner, opts: MariadbOptions = {}): P
   const socket = join(dir, 'mysqld.sock');
   if (socket.length > MAX_SOCKET_PATH)
     throw new LabError('EBADARG', `socket path too long for a unix socket (set a shorter TMPDIR): ${socket}`);
+  await mkdir(join(dir, 'tmp'));
   await host.exec('mariadb-install-db', installDbArgs(join(dir, 'data')), { timeoutMs: INSTALL_TIMEOUT_MS });
   const addresses = host.ipv6 ? [host.ip, host.ip6] : [host.ip];
   const child = host.spawn(binary, mariadbdArgs(dir, port, addresses), { stdio: ['ignore', 'pipe', 'pipe'] });

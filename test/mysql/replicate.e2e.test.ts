@@ -187,3 +187,64 @@ test(
   opts,
   (t) => replicate(t, 'oltp_write_only', { user: 'sbtest', targetPassword: 'not-the-target-password' }),
 );
+
+test(
+  '--mysql --mysql-default: connections open before tcpcopy starts are rebuilt; a write load started after it ends with equal checksums',
+  opts,
+  async (t) => {
+    const rl = await ReplicationLab.create({
+      service: 'mariadb',
+      startTcpcopy: false,
+      tcpcopyArgs: ['--mysql', `sbtest:${MARIADB_LAB_USERS.targetPassword}`, '--mysql-default', 'sbtest/sbtest', '-W'],
+    });
+    try {
+      const { online, target } = rl;
+      await Promise.all([prepareTables(online, TABLES, ROWS), prepareTables(target, TABLES, ROWS)]);
+      // Readers connected (and logged in) before tcpcopy runs: plain queries, so each can be rebuilt
+      // at its next statement.
+      const readers = sysbench(rl.cli, {
+        test: 'oltp_read_only',
+        host: rl.onl.ip,
+        user: MARIADB_LAB_USERS.name,
+        password: MARIADB_LAB_USERS.onlinePassword,
+        tables: TABLES,
+        tableSize: ROWS,
+        threads: 4,
+        timeS: 10,
+        psMode: 'disable',
+      });
+      await new Promise((r) => setTimeout(r, 2_000));
+      await rl.startTcpcopy();
+      await new Promise((r) => setTimeout(r, 1_000));
+      const writers = await sysbench(rl.cli, {
+        test: 'oltp_update_index',
+        host: rl.onl.ip,
+        user: MARIADB_LAB_USERS.name,
+        password: MARIADB_LAB_USERS.onlinePassword,
+        tables: TABLES,
+        tableSize: ROWS,
+        threads: 4,
+        timeS: 5,
+      });
+      const read = await readers;
+      await pollUntilSettled(async () => (await generalLogStatements(target)).statements, 60_000, 1_000);
+      const tgtLog = await generalLogStatements(target);
+      const { tcpcopy } = await rl.stop();
+      const my = mysqlLine(tcpcopy?.log ?? '');
+      const after = { online: await checksums(online), target: await checksums(target) };
+      t.diagnostic(
+        `readers ${read.queries} queries, writers ${writers.queries} queries; target log ${JSON.stringify(tgtLog)}; ` +
+          `mysql ${JSON.stringify([...my])}`,
+      );
+      assert.equal(read.exitCode, 0, read.fatal.join('\n'));
+      assert.equal(writers.exitCode, 0, writers.fatal.join('\n'));
+      assert.equal(my.get('joined rebuilt'), 4, `the four readers rebuilt\n${rl.diagnostics()}`);
+      assert.equal(my.get('logins rewritten'), 4, "the writers' own logins");
+      assert.equal(tgtLog.accessDenied, 0);
+      assert.equal(tgtLog.logins, 8, 'four rebuilt logins and four captured ones');
+      assert.deepEqual(after.target, after.online, 'CHECKSUM TABLE equal on both');
+    } finally {
+      await rl.destroy();
+    }
+  },
+);

@@ -71,6 +71,10 @@ export function addTcpcopyOptions(cmd: Command): Command {
     )
     .option('--mysql-file <file>', 'the same from a file, one user:password per line (# comments): out of argv')
     .option('--mysql-skip-grant', 'the target runs with --skip-grant-tables: logins pass as captured')
+    .option(
+      '--mysql-default <user[/db]>',
+      'log in sessions joined mid-stream (login not captured) as this user when their client logged in nowhere yet',
+    )
     .optionsGroup('Rewriting (which sessions, how many copies, which client addresses):')
     .option(
       '-n, --copies <n>',

@@ -10,6 +10,8 @@ export interface MysqlRawOptions {
   /** The text of --mysql-file (read by the CLI's file edge). */
   mysqlFileText?: string;
   mysqlSkipGrant?: boolean;
+  /** --mysql-default user[/database] */
+  mysqlDefault?: string;
 }
 
 /** One `user:password` item (the password may hold ':'; the user may not be empty). */
@@ -28,7 +30,11 @@ export function parseMysqlMode(
   refuse: { tcpcopy1: boolean; socket: boolean },
 ): MysqlModeConfig | null {
   const given = raw.mysql !== undefined || raw.mysqlFile !== undefined || raw.mysqlSkipGrant === true;
-  if (!given) return null;
+  if (!given) {
+    if (raw.mysqlDefault !== undefined)
+      throw new OptionError('CONFLICT', '--mysql-default needs --mysql, --mysql-file or --mysql-skip-grant');
+    return null;
+  }
   if (refuse.tcpcopy1) {
     throw new OptionError(
       'CONFLICT',
@@ -58,5 +64,23 @@ export function parseMysqlMode(
       '--mysql needs the target password of every user that logs in (user:password,... or --mysql-file), or --mysql-skip-grant',
     );
   }
-  return { passwords, skipGrant };
+  const defaultLogin = parseDefault(raw.mysqlDefault);
+  if (defaultLogin !== null && !skipGrant && !passwords.has(defaultLogin.user)) {
+    throw new OptionError(
+      'MISSING_OPTION',
+      `--mysql-default ${defaultLogin.user}: --mysql names no target password for it`,
+    );
+  }
+  return { passwords, skipGrant, defaultLogin };
+}
+
+/** --mysql-default user[/database]. */
+function parseDefault(text: string | undefined): MysqlModeConfig['defaultLogin'] {
+  if (text === undefined) return null;
+  const slash = text.indexOf('/');
+  const user = slash < 0 ? text : text.slice(0, slash);
+  const database = slash < 0 ? null : text.slice(slash + 1);
+  if (user === '' || database === '')
+    throw new OptionError('BAD_FORMAT', `--mysql-default '${text}': expected user[/database]`);
+  return { user, database };
 }
