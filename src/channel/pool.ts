@@ -349,6 +349,8 @@ export abstract class ConnectionPool<L extends PoolLink> {
 
   private sendRegister(slot: PoolSlot<L>, session: SessionKey): void {
     if (slot.link && this.writeRegister(slot.link, session)) this.stats.registrationsSent++;
+    // The key string only when some session wants payloads (a string per registration otherwise).
+    if (this.payloadWants.size === 0) return;
     const want = this.payloadWants.get(sessionKeyString(session));
     if (want !== undefined) this.sendPayloadWant(slot, session, want);
   }

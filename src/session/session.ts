@@ -141,9 +141,10 @@ export class Session {
     private readonly opts: SessionOptions,
     private readonly counters: SessionCounters,
     private readonly sink: EngineSink,
-    /** The stream transform (MySQL mode), or null: the client's bytes go as captured. */
-    private readonly transform: StreamTransform | null = null,
+    transform: StreamTransform | null = null,
   ) {
+    // One field, null for a plain session: its own object only where there is a transform.
+    this.tx = transform === null ? null : { transform, emit: (c) => this.append(c), payloadAsked: 0 };
     const synthesized = (first.flags & SYN) === 0;
     this.clientIsn = synthesized ? seqAdd(first.seq, -1) : first.seq;
     this.stream = new Reassembler(seqAdd(this.clientIsn, 1));
@@ -230,8 +231,9 @@ export class Session {
     if (hdr.payloadLength > 0 || fin) {
       const end = seqAdd(hdr.seq, hdr.payloadLength);
       const fresh = seqDiff(end, this.rcvNxt);
-      if (fresh > 0 && this.transform !== null && hdr.payloadLength > 0) {
-        this.transform.targetReply(hdr.payload, hdr.payloadLength, hdr.seq === this.rcvNxt, this.appendTransformed);
+      const tx = this.tx;
+      if (fresh > 0 && tx !== null && hdr.payloadLength > 0) {
+        tx.transform.targetReply(hdr.payload, hdr.payloadLength, hdr.seq === this.rcvNxt, tx.emit);
         this.askReplyPayload();
       }
       if (fresh > 0) {
@@ -454,19 +456,23 @@ export class Session {
 
   /** `append` bound once (a closure per packet was an allocation per packet). */
   private readonly appendChunk = (c: StreamChunk): void => {
-    if (this.transform === null) this.append(c);
-    else this.transform.clientChunk(c, this.appendTransformed);
+    if (this.tx === null) this.append(c);
+    else this.tx.transform.clientChunk(c, this.tx.emit);
   };
-  private readonly appendTransformed = (c: StreamChunk): void => this.append(c);
-
-  /** Reply payload bytes asked of intercept now (the transform's wish as last told). */
-  private payloadAsked = 0;
+  /** The stream transform (MySQL mode), what it emits goes to, and the reply payload bytes asked of intercept now. */
+  private readonly tx: {
+    readonly transform: StreamTransform;
+    readonly emit: (c: StreamChunk) => void;
+    payloadAsked: number;
+  } | null;
 
   /** Tells intercept the transform's current wish for reply payloads, when it changed. */
   private askReplyPayload(): void {
-    const want = this.transform?.replyPayloadBytes ?? 0;
-    if (want === this.payloadAsked) return;
-    this.payloadAsked = want;
+    const tx = this.tx;
+    if (tx === null) return;
+    const want = tx.transform.replyPayloadBytes;
+    if (want === tx.payloadAsked) return;
+    tx.payloadAsked = want;
     this.sink.wantReplyPayload?.(this.tuple, want);
   }
 
@@ -478,7 +484,9 @@ export class Session {
   /** Client bytes this session holds: sent and unacknowledged, unsent, and out of order. */
   bufferedBytes(): number {
     if (this.state === 'CLOSED') return 0;
-    return Math.max(0, seqDiff(this.streamEnd, this.sndUna)) + this.stream.heldBytes + (this.transform?.heldBytes ?? 0);
+    return (
+      Math.max(0, seqDiff(this.streamEnd, this.sndUna)) + this.stream.heldBytes + (this.tx?.transform.heldBytes ?? 0)
+    );
   }
 
   /**
@@ -491,7 +499,7 @@ export class Session {
   }
 
   private hasWork(): boolean {
-    return seqDiff(this.streamEnd, this.sndUna) > 0 || this.stream.hasGap || (this.transform?.heldBytes ?? 0) > 0;
+    return seqDiff(this.streamEnd, this.sndUna) > 0 || this.stream.hasGap || (this.tx?.transform.heldBytes ?? 0) > 0;
   }
 
   /**
@@ -695,7 +703,7 @@ export class Session {
       !this.stream.hasGap &&
       seqDiff(this.streamEnd, this.sndNxt) <= 0 &&
       this.sndUna === this.sndNxt &&
-      (this.transform?.heldBytes ?? 0) === 0
+      (this.tx?.transform.heldBytes ?? 0) === 0
     );
   }
 
