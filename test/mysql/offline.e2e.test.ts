@@ -1,0 +1,96 @@
+// The MySQL mode offline (issue 12): `tcpcopy --record` on the online host records sysbench's
+// sessions against MariaDB; later `tcpcopy --offline --mysql` replays the recording over raw IP into
+// the target (intercept on the assistant forwards the login answers), whose tables are still as
+// prepared. Each recorded login is re-signed for the target's password; the target runs every
+// statement the online server ran and its tables end equal (oltp_update_index: writes that commute).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  MARIADB_LAB_USERS,
+  ReplicationLab,
+  checksums,
+  generalLogStatements,
+  pollUntilSettled,
+  prepareTables,
+  sysbench,
+  watchProcess,
+} from '../lab/index.js';
+import { packageRoot } from '../../src/paths.js';
+
+const isRoot = process.getuid?.() === 0;
+const TABLES = 4;
+const ROWS = 10_000;
+
+test(
+  'a sysbench recording replayed offline with --mysql: logins re-signed, every statement once, equal checksums',
+  { skip: !isRoot && 'needs root', timeout: 180_000 },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'mysql-offline-'));
+    const rl = await ReplicationLab.create({ service: 'mariadb', startTcpcopy: false });
+    try {
+      const { online, target } = rl;
+      await Promise.all([prepareTables(online, TABLES, ROWS), prepareTables(target, TABLES, ROWS)]);
+      const prepared = await checksums(target);
+      const file = join(dir, 'sysbench.pcapng');
+      const tcpcopy = (args: string[]) => {
+        const child = rl.onl.spawn(process.execPath, [join(packageRoot(), 'bin', 'tcpcopy'), ...args]);
+        return { child, w: watchProcess(child) };
+      };
+      const rec = tcpcopy(['--record', file, '-x', '3306', '-i', 'eth0', '--stats-interval', '0']);
+      await rec.w.waitFor(/recording on eth0/, 20_000);
+      const run = await sysbench(rl.cli, {
+        test: 'oltp_update_index',
+        host: rl.onl.ip,
+        user: MARIADB_LAB_USERS.name,
+        password: MARIADB_LAB_USERS.onlinePassword,
+        tables: TABLES,
+        tableSize: ROWS,
+        threads: 4,
+        timeS: 4,
+      });
+      await new Promise((r) => setTimeout(r, 1000)); // the last FINs reach the capture
+      rec.child.kill('SIGINT');
+      assert.equal(await rec.w.exited, 0, rec.w.text());
+      assert.equal(run.exitCode, 0, run.fatal.join('\n'));
+      const onlLog = await generalLogStatements(online);
+      assert.deepEqual(await checksums(target), prepared, 'the target is still as prepared');
+
+      const replay = tcpcopy([
+        '-x',
+        `3306-${rl.tgt.ip}:3306`,
+        '-s',
+        rl.ast.ip,
+        '--secret',
+        rl.secret,
+        '--offline',
+        file,
+        '--mysql',
+        `${MARIADB_LAB_USERS.name}:${MARIADB_LAB_USERS.targetPassword}`,
+        '-W',
+      ]);
+      const code = await replay.w.exited;
+      await pollUntilSettled(async () => (await generalLogStatements(target)).statements, 30_000, 1_000);
+      const tgtLog = await generalLogStatements(target);
+      const text = replay.w.text();
+      t.diagnostic(
+        `sysbench ${run.queries} queries; online log ${JSON.stringify(onlLog)}; target log ${JSON.stringify(tgtLog)}; ` +
+          `${text
+            .split('\n')
+            .filter((l) => l.includes('mysql:') || l.includes('sessions:'))
+            .join(' | ')}`,
+      );
+      assert.equal(code, 0, text);
+      assert.match(text, /mysql: sessions:4,logins rewritten:4,auth switches:0,auth ok:4,auth failed:0/);
+      assert.equal(tgtLog.accessDenied, 0);
+      assert.equal(tgtLog.logins, 4);
+      assert.equal(tgtLog.statements, onlLog.statements, 'every statement, once');
+      assert.deepEqual(await checksums(target), await checksums(online), 'CHECKSUM TABLE equal on both');
+    } finally {
+      await rl.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
