@@ -137,6 +137,12 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
       samplePercent: config.samplePercent,
       copies: config.copies,
       ...(config.responsesFile === null ? {} : { responseLog: config.responsesFile }),
+      ...(config.mysql === null
+        ? {}
+        : {
+            mysql: config.mysql,
+            mysqlLog: { warn: (t: string) => logger.warn(t), error: (t: string) => logger.error(t) },
+          }),
       signal: stop.signal,
       onCapturing: (f) =>
         logger.notice(

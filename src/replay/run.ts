@@ -126,7 +126,8 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
     error(reportProblem);
     return ExitCode.BAD_INPUT;
   }
-  if (config.transport === 'socket') return runOverSockets(config, out, error, truncationPolicy(off.strictFile, warn));
+  if (config.transport === 'socket')
+    return runOverSockets(config, out, error, warn, truncationPolicy(off.strictFile, warn));
 
   if (secretMissing(config)) {
     error(missingSecretMessage('tcpcopy', 'intercept'));
@@ -322,6 +323,7 @@ async function runOverSockets(
   config: OfflineRunConfig,
   out: (t: string) => void,
   error: (t: string) => void,
+  warn: (t: string) => void,
   read: ReadCaptureOptions,
 ): Promise<number> {
   const off = config.offline!;
@@ -369,6 +371,7 @@ async function runOverSockets(
       requestsPerS: off.rps,
       ...(read.onTruncated === undefined ? {} : { onTruncated: read.onTruncated }),
       ...(config.responsesFile === null ? {} : { responseLog: config.responsesFile }),
+      ...(config.mysql === null ? {} : { mysql: config.mysql, mysqlLog: { warn, error } }),
     });
   } catch (e) {
     error(describeReadError(off.file, e));

@@ -234,6 +234,7 @@ void describe('outcome rules (pure)', () => {
   void test('socket transport', () => {
     const base: ReplayReport = {
       format: 'pcapng',
+      mysql: null,
       capture: {
         read: 12,
         bytes: 1200,
@@ -277,6 +278,7 @@ void describe('outcome rules (pure)', () => {
         noReply: 0,
         failures: { connectRefused: 0, reset: 0, timeout: 0, targetClosed: 0, other: 0 },
         aborted: 0,
+        mysqlSkipped: 0,
         rateCap: null,
       },
       durationMs: 5,

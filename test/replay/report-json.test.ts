@@ -46,6 +46,7 @@ const packet = buildOfflineReport({
 
 const socket: ReplayReport = {
   format: 'pcap',
+  mysql: null,
   capture: {
     read: 30,
     bytes: 3_333,
@@ -89,6 +90,7 @@ const socket: ReplayReport = {
     noReply: 1,
     failures: { connectRefused: 1, reset: 1, timeout: 0, targetClosed: 0, other: 0 },
     aborted: 0,
+    mysqlSkipped: 0,
     rateCap: { requestsPerS: 20, achievedRequestsPerS: 19.9876543 },
   },
   durationMs: 812.5555555,

@@ -25,10 +25,7 @@ function entry(where: string, item: string, into: Map<string, string>): void {
 }
 
 /** The MySQL mode's settings, or null when none of its options is given. */
-export function parseMysqlMode(
-  raw: MysqlRawOptions,
-  refuse: { tcpcopy1: boolean; socket: boolean },
-): MysqlModeConfig | null {
+export function parseMysqlMode(raw: MysqlRawOptions, refuse: { tcpcopy1: boolean }): MysqlModeConfig | null {
   const given = raw.mysql !== undefined || raw.mysqlFile !== undefined || raw.mysqlSkipGrant === true;
   if (!given) {
     if (raw.mysqlDefault !== undefined)
@@ -40,9 +37,6 @@ export function parseMysqlMode(
       'CONFLICT',
       "--mysql reads the target's login answers, which the TCPCopy 1.x channel (--tcpcopy1) does not carry",
     );
-  }
-  if (refuse.socket) {
-    throw new OptionError('CONFLICT', '--mysql with --transport socket is not available yet: use the packet transport');
   }
   const passwords = new Map<string, string>();
   if (raw.mysql !== undefined) {

@@ -297,7 +297,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     offline,
     transport,
     responsesFile: nonEmpty('--responses', raw.responses),
-    mysql: parseMysqlMode(raw, { tcpcopy1: raw.tcpcopy1 === true, socket: transport === 'socket' }),
+    mysql: parseMysqlMode(raw, { tcpcopy1: raw.tcpcopy1 === true }),
   };
 }
 

@@ -8,6 +8,8 @@ import { ConversationBuilder, decodeReplayPacket, emptyDecodeCounters } from './
 import type { Conversation, DecodeCounters, StreamCounters } from './streams.js';
 import { ResponseLogWriter } from './response-log.js';
 import { SocketReplayer } from './socket-replayer.js';
+import { MysqlMode } from '../../mysql-replay/index.js';
+import type { MysqlModeConfig, MysqlModeLog } from '../../mysql-replay/index.js';
 import { isSessionSampled, MAX_COPIES } from '../../tcpcopy/rewrite.js';
 import type { ReplayProgress, SocketReplayCounters, SocketReplayOptions } from './socket-replayer.js';
 
@@ -25,7 +27,10 @@ export type {
   SessionOutcome,
 } from './response-log.js';
 
-export interface SocketReplayRequest extends Omit<SocketReplayOptions, 'log' | 'onProgress'> {
+export interface SocketReplayRequest extends Omit<SocketReplayOptions, 'log' | 'onProgress' | 'mysql'> {
+  /** --mysql: log in to the target with the configured passwords (src/mysql-replay/); its lines go to mysqlLog. */
+  mysql?: MysqlModeConfig;
+  mysqlLog?: MysqlModeLog;
   /** A capture file (pcap or pcapng). Exactly one of file and packets. */
   file?: string;
   /** Or packets in capture order (e.g. `readCaptureStream(...)`, or the batches of a live capture). */
@@ -61,6 +66,8 @@ export interface SocketReplayRequest extends Omit<SocketReplayOptions, 'log' | '
 export interface ReplayReport {
   /** The capture file's format ('pcap' | 'pcapng'); null when packets came from elsewhere (live capture). */
   format: string | null;
+  /** --mysql: the mode's statistics line; null without it. */
+  mysql: string | null;
   /** What reading the capture found. */
   capture: DecodeCounters & StreamCounters;
   /** Replayable sessions (with at least one client byte). */
@@ -163,8 +170,25 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
     });
   }
   const onProgress = req.onProgress;
+  const mode =
+    req.mysql === undefined ? null : new MysqlMode(req.mysql, req.mysqlLog ?? { warn: () => {}, error: () => {} });
   const replayer = new SocketReplayer({
     ...req,
+    mysql:
+      mode === null
+        ? undefined
+        : (conv) =>
+            mode.transformFor(
+              {
+                family: conv.client.includes(':') ? 6 : 4,
+                clientIp: conv.client,
+                clientPort: conv.clientPort,
+                targetIp: req.target.host,
+                targetPort: req.target.port,
+              },
+              !conv.syn,
+              conv.turns[0]?.data ?? Buffer.alloc(0),
+            ),
     log,
     onProgress: onProgress === undefined ? undefined : (p) => onProgress({ ...p, sessionsTotal: total }),
   });
@@ -177,6 +201,7 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
   const sessionsTotal = builder.counters.sessions - builder.counters.noData;
   return {
     format: reader?.info?.format ?? null,
+    mysql: mode?.statsLine() ?? null,
     capture: { ...decodeCounters, ...builder.counters },
     sessionsTotal,
     skipped: { noData: builder.counters.noData, sampledOut, aborted: counters.aborted },
@@ -210,6 +235,7 @@ export function formatReplayReport(r: ReplayReport): string {
     `sent: ${p.requestsSent} requests${copiesSent}, ${p.bytesSent} bytes; received ${p.responseBytes} response bytes (${p.responsesTruncated} responses truncated in the log)`,
     `failures: ${f.connectRefused} refused, ${f.reset} reset, ${f.timeout} timeout, ${f.targetClosed} closed by target, ${f.other} other`,
     `duration ${secs.toFixed(3)} s, ${secs > 0 ? (p.requestsSent / secs).toFixed(1) : '0'} requests/s, ${secs > 0 ? (p.sessionsDone / secs).toFixed(1) : '0'} sessions/s`,
+    ...(r.mysql === null ? [] : [r.mysql]),
     ...(p.rateCap === null
       ? []
       : [

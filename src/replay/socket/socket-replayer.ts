@@ -14,6 +14,7 @@ import type { Socket } from 'node:net';
 import type { Conversation } from './streams.js';
 import type { Completion, ResponseLogWriter, SessionOutcome } from './response-log.js';
 import { RateMeter, RatePacer } from '../pace.js';
+import type { StreamTransform, TransformChunk } from '../../session/index.js';
 
 export interface SocketReplayOptions {
   target: { host: string; port: number };
@@ -40,7 +41,15 @@ export interface SocketReplayOptions {
   onProgress?: ((p: ReplayProgress) => void) | undefined;
   progressIntervalMs?: number;
   signal?: AbortSignal | undefined;
+  /**
+   * --mysql: each session's login is re-signed for the target (src/mysql-replay/); 'skip' leaves a
+   * session out (counted by the factory's owner). Absent: sessions go as captured.
+   */
+  mysql?: MysqlSessionFactory | undefined;
 }
+
+/** Makes the login transform of a session: its 4-tuple, whether its SYN was captured, its first client bytes. */
+export type MysqlSessionFactory = (conv: Conversation) => StreamTransform | 'skip';
 
 export interface FailureCounters {
   connectRefused: number;
@@ -78,6 +87,8 @@ export interface SocketReplayCounters extends ReplayProgress {
   failures: FailureCounters;
   /** Sessions not started because the replay was aborted. */
   aborted: number;
+  /** --mysql: sessions left out whole (joined mid-stream and not rebuildable). */
+  mysqlSkipped: number;
   /** With requestsPerS: the cap and the turns per second achieved (first to last turn sent); else null. */
   rateCap: { requestsPerS: number; achievedRequestsPerS: number } | null;
 }
@@ -108,8 +119,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 export class SocketReplayer {
   readonly counters: SocketReplayCounters;
-  private readonly o: Required<Omit<SocketReplayOptions, 'log' | 'onProgress' | 'signal'>> &
-    Pick<SocketReplayOptions, 'log' | 'onProgress' | 'signal'>;
+  private readonly o: Required<Omit<SocketReplayOptions, 'log' | 'onProgress' | 'signal' | 'mysql'>> &
+    Pick<SocketReplayOptions, 'log' | 'onProgress' | 'signal' | 'mysql'>;
   private readonly t0 = performance.now();
   private lastProgress = 0;
   private readonly slotWaiters: (() => void)[] = [];
@@ -127,6 +138,7 @@ export class SocketReplayer {
     if (!Number.isInteger(max) || max < 1)
       throw new RangeError(`maxOpenSessions must be a positive integer, got ${max}`);
     this.o = {
+      mysql: opts.mysql,
       target: opts.target,
       accelerate,
       topSpeed: opts.topSpeed ?? false,
@@ -160,6 +172,7 @@ export class SocketReplayer {
       noReply: 0,
       failures: { connectRefused: 0, reset: 0, timeout: 0, targetClosed: 0, other: 0 },
       aborted: 0,
+      mysqlSkipped: 0,
       rateCap: null,
     };
     this.pacer = this.o.requestsPerS === null ? null : new RatePacer(this.o.requestsPerS);
@@ -238,8 +251,13 @@ export class SocketReplayer {
   }
 
   private runSession(conv: Conversation): Promise<void> {
+    const login = this.o.mysql?.(conv) ?? null;
+    if (login === 'skip') {
+      this.counters.mysqlSkipped++;
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
-      new SessionRun(this, conv, resolve).start();
+      new SessionRun(this, conv, resolve, login).start();
     });
   }
 
@@ -320,6 +338,8 @@ class SessionRun {
     private readonly r: SocketReplayer,
     private readonly conv: Conversation,
     private readonly done: () => void,
+    /** --mysql: the login transform; the session logs in through it before its turns. */
+    private readonly login: StreamTransform | null = null,
   ) {
     this.o = r.options;
     this.c = r.counters;
@@ -356,8 +376,61 @@ class SessionRun {
   private onConnect(): void {
     this.connected = true;
     this.c.sessionsConnected++;
-    if (this.conv.greetingBytes > 0) this.beginWait(-1, this.conv.greetingBytes);
+    if (this.login !== null) this.beginLogin(this.login);
+    else if (this.conv.greetingBytes > 0) this.beginWait(-1, this.conv.greetingBytes);
     else this.sendPaced(0);
+  }
+
+  /** --mysql: turns of the captured login exchange (the login, then auth continuations, sequence id ≠ 0). */
+  private loginTurns = 0;
+  /** --mysql: target bytes not yet a whole MySQL packet, while logging in. */
+  private loginBuffer: Buffer | null = null;
+
+  /**
+   * --mysql: the transform gets the captured login turns and the target's packets (whole ones) and
+   * says what to send; once it wants no more replies and holds nothing, the turns after the login go
+   * as usual. A session joined mid-stream has no login turn: the transform sends one of its own.
+   */
+  private beginLogin(t: StreamTransform): void {
+    const turns = this.conv.turns;
+    if (this.conv.syn && turns.length > 0) {
+      this.loginTurns = 1;
+      while (this.loginTurns < turns.length && turns[this.loginTurns]!.data[3] !== 0) this.loginTurns++;
+    }
+    this.loginBuffer = Buffer.alloc(0);
+    let seq = 0;
+    const chunk = (data: Buffer): TransformChunk => ({ seq, data, fin: false, onlineAck: 0, capturedMs: 0 });
+    t.clientChunk(chunk(Buffer.alloc(0)), this.loginEmit);
+    for (let i = 0; i < this.loginTurns; i++) {
+      const data = turns[i]!.data;
+      t.clientChunk(chunk(data), this.loginEmit);
+      seq += data.length;
+    }
+    this.arm(this.o.sessionTimeoutMs, () => this.fail('timeout', null));
+  }
+
+  private readonly loginEmit = (c: TransformChunk): void => {
+    if (c.data.length === 0 || this.finished) return;
+    this.sock.write(c.data);
+    this.c.bytesSent += c.data.length;
+  };
+
+  /** --mysql: target bytes while logging in, fed to the transform a whole packet at a time. */
+  private onLoginData(t: StreamTransform, b: Buffer): void {
+    let buf = this.loginBuffer!.length === 0 ? b : Buffer.concat([this.loginBuffer!, b]);
+    while (buf.length >= 4 && t.replyPayloadBytes > 0) {
+      const whole = 4 + buf.readUIntLE(0, 3);
+      if (buf.length < whole) break;
+      t.targetReply(buf.subarray(0, whole), whole, true, this.loginEmit);
+      buf = buf.subarray(whole);
+    }
+    this.loginBuffer = buf;
+    if (t.replyPayloadBytes > 0 || t.heldBytes > 0) return;
+    // Logged in (or the transform gave up and the target will say so): the turns after the login.
+    this.loginBuffer = null;
+    this.disarm();
+    if (this.loginTurns >= this.conv.turns.length) this.close();
+    else this.sendPaced(this.loginTurns);
   }
 
   private beginWait(turn: number, expected: number | null): void {
@@ -376,6 +449,10 @@ class SessionRun {
   private onData(b: Buffer): void {
     if (this.finished) return;
     this.c.responseBytes += b.length;
+    if (this.loginBuffer !== null && this.login !== null) {
+      this.onLoginData(this.login, b);
+      return;
+    }
     if (this.pacing || this.closing) {
       // Bytes after a reply was complete: more of it (counted, not logged).
       return;
