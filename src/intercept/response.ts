@@ -22,7 +22,8 @@ export function responseFromDecoder(dec: PacketDecoder, payloadBytes = 0): Respo
     src: dec.srcAddress(),
     dst: dec.dstAddress(),
     tcpHeader: Buffer.from(dec.buf.subarray(dec.tcpOffset, end)),
-    payload: payloadBytes > 0 ? capturedPayload(dec, payloadBytes) : undefined,
+    // None for a reply without payload bytes (a SYN-ACK, an RST): it goes as a plain RESPONSE.
+    payload: payloadBytes > 0 && dec.wirePayloadLength > 0 ? capturedPayload(dec, payloadBytes) : undefined,
   };
 }
 

@@ -96,7 +96,11 @@ export interface MysqlLoginOptions {
   events: MysqlEvents;
 }
 
-type Phase = 'greeting' | 'login' | 'auth' | 'done';
+/**
+ * 'settling': the target said OK; the captured client's answers to an online auth switch that may
+ * still come (sequence id ≠ 0) are dropped until its first command (sequence id 0) shows.
+ */
+type Phase = 'greeting' | 'login' | 'auth' | 'settling' | 'done';
 
 export class MysqlLoginTransform implements StreamTransform {
   private phase: Phase = 'greeting';
@@ -122,7 +126,8 @@ export class MysqlLoginTransform implements StreamTransform {
   }
 
   get heldBytes(): number {
-    return this.heldLength;
+    // A held FIN counts as a byte: the session has work until it goes.
+    return this.heldLength + (this.held.length > 0 && this.held[this.held.length - 1]!.fin ? 1 : 0);
   }
 
   clientChunk(c: TransformChunk, emit: (c: TransformChunk) => void): void {
@@ -184,7 +189,7 @@ export class MysqlLoginTransform implements StreamTransform {
     if (r.kind === 'ok') {
       c.authOk++;
       if (this.login !== null) this.o.onLogin?.(this.login);
-      this.phase = 'done';
+      this.phase = 'settling';
       this.progress(emit);
       return;
     }
@@ -195,7 +200,9 @@ export class MysqlLoginTransform implements StreamTransform {
       return;
     }
     if (r.kind === 'auth-switch') {
-      const scramble = r.data[r.data.length - 1] === 0 ? r.data.subarray(0, r.data.length - 1) : r.data;
+      // mysql_native_password's nonce ends with a NUL; ed25519's is 32 raw bytes (its last may be 0).
+      const nul = r.plugin === 'mysql_native_password' && r.data[r.data.length - 1] === 0;
+      const scramble = nul ? r.data.subarray(0, r.data.length - 1) : r.data;
       const answer = authResponse(r.plugin, this.password, scramble);
       if (answer === null) {
         c.unsupportedPlugin++;
@@ -213,17 +220,40 @@ export class MysqlLoginTransform implements StreamTransform {
 
   /** Moves as far as the held bytes and the phase allow. */
   private progress(emit: (c: TransformChunk) => void): void {
-    if (this.phase === 'login') this.rewriteLogin(emit);
-    if (this.phase === 'auth') this.dropContinuations();
-    if (this.phase === 'done') this.release(emit);
+    try {
+      if (this.phase === 'login') this.rewriteLogin(emit);
+      if (this.phase === 'auth' || this.phase === 'settling') this.dropContinuations();
+      if (this.phase === 'settling') this.settle();
+      if (this.phase === 'done') this.release(emit);
+    } catch (e) {
+      // Bytes from the network that the codec or a signer refuses (a plugin the greeting's scramble
+      // does not fit, say): never a crash; the session goes on as captured.
+      this.o.counters.unparsable++;
+      this.giveUp(emit, `login: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** After the OK: done once the held bytes start with a command (sequence id 0). */
+  private settle(): void {
+    const head = this.peek(HEADER);
+    if (head !== null && head[3] === 0) this.phase = 'done';
+    else if (head === null && this.held.length > 0 && this.held[this.held.length - 1]!.fin) this.phase = 'done';
   }
 
   private rewriteLogin(emit: (c: TransformChunk) => void): void {
+    // A client that closes before a whole login (a health check): nothing to re-sign, the FIN goes.
+    const closed = this.held.length > 0 && this.held[this.held.length - 1]!.fin;
     const head = this.peek(HEADER);
-    if (head === null) return;
+    if (head === null) {
+      if (closed) this.giveUp(emit, null);
+      return;
+    }
     const len = head.readUIntLE(0, 3);
     const whole = this.peek(HEADER + len);
-    if (whole === null) return;
+    if (whole === null) {
+      if (closed) this.giveUp(emit, null);
+      return;
+    }
     const payload = whole.subarray(HEADER);
     const c = this.o.counters;
     if (isSslRequest(payload)) {

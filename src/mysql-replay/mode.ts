@@ -51,6 +51,13 @@ export interface MysqlModeLog {
 const SKIPPED_MEMORY = 65_536;
 /** Clients whose last captured login is kept (for their sessions joined mid-stream). */
 const LOGIN_MEMORY = 4_096;
+/** Distinct log lines said once each (users, reasons); past it, no more of them are said. */
+const SAID_MEMORY = 1_024;
+
+/** A client's logins are kept per target: another server or port may have other users. */
+function loginKey(t: SessionKey): string {
+  return `${t.clientIp}|${t.targetIp}|${t.targetPort}`;
+}
 /** Commands a joined session may start with: they need no state from before the join. */
 const JOINABLE = new Set<number>([
   COM_QUERY,
@@ -124,10 +131,12 @@ export class MysqlMode {
   /** The session engine's StreamTransformFactory. */
   readonly transformFor = (tuple: SessionKey, joined: boolean, first: Uint8Array): StreamTransform | 'skip' => {
     let join: Login | undefined;
+    // A flow skipped once stays skipped: a later packet of it must not start it half-way.
+    if (this.skipped.size > 0 && this.skipped.has(sessionKeyString(tuple))) return 'skip';
     if (joined) {
       // Its login was not captured: it is rebuilt with its client's last login (or --mysql-default)
       // when its first packet starts a command that needs nothing from before; else skipped whole.
-      const template = this.lastLogin.get(tuple.clientIp) ?? this.fallback;
+      const template = this.lastLogin.get(loginKey(tuple)) ?? this.fallback;
       const problem =
         template === null
           ? `client ${tuple.clientIp} logged in nowhere in the capture so far and --mysql-default is not given`
@@ -140,7 +149,7 @@ export class MysqlMode {
     }
     return new MysqlLoginTransform({
       ...(join === undefined ? {} : { join }),
-      onLogin: (login) => this.remember(tuple.clientIp, login),
+      onLogin: (login) => this.remember(loginKey(tuple), login),
       passwordFor: (user) => this.config.passwords.get(user),
       skipGrant: this.config.skipGrant,
       counters: this.counters,
@@ -179,17 +188,24 @@ export class MysqlMode {
     this.skipped.add(key);
     if (this.skipped.size > SKIPPED_MEMORY) this.skipped.delete(this.skipped.values().next().value as string);
     this.counters.joinedSkipped++;
-    this.once(`joined ${why}`, 'warn', `mysql: a session joined mid-stream is skipped whole: ${why}`);
+    // Said once per kind of reason (the client address in the first one only).
+    this.once(
+      `joined ${why.replace(/client \S+ /, 'client ')}`,
+      'warn',
+      `mysql: a session joined mid-stream is skipped whole: ${why}`,
+    );
   }
 
-  private remember(clientIp: string, login: Login): void {
-    this.lastLogin.delete(clientIp);
-    this.lastLogin.set(clientIp, login);
+  private remember(key: string, login: Login): void {
+    this.lastLogin.delete(key);
+    this.lastLogin.set(key, login);
     if (this.lastLogin.size > LOGIN_MEMORY) this.lastLogin.delete(this.lastLogin.keys().next().value as string);
   }
 
   private once(key: string, level: 'warn' | 'error', text: string): void {
     if (this.said.has(key)) return;
+    // Keys hold names from the network (users, client addresses): bounded.
+    if (this.said.size >= SAID_MEMORY) return;
     this.said.add(key);
     this.log[level](text);
   }

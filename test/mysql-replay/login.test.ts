@@ -226,3 +226,55 @@ void test('a login split over many chunks (one byte each) is put together before
   assert.equal(r.out.length, 1);
   assert.equal(r.counters.loginsRewritten, 1);
 });
+
+void test('the target OKs before the captured answer to the online switch arrives: that answer is still dropped', () => {
+  const r = rig({ edu: 'pw' });
+  const [greetingHex] = serverChunks(ED25519_LOGIN);
+  const [loginHex, onlineAnswer, ...commands] = clientChunks(ED25519_LOGIN);
+  r.client(loginHex!);
+  r.reply(targetGreeting(greetingHex!).packet);
+  const afterLogin = r.sent().length;
+  // A target that takes the native answer at once (no switch), before the capture shows the answer.
+  r.reply(OK);
+  r.client(onlineAnswer!, ...commands);
+  assert.deepEqual(r.sent().subarray(afterLogin), Buffer.from(commands.join(''), 'hex'));
+});
+
+void test('an ed25519 nonce ending in a zero byte is used whole (32 bytes)', () => {
+  const r = rig({ edu: 'pw' });
+  const [greetingHex, switchHex] = serverChunks(ED25519_LOGIN);
+  const [loginHex] = clientChunks(ED25519_LOGIN);
+  r.client(loginHex!);
+  r.reply(targetGreeting(greetingHex!).packet);
+  const afterLogin = r.sent().length;
+  const nonce = Buffer.alloc(32, 9);
+  nonce[31] = 0;
+  const sw = Buffer.from(switchHex!, 'hex');
+  nonce.copy(sw, sw.length - 32);
+  r.reply(sw);
+  assert.deepEqual(r.sent().subarray(afterLogin), encodePacket(3, clientEd25519('pw', nonce)));
+  assert.equal(r.counters.unparsable, 0);
+});
+
+void test('a client that closes before a whole login: its bytes and FIN go as captured, nothing is held', () => {
+  const r = rig({ nat: 'x' });
+  const [greetingHex] = serverChunks(NATIVE_LOGIN);
+  const emit = (c: TransformChunk): void => void r.out.push(c);
+  r.t.clientChunk({ seq: ISN1, data: Buffer.from('cf000001', 'hex'), fin: true, onlineAck: 1, capturedMs: 0 }, emit);
+  assert.equal(r.t.heldBytes, 5, 'four bytes and the FIN');
+  r.reply(targetGreeting(greetingHex!).packet);
+  assert.equal(r.t.heldBytes, 0);
+  assert.equal(r.out.at(-1)!.fin, true);
+});
+
+void test('a login naming client_ed25519 against a 20-byte scramble: no crash, counted, passed as captured', () => {
+  const r = rig({ nat: 'x' });
+  const [greetingHex] = serverChunks(NATIVE_LOGIN);
+  const [loginHex] = clientChunks(NATIVE_LOGIN);
+  const login = parseLogin(Buffer.from(loginHex!, 'hex').subarray(4));
+  const ed = encodePacket(1, encodeLogin({ ...login, authPlugin: 'client_ed25519' }));
+  r.reply(targetGreeting(greetingHex!).packet);
+  r.client(ed.toString('hex'));
+  assert.equal(r.counters.unparsable, 1);
+  assert.deepEqual(r.sent(), ed);
+});

@@ -8,7 +8,6 @@ import { ConversationBuilder, decodeReplayPacket, emptyDecodeCounters } from './
 import type { Conversation, DecodeCounters, StreamCounters } from './streams.js';
 import { ResponseLogWriter } from './response-log.js';
 import { SocketReplayer } from './socket-replayer.js';
-import { MysqlMode } from '../../mysql-replay/index.js';
 import type { MysqlModeConfig, MysqlModeLog } from '../../mysql-replay/index.js';
 import { isSessionSampled, MAX_COPIES } from '../../tcpcopy/rewrite.js';
 import type { ReplayProgress, SocketReplayCounters, SocketReplayOptions } from './socket-replayer.js';
@@ -170,8 +169,14 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
     });
   }
   const onProgress = req.onProgress;
+  // Loaded only for --mysql: a replay without it needs none of the MySQL code (nor its ed25519 library).
   const mode =
-    req.mysql === undefined ? null : new MysqlMode(req.mysql, req.mysqlLog ?? { warn: () => {}, error: () => {} });
+    req.mysql === undefined
+      ? null
+      : new (await import('../../mysql-replay/index.js')).MysqlMode(
+          req.mysql,
+          req.mysqlLog ?? { warn: () => {}, error: () => {} },
+        );
   const replayer = new SocketReplayer({
     ...req,
     mysql:
