@@ -276,23 +276,10 @@ export class MysqlLoginTransform implements StreamTransform {
       this.release(emit, HEADER + len);
       return;
     }
-    const password = this.o.passwordFor(this.user);
-    if (password === undefined) {
-      c.noPassword++;
-      this.o.events.noPassword(this.user);
-      this.giveUp(emit, null);
-      return;
-    }
-    this.password = password;
-    const plugin = login.authPlugin ?? this.greeting!.authPlugin ?? 'mysql_native_password';
-    const answer = authResponse(plugin, password, this.greeting!.scramble);
-    if (answer === null) {
-      c.unsupportedPlugin++;
-      this.giveUp(emit, `the client logs in with auth plugin ${plugin}, which the MySQL mode cannot answer`);
-      return;
-    }
+    const answer = this.answerFor(login, this.o.passwordFor(this.user), emit);
+    if (answer === null) return;
     const first = this.held[0]!;
-    const rebuilt = encodePacket(whole[3]!, encodeLogin({ ...login, authResponse: answer }));
+    const rebuilt = encodePacket(whole[3]!, answer);
     this.take(HEADER + len);
     this.delta += rebuilt.length - (HEADER + len);
     this.emitNew(rebuilt, first, emit);
@@ -302,26 +289,35 @@ export class MysqlLoginTransform implements StreamTransform {
 
   /** A joined session: our login (sequence id 1) goes before the captured commands, which wait for its OK. */
   private sendJoinLogin(template: Login, emit: (c: TransformChunk) => void): void {
-    const c = this.o.counters;
     this.user = template.user.toString('utf8');
-    const password = this.o.skipGrant ? '' : this.o.passwordFor(this.user);
+    const answer = this.answerFor(template, this.o.skipGrant ? '' : this.o.passwordFor(this.user), emit);
+    if (answer === null) return;
+    this.inject(encodePacket(1, answer), emit);
+    this.o.counters.joinedRebuilt++;
+    this.phase = 'auth';
+  }
+
+  /**
+   * The payload of `login` signed with the user's target password for the target's scramble, or null
+   * (counted, the session given up) when there is no password or its auth plugin cannot be answered.
+   */
+  private answerFor(login: Login, password: Password | undefined, emit: (c: TransformChunk) => void): Buffer | null {
+    const c = this.o.counters;
     if (password === undefined) {
       c.noPassword++;
       this.o.events.noPassword(this.user);
       this.giveUp(emit, null);
-      return;
+      return null;
     }
     this.password = password;
-    const plugin = template.authPlugin ?? this.greeting!.authPlugin ?? 'mysql_native_password';
+    const plugin = login.authPlugin ?? this.greeting!.authPlugin ?? 'mysql_native_password';
     const answer = authResponse(plugin, password, this.greeting!.scramble);
     if (answer === null) {
       c.unsupportedPlugin++;
-      this.giveUp(emit, `auth plugin ${plugin} cannot be answered`);
-      return;
+      this.giveUp(emit, `the login uses auth plugin ${plugin}, which the MySQL mode cannot answer`);
+      return null;
     }
-    this.inject(encodePacket(1, encodeLogin({ ...template, authResponse: answer })), emit);
-    c.joinedRebuilt++;
-    this.phase = 'auth';
+    return encodeLogin({ ...login, authResponse: answer });
   }
 
   /** Drops the captured client's auth-continuation packets (sequence id ≠ 0) at the head of what is held. */
