@@ -211,6 +211,28 @@ export class SessionEngine {
     this.settle(nowMs, entry);
   }
 
+  /**
+   * A packet of the online server to a client (src = the online server, dst = the client), for the
+   * stream transform of the session it answers; ignored when there is none.
+   */
+  onOnlineReply(nowMs: number, pkt: ClientSegment): void {
+    if (pkt.payload.length === 0) return;
+    const target = this.resolveTarget(pkt.src, pkt.srcPort);
+    if (!target) return;
+    const entry = this.sessions.get(pkt.dst, pkt.dstPort, target.ip, target.port);
+    if (!entry || !entry.live) return;
+    entry.session.onOnlineReply(nowMs, pkt.payload);
+    this.settle(nowMs, entry);
+  }
+
+  /** The stream transform of the session `tuple` may go on (see StreamTransform.resume). */
+  resume(nowMs: number, tuple: SessionKey): void {
+    const entry = this.sessions.get(tuple.clientIp, tuple.clientPort, tuple.targetIp, tuple.targetPort);
+    if (!entry || !entry.live) return;
+    entry.session.resumeTransform(nowMs);
+    this.settle(nowMs, entry);
+  }
+
   /** Runs every session whose deadline is due. */
   onTimer(nowMs: number): void {
     for (let guard = this.heap.size; guard >= 0; guard--) {

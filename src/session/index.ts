@@ -7,6 +7,7 @@ export { SessionTable } from './table.js';
 export type { TableValue } from './table.js';
 export type { TargetResolver, Backlog } from './engine.js';
 export { Session } from './session.js';
+export { TransformChain } from './transform-chain.js';
 export type { SessionState, ClientSide } from './session.js';
 export { Timer } from './timer.js';
 export { Deque } from './deque.js';

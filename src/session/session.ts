@@ -197,6 +197,28 @@ export class Session {
     this.maybeFinish(nowMs);
   }
 
+  /** A packet of the online server to this session's client, for the stream transform. */
+  onOnlineReply(nowMs: number, payload: Uint8Array): void {
+    const tx = this.tx;
+    if (this.state === 'CLOSED' || tx === null || tx.transform.onlineReply === undefined) return;
+    tx.transform.onlineReply(payload, tx.emit);
+    this.afterTransform(nowMs);
+  }
+
+  /** The transform may emit what it held for something outside the session (SessionEngine.resume). */
+  resumeTransform(nowMs: number): void {
+    const tx = this.tx;
+    if (this.state === 'CLOSED' || tx === null || tx.transform.resume === undefined) return;
+    tx.transform.resume(tx.emit);
+    this.afterTransform(nowMs);
+  }
+
+  private afterTransform(nowMs: number): void {
+    this.askReplyPayload();
+    this.pump(nowMs);
+    this.maybeFinish(nowMs);
+  }
+
   onTargetResponse(nowMs: number, hdr: TargetHeader): void {
     if (this.state === 'CLOSED') return;
     this.lastTargetMs = nowMs;

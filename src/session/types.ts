@@ -68,6 +68,13 @@ export interface StreamTransform {
     inOrder: boolean,
     emit: (c: TransformChunk) => void,
   ): void;
+  /**
+   * A packet of the online server to the client (its payload; captured only in modes that ask for
+   * them, e.g. the MySQL mode's answers to prepared statements), in capture order with the client's.
+   */
+  onlineReply?(payload: Uint8Array, emit: (c: TransformChunk) => void): void;
+  /** Something the transform waited for outside its session happened (SessionEngine.resume): emit what may go. */
+  resume?(emit: (c: TransformChunk) => void): void;
 }
 
 /**

@@ -2,11 +2,13 @@
 // in), on scripted traces: the transform's wish for reply payloads reaches the sink at registration
 // and when it changes; held client bytes wait (and count as buffered); the bytes it emits go in its
 // own numbering, so an added prefix moves every later byte and the target's acknowledgements of the
-// moved bytes are in that numbering; a factory's 'skip' refuses the session.
+// moved bytes are in that numbering; a factory's 'skip' refuses the session; online replies reach the
+// transform and resume() lets it go on; two transforms in a row (TransformChain).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { TransformChain } from '../../src/session/index.js';
 import type { StreamTransform, TransformChunk } from '../../src/session/index.js';
-import { Harness, clt, tgt, seg, SYN, ACK, PSH, CPORT, CLIENT, TARGET, TPORT } from './trace.js';
+import { Harness, clt, tgt, seg, SYN, ACK, PSH, CPORT, CLIENT, ONLINE, TARGET, TPORT } from './trace.js';
 
 /** Holds the client's bytes until a reply payload 'go' arrives, then sends "HI:" before them. */
 class GoTransform implements StreamTransform {
@@ -92,4 +94,82 @@ void test("'skip': no session, nothing sent or registered", () => {
   assert.deepEqual(h.client(1, clt(1001, 5001, ACK | PSH, 'q')), []);
   assert.equal(h.engine.size, 0);
   assert.deepEqual(h.registered, []);
+});
+
+/** Holds every client chunk until resumed or until the online server says 'ok'; keeps what it was told. */
+class GateTransform implements StreamTransform {
+  held: TransformChunk[] = [];
+  online: string[] = [];
+  readonly replyPayloadBytes: number;
+  constructor(wish = 0) {
+    this.replyPayloadBytes = wish;
+  }
+  get heldBytes(): number {
+    return this.held.reduce((n, c) => n + c.data.length, 0);
+  }
+  clientChunk(c: TransformChunk): void {
+    this.held.push(c);
+  }
+  targetReply(): void {}
+  onlineReply(payload: Uint8Array, emit: (c: TransformChunk) => void): void {
+    this.online.push(Buffer.from(payload).toString());
+    if (Buffer.from(payload).toString() === 'ok') this.resume(emit);
+  }
+  resume(emit: (c: TransformChunk) => void): void {
+    for (const c of this.held.splice(0)) emit(c);
+  }
+}
+
+void test("online replies reach the client's session transform (by the reversed addresses); resume lets held bytes go", () => {
+  const t = new GateTransform();
+  const h = new Harness({ waitForResponse: false }, () => t);
+  h.client(0, clt(1000, 0, SYN));
+  h.target(1, tgt(9000, 1001, SYN | ACK));
+  assert.deepEqual(h.client(2, clt(1001, 5001, ACK | PSH, 'q1')), [], 'held by the transform');
+  // The online server's packet to the client: src = online :80, dst = the client.
+  const fromOnline = { ...clt(5001, 1003, ACK | PSH, 'no'), src: ONLINE, srcPort: 80, dst: CLIENT, dstPort: CPORT };
+  h.engine.onOnlineReply(3, fromOnline);
+  assert.deepEqual(t.online, ['no']);
+  assert.deepEqual(h.take(), []);
+  // Another client port: no session, ignored.
+  h.engine.onOnlineReply(4, { ...fromOnline, dstPort: CPORT + 1, payload: Buffer.from('ok') });
+  assert.deepEqual(t.online, ['no']);
+  h.engine.onOnlineReply(5, { ...fromOnline, payload: Buffer.from('ok') });
+  assert.deepEqual(t.online, ['no', 'ok']);
+  assert.deepEqual(h.take(), [seg(1001, 9001, ACK | PSH, 'q1')], 'released by the online reply, sent at once');
+  h.client(6, clt(1003, 5003, ACK | PSH, 'q2'));
+  assert.equal(t.heldBytes, 2);
+  h.engine.resume(7, { family: 4, clientIp: CLIENT, clientPort: CPORT, targetIp: TARGET, targetPort: TPORT });
+  assert.deepEqual(h.take(), [seg(1003, 9001, ACK | PSH, 'q2')], 'resume sends what the transform lets go');
+});
+
+void test('TransformChain: the first one’s output is the second’s input; both see replies; the larger wish and the sum of held bytes', () => {
+  const a = new GoTransform();
+  const b = new GateTransform(40);
+  const chain = new TransformChain(a, b);
+  assert.equal(chain.replyPayloadBytes, 40);
+  const out: string[] = [];
+  const emit = (c: TransformChunk): void => {
+    out.push(`${c.seq}:${c.data.toString()}`);
+  };
+  const chunk = (seq: number, s: string): TransformChunk => ({
+    seq,
+    data: Buffer.from(s),
+    fin: false,
+    onlineAck: 0,
+    capturedMs: 0,
+  });
+  chain.clientChunk(chunk(1, 'ab'), emit);
+  assert.equal(chain.heldBytes, 2, 'held by the first');
+  chain.targetReply(Buffer.from('go'), 2, true, emit);
+  assert.deepEqual(a.replies, ['go/2/true']);
+  assert.equal(chain.heldBytes, 5, 'the first let "HI:" and "ab" go: now held by the second');
+  assert.deepEqual(out, []);
+  chain.onlineReply(Buffer.from('ok'), emit);
+  assert.deepEqual(b.online, ['ok']);
+  assert.deepEqual(out, ['1:HI:', '4:ab']);
+  chain.clientChunk(chunk(3, 'cd'), emit);
+  chain.resume(emit);
+  assert.deepEqual(out, ['1:HI:', '4:ab', '6:cd']);
+  assert.equal(chain.heldBytes, 0);
 });

@@ -1,0 +1,56 @@
+// Two stream transforms in a row: what the first emits is the second's input. Each sees every target
+// reply and online reply, and the pair asks intercept for the larger of their reply-payload wishes.
+// Pure.
+
+import type { StreamTransform, TransformChunk } from './types.js';
+
+export class TransformChain implements StreamTransform {
+  /** first's output goes through second (bound once: it runs per chunk). */
+  private emitOut: (c: TransformChunk) => void = noEmit;
+  private readonly throughSecond = (c: TransformChunk): void => this.second.clientChunk(c, this.emitOut);
+
+  constructor(
+    readonly first: StreamTransform,
+    readonly second: StreamTransform,
+  ) {}
+
+  get replyPayloadBytes(): number {
+    return Math.max(this.first.replyPayloadBytes, this.second.replyPayloadBytes);
+  }
+
+  get heldBytes(): number {
+    return this.first.heldBytes + this.second.heldBytes;
+  }
+
+  clientChunk(c: TransformChunk, emit: (c: TransformChunk) => void): void {
+    this.emitOut = emit;
+    this.first.clientChunk(c, this.throughSecond);
+  }
+
+  targetReply(
+    prefix: Buffer | undefined,
+    payloadLength: number,
+    inOrder: boolean,
+    emit: (c: TransformChunk) => void,
+  ): void {
+    this.emitOut = emit;
+    this.first.targetReply(prefix, payloadLength, inOrder, this.throughSecond);
+    this.second.targetReply(prefix, payloadLength, inOrder, emit);
+  }
+
+  onlineReply(payload: Uint8Array, emit: (c: TransformChunk) => void): void {
+    this.emitOut = emit;
+    this.first.onlineReply?.(payload, this.throughSecond);
+    this.second.onlineReply?.(payload, emit);
+  }
+
+  resume(emit: (c: TransformChunk) => void): void {
+    this.emitOut = emit;
+    this.first.resume?.(this.throughSecond);
+    this.second.resume?.(emit);
+  }
+}
+
+function noEmit(): void {
+  throw new Error('TransformChain: emit used outside a call');
+}
