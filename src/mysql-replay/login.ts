@@ -116,6 +116,8 @@ export class MysqlLoginTransform implements StreamTransform {
   private password: Password = '';
   /** The captured login, once read (told to onLogin when the target accepts it). */
   private login: Login | null = null;
+  /** The client's bytes stopped being MySQL packets this can follow (TLS, or bytes that did not parse). */
+  private unframed = false;
 
   constructor(private readonly o: MysqlLoginOptions) {
     o.counters.sessions++;
@@ -123,6 +125,11 @@ export class MysqlLoginTransform implements StreamTransform {
 
   get replyPayloadBytes(): number {
     return this.phase === 'greeting' || this.phase === 'auth' || this.phase === 'login' ? LOGIN_REPLY_BYTES : 0;
+  }
+
+  /** Whether the client stream is still MySQL packets (false after an SSLRequest or unparsable bytes). */
+  get framed(): boolean {
+    return !this.unframed;
   }
 
   get heldBytes(): number {
@@ -258,6 +265,7 @@ export class MysqlLoginTransform implements StreamTransform {
     const c = this.o.counters;
     if (isSslRequest(payload)) {
       c.tlsSessions++;
+      this.unframed = true;
       this.giveUp(emit, null);
       return;
     }
@@ -266,6 +274,7 @@ export class MysqlLoginTransform implements StreamTransform {
       login = parseLogin(payload);
     } catch (e) {
       c.unparsable++;
+      this.unframed = true;
       this.giveUp(emit, `client login: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }

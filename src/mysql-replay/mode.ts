@@ -26,9 +26,12 @@ import {
 import type { Login } from '../mysql/index.js';
 import { sessionKeyString } from '../packet/index.js';
 import type { SessionKey } from '../packet/index.js';
+import { TransformChain } from '../session/index.js';
 import type { StreamTransform } from '../session/index.js';
 import { MysqlLoginTransform, newMysqlCounters } from './login.js';
 import type { MysqlCounters } from './login.js';
+import { MysqlOrderTransform } from './order.js';
+import { WriteOrderBook } from './order-book.js';
 
 /** The MySQL mode's settings: the target's password of each user (they may differ from online's). */
 export interface MysqlModeConfig {
@@ -40,6 +43,11 @@ export interface MysqlModeConfig {
    * nowhere in the capture so far; null: such sessions are skipped.
    */
   readonly defaultLogin: { readonly user: string; readonly database: string | null } | null;
+  /**
+   * Keep the online order of writes across sessions (order.ts); on unless --mysql-unordered. The
+   * socket transport replays each connection on its own and does not order them.
+   */
+  readonly orderWrites?: boolean;
 }
 
 export interface MysqlModeLog {
@@ -119,6 +127,10 @@ export class MysqlMode {
   private readonly fallback: Login | null;
   /** What was logged already (once per user and kind). */
   private readonly said = new Set<string>();
+  /** The order of writes across sessions, and each live session's part in it (by session key). */
+  private readonly book = new WriteOrderBook();
+  private readonly orders = new Map<string, MysqlOrderTransform>();
+  private resumer: ((tuple: SessionKey) => void) | null = null;
 
   constructor(
     private readonly config: MysqlModeConfig,
@@ -147,7 +159,7 @@ export class MysqlMode {
       }
       join = template;
     }
-    return new MysqlLoginTransform({
+    const login = new MysqlLoginTransform({
       ...(join === undefined ? {} : { join }),
       onLogin: (login) => this.remember(loginKey(tuple), login),
       passwordFor: (user) => this.config.passwords.get(user),
@@ -169,7 +181,34 @@ export class MysqlMode {
         problem: (what) => this.once(`problem ${what}`, 'warn', `mysql: ${what}`),
       },
     });
+    if (this.config.orderWrites === false) return login;
+    const order = new MysqlOrderTransform({
+      book: this.book,
+      wake: () => this.resumer?.(tuple),
+      framed: () => login.framed,
+    });
+    const key = sessionKeyString(tuple);
+    this.orders.get(key)?.close();
+    this.orders.set(key, order);
+    return new TransformChain(login, order);
   };
+
+  /**
+   * How a session waiting for another's write is woken: the edge calls SessionEngine.resume for it
+   * (after the input being handled, not from inside it).
+   */
+  setResumer(resume: (tuple: SessionKey) => void): void {
+    this.resumer = resume;
+  }
+
+  /** A session ended (EngineSink.sessionClosed): no session waits for its writes any more. */
+  sessionClosed(tuple: SessionKey): void {
+    const key = sessionKeyString(tuple);
+    const order = this.orders.get(key);
+    if (order === undefined) return;
+    order.close();
+    this.orders.delete(key);
+  }
 
   /** The statistics line (periodic and at exit). */
   statsLine(): string {
@@ -178,7 +217,8 @@ export class MysqlMode {
       `mysql: sessions:${c.sessions},logins rewritten:${c.loginsRewritten},auth switches:${c.authSwitches},` +
       `auth ok:${c.authOk},auth failed:${c.authFailed},no password:${c.noPassword},tls:${c.tlsSessions},` +
       `unsupported plugin:${c.unsupportedPlugin},unparsable:${c.unparsable},no reply payload:${c.noReplyPayload},` +
-      `joined rebuilt:${c.joinedRebuilt},joined skipped:${c.joinedSkipped}`
+      `joined rebuilt:${c.joinedRebuilt},joined skipped:${c.joinedSkipped},` +
+      `order waits:${this.book.counters.waits},order waits timed out:${this.book.counters.waitsTimedOut}`
     );
   }
 

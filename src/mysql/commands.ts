@@ -2,7 +2,7 @@
 // (so a replayer can map captured ids to the ones the target hands out), and which commands set
 // session state a rebuilt session must repeat before the rest of the stream makes sense.
 import { cursor, u16 } from './bytes.js';
-import { isSingleStatement, leadingWords, skipSpace } from './sql.js';
+import { isSingleStatement, leadingWords, skipSpace, statementWrites } from './sql.js';
 
 export const COM_QUIT = 0x01;
 export const COM_INIT_DB = 0x02;
@@ -99,4 +99,16 @@ export function sessionStateOf(payload: Buffer): SessionState | null {
   // SET @@global.x (and MySQL 8's @@persist.x) is the GLOBAL form written as a variable prefix.
   if (/^@@(global|persist|persist_only)\./i.test(sql.slice(skipSpace(sql, verb.end)))) return null;
   return { kind: 'set' };
+}
+
+/**
+ * Whether the client command `payload` (possibly only its first bytes) writes rows or takes row locks
+ * (statementWrites): COM_QUERY by its text; null for COM_STMT_EXECUTE, whose statement is known only
+ * by its id (its COM_STMT_PREPARE's text tells); false for every other command.
+ */
+export function commandWrites(payload: Buffer): boolean | null {
+  const cmd = payload[0];
+  if (cmd === COM_QUERY) return statementWrites(payload.toString('latin1', 1));
+  if (cmd === COM_STMT_EXECUTE) return null;
+  return false;
 }

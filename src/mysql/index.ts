@@ -7,3 +7,5 @@ export * from './handshake.js';
 export * from './replies.js';
 export * from './auth.js';
 export * from './commands.js';
+export * from './sql.js';
+export * from './write-keys.js';

@@ -95,3 +95,39 @@ function skipQuoted(sql: string, pos: number): number {
   }
   return sql.length;
 }
+
+/**
+ * First words of statements that change rows or the schema: they take row locks (or commit
+ * implicitly), so where two sessions run them on one row the order matters. Anything else (SELECT,
+ * SHOW, SET, BEGIN, COMMIT ...) reads or changes only the session.
+ */
+const WRITE_VERBS = new Set([
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'REPLACE',
+  'LOAD',
+  'CALL',
+  'CREATE',
+  'ALTER',
+  'DROP',
+  'TRUNCATE',
+  'RENAME',
+  'GRANT',
+  'REVOKE',
+]);
+
+/**
+ * Whether `sql` writes rows or takes row locks: a statement starting (after comments) with a verb of
+ * WRITE_VERBS, or a locking read (FOR UPDATE, FOR SHARE, LOCK IN SHARE MODE). `sql` may be cut short
+ * (a prefix of the statement): a locking clause past the cut is not seen.
+ */
+export function statementWrites(sql: string): boolean {
+  const [verb] = leadingWords(sql, 1);
+  if (verb === undefined) return false;
+  if (WRITE_VERBS.has(verb.word)) return true;
+  return (
+    (verb.word === 'SELECT' || verb.word === 'WITH') &&
+    /\b(FOR\s+UPDATE|FOR\s+SHARE|LOCK\s+IN\s+SHARE\s+MODE)\b/i.test(sql)
+  );
+}

@@ -209,7 +209,7 @@ export class Session {
   resumeTransform(nowMs: number): void {
     const tx = this.tx;
     if (this.state === 'CLOSED' || tx === null || tx.transform.resume === undefined) return;
-    tx.transform.resume(tx.emit);
+    tx.transform.resume(tx.emit, nowMs);
     this.afterTransform(nowMs);
   }
 
@@ -255,7 +255,7 @@ export class Session {
       const fresh = seqDiff(end, this.rcvNxt);
       const tx = this.tx;
       if (fresh > 0 && tx !== null && hdr.payloadLength > 0) {
-        tx.transform.targetReply(hdr.payload, hdr.payloadLength, hdr.seq === this.rcvNxt, tx.emit);
+        tx.transform.targetReply(hdr.payload, hdr.payloadLength, hdr.seq === this.rcvNxt, tx.emit, fresh);
         this.askReplyPayload();
       }
       if (fresh > 0) {
@@ -328,6 +328,11 @@ export class Session {
       this.emit(seqAdd(this.sndNxt, -1), ACK, EMPTY, false);
     }
     if (this.ackTimer.isDue(nowMs)) this.sendAck();
+    const tx = this.tx;
+    if (tx !== null && (tx.transform.deadlineMs ?? Infinity) <= nowMs) {
+      tx.transform.resume?.(tx.emit, nowMs);
+      this.askReplyPayload();
+    }
     this.pump(nowMs);
     this.maybeFinish(nowMs);
   }
@@ -345,6 +350,7 @@ export class Session {
       this.rtoTimer.at,
       this.persistTimer.at,
       this.ackTimer.at,
+      this.tx?.transform.deadlineMs ?? Infinity,
     );
     // The quiet-period fallback only matters once the request is acknowledged; before that the RTO is armed.
     if (this.sndUna === this.sndNxt && this.heldForResponse()) {

@@ -1,6 +1,6 @@
 // Two stream transforms in a row: what the first emits is the second's input. Each sees every target
-// reply and online reply, and the pair asks intercept for the larger of their reply-payload wishes.
-// Pure.
+// reply (the second first, as the reply comes back from the target) and online reply; the pair asks
+// intercept for the larger of their reply-payload wishes and has the earlier of their deadlines. Pure.
 
 import type { StreamTransform, TransformChunk } from './types.js';
 
@@ -32,10 +32,13 @@ export class TransformChain implements StreamTransform {
     payloadLength: number,
     inOrder: boolean,
     emit: (c: TransformChunk) => void,
+    freshBytes?: number,
   ): void {
+    // A reply travels from the target back through the second to the first: the second has counted
+    // it before the first acts on it and emits into the second.
     this.emitOut = emit;
-    this.first.targetReply(prefix, payloadLength, inOrder, this.throughSecond);
-    this.second.targetReply(prefix, payloadLength, inOrder, emit);
+    this.second.targetReply(prefix, payloadLength, inOrder, emit, freshBytes);
+    this.first.targetReply(prefix, payloadLength, inOrder, this.throughSecond, freshBytes);
   }
 
   onlineReply(payload: Uint8Array, emit: (c: TransformChunk) => void): void {
@@ -44,10 +47,14 @@ export class TransformChain implements StreamTransform {
     this.second.onlineReply?.(payload, emit);
   }
 
-  resume(emit: (c: TransformChunk) => void): void {
+  get deadlineMs(): number {
+    return Math.min(this.first.deadlineMs ?? Infinity, this.second.deadlineMs ?? Infinity);
+  }
+
+  resume(emit: (c: TransformChunk) => void, nowMs?: number): void {
     this.emitOut = emit;
-    this.first.resume?.(this.throughSecond);
-    this.second.resume?.(emit);
+    this.first.resume?.(this.throughSecond, nowMs);
+    this.second.resume?.(emit, nowMs);
   }
 }
 

@@ -60,21 +60,28 @@ export interface StreamTransform {
   clientChunk(c: TransformChunk, emit: (c: TransformChunk) => void): void;
   /**
    * A target reply carrying `payloadLength` bytes, `prefix` the first of them (undefined when
-   * intercept sent none); `inOrder` false when it does not start where the previous reply ended.
+   * intercept sent none); `inOrder` false when it does not start where the previous reply ended;
+   * `freshBytes` of them were not seen before (a retransmission may repeat some).
    */
   targetReply(
     prefix: Buffer | undefined,
     payloadLength: number,
     inOrder: boolean,
     emit: (c: TransformChunk) => void,
+    freshBytes?: number,
   ): void;
   /**
    * A packet of the online server to the client (its payload; captured only in modes that ask for
    * them, e.g. the MySQL mode's answers to prepared statements), in capture order with the client's.
    */
   onlineReply?(payload: Uint8Array, emit: (c: TransformChunk) => void): void;
-  /** Something the transform waited for outside its session happened (SessionEngine.resume): emit what may go. */
-  resume?(emit: (c: TransformChunk) => void): void;
+  /**
+   * Something the transform waited for outside its session happened (SessionEngine.resume), or its
+   * deadline came: emit what may go now.
+   */
+  resume?(emit: (c: TransformChunk) => void, nowMs?: number): void;
+  /** When the transform wants resume() called if nothing else happened (engine clock, ms); Infinity: never. */
+  readonly deadlineMs?: number;
 }
 
 /**

@@ -139,6 +139,7 @@ export class Replicator {
       sessionClosed: (t, reason) => {
         this.closeReasons.set(reason, (this.closeReasons.get(reason) ?? 0) + 1);
         this.client.unregister(t);
+        this.mysql?.sessionClosed(t);
       },
     };
     this.engine = new SessionEngine(
@@ -154,6 +155,15 @@ export class Replicator {
         maxQueuedBytes: this.config.maxBacklogBytes,
       },
       this.mysql?.transformFor ?? null,
+    );
+    // A session the MySQL mode held for another's write goes on from a microtask: after the input
+    // that answered that write, not from inside the engine's handling of it.
+    this.mysql?.setResumer((t) =>
+      queueMicrotask(() => {
+        if (this.stopped) return;
+        this.engine.resume(this.nowMs(), t);
+        this.armAfterInput();
+      }),
     );
     const secret = this.config.secret ?? undefined;
     this.diagnosis = new TcpcopyDiagnosis({ intercepts: this.config.intercepts.map((i) => `${i.ip.text}:${i.port}`) });

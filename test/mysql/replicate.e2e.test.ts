@@ -103,6 +103,21 @@ async function replicate(
     const { tcpcopy, intercept } = await rl.stop();
     const after = { online: await checksums(online), target: await checksums(target) };
     const my = mysqlLine(tcpcopy?.log ?? '');
+    const keep = process.env['MYSQL_E2E_KEEP'];
+    if (keep !== undefined) {
+      const { mkdirSync, copyFileSync, writeFileSync } = await import('node:fs');
+      mkdirSync(keep, { recursive: true });
+      copyFileSync(online.generalLogPath, `${keep}/online.log`);
+      copyFileSync(target.generalLogPath, `${keep}/target.log`);
+      for (const [name, srv] of [['online', online], ['target', target]] as const) {
+        const st = await srv.sql("SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_deadlocks','Innodb_row_lock_waits','Com_rollback','Com_commit')");
+        writeFileSync(`${keep}/${name}.status`, JSON.stringify(st));
+        for (let i = 1; i <= TABLES; i++) {
+          const rows = await srv.sql(`SELECT id, k, c FROM sbtest.sbtest${i} ORDER BY id`);
+          writeFileSync(`${keep}/${name}.sbtest${i}`, rows.map((r) => r.join('\t')).join('\n'));
+        }
+      }
+    }
     t.diagnostic(
       `${workload} ${opts.user}: sysbench ${run.transactions} transactions (${run.tps} tps), ${run.queries} queries, ` +
         `${run.ignoredErrors} ignored errors; online log ${JSON.stringify(onlLog)}; target log ${JSON.stringify(tgtLog)}; ` +

@@ -174,7 +174,7 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
     req.mysql === undefined
       ? null
       : new (await import('../../mysql-replay/index.js')).MysqlMode(
-          req.mysql,
+          { ...req.mysql, orderWrites: false },
           req.mysqlLog ?? { warn: () => {}, error: () => {} },
         );
   const replayer = new SocketReplayer({

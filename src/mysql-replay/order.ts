@@ -1,0 +1,386 @@
+// The MySQL mode's write order for one session (a StreamTransform after the login's). Sessions
+// replayed side by side may take row locks in another order than online did, and two writes of one
+// row with values that do not commute then leave other rows on the target. So each write is held
+// until every write of another session that may touch the same row (write-keys.ts) and was answered
+// online before it is answered on the target. Pure: time comes from the captured chunks and resume().
+//
+// - Online order: a command's online answer is seen when its session's next command is captured;
+//   the WriteOrderBook numbers those answers across sessions. A write captured while another
+//   session's write of the same row is still in flight online waits for its own answer (which of
+//   the two went first); any other write goes after the writes answered online so far.
+// - Target answers are matched by size: the online server had sent R bytes when the client sent its
+//   next command (that command's ack), and a write counts as answered on the target once the target
+//   sent as many reply bytes, both counted from the first command after the login.
+// - Bounds: a write whose own answer is not seen within EVIDENCE_WAIT_MS (the client went quiet)
+//   goes after the writes answered so far; a wait for another session longer than ORDER_WAIT_MS ends
+//   (counted): replies of another size (the data already differs) or a lock cycle the online order
+//   did not have must not stop the replay.
+
+import {
+  ANY_ROW,
+  COM_QUERY,
+  COM_RESET_CONNECTION,
+  COM_STMT_CLOSE,
+  COM_STMT_EXECUTE,
+  COM_STMT_PREPARE,
+  bindRow,
+  executeParam,
+  placeholderCount,
+  statementWrites,
+  writeTargetOf,
+} from '../mysql/index.js';
+import type { WriteTarget } from '../mysql/index.js';
+import { seqAdd, seqDiff } from '../session/index.js';
+import type { StreamTransform, TransformChunk } from '../session/index.js';
+import type { WriteOrderBook } from './order-book.js';
+
+/** How long a write waits for another session's write to be answered on the target. */
+export const ORDER_WAIT_MS = 1000;
+/** How long a write waits for its own online answer (the client's next command) before it goes anyway. */
+export const EVIDENCE_WAIT_MS = 1000;
+/** Bytes of a command read to tell whether it writes (its verb, a locking clause in a short query). */
+const HEAD_BYTES = 512;
+const HEADER = 4;
+
+/** A command start in the client stream. */
+interface Mark {
+  /** Input sequence number of its first header byte. */
+  readonly seq: number;
+  /** What it may write, or null when it writes nothing. */
+  readonly writes: WriteTarget | null;
+  /**
+   * A write's entry in the book once its online answer was seen (its session's next command was
+   * captured): it waits for the other sessions' entries before it. −1 until then.
+   */
+  entry: number;
+  readonly capturedMs: number;
+}
+
+/** A statement prepared online: what an execution writes (its placeholders bound per execution). */
+interface Statement {
+  readonly writes: WriteTarget | null;
+  readonly params: number;
+  /** Parameter types last bound (an execution may leave them out). */
+  types: Buffer | null;
+}
+
+/** Prepared statements remembered per session (past it, executions count as writing anything). */
+const MAX_STATEMENTS = 4096;
+
+export interface MysqlOrderOptions {
+  readonly book: WriteOrderBook;
+  /** Asks the engine to call resume() soon (a write this session waited for was answered). */
+  readonly wake: () => void;
+  /** Whether the login transform still follows MySQL framing (false: TLS or bytes it gave up on). */
+  readonly framed: () => boolean;
+}
+
+export class MysqlOrderTransform implements StreamTransform {
+  readonly replyPayloadBytes = 0;
+  private readonly id: number;
+
+  // ---- reading the client stream (at capture) ----
+  /** Bytes of the current packet still to come after its header (−1: lost framing, pass all). */
+  private packetLeft = 0;
+  /** A header (or a command head) being collected across chunks. */
+  private headerBytes: number[] = [];
+  private collectingHead = false;
+  private headLeft = 0;
+  private head: Buffer[] = [];
+  private headSeq = 0;
+  private headMs = 0;
+  /** What the session's previous command may write (null: nothing, or no command yet). */
+  private previousWrites: WriteTarget | null = null;
+  /** Prepared statements by online id (learnt from the online server's answers): what executing one writes. */
+  private readonly statements = new Map<number, Statement>();
+  /**
+   * The text of its last command when that is a COM_STMT_PREPARE still waiting for the online answer
+   * (the client sends nothing else before it; a prepare whose answer was not captured is forgotten).
+   */
+  private preparing: string | null = null;
+  /** Command starts captured and not yet released, oldest first. */
+  private readonly marks: Mark[] = [];
+  /** The newest mark filed (its entry comes with the next command). */
+  private lastMark: Mark | null = null;
+  /** The client closed its side: a write waiting for its online answer waits no more. */
+  private clientDone = false;
+
+  // ---- answers ----
+  private onlineBase: number | null = null;
+  private targetBase = 0;
+  private targetBytes = 0;
+  /** Its entries in the book, oldest first: number, and the online reply bytes up to their answer. */
+  private readonly entries: Array<{ readonly n: number; readonly bytes: number }> = [];
+
+  // ---- holding ----
+  private held: TransformChunk[] = [];
+  private heldLength = 0;
+  private waitingFor = -1;
+  private blockedSinceMs = -1;
+  private latestMs = 0;
+  private evidenceDeadline = Infinity;
+
+  constructor(private readonly o: MysqlOrderOptions) {
+    this.id = o.book.newSession();
+  }
+
+  get heldBytes(): number {
+    return this.heldLength + (this.held.length > 0 && this.held[this.held.length - 1]!.fin ? 1 : 0);
+  }
+
+  get deadlineMs(): number {
+    return Math.min(this.evidenceDeadline, this.blockedSinceMs < 0 ? Infinity : this.blockedSinceMs + ORDER_WAIT_MS);
+  }
+
+  clientChunk(c: TransformChunk, emit: (c: TransformChunk) => void): void {
+    if (c.capturedMs > this.latestMs) this.latestMs = c.capturedMs;
+    if (c.fin) this.clientDone = true;
+    if (c.data.length > 0) this.read(c);
+    this.held.push(c);
+    this.heldLength += c.data.length;
+    this.release(emit, -1);
+  }
+
+  targetReply(
+    _prefix: Buffer | undefined,
+    _payloadLength: number,
+    _inOrder: boolean,
+    _emit: (c: TransformChunk) => void,
+    freshBytes?: number,
+  ): void {
+    this.targetBytes += freshBytes ?? _payloadLength;
+    this.answerEntries();
+  }
+
+  resume(emit: (c: TransformChunk) => void, nowMs?: number): void {
+    if (nowMs !== undefined && nowMs > this.latestMs) this.latestMs = nowMs;
+    this.release(emit, nowMs ?? -1);
+  }
+
+  /** The session is gone: nobody need wait for its writes any more. */
+  close(): void {
+    this.o.book.inFlight(this.id, null);
+    for (const e of this.entries.splice(0)) this.o.book.giveUp(e.n);
+  }
+
+  // ---- reading ----
+
+  /** Finds the command starts in a captured chunk (sequence id 0 packets) and files them. */
+  private read(c: TransformChunk): void {
+    if (this.packetLeft < 0) return;
+    if (!this.o.framed()) {
+      this.packetLeft = -1;
+      return;
+    }
+    const d = c.data;
+    let i = 0;
+    while (i < d.length) {
+      if (this.collectingHead) {
+        const n = Math.min(this.headLeft, d.length - i);
+        this.head.push(d.subarray(i, i + n));
+        this.headLeft -= n;
+        this.packetLeft -= n;
+        i += n;
+        if (this.headLeft === 0) this.fileCommand();
+        continue;
+      }
+      if (this.packetLeft > 0) {
+        const n = Math.min(this.packetLeft, d.length - i);
+        this.packetLeft -= n;
+        i += n;
+        continue;
+      }
+      if (this.headerBytes.length === 0) {
+        this.headSeq = seqAdd(c.seq, i);
+        this.headMs = c.capturedMs;
+      }
+      this.headerBytes.push(d[i]!);
+      i++;
+      if (this.headerBytes.length < HEADER) continue;
+      const [b0, b1, b2, seqId] = this.headerBytes as [number, number, number, number];
+      this.headerBytes = [];
+      this.packetLeft = b0 | (b1 << 8) | (b2 << 16);
+      if (seqId !== 0) continue;
+      // A command: its answer-evidence for the one before, then its head is read to classify it.
+      this.commandStarts(c.onlineAck);
+      this.collectingHead = true;
+      this.headLeft = Math.min(this.packetLeft, HEAD_BYTES);
+      this.head = [];
+      if (this.headLeft === 0) this.fileCommand();
+    }
+  }
+
+  /** A new command was captured: the one before it was answered online, when the client sent this. */
+  private commandStarts(onlineAck: number): void {
+    if (this.onlineBase === null) {
+      this.onlineBase = onlineAck;
+      this.targetBase = this.targetBytes;
+      return;
+    }
+    if (this.previousWrites !== null) {
+      this.o.book.inFlight(this.id, null);
+      const n = this.o.book.push(this.id, this.previousWrites);
+      this.entries.push({ n, bytes: seqDiff(onlineAck, this.onlineBase) });
+      // Its mark (when still held: not released by the fallback) now knows its place in the online order.
+      if (this.lastMark !== null && this.lastMark.entry < 0) this.lastMark.entry = n;
+      this.answerEntries();
+    }
+  }
+
+  private fileCommand(): void {
+    this.collectingHead = false;
+    const head = this.head.length === 1 ? this.head[0]! : Buffer.concat(this.head);
+    this.head = [];
+    const writes = this.writesOf(head);
+    this.previousWrites = writes;
+    // A write that may touch a row another session's write is writing online right now waits for
+    // its own online answer (which of the two went first); any other goes after the writes answered
+    // online so far.
+    const book = this.o.book;
+    const entry = writes === null || book.inFlightConflict(this.id, writes) ? -1 : book.size;
+    if (writes !== null) book.inFlight(this.id, writes);
+    this.marks.push({ seq: this.headSeq, writes, entry, capturedMs: this.headMs });
+    this.lastMark = this.marks[this.marks.length - 1]!;
+  }
+
+  /** What the command (its first bytes) may write; it also follows the session's prepared statements. */
+  private writesOf(head: Buffer): WriteTarget | null {
+    const cmd = head[0];
+    this.preparing = null;
+    if (cmd === COM_QUERY) {
+      const sql = head.toString('latin1', 1);
+      return statementWrites(sql) ? writeTargetOf(sql) : null;
+    }
+    if (cmd === COM_STMT_PREPARE) {
+      this.preparing = head.toString('latin1', 1);
+      return null;
+    }
+    if (cmd === COM_RESET_CONNECTION) this.statements.clear();
+    if (head.length < 5 || (cmd !== COM_STMT_EXECUTE && cmd !== COM_STMT_CLOSE)) return null;
+    const id = head.readUInt32LE(1);
+    const st = this.statements.get(id);
+    if (cmd === COM_STMT_CLOSE) {
+      this.statements.delete(id);
+      return null;
+    }
+    // An execution of a statement not known (its answer not captured): it may write anything.
+    if (st === undefined) return ANY_ROW;
+    if (st.writes === null) return null;
+    return bindRow(st.writes, (i) => {
+      const r = executeParam(head, st.params, i, st.types);
+      st.types = r.types;
+      return r.value;
+    });
+  }
+
+  onlineReply(payload: Uint8Array): void {
+    // The online server's first packet after a prepare is its answer: a PREPARE_OK (the statement's
+    // id) at sequence id 1, or anything else (an ERR: nothing prepared).
+    const sql = this.preparing;
+    if (sql === null) return;
+    this.preparing = null;
+    if (payload.length < 4 + 12 || payload[3] !== 1 || payload[4] !== 0) return;
+    if ((payload[0]! | (payload[1]! << 8) | (payload[2]! << 16)) !== 12) return;
+    const id = Buffer.from(payload.buffer, payload.byteOffset + 5, 4).readUInt32LE(0);
+    if (this.statements.size >= MAX_STATEMENTS) return;
+    this.statements.set(id, {
+      writes: statementWrites(sql) ? writeTargetOf(sql) : null,
+      params: placeholderCount(sql),
+      types: null,
+    });
+  }
+
+  /** Entries whose online answer size the target's replies reached are answered there. */
+  private answerEntries(): void {
+    const got = this.targetBytes - this.targetBase;
+    while (this.entries.length > 0 && this.entries[0]!.bytes <= got) this.o.book.answer(this.entries.shift()!.n);
+  }
+
+  // ---- releasing ----
+
+  /** Emits what may go: everything up to the first write that must still wait. */
+  private release(emit: (c: TransformChunk) => void, nowMs: number): void {
+    for (;;) {
+      if (this.held.length === 0) return;
+      const mark = this.marks[0];
+      const at = this.held[0]!.seq;
+      if (mark !== undefined && mark.seq === at) {
+        if (mark.writes !== null && !this.mayGo(mark, mark.writes, nowMs)) return;
+        this.marks.shift();
+      }
+      const next = this.marks[0];
+      const upTo = next !== undefined && next.seq !== at ? seqDiff(next.seq, at) : -1;
+      this.emitHeld(emit, upTo);
+      if (upTo < 0) return;
+    }
+  }
+
+  /**
+   * Whether the write at `mark` may go now: once its online answer was seen, when every write of
+   * another session answered online before it, that may touch the same row, is answered on the
+   * target. A write whose answer is not seen within EVIDENCE_WAIT_MS (the client went quiet) goes
+   * after the writes answered so far; one waiting for another session longer than ORDER_WAIT_MS
+   * goes (counted).
+   */
+  private mayGo(mark: Mark, writes: WriteTarget, nowMs: number): boolean {
+    const book = this.o.book;
+    const now = Math.max(this.latestMs, nowMs);
+    if (mark.entry < 0 && !this.clientDone) {
+      if (now < mark.capturedMs + EVIDENCE_WAIT_MS) {
+        this.evidenceDeadline = mark.capturedMs + EVIDENCE_WAIT_MS;
+        return false;
+      }
+      mark.entry = book.size;
+    }
+    this.evidenceDeadline = Infinity;
+    const need = mark.entry < 0 ? book.size : mark.entry;
+    for (;;) {
+      const b = book.blocker(this.id, need, writes);
+      if (b < 0) {
+        this.blockedSinceMs = -1;
+        this.waitingFor = -1;
+        return true;
+      }
+      if (this.blockedSinceMs < 0) {
+        this.blockedSinceMs = now;
+        book.counters.waits++;
+      }
+      if (nowMs >= 0 && nowMs >= this.blockedSinceMs + ORDER_WAIT_MS) {
+        book.giveUp(b, true);
+        continue;
+      }
+      if (this.waitingFor !== b) {
+        this.waitingFor = b;
+        book.wait(b, this.o.wake);
+      }
+      return false;
+    }
+  }
+
+  /** Emits the first `bytes` held (all of them when −1). */
+  private emitHeld(emit: (c: TransformChunk) => void, bytes: number): void {
+    if (bytes < 0) {
+      for (const c of this.held) emit(c);
+      this.held = [];
+      this.heldLength = 0;
+      return;
+    }
+    let left = bytes;
+    while (left > 0 && this.held.length > 0) {
+      const c = this.held[0]!;
+      if (c.data.length <= left) {
+        this.held.shift();
+        this.heldLength -= c.data.length;
+        left -= c.data.length;
+        emit(c);
+      } else {
+        const part: TransformChunk = { ...c, data: c.data.subarray(0, left), fin: false };
+        c.seq = seqAdd(c.seq, left);
+        c.data = c.data.subarray(left);
+        this.heldLength -= left;
+        left = 0;
+        emit(part);
+      }
+    }
+  }
+}
