@@ -109,8 +109,13 @@ async function replicate(
       mkdirSync(keep, { recursive: true });
       copyFileSync(online.generalLogPath, `${keep}/online.log`);
       copyFileSync(target.generalLogPath, `${keep}/target.log`);
-      for (const [name, srv] of [['online', online], ['target', target]] as const) {
-        const st = await srv.sql("SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_deadlocks','Innodb_row_lock_waits','Com_rollback','Com_commit')");
+      for (const [name, srv] of [
+        ['online', online],
+        ['target', target],
+      ] as const) {
+        const st = await srv.sql(
+          "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_deadlocks','Innodb_row_lock_waits','Com_rollback','Com_commit')",
+        );
         writeFileSync(`${keep}/${name}.status`, JSON.stringify(st));
         for (let i = 1; i <= TABLES; i++) {
           const rows = await srv.sql(`SELECT id, k, c FROM sbtest.sbtest${i} ORDER BY id`);
