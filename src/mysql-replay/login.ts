@@ -50,6 +50,16 @@ export interface MysqlCounters {
   joinedSkipped: number;
   /** Sessions joined mid-stream rebuilt with a login of their client's (or --mysql-default). */
   joinedRebuilt: number;
+  /** Statements prepared with both ids known (statements.ts). */
+  statementsPrepared: number;
+  /** Statement commands whose id was changed to the target's. */
+  statementRemaps: number;
+  /** Statement commands naming an id with no known target id (passed unchanged, or unusable when joined). */
+  unknownStatementIds: number;
+  /** Prepares whose online or target answer could not be attributed (their statements are not mapped). */
+  prepareAnswersLost: number;
+  /** Prepares past the per-session statement bound (not mapped). */
+  statementsOverCap: number;
 }
 
 export function newMysqlCounters(): MysqlCounters {
@@ -66,6 +76,11 @@ export function newMysqlCounters(): MysqlCounters {
     noReplyPayload: 0,
     joinedSkipped: 0,
     joinedRebuilt: 0,
+    statementsPrepared: 0,
+    statementRemaps: 0,
+    unknownStatementIds: 0,
+    prepareAnswersLost: 0,
+    statementsOverCap: 0,
   };
 }
 
@@ -116,6 +131,7 @@ export class MysqlLoginTransform implements StreamTransform {
   private password: Password = '';
   /** The captured login, once read (told to onLogin when the target accepts it). */
   private login: Login | null = null;
+  private tlsRequested = false;
 
   constructor(private readonly o: MysqlLoginOptions) {
     o.counters.sessions++;
@@ -123,6 +139,11 @@ export class MysqlLoginTransform implements StreamTransform {
 
   get replyPayloadBytes(): number {
     return this.phase === 'greeting' || this.phase === 'auth' || this.phase === 'login' ? LOGIN_REPLY_BYTES : 0;
+  }
+
+  /** The client asked for TLS (SSLRequest): the rest of its stream is not MySQL packets. */
+  get tls(): boolean {
+    return this.tlsRequested;
   }
 
   get heldBytes(): number {
@@ -258,6 +279,7 @@ export class MysqlLoginTransform implements StreamTransform {
     const c = this.o.counters;
     if (isSslRequest(payload)) {
       c.tlsSessions++;
+      this.tlsRequested = true;
       this.giveUp(emit, null);
       return;
     }

@@ -26,9 +26,11 @@ import {
 import type { Login } from '../mysql/index.js';
 import { sessionKeyString } from '../packet/index.js';
 import type { SessionKey } from '../packet/index.js';
+import { TransformChain } from '../session/index.js';
 import type { StreamTransform } from '../session/index.js';
 import { MysqlLoginTransform, newMysqlCounters } from './login.js';
 import type { MysqlCounters } from './login.js';
+import { MysqlStatementTransform } from './statements.js';
 
 /** The MySQL mode's settings: the target's password of each user (they may differ from online's). */
 export interface MysqlModeConfig {
@@ -147,7 +149,7 @@ export class MysqlMode {
       }
       join = template;
     }
-    return new MysqlLoginTransform({
+    const login = new MysqlLoginTransform({
       ...(join === undefined ? {} : { join }),
       onLogin: (login) => this.remember(loginKey(tuple), login),
       passwordFor: (user) => this.config.passwords.get(user),
@@ -169,6 +171,10 @@ export class MysqlMode {
         problem: (what) => this.once(`problem ${what}`, 'warn', `mysql: ${what}`),
       },
     });
+    // Statement ids are read from the captured stream before the login transform, which holds the
+    // commands until the target accepted the login: the online answers to them come meanwhile.
+    const statements = new MysqlStatementTransform({ counters: this.counters, joined, isTls: () => login.tls });
+    return new TransformChain(statements, login);
   };
 
   /** The statistics line (periodic and at exit). */
@@ -178,7 +184,10 @@ export class MysqlMode {
       `mysql: sessions:${c.sessions},logins rewritten:${c.loginsRewritten},auth switches:${c.authSwitches},` +
       `auth ok:${c.authOk},auth failed:${c.authFailed},no password:${c.noPassword},tls:${c.tlsSessions},` +
       `unsupported plugin:${c.unsupportedPlugin},unparsable:${c.unparsable},no reply payload:${c.noReplyPayload},` +
-      `joined rebuilt:${c.joinedRebuilt},joined skipped:${c.joinedSkipped}`
+      `joined rebuilt:${c.joinedRebuilt},joined skipped:${c.joinedSkipped},` +
+      `statements prepared:${c.statementsPrepared},statement-id remaps:${c.statementRemaps},` +
+      `unknown statement ids:${c.unknownStatementIds},prepare answers lost:${c.prepareAnswersLost},` +
+      `statements over cap:${c.statementsOverCap}`
     );
   }
 
