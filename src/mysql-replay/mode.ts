@@ -125,6 +125,11 @@ export class MysqlMode {
   constructor(
     private readonly config: MysqlModeConfig,
     private readonly log: MysqlModeLog,
+    /**
+     * Remap statement ids (src/mysql-replay/statements.ts); false for the socket transport, whose
+     * replay uses the transform for the login only (its statement ids are not remapped).
+     */
+    private readonly statementIds = true,
   ) {
     const d = config.defaultLogin;
     this.fallback = d === null ? null : defaultTemplate(d.user, d.database);
@@ -173,6 +178,7 @@ export class MysqlMode {
     });
     // Statement ids are read from the captured stream before the login transform, which holds the
     // commands until the target accepted the login: the online answers to them come meanwhile.
+    if (!this.statementIds) return login;
     const statements = new MysqlStatementTransform({ counters: this.counters, joined, isTls: () => login.tls });
     return new TransformChain(statements, login);
   };

@@ -65,6 +65,8 @@ interface Statement {
   /** The online answer's column and parameter counts (the target's must be the same). */
   columns: number;
   params: number;
+  targetColumns: number;
+  targetParams: number;
 }
 
 /** A command the client sent, as read from its first bytes. */
@@ -172,6 +174,8 @@ export class MysqlStatementTransform implements StreamTransform {
       s.columns = view.readUInt16LE(HEADER + 5);
       s.params = view.readUInt16LE(HEADER + 7);
       this.byOnline.set(s.onlineId, s);
+      // The target may have answered first (its reply can overtake the capture of online's).
+      if (s.target === 'ok') this.bothKnown(s, s.targetColumns, s.targetParams);
     } else if (payload[HEADER] === 0xff) {
       this.awaitingOnline = null;
       s.online = 'failed';
@@ -228,6 +232,8 @@ export class MysqlStatementTransform implements StreamTransform {
         targetId: -1,
         columns: -1,
         params: -1,
+        targetColumns: -1,
+        targetParams: -1,
       };
       if (full) this.o.counters.statementsOverCap++;
       else this.awaitingOnline = stmt;
@@ -378,17 +384,11 @@ export class MysqlStatementTransform implements StreamTransform {
       return;
     }
     if (prepareOk) {
-      const columns = buf.readUInt16LE(at + 5);
-      const params = buf.readUInt16LE(at + 7);
-      if (s.online === 'ok' && (columns !== s.columns || params !== s.params)) {
-        // Another statement than online's: its commands pass unchanged.
-        s.target = 'failed';
-        this.o.counters.prepareAnswersLost++;
-        return;
-      }
       s.target = 'ok';
       s.targetId = buf.readUInt32LE(at + 1);
-      if (s.online === 'ok') this.o.counters.statementsPrepared++;
+      s.targetColumns = buf.readUInt16LE(at + 5);
+      s.targetParams = buf.readUInt16LE(at + 7);
+      if (s.online === 'ok') this.bothKnown(s, s.targetColumns, s.targetParams);
     } else if (len > 0 && buf[at] === 0xff) {
       // ERR: the target has no such statement; its commands pass unchanged.
       s.target = 'failed';
@@ -397,6 +397,17 @@ export class MysqlStatementTransform implements StreamTransform {
       this.lostAnswer(s);
       this.loseWalk();
     }
+  }
+
+  /** Both answers of a prepare came (in either order): the target's must be of the same statement. */
+  private bothKnown(s: Statement, columns: number, params: number): void {
+    if (columns !== s.columns || params !== s.params) {
+      // Another statement than online's: its commands pass unchanged.
+      s.target = 'failed';
+      this.o.counters.prepareAnswersLost++;
+      return;
+    }
+    this.o.counters.statementsPrepared++;
   }
 
   /** The walk lost its place: no later prepare's answer can be known. */

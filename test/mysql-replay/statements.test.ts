@@ -339,3 +339,22 @@ void test('a long result set’s sequence id wrapping to 1 starts no answer (eve
   r.reply(prepareOk(3));
   assert.deepEqual(r.sent().subarray(-execute(3).length), execute(3));
 });
+
+void test('the target’s answer may come before the online one is captured: the statement is mapped all the same', () => {
+  const r = rig();
+  r.client(prepare('SELECT ?'));
+  r.reply(prepareOk(1));
+  assert.equal(r.counters.statementsPrepared, 0, 'online id not known yet');
+  r.online(prepareOk(6));
+  assert.equal(r.counters.statementsPrepared, 1);
+  r.client(execute(6));
+  assert.deepEqual(r.sent().subarray(-execute(1).length), execute(1));
+  // The same order with other counts on the target: not used.
+  const s = rig();
+  s.client(prepare('SELECT ?'));
+  s.reply(prepareOk(1, 0, 2));
+  s.online(prepareOk(6, 0, 1));
+  s.client(execute(6));
+  assert.deepEqual(s.sent().subarray(-execute(6).length), execute(6));
+  assert.equal(s.counters.prepareAnswersLost, 1);
+});
