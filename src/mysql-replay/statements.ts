@@ -1,10 +1,11 @@
 // The MySQL mode's statement-id remapping (a session/types.ts StreamTransform, run before the login
 // transform in the session's TransformChain). Pure.
 //
-// MariaDB and MySQL number a connection's prepared statements from 1 (the counter is per connection;
-// a failed prepare uses a number too), so a session replayed from its SYN gets the online ids back. A
-// session joined mid-stream does not: the online connection had prepared others before the capture
-// started, the target's new connection starts again from 1. So the ids are mapped, per session:
+// MariaDB numbers a connection's prepared statements on from where the last connection served by
+// the same cached thread stopped (a failed prepare uses a number too), so a copied session gets other
+// ids on the target than online whenever the target ran prepared statements before; a session joined
+// mid-stream usually does (online prepared others before the capture started). So the ids are mapped,
+// per session:
 //
 //   online ids  a COM_STMT_PREPARE's online answer (PREPARE_OK or ERR, captured from the online
 //               server: onlineReply) belongs to it when it is the last command the client sent;

@@ -1,13 +1,16 @@
 // The MySQL mode's statement-id remapping end to end (issue 12). MariaDB numbers a connection's
-// prepared statements from 1, so a session copied from its SYN gets the online ids back (the other
-// MySQL tests); a session joined mid-stream does not: two clients (test/mysql/ps-client.ts) log in and
+// prepared statements on from where the last connection of its cached thread stopped, and a session
+// joined mid-stream usually differs: two clients (test/mysql/ps-client.ts) log in and
 // prepare 5 statements each before tcpcopy starts, then prepare, execute and close UPDATEs (k + 1:
-// writes that commute). Their online ids start at 6, the rebuilt target sessions' at 1: tcpcopy
+// writes that commute). Their online ids start at 6, the rebuilt target sessions' at 1 (the target prepared nothing before): tcpcopy
 // --mysql --mysql-default -W reads the online ids from the captured PREPARE answers and the target's
 // from its replies and rewrites every execute and close. The target runs every execute and prepare
 // of the clients after the join, none is refused, and the tables end equal. A recording of the same
 // run (--record, started with tcpcopy: the sessions are joined in it too) replayed with --offline
-// --mysql into the restored target gives the same. Needs root; about 40 s.
+// --mysql into the restored target gives the same. And sessions copied from their SYN: a target that
+// ran prepared statements before (advanceStatementIds) hands sysbench's copied sessions other ids
+// than online did; with the remapping every statement runs once and the tables end equal.
+// Needs root; about 60 s.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,7 +19,9 @@ import { join } from 'node:path';
 import {
   MARIADB_LAB_USERS,
   ReplicationLab,
+  advanceStatementIds,
   checksums,
+  sysbench,
   generalLogStatements,
   pollUntilSettled,
   prepareTables,
@@ -170,6 +175,59 @@ test(
     } finally {
       await rl.destroy();
       rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  '--mysql: sysbench oltp_update_index with prepared statements into a target whose statement ids differ: remapped, every statement once, equal checksums',
+  { skip: !isRoot && 'needs root', timeout: 180_000 },
+  async (t) => {
+    const rl = await ReplicationLab.create({
+      service: 'mariadb',
+      tcpcopyArgs: ['--mysql', `${MARIADB_LAB_USERS.name}:${MARIADB_LAB_USERS.targetPassword}`, '-W'],
+    });
+    try {
+      const { online, target } = rl;
+      await Promise.all([prepareTables(online, TABLES, ROWS), prepareTables(target, TABLES, ROWS)]);
+      await advanceStatementIds(target, TABLES, ROWS, 8);
+      const prepared = await checksums(target);
+      assert.deepEqual(await checksums(online), prepared, 'both servers start with the same tables');
+      const run = await sysbench(rl.cli, {
+        test: 'oltp_update_index',
+        host: rl.onl.ip,
+        user: MARIADB_LAB_USERS.name,
+        password: MARIADB_LAB_USERS.onlinePassword,
+        tables: TABLES,
+        tableSize: ROWS,
+        threads: 8,
+        timeS: 8,
+        psMode: 'auto',
+      });
+      const onlLog = await generalLogStatements(online);
+      await pollUntilSettled(async () => (await generalLogStatements(target)).statements, 60_000, 1_000);
+      const tgtLog = await generalLogStatements(target);
+      const { tcpcopy } = await rl.stop();
+      const my = mysqlLine(tcpcopy?.log ?? '');
+      t.diagnostic(
+        `sysbench ${run.queries} queries; online log ${JSON.stringify(onlLog)}; target log ${JSON.stringify(tgtLog)}; ` +
+          `mysql ${JSON.stringify([...my])}`,
+      );
+      assert.equal(run.exitCode, 0, run.fatal.join('\n'));
+      assert.equal(tgtLog.logins, 8, rl.diagnostics());
+      assert.equal(my.get('statements prepared'), onlLog.prepare, 'both ids of every prepare');
+      assert.ok((my.get('statement-id remaps') ?? 0) >= onlLog.execute, 'every execute remapped');
+      assert.equal(my.get('unknown statement ids'), 0);
+      assert.equal(my.get('prepare answers lost'), 0);
+      assert.equal(tgtLog.prepare, onlLog.prepare);
+      assert.equal(tgtLog.execute, onlLog.execute, 'every execute ran on the target');
+      assert.equal(tgtLog.statements, onlLog.statements, 'every statement, once');
+      const after = await checksums(online);
+      assert.notDeepEqual(after, prepared, 'the load changed the tables');
+      assert.deepEqual(await checksums(target), after, 'CHECKSUM TABLE equal on both');
+      assert.ok(tcpcopy !== null && tcpcopy.exitCode === 0, rl.diagnostics());
+    } finally {
+      await rl.destroy();
     }
   },
 );
