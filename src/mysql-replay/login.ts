@@ -50,6 +50,16 @@ export interface MysqlCounters {
   joinedSkipped: number;
   /** Sessions joined mid-stream rebuilt with a login of their client's (or --mysql-default). */
   joinedRebuilt: number;
+  /** Statements prepared with both ids known (statements.ts). */
+  statementsPrepared: number;
+  /** Statement commands whose id was changed to the target's. */
+  statementRemaps: number;
+  /** Statement commands naming an id with no known target id (passed unchanged, or unusable when joined). */
+  unknownStatementIds: number;
+  /** Prepares whose online or target answer could not be attributed (their statements are not mapped). */
+  prepareAnswersLost: number;
+  /** Prepares past the per-session statement bound (not mapped). */
+  statementsOverCap: number;
 }
 
 export function newMysqlCounters(): MysqlCounters {
@@ -66,6 +76,11 @@ export function newMysqlCounters(): MysqlCounters {
     noReplyPayload: 0,
     joinedSkipped: 0,
     joinedRebuilt: 0,
+    statementsPrepared: 0,
+    statementRemaps: 0,
+    unknownStatementIds: 0,
+    prepareAnswersLost: 0,
+    statementsOverCap: 0,
   };
 }
 

@@ -32,6 +32,7 @@ import { MysqlLoginTransform, newMysqlCounters } from './login.js';
 import type { MysqlCounters } from './login.js';
 import { MysqlOrderTransform } from './order.js';
 import { WriteOrderBook } from './order-book.js';
+import { MysqlStatementTransform } from './statements.js';
 
 /** The MySQL mode's settings: the target's password of each user (they may differ from online's). */
 export interface MysqlModeConfig {
@@ -135,6 +136,11 @@ export class MysqlMode {
   constructor(
     private readonly config: MysqlModeConfig,
     private readonly log: MysqlModeLog,
+    /**
+     * Remap statement ids (src/mysql-replay/statements.ts); false for the socket transport, whose
+     * replay uses the transform for the login only (its statement ids are not remapped).
+     */
+    private readonly statementIds = true,
   ) {
     const d = config.defaultLogin;
     this.fallback = d === null ? null : defaultTemplate(d.user, d.database);
@@ -181,16 +187,25 @@ export class MysqlMode {
         problem: (what) => this.once(`problem ${what}`, 'warn', `mysql: ${what}`),
       },
     });
-    if (this.config.orderWrites === false) return login;
+    // Statement ids are read from the captured stream before the login transform, which holds the
+    // commands until the target accepted the login: the online answers to them come meanwhile. The
+    // write order comes after the login (it counts the target's answers from the first command on)
+    // and reads the statement ids as the target numbered them, mapped back to online's.
+    const statements = this.statementIds
+      ? new MysqlStatementTransform({ counters: this.counters, joined, isTls: () => !login.framed })
+      : null;
+    const beforeOrder: StreamTransform = statements === null ? login : new TransformChain(statements, login);
+    if (this.config.orderWrites === false) return beforeOrder;
     const order = new MysqlOrderTransform({
       book: this.book,
       wake: () => this.resumer?.(tuple),
       framed: () => login.framed,
+      onlineStatementId: statements === null ? (id) => id : (id) => statements.onlineIdOf(id),
     });
     const key = sessionKeyString(tuple);
     this.orders.get(key)?.close();
     this.orders.set(key, order);
-    return new TransformChain(login, order);
+    return new TransformChain(beforeOrder, order);
   };
 
   /**
@@ -218,6 +233,9 @@ export class MysqlMode {
       `auth ok:${c.authOk},auth failed:${c.authFailed},no password:${c.noPassword},tls:${c.tlsSessions},` +
       `unsupported plugin:${c.unsupportedPlugin},unparsable:${c.unparsable},no reply payload:${c.noReplyPayload},` +
       `joined rebuilt:${c.joinedRebuilt},joined skipped:${c.joinedSkipped},` +
+      `statements prepared:${c.statementsPrepared},statement-id remaps:${c.statementRemaps},` +
+      `unknown statement ids:${c.unknownStatementIds},prepare answers lost:${c.prepareAnswersLost},` +
+      `statements over cap:${c.statementsOverCap},` +
       `order waits:${this.book.counters.waits},order waits timed out:${this.book.counters.waitsTimedOut}`
     );
   }

@@ -73,6 +73,11 @@ export interface MysqlOrderOptions {
   readonly wake: () => void;
   /** Whether the login transform still follows MySQL framing (false: TLS or bytes it gave up on). */
   readonly framed: () => boolean;
+  /**
+   * The online id of a statement id read in this transform's input (statement ids arrive as the
+   * target numbered them when the statement-id transform runs before this one).
+   */
+  readonly onlineStatementId?: (id: number) => number;
 }
 
 export class MysqlOrderTransform implements StreamTransform {
@@ -257,7 +262,8 @@ export class MysqlOrderTransform implements StreamTransform {
     }
     if (cmd === COM_RESET_CONNECTION) this.statements.clear();
     if (head.length < 5 || (cmd !== COM_STMT_EXECUTE && cmd !== COM_STMT_CLOSE)) return null;
-    const id = head.readUInt32LE(1);
+    const seen = head.readUInt32LE(1);
+    const id = this.o.onlineStatementId === undefined ? seen : this.o.onlineStatementId(seen);
     const st = this.statements.get(id);
     if (cmd === COM_STMT_CLOSE) {
       this.statements.delete(id);

@@ -15,7 +15,7 @@ import type { ReplicatorConfig } from './config.js';
 import { PacketDecoder, SegmentArena } from '../packet/index.js';
 import { MysqlMode } from '../mysql-replay/index.js';
 import { Deque, SessionEngine } from '../session/index.js';
-import type { CloseReason, EngineSink, OutgoingSegment } from '../session/index.js';
+import type { CloseReason, EngineSink, OutgoingSegment, TargetResolver } from '../session/index.js';
 import {
   formatCloseReasons,
   formatRewriteLine,
@@ -83,6 +83,8 @@ export class Replicator {
   private readonly loopGuard: LoopGuard;
   /** -r, -c, -n: which sessions are copied, from which address, how many times. */
   private readonly rewriter: ClientRewriter;
+  /** Online address:port → target (also tells the online server's own packets apart). */
+  private readonly resolveTarget: TargetResolver;
   private readonly senders = new Map<4 | 6, PacketSink>();
   /** Packets emitted while the current input is handled, per family, sent together by flushSends(). */
   private readonly pending = new Map<4 | 6, SegmentArena>();
@@ -142,8 +144,9 @@ export class Replicator {
         this.mysql?.sessionClosed(t);
       },
     };
+    this.resolveTarget = buildTargetResolver(this.config.transfers);
     this.engine = new SessionEngine(
-      buildTargetResolver(this.config.transfers),
+      this.resolveTarget,
       sink,
       {
         waitForResponse: this.config.waitForResponse,
@@ -406,6 +409,13 @@ export class Replicator {
       this.edge.ignoredPackets++;
       return;
     }
+    // --mysql: the online server's answers to prepared statements (the capture filter lets them in;
+    // an offline file has every packet) go to the session of the client they answer.
+    if (this.mysql !== null && isPrepareAnswer(seg.payload) && this.resolveTarget(seg.src, seg.srcPort) !== undefined) {
+      const n = this.rewriter.applyToReply(seg);
+      for (let c = 0; c < n; c++) this.engine.onOnlineReply(now, this.rewriter.segment(c));
+      return;
+    }
     const n = this.rewriter.apply(seg);
     for (let c = 0; c < n; c++) this.engine.onClientPacket(now, this.rewriter.segment(c));
   }
@@ -517,4 +527,13 @@ function openSocketCapture(opts: {
     if (e instanceof NativeIoError && e.code === 'ENOTSUP') return null;
     throw e;
   }
+}
+
+/**
+ * A segment starting with a MySQL packet that may answer a COM_STMT_PREPARE (sequence id 1, then
+ * 0x00 or 0xff: src/mysql-replay/statements.ts reads it). Checked before the source address, so most
+ * client packets cost two byte reads (a login, at sequence id 1, is then told apart by its source).
+ */
+function isPrepareAnswer(p: Uint8Array): boolean {
+  return p.length > 4 && p[3] === 1 && (p[4] === 0x00 || p[4] === 0xff);
 }

@@ -241,11 +241,31 @@ export class ClientRewriter {
     return this.copies;
   }
 
+  /**
+   * A segment of the online server to a client (the MySQL mode's online answers): the same -r, -c
+   * and -n as that client's own packets, applied to its destination, so each copy of the session
+   * gets it. Same contract as apply().
+   */
+  applyToReply(seg: ClientSegment): number {
+    if (this.samplePercent < 100 && !isSessionSampled(seg.dst, seg.dstPort, this.samplePercent)) return 0;
+    const dst = this.addresses.map(seg.family, seg.dst);
+    this.out[0] = dst === seg.dst ? seg : this.fillReply(0, seg, dst, seg.dstPort);
+    for (let i = 1; i < this.copies; i++) this.out[i] = this.fillReply(i, seg, dst, copyClientPort(seg.dstPort, i));
+    return this.copies;
+  }
+
   /** The i-th segment of the last apply() (i < its return value). */
   segment(i: number): ClientSegment {
     const s = this.out[i];
     if (s === undefined) throw new RangeError(`segment ${i} of ${this.copies}`);
     return s;
+  }
+
+  private fillReply(i: number, seg: ClientSegment, dst: string, dstPort: number): CopySegment {
+    const c = this.fill(i, seg, seg.src, seg.srcPort);
+    c.dst = dst;
+    c.dstPort = dstPort;
+    return c;
   }
 
   private fill(i: number, seg: ClientSegment, src: string, srcPort: number): CopySegment {

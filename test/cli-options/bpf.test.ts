@@ -1,5 +1,7 @@
 // The capture filter built from -x: exact text, compiles with libpcap, and (through tcpdump reading
-// a capture file) selects requests to the online ports but never the packets sent to the target.
+// a capture file) selects requests to the online ports but never the packets sent to the target;
+// with --mysql also the online server's answers to prepared statements (PREPARE_OK or ERR at
+// sequence id 1, over IPv4 with and without TCP options and over IPv6) and none of its other replies.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -73,6 +75,11 @@ interface Probe {
   family: 4 | 6;
   dst: string;
   dstPort: number;
+  /** A reply probe instead: from src:srcPort to the client, the id as destination port. */
+  src?: string;
+  srcPort?: number;
+  payload?: Buffer;
+  timestamps?: boolean;
 }
 
 /** Runs tcpdump over raw-IP packets (source port = probe id) and returns the ids it selects. */
@@ -82,16 +89,21 @@ function selected(filter: string, probes: readonly Probe[]): number[] {
     const file = join(dir, 'probes.pcap');
     const parts = [encodePcapHeader({ linkType: LinkType.RAW })];
     for (const p of probes) {
+      const reply = p.src !== undefined;
       const data = buildTcpPacket({
         family: p.family,
-        src: p.family === 4 ? '10.0.9.9' : 'fd00::99',
-        dst: p.dst,
-        srcPort: p.id,
-        dstPort: p.dstPort,
+        src: p.src ?? (p.family === 4 ? '10.0.9.9' : 'fd00::99'),
+        dst: reply ? p.dst : p.dst,
+        srcPort: p.srcPort ?? p.id,
+        dstPort: reply ? p.id : p.dstPort,
         seq: 1,
         ack: 0,
-        flags: TcpFlags.SYN,
+        flags: reply ? TcpFlags.ACK | TcpFlags.PSH : TcpFlags.SYN,
         window: 1000,
+        ...(p.timestamps === true
+          ? { options: [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsval: 1, tsecr: 2 }] }
+          : {}),
+        ...(p.payload === undefined ? {} : { payload: p.payload }),
       });
       parts.push(encodePcapRecord({ tsNs: 1_000_000_000n, data }));
     }
@@ -100,7 +112,8 @@ function selected(filter: string, probes: readonly Probe[]): number[] {
     assert.equal(r.status, 0, r.stderr);
     const ids: number[] = [];
     for (const line of r.stdout.split('\n')) {
-      const m = /^IP6? (?:10\.0\.9\.9|fd00::99)\.(\d+) >/.exec(line);
+      const m =
+        /^IP6? (?:10\.0\.9\.9|fd00::99)\.(\d+) >/.exec(line) ?? / > (?:10\.0\.9\.9|fd00::99)\.(\d+):/.exec(line);
       if (m) ids.push(Number(m[1]));
     }
     return ids;
@@ -133,5 +146,30 @@ describe('the built filter selects the intended packets (tcpdump)', { skip: !has
       { id: 2003, family: 4, dst: '10.0.0.2', dstPort: 80 },
     ]);
     assert.deepEqual(ids, [2001]);
+  });
+
+  void test('--mysql: the online answers to prepared statements too, and no other reply', () => {
+    const f = buildCaptureFilter(parseTransfers('3306-10.0.0.2:3306,[fd00::1]:3307-[fd00::2]:3307'), { mysql: true });
+    const prepareOk = Buffer.from('0c000001' + '00' + '07000000' + '0100' + '0200' + '00' + '0000', 'hex');
+    const err = Buffer.from('1700000' + '1ff' + '1904' + '2348593030304e6f207461626c65', 'hex');
+    const okPacket = Buffer.from('0700000100010002000000', 'hex');
+    const row = Buffer.from('0c000003' + '00'.repeat(12), 'hex'); // a binary row of 12 bytes at sequence id 3
+    const online = { family: 4 as const, src: '10.0.0.1', srcPort: 3306, dst: '10.0.9.9', dstPort: 0 };
+    const online6 = { family: 6 as const, src: 'fd00::1', srcPort: 3307, dst: 'fd00::99', dstPort: 0 };
+    const ids = selected(f, [
+      { id: 3001, family: 4, dst: '10.0.0.1', dstPort: 3306 }, // a request
+      { ...online, id: 3002, payload: prepareOk },
+      { ...online, id: 3003, payload: prepareOk, timestamps: true }, // a 32-byte TCP header
+      { ...online, id: 3004, payload: err, timestamps: true },
+      { ...online, id: 3005, payload: okPacket },
+      { ...online, id: 3006, payload: row },
+      { ...online, id: 3007 }, // a bare ACK
+      { ...online, id: 3008, src: '10.0.0.2', payload: prepareOk }, // the target's (intercept has those)
+      { ...online6, id: 3009, payload: prepareOk, timestamps: true },
+      { ...online6, id: 3010, payload: err },
+      { ...online6, id: 3011, payload: okPacket },
+    ]);
+    assert.deepEqual(ids, [3001, 3002, 3003, 3004, 3009, 3010]);
+    assert.ok(LiveCapture.compileFilter(f, LinkType.LINUX_SLL) > 0);
   });
 });

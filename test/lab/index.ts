@@ -28,6 +28,7 @@ export {
   sysbenchRunArgs,
   sysbenchPrepareArgs,
   prepareTables,
+  advanceStatementIds,
   checksums,
   generalLogStatements,
   SYSBENCH_LIMITS,

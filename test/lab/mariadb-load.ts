@@ -169,6 +169,38 @@ export async function prepareTables(server: MariadbServer, tables: number, rows:
   await server.host.exec('sysbench', sysbenchPrepareArgs(server.socket, tables, rows), { timeoutMs: 120_000 });
 }
 
+/**
+ * Has `threads` connections (over the server's socket, as root: not counted by generalLogStatements)
+ * prepare sysbench's read statements and run them for a second, then close. MariaDB numbers a
+ * connection's prepared statements on from where the last connection of its (cached) thread
+ * stopped, so afterwards the server hands later connections other statement ids than a fresh one.
+ */
+export async function advanceStatementIds(
+  server: MariadbServer,
+  tables: number,
+  rows: number,
+  threads: number,
+): Promise<void> {
+  await server.host.exec(
+    'sysbench',
+    [
+      'oltp_read_only',
+      '--db-driver=mysql',
+      `--mysql-socket=${server.socket}`,
+      '--mysql-user=root',
+      `--mysql-db=${MARIADB_DATABASE}`,
+      `--tables=${bounded('tables', tables, 1, SYSBENCH_LIMITS.maxTables)}`,
+      `--table-size=${bounded('tableSize', rows, 1, SYSBENCH_LIMITS.maxTableSize)}`,
+      `--threads=${bounded('threads', threads, 1, SYSBENCH_LIMITS.maxThreads)}`,
+      '--time=1',
+      '--events=0',
+      '--db-ps-mode=auto',
+      'run',
+    ],
+    { timeoutMs: 60_000 },
+  );
+}
+
 /** CHECKSUM TABLE of every table of the lab database: 'sbtest.sbtest1' → checksum ('NULL' if unreadable). */
 export async function checksums(server: MariadbServer): Promise<Map<string, string>> {
   const names = await server.sql(

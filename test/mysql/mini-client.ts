@@ -47,11 +47,13 @@ export interface LoginOptions {
   password: string;
   database?: string;
   deprecateEof?: boolean;
+  /** The server's address (default 127.0.0.1). */
+  host?: string;
 }
 
 /** Connects and logs in; `result` is the final OK or ERR. */
 export async function miniLogin(port: number, opts: LoginOptions): Promise<MiniConnection> {
-  const socket: Socket = connect(port, '127.0.0.1');
+  const socket: Socket = connect(port, opts.host ?? '127.0.0.1');
   const reader = new MysqlPacketReader();
   const queue: MysqlPacket[] = [];
   const waiting: Array<{ resolve: (p: MysqlPacket) => void; reject: (e: Error) => void }> = [];

@@ -1,6 +1,8 @@
 // -r, -c and -n applied to captured client segments (src/tcpcopy/rewrite.ts): per-session sampling
 // with a known fraction, sticky round-robin address substitution that never uses a target, and
-// copies on distinct, deterministic, bijectively mapped client ports; plus the summary line.
+// copies on distinct, deterministic, bijectively mapped client ports; plus the summary line. The
+// online server's packets to a client (the MySQL mode's online answers) get the same mapping on
+// their destination, so every copy of the session gets them.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { TcpFlags } from '../../src/packet/index.js';
@@ -232,6 +234,31 @@ void describe('-c client addresses', () => {
       RangeError,
     );
   });
+});
+
+void test('a reply of the online server is mapped on its destination as its client’s packets are on their source', () => {
+  const r = new ClientRewriter({
+    copies: 2,
+    samplePercent: 50,
+    clientAddresses: [v4('10.77.9.1')],
+    targetAddresses: none,
+  });
+  let port = 40000;
+  while (!isSessionSampled('10.77.0.1', port, 50)) port++;
+  let out = port + 1;
+  while (isSessionSampled('10.77.0.1', out, 50)) out++;
+  const request = segment('10.77.0.1', port);
+  assert.equal(r.apply(request), 2);
+  const sessions = [0, 1].map((i) => `${r.segment(i).src}:${r.segment(i).srcPort}`);
+  const reply: ClientSegment = { ...request, src: '10.77.0.2', srcPort: 3306, dst: '10.77.0.1', dstPort: port };
+  assert.equal(r.applyToReply(reply), 2);
+  assert.deepEqual(
+    [0, 1].map((i) => `${r.segment(i).dst}:${r.segment(i).dstPort}`),
+    sessions,
+    'each copy of the session gets it',
+  );
+  assert.deepEqual([r.segment(1).src, r.segment(1).srcPort], ['10.77.0.2', 3306], 'the source is kept');
+  assert.equal(r.applyToReply({ ...reply, dstPort: out }), 0, 'a session left out by -r');
 });
 
 void test('the summary line for -r/-n parses as name:number pairs', () => {

@@ -14,6 +14,26 @@ function anyOf(terms: readonly string[]): string {
   return `(${terms.map((t) => (t.includes(' and ') ? `(${t})` : t)).join(' or ')})`;
 }
 
+export interface CaptureFilterOptions {
+  /**
+   * --mysql: also the online server's answers to prepared statements (src/mysql-replay/statements.ts
+   * reads the online statement ids from them): segments whose payload starts with a PREPARE_OK
+   * header (length 12, sequence id 1, then 0x00) or an ERR at sequence id 1. Only these, so a busy
+   * server's result sets are not captured.
+   */
+  readonly mysql?: boolean;
+}
+
+// The TCP payload's first bytes. IPv4: libpcap's tcp[] (payload at the data offset); tcp[x:4] reads
+// big-endian, so the little-endian length 12 and sequence id 1 read 0x0c000001, and an ERR at
+// sequence id 1 reads 0x01ff at byte 3. IPv6: libpcap has no tcp[] for it, so ip6[] with the TCP
+// header right after the 40-byte IPv6 header (no extension headers: next header 6).
+const TCP4 = '((tcp[12:1] & 0xf0) >> 2)';
+const PREPARE_ANSWER_4 = `(tcp[${TCP4} + 3:2] = 0x01ff or (tcp[${TCP4}:4] = 0x0c000001 and tcp[${TCP4} + 4:1] = 0))`;
+const TCP6 = '(40 + ((ip6[52:1] & 0xf0) >> 2))';
+const PREPARE_ANSWER_6 =
+  `(ip6[6:1] = 6 and (ip6[${TCP6} + 3:2] = 0x01ff or ` + `(ip6[${TCP6}:4] = 0x0c000001 and ip6[${TCP6} + 4:1] = 0)))`;
+
 /**
  * Request capture filter for tcpcopy. Each -x item contributes `dst port P` (any local address)
  * or `dst host H and dst port P`, OR-ed together. A copy keeps its IP family, so an any-address
@@ -21,9 +41,10 @@ function anyOf(terms: readonly string[]): string {
  * requests would just be dropped by the target resolver. (Items with IPv4 targets stay unqualified,
  * as before; the resolver drops their IPv6 requests.) Every target address:port that those terms
  * would also match — the case where online and target ports are equal — is excluded, so injected
- * copies are never captured again. IPv6 addresses are written bare, as libpcap expects.
+ * copies are never captured again. IPv6 addresses are written bare, as libpcap expects. With
+ * `mysql`, the online servers' answers to prepared statements too (see CaptureFilterOptions).
  */
-export function buildCaptureFilter(transfers: readonly Transfer[]): string {
+export function buildCaptureFilter(transfers: readonly Transfer[], opts: CaptureFilterOptions = {}): string {
   if (transfers.length === 0) throw new RangeError('buildCaptureFilter needs at least one transfer');
   const include: string[] = [];
   for (const t of transfers) {
@@ -42,6 +63,18 @@ export function buildCaptureFilter(transfers: readonly Transfer[]): string {
     );
     const term = hostPort(t.target.ip.text, t.target.port, 'dst');
     if (caught && !exclude.includes(term)) exclude.push(term);
+    // The target's own answers look like the online ones on a shared port (intercept has them).
+    const answers = hostPort(t.target.ip.text, t.target.port, 'src');
+    if (caught && opts.mysql === true && !exclude.includes(answers)) exclude.push(answers);
+  }
+  if (opts.mysql === true) {
+    for (const t of transfers) {
+      const ip6 = (t.online.ip?.family ?? t.target.ip.family) === 6;
+      const from =
+        t.online.ip !== null ? hostPort(t.online.ip.text, t.online.port, 'src') : `src port ${t.online.port}`;
+      const term = ip6 ? `${from} and ${PREPARE_ANSWER_6}` : `${from} and ${PREPARE_ANSWER_4}`;
+      if (!include.includes(term)) include.push(term);
+    }
   }
   let filter = `tcp and ${anyOf(include)}`;
   if (exclude.length > 0) filter += ` and not ${exclude.length === 1 ? `(${exclude[0] ?? ''})` : anyOf(exclude)}`;

@@ -248,9 +248,11 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
       ? sessionTimeoutMs + d.keepaliveAddS * 1000
       : parseIntegerOption('-k', raw.keepaliveTimeout, 1, 86400) * 1000;
   const secret = findSecret(nonEmpty('--secret', raw.secret), inputs.env);
+  const mysql = parseMysqlMode(raw, { tcpcopy1: raw.tcpcopy1 === true });
   return {
     transfers,
-    captureFilter: userFilter ?? buildCaptureFilter(transfers),
+    // --mysql also captures the online answers to prepared statements (a -F filter must name them itself).
+    captureFilter: userFilter ?? buildCaptureFilter(transfers, { mysql: mysql !== null }),
     captureFilterIsAuto: userFilter === null,
     intercepts,
     interceptPort,
@@ -297,7 +299,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     offline,
     transport,
     responsesFile: nonEmpty('--responses', raw.responses),
-    mysql: parseMysqlMode(raw, { tcpcopy1: raw.tcpcopy1 === true }),
+    mysql,
   };
 }
 

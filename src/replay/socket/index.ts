@@ -176,6 +176,7 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
       : new (await import('../../mysql-replay/index.js')).MysqlMode(
           { ...req.mysql, orderWrites: false },
           req.mysqlLog ?? { warn: () => {}, error: () => {} },
+          false, // the socket replay uses the transform for the login only: statement ids not remapped
         );
   const replayer = new SocketReplayer({
     ...req,
