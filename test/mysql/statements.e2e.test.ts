@@ -1,8 +1,9 @@
 // The MySQL mode's statement-id remapping end to end (issue 12). MariaDB numbers a connection's
 // prepared statements on from where the last connection of its cached thread stopped, and a session
-// joined mid-stream usually differs: two clients (test/mysql/ps-client.ts) log in and
-// prepare 5 statements each before tcpcopy starts, then prepare, execute and close UPDATEs (k + 1:
-// writes that commute). Their online ids start at 6, the rebuilt target sessions' at 1 (the target prepared nothing before): tcpcopy
+// joined mid-stream usually differs: two clients (test/mysql/ps-client.ts) log in and prepare 5
+// statements each before tcpcopy starts, then prepare, execute and close UPDATEs (k + 1: writes that
+// commute). Their online ids start at 6, the rebuilt target sessions' at 1 (the target prepared
+// nothing before): tcpcopy
 // --mysql --mysql-default -W reads the online ids from the captured PREPARE answers and the target's
 // from its replies and rewrites every execute and close. The target runs every execute and prepare
 // of the clients after the join, none is refused, and the tables end equal. A recording of the same
