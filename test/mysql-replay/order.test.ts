@@ -1,0 +1,263 @@
+// The MySQL mode's write order (src/mysql-replay/order.ts and order-book.ts) on scripted sessions:
+// a write of a row another session wrote and had answered online first waits until the target sent
+// that write's answer (matched by byte count, exactly), and is woken for it; a write of another row
+// goes at once; a wait longer than ORDER_WAIT_MS ends and is counted; a write captured while another
+// session's write of its row is in flight online waits for its own online answer (or
+// EVIDENCE_WAIT_MS); prepared statements take their row from the online PREPARE_OK and the
+// execution's parameters, also when the ids were remapped before. Exact bytes out, so each can fail.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { encodePacket } from '../../src/mysql/index.js';
+import { EVIDENCE_WAIT_MS, MysqlOrderTransform, ORDER_WAIT_MS, WriteOrderBook } from '../../src/mysql-replay/index.js';
+import type { TransformChunk } from '../../src/session/index.js';
+
+const cmd = (payload: Buffer): Buffer => encodePacket(0, payload);
+const query = (sql: string): Buffer => cmd(Buffer.concat([Buffer.from([0x03]), Buffer.from(sql)]));
+const prepare = (sql: string): Buffer => cmd(Buffer.concat([Buffer.from([0x16]), Buffer.from(sql)]));
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0);
+  return b;
+}
+/** COM_STMT_EXECUTE of one LONG parameter. */
+const execute = (id: number, value: number): Buffer =>
+  cmd(Buffer.concat([Buffer.from([0x17]), u32(id), Buffer.from([0, 1, 0, 0, 0, 0, 1, 3, 0]), u32(value)]));
+function prepareOk(id: number, params = 1): Buffer {
+  const p = Buffer.alloc(12);
+  p.writeUInt32LE(id, 1);
+  p.writeUInt16LE(params, 7);
+  return encodePacket(1, p);
+}
+
+/** One scripted session: its transform, what it emitted, how often it was woken. */
+class Client {
+  readonly out: Buffer[] = [];
+  woken = 0;
+  readonly t: MysqlOrderTransform;
+  private seq = 1_000;
+  private ack = 50_000;
+  private readonly emit = (c: TransformChunk): void => void this.out.push(Buffer.from(c.data));
+
+  constructor(book: WriteOrderBook, onlineStatementId?: (id: number) => number) {
+    this.t = new MysqlOrderTransform({
+      book,
+      wake: () => this.woken++,
+      framed: () => true,
+      ...(onlineStatementId === undefined ? {} : { onlineStatementId }),
+    });
+  }
+
+  /** A captured command; `answered`: online reply bytes the client had seen by then (its ack moved). */
+  send(data: Buffer, ms: number, answered = 0): void {
+    this.ack += answered;
+    this.t.clientChunk({ seq: this.seq, data, fin: false, onlineAck: this.ack, capturedMs: ms }, this.emit);
+    this.seq += data.length;
+  }
+
+  /** The target answered `bytes` bytes. */
+  reply(bytes: number): void {
+    this.t.targetReply(undefined, bytes, true, this.emit, bytes);
+  }
+
+  resume(nowMs?: number): void {
+    this.t.resume(this.emit, nowMs);
+  }
+
+  sent(): Buffer {
+    return Buffer.concat(this.out);
+  }
+}
+
+const UPDATE5 = query('UPDATE sbtest1 SET k=k+1 WHERE id=5');
+const UPDATE5B = query("UPDATE sbtest1 SET c='b' WHERE id=5");
+const UPDATE6 = query("UPDATE sbtest1 SET c='c' WHERE id=6");
+const COMMIT = query('COMMIT');
+/** The size of an OK packet the online server answered a write with. */
+const OK_BYTES = 11;
+
+void test('a write of a row another session wrote first waits for that answer on the target, exactly by size', () => {
+  const book = new WriteOrderBook();
+  const a = new Client(book);
+  const b = new Client(book);
+  const c = new Client(book);
+  a.send(UPDATE5, 0);
+  assert.deepEqual(a.sent(), UPDATE5, 'the first write has nobody to wait for');
+  a.send(COMMIT, 1, OK_BYTES); // A's UPDATE was answered online (11 bytes) before its COMMIT
+  assert.deepEqual(a.sent(), Buffer.concat([UPDATE5, COMMIT]));
+  b.send(UPDATE5B, 2);
+  assert.equal(b.sent().length, 0, "B's write of row 5 waits for A's");
+  assert.equal(b.t.heldBytes, UPDATE5B.length);
+  assert.equal(b.t.deadlineMs, 2 + ORDER_WAIT_MS);
+  c.send(UPDATE6, 3);
+  assert.deepEqual(c.sent(), UPDATE6, 'a write of another row goes at once');
+  a.reply(OK_BYTES - 1);
+  assert.equal(b.woken, 0, 'one byte short of the online answer: not answered yet');
+  a.reply(1);
+  assert.equal(b.woken, 1);
+  b.resume(4);
+  assert.deepEqual(b.sent(), UPDATE5B);
+  assert.equal(b.t.heldBytes, 0);
+  assert.deepEqual(book.counters, { waits: 1, waitsTimedOut: 0 });
+});
+
+void test('the target replies before the first command (the login) do not count as answers', () => {
+  const book = new WriteOrderBook();
+  const a = new Client(book);
+  const b = new Client(book);
+  a.reply(40); // greeting and OK of the login, before A's first command
+  a.send(UPDATE5, 0);
+  a.send(COMMIT, 1, OK_BYTES);
+  b.send(UPDATE5B, 2);
+  assert.equal(b.sent().length, 0);
+  a.reply(OK_BYTES - 1);
+  assert.equal(b.woken, 0);
+  a.reply(1);
+  assert.equal(b.woken, 1);
+});
+
+void test('a wait longer than ORDER_WAIT_MS ends: the write goes and the timeout is counted', () => {
+  const book = new WriteOrderBook();
+  const a = new Client(book);
+  const b = new Client(book);
+  a.send(UPDATE5, 0);
+  a.send(COMMIT, 1, OK_BYTES);
+  b.send(UPDATE5B, 10);
+  b.resume(10 + ORDER_WAIT_MS - 1);
+  assert.equal(b.sent().length, 0, 'not before the bound');
+  b.resume(10 + ORDER_WAIT_MS);
+  assert.deepEqual(b.sent(), UPDATE5B);
+  assert.deepEqual(book.counters, { waits: 1, waitsTimedOut: 1 });
+  assert.equal(book.pending, 0, "A's entry was given up");
+});
+
+void test('two writes of one row in flight online at once: the one answered online first goes first', () => {
+  const book = new WriteOrderBook();
+  const a = new Client(book);
+  const b = new Client(book);
+  a.send(UPDATE5, 0); // in flight online
+  b.send(UPDATE5B, 1); // captured while A's is in flight: which went first online is not known yet
+  assert.equal(b.sent().length, 0, 'B waits for its own online answer');
+  assert.equal(b.t.deadlineMs, 1 + EVIDENCE_WAIT_MS);
+  a.send(COMMIT, 5, OK_BYTES); // A's answered online first
+  b.send(COMMIT, 6, OK_BYTES); // then B's
+  assert.equal(b.sent().length, 0, "B's write now waits for A's on the target");
+  a.reply(OK_BYTES);
+  assert.equal(b.woken, 1);
+  b.resume(7);
+  assert.deepEqual(b.sent(), Buffer.concat([UPDATE5B, COMMIT]), 'the write and the command held behind it');
+});
+
+void test("the other order online: B's write answered first goes at once, A's was not held", () => {
+  const book = new WriteOrderBook();
+  const a = new Client(book);
+  const b = new Client(book);
+  a.send(UPDATE5, 0);
+  b.send(UPDATE5B, 1);
+  b.send(COMMIT, 2, OK_BYTES); // B's answered online while A's was still in flight (A waited for B's lock)
+  assert.deepEqual(b.sent(), Buffer.concat([UPDATE5B, COMMIT]));
+  assert.deepEqual(book.counters, { waits: 0, waitsTimedOut: 0 });
+});
+
+void test('no online answer within EVIDENCE_WAIT_MS: the write goes after the writes answered so far', () => {
+  const book = new WriteOrderBook();
+  const a = new Client(book);
+  const b = new Client(book);
+  a.send(UPDATE5, 0);
+  b.send(UPDATE5B, 100);
+  b.resume(100 + EVIDENCE_WAIT_MS - 1);
+  assert.equal(b.sent().length, 0);
+  b.resume(100 + EVIDENCE_WAIT_MS);
+  assert.deepEqual(b.sent(), UPDATE5B, "no write answered online before it: it goes (A's is still in flight)");
+});
+
+void test('prepared statements: the row comes from the online PREPARE_OK and the execution; remapped ids read back', () => {
+  const book = new WriteOrderBook();
+  const sql = 'UPDATE sbtest1 SET k=k+1 WHERE id=?';
+  const a = new Client(book);
+  // B's statement ids reach it as the target numbered them (9 for online's 1).
+  const b = new Client(book, (id) => (id === 9 ? 1 : id));
+  const c = new Client(book);
+  for (const s of [a, b, c]) {
+    s.send(prepare(sql), 0);
+    s.t.onlineReply(prepareOk(1));
+  }
+  a.send(execute(1, 5), 1, 50);
+  a.send(COMMIT, 2, OK_BYTES);
+  b.send(execute(9, 5), 3, 50);
+  assert.equal(b.sent().length, prepare(sql).length, 'the execution of row 5 waits');
+  c.send(execute(1, 6), 3, 50);
+  assert.deepEqual(c.sent(), Buffer.concat([prepare(sql), execute(1, 6)]), 'row 6 goes');
+  a.reply(50 + OK_BYTES);
+  assert.equal(b.woken, 1);
+  b.resume(4);
+  assert.deepEqual(b.sent(), Buffer.concat([prepare(sql), execute(9, 5)]));
+  // Read back through the mapping, remapped id 9 of another row is known to write row 7 only: it goes
+  // at once while A's next write of row 7 is pending (unmapped it would be unknown: any row, waiting).
+  const d = new Client(book, (id) => (id === 9 ? 1 : id));
+  d.send(prepare(sql), 5);
+  d.t.onlineReply(prepareOk(1));
+  a.send(execute(1, 8), 6, 50);
+  a.send(COMMIT, 7, OK_BYTES);
+  d.send(execute(9, 7), 8, 50);
+  assert.deepEqual(d.sent(), Buffer.concat([prepare(sql), execute(9, 7)]));
+});
+
+void test('an execution of a statement whose online answer was not seen may write anything: it waits', () => {
+  const book = new WriteOrderBook();
+  const a = new Client(book);
+  const b = new Client(book);
+  a.send(UPDATE5, 0);
+  a.send(COMMIT, 1, OK_BYTES);
+  b.send(execute(3, 99), 2);
+  assert.equal(b.sent().length, 0);
+  a.reply(OK_BYTES);
+  b.resume(3);
+  assert.deepEqual(b.sent(), execute(3, 99));
+});
+
+void test('a session that ends gives its entries up: nobody waits for it', () => {
+  const book = new WriteOrderBook();
+  const a = new Client(book);
+  const b = new Client(book);
+  a.send(UPDATE5, 0);
+  a.send(COMMIT, 1, OK_BYTES);
+  b.send(UPDATE5B, 2);
+  assert.equal(b.sent().length, 0);
+  a.t.close();
+  assert.equal(b.woken, 1);
+  b.resume(3);
+  assert.deepEqual(b.sent(), UPDATE5B);
+  assert.deepEqual(book.counters, { waits: 1, waitsTimedOut: 0 });
+});
+
+void test('WriteOrderBook: blockers are earlier pending entries of other sessions that may touch the row', () => {
+  const book = new WriteOrderBook();
+  const s1 = book.newSession();
+  const s2 = book.newSession();
+  const row5 = { table: 't', row: 'id=5' };
+  const row6 = { table: 't', row: 'id=6' };
+  const e0 = book.push(s1, row5);
+  const e1 = book.push(s1, row6);
+  assert.deepEqual([e0, e1, book.size, book.pending], [0, 1, 2, 2]);
+  assert.equal(book.blocker(s2, 2, row5), 0);
+  assert.equal(book.blocker(s2, 2, row6), 1);
+  assert.equal(book.blocker(s2, 1, row6), -1, 'entries from `need` on are later online');
+  assert.equal(book.blocker(s1, 2, row5), -1, "a session's own writes keep their order anyway");
+  assert.equal(book.blocker(s2, 2, { table: 'u', row: 'id=5' }), -1, 'another table');
+  assert.equal(book.blocker(s2, 2, { table: 't', row: null }), 0, 'the whole table');
+  let woke = 0;
+  book.wait(1, () => woke++);
+  book.answer(0);
+  assert.equal(woke, 0);
+  book.answer(1);
+  assert.equal(woke, 1);
+  book.wait(1, () => woke++);
+  assert.equal(woke, 2, 'an entry answered already wakes at once');
+  assert.equal(book.pending, 0);
+  book.inFlight(s1, row5);
+  assert.equal(book.inFlightConflict(s2, row5), true);
+  assert.equal(book.inFlightConflict(s2, row6), false);
+  assert.equal(book.inFlightConflict(s1, row5), false);
+  book.inFlight(s1, null);
+  assert.equal(book.inFlightConflict(s2, row5), false);
+});
