@@ -10,3 +10,5 @@ export { MysqlOrderTransform, ORDER_WAIT_MS, EVIDENCE_WAIT_MS } from './order.js
 export type { MysqlOrderOptions } from './order.js';
 export { WriteOrderBook } from './order-book.js';
 export type { OrderBookCounters } from './order-book.js';
+export { MysqlPrepareCatalog, MAX_PREPARED } from './prepares.js';
+export type { PreparedWrite } from './prepares.js';

@@ -32,6 +32,7 @@ import { MysqlLoginTransform, newMysqlCounters } from './login.js';
 import type { MysqlCounters } from './login.js';
 import { MysqlOrderTransform } from './order.js';
 import { WriteOrderBook } from './order-book.js';
+import { MysqlPrepareCatalog } from './prepares.js';
 import { MysqlStatementTransform } from './statements.js';
 
 /** The MySQL mode's settings: the target's password of each user (they may differ from online's). */
@@ -189,23 +190,24 @@ export class MysqlMode {
     });
     // Statement ids are read from the captured stream before the login transform, which holds the
     // commands until the target accepted the login: the online answers to them come meanwhile. The
-    // write order comes after the login (it counts the target's answers from the first command on)
-    // and reads the statement ids as the target numbered them, mapped back to online's.
+    // write order comes after the login (it counts the target's answers from the first command on);
+    // what each prepared statement writes it asks the catalog, which read the prepares at capture.
     const statements = this.statementIds
       ? new MysqlStatementTransform({ counters: this.counters, joined, isTls: () => !login.framed })
       : null;
     const beforeOrder: StreamTransform = statements === null ? login : new TransformChain(statements, login);
     if (this.config.orderWrites === false) return beforeOrder;
+    const catalog = new MysqlPrepareCatalog(() => login.framed);
     const order = new MysqlOrderTransform({
       book: this.book,
       wake: () => this.resumer?.(tuple),
       framed: () => login.framed,
-      onlineStatementId: statements === null ? (id) => id : (id) => statements.onlineIdOf(id),
+      statement: (id) => catalog.get(statements === null ? id : statements.onlineIdOf(id)),
     });
     const key = sessionKeyString(tuple);
     this.orders.get(key)?.close();
     this.orders.set(key, order);
-    return new TransformChain(beforeOrder, order);
+    return new TransformChain(new TransformChain(catalog, beforeOrder), order);
   };
 
   /**

@@ -19,13 +19,9 @@
 import {
   ANY_ROW,
   COM_QUERY,
-  COM_RESET_CONNECTION,
-  COM_STMT_CLOSE,
   COM_STMT_EXECUTE,
-  COM_STMT_PREPARE,
   bindRow,
   executeParam,
-  placeholderCount,
   statementWrites,
   writeTargetOf,
 } from '../mysql/index.js';
@@ -33,6 +29,7 @@ import type { WriteTarget } from '../mysql/index.js';
 import { seqAdd, seqDiff } from '../session/index.js';
 import type { StreamTransform, TransformChunk } from '../session/index.js';
 import type { WriteOrderBook } from './order-book.js';
+import type { PreparedWrite } from './prepares.js';
 
 /** How long a write waits for another session's write to be answered on the target. */
 export const ORDER_WAIT_MS = 1000;
@@ -56,17 +53,6 @@ interface Mark {
   readonly capturedMs: number;
 }
 
-/** A statement prepared online: what an execution writes (its placeholders bound per execution). */
-interface Statement {
-  readonly writes: WriteTarget | null;
-  readonly params: number;
-  /** Parameter types last bound (an execution may leave them out). */
-  types: Buffer | null;
-}
-
-/** Prepared statements remembered per session (past it, executions count as writing anything). */
-const MAX_STATEMENTS = 4096;
-
 export interface MysqlOrderOptions {
   readonly book: WriteOrderBook;
   /** Asks the engine to call resume() soon (a write this session waited for was answered). */
@@ -74,10 +60,11 @@ export interface MysqlOrderOptions {
   /** Whether the login transform still follows MySQL framing (false: TLS or bytes it gave up on). */
   readonly framed: () => boolean;
   /**
-   * The online id of a statement id read in this transform's input (statement ids arrive as the
-   * target numbered them when the statement-id transform runs before this one).
+   * The statement a COM_STMT_EXECUTE in this transform's input names (prepares.ts reads them from the
+   * captured stream, by online id; the statement-id transform before this one may have put the
+   * target's id in its place); undefined when not known (the execution may write anything).
    */
-  readonly onlineStatementId?: (id: number) => number;
+  readonly statement?: (id: number) => PreparedWrite | undefined;
 }
 
 export class MysqlOrderTransform implements StreamTransform {
@@ -96,13 +83,6 @@ export class MysqlOrderTransform implements StreamTransform {
   private headMs = 0;
   /** What the session's previous command may write (null: nothing, or no command yet). */
   private previousWrites: WriteTarget | null = null;
-  /** Prepared statements by online id (learnt from the online server's answers): what executing one writes. */
-  private readonly statements = new Map<number, Statement>();
-  /**
-   * The text of its last command when that is a COM_STMT_PREPARE still waiting for the online answer
-   * (the client sends nothing else before it; a prepare whose answer was not captured is forgotten).
-   */
-  private preparing: string | null = null;
   /** Command starts captured and not yet released, oldest first. */
   private readonly marks: Mark[] = [];
   /** The newest mark filed (its entry comes with the next command). */
@@ -248,27 +228,15 @@ export class MysqlOrderTransform implements StreamTransform {
     this.lastMark = this.marks[this.marks.length - 1]!;
   }
 
-  /** What the command (its first bytes) may write; it also follows the session's prepared statements. */
+  /** What the command (its first bytes) may write. */
   private writesOf(head: Buffer): WriteTarget | null {
     const cmd = head[0];
-    this.preparing = null;
     if (cmd === COM_QUERY) {
       const sql = head.toString('latin1', 1);
       return statementWrites(sql) ? writeTargetOf(sql) : null;
     }
-    if (cmd === COM_STMT_PREPARE) {
-      this.preparing = head.toString('latin1', 1);
-      return null;
-    }
-    if (cmd === COM_RESET_CONNECTION) this.statements.clear();
-    if (head.length < 5 || (cmd !== COM_STMT_EXECUTE && cmd !== COM_STMT_CLOSE)) return null;
-    const seen = head.readUInt32LE(1);
-    const id = this.o.onlineStatementId === undefined ? seen : this.o.onlineStatementId(seen);
-    const st = this.statements.get(id);
-    if (cmd === COM_STMT_CLOSE) {
-      this.statements.delete(id);
-      return null;
-    }
+    if (cmd !== COM_STMT_EXECUTE || head.length < 5) return null;
+    const st = this.o.statement?.(head.readUInt32LE(1));
     // An execution of a statement not known (its answer not captured): it may write anything.
     if (st === undefined) return ANY_ROW;
     if (st.writes === null) return null;
@@ -276,23 +244,6 @@ export class MysqlOrderTransform implements StreamTransform {
       const r = executeParam(head, st.params, i, st.types);
       st.types = r.types;
       return r.value;
-    });
-  }
-
-  onlineReply(payload: Uint8Array): void {
-    // The online server's first packet after a prepare is its answer: a PREPARE_OK (the statement's
-    // id) at sequence id 1, or anything else (an ERR: nothing prepared).
-    const sql = this.preparing;
-    if (sql === null) return;
-    this.preparing = null;
-    if (payload.length < 4 + 12 || payload[3] !== 1 || payload[4] !== 0) return;
-    if ((payload[0]! | (payload[1]! << 8) | (payload[2]! << 16)) !== 12) return;
-    const id = Buffer.from(payload.buffer, payload.byteOffset + 5, 4).readUInt32LE(0);
-    if (this.statements.size >= MAX_STATEMENTS) return;
-    this.statements.set(id, {
-      writes: statementWrites(sql) ? writeTargetOf(sql) : null,
-      params: placeholderCount(sql),
-      types: null,
     });
   }
 

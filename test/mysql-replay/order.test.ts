@@ -8,7 +8,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodePacket } from '../../src/mysql/index.js';
-import { EVIDENCE_WAIT_MS, MysqlOrderTransform, ORDER_WAIT_MS, WriteOrderBook } from '../../src/mysql-replay/index.js';
+import {
+  EVIDENCE_WAIT_MS,
+  MAX_PREPARED,
+  MysqlOrderTransform,
+  MysqlPrepareCatalog,
+  ORDER_WAIT_MS,
+  WriteOrderBook,
+} from '../../src/mysql-replay/index.js';
 import type { TransformChunk } from '../../src/session/index.js';
 
 const cmd = (payload: Buffer): Buffer => encodePacket(0, payload);
@@ -34,6 +41,8 @@ class Client {
   readonly out: Buffer[] = [];
   woken = 0;
   readonly t: MysqlOrderTransform;
+  /** Reads the prepares at capture, as the head of the session's chain does. */
+  readonly catalog = new MysqlPrepareCatalog(() => true);
   private seq = 1_000;
   private ack = 50_000;
   private readonly emit = (c: TransformChunk): void => void this.out.push(Buffer.from(c.data));
@@ -43,14 +52,15 @@ class Client {
       book,
       wake: () => this.woken++,
       framed: () => true,
-      ...(onlineStatementId === undefined ? {} : { onlineStatementId }),
+      statement: (id) => this.catalog.get(onlineStatementId === undefined ? id : onlineStatementId(id)),
     });
   }
 
   /** A captured command; `answered`: online reply bytes the client had seen by then (its ack moved). */
   send(data: Buffer, ms: number, answered = 0): void {
     this.ack += answered;
-    this.t.clientChunk({ seq: this.seq, data, fin: false, onlineAck: this.ack, capturedMs: ms }, this.emit);
+    const c = { seq: this.seq, data, fin: false, onlineAck: this.ack, capturedMs: ms };
+    this.catalog.clientChunk(c, (x) => this.t.clientChunk(x, this.emit));
     this.seq += data.length;
   }
 
@@ -179,7 +189,7 @@ void test('prepared statements: the row comes from the online PREPARE_OK and the
   const c = new Client(book);
   for (const s of [a, b, c]) {
     s.send(prepare(sql), 0);
-    s.t.onlineReply(prepareOk(1));
+    s.catalog.onlineReply(prepareOk(1));
   }
   a.send(execute(1, 5), 1, 50);
   a.send(COMMIT, 2, OK_BYTES);
@@ -195,7 +205,7 @@ void test('prepared statements: the row comes from the online PREPARE_OK and the
   // at once while A's next write of row 7 is pending (unmapped it would be unknown: any row, waiting).
   const d = new Client(book, (id) => (id === 9 ? 1 : id));
   d.send(prepare(sql), 5);
-  d.t.onlineReply(prepareOk(1));
+  d.catalog.onlineReply(prepareOk(1));
   a.send(execute(1, 8), 6, 50);
   a.send(COMMIT, 7, OK_BYTES);
   d.send(execute(9, 7), 8, 50);
@@ -260,4 +270,58 @@ void test('WriteOrderBook: blockers are earlier pending entries of other session
   assert.equal(book.inFlightConflict(s1, row5), false);
   book.inFlight(s1, null);
   assert.equal(book.inFlightConflict(s2, row5), false);
+});
+
+void test('MysqlPrepareCatalog: prepares read at capture, matched with the online answer that follows', () => {
+  const cat = new MysqlPrepareCatalog(() => true);
+  const passed: Buffer[] = [];
+  const feed = (data: Buffer): void =>
+    cat.clientChunk({ seq: 0, data, fin: false, onlineAck: 0, capturedMs: 0 }, (c) => void passed.push(c.data));
+  const p = prepare('UPDATE t SET c=? WHERE id=?');
+  // Cut inside the header and inside the text: the chunks pass unchanged, the text is read whole.
+  feed(p.subarray(0, 2));
+  feed(p.subarray(2, 9));
+  feed(p.subarray(9));
+  assert.deepEqual(Buffer.concat(passed), p);
+  cat.onlineReply(prepareOk(4, 2));
+  assert.deepEqual(cat.get(4), { writes: { table: 't', row: 'id=?1' }, params: 2, types: null });
+  // An ERR answers a prepare: nothing known.
+  feed(prepare('UPDATE nosuch SET a=1'));
+  cat.onlineReply(encodePacket(1, Buffer.from([0xff, 0x7a, 0x04, 0x23])));
+  cat.onlineReply(prepareOk(5));
+  assert.equal(cat.get(5), undefined, 'one answer per prepare');
+  // A command after a prepare: its answer went by uncaptured; a later PREPARE_OK is not its.
+  feed(prepare('DELETE FROM t WHERE id=?'));
+  feed(query('SELECT 1'));
+  cat.onlineReply(prepareOk(6));
+  assert.equal(cat.get(6), undefined);
+  // Reads are not writes; the login (sequence id 1) is not a command.
+  feed(encodePacket(1, Buffer.from('\x16login bytes that look like a prepare', 'latin1')));
+  cat.onlineReply(prepareOk(7));
+  assert.equal(cat.get(7), undefined);
+  feed(prepare('SELECT c FROM t WHERE id=?'));
+  cat.onlineReply(prepareOk(8));
+  assert.deepEqual(cat.get(8), { writes: null, params: 1, types: null });
+  // Bounded: the oldest are forgotten.
+  for (let i = 0; i < MAX_PREPARED; i++) {
+    feed(prepare('UPDATE t SET k=k+1 WHERE id=?'));
+    cat.onlineReply(prepareOk(100 + i));
+  }
+  assert.equal(cat.get(4), undefined);
+  assert.notEqual(cat.get(100 + MAX_PREPARED - 1), undefined);
+});
+
+void test('MysqlPrepareCatalog: a stream that went TLS is read no more', () => {
+  let framed = true;
+  const cat = new MysqlPrepareCatalog(() => framed);
+  const feed = (data: Buffer): void =>
+    cat.clientChunk({ seq: 0, data, fin: false, onlineAck: 0, capturedMs: 0 }, () => undefined);
+  framed = false;
+  feed(prepare('UPDATE t SET k=1 WHERE id=?'));
+  cat.onlineReply(prepareOk(1));
+  framed = true;
+  feed(prepare('UPDATE t SET k=1 WHERE id=?'));
+  cat.onlineReply(prepareOk(2));
+  assert.equal(cat.get(1), undefined);
+  assert.equal(cat.get(2), undefined, 'framing once lost stays lost');
 });
