@@ -203,6 +203,7 @@ export class MysqlMode {
       wake: () => this.resumer?.(tuple),
       framed: () => login.framed,
       statement: (id) => catalog.get(statements === null ? id : statements.onlineIdOf(id)),
+      failedOnline: (n) => catalog.failedOnline(n),
     });
     const key = sessionKeyString(tuple);
     this.orders.get(key)?.close();

@@ -65,6 +65,12 @@ export interface MysqlOrderOptions {
    * target's id in its place); undefined when not known (the execution may write anything).
    */
   readonly statement?: (id: number) => PreparedWrite | undefined;
+  /**
+   * Whether the session's command number `n` (0: its first) was answered online with an ERR
+   * (prepares.ts notes them at capture): a write that failed online wrote nothing, so no other
+   * session's write waits for it.
+   */
+  readonly failedOnline?: (n: number) => boolean;
 }
 
 export class MysqlOrderTransform implements StreamTransform {
@@ -83,6 +89,8 @@ export class MysqlOrderTransform implements StreamTransform {
   private headMs = 0;
   /** What the session's previous command may write (null: nothing, or no command yet). */
   private previousWrites: WriteTarget | null = null;
+  /** Commands read so far. */
+  private commands = 0;
   /** Command starts captured and not yet released, oldest first. */
   private readonly marks: Mark[] = [];
   /** The newest mark filed (its entry comes with the next command). */
@@ -197,12 +205,17 @@ export class MysqlOrderTransform implements StreamTransform {
 
   /** A new command was captured: the one before it was answered online, when the client sent this. */
   private commandStarts(onlineAck: number): void {
+    this.commands++;
     if (this.onlineBase === null) {
       this.onlineBase = onlineAck;
       this.targetBase = this.targetBytes;
       return;
     }
-    if (this.previousWrites !== null) {
+    if (this.previousWrites !== null && this.o.failedOnline?.(this.commands - 2) === true) {
+      // It failed online: nothing to wait for. Its own mark goes after the writes answered so far.
+      this.o.book.inFlight(this.id, null);
+      if (this.lastMark !== null && this.lastMark.entry < 0) this.lastMark.entry = this.o.book.size;
+    } else if (this.previousWrites !== null) {
       this.o.book.inFlight(this.id, null);
       const n = this.o.book.push(this.id, this.previousWrites);
       this.entries.push({ n, bytes: seqDiff(onlineAck, this.onlineBase) });

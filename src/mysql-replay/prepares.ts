@@ -6,7 +6,9 @@
 // its online answer and could not be matched with it. Pure.
 //
 // The online server's first packet after a prepare is its answer: a PREPARE_OK (the statement's id)
-// at sequence id 1, or anything else (an ERR: nothing prepared).
+// at sequence id 1, or anything else (an ERR: nothing prepared). It also notes which commands the
+// online server answered with an ERR (a write that failed online, a deadlock's victim, wrote
+// nothing: nobody need wait for it), by their number in the session (0: the first command).
 
 import { COM_STMT_PREPARE, placeholderCount, statementWrites, writeTargetOf } from '../mysql/index.js';
 import type { WriteTarget } from '../mysql/index.js';
@@ -40,6 +42,12 @@ export class MysqlPrepareCatalog implements StreamTransform {
   private atCommand = false;
   /** The text of the last command when it is a prepare whose online answer is still to come. */
   private preparing: string | null = null;
+  /** Commands read so far; the last one's answer is the next online answer. */
+  private commands = 0;
+  /** The last command's online answer was seen. */
+  private answered = true;
+  /** Numbers of commands answered online with an ERR, not yet asked for (failedOnline). */
+  private readonly failed = new Set<number>();
 
   /** `framed`: whether the client stream is still MySQL packets (false once it went TLS). */
   constructor(private readonly framed: () => boolean) {}
@@ -47,6 +55,11 @@ export class MysqlPrepareCatalog implements StreamTransform {
   /** The statement the online server numbered `onlineId` in this session, when its answer was seen. */
   get(onlineId: number): PreparedWrite | undefined {
     return this.byOnline.get(onlineId);
+  }
+
+  /** Whether command number `n` of the session was answered online with an ERR (asked once each). */
+  failedOnline(n: number): boolean {
+    return this.failed.delete(n);
   }
 
   clientChunk(c: TransformChunk, emit: (c: TransformChunk) => void): void {
@@ -57,6 +70,15 @@ export class MysqlPrepareCatalog implements StreamTransform {
   targetReply(): void {}
 
   onlineReply(payload: Uint8Array): void {
+    if (!this.answered) {
+      this.answered = true;
+      // A segment holding one ERR packet (sequence id 1) and nothing else: the answer to the last command.
+      const len = payload.length >= HEADER ? payload[0]! | (payload[1]! << 8) | (payload[2]! << 16) : -1;
+      if (len >= 3 && payload.length === HEADER + len && payload[3] === 1 && payload[4] === 0xff) {
+        if (this.failed.size >= MAX_PREPARED) this.failed.delete(this.failed.values().next().value as number);
+        this.failed.add(this.commands - 1);
+      }
+    }
     const sql = this.preparing;
     if (sql === null) return;
     this.preparing = null;
@@ -114,9 +136,11 @@ export class MysqlPrepareCatalog implements StreamTransform {
       this.header = [];
       this.packetLeft = b0 | (b1 << 8) | (b2 << 16);
       // Commands have sequence id 0; any command ends the wait for a prepare's answer.
-      if (seqId !== 0 || this.packetLeft === 0) continue;
+      if (seqId !== 0) continue;
       this.preparing = null;
-      this.atCommand = true;
+      this.commands++;
+      this.answered = false;
+      this.atCommand = this.packetLeft > 0;
     }
   }
 

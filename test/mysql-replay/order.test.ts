@@ -53,6 +53,7 @@ class Client {
       wake: () => this.woken++,
       framed: () => true,
       statement: (id) => this.catalog.get(onlineStatementId === undefined ? id : onlineStatementId(id)),
+      failedOnline: (n) => this.catalog.failedOnline(n),
     });
   }
 
@@ -123,6 +124,32 @@ void test('the target replies before the first command (the login) do not count 
   assert.equal(b.woken, 0);
   a.reply(1);
   assert.equal(b.woken, 1);
+});
+
+const DEADLOCK = encodePacket(
+  1,
+  Buffer.concat([Buffer.from([0xff, 0xbd, 0x04]), Buffer.from('#40001Deadlock found when trying to get lock')]),
+);
+
+void test('a write answered online with an ERR (a deadlock victim) wrote nothing: nobody waits for it', () => {
+  const book = new WriteOrderBook();
+  const a = new Client(book);
+  const b = new Client(book);
+  a.send(UPDATE5, 0);
+  a.catalog.onlineReply(DEADLOCK);
+  a.send(query('ROLLBACK'), 1, DEADLOCK.length);
+  b.send(UPDATE5B, 2);
+  assert.deepEqual(b.sent(), UPDATE5B, "A's failed write is not waited for");
+  assert.equal(book.size, 0, 'no entry for it');
+  // A's next write that succeeds online is waited for again.
+  a.send(UPDATE5, 3);
+  a.send(COMMIT, 4, OK_BYTES);
+  b.send(COMMIT, 5, OK_BYTES);
+  b.send(UPDATE5B, 6);
+  assert.deepEqual(b.sent(), Buffer.concat([UPDATE5B, COMMIT]), 'the second write of row 5 waits');
+  a.reply(DEADLOCK.length + OK_BYTES);
+  b.resume(7);
+  assert.deepEqual(b.sent(), Buffer.concat([UPDATE5B, COMMIT, UPDATE5B]));
 });
 
 void test('a wait longer than ORDER_WAIT_MS ends: the write goes and the timeout is counted', () => {
@@ -295,6 +322,18 @@ void test('MysqlPrepareCatalog: prepares read at capture, matched with the onlin
   feed(query('SELECT 1'));
   cat.onlineReply(prepareOk(6));
   assert.equal(cat.get(6), undefined);
+  // ERR answers are noted by command number (prepares count: this was the 5th command), asked once;
+  // a segment with more than the ERR in it is not taken for one.
+  const err = encodePacket(1, Buffer.from([0xff, 0x19, 0x04, 0x23, 0x48, 0x59]));
+  cat.onlineReply(err);
+  assert.equal(cat.failedOnline(3), false, 'the answer to the DELETE prepare went by, not this');
+  feed(query('UPDATE t SET a=1'));
+  cat.onlineReply(err);
+  assert.equal(cat.failedOnline(4), true);
+  assert.equal(cat.failedOnline(4), false, 'asked once');
+  feed(query('UPDATE t SET a=2'));
+  cat.onlineReply(Buffer.concat([err, err]));
+  assert.equal(cat.failedOnline(5), false);
   // Reads are not writes; the login (sequence id 1) is not a command.
   feed(encodePacket(1, Buffer.from('\x16login bytes that look like a prepare', 'latin1')));
   cat.onlineReply(prepareOk(7));
