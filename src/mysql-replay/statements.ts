@@ -15,6 +15,14 @@
 //   commands    COM_STMT_EXECUTE, _SEND_LONG_DATA, _CLOSE, _RESET and _FETCH get the target's id in
 //               bytes 1..4 (same length: nothing moves). One whose statement still waits for the
 //               target's answer is held, with everything after it, until that answer came.
+//   prepares    a command after a COM_STMT_PREPARE is held, with everything after it, until the
+//               target's answer to that prepare was read: the walk sees only the first
+//               STATEMENT_REPLY_BYTES of each reply, and a client that prepares its statements one
+//               after the other (sysbench: 18 at a session's start) had them all sent at once (-W), so
+//               the target's answers came coalesced in one reply of 600-900 bytes whose later packet
+//               headers were never seen: the walk lost its place and every later prepare with it.
+//               Held, each prepare's answer ends the target's reply stream until the next command goes.
+//               (An execute already waits for its statement's answer, so prepare-execute costs nothing more.)
 //
 // What cannot be attributed is counted and passes unchanged: an id of a statement prepared before
 // the capture (in a joined session it is sent as an id the target never gives, so it cannot name
@@ -125,6 +133,8 @@ export class MysqlStatementTransform implements StreamTransform {
   /** Bytes of a packet's start at the end of the previous reply (its head continues in the next). */
   private carry: Buffer | null = null;
   private lost = false;
+  /** The prepare sent last while its target answer is still due: later commands wait for it. */
+  private preparing: Statement | null = null;
 
   constructor(private readonly o: MysqlStatementOptions) {}
 
@@ -267,7 +277,8 @@ export class MysqlStatementTransform implements StreamTransform {
     for (;;) {
       const m = this.marks.at(0);
       if (m === undefined) break;
-      if (m.id >= 0 && m.stmt !== null && m.stmt.target === 'waiting') {
+      if (this.preparing !== null && this.preparing.target !== 'waiting') this.preparing = null;
+      if (this.preparing !== null || (m.id >= 0 && m.stmt !== null && m.stmt.target === 'waiting')) {
         upTo = m.at;
         break;
       }
@@ -301,7 +312,10 @@ export class MysqlStatementTransform implements StreamTransform {
     if (m.cmd === COM_STMT_PREPARE) {
       if (m.stmt !== null) {
         if (this.lost) this.lostAnswer(m.stmt);
-        else this.answers.push(m.stmt);
+        else {
+          this.answers.push(m.stmt);
+          this.preparing = m.stmt;
+        }
       }
       return;
     }
