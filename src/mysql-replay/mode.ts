@@ -190,8 +190,8 @@ export class MysqlMode {
     });
     // Statement ids are read from the captured stream before the login transform, which holds the
     // commands until the target accepted the login: the online answers to them come meanwhile. The
-    // write order comes after the login (it counts the target's answers from the first command on);
-    // what each prepared statement writes it asks the catalog, which read the prepares at capture.
+    // write order holds writes after the login (it counts the target's answers from the first command
+    // on) and reads them at the head, as the catalog reads the prepares.
     const statements = this.statementIds
       ? new MysqlStatementTransform({ counters: this.counters, joined, isTls: () => !login.framed })
       : null;
@@ -208,7 +208,9 @@ export class MysqlMode {
     const key = sessionKeyString(tuple);
     this.orders.get(key)?.close();
     this.orders.set(key, order);
-    return new TransformChain(new TransformChain(catalog, beforeOrder), order);
+    // Prepares and the online order are read at capture (the head); writes are held at the tail.
+    const head = new TransformChain(catalog, order.reader);
+    return new TransformChain(new TransformChain(head, beforeOrder), order);
   };
 
   /**

@@ -41,8 +41,11 @@ const HEADER = 4;
 
 /** A command start in the client stream. */
 interface Mark {
-  /** Input sequence number of its first header byte. */
-  readonly seq: number;
+  /**
+   * Sequence number of its first header byte in this transform's input (the tail's: after the login
+   * and statement-id transforms); null until the command reached the tail.
+   */
+  seq: number | null;
   /** What it may write, or null when it writes nothing. */
   readonly writes: WriteTarget | null;
   /**
@@ -74,6 +77,23 @@ export interface MysqlOrderOptions {
 }
 
 export class MysqlOrderTransform implements StreamTransform {
+  /**
+   * The reading side, a pass-through for the head of the session's chain: commands are read (and
+   * their online order filed in the book) as they are captured. Read behind the login and
+   * statement-id transforms, which hold commands back (until the target accepted the login, until
+   * it answered a prepare), a session's writes would reach the book late, and another session's
+   * write of the same row, answered online after them, would not wait for them.
+   */
+  readonly reader: StreamTransform = {
+    replyPayloadBytes: 0,
+    heldBytes: 0,
+    clientChunk: (c, emit) => {
+      if (c.capturedMs > this.latestMs) this.latestMs = c.capturedMs;
+      if (c.data.length > 0) this.read(c);
+      emit(c);
+    },
+    targetReply: () => undefined,
+  };
   readonly replyPayloadBytes = 0;
   private readonly id: number;
 
@@ -85,7 +105,6 @@ export class MysqlOrderTransform implements StreamTransform {
   private collectingHead = false;
   private headLeft = 0;
   private head: Buffer[] = [];
-  private headSeq = 0;
   private headMs = 0;
   /** What the session's previous command may write (null: nothing, or no command yet). */
   private previousWrites: WriteTarget | null = null;
@@ -93,6 +112,14 @@ export class MysqlOrderTransform implements StreamTransform {
   private commands = 0;
   /** Command starts captured and not yet released, oldest first. */
   private readonly marks: Mark[] = [];
+  /** Marks at the front of `marks` whose command reached the tail (their seq known). */
+  private located = 0;
+  /** The tail's framing of its input: bytes of the current packet still to come, a header being read. */
+  private tailLeft = 0;
+  private tailHeader: number[] = [];
+  private tailHeaderSeq = 0;
+  /** Target reply bytes are counted from the first command's arrival at the tail on. */
+  private counting = false;
   /** The newest mark filed (its entry comes with the next command). */
   private lastMark: Mark | null = null;
   /** The client closed its side: a write waiting for its online answer waits no more. */
@@ -128,7 +155,7 @@ export class MysqlOrderTransform implements StreamTransform {
   clientChunk(c: TransformChunk, emit: (c: TransformChunk) => void): void {
     if (c.capturedMs > this.latestMs) this.latestMs = c.capturedMs;
     if (c.fin) this.clientDone = true;
-    if (c.data.length > 0) this.read(c);
+    if (c.data.length > 0) this.locate(c);
     this.held.push(c);
     this.heldLength += c.data.length;
     this.release(emit, -1);
@@ -183,10 +210,7 @@ export class MysqlOrderTransform implements StreamTransform {
         i += n;
         continue;
       }
-      if (this.headerBytes.length === 0) {
-        this.headSeq = seqAdd(c.seq, i);
-        this.headMs = c.capturedMs;
-      }
+      if (this.headerBytes.length === 0) this.headMs = c.capturedMs;
       this.headerBytes.push(d[i]!);
       i++;
       if (this.headerBytes.length < HEADER) continue;
@@ -208,7 +232,6 @@ export class MysqlOrderTransform implements StreamTransform {
     this.commands++;
     if (this.onlineBase === null) {
       this.onlineBase = onlineAck;
-      this.targetBase = this.targetBytes;
       return;
     }
     if (this.previousWrites !== null && this.o.failedOnline?.(this.commands - 2) === true) {
@@ -237,7 +260,7 @@ export class MysqlOrderTransform implements StreamTransform {
     const book = this.o.book;
     const entry = writes === null || book.inFlightConflict(this.id, writes) ? -1 : book.size;
     if (writes !== null) book.inFlight(this.id, writes);
-    this.marks.push({ seq: this.headSeq, writes, entry, capturedMs: this.headMs });
+    this.marks.push({ seq: null, writes, entry, capturedMs: this.headMs });
     this.lastMark = this.marks[this.marks.length - 1]!;
   }
 
@@ -260,8 +283,52 @@ export class MysqlOrderTransform implements StreamTransform {
     });
   }
 
+  /**
+   * Finds the command starts (sequence id 0 packets) in a chunk at the tail: the k-th is the k-th
+   * command the reader filed (the transforms between change no command, only logins and ids).
+   */
+  private locate(c: TransformChunk): void {
+    if (this.tailLeft < 0) return;
+    if (!this.o.framed()) {
+      // No longer MySQL packets: nothing more is held (the marks not yet here never come).
+      this.tailLeft = -1;
+      this.marks.splice(this.located);
+      return;
+    }
+    const d = c.data;
+    let i = 0;
+    while (i < d.length) {
+      if (this.tailLeft > 0) {
+        const n = Math.min(this.tailLeft, d.length - i);
+        this.tailLeft -= n;
+        i += n;
+        continue;
+      }
+      if (this.tailHeader.length === 0) this.tailHeaderSeq = seqAdd(c.seq, i);
+      this.tailHeader.push(d[i]!);
+      i++;
+      if (this.tailHeader.length < HEADER) continue;
+      const [b0, b1, b2, seqId] = this.tailHeader as [number, number, number, number];
+      this.tailHeader = [];
+      this.tailLeft = b0 | (b1 << 8) | (b2 << 16);
+      if (seqId !== 0) continue;
+      if (!this.counting) {
+        // The first command: the target's replies so far answered the login.
+        this.counting = true;
+        this.targetBase = this.targetBytes;
+      }
+      const m = this.marks[this.located];
+      if (m !== undefined) {
+        m.seq = this.tailHeaderSeq;
+        this.located++;
+      }
+    }
+    this.answerEntries();
+  }
+
   /** Entries whose online answer size the target's replies reached are answered there. */
   private answerEntries(): void {
+    if (!this.counting) return;
     const got = this.targetBytes - this.targetBase;
     while (this.entries.length > 0 && this.entries[0]!.bytes <= got) this.o.book.answer(this.entries.shift()!.n);
   }
@@ -277,9 +344,10 @@ export class MysqlOrderTransform implements StreamTransform {
       if (mark !== undefined && mark.seq === at) {
         if (mark.writes !== null && !this.mayGo(mark, mark.writes, nowMs)) return;
         this.marks.shift();
+        this.located--;
       }
       const next = this.marks[0];
-      const upTo = next !== undefined && next.seq !== at ? seqDiff(next.seq, at) : -1;
+      const upTo = next !== undefined && next.seq !== null && next.seq !== at ? seqDiff(next.seq, at) : -1;
       this.emitHeld(emit, upTo);
       if (upTo < 0) return;
     }

@@ -43,6 +43,8 @@ class Client {
   readonly t: MysqlOrderTransform;
   /** Reads the prepares at capture, as the head of the session's chain does. */
   readonly catalog = new MysqlPrepareCatalog(() => true);
+  /** Chunks read at the head and held before the tail (as the login transform holds them), or null. */
+  gate: TransformChunk[] | null = null;
   private seq = 1_000;
   private ack = 50_000;
   private readonly emit = (c: TransformChunk): void => void this.out.push(Buffer.from(c.data));
@@ -61,8 +63,20 @@ class Client {
   send(data: Buffer, ms: number, answered = 0): void {
     this.ack += answered;
     const c = { seq: this.seq, data, fin: false, onlineAck: this.ack, capturedMs: ms };
-    this.catalog.clientChunk(c, (x) => this.t.clientChunk(x, this.emit));
+    this.catalog.clientChunk(c, (x) =>
+      this.t.reader.clientChunk(x, (y) => {
+        if (this.gate === null) this.t.clientChunk(y, this.emit);
+        else this.gate.push(y);
+      }),
+    );
     this.seq += data.length;
+  }
+
+  /** What the gate held reaches the tail. */
+  openGate(): void {
+    const g = this.gate ?? [];
+    this.gate = null;
+    for (const c of g) this.t.clientChunk(c, this.emit);
   }
 
   /** The target answered `bytes` bytes. */
@@ -109,6 +123,27 @@ void test('a write of a row another session wrote first waits for that answer on
   assert.deepEqual(b.sent(), UPDATE5B);
   assert.equal(b.t.heldBytes, 0);
   assert.deepEqual(book.counters, { waits: 1, waitsTimedOut: 0 });
+});
+
+void test('writes held before the tail (a login not yet accepted) are in the online order all the same', () => {
+  const book = new WriteOrderBook();
+  const a = new Client(book);
+  const b = new Client(book);
+  b.gate = [];
+  b.reply(30); // the target's greeting, before B's login is accepted
+  b.send(UPDATE5B, 0);
+  b.send(COMMIT, 1, OK_BYTES); // B's write answered online first
+  a.send(UPDATE5, 2);
+  assert.equal(a.sent().length, 0, "A's write of row 5 waits for B's, which has not even reached B's tail");
+  b.reply(20); // the login's OK
+  b.openGate();
+  assert.deepEqual(b.sent(), Buffer.concat([UPDATE5B, COMMIT]));
+  b.reply(OK_BYTES - 1);
+  assert.equal(a.woken, 0, "the login's replies do not count as B's answers");
+  b.reply(1);
+  assert.equal(a.woken, 1);
+  a.resume(3);
+  assert.deepEqual(a.sent(), UPDATE5);
 });
 
 void test('the target replies before the first command (the login) do not count as answers', () => {
