@@ -1,6 +1,7 @@
-// --mysql, --mysql-file, --mysql-skip-grant and --mysql-default: the target passwords by user (a
-// password may hold ':'; a user named twice, an item without ':' or an empty file are refused with
-// the flag named), the file's comments and blank lines, and the combinations refused with a reason.
+// --mysql, --mysql-file, --mysql-skip-grant, --mysql-default and --mysql-order-writes: the target
+// passwords by user (a password may hold ':'; a user named twice, an item without ':' or an empty
+// file are refused with the flag named), the file's comments and blank lines, and the combinations
+// refused with a reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMysqlMode } from '../../src/cli/options/mysql.js';
@@ -62,6 +63,7 @@ void test('--mysql-skip-grant alone; --mysql-default user[/db] needs a password 
     passwords: new Map(),
     skipGrant: true,
     defaultLogin: null,
+    orderWrites: false,
   });
   assert.deepEqual(parseMysqlMode({ mysql: 'app:x', mysqlDefault: 'app/shop' }, none)!.defaultLogin, {
     user: 'app',
@@ -83,5 +85,18 @@ void test('--tcpcopy1: refused, the C channel carries no reply payloads', () => 
   assert.throws(
     () => parseMysqlMode({ mysql: 'a:b' }, { tcpcopy1: true }),
     /TCPCopy 1\.x channel \(--tcpcopy1\) does not carry/,
+  );
+});
+
+void test('--mysql-order-writes: off unless given; needs --mysql; refused with the socket transport', () => {
+  assert.equal(parseMysqlMode({ mysql: 'app:x' }, none)!.orderWrites, false);
+  assert.equal(parseMysqlMode({ mysql: 'app:x', mysqlOrderWrites: true }, none)!.orderWrites, true);
+  assert.throws(
+    () => parseMysqlMode({ mysqlOrderWrites: true }, none),
+    /--mysql-order-writes needs --mysql, --mysql-file or --mysql-skip-grant/,
+  );
+  assert.throws(
+    () => parseMysqlMode({ mysql: 'app:x', mysqlOrderWrites: true }, { tcpcopy1: false, socket: true }),
+    /--mysql-order-writes: the socket transport replays each connection on its own/,
   );
 });

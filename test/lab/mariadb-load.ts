@@ -19,7 +19,12 @@ export const SYSBENCH_LIMITS = {
 /** The OLTP scripts sysbench 1.0 ships (they share one table layout, oltp_common). */
 /** oltp_update_index writes only `k = k + 1` by id: its updates commute, so any order gives the same tables. */
 export type SysbenchTest =
-  'oltp_write_only' | 'oltp_read_write' | 'oltp_read_only' | 'oltp_point_select' | 'oltp_update_index';
+  | 'oltp_write_only'
+  | 'oltp_read_write'
+  | 'oltp_read_only'
+  | 'oltp_point_select'
+  | 'oltp_update_index'
+  | 'oltp_update_non_index';
 
 export interface SysbenchOptions {
   test: SysbenchTest;

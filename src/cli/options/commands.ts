@@ -75,6 +75,10 @@ export function addTcpcopyOptions(cmd: Command): Command {
       '--mysql-default <user[/db]>',
       'log in sessions joined mid-stream (login not captured) as this user when their client logged in nowhere yet',
     )
+    .option(
+      '--mysql-order-writes',
+      "hold a write until the other sessions' writes of its row answered online before it are answered on the target (equal tables where writes do not commute; costs lag under hot rows)",
+    )
     .optionsGroup('Rewriting (which sessions, how many copies, which client addresses):')
     .option(
       '-n, --copies <n>',

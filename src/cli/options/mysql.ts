@@ -1,5 +1,6 @@
-// --mysql user:password,..., --mysql-file FILE (one user:password per line) and --mysql-skip-grant:
-// the MySQL mode's settings. Pure: the file's text comes in (read by config-file.ts).
+// --mysql user:password,..., --mysql-file FILE (one user:password per line), --mysql-skip-grant,
+// --mysql-default and --mysql-order-writes: the MySQL mode's settings. Pure: the file's text comes
+// in (read by config-file.ts).
 
 import type { MysqlModeConfig } from '../../mysql-replay/index.js';
 import { OptionError } from './errors.js';
@@ -12,6 +13,7 @@ export interface MysqlRawOptions {
   mysqlSkipGrant?: boolean;
   /** --mysql-default user[/database] */
   mysqlDefault?: string;
+  mysqlOrderWrites?: boolean;
 }
 
 /** One `user:password` item (the password may hold ':'; the user may not be empty). */
@@ -25,12 +27,24 @@ function entry(where: string, item: string, into: Map<string, string>): void {
 }
 
 /** The MySQL mode's settings, or null when none of its options is given. */
-export function parseMysqlMode(raw: MysqlRawOptions, refuse: { tcpcopy1: boolean }): MysqlModeConfig | null {
+export function parseMysqlMode(
+  raw: MysqlRawOptions,
+  refuse: { tcpcopy1: boolean; socket?: boolean },
+): MysqlModeConfig | null {
   const given = raw.mysql !== undefined || raw.mysqlFile !== undefined || raw.mysqlSkipGrant === true;
   if (!given) {
     if (raw.mysqlDefault !== undefined)
       throw new OptionError('CONFLICT', '--mysql-default needs --mysql, --mysql-file or --mysql-skip-grant');
+    if (raw.mysqlOrderWrites === true)
+      throw new OptionError('CONFLICT', '--mysql-order-writes needs --mysql, --mysql-file or --mysql-skip-grant');
     return null;
+  }
+  const orderWrites = raw.mysqlOrderWrites === true;
+  if (orderWrites && refuse.socket === true) {
+    throw new OptionError(
+      'CONFLICT',
+      '--mysql-order-writes: the socket transport replays each connection on its own and cannot hold one for another',
+    );
   }
   if (refuse.tcpcopy1) {
     throw new OptionError(
@@ -65,7 +79,7 @@ export function parseMysqlMode(raw: MysqlRawOptions, refuse: { tcpcopy1: boolean
       `--mysql-default ${defaultLogin.user}: --mysql names no target password for it`,
     );
   }
-  return { passwords, skipGrant, defaultLogin };
+  return { passwords, skipGrant, defaultLogin, orderWrites };
 }
 
 /** --mysql-default user[/database]. */

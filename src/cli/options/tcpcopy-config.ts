@@ -248,7 +248,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
       ? sessionTimeoutMs + d.keepaliveAddS * 1000
       : parseIntegerOption('-k', raw.keepaliveTimeout, 1, 86400) * 1000;
   const secret = findSecret(nonEmpty('--secret', raw.secret), inputs.env);
-  const mysql = parseMysqlMode(raw, { tcpcopy1: raw.tcpcopy1 === true });
+  const mysql = parseMysqlMode(raw, { tcpcopy1: raw.tcpcopy1 === true, socket: transport === 'socket' });
   return {
     transfers,
     // --mysql also captures the online answers to prepared statements (a -F filter must name them itself).
