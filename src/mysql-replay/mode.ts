@@ -205,6 +205,7 @@ export class MysqlMode {
       framed: () => login.framed,
       statement: (id) => catalog.get(statements === null ? id : statements.onlineIdOf(id)),
       failedOnline: (n) => catalog.failedOnline(n),
+      ownAnswer: true,
     });
     const key = sessionKeyString(tuple);
     this.orders.get(key)?.close();

@@ -74,6 +74,13 @@ export interface MysqlOrderOptions {
    * session's write waits for it.
    */
   readonly failedOnline?: (n: number) => boolean;
+  /**
+   * Every write waits for its own online answer (captured: --mysql-order-writes captures every OK and
+   * ERR), not only one captured while another session's write of its row was in flight: the server
+   * may answer two writes of one row in another order than they arrived (the first one waited for a
+   * lock, or its thread ran later), and a write sent on at capture cannot be called back.
+   */
+  readonly ownAnswer?: boolean;
 }
 
 export class MysqlOrderTransform implements StreamTransform {
@@ -93,6 +100,7 @@ export class MysqlOrderTransform implements StreamTransform {
       emit(c);
     },
     targetReply: () => undefined,
+    onlineReply: (payload) => this.onlineAnswer(payload),
   };
   readonly replyPayloadBytes = 0;
   private readonly id: number;
@@ -110,6 +118,10 @@ export class MysqlOrderTransform implements StreamTransform {
   private previousWrites: WriteTarget | null = null;
   /** Commands read so far. */
   private commands = 0;
+  /** The online bytes the client had received when it sent its last command. */
+  private lastCommandAck = 0;
+  /** The last command's online answer was seen (captured), not to be taken from the next command. */
+  private answerSeen = true;
   /** Command starts captured and not yet released, oldest first. */
   private readonly marks: Mark[] = [];
   /** Marks at the front of `marks` whose command reached the tail (their seq known). */
@@ -230,11 +242,16 @@ export class MysqlOrderTransform implements StreamTransform {
   /** A new command was captured: the one before it was answered online, when the client sent this. */
   private commandStarts(onlineAck: number): void {
     this.commands++;
+    const seen = this.answerSeen;
+    this.answerSeen = false;
+    this.lastCommandAck = onlineAck;
     if (this.onlineBase === null) {
       this.onlineBase = onlineAck;
       return;
     }
-    if (this.previousWrites !== null && this.o.failedOnline?.(this.commands - 2) === true) {
+    const failed = this.o.failedOnline?.(this.commands - 2) === true;
+    if (seen) return; // its entry was filed when its answer was captured
+    if (this.previousWrites !== null && failed) {
       // It failed online: nothing to wait for. Its own mark goes after the writes answered so far.
       this.o.book.inFlight(this.id, null);
       if (this.lastMark !== null && this.lastMark.entry < 0) this.lastMark.entry = this.o.book.size;
@@ -258,10 +275,39 @@ export class MysqlOrderTransform implements StreamTransform {
     // its own online answer (which of the two went first); any other goes after the writes answered
     // online so far.
     const book = this.o.book;
-    const entry = writes === null || book.inFlightConflict(this.id, writes) ? -1 : book.size;
+    const entry =
+      writes === null || this.o.ownAnswer === true || book.inFlightConflict(this.id, writes) ? -1 : book.size;
     if (writes !== null) book.inFlight(this.id, writes);
     this.marks.push({ seq: null, writes, entry, capturedMs: this.headMs });
     this.lastMark = this.marks[this.marks.length - 1]!;
+  }
+
+  /**
+   * A captured online answer (--mysql-order-writes captures every OK and ERR segment): the answer to
+   * the session's last command, so a write takes its place in the online order when the server
+   * answered it, not when its client sent the next command (another client may answer its own sooner
+   * and would be taken for first). A segment that is not one whole OK or ERR packet is left to the
+   * next command.
+   */
+  private onlineAnswer(payload: Uint8Array): void {
+    if (this.answerSeen || this.onlineBase === null || payload.length < HEADER + 1) return;
+    const len = payload[0]! | (payload[1]! << 8) | (payload[2]! << 16);
+    const kind = payload[HEADER];
+    if (payload.length !== HEADER + len || payload[3] !== 1 || (kind !== 0 && kind !== 0xff)) return;
+    this.answerSeen = true;
+    const writes = this.previousWrites;
+    if (writes === null) return;
+    const book = this.o.book;
+    book.inFlight(this.id, null);
+    if (kind === 0xff) {
+      // It failed online: nothing to wait for; it goes after the writes answered so far.
+      if (this.lastMark !== null && this.lastMark.entry < 0) this.lastMark.entry = book.size;
+      return;
+    }
+    const n = book.push(this.id, writes);
+    this.entries.push({ n, bytes: seqDiff(this.lastCommandAck, this.onlineBase) + payload.length });
+    if (this.lastMark !== null && this.lastMark.entry < 0) this.lastMark.entry = n;
+    this.answerEntries();
   }
 
   /** What the command (its first bytes) may write. */

@@ -171,5 +171,24 @@ describe('the built filter selects the intended packets (tcpdump)', { skip: !has
     ]);
     assert.deepEqual(ids, [3001, 3002, 3003, 3004, 3009, 3010]);
     assert.ok(LiveCapture.compileFilter(f, LinkType.LINUX_SLL) > 0);
+    // --mysql-order-writes: every OK and ERR answer too (the write order reads them), still no row.
+    const g = buildCaptureFilter(parseTransfers('3306-10.0.0.2:3306,[fd00::1]:3307-[fd00::2]:3307'), {
+      mysql: true,
+      mysqlAnswers: true,
+    });
+    const all = selected(g, [
+      { id: 3101, family: 4, dst: '10.0.0.1', dstPort: 3306 },
+      { ...online, id: 3102, payload: prepareOk },
+      { ...online, id: 3103, payload: err, timestamps: true },
+      { ...online, id: 3104, payload: okPacket },
+      { ...online, id: 3105, payload: okPacket, timestamps: true },
+      { ...online, id: 3106, payload: row },
+      { ...online, id: 3107 },
+      { ...online, id: 3108, src: '10.0.0.2', payload: okPacket },
+      { ...online6, id: 3109, payload: okPacket, timestamps: true },
+      { ...online6, id: 3110, payload: row },
+    ]);
+    assert.deepEqual(all, [3101, 3102, 3103, 3104, 3105, 3109]);
+    assert.ok(LiveCapture.compileFilter(g, LinkType.LINUX_SLL) > 0);
   });
 });

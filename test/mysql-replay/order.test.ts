@@ -49,13 +49,14 @@ class Client {
   private ack = 50_000;
   private readonly emit = (c: TransformChunk): void => void this.out.push(Buffer.from(c.data));
 
-  constructor(book: WriteOrderBook, onlineStatementId?: (id: number) => number) {
+  constructor(book: WriteOrderBook, onlineStatementId?: (id: number) => number, ownAnswer = false) {
     this.t = new MysqlOrderTransform({
       book,
       wake: () => this.woken++,
       framed: () => true,
       statement: (id) => this.catalog.get(onlineStatementId === undefined ? id : onlineStatementId(id)),
       failedOnline: (n) => this.catalog.failedOnline(n),
+      ownAnswer,
     });
   }
 
@@ -70,6 +71,12 @@ class Client {
       }),
     );
     this.seq += data.length;
+  }
+
+  /** A captured online segment (the answer to the last command), as the head of the chain gets it. */
+  online(payload: Buffer): void {
+    this.catalog.onlineReply(payload);
+    this.t.reader.onlineReply?.(payload, () => undefined);
   }
 
   /** What the gate held reaches the tail. */
@@ -228,6 +235,54 @@ void test("the other order online: B's write answered first goes at once, A's wa
   b.send(COMMIT, 2, OK_BYTES); // B's answered online while A's was still in flight (A waited for B's lock)
   assert.deepEqual(b.sent(), Buffer.concat([UPDATE5B, COMMIT]));
   assert.deepEqual(book.counters, { waits: 0, waitsTimedOut: 0 });
+});
+
+void test("captured online answers order the writes: the server's answer, not the client's next command", () => {
+  const book = new WriteOrderBook();
+  const a = new Client(book);
+  const b = new Client(book);
+  const ok = encodePacket(1, Buffer.from([0, 1, 0, 2, 0, 0, 0]));
+  a.send(UPDATE5, 0);
+  b.send(UPDATE5B, 1); // in flight together: which one the server runs first decides
+  b.online(ok); // B's answered first (A's waited for B's lock)...
+  a.online(ok);
+  a.send(COMMIT, 2, ok.length); // ...but A's client sent its next command first
+  b.send(COMMIT, 3, ok.length);
+  assert.deepEqual(b.sent(), Buffer.concat([UPDATE5B, COMMIT]), "B's write goes: it was first online");
+  assert.deepEqual(a.sent(), Buffer.concat([UPDATE5, COMMIT]), "A's went before B's was captured");
+  // The other way round, A's second write of row 5 now waits for B's write on the target.
+  a.send(UPDATE5, 4);
+  assert.equal(a.sent().length, UPDATE5.length + COMMIT.length);
+  b.reply(ok.length);
+  a.resume(5);
+  assert.deepEqual(a.sent(), Buffer.concat([UPDATE5, COMMIT, UPDATE5]));
+});
+
+void test('ownAnswer: every write waits for its own online answer, so the server order holds both ways', () => {
+  const book = new WriteOrderBook();
+  const a = new Client(book, undefined, true);
+  const b = new Client(book, undefined, true);
+  const ok = encodePacket(1, Buffer.from([0, 1, 0, 2, 0, 0, 0]));
+  a.send(UPDATE5, 0);
+  b.send(UPDATE5B, 1);
+  assert.equal(a.sent().length + b.sent().length, 0, 'neither goes before its answer');
+  b.online(ok); // the server answered B's first
+  b.resume(2);
+  assert.deepEqual(b.sent(), UPDATE5B);
+  a.online(ok);
+  a.resume(3);
+  assert.equal(a.sent().length, 0, "A's waits for B's on the target");
+  b.reply(ok.length);
+  assert.equal(a.woken, 1);
+  a.resume(4);
+  assert.deepEqual(a.sent(), UPDATE5);
+  // A read goes at once; a write whose answer never comes goes after EVIDENCE_WAIT_MS.
+  const select = query('SELECT c FROM sbtest1 WHERE id=5');
+  a.send(select, 10, ok.length);
+  assert.deepEqual(a.sent(), Buffer.concat([UPDATE5, select]));
+  b.send(UPDATE6, 20, ok.length);
+  b.resume(20 + EVIDENCE_WAIT_MS);
+  assert.deepEqual(b.sent(), Buffer.concat([UPDATE5B, UPDATE6]));
 });
 
 void test('no online answer within EVIDENCE_WAIT_MS: the write goes after the writes answered so far', () => {

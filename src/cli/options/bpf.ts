@@ -22,6 +22,11 @@ export interface CaptureFilterOptions {
    * server's result sets are not captured.
    */
   readonly mysql?: boolean;
+  /**
+   * --mysql-order-writes: every online answer that starts with an OK or an ERR at sequence id 1
+   * (src/mysql-replay/order.ts orders the writes by them): one segment per write, not result sets.
+   */
+  readonly mysqlAnswers?: boolean;
 }
 
 // The TCP payload's first bytes. IPv4: libpcap's tcp[] (payload at the data offset); tcp[x:4] reads
@@ -30,7 +35,10 @@ export interface CaptureFilterOptions {
 // header right after the 40-byte IPv6 header (no extension headers: next header 6).
 const TCP4 = '((tcp[12:1] & 0xf0) >> 2)';
 const PREPARE_ANSWER_4 = `(tcp[${TCP4} + 3:2] = 0x01ff or (tcp[${TCP4}:4] = 0x0c000001 and tcp[${TCP4} + 4:1] = 0))`;
+// Any OK (0x00, PREPARE_OK included) or ERR at sequence id 1.
+const ANSWER_4 = `(tcp[${TCP4} + 3:2] = 0x01ff or tcp[${TCP4} + 3:2] = 0x0100)`;
 const TCP6 = '(40 + ((ip6[52:1] & 0xf0) >> 2))';
+const ANSWER_6 = `(ip6[6:1] = 6 and (ip6[${TCP6} + 3:2] = 0x01ff or ip6[${TCP6} + 3:2] = 0x0100))`;
 const PREPARE_ANSWER_6 =
   `(ip6[6:1] = 6 and (ip6[${TCP6} + 3:2] = 0x01ff or ` + `(ip6[${TCP6}:4] = 0x0c000001 and ip6[${TCP6} + 4:1] = 0)))`;
 
@@ -72,7 +80,10 @@ export function buildCaptureFilter(transfers: readonly Transfer[], opts: Capture
       const ip6 = (t.online.ip?.family ?? t.target.ip.family) === 6;
       const from =
         t.online.ip !== null ? hostPort(t.online.ip.text, t.online.port, 'src') : `src port ${t.online.port}`;
-      const term = ip6 ? `${from} and ${PREPARE_ANSWER_6}` : `${from} and ${PREPARE_ANSWER_4}`;
+      const answers = opts.mysqlAnswers === true;
+      const term = ip6
+        ? `${from} and ${answers ? ANSWER_6 : PREPARE_ANSWER_6}`
+        : `${from} and ${answers ? ANSWER_4 : PREPARE_ANSWER_4}`;
       if (!include.includes(term)) include.push(term);
     }
   }

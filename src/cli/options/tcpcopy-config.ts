@@ -252,7 +252,8 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
   return {
     transfers,
     // --mysql also captures the online answers to prepared statements (a -F filter must name them itself).
-    captureFilter: userFilter ?? buildCaptureFilter(transfers, { mysql: mysql !== null }),
+    captureFilter:
+      userFilter ?? buildCaptureFilter(transfers, { mysql: mysql !== null, mysqlAnswers: mysql?.orderWrites === true }),
     captureFilterIsAuto: userFilter === null,
     intercepts,
     interceptPort,
