@@ -58,6 +58,52 @@ export interface MysqlModeLog {
   error(text: string): void;
 }
 
+/** The MySQL mode's counters (MysqlMode.figures). */
+export interface MysqlFigures {
+  sessions: number;
+  loginsRewritten: number;
+  authSwitches: number;
+  authOk: number;
+  authFailed: number;
+  noPassword: number;
+  tls: number;
+  unsupportedPlugin: number;
+  unparsable: number;
+  noReplyPayload: number;
+  joinedRebuilt: number;
+  joinedSkipped: number;
+  statementsPrepared: number;
+  statementIdRemaps: number;
+  unknownStatementIds: number;
+  prepareAnswersLost: number;
+  statementsOverCap: number;
+  orderWaits: number;
+  orderWaitsTimedOut: number;
+}
+
+/** Each figure's name in the statistics line (kept as the line always spelled them). */
+const FIGURE_NAMES: Readonly<Record<keyof MysqlFigures, string>> = {
+  sessions: 'sessions',
+  loginsRewritten: 'logins rewritten',
+  authSwitches: 'auth switches',
+  authOk: 'auth ok',
+  authFailed: 'auth failed',
+  noPassword: 'no password',
+  tls: 'tls',
+  unsupportedPlugin: 'unsupported plugin',
+  unparsable: 'unparsable',
+  noReplyPayload: 'no reply payload',
+  joinedRebuilt: 'joined rebuilt',
+  joinedSkipped: 'joined skipped',
+  statementsPrepared: 'statements prepared',
+  statementIdRemaps: 'statement-id remaps',
+  unknownStatementIds: 'unknown statement ids',
+  prepareAnswersLost: 'prepare answers lost',
+  statementsOverCap: 'statements over cap',
+  orderWaits: 'order waits',
+  orderWaitsTimedOut: 'order waits timed out',
+};
+
 /** Joined sessions remembered as skipped, so each is counted once however many packets it has. */
 const SKIPPED_MEMORY = 65_536;
 /** Clients whose last captured login is kept (for their sessions joined mid-stream). */
@@ -232,19 +278,38 @@ export class MysqlMode {
     this.orders.delete(key);
   }
 
-  /** The statistics line (periodic and at exit). */
-  statsLine(): string {
+  /** The mode's figures by name (the statistics line's, and --report-json's `mysql` section). */
+  figures(): MysqlFigures {
     const c = this.counters;
-    return (
-      `mysql: sessions:${c.sessions},logins rewritten:${c.loginsRewritten},auth switches:${c.authSwitches},` +
-      `auth ok:${c.authOk},auth failed:${c.authFailed},no password:${c.noPassword},tls:${c.tlsSessions},` +
-      `unsupported plugin:${c.unsupportedPlugin},unparsable:${c.unparsable},no reply payload:${c.noReplyPayload},` +
-      `joined rebuilt:${c.joinedRebuilt},joined skipped:${c.joinedSkipped},` +
-      `statements prepared:${c.statementsPrepared},statement-id remaps:${c.statementRemaps},` +
-      `unknown statement ids:${c.unknownStatementIds},prepare answers lost:${c.prepareAnswersLost},` +
-      `statements over cap:${c.statementsOverCap},` +
-      `order waits:${this.book.counters.waits},order waits timed out:${this.book.counters.waitsTimedOut}`
-    );
+    const o = this.book.counters;
+    return {
+      sessions: c.sessions,
+      loginsRewritten: c.loginsRewritten,
+      authSwitches: c.authSwitches,
+      authOk: c.authOk,
+      authFailed: c.authFailed,
+      noPassword: c.noPassword,
+      tls: c.tlsSessions,
+      unsupportedPlugin: c.unsupportedPlugin,
+      unparsable: c.unparsable,
+      noReplyPayload: c.noReplyPayload,
+      joinedRebuilt: c.joinedRebuilt,
+      joinedSkipped: c.joinedSkipped,
+      statementsPrepared: c.statementsPrepared,
+      statementIdRemaps: c.statementRemaps,
+      unknownStatementIds: c.unknownStatementIds,
+      prepareAnswersLost: c.prepareAnswersLost,
+      statementsOverCap: c.statementsOverCap,
+      orderWaits: o.waits,
+      orderWaitsTimedOut: o.waitsTimedOut,
+    };
+  }
+
+  /** The statistics line (periodic and at exit): the figures, `name:value` with the names spelled out. */
+  statsLine(): string {
+    const f = this.figures();
+    const parts = (Object.keys(f) as Array<keyof MysqlFigures>).map((k) => `${FIGURE_NAMES[k]}:${f[k]}`);
+    return `mysql: ${parts.join(',')}`;
   }
 
   private skip(tuple: SessionKey, why: string): void {

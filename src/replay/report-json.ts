@@ -36,9 +36,12 @@
 //   rates                     packetsPerS, sessionsPerS, mbitPerS (both); requestsPerS (socket)
 //   rateCap                   null without --pps and --rps; else { pps, rps }, each null when not
 //                             given or { capPerS, released, achievedPerS }
+//   mysql                     null without --mysql; else the MySQL mode's counters by name (both
+//                             transports; src/mysql-replay/mode.ts MysqlFigures)
 
 import type { OfflineReport, RateCapFigures } from '../stats/offline-report.js';
 import type { ReplayReport } from './socket/index.js';
+import type { MysqlFigures } from '../mysql-replay/index.js';
 
 export interface ReplayReportJson {
   report: 'tcpcopy-replay';
@@ -92,12 +95,15 @@ export interface ReplayReportJson {
   };
   rates: { packetsPerS: number; sessionsPerS: number; mbitPerS: number; requestsPerS: number | null };
   rateCap: { pps: RateCapFigures | null; rps: RateCapFigures | null } | null;
+  mysql: MysqlFigures | null;
 }
 
 /** What the packet transport's report does not hold itself (its options). */
 export interface PacketReportOptions {
   readonly samplePercent: number;
   readonly copies: number;
+  /** --mysql: the mode's figures at the end. */
+  readonly mysqlFigures?: MysqlFigures | null;
 }
 
 const oneDecimal = (x: number): number => Math.round(x * 10) / 10;
@@ -146,6 +152,7 @@ export function packetReportJson(r: OfflineReport, o: PacketReportOptions): Repl
     },
     rates: { ...r.rates, requestsPerS: null },
     rateCap: r.rateCap,
+    mysql: o.mysqlFigures ?? null,
   };
 }
 
@@ -233,5 +240,6 @@ export function socketReportJson(r: ReplayReport, file: string): ReplayReportJso
               achievedPerS: oneDecimal(p.rateCap.achievedRequestsPerS),
             },
           },
+    mysql: r.mysqlFigures,
   };
 }

@@ -301,8 +301,8 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
     rateCaps: source.rateCaps(),
   });
   out(`${formatOfflineReport(report).join('\n')}\n`);
-  if (off.reportJson !== null && !writeReport(off.reportJson, packetReportJson(report, config), error))
-    return ExitCode.FAILED;
+  const json = packetReportJson(report, { ...config, mysqlFigures: replicator.mysql?.figures() ?? null });
+  if (off.reportJson !== null && !writeReport(off.reportJson, json, error)) return ExitCode.FAILED;
   // Stopped by SIGINT/SIGTERM: the user asked for it, the report says how far it got.
   if (interrupted) return ExitCode.OK;
   return finish(packetOutcome(report), error);

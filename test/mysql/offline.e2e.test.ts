@@ -10,7 +10,7 @@
 // cache, so that it gives the recorded ids.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -25,6 +25,7 @@ import {
   watchProcess,
 } from '../lab/index.js';
 import { packageRoot } from '../../src/paths.js';
+import type { ReplayReportJson } from '../../src/replay/report-json.js';
 
 const isRoot = process.getuid?.() === 0;
 const TABLES = 4;
@@ -83,6 +84,8 @@ test(
         '--mysql',
         `${MARIADB_LAB_USERS.name}:${MARIADB_LAB_USERS.targetPassword}`,
         '-W',
+        '--report-json',
+        join(dir, 'packet.json'),
       ]);
       const code = await replay.w.exited;
       await pollUntilSettled(async () => (await generalLogStatements(target)).statements, 30_000, 1_000);
@@ -100,6 +103,10 @@ test(
       const remaps = Number(/statement-id remaps:(\d+)/.exec(text)?.[1]);
       assert.ok(remaps > 0, 'statement ids remapped');
       assert.match(text, /unknown statement ids:0,prepare answers lost:0/);
+      // --report-json carries the same figures under `mysql`.
+      const packetJson = JSON.parse(readFileSync(join(dir, 'packet.json'), 'utf8')) as ReplayReportJson;
+      assert.equal(packetJson.mysql?.authOk, 4);
+      assert.equal(packetJson.mysql?.statementIdRemaps, remaps);
       assert.equal(tgtLog.accessDenied, 0);
       assert.equal(tgtLog.logins - warmLog.logins, 4);
       assert.equal(tgtLog.statements - warmLog.statements, onlLog.statements, 'every statement, once');
@@ -126,6 +133,8 @@ test(
         `${MARIADB_LAB_USERS.name}:${MARIADB_LAB_USERS.targetPassword}`,
         '--responses',
         join(dir, 'responses.jsonl'),
+        '--report-json',
+        join(dir, 'socket.json'),
       ]);
       const socketCode = await sockets.w.exited;
       const socketText = sockets.w.text();
@@ -139,6 +148,10 @@ test(
       );
       assert.equal(socketCode, 0, socketText);
       assert.match(socketText, /mysql: sessions:4,logins rewritten:4,auth switches:0,auth ok:4,auth failed:0/);
+      const socketJson = JSON.parse(readFileSync(join(dir, 'socket.json'), 'utf8')) as ReplayReportJson;
+      assert.equal(socketJson.transport, 'socket');
+      assert.equal(socketJson.mysql?.loginsRewritten, 4);
+      assert.equal(socketJson.mysql?.authOk, 4);
       assert.equal(after.logins - before.logins, 4);
       assert.equal(after.statements - before.statements, onlLog.statements, 'every statement, once');
       assert.deepEqual(

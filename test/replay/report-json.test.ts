@@ -6,6 +6,7 @@ import { buildOfflineReport } from '../../src/stats/offline-report.js';
 import { packetReportJson, socketReportJson } from '../../src/replay/report-json.js';
 import type { ReplayReportJson } from '../../src/replay/report-json.js';
 import type { ReplayReport } from '../../src/replay/socket/index.js';
+import type { MysqlFigures } from '../../src/mysql-replay/index.js';
 
 const packet = buildOfflineReport({
   file: 'f.pcapng',
@@ -47,6 +48,7 @@ const packet = buildOfflineReport({
 const socket: ReplayReport = {
   format: 'pcap',
   mysql: null,
+  mysqlFigures: null,
   capture: {
     read: 30,
     bytes: 3_333,
@@ -200,4 +202,36 @@ void test('the socket report maps its counters to the common names', () => {
   // 813 ms: 30 packets, 7 sessions, 10 requests, 3,333 bytes.
   assert.deepEqual(s.rates, { packetsPerS: 36.9, sessionsPerS: 8.6, mbitPerS: 0.033, requestsPerS: 12.3 });
   assert.deepEqual(s.rateCap, { pps: null, rps: { capPerS: 20, released: 10, achievedPerS: 20 } });
+});
+
+void test('--mysql: the mode figures under `mysql` in both transports, null without it', () => {
+  const figures: MysqlFigures = {
+    sessions: 8,
+    loginsRewritten: 8,
+    authSwitches: 0,
+    authOk: 7,
+    authFailed: 1,
+    noPassword: 0,
+    tls: 0,
+    unsupportedPlugin: 0,
+    unparsable: 0,
+    noReplyPayload: 0,
+    joinedRebuilt: 2,
+    joinedSkipped: 1,
+    statementsPrepared: 144,
+    statementIdRemaps: 25_501,
+    unknownStatementIds: 0,
+    prepareAnswersLost: 0,
+    statementsOverCap: 0,
+    orderWaits: 777,
+    orderWaitsTimedOut: 3,
+  };
+  assert.equal(packetReportJson(packet, { samplePercent: 100, copies: 1 }).mysql, null);
+  assert.equal(socketReportJson(socket, 'f.pcap').mysql, null);
+  assert.deepEqual(packetReportJson(packet, { samplePercent: 100, copies: 1, mysqlFigures: figures }).mysql, figures);
+  assert.deepEqual(socketReportJson({ ...socket, mysqlFigures: figures }, 'f.pcap').mysql, figures);
+  assert.equal(
+    JSON.parse(JSON.stringify(socketReportJson({ ...socket, mysqlFigures: figures }, 'f'))).mysql.orderWaits,
+    777,
+  );
 });

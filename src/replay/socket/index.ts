@@ -8,7 +8,7 @@ import { ConversationBuilder, decodeReplayPacket, emptyDecodeCounters } from './
 import type { Conversation, DecodeCounters, StreamCounters } from './streams.js';
 import { ResponseLogWriter } from './response-log.js';
 import { SocketReplayer } from './socket-replayer.js';
-import type { MysqlModeConfig, MysqlModeLog } from '../../mysql-replay/index.js';
+import type { MysqlFigures, MysqlModeConfig, MysqlModeLog } from '../../mysql-replay/index.js';
 import { isSessionSampled, MAX_COPIES } from '../../tcpcopy/rewrite.js';
 import type { ReplayProgress, SocketReplayCounters, SocketReplayOptions } from './socket-replayer.js';
 
@@ -67,6 +67,8 @@ export interface ReplayReport {
   format: string | null;
   /** --mysql: the mode's statistics line; null without it. */
   mysql: string | null;
+  /** --mysql: the mode's figures (the --report-json `mysql` section); null without it. */
+  mysqlFigures: MysqlFigures | null;
   /** What reading the capture found. */
   capture: DecodeCounters & StreamCounters;
   /** Replayable sessions (with at least one client byte). */
@@ -208,6 +210,7 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
   return {
     format: reader?.info?.format ?? null,
     mysql: mode?.statsLine() ?? null,
+    mysqlFigures: mode?.figures() ?? null,
     capture: { ...decodeCounters, ...builder.counters },
     sessionsTotal,
     skipped: { noData: builder.counters.noData, sampledOut, aborted: counters.aborted },
