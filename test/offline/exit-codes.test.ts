@@ -235,7 +235,7 @@ void describe('outcome rules (pure)', () => {
     const base: ReplayReport = {
       format: 'pcapng',
       mysql: null,
-    mysqlFigures: null,
+      mysqlFigures: null,
       capture: {
         read: 12,
         bytes: 1200,
