@@ -166,3 +166,76 @@ test(
     }
   },
 );
+
+// --mysql-order-writes offline: a recording of oltp_update_non_index (c = ? by id: writes of one row
+// that do not commute, hot rows) replayed with the write order into the target as prepared ends with
+// the online tables; the recording holds every online answer, which order the writes.
+test(
+  'a recording of non-commuting writes replayed offline with --mysql-order-writes: equal checksums',
+  { skip: !isRoot && 'needs root', timeout: 180_000 },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'mysql-offline-order-'));
+    const rl = await ReplicationLab.create({ service: 'mariadb', startTcpcopy: false });
+    try {
+      const { online, target } = rl;
+      await Promise.all([prepareTables(online, TABLES, ROWS), prepareTables(target, TABLES, ROWS)]);
+      const file = join(dir, 'update-non-index.pcapng');
+      const tcpcopy = (args: string[]) => {
+        const child = rl.onl.spawn(process.execPath, [join(packageRoot(), 'bin', 'tcpcopy'), ...args]);
+        return { child, w: watchProcess(child) };
+      };
+      const rec = tcpcopy(['--record', file, '-x', '3306', '-i', 'eth0', '--stats-interval', '0']);
+      await rec.w.waitFor(/recording on eth0/, 20_000);
+      const run = await sysbench(rl.cli, {
+        test: 'oltp_update_non_index',
+        host: rl.onl.ip,
+        user: MARIADB_LAB_USERS.name,
+        password: MARIADB_LAB_USERS.onlinePassword,
+        tables: TABLES,
+        tableSize: ROWS,
+        threads: 8,
+        timeS: 4,
+        psMode: 'auto',
+      });
+      await new Promise((r) => setTimeout(r, 1000));
+      rec.child.kill('SIGINT');
+      assert.equal(await rec.w.exited, 0, rec.w.text());
+      assert.equal(run.exitCode, 0, run.fatal.join('\n'));
+      const onlLog = await generalLogStatements(online);
+      const before = await generalLogStatements(target);
+      const replay = tcpcopy([
+        '-x',
+        `3306-${rl.tgt.ip}:3306`,
+        '-s',
+        rl.ast.ip,
+        '--secret',
+        rl.secret,
+        '--offline',
+        file,
+        '--mysql',
+        `${MARIADB_LAB_USERS.name}:${MARIADB_LAB_USERS.targetPassword}`,
+        '--mysql-order-writes',
+        '-W',
+        '--report-json',
+        join(dir, 'report.json'),
+      ]);
+      const code = await replay.w.exited;
+      await pollUntilSettled(async () => (await generalLogStatements(target)).statements, 30_000, 1_000);
+      const after = await generalLogStatements(target);
+      const text = replay.w.text();
+      const json = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as ReplayReportJson;
+      t.diagnostic(
+        `sysbench ${run.queries} queries; online ${onlLog.statements}, target ${after.statements - before.statements}; ` +
+          `mysql ${JSON.stringify(json.mysql)}`,
+      );
+      assert.equal(code, 0, text);
+      assert.equal(json.mysql?.authOk, 8);
+      assert.equal(after.statements - before.statements, onlLog.statements, 'every statement, once');
+      assert.deepEqual(await checksums(target), await checksums(online), 'CHECKSUM TABLE equal on both');
+    } finally {
+      await rl.destroy();
+      if (process.env['MYSQL_E2E_DEBUG'] === '1') console.log(`kept ${dir}`);
+      else rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
