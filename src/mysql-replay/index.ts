@@ -6,9 +6,7 @@ export { MysqlLoginTransform, LOGIN_REPLY_BYTES, newMysqlCounters } from './logi
 export type { MysqlCounters, MysqlEvents, MysqlLoginOptions } from './login.js';
 export { MysqlStatementTransform, STATEMENT_REPLY_BYTES, MAX_STATEMENTS, NEVER_STATEMENT } from './statements.js';
 export type { MysqlStatementOptions } from './statements.js';
-export { MysqlOrderTransform, ORDER_WAIT_MS, EVIDENCE_WAIT_MS } from './order.js';
+export { MysqlOrderTransform, ORDER_WAIT_MS, EVIDENCE_WAIT_MS, MAX_PREPARED } from './order.js';
 export type { MysqlOrderOptions } from './order.js';
 export { WriteOrderBook } from './order-book.js';
 export type { OrderBookCounters } from './order-book.js';
-export { MysqlPrepareCatalog, MAX_PREPARED } from './prepares.js';
-export type { PreparedWrite } from './prepares.js';

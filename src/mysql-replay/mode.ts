@@ -32,7 +32,6 @@ import { MysqlLoginTransform, newMysqlCounters } from './login.js';
 import type { MysqlCounters } from './login.js';
 import { MysqlOrderTransform } from './order.js';
 import { WriteOrderBook } from './order-book.js';
-import { MysqlPrepareCatalog } from './prepares.js';
 import { MysqlStatementTransform } from './statements.js';
 
 /** The MySQL mode's settings: the target's password of each user (they may differ from online's). */
@@ -237,28 +236,23 @@ export class MysqlMode {
     });
     // Statement ids are read from the captured stream before the login transform, which holds the
     // commands until the target accepted the login: the online answers to them come meanwhile. The
-    // write order holds writes after the login (it counts the target's answers from the first command
-    // on) and reads them at the head, as the catalog reads the prepares.
+    // write order reads commands at the head too (online's order, online's statement ids) and holds
+    // writes after the login (it counts the target's answers from the first command on).
     const statements = this.statementIds
       ? new MysqlStatementTransform({ counters: this.counters, joined, isTls: () => !login.framed })
       : null;
     const beforeOrder: StreamTransform = statements === null ? login : new TransformChain(statements, login);
     if (this.config.orderWrites !== true) return beforeOrder;
-    const catalog = new MysqlPrepareCatalog(() => login.framed);
     const order = new MysqlOrderTransform({
       book: this.book,
       wake: () => this.resumer?.(tuple),
       framed: () => login.framed,
-      statement: (id) => catalog.get(statements === null ? id : statements.onlineIdOf(id)),
-      failedOnline: (n) => catalog.failedOnline(n),
       ownAnswer: true,
     });
     const key = sessionKeyString(tuple);
     this.orders.get(key)?.close();
     this.orders.set(key, order);
-    // Prepares and the online order are read at capture (the head); writes are held at the tail.
-    const head = new TransformChain(catalog, order.reader);
-    return new TransformChain(new TransformChain(head, beforeOrder), order);
+    return new TransformChain(new TransformChain(order.reader, beforeOrder), order);
   };
 
   /**

@@ -20,8 +20,10 @@ import {
   ANY_ROW,
   COM_QUERY,
   COM_STMT_EXECUTE,
+  COM_STMT_PREPARE,
   bindRow,
   executeParam,
+  placeholderCount,
   statementWrites,
   writeTargetOf,
 } from '../mysql/index.js';
@@ -29,7 +31,6 @@ import type { WriteTarget } from '../mysql/index.js';
 import { seqAdd, seqDiff } from '../session/index.js';
 import type { StreamTransform, TransformChunk } from '../session/index.js';
 import type { WriteOrderBook } from './order-book.js';
-import type { PreparedWrite } from './prepares.js';
 
 /** How long a write waits for another session's write to be answered on the target. */
 export const ORDER_WAIT_MS = 1000;
@@ -56,24 +57,23 @@ interface Mark {
   readonly capturedMs: number;
 }
 
+/** A statement prepared online: what an execution writes (its placeholders bound per execution). */
+interface PreparedWrite {
+  readonly writes: WriteTarget | null;
+  readonly params: number;
+  /** Parameter types last bound (an execution may leave them out). */
+  types: Buffer | null;
+}
+
+/** Statements remembered per session; past it the oldest are forgotten (executions: may write anything). */
+export const MAX_PREPARED = 4096;
+
 export interface MysqlOrderOptions {
   readonly book: WriteOrderBook;
   /** Asks the engine to call resume() soon (a write this session waited for was answered). */
   readonly wake: () => void;
   /** Whether the login transform still follows MySQL framing (false: TLS or bytes it gave up on). */
   readonly framed: () => boolean;
-  /**
-   * The statement a COM_STMT_EXECUTE in this transform's input names (prepares.ts reads them from the
-   * captured stream, by online id; the statement-id transform before this one may have put the
-   * target's id in its place); undefined when not known (the execution may write anything).
-   */
-  readonly statement?: (id: number) => PreparedWrite | undefined;
-  /**
-   * Whether the session's command number `n` (0: its first) was answered online with an ERR
-   * (prepares.ts notes them at capture): a write that failed online wrote nothing, so no other
-   * session's write waits for it.
-   */
-  readonly failedOnline?: (n: number) => boolean;
   /**
    * Every write waits for its own online answer (captured: --mysql-order-writes captures every OK and
    * ERR), not only one captured while another session's write of its row was in flight: the server
@@ -116,8 +116,10 @@ export class MysqlOrderTransform implements StreamTransform {
   private headMs = 0;
   /** What the session's previous command may write (null: nothing, or no command yet). */
   private previousWrites: WriteTarget | null = null;
-  /** Commands read so far. */
-  private commands = 0;
+  /** Statements the session prepared, by online id (read at capture: the ids are online's there). */
+  private readonly prepared = new Map<number, PreparedWrite>();
+  /** The text of the last command when it is a prepare whose online answer is still to come. */
+  private preparing: string | null = null;
   /** The online bytes the client had received when it sent its last command. */
   private lastCommandAck = 0;
   /** The last command's online answer was seen (captured), not to be taken from the next command. */
@@ -241,7 +243,6 @@ export class MysqlOrderTransform implements StreamTransform {
 
   /** A new command was captured: the one before it was answered online, when the client sent this. */
   private commandStarts(onlineAck: number): void {
-    this.commands++;
     const seen = this.answerSeen;
     this.answerSeen = false;
     this.lastCommandAck = onlineAck;
@@ -249,13 +250,8 @@ export class MysqlOrderTransform implements StreamTransform {
       this.onlineBase = onlineAck;
       return;
     }
-    const failed = this.o.failedOnline?.(this.commands - 2) === true;
     if (seen) return; // its entry was filed when its answer was captured
-    if (this.previousWrites !== null && failed) {
-      // It failed online: nothing to wait for. Its own mark goes after the writes answered so far.
-      this.o.book.inFlight(this.id, null);
-      if (this.lastMark !== null && this.lastMark.entry < 0) this.lastMark.entry = this.o.book.size;
-    } else if (this.previousWrites !== null) {
+    if (this.previousWrites !== null) {
       this.o.book.inFlight(this.id, null);
       const n = this.o.book.push(this.id, this.previousWrites);
       this.entries.push({ n, bytes: seqDiff(onlineAck, this.onlineBase) });
@@ -293,6 +289,7 @@ export class MysqlOrderTransform implements StreamTransform {
     if (this.answerSeen || this.onlineBase === null || payload.length < HEADER + 1) return;
     const len = payload[0]! | (payload[1]! << 8) | (payload[2]! << 16);
     const kind = payload[HEADER];
+    if (this.preparing !== null) this.prepareAnswer(payload, len);
     if (payload.length !== HEADER + len || payload[3] !== 1 || (kind !== 0 && kind !== 0xff)) return;
     this.answerSeen = true;
     const writes = this.previousWrites;
@@ -310,15 +307,35 @@ export class MysqlOrderTransform implements StreamTransform {
     this.answerEntries();
   }
 
-  /** What the command (its first bytes) may write. */
+  /**
+   * The online answer to a prepare: a PREPARE_OK (length 12, sequence id 1, then 0x00 and the
+   * statement's id; its parameter definitions may follow in the segment) or anything else (an ERR:
+   * nothing prepared).
+   */
+  private prepareAnswer(payload: Uint8Array, len: number): void {
+    const sql = this.preparing!;
+    this.preparing = null;
+    if (len !== 12 || payload.length < HEADER + 12 || payload[3] !== 1 || payload[HEADER] !== 0) return;
+    const id = Buffer.from(payload.buffer, payload.byteOffset + HEADER + 1, 4).readUInt32LE(0);
+    this.prepared.delete(id);
+    if (this.prepared.size >= MAX_PREPARED) this.prepared.delete(this.prepared.keys().next().value as number);
+    this.prepared.set(id, {
+      writes: statementWrites(sql) ? writeTargetOf(sql) : null,
+      params: placeholderCount(sql),
+      types: null,
+    });
+  }
+
+  /** What the command (its first bytes) may write; a prepare's text is kept for its online answer. */
   private writesOf(head: Buffer): WriteTarget | null {
     const cmd = head[0];
+    this.preparing = cmd === COM_STMT_PREPARE ? head.toString('latin1', 1) : null;
     if (cmd === COM_QUERY) {
       const sql = head.toString('latin1', 1);
       return statementWrites(sql) ? writeTargetOf(sql) : null;
     }
     if (cmd !== COM_STMT_EXECUTE || head.length < 5) return null;
-    const st = this.o.statement?.(head.readUInt32LE(1));
+    const st = this.prepared.get(head.readUInt32LE(1));
     // An execution of a statement not known (its answer not captured): it may write anything.
     if (st === undefined) return ANY_ROW;
     if (st.writes === null) return null;

@@ -123,8 +123,6 @@ export class MysqlStatementTransform implements StreamTransform {
   private awaitingOnline: Statement | null = null;
   /** Online id → statement, for the commands that name it. */
   private readonly byOnline = new Map<number, Statement>();
-  /** The online id of each statement id this sent in place of another (for onlineIdOf). */
-  private readonly sentAs = new Map<number, number>();
   // The walk of the target's replies.
   /** Commands sent that the target answers, in order; a prepare's entry is its statement. */
   private readonly answers = new Deque<Statement | null>();
@@ -145,14 +143,6 @@ export class MysqlStatementTransform implements StreamTransform {
   get heldBytes(): number {
     const last = this.pending[this.pending.length - 1];
     return this.pendingBytes + (last?.c.fin === true ? 1 : 0);
-  }
-
-  /**
-   * The online id of a statement id in this transform's output (a transform after it reads the
-   * target's ids): the id it replaced, or the id itself when it passed unchanged.
-   */
-  onlineIdOf(id: number): number {
-    return this.sentAs.get(id) ?? id;
   }
 
   clientChunk(c: TransformChunk, emit: (c: TransformChunk) => void): void {
@@ -331,8 +321,6 @@ export class MysqlStatementTransform implements StreamTransform {
       if (id !== m.id) {
         this.writeId(m.at + HEADER + 1, id);
         if (s !== null) c.statementRemaps++;
-        if (this.sentAs.size >= MAX_STATEMENTS) this.sentAs.clear();
-        this.sentAs.set(id, m.id);
       }
     }
     // COM_STMT_CLOSE and _SEND_LONG_DATA have no answer; after COM_QUIT the server closes.

@@ -12,7 +12,6 @@ import {
   EVIDENCE_WAIT_MS,
   MAX_PREPARED,
   MysqlOrderTransform,
-  MysqlPrepareCatalog,
   ORDER_WAIT_MS,
   WriteOrderBook,
 } from '../../src/mysql-replay/index.js';
@@ -41,41 +40,41 @@ class Client {
   readonly out: Buffer[] = [];
   woken = 0;
   readonly t: MysqlOrderTransform;
-  /** Reads the prepares at capture, as the head of the session's chain does. */
-  readonly catalog = new MysqlPrepareCatalog(() => true);
   /** Chunks read at the head and held before the tail (as the login transform holds them), or null. */
   gate: TransformChunk[] | null = null;
   private seq = 1_000;
   private ack = 50_000;
   private readonly emit = (c: TransformChunk): void => void this.out.push(Buffer.from(c.data));
 
-  constructor(book: WriteOrderBook, onlineStatementId?: (id: number) => number, ownAnswer = false) {
-    this.t = new MysqlOrderTransform({
-      book,
-      wake: () => this.woken++,
-      framed: () => true,
-      statement: (id) => this.catalog.get(onlineStatementId === undefined ? id : onlineStatementId(id)),
-      failedOnline: (n) => this.catalog.failedOnline(n),
-      ownAnswer,
-    });
+  /**
+   * `remap`: the statement-id transform between the head and the tail puts the target's id in place
+   * of online's in each execution (the order reads online's at the head).
+   */
+  constructor(
+    book: WriteOrderBook,
+    private readonly remap?: (id: number) => number,
+    ownAnswer = false,
+  ) {
+    this.t = new MysqlOrderTransform({ book, wake: () => this.woken++, framed: () => true, ownAnswer });
   }
 
   /** A captured command; `answered`: online reply bytes the client had seen by then (its ack moved). */
   send(data: Buffer, ms: number, answered = 0): void {
     this.ack += answered;
     const c = { seq: this.seq, data, fin: false, onlineAck: this.ack, capturedMs: ms };
-    this.catalog.clientChunk(c, (x) =>
-      this.t.reader.clientChunk(x, (y) => {
-        if (this.gate === null) this.t.clientChunk(y, this.emit);
-        else this.gate.push(y);
-      }),
-    );
+    this.t.reader.clientChunk(c, (y) => {
+      if (this.remap !== undefined && y.data[4] === 0x17) {
+        y.data = Buffer.from(y.data);
+        y.data.writeUInt32LE(this.remap(y.data.readUInt32LE(5)), 5);
+      }
+      if (this.gate === null) this.t.clientChunk(y, this.emit);
+      else this.gate.push(y);
+    });
     this.seq += data.length;
   }
 
   /** A captured online segment (the answer to the last command), as the head of the chain gets it. */
   online(payload: Buffer): void {
-    this.catalog.onlineReply(payload);
     this.t.reader.onlineReply?.(payload, () => undefined);
   }
 
@@ -178,7 +177,7 @@ void test('a write answered online with an ERR (a deadlock victim) wrote nothing
   const a = new Client(book);
   const b = new Client(book);
   a.send(UPDATE5, 0);
-  a.catalog.onlineReply(DEADLOCK);
+  a.online(DEADLOCK);
   a.send(query('ROLLBACK'), 1, DEADLOCK.length);
   b.send(UPDATE5B, 2);
   assert.deepEqual(b.sent(), UPDATE5B, "A's failed write is not waited for");
@@ -297,20 +296,20 @@ void test('no online answer within EVIDENCE_WAIT_MS: the write goes after the wr
   assert.deepEqual(b.sent(), UPDATE5B, "no write answered online before it: it goes (A's is still in flight)");
 });
 
-void test('prepared statements: the row comes from the online PREPARE_OK and the execution; remapped ids read back', () => {
+void test('prepared statements: the row comes from the online PREPARE_OK and the execution, read before the ids are remapped', () => {
   const book = new WriteOrderBook();
   const sql = 'UPDATE sbtest1 SET k=k+1 WHERE id=?';
   const a = new Client(book);
-  // B's statement ids reach it as the target numbered them (9 for online's 1).
-  const b = new Client(book, (id) => (id === 9 ? 1 : id));
+  // B's statement ids reach the tail as the target numbered them (9 for online's 1).
+  const b = new Client(book, (id) => (id === 1 ? 9 : id));
   const c = new Client(book);
   for (const s of [a, b, c]) {
     s.send(prepare(sql), 0);
-    s.catalog.onlineReply(prepareOk(1));
+    s.online(prepareOk(1));
   }
   a.send(execute(1, 5), 1, 50);
   a.send(COMMIT, 2, OK_BYTES);
-  b.send(execute(9, 5), 3, 50);
+  b.send(execute(1, 5), 3, 50);
   assert.equal(b.sent().length, prepare(sql).length, 'the execution of row 5 waits');
   c.send(execute(1, 6), 3, 50);
   assert.deepEqual(c.sent(), Buffer.concat([prepare(sql), execute(1, 6)]), 'row 6 goes');
@@ -318,14 +317,14 @@ void test('prepared statements: the row comes from the online PREPARE_OK and the
   assert.equal(b.woken, 1);
   b.resume(4);
   assert.deepEqual(b.sent(), Buffer.concat([prepare(sql), execute(9, 5)]));
-  // Read back through the mapping, remapped id 9 of another row is known to write row 7 only: it goes
-  // at once while A's next write of row 7 is pending (unmapped it would be unknown: any row, waiting).
-  const d = new Client(book, (id) => (id === 9 ? 1 : id));
+  // Remapped to 9 on its way, online's statement 1 is known to write row 7 only: it goes at once while
+  // A's write of row 8 is pending (read with the target's id it would be unknown: any row, waiting).
+  const d = new Client(book, (id) => (id === 1 ? 9 : id));
   d.send(prepare(sql), 5);
-  d.catalog.onlineReply(prepareOk(1));
+  d.online(prepareOk(1));
   a.send(execute(1, 8), 6, 50);
   a.send(COMMIT, 7, OK_BYTES);
-  d.send(execute(9, 7), 8, 50);
+  d.send(execute(1, 7), 8, 50);
   assert.deepEqual(d.sent(), Buffer.concat([prepare(sql), execute(9, 7)]));
 });
 
@@ -389,68 +388,101 @@ void test('WriteOrderBook: blockers are earlier pending entries of other session
   assert.equal(book.inFlightConflict(s2, row5), false);
 });
 
-void test('MysqlPrepareCatalog: prepares read at capture, matched with the online answer that follows', () => {
-  const cat = new MysqlPrepareCatalog(() => true);
-  const passed: Buffer[] = [];
-  const feed = (data: Buffer): void =>
-    cat.clientChunk({ seq: 0, data, fin: false, onlineAck: 0, capturedMs: 0 }, (c) => void passed.push(c.data));
-  const p = prepare('UPDATE t SET c=? WHERE id=?');
-  // Cut inside the header and inside the text: the chunks pass unchanged, the text is read whole.
-  feed(p.subarray(0, 2));
-  feed(p.subarray(2, 9));
-  feed(p.subarray(9));
-  assert.deepEqual(Buffer.concat(passed), p);
-  cat.onlineReply(prepareOk(4, 2));
-  assert.deepEqual(cat.get(4), { writes: { table: 't', row: 'id=?1' }, params: 2, types: null });
-  // An ERR answers a prepare: nothing known.
-  feed(prepare('UPDATE nosuch SET a=1'));
-  cat.onlineReply(encodePacket(1, Buffer.from([0xff, 0x7a, 0x04, 0x23])));
-  cat.onlineReply(prepareOk(5));
-  assert.equal(cat.get(5), undefined, 'one answer per prepare');
-  // A command after a prepare: its answer went by uncaptured; a later PREPARE_OK is not its.
-  feed(prepare('DELETE FROM t WHERE id=?'));
-  feed(query('SELECT 1'));
-  cat.onlineReply(prepareOk(6));
-  assert.equal(cat.get(6), undefined);
-  // ERR answers are noted by command number (prepares count: this was the 5th command), asked once;
-  // a segment with more than the ERR in it is not taken for one.
-  const err = encodePacket(1, Buffer.from([0xff, 0x19, 0x04, 0x23, 0x48, 0x59]));
-  cat.onlineReply(err);
-  assert.equal(cat.failedOnline(3), false, 'the answer to the DELETE prepare went by, not this');
-  feed(query('UPDATE t SET a=1'));
-  cat.onlineReply(err);
-  assert.equal(cat.failedOnline(4), true);
-  assert.equal(cat.failedOnline(4), false, 'asked once');
-  feed(query('UPDATE t SET a=2'));
-  cat.onlineReply(Buffer.concat([err, err]));
-  assert.equal(cat.failedOnline(5), false);
-  // Reads are not writes; the login (sequence id 1) is not a command.
-  feed(encodePacket(1, Buffer.from('\x16login bytes that look like a prepare', 'latin1')));
-  cat.onlineReply(prepareOk(7));
-  assert.equal(cat.get(7), undefined);
-  feed(prepare('SELECT c FROM t WHERE id=?'));
-  cat.onlineReply(prepareOk(8));
-  assert.deepEqual(cat.get(8), { writes: null, params: 1, types: null });
-  // Bounded: the oldest are forgotten.
-  for (let i = 0; i < MAX_PREPARED; i++) {
-    feed(prepare('UPDATE t SET k=k+1 WHERE id=?'));
-    cat.onlineReply(prepareOk(100 + i));
-  }
-  assert.equal(cat.get(4), undefined);
-  assert.notEqual(cat.get(100 + MAX_PREPARED - 1), undefined);
-});
+/**
+ * Whether session P's execution of the statement `setup` prepared (its online id returned) goes at
+ * once, writing row 6 of table t while another session's write of row 5 is pending on the target: it
+ * goes when its row is known, and waits when the statement is unknown (it may write anything).
+ */
+function executionGoes(setup: (p: Client) => number): boolean {
+  const book = new WriteOrderBook();
+  const w = new Client(book);
+  const p = new Client(book);
+  w.send(query('UPDATE t SET k=2 WHERE id=5'), 0);
+  w.send(COMMIT, 1, OK_BYTES);
+  const id = setup(p);
+  const before = p.sent().length;
+  p.send(execute(id, 6), 2, 50);
+  return p.sent().length === before + execute(id, 6).length;
+}
+const UPDATE_T = 'UPDATE t SET k=1 WHERE id=?';
 
-void test('MysqlPrepareCatalog: a stream that went TLS is read no more', () => {
-  let framed = true;
-  const cat = new MysqlPrepareCatalog(() => framed);
-  const feed = (data: Buffer): void =>
-    cat.clientChunk({ seq: 0, data, fin: false, onlineAck: 0, capturedMs: 0 }, () => undefined);
-  framed = false;
-  feed(prepare('UPDATE t SET k=1 WHERE id=?'));
-  cat.onlineReply(prepareOk(1));
-  framed = true;
-  feed(prepare('UPDATE t SET k=1 WHERE id=?'));
-  cat.onlineReply(prepareOk(2));
-  assert.equal(cat.get(1), undefined);
-  assert.equal(cat.get(2), undefined, 'framing once lost stays lost');
+void test('prepares read at capture, matched with the online answer that follows', () => {
+  // Cut inside the header and inside the text; the PREPARE_OK with its parameter definitions after it.
+  assert.equal(
+    executionGoes((p) => {
+      const pr = prepare(UPDATE_T);
+      p.send(pr.subarray(0, 2), 1);
+      p.send(pr.subarray(2, 9), 1);
+      p.send(pr.subarray(9), 1);
+      p.online(Buffer.concat([prepareOk(4), encodePacket(2, Buffer.alloc(30, 0x41))]));
+      return 4;
+    }),
+    true,
+  );
+  assert.equal(
+    executionGoes(() => 4),
+    false,
+    'never prepared: any row',
+  );
+  // An ERR answers a prepare: nothing known, and a later PREPARE_OK is not its.
+  assert.equal(
+    executionGoes((p) => {
+      p.send(prepare(UPDATE_T), 1);
+      p.online(encodePacket(1, Buffer.from([0xff, 0x7a, 0x04, 0x23])));
+      p.online(prepareOk(5));
+      return 5;
+    }),
+    false,
+  );
+  // A command after a prepare: its answer went by uncaptured; a later PREPARE_OK is not its.
+  assert.equal(
+    executionGoes((p) => {
+      p.send(prepare(UPDATE_T), 1);
+      p.send(query('SELECT 1'), 1);
+      p.online(prepareOk(6));
+      return 6;
+    }),
+    false,
+  );
+  // The login (sequence id 1) is not a command, even where it looks like a prepare.
+  assert.equal(
+    executionGoes((p) => {
+      p.send(encodePacket(1, Buffer.from('\x16UPDATE t SET k=1 WHERE id=?', 'latin1')), 1);
+      p.online(prepareOk(7));
+      return 7;
+    }),
+    false,
+  );
+  // A prepared read writes nothing.
+  assert.equal(
+    executionGoes((p) => {
+      p.send(prepare('SELECT c FROM t WHERE id=?'), 1);
+      p.online(prepareOk(8));
+      return 8;
+    }),
+    true,
+  );
+  // Bounded: the oldest are forgotten.
+  const prepareMany = (p: Client): void => {
+    p.send(prepare(UPDATE_T), 1);
+    p.online(prepareOk(4));
+    for (let i = 0; i < MAX_PREPARED; i++) {
+      p.send(prepare(UPDATE_T), 1, 16);
+      p.online(prepareOk(100 + i));
+    }
+  };
+  assert.equal(
+    executionGoes((p) => {
+      prepareMany(p);
+      return 4;
+    }),
+    false,
+  );
+  assert.equal(
+    executionGoes((p) => {
+      prepareMany(p);
+      return 100 + MAX_PREPARED - 1;
+    }),
+    true,
+  );
 });
