@@ -9,6 +9,7 @@
 // replay maps them (counted). The socket transport does not remap: its target runs without a thread
 // cache, so that it gives the recorded ids.
 import { test } from 'node:test';
+import type { ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,12 +25,49 @@ import {
   sysbench,
   watchProcess,
 } from '../lab/index.js';
+import type { SysbenchResult } from '../lab/index.js';
 import { packageRoot } from '../../src/paths.js';
 import type { ReplayReportJson } from '../../src/replay/report-json.js';
 
 const isRoot = process.getuid?.() === 0;
 const TABLES = 4;
 const ROWS = 10_000;
+
+/** tcpcopy run on the online host, its output watched. */
+function tcpcopyOn(
+  rl: ReplicationLab<'mariadb'>,
+  args: string[],
+): { child: ChildProcess; w: ReturnType<typeof watchProcess> } {
+  const child = rl.onl.spawn(process.execPath, [join(packageRoot(), 'bin', 'tcpcopy'), ...args]);
+  return { child, w: watchProcess(child) };
+}
+
+/** `tcpcopy --record file` on the online host while sysbench (prepared statements, 4 s) runs against it. */
+async function recordSysbench(
+  rl: ReplicationLab<'mariadb'>,
+  file: string,
+  test: 'oltp_update_index' | 'oltp_update_non_index',
+  threads: number,
+): Promise<SysbenchResult> {
+  const rec = tcpcopyOn(rl, ['--record', file, '-x', '3306', '-i', 'eth0', '--stats-interval', '0']);
+  await rec.w.waitFor(/recording on eth0/, 20_000);
+  const run = await sysbench(rl.cli, {
+    test,
+    host: rl.onl.ip,
+    user: MARIADB_LAB_USERS.name,
+    password: MARIADB_LAB_USERS.onlinePassword,
+    tables: TABLES,
+    tableSize: ROWS,
+    threads,
+    timeS: 4,
+    psMode: 'auto',
+  });
+  await new Promise((r) => setTimeout(r, 1000)); // the last FINs reach the capture
+  rec.child.kill('SIGINT');
+  assert.equal(await rec.w.exited, 0, rec.w.text());
+  assert.equal(run.exitCode, 0, run.fatal.join('\n'));
+  return run;
+}
 
 test(
   'a sysbench recording replayed offline with --mysql: logins re-signed, every statement once, equal checksums',
@@ -42,28 +80,9 @@ test(
       await Promise.all([prepareTables(online, TABLES, ROWS), prepareTables(target, TABLES, ROWS)]);
       const prepared = await checksums(target);
       const file = join(dir, 'sysbench.pcapng');
-      const tcpcopy = (args: string[]) => {
-        const child = rl.onl.spawn(process.execPath, [join(packageRoot(), 'bin', 'tcpcopy'), ...args]);
-        return { child, w: watchProcess(child) };
-      };
-      const rec = tcpcopy(['--record', file, '-x', '3306', '-i', 'eth0', '--stats-interval', '0']);
-      await rec.w.waitFor(/recording on eth0/, 20_000);
-      const run = await sysbench(rl.cli, {
-        test: 'oltp_update_index',
-        host: rl.onl.ip,
-        user: MARIADB_LAB_USERS.name,
-        password: MARIADB_LAB_USERS.onlinePassword,
-        tables: TABLES,
-        tableSize: ROWS,
-        threads: 4,
-        timeS: 4,
-        // Prepared statements (see the header: the ids differ on the target).
-        psMode: 'auto',
-      });
-      await new Promise((r) => setTimeout(r, 1000)); // the last FINs reach the capture
-      rec.child.kill('SIGINT');
-      assert.equal(await rec.w.exited, 0, rec.w.text());
-      assert.equal(run.exitCode, 0, run.fatal.join('\n'));
+      const tcpcopy = (args: string[]) => tcpcopyOn(rl, args);
+      // Prepared statements (see the header: the ids differ on the target).
+      const run = await recordSysbench(rl, file, 'oltp_update_index', 4);
       const onlLog = await generalLogStatements(online);
       // The target prepares statements of its own first (reads only): MariaDB numbers a connection's
       // statements on from where the last connection of its cached thread stopped, so the recorded
@@ -180,27 +199,8 @@ test(
       const { online, target } = rl;
       await Promise.all([prepareTables(online, TABLES, ROWS), prepareTables(target, TABLES, ROWS)]);
       const file = join(dir, 'update-non-index.pcapng');
-      const tcpcopy = (args: string[]) => {
-        const child = rl.onl.spawn(process.execPath, [join(packageRoot(), 'bin', 'tcpcopy'), ...args]);
-        return { child, w: watchProcess(child) };
-      };
-      const rec = tcpcopy(['--record', file, '-x', '3306', '-i', 'eth0', '--stats-interval', '0']);
-      await rec.w.waitFor(/recording on eth0/, 20_000);
-      const run = await sysbench(rl.cli, {
-        test: 'oltp_update_non_index',
-        host: rl.onl.ip,
-        user: MARIADB_LAB_USERS.name,
-        password: MARIADB_LAB_USERS.onlinePassword,
-        tables: TABLES,
-        tableSize: ROWS,
-        threads: 8,
-        timeS: 4,
-        psMode: 'auto',
-      });
-      await new Promise((r) => setTimeout(r, 1000));
-      rec.child.kill('SIGINT');
-      assert.equal(await rec.w.exited, 0, rec.w.text());
-      assert.equal(run.exitCode, 0, run.fatal.join('\n'));
+      const tcpcopy = (args: string[]) => tcpcopyOn(rl, args);
+      const run = await recordSysbench(rl, file, 'oltp_update_non_index', 8);
       const onlLog = await generalLogStatements(online);
       const before = await generalLogStatements(target);
       const replay = tcpcopy([
