@@ -44,5 +44,15 @@ if (failOnSkip) {
     process.exit(1);
   }
   for (const [, name, why] of outside) console.error(`run-tests: skipped, outside this workplace: ${name} (${why})`);
+  // CI keeps only the tail of the output: name every failed test there, with its error line.
+  const lines = out.split('\n');
+  const failed = [];
+  lines.forEach((line, i) => {
+    const f = /^(\s*)not ok \d+ - (.*)$/.exec(line);
+    if (!f || / # TODO/.test(f[2])) return;
+    const error = lines.slice(i + 1, i + 12).find((l) => /^\s*error: /.test(l));
+    failed.push(`${f[1]}${f[2]}${error ? `\n${f[1]}  ${error.trim()}` : ''}`);
+  });
+  if (failed.length > 0) console.log(`\nrun-tests: ${failed.length} failed (suites included):\n${failed.join('\n')}`);
 }
 process.exit(r.status ?? 1);
