@@ -50,6 +50,10 @@ export interface MysqlCounters {
   joinedSkipped: number;
   /** Sessions joined mid-stream rebuilt with a login of their client's (or --mysql-default). */
   joinedRebuilt: number;
+  /** Rebuilt sessions given their client's captured session state (USE, SET) first (session-state.ts). */
+  joinedStateReplayed: number;
+  /** Replayed state commands the target answered with ERR. */
+  stateRefused: number;
   /** Statements prepared with both ids known (statements.ts). */
   statementsPrepared: number;
   /** Statement commands whose id was changed to the target's. */
@@ -76,6 +80,8 @@ export function newMysqlCounters(): MysqlCounters {
     noReplyPayload: 0,
     joinedSkipped: 0,
     joinedRebuilt: 0,
+    joinedStateReplayed: 0,
+    stateRefused: 0,
     statementsPrepared: 0,
     statementRemaps: 0,
     unknownStatementIds: 0,

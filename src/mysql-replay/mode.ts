@@ -32,6 +32,9 @@ import { MysqlLoginTransform, newMysqlCounters } from './login.js';
 import type { MysqlCounters } from './login.js';
 import { MysqlOrderTransform } from './order.js';
 import { WriteOrderBook } from './order-book.js';
+import { NO_STATE, SessionStateReader, stateCommandList } from './session-state.js';
+import type { SessionStateCommands } from './session-state.js';
+import { MysqlStatePreamble } from './state-preamble.js';
 import { MysqlStatementTransform } from './statements.js';
 
 /** The MySQL mode's settings: the target's password of each user (they may differ from online's). */
@@ -71,6 +74,8 @@ export interface MysqlFigures {
   noReplyPayload: number;
   joinedRebuilt: number;
   joinedSkipped: number;
+  joinedStateReplayed: number;
+  stateRefused: number;
   statementsPrepared: number;
   statementIdRemaps: number;
   unknownStatementIds: number;
@@ -94,6 +99,8 @@ const FIGURE_NAMES: Readonly<Record<keyof MysqlFigures, string>> = {
   noReplyPayload: 'no reply payload',
   joinedRebuilt: 'joined rebuilt',
   joinedSkipped: 'joined skipped',
+  joinedStateReplayed: 'joined state replayed',
+  stateRefused: 'state refused',
   statementsPrepared: 'statements prepared',
   statementIdRemaps: 'statement-id remaps',
   unknownStatementIds: 'unknown statement ids',
@@ -167,11 +174,20 @@ export function joinProblem(first: Uint8Array): string | null {
   return null;
 }
 
+/** Keeps `value` as the newest of `map` (oldest first, at most LOGIN_MEMORY). */
+function remember<T>(map: Map<string, T>, key: string, value: T): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > LOGIN_MEMORY) map.delete(map.keys().next().value as string);
+}
+
 export class MysqlMode {
   readonly counters: MysqlCounters = newMysqlCounters();
   private readonly skipped = new Set<string>();
   /** Each client address's last captured login (oldest first, at most LOGIN_MEMORY). */
   private readonly lastLogin = new Map<string, Login>();
+  /** Each client address's last captured session state (for its rebuilt sessions; at most LOGIN_MEMORY). */
+  private readonly lastState = new Map<string, SessionStateCommands>();
   private readonly fallback: Login | null;
   /** What was logged already (once per user and kind). */
   private readonly said = new Set<string>();
@@ -214,7 +230,7 @@ export class MysqlMode {
     }
     const login = new MysqlLoginTransform({
       ...(join === undefined ? {} : { join }),
-      onLogin: (login) => this.remember(loginKey(tuple), login),
+      onLogin: (login) => remember(this.lastLogin, loginKey(tuple), login),
       passwordFor: (user) => this.config.passwords.get(user),
       skipGrant: this.config.skipGrant,
       counters: this.counters,
@@ -242,7 +258,39 @@ export class MysqlMode {
       ? new MysqlStatementTransform({ counters: this.counters, joined, isTls: () => !login.framed })
       : null;
     const beforeOrder: StreamTransform = statements === null ? login : new TransformChain(statements, login);
-    if (this.config.orderWrites !== true) return beforeOrder;
+    const chain = this.config.orderWrites === true ? this.ordered(tuple, beforeOrder, login) : beforeOrder;
+    // The socket transport runs only the login through the transform: no state is read or replayed there.
+    if (!this.statementIds) return chain;
+    const client = loginKey(tuple);
+    const initial = join === undefined ? NO_STATE : (this.lastState.get(client) ?? NO_STATE);
+    const reader = new SessionStateReader({
+      initial,
+      changed: (state) => remember(this.lastState, client, state),
+      framed: () => login.framed,
+    });
+    const read = new TransformChain(reader, chain);
+    const commands = stateCommandList(initial);
+    if (commands.length === 0) return read;
+    return new MysqlStatePreamble(read, {
+      commands,
+      done: () => this.counters.joinedStateReplayed++,
+      refused: (err) => {
+        this.counters.stateRefused++;
+        this.once(
+          `state ${err.code}`,
+          'warn',
+          `mysql: the target refused a replayed session-state command (USE/SET) of a rebuilt session: ${err.code} (${err.sqlState ?? '-'}) ${err.message}`,
+        );
+      },
+      lost: () => {
+        this.counters.noReplyPayload++;
+        this.once('state lost', 'warn', "mysql: the answers to a rebuilt session's state commands could not be read");
+      },
+    });
+  };
+
+  /** The session's chain with the write order (order.ts): its reader at the head, its holding at the tail. */
+  private ordered(tuple: SessionKey, beforeOrder: StreamTransform, login: MysqlLoginTransform): StreamTransform {
     const order = new MysqlOrderTransform({
       book: this.book,
       wake: () => this.resumer?.(tuple),
@@ -253,7 +301,7 @@ export class MysqlMode {
     this.orders.get(key)?.close();
     this.orders.set(key, order);
     return new TransformChain(new TransformChain(order.reader, beforeOrder), order);
-  };
+  }
 
   /**
    * How a session waiting for another's write is woken: the edge calls SessionEngine.resume for it
@@ -289,6 +337,8 @@ export class MysqlMode {
       noReplyPayload: c.noReplyPayload,
       joinedRebuilt: c.joinedRebuilt,
       joinedSkipped: c.joinedSkipped,
+      joinedStateReplayed: c.joinedStateReplayed,
+      stateRefused: c.stateRefused,
       statementsPrepared: c.statementsPrepared,
       statementIdRemaps: c.statementRemaps,
       unknownStatementIds: c.unknownStatementIds,
@@ -318,12 +368,6 @@ export class MysqlMode {
       'warn',
       `mysql: a session joined mid-stream is skipped whole: ${why}`,
     );
-  }
-
-  private remember(key: string, login: Login): void {
-    this.lastLogin.delete(key);
-    this.lastLogin.set(key, login);
-    if (this.lastLogin.size > LOGIN_MEMORY) this.lastLogin.delete(this.lastLogin.keys().next().value as string);
   }
 
   private once(key: string, level: 'warn' | 'error', text: string): void {

@@ -113,7 +113,7 @@ void test("a client's last captured login rebuilds its joined sessions (attribut
   assert.equal(m.transformFor(tuple('10.77.0.8', 41002), true, SELECT_1), 'skip');
   assert.match(
     m.statsLine(),
-    /joined rebuilt:1,joined skipped:1,statements prepared:0,.*,order waits:0,order waits timed out:0$/,
+    /joined rebuilt:1,joined skipped:1,joined state replayed:0,state refused:0,statements prepared:0,.*,order waits:0,order waits timed out:0$/,
   );
 });
 
@@ -127,4 +127,61 @@ void test('a login the target refused is not remembered: the joined sessions of 
   assert.equal(m.counters.authFailed, 1);
   assert.equal(m.transformFor(tuple('10.77.0.7', 42000), true, SELECT_1), 'skip');
   assert.equal(m.counters.joinedRebuilt, 0);
+});
+
+/** A client command packet (sequence id 0). */
+const command = (cmd: number, text: string): Buffer =>
+  encodePacket(0, Buffer.concat([Buffer.of(cmd), Buffer.from(text)]));
+
+void test("a client's captured USE and SET go before a rebuilt session's commands; their answers stay out of its stream", () => {
+  const { m, lines } = mode();
+  const first = m.transformFor(tuple('10.77.0.5', 43000), false, Buffer.alloc(0));
+  assert.ok(first !== 'skip');
+  const use = command(0x03, 'USE shop');
+  const set = command(0x03, "SET @tag = 'a', sql_mode = ''");
+  const setTx = command(0x03, 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE'); // not session state
+  drive(first, [CAPTURED_LOGIN, use, set, setTx, SELECT_1], [GREETING, OK]);
+  const t = m.transformFor(tuple('10.77.0.5', 43001), true, SELECT_1);
+  assert.ok(t !== 'skip');
+  const out: TransformChunk[] = [];
+  const emit = (c: TransformChunk): void => void out.push(c);
+  t.clientChunk({ seq: 9000, data: SELECT_1, fin: false, onlineAck: 1, capturedMs: 0 }, emit);
+  t.targetReply(GREETING, GREETING.length, true, emit);
+  const loginBytes = Buffer.concat(out.map((c) => c.data));
+  assert.equal(loginBytes[3], 1, 'the rebuilt login first');
+  t.targetReply(OK, OK.length, true, emit);
+  const afterOk = Buffer.concat(out.map((c) => c.data)).subarray(loginBytes.length);
+  assert.deepEqual(afterOk, Buffer.concat([use, set]), 'the state, and the captured command held until it is answered');
+  assert.equal(t.heldBytes, SELECT_1.length);
+  // Both answers in one reply (the second an ERR): then the captured command goes.
+  const ok1 = Buffer.from('0700000100000002000000', 'hex');
+  const err = encodePacket(
+    1,
+    Buffer.concat([Buffer.from('ff4a04', 'hex'), Buffer.from('#HY000Unknown system variable')]),
+  );
+  const both = Buffer.concat([ok1, err]);
+  t.targetReply(both, both.length, true, emit);
+  const all = Buffer.concat(out.map((c) => c.data));
+  assert.deepEqual(all.subarray(loginBytes.length), Buffer.concat([use, set, SELECT_1]));
+  let at = 9000;
+  for (const c of out) {
+    assert.equal(c.seq, at, 'contiguous');
+    at += c.data.length;
+  }
+  assert.equal(t.heldBytes, 0);
+  assert.equal(m.counters.joinedStateReplayed, 1);
+  assert.equal(m.counters.stateRefused, 1);
+  assert.ok(
+    lines.some((l) => /refused a replayed session-state command .*1098 \(HY000\) Unknown system variable/.test(l)),
+  );
+  // A client with no captured state: nothing before its commands.
+  const other = m.transformFor(tuple('10.77.0.6', 43002), false, Buffer.alloc(0));
+  assert.ok(other !== 'skip');
+  drive(other, [CAPTURED_LOGIN], [GREETING, OK]);
+  const plain = m.transformFor(tuple('10.77.0.6', 43003), true, SELECT_1);
+  assert.ok(plain !== 'skip');
+  const sent = drive(plain, [SELECT_1], [GREETING, OK]);
+  assert.deepEqual(sent.subarray(sent.length - SELECT_1.length), SELECT_1);
+  assert.equal(sent[3], 1);
+  assert.equal(m.counters.joinedStateReplayed, 1);
 });

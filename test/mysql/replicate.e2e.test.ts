@@ -24,6 +24,7 @@ import {
   pollUntilSettled,
 } from '../lab/index.js';
 import type { SysbenchResult } from '../lab/index.js';
+import { mysqlLine } from './stats-line.js';
 
 const isRoot = process.getuid?.() === 0;
 const TABLES = 4;
@@ -32,21 +33,6 @@ const THREADS = 8;
 const SECONDS = 8;
 
 type Workload = 'oltp_write_only' | 'oltp_read_write' | 'oltp_update_index' | 'oltp_update_non_index';
-
-/** The mysql statistics line of tcpcopy's summary, as numbers by name. */
-function mysqlLine(log: string): Map<string, number> {
-  const line =
-    log
-      .split('\n')
-      .filter((l) => l.includes('mysql: sessions:'))
-      .at(-1) ?? '';
-  const m = new Map<string, number>();
-  for (const part of line.replace(/^.*mysql: /, '').split(',')) {
-    const [k, v] = part.split(':');
-    if (k !== undefined && v !== undefined) m.set(k.trim(), Number(v));
-  }
-  return m;
-}
 
 async function replicate(
   t: { diagnostic(s: string): void },

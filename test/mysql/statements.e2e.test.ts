@@ -29,6 +29,7 @@ import {
   watchProcess,
 } from '../lab/index.js';
 import { packageRoot } from '../../src/paths.js';
+import { mysqlLine } from './stats-line.js';
 
 const isRoot = process.getuid?.() === 0;
 const TABLES = 4;
@@ -36,21 +37,6 @@ const ROWS = 10_000;
 const CLIENTS = 2;
 const PRE = 5;
 const SECONDS = 5;
-
-/** The mysql statistics line of a tcpcopy log, as numbers by name. */
-function mysqlLine(log: string): Map<string, number> {
-  const line =
-    log
-      .split('\n')
-      .filter((l) => l.includes('mysql: sessions:'))
-      .at(-1) ?? '';
-  const m = new Map<string, number>();
-  for (const part of line.replace(/^.*mysql: /, '').split(',')) {
-    const [k, v] = part.split(':');
-    if (k !== undefined && v !== undefined) m.set(k.trim(), Number(v));
-  }
-  return m;
-}
 
 test(
   '--mysql: sessions joined mid-stream prepare statements: ids remapped to the target’s, every execute runs, equal checksums (live and offline)',

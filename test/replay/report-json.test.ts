@@ -218,6 +218,8 @@ void test('--mysql: the mode figures under `mysql` in both transports, null with
     noReplyPayload: 0,
     joinedRebuilt: 2,
     joinedSkipped: 1,
+    joinedStateReplayed: 1,
+    stateRefused: 0,
     statementsPrepared: 144,
     statementIdRemaps: 25_501,
     unknownStatementIds: 0,
