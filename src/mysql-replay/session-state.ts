@@ -55,6 +55,27 @@ export function applyStateCommand(s: SessionStateCommands, payload: Buffer): Ses
   }
 }
 
+/** Bytes of a command read before it is kept or passed over: the command byte and three of SQL. */
+const PROBE = 4;
+const lower = (b: number | undefined): number => (b === undefined ? -1 : b | 0x20);
+/** A character that does not start a word: white space, a comment, a parenthesis. */
+const NOT_A_LETTER = new Set([...' \t\r\n/#-('].map((ch) => ch.charCodeAt(0)));
+
+/**
+ * Whether a COM_QUERY whose first bytes are `probe` may be a USE or SET statement: its text starts
+ * with "use" or "set" (any case; the probe may hold fewer letters when the packet is short), or with
+ * white space or a comment (read whole). Most queries (SELECT, INSERT, UPDATE, ...) are passed over
+ * without a copy.
+ */
+function mayBeUseOrSet(probe: readonly number[]): boolean {
+  const first = probe[1];
+  if (first === undefined || NOT_A_LETTER.has(first)) return true;
+  const word = lower(first) === 0x75 ? [0x75, 0x73, 0x65] : lower(first) === 0x73 ? [0x73, 0x65, 0x74] : null;
+  if (word === null) return false;
+  for (let k = 1; k < 3 && k + 1 < probe.length; k++) if (lower(probe[k + 1]) !== word[k]) return false;
+  return true;
+}
+
 /** Commands whose payload may change the state (sessionStateOf reads only these). */
 const STATE_COMMANDS = new Set([COM_QUERY, COM_INIT_DB, COM_SET_OPTION, COM_RESET_CONNECTION]);
 
@@ -74,6 +95,10 @@ export class SessionStateReader implements StreamTransform {
   /** Bytes of the current packet still to come after its header (−1: stop reading). */
   private left = 0;
   private header: number[] = [];
+  /** The first bytes of a short command, until they tell whether it may set state; or null. */
+  private probe: number[] | null = null;
+  /** The current packet's payload length. */
+  private length = 0;
   /** The payload being collected (a state command short enough to keep), or null. */
   private payload: Buffer | null = null;
   private filled = 0;
@@ -94,6 +119,16 @@ export class SessionStateReader implements StreamTransform {
     let i = 0;
     while (i < d.length) {
       if (this.left > 0) {
+        if (this.probe !== null) {
+          // The command byte and the first SQL byte decide whether the packet is kept (most are not).
+          this.probe.push(d[i]!);
+          i++;
+          this.left--;
+          if (this.probe.length < PROBE && this.left > 0) continue;
+          this.decide();
+          if (this.left === 0 && this.payload !== null) this.command(this.payload);
+          continue;
+        }
         const n = Math.min(this.left, d.length - i);
         if (this.payload !== null) {
           d.copy(this.payload, this.filled, i, i + n);
@@ -111,12 +146,23 @@ export class SessionStateReader implements StreamTransform {
       this.header = [];
       this.left = b0 | (b1 << 8) | (b2 << 16);
       this.payload = null;
-      this.filled = 0;
       // Commands start with sequence id 0; a packet of 0xffffff bytes is continued (never a state command).
-      if (seqId !== 0 || this.left === 0 || this.left > MAX_STATE_COMMAND) continue;
-      if (!STATE_COMMANDS.has(d[i] ?? -1) && i < d.length) continue;
-      this.payload = Buffer.allocUnsafe(this.left);
+      if (seqId === 0 && this.left > 0 && this.left <= MAX_STATE_COMMAND) {
+        this.probe = [];
+        this.length = this.left;
+      }
     }
+  }
+
+  /** The probe holds the packet's first bytes: keeps the payload when it may set state. */
+  private decide(): void {
+    const probe = this.probe!;
+    this.probe = null;
+    const cmd = probe[0]!;
+    if (!STATE_COMMANDS.has(cmd) || (cmd === COM_QUERY && !mayBeUseOrSet(probe))) return;
+    this.payload = Buffer.allocUnsafe(this.length);
+    for (let k = 0; k < probe.length; k++) this.payload[k] = probe[k]!;
+    this.filled = probe.length;
   }
 
   private command(payload: Buffer): void {

@@ -84,3 +84,38 @@ void test('SessionStateReader: a rebuilt session starts from its replayed state;
   r.clientChunk({ seq: 0, data: encodePacket(0, query('SET @b = 1')), fin: false, onlineAck: 0, capturedMs: 0 }, emit);
   assert.equal(seen.length, 1);
 });
+
+void test('SessionStateReader agrees with applyStateCommand over every command, however the stream is cut', () => {
+  const words = [
+    'USE a',
+    'use b',
+    ' SET @x = 1',
+    '/* hint */ SET @y = 2',
+    'set names utf8',
+    'SELECT 1',
+    'SETTLE',
+    'US',
+  ];
+  const more = ['UPDATE t SET a = 1', 'INSERT INTO t VALUES (1)', 'SET GLOBAL x = 1', '# c\nUSE c', 'S', 'U', ''];
+  const command = fc.oneof(
+    fc.constantFrom(...words, ...more).map((text) => query(text)),
+    fc.constantFrom(Buffer.from('1b0100', 'hex'), Buffer.of(0x1f), Buffer.from('0264', 'hex'), Buffer.of(0x0e)),
+  );
+  fc.assert(
+    fc.property(fc.array(command, { maxLength: 12 }), fc.array(fc.integer({ min: 1, max: 9 })), (cmds, sizes) => {
+      let model = NO_STATE;
+      for (const p of cmds) model = applyStateCommand(model, p);
+      const stream = Buffer.concat(cmds.map((p) => encodePacket(0, p)));
+      let last: SessionStateCommands = NO_STATE;
+      const r = new SessionStateReader({ initial: NO_STATE, changed: (s) => (last = s), framed: () => true });
+      let at = 0;
+      for (let k = 0; at < stream.length; k++) {
+        const n = sizes.length === 0 ? stream.length : sizes[k % sizes.length]!;
+        const data = stream.subarray(at, at + n);
+        r.clientChunk({ seq: at, data, fin: false, onlineAck: 0, capturedMs: 0 }, () => {});
+        at += data.length;
+      }
+      assert.deepEqual(texts(last), texts(model));
+    }),
+  );
+});
