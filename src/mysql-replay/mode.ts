@@ -83,6 +83,8 @@ export interface MysqlFigures {
   statementsOverCap: number;
   orderWaits: number;
   orderWaitsTimedOut: number;
+  /** Milliseconds writes waited for other sessions' writes, summed over the waits. */
+  orderWaitMs: number;
 }
 
 /** Each figure's name in the statistics line (kept as the line always spelled them). */
@@ -108,6 +110,7 @@ const FIGURE_NAMES: Readonly<Record<keyof MysqlFigures, string>> = {
   statementsOverCap: 'statements over cap',
   orderWaits: 'order waits',
   orderWaitsTimedOut: 'order waits timed out',
+  orderWaitMs: 'order wait ms',
 };
 
 /** Joined sessions remembered as skipped, so each is counted once however many packets it has. */
@@ -346,6 +349,7 @@ export class MysqlMode {
       statementsOverCap: c.statementsOverCap,
       orderWaits: o.waits,
       orderWaitsTimedOut: o.waitsTimedOut,
+      orderWaitMs: Math.round(o.waitMs),
     };
   }
 

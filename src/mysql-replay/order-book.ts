@@ -19,10 +19,12 @@ export interface OrderBookCounters {
   waits: number;
   /** Waits that ended because the other write took too long (given up: replayed out of order). */
   waitsTimedOut: number;
+  /** Milliseconds the waits that ended lasted, summed (engine clock). */
+  waitMs: number;
 }
 
 export class WriteOrderBook {
-  readonly counters: OrderBookCounters = { waits: 0, waitsTimedOut: 0 };
+  readonly counters: OrderBookCounters = { waits: 0, waitsTimedOut: 0, waitMs: 0 };
   /** Entry `base + i`: its owner session, or −1 once answered on the target (or given up). */
   private owner: number[] = [];
   /** Entry `base + i`: what the write may touch. */

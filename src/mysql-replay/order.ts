@@ -438,6 +438,7 @@ export class MysqlOrderTransform implements StreamTransform {
     for (;;) {
       const b = book.blocker(this.id, need, writes);
       if (b < 0) {
+        if (this.blockedSinceMs >= 0) book.counters.waitMs += Math.max(0, now - this.blockedSinceMs);
         this.blockedSinceMs = -1;
         this.waitingFor = -1;
         return true;

@@ -128,7 +128,7 @@ void test('a write of a row another session wrote first waits for that answer on
   b.resume(4);
   assert.deepEqual(b.sent(), UPDATE5B);
   assert.equal(b.t.heldBytes, 0);
-  assert.deepEqual(book.counters, { waits: 1, waitsTimedOut: 0 });
+  assert.deepEqual(book.counters, { waits: 1, waitsTimedOut: 0, waitMs: 2 });
 });
 
 void test('writes held before the tail (a login not yet accepted) are in the online order all the same', () => {
@@ -204,7 +204,7 @@ void test('a wait longer than ORDER_WAIT_MS ends: the write goes and the timeout
   assert.equal(b.sent().length, 0, 'not before the bound');
   b.resume(10 + ORDER_WAIT_MS);
   assert.deepEqual(b.sent(), UPDATE5B);
-  assert.deepEqual(book.counters, { waits: 1, waitsTimedOut: 1 });
+  assert.deepEqual(book.counters, { waits: 1, waitsTimedOut: 1, waitMs: ORDER_WAIT_MS });
   assert.equal(book.pending, 0, "A's entry was given up");
 });
 
@@ -233,7 +233,7 @@ void test("the other order online: B's write answered first goes at once, A's wa
   b.send(UPDATE5B, 1);
   b.send(COMMIT, 2, OK_BYTES); // B's answered online while A's was still in flight (A waited for B's lock)
   assert.deepEqual(b.sent(), Buffer.concat([UPDATE5B, COMMIT]));
-  assert.deepEqual(book.counters, { waits: 0, waitsTimedOut: 0 });
+  assert.deepEqual(book.counters, { waits: 0, waitsTimedOut: 0, waitMs: 0 });
 });
 
 void test("captured online answers order the writes: the server's answer, not the client's next command", () => {
@@ -353,7 +353,7 @@ void test('a session that ends gives its entries up: nobody waits for it', () =>
   assert.equal(b.woken, 1);
   b.resume(3);
   assert.deepEqual(b.sent(), UPDATE5B);
-  assert.deepEqual(book.counters, { waits: 1, waitsTimedOut: 0 });
+  assert.deepEqual(book.counters, { waits: 1, waitsTimedOut: 0, waitMs: 1 });
 });
 
 void test('WriteOrderBook: blockers are earlier pending entries of other sessions that may touch the row', () => {

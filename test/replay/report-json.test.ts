@@ -227,6 +227,7 @@ void test('--mysql: the mode figures under `mysql` in both transports, null with
     statementsOverCap: 0,
     orderWaits: 777,
     orderWaitsTimedOut: 3,
+    orderWaitMs: 1_234,
   };
   assert.equal(packetReportJson(packet, { samplePercent: 100, copies: 1 }).mysql, null);
   assert.equal(socketReportJson(socket, 'f.pcap').mysql, null);
