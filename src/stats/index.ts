@@ -6,6 +6,6 @@ export type { EdgeCounters, TcpcopyCounters } from './tcpcopy-counters.js';
 export { createInterceptCounters } from './intercept-counters.js';
 export type { InterceptCounters } from './intercept-counters.js';
 export { formatTcpcopyStats, formatTcpcopySummary, DIAGNOSIS_DELAY_MS } from './tcpcopy-report.js';
-export { formatRewriteLine, formatCloseReasons } from './tcpcopy-report.js';
+export { formatRewriteLine, formatCopyPortsLine, formatCloseReasons } from './tcpcopy-report.js';
 export type { RewriteFigures } from './tcpcopy-report.js';
 export { formatInterceptStats, formatInterceptSummary } from './intercept-report.js';

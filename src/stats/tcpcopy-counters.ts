@@ -28,6 +28,9 @@ export interface EdgeCounters {
   sampledOutPackets: number;
   /** -n: packets fed to the engine as extra copies (beyond the original). */
   copyPackets: number;
+  /** -n: copies moved off a client port a live session held (copy-ports.ts), and those that found none free. */
+  copyPortsMoved: number;
+  copyPortsExhausted: number;
 }
 
 export function newEdgeCounters(): EdgeCounters {
@@ -43,6 +46,8 @@ export function newEdgeCounters(): EdgeCounters {
     sampledOutSyns: 0,
     sampledOutPackets: 0,
     copyPackets: 0,
+    copyPortsMoved: 0,
+    copyPortsExhausted: 0,
   };
 }
 

@@ -81,6 +81,14 @@ export function formatRewriteLine(r: RewriteFigures): LogLine {
   };
 }
 
+/** -n > 1 (not in the C tool): copies moved off a port a live session held, and those that found none free. */
+export function formatCopyPortsLine(r: Readonly<Pick<EdgeCounters, 'copyPortsMoved' | 'copyPortsExhausted'>>): LogLine {
+  return {
+    level: r.copyPortsExhausted > 0 ? 'warn' : 'notice',
+    text: `copy ports: moved ${r.copyPortsMoved}, none free ${r.copyPortsExhausted}`,
+  };
+}
+
 /**
  * Why sessions ended, e.g. `closed: finished 19973, handshake timeout 3` (only the reasons that
  * occurred, in the order given; not in the C tool).

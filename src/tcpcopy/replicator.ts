@@ -19,6 +19,7 @@ import type { CloseReason, EngineSink, OutgoingSegment, TargetResolver } from '.
 import {
   formatCloseReasons,
   formatRewriteLine,
+  formatCopyPortsLine,
   formatTcpcopyStats,
   formatTcpcopySummary,
   newEdgeCounters,
@@ -28,6 +29,7 @@ import type { EdgeCounters, TcpcopyCounters } from '../stats/index.js';
 import { ConvertScratch, clientSegmentInto, targetHeaderInto } from './convert.js';
 import { TcpcopyDiagnosis } from './diagnosis.js';
 import { LoopGuard, buildTargetResolver } from './resolver.js';
+import { CopyPortAllocator } from './copy-ports.js';
 import { ClientRewriter } from './rewrite.js';
 import { liveReplicatorIo } from './io.js';
 import type { ReplicatorIo } from './io.js';
@@ -83,6 +85,7 @@ export class Replicator {
   private readonly loopGuard: LoopGuard;
   /** -r, -c, -n: which sessions are copied, from which address, how many times. */
   private readonly rewriter: ClientRewriter;
+  private readonly copyPorts: CopyPortAllocator;
   /** Online address:port → target (also tells the online server's own packets apart). */
   private readonly resolveTarget: TargetResolver;
   private readonly senders = new Map<4 | 6, PacketSink>();
@@ -124,11 +127,18 @@ export class Replicator {
     this.io = { ...liveReplicatorIo(opts.config, opts.logger), ...opts.io };
     this.startedMs = this.nowMs();
     this.loopGuard = new LoopGuard(this.config.transfers);
+    // -n: a copy's client port is one no live session holds towards its target (copy-ports.ts).
+    this.copyPorts = new CopyPortAllocator(this.config.copies, (_family, clientIp, clientPort, dst, dstPort) => {
+      const target = this.resolveTarget(dst, dstPort);
+      if (target === undefined) return null;
+      return this.engine.session(clientIp, clientPort, target.ip, target.port)?.clientIsn ?? null;
+    });
     this.rewriter = new ClientRewriter({
       copies: this.config.copies,
       samplePercent: this.config.samplePercent,
       clientAddresses: this.config.clientAddresses,
       targetAddresses: new Set(this.config.transfers.map((t) => t.target.ip.text)),
+      ports: this.copyPorts,
     });
     this.mysql =
       this.config.mysql === null
@@ -142,6 +152,7 @@ export class Replicator {
         this.closeReasons.set(reason, (this.closeReasons.get(reason) ?? 0) + 1);
         this.client.unregister(t);
         this.mysql?.sessionClosed(t);
+        this.copyPorts.sessionEnded(t.clientIp, t.clientPort);
       },
     };
     this.resolveTarget = buildTargetResolver(this.config.transfers);
@@ -273,6 +284,8 @@ export class Replicator {
     this.edge.sampledOutSyns = this.rewriter.sampledOutSyns;
     this.edge.sampledOutPackets = this.rewriter.sampledOutPackets;
     this.edge.copyPackets = this.rewriter.copyPackets;
+    this.edge.copyPortsMoved = this.copyPorts.counters.moved;
+    this.edge.copyPortsExhausted = this.copyPorts.counters.exhausted;
     this.edge.replicationLagMs = this.engine.backlog(this.nowMs()).lagMs;
     if (this.loopDelay.count > 0) {
       this.edge.loopDelayP99Ms = this.loopDelay.percentile(99) / 1e6;
@@ -307,6 +320,7 @@ export class Replicator {
     this.logger.lines(formatTcpcopySummary(this.counters(), elapsedMs));
     this.logger.lines([formatCloseReasons(this.closeReasons)]);
     if (!this.rewriter.isIdentity) this.logger.lines([formatRewriteLine(this.edge)]);
+    if (this.config.copies > 1) this.logger.lines([formatCopyPortsLine(this.edge)]);
     if (this.mysql !== null) this.logger.lines([{ level: 'notice', text: this.mysql.statsLine() }]);
   }
 

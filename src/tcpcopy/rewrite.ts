@@ -112,9 +112,21 @@ let copyPorts: CopyPortTable | null = null;
 export function copyClientPort(port: number, copy: number): number {
   if (!Number.isInteger(copy) || copy < 0 || copy > MAX_COPIES)
     throw new RangeError(`copy index ${copy} is outside 0..${MAX_COPIES}`);
-  copyPorts ??= new CopyPortTable(PERMUTATION_SEED);
-  return copyPorts.port(port, copy);
+  return portAlong(port, copy);
 }
+
+/**
+ * The port `step` places after `port` along the copy-port permutation (step 0: the port itself;
+ * steps of one session's copies are 0..n−1, and copy-ports.ts takes i + k·n when copy i's port is
+ * in use). Steps are taken modulo the 64,512 places.
+ */
+export function portAlong(port: number, step: number): number {
+  copyPorts ??= new CopyPortTable(PERMUTATION_SEED);
+  return copyPorts.port(port, step % PORT_SPACE);
+}
+
+/** Places along the copy-port permutation (ports FIRST_COPY_PORT..65535). */
+export const COPY_PORT_PLACES = PORT_SPACE;
 
 // ---- -c: client address mapping -----------------------------------------------------------------
 
@@ -174,6 +186,24 @@ export interface ClientRewriteOptions {
   readonly clientAddresses: readonly { readonly text: string; readonly family: 4 | 6 }[];
   /** Target addresses, never used as a substitute. */
   readonly targetAddresses: ReadonlySet<string>;
+  /**
+   * -n > 1: chooses each copy's client port (copy-ports.ts: off ports a live session holds); without
+   * it copy i of port p always gets copyClientPort(p, i).
+   */
+  readonly ports?: CopyPorts;
+}
+
+/** What ClientRewriter asks for a copy's client port (copy-ports.ts's CopyPortAllocator). */
+export interface CopyPorts {
+  port(
+    family: IpFamily,
+    clientIp: string,
+    port: number,
+    dst: string,
+    dstPort: number,
+    copy: number,
+    synIsn: number | null,
+  ): number;
 }
 
 /** A ClientSegment whose fields the rewriter sets in place. */
@@ -200,6 +230,7 @@ export class ClientRewriter {
   private readonly addresses: AddressMap;
   private readonly scratch: CopySegment[] = [];
   private readonly out: ClientSegment[] = [];
+  private readonly ports: CopyPorts | null;
 
   constructor(opts: ClientRewriteOptions) {
     if (!Number.isInteger(opts.copies) || opts.copies < 1 || opts.copies > MAX_COPIES) {
@@ -211,6 +242,7 @@ export class ClientRewriter {
     this.copies = opts.copies;
     this.samplePercent = opts.samplePercent;
     this.addresses = new AddressMap(opts.clientAddresses, opts.targetAddresses);
+    this.ports = this.copies > 1 ? (opts.ports ?? null) : null;
     for (let i = 0; i < this.copies; i++) {
       this.scratch.push(blankClientSegment());
       this.out.push(this.scratch[i]!);
@@ -231,12 +263,17 @@ export class ClientRewriter {
       return 0;
     }
     const src = this.addresses.map(seg.family, seg.src);
-    if (src === seg.src) {
-      this.out[0] = seg;
+    const ports = this.ports;
+    if (ports === null) {
+      this.out[0] = src === seg.src ? seg : this.fill(0, seg, src, seg.srcPort);
+      for (let i = 1; i < this.copies; i++) this.out[i] = this.fill(i, seg, src, copyClientPort(seg.srcPort, i));
     } else {
-      this.out[0] = this.fill(0, seg, src, seg.srcPort);
+      const synIsn = (seg.flags & (TcpFlags.SYN | TcpFlags.ACK)) === TcpFlags.SYN ? seg.seq : null;
+      for (let i = 0; i < this.copies; i++) {
+        const port = ports.port(seg.family, src, seg.srcPort, seg.dst, seg.dstPort, i, synIsn);
+        this.out[i] = i === 0 && src === seg.src && port === seg.srcPort ? seg : this.fill(i, seg, src, port);
+      }
     }
-    for (let i = 1; i < this.copies; i++) this.out[i] = this.fill(i, seg, src, copyClientPort(seg.srcPort, i));
     this.copyPackets += this.copies - 1;
     return this.copies;
   }
@@ -249,8 +286,14 @@ export class ClientRewriter {
   applyToReply(seg: ClientSegment): number {
     if (this.samplePercent < 100 && !isSessionSampled(seg.dst, seg.dstPort, this.samplePercent)) return 0;
     const dst = this.addresses.map(seg.family, seg.dst);
-    this.out[0] = dst === seg.dst ? seg : this.fillReply(0, seg, dst, seg.dstPort);
-    for (let i = 1; i < this.copies; i++) this.out[i] = this.fillReply(i, seg, dst, copyClientPort(seg.dstPort, i));
+    const ports = this.ports;
+    for (let i = 0; i < this.copies; i++) {
+      const port =
+        ports === null
+          ? copyClientPort(seg.dstPort, i)
+          : ports.port(seg.family, dst, seg.dstPort, seg.src, seg.srcPort, i, null);
+      this.out[i] = i === 0 && dst === seg.dst && port === seg.dstPort ? seg : this.fillReply(i, seg, dst, port);
+    }
     return this.copies;
   }
 

@@ -1,0 +1,114 @@
+// -n's client ports off the ports live sessions hold (src/tcpcopy/copy-ports.ts), with the live
+// sessions a plain map in the test (the edge asks the engine).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { CopyPortAllocator, MAX_PORT_TRIES } from '../../src/tcpcopy/copy-ports.js';
+import { ClientRewriter, copyClientPort, portAlong } from '../../src/tcpcopy/rewrite.js';
+import { blankClientSegment } from '../../src/session/index.js';
+import type { ClientSegment } from '../../src/session/index.js';
+import { TcpFlags } from '../../src/packet/index.js';
+
+const C = '10.77.0.1';
+const ONL = '10.77.0.2';
+
+/** Live sessions by `ip|port`: their client ISN. */
+function world(copies: number): { a: CopyPortAllocator; live: Map<string, number> } {
+  const live = new Map<string, number>();
+  const a = new CopyPortAllocator(copies, (_f, ip, port) => live.get(`${ip}|${port}`) ?? null);
+  return { a, live };
+}
+
+void test('a free default port is kept; a taken one moves to i + n, i + 2n, ... and stays for the session', () => {
+  const { a, live } = world(3);
+  assert.equal(a.port(4, C, 40000, ONL, 80, 1, 7), copyClientPort(40000, 1), 'free: the default');
+  // Copy 1 of port 40001: its default is held by another session (ISN 99).
+  live.set(`${C}|${copyClientPort(40001, 1)}`, 99);
+  const moved = a.port(4, C, 40001, ONL, 80, 1, 8);
+  assert.equal(moved, portAlong(40001, 1 + 3));
+  assert.deepEqual(a.counters, { moved: 1, exhausted: 0 });
+  live.set(`${C}|${moved}`, 8);
+  assert.equal(a.port(4, C, 40001, ONL, 80, 1, null), moved, 'later packets follow the move');
+  assert.equal(a.port(4, C, 40001, ONL, 80, 1, 8), moved, 'the SYN again: the same port');
+  assert.equal(a.port(4, C, 40001, ONL, 80, 2, null), copyClientPort(40001, 2), 'other copies unmoved');
+  assert.equal(a.port(4, '10.77.0.9', 40001, ONL, 80, 1, null), copyClientPort(40001, 1), 'other clients unmoved');
+  assert.equal(a.port(4, C, 40001, ONL, 81, 1, null), copyClientPort(40001, 1), 'other online ports unmoved');
+  // The session ends: the move is forgotten, the next connection on the port starts afresh.
+  live.delete(`${C}|${moved}`);
+  a.sessionEnded(C, moved);
+  assert.equal(a.movedNow, 0);
+  live.delete(`${C}|${copyClientPort(40001, 1)}`);
+  assert.equal(a.port(4, C, 40001, ONL, 80, 1, 9), copyClientPort(40001, 1));
+});
+
+void test('a SYN again (same ISN) on its own default port is not a collision', () => {
+  const { a, live } = world(2);
+  live.set(`${C}|${copyClientPort(5000, 1)}`, 1234);
+  assert.equal(a.port(4, C, 5000, ONL, 80, 1, 1234), copyClientPort(5000, 1));
+  assert.equal(a.counters.moved, 0);
+});
+
+void test('copy 0 moves too when an earlier copy holds the captured port', () => {
+  const { a, live } = world(3);
+  live.set(`${C}|6000`, 1);
+  const p = a.port(4, C, 6000, ONL, 80, 0, 2);
+  assert.equal(p, portAlong(6000, 3));
+  assert.equal(a.port(4, C, 6000, ONL, 80, 0, null), p);
+});
+
+void test('no free port within MAX_PORT_TRIES places: the default, counted', () => {
+  const a = new CopyPortAllocator(2, () => 1);
+  assert.equal(a.port(4, C, 7000, ONL, 80, 1, 2), copyClientPort(7000, 1));
+  assert.deepEqual(a.counters, { moved: 0, exhausted: 1 });
+  let asked = 0;
+  const b = new CopyPortAllocator(2, () => (asked++, 1));
+  b.port(4, C, 7000, ONL, 80, 1, 2);
+  assert.equal(asked, 1 + MAX_PORT_TRIES);
+});
+
+void test('any live set: the ports of one SYN round are distinct, free, and never another move’s', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 2, max: 6 }),
+      fc.array(fc.integer({ min: 1024, max: 65535 }), { maxLength: 300 }),
+      fc.array(fc.integer({ min: 1024, max: 65535 }), { minLength: 1, maxLength: 20 }),
+      (copies, taken, sessions) => {
+        const live = new Map<string, number>(taken.map((p) => [`${C}|${p}`, 1]));
+        const a = new CopyPortAllocator(copies, (_f, ip, port) => live.get(`${ip}|${port}`) ?? null);
+        for (const p of new Set(sessions)) {
+          const got: number[] = [];
+          for (let i = 0; i < copies; i++) got.push(a.port(4, C, p, ONL, 80, i, 2));
+          assert.equal(new Set(got).size, copies, 'distinct');
+          for (const g of got) {
+            assert.equal(live.has(`${C}|${g}`), false, 'free');
+            live.set(`${C}|${g}`, 2); // each copy's session starts
+          }
+        }
+      },
+    ),
+  );
+});
+
+void test('ClientRewriter with ports: every copy of a packet gets the allocator’s port; copy 0 stays the object when unmoved', () => {
+  const { a, live } = world(3);
+  const r = new ClientRewriter({
+    copies: 3,
+    samplePercent: 100,
+    clientAddresses: [],
+    targetAddresses: new Set(),
+    ports: a,
+  });
+  const seg: ClientSegment = { ...blankClientSegment(), family: 4, src: C, srcPort: 40000, dst: ONL, dstPort: 80 };
+  const syn = { ...seg, flags: TcpFlags.SYN, seq: 5 };
+  live.set(`${C}|${copyClientPort(40000, 2)}`, 77);
+  assert.equal(r.apply(syn), 3);
+  assert.equal(r.segment(0), syn);
+  assert.equal(r.segment(1).srcPort, copyClientPort(40000, 1));
+  assert.equal(r.segment(2).srcPort, portAlong(40000, 2 + 3));
+  const data = { ...seg, flags: TcpFlags.ACK, seq: 6 };
+  r.apply(data);
+  assert.deepEqual(
+    [0, 1, 2].map((i) => r.segment(i).srcPort),
+    [40000, copyClientPort(40000, 1), portAlong(40000, 5)],
+  );
+});
