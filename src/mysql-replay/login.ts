@@ -139,6 +139,7 @@ export class MysqlLoginTransform implements StreamTransform {
   private login: Login | null = null;
   /** The client's bytes stopped being MySQL packets this can follow (TLS, or bytes that did not parse). */
   private unframed = false;
+  private loggedIn = false;
 
   constructor(private readonly o: MysqlLoginOptions) {
     o.counters.sessions++;
@@ -151,6 +152,11 @@ export class MysqlLoginTransform implements StreamTransform {
   /** Whether the client stream is still MySQL packets (false after an SSLRequest or unparsable bytes). */
   get framed(): boolean {
     return !this.unframed;
+  }
+
+  /** The target accepted the session's login (its OK came); false while it is due, or when it failed. */
+  get accepted(): boolean {
+    return this.loggedIn;
   }
 
   get heldBytes(): number {
@@ -216,6 +222,7 @@ export class MysqlLoginTransform implements StreamTransform {
     const c = this.o.counters;
     if (r.kind === 'ok') {
       c.authOk++;
+      this.loggedIn = true;
       if (this.login !== null) this.o.onLogin?.(this.login);
       this.phase = 'settling';
       this.progress(emit);

@@ -276,6 +276,7 @@ export class MysqlMode {
     if (commands.length === 0) return read;
     return new MysqlStatePreamble(read, {
       commands,
+      loginAccepted: () => login.accepted,
       done: () => this.counters.joinedStateReplayed++,
       refused: (err) => {
         this.counters.stateRefused++;

@@ -82,7 +82,7 @@ const STATE_COMMANDS = new Set([COM_QUERY, COM_INIT_DB, COM_SET_OPTION, COM_RESE
 export interface SessionStateReaderOptions {
   /** The state the session starts with (a rebuilt session's replayed state; NO_STATE otherwise). */
   readonly initial: SessionStateCommands;
-  /** The session's state changed: the new one. */
+  /** The session's state, at its first command and whenever it changes. */
   readonly changed: (s: SessionStateCommands) => void;
   /** Whether the session's bytes are still MySQL packets (false: TLS, or framing given up). */
   readonly framed: () => boolean;
@@ -102,6 +102,8 @@ export class SessionStateReader implements StreamTransform {
   /** The payload being collected (a state command short enough to keep), or null. */
   private payload: Buffer | null = null;
   private filled = 0;
+  /** The first command was seen (and the state told as the client's latest). */
+  private announced = false;
 
   constructor(private readonly o: SessionStateReaderOptions) {
     this.state = o.initial;
@@ -146,6 +148,12 @@ export class SessionStateReader implements StreamTransform {
       this.header = [];
       this.left = b0 | (b1 << 8) | (b2 << 16);
       this.payload = null;
+      if (seqId === 0 && !this.announced) {
+        // The session's first command: it is now the client's latest session, with the state it has
+        // (none, unless rebuilt): a login taken from it must not come with an older session's USE.
+        this.announced = true;
+        this.o.changed(this.state);
+      }
       // Commands start with sequence id 0; a packet of 0xffffff bytes is continued (never a state command).
       if (seqId === 0 && this.left > 0 && this.left <= MAX_STATE_COMMAND) {
         this.probe = [];

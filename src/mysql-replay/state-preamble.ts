@@ -22,6 +22,11 @@ const MAX_ANSWER_BYTES = 65_536;
 export interface StatePreambleOptions {
   /** The command payloads to send, in order (none: the preamble passes everything through). */
   readonly commands: readonly Buffer[];
+  /**
+   * Whether the target accepted the rebuilt login. A first command without it (the login transform
+   * gave up: no password, an ERR, a plugin it cannot answer) goes on alone: no state is sent.
+   */
+  readonly loginAccepted: () => boolean;
   /** The target answered every command (`refused` of them with ERR). */
   readonly done: (refused: number) => void;
   /** The target refused one (its ERR). */
@@ -93,21 +98,26 @@ export class MysqlStatePreamble implements StreamTransform {
       this.inner.targetReply(prefix, payloadLength, inOrder, this.innerEmit, freshBytes);
       return;
     }
-    // Nothing but the preamble was sent since the login's OK: the whole reply answers it.
-    const skip = payloadLength - (freshBytes ?? payloadLength);
-    if (prefix === undefined || !inOrder || prefix.length < payloadLength || this.answers.length > MAX_ANSWER_BYTES) {
-      this.o.lost();
-      this.finish();
+    // Nothing but the preamble was sent since the login's OK: the whole reply answers it. A reply that
+    // repeats bytes seen before (not in order, fewer fresh bytes) brings its fresh ones; one after a
+    // gap (more fresh bytes than it carries) cannot be read.
+    const fresh = freshBytes ?? (inOrder ? payloadLength : -1);
+    if (prefix === undefined || fresh < 0 || fresh > payloadLength || prefix.length < payloadLength) {
+      this.loseAnswers();
       return;
     }
-    const fresh = prefix.subarray(skip, payloadLength);
-    this.answers = this.answers.length === 0 ? Buffer.from(fresh) : Buffer.concat([this.answers, fresh]);
+    if (this.answers.length > MAX_ANSWER_BYTES) {
+      this.loseAnswers();
+      return;
+    }
+    const skip = payloadLength - fresh;
+    const bytes = prefix.subarray(skip, payloadLength);
+    this.answers = this.answers.length === 0 ? Buffer.from(bytes) : Buffer.concat([this.answers, bytes]);
     let pos = 0;
     while (this.due > 0 && this.answers.length - pos >= HEADER) {
       const len = this.answers.readUIntLE(pos, 3);
       if (this.answers[pos + 3] !== 1) {
-        this.o.lost();
-        this.finish();
+        this.loseAnswers();
         return;
       }
       if (this.answers.length - pos < HEADER + len) break;
@@ -178,7 +188,12 @@ export class MysqlStatePreamble implements StreamTransform {
       this.left = d.readUIntLE(i, 3);
       i += HEADER;
     }
-    // The first command starts at i: the preamble goes before it.
+    // The first command starts at i: the preamble goes before it, when the login went through.
+    if (!this.o.loginAccepted()) {
+      this.phase = 'done';
+      this.emitOut(c);
+      return;
+    }
     if (i > 0) this.emitOut({ ...c, data: d.subarray(0, i), fin: false });
     const start = seqAdd(c.seq, i);
     const preamble = Buffer.concat(this.o.commands.map((p) => encodePacket(0, p)));
@@ -191,6 +206,17 @@ export class MysqlStatePreamble implements StreamTransform {
   private hold(c: TransformChunk): void {
     this.held.push(c);
     this.heldLength += c.data.length;
+  }
+
+  /**
+   * The answers cannot be read: the transforms inside are told their reply stream is broken (a reply
+   * not in order: the statement-id walk stops mapping; the write order's byte count may then run
+   * ahead by the answers still to come), and what was held goes.
+   */
+  private loseAnswers(): void {
+    this.o.lost();
+    this.inner.targetReply(undefined, 0, false, this.innerEmit, 0);
+    this.finish();
   }
 
   /** The answers are in (or cannot be read): what was held goes, moved past the preamble. */

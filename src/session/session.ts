@@ -775,6 +775,6 @@ export class Session {
     this.persistTimer.cancel();
     this.ackTimer.cancel();
     this.handshakeTimer.cancel();
-    this.sink.sessionClosed?.(this.tuple, reason);
+    this.sink.sessionClosed?.(this.tuple, reason, this.clientIsn);
   }
 }

@@ -124,7 +124,8 @@ export interface EngineSink {
   registerSession(tuple: SessionKey): void;
   /** The session's transform asks intercept for the first `maxBytes` of each reply (0: no more). */
   wantReplyPayload?(tuple: SessionKey, maxBytes: number): void;
-  sessionClosed?(tuple: SessionKey, reason: CloseReason): void;
+  /** The session ended (`clientIsn`: its client's initial sequence number, which connection of the 4-tuple it was). */
+  sessionClosed?(tuple: SessionKey, reason: CloseReason, clientIsn: number): void;
 }
 
 export interface SessionOptions {

@@ -35,19 +35,23 @@ export interface CopyPortCounters {
   exhausted: number;
 }
 
-/** A copy moved off its default port. */
+/** A copy's connection given a port of its own (moved off its default, or on it after an earlier move). */
 interface Move {
   readonly clientIp: string;
   readonly dstPort: number;
   readonly port: number;
+  /** The captured SYN's sequence number: which connection of the client port it is. */
+  readonly isn: number;
+  /** Its session ended on the target side: the port is free again, but the capture may go on. */
+  ended: boolean;
 }
 
 export class CopyPortAllocator {
   readonly counters: CopyPortCounters = { moved: 0, exhausted: 0 };
-  /** Moves by (captured client port, copy): (port << 10) | copy. */
+  /** Connections with a port of their own by (captured client port, copy): port * 1024 + copy; newest last. */
   private readonly moves = new Map<number, Move[]>();
-  /** Moves by the port moved to (to forget them when their session ends). */
-  private readonly byPort = new Map<number, number[]>();
+  /** Ports held by moves whose session has not ended. */
+  private readonly held = new Set<number>();
   private moveCount = 0;
 
   constructor(
@@ -55,7 +59,7 @@ export class CopyPortAllocator {
     private readonly liveIsn: LiveIsn,
   ) {}
 
-  /** Sessions currently on a moved port. */
+  /** Connections currently on a port of their own (ended ones kept until the next SYN included). */
   get movedNow(): number {
     return this.moveCount;
   }
@@ -75,24 +79,28 @@ export class CopyPortAllocator {
     synIsn: number | null,
   ): number {
     const key = port * 1024 + copy;
-    if (this.moveCount > 0) {
-      const moved = this.movedPort(key, clientIp, dstPort);
-      // A session keeps its port until it ended (a SYN again: retransmitted, or the client reusing
-      // its port while the copy still runs, which the engine queues behind it).
-      if (moved >= 0) return moved;
-    }
+    const last = this.moveCount > 0 ? this.latest(key, clientIp, dstPort) : null;
+    // Later packets follow the connection's port, also after its session ended on the target side
+    // (they must not land in whichever session holds the default port).
+    if (synIsn === null) return last === null ? portAlong(port, copy) : last.port;
+    if (last !== null && last.isn === synIsn) return last.port; // its SYN again
+    // A new connection on the client port: ended connections of it are forgotten.
+    if (last !== null) this.dropEnded(key, clientIp, dstPort);
     const first = portAlong(port, copy);
-    if (synIsn === null) return first;
     const isn = this.liveIsn(family, clientIp, first, dst, dstPort);
     // Free, or this very connection (its SYN again). Any other live session there (another session's
     // copy, or this client's previous connection on the port, still being replayed): move on.
-    if (isn === null || isn === synIsn) return first;
+    if ((isn === null && !this.held.has(first)) || isn === synIsn) {
+      // After a move of this key, the default is recorded too: later packets must not follow the old move.
+      if (last !== null) this.remember(key, { clientIp, dstPort, port: first, isn: synIsn, ended: false });
+      return first;
+    }
     for (let k = 1; k <= MAX_PORT_TRIES; k++) {
       const step = copy + k * this.copies;
       if (step >= COPY_PORT_PLACES) break;
       const candidate = portAlong(port, step);
-      if (this.byPort.has(candidate) || this.liveIsn(family, clientIp, candidate, dst, dstPort) !== null) continue;
-      this.remember(key, { clientIp, dstPort, port: candidate });
+      if (this.held.has(candidate) || this.liveIsn(family, clientIp, candidate, dst, dstPort) !== null) continue;
+      this.remember(key, { clientIp, dstPort, port: candidate, isn: synIsn, ended: false });
       this.counters.moved++;
       return candidate;
     }
@@ -100,51 +108,56 @@ export class CopyPortAllocator {
     return first;
   }
 
-  /** The port copy `key` of the client's session was moved to, or −1. */
-  private movedPort(key: number, clientIp: string, dstPort: number): number {
-    const list = this.moves.get(key);
-    if (list !== undefined) for (const m of list) if (m.clientIp === clientIp && m.dstPort === dstPort) return m.port;
-    return -1;
-  }
-
-  /** The session on client `clientIp`:`port` ended: a move to that port is forgotten. */
-  sessionEnded(clientIp: string, port: number): void {
-    if (this.moveCount === 0) return;
-    const keys = this.byPort.get(port);
-    if (keys === undefined) return;
-    for (const key of [...keys]) {
-      const list = this.moves.get(key);
-      const m = list?.find((x) => x.port === port && x.clientIp === clientIp);
-      if (m !== undefined) this.forget(key, clientIp, m.dstPort);
+  /**
+   * The session of client `clientIp`:`port` whose client ISN is `isn` ended on the target side: its
+   * port is free for other copies; its later captured packets still go there (until the next SYN).
+   */
+  sessionEnded(clientIp: string, port: number, isn: number): void {
+    if (this.moveCount === 0 || !this.held.has(port)) return;
+    for (const list of this.moves.values()) {
+      for (const m of list) {
+        if (!m.ended && m.port === port && m.isn === isn && m.clientIp === clientIp) {
+          m.ended = true;
+          this.held.delete(port);
+          return;
+        }
+      }
     }
   }
 
+  /** The newest connection of (key, clientIp, dstPort) with a port of its own, or null. */
+  private latest(key: number, clientIp: string, dstPort: number): Move | null {
+    const list = this.moves.get(key);
+    if (list === undefined) return null;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const m = list[i]!;
+      if (m.clientIp === clientIp && m.dstPort === dstPort) return m;
+    }
+    return null;
+  }
+
   private remember(key: number, m: Move): void {
-    // Bounded: a move whose session never started (or never ended) is dropped, oldest first.
+    // Bounded: the oldest key's connections are dropped (a session that never started or ended).
     if (this.moveCount >= MAX_MOVES) {
       const [oldKey, oldList] = this.moves.entries().next().value as [number, Move[]];
-      this.forget(oldKey, oldList[0]!.clientIp, oldList[0]!.dstPort);
+      for (const o of oldList) if (!o.ended) this.held.delete(o.port);
+      this.moveCount -= oldList.length;
+      this.moves.delete(oldKey);
     }
     const list = this.moves.get(key);
     if (list === undefined) this.moves.set(key, [m]);
     else list.push(m);
-    const keys = this.byPort.get(m.port);
-    if (keys === undefined) this.byPort.set(m.port, [key]);
-    else keys.push(key);
+    this.held.add(m.port);
     this.moveCount++;
   }
 
-  /** Drops the move of (key, clientIp, dstPort), if any. */
-  private forget(key: number, clientIp: string, dstPort: number): void {
+  /** Forgets the ended connections of (key, clientIp, dstPort). */
+  private dropEnded(key: number, clientIp: string, dstPort: number): void {
     const list = this.moves.get(key);
     if (list === undefined) return;
-    const i = list.findIndex((m) => m.clientIp === clientIp && m.dstPort === dstPort);
-    if (i < 0) return;
-    const [m] = list.splice(i, 1);
-    if (list.length === 0) this.moves.delete(key);
-    const keys = this.byPort.get(m!.port)!;
-    keys.splice(keys.indexOf(key), 1);
-    if (keys.length === 0) this.byPort.delete(m!.port);
-    this.moveCount--;
+    const keep = list.filter((m) => !(m.ended && m.clientIp === clientIp && m.dstPort === dstPort));
+    this.moveCount -= list.length - keep.length;
+    if (keep.length === 0) this.moves.delete(key);
+    else this.moves.set(key, keep);
   }
 }

@@ -148,11 +148,11 @@ export class Replicator {
       sendSegment: (seg) => this.send(seg),
       registerSession: (t) => this.client.register(t),
       wantReplyPayload: (t, bytes) => this.client.wantPayload(t, bytes),
-      sessionClosed: (t, reason) => {
+      sessionClosed: (t, reason, clientIsn) => {
         this.closeReasons.set(reason, (this.closeReasons.get(reason) ?? 0) + 1);
         this.client.unregister(t);
         this.mysql?.sessionClosed(t);
-        this.copyPorts.sessionEnded(t.clientIp, t.clientPort);
+        this.copyPorts.sessionEnded(t.clientIp, t.clientPort, clientIsn);
       },
     };
     this.resolveTarget = buildTargetResolver(this.config.transfers);

@@ -185,3 +185,19 @@ void test("a client's captured USE and SET go before a rebuilt session's command
   assert.equal(sent[3], 1);
   assert.equal(m.counters.joinedStateReplayed, 1);
 });
+
+void test("a client's newer session without USE or SET: its rebuilt sessions get its login and no older session's state", () => {
+  const { m } = mode();
+  const a = m.transformFor(tuple('10.77.0.4', 44000), false, Buffer.alloc(0));
+  assert.ok(a !== 'skip');
+  drive(a, [CAPTURED_LOGIN, command(0x03, 'USE shop'), SELECT_1], [GREETING, OK]);
+  const b = m.transformFor(tuple('10.77.0.4', 44001), false, Buffer.alloc(0));
+  assert.ok(b !== 'skip');
+  drive(b, [CAPTURED_LOGIN, SELECT_1], [GREETING, OK]);
+  const joined = m.transformFor(tuple('10.77.0.4', 44002), true, SELECT_1);
+  assert.ok(joined !== 'skip');
+  const sent = drive(joined, [SELECT_1], [GREETING, OK]);
+  assert.deepEqual(sent.subarray(sent.length - SELECT_1.length), SELECT_1);
+  assert.equal(sent.indexOf(Buffer.from('USE shop')), -1, "no USE of A's");
+  assert.equal(m.counters.joinedStateReplayed, 0);
+});

@@ -33,11 +33,12 @@ const LOGIN = encodePacket(1, Buffer.alloc(40, 9));
 const CONTINUATION = encodePacket(3, Buffer.alloc(5, 1));
 const SELECT = encodePacket(0, Buffer.concat([Buffer.of(0x03), Buffer.from('SELECT 1')]));
 
-function make(): { p: MysqlStatePreamble; inner: Inner; events: string[] } {
+function make(accepted = true): { p: MysqlStatePreamble; inner: Inner; events: string[] } {
   const inner = new Inner();
   const events: string[] = [];
   const o: StatePreambleOptions = {
     commands: [USE, SET],
+    loginAccepted: () => accepted,
     done: (refused) => events.push(`done ${refused}`),
     refused: (e) => events.push(`refused ${e.code}`),
     lost: () => events.push('lost'),
@@ -112,6 +113,31 @@ void test('a retransmitted reply counts only its fresh bytes', () => {
   assert.deepEqual(events, []);
   // The same OK again with the ERR: only the ERR is new.
   const again = Buffer.concat([OK, ERR]);
-  p.targetReply(again, again.length, true, emit, ERR.length);
+  p.targetReply(again, again.length, false, emit, ERR.length);
   assert.deepEqual(events, ['refused 1098', 'done 1']);
+});
+
+void test('a login the target did not accept: the first command goes alone, nothing is sent or held', () => {
+  const { p, inner, events } = make(false);
+  const out: TransformChunk[] = [];
+  const emit = (c: TransformChunk): void => void out.push(c);
+  const stream = Buffer.concat([LOGIN, SELECT]);
+  p.clientChunk({ seq: 0, data: stream, fin: false, onlineAck: 0, capturedMs: 0 }, emit);
+  assert.deepEqual(Buffer.concat(out.map((c) => c.data)), stream);
+  assert.equal(p.heldBytes, 0);
+  p.targetReply(OK, OK.length, true, emit);
+  assert.deepEqual(inner.replies, [OK.length], 'replies go to the chain');
+  assert.deepEqual(events, []);
+});
+
+void test('answers lost: the chain is told its reply stream broke (a reply not in order), then gets the rest', () => {
+  const { p, inner, events } = make();
+  const emit = (): void => {};
+  p.clientChunk({ seq: 0, data: Buffer.concat([LOGIN, SELECT]), fin: false, onlineAck: 0, capturedMs: 0 }, emit);
+  // A reply after a gap: more fresh bytes than it carries.
+  p.targetReply(OK, OK.length, false, emit, OK.length + 5);
+  assert.deepEqual(events, ['lost']);
+  assert.deepEqual(inner.replies, [0], 'an empty reply, not in order');
+  p.targetReply(OK, OK.length, true, emit);
+  assert.deepEqual(inner.replies, [0, OK.length]);
 });

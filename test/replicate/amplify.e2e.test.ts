@@ -11,7 +11,17 @@
 // test/lab/replication-lag.e2e.test.ts). Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationLab, SPLIT_CPUS, allowedCpus, markLogs, measureLag, startHeaderCapture } from '../lab/index.js';
+import { join } from 'node:path';
+import {
+  ReplicationLab,
+  SPLIT_CPUS,
+  allowedCpus,
+  markLogs,
+  measureLag,
+  startHeaderCapture,
+  watchProcess,
+} from '../lab/index.js';
+import { packageRoot } from '../../src/paths.js';
 
 const isRoot = process.getuid?.() === 0;
 const splitCpus = [...new Set(Object.values(SPLIT_CPUS))];
@@ -78,4 +88,54 @@ test(
     timeout: 180_000,
   },
   (t) => amplified(t, true),
+);
+
+test(
+  '-n 100, 200 short connections from each of 5 client addresses: 100 × online on the target',
+  {
+    skip,
+    timeout: 240_000,
+  },
+  async (t) => {
+    const extra = ['10.77.0.21', '10.77.0.22', '10.77.0.23', '10.77.0.24'];
+    const rl = await ReplicationLab.create({ service: 'nginx', cpus: 'split', tcpcopyArgs: ['-n', '100'] });
+    try {
+      for (const a of extra) {
+        await rl.cli.exec('ip', ['addr', 'add', `${a}/24`, 'dev', rl.cli.ifname]);
+        await rl.tgt.addRoute(`${a}/32`, rl.ast.ip);
+      }
+      const mark = await markLogs(rl);
+      const client = rl.cli.spawn(process.execPath, [
+        join(packageRoot(), 'dist', 'test', 'replicate', 'short-clients.js'),
+        `http://${rl.onl.ip}/`,
+        '200',
+        rl.cli.ip,
+        ...extra,
+      ]);
+      const w = watchProcess(client);
+      assert.equal(await w.exited, 0, w.text());
+      const lag = await measureLag(rl, { since: mark, timeoutMs: 120_000, quietMs: 2_000 });
+      const { tcpcopy } = await rl.stop();
+      const log = tcpcopy?.log ?? '';
+      const closed = /closed: ([^\n\\]*)/.exec(log)?.[1] ?? '';
+      const ports = /copy ports: ([^\n\\]*)/.exec(log)?.[1] ?? '';
+      const target = (await rl.target.logLines()).slice(mark.target);
+      const byAddress = new Map<string, number>();
+      for (const l of target) byAddress.set(l.split(' ')[0]!, (byAddress.get(l.split(' ')[0]!) ?? 0) + 1);
+      t.diagnostic(
+        `online ${lag.online}, target ${lag.replicated} (${(lag.replicated / (100 * lag.online)).toFixed(5)} of 100×), ` +
+          `lag ${lag.lagS.toFixed(3)} s; per address ${JSON.stringify([...byAddress])}; closed: ${closed}; copy ports: ${ports}`,
+      );
+      assert.equal(lag.online, 5 * 200);
+      assert.ok(
+        Math.abs(lag.replicated - 100 * lag.online) <= 0.001 * 100 * lag.online,
+        `the target served ${lag.replicated} of ${100 * lag.online}\n${rl.diagnostics()}`,
+      );
+      assert.equal(byAddress.size, 5, 'every client address');
+      assert.doesNotMatch(closed, /replaced/);
+      assert.match(ports, /none free 0$/);
+    } finally {
+      await rl.destroy();
+    }
+  },
 );

@@ -33,12 +33,33 @@ void test('a free default port is kept; a taken one moves to i + n, i + 2n, ... 
   assert.equal(a.port(4, C, 40001, ONL, 80, 2, null), copyClientPort(40001, 2), 'other copies unmoved');
   assert.equal(a.port(4, '10.77.0.9', 40001, ONL, 80, 1, null), copyClientPort(40001, 1), 'other clients unmoved');
   assert.equal(a.port(4, C, 40001, ONL, 81, 1, null), copyClientPort(40001, 1), 'other online ports unmoved');
-  // The session ends: the move is forgotten, the next connection on the port starts afresh.
+  // The session ends on the target side: its later captured packets still go to its port.
   live.delete(`${C}|${moved}`);
-  a.sessionEnded(C, moved);
-  assert.equal(a.movedNow, 0);
+  a.sessionEnded(C, moved, 7); // another connection's ISN: nothing
+  a.sessionEnded(C, moved, 8);
+  assert.equal(a.port(4, C, 40001, ONL, 80, 1, null), moved, 'the capture may go on after an early end');
+  // The next connection on the port starts afresh: the default, now free.
   live.delete(`${C}|${copyClientPort(40001, 1)}`);
   assert.equal(a.port(4, C, 40001, ONL, 80, 1, 9), copyClientPort(40001, 1));
+  assert.equal(a.port(4, C, 40001, ONL, 80, 1, null), copyClientPort(40001, 1), 'its packets follow it');
+});
+
+void test("the client reuses a moved copy's port while it still runs: the new connection gets a port of its own", () => {
+  const { a, live } = world(2);
+  live.set(`${C}|${copyClientPort(41000, 1)}`, 1); // forces the first connection's copy 1 off its default
+  const q = a.port(4, C, 41000, ONL, 80, 1, 100);
+  assert.notEqual(q, copyClientPort(41000, 1));
+  live.set(`${C}|${q}`, 100);
+  // Same client port, new ISN, the old copy still live on q and the default still taken.
+  const r = a.port(4, C, 41000, ONL, 80, 1, 200);
+  assert.ok(r !== q && r !== copyClientPort(41000, 1));
+  live.set(`${C}|${r}`, 200);
+  assert.equal(a.port(4, C, 41000, ONL, 80, 1, null), r, 'later packets: the new connection');
+  // The old connection's end does not disturb the new one.
+  live.delete(`${C}|${q}`);
+  a.sessionEnded(C, q, 100);
+  assert.equal(a.port(4, C, 41000, ONL, 80, 1, null), r);
+  assert.equal(a.port(4, C, 41000, ONL, 80, 1, 200), r, 'its SYN again');
 });
 
 void test('a SYN again (same ISN) on its own default port is not a collision', () => {
