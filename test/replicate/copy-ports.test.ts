@@ -96,13 +96,15 @@ void test('any live set: the ports of one SYN round are distinct, free, and neve
       (copies, taken, sessions) => {
         const live = new Map<string, number>(taken.map((p) => [`${C}|${p}`, 1]));
         const a = new CopyPortAllocator(copies, (_f, ip, port) => live.get(`${ip}|${port}`) ?? null);
+        let isn = 1000; // every connection its own ISN (a taken port's session has another)
         for (const p of new Set(sessions)) {
+          isn++;
           const got: number[] = [];
-          for (let i = 0; i < copies; i++) got.push(a.port(4, C, p, ONL, 80, i, 2));
+          for (let i = 0; i < copies; i++) got.push(a.port(4, C, p, ONL, 80, i, isn));
           assert.equal(new Set(got).size, copies, 'distinct');
           for (const g of got) {
             assert.equal(live.has(`${C}|${g}`), false, 'free');
-            live.set(`${C}|${g}`, 2); // each copy's session starts
+            live.set(`${C}|${g}`, isn); // each copy's session starts
           }
         }
       },
