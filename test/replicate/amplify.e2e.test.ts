@@ -8,7 +8,9 @@
 // no session for another on its 4-tuple (`closed:` without `replaced`), and a capture on tgt must see
 // no RST from the target. Keep-alive: 3 × online as well, and the target's log stops growing within
 // 2 s after the load ends (the keep-pace bound under amplification; the target on its own vCPU, as in
-// test/lab/replication-lag.e2e.test.ts). Needs root.
+// test/lab/replication-lag.e2e.test.ts). Many clients: -n 100 over 200 short connections from each
+// of 5 client addresses (cli's own and 4 more on its eth0, routed on tgt via ast like cli's) gives
+// 100 × online, every address 100 × its own. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
