@@ -1,4 +1,4 @@
-// -n: client ports for the copies that no live session holds (pure; what is live is asked of the
+// -n and -c: client ports for the copies that no live session holds (pure; what is live is asked of the
 // edge). Copy i of a session on client port p gets, by default, the port i places after p along the
 // copy-port permutation (rewrite.ts: copyClientPort; copy 0 keeps p). When a copy's SYN comes and that
 // port is already taken on the target side (a live session of another copy, or of a real client,
@@ -7,6 +7,8 @@
 // packets until the session ends. Without the move the two sessions would share a 4-tuple: the
 // engine queues the later one behind the earlier, or ends the earlier to start it, and the request
 // it was carrying could be lost (seen in the lab: 23 of 60,000 copies of `ab -c20 -n20000` with -n 3).
+// -c folds many clients onto fewer addresses: two of them on one port meet the same way (n = 1: the
+// places tried are 1, 2, ...).
 
 import type { IpFamily } from '../packet/index.js';
 import { COPY_PORT_PLACES, portAlong } from './rewrite.js';
@@ -37,7 +39,10 @@ export interface CopyPortCounters {
 
 /** A copy's connection given a port of its own (moved off its default, or on it after an earlier move). */
 interface Move {
+  /** The client address the target sees (after -c). */
   readonly clientIp: string;
+  /** The captured client address (several may share one clientIp under -c). */
+  readonly realIp: string;
   readonly dstPort: number;
   readonly port: number;
   /** The captured SYN's sequence number: which connection of the client port it is. */
@@ -65,13 +70,15 @@ export class CopyPortAllocator {
   }
 
   /**
-   * The client port for copy `copy` of a packet from `clientIp` (after -c) on captured client port
-   * `port` to the online `dst`:`dstPort`. `synIsn`: the sequence number of a client SYN (a port is
-   * chosen for a new connection), or null for any other packet.
+   * The client port for copy `copy` of a packet of the captured client `realIp`, whose address
+   * towards the target is `clientIp` (after -c), on captured client port `port` to the online
+   * `dst`:`dstPort`. `synIsn`: the sequence number of a client SYN (a port is chosen for a new
+   * connection), or null for any other packet.
    */
   port(
     family: IpFamily,
     clientIp: string,
+    realIp: string,
     port: number,
     dst: string,
     dstPort: number,
@@ -79,20 +86,20 @@ export class CopyPortAllocator {
     synIsn: number | null,
   ): number {
     const key = port * 1024 + copy;
-    const last = this.moveCount > 0 ? this.latest(key, clientIp, dstPort) : null;
+    const last = this.moveCount > 0 ? this.latest(key, realIp, dstPort) : null;
     // Later packets follow the connection's port, also after its session ended on the target side
     // (they must not land in whichever session holds the default port).
     if (synIsn === null) return last === null ? portAlong(port, copy) : last.port;
     if (last !== null && last.isn === synIsn) return last.port; // its SYN again
     // A new connection on the client port: ended connections of it are forgotten.
-    if (last !== null) this.dropEnded(key, clientIp, dstPort);
+    if (last !== null) this.dropEnded(key, realIp, dstPort);
     const first = portAlong(port, copy);
     const isn = this.liveIsn(family, clientIp, first, dst, dstPort);
     // Free, or this very connection (its SYN again). Any other live session there (another session's
     // copy, or this client's previous connection on the port, still being replayed): move on.
     if ((isn === null && !this.held.has(first)) || isn === synIsn) {
       // After a move of this key, the default is recorded too: later packets must not follow the old move.
-      if (last !== null) this.remember(key, { clientIp, dstPort, port: first, isn: synIsn, ended: false });
+      if (last !== null) this.remember(key, { clientIp, realIp, dstPort, port: first, isn: synIsn, ended: false });
       return first;
     }
     for (let k = 1; k <= MAX_PORT_TRIES; k++) {
@@ -100,7 +107,7 @@ export class CopyPortAllocator {
       if (step >= COPY_PORT_PLACES) break;
       const candidate = portAlong(port, step);
       if (this.held.has(candidate) || this.liveIsn(family, clientIp, candidate, dst, dstPort) !== null) continue;
-      this.remember(key, { clientIp, dstPort, port: candidate, isn: synIsn, ended: false });
+      this.remember(key, { clientIp, realIp, dstPort, port: candidate, isn: synIsn, ended: false });
       this.counters.moved++;
       return candidate;
     }
@@ -125,13 +132,13 @@ export class CopyPortAllocator {
     }
   }
 
-  /** The newest connection of (key, clientIp, dstPort) with a port of its own, or null. */
-  private latest(key: number, clientIp: string, dstPort: number): Move | null {
+  /** The newest connection of (key, captured client, dstPort) with a port of its own, or null. */
+  private latest(key: number, realIp: string, dstPort: number): Move | null {
     const list = this.moves.get(key);
     if (list === undefined) return null;
     for (let i = list.length - 1; i >= 0; i--) {
       const m = list[i]!;
-      if (m.clientIp === clientIp && m.dstPort === dstPort) return m;
+      if (m.realIp === realIp && m.dstPort === dstPort) return m;
     }
     return null;
   }
@@ -151,11 +158,11 @@ export class CopyPortAllocator {
     this.moveCount++;
   }
 
-  /** Forgets the ended connections of (key, clientIp, dstPort). */
-  private dropEnded(key: number, clientIp: string, dstPort: number): void {
+  /** Forgets the ended connections of (key, captured client, dstPort). */
+  private dropEnded(key: number, realIp: string, dstPort: number): void {
     const list = this.moves.get(key);
     if (list === undefined) return;
-    const keep = list.filter((m) => !(m.ended && m.clientIp === clientIp && m.dstPort === dstPort));
+    const keep = list.filter((m) => !(m.ended && m.realIp === realIp && m.dstPort === dstPort));
     this.moveCount -= list.length - keep.length;
     if (keep.length === 0) this.moves.delete(key);
     else this.moves.set(key, keep);

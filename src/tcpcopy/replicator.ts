@@ -320,7 +320,9 @@ export class Replicator {
     this.logger.lines(formatTcpcopySummary(this.counters(), elapsedMs));
     this.logger.lines([formatCloseReasons(this.closeReasons)]);
     if (!this.rewriter.isIdentity) this.logger.lines([formatRewriteLine(this.edge)]);
-    if (this.config.copies > 1) this.logger.lines([formatCopyPortsLine(this.edge)]);
+    if (this.config.copies > 1 || this.config.clientAddresses.length > 0) {
+      this.logger.lines([formatCopyPortsLine(this.edge)]);
+    }
     if (this.mysql !== null) this.logger.lines([{ level: 'notice', text: this.mysql.statsLine() }]);
   }
 

@@ -187,8 +187,8 @@ export interface ClientRewriteOptions {
   /** Target addresses, never used as a substitute. */
   readonly targetAddresses: ReadonlySet<string>;
   /**
-   * -n > 1: chooses each copy's client port (copy-ports.ts: off ports a live session holds); without
-   * it copy i of port p always gets copyClientPort(p, i).
+   * -n > 1 or -c: chooses each copy's client port (copy-ports.ts: off ports a live session holds);
+   * without it copy i of port p always gets copyClientPort(p, i).
    */
   readonly ports?: CopyPorts;
 }
@@ -198,6 +198,7 @@ export interface CopyPorts {
   port(
     family: IpFamily,
     clientIp: string,
+    realIp: string,
     port: number,
     dst: string,
     dstPort: number,
@@ -242,7 +243,8 @@ export class ClientRewriter {
     this.copies = opts.copies;
     this.samplePercent = opts.samplePercent;
     this.addresses = new AddressMap(opts.clientAddresses, opts.targetAddresses);
-    this.ports = this.copies > 1 ? (opts.ports ?? null) : null;
+    // Copies, and clients folded onto fewer addresses by -c, may meet on one 4-tuple: ports are chosen.
+    this.ports = this.copies > 1 || this.addresses.active ? (opts.ports ?? null) : null;
     for (let i = 0; i < this.copies; i++) {
       this.scratch.push(blankClientSegment());
       this.out.push(this.scratch[i]!);
@@ -270,7 +272,7 @@ export class ClientRewriter {
     } else {
       const synIsn = (seg.flags & (TcpFlags.SYN | TcpFlags.ACK)) === TcpFlags.SYN ? seg.seq : null;
       for (let i = 0; i < this.copies; i++) {
-        const port = ports.port(seg.family, src, seg.srcPort, seg.dst, seg.dstPort, i, synIsn);
+        const port = ports.port(seg.family, src, seg.src, seg.srcPort, seg.dst, seg.dstPort, i, synIsn);
         this.out[i] = i === 0 && src === seg.src && port === seg.srcPort ? seg : this.fill(i, seg, src, port);
       }
     }
@@ -291,7 +293,7 @@ export class ClientRewriter {
       const port =
         ports === null
           ? copyClientPort(seg.dstPort, i)
-          : ports.port(seg.family, dst, seg.dstPort, seg.src, seg.srcPort, i, null);
+          : ports.port(seg.family, dst, seg.dst, seg.dstPort, seg.src, seg.srcPort, i, null);
       this.out[i] = i === 0 && dst === seg.dst && port === seg.dstPort ? seg : this.fillReply(i, seg, dst, port);
     }
     return this.copies;

@@ -106,6 +106,21 @@ describe('validateTcpcopyOptions: each option', () => {
     assert.ok(!texts.includes('10.0.0.2'), 'the target address is skipped');
     assert.equal(texts.length, 2 + 253);
   });
+  void test('-c: address/prefix blocks (IPv4 without network and broadcast, IPv6 without ::0), bounded', () => {
+    const texts = (clientIp: string): string[] => v({ clientIp }).clientAddresses.map((a) => a.text);
+    const v4 = texts('10.77.200.77/24');
+    assert.equal(v4.length, 254);
+    assert.deepEqual([v4[0], v4.at(-1)], ['10.77.200.1', '10.77.200.254']);
+    assert.deepEqual(texts('10.9.9.9/31'), ['10.9.9.8', '10.9.9.9']);
+    assert.deepEqual(texts('10.9.9.9/32'), ['10.9.9.9']);
+    assert.deepEqual(texts('fd00::1:0/126'), ['fd00::1:1', 'fd00::1:2', 'fd00::1:3']);
+    assert.equal(texts('10.8.0.0/20').length, 4094);
+    assert.throws(() => texts('10.8.0.0/19'), { code: 'OUT_OF_RANGE' });
+    assert.throws(() => texts('10.8.0.0/33'), { code: 'BAD_ADDRESS' });
+    assert.throws(() => texts('10.8.0.0/x'), { code: 'BAD_ADDRESS' });
+    assert.throws(() => texts('10.8.0/24'), { code: 'BAD_ADDRESS' });
+    assert.throws(() => texts('10.8.0.0/20,10.9.0.0/24'), { code: 'OUT_OF_RANGE' }, 'over 4096 in all');
+  });
   void test('--secret wins over TCPCOPY_SECRET; the variable is used without the flag; empty variable = none', () => {
     assert.equal(v({ secret: 'flag' }, { TCPCOPY_SECRET: 'env' }).secret, 'flag');
     assert.equal(v({}, { TCPCOPY_SECRET: 'env' }).secret, 'env');

@@ -21,69 +21,73 @@ function world(copies: number): { a: CopyPortAllocator; live: Map<string, number
 
 void test('a free default port is kept; a taken one moves to i + n, i + 2n, ... and stays for the session', () => {
   const { a, live } = world(3);
-  assert.equal(a.port(4, C, 40000, ONL, 80, 1, 7), copyClientPort(40000, 1), 'free: the default');
+  assert.equal(a.port(4, C, C, 40000, ONL, 80, 1, 7), copyClientPort(40000, 1), 'free: the default');
   // Copy 1 of port 40001: its default is held by another session (ISN 99).
   live.set(`${C}|${copyClientPort(40001, 1)}`, 99);
-  const moved = a.port(4, C, 40001, ONL, 80, 1, 8);
+  const moved = a.port(4, C, C, 40001, ONL, 80, 1, 8);
   assert.equal(moved, portAlong(40001, 1 + 3));
   assert.deepEqual(a.counters, { moved: 1, exhausted: 0 });
   live.set(`${C}|${moved}`, 8);
-  assert.equal(a.port(4, C, 40001, ONL, 80, 1, null), moved, 'later packets follow the move');
-  assert.equal(a.port(4, C, 40001, ONL, 80, 1, 8), moved, 'the SYN again: the same port');
-  assert.equal(a.port(4, C, 40001, ONL, 80, 2, null), copyClientPort(40001, 2), 'other copies unmoved');
-  assert.equal(a.port(4, '10.77.0.9', 40001, ONL, 80, 1, null), copyClientPort(40001, 1), 'other clients unmoved');
-  assert.equal(a.port(4, C, 40001, ONL, 81, 1, null), copyClientPort(40001, 1), 'other online ports unmoved');
+  assert.equal(a.port(4, C, C, 40001, ONL, 80, 1, null), moved, 'later packets follow the move');
+  assert.equal(a.port(4, C, C, 40001, ONL, 80, 1, 8), moved, 'the SYN again: the same port');
+  assert.equal(a.port(4, C, C, 40001, ONL, 80, 2, null), copyClientPort(40001, 2), 'other copies unmoved');
+  assert.equal(
+    a.port(4, '10.77.0.9', '10.77.0.9', 40001, ONL, 80, 1, null),
+    copyClientPort(40001, 1),
+    'other clients unmoved',
+  );
+  assert.equal(a.port(4, C, C, 40001, ONL, 81, 1, null), copyClientPort(40001, 1), 'other online ports unmoved');
   // The session ends on the target side: its later captured packets still go to its port.
   live.delete(`${C}|${moved}`);
   a.sessionEnded(C, moved, 7); // another connection's ISN: nothing
   a.sessionEnded(C, moved, 8);
-  assert.equal(a.port(4, C, 40001, ONL, 80, 1, null), moved, 'the capture may go on after an early end');
+  assert.equal(a.port(4, C, C, 40001, ONL, 80, 1, null), moved, 'the capture may go on after an early end');
   // The next connection on the port starts afresh: the default, now free.
   live.delete(`${C}|${copyClientPort(40001, 1)}`);
-  assert.equal(a.port(4, C, 40001, ONL, 80, 1, 9), copyClientPort(40001, 1));
-  assert.equal(a.port(4, C, 40001, ONL, 80, 1, null), copyClientPort(40001, 1), 'its packets follow it');
+  assert.equal(a.port(4, C, C, 40001, ONL, 80, 1, 9), copyClientPort(40001, 1));
+  assert.equal(a.port(4, C, C, 40001, ONL, 80, 1, null), copyClientPort(40001, 1), 'its packets follow it');
 });
 
 void test("the client reuses a moved copy's port while it still runs: the new connection gets a port of its own", () => {
   const { a, live } = world(2);
   live.set(`${C}|${copyClientPort(41000, 1)}`, 1); // forces the first connection's copy 1 off its default
-  const q = a.port(4, C, 41000, ONL, 80, 1, 100);
+  const q = a.port(4, C, C, 41000, ONL, 80, 1, 100);
   assert.notEqual(q, copyClientPort(41000, 1));
   live.set(`${C}|${q}`, 100);
   // Same client port, new ISN, the old copy still live on q and the default still taken.
-  const r = a.port(4, C, 41000, ONL, 80, 1, 200);
+  const r = a.port(4, C, C, 41000, ONL, 80, 1, 200);
   assert.ok(r !== q && r !== copyClientPort(41000, 1));
   live.set(`${C}|${r}`, 200);
-  assert.equal(a.port(4, C, 41000, ONL, 80, 1, null), r, 'later packets: the new connection');
+  assert.equal(a.port(4, C, C, 41000, ONL, 80, 1, null), r, 'later packets: the new connection');
   // The old connection's end does not disturb the new one.
   live.delete(`${C}|${q}`);
   a.sessionEnded(C, q, 100);
-  assert.equal(a.port(4, C, 41000, ONL, 80, 1, null), r);
-  assert.equal(a.port(4, C, 41000, ONL, 80, 1, 200), r, 'its SYN again');
+  assert.equal(a.port(4, C, C, 41000, ONL, 80, 1, null), r);
+  assert.equal(a.port(4, C, C, 41000, ONL, 80, 1, 200), r, 'its SYN again');
 });
 
 void test('a SYN again (same ISN) on its own default port is not a collision', () => {
   const { a, live } = world(2);
   live.set(`${C}|${copyClientPort(5000, 1)}`, 1234);
-  assert.equal(a.port(4, C, 5000, ONL, 80, 1, 1234), copyClientPort(5000, 1));
+  assert.equal(a.port(4, C, C, 5000, ONL, 80, 1, 1234), copyClientPort(5000, 1));
   assert.equal(a.counters.moved, 0);
 });
 
 void test('copy 0 moves too when an earlier copy holds the captured port', () => {
   const { a, live } = world(3);
   live.set(`${C}|6000`, 1);
-  const p = a.port(4, C, 6000, ONL, 80, 0, 2);
+  const p = a.port(4, C, C, 6000, ONL, 80, 0, 2);
   assert.equal(p, portAlong(6000, 3));
-  assert.equal(a.port(4, C, 6000, ONL, 80, 0, null), p);
+  assert.equal(a.port(4, C, C, 6000, ONL, 80, 0, null), p);
 });
 
 void test('no free port within MAX_PORT_TRIES places: the default, counted', () => {
   const a = new CopyPortAllocator(2, () => 1);
-  assert.equal(a.port(4, C, 7000, ONL, 80, 1, 2), copyClientPort(7000, 1));
+  assert.equal(a.port(4, C, C, 7000, ONL, 80, 1, 2), copyClientPort(7000, 1));
   assert.deepEqual(a.counters, { moved: 0, exhausted: 1 });
   let asked = 0;
   const b = new CopyPortAllocator(2, () => (asked++, 1));
-  b.port(4, C, 7000, ONL, 80, 1, 2);
+  b.port(4, C, C, 7000, ONL, 80, 1, 2);
   assert.equal(asked, 1 + MAX_PORT_TRIES);
 });
 
@@ -100,7 +104,7 @@ void test('any live set: the ports of one SYN round are distinct, free, and neve
         for (const p of new Set(sessions)) {
           isn++;
           const got: number[] = [];
-          for (let i = 0; i < copies; i++) got.push(a.port(4, C, p, ONL, 80, i, isn));
+          for (let i = 0; i < copies; i++) got.push(a.port(4, C, C, p, ONL, 80, i, isn));
           assert.equal(new Set(got).size, copies, 'distinct');
           for (const g of got) {
             assert.equal(live.has(`${C}|${g}`), false, 'free');
@@ -134,4 +138,41 @@ void test('ClientRewriter with ports: every copy of a packet gets the allocatorâ
     [0, 1, 2].map((i) => r.segment(i).srcPort),
     [40000, copyClientPort(40000, 1), portAlong(40000, 5)],
   );
+});
+
+void test('-c folds two clients onto one address: the second one on the same port moves (no shared 4-tuple)', () => {
+  const live = new Map<string, number>();
+  const a = new CopyPortAllocator(1, (_f, ip, port) => live.get(`${ip}|${port}`) ?? null);
+  const r = new ClientRewriter({
+    copies: 1,
+    samplePercent: 100,
+    clientAddresses: [{ text: '10.77.200.1', family: 4 }],
+    targetAddresses: new Set(),
+    ports: a,
+  });
+  const syn = (src: string, isn: number): ClientSegment => ({
+    ...blankClientSegment(),
+    family: 4,
+    src,
+    srcPort: 45000,
+    dst: ONL,
+    dstPort: 80,
+    flags: TcpFlags.SYN,
+    seq: isn,
+  });
+  r.apply(syn('10.1.1.1', 11));
+  const first = r.segment(0);
+  assert.deepEqual([first.src, first.srcPort], ['10.77.200.1', 45000]);
+  live.set('10.77.200.1|45000', 11);
+  r.apply(syn('10.2.2.2', 22));
+  const second = r.segment(0);
+  assert.equal(second.src, '10.77.200.1');
+  assert.equal(second.srcPort, portAlong(45000, 1), 'the next place along the permutation');
+  assert.equal(a.counters.moved, 1);
+  // Later packets of each: the first client stays on its port, the second follows its move.
+  const data = (src: string): ClientSegment => ({ ...syn(src, 0), flags: TcpFlags.ACK });
+  r.apply(data('10.1.1.1'));
+  assert.equal(r.segment(0).srcPort, 45000);
+  r.apply(data('10.2.2.2'));
+  assert.equal(r.segment(0).srcPort, portAlong(45000, 1));
 });

@@ -90,7 +90,7 @@ export function addTcpcopyOptions(cmd: Command): Command {
     )
     .option(
       '-c, --client-ip <list>',
-      'replace client addresses with these (a.b.c.x = a.b.c.1-254; packet transport only)',
+      'replace client addresses with these (a.b.c.x = a.b.c.1-254, or address/prefix blocks; packet transport only)',
     )
     .optionsGroup('Offline replay and recording:')
     .option(

@@ -4,6 +4,7 @@
 
 import { findSecret, SECRET_ENV_VAR } from '../../channel/auth.js';
 import { DEFAULT_CHANNEL_PORT } from '../../channel/messages.js';
+import { formatIpv6, ipv4ToString, parseIpv4Address, parseIpv6Address } from '../../packet/index.js';
 import { isUnicast, parseHostPort, parseIp, splitList } from './address.js';
 import { checkModeOptions } from './modes.js';
 import type { HostResolver } from './address.js';
@@ -125,7 +126,9 @@ function parseClientAddresses(text: string, transfers: readonly Transfer[]): IpA
     out.push(ip);
   };
   for (const item of splitList('-c', text)) {
-    if (/\.x$/i.test(item)) {
+    if (item.includes('/')) {
+      for (const ip of cidrAddresses(item)) add(ip);
+    } else if (/\.x$/i.test(item)) {
       const prefix = item.slice(0, -2);
       parseIp(`-c '${item}'`, `${prefix}.1`);
       for (let i = 1; i <= 254; i++) add(parseIp('-c', `${prefix}.${i}`));
@@ -142,6 +145,50 @@ function parseClientAddresses(text: string, transfers: readonly Transfer[]): IpA
       'CONFLICT',
       `-c '${text}': every address is a target address (skipped as a client): no client address is left to rewrite to`,
     );
+  return out;
+}
+
+/** Host bits a -c block may have (2^12 = 4096 = MAX_CLIENT_ADDRESSES addresses). */
+const MAX_BLOCK_HOST_BITS = 12;
+
+/**
+ * -c's `address/prefix` blocks: the block's addresses, without IPv4's network and broadcast
+ * addresses (kept in a /31 or /32) and without IPv6's all-zero subnet-router address.
+ */
+function cidrAddresses(item: string): IpAddress[] {
+  const slash = item.lastIndexOf('/');
+  const base = parseIp(`-c '${item}'`, item.slice(0, slash));
+  const lengthText = item.slice(slash + 1);
+  const width = base.family === 4 ? 32 : 128;
+  const prefix = /^[0-9]{1,3}$/.test(lengthText) ? Number(lengthText) : -1;
+  if (prefix < 0 || prefix > width) {
+    throw new OptionError('BAD_ADDRESS', `-c '${item}': the prefix length must be 0..${width}`);
+  }
+  const hostBits = width - prefix;
+  if (hostBits > MAX_BLOCK_HOST_BITS) {
+    throw new OptionError(
+      'OUT_OF_RANGE',
+      `-c '${item}': a /${prefix} holds 2^${hostBits} addresses; at most ${MAX_CLIENT_ADDRESSES} client addresses (/${width - MAX_BLOCK_HOST_BITS} or longer)`,
+    );
+  }
+  const count = 2 ** hostBits;
+  const out: IpAddress[] = [];
+  if (base.family === 4) {
+    const network = (parseIpv4Address(base.text) & ~(count - 1)) >>> 0;
+    for (let i = 0; i < count; i++) {
+      if (hostBits >= 2 && (i === 0 || i === count - 1)) continue;
+      out.push({ text: ipv4ToString((network + i) >>> 0), family: 4 });
+    }
+    return out;
+  }
+  const bytes = parseIpv6Address(base.text);
+  // At most 12 host bits: they sit in the last two bytes.
+  const last = bytes.readUInt16BE(14) & ~(count - 1) & 0xffff;
+  for (let i = hostBits > 0 ? 1 : 0; i < count; i++) {
+    const b = Buffer.from(bytes);
+    b.writeUInt16BE((last + i) & 0xffff, 14);
+    out.push({ text: formatIpv6(b, 0), family: 6 });
+  }
   return out;
 }
 
