@@ -44,6 +44,8 @@ export interface ReplicatorConfig {
   readonly samplePercent: number;
   /** -c: client source addresses to substitute; empty = keep the real client address. */
   readonly clientAddresses: readonly IpAddress[];
+  /** -H: the client address that replaces a loopback one (before -c); null = keep it. */
+  readonly localhostAddress: IpAddress | null;
   /** --secret or TCPCOPY_SECRET; null = none. */
   readonly secret: string | null;
   /** --stats-interval; 0 = only the final summary. */

@@ -137,6 +137,7 @@ export class Replicator {
       copies: this.config.copies,
       samplePercent: this.config.samplePercent,
       clientAddresses: this.config.clientAddresses,
+      localhostAddress: this.config.localhostAddress,
       targetAddresses: new Set(this.config.transfers.map((t) => t.target.ip.text)),
       ports: this.copyPorts,
     });
@@ -320,7 +321,7 @@ export class Replicator {
     this.logger.lines(formatTcpcopySummary(this.counters(), elapsedMs));
     this.logger.lines([formatCloseReasons(this.closeReasons)]);
     if (!this.rewriter.isIdentity) this.logger.lines([formatRewriteLine(this.edge)]);
-    if (this.config.copies > 1 || this.config.clientAddresses.length > 0) {
+    if (this.config.copies > 1 || this.config.clientAddresses.length > 0 || this.config.localhostAddress !== null) {
       this.logger.lines([formatCopyPortsLine(this.edge)]);
     }
     if (this.mysql !== null) this.logger.lines([{ level: 'notice', text: this.mysql.statsLine() }]);

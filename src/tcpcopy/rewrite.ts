@@ -186,6 +186,8 @@ export interface ClientRewriteOptions {
   readonly clientAddresses: readonly { readonly text: string; readonly family: 4 | 6 }[];
   /** Target addresses, never used as a substitute. */
   readonly targetAddresses: ReadonlySet<string>;
+  /** -H: the address a loopback client address (127.0.0.0/8, ::1) becomes, before -c; null: kept. */
+  readonly localhostAddress?: { readonly text: string; readonly family: 4 | 6 } | null;
   /**
    * -n > 1 or -c: chooses each copy's client port (copy-ports.ts: off ports a live session holds);
    * without it copy i of port p always gets copyClientPort(p, i).
@@ -232,6 +234,7 @@ export class ClientRewriter {
   private readonly scratch: CopySegment[] = [];
   private readonly out: ClientSegment[] = [];
   private readonly ports: CopyPorts | null;
+  private readonly localhost: { readonly text: string; readonly family: 4 | 6 } | null;
 
   constructor(opts: ClientRewriteOptions) {
     if (!Number.isInteger(opts.copies) || opts.copies < 1 || opts.copies > MAX_COPIES) {
@@ -243,8 +246,9 @@ export class ClientRewriter {
     this.copies = opts.copies;
     this.samplePercent = opts.samplePercent;
     this.addresses = new AddressMap(opts.clientAddresses, opts.targetAddresses);
-    // Copies, and clients folded onto fewer addresses by -c, may meet on one 4-tuple: ports are chosen.
-    this.ports = this.copies > 1 || this.addresses.active ? (opts.ports ?? null) : null;
+    this.localhost = opts.localhostAddress ?? null;
+    // Copies, and clients folded onto fewer addresses by -c or -H, may meet on one 4-tuple: ports are chosen.
+    this.ports = this.copies > 1 || this.addresses.active || this.localhost !== null ? (opts.ports ?? null) : null;
     for (let i = 0; i < this.copies; i++) {
       this.scratch.push(blankClientSegment());
       this.out.push(this.scratch[i]!);
@@ -254,7 +258,7 @@ export class ClientRewriter {
 
   /** True when apply() is the identity (no -n, -r or -c): the edge may skip it. */
   get isIdentity(): boolean {
-    return this.copies === 1 && this.samplePercent >= 100 && !this.addresses.active;
+    return this.copies === 1 && this.samplePercent >= 100 && !this.addresses.active && this.localhost === null;
   }
 
   /** Rewrites one captured segment; returns how many segments to feed (0 when not sampled). */
@@ -264,7 +268,7 @@ export class ClientRewriter {
       if ((seg.flags & (TcpFlags.SYN | TcpFlags.ACK)) === TcpFlags.SYN) this.sampledOutSyns++;
       return 0;
     }
-    const src = this.addresses.map(seg.family, seg.src);
+    const src = this.addresses.map(seg.family, this.unloop(seg.family, seg.src));
     const ports = this.ports;
     if (ports === null) {
       this.out[0] = src === seg.src ? seg : this.fill(0, seg, src, seg.srcPort);
@@ -287,7 +291,7 @@ export class ClientRewriter {
    */
   applyToReply(seg: ClientSegment): number {
     if (this.samplePercent < 100 && !isSessionSampled(seg.dst, seg.dstPort, this.samplePercent)) return 0;
-    const dst = this.addresses.map(seg.family, seg.dst);
+    const dst = this.addresses.map(seg.family, this.unloop(seg.family, seg.dst));
     const ports = this.ports;
     for (let i = 0; i < this.copies; i++) {
       const port =
@@ -297,6 +301,13 @@ export class ClientRewriter {
       this.out[i] = i === 0 && dst === seg.dst && port === seg.dstPort ? seg : this.fillReply(i, seg, dst, port);
     }
     return this.copies;
+  }
+
+  /** -H: a loopback client address of -H's family becomes -H's address. */
+  private unloop(family: IpFamily, ip: string): string {
+    const h = this.localhost;
+    if (h === null || h.family !== family) return ip;
+    return (family === 4 ? ip.startsWith('127.') : ip === '::1') ? h.text : ip;
   }
 
   /** The i-th segment of the last apply() (i < its return value). */

@@ -65,6 +65,10 @@ test('bin/tcpcopy: the options the socket transport and offline replay used to i
       ['--offline', 'f.pcap', '--transport', 'socket', '-x', '80-10.0.0.2:8080', '-s', '10.0.0.3'],
       '-s does not apply here',
     ],
+    [
+      ['--offline', 'f.pcap', '--transport', 'socket', '-x', '80-10.0.0.2:8080', '-H', '10.9.9.9'],
+      '-H does not apply here',
+    ],
     [['--offline', 'f.pcap', '--transport', 'socket', '-x', '80-10.0.0.2:8080', '-W'], '-W does not apply here'],
     [
       ['--offline', 'f.pcap', '--transport', 'socket', '-x', '80-10.0.0.2:8080', '-l', 'x.log'],

@@ -121,6 +121,16 @@ describe('validateTcpcopyOptions: each option', () => {
     assert.throws(() => texts('10.8.0/24'), { code: 'BAD_ADDRESS' });
     assert.throws(() => texts('10.8.0.0/20,10.9.0.0/24'), { code: 'OUT_OF_RANGE' }, 'over 4096 in all');
   });
+  void test('-H: a unicast address, not loopback, not a target', () => {
+    assert.deepEqual(v({ localhostIp: '10.77.200.50' }).localhostAddress, { text: '10.77.200.50', family: 4 });
+    assert.equal(v({}).localhostAddress, null);
+    assert.deepEqual(v({ localhostIp: 'fd00::5' }).localhostAddress, { text: 'fd00::5', family: 6 });
+    assert.throws(() => v({ localhostIp: '127.0.0.2' }), { code: 'BAD_ADDRESS' });
+    assert.throws(() => v({ localhostIp: '::1' }), { code: 'BAD_ADDRESS' });
+    assert.throws(() => v({ localhostIp: '224.0.0.1' }), { code: 'BAD_ADDRESS' });
+    assert.throws(() => v({ localhostIp: '10.0.0.2' }), { code: 'CONFLICT' }, 'the target address');
+    assert.throws(() => v({ localhostIp: 'nope' }), { code: 'BAD_ADDRESS' });
+  });
   void test('--secret wins over TCPCOPY_SECRET; the variable is used without the flag; empty variable = none', () => {
     assert.equal(v({ secret: 'flag' }, { TCPCOPY_SECRET: 'env' }).secret, 'flag');
     assert.equal(v({}, { TCPCOPY_SECRET: 'env' }).secret, 'env');

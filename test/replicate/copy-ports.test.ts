@@ -176,3 +176,41 @@ void test('-c folds two clients onto one address: the second one on the same por
   r.apply(data('10.2.2.2'));
   assert.equal(r.segment(0).srcPort, portAlong(45000, 1));
 });
+
+void test('-H: a loopback client becomes -H’s address (then -c may map it); other clients keep theirs', () => {
+  const seg = (src: string, family: 4 | 6 = 4): ClientSegment => ({
+    ...blankClientSegment(),
+    family,
+    src,
+    srcPort: 46000,
+    dst: family === 4 ? '127.0.0.1' : '::1',
+    dstPort: 80,
+    flags: TcpFlags.ACK,
+    seq: 1,
+  });
+  const make = (clientAddresses: { text: string; family: 4 | 6 }[]): ClientRewriter =>
+    new ClientRewriter({
+      copies: 1,
+      samplePercent: 100,
+      clientAddresses,
+      targetAddresses: new Set(),
+      localhostAddress: { text: '10.77.200.50', family: 4 },
+      ports: new CopyPortAllocator(1, () => null),
+    });
+  const r = make([]);
+  assert.equal(r.isIdentity, false);
+  for (const [src, want] of [
+    ['127.0.0.1', '10.77.200.50'],
+    ['127.3.2.1', '10.77.200.50'],
+    ['10.1.1.1', '10.1.1.1'],
+  ] as const) {
+    r.apply(seg(src));
+    assert.equal(r.segment(0).src, want, src);
+    assert.equal(r.segment(0).srcPort, 46000);
+  }
+  r.apply(seg('::1', 6));
+  assert.equal(r.segment(0).src, '::1', 'an IPv6 loopback stays without an IPv6 -H');
+  const withC = make([{ text: '10.77.201.1', family: 4 }]);
+  withC.apply(seg('127.0.0.1'));
+  assert.equal(withC.segment(0).src, '10.77.201.1', '-c maps the -H address');
+});

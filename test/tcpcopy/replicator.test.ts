@@ -34,6 +34,7 @@ const CONFIG: ReplicatorConfig = {
   copies: 1,
   samplePercent: 100,
   clientAddresses: [],
+  localhostAddress: null,
   secret: 'secret',
   statsIntervalMs: 0,
   outputDevice: null,

@@ -92,6 +92,10 @@ export function addTcpcopyOptions(cmd: Command): Command {
       '-c, --client-ip <list>',
       'replace client addresses with these (a.b.c.x = a.b.c.1-254, or address/prefix blocks; packet transport only)',
     )
+    .option(
+      '-H, --localhost-ip <addr>',
+      'the client address the target sees for clients on a loopback address (127.0.0.0/8, ::1; packet transport only)',
+    )
     .optionsGroup('Offline replay and recording:')
     .option(
       '--offline <file>',

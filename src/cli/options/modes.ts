@@ -41,6 +41,12 @@ const RULES: readonly Rule[] = [
     why: `${SOCKET_CONNECTS} from this machine's own addresses: client addresses belong to the packet transport`,
   },
   {
+    key: 'localhostIp',
+    flag: '-H',
+    refusedIn: socket,
+    why: `${SOCKET_CONNECTS} from this machine's own addresses: client addresses belong to the packet transport`,
+  },
+  {
     key: 'outputDevice',
     flag: '-o',
     refusedIn: socket,

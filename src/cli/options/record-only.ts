@@ -57,6 +57,7 @@ const REPLICATION_ONLY: readonly [keyof TcpcopyRawOptions, string][] = [
   ['copies', '-n'],
   ['percentage', '-r'],
   ['clientIp', '-c'],
+  ['localhostIp', '-H'],
   ['tcpcopy1', '--tcpcopy1'],
   ['accelerate', '-a'],
   ['idleCompress', '-I'],

@@ -148,6 +148,22 @@ function parseClientAddresses(text: string, transfers: readonly Transfer[]): IpA
   return out;
 }
 
+/** -H: a unicast address that is not loopback and not a target's (the target must answer it). */
+function parseLocalhostAddress(text: string, transfers: readonly Transfer[]): IpAddress {
+  const ip = parseIp('-H', text);
+  if (isLoopback(ip)) throw new OptionError('BAD_ADDRESS', `-H '${text}': a loopback address cannot reach the target`);
+  if (!isUnicast(ip)) throw new OptionError('BAD_ADDRESS', `-H '${text}': not a unicast address`);
+  if (transfers.some((t) => t.target.ip.text === ip.text)) {
+    throw new OptionError('CONFLICT', `-H '${text}' is a target address: the target would answer itself`);
+  }
+  return ip;
+}
+
+/** 127.0.0.0/8 or ::1 (or ::ffff:127.x.y.z). */
+export function isLoopback(ip: IpAddress): boolean {
+  return ip.family === 4 ? ip.text.startsWith('127.') : ip.text === '::1' || ip.text.startsWith('::ffff:127.');
+}
+
 /** Host bits a -c block may have (2^12 = 4096 = MAX_CLIENT_ADDRESSES addresses). */
 const MAX_BLOCK_HOST_BITS = 12;
 
@@ -339,6 +355,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     copies: raw.copies === undefined ? d.copies : parseIntegerOption('-n', raw.copies, 1, 1023),
     samplePercent: raw.percentage === undefined ? d.samplePercent : parseIntegerOption('-r', raw.percentage, 1, 100),
     clientAddresses: raw.clientIp === undefined ? [] : parseClientAddresses(raw.clientIp, transfers),
+    localhostAddress: raw.localhostIp === undefined ? null : parseLocalhostAddress(raw.localhostIp, transfers),
     secret,
     statsIntervalMs: raw.statsInterval === undefined ? d.statsIntervalS * 1000 : parseStatsInterval(raw.statsInterval),
     outputDevice,

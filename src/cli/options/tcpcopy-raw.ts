@@ -32,6 +32,8 @@ export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions, 
   copies?: string;
   percentage?: string;
   clientIp?: string;
+  /** -H: the client address that replaces a loopback one. */
+  localhostIp?: string;
   secret?: string;
   statsInterval?: string;
   /** -o: send at the data link of this device. */
