@@ -23,6 +23,8 @@ import type {
 
 /** Maps an online server address:port to the target it is replicated to (undefined: not replicated). */
 export type TargetResolver = (onlineIp: string, onlinePort: number) => TargetAddress | undefined;
+/** The targets beyond TargetResolver's of an online address:port that goes to several (-x), or undefined. */
+export type TargetFanout = (onlineIp: string, onlinePort: number) => readonly TargetAddress[] | undefined;
 
 interface Entry {
   session: Session;
@@ -93,6 +95,8 @@ export class SessionEngine {
     options: Partial<SessionOptions> = {},
     /** Per-session stream transforms (the MySQL mode); none by default. */
     private readonly transforms: StreamTransformFactory | null = null,
+    /** Further targets of an online endpoint: every session is replayed to each as well. */
+    private readonly moreTargets: TargetFanout | null = null,
   ) {
     const o = { ...DEFAULT_SESSION_OPTIONS, ...options };
     checkOptions(o);
@@ -117,6 +121,9 @@ export class SessionEngine {
     const isSyn = (pkt.flags & TcpFlags.SYN) !== 0 && (pkt.flags & TcpFlags.ACK) === 0;
     if (isSyn) c.synCount++;
     this.dispatch(nowMs, pkt, target, isSyn);
+    if (this.moreTargets === null) return;
+    const more = this.moreTargets(pkt.dst, pkt.dstPort);
+    if (more !== undefined) for (const t of more) this.dispatch(nowMs, pkt, t, isSyn);
   }
 
   /** Routes a counted client packet to its session, holding or starting a reused port's next connection. */
@@ -219,6 +226,12 @@ export class SessionEngine {
     if (pkt.payload.length === 0) return;
     const target = this.resolveTarget(pkt.src, pkt.srcPort);
     if (!target) return;
+    this.toOnlineReply(nowMs, pkt, target);
+    const more = this.moreTargets?.(pkt.src, pkt.srcPort);
+    if (more !== undefined) for (const t of more) this.toOnlineReply(nowMs, pkt, t);
+  }
+
+  private toOnlineReply(nowMs: number, pkt: ClientSegment, target: TargetAddress): void {
     const entry = this.sessions.get(pkt.dst, pkt.dstPort, target.ip, target.port);
     if (!entry || !entry.live) return;
     entry.session.onOnlineReply(nowMs, pkt.payload);
@@ -342,10 +355,10 @@ export class SessionEngine {
       entry.deadline = -1;
       const held = entry.successor;
       entry.successor = [];
+      // The held packets go on to the same target (an online endpoint may have several).
+      const target: TargetAddress = { ip: entry.targetIp, port: entry.targetPort };
       for (const pkt of held) {
-        const target = this.resolveTarget(pkt.dst, pkt.dstPort);
-        if (target)
-          this.dispatch(nowMs, pkt, target, (pkt.flags & TcpFlags.SYN) !== 0 && (pkt.flags & TcpFlags.ACK) === 0);
+        this.dispatch(nowMs, pkt, target, (pkt.flags & TcpFlags.SYN) !== 0 && (pkt.flags & TcpFlags.ACK) === 0);
       }
       return;
     }

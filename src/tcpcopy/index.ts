@@ -4,7 +4,7 @@ export { Replicator } from './replicator.js';
 export type { ReplicatorOptions } from './replicator.js';
 export { liveReplicatorIo } from './io.js';
 export type { ReplicatorIo } from './io.js';
-export { LoopGuard, buildTargetResolver, targetKeys } from './resolver.js';
+export { LoopGuard, buildMoreTargets, buildTargetResolver, targetKeys } from './resolver.js';
 export {
   ConvertScratch,
   clientSegmentFromDecoder,

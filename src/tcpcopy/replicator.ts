@@ -28,7 +28,7 @@ import type { Logger } from '../log/index.js';
 import type { EdgeCounters, TcpcopyCounters } from '../stats/index.js';
 import { ConvertScratch, clientSegmentInto, targetHeaderInto } from './convert.js';
 import { TcpcopyDiagnosis } from './diagnosis.js';
-import { LoopGuard, buildTargetResolver } from './resolver.js';
+import { LoopGuard, buildMoreTargets, buildTargetResolver } from './resolver.js';
 import { CopyPortAllocator } from './copy-ports.js';
 import { ClientRewriter } from './rewrite.js';
 import { liveReplicatorIo } from './io.js';
@@ -170,6 +170,7 @@ export class Replicator {
         maxQueuedBytes: this.config.maxBacklogBytes,
       },
       this.mysql?.transformFor ?? null,
+      buildMoreTargets(this.config.transfers),
     );
     // A session the MySQL mode held for another's write goes on from a microtask: after the input
     // that answered that write, not from inside the engine's handling of it.

@@ -6,7 +6,7 @@
 
 import { parseIpv4Address } from '../packet/index.js';
 import type { PacketDecoder } from '../packet/index.js';
-import type { TargetAddress, TargetResolver } from '../session/index.js';
+import type { TargetAddress, TargetFanout, TargetResolver } from '../session/index.js';
 import type { Transfer } from './transfer.js';
 
 /** A resolver for SessionEngine built from the transfers. */
@@ -30,6 +30,41 @@ export function buildTargetResolver(transfers: readonly Transfer[]): TargetResol
     }
   }
   return (ip, port) => exact.get(ip)?.get(port) ?? byPort[ip.includes(':') ? 1 : 0].get(port);
+}
+
+/**
+ * The targets after the first of an online address:port listed with several in -x (each gets every
+ * session), or null when no online endpoint has more than one (the engine then asks nothing more).
+ */
+export function buildMoreTargets(transfers: readonly Transfer[]): TargetFanout | null {
+  const exact = new Map<string, Map<number, TargetAddress[]>>();
+  const byPort = [new Map<number, TargetAddress[]>(), new Map<number, TargetAddress[]>()] as const;
+  let any = false;
+  for (const t of transfers) {
+    const target: TargetAddress = { ip: t.target.ip.text, port: t.target.port };
+    let ports: Map<number, TargetAddress[]>;
+    if (t.online.ip === null) ports = byPort[t.target.ip.family === 6 ? 1 : 0];
+    else {
+      ports = exact.get(t.online.ip.text) ?? new Map<number, TargetAddress[]>();
+      exact.set(t.online.ip.text, ports);
+    }
+    const list = ports.get(t.online.port);
+    if (list === undefined) ports.set(t.online.port, [target]);
+    else {
+      list.push(target);
+      any = true;
+    }
+  }
+  if (!any) return null;
+  const more = (list: TargetAddress[] | undefined): readonly TargetAddress[] | undefined =>
+    list !== undefined && list.length > 1 ? list.slice(1) : undefined;
+  const exactMore = new Map([...exact].map(([ip, ports]) => [ip, new Map([...ports].map(([p, l]) => [p, more(l)]))]));
+  const portMore = byPort.map((ports) => new Map([...ports].map(([p, l]) => [p, more(l)])));
+  return (ip, port) => {
+    const e = exactMore.get(ip);
+    if (e !== undefined && e.has(port)) return e.get(port);
+    return portMore[ip.includes(':') ? 1 : 0]!.get(port);
+  };
 }
 
 /** Keys (`ip port`) of every target address:port, for the capture loop guard. */

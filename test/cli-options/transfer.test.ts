@@ -160,9 +160,9 @@ const bad: { x: string; code: OptionErrorCode; message: string }[] = [
     message: "-x '10.0.0.1:80-[fd00::2]:80': online and target addresses are of different IP families",
   },
   {
-    x: '80-10.0.0.2:80,80-10.0.0.3:80',
+    x: '80-10.0.0.2:80,80-10.0.0.2:80',
     code: 'CONFLICT',
-    message: "-x '80-10.0.0.3:80': online 80 is already listed in '80-10.0.0.2:80'",
+    message: "-x '80-10.0.0.2:80': online 80 already goes to that target in '80-10.0.0.2:80'",
   },
   {
     x: '80-10.0.0.2:80,,81-10.0.0.2:81',

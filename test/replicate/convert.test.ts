@@ -8,6 +8,7 @@ import type { TcpPacketSpec } from '../../src/packet/index.js';
 import { responseFromDecoder } from '../../src/intercept/index.js';
 import {
   LoopGuard,
+  buildMoreTargets,
   buildTargetResolver,
   clientSegmentFromDecoder,
   targetHeaderFromResponse,
@@ -46,6 +47,23 @@ void describe('target resolver', () => {
     assert.deepEqual(r('fd77::2', 443), { ip: 'fd77::3', port: 8443 });
     assert.equal(r('10.0.0.9', 81), undefined);
     assert.equal(r('fd77::9', 443), undefined);
+  });
+
+  void test('several targets for one online endpoint: the first from the resolver, the others from buildMoreTargets', () => {
+    assert.equal(buildMoreTargets(transfers), null, 'none has two: nothing to ask per packet');
+    const two = parseTransfers(
+      '80-10.77.0.3:8080,80-10.77.0.3:8081,80-10.77.0.6:8080,10.0.0.9:80-10.77.0.7:80,81-10.77.0.3:81',
+    );
+    const r = buildTargetResolver(two);
+    const more = buildMoreTargets(two)!;
+    assert.deepEqual(r('10.77.0.2', 80), { ip: '10.77.0.3', port: 8080 });
+    assert.deepEqual(more('10.77.0.2', 80), [
+      { ip: '10.77.0.3', port: 8081 },
+      { ip: '10.77.0.6', port: 8080 },
+    ]);
+    assert.equal(more('10.0.0.9', 80), undefined, 'an exact item wins, with no others of its own');
+    assert.equal(more('10.77.0.2', 81), undefined);
+    assert.equal(more('fd77::2', 80), undefined, 'global ports are per family');
   });
 
   void test('loop-guard keys are the target address:port pairs', () => {

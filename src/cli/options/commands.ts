@@ -17,7 +17,7 @@ export function addTcpcopyOptions(cmd: Command): Command {
     .optionsGroup('Live replication (on the online server):')
     .option(
       '-x, --transfer <list>',
-      'required: [onlineIP:]port-targetIP:targetPort,... (IPv6 in brackets; [ip:]port@mac-ip:port@mac for data-link sending)',
+      'required: [onlineIP:]port-targetIP:targetPort,... (IPv6 in brackets; [ip:]port@mac-ip:port@mac for data-link sending; one online port listed with several targets goes to each)',
     )
     .option('-i, --interface <devs>', 'capture devices, comma-separated (default: all)')
     .option('-F, --filter <bpf>', 'capture filter (default: built from -x)')

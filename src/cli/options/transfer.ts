@@ -123,10 +123,15 @@ export function parseTransfers(
     if (t.online.ip === null && t.online.port === t.target.port && local.has(t.target.ip.text)) {
       throw new OptionError('SELF_TARGET', `${FLAG} '${item}': refusing to replicate onto the online server itself`);
     }
-    const key = endpointText(t.online.ip, t.online.port);
+    // One online endpoint may go to several targets (each gets every session); the same pair twice
+    // would copy every session twice onto one 4-tuple.
+    const key = `${endpointText(t.online.ip, t.online.port)} ${t.target.ip.text} ${t.target.port}`;
     const earlier = seen.get(key);
     if (earlier !== undefined) {
-      throw new OptionError('CONFLICT', `${FLAG} '${item}': online ${key} is already listed in '${earlier}'`);
+      throw new OptionError(
+        'CONFLICT',
+        `${FLAG} '${item}': online ${endpointText(t.online.ip, t.online.port)} already goes to that target in '${earlier}'`,
+      );
     }
     seen.set(key, item);
     out.push(t);
