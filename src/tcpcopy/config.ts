@@ -40,6 +40,12 @@ export interface ReplicatorConfig {
   readonly maxBacklogBytes: number;
   /** -n: copies of each session (1 = plain replication). */
   readonly copies: number;
+  /**
+   * -f: this instance's copies take the places factor·n .. factor·n + n − 1 along each client port's
+   * permutation, so instances with different factors copying the same clients to one target never
+   * pick the same port for the same session (0: the original port first).
+   */
+  readonly portFactor: number;
   /** -r: percentage of sessions copied. */
   readonly samplePercent: number;
   /** -c: client source addresses to substitute; empty = keep the real client address. */

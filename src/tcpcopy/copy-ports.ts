@@ -1,17 +1,20 @@
 // -n and -c: client ports for the copies that no live session holds (pure; what is live is asked of the
 // edge). Copy i of a session on client port p gets, by default, the port i places after p along the
-// copy-port permutation (rewrite.ts: copyClientPort; copy 0 keeps p). When a copy's SYN comes and that
-// port is already taken on the target side (a live session of another copy, or of a real client,
-// on the same client address and target), the copy moves on to the places i + n, i + 2n, ... (never
-// a place of the session's other copies) until a free one; the move is kept for the session's later
+// copy-port permutation (rewrite.ts: copyClientPort; copy 0 keeps p), or with -f F the place F·n + i
+// (instances with different factors use disjoint places of each port). When a copy's SYN comes and
+// that port is already taken on the target side (a live session of another copy, or of a real
+// client, on the same client address and target), the copy moves on to the places F·n + i + k·n·1024
+// (k = 1, 2, ...: past every instance's default places) until a free one; the move is kept for the session's later
 // packets until the session ends. Without the move the two sessions would share a 4-tuple: the
 // engine queues the later one behind the earlier, or ends the earlier to start it, and the request
 // it was carrying could be lost (seen in the lab: 23 of 60,000 copies of `ab -c20 -n20000` with -n 3).
-// -c folds many clients onto fewer addresses: two of them on one port meet the same way (n = 1: the
-// places tried are 1, 2, ...).
+// -c folds many clients onto fewer addresses: two of them on one port meet the same way.
 
 import type { IpFamily } from '../packet/index.js';
-import { COPY_PORT_PLACES, portAlong } from './rewrite.js';
+import { portAlong } from './rewrite.js';
+
+/** -f's bound: factors 0..1023 (and a move's places lie past all of their default places). */
+export const MAX_FACTORS = 1024;
 
 /** Moves kept at most (one per live moved session: far above what live sessions need). */
 const MAX_MOVES = 262_144;
@@ -59,10 +62,19 @@ export class CopyPortAllocator {
   private readonly held = new Set<number>();
   private moveCount = 0;
 
+  /** -f: the first place of this instance's copies (factor · n). */
+  private readonly base: number;
+
   constructor(
     private readonly copies: number,
     private readonly liveIsn: LiveIsn,
-  ) {}
+    factor = 0,
+  ) {
+    if (!Number.isInteger(factor) || factor < 0 || factor >= MAX_FACTORS) {
+      throw new RangeError(`port factor must be 0..${MAX_FACTORS - 1}, got ${factor}`);
+    }
+    this.base = factor * copies;
+  }
 
   /** Connections currently on a port of their own (ended ones kept until the next SYN included). */
   get movedNow(): number {
@@ -89,11 +101,11 @@ export class CopyPortAllocator {
     const last = this.moveCount > 0 ? this.latest(key, realIp, dstPort) : null;
     // Later packets follow the connection's port, also after its session ended on the target side
     // (they must not land in whichever session holds the default port).
-    if (synIsn === null) return last === null ? portAlong(port, copy) : last.port;
+    if (synIsn === null) return last === null ? portAlong(port, this.base + copy) : last.port;
     if (last !== null && last.isn === synIsn) return last.port; // its SYN again
     // A new connection on the client port: ended connections of it are forgotten.
     if (last !== null) this.dropEnded(key, realIp, dstPort);
-    const first = portAlong(port, copy);
+    const first = portAlong(port, this.base + copy);
     const isn = this.liveIsn(family, clientIp, first, dst, dstPort);
     // Free, or this very connection (its SYN again). Any other live session there (another session's
     // copy, or this client's previous connection on the port, still being replayed): move on.
@@ -103,9 +115,8 @@ export class CopyPortAllocator {
       return first;
     }
     for (let k = 1; k <= MAX_PORT_TRIES; k++) {
-      const step = copy + k * this.copies;
-      if (step >= COPY_PORT_PLACES) break;
-      const candidate = portAlong(port, step);
+      // Past every instance's default places (-f: factor·n + copy, factor < MAX_FACTORS).
+      const candidate = portAlong(port, this.base + copy + k * this.copies * MAX_FACTORS);
       if (this.held.has(candidate) || this.liveIsn(family, clientIp, candidate, dst, dstPort) !== null) continue;
       this.remember(key, { clientIp, realIp, dstPort, port: candidate, isn: synIsn, ended: false });
       this.counters.moved++;

@@ -128,16 +128,21 @@ export class Replicator {
     this.startedMs = this.nowMs();
     this.loopGuard = new LoopGuard(this.config.transfers);
     // -n: a copy's client port is one no live session holds towards its target (copy-ports.ts).
-    this.copyPorts = new CopyPortAllocator(this.config.copies, (_family, clientIp, clientPort, dst, dstPort) => {
-      const target = this.resolveTarget(dst, dstPort);
-      if (target === undefined) return null;
-      return this.engine.session(clientIp, clientPort, target.ip, target.port)?.clientIsn ?? null;
-    });
+    this.copyPorts = new CopyPortAllocator(
+      this.config.copies,
+      (_family, clientIp, clientPort, dst, dstPort) => {
+        const target = this.resolveTarget(dst, dstPort);
+        if (target === undefined) return null;
+        return this.engine.session(clientIp, clientPort, target.ip, target.port)?.clientIsn ?? null;
+      },
+      this.config.portFactor,
+    );
     this.rewriter = new ClientRewriter({
       copies: this.config.copies,
       samplePercent: this.config.samplePercent,
       clientAddresses: this.config.clientAddresses,
       localhostAddress: this.config.localhostAddress,
+      portFactor: this.config.portFactor,
       targetAddresses: new Set(this.config.transfers.map((t) => t.target.ip.text)),
       ports: this.copyPorts,
     });
@@ -322,7 +327,13 @@ export class Replicator {
     this.logger.lines(formatTcpcopySummary(this.counters(), elapsedMs));
     this.logger.lines([formatCloseReasons(this.closeReasons)]);
     if (!this.rewriter.isIdentity) this.logger.lines([formatRewriteLine(this.edge)]);
-    if (this.config.copies > 1 || this.config.clientAddresses.length > 0 || this.config.localhostAddress !== null) {
+    if (
+      !this.rewriter.isIdentity &&
+      (this.config.copies > 1 ||
+        this.config.clientAddresses.length > 0 ||
+        this.config.localhostAddress !== null ||
+        this.config.portFactor > 0)
+    ) {
       this.logger.lines([formatCopyPortsLine(this.edge)]);
     }
     if (this.mysql !== null) this.logger.lines([{ level: 'notice', text: this.mysql.statsLine() }]);

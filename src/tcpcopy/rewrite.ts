@@ -186,6 +186,8 @@ export interface ClientRewriteOptions {
   readonly clientAddresses: readonly { readonly text: string; readonly family: 4 | 6 }[];
   /** Target addresses, never used as a substitute. */
   readonly targetAddresses: ReadonlySet<string>;
+  /** -f: this instance's place range (the allocator in `ports` applies it; it must be given with it). */
+  readonly portFactor?: number;
   /** -H: the address a loopback client address (127.0.0.0/8, ::1) becomes, before -c; null: kept. */
   readonly localhostAddress?: { readonly text: string; readonly family: 4 | 6 } | null;
   /**
@@ -248,7 +250,9 @@ export class ClientRewriter {
     this.addresses = new AddressMap(opts.clientAddresses, opts.targetAddresses);
     this.localhost = opts.localhostAddress ?? null;
     // Copies, and clients folded onto fewer addresses by -c or -H, may meet on one 4-tuple: ports are chosen.
-    this.ports = this.copies > 1 || this.addresses.active || this.localhost !== null ? (opts.ports ?? null) : null;
+    const factor = opts.portFactor ?? 0;
+    this.ports =
+      this.copies > 1 || this.addresses.active || this.localhost !== null || factor > 0 ? (opts.ports ?? null) : null;
     for (let i = 0; i < this.copies; i++) {
       this.scratch.push(blankClientSegment());
       this.out.push(this.scratch[i]!);
@@ -258,7 +262,13 @@ export class ClientRewriter {
 
   /** True when apply() is the identity (no -n, -r or -c): the edge may skip it. */
   get isIdentity(): boolean {
-    return this.copies === 1 && this.samplePercent >= 100 && !this.addresses.active && this.localhost === null;
+    return (
+      this.copies === 1 &&
+      this.samplePercent >= 100 &&
+      !this.addresses.active &&
+      this.localhost === null &&
+      this.ports === null
+    );
   }
 
   /** Rewrites one captured segment; returns how many segments to feed (0 when not sampled). */

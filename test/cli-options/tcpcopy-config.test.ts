@@ -121,6 +121,12 @@ describe('validateTcpcopyOptions: each option', () => {
     assert.throws(() => texts('10.8.0/24'), { code: 'BAD_ADDRESS' });
     assert.throws(() => texts('10.8.0.0/20,10.9.0.0/24'), { code: 'OUT_OF_RANGE' }, 'over 4096 in all');
   });
+  void test('-f: 0..1023, default 0', () => {
+    assert.equal(v({}).portFactor, 0);
+    assert.equal(v({ portFactor: '1023' }).portFactor, 1023);
+    assert.throws(() => v({ portFactor: '1024' }), { code: 'OUT_OF_RANGE' });
+    assert.throws(() => v({ portFactor: '-1' }));
+  });
   void test('-H: a unicast address, not loopback, not a target', () => {
     assert.deepEqual(v({ localhostIp: '10.77.200.50' }).localhostAddress, { text: '10.77.200.50', family: 4 });
     assert.equal(v({}).localhostAddress, null);

@@ -25,7 +25,7 @@ void test('a free default port is kept; a taken one moves to i + n, i + 2n, ... 
   // Copy 1 of port 40001: its default is held by another session (ISN 99).
   live.set(`${C}|${copyClientPort(40001, 1)}`, 99);
   const moved = a.port(4, C, C, 40001, ONL, 80, 1, 8);
-  assert.equal(moved, portAlong(40001, 1 + 3));
+  assert.equal(moved, portAlong(40001, 1 + 3 * 1024));
   assert.deepEqual(a.counters, { moved: 1, exhausted: 0 });
   live.set(`${C}|${moved}`, 8);
   assert.equal(a.port(4, C, C, 40001, ONL, 80, 1, null), moved, 'later packets follow the move');
@@ -77,7 +77,7 @@ void test('copy 0 moves too when an earlier copy holds the captured port', () =>
   const { a, live } = world(3);
   live.set(`${C}|6000`, 1);
   const p = a.port(4, C, C, 6000, ONL, 80, 0, 2);
-  assert.equal(p, portAlong(6000, 3));
+  assert.equal(p, portAlong(6000, 3 * 1024));
   assert.equal(a.port(4, C, C, 6000, ONL, 80, 0, null), p);
 });
 
@@ -131,12 +131,12 @@ void test('ClientRewriter with ports: every copy of a packet gets the allocator�
   assert.equal(r.apply(syn), 3);
   assert.equal(r.segment(0), syn);
   assert.equal(r.segment(1).srcPort, copyClientPort(40000, 1));
-  assert.equal(r.segment(2).srcPort, portAlong(40000, 2 + 3));
+  assert.equal(r.segment(2).srcPort, portAlong(40000, 2 + 3 * 1024));
   const data = { ...seg, flags: TcpFlags.ACK, seq: 6 };
   r.apply(data);
   assert.deepEqual(
     [0, 1, 2].map((i) => r.segment(i).srcPort),
-    [40000, copyClientPort(40000, 1), portAlong(40000, 5)],
+    [40000, copyClientPort(40000, 1), portAlong(40000, 2 + 3 * 1024)],
   );
 });
 
@@ -167,14 +167,14 @@ void test('-c folds two clients onto one address: the second one on the same por
   r.apply(syn('10.2.2.2', 22));
   const second = r.segment(0);
   assert.equal(second.src, '10.77.200.1');
-  assert.equal(second.srcPort, portAlong(45000, 1), 'the next place along the permutation');
+  assert.equal(second.srcPort, portAlong(45000, 1024), 'the next place along the permutation');
   assert.equal(a.counters.moved, 1);
   // Later packets of each: the first client stays on its port, the second follows its move.
   const data = (src: string): ClientSegment => ({ ...syn(src, 0), flags: TcpFlags.ACK });
   r.apply(data('10.1.1.1'));
   assert.equal(r.segment(0).srcPort, 45000);
   r.apply(data('10.2.2.2'));
-  assert.equal(r.segment(0).srcPort, portAlong(45000, 1));
+  assert.equal(r.segment(0).srcPort, portAlong(45000, 1024));
 });
 
 void test('-H: a loopback client becomes -H’s address (then -c may map it); other clients keep theirs', () => {
@@ -213,4 +213,26 @@ void test('-H: a loopback client becomes -H’s address (then -c may map it); ot
   const withC = make([{ text: '10.77.201.1', family: 4 }]);
   withC.apply(seg('127.0.0.1'));
   assert.equal(withC.segment(0).src, '10.77.201.1', '-c maps the -H address');
+});
+
+void test('-f: instance F takes the places F·n .. F·n + n − 1; two factors never give a session the same port', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 8 }),
+      fc.integer({ min: 0, max: 1022 }),
+      fc.integer({ min: 1024, max: 65535 }),
+      (n, f, p) => {
+        const mine = new CopyPortAllocator(n, () => null, f);
+        const other = new CopyPortAllocator(n, () => null, f + 1);
+        const a = Array.from({ length: n }, (_, i) => mine.port(4, C, C, p, ONL, 80, i, 1));
+        const b = Array.from({ length: n }, (_, i) => other.port(4, C, C, p, ONL, 80, i, 1));
+        assert.deepEqual(
+          a,
+          Array.from({ length: n }, (_, i) => portAlong(p, f * n + i)),
+        );
+        assert.equal(new Set([...a, ...b]).size, 2 * n);
+      },
+    ),
+  );
+  assert.throws(() => new CopyPortAllocator(2, () => null, 1024), RangeError);
 });

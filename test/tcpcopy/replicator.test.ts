@@ -35,6 +35,7 @@ const CONFIG: ReplicatorConfig = {
   samplePercent: 100,
   clientAddresses: [],
   localhostAddress: null,
+  portFactor: 0,
   secret: 'secret',
   statsIntervalMs: 0,
   outputDevice: null,

@@ -85,6 +85,10 @@ export function addTcpcopyOptions(cmd: Command): Command {
       `copies of each session, 1..1023, each on its own connection (default ${d.copies}; also --transport socket)`,
     )
     .option(
+      '-f, --port-factor <n>',
+      'several tcpcopy instances copying the same clients to one target: give each its own 0..1023, and their copies never share a client port (default 0; packet transport only)',
+    )
+    .option(
       '-r, --percentage <n>',
       `percentage of sessions copied, chosen by client address and port, 1..100 (default ${d.samplePercent}; also --transport socket)`,
     )

@@ -41,6 +41,12 @@ const RULES: readonly Rule[] = [
     why: `${SOCKET_CONNECTS} from this machine's own addresses: client addresses belong to the packet transport`,
   },
   {
+    key: 'portFactor',
+    flag: '-f',
+    refusedIn: socket,
+    why: `${SOCKET_CONNECTS}: the kernel chooses its client ports`,
+  },
+  {
     key: 'localhostIp',
     flag: '-H',
     refusedIn: socket,

@@ -58,6 +58,7 @@ const REPLICATION_ONLY: readonly [keyof TcpcopyRawOptions, string][] = [
   ['percentage', '-r'],
   ['clientIp', '-c'],
   ['localhostIp', '-H'],
+  ['portFactor', '-f'],
   ['tcpcopy1', '--tcpcopy1'],
   ['accelerate', '-a'],
   ['idleCompress', '-I'],

@@ -353,6 +353,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     pidFile: nonEmpty('-P', raw.pidFile),
     daemon: raw.daemon === true,
     copies: raw.copies === undefined ? d.copies : parseIntegerOption('-n', raw.copies, 1, 1023),
+    portFactor: raw.portFactor === undefined ? 0 : parseIntegerOption('-f', raw.portFactor, 0, 1023),
     samplePercent: raw.percentage === undefined ? d.samplePercent : parseIntegerOption('-r', raw.percentage, 1, 100),
     clientAddresses: raw.clientIp === undefined ? [] : parseClientAddresses(raw.clientIp, transfers),
     localhostAddress: raw.localhostIp === undefined ? null : parseLocalhostAddress(raw.localhostIp, transfers),

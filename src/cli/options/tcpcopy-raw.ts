@@ -30,6 +30,8 @@ export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions, 
   pidFile?: string;
   daemon?: boolean;
   copies?: string;
+  /** -f: which place range along the copy-port permutation this instance uses. */
+  portFactor?: string;
   percentage?: string;
   clientIp?: string;
   /** -H: the client address that replaces a loopback one. */

@@ -1,0 +1,65 @@
+// -f: two tcpcopy instances on the online host copy the same clients to one target, each with -n 2,
+// one with -f 0 and one with -f 1: their copies take disjoint places of each client port's
+// permutation, so the target gets 4 sessions for each online one, none shared between the instances
+// (with the same factor both would send each copy on the same 4-tuple and the target would see half).
+// ab -c10 -n2000 (short connections): 8,000 on the target. Needs root.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ReplicationLab, markLogs, measureLag, watchProcess } from '../lab/index.js';
+import { packageRoot } from '../../src/paths.js';
+
+const isRoot = process.getuid?.() === 0;
+const REQUESTS = 2_000;
+
+test(
+  '-f: two instances with -n 2 and factors 0 and 1 give the target 4 × online, on distinct ports',
+  { skip: !isRoot && 'needs root', timeout: 180_000 },
+  async (t) => {
+    const rl = await ReplicationLab.create({ service: 'nginx', startTcpcopy: false });
+    try {
+      const instances = [0, 1].map((factor) => {
+        const child = rl.onl.spawn(process.execPath, [
+          join(packageRoot(), 'bin', 'tcpcopy'),
+          '-x',
+          `80-${rl.tgt.ip}:8080`,
+          '-s',
+          rl.ast.ip,
+          '--secret',
+          rl.secret,
+          '-i',
+          'eth0',
+          '-n',
+          '2',
+          '-f',
+          String(factor),
+        ]);
+        return { child, w: watchProcess(child) };
+      });
+      for (const i of instances) await i.w.waitFor(/channel: 2 connection\(s\) to intercept authenticated/, 20_000);
+      const mark = await markLogs(rl);
+      const ab = await rl.cli.ab({
+        url: `http://${rl.onl.ip}/`,
+        concurrency: 10,
+        requests: REQUESTS,
+        keepAlive: false,
+        timeLimitS: 60,
+      });
+      assert.equal(ab.complete, REQUESTS);
+      const lag = await measureLag(rl, { since: mark, timeoutMs: 60_000, quietMs: 1_500 });
+      for (const i of instances) i.child.kill('SIGINT');
+      for (const i of instances) assert.equal(await i.w.exited, 0, i.w.text());
+      const target = (await rl.target.logLines()).slice(mark.target);
+      const ports = new Set(target.map((l) => l.split(' ')[1]));
+      const closed = instances.map((i) => /closed: ([^\n\\]*)/.exec(i.w.text())?.[1] ?? '');
+      t.diagnostic(
+        `online ${lag.online}, target ${target.length} (${ports.size} client ports), lag ${lag.lagS.toFixed(3)} s; closed: ${closed.join(' | ')}`,
+      );
+      assert.equal(lag.online, REQUESTS);
+      assert.equal(target.length, 4 * REQUESTS, `${instances.map((i) => i.w.text()).join('\n')}\n${rl.diagnostics()}`);
+      for (const c of closed) assert.doesNotMatch(c, /replaced/);
+    } finally {
+      await rl.destroy();
+    }
+  },
+);
