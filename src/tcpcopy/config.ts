@@ -46,6 +46,8 @@ export interface ReplicatorConfig {
    * pick the same port for the same session (0: the original port first).
    */
   readonly portFactor: number;
+  /** -g: the share of sessions copied ramps from 1 % to -r's over this many ms from the first packet; 0: none. */
+  readonly rampMs: number;
   /** -r: percentage of sessions copied. */
   readonly samplePercent: number;
   /** -c: client source addresses to substitute; empty = keep the real client address. */

@@ -143,6 +143,7 @@ export class Replicator {
       clientAddresses: this.config.clientAddresses,
       localhostAddress: this.config.localhostAddress,
       portFactor: this.config.portFactor,
+      rampMs: this.config.rampMs,
       targetAddresses: new Set(this.config.transfers.map((t) => t.target.ip.text)),
       ports: this.copyPorts,
     });
@@ -441,11 +442,11 @@ export class Replicator {
     // --mysql: the online server's answers to prepared statements (the capture filter lets them in;
     // an offline file has every packet) go to the session of the client they answer.
     if (this.mysql !== null && isPrepareAnswer(seg.payload) && this.resolveTarget(seg.src, seg.srcPort) !== undefined) {
-      const n = this.rewriter.applyToReply(seg);
+      const n = this.rewriter.applyToReply(seg, now);
       for (let c = 0; c < n; c++) this.engine.onOnlineReply(now, this.rewriter.segment(c));
       return;
     }
-    const n = this.rewriter.apply(seg);
+    const n = this.rewriter.apply(seg, now);
     for (let c = 0; c < n; c++) this.engine.onClientPacket(now, this.rewriter.segment(c));
   }
 

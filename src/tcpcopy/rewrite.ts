@@ -54,6 +54,55 @@ export function isSessionSampled(ip: string, port: number, percent: number): boo
   return percent >= 100 || sampleBucket(ip, port) < percent;
 }
 
+// ---- -g: a ramp of the sampled share -------------------------------------------------------------
+
+/** Sessions whose ramp decision is remembered at most (the oldest are forgotten first). */
+export const MAX_RAMP_SESSIONS = 1 << 20;
+
+/**
+ * -g: the share of sessions copied grows from 1 % to the -r share over `durationMs` from the first
+ * packet seen; a session is in when its sampleBucket is below the share at its first packet, and
+ * keeps that answer (remembered while the share can still change it, and after, for the sessions it
+ * left out) so that no session is copied from its middle. Pure: time comes with each packet.
+ */
+export class SampleRamp {
+  private startMs = -1;
+  /** Decisions of sessions in the ramp's range of buckets, by `ip|port`. */
+  private readonly decided = new Map<string, boolean>();
+
+  constructor(
+    private readonly percent: number,
+    private readonly durationMs: number,
+  ) {}
+
+  /** The share (1..percent) at nowMs. */
+  share(nowMs: number): number {
+    if (this.startMs < 0) this.startMs = nowMs;
+    const f = Math.min(1, Math.max(0, (nowMs - this.startMs) / this.durationMs));
+    return 1 + (this.percent - 1) * f;
+  }
+
+  /** Whether a packet of the session of `ip`:`port` is copied; `last`: the client's FIN or RST. */
+  sampled(ip: string, port: number, nowMs: number, last: boolean): boolean {
+    const bucket = sampleBucket(ip, port);
+    if (bucket >= this.percent) return false;
+    if (bucket < 1) return true;
+    const share = this.share(nowMs);
+    const key = `${ip}|${port}`;
+    let inside = this.decided.get(key);
+    if (inside === undefined) {
+      inside = bucket < share;
+      // Past the ramp every such session is in: only the ones left out need remembering.
+      if (share < this.percent || !inside) {
+        if (this.decided.size >= MAX_RAMP_SESSIONS) this.decided.delete(this.decided.keys().next().value as string);
+        this.decided.set(key, inside);
+      }
+    }
+    if (last) this.decided.delete(key);
+    return inside;
+  }
+}
+
 // ---- -n: copy ports ---------------------------------------------------------------------------
 
 /**
@@ -186,6 +235,8 @@ export interface ClientRewriteOptions {
   readonly clientAddresses: readonly { readonly text: string; readonly family: 4 | 6 }[];
   /** Target addresses, never used as a substitute. */
   readonly targetAddresses: ReadonlySet<string>;
+  /** -g: the share of sessions ramps from 1 % to samplePercent over this many ms (0: no ramp). */
+  readonly rampMs?: number;
   /** -f: this instance's place range (the allocator in `ports` applies it; it must be given with it). */
   readonly portFactor?: number;
   /** -H: the address a loopback client address (127.0.0.0/8, ::1) becomes, before -c; null: kept. */
@@ -237,6 +288,7 @@ export class ClientRewriter {
   private readonly out: ClientSegment[] = [];
   private readonly ports: CopyPorts | null;
   private readonly localhost: { readonly text: string; readonly family: 4 | 6 } | null;
+  private readonly ramp: SampleRamp | null;
 
   constructor(opts: ClientRewriteOptions) {
     if (!Number.isInteger(opts.copies) || opts.copies < 1 || opts.copies > MAX_COPIES) {
@@ -249,6 +301,7 @@ export class ClientRewriter {
     this.samplePercent = opts.samplePercent;
     this.addresses = new AddressMap(opts.clientAddresses, opts.targetAddresses);
     this.localhost = opts.localhostAddress ?? null;
+    this.ramp = (opts.rampMs ?? 0) > 0 ? new SampleRamp(this.samplePercent, opts.rampMs!) : null;
     // Copies, and clients folded onto fewer addresses by -c or -H, may meet on one 4-tuple: ports are chosen.
     const factor = opts.portFactor ?? 0;
     this.ports =
@@ -265,15 +318,20 @@ export class ClientRewriter {
     return (
       this.copies === 1 &&
       this.samplePercent >= 100 &&
+      this.ramp === null &&
       !this.addresses.active &&
       this.localhost === null &&
       this.ports === null
     );
   }
 
-  /** Rewrites one captured segment; returns how many segments to feed (0 when not sampled). */
-  apply(seg: ClientSegment): number {
-    if (this.samplePercent < 100 && !isSessionSampled(seg.src, seg.srcPort, this.samplePercent)) {
+  /** Rewrites one captured segment; returns how many segments to feed (0 when not sampled). `nowMs`: for -g. */
+  apply(seg: ClientSegment, nowMs = 0): number {
+    const out =
+      this.ramp !== null
+        ? !this.ramp.sampled(seg.src, seg.srcPort, nowMs, (seg.flags & (TcpFlags.FIN | TcpFlags.RST)) !== 0)
+        : this.samplePercent < 100 && !isSessionSampled(seg.src, seg.srcPort, this.samplePercent);
+    if (out) {
       this.sampledOutPackets++;
       if ((seg.flags & (TcpFlags.SYN | TcpFlags.ACK)) === TcpFlags.SYN) this.sampledOutSyns++;
       return 0;
@@ -299,8 +357,12 @@ export class ClientRewriter {
    * and -n as that client's own packets, applied to its destination, so each copy of the session
    * gets it. Same contract as apply().
    */
-  applyToReply(seg: ClientSegment): number {
-    if (this.samplePercent < 100 && !isSessionSampled(seg.dst, seg.dstPort, this.samplePercent)) return 0;
+  applyToReply(seg: ClientSegment, nowMs = 0): number {
+    const out =
+      this.ramp !== null
+        ? !this.ramp.sampled(seg.dst, seg.dstPort, nowMs, false)
+        : this.samplePercent < 100 && !isSessionSampled(seg.dst, seg.dstPort, this.samplePercent);
+    if (out) return 0;
     const dst = this.addresses.map(seg.family, this.unloop(seg.family, seg.dst));
     const ports = this.ports;
     for (let i = 0; i < this.copies; i++) {

@@ -1,11 +1,13 @@
 // Short HTTP connections from several local addresses, for the amplification test, run as a program
 // on a lab host: node dist/test/replicate/short-clients.js URL COUNT ADDRESS... opens COUNT
-// one-request connections from each ADDRESS (4 at a time per address), then prints
-// {"ok":n,"failed":n} and exits 0 when every request got a 200.
+// one-request connections from each ADDRESS (4 at a time per address; with SHORT_CLIENTS_INTERVAL_MS
+// one at a time, that many ms apart), then prints {"ok":n,"failed":n} and exits 0 when every request
+// got a 200.
 import { get } from 'node:http';
 
 const [url = '', countText = '0', ...addresses] = process.argv.slice(2);
 const count = Number(countText);
+const intervalMs = Number(process.env['SHORT_CLIENTS_INTERVAL_MS'] ?? 0);
 
 function once(localAddress: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -26,9 +28,10 @@ async function from(address: string): Promise<{ ok: number; failed: number }> {
       next++;
       if (await once(address)) r.ok++;
       else r.failed++;
+      if (intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   };
-  await Promise.all([worker(), worker(), worker(), worker()]);
+  await Promise.all(intervalMs > 0 ? [worker()] : [worker(), worker(), worker(), worker()]);
   return r;
 }
 

@@ -36,6 +36,7 @@ const CONFIG: ReplicatorConfig = {
   clientAddresses: [],
   localhostAddress: null,
   portFactor: 0,
+  rampMs: 0,
   secret: 'secret',
   statsIntervalMs: 0,
   outputDevice: null,

@@ -93,6 +93,10 @@ export function addTcpcopyOptions(cmd: Command): Command {
       `percentage of sessions copied, chosen by client address and port, 1..100 (default ${d.samplePercent}; also --transport socket)`,
     )
     .option(
+      '-g, --ramp <seconds>',
+      'the share of sessions copied grows from 1 % to the -r share over this many seconds from the first packet (packet transport only)',
+    )
+    .option(
       '-c, --client-ip <list>',
       'replace client addresses with these (a.b.c.x = a.b.c.1-254, or address/prefix blocks; packet transport only)',
     )

@@ -59,6 +59,7 @@ const REPLICATION_ONLY: readonly [keyof TcpcopyRawOptions, string][] = [
   ['clientIp', '-c'],
   ['localhostIp', '-H'],
   ['portFactor', '-f'],
+  ['ramp', '-g'],
   ['tcpcopy1', '--tcpcopy1'],
   ['accelerate', '-a'],
   ['idleCompress', '-I'],

@@ -354,6 +354,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     daemon: raw.daemon === true,
     copies: raw.copies === undefined ? d.copies : parseIntegerOption('-n', raw.copies, 1, 1023),
     portFactor: raw.portFactor === undefined ? 0 : parseIntegerOption('-f', raw.portFactor, 0, 1023),
+    rampMs: raw.ramp === undefined ? 0 : 1000 * parseIntegerOption('-g', raw.ramp, 1, 86_400),
     samplePercent: raw.percentage === undefined ? d.samplePercent : parseIntegerOption('-r', raw.percentage, 1, 100),
     clientAddresses: raw.clientIp === undefined ? [] : parseClientAddresses(raw.clientIp, transfers),
     localhostAddress: raw.localhostIp === undefined ? null : parseLocalhostAddress(raw.localhostIp, transfers),

@@ -32,6 +32,8 @@ export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions, 
   copies?: string;
   /** -f: which place range along the copy-port permutation this instance uses. */
   portFactor?: string;
+  /** -g: seconds of the sampling ramp. */
+  ramp?: string;
   percentage?: string;
   clientIp?: string;
   /** -H: the client address that replaces a loopback one. */
