@@ -38,7 +38,7 @@ test(
       const at = (f: string[]): number => Number(f.at(-1)) - t0;
       const early = online.filter((f) => at(f) <= 0.6);
       const late = online.filter((f) => at(f) >= 3.3);
-      const share = (fs: string[][]): number => fs.filter((f) => copied.has(f[1]!)).length / fs.length;
+      const share = (fs: string[][]): number => fs.filter((f) => copied.has(f[1])).length / fs.length;
       t.diagnostic(
         `${online.length} sessions over ${at(online.at(-1)!).toFixed(1)} s, ${copied.size} copied; ` +
           `first 0.6 s: ${(100 * share(early)).toFixed(1)} % of ${early.length}; after 3.3 s: ${(100 * share(late)).toFixed(1)} % of ${late.length}`,
