@@ -135,6 +135,7 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
       target: { host: first.target.ip.text, port: first.target.port },
       sessionTimeoutMs: config.sessionTimeoutMs,
       samplePercent: config.samplePercent,
+      rampMs: config.rampMs,
       copies: config.copies,
       ...(config.responsesFile === null ? {} : { responseLog: config.responsesFile }),
       ...(config.mysql === null

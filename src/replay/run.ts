@@ -367,6 +367,7 @@ async function runOverSockets(
       // -t (the socket transport's own default without it, see the option validation), -r, -n.
       sessionTimeoutMs: config.sessionTimeoutMs,
       samplePercent: config.samplePercent,
+      rampMs: config.rampMs,
       copies: config.copies,
       requestsPerS: off.rps,
       ...(read.onTruncated === undefined ? {} : { onTruncated: read.onTruncated }),

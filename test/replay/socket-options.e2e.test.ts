@@ -3,7 +3,8 @@
 // 3× the captured requests, each from its own source port); -r 30 replays the sessions the packet
 // transport would copy (the same rule on client address and port: 30 % ± 2 % of 1,000 sessions, the
 // same ones in a second run); -t 1 fails the sessions of a target that never answers as timeouts
-// after about a second instead of the default ten.
+// after about a second instead of the default ten. -g 5 ramps the share over 5 s of capture time: the
+// sessions replayed are exactly those whose bucket is below the share at their start.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../../src/exit-codes.js';
-import { isSessionSampled } from '../../src/tcpcopy/rewrite.js';
+import { isSessionSampled, sampleBucket } from '../../src/tcpcopy/rewrite.js';
 import type { ReplayReportJson } from '../../src/replay/report-json.js';
 import { clientSession, writeCapture } from '../offline/synth.js';
 import { runAsync } from '../support/processes.js';
@@ -178,6 +179,50 @@ void describe('--transport socket with -n, -r and -t (bin/tcpcopy, loopback)', (
     }
     assert.deepEqual([...runs[1]!].sort(), [...runs[0]!].sort(), 'the second run replays the same sessions');
     assert.deepEqual([...runs[0]!].sort(), [...expected].sort(), "the packet transport's rule picks them");
+  });
+
+  test('-g 5 over 1,000 sessions 10 ms apart: each session by the ramp share at its capture time, exactly', async () => {
+    const SESSIONS = 1000;
+    const file = join(dir, 'ramp.pcapng');
+    await writeCapture(
+      file,
+      Array.from({ length: SESSIONS }, (_, i) =>
+        clientSession({
+          ...spec(i),
+          server: '10.9.9.2',
+          serverPort: 80,
+          startNs: T0 + BigInt(i) * 10_000_000n,
+          path: `/s${i}`,
+        }),
+      ).flat(),
+    );
+    const expected = new Set<string>();
+    for (let i = 0; i < SESSIONS; i++) {
+      const s = spec(i);
+      const share = 1 + 99 * Math.min(1, (i * 10) / 5000);
+      if (sampleBucket(s.client, s.clientPort) < share) expected.add(`/s${i}`);
+    }
+    const srv = await pathServer();
+    try {
+      const r = await tcpcopy([
+        '--offline',
+        file,
+        '--transport',
+        'socket',
+        '--top-speed',
+        '-x',
+        `80-127.0.0.1:${srv.port}`,
+        '-g',
+        '5',
+      ]);
+      assert.equal(r.code, ExitCode.OK, r.stderr + r.stdout);
+      assert.deepEqual([...new Set(srv.paths)].sort(), [...expected].sort());
+      const second = [...expected].filter((p) => Number(p.slice(2)) >= 500).length;
+      assert.equal(second, 500, 'every session after the ramp');
+      assert.ok(expected.size < 800, `${expected.size}: the ramp left some out`);
+    } finally {
+      await srv.close();
+    }
   });
 
   test('-t 1: the sessions of a target that never answers fail as timeouts after about one second', async () => {

@@ -94,7 +94,7 @@ export function addTcpcopyOptions(cmd: Command): Command {
     )
     .option(
       '-g, --ramp <seconds>',
-      'the share of sessions copied grows from 1 % to the -r share over this many seconds from the first packet (packet transport only)',
+      'the share of sessions copied grows from 1 % to the -r share over this many seconds from the first packet (also --transport socket)',
     )
     .option(
       '-c, --client-ip <list>',

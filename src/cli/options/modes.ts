@@ -41,12 +41,6 @@ const RULES: readonly Rule[] = [
     why: `${SOCKET_CONNECTS} from this machine's own addresses: client addresses belong to the packet transport`,
   },
   {
-    key: 'ramp',
-    flag: '-g',
-    refusedIn: socket,
-    why: `the socket transport samples with -r only`,
-  },
-  {
     key: 'portFactor',
     flag: '-f',
     refusedIn: socket,

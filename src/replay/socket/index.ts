@@ -9,7 +9,7 @@ import type { Conversation, DecodeCounters, StreamCounters } from './streams.js'
 import { ResponseLogWriter } from './response-log.js';
 import { SocketReplayer } from './socket-replayer.js';
 import type { MysqlFigures, MysqlModeConfig, MysqlModeLog } from '../../mysql-replay/index.js';
-import { isSessionSampled, MAX_COPIES } from '../../tcpcopy/rewrite.js';
+import { isSessionSampled, MAX_COPIES, SampleRamp } from '../../tcpcopy/rewrite.js';
 import type { ReplayProgress, SocketReplayCounters, SocketReplayOptions } from './socket-replayer.js';
 
 export { ConversationBuilder, decodeReplayPacket, emptyDecodeCounters, emptyStreamCounters } from './streams.js';
@@ -51,6 +51,8 @@ export interface SocketReplayRequest extends Omit<SocketReplayOptions, 'log' | '
    * transport copies, by the same rule on the captured client address and port.
    */
   samplePercent?: number;
+  /** -g: the sampled share ramps from 1 % to samplePercent over this many ms of capture time (0: none). */
+  rampMs?: number;
   /**
    * -n: replay each (sampled) session this many times, 1..1023 (default 1), each copy over its own
    * connection from this machine, so the kernel gives every copy its own source port.
@@ -107,9 +109,15 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
   if (!Number.isInteger(copies) || copies < 1 || copies > MAX_COPIES)
     throw new RangeError(`copies must be 1..${MAX_COPIES}, got ${copies}`);
   let sampledOut = 0;
+  // -g: a session's answer comes from the share at its start (capture time); it is replayed whole.
+  const ramp = (req.rampMs ?? 0) > 0 ? new SampleRamp(percent, req.rampMs!) : null;
   // A captured session's replays: none when -r leaves it out, else `copies` of them (numbered when more than one).
   function* replaysOf(conv: Conversation): Generator<Conversation> {
-    if (!isSessionSampled(conv.client, conv.clientPort, percent)) {
+    const sampled =
+      ramp !== null
+        ? ramp.sampled(conv.client, conv.clientPort, conv.startMs, true)
+        : isSessionSampled(conv.client, conv.clientPort, percent);
+    if (!sampled) {
       sampledOut++;
       return;
     }
