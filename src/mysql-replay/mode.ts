@@ -194,8 +194,12 @@ export class MysqlMode {
   private readonly fallback: Login | null;
   /** What was logged already (once per user and kind). */
   private readonly said = new Set<string>();
-  /** The order of writes across sessions, and each live session's part in it (by session key). */
-  private readonly book = new WriteOrderBook();
+  /**
+   * The order of writes across sessions, one book per target (-x may mirror one online port into
+   * several: each target's sessions keep the online order among themselves, never wait for another
+   * target's), and each live session's part in it (by session key).
+   */
+  private readonly books = new Map<string, WriteOrderBook>();
   private readonly orders = new Map<string, MysqlOrderTransform>();
   private resumer: ((tuple: SessionKey) => void) | null = null;
 
@@ -296,7 +300,7 @@ export class MysqlMode {
   /** The session's chain with the write order (order.ts): its reader at the head, its holding at the tail. */
   private ordered(tuple: SessionKey, beforeOrder: StreamTransform, login: MysqlLoginTransform): StreamTransform {
     const order = new MysqlOrderTransform({
-      book: this.book,
+      book: this.bookFor(tuple),
       wake: () => this.resumer?.(tuple),
       framed: () => login.framed,
       ownAnswer: true,
@@ -324,10 +328,25 @@ export class MysqlMode {
     this.orders.delete(key);
   }
 
+  private bookFor(tuple: SessionKey): WriteOrderBook {
+    const key = `${tuple.targetIp} ${tuple.targetPort}`;
+    let book = this.books.get(key);
+    if (book === undefined) {
+      book = new WriteOrderBook();
+      this.books.set(key, book);
+    }
+    return book;
+  }
+
   /** The mode's figures by name (the statistics line's, and --report-json's `mysql` section). */
   figures(): MysqlFigures {
     const c = this.counters;
-    const o = this.book.counters;
+    const o = { waits: 0, waitsTimedOut: 0, waitMs: 0 };
+    for (const b of this.books.values()) {
+      o.waits += b.counters.waits;
+      o.waitsTimedOut += b.counters.waitsTimedOut;
+      o.waitMs += b.counters.waitMs;
+    }
     return {
       sessions: c.sessions,
       loginsRewritten: c.loginsRewritten,

@@ -11,7 +11,7 @@
 // -c folds many clients onto fewer addresses: two of them on one port meet the same way.
 
 import type { IpFamily } from '../packet/index.js';
-import { portAlong } from './rewrite.js';
+import { COPY_PORT_PLACES, portAlong } from './rewrite.js';
 
 /** -f's bound: factors 0..1023 (and a move's places lie past all of their default places). */
 export const MAX_FACTORS = 1024;
@@ -114,13 +114,20 @@ export class CopyPortAllocator {
       if (last !== null) this.remember(key, { clientIp, realIp, dstPort, port: first, isn: synIsn, ended: false });
       return first;
     }
-    for (let k = 1; k <= MAX_PORT_TRIES; k++) {
-      // Past every instance's default places (-f: factor·n + copy, factor < MAX_FACTORS).
-      const candidate = portAlong(port, this.base + copy + k * this.copies * MAX_FACTORS);
-      if (this.held.has(candidate) || this.liveIsn(family, clientIp, candidate, dst, dstPort) !== null) continue;
-      this.remember(key, { clientIp, realIp, dstPort, port: candidate, isn: synIsn, ended: false });
-      this.counters.moved++;
-      return candidate;
+    // First the places past every instance's default ones (-f: factor·n + copy, factor < MAX_FACTORS:
+    // steps of n·1024), then, when those run out (n ≥ 63 leaves none), the places i + n, i + 2n, ...
+    // Never wrapping round the permutation: a wrapped place would be a default or one tried already.
+    const from = this.base + copy;
+    let tries = 0;
+    for (const stride of [this.copies * MAX_FACTORS, this.copies]) {
+      for (let step = from + stride; step < COPY_PORT_PLACES && tries < MAX_PORT_TRIES; step += stride) {
+        tries++;
+        const candidate = portAlong(port, step);
+        if (this.held.has(candidate) || this.liveIsn(family, clientIp, candidate, dst, dstPort) !== null) continue;
+        this.remember(key, { clientIp, realIp, dstPort, port: candidate, isn: synIsn, ended: false });
+        this.counters.moved++;
+        return candidate;
+      }
     }
     this.counters.exhausted++;
     return first;

@@ -13,9 +13,17 @@ import type { PacketSink } from '../send/index.js';
 import type { ChannelLogger, RegistrationClient, ResponseMessage } from '../channel/index.js';
 import type { ReplicatorConfig } from './config.js';
 import { PacketDecoder, SegmentArena } from '../packet/index.js';
+import type { SessionKey } from '../packet/index.js';
 import { MysqlMode } from '../mysql-replay/index.js';
 import { Deque, SessionEngine } from '../session/index.js';
-import type { CloseReason, EngineSink, OutgoingSegment, TargetResolver } from '../session/index.js';
+import type {
+  CloseReason,
+  EngineSink,
+  OutgoingSegment,
+  TargetAddress,
+  TargetFanout,
+  TargetResolver,
+} from '../session/index.js';
 import {
   formatCloseReasons,
   formatRewriteLine,
@@ -86,6 +94,10 @@ export class Replicator {
   /** -r, -c, -n: which sessions are copied, from which address, how many times. */
   private readonly rewriter: ClientRewriter;
   private readonly copyPorts: CopyPortAllocator;
+  /** Targets beyond the first of online endpoints listed with several in -x (null: none). */
+  private readonly moreTargets: TargetFanout | null;
+  /** Every target address:port (for a connection's sessions on the other targets). */
+  private readonly targets: readonly TargetAddress[];
   /** Online address:port → target (also tells the online server's own packets apart). */
   private readonly resolveTarget: TargetResolver;
   private readonly senders = new Map<4 | 6, PacketSink>();
@@ -128,12 +140,23 @@ export class Replicator {
     this.startedMs = this.nowMs();
     this.loopGuard = new LoopGuard(this.config.transfers);
     // -n: a copy's client port is one no live session holds towards its target (copy-ports.ts).
+    this.moreTargets = buildMoreTargets(this.config.transfers);
+    this.targets = [
+      ...new Map(this.config.transfers.map((t) => [`${t.target.ip.text} ${t.target.port}`, t.target])).values(),
+    ].map((t) => ({ ip: t.ip.text, port: t.port }));
     this.copyPorts = new CopyPortAllocator(
       this.config.copies,
       (_family, clientIp, clientPort, dst, dstPort) => {
+        // Taken when a session of any target of this online endpoint holds the port.
         const target = this.resolveTarget(dst, dstPort);
         if (target === undefined) return null;
-        return this.engine.session(clientIp, clientPort, target.ip, target.port)?.clientIsn ?? null;
+        const isn = this.engine.session(clientIp, clientPort, target.ip, target.port)?.clientIsn;
+        if (isn !== undefined) return isn;
+        for (const t of this.moreTargets?.(dst, dstPort) ?? []) {
+          const other = this.engine.session(clientIp, clientPort, t.ip, t.port)?.clientIsn;
+          if (other !== undefined) return other;
+        }
+        return null;
       },
       this.config.portFactor,
     );
@@ -159,7 +182,8 @@ export class Replicator {
         this.closeReasons.set(reason, (this.closeReasons.get(reason) ?? 0) + 1);
         this.client.unregister(t);
         this.mysql?.sessionClosed(t);
-        this.copyPorts.sessionEnded(t.clientIp, t.clientPort, clientIsn);
+        // The port is free once no target's session of the connection is left.
+        if (!this.otherTargetHolds(t, clientIsn)) this.copyPorts.sessionEnded(t.clientIp, t.clientPort, clientIsn);
       },
     };
     this.resolveTarget = buildTargetResolver(this.config.transfers);
@@ -176,7 +200,7 @@ export class Replicator {
         maxQueuedBytes: this.config.maxBacklogBytes,
       },
       this.mysql?.transformFor ?? null,
-      buildMoreTargets(this.config.transfers),
+      this.moreTargets,
     );
     // A session the MySQL mode held for another's write goes on from a microtask: after the input
     // that answered that write, not from inside the engine's handling of it.
@@ -279,6 +303,17 @@ export class Replicator {
     }
     if (this.source === null)
       this.logger.notice(`tcpcopy capturing on ${devices.join(',')} with filter "${this.config.captureFilter}"`);
+  }
+
+  /** Whether a session of the connection (client, ISN) on another target than `t`'s is still open. */
+  private otherTargetHolds(t: SessionKey, clientIsn: number): boolean {
+    if (this.moreTargets === null) return false;
+    for (const target of this.targets) {
+      if (target.ip === t.targetIp && target.port === t.targetPort) continue;
+      const s = this.engine.session(t.clientIp, t.clientPort, target.ip, target.port);
+      if (s !== undefined && s.clientIsn === clientIsn && s.state !== 'CLOSED') return true;
+    }
+    return false;
   }
 
   /** A snapshot of the statistics: the engine's counters and the edge's, under their own names. */

@@ -61,18 +61,19 @@ export const MAX_RAMP_SESSIONS = 1 << 20;
 
 /**
  * -g: the share of sessions copied grows from 1 % to the -r share over `durationMs` from the first
- * packet seen; a session is in when its sampleBucket is below the share at its first packet, and
- * keeps that answer (remembered while the share can still change it, and after, for the sessions it
- * left out) so that no session is copied from its middle. Pure: time comes with each packet.
+ * packet seen (or from `startMs`); a session is in when its sampleBucket is below the share at its
+ * SYN (or first packet), and keeps that answer until the client port's next SYN (remembered while
+ * the share can still change it, and after, for the sessions it left out), so that no session is
+ * copied from its middle. Pure: time comes with each packet.
  */
 export class SampleRamp {
-  private startMs = -1;
   /** Decisions of sessions in the ramp's range of buckets, by `ip|port`. */
   private readonly decided = new Map<string, boolean>();
 
   constructor(
     private readonly percent: number,
     private readonly durationMs: number,
+    private startMs = -1,
   ) {}
 
   /** The share (1..percent) at nowMs. */
@@ -82,24 +83,29 @@ export class SampleRamp {
     return 1 + (this.percent - 1) * f;
   }
 
-  /** Whether a packet of the session of `ip`:`port` is copied; `last`: the client's FIN or RST. */
-  sampled(ip: string, port: number, nowMs: number, last: boolean): boolean {
+  /** Whether a packet of the session of `ip`:`port` is copied; `syn`: the client's SYN (a new connection). */
+  sampled(ip: string, port: number, nowMs: number, syn: boolean): boolean {
     const bucket = sampleBucket(ip, port);
     if (bucket >= this.percent) return false;
     if (bucket < 1) return true;
     const share = this.share(nowMs);
     const key = `${ip}|${port}`;
-    let inside = this.decided.get(key);
+    let inside = syn ? undefined : this.decided.get(key);
     if (inside === undefined) {
       inside = bucket < share;
       // Past the ramp every such session is in: only the ones left out need remembering.
       if (share < this.percent || !inside) {
         if (this.decided.size >= MAX_RAMP_SESSIONS) this.decided.delete(this.decided.keys().next().value as string);
         this.decided.set(key, inside);
-      }
+      } else this.decided.delete(key);
     }
-    if (last) this.decided.delete(key);
     return inside;
+  }
+
+  /** A whole session (the socket transport's conversations): the answer at its start, not remembered. */
+  sampledSession(ip: string, port: number, startMs: number): boolean {
+    const bucket = sampleBucket(ip, port);
+    return bucket < this.percent && (bucket < 1 || bucket < this.share(startMs));
   }
 }
 
@@ -329,7 +335,7 @@ export class ClientRewriter {
   apply(seg: ClientSegment, nowMs = 0): number {
     const out =
       this.ramp !== null
-        ? !this.ramp.sampled(seg.src, seg.srcPort, nowMs, (seg.flags & (TcpFlags.FIN | TcpFlags.RST)) !== 0)
+        ? !this.ramp.sampled(seg.src, seg.srcPort, nowMs, (seg.flags & (TcpFlags.SYN | TcpFlags.ACK)) === TcpFlags.SYN)
         : this.samplePercent < 100 && !isSessionSampled(seg.src, seg.srcPort, this.samplePercent);
     if (out) {
       this.sampledOutPackets++;

@@ -126,6 +126,8 @@ describe('validateTcpcopyOptions: each option', () => {
     assert.equal(v({ portFactor: '1023' }).portFactor, 1023);
     assert.throws(() => v({ portFactor: '1024' }), { code: 'OUT_OF_RANGE' });
     assert.throws(() => v({ portFactor: '-1' }));
+    assert.equal(v({ portFactor: '62', copies: '1023' }).portFactor, 62, '63 × 1023 = 64449 places');
+    assert.throws(() => v({ portFactor: '63', copies: '1023' }), { code: 'OUT_OF_RANGE' });
   });
   void test('-H: a unicast address, not loopback, not a target', () => {
     assert.deepEqual(v({ localhostIp: '10.77.200.50' }).localhostAddress, { text: '10.77.200.50', family: 4 });

@@ -236,3 +236,11 @@ void test('-f: instance F takes the places F·n .. F·n + n − 1; two factors n
   );
   assert.throws(() => new CopyPortAllocator(2, () => null, 1024), RangeError);
 });
+
+void test('-n 63 and more: the moves never wrap onto the defaults (steps of n when n·1024 leaves no room)', () => {
+  const live = new Map<string, number>([[`${C}|${portAlong(30000, 5)}`, 1]]);
+  const a = new CopyPortAllocator(63, (_f, ip, port) => live.get(`${ip}|${port}`) ?? null);
+  const got = a.port(4, C, C, 30000, ONL, 80, 5, 2);
+  assert.equal(got, portAlong(30000, 5 + 63));
+  assert.deepEqual(a.counters, { moved: 1, exhausted: 0 });
+});

