@@ -8,5 +8,5 @@ export { MysqlStatementTransform, STATEMENT_REPLY_BYTES, MAX_STATEMENTS, NEVER_S
 export type { MysqlStatementOptions } from './statements.js';
 export { MysqlOrderTransform, ORDER_WAIT_MS, EVIDENCE_WAIT_MS, MAX_PREPARED } from './order.js';
 export type { MysqlOrderOptions } from './order.js';
-export { WriteOrderBook } from './order-book.js';
+export { WriteOrderBook, MAX_PENDING } from './order-book.js';
 export type { OrderBookCounters } from './order-book.js';

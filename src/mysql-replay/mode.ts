@@ -85,6 +85,8 @@ export interface MysqlFigures {
   orderWaitsTimedOut: number;
   /** Milliseconds writes waited for other sessions' writes, summed over the waits. */
   orderWaitMs: number;
+  /** Writes answered online that the order stopped tracking unanswered (more than MAX_PENDING pending). */
+  orderWritesDropped: number;
 }
 
 /** Each figure's name in the statistics line (kept as the line always spelled them). */
@@ -111,6 +113,7 @@ const FIGURE_NAMES: Readonly<Record<keyof MysqlFigures, string>> = {
   orderWaits: 'order waits',
   orderWaitsTimedOut: 'order waits timed out',
   orderWaitMs: 'order wait ms',
+  orderWritesDropped: 'order writes dropped',
 };
 
 /** Joined sessions remembered as skipped, so each is counted once however many packets it has. */
@@ -341,11 +344,12 @@ export class MysqlMode {
   /** The mode's figures by name (the statistics line's, and --report-json's `mysql` section). */
   figures(): MysqlFigures {
     const c = this.counters;
-    const o = { waits: 0, waitsTimedOut: 0, waitMs: 0 };
+    const o = { waits: 0, waitsTimedOut: 0, waitMs: 0, dropped: 0 };
     for (const b of this.books.values()) {
       o.waits += b.counters.waits;
       o.waitsTimedOut += b.counters.waitsTimedOut;
       o.waitMs += b.counters.waitMs;
+      o.dropped += b.counters.dropped;
     }
     return {
       sessions: c.sessions,
@@ -370,6 +374,7 @@ export class MysqlMode {
       orderWaits: o.waits,
       orderWaitsTimedOut: o.waitsTimedOut,
       orderWaitMs: Math.round(o.waitMs),
+      orderWritesDropped: o.dropped,
     };
   }
 

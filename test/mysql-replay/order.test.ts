@@ -7,9 +7,12 @@
 // execution's parameters, also when the ids were remapped before. Exact bytes out, so each can fail.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodePacket } from '../../src/mysql/index.js';
+import fc from 'fast-check';
+import { encodePacket, mayConflict } from '../../src/mysql/index.js';
+import type { WriteTarget } from '../../src/mysql/index.js';
 import {
   EVIDENCE_WAIT_MS,
+  MAX_PENDING,
   MAX_PREPARED,
   MysqlOrderTransform,
   ORDER_WAIT_MS,
@@ -128,7 +131,7 @@ void test('a write of a row another session wrote first waits for that answer on
   b.resume(4);
   assert.deepEqual(b.sent(), UPDATE5B);
   assert.equal(b.t.heldBytes, 0);
-  assert.deepEqual(book.counters, { waits: 1, waitsTimedOut: 0, waitMs: 2 });
+  assert.deepEqual(book.counters, { waits: 1, waitsTimedOut: 0, waitMs: 2, dropped: 0 });
 });
 
 void test('writes held before the tail (a login not yet accepted) are in the online order all the same', () => {
@@ -204,7 +207,7 @@ void test('a wait longer than ORDER_WAIT_MS ends: the write goes and the timeout
   assert.equal(b.sent().length, 0, 'not before the bound');
   b.resume(10 + ORDER_WAIT_MS);
   assert.deepEqual(b.sent(), UPDATE5B);
-  assert.deepEqual(book.counters, { waits: 1, waitsTimedOut: 1, waitMs: ORDER_WAIT_MS });
+  assert.deepEqual(book.counters, { waits: 1, waitsTimedOut: 1, waitMs: ORDER_WAIT_MS, dropped: 0 });
   assert.equal(book.pending, 0, "A's entry was given up");
 });
 
@@ -233,7 +236,7 @@ void test("the other order online: B's write answered first goes at once, A's wa
   b.send(UPDATE5B, 1);
   b.send(COMMIT, 2, OK_BYTES); // B's answered online while A's was still in flight (A waited for B's lock)
   assert.deepEqual(b.sent(), Buffer.concat([UPDATE5B, COMMIT]));
-  assert.deepEqual(book.counters, { waits: 0, waitsTimedOut: 0, waitMs: 0 });
+  assert.deepEqual(book.counters, { waits: 0, waitsTimedOut: 0, waitMs: 0, dropped: 0 });
 });
 
 void test("captured online answers order the writes: the server's answer, not the client's next command", () => {
@@ -353,7 +356,7 @@ void test('a session that ends gives its entries up: nobody waits for it', () =>
   assert.equal(b.woken, 1);
   b.resume(3);
   assert.deepEqual(b.sent(), UPDATE5B);
-  assert.deepEqual(book.counters, { waits: 1, waitsTimedOut: 0, waitMs: 1 });
+  assert.deepEqual(book.counters, { waits: 1, waitsTimedOut: 0, waitMs: 1, dropped: 0 });
 });
 
 void test('WriteOrderBook: blockers are earlier pending entries of other sessions that may touch the row', () => {
@@ -485,4 +488,74 @@ void test('prepares read at capture, matched with the online answer that follows
     }),
     true,
   );
+});
+
+void test('WriteOrderBook: the row files find the same blocker as reading every pending entry (mayConflict)', () => {
+  const targetArb = fc.oneof(
+    { weight: 1, arbitrary: fc.constant({ table: null, row: null }) },
+    { weight: 2, arbitrary: fc.record({ table: fc.constantFrom('t', 'u'), row: fc.constant(null) }) },
+    {
+      weight: 12,
+      arbitrary: fc.record({
+        table: fc.constantFrom('t', 'u'),
+        row: fc
+          .tuple(fc.constantFrom('id', 'id', 'id', 'k'), fc.integer({ min: 1, max: 4 }))
+          .map(([c, v]) => `${c}=${v}`),
+      }),
+    },
+  );
+  const opArb = fc.oneof(
+    fc.record({ op: fc.constant('push' as const), session: fc.integer({ min: 0, max: 3 }), target: targetArb }),
+    fc.record({ op: fc.constant('answer' as const), pick: fc.nat() }),
+  );
+  fc.assert(
+    fc.property(
+      fc.array(opArb, { maxLength: 120 }),
+      fc.array(targetArb, { minLength: 1, maxLength: 6 }),
+      (ops, asks) => {
+        const book = new WriteOrderBook();
+        for (let s = 0; s < 4; s++) book.newSession();
+        const pushed: Array<{ n: number; session: number; target: WriteTarget; answered: boolean }> = [];
+        const check = (): void => {
+          for (const target of asks) {
+            for (let session = 0; session < 4; session++) {
+              for (const need of [book.size, Math.floor(book.size / 2)]) {
+                const want = pushed.find(
+                  (e) => !e.answered && e.n < need && e.session !== session && mayConflict(e.target, target),
+                );
+                assert.equal(book.blocker(session, need, target), want?.n ?? -1);
+              }
+            }
+          }
+        };
+        for (const o of ops) {
+          if (o.op === 'push')
+            pushed.push({ n: book.push(o.session, o.target), session: o.session, target: o.target, answered: false });
+          else if (pushed.length > 0) {
+            const e = pushed[o.pick % pushed.length]!;
+            e.answered = true;
+            book.answer(e.n);
+          }
+          check();
+        }
+        assert.equal(book.pending, pushed.filter((e) => !e.answered).length);
+      },
+    ),
+    { seed: 12, numRuns: 300 },
+  );
+});
+
+void test('WriteOrderBook: past MAX_PENDING pending entries the oldest is given up and counted', () => {
+  const book = new WriteOrderBook();
+  const s1 = book.newSession();
+  const s2 = book.newSession();
+  const row = (i: number): WriteTarget => ({ table: 't', row: `id=${i}` });
+  for (let i = 0; i < MAX_PENDING; i++) book.push(s1, row(i));
+  assert.deepEqual([book.pending, book.counters.dropped], [MAX_PENDING, 0]);
+  assert.equal(book.blocker(s2, book.size, row(0)), 0);
+  book.push(s1, row(MAX_PENDING));
+  assert.deepEqual([book.pending, book.counters.dropped], [MAX_PENDING, 1]);
+  assert.equal(book.blocker(s2, book.size, row(0)), -1, 'the oldest entry is no longer waited for');
+  assert.equal(book.blocker(s2, book.size, row(1)), 1);
+  assert.equal(book.blocker(s2, book.size, row(MAX_PENDING)), MAX_PENDING, 'found by its row at once');
 });

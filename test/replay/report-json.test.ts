@@ -228,6 +228,7 @@ void test('--mysql: the mode figures under `mysql` in both transports, null with
     orderWaits: 777,
     orderWaitsTimedOut: 3,
     orderWaitMs: 1_234,
+    orderWritesDropped: 5,
   };
   assert.equal(packetReportJson(packet, { samplePercent: 100, copies: 1 }).mysql, null);
   assert.equal(socketReportJson(socket, 'f.pcap').mysql, null);
