@@ -53,6 +53,9 @@ async function replicate(
   },
 ): Promise<void> {
   const began = Date.now();
+  // By hand: MYSQL_E2E_RATE=N (transactions/s) or `none` (flat out) in place of the test's rate.
+  const envRate = process.env['MYSQL_E2E_RATE'];
+  const rate = envRate === undefined ? opts.rate : envRate === 'none' ? undefined : Number(envRate);
   const rl = await ReplicationLab.create({
     service: 'mariadb',
     mariadb: { ed25519: opts.user === 'sbtest_ed' },
@@ -81,7 +84,7 @@ async function replicate(
       timeS: SECONDS,
       ...(opts.psMode === undefined ? {} : { psMode: opts.psMode }),
       extraArgs: [
-        ...(opts.rate === undefined ? [] : [`--rate=${opts.rate}`]),
+        ...(rate === undefined ? [] : [`--rate=${rate}`]),
         // By hand: more sysbench options (MYSQL_E2E_SYSBENCH='--rate=2000').
         ...(process.env['MYSQL_E2E_SYSBENCH']?.split(' ') ?? []),
       ],
