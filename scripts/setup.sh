@@ -15,6 +15,7 @@ APT_PACKAGES=(
   tcpdump tshark         # tests: reference captures and decoding
   nginx-light redis-server apache2-utils wrk curl  # lab servers and loads
   mariadb-server mariadb-client sysbench  # lab: MySQL mode (per-test mariadbd in namespaces), its client, OLTP load
+  prometheus             # lab: a real Prometheus server scrapes --metrics (per-test, in a namespace)
   build-essential python3  # node-gyp
 )
 # The Dockerfile test, on CI or when asked: an engine, runc (podman's default crun refuses a host with both
@@ -38,6 +39,16 @@ if ((${#missing[@]})); then
     # Debian's postinst starts (under systemd: and enables) the distribution's MariaDB unless a
     # policy-rc.d forbids it, as in most containers. The lab starts its own servers (test/lab/mariadb.ts),
     # so a fresh install leaves none running on the machine.
+    # The same for Prometheus (and its node exporter): the lab runs its own, on a namespace's address.
+    if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+      for unit in prometheus prometheus-node-exporter; do
+        if [[ -d /run/systemd/system ]]; then
+          systemctl disable --now "$unit.service" >/dev/null 2>&1 || true
+        else
+          invoke-rc.d "$unit" stop >/dev/null 2>&1 || true
+        fi
+      done
+    fi
     if [[ " ${missing[*]} " == *" mariadb-server "* ]]; then
       if [[ -d /run/systemd/system ]]; then
         systemctl disable --now mariadb.service >/dev/null 2>&1 || true

@@ -6,6 +6,7 @@ import { INTERCEPT_EXAMPLES, addInterceptOptions, examplesText, validateIntercep
 import type { InterceptConfig, InterceptRawOptions } from './options/index.js';
 import type { DaemonReporter } from '../process/daemon.js';
 import { supervise } from '../process/supervise.js';
+import { serveMetrics } from './metrics.js';
 import {
   checkLogFile,
   endQuietlyWhenStdoutCloses,
@@ -24,7 +25,17 @@ async function serve(config: InterceptConfig, daemon: DaemonReporter | null): Pr
   const { InterceptService } = await import('../intercept/index.js');
   const logger = makeLogger(config.logFile);
   const service = new InterceptService({ config, logger });
+  const { interceptMetricSpecs } = await import('../metrics/index.js');
+  const metrics = await serveMetrics(
+    'intercept',
+    config.metrics,
+    interceptMetricSpecs(),
+    () => service.counters(),
+    daemon,
+  );
+  if (metrics === 'failed') return;
   process.exitCode = await supervise({ service, logger, pidFile: config.pidFile, daemon });
+  await metrics?.close();
 }
 
 export async function main(argv: readonly string[]): Promise<void> {

@@ -14,6 +14,7 @@ import {
   validateTcpcopyOptions,
 } from './options/index.js';
 import { resolveHostNames } from './resolve.js';
+import { serveMetrics } from './metrics.js';
 import { loadFileOptions } from './config-file.js';
 import type { FileOptions } from './config-file.js';
 import type { IpAddress, TcpcopyConfig, TcpcopyRawOptions } from './options/index.js';
@@ -66,6 +67,18 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
   const logger = makeLogger(config.logFile);
   const lonely = config.lonely ? null : new LonelyWatch(config.lonelyGraceMs);
   const replicator = new Replicator({ config, logger, onConnectionsChange: (n) => lonely?.update(n) });
+  const { tcpcopyMetricSpecs } = await import('../metrics/index.js');
+  const metrics = await serveMetrics(
+    'tcpcopy',
+    config.metrics,
+    tcpcopyMetricSpecs(config.mysql !== null),
+    () => ({
+      counters: replicator.counters(),
+      mysql: replicator.mysql?.figures() ?? null,
+    }),
+    daemon,
+  );
+  if (metrics === 'failed') return;
   const watchdogs = [new MemoryWatch(config.maxMemoryBytes), ...(lonely === null ? [] : [lonely])];
   // --record beside the replication: a second capture, both directions, to pcapng.
   const recording =
@@ -77,6 +90,7 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
     daemon,
     watchdogs: recording === null ? watchdogs : [...watchdogs, recording.watchdog],
   });
+  await metrics?.close();
 }
 
 /** Live capture replayed over ordinary sockets until SIGINT/SIGTERM; prints the report. Exit code. */

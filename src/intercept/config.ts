@@ -36,4 +36,6 @@ export interface InterceptConfig {
    * (tcpcopy's MySQL mode reads the server's greeting and login answers); 0 = headers only.
    */
   readonly replyPayloadBytes: number;
+  /** --metrics: where the Prometheus metrics are served (host null: every address); null = not served. */
+  readonly metrics: { readonly host: string | null; readonly port: number } | null;
 }

@@ -14,6 +14,7 @@ describe('validateInterceptOptions', () => {
       listenPort: 36524,
       bindAddress: null,
       logFile: null,
+      metrics: null,
       pidFile: null,
       daemon: false,
       secret: null,
@@ -99,4 +100,13 @@ describe('validateInterceptOptions', () => {
       );
     });
   }
+});
+
+void test('intercept --metrics [addr:]port', () => {
+  const base = { filter: 'tcp and src port 8080', secret: 'x' };
+  assert.deepEqual(validateInterceptOptions({ ...base, metrics: '10.77.0.4:9102' }).metrics, {
+    host: '10.77.0.4',
+    port: 9102,
+  });
+  assert.throws(() => validateInterceptOptions({ ...base, metrics: '70000' }), { code: 'BAD_PORT' });
 });

@@ -30,6 +30,7 @@ const CONFIG: InterceptConfig = {
   queueNum: 0,
   passList: [],
   replyPayloadBytes: 512,
+  metrics: null,
 };
 
 /** The session of the copied client 10.77.0.1:port with the target 10.77.0.3:8080. */

@@ -31,6 +31,7 @@ export const LAYERS: Readonly<Record<string, number>> = {
   tcpcopy: 4,
   intercept: 4,
   record: 4,
+  metrics: 4,
   replay: 5,
   demo: 6,
   cli: 7,

@@ -156,6 +156,10 @@ export function addTcpcopyOptions(cmd: Command): Command {
     .option('-m, --max-memory <MB>', `exit when memory use exceeds this (default ${d.maxMemoryMb})`)
     .option('--stats-interval <s>', `seconds between statistics lines, 0 = only at exit (default ${d.statsIntervalS})`)
     .option(
+      '--metrics <[addr:]port>',
+      'serve Prometheus metrics (every statistics counter) at http://addr:port/metrics (a bare port: every address)',
+    )
+    .option(
       '--responses <file>',
       "--transport socket: write each of the target's responses as a JSON line (session, turn, HTTP status line, bytes, timings)",
     )
@@ -204,6 +208,10 @@ export function addInterceptOptions(cmd: Command): Command {
     .option('-P, --pid-file <file>', 'pid file')
     .option('-d, --daemon', 'run as a daemon')
     .option('--stats-interval <s>', `seconds between statistics lines, 0 = only at exit (default ${d.statsIntervalS})`)
+    .option(
+      '--metrics <[addr:]port>',
+      'serve Prometheus metrics (every statistics counter) at http://addr:port/metrics (a bare port: every address)',
+    )
     .option(
       '--config <file>',
       'read options from this JSON file, by their long names ({ "filter": "tcp and src port 8080" }); flags win',

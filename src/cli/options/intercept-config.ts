@@ -9,6 +9,7 @@ import { OptionError } from './errors.js';
 
 export type { InterceptConfig };
 import { parseInterfaces } from './interfaces.js';
+import { parseMetricsAddress } from './metrics.js';
 import { parseIntegerOption } from './numbers.js';
 import { DEFAULT_INTERCEPT_PORT, TCPCOPY_DEFAULTS, parseStatsInterval } from './tcpcopy-config.js';
 
@@ -22,6 +23,8 @@ export interface InterceptRawOptions {
   daemon?: boolean;
   secret?: string;
   statsInterval?: string;
+  /** --metrics [addr:]port */
+  metrics?: string;
   /** --tcpcopy1 / --tcpcopy1-allow. */
   tcpcopy1?: boolean;
   tcpcopy1Allow?: string;
@@ -105,6 +108,7 @@ export function validateInterceptOptions(raw: InterceptRawOptions, inputs: Inter
     passList:
       raw.passlist === undefined ? [] : splitList('-x', raw.passlist).map((item) => parseIp(`-x '${item}'`, item)),
     replyPayloadBytes: parseReplyPayload(raw.tcpcopy1 === true, raw.replyPayload),
+    metrics: parseMetricsAddress(raw.metrics),
   };
 }
 

@@ -146,6 +146,12 @@ const RULES: readonly Rule[] = [
     why: '--transport socket prints one report at the end',
   },
   {
+    key: 'metrics',
+    flag: '--metrics',
+    refusedIn: (m) => m.offline || m.transport === 'socket',
+    why: 'metrics are served by live replication over the packet transport so far (offline and --transport socket print a report)',
+  },
+  {
     key: 'record',
     flag: '--record',
     refusedIn: (m) => m.offline || m.transport === 'socket',

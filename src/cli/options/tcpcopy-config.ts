@@ -2,6 +2,8 @@
 // hands them over) into a typed TcpcopyConfig with units in the names, or throws one OptionError
 // with a one-line message. Pure: the environment and this machine's addresses come in as inputs.
 
+import { parseMetricsAddress } from './metrics.js';
+import type { MetricsAddress } from './metrics.js';
 import { findSecret, SECRET_ENV_VAR } from '../../channel/auth.js';
 import { DEFAULT_CHANNEL_PORT } from '../../channel/messages.js';
 import { formatIpv6, ipv4ToString, parseIpv4Address, parseIpv6Address } from '../../packet/index.js';
@@ -89,6 +91,8 @@ export interface TcpcopyConfig extends OfflineRunConfig {
   readonly daemon: boolean;
   /** --record: also record both directions of the online ports; null = no recording. */
   readonly record: RecordConfig | null;
+  /** --metrics: where the Prometheus metrics are served; null = not served. */
+  readonly metrics: MetricsAddress | null;
 }
 
 function nonEmpty(flag: string, value: string | undefined): string | null {
@@ -376,6 +380,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     transport,
     responsesFile: nonEmpty('--responses', raw.responses),
     mysql,
+    metrics: parseMetricsAddress(raw.metrics),
   };
 }
 

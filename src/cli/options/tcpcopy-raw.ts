@@ -40,6 +40,8 @@ export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions, 
   localhostIp?: string;
   secret?: string;
   statsInterval?: string;
+  /** --metrics [addr:]port */
+  metrics?: string;
   /** -o: send at the data link of this device. */
   outputDevice?: string;
   /** --tcpcopy1: speak the C TCPCopy 1.x channel format. */
