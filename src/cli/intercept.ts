@@ -34,8 +34,11 @@ async function serve(config: InterceptConfig, daemon: DaemonReporter | null): Pr
     daemon,
   );
   if (metrics === 'failed') return;
-  process.exitCode = await supervise({ service, logger, pidFile: config.pidFile, daemon });
-  await metrics?.close();
+  try {
+    process.exitCode = await supervise({ service, logger, pidFile: config.pidFile, daemon });
+  } finally {
+    await metrics?.close();
+  }
 }
 
 export async function main(argv: readonly string[]): Promise<void> {

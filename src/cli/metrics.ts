@@ -24,7 +24,9 @@ export async function serveMetrics<S>(
   if (at === null) return null;
   const { MetricsServer, metricsRenderer } = await import('../metrics/index.js');
   try {
-    return await MetricsServer.start(at, metricsRenderer(specs, snapshot));
+    return await MetricsServer.start(at, metricsRenderer(specs, snapshot), (e) =>
+      process.stderr.write(errorLine(tool, `--metrics: ${e.message} (still serving)`)),
+    );
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
     const where = `${at.host === null ? '' : `${at.host.includes(':') ? `[${at.host}]` : at.host}:`}${at.port}`;

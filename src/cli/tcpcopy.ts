@@ -75,6 +75,8 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
     () => ({
       counters: replicator.counters(),
       mysql: replicator.mysql?.figures() ?? null,
+      sessionsByState: replicator.sessionsByState(),
+      sendErrors: replicator.sendErrorsByCode(),
     }),
     daemon,
   );
@@ -83,14 +85,17 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
   // --record beside the replication: a second capture, both directions, to pcapng.
   const recording =
     config.record === null ? null : (await import('./record.js')).recordBeside(config, logger, replicator);
-  process.exitCode = await supervise({
-    service: recording?.service ?? replicator,
-    logger,
-    pidFile: config.pidFile,
-    daemon,
-    watchdogs: recording === null ? watchdogs : [...watchdogs, recording.watchdog],
-  });
-  await metrics?.close();
+  try {
+    process.exitCode = await supervise({
+      service: recording?.service ?? replicator,
+      logger,
+      pidFile: config.pidFile,
+      daemon,
+      watchdogs: recording === null ? watchdogs : [...watchdogs, recording.watchdog],
+    });
+  } finally {
+    await metrics?.close();
+  }
 }
 
 /** Live capture replayed over ordinary sockets until SIGINT/SIGTERM; prints the report. Exit code. */

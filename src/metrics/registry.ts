@@ -14,16 +14,25 @@ export interface MetricsRenderer {
 
 export function metricsRenderer<S>(specs: ReadonlyArray<MetricSpec<S>>, snapshot: () => S): MetricsRenderer {
   let current: S | null = null;
-  const value = (spec: MetricSpec<S>): number => spec.read(current ?? (current = snapshot()));
+  const value = (spec: MetricSpec<S>): number | Readonly<Record<string, number>> =>
+    spec.read(current ?? (current = snapshot()));
+  /** Sets a metric's samples from the snapshot: one, or one per value of its label. */
+  const fill = (spec: MetricSpec<S>, set: (v: number, labels?: Record<string, string>) => void): void => {
+    const v = value(spec);
+    if (typeof v === 'number') set(v);
+    else for (const [k, n] of Object.entries(v)) set(n, { [spec.label ?? 'label']: k });
+  };
   const build = <R extends Registry<RegistryContentType>>(registry: R): R => {
     for (const spec of specs) {
       if (spec.kind === 'gauge') {
         new Gauge({
           name: spec.name,
           help: spec.help,
+          labelNames: spec.label === undefined ? [] : [spec.label],
           registers: [registry],
           collect() {
-            this.set(value(spec));
+            this.reset();
+            fill(spec, (v, labels) => (labels === undefined ? this.set(v) : this.set(labels, v)));
           },
         });
       } else {
@@ -33,10 +42,11 @@ export function metricsRenderer<S>(specs: ReadonlyArray<MetricSpec<S>>, snapshot
         new Counter({
           name: spec.name,
           help: spec.help,
+          labelNames: spec.label === undefined ? [] : [spec.label],
           registers: [registry],
           collect() {
             this.reset();
-            this.inc(value(spec));
+            fill(spec, (v, labels) => (labels === undefined ? this.inc(v) : this.inc(labels, v)));
           },
         });
       }
@@ -47,15 +57,22 @@ export function metricsRenderer<S>(specs: ReadonlyArray<MetricSpec<S>>, snapshot
   const om = new Registry<OpenMetricsContentType>();
   om.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   const openmetrics = build(om);
-  return {
-    async render(format) {
-      const registry: Registry<RegistryContentType> = format === 'openmetrics' ? openmetrics : prometheus;
+  // Scrapes one at a time: two at once would share (and reset) the one snapshot.
+  let queue: Promise<unknown> = Promise.resolve();
+  const renderOne = async (format: MetricsFormat): Promise<{ body: string; contentType: string }> => {
+    const registry: Registry<RegistryContentType> = format === 'openmetrics' ? openmetrics : prometheus;
+    current = null;
+    try {
+      return { body: await registry.metrics(), contentType: registry.contentType };
+    } finally {
       current = null;
-      try {
-        return { body: await registry.metrics(), contentType: registry.contentType };
-      } finally {
-        current = null;
-      }
+    }
+  };
+  return {
+    render(format) {
+      const next = queue.then(() => renderOne(format));
+      queue = next.catch(() => undefined);
+      return next;
     },
   };
 }

@@ -19,8 +19,15 @@ export function formatFor(accept: string | undefined): MetricsFormat {
 export class MetricsServer {
   private constructor(private readonly server: Server) {}
 
-  /** Listens on `at`; rejects with the listen error (EADDRINUSE, EACCES, ...). */
-  static start(at: MetricsEndpoint, renderer: MetricsRenderer): Promise<MetricsServer> {
+  /**
+   * Listens on `at`; rejects with the listen error (EADDRINUSE, EACCES, ...). A later server error
+   * (a failed accept) goes to `onError` and never ends the tool.
+   */
+  static start(
+    at: MetricsEndpoint,
+    renderer: MetricsRenderer,
+    onError: (e: Error) => void = () => undefined,
+  ): Promise<MetricsServer> {
     const server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path !== '/metrics') {
@@ -46,6 +53,7 @@ export class MetricsServer {
       server.once('error', reject);
       server.listen(at.port, at.host ?? undefined, () => {
         server.off('error', reject);
+        server.on('error', onError);
         resolve(new MetricsServer(server));
       });
     });

@@ -13,13 +13,20 @@ export interface MetricSpec<S> {
   readonly name: string;
   readonly help: string;
   readonly kind: MetricKind;
-  readonly read: (s: S) => number;
+  /** One sample, or (with `label`) one sample per value of the label. */
+  readonly read: (s: S) => number | Readonly<Record<string, number>>;
+  /** The label the samples of a record are told apart by. */
+  readonly label?: string;
 }
 
 /** What tcpcopy's metrics are read from: its counters and, with --mysql, the MySQL mode's figures. */
 export interface TcpcopySnapshot {
   readonly counters: TcpcopyCounters;
   readonly mysql: MysqlFigures | null;
+  /** Live sessions by TCP state (every state, 0 included). */
+  readonly sessionsByState: Readonly<Record<string, number>>;
+  /** Send error occurrences by code (errno name), those that sent a packet to the retry queue included. */
+  readonly sendErrors: Readonly<Record<string, number>>;
 }
 
 /** `sendContent` → `send_content`. */
@@ -132,6 +139,20 @@ export function tcpcopyMetricSpecs(mysql: boolean): Array<MetricSpec<TcpcopySnap
   const specs = (Object.keys(TCPCOPY_HELP) as Array<keyof TcpcopyCounters>).map((k) =>
     fromKey<TcpcopySnapshot, TcpcopyCounters>('tcpcopy', k, TCPCOPY_GAUGES.has(k), (s) => s.counters, TCPCOPY_HELP[k]),
   );
+  specs.push({
+    name: 'tcpcopy_sessions',
+    help: 'live sessions by TCP state of the emulated client',
+    kind: 'gauge',
+    label: 'state',
+    read: (s) => s.sessionsByState,
+  });
+  specs.push({
+    name: 'tcpcopy_send_error_events_total',
+    help: 'raw send errors by code, EAGAIN/ENOBUFS that queued a packet for retry included (`send errors` counts packets lost)',
+    kind: 'counter',
+    label: 'code',
+    read: (s) => s.sendErrors,
+  });
   specs.push({
     name: 'tcpcopy_replication_ratio',
     help: 'payload segments sent to the target per captured client payload segment (send content / clt cont)',

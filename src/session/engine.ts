@@ -8,6 +8,7 @@ import type { SessionCounters } from './counters.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { SessionError } from './errors.js';
 import { Session } from './session.js';
+import type { SessionState } from './session.js';
 import { SessionTable } from './table.js';
 import { DEFAULT_SESSION_OPTIONS } from './types.js';
 import type { SessionKey } from '../packet/index.js';
@@ -105,6 +106,13 @@ export class SessionEngine {
 
   get size(): number {
     return this.sessions.size;
+  }
+
+  /** Live sessions by state (every state, 0 included): O(sessions), for a metrics scrape. */
+  sessionsByState(): Record<SessionState, number> {
+    const out: Record<SessionState, number> = { SYN_SENT: 0, ESTABLISHED: 0, CLOSE_WAIT: 0, CLOSED: 0 };
+    for (const e of this.sessions.values()) out[e.session.state]++;
+    return out;
   }
 
   /** The live session for a 4-tuple, if any (for statistics and tests). */

@@ -337,6 +337,19 @@ export class Replicator {
     return { ...this.engine.counters, ...this.edge };
   }
 
+  /** Live sessions by state (for --metrics). */
+  sessionsByState(): Record<string, number> {
+    return this.engine.sessionsByState();
+  }
+
+  /** Raw send error occurrences by code, over every sender (for --metrics). */
+  sendErrorsByCode(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of this.senders.values())
+      for (const [code, n] of Object.entries(s.counters().errors)) out[code] = (out[code] ?? 0) + n;
+    return out;
+  }
+
   /**
    * Stops capturing (what the capture threads had already queued is still processed), then timers
    * and the channel; logs the final summary. Idempotent.

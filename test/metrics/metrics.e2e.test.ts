@@ -112,10 +112,15 @@ test(
       });
       // During the load: the counters move.
       let during = new Map<string, number>();
+      let duringText = '';
       await pollUntil(async () => {
-        during = samples((await scrape(tcpcopyUrl)).text);
+        duringText = (await scrape(tcpcopyUrl)).text;
+        during = samples(duringText);
         return (during.get('tcpcopy_send_content_total') ?? 0) > 0;
       }, 20_000);
+      const established = (text: string): number =>
+        Number(/^tcpcopy_sessions\{state="ESTABLISHED"\} (\d+)$/m.exec(text)?.[1] ?? NaN);
+      assert.ok(established(duringText) >= 1, `sessions established during the load: ${established(duringText)}`);
       const ab = await load;
       assert.equal(ab.complete, REQUESTS);
       const lag = await measureLag(rl, { since: mark, timeoutMs: 30_000, quietMs: 1_000 });
@@ -132,6 +137,16 @@ test(
       const interceptAfter = samples(ic.text);
       assert.deepEqual(samples(om.text).get('tcpcopy_send_content_total'), after.get('tcpcopy_send_content_total'));
       assert.equal(after.get('tcpcopy_replication_ratio'), 1, 'every captured request segment sent once');
+      const byState = [...tc.text.matchAll(/^tcpcopy_sessions\{state="([A-Z_]+)"\} (\d+)$/gm)];
+      assert.deepEqual(
+        byState.map((m) => m[1]),
+        ['SYN_SENT', 'ESTABLISHED', 'CLOSE_WAIT', 'CLOSED'],
+      );
+      assert.equal(
+        byState.reduce((sum, m) => sum + Number(m[2]), 0),
+        after.get('tcpcopy_active'),
+        'the live sessions by state add up to active',
+      );
       assert.ok(after.get('tcpcopy_send_content_total')! >= REQUESTS);
       assert.ok((during.get('tcpcopy_send_content_total') ?? 0) <= after.get('tcpcopy_send_content_total')!);
 

@@ -43,13 +43,13 @@ void test('tcpcopy: every counter once, by its snake_case name; ms in seconds; o
   let snapshots = 0;
   const r = metricsRenderer<TcpcopySnapshot>(tcpcopyMetricSpecs(false), () => {
     snapshots++;
-    return { counters, mysql: null };
+    return { counters, mysql: null, sessionsByState: {}, sendErrors: {} };
   });
   const page = await r.render('prometheus');
   assert.equal(snapshots, 1, 'one snapshot for the whole page');
   const s = samples(page.body);
   const keys = Object.keys(counters) as Array<keyof TcpcopyCounters>;
-  assert.equal(s.size, keys.length + 1, 'every counter and the ratio');
+  assert.equal(s.size, keys.length + 1, 'every counter and the ratio (no labelled samples in this snapshot)');
   const gauges = new Set(['active', 'queuedBytes', 'replicationLagMs', 'loopDelayP99Ms', 'loopDelayMaxMs']);
   for (const k of keys) {
     const ms = k.endsWith('Ms');
@@ -69,7 +69,12 @@ void test('tcpcopy: every counter once, by its snake_case name; ms in seconds; o
 void test('tcpcopy --mysql: the mysql: line figures too', async () => {
   const counters: TcpcopyCounters = { ...newCounters(), ...newEdgeCounters() };
   const mysql = { sessions: 8, orderWaits: 5, orderWaitMs: 1500 } as unknown as MysqlFigures;
-  const r = metricsRenderer<TcpcopySnapshot>(tcpcopyMetricSpecs(true), () => ({ counters, mysql }));
+  const r = metricsRenderer<TcpcopySnapshot>(tcpcopyMetricSpecs(true), () => ({
+    counters,
+    mysql,
+    sessionsByState: {},
+    sendErrors: {},
+  }));
   const s = samples((await r.render('prometheus')).body);
   assert.equal(s.get('tcpcopy_mysql_sessions_total'), 8);
   assert.equal(s.get('tcpcopy_mysql_order_waits_total'), 5);
@@ -151,4 +156,40 @@ void test('--metrics [addr:]port: parsed; bad values refused; refused offline an
     () => validateTcpcopyOptions({ ...base, metrics: '9101', transport: 'socket', intercept: undefined }, {}),
     /--metrics/,
   );
+});
+
+void test('scrapes at once: each page is of one snapshot of its own', async () => {
+  let n = 0;
+  const r = metricsRenderer(interceptMetricSpecs(), () => {
+    n++;
+    const c = createInterceptCounters();
+    c.routedResponses = n;
+    c.socketWrites = n;
+    return c;
+  });
+  const pages = await Promise.all([r.render('prometheus'), r.render('openmetrics'), r.render('prometheus')]);
+  const got = pages.map((p) => {
+    const s = samples(p.body);
+    return [s.get('intercept_routed_responses_total'), s.get('intercept_socket_writes_total')];
+  });
+  assert.deepEqual(got, [
+    [1, 1],
+    [2, 2],
+    [3, 3],
+  ]);
+});
+
+void test('tcpcopy: sessions by state and send errors by code, one labelled sample each', async () => {
+  const counters: TcpcopyCounters = { ...newCounters(), ...newEdgeCounters() };
+  const r = metricsRenderer<TcpcopySnapshot>(tcpcopyMetricSpecs(false), () => ({
+    counters,
+    mysql: null,
+    sessionsByState: { SYN_SENT: 1, ESTABLISHED: 7, CLOSE_WAIT: 0, CLOSED: 0 },
+    sendErrors: { EPERM: 12, ENOBUFS: 3 },
+  }));
+  const body = (await r.render('prometheus')).body;
+  assert.match(body, /^tcpcopy_sessions\{state="ESTABLISHED"\} 7$/m);
+  assert.match(body, /^tcpcopy_sessions\{state="CLOSE_WAIT"\} 0$/m);
+  assert.match(body, /^tcpcopy_send_error_events_total\{code="EPERM"\} 12$/m);
+  assert.match(body, /^tcpcopy_send_error_events_total\{code="ENOBUFS"\} 3$/m);
 });

@@ -212,6 +212,10 @@ describe('record options', () => {
       /-n is a replication option/,
     );
     assert.throws(
+      () => validateRecordOnlyOptions({ record: 'r', transfer: '80', metrics: '9101' }),
+      /--metrics is a replication option/,
+    );
+    assert.throws(
       () => validateRecordOnlyOptions({ record: 'r', transfer: '80', wait: false }),
       /-W is a replication option/,
     );

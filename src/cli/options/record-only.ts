@@ -44,6 +44,7 @@ export function isRecordOnly(raw: TcpcopyRawOptions): boolean {
 /** Options that only mean something when replicating. */
 const REPLICATION_ONLY: readonly [keyof TcpcopyRawOptions, string][] = [
   ['interceptPort', '-p'],
+  ['metrics', '--metrics'],
   ['connections', '-C'],
   ['filter', '-F'],
   ['outputDevice', '-o'],
