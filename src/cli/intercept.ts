@@ -23,7 +23,7 @@ import type { FileOptions } from './config-file.js';
 /** Runs the intercept service until SIGINT/SIGTERM, then logs the summary and returns. */
 async function serve(config: InterceptConfig, daemon: DaemonReporter | null): Promise<void> {
   const { InterceptService } = await import('../intercept/index.js');
-  const logger = makeLogger(config.logFile);
+  const logger = makeLogger(config.logFile, config.logFormat, 'intercept');
   const service = new InterceptService({ config, logger });
   const { interceptMetricSpecs } = await import('../metrics/index.js');
   const metrics = await serveMetrics(

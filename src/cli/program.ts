@@ -3,7 +3,7 @@
 // --version, 2 for any usage error, whoever finds it.
 import { Command, CommanderError } from 'commander';
 import { appendFileSync } from 'node:fs';
-import { createLogger } from '../log/index.js';
+import { createJsonLogger, createLogger } from '../log/index.js';
 import type { Logger } from '../log/index.js';
 import { ExitCode } from '../exit-codes.js';
 import { VERSION } from '../version.js';
@@ -130,10 +130,15 @@ export async function startService(
 }
 
 /** The tools' logger: C-style lines to -l's file (appended), or to standard error. */
-export function makeLogger(logFile: string | null): Logger {
+export function makeLogger(
+  logFile: string | null,
+  format: 'text' | 'json' = 'text',
+  tool: 'tcpcopy' | 'intercept' = 'tcpcopy',
+): Logger {
   const write =
     logFile === null
       ? (l: string): void => void process.stderr.write(l)
       : (l: string): void => appendFileSync(logFile, l);
-  return createLogger({ write, now: () => Date.now(), minLevel: 'info' });
+  const o = { write, now: () => Date.now(), minLevel: 'info' as const };
+  return format === 'json' ? createJsonLogger({ ...o, tool }) : createLogger(o);
 }

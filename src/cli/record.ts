@@ -37,7 +37,7 @@ export async function runRecordOnly(
     await runDaemonParent('tcpcopy', program, argv, config.logFile);
     return;
   }
-  const logger = makeLogger(config.logFile);
+  const logger = makeLogger(config.logFile, config.logFormat);
   const recorder = new Recorder({
     config: config.record,
     interfaces: config.interfaces,

@@ -64,7 +64,7 @@ function isRegularFile(path: string): boolean {
  */
 async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): Promise<void> {
   const { Replicator } = await import('../tcpcopy/index.js');
-  const logger = makeLogger(config.logFile);
+  const logger = makeLogger(config.logFile, config.logFormat);
   const lonely = config.lonely ? null : new LonelyWatch(config.lonelyGraceMs);
   const replicator = new Replicator({ config, logger, onConnectionsChange: (n) => lonely?.update(n) });
   const { tcpcopyMetricSpecs } = await import('../metrics/index.js');
@@ -100,7 +100,7 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
 
 /** Live capture replayed over ordinary sockets until SIGINT/SIGTERM; prints the report. Exit code. */
 async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
-  const logger = makeLogger(config.logFile);
+  const logger = makeLogger(config.logFile, config.logFormat);
   const first = config.transfers[0];
   if (
     !first ||
@@ -208,7 +208,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     checkLogFile(program, config.logFile);
     // Logged once: by the process that runs (a -d parent re-runs itself as the daemon, which logs it).
     if (resolved.length > 0 && !(config.daemon && daemonReporter() === null)) {
-      makeLogger(config.logFile).notice(
+      makeLogger(config.logFile, config.logFormat).notice(
         `host names resolved: ${resolved.map((r) => `${r.name} ${r.ip?.text ?? '?'}`).join(', ')}`,
       );
     }
@@ -217,7 +217,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = await (
         await import('../replay/run.js')
       ).runOffline(config, {
-        logger: makeLogger(config.logFile),
+        logger: makeLogger(config.logFile, config.logFormat),
         error: (t) => void process.stderr.write(errorLine('tcpcopy', t)),
         warn: (t) => void process.stderr.write(`tcpcopy: warning: ${t}\n`),
       });

@@ -38,4 +38,6 @@ export interface InterceptConfig {
   readonly replyPayloadBytes: number;
   /** --metrics: where the Prometheus metrics are served (host null: every address); null = not served. */
   readonly metrics: { readonly host: string | null; readonly port: number } | null;
+  /** --log-format: the C tool's lines or JSON records. */
+  readonly logFormat: 'text' | 'json';
 }

@@ -1,6 +1,6 @@
 // A minimal logger: lines shaped like the C tool's log (`2026/11/23 09:31:13 +123 [notice] text`)
-// handed to a writer. No pino or similar is installed; this interface is small enough for one to
-// back it later. The clock and the writer are inputs, so formatting is testable.
+// handed to a writer (the default; --log-format json writes the same records through pino:
+// json-logger.ts). The clock and the writer are inputs, so formatting is testable.
 
 import type { LogLevel, LogLine } from './log-line.js';
 

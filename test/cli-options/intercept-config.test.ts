@@ -15,6 +15,7 @@ describe('validateInterceptOptions', () => {
       bindAddress: null,
       logFile: null,
       metrics: null,
+      logFormat: 'text',
       pidFile: null,
       daemon: false,
       secret: null,

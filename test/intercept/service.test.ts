@@ -31,6 +31,7 @@ const CONFIG: InterceptConfig = {
   passList: [],
   replyPayloadBytes: 512,
   metrics: null,
+  logFormat: 'text',
 };
 
 /** The session of the copied client 10.77.0.1:port with the target 10.77.0.3:8080. */

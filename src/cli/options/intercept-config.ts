@@ -10,6 +10,7 @@ import { OptionError } from './errors.js';
 export type { InterceptConfig };
 import { parseInterfaces } from './interfaces.js';
 import { parseMetricsAddress } from './metrics.js';
+import { parseLogFormat } from './log-format.js';
 import { parseIntegerOption } from './numbers.js';
 import { DEFAULT_INTERCEPT_PORT, TCPCOPY_DEFAULTS, parseStatsInterval } from './tcpcopy-config.js';
 
@@ -25,6 +26,8 @@ export interface InterceptRawOptions {
   statsInterval?: string;
   /** --metrics [addr:]port */
   metrics?: string;
+  /** --log-format text|json */
+  logFormat?: string;
   /** --tcpcopy1 / --tcpcopy1-allow. */
   tcpcopy1?: boolean;
   tcpcopy1Allow?: string;
@@ -109,6 +112,7 @@ export function validateInterceptOptions(raw: InterceptRawOptions, inputs: Inter
       raw.passlist === undefined ? [] : splitList('-x', raw.passlist).map((item) => parseIp(`-x '${item}'`, item)),
     replyPayloadBytes: parseReplyPayload(raw.tcpcopy1 === true, raw.replyPayload),
     metrics: parseMetricsAddress(raw.metrics),
+    logFormat: parseLogFormat(raw.logFormat),
   };
 }
 

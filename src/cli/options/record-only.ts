@@ -3,6 +3,7 @@
 // buffer, log, pid file, daemon, memory limit, statistics interval, --record-*); replication options
 // (-s, -n, -t, ...) are refused so a forgotten -s is not silently a recording. Pure.
 
+import { parseLogFormat } from './log-format.js';
 import { OptionError } from './errors.js';
 import { parseInterfaces } from './interfaces.js';
 import { parseIntegerOption } from './numbers.js';
@@ -21,6 +22,8 @@ export interface RecordOnlyConfig {
   readonly captureBufferBytes: number;
   /** -l; null = standard error. */
   readonly logFile: string | null;
+  /** --log-format */
+  readonly logFormat: 'text' | 'json';
   /** -P */
   readonly pidFile: string | null;
   /** -d */
@@ -105,6 +108,7 @@ export function validateRecordOnlyOptions(raw: TcpcopyRawOptions): RecordOnlyCon
       1024 *
       1024,
     logFile: nonEmpty('-l', raw.logFile),
+    logFormat: parseLogFormat(raw.logFormat),
     pidFile: nonEmpty('-P', raw.pidFile),
     daemon: raw.daemon === true,
     maxMemoryBytes:

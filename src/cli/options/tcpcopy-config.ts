@@ -3,6 +3,8 @@
 // with a one-line message. Pure: the environment and this machine's addresses come in as inputs.
 
 import { parseMetricsAddress } from './metrics.js';
+import { parseLogFormat } from './log-format.js';
+import type { LogFormat } from './log-format.js';
 import type { MetricsAddress } from './metrics.js';
 import { findSecret, SECRET_ENV_VAR } from '../../channel/auth.js';
 import { DEFAULT_CHANNEL_PORT } from '../../channel/messages.js';
@@ -93,6 +95,8 @@ export interface TcpcopyConfig extends OfflineRunConfig {
   readonly record: RecordConfig | null;
   /** --metrics: where the Prometheus metrics are served; null = not served. */
   readonly metrics: MetricsAddress | null;
+  /** --log-format */
+  readonly logFormat: LogFormat;
 }
 
 function nonEmpty(flag: string, value: string | undefined): string | null {
@@ -381,6 +385,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     responsesFile: nonEmpty('--responses', raw.responses),
     mysql,
     metrics: parseMetricsAddress(raw.metrics),
+    logFormat: parseLogFormat(raw.logFormat),
   };
 }
 

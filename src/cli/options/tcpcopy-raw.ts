@@ -42,6 +42,8 @@ export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions, 
   statsInterval?: string;
   /** --metrics [addr:]port */
   metrics?: string;
+  /** --log-format text|json */
+  logFormat?: string;
   /** -o: send at the data link of this device. */
   outputDevice?: string;
   /** --tcpcopy1: speak the C TCPCopy 1.x channel format. */
