@@ -6,6 +6,7 @@
 
 import { pino } from 'pino';
 import type { LogLevel } from './log-line.js';
+import { loggerOver } from './logger.js';
 import type { Logger, LoggerOptions } from './logger.js';
 
 export interface JsonLoggerOptions extends LoggerOptions {
@@ -43,15 +44,5 @@ export function createJsonLogger(o: JsonLoggerOptions): Logger {
     if (stats === null) p[level](text);
     else p[level]({ stats }, text);
   };
-  return {
-    log,
-    debug: (text) => log('debug', text),
-    info: (text) => log('info', text),
-    notice: (text) => log('notice', text),
-    warn: (text) => log('warn', text),
-    error: (text) => log('error', text),
-    lines: (lines) => {
-      for (const l of lines) log(l.level, l.text);
-    },
-  };
+  return loggerOver(log);
 }

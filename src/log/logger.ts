@@ -63,9 +63,13 @@ export function formatLogLine(epochMs: number, level: LogLevel, text: string, ut
 export function createLogger(options: LoggerOptions): Logger {
   const min = RANK[options.minLevel ?? 'info'];
   const utc = options.utc ?? false;
-  const log = (level: LogLevel, text: string): void => {
+  return loggerOver((level, text) => {
     if (RANK[level] >= min) options.write(formatLogLine(options.now(), level, text, utc));
-  };
+  });
+}
+
+/** A Logger whose every method goes through `log`. */
+export function loggerOver(log: (level: LogLevel, text: string) => void): Logger {
   return {
     log,
     debug: (text) => log('debug', text),

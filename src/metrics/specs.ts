@@ -4,6 +4,7 @@
 // lines print ms). Pure: snapshots in, numbers out.
 
 import type { InterceptCounters, TcpcopyCounters } from '../stats/index.js';
+import { MYSQL_FIGURE_NAMES } from '../mysql-replay/index.js';
 import type { MysqlFigures } from '../mysql-replay/index.js';
 
 export type MetricKind = 'counter' | 'gauge';
@@ -160,14 +161,14 @@ export function tcpcopyMetricSpecs(mysql: boolean): Array<MetricSpec<TcpcopySnap
     read: (s) => replicationRatio(s.counters),
   });
   if (mysql) {
-    for (const k of Object.keys(MYSQL_KEYS) as Array<keyof MysqlFigures>) {
+    for (const k of Object.keys(MYSQL_FIGURE_NAMES) as Array<keyof MysqlFigures>) {
       specs.push(
         fromKey<TcpcopySnapshot, MysqlFigures>(
           'tcpcopy_mysql',
           k,
           false,
           (s) => s.mysql ?? MYSQL_ZERO,
-          `the \`mysql:\` line's ${MYSQL_KEYS[k]}`,
+          `the \`mysql:\` line's ${MYSQL_FIGURE_NAMES[k]}`,
         ),
       );
     }
@@ -182,31 +183,4 @@ export function interceptMetricSpecs(): Array<MetricSpec<InterceptCounters>> {
   );
 }
 
-/** Every MySQL figure (a Record over its keys, so a new figure cannot be left out). */
-const MYSQL_KEYS: Readonly<Record<keyof MysqlFigures, string>> = {
-  sessions: 'sessions',
-  loginsRewritten: 'logins rewritten',
-  authSwitches: 'auth switches',
-  authOk: 'auth ok',
-  authFailed: 'auth failed',
-  noPassword: 'no password',
-  tls: 'tls',
-  unsupportedPlugin: 'unsupported plugin',
-  unparsable: 'unparsable',
-  noReplyPayload: 'no reply payload',
-  joinedRebuilt: 'joined rebuilt',
-  joinedSkipped: 'joined skipped',
-  joinedStateReplayed: 'joined state replayed',
-  stateRefused: 'state refused',
-  statementsPrepared: 'statements prepared',
-  statementIdRemaps: 'statement-id remaps',
-  unknownStatementIds: 'unknown statement ids',
-  prepareAnswersLost: 'prepare answers lost',
-  statementsOverCap: 'statements over cap',
-  orderWaits: 'order waits',
-  orderWaitsTimedOut: 'order waits timed out',
-  orderWaitMs: 'order wait ms',
-  orderWritesDropped: 'order writes dropped',
-};
-
-const MYSQL_ZERO = Object.fromEntries(Object.keys(MYSQL_KEYS).map((k) => [k, 0])) as unknown as MysqlFigures;
+const MYSQL_ZERO = Object.fromEntries(Object.keys(MYSQL_FIGURE_NAMES).map((k) => [k, 0])) as unknown as MysqlFigures;

@@ -1,6 +1,6 @@
 // The MySQL mode of the session engine: login re-signing for a target with other passwords, statement-id
 // remapping, the order of writes across sessions.
-export { MysqlMode } from './mode.js';
+export { MysqlMode, FIGURE_NAMES as MYSQL_FIGURE_NAMES } from './mode.js';
 export type { MysqlFigures, MysqlModeConfig, MysqlModeLog } from './mode.js';
 export { MysqlLoginTransform, LOGIN_REPLY_BYTES, newMysqlCounters } from './login.js';
 export type { MysqlCounters, MysqlEvents, MysqlLoginOptions } from './login.js';

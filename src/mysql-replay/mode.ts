@@ -90,7 +90,7 @@ export interface MysqlFigures {
 }
 
 /** Each figure's name in the statistics line (kept as the line always spelled them). */
-const FIGURE_NAMES: Readonly<Record<keyof MysqlFigures, string>> = {
+export const FIGURE_NAMES: Readonly<Record<keyof MysqlFigures, string>> = {
   sessions: 'sessions',
   loginsRewritten: 'logins rewritten',
   authSwitches: 'auth switches',
