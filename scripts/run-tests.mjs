@@ -50,8 +50,17 @@ if (failOnSkip) {
   lines.forEach((line, i) => {
     const f = /^(\s*)not ok \d+ - (.*)$/.exec(line);
     if (!f || / # TODO/.test(f[2])) return;
-    const error = lines.slice(i + 1, i + 12).find((l) => /^\s*error: /.test(l));
-    failed.push(`${f[1]}${f[2]}${error ? `\n${f[1]}  ${error.trim()}` : ''}`);
+    const at = lines.slice(i + 1, i + 12).findIndex((l) => /^\s*error: /.test(l));
+    if (at < 0) return void failed.push(`${f[1]}${f[2]}`);
+    // A multi-line error (`error: |-`) continues on the more indented lines that follow: keep 8.
+    const first = lines[i + 1 + at];
+    const indent = first.length - first.trimStart().length;
+    const more = [];
+    for (const l of lines.slice(i + 2 + at, i + 2 + at + 8)) {
+      if (l.length - l.trimStart().length <= indent) break;
+      more.push(`${f[1]}    ${l.trim().slice(0, 300)}`);
+    }
+    failed.push([`${f[1]}${f[2]}`, `${f[1]}  ${first.trim()}`, ...more].join('\n'));
   });
   if (failed.length > 0) console.log(`\nrun-tests: ${failed.length} failed (suites included):\n${failed.join('\n')}`);
 }
