@@ -28,6 +28,7 @@ export const LAYERS: Readonly<Record<string, number>> = {
   process: 2,
   stats: 3,
   'mysql-replay': 3,
+  compare: 3,
   tcpcopy: 4,
   intercept: 4,
   record: 4,

@@ -1,0 +1,174 @@
+// One replicated session's exchanges: its client stream framed into requests, the online server's
+// stream and the target's framed into responses, paired in order (the i-th response of each side
+// answers the i-th request: HTTP/1.x without pipelining reorders nothing). Each pair is compared when
+// both responses are whole; at the end, a request answered on one side only is a missing one. Pure:
+// times are inputs. Online times are capture times (request's last byte → response's first byte);
+// target times are tcpcopy's clock (request's last byte sent → first reply byte relayed).
+import { HttpFramer, looksLikeHttpRequest } from './http-framer.js';
+import type { HttpMessage } from './http-framer.js';
+import { compareResponses, endpointOf } from './diff.js';
+import type { CompareRules } from './diff.js';
+import type { ExchangeResult } from './report.js';
+
+/** Requests of one session waiting for their responses; past this the session stops being compared. */
+export const MAX_OPEN_EXCHANGES = 1024;
+
+interface Request {
+  readonly method: string;
+  readonly target: string;
+  readonly endOffset: number;
+  readonly capturedMs: number;
+  sentMs: number;
+}
+
+export interface ExchangeOptions {
+  readonly rules: CompareRules;
+  readonly keepBodyBytes: number;
+}
+
+export class SessionExchanges {
+  private readonly requests: Request[] = [];
+  private readonly online: HttpMessage[] = [];
+  private readonly targetSide: HttpMessage[] = [];
+  /** Requests (from the first) whose pair was reported. */
+  private done = 0;
+  private sentOffset = 0;
+  /** When sentOffset last grew. */
+  private sentMs = -1;
+  private readonly reqFramer: HttpFramer;
+  private readonly onlineFramer: HttpFramer;
+  private readonly targetFramer: HttpFramer;
+  /** null until the first client bytes said whether this is HTTP. */
+  private http: boolean | null = null;
+  private given = false;
+
+  constructor(
+    private readonly opts: ExchangeOptions,
+    private readonly emit: (r: ExchangeResult) => void,
+  ) {
+    const keep = opts.keepBodyBytes;
+    this.reqFramer = new HttpFramer({ kind: 'request', keepBodyBytes: 0 }, (m) => this.onRequest(m));
+    this.onlineFramer = new HttpFramer(
+      { kind: 'response', keepBodyBytes: keep, nextMethod: () => this.methodOf(this.done + this.online.length) },
+      (m) => this.onResponse(this.online, m),
+    );
+    this.targetFramer = new HttpFramer(
+      { kind: 'response', keepBodyBytes: keep, nextMethod: () => this.methodOf(this.done + this.targetSide.length) },
+      (m) => this.onResponse(this.targetSide, m),
+    );
+  }
+
+  /** Whether this session is compared (false: not HTTP/1.x, broken or too many open exchanges). */
+  get compared(): boolean {
+    return this.http !== false && !this.given;
+  }
+
+  private methodOf(index: number): string {
+    return this.requests[index - this.done]?.method ?? '';
+  }
+
+  clientBytes(data: Uint8Array, capturedMs: number): void {
+    if (this.http === null) this.http = looksLikeHttpRequest(data);
+    if (!this.compared) return;
+    this.reqFramer.feed(data, capturedMs);
+  }
+
+  clientGap(n: number, nowMs: number): void {
+    if (this.compared) this.reqFramer.gap(n, nowMs);
+  }
+
+  onlineBytes(data: Uint8Array, capturedMs: number): void {
+    if (this.compared) this.onlineFramer.feed(data, capturedMs);
+  }
+
+  onlineGap(n: number, nowMs: number): void {
+    if (this.compared) this.onlineFramer.gap(n, nowMs);
+  }
+
+  onlineEnd(capturedMs: number): void {
+    if (this.compared) this.onlineFramer.end(capturedMs);
+    this.pair();
+  }
+
+  targetBytes(data: Uint8Array, nowMs: number): void {
+    if (this.compared) this.targetFramer.feed(data, nowMs);
+  }
+
+  targetGap(n: number, nowMs: number): void {
+    if (this.compared) this.targetFramer.gap(n, nowMs);
+  }
+
+  targetEnd(nowMs: number): void {
+    if (this.compared) this.targetFramer.end(nowMs);
+    this.pair();
+  }
+
+  /** Client stream bytes [0, offset) have gone to the target at `nowMs`. */
+  sentUpTo(offset: number, nowMs: number): void {
+    if (offset <= this.sentOffset) return;
+    this.sentOffset = offset;
+    this.sentMs = nowMs;
+    for (const r of this.requests) if (r.sentMs < 0 && r.endOffset <= offset) r.sentMs = nowMs;
+  }
+
+  /** The session ended: every request answered on one side only is reported missing. */
+  finish(): void {
+    this.pair();
+    if (!this.compared) return;
+    const n = Math.max(this.online.length, this.targetSide.length);
+    for (let i = 0; i < n && i < this.requests.length; i++) {
+      const r = this.requests[i]!;
+      const o = this.online[i];
+      const t = this.targetSide[i];
+      this.emit({
+        outcome: o === undefined ? 'missing-online' : 'missing-target',
+        endpoint: endpointOf(r.method, r.target),
+        target: r.target,
+        differences: [],
+        onlineMs: -1,
+        targetMs: t === undefined || r.sentMs < 0 ? -1 : t.firstMs - r.sentMs,
+      });
+    }
+    this.requests.length = 0;
+    this.online.length = 0;
+    this.targetSide.length = 0;
+  }
+
+  private onRequest(m: HttpMessage): void {
+    if (this.requests.length >= MAX_OPEN_EXCHANGES) {
+      this.given = true;
+      return;
+    }
+    this.requests.push({
+      method: m.head.method,
+      target: m.head.target,
+      endOffset: m.endOffset,
+      capturedMs: m.lastMs,
+      // Sent already (the engine sends as it takes the packet, before the request is framed here).
+      sentMs: m.endOffset <= this.sentOffset ? this.sentMs : -1,
+    });
+  }
+
+  private onResponse(side: HttpMessage[], m: HttpMessage): void {
+    side.push(m);
+    this.pair();
+  }
+
+  private pair(): void {
+    while (this.requests.length > 0 && this.online.length > 0 && this.targetSide.length > 0) {
+      const r = this.requests.shift()!;
+      const o = this.online.shift()!;
+      const t = this.targetSide.shift()!;
+      this.done++;
+      const differences = compareResponses(o, t, this.opts.rules);
+      this.emit({
+        outcome: differences.length === 0 ? 'identical' : 'different',
+        endpoint: endpointOf(r.method, r.target),
+        target: r.target,
+        differences,
+        onlineMs: Math.max(0, o.firstMs - r.capturedMs),
+        targetMs: r.sentMs < 0 ? -1 : Math.max(0, t.firstMs - r.sentMs),
+      });
+    }
+  }
+}

@@ -1,0 +1,325 @@
+// HTTP/1.x message framing of one direction of a TCP stream, incremental and pure: bytes go in as
+// they come (with the time they were seen), whole messages come out with their head, body length,
+// body digest and, when small enough, the body itself. Requests end by Content-Length or chunked
+// coding (none: no body); responses also by the close of the stream, carry no body for 1xx (skipped,
+// not messages), 204, 304 or an answer to HEAD. Bytes that were never seen (a reply of which intercept
+// forwarded only a prefix) come in as a gap: inside a Content-Length body the message still ends where
+// it should, without a digest; anywhere else the stream cannot be framed further (broken).
+//
+// Hand-written rather than http-parser-js or llhttp: it must take gaps, keep no more than a bounded
+// prefix of a body, and run per replicated request without copies; the grammar it needs is small.
+import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+
+/** Longest head (start line and header fields) framed; longer: the stream is broken. */
+export const MAX_HEAD_BYTES = 64 * 1024;
+
+export interface HttpHead {
+  /** The request method (requests) or '' (responses). */
+  readonly method: string;
+  /** The request target (requests) or '' (responses). */
+  readonly target: string;
+  /** The status code (responses) or 0 (requests). */
+  readonly status: number;
+  /** Header fields by lower-case name; repeated fields joined by ', '. */
+  readonly headers: ReadonlyMap<string, string>;
+}
+
+export interface HttpMessage {
+  readonly head: HttpHead;
+  /** Body bytes (after chunked decoding), gaps included. */
+  readonly bodyBytes: number;
+  /** SHA-1 of the body, hex; null when some of its bytes were not seen. */
+  readonly digest: string | null;
+  /** The body when it was seen whole and is at most keepBodyBytes; null otherwise. */
+  readonly body: Buffer | null;
+  /** When its first byte was seen. */
+  readonly firstMs: number;
+  /** When its last byte was seen. */
+  readonly lastMs: number;
+  /** Client stream offset just past the message (requests: when it was wholly sent). */
+  readonly endOffset: number;
+}
+
+export type FramerKind = 'request' | 'response';
+
+const enum State {
+  Head,
+  Length,
+  ChunkSize,
+  ChunkData,
+  ChunkDataEnd,
+  Trailer,
+  UntilClose,
+  Broken,
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+
+function parseHead(kind: FramerKind, text: string): HttpHead | null {
+  const lines = text.split('\r\n');
+  const start = lines[0] ?? '';
+  let method = '';
+  let target = '';
+  let status = 0;
+  if (kind === 'request') {
+    const m = /^([A-Z]+) (\S+) HTTP\/1\.[01]$/.exec(start);
+    if (m === null) return null;
+    method = m[1]!;
+    target = m[2]!;
+  } else {
+    const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(start);
+    if (m === null) return null;
+    status = Number(m[1]);
+  }
+  const headers = new Map<string, string>();
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === '') continue;
+    const colon = line.indexOf(':');
+    if (colon <= 0) return null;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    const had = headers.get(name);
+    headers.set(name, had === undefined ? value : `${had}, ${value}`);
+  }
+  return { method, target, status, headers };
+}
+
+/** Does the start of this stream look like an HTTP/1.x request? (a method, a space). */
+export function looksLikeHttpRequest(first: Uint8Array): boolean {
+  const n = Math.min(first.length, 8);
+  let i = 0;
+  while (i < n && first[i]! >= 0x41 && first[i]! <= 0x5a) i++;
+  return i >= 3 && i < first.length && first[i] === 0x20;
+}
+
+export interface HttpFramerOptions {
+  readonly kind: FramerKind;
+  /** Bodies up to this many bytes are kept whole (for JSON comparison). */
+  readonly keepBodyBytes: number;
+  /** Responses: the method of the request the next response answers ('' when unknown). */
+  readonly nextMethod?: () => string;
+}
+
+export class HttpFramer {
+  private state = State.Head;
+  private head: HttpHead | null = null;
+  private headBuf: number[] = [];
+  private remaining = 0;
+  private chunkLine = '';
+  private trailerLine = '';
+  private bodyBytes = 0;
+  private hash: Hash | null = null;
+  private gapInBody = false;
+  private keep: Buffer[] | null = null;
+  private keptBytes = 0;
+  private firstMs = -1;
+  private lastMs = 0;
+  private offset = 0;
+  /** Why the stream stopped being framed ('' while it is not broken). */
+  brokenReason = '';
+
+  constructor(
+    private readonly opts: HttpFramerOptions,
+    private readonly onMessage: (m: HttpMessage) => void,
+  ) {}
+
+  get broken(): boolean {
+    return this.state === State.Broken;
+  }
+
+  /** Bytes seen in order at `nowMs`. */
+  feed(data: Uint8Array, nowMs: number): void {
+    let i = 0;
+    while (i < data.length && this.state !== State.Broken) {
+      if (this.firstMs < 0) this.firstMs = nowMs;
+      this.lastMs = nowMs;
+      switch (this.state) {
+        case State.Head: {
+          const b = data[i++]!;
+          this.offset++;
+          this.headBuf.push(b);
+          const n = this.headBuf.length;
+          if (n === 2 && this.headBuf[0] === CR && this.headBuf[1] === LF) {
+            this.headBuf = []; // an empty line between messages (RFC 9112 2.2)
+            this.firstMs = -1;
+            continue;
+          }
+          if (n >= 4 && b === LF && this.headBuf[n - 2] === CR && this.headBuf[n - 3] === LF) this.endHead(nowMs);
+          else if (n > MAX_HEAD_BYTES) this.break('head too long');
+          break;
+        }
+        case State.Length:
+        case State.ChunkData:
+        case State.UntilClose: {
+          const take = this.state === State.UntilClose ? data.length - i : Math.min(this.remaining, data.length - i);
+          this.body(data.subarray(i, i + take));
+          i += take;
+          this.offset += take;
+          this.remaining -= take;
+          if (this.remaining === 0 && this.state === State.Length) this.finish();
+          else if (this.remaining === 0 && this.state === State.ChunkData) this.state = State.ChunkDataEnd;
+          break;
+        }
+        case State.ChunkDataEnd: {
+          const b = data[i++]!;
+          this.offset++;
+          if (b === LF) this.state = State.ChunkSize;
+          else if (b !== CR) this.break('chunk without CRLF');
+          break;
+        }
+        case State.ChunkSize: {
+          const b = data[i++]!;
+          this.offset++;
+          if (b !== LF) {
+            this.chunkLine += String.fromCharCode(b);
+            if (this.chunkLine.length > 1024) this.break('chunk size line too long');
+            break;
+          }
+          const m = /^([0-9a-fA-F]{1,8})(?:;.*)?\r$/.exec(this.chunkLine);
+          this.chunkLine = '';
+          if (m === null) {
+            this.break('bad chunk size');
+            break;
+          }
+          this.remaining = parseInt(m[1]!, 16);
+          this.state = this.remaining === 0 ? State.Trailer : State.ChunkData;
+          break;
+        }
+        case State.Trailer: {
+          const b = data[i++]!;
+          this.offset++;
+          if (b !== LF) {
+            this.trailerLine += String.fromCharCode(b);
+            if (this.trailerLine.length > MAX_HEAD_BYTES) this.break('trailer too long');
+            break;
+          }
+          const empty = this.trailerLine === '\r';
+          this.trailerLine = '';
+          if (empty) this.finish();
+          break;
+        }
+        default:
+          return;
+      }
+    }
+  }
+
+  /** `n` bytes of the stream that were not seen (a reply's payload past the forwarded prefix). */
+  gap(n: number, nowMs: number): void {
+    if (n <= 0 || this.state === State.Broken) return;
+    this.lastMs = nowMs;
+    if (this.state === State.Length && n <= this.remaining) {
+      this.gapInBody = true;
+      this.bodyBytes += n;
+      this.offset += n;
+      this.remaining -= n;
+      this.keep = null;
+      if (this.remaining === 0) this.finish();
+      return;
+    }
+    if (this.state === State.UntilClose) {
+      this.gapInBody = true;
+      this.bodyBytes += n;
+      this.offset += n;
+      this.keep = null;
+      return;
+    }
+    this.break('bytes missing outside a sized body');
+  }
+
+  /** The stream ended (FIN): a response delimited by the close is complete. */
+  end(nowMs: number): void {
+    if (this.state === State.UntilClose) {
+      this.lastMs = nowMs;
+      this.finish();
+    }
+    this.state = State.Broken;
+    if (this.brokenReason === '') this.brokenReason = 'ended';
+  }
+
+  private break(why: string): void {
+    this.state = State.Broken;
+    this.brokenReason = why;
+  }
+
+  private endHead(nowMs: number): void {
+    const text = Buffer.from(this.headBuf).toString('latin1');
+    this.headBuf = [];
+    const head = parseHead(this.opts.kind, text.slice(0, -4));
+    if (head === null) {
+      this.break(`not HTTP/1.x: ${JSON.stringify(text.slice(0, 40))}`);
+      return;
+    }
+    if (this.opts.kind === 'response' && head.status >= 100 && head.status < 200) {
+      this.firstMs = -1; // an interim response: the final one follows
+      return;
+    }
+    this.head = head;
+    this.lastMs = nowMs;
+    this.bodyBytes = 0;
+    this.gapInBody = false;
+    this.hash = null;
+    this.keep = [];
+    this.keptBytes = 0;
+    const te = head.headers.get('transfer-encoding');
+    const cl = head.headers.get('content-length');
+    const noBody =
+      this.opts.kind === 'response' &&
+      (head.status === 204 || head.status === 304 || (this.opts.nextMethod?.() ?? '') === 'HEAD');
+    if (noBody) {
+      this.finish();
+    } else if (te !== undefined && /(^|,)\s*chunked\s*$/i.test(te)) {
+      this.state = State.ChunkSize;
+    } else if (cl !== undefined) {
+      if (!/^\d{1,15}$/.test(cl)) {
+        this.break(`bad Content-Length ${JSON.stringify(cl)}`);
+        return;
+      }
+      this.remaining = Number(cl);
+      if (this.remaining === 0) this.finish();
+      else this.state = State.Length;
+    } else if (this.opts.kind === 'response') {
+      this.state = State.UntilClose;
+    } else {
+      this.finish();
+    }
+  }
+
+  private body(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.bodyBytes += bytes.length;
+    if (!this.gapInBody) (this.hash ??= createHash('sha1')).update(bytes);
+    if (this.keep !== null) {
+      if (this.keptBytes + bytes.length > this.opts.keepBodyBytes) this.keep = null;
+      else {
+        this.keep.push(Buffer.from(bytes));
+        this.keptBytes += bytes.length;
+      }
+    }
+  }
+
+  private finish(): void {
+    const head = this.head;
+    this.state = State.Head;
+    this.head = null;
+    if (head === null) return;
+    const digest = this.gapInBody ? null : (this.hash ?? createHash('sha1')).digest('hex');
+    const body = this.keep === null || this.gapInBody ? null : Buffer.concat(this.keep);
+    const m: HttpMessage = {
+      head,
+      bodyBytes: this.bodyBytes,
+      digest,
+      body,
+      firstMs: this.firstMs,
+      lastMs: this.lastMs,
+      endOffset: this.offset,
+    };
+    this.firstMs = -1;
+    this.hash = null;
+    this.keep = null;
+    this.onMessage(m);
+  }
+}

@@ -1,0 +1,226 @@
+// The comparison report: counts of identical / different / missing exchanges, the differences by
+// endpoint and kind with a few examples each, and latency percentiles online vs target side by side.
+// Pure: it is fed results and renders JSON and a human summary.
+import type { Difference } from './diff.js';
+
+/** Latency samples kept per side (a longer run keeps the first ones). */
+export const MAX_LATENCY_SAMPLES = 1_000_000;
+/** Examples kept per endpoint and kind. */
+const EXAMPLES_PER_KIND = 3;
+/** Endpoints tracked apart; later ones are counted under `(other)`. */
+const MAX_ENDPOINTS = 1_000;
+
+export type ExchangeOutcome = 'identical' | 'different' | 'missing-target' | 'missing-online';
+
+export interface ExchangeResult {
+  readonly outcome: ExchangeOutcome;
+  /** `GET /bad/:id` (see endpointOf). */
+  readonly endpoint: string;
+  /** The request target as sent. */
+  readonly target: string;
+  readonly differences: readonly Difference[];
+  /** Milliseconds from the request to the first byte of the response; -1 when there was none. */
+  readonly onlineMs: number;
+  readonly targetMs: number;
+}
+
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+interface KindEntry {
+  count: number;
+  examples: { target: string; online: string; targetValue: string }[];
+}
+
+interface EndpointEntry {
+  total: number;
+  identical: number;
+  different: number;
+  missingTarget: number;
+  missingOnline: number;
+  kinds: Map<string, KindEntry>;
+}
+
+export interface CompareReportJson {
+  readonly totals: {
+    readonly compared: number;
+    readonly identical: number;
+    readonly different: number;
+    readonly missingTarget: number;
+    readonly missingOnline: number;
+    /** Sessions whose streams were not HTTP/1.x or could not be framed (not compared). */
+    readonly notCompared: number;
+  };
+  readonly differencesByKind: Readonly<Record<string, number>>;
+  readonly endpoints: readonly {
+    readonly endpoint: string;
+    readonly total: number;
+    readonly identical: number;
+    readonly different: number;
+    readonly missingTarget: number;
+    readonly missingOnline: number;
+    readonly differences: readonly {
+      readonly kind: string;
+      readonly count: number;
+      readonly examples: readonly { target: string; online: string; targetValue: string }[];
+    }[];
+  }[];
+  readonly latencyMs: { readonly online: LatencySummary; readonly target: LatencySummary };
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+function summarize(samples: Float64Array, n: number): LatencySummary {
+  const s = samples.slice(0, n).sort();
+  const r = (v: number): number => Math.round(v * 1000) / 1000;
+  return {
+    count: n,
+    p50: r(percentile(s, 50)),
+    p90: r(percentile(s, 90)),
+    p99: r(percentile(s, 99)),
+    max: r(n === 0 ? 0 : s[n - 1]!),
+  };
+}
+
+class Samples {
+  private buf = new Float64Array(1024);
+  n = 0;
+  add(v: number): void {
+    if (this.n >= MAX_LATENCY_SAMPLES) return;
+    if (this.n === this.buf.length) {
+      const b = new Float64Array(Math.min(MAX_LATENCY_SAMPLES, this.buf.length * 2));
+      b.set(this.buf);
+      this.buf = b;
+    }
+    this.buf[this.n++] = v;
+  }
+  summary(): LatencySummary {
+    return summarize(this.buf, this.n);
+  }
+}
+
+export class CompareReport {
+  private readonly endpoints = new Map<string, EndpointEntry>();
+  private readonly kinds = new Map<string, number>();
+  private readonly online = new Samples();
+  private readonly target = new Samples();
+  identical = 0;
+  different = 0;
+  missingTarget = 0;
+  missingOnline = 0;
+  notCompared = 0;
+
+  add(r: ExchangeResult): void {
+    let e = this.endpoints.get(r.endpoint);
+    if (e === undefined) {
+      const key = this.endpoints.size >= MAX_ENDPOINTS ? '(other)' : r.endpoint;
+      e = this.endpoints.get(key);
+      if (e === undefined) {
+        e = { total: 0, identical: 0, different: 0, missingTarget: 0, missingOnline: 0, kinds: new Map() };
+        this.endpoints.set(key, e);
+      }
+    }
+    e.total++;
+    switch (r.outcome) {
+      case 'identical':
+        this.identical++;
+        e.identical++;
+        break;
+      case 'different':
+        this.different++;
+        e.different++;
+        break;
+      case 'missing-target':
+        this.missingTarget++;
+        e.missingTarget++;
+        break;
+      case 'missing-online':
+        this.missingOnline++;
+        e.missingOnline++;
+        break;
+    }
+    for (const d of r.differences) {
+      this.kinds.set(d.kind, (this.kinds.get(d.kind) ?? 0) + 1);
+      let k = e.kinds.get(d.kind);
+      if (k === undefined) {
+        k = { count: 0, examples: [] };
+        e.kinds.set(d.kind, k);
+      }
+      k.count++;
+      if (k.examples.length < EXAMPLES_PER_KIND)
+        k.examples.push({ target: r.target, online: d.online, targetValue: d.target });
+    }
+    if (r.onlineMs >= 0 && r.targetMs >= 0) {
+      this.online.add(r.onlineMs);
+      this.target.add(r.targetMs);
+    }
+  }
+
+  get compared(): number {
+    return this.identical + this.different;
+  }
+
+  toJSON(): CompareReportJson {
+    return {
+      totals: {
+        compared: this.compared,
+        identical: this.identical,
+        different: this.different,
+        missingTarget: this.missingTarget,
+        missingOnline: this.missingOnline,
+        notCompared: this.notCompared,
+      },
+      differencesByKind: Object.fromEntries([...this.kinds].sort((a, b) => b[1] - a[1])),
+      endpoints: [...this.endpoints]
+        .sort(
+          (a, b) =>
+            b[1].different + b[1].missingTarget - (a[1].different + a[1].missingTarget) || b[1].total - a[1].total,
+        )
+        .map(([endpoint, e]) => ({
+          endpoint,
+          total: e.total,
+          identical: e.identical,
+          different: e.different,
+          missingTarget: e.missingTarget,
+          missingOnline: e.missingOnline,
+          differences: [...e.kinds]
+            .sort((a, b) => b[1].count - a[1].count)
+            .map(([kind, k]) => ({ kind, count: k.count, examples: k.examples })),
+        })),
+      latencyMs: { online: this.online.summary(), target: this.target.summary() },
+    };
+  }
+
+  /** The human summary printed at exit: one line of totals, latency side by side, the top differences. */
+  summaryLines(maxEndpoints = 10): string[] {
+    const j = this.toJSON();
+    const t = j.totals;
+    const lines = [
+      `compare: ${t.compared} compared, ${t.identical} identical, ${t.different} different, ` +
+        `${t.missingTarget} missing on the target, ${t.missingOnline} missing online, ${t.notCompared} sessions not compared`,
+    ];
+    const l = j.latencyMs;
+    lines.push(
+      `compare: latency ms (online | target): p50 ${l.online.p50} | ${l.target.p50}, p90 ${l.online.p90} | ${l.target.p90}, ` +
+        `p99 ${l.online.p99} | ${l.target.p99}, max ${l.online.max} | ${l.target.max}`,
+    );
+    for (const e of j.endpoints.slice(0, maxEndpoints)) {
+      if (e.different === 0 && e.missingTarget === 0) continue;
+      const kinds = e.differences.map((d) => `${d.kind} ${d.count}`).join(', ');
+      lines.push(
+        `compare: ${e.endpoint}: ${e.different} of ${e.total} different${kinds === '' ? '' : ` (${kinds})`}` +
+          (e.missingTarget > 0 ? `, ${e.missingTarget} missing on the target` : ''),
+      );
+    }
+    return lines;
+  }
+}

@@ -1,0 +1,202 @@
+// The comparison's view of every replicated session, by its 4-tuple towards the target: the client's
+// segments (as copied), the online server's segments to that client, what tcpcopy sent to the target
+// and the target's replies relayed by intercept (a prefix of each payload). It puts each direction
+// in order (sequence numbers; retransmitted bytes once, unseen bytes as a gap) and feeds the
+// session's exchanges, whose results go to the report. Pure: every input carries its time.
+import { sessionKeyString } from '../packet/index.js';
+import type { SessionKey } from '../packet/index.js';
+import { SessionExchanges } from './exchanges.js';
+import type { ExchangeOptions } from './exchanges.js';
+import { CompareReport } from './report.js';
+
+/** Sessions tracked at once; past it the oldest is finished early. */
+export const MAX_TRACKED_SESSIONS = 65_536;
+
+const SYN = 0x02;
+const FIN = 0x01;
+const RST = 0x04;
+
+/** Puts one direction's bytes in order: the next expected sequence number, learned from SYN or the first data. */
+class Cursor {
+  private next = -1;
+  ended = false;
+
+  /** A SYN (or SYN-ACK) with this sequence number: the stream starts after it. */
+  syn(seq: number): void {
+    if (this.next < 0) this.next = (seq + 1) >>> 0;
+  }
+
+  /**
+   * A segment of `length` bytes at `seq` (`data`: its first bytes, maybe fewer than length):
+   * calls bytes() with the fresh ones in order and gap() for fresh ones not carried.
+   */
+  take(
+    seq: number,
+    length: number,
+    data: Uint8Array | undefined,
+    bytes: (d: Uint8Array) => void,
+    gap: (n: number) => void,
+  ): void {
+    if (length === 0) return;
+    if (this.next < 0) this.next = seq;
+    const behind = ((seq - this.next) | 0) < 0 ? (this.next - seq) >>> 0 : 0;
+    const ahead = behind === 0 ? (seq - this.next) >>> 0 : 0;
+    if (ahead > 0) {
+      if (ahead > 1 << 30) return; // not this stream's numbering
+      gap(ahead);
+    }
+    if (behind >= length) return;
+    const have = data === undefined ? 0 : Math.min(data.length, length);
+    if (have > behind && data !== undefined) bytes(data.subarray(behind, have));
+    const missing = length - Math.max(have, behind);
+    if (missing > 0) gap(missing);
+    this.next = (seq + length) >>> 0;
+  }
+
+  /** Offset of `seqEnd` past the stream's start (-1 when the start is unknown). */
+  offsetOf(start: number, seqEnd: number): number {
+    return start < 0 ? -1 : (seqEnd - start) >>> 0;
+  }
+}
+
+interface Tracked {
+  readonly ex: SessionExchanges;
+  readonly client: Cursor;
+  readonly online: Cursor;
+  readonly target: Cursor;
+  /** The client stream's first sequence number (-1: not known yet). */
+  clientStart: number;
+}
+
+/** One TCP segment as the tracker reads it. */
+export interface TrackedSegment {
+  readonly seq: number;
+  readonly flags: number;
+  readonly payload: Uint8Array;
+}
+
+export class CompareTracker {
+  readonly report = new CompareReport();
+  private readonly sessions = new Map<string, Tracked>();
+
+  constructor(private readonly opts: ExchangeOptions) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** A session the engine opened (before its SYN reaches client()). */
+  open(key: SessionKey): void {
+    const k = sessionKeyString(key);
+    if (this.sessions.has(k)) this.close(key, 0);
+    if (this.sessions.size >= MAX_TRACKED_SESSIONS) {
+      const oldest = this.sessions.keys().next().value;
+      if (oldest !== undefined) this.finishKey(oldest);
+    }
+    this.sessions.set(k, {
+      ex: new SessionExchanges(this.opts, (r) => this.report.add(r)),
+      client: new Cursor(),
+      online: new Cursor(),
+      target: new Cursor(),
+      clientStart: -1,
+    });
+  }
+
+  /** A client segment of the session (capture time). */
+  client(key: SessionKey, seg: TrackedSegment, capturedMs: number): void {
+    const t = this.sessions.get(sessionKeyString(key));
+    if (t === undefined) return;
+    if ((seg.flags & SYN) !== 0) {
+      t.client.syn(seg.seq);
+      if (t.clientStart < 0) t.clientStart = (seg.seq + 1) >>> 0;
+      return;
+    }
+    if (t.clientStart < 0 && seg.payload.length > 0) t.clientStart = seg.seq;
+    t.client.take(
+      seg.seq,
+      seg.payload.length,
+      seg.payload,
+      (d) => t.ex.clientBytes(d, capturedMs),
+      (n) => t.ex.clientGap(n, capturedMs),
+    );
+  }
+
+  /** A segment of the online server to the session's client (capture time). */
+  online(key: SessionKey, seg: TrackedSegment, capturedMs: number): void {
+    const t = this.sessions.get(sessionKeyString(key));
+    if (t === undefined) return;
+    if ((seg.flags & SYN) !== 0) {
+      t.online.syn(seg.seq);
+      return;
+    }
+    t.online.take(
+      seg.seq,
+      seg.payload.length,
+      seg.payload,
+      (d) => t.ex.onlineBytes(d, capturedMs),
+      (n) => t.ex.onlineGap(n, capturedMs),
+    );
+    if ((seg.flags & (FIN | RST)) !== 0 && !t.online.ended) {
+      t.online.ended = true;
+      t.ex.onlineEnd(capturedMs);
+    }
+  }
+
+  /** tcpcopy sent the session's client bytes up to `seqEnd` (exclusive) to the target. */
+  sent(key: SessionKey, seqEnd: number, nowMs: number): void {
+    const t = this.sessions.get(sessionKeyString(key));
+    if (t === undefined || t.clientStart < 0) return;
+    const off = t.client.offsetOf(t.clientStart, seqEnd);
+    if (off < 1 << 30) t.ex.sentUpTo(off, nowMs);
+  }
+
+  /** A target reply relayed by intercept: `payloadLength` bytes at `seq`, `prefix` the first of them. */
+  target(
+    key: SessionKey,
+    seq: number,
+    flags: number,
+    payloadLength: number,
+    prefix: Uint8Array | undefined,
+    nowMs: number,
+  ): void {
+    const t = this.sessions.get(sessionKeyString(key));
+    if (t === undefined) return;
+    if ((flags & SYN) !== 0) {
+      t.target.syn(seq);
+      return;
+    }
+    t.target.take(
+      seq,
+      payloadLength,
+      prefix,
+      (d) => t.ex.targetBytes(d, nowMs),
+      (n) => t.ex.targetGap(n, nowMs),
+    );
+    if ((flags & (FIN | RST)) !== 0 && !t.target.ended) {
+      t.target.ended = true;
+      t.ex.targetEnd(nowMs);
+    }
+  }
+
+  /** The engine closed the session: its open exchanges are reported. */
+  close(key: SessionKey, nowMs: number): void {
+    const k = sessionKeyString(key);
+    const t = this.sessions.get(k);
+    if (t === undefined) return;
+    if (!t.target.ended) t.ex.targetEnd(nowMs);
+    this.finishKey(k);
+  }
+
+  /** Reports every open session (tcpcopy stops). */
+  finishAll(): void {
+    for (const k of [...this.sessions.keys()]) this.finishKey(k);
+  }
+
+  private finishKey(k: string): void {
+    const t = this.sessions.get(k);
+    if (t === undefined) return;
+    this.sessions.delete(k);
+    if (!t.ex.compared) this.report.notCompared++;
+    t.ex.finish();
+  }
+}

@@ -1,0 +1,212 @@
+// Response comparison, pure parts: HTTP/1.x framing (every split point, chunked, gaps, no-body
+// answers), the differences (status, header, JSON path, ignored paths, digest), the pairing of one
+// session's exchanges with its latencies, and the tracker's ordering of segments (retransmissions
+// once, a forwarded prefix plus the unseen rest as a gap).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { CompareTracker, HttpFramer, SessionExchanges, compareResponses, endpointOf } from '../../src/compare/index.js';
+import type { ExchangeResult, HttpMessage } from '../../src/compare/index.js';
+
+const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
+
+function frame(kind: 'request' | 'response', chunks: readonly (string | number)[], method = 'GET'): HttpMessage[] {
+  const out: HttpMessage[] = [];
+  const f = new HttpFramer({ kind, keepBodyBytes: 1024, nextMethod: () => method }, (m) => out.push(m));
+  let t = 0;
+  for (const c of chunks) {
+    if (typeof c === 'number') f.gap(c, t++);
+    else f.feed(Buffer.from(c, 'latin1'), t++);
+  }
+  f.end(t);
+  return out;
+}
+
+const RESP = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello';
+
+test('framer: a Content-Length response split at every byte gives the same message', () => {
+  const whole = frame('response', [RESP + RESP]);
+  assert.equal(whole.length, 2);
+  for (let i = 1; i < RESP.length * 2; i++) {
+    const two = RESP + RESP;
+    const got = frame('response', [two.slice(0, i), two.slice(i)]);
+    assert.equal(got.length, 2, `split at ${i}`);
+    for (const m of got) {
+      assert.equal(m.head.status, 200);
+      assert.equal(m.bodyBytes, 5);
+      assert.equal(m.digest, sha1('hello'));
+      assert.equal(m.body?.toString(), 'hello');
+      assert.equal(m.head.headers.get('content-type'), 'text/plain');
+    }
+    assert.equal(got[1]!.endOffset, two.length);
+  }
+});
+
+test('framer: chunked body decoded, 204/304/HEAD without body, 100 Continue skipped, close-delimited', () => {
+  const chunked = frame('response', [
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nT: 1\r\n\r\n',
+  ]);
+  assert.equal(chunked.length, 1);
+  assert.equal(chunked[0]!.bodyBytes, 5);
+  assert.equal(chunked[0]!.digest, sha1('abcde'));
+  const noBody = frame('response', [
+    'HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n',
+  ]);
+  assert.deepEqual(
+    noBody.map((m) => [m.head.status, m.bodyBytes]),
+    [
+      [204, 0],
+      [304, 0],
+    ],
+  );
+  const head = frame('response', ['HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n'], 'HEAD');
+  assert.equal(head.length, 1);
+  assert.equal(head[0]!.bodyBytes, 0);
+  const cont = frame('response', ['HTTP/1.1 100 Continue\r\n\r\n', RESP]);
+  assert.deepEqual(
+    cont.map((m) => m.head.status),
+    [200],
+  );
+  const closed = frame('response', ['HTTP/1.0 200 OK\r\n\r\nuntil', ' close']);
+  assert.equal(closed.length, 1);
+  assert.equal(closed[0]!.digest, sha1('until close'));
+});
+
+test('framer: a gap inside a sized body keeps the framing (no digest); elsewhere the stream breaks', () => {
+  const m = frame('response', ['HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc', 7, RESP]);
+  assert.equal(m.length, 2);
+  assert.equal(m[0]!.bodyBytes, 10);
+  assert.equal(m[0]!.digest, null);
+  assert.equal(m[0]!.body, null);
+  assert.equal(m[1]!.digest, sha1('hello'));
+  const out: HttpMessage[] = [];
+  const f = new HttpFramer({ kind: 'response', keepBodyBytes: 0 }, (x) => out.push(x));
+  f.feed(Buffer.from('HTTP/1.1 2'), 0);
+  f.gap(3, 1);
+  assert.equal(f.broken, true);
+  const junk = new HttpFramer({ kind: 'request', keepBodyBytes: 0 }, (x) => out.push(x));
+  junk.feed(Buffer.from('\x16\x03\x01 binary\r\n\r\n'), 0);
+  assert.equal(junk.broken, true);
+  assert.match(junk.brokenReason, /not HTTP/);
+  assert.equal(out.length, 0);
+});
+
+test('framer: requests with and without a body; a request without a length has none', () => {
+  const r = frame('request', [
+    'POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyzGET /b?q=1 HTTP/1.1\r\nHost: h\r\n\r\n',
+  ]);
+  assert.deepEqual(
+    r.map((m) => [m.head.method, m.head.target, m.bodyBytes]),
+    [
+      ['POST', '/a', 3],
+      ['GET', '/b?q=1', 0],
+    ],
+  );
+});
+
+function msg(status: number, body: string, headers: Record<string, string> = {}): HttpMessage {
+  return {
+    head: { method: '', target: '', status, headers: new Map(Object.entries(headers)) },
+    bodyBytes: Buffer.byteLength(body),
+    digest: sha1(body),
+    body: Buffer.from(body),
+    firstMs: 0,
+    lastMs: 0,
+    endOffset: 0,
+  };
+}
+
+test('differences: status, chosen headers, JSON paths (ignored ones left out), body digest and length', () => {
+  const rules = { headers: ['content-type'], ignoreJson: ['meta.ts', 'items.*.id'] };
+  assert.deepEqual(compareResponses(msg(200, 'a'), msg(200, 'a'), rules), []);
+  assert.deepEqual(
+    compareResponses(msg(200, 'a'), msg(500, 'b'), rules).map((d) => d.kind),
+    ['status', 'body'],
+  );
+  assert.deepEqual(
+    compareResponses(msg(200, 'ab'), msg(200, 'abc'), rules).map((d) => d.kind),
+    ['body-length'],
+  );
+  assert.deepEqual(compareResponses(msg(200, 'a', { 'content-type': 'text/html' }), msg(200, 'a'), rules), [
+    { kind: 'header:content-type', online: 'text/html', target: '(absent)' },
+  ]);
+  const a = '{"id":1,"name":"x","meta":{"ts":1},"items":[{"id":5,"v":1}]}';
+  const b = '{"id":1,"name":"y","meta":{"ts":2},"items":[{"id":6,"v":1}]}';
+  assert.deepEqual(compareResponses(msg(200, a), msg(200, b), rules), [
+    { kind: 'json:name', online: '"x"', target: '"y"' },
+  ]);
+  assert.deepEqual(
+    compareResponses(msg(200, a), msg(200, b), { headers: [], ignoreJson: ['name', 'meta.ts', 'items.*.id'] }),
+    [],
+  );
+  assert.deepEqual(
+    compareResponses(msg(200, a), msg(200, b), { headers: [], ignoreJson: [] }).map((d) => d.kind),
+    ['json:name', 'json:meta.ts', 'json:items.0.id'],
+  );
+  assert.equal(endpointOf('GET', '/bad/17?x=1'), 'GET /bad/:id');
+  assert.equal(endpointOf('POST', '/u/0a1b2c3d4e5f6a7b/x'), 'POST /u/:id/x');
+});
+
+test('exchanges: keep-alive pairs in order with both latencies; a target that never answered is missing', () => {
+  const results: ExchangeResult[] = [];
+  const ex = new SessionExchanges({ rules: { headers: [], ignoreJson: [] }, keepBodyBytes: 1024 }, (r) =>
+    results.push(r),
+  );
+  const req = (p: string): Buffer => Buffer.from(`GET ${p} HTTP/1.1\r\nHost: h\r\n\r\n`);
+  const r1 = req('/ok/1');
+  const r2 = req('/bad/2');
+  const r3 = req('/x');
+  ex.clientBytes(r1, 1000);
+  ex.sentUpTo(r1.length, 50);
+  ex.onlineBytes(Buffer.from(RESP), 1002);
+  ex.targetBytes(Buffer.from(RESP), 57);
+  ex.clientBytes(r2, 1010);
+  ex.sentUpTo(r1.length + r2.length, 60);
+  ex.onlineBytes(Buffer.from(RESP), 1011);
+  ex.targetBytes(Buffer.from('HTTP/1.1 500 Oops\r\nContent-Length: 4\r\n\r\noops'), 70);
+  ex.clientBytes(r3, 1020);
+  ex.onlineBytes(Buffer.from(RESP), 1021);
+  assert.equal(results.length, 2);
+  ex.finish();
+  assert.deepEqual(
+    results.map((r) => [r.outcome, r.endpoint, r.onlineMs, r.targetMs, r.differences.map((d) => d.kind).join()]),
+    [
+      ['identical', 'GET /ok/:id', 2, 7, ''],
+      ['different', 'GET /bad/:id', 1, 10, 'status,body-length'],
+      ['missing-target', 'GET /x', -1, -1, ''],
+    ],
+  );
+});
+
+test('tracker: retransmitted bytes count once; a forwarded prefix and the unseen rest frame the reply', () => {
+  const t = new CompareTracker({ rules: { headers: [], ignoreJson: [] }, keepBodyBytes: 64 });
+  const key = { family: 4 as const, clientIp: '10.0.0.1', clientPort: 1000, targetIp: '10.0.0.3', targetPort: 8080 };
+  t.open(key);
+  const req = Buffer.from('GET /big HTTP/1.1\r\nHost: h\r\n\r\n');
+  t.client(key, { seq: 99, flags: 0x02, payload: Buffer.alloc(0) }, 0);
+  t.client(key, { seq: 100, flags: 0x18, payload: req }, 1);
+  t.client(key, { seq: 100, flags: 0x18, payload: req }, 2); // a retransmission
+  t.sent(key, 100 + req.length, 10);
+  const head = 'HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n';
+  const body = 'b'.repeat(3000);
+  t.online(key, { seq: 499, flags: 0x12, payload: Buffer.alloc(0) }, 1);
+  t.online(key, { seq: 500, flags: 0x10, payload: Buffer.from(head + body.slice(0, 1000)) }, 3);
+  t.online(key, { seq: 500 + head.length + 1000, flags: 0x18, payload: Buffer.from(body.slice(1000)) }, 4);
+  t.target(key, 7000, 0x12, 0, undefined, 11);
+  // intercept forwarded 100 bytes of a folded 3,000-byte reply, then the rest whole
+  const whole = Buffer.from(head + body);
+  t.target(key, 7001, 0x10, 2000, whole.subarray(0, 100), 15);
+  t.target(key, 7001 + 2000, 0x18, whole.length - 2000, whole.subarray(2000), 16);
+  t.close(key, 20);
+  const j = t.report.toJSON();
+  assert.equal(j.totals.compared, 1);
+  assert.equal(j.totals.identical, 1, JSON.stringify(j));
+  assert.equal(j.latencyMs.online.p50, 2);
+  assert.equal(j.latencyMs.target.p50, 5);
+  assert.equal(t.size, 0);
+  // A session that is not HTTP is counted, not compared.
+  t.open(key);
+  t.client(key, { seq: 1, flags: 0x18, payload: Buffer.from([0x16, 3, 1, 0, 5]) }, 0);
+  t.finishAll();
+  assert.equal(t.report.toJSON().totals.notCompared, 1);
+});
