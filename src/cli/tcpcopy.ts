@@ -206,6 +206,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     );
     if (printedConfig(opts, config)) return;
     checkLogFile(program, config.logFile);
+    if (config.compare != null) {
+      const { reportPathProblem } = await import('../replay/run.js');
+      const problem = reportPathProblem(config.compare.reportFile, '--compare-report');
+      if (problem !== null) program.error(errorLine('tcpcopy', problem).trimEnd(), { exitCode: ExitCode.BAD_INPUT });
+    }
     // Logged once: by the process that runs (a -d parent re-runs itself as the daemon, which logs it).
     if (resolved.length > 0 && !(config.daemon && daemonReporter() === null)) {
       makeLogger(config.logFile, config.logFormat).notice(

@@ -67,4 +67,18 @@ export interface ReplicatorConfig {
   readonly tcpcopy1: boolean;
   /** --mysql / --mysql-file / --mysql-skip-grant: re-sign MySQL logins for the target; null = off. */
   readonly mysql: MysqlModeConfig | null;
+  /** --compare-report: compare the online server's responses with the target's; null = off. */
+  readonly compare?: CompareConfig | null;
+}
+
+/** The response comparison's settings (src/compare/). */
+export interface CompareConfig {
+  /** Where the JSON report is written at exit. */
+  readonly reportFile: string;
+  /** Header fields compared, lower case. */
+  readonly headers: readonly string[];
+  /** JSON paths left out (`a.b`, `items.*.ts`). */
+  readonly ignoreJson: readonly string[];
+  /** Bodies kept whole up to this size (JSON comparison). */
+  readonly keepBodyBytes: number;
 }

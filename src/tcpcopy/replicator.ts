@@ -5,7 +5,8 @@
 // re-armed after every input from engine.nextDeadlineMs(); time is a monotonic ms clock. The
 // senders and the channel end are opened through ReplicatorIo (io.ts), a test's fakes in place.
 
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { NativeIoError } from '../io/index.js';
 import { SocketCapture, ThreadedCapture } from '../capture/index.js';
 import type { CaptureBatch, PacketSource } from '../capture/index.js';
@@ -15,8 +16,10 @@ import type { ReplicatorConfig } from './config.js';
 import { PacketDecoder, SegmentArena } from '../packet/index.js';
 import type { SessionKey } from '../packet/index.js';
 import { MysqlMode } from '../mysql-replay/index.js';
+import { CompareTracker } from '../compare/index.js';
 import { Deque, SessionEngine } from '../session/index.js';
 import type {
+  ClientSegment,
   CloseReason,
   EngineSink,
   OutgoingSegment,
@@ -81,6 +84,8 @@ export class Replicator {
   readonly engine: SessionEngine;
   /** --mysql: the login re-signing of MySQL sessions; null when off. */
   readonly mysql: MysqlMode | null;
+  /** --compare-report: the online and target responses of every session, paired and compared. */
+  readonly compare: CompareTracker | null;
   readonly client: RegistrationClient;
   readonly edge: EdgeCounters = newEdgeCounters();
   private readonly config: ReplicatorConfig;
@@ -174,14 +179,29 @@ export class Replicator {
       this.config.mysql === null
         ? null
         : new MysqlMode(this.config.mysql, { warn: (t) => this.logger.warn(t), error: (t) => this.logger.error(t) });
+    const cmp = this.config.compare ?? null;
+    this.compare =
+      cmp === null
+        ? null
+        : new CompareTracker({
+            rules: { headers: cmp.headers, ignoreJson: cmp.ignoreJson },
+            keepBodyBytes: cmp.keepBodyBytes,
+          });
     const sink: EngineSink = {
       sendSegment: (seg) => this.send(seg),
-      registerSession: (t) => this.client.register(t),
+      registerSession: (t) => {
+        this.client.register(t);
+        if (this.compare === null) return;
+        // The target's replies are compared: as much of each payload as intercept forwards.
+        this.compare.open(t);
+        this.client.wantPayload(t, 0xffff);
+      },
       wantReplyPayload: (t, bytes) => this.client.wantPayload(t, bytes),
       sessionClosed: (t, reason, clientIsn) => {
         this.closeReasons.set(reason, (this.closeReasons.get(reason) ?? 0) + 1);
         this.client.unregister(t);
         this.mysql?.sessionClosed(t);
+        this.compare?.close(t, performance.now());
         // The port is free once no target's session of the connection is left.
         if (!this.otherTargetHolds(t, clientIsn)) this.copyPorts.sessionEnded(t.clientIp, t.clientPort, clientIsn);
       },
@@ -226,7 +246,7 @@ export class Replicator {
       },
       onConnectionsChange: (n) => {
         this.logger.notice(`channel: ${n} connection(s) to intercept authenticated`);
-        if (this.mysql !== null && n > 0) this.checkReplyPayloads();
+        if ((this.mysql !== null || this.compare !== null) && n > 0) this.checkReplyPayloads();
         opts.onConnectionsChange?.(n);
       },
     });
@@ -386,6 +406,23 @@ export class Replicator {
       this.logger.lines([formatCopyPortsLine(this.edge)]);
     }
     if (this.mysql !== null) this.logger.lines([{ level: 'notice', text: this.mysql.statsLine() }]);
+    if (this.compare !== null) {
+      this.compare.finishAll();
+      this.logger.lines(this.compare.report.summaryLines().map((text) => ({ level: 'notice' as const, text })));
+      this.writeCompareReport();
+    }
+  }
+
+  /** --compare-report FILE: the report as JSON (a failure is logged; the replication's summary stands). */
+  private writeCompareReport(): void {
+    const file = this.config.compare?.reportFile;
+    if (file === undefined || this.compare === null) return;
+    try {
+      writeFileSync(file, `${JSON.stringify(this.compare.report.toJSON(), null, 2)}\n`);
+      this.logger.notice(`compare: report written to ${file}`);
+    } catch (e) {
+      this.logger.error(`compare: cannot write ${file}: ${(e as Error).message}`);
+    }
   }
 
   /**
@@ -397,6 +434,13 @@ export class Replicator {
       if (this.stopped || this.payloadChecked || this.client.authenticatedConnections === 0) return;
       this.payloadChecked = true;
       if (this.client.payloadConnections < this.client.authenticatedConnections) {
+        if (this.mysql === null) {
+          this.logger.error(
+            'compare: an intercept does not forward reply payloads (older intercept, --reply-payload 0): ' +
+              "the target's responses cannot be compared and are reported missing",
+          );
+          return;
+        }
         this.logger.error(
           'mysql: an intercept does not forward reply payloads (older intercept, --reply-payload 0 or --tcpcopy1): ' +
             'logins cannot be re-signed and pass as captured',
@@ -487,6 +531,10 @@ export class Replicator {
       this.edge.ignoredPackets++;
       return;
     }
+    if (this.compare !== null) {
+      this.feedCompare(batch, i, seg, now);
+      return;
+    }
     // --mysql: the online server's answers to prepared statements (the capture filter lets them in;
     // an offline file has every packet) go to the session of the client they answer.
     if (this.mysql !== null && isPrepareAnswer(seg.payload) && this.resolveTarget(seg.src, seg.srcPort) !== undefined) {
@@ -498,9 +546,59 @@ export class Replicator {
     for (let c = 0; c < n; c++) this.engine.onClientPacket(now, this.rewriter.segment(c));
   }
 
+  /**
+   * --compare-report: a captured packet goes to the comparison too (capture time): a client's, after
+   * the engine took it (the engine opens the session it belongs to); an online server's answer to a
+   * client, to the comparison only.
+   */
+  private feedCompare(batch: CaptureBatch, i: number, seg: ClientSegment, now: number): void {
+    const compare = this.compare!;
+    const capturedMs = batch.tsSec(i) * 1000 + batch.tsNsec(i) / 1e6;
+    const online = this.resolveTarget(seg.src, seg.srcPort);
+    if (online !== undefined) {
+      const n = this.rewriter.applyToReply(seg, now);
+      for (let c = 0; c < n; c++) {
+        const s = this.rewriter.segment(c);
+        const key = {
+          family: s.family,
+          clientIp: s.dst,
+          clientPort: s.dstPort,
+          targetIp: online.ip,
+          targetPort: online.port,
+        };
+        compare.online(key, s, capturedMs);
+      }
+      return;
+    }
+    const n = this.rewriter.apply(seg, now);
+    for (let c = 0; c < n; c++) {
+      const s = this.rewriter.segment(c);
+      this.engine.onClientPacket(now, s);
+      const target = this.resolveTarget(s.dst, s.dstPort);
+      if (target === undefined) continue;
+      compare.client(
+        { family: s.family, clientIp: s.src, clientPort: s.srcPort, targetIp: target.ip, targetPort: target.port },
+        s,
+        capturedMs,
+      );
+    }
+  }
+
   private onResponse(r: ResponseMessage): void {
     if (this.stopped) return;
-    this.engine.onTargetResponse(this.nowMs(), targetHeaderInto(r, this.scratch));
+    const hdr = targetHeaderInto(r, this.scratch);
+    // Before the engine, which may close the session on this reply.
+    if (this.compare !== null) {
+      const key = {
+        family: r.family,
+        clientIp: hdr.dst,
+        clientPort: hdr.dstPort,
+        targetIp: hdr.src,
+        targetPort: hdr.srcPort,
+      };
+      this.compare.target(key, hdr.seq, hdr.flags, hdr.payloadLength, hdr.payload, performance.now());
+    }
+    this.engine.onTargetResponse(this.nowMs(), hdr);
     this.armAfterInput();
   }
 
@@ -528,6 +626,16 @@ export class Replicator {
    */
   private send(seg: OutgoingSegment): void {
     if (this.stopped) return;
+    if (this.compare !== null && seg.payload.length > 0) {
+      const key = {
+        family: seg.family,
+        clientIp: seg.src,
+        clientPort: seg.srcPort,
+        targetIp: seg.dst,
+        targetPort: seg.dstPort,
+      };
+      this.compare.sent(key, (seg.seq + seg.payload.length) >>> 0, performance.now());
+    }
     const pending = this.pending.get(seg.family);
     if (!pending) {
       this.localSendErrors++;

@@ -191,4 +191,27 @@ describe('the built filter selects the intended packets (tcpdump)', { skip: !has
     assert.deepEqual(all, [3101, 3102, 3103, 3104, 3105, 3109]);
     assert.ok(LiveCapture.compileFilter(g, LinkType.LINUX_SLL) > 0);
   });
+
+  void test("--compare-report: every segment of the online server to its clients, not the target's", () => {
+    const f = buildCaptureFilter(parseTransfers('80-10.0.0.2:80,[fd00::1]:81-[fd00::2]:81'), { onlineReplies: true });
+    const ids = selected(f, [
+      { id: 4001, family: 4, dst: '10.0.0.1', dstPort: 80 }, // a request
+      {
+        id: 4002,
+        family: 4,
+        src: '10.0.0.1',
+        srcPort: 80,
+        dst: '10.0.9.9',
+        dstPort: 4000,
+        payload: Buffer.from('HTTP/1.1 200 OK\r\n'),
+      },
+      { id: 4003, family: 4, src: '10.0.0.1', srcPort: 80, dst: '10.0.9.9', dstPort: 4000 }, // a bare ACK
+      { id: 4004, family: 4, src: '10.0.0.2', srcPort: 80, dst: '10.0.9.9', dstPort: 4000 }, // the target's
+      { id: 4005, family: 4, dst: '10.0.0.2', dstPort: 80 }, // our own copy
+      { id: 4006, family: 6, src: 'fd00::1', srcPort: 81, dst: 'fd00::99', dstPort: 4000, payload: Buffer.from('x') },
+      { id: 4007, family: 4, src: '10.0.0.1', srcPort: 8080, dst: '10.0.9.9', dstPort: 4000 }, // another service
+    ]);
+    assert.deepEqual(ids, [4001, 4002, 4003, 4006]);
+    assert.ok(LiveCapture.compileFilter(f, LinkType.LINUX_SLL) > 0);
+  });
 });

@@ -107,6 +107,8 @@ export interface ReplicationLabOptions<S extends ReplicatedService> {
    * too (`-s [ast6]`, intercept `-b ast6`). Default false (IPv4 only, IPv6 disabled in the hosts).
    */
   ipv6?: boolean;
+  /** nginx only: more configuration in each server's block (location blocks), per side. */
+  nginxLocations?: { readonly online?: string; readonly target?: string };
   /** Start tcpcopy during create (default true); false leaves it to startTcpcopy(). */
   startTcpcopy?: boolean;
   /** Bound on each readiness wait (intercept listening, tcpcopy authenticated). Default 20 s. */
@@ -276,7 +278,10 @@ export class ReplicationLab<S extends ReplicatedService> {
       leak = await countLeaks(cli, tgt, ipv6);
       const ports = REPLICATION_PORTS[opts.service];
       const start = (h: LabHost, port: number, side: 'online' | 'target'): Promise<ServerOf<ReplicatedService>> => {
-        if (opts.service === 'nginx') return h.startNginx({ port });
+        if (opts.service === 'nginx') {
+          const locations = opts.nginxLocations?.[side];
+          return h.startNginx({ port, ...(locations === undefined ? {} : { locations }) });
+        }
         if (opts.service === 'redis') return h.startRedis({ port });
         return h.startMariadb({ port, users: mariadbLabUsers(side, opts.mariadb) });
       };

@@ -27,6 +27,8 @@ export interface CaptureFilterOptions {
    * (src/mysql-replay/order.ts orders the writes by them): one segment per write, not result sets.
    */
   readonly mysqlAnswers?: boolean;
+  /** --compare-report: every segment of the online servers to their clients (whole responses). */
+  readonly onlineReplies?: boolean;
 }
 
 // The TCP payload's first bytes. IPv4: libpcap's tcp[] (payload at the data offset); tcp[x:4] reads
@@ -73,7 +75,8 @@ export function buildCaptureFilter(transfers: readonly Transfer[], opts: Capture
     if (caught && !exclude.includes(term)) exclude.push(term);
     // The target's own answers look like the online ones on a shared port (intercept has them).
     const answers = hostPort(t.target.ip.text, t.target.port, 'src');
-    if (caught && opts.mysql === true && !exclude.includes(answers)) exclude.push(answers);
+    if (caught && (opts.mysql === true || opts.onlineReplies === true) && !exclude.includes(answers))
+      exclude.push(answers);
   }
   if (opts.mysql === true) {
     for (const t of transfers) {
@@ -84,6 +87,17 @@ export function buildCaptureFilter(transfers: readonly Transfer[], opts: Capture
       const term = ip6
         ? `${from} and ${answers ? ANSWER_6 : PREPARE_ANSWER_6}`
         : `${from} and ${answers ? ANSWER_4 : PREPARE_ANSWER_4}`;
+      if (!include.includes(term)) include.push(term);
+    }
+  }
+  if (opts.onlineReplies === true) {
+    for (const t of transfers) {
+      const term =
+        t.online.ip !== null
+          ? hostPort(t.online.ip.text, t.online.port, 'src')
+          : t.target.ip.family === 6
+            ? `ip6 and src port ${t.online.port}`
+            : `src port ${t.online.port}`;
       if (!include.includes(term)) include.push(term);
     }
   }

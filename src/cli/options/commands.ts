@@ -168,6 +168,19 @@ export function addTcpcopyOptions(cmd: Command): Command {
       '--config <file>',
       'read options from this JSON file, by their long names ({ "transfer": "80-10.0.0.2:8080", "session-timeout": 60 }); flags win',
     )
+    .optionsGroup('Response comparison (HTTP/1.x, online vs target):')
+    .option(
+      '--compare-report <file>',
+      "also capture the online server's responses and compare each with the target's (status, headers, body digest or JSON fields, latency); write the report to FILE at exit and a summary to the log",
+    )
+    .option(
+      '--compare-headers <list>',
+      'header fields compared, h1,h2,... (default content-type); needs --compare-report',
+    )
+    .option(
+      '--compare-ignore-json <paths>',
+      'JSON fields left out of the comparison, a.b,items.*.ts,... (* any key or index); needs --compare-report',
+    )
     .addOption(new Option('--print-config', 'print the validated configuration as JSON and exit').hideHelp());
 }
 

@@ -152,6 +152,12 @@ const RULES: readonly Rule[] = [
     why: 'metrics are served by live replication over the packet transport so far (offline and --transport socket print a report)',
   },
   {
+    key: 'compareReport',
+    flag: '--compare-report',
+    refusedIn: socket,
+    why: "--transport socket writes the target's responses with --responses; --compare-report compares over the packet transport so far",
+  },
+  {
     key: 'record',
     flag: '--record',
     refusedIn: (m) => m.offline || m.transport === 'socket',

@@ -14,6 +14,7 @@ import { checkModeOptions } from './modes.js';
 import type { HostResolver } from './address.js';
 import type { IpAddress } from './address.js';
 import { buildCaptureFilter } from './bpf.js';
+import { parseCompareConfig } from './compare.js';
 import { OptionError } from './errors.js';
 import { parseMysqlMode } from './mysql.js';
 import { parseInterfaces } from './interfaces.js';
@@ -329,11 +330,17 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
   }
   const secret = findSecret(nonEmpty('--secret', raw.secret), inputs.env);
   const mysql = parseMysqlMode(raw, { tcpcopy1: raw.tcpcopy1 === true, socket: transport === 'socket' });
+  const compare = parseCompareConfig(raw, { mysql: mysql !== null, tcpcopy1: raw.tcpcopy1 === true });
   return {
     transfers,
     // --mysql also captures the online answers to prepared statements (a -F filter must name them itself).
     captureFilter:
-      userFilter ?? buildCaptureFilter(transfers, { mysql: mysql !== null, mysqlAnswers: mysql?.orderWrites === true }),
+      userFilter ??
+      buildCaptureFilter(transfers, {
+        mysql: mysql !== null,
+        mysqlAnswers: mysql?.orderWrites === true,
+        onlineReplies: compare !== null,
+      }),
     captureFilterIsAuto: userFilter === null,
     intercepts,
     interceptPort,
@@ -384,6 +391,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     transport,
     responsesFile: nonEmpty('--responses', raw.responses),
     mysql,
+    compare,
     metrics: parseMetricsAddress(raw.metrics),
     logFormat: parseLogFormat(raw.logFormat),
   };

@@ -42,6 +42,12 @@ export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions, 
   statsInterval?: string;
   /** --metrics [addr:]port */
   metrics?: string;
+  /** --compare-report FILE */
+  compareReport?: string;
+  /** --compare-headers h1,h2 */
+  compareHeaders?: string;
+  /** --compare-ignore-json a.b,c */
+  compareIgnoreJson?: string;
   /** --log-format text|json */
   logFormat?: string;
   /** -o: send at the data link of this device. */

@@ -1,0 +1,49 @@
+// --compare-report, --compare-headers, --compare-ignore-json: defaults, lists, and the refusals
+// (a list option without the report, an empty file name, a bad header name or JSON path, the MySQL
+// mode and the TCPCopy 1.x channel); the socket transport refuses it by mode.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseCompareConfig } from '../../src/cli/options/compare.js';
+import { checkModeOptions } from '../../src/cli/options/modes.js';
+
+const ctx = { mysql: false, tcpcopy1: false };
+
+void test('no --compare-report: off; a list option alone is refused', () => {
+  assert.equal(parseCompareConfig({}, ctx), null);
+  assert.throws(() => parseCompareConfig({ compareHeaders: 'etag' }, ctx), /--compare-headers needs --compare-report/);
+  assert.throws(
+    () => parseCompareConfig({ compareIgnoreJson: 'ts' }, ctx),
+    /--compare-ignore-json needs --compare-report/,
+  );
+});
+
+void test('--compare-report: content-type compared by default; lists lower-cased, deduplicated', () => {
+  const c = parseCompareConfig({ compareReport: '/tmp/r.json' }, ctx);
+  assert.deepEqual(c, { reportFile: '/tmp/r.json', headers: ['content-type'], ignoreJson: [], keepBodyBytes: 262144 });
+  const d = parseCompareConfig(
+    { compareReport: 'r.json', compareHeaders: 'Content-Type,ETag,etag', compareIgnoreJson: 'meta.ts, items.*.id' },
+    ctx,
+  );
+  assert.deepEqual(d?.headers, ['content-type', 'etag']);
+  assert.deepEqual(d?.ignoreJson, ['meta.ts', 'items.*.id']);
+});
+
+void test('--compare-report: bad items and modes are refused with a reason', () => {
+  assert.throws(() => parseCompareConfig({ compareReport: ' ' }, ctx), /empty file name/);
+  assert.throws(() => parseCompareConfig({ compareReport: 'r', compareHeaders: 'bad header' }, ctx), /'bad header'/);
+  assert.throws(() => parseCompareConfig({ compareReport: 'r', compareIgnoreJson: 'a..b' }, ctx), /'a\.\.b'/);
+  assert.throws(() => parseCompareConfig({ compareReport: 'r' }, { mysql: true, tcpcopy1: false }), /MySQL mode/);
+  assert.throws(
+    () => parseCompareConfig({ compareReport: 'r' }, { mysql: false, tcpcopy1: true }),
+    /carries no reply payload/,
+  );
+});
+
+void test('--compare-report over --transport socket is refused by mode; live and offline packet replay take it', () => {
+  assert.throws(
+    () => checkModeOptions({ compareReport: 'r' }, { offline: false, transport: 'socket' }),
+    /--compare-report.*--transport socket/,
+  );
+  checkModeOptions({ compareReport: 'r' }, { offline: false, transport: 'packet' });
+  checkModeOptions({ compareReport: 'r' }, { offline: true, transport: 'packet' });
+});
