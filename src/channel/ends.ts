@@ -21,6 +21,8 @@ export interface RegistrationClient {
   wantPayload(session: SessionKey, maxBytes: number): void;
   /** Writes the queued registrations now. */
   flush(): void;
+  /** Bytes queued on the connections (the outboxes and the sockets' buffers), not yet written. */
+  readonly queuedBytes?: number;
   close(): Promise<void>;
 }
 

@@ -53,6 +53,8 @@ export interface ChannelClientStats {
 /** What the pool needs of an open connection. */
 export interface PoolLink {
   readonly socket: Socket;
+  /** Bytes queued in the link itself, not yet handed to the socket. */
+  readonly outboxBytes?: number;
   /** Writes whatever is queued now. */
   flush(): void;
 }
@@ -125,6 +127,15 @@ export abstract class ConnectionPool<L extends PoolLink> {
       })),
     );
     this.rr = options.servers.map(() => 0);
+  }
+
+  /** Bytes queued on every connection: the links' outboxes and the sockets' write buffers. */
+  get queuedBytes(): number {
+    let n = 0;
+    for (const g of this.groups) {
+      for (const s of g) if (s.link !== null) n += (s.link.outboxBytes ?? 0) + s.link.socket.writableLength;
+    }
+    return n;
   }
 
   /** Connections that are open and up (authenticated). */

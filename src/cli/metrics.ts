@@ -4,6 +4,7 @@
 import { ExitCode } from '../exit-codes.js';
 import type { MetricSpec } from '../metrics/index.js';
 import type { DaemonReporter } from '../process/daemon.js';
+import type { Registry, RegistryContentType } from 'prom-client';
 import { errorLine } from './program.js';
 
 export interface MetricsHandle {
@@ -20,11 +21,12 @@ export async function serveMetrics<S>(
   specs: ReadonlyArray<MetricSpec<S>>,
   snapshot: () => S,
   daemon: DaemonReporter | null,
+  live?: (registry: Registry<RegistryContentType>) => void,
 ): Promise<MetricsHandle | null | 'failed'> {
   if (at === null) return null;
   const { MetricsServer, metricsRenderer } = await import('../metrics/index.js');
   try {
-    return await MetricsServer.start(at, metricsRenderer(specs, snapshot), (e) =>
+    return await MetricsServer.start(at, metricsRenderer(specs, snapshot, live), (e) =>
       process.stderr.write(errorLine(tool, `--metrics: ${e.message} (still serving)`)),
     );
   } catch (e) {

@@ -66,8 +66,15 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
   const { Replicator } = await import('../tcpcopy/index.js');
   const logger = makeLogger(config.logFile, config.logFormat);
   const lonely = config.lonely ? null : new LonelyWatch(config.lonelyGraceMs);
-  const replicator = new Replicator({ config, logger, onConnectionsChange: (n) => lonely?.update(n) });
-  const { tcpcopyMetricSpecs } = await import('../metrics/index.js');
+  const { tcpcopyMetricSpecs, CompareMetrics } = await import('../metrics/index.js');
+  // --compare-report with --metrics: latency histograms and outcomes, fed per compared exchange.
+  const compareMetrics = config.compare != null && config.metrics !== null ? new CompareMetrics() : null;
+  const replicator = new Replicator({
+    config,
+    logger,
+    onConnectionsChange: (n) => lonely?.update(n),
+    ...(compareMetrics === null ? {} : { onCompareResult: (t, r) => compareMetrics.observe(t, r) }),
+  });
   const metrics = await serveMetrics(
     'tcpcopy',
     config.metrics,
@@ -77,8 +84,10 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
       mysql: replicator.mysql?.figures() ?? null,
       sessionsByState: replicator.sessionsByState(),
       sendErrors: replicator.sendErrorsByCode(),
+      channelQueuedBytes: replicator.client.queuedBytes ?? 0,
     }),
     daemon,
+    compareMetrics === null ? undefined : (registry) => compareMetrics.attach(registry),
   );
   if (metrics === 'failed') return;
   const watchdogs = [new MemoryWatch(config.maxMemoryBytes), ...(lonely === null ? [] : [lonely])];

@@ -8,6 +8,7 @@ import type { SessionKey } from '../packet/index.js';
 import { SessionExchanges } from './exchanges.js';
 import type { ExchangeOptions } from './exchanges.js';
 import { CompareReport } from './report.js';
+import type { ExchangeResult } from './report.js';
 
 /** Sessions tracked at once; past it the oldest is finished early. */
 export const MAX_TRACKED_SESSIONS = 65_536;
@@ -79,7 +80,11 @@ export class CompareTracker {
   readonly report = new CompareReport();
   private readonly sessions = new Map<string, Tracked>();
 
-  constructor(private readonly opts: ExchangeOptions) {}
+  /** `onResult`: every result as it comes, with its session's target (`ip:port`, `[ip6]:port`). */
+  constructor(
+    private readonly opts: ExchangeOptions,
+    private readonly onResult?: (target: string, r: ExchangeResult) => void,
+  ) {}
 
   get size(): number {
     return this.sessions.size;
@@ -88,13 +93,17 @@ export class CompareTracker {
   /** A session the engine opened (before its SYN reaches client()). */
   open(key: SessionKey): void {
     const k = sessionKeyString(key);
+    const target = key.family === 6 ? `[${key.targetIp}]:${key.targetPort}` : `${key.targetIp}:${key.targetPort}`;
     if (this.sessions.has(k)) this.close(key, 0);
     if (this.sessions.size >= MAX_TRACKED_SESSIONS) {
       const oldest = this.sessions.keys().next().value;
       if (oldest !== undefined) this.finishKey(oldest);
     }
     this.sessions.set(k, {
-      ex: new SessionExchanges(this.opts, (r) => this.report.add(r)),
+      ex: new SessionExchanges(this.opts, (r) => {
+        this.report.add(r);
+        this.onResult?.(target, r);
+      }),
       client: new Cursor(),
       online: new Cursor(),
       target: new Cursor(),

@@ -5,3 +5,4 @@ export { metricsRenderer } from './registry.js';
 export type { MetricsFormat, MetricsRenderer } from './registry.js';
 export { MetricsServer, formatFor } from './server.js';
 export type { MetricsEndpoint } from './server.js';
+export { CompareMetrics, LATENCY_BUCKETS_S } from './compare.js';

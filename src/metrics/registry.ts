@@ -12,7 +12,15 @@ export interface MetricsRenderer {
   render(format: MetricsFormat): Promise<{ readonly body: string; readonly contentType: string }>;
 }
 
-export function metricsRenderer<S>(specs: ReadonlyArray<MetricSpec<S>>, snapshot: () => S): MetricsRenderer {
+/**
+ * `live`: metrics fed as things happen (histograms), registered by the callback in each of the two
+ * registries besides the snapshot's.
+ */
+export function metricsRenderer<S>(
+  specs: ReadonlyArray<MetricSpec<S>>,
+  snapshot: () => S,
+  live?: (registry: Registry<RegistryContentType>) => void,
+): MetricsRenderer {
   let current: S | null = null;
   const value = (spec: MetricSpec<S>): number | Readonly<Record<string, number>> =>
     spec.read(current ?? (current = snapshot()));
@@ -51,6 +59,7 @@ export function metricsRenderer<S>(specs: ReadonlyArray<MetricSpec<S>>, snapshot
         });
       }
     }
+    live?.(registry);
     return registry;
   };
   const prometheus = build(new Registry<PrometheusContentType>());

@@ -28,6 +28,8 @@ export interface TcpcopySnapshot {
   readonly sessionsByState: Readonly<Record<string, number>>;
   /** Send error occurrences by code (errno name), those that sent a packet to the retry queue included. */
   readonly sendErrors: Readonly<Record<string, number>>;
+  /** Bytes queued on the channel connections to intercept (ours and the sockets'), not yet sent. */
+  readonly channelQueuedBytes: number;
 }
 
 /** `sendContent` → `send_content`. */
@@ -153,6 +155,12 @@ export function tcpcopyMetricSpecs(mysql: boolean): Array<MetricSpec<TcpcopySnap
     kind: 'counter',
     label: 'code',
     read: (s) => s.sendErrors,
+  });
+  specs.push({
+    name: 'tcpcopy_channel_queued_bytes',
+    help: 'bytes queued on the channel connections to intercept (registrations), not yet written',
+    kind: 'gauge',
+    read: (s) => s.channelQueuedBytes,
   });
   specs.push({
     name: 'tcpcopy_replication_ratio',

@@ -17,6 +17,7 @@ import { PacketDecoder, SegmentArena } from '../packet/index.js';
 import type { SessionKey } from '../packet/index.js';
 import { MysqlMode } from '../mysql-replay/index.js';
 import { CompareTracker } from '../compare/index.js';
+import type { ExchangeResult } from '../compare/index.js';
 import { Deque, SessionEngine } from '../session/index.js';
 import type {
   ClientSegment,
@@ -56,6 +57,8 @@ export interface ReplicatorOptions {
   readonly nowMs?: () => number;
   /** Called with the number of authenticated intercept connections whenever it changes. */
   readonly onConnectionsChange?: (authenticated: number) => void;
+  /** --compare-report: each compared exchange as it comes, with its target (`ip:port`). */
+  readonly onCompareResult?: (target: string, r: ExchangeResult) => void;
   /** Offline replay (src/replay/packet/): packets come from this source instead of live captures on -i. */
   readonly source?: PacketSource;
   /** The senders and the channel end; default the real ones (liveReplicatorIo). */
@@ -183,10 +186,10 @@ export class Replicator {
     this.compare =
       cmp === null
         ? null
-        : new CompareTracker({
-            rules: { headers: cmp.headers, ignoreJson: cmp.ignoreJson },
-            keepBodyBytes: cmp.keepBodyBytes,
-          });
+        : new CompareTracker(
+            { rules: { headers: cmp.headers, ignoreJson: cmp.ignoreJson }, keepBodyBytes: cmp.keepBodyBytes },
+            opts.onCompareResult,
+          );
     const sink: EngineSink = {
       sendSegment: (seg) => this.send(seg),
       registerSession: (t) => {

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import {
+  CompareMetrics,
   MetricsServer,
   formatFor,
   interceptMetricSpecs,
@@ -43,13 +44,14 @@ void test('tcpcopy: every counter once, by its snake_case name; ms in seconds; o
   let snapshots = 0;
   const r = metricsRenderer<TcpcopySnapshot>(tcpcopyMetricSpecs(false), () => {
     snapshots++;
-    return { counters, mysql: null, sessionsByState: {}, sendErrors: {} };
+    return { counters, mysql: null, sessionsByState: {}, sendErrors: {}, channelQueuedBytes: 77 };
   });
   const page = await r.render('prometheus');
   assert.equal(snapshots, 1, 'one snapshot for the whole page');
   const s = samples(page.body);
   const keys = Object.keys(counters) as Array<keyof TcpcopyCounters>;
-  assert.equal(s.size, keys.length + 1, 'every counter and the ratio (no labelled samples in this snapshot)');
+  assert.equal(s.size, keys.length + 2, 'every counter, the ratio and the channel queue (no labelled samples here)');
+  assert.equal(s.get('tcpcopy_channel_queued_bytes'), 77);
   const gauges = new Set(['active', 'queuedBytes', 'replicationLagMs', 'loopDelayP99Ms', 'loopDelayMaxMs']);
   for (const k of keys) {
     const ms = k.endsWith('Ms');
@@ -74,6 +76,7 @@ void test('tcpcopy --mysql: the mysql: line figures too', async () => {
     mysql,
     sessionsByState: {},
     sendErrors: {},
+    channelQueuedBytes: 0,
   }));
   const s = samples((await r.render('prometheus')).body);
   assert.equal(s.get('tcpcopy_mysql_sessions_total'), 8);
@@ -186,10 +189,50 @@ void test('tcpcopy: sessions by state and send errors by code, one labelled samp
     mysql: null,
     sessionsByState: { SYN_SENT: 1, ESTABLISHED: 7, CLOSE_WAIT: 0, CLOSED: 0 },
     sendErrors: { EPERM: 12, ENOBUFS: 3 },
+    channelQueuedBytes: 4096,
   }));
   const body = (await r.render('prometheus')).body;
+  assert.match(body, /^tcpcopy_channel_queued_bytes 4096$/m);
   assert.match(body, /^tcpcopy_sessions\{state="ESTABLISHED"\} 7$/m);
   assert.match(body, /^tcpcopy_sessions\{state="CLOSE_WAIT"\} 0$/m);
   assert.match(body, /^tcpcopy_send_error_events_total\{code="EPERM"\} 12$/m);
   assert.match(body, /^tcpcopy_send_error_events_total\{code="ENOBUFS"\} 3$/m);
+});
+
+void test('--compare-report: latency histograms by side and target, outcomes and difference kinds, in both formats', async () => {
+  const cm = new CompareMetrics();
+  const r = metricsRenderer<TcpcopySnapshot>(
+    tcpcopyMetricSpecs(false),
+    () => ({
+      counters: { ...newCounters(), ...newEdgeCounters() },
+      mysql: null,
+      sessionsByState: {},
+      sendErrors: {},
+      channelQueuedBytes: 0,
+    }),
+    (registry) => cm.attach(registry),
+  );
+  const base = { endpoint: 'GET /x', target: '/x', differences: [] };
+  cm.observe('10.0.0.3:8080', { ...base, outcome: 'identical', onlineMs: 0.2, targetMs: 6 });
+  cm.observe('10.0.0.3:8080', {
+    ...base,
+    outcome: 'different',
+    differences: [{ kind: 'status', online: '200', target: '500' }],
+    onlineMs: 0.3,
+    targetMs: 0.7,
+  });
+  cm.observe('10.0.0.3:8080', { ...base, outcome: 'missing-target', onlineMs: -1, targetMs: -1 });
+  const body = (await r.render('prometheus')).body;
+  const t = 'target="10.0.0.3:8080"';
+  assert.match(
+    body,
+    new RegExp(`^tcpcopy_response_latency_seconds_bucket\\{le="0.00025",side="online",${t}\\} 1$`, 'm'),
+  );
+  assert.match(body, new RegExp(`^tcpcopy_response_latency_seconds_bucket\\{le="0.001",side="target",${t}\\} 1$`, 'm'));
+  assert.match(body, new RegExp(`^tcpcopy_response_latency_seconds_bucket\\{le="0.01",side="target",${t}\\} 2$`, 'm'));
+  assert.match(body, new RegExp(`^tcpcopy_response_latency_seconds_count\\{side="online",${t}\\} 2$`, 'm'));
+  assert.match(body, new RegExp(`^tcpcopy_compare_exchanges_total\\{outcome="missing-target",${t}\\} 1$`, 'm'));
+  assert.match(body, /^tcpcopy_compare_differences_total\{kind="status"\} 1$/m);
+  const om = (await r.render('openmetrics')).body;
+  assert.match(om, new RegExp(`^tcpcopy_response_latency_seconds_count\\{side="target",${t}\\} 2$`, 'm'));
 });
