@@ -15,6 +15,7 @@ import {
 } from './options/index.js';
 import { resolveHostNames } from './resolve.js';
 import { serveMetrics } from './metrics.js';
+import { serveDashboard } from './dashboard.js';
 import { loadFileOptions } from './config-file.js';
 import type { FileOptions } from './config-file.js';
 import type { IpAddress, TcpcopyConfig, TcpcopyRawOptions } from './options/index.js';
@@ -90,6 +91,21 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
     compareMetrics === null ? undefined : (registry) => compareMetrics.attach(registry),
   );
   if (metrics === 'failed') return;
+  const dashboard = await serveDashboard(
+    config.http,
+    () => ({
+      timeMs: performance.now(),
+      counters: replicator.counters(),
+      interceptConnections: replicator.client.authenticatedConnections,
+      channelQueuedBytes: replicator.client.queuedBytes ?? 0,
+      compare: replicator.compare?.report.liveView() ?? null,
+    }),
+    daemon,
+  );
+  if (dashboard === 'failed') {
+    await metrics?.close();
+    return;
+  }
   const watchdogs = [new MemoryWatch(config.maxMemoryBytes), ...(lonely === null ? [] : [lonely])];
   // --record beside the replication: a second capture, both directions, to pcapng.
   const recording =
@@ -104,6 +120,7 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
     });
   } finally {
     await metrics?.close();
+    await dashboard?.close();
   }
 }
 

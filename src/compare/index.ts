@@ -4,8 +4,8 @@ export { HttpFramer, looksLikeHttpRequest, MAX_HEAD_BYTES } from './http-framer.
 export type { HttpHead, HttpMessage, FramerKind, HttpFramerOptions } from './http-framer.js';
 export { compareResponses, endpointOf } from './diff.js';
 export type { CompareRules, Difference } from './diff.js';
-export { CompareReport, MAX_LATENCY_SAMPLES } from './report.js';
-export type { CompareReportJson, ExchangeOutcome, ExchangeResult, LatencySummary } from './report.js';
+export { CompareReport, LIVE_BUCKETS_MS, MAX_LATENCY_SAMPLES } from './report.js';
+export type { CompareLiveView, CompareReportJson, ExchangeOutcome, ExchangeResult, LatencySummary } from './report.js';
 export { SessionExchanges, MAX_OPEN_EXCHANGES } from './exchanges.js';
 export type { ExchangeOptions } from './exchanges.js';
 export { CompareTracker, MAX_TRACKED_SESSIONS } from './tracker.js';

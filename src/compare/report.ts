@@ -24,6 +24,28 @@ export interface ExchangeResult {
   readonly targetMs: number;
 }
 
+/** Upper bounds (ms) of the live view's latency buckets; the last bucket holds everything above. */
+export const LIVE_BUCKETS_MS: readonly number[] = [0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 250, 1000];
+
+/** What a live view (the dashboard) reads each second: counts only, no sorting. */
+export interface CompareLiveView {
+  readonly compared: number;
+  readonly identical: number;
+  readonly different: number;
+  readonly missingTarget: number;
+  readonly missingOnline: number;
+  /** Counts per LIVE_BUCKETS_MS bucket (one more for the overflow), online and target. */
+  readonly buckets: { readonly online: readonly number[]; readonly target: readonly number[] };
+  /** Endpoints with differences or missing target responses, most first (at most `rows`). */
+  readonly rows: readonly {
+    readonly endpoint: string;
+    readonly total: number;
+    readonly different: number;
+    readonly missingTarget: number;
+    readonly kinds: string;
+  }[];
+}
+
 export interface LatencySummary {
   readonly count: number;
   readonly p50: number;
@@ -91,6 +113,12 @@ function summarize(samples: Float64Array, n: number): LatencySummary {
   };
 }
 
+function bucketOf(ms: number): number {
+  let i = 0;
+  while (i < LIVE_BUCKETS_MS.length && ms > LIVE_BUCKETS_MS[i]!) i++;
+  return i;
+}
+
 class Samples {
   private buf = new Float64Array(1024);
   n = 0;
@@ -113,6 +141,8 @@ export class CompareReport {
   private readonly kinds = new Map<string, number>();
   private readonly online = new Samples();
   private readonly target = new Samples();
+  private readonly liveOnline = new Array<number>(LIVE_BUCKETS_MS.length + 1).fill(0);
+  private readonly liveTarget = new Array<number>(LIVE_BUCKETS_MS.length + 1).fill(0);
   identical = 0;
   different = 0;
   missingTarget = 0;
@@ -162,7 +192,35 @@ export class CompareReport {
     if (r.onlineMs >= 0 && r.targetMs >= 0) {
       this.online.add(r.onlineMs);
       this.target.add(r.targetMs);
+      this.liveOnline[bucketOf(r.onlineMs)]!++;
+      this.liveTarget[bucketOf(r.targetMs)]!++;
     }
+  }
+
+  /** Counts for a live view: cheap enough to take every second. */
+  liveView(rows = 20): CompareLiveView {
+    const withDiffs = [...this.endpoints]
+      .filter(([, e]) => e.different > 0 || e.missingTarget > 0)
+      .sort((a, b) => b[1].different + b[1].missingTarget - (a[1].different + a[1].missingTarget))
+      .slice(0, rows);
+    return {
+      compared: this.compared,
+      identical: this.identical,
+      different: this.different,
+      missingTarget: this.missingTarget,
+      missingOnline: this.missingOnline,
+      buckets: { online: [...this.liveOnline], target: [...this.liveTarget] },
+      rows: withDiffs.map(([endpoint, e]) => ({
+        endpoint,
+        total: e.total,
+        different: e.different,
+        missingTarget: e.missingTarget,
+        kinds: [...e.kinds]
+          .sort((a, b) => b[1].count - a[1].count)
+          .map(([k, v]) => `${k} ${v.count}`)
+          .join(', '),
+      })),
+    };
   }
 
   get compared(): number {

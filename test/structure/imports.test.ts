@@ -33,6 +33,7 @@ export const LAYERS: Readonly<Record<string, number>> = {
   intercept: 4,
   record: 4,
   metrics: 4,
+  dashboard: 4,
   replay: 5,
   demo: 6,
   cli: 7,

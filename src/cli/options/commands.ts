@@ -161,6 +161,10 @@ export function addTcpcopyOptions(cmd: Command): Command {
       'serve Prometheus metrics (every statistics counter) at http://addr:port/metrics (a bare port: every address)',
     )
     .option(
+      '--http <[addr:]port>',
+      'serve a live dashboard at http://addr:port/ (ratio, rates, lag, sessions, intercept; with --compare-report latency histograms and differences), updated every second',
+    )
+    .option(
       '--responses <file>',
       "--transport socket: write each of the target's responses as a JSON line (session, turn, HTTP status line, bytes, timings)",
     )

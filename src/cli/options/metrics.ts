@@ -10,10 +10,10 @@ export interface MetricsAddress {
   readonly port: number;
 }
 
-export function parseMetricsAddress(text: string | undefined): MetricsAddress | null {
+export function parseMetricsAddress(text: string | undefined, flag = '--metrics'): MetricsAddress | null {
   if (text === undefined) return null;
-  if (/^[0-9]+$/.test(text)) return { host: null, port: parsePort('--metrics', text) };
-  const hp = parseHostPort('--metrics', text);
-  if (hp.port === null) throw new OptionError('BAD_FORMAT', `--metrics: '${text}' has no port (give [addr:]port)`);
+  if (/^[0-9]+$/.test(text)) return { host: null, port: parsePort(flag, text) };
+  const hp = parseHostPort(flag, text);
+  if (hp.port === null) throw new OptionError('BAD_FORMAT', `${flag}: '${text}' has no port (give [addr:]port)`);
   return { host: hp.ip.text, port: hp.port };
 }

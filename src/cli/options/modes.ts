@@ -152,6 +152,12 @@ const RULES: readonly Rule[] = [
     why: 'metrics are served by live replication over the packet transport so far (offline and --transport socket print a report)',
   },
   {
+    key: 'http',
+    flag: '--http',
+    refusedIn: (m) => m.offline || m.transport === 'socket',
+    why: 'the dashboard shows live replication over the packet transport so far',
+  },
+  {
     key: 'compareReport',
     flag: '--compare-report',
     refusedIn: socket,

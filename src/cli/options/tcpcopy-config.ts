@@ -96,6 +96,8 @@ export interface TcpcopyConfig extends OfflineRunConfig {
   readonly record: RecordConfig | null;
   /** --metrics: where the Prometheus metrics are served; null = not served. */
   readonly metrics: MetricsAddress | null;
+  /** --http: where the live dashboard is served; null = not served. */
+  readonly http: MetricsAddress | null;
   /** --log-format */
   readonly logFormat: LogFormat;
 }
@@ -393,6 +395,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     mysql,
     compare,
     metrics: parseMetricsAddress(raw.metrics),
+    http: parseMetricsAddress(raw.http, '--http'),
     logFormat: parseLogFormat(raw.logFormat),
   };
 }

@@ -42,6 +42,8 @@ export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions, 
   statsInterval?: string;
   /** --metrics [addr:]port */
   metrics?: string;
+  /** --http [addr:]port: the live dashboard */
+  http?: string;
   /** --compare-report FILE */
   compareReport?: string;
   /** --compare-headers h1,h2 */
