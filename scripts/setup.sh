@@ -16,6 +16,7 @@ APT_PACKAGES=(
   nginx-light redis-server apache2-utils wrk curl  # lab servers and loads
   mariadb-server mariadb-client sysbench  # lab: MySQL mode (per-test mariadbd in namespaces), its client, OLTP load
   prometheus             # lab: a real Prometheus server scrapes --metrics (per-test, in a namespace)
+  chromium               # lab: a headless browser (playwright-core) loads the --http dashboard
   build-essential python3  # node-gyp
 )
 # The Dockerfile test, on CI or when asked: an engine, runc (podman's default crun refuses a host with both

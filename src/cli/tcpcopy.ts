@@ -98,7 +98,7 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
       counters: replicator.counters(),
       interceptConnections: replicator.client.authenticatedConnections,
       channelQueuedBytes: replicator.client.queuedBytes ?? 0,
-      compare: replicator.compare?.report.liveView() ?? null,
+      compare: replicator.compareReports().candidates[0]?.[1].liveView() ?? null,
     }),
     daemon,
   );

@@ -26,9 +26,7 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 function parseJson(body: Buffer | null, contentType: string | undefined): Json | undefined {
   if (body === null || body.length === 0) return undefined;
-  const first = body[0];
-  const looks = first === 0x7b || first === 0x5b; // { or [
-  if (!looks && !(contentType ?? '').includes('json')) return undefined;
+  if (!(contentType ?? '').toLowerCase().includes('json')) return undefined;
   try {
     return JSON.parse(body.toString('utf8')) as Json;
   } catch {

@@ -10,8 +10,11 @@ import { compareResponses, endpointOf } from './diff.js';
 import type { CompareRules } from './diff.js';
 import type { ExchangeResult } from './report.js';
 
-/** Requests of one session waiting for their responses; past this the session stops being compared. */
-export const MAX_OPEN_EXCHANGES = 1024;
+/**
+ * Requests of one session waiting for their responses (a keep-alive session whose target lags holds
+ * one per request it is behind); past this the session stops being compared.
+ */
+export const MAX_OPEN_EXCHANGES = 16_384;
 
 interface Request {
   readonly method: string;

@@ -31,7 +31,7 @@ export interface HttpMessage {
   readonly bodyBytes: number;
   /** SHA-1 of the body, hex; null when some of its bytes were not seen. */
   readonly digest: string | null;
-  /** The body when it was seen whole and is at most keepBodyBytes; null otherwise. */
+  /** The body when it is JSON (Content-Type), was seen whole and is at most keepBodyBytes; null otherwise. */
   readonly body: Buffer | null;
   /** When its first byte was seen. */
   readonly firstMs: number;
@@ -262,7 +262,8 @@ export class HttpFramer {
     this.bodyBytes = 0;
     this.gapInBody = false;
     this.hash = null;
-    this.keep = [];
+    // Only JSON bodies are kept (compared field by field); the others by length and digest.
+    this.keep = /json/i.test(head.headers.get('content-type') ?? '') ? [] : null;
     this.keptBytes = 0;
     const te = head.headers.get('transfer-encoding');
     const cl = head.headers.get('content-length');

@@ -66,7 +66,15 @@ interface EndpointEntry {
   missingTarget: number;
   missingOnline: number;
   kinds: Map<string, KindEntry>;
+  /** Different exchanges by the set of kinds they had (sorted, joined by a newline). */
+  signatures: Map<string, number>;
 }
+
+/**
+ * A difference kind of an endpoint is noise when the noise target (a second target running the same
+ * build as online) showed it in at least this fraction of the rate the target under test shows it.
+ */
+export const NOISE_FRACTION = 0.8;
 
 export interface CompareReportJson {
   readonly totals: {
@@ -77,7 +85,11 @@ export interface CompareReportJson {
     readonly missingOnline: number;
     /** Sessions whose streams were not HTTP/1.x or could not be framed (not compared). */
     readonly notCompared: number;
+    /** With a noise target: the different exchanges with at least one difference that is not noise. */
+    readonly differentBeyondNoise?: number;
   };
+  /** With a noise target: its `ip:port`. */
+  readonly noiseTarget?: string;
   readonly differencesByKind: Readonly<Record<string, number>>;
   readonly endpoints: readonly {
     readonly endpoint: string;
@@ -86,9 +98,15 @@ export interface CompareReportJson {
     readonly different: number;
     readonly missingTarget: number;
     readonly missingOnline: number;
+    /** With a noise target. */
+    readonly differentBeyondNoise?: number;
     readonly differences: readonly {
       readonly kind: string;
       readonly count: number;
+      /** With a noise target: the share of its requests to this endpoint that showed this kind. */
+      readonly noiseRate?: number;
+      /** With a noise target: the kind is noise on this endpoint (see NOISE_FRACTION). */
+      readonly noisy?: boolean;
       readonly examples: readonly { target: string; online: string; targetValue: string }[];
     }[];
   }[];
@@ -155,7 +173,15 @@ export class CompareReport {
       const key = this.endpoints.size >= MAX_ENDPOINTS ? '(other)' : r.endpoint;
       e = this.endpoints.get(key);
       if (e === undefined) {
-        e = { total: 0, identical: 0, different: 0, missingTarget: 0, missingOnline: 0, kinds: new Map() };
+        e = {
+          total: 0,
+          identical: 0,
+          different: 0,
+          missingTarget: 0,
+          missingOnline: 0,
+          kinds: new Map(),
+          signatures: new Map(),
+        };
         this.endpoints.set(key, e);
       }
     }
@@ -177,6 +203,10 @@ export class CompareReport {
         this.missingOnline++;
         e.missingOnline++;
         break;
+    }
+    if (r.differences.length > 0) {
+      const sig = r.differences.map((d) => d.kind).join('\n');
+      e.signatures.set(sig, (e.signatures.get(sig) ?? 0) + 1);
     }
     for (const d of r.differences) {
       this.kinds.set(d.kind, (this.kinds.get(d.kind) ?? 0) + 1);
@@ -227,7 +257,40 @@ export class CompareReport {
     return this.identical + this.different;
   }
 
-  toJSON(): CompareReportJson {
+  /** The kinds of `endpoint` that `noise` shows at NOISE_FRACTION or more of this report's rate. */
+  private noisyKinds(endpoint: string, e: EndpointEntry, noise: CompareReport): Map<string, number> {
+    const out = new Map<string, number>();
+    const ne = noise.endpoints.get(endpoint);
+    if (ne === undefined || ne.total === 0) return out;
+    for (const [kind, k] of e.kinds) {
+      const noiseRate = (ne.kinds.get(kind)?.count ?? 0) / ne.total;
+      out.set(kind, noiseRate);
+    }
+    return out;
+  }
+
+  /** The report; with `noise` (the noise target's report, `noiseTarget` its name) differences that are noise are marked. */
+  toJSON(noise?: CompareReport, noiseTarget?: string): CompareReportJson {
+    const noiseRates = new Map<string, Map<string, number>>();
+    let beyond = 0;
+    const isNoisy = (e: EndpointEntry, rates: Map<string, number> | undefined, kind: string): boolean => {
+      const nr = rates?.get(kind) ?? 0;
+      const rate = (e.kinds.get(kind)?.count ?? 0) / Math.max(1, e.total);
+      return nr > 0 && nr >= NOISE_FRACTION * rate;
+    };
+    const beyondOf = (e: EndpointEntry, rates: Map<string, number> | undefined): number => {
+      let n = 0;
+      for (const [sig, count] of e.signatures) if (sig.split('\n').some((k) => !isNoisy(e, rates, k))) n += count;
+      return n;
+    };
+    if (noise !== undefined) {
+      for (const [endpoint, e] of this.endpoints) {
+        const rates = this.noisyKinds(endpoint, e, noise);
+        noiseRates.set(endpoint, rates);
+        beyond += beyondOf(e, rates);
+      }
+    }
+    const withNoise = noise !== undefined;
     return {
       totals: {
         compared: this.compared,
@@ -236,7 +299,9 @@ export class CompareReport {
         missingTarget: this.missingTarget,
         missingOnline: this.missingOnline,
         notCompared: this.notCompared,
+        ...(withNoise ? { differentBeyondNoise: beyond } : {}),
       },
+      ...(withNoise && noiseTarget !== undefined ? { noiseTarget } : {}),
       differencesByKind: Object.fromEntries([...this.kinds].sort((a, b) => b[1] - a[1])),
       endpoints: [...this.endpoints]
         .sort(
@@ -250,32 +315,46 @@ export class CompareReport {
           different: e.different,
           missingTarget: e.missingTarget,
           missingOnline: e.missingOnline,
+          ...(withNoise ? { differentBeyondNoise: beyondOf(e, noiseRates.get(endpoint)) } : {}),
           differences: [...e.kinds]
             .sort((a, b) => b[1].count - a[1].count)
-            .map(([kind, k]) => ({ kind, count: k.count, examples: k.examples })),
+            .map(([kind, k]) => ({
+              kind,
+              count: k.count,
+              ...(withNoise
+                ? {
+                    noiseRate: Math.round((noiseRates.get(endpoint)?.get(kind) ?? 0) * 1e4) / 1e4,
+                    noisy: isNoisy(e, noiseRates.get(endpoint), kind),
+                  }
+                : {}),
+              examples: k.examples,
+            })),
         })),
       latencyMs: { online: this.online.summary(), target: this.target.summary() },
     };
   }
 
   /** The human summary printed at exit: one line of totals, latency side by side, the top differences. */
-  summaryLines(maxEndpoints = 10): string[] {
-    const j = this.toJSON();
+  summaryLines(maxEndpoints = 10, noise?: CompareReport, noiseTarget?: string, prefix = 'compare'): string[] {
+    const j = this.toJSON(noise, noiseTarget);
     const t = j.totals;
     const lines = [
-      `compare: ${t.compared} compared, ${t.identical} identical, ${t.different} different, ` +
-        `${t.missingTarget} missing on the target, ${t.missingOnline} missing online, ${t.notCompared} sessions not compared`,
+      `${prefix}: ${t.compared} compared, ${t.identical} identical, ${t.different} different, ` +
+        `${t.missingTarget} missing on the target, ${t.missingOnline} missing online, ${t.notCompared} sessions not compared` +
+        (t.differentBeyondNoise === undefined
+          ? ''
+          : `; ${t.differentBeyondNoise} different beyond the noise ${noiseTarget ?? ''} shows`),
     ];
     const l = j.latencyMs;
     lines.push(
-      `compare: latency ms (online | target): p50 ${l.online.p50} | ${l.target.p50}, p90 ${l.online.p90} | ${l.target.p90}, ` +
+      `${prefix}: latency ms (online | target): p50 ${l.online.p50} | ${l.target.p50}, p90 ${l.online.p90} | ${l.target.p90}, ` +
         `p99 ${l.online.p99} | ${l.target.p99}, max ${l.online.max} | ${l.target.max}`,
     );
     for (const e of j.endpoints.slice(0, maxEndpoints)) {
       if (e.different === 0 && e.missingTarget === 0) continue;
-      const kinds = e.differences.map((d) => `${d.kind} ${d.count}`).join(', ');
+      const kinds = e.differences.map((d) => `${d.kind} ${d.count}${d.noisy === true ? ' (noise)' : ''}`).join(', ');
       lines.push(
-        `compare: ${e.endpoint}: ${e.different} of ${e.total} different${kinds === '' ? '' : ` (${kinds})`}` +
+        `${prefix}: ${e.endpoint}: ${e.different} of ${e.total} different${kinds === '' ? '' : ` (${kinds})`}` +
           (e.missingTarget > 0 ? `, ${e.missingTarget} missing on the target` : ''),
       );
     }

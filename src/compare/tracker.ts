@@ -62,6 +62,7 @@ class Cursor {
 
 interface Tracked {
   readonly ex: SessionExchanges;
+  readonly report: CompareReport;
   readonly client: Cursor;
   readonly online: Cursor;
   readonly target: Cursor;
@@ -76,8 +77,14 @@ export interface TrackedSegment {
   readonly payload: Uint8Array;
 }
 
+/** `ip:port`, or `[ip6]:port`. */
+export function targetName(key: SessionKey): string {
+  return key.family === 6 ? `[${key.targetIp}]:${key.targetPort}` : `${key.targetIp}:${key.targetPort}`;
+}
+
 export class CompareTracker {
-  readonly report = new CompareReport();
+  /** One report per target (`ip:port`), in the order their first sessions opened. */
+  readonly reports = new Map<string, CompareReport>();
   private readonly sessions = new Map<string, Tracked>();
 
   /** `onResult`: every result as it comes, with its session's target (`ip:port`, `[ip6]:port`). */
@@ -90,10 +97,21 @@ export class CompareTracker {
     return this.sessions.size;
   }
 
+  /** The report of `target` (`ip:port`), created empty when it has none yet. */
+  reportFor(target: string): CompareReport {
+    let r = this.reports.get(target);
+    if (r === undefined) {
+      r = new CompareReport();
+      this.reports.set(target, r);
+    }
+    return r;
+  }
+
   /** A session the engine opened (before its SYN reaches client()). */
   open(key: SessionKey): void {
     const k = sessionKeyString(key);
-    const target = key.family === 6 ? `[${key.targetIp}]:${key.targetPort}` : `${key.targetIp}:${key.targetPort}`;
+    const target = targetName(key);
+    const report = this.reportFor(target);
     if (this.sessions.has(k)) this.close(key, 0);
     if (this.sessions.size >= MAX_TRACKED_SESSIONS) {
       const oldest = this.sessions.keys().next().value;
@@ -101,9 +119,10 @@ export class CompareTracker {
     }
     this.sessions.set(k, {
       ex: new SessionExchanges(this.opts, (r) => {
-        this.report.add(r);
+        report.add(r);
         this.onResult?.(target, r);
       }),
+      report,
       client: new Cursor(),
       online: new Cursor(),
       target: new Cursor(),
@@ -205,7 +224,7 @@ export class CompareTracker {
     const t = this.sessions.get(k);
     if (t === undefined) return;
     this.sessions.delete(k);
-    if (!t.ex.compared) this.report.notCompared++;
+    if (!t.ex.compared) t.report.notCompared++;
     t.ex.finish();
   }
 }

@@ -81,4 +81,9 @@ export interface CompareConfig {
   readonly ignoreJson: readonly string[];
   /** Bodies kept whole up to this size (JSON comparison). */
   readonly keepBodyBytes: number;
+  /**
+   * --compare-noise: a target (`ip:port`, `[ip6]:port`) running the online build; the differences it
+   * shows are noise, marked in the other targets' reports; null: none.
+   */
+  readonly noiseTarget?: string | null;
 }

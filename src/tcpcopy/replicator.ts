@@ -17,7 +17,7 @@ import { PacketDecoder, SegmentArena } from '../packet/index.js';
 import type { SessionKey } from '../packet/index.js';
 import { MysqlMode } from '../mysql-replay/index.js';
 import { CompareTracker } from '../compare/index.js';
-import type { ExchangeResult } from '../compare/index.js';
+import type { CompareReport, ExchangeResult } from '../compare/index.js';
 import { Deque, SessionEngine } from '../session/index.js';
 import type {
   ClientSegment,
@@ -411,17 +411,49 @@ export class Replicator {
     if (this.mysql !== null) this.logger.lines([{ level: 'notice', text: this.mysql.statsLine() }]);
     if (this.compare !== null) {
       this.compare.finishAll();
-      this.logger.lines(this.compare.report.summaryLines().map((text) => ({ level: 'notice' as const, text })));
+      const { candidates, noise, noiseName } = this.compareReports();
+      const lines: string[] = [];
+      for (const [name, r] of candidates) {
+        lines.push(...r.summaryLines(10, noise, noiseName, candidates.length > 1 ? `compare ${name}` : 'compare'));
+      }
+      if (noise !== undefined) lines.push(...noise.summaryLines(5, undefined, undefined, `compare noise ${noiseName}`));
+      this.logger.lines(lines.map((text) => ({ level: 'notice' as const, text })));
       this.writeCompareReport();
     }
+  }
+
+  /**
+   * The reports of the targets under test (every -x target but the noise target, in -x order) and the
+   * noise target's (--compare-noise).
+   */
+  compareReports(): {
+    candidates: Array<[string, CompareReport]>;
+    noise: CompareReport | undefined;
+    noiseName: string | undefined;
+  } {
+    const compare = this.compare;
+    const noiseName = this.config.compare?.noiseTarget ?? undefined;
+    if (compare === null) return { candidates: [], noise: undefined, noiseName };
+    const names = this.targets.map((t) => (t.ip.includes(':') ? `[${t.ip}]:${t.port}` : `${t.ip}:${t.port}`));
+    return {
+      candidates: names.filter((n) => n !== noiseName).map((n) => [n, compare.reportFor(n)]),
+      noise: noiseName === undefined ? undefined : compare.reportFor(noiseName),
+      noiseName,
+    };
   }
 
   /** --compare-report FILE: the report as JSON (a failure is logged; the replication's summary stands). */
   private writeCompareReport(): void {
     const file = this.config.compare?.reportFile;
     if (file === undefined || this.compare === null) return;
+    const { candidates, noise, noiseName } = this.compareReports();
+    const json =
+      candidates.length === 1
+        ? candidates[0]![1].toJSON(noise, noiseName)
+        : { targets: Object.fromEntries(candidates.map(([n, r]) => [n, r.toJSON(noise, noiseName)])) };
+    const whole = noise === undefined ? json : { ...json, noise: noise.toJSON() };
     try {
-      writeFileSync(file, `${JSON.stringify(this.compare.report.toJSON(), null, 2)}\n`);
+      writeFileSync(file, `${JSON.stringify(whole, null, 2)}\n`);
       this.logger.notice(`compare: report written to ${file}`);
     } catch (e) {
       this.logger.error(`compare: cannot write ${file}: ${(e as Error).message}`);
@@ -557,19 +589,15 @@ export class Replicator {
   private feedCompare(batch: CaptureBatch, i: number, seg: ClientSegment, now: number): void {
     const compare = this.compare!;
     const capturedMs = batch.tsSec(i) * 1000 + batch.tsNsec(i) / 1e6;
-    const online = this.resolveTarget(seg.src, seg.srcPort);
-    if (online !== undefined) {
+    const online = this.targetsOf(seg.src, seg.srcPort);
+    if (online.length > 0) {
       const n = this.rewriter.applyToReply(seg, now);
       for (let c = 0; c < n; c++) {
         const s = this.rewriter.segment(c);
-        const key = {
-          family: s.family,
-          clientIp: s.dst,
-          clientPort: s.dstPort,
-          targetIp: online.ip,
-          targetPort: online.port,
-        };
-        compare.online(key, s, capturedMs);
+        for (const t of online) {
+          const key = { family: s.family, clientIp: s.dst, clientPort: s.dstPort, targetIp: t.ip, targetPort: t.port };
+          compare.online(key, s, capturedMs);
+        }
       }
       return;
     }
@@ -577,14 +605,19 @@ export class Replicator {
     for (let c = 0; c < n; c++) {
       const s = this.rewriter.segment(c);
       this.engine.onClientPacket(now, s);
-      const target = this.resolveTarget(s.dst, s.dstPort);
-      if (target === undefined) continue;
-      compare.client(
-        { family: s.family, clientIp: s.src, clientPort: s.srcPort, targetIp: target.ip, targetPort: target.port },
-        s,
-        capturedMs,
-      );
+      for (const t of this.targetsOf(s.dst, s.dstPort)) {
+        const key = { family: s.family, clientIp: s.src, clientPort: s.srcPort, targetIp: t.ip, targetPort: t.port };
+        compare.client(key, s, capturedMs);
+      }
     }
+  }
+
+  /** Every target of an online address:port (-x may list several). */
+  private targetsOf(ip: string, port: number): TargetAddress[] {
+    const first = this.resolveTarget(ip, port);
+    if (first === undefined) return [];
+    const more = this.moreTargets?.(ip, port);
+    return more === undefined ? [first] : [first, ...more];
   }
 
   private onResponse(r: ResponseMessage): void {

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCompareConfig } from '../../src/cli/options/compare.js';
 import { checkModeOptions } from '../../src/cli/options/modes.js';
+import { parseTransfers } from '../../src/cli/options/transfer.js';
 
 const ctx = { mysql: false, tcpcopy1: false };
 
@@ -19,7 +20,13 @@ void test('no --compare-report: off; a list option alone is refused', () => {
 
 void test('--compare-report: content-type compared by default; lists lower-cased, deduplicated', () => {
   const c = parseCompareConfig({ compareReport: '/tmp/r.json' }, ctx);
-  assert.deepEqual(c, { reportFile: '/tmp/r.json', headers: ['content-type'], ignoreJson: [], keepBodyBytes: 262144 });
+  assert.deepEqual(c, {
+    reportFile: '/tmp/r.json',
+    headers: ['content-type'],
+    ignoreJson: [],
+    keepBodyBytes: 262144,
+    noiseTarget: null,
+  });
   const d = parseCompareConfig(
     { compareReport: 'r.json', compareHeaders: 'Content-Type,ETag,etag', compareIgnoreJson: 'meta.ts, items.*.id' },
     ctx,
@@ -46,4 +53,27 @@ void test('--compare-report over --transport socket is refused by mode; live and
   );
   checkModeOptions({ compareReport: 'r' }, { offline: false, transport: 'packet' });
   checkModeOptions({ compareReport: 'r' }, { offline: true, transport: 'packet' });
+});
+
+void test('--compare-noise: a -x target with another target of the same online port under test', () => {
+  const transfers = parseTransfers('80-10.0.0.3:8080,80-10.0.0.4:8080,81-10.0.0.5:81');
+  const c = parseCompareConfig({ compareReport: 'r', compareNoise: '10.0.0.4:8080' }, { ...ctx, transfers });
+  assert.equal(c?.noiseTarget, '10.0.0.4:8080');
+  assert.equal(parseCompareConfig({ compareReport: 'r' }, { ...ctx, transfers })?.noiseTarget, null);
+  assert.throws(
+    () => parseCompareConfig({ compareReport: 'r', compareNoise: '10.0.0.9:8080' }, { ...ctx, transfers }),
+    /not a target of -x/,
+  );
+  assert.throws(
+    () => parseCompareConfig({ compareReport: 'r', compareNoise: '10.0.0.5:81' }, { ...ctx, transfers }),
+    /no other target of the same online port/,
+  );
+  assert.throws(
+    () => parseCompareConfig({ compareReport: 'r', compareNoise: '10.0.0.4' }, { ...ctx, transfers }),
+    /has no port/,
+  );
+  assert.throws(
+    () => parseCompareConfig({ compareNoise: '10.0.0.4:8080' }, ctx),
+    /--compare-noise needs --compare-report/,
+  );
 });

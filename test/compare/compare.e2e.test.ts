@@ -88,6 +88,14 @@ async function run(
   return JSON.parse(readFileSync(file, 'utf8')) as CompareReportJson;
 }
 
+/** The median of 40 ping RTTs from onl to tgt (cli's replies go to ast), in ms. */
+async function pingMedianMs(rl: Lab): Promise<number> {
+  const r = await rl.onl.exec('ping', ['-n', '-c', '40', '-i', '0.01', '-W', '2', rl.tgt.ip]);
+  const rtts = [...r.stdout.matchAll(/time=([0-9.]+) ms/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
+  assert.ok(rtts.length >= 30, r.stdout);
+  return rtts[Math.floor(rtts.length / 2)]!;
+}
+
 function endpoint(r: CompareReportJson, name: string): CompareReportJson['endpoints'][number] {
   const e = r.endpoints.find((x) => x.endpoint === name);
   assert.ok(e !== undefined, `${name} in ${JSON.stringify(r.endpoints.map((x) => x.endpoint))}`);
@@ -106,7 +114,24 @@ test(
     });
     const dir = mkdtempSync(join(tmpdir(), 'tcpcopy-compare-'));
     try {
+      // The first run is also recorded (both directions), for the offline replay at the end.
+      const recording = join(dir, 'load.pcapng');
+      const recChild = rl.onl.spawn(process.execPath, [
+        join(packageRoot(), 'bin', 'tcpcopy'),
+        '--record',
+        recording,
+        '-x',
+        '80',
+        '-i',
+        'eth0',
+        '--stats-interval',
+        '0',
+      ]);
+      const rec = watchProcess(recChild);
+      await rec.waitFor(/recording on eth0/, 20_000);
       const first = await run(rl, dir, 'first', []);
+      recChild.kill('SIGINT');
+      assert.equal(await rec.exited, 0, rec.text());
       t.diagnostic(
         `first: ${JSON.stringify(first.totals)} ${JSON.stringify(first.differencesByKind)} ${JSON.stringify(first.latencyMs)}`,
       );
@@ -145,17 +170,150 @@ test(
       assert.equal(endpoint(quiet, 'GET /json').identical, JSONS);
       assert.deepEqual(Object.keys(quiet.differencesByKind).sort(), ['body-length', 'status']);
 
-      await rl.lab.setNetem(rl.tgt, { delayMs: 5 });
+      // What the lab's delay really adds (its NFQUEUE stand-in for netem is a user-space process): the
+      // shift of onl's ping RTT to tgt, whose echo replies it delays too.
+      const pingBefore = await pingMedianMs(rl);
+      const backend = await rl.lab.setNetem(rl.tgt, { delayMs: 5 });
+      const pingDelayed = await pingMedianMs(rl);
       const slow = await run(rl, dir, 'delay', ['--compare-ignore-json', 'version'], 1);
+      const pingAfter = await pingMedianMs(rl);
       await rl.lab.clearNetem(rl.tgt);
+      const added = (pingDelayed + pingAfter) / 2 - pingBefore;
+      t.diagnostic(
+        `the delay (${backend}): ping p50 ${pingBefore} → ${pingDelayed}, ${pingAfter} ms: ${added.toFixed(3)} ms added`,
+      );
       const shift = slow.latencyMs.target.p50 - quiet.latencyMs.target.p50;
       const onlineShift = slow.latencyMs.online.p50 - quiet.latencyMs.online.p50;
       t.diagnostic(
         `5 ms delay: target p50 ${quiet.latencyMs.target.p50} → ${slow.latencyMs.target.p50} ms (${shift.toFixed(3)}), ` +
           `online p50 ${quiet.latencyMs.online.p50} → ${slow.latencyMs.online.p50} ms`,
       );
-      assert.ok(Math.abs(shift - 5) <= 1, `target p50 moved ${shift} ms`);
+      // The report's shift is the delay the lab added, ± 1 ms (5 ms asked; a loaded lab's delayer adds more).
+      assert.ok(Math.abs(shift - added) <= 1, `target p50 moved ${shift} ms, the lab added ${added} ms`);
       assert.ok(Math.abs(onlineShift) <= 1, `online p50 moved ${onlineShift} ms`);
+
+      // Offline replay of the recording: the online responses come from the file, the same findings.
+      const mark = await markLogs(rl);
+      const offlineFile = join(dir, 'offline.json');
+      const off = rl.onl.spawn(process.execPath, [
+        join(packageRoot(), 'bin', 'tcpcopy'),
+        '-x',
+        `80-${rl.tgt.ip}:8080`,
+        '-s',
+        rl.ast.ip,
+        '--secret',
+        rl.secret,
+        '--offline',
+        recording,
+        '--compare-report',
+        offlineFile,
+      ]);
+      const ow = watchProcess(off);
+      assert.equal(await ow.exited, 0, ow.text());
+      const lag = await measureLag(rl, { since: mark, timeoutMs: 30_000, quietMs: 1_000 });
+      assert.equal(lag.replicated, TOTAL);
+      const offline = JSON.parse(readFileSync(offlineFile, 'utf8')) as CompareReportJson;
+      t.diagnostic(`offline: ${JSON.stringify(offline.totals)} ${JSON.stringify(offline.latencyMs)}`);
+      assert.deepEqual(offline.totals, first.totals);
+      assert.deepEqual(offline.differencesByKind, first.differencesByKind);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await rl.destroy();
+    }
+  },
+);
+
+// Diffy-style noise: a second target (tgt:8081) runs the online build; every /json and /time answer
+// carries a random request id ("rid"), so they differ everywhere by json:rid. The candidate (8080)
+// also answers /json with version 2 and /bad/* with 500. The report marks json:rid noise and counts
+// as different beyond the noise exactly the /json and /bad/* requests, not /time.
+const NOISY_ONLINE = `location /bad/ { return 200 "fine\\n"; }
+    location = /json { default_type application/json; return 200 '{"id":7,"version":1,"rid":"$request_id"}'; }
+    location = /time { default_type application/json; return 200 '{"rid":"$request_id"}'; }`;
+const NOISY_CANDIDATE = `location /bad/ { return 500 "broken\\n"; }
+    location = /json { default_type application/json; return 200 '{"id":7,"version":2,"rid":"$request_id"}'; }
+    location = /time { default_type application/json; return 200 '{"rid":"$request_id"}'; }`;
+
+test(
+  '--compare-noise: a second target on the online build marks json:rid noise; /json and /bad/* stay different beyond it, /time does not',
+  { skip: !isRoot && 'needs root', timeout: 240_000 },
+  async (t) => {
+    const rl = await ReplicationLab.create({
+      service: 'nginx',
+      startTcpcopy: false,
+      nginxLocations: { online: NOISY_ONLINE, target: NOISY_CANDIDATE },
+      interceptArgs: [
+        '--reply-payload',
+        '2048',
+        '-F',
+        'tcp and src host 10.77.0.3 and (src port 8080 or src port 8081)',
+      ],
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'tcpcopy-noise-'));
+    try {
+      const secondary = await rl.tgt.startNginx({ port: 8081, locations: NOISY_ONLINE });
+      const file = join(dir, 'noise.json');
+      const child = rl.onl.spawn(process.execPath, [
+        join(packageRoot(), 'bin', 'tcpcopy'),
+        '-x',
+        `80-${rl.tgt.ip}:8080,80-${rl.tgt.ip}:8081`,
+        '-s',
+        rl.ast.ip,
+        '--secret',
+        rl.secret,
+        '-i',
+        'eth0',
+        '--compare-report',
+        file,
+        '--compare-noise',
+        `${rl.tgt.ip}:8081`,
+      ]);
+      const w = watchProcess(child);
+      try {
+        await w.waitFor(/channel: 2 connection\(s\) to intercept authenticated/, 20_000);
+        const before = (await secondary.logLines()).length;
+        const mark = await markLogs(rl);
+        for (const [path, n] of [
+          ['/json', 200],
+          ['/bad/3', 100],
+          ['/time', 100],
+        ] as const) {
+          const ab = await rl.cli.ab({
+            url: rl.onlineUrl(path),
+            concurrency: 2,
+            requests: n,
+            keepAlive: true,
+            timeLimitS: 60,
+          });
+          assert.equal(ab.complete, n);
+        }
+        const lag = await measureLag(rl, { since: mark, timeoutMs: 30_000, quietMs: 1_000 });
+        assert.equal(lag.replicated, 400);
+        assert.equal((await secondary.logLines()).length - before, 400, 'the noise target got every request too');
+      } finally {
+        child.kill('SIGINT');
+      }
+      assert.equal(await w.exited, 0, w.text());
+      const r = JSON.parse(readFileSync(file, 'utf8')) as CompareReportJson & { noise: CompareReportJson };
+      t.diagnostic(`candidate ${JSON.stringify(r.totals)}; noise ${JSON.stringify(r.noise.totals)}`);
+      assert.equal(r.noiseTarget, `${rl.tgt.ip}:8081`);
+      assert.deepEqual(
+        [r.totals.compared, r.totals.different, r.totals.differentBeyondNoise, r.totals.missingTarget],
+        [400, 400, 300, 0],
+      );
+      const kinds = (e: string): Array<[string, number, boolean | undefined]> =>
+        endpoint(r, e).differences.map((d) => [d.kind, d.count, d.noisy]);
+      // Equal counts keep the order the kinds were first seen in (the body's key order).
+      assert.deepEqual(kinds('GET /json'), [
+        ['json:version', 200, false],
+        ['json:rid', 200, true],
+      ]);
+      assert.deepEqual(kinds('GET /time'), [['json:rid', 100, true]]);
+      assert.equal(endpoint(r, 'GET /time').differentBeyondNoise, 0);
+      assert.equal(endpoint(r, 'GET /bad/:id').differentBeyondNoise, 100);
+      assert.deepEqual([r.noise.totals.compared, r.noise.totals.different], [400, 300]);
+      assert.match(w.text(), /compare: 400 compared, 0 identical, 400 different.*; 300 different beyond the noise/);
+      assert.match(w.text(), /compare noise 10\.77\.0\.3:8081: 400 compared, 100 identical, 300 different/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await rl.destroy();

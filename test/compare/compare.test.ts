@@ -5,7 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { CompareTracker, HttpFramer, SessionExchanges, compareResponses, endpointOf } from '../../src/compare/index.js';
+import {
+  CompareReport,
+  CompareTracker,
+  HttpFramer,
+  SessionExchanges,
+  compareResponses,
+  endpointOf,
+} from '../../src/compare/index.js';
 import type { ExchangeResult, HttpMessage } from '../../src/compare/index.js';
 
 const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
@@ -35,11 +42,25 @@ test('framer: a Content-Length response split at every byte gives the same messa
       assert.equal(m.head.status, 200);
       assert.equal(m.bodyBytes, 5);
       assert.equal(m.digest, sha1('hello'));
-      assert.equal(m.body?.toString(), 'hello');
+      assert.equal(m.body, null, 'a text/plain body is not kept (digest only)');
       assert.equal(m.head.headers.get('content-type'), 'text/plain');
     }
     assert.equal(got[1]!.endOffset, two.length);
   }
+});
+
+test('framer: a JSON body is kept whole up to keepBodyBytes', () => {
+  const json = '{"a":1}';
+  const m = frame('response', [
+    `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\n\r\n${json}`,
+  ]);
+  assert.equal(m[0]!.body?.toString(), json);
+  const big = 'x'.repeat(2000);
+  const n = frame('response', [
+    `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2000\r\n\r\n${big}`,
+  ]);
+  assert.equal(n[0]!.body, null, 'past keepBodyBytes (1024 here)');
+  assert.equal(n[0]!.digest, sha1(big));
 });
 
 test('framer: chunked body decoded, 204/304/HEAD without body, 100 Continue skipped, close-delimited', () => {
@@ -132,15 +153,16 @@ test('differences: status, chosen headers, JSON paths (ignored ones left out), b
   ]);
   const a = '{"id":1,"name":"x","meta":{"ts":1},"items":[{"id":5,"v":1}]}';
   const b = '{"id":1,"name":"y","meta":{"ts":2},"items":[{"id":6,"v":1}]}';
-  assert.deepEqual(compareResponses(msg(200, a), msg(200, b), rules), [
+  const js = { 'content-type': 'application/json' };
+  assert.deepEqual(compareResponses(msg(200, a, js), msg(200, b, js), rules), [
     { kind: 'json:name', online: '"x"', target: '"y"' },
   ]);
   assert.deepEqual(
-    compareResponses(msg(200, a), msg(200, b), { headers: [], ignoreJson: ['name', 'meta.ts', 'items.*.id'] }),
+    compareResponses(msg(200, a, js), msg(200, b, js), { headers: [], ignoreJson: ['name', 'meta.ts', 'items.*.id'] }),
     [],
   );
   assert.deepEqual(
-    compareResponses(msg(200, a), msg(200, b), { headers: [], ignoreJson: [] }).map((d) => d.kind),
+    compareResponses(msg(200, a, js), msg(200, b, js), { headers: [], ignoreJson: [] }).map((d) => d.kind),
     ['json:name', 'json:meta.ts', 'json:items.0.id'],
   );
   assert.equal(endpointOf('GET', '/bad/17?x=1'), 'GET /bad/:id');
@@ -198,7 +220,7 @@ test('tracker: retransmitted bytes count once; a forwarded prefix and the unseen
   t.target(key, 7001, 0x10, 2000, whole.subarray(0, 100), 15);
   t.target(key, 7001 + 2000, 0x18, whole.length - 2000, whole.subarray(2000), 16);
   t.close(key, 20);
-  const j = t.report.toJSON();
+  const j = t.reportFor('10.0.0.3:8080').toJSON();
   assert.equal(j.totals.compared, 1);
   assert.equal(j.totals.identical, 1, JSON.stringify(j));
   assert.equal(j.latencyMs.online.p50, 2);
@@ -208,5 +230,51 @@ test('tracker: retransmitted bytes count once; a forwarded prefix and the unseen
   t.open(key);
   t.client(key, { seq: 1, flags: 0x18, payload: Buffer.from([0x16, 3, 1, 0, 5]) }, 0);
   t.finishAll();
-  assert.equal(t.report.toJSON().totals.notCompared, 1);
+  assert.equal(t.reportFor('10.0.0.3:8080').toJSON().totals.notCompared, 1);
+});
+
+test('noise (Diffy-style): a kind the noise target shows as often is marked noise; exchanges beyond it are counted', () => {
+  const cand = new CompareReport();
+  const noise = new CompareReport();
+  const d = (kind: string): { kind: string; online: string; target: string } => ({ kind, online: 'a', target: 'b' });
+  const add = (r: CompareReport, endpoint: string, kinds: string[]): void =>
+    r.add({
+      outcome: kinds.length === 0 ? 'identical' : 'different',
+      endpoint,
+      target: endpoint,
+      differences: kinds.map(d),
+      onlineMs: 1,
+      targetMs: 1,
+    });
+  // /api: every response differs by json:ts on both targets (noise); 3 of 10 also by json:price (real).
+  for (let i = 0; i < 10; i++) add(cand, 'GET /api', i < 3 ? ['json:ts', 'json:price'] : ['json:ts']);
+  for (let i = 0; i < 10; i++) add(noise, 'GET /api', ['json:ts']);
+  // /x: the candidate differs by status in 5 of 10; the noise target in 1 of 10 (0.1 < 0.8 × 0.5: real).
+  for (let i = 0; i < 10; i++) add(cand, 'GET /x', i < 5 ? ['status'] : []);
+  for (let i = 0; i < 10; i++) add(noise, 'GET /x', i < 1 ? ['status'] : []);
+  const j = cand.toJSON(noise, '10.0.0.4:8080');
+  assert.equal(j.noiseTarget, '10.0.0.4:8080');
+  assert.equal(j.totals.different, 15);
+  assert.equal(j.totals.differentBeyondNoise, 8);
+  const api = j.endpoints.find((e) => e.endpoint === 'GET /api')!;
+  assert.deepEqual(
+    api.differences.map((x) => [x.kind, x.count, x.noiseRate, x.noisy]),
+    [
+      ['json:ts', 10, 1, true],
+      ['json:price', 3, 0, false],
+    ],
+  );
+  assert.equal(api.differentBeyondNoise, 3);
+  const x = j.endpoints.find((e) => e.endpoint === 'GET /x')!;
+  assert.deepEqual(
+    x.differences.map((k) => [k.kind, k.noisy]),
+    [['status', false]],
+  );
+  assert.equal(x.differentBeyondNoise, 5);
+  assert.match(
+    cand.summaryLines(10, noise, '10.0.0.4:8080')[0]!,
+    /8 different beyond the noise 10\.0\.0\.4:8080 shows/,
+  );
+  assert.match(cand.summaryLines(10, noise, '10.0.0.4:8080').join('\n'), /json:ts 10 \(noise\)/);
+  assert.equal(cand.toJSON().totals.differentBeyondNoise, undefined, 'no noise target: no such figure');
 });

@@ -182,6 +182,10 @@ export function addTcpcopyOptions(cmd: Command): Command {
       'header fields compared, h1,h2,... (default content-type); needs --compare-report',
     )
     .option(
+      '--compare-noise <ip:port>',
+      "a -x target running the online build (Diffy-style): differences it shows too are marked noise in the other targets' reports; needs --compare-report",
+    )
+    .option(
       '--compare-ignore-json <paths>',
       'JSON fields left out of the comparison, a.b,items.*.ts,... (* any key or index); needs --compare-report',
     )

@@ -3,6 +3,8 @@
 // whose channel carries none) and the online server's responses from the same capture; it frames
 // the client streams as captured (refused with the MySQL mode, which rewrites them).
 import { OptionError } from './errors.js';
+import { parseHostPort } from './address.js';
+import type { Transfer } from './transfer.js';
 import type { CompareConfig } from '../../tcpcopy/config.js';
 
 /** Bodies up to this size are kept whole for JSON comparison. */
@@ -10,6 +12,7 @@ const KEEP_BODY_BYTES = 256 * 1024;
 
 export interface CompareRawOptions {
   compareReport?: string;
+  compareNoise?: string;
   compareHeaders?: string;
   compareIgnoreJson?: string;
 }
@@ -24,12 +27,13 @@ function list(flag: string, text: string, item: RegExp): string[] {
 
 export function parseCompareConfig(
   raw: CompareRawOptions,
-  ctx: { readonly mysql: boolean; readonly tcpcopy1: boolean },
+  ctx: { readonly mysql: boolean; readonly tcpcopy1: boolean; readonly transfers?: readonly Transfer[] },
 ): CompareConfig | null {
   if (raw.compareReport === undefined) {
     for (const [flag, v] of [
       ['--compare-headers', raw.compareHeaders],
       ['--compare-ignore-json', raw.compareIgnoreJson],
+      ['--compare-noise', raw.compareNoise],
     ] as const) {
       if (v !== undefined) throw new OptionError('CONFLICT', `${flag} needs --compare-report FILE`);
     }
@@ -65,5 +69,35 @@ export function parseCompareConfig(
         ? []
         : list('--compare-ignore-json', raw.compareIgnoreJson, /^[^.\s]+(\.[^.\s]+)*$/),
     keepBodyBytes: KEEP_BODY_BYTES,
+    noiseTarget: raw.compareNoise === undefined ? null : noiseTarget(raw.compareNoise, ctx.transfers ?? []),
   };
+}
+
+/**
+ * --compare-noise IP:PORT: one of -x's targets, serving the online build; another target of the
+ * same online port must be under test. Returns its canonical `ip:port` (`[ip6]:port`).
+ */
+function noiseTarget(text: string, transfers: readonly Transfer[]): string {
+  const hp = parseHostPort('--compare-noise', text);
+  if (hp.port === null) throw new OptionError('BAD_FORMAT', `--compare-noise: '${text}' has no port (give IP:PORT)`);
+  const name = hp.ip.family === 6 ? `[${hp.ip.text}]:${hp.port}` : `${hp.ip.text}:${hp.port}`;
+  const mine = transfers.filter((t) => t.target.ip.text === hp.ip.text && t.target.port === hp.port);
+  if (mine.length === 0) {
+    throw new OptionError(
+      'CONFLICT',
+      `--compare-noise ${name} is not a target of -x (list it there too: 80-T:P,80-${name})`,
+    );
+  }
+  const others = transfers.some(
+    (t) =>
+      !(t.target.ip.text === hp.ip.text && t.target.port === hp.port) &&
+      mine.some((m) => m.online.port === t.online.port),
+  );
+  if (!others) {
+    throw new OptionError(
+      'CONFLICT',
+      `--compare-noise ${name}: no other target of the same online port is under test (-x 80-T:P,80-${name})`,
+    );
+  }
+  return name;
 }

@@ -46,6 +46,8 @@ export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions, 
   http?: string;
   /** --compare-report FILE */
   compareReport?: string;
+  /** --compare-noise IP:PORT */
+  compareNoise?: string;
   /** --compare-headers h1,h2 */
   compareHeaders?: string;
   /** --compare-ignore-json a.b,c */
