@@ -257,19 +257,19 @@ export class CompareReport {
     return this.identical + this.different;
   }
 
-  /** The kinds of `endpoint` that `noise` shows at NOISE_FRACTION or more of this report's rate. */
-  private noisyKinds(endpoint: string, e: EndpointEntry, noise: CompareReport): Map<string, number> {
+  /** The share of `noise`'s requests to `endpoint` that showed each kind this report has there. */
+  private noiseRatesOf(endpoint: string, e: EndpointEntry, noise: CompareReport): Map<string, number> {
     const out = new Map<string, number>();
     const ne = noise.endpoints.get(endpoint);
     if (ne === undefined || ne.total === 0) return out;
-    for (const [kind, k] of e.kinds) {
+    for (const kind of e.kinds.keys()) {
       const noiseRate = (ne.kinds.get(kind)?.count ?? 0) / ne.total;
       out.set(kind, noiseRate);
     }
     return out;
   }
 
-  /** The report; with `noise` (the noise target's report, `noiseTarget` its name) differences that are noise are marked. */
+  /** The report; with `noise` (the noise target's report, `noiseTarget` its name) the noise is marked. */
   toJSON(noise?: CompareReport, noiseTarget?: string): CompareReportJson {
     const noiseRates = new Map<string, Map<string, number>>();
     let beyond = 0;
@@ -285,7 +285,7 @@ export class CompareReport {
     };
     if (noise !== undefined) {
       for (const [endpoint, e] of this.endpoints) {
-        const rates = this.noisyKinds(endpoint, e, noise);
+        const rates = this.noiseRatesOf(endpoint, e, noise);
         noiseRates.set(endpoint, rates);
         beyond += beyondOf(e, rates);
       }
