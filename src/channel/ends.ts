@@ -32,6 +32,8 @@ export interface ReplyRouter {
   readonly stats: { readonly sendFailures: number; readonly refused: number };
   /** Connected tcpcopy peers (authenticated ones, where the protocol authenticates). */
   readonly peerCount: number;
+  /** Bytes queued on the peers' connections (outboxes and socket buffers), not yet written. */
+  readonly queuedBytes?: number;
   listen(): Promise<AddressInfo>;
   /** Whether any session asked for reply payloads (PAYLOAD_WANT): the capture edge attaches them only then. */
   readonly wantsPayloads: boolean;

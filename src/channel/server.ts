@@ -101,6 +101,13 @@ export class ChannelServer {
     );
   }
 
+  /** Bytes queued on every peer's connection: its outbox and its socket's write buffer. */
+  get queuedBytes(): number {
+    let n = 0;
+    for (const p of this.peers) n += p.connection.outboxBytes + p.connection.socket.writableLength;
+    return n;
+  }
+
   /** Authenticated peers currently connected. */
   get peerCount(): number {
     let n = 0;

@@ -9,6 +9,7 @@ import type { HttpMessage } from './http-framer.js';
 import { compareResponses, endpointOf } from './diff.js';
 import type { CompareRules } from './diff.js';
 import type { ExchangeResult } from './report.js';
+import { StreamExchanges } from './stream-exchanges.js';
 
 /**
  * Requests of one session waiting for their responses (a keep-alive session whose target lags holds
@@ -44,6 +45,8 @@ export class SessionExchanges {
   /** null until the first client bytes said whether this is HTTP. */
   private http: boolean | null = null;
   private given = false;
+  /** Not HTTP/1.x: turns compared by bytes and digest (stream-exchanges.ts). */
+  private stream: StreamExchanges | null = null;
 
   constructor(
     private readonly opts: ExchangeOptions,
@@ -61,9 +64,18 @@ export class SessionExchanges {
     );
   }
 
-  /** Whether this session is compared (false: not HTTP/1.x, broken or too many open exchanges). */
+  /** Whether this session is still compared (false: too many open exchanges). */
   get compared(): boolean {
-    return this.http !== false && !this.given;
+    if (this.stream !== null) return !this.stream.given;
+    const broke = (f: HttpFramer): boolean => f.broken && f.brokenReason !== 'ended';
+    return !this.given && !broke(this.reqFramer) && !broke(this.onlineFramer) && !broke(this.targetFramer);
+  }
+
+  /** The session's first bytes decide: HTTP/1.x requests, or turns of bytes (a server speaking first too). */
+  private decide(clientFirst: Uint8Array | null): void {
+    if (this.http !== null) return;
+    this.http = clientFirst !== null && looksLikeHttpRequest(clientFirst);
+    if (!this.http) this.stream = new StreamExchanges(MAX_OPEN_EXCHANGES, this.emit);
   }
 
   private methodOf(index: number): string {
@@ -71,43 +83,60 @@ export class SessionExchanges {
   }
 
   clientBytes(data: Uint8Array, capturedMs: number): void {
-    if (this.http === null) this.http = looksLikeHttpRequest(data);
+    this.decide(data);
+    if (this.stream !== null) return this.stream.clientBytes(data, capturedMs);
     if (!this.compared) return;
     this.reqFramer.feed(data, capturedMs);
   }
 
   clientGap(n: number, nowMs: number): void {
+    if (this.stream !== null) return this.stream.clientSkip(n, nowMs);
     if (this.compared) this.reqFramer.gap(n, nowMs);
   }
 
   onlineBytes(data: Uint8Array, capturedMs: number): void {
+    this.decide(null);
+    if (this.stream !== null) return this.stream.onlineBytes(data, capturedMs);
     if (this.compared) this.onlineFramer.feed(data, capturedMs);
   }
 
   onlineGap(n: number, nowMs: number): void {
+    if (this.stream !== null) return this.stream.onlineGap(n, nowMs);
     if (this.compared) this.onlineFramer.gap(n, nowMs);
   }
 
   onlineEnd(capturedMs: number): void {
+    if (this.stream !== null) return;
     if (this.compared) this.onlineFramer.end(capturedMs);
     this.pair();
   }
 
-  targetBytes(data: Uint8Array, nowMs: number): void {
+  /** The target had received the client stream up to `offset` (its ACK). */
+  targetAck(offset: number): void {
+    if (this.stream !== null) this.stream.targetAck(offset);
+  }
+
+  /** Target reply bytes; `ackOffset`: the client stream the target had received when it sent them. */
+  targetBytes(data: Uint8Array, nowMs: number, ackOffset = Number.MAX_SAFE_INTEGER): void {
+    this.decide(null);
+    if (this.stream !== null) return this.stream.targetBytes(data, nowMs, ackOffset);
     if (this.compared) this.targetFramer.feed(data, nowMs);
   }
 
-  targetGap(n: number, nowMs: number): void {
+  targetGap(n: number, nowMs: number, ackOffset = Number.MAX_SAFE_INTEGER): void {
+    if (this.stream !== null) return this.stream.targetGap(n, nowMs, ackOffset);
     if (this.compared) this.targetFramer.gap(n, nowMs);
   }
 
   targetEnd(nowMs: number): void {
+    if (this.stream !== null) return;
     if (this.compared) this.targetFramer.end(nowMs);
     this.pair();
   }
 
   /** Client stream bytes [0, offset) have gone to the target at `nowMs`. */
   sentUpTo(offset: number, nowMs: number): void {
+    if (this.stream !== null) return this.stream.sentUpTo(offset, nowMs);
     if (offset <= this.sentOffset) return;
     this.sentOffset = offset;
     this.sentMs = nowMs;
@@ -116,6 +145,7 @@ export class SessionExchanges {
 
   /** The session ended: every request answered on one side only is reported missing. */
   finish(): void {
+    if (this.stream !== null) return this.stream.finish();
     this.pair();
     if (!this.compared) return;
     const n = Math.max(this.online.length, this.targetSide.length);

@@ -16,6 +16,7 @@ export const MAX_TRACKED_SESSIONS = 65_536;
 const SYN = 0x02;
 const FIN = 0x01;
 const RST = 0x04;
+const ACK = 0x10;
 
 /** Puts one direction's bytes in order: the next expected sequence number, learned from SYN or the first data. */
 class Cursor {
@@ -178,10 +179,14 @@ export class CompareTracker {
     if (off < 1 << 30) t.ex.sentUpTo(off, nowMs);
   }
 
-  /** A target reply relayed by intercept: `payloadLength` bytes at `seq`, `prefix` the first of them. */
+  /**
+   * A target reply relayed by intercept: `payloadLength` bytes at `seq`, `prefix` the first of them;
+   * `ack` its acknowledgement number (how much of the client stream the target had received).
+   */
   target(
     key: SessionKey,
     seq: number,
+    ack: number,
     flags: number,
     payloadLength: number,
     prefix: Uint8Array | undefined,
@@ -193,13 +198,16 @@ export class CompareTracker {
       t.target.syn(seq);
       return;
     }
+    const acked = t.clientStart < 0 || (flags & ACK) === 0 ? -1 : (ack - t.clientStart) | 0;
+    const ackOffset = acked < 0 ? Number.MAX_SAFE_INTEGER : acked;
     t.target.take(
       seq,
       payloadLength,
       prefix,
-      (d) => t.ex.targetBytes(d, nowMs),
-      (n) => t.ex.targetGap(n, nowMs),
+      (d) => t.ex.targetBytes(d, nowMs, ackOffset),
+      (n) => t.ex.targetGap(n, nowMs, ackOffset),
     );
+    if (acked >= 0) t.ex.targetAck(acked);
     if ((flags & (FIN | RST)) !== 0 && !t.target.ended) {
       t.target.ended = true;
       t.ex.targetEnd(nowMs);

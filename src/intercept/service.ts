@@ -176,6 +176,7 @@ export class InterceptService {
     c.misroutedRegistrations = r.misrouted;
     c.foreignUnregistrations = r.foreignUnregistrations;
     c.mergedReplies = this.coalescer.merged;
+    c.queuedBytes = this.server.queuedBytes ?? 0;
     if (this.nfqueue !== null) {
       // --nfqueue hook: queued packets count as captured
       const q = this.nfqueue.queueStats();

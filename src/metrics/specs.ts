@@ -122,11 +122,13 @@ const INTERCEPT_HELP: Readonly<Record<keyof InterceptCounters, string>> = {
   misroutedRegistrations: 'registrations taken over from another tcpcopy connection (`misrouted`)',
   foreignUnregistrations: 'UNREGISTERs from a connection not owning the session (`foreign unregistrations`)',
   mergedReplies: 'replies folded into their previous one (`merged replies`)',
+  queuedBytes: 'bytes queued on the tcpcopy connections (outboxes and socket buffers), not yet written',
 };
 
 const INTERCEPT_GAUGES: ReadonlySet<keyof InterceptCounters> = new Set<keyof InterceptCounters>([
   'registeredSessions',
   'connectedPeers',
+  'queuedBytes',
 ]);
 
 /**

@@ -35,6 +35,8 @@ export interface InterceptCounters {
   foreignUnregistrations: number;
   /** Replies folded into the previous reply of their session before routing, so not routed on their own (ours). */
   mergedReplies: number;
+  /** Bytes queued on the tcpcopy connections, not yet written (gauge; ours). */
+  queuedBytes: number;
 }
 
 /** A counters object with every counter at zero. */
@@ -56,5 +58,6 @@ export function createInterceptCounters(): InterceptCounters {
     misroutedRegistrations: 0,
     foreignUnregistrations: 0,
     mergedReplies: 0,
+    queuedBytes: 0,
   };
 }

@@ -632,7 +632,7 @@ export class Replicator {
         targetIp: hdr.src,
         targetPort: hdr.srcPort,
       };
-      this.compare.target(key, hdr.seq, hdr.flags, hdr.payloadLength, hdr.payload, performance.now());
+      this.compare.target(key, hdr.seq, hdr.ack, hdr.flags, hdr.payloadLength, hdr.payload, performance.now());
     }
     this.engine.onTargetResponse(this.nowMs(), hdr);
     this.armAfterInput();

@@ -214,11 +214,11 @@ test('tracker: retransmitted bytes count once; a forwarded prefix and the unseen
   t.online(key, { seq: 499, flags: 0x12, payload: Buffer.alloc(0) }, 1);
   t.online(key, { seq: 500, flags: 0x10, payload: Buffer.from(head + body.slice(0, 1000)) }, 3);
   t.online(key, { seq: 500 + head.length + 1000, flags: 0x18, payload: Buffer.from(body.slice(1000)) }, 4);
-  t.target(key, 7000, 0x12, 0, undefined, 11);
+  t.target(key, 7000, 100, 0x12, 0, undefined, 11);
   // intercept forwarded 100 bytes of a folded 3,000-byte reply, then the rest whole
   const whole = Buffer.from(head + body);
-  t.target(key, 7001, 0x10, 2000, whole.subarray(0, 100), 15);
-  t.target(key, 7001 + 2000, 0x18, whole.length - 2000, whole.subarray(2000), 16);
+  t.target(key, 7001, 100 + req.length, 0x10, 2000, whole.subarray(0, 100), 15);
+  t.target(key, 7001 + 2000, 100 + req.length, 0x18, whole.length - 2000, whole.subarray(2000), 16);
   t.close(key, 20);
   const j = t.reportFor('10.0.0.3:8080').toJSON();
   assert.equal(j.totals.compared, 1);
@@ -226,11 +226,68 @@ test('tracker: retransmitted bytes count once; a forwarded prefix and the unseen
   assert.equal(j.latencyMs.online.p50, 2);
   assert.equal(j.latencyMs.target.p50, 5);
   assert.equal(t.size, 0);
-  // A session that is not HTTP is counted, not compared.
+  // An HTTP session whose online side cannot be framed is counted as not compared, nothing reported missing.
   t.open(key);
-  t.client(key, { seq: 1, flags: 0x18, payload: Buffer.from([0x16, 3, 1, 0, 5]) }, 0);
+  t.client(key, { seq: 1, flags: 0x18, payload: req }, 0);
+  t.online(key, { seq: 9, flags: 0x18, payload: Buffer.from('SSH-2.0-x\r\n\r\n') }, 1);
   t.finishAll();
-  assert.equal(t.reportFor('10.0.0.3:8080').toJSON().totals.notCompared, 1);
+  const after = t.reportFor('10.0.0.3:8080').toJSON().totals;
+  assert.deepEqual([after.notCompared, after.compared, after.missingTarget], [1, 1, 0]);
+});
+
+test('non-HTTP turns: compared by bytes and digest, a greeting first, a prefix-only reply by count, a missing answer', () => {
+  const results: ExchangeResult[] = [];
+  const ex = new SessionExchanges({ rules: { headers: [], ignoreJson: [] }, keepBodyBytes: 0 }, (r) => results.push(r));
+  const b = (s: string): Buffer => Buffer.from(s);
+  // A server that speaks first (a banner), then three request/answer turns.
+  ex.onlineBytes(b('+OK ready\r\n'), 100);
+  ex.targetBytes(b('+OK ready\r\n'), 5, 0); // its ACK: nothing of the client stream received yet
+  const r1 = b('*1\r\n$4\r\nPING\r\n');
+  ex.clientBytes(r1, 101);
+  ex.sentUpTo(r1.length, 6);
+  ex.onlineBytes(b('+PONG\r\n'), 101.5);
+  ex.targetBytes(b('+PONG\r\n'), 7, r1.length);
+  ex.targetAck(r1.length);
+  const r2 = b('GETX a\r\n');
+  ex.clientBytes(r2.subarray(0, 3), 102);
+  ex.clientBytes(r2.subarray(3), 102.2); // one request in two segments
+  ex.sentUpTo(r1.length + r2.length, 8);
+  ex.onlineBytes(b('$1\r\n1\r\n'), 102.4);
+  ex.targetBytes(b('$1\r\n2\r\n'), 9, r1.length + r2.length); // same length, other bytes
+  ex.targetAck(r1.length + r2.length);
+  const r3 = b('BIG\r\n');
+  ex.clientBytes(r3, 103);
+  const e3 = r1.length + r2.length + r3.length;
+  ex.sentUpTo(e3, 10);
+  ex.onlineBytes(b('x'.repeat(100)), 103.5);
+  ex.targetBytes(b('x'.repeat(10)), 12, e3);
+  ex.targetGap(40, 12, e3); // intercept forwarded 10 of 50 bytes: compared by count
+  const r4 = b('QUIT\r\n');
+  ex.clientBytes(r4, 104);
+  ex.onlineBytes(b('+BYE\r\n'), 104.1); // the target never answers it
+  ex.sentUpTo(e3 + r4.length, 13);
+  // The rest of BIG's answer comes after QUIT went out: its ACK says it answers BIG.
+  ex.targetBytes(b('x'.repeat(50)), 14, e3);
+  ex.targetAck(e3 + r4.length); // the target received QUIT: BIG is over
+  assert.equal(results.length, 4, 'a turn is reported once both sides moved past it');
+  ex.finish();
+  assert.deepEqual(
+    results.map((r) => [
+      r.outcome,
+      r.endpoint,
+      r.target,
+      r.differences.map((d) => d.kind).join(),
+      r.onlineMs,
+      r.targetMs,
+    ]),
+    [
+      ['identical', 'TCP greeting', '(greeting)', '', -1, -1],
+      ['identical', 'TCP', '*1\\r\\n$4\\r\\nPING\\r\\n', '', 0.5, 1],
+      ['different', 'TCP', 'GETX a\\r\\n', 'digest', 0.2, 1],
+      ['identical', 'TCP', 'BIG\\r\\n', '', 0.5, 2],
+      ['missing-target', 'TCP', 'QUIT\\r\\n', '', -1, -1],
+    ],
+  );
 });
 
 test('noise (Diffy-style): a kind the noise target shows as often is marked noise; exchanges beyond it are counted', () => {
