@@ -122,6 +122,8 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
     await metrics?.close();
     await dashboard?.close();
   }
+  // The replication ran, but what --compare-report asked for was not written.
+  if (replicator.compareReportFailed && (process.exitCode ?? 0) === 0) process.exitCode = ExitCode.FAILED;
 }
 
 /** Live capture replayed over ordinary sockets until SIGINT/SIGTERM; prints the report. Exit code. */

@@ -62,7 +62,9 @@ function jsonDiff(
     return;
   }
   if (JSON.stringify(a) === JSON.stringify(b)) return;
-  out.push({ kind: `json:${path.length === 0 ? '$' : path.join('.')}`, online: short(a), target: short(b) });
+  // Array indices and identifier-like keys as `*`: one kind per field, not per element or id.
+  const where = path.map((s) => (/^\d+$/.test(s) || /^[0-9a-f-]{16,}$/i.test(s) ? '*' : s));
+  out.push({ kind: `json:${where.length === 0 ? '$' : where.join('.')}`, online: short(a), target: short(b) });
 }
 
 /** The differences between online's and target's response (empty: identical under the rules). */

@@ -39,6 +39,8 @@ export class SessionExchanges {
   private sentOffset = 0;
   /** When sentOffset last grew. */
   private sentMs = -1;
+  /** The number (from the session's first) of the first request not wholly sent. */
+  private nextUnsent = 0;
   private readonly reqFramer: HttpFramer;
   private readonly onlineFramer: HttpFramer;
   private readonly targetFramer: HttpFramer;
@@ -140,12 +142,20 @@ export class SessionExchanges {
     if (offset <= this.sentOffset) return;
     this.sentOffset = offset;
     this.sentMs = nowMs;
-    for (const r of this.requests) if (r.sentMs < 0 && r.endOffset <= offset) r.sentMs = nowMs;
+    // Requests are in stream order: from the first one not sent, those now wholly sent.
+    for (let i = this.nextUnsent - this.done; i < this.requests.length; i++, this.nextUnsent++) {
+      const r = this.requests[i]!;
+      if (r.endOffset > offset) break;
+      r.sentMs = nowMs;
+    }
   }
 
-  /** The session ended: every request answered on one side only is reported missing. */
-  finish(): void {
-    if (this.stream !== null) return this.stream.finish();
+  /**
+   * The session ended: every request answered on one side only is reported missing; `atExit`:
+   * tcpcopy stops, and one the target has not answered yet is unfinished, not missing.
+   */
+  finish(atExit = false): void {
+    if (this.stream !== null) return this.stream.finish(atExit);
     this.pair();
     if (!this.compared) return;
     const n = Math.max(this.online.length, this.targetSide.length);
@@ -154,7 +164,7 @@ export class SessionExchanges {
       const o = this.online[i];
       const t = this.targetSide[i];
       this.emit({
-        outcome: o === undefined ? 'missing-online' : 'missing-target',
+        outcome: o === undefined ? 'missing-online' : atExit ? 'unfinished' : 'missing-target',
         endpoint: endpointOf(r.method, r.target),
         target: r.target,
         differences: [],
@@ -180,6 +190,7 @@ export class SessionExchanges {
       // Sent already (the engine sends as it takes the packet, before the request is framed here).
       sentMs: m.endOffset <= this.sentOffset ? this.sentMs : -1,
     });
+    if (m.endOffset <= this.sentOffset) this.nextUnsent = this.done + this.requests.length;
   }
 
   private onResponse(side: HttpMessage[], m: HttpMessage): void {

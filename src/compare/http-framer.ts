@@ -3,8 +3,8 @@
 // body digest and, when small enough, the body itself. Requests end by Content-Length or chunked
 // coding (none: no body); responses also by the close of the stream, carry no body for 1xx (skipped,
 // not messages), 204, 304 or an answer to HEAD. Bytes that were never seen (a reply of which intercept
-// forwarded only a prefix) come in as a gap: inside a Content-Length body the message still ends where
-// it should, without a digest; anywhere else the stream cannot be framed further (broken).
+// forwarded only a prefix) come in as a gap: inside a Content-Length body or a chunk the message still
+// ends where it should, without a digest; anywhere else the stream cannot be framed further (broken).
 //
 // Hand-written rather than http-parser-js or llhttp: it must take gaps, keep no more than a bounded
 // prefix of a body, and run per replicated request without copies; the grammar it needs is small.
@@ -211,13 +211,16 @@ export class HttpFramer {
   gap(n: number, nowMs: number): void {
     if (n <= 0 || this.state === State.Broken) return;
     this.lastMs = nowMs;
-    if (this.state === State.Length && n <= this.remaining) {
+    if ((this.state === State.Length || this.state === State.ChunkData) && n <= this.remaining) {
       this.gapInBody = true;
       this.bodyBytes += n;
       this.offset += n;
       this.remaining -= n;
       this.keep = null;
-      if (this.remaining === 0) this.finish();
+      if (this.remaining === 0) {
+        if (this.state === State.Length) this.finish();
+        else this.state = State.ChunkDataEnd;
+      }
       return;
     }
     if (this.state === State.UntilClose) {

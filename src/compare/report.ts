@@ -9,8 +9,13 @@ export const MAX_LATENCY_SAMPLES = 1_000_000;
 const EXAMPLES_PER_KIND = 3;
 /** Endpoints tracked apart; later ones are counted under `(other)`. */
 const MAX_ENDPOINTS = 1_000;
+/** Difference kinds told apart in all and per endpoint; later ones count as OTHER_KINDS. */
+const MAX_KINDS = 256;
+const MAX_KINDS_PER_ENDPOINT = 64;
+const OTHER_KINDS = '(other kinds)';
 
-export type ExchangeOutcome = 'identical' | 'different' | 'missing-target' | 'missing-online';
+/** `unfinished`: the target had not answered yet when tcpcopy stopped (not counted as missing). */
+export type ExchangeOutcome = 'identical' | 'different' | 'missing-target' | 'missing-online' | 'unfinished';
 
 export interface ExchangeResult {
   readonly outcome: ExchangeOutcome;
@@ -83,8 +88,10 @@ export interface CompareReportJson {
     readonly different: number;
     readonly missingTarget: number;
     readonly missingOnline: number;
-    /** Sessions whose streams were not HTTP/1.x or could not be framed (not compared). */
+    /** HTTP sessions whose streams could not be framed, or too far behind (not compared). */
     readonly notCompared: number;
+    /** Requests the target had not answered when tcpcopy stopped (not missing). */
+    readonly unfinished: number;
     /** With a noise target: the different exchanges with at least one difference that is not noise. */
     readonly differentBeyondNoise?: number;
   };
@@ -166,6 +173,8 @@ export class CompareReport {
   missingTarget = 0;
   missingOnline = 0;
   notCompared = 0;
+  /** Requests the target had not answered when tcpcopy stopped. */
+  unfinished = 0;
 
   add(r: ExchangeResult): void {
     let e = this.endpoints.get(r.endpoint);
@@ -203,17 +212,22 @@ export class CompareReport {
         this.missingOnline++;
         e.missingOnline++;
         break;
+      case 'unfinished':
+        this.unfinished++;
+        break;
     }
     if (r.differences.length > 0) {
       const sig = r.differences.map((d) => d.kind).join('\n');
       e.signatures.set(sig, (e.signatures.get(sig) ?? 0) + 1);
     }
     for (const d of r.differences) {
-      this.kinds.set(d.kind, (this.kinds.get(d.kind) ?? 0) + 1);
-      let k = e.kinds.get(d.kind);
+      const kind = this.kinds.has(d.kind) || this.kinds.size < MAX_KINDS ? d.kind : OTHER_KINDS;
+      this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
+      const ek = e.kinds.has(kind) || e.kinds.size < MAX_KINDS_PER_ENDPOINT ? kind : OTHER_KINDS;
+      let k = e.kinds.get(ek);
       if (k === undefined) {
         k = { count: 0, examples: [] };
-        e.kinds.set(d.kind, k);
+        e.kinds.set(ek, k);
       }
       k.count++;
       if (k.examples.length < EXAMPLES_PER_KIND)
@@ -299,6 +313,7 @@ export class CompareReport {
         missingTarget: this.missingTarget,
         missingOnline: this.missingOnline,
         notCompared: this.notCompared,
+        unfinished: this.unfinished,
         ...(withNoise ? { differentBeyondNoise: beyond } : {}),
       },
       ...(withNoise && noiseTarget !== undefined ? { noiseTarget } : {}),
@@ -341,6 +356,7 @@ export class CompareReport {
     const lines = [
       `${prefix}: ${t.compared} compared, ${t.identical} identical, ${t.different} different, ` +
         `${t.missingTarget} missing on the target, ${t.missingOnline} missing online, ${t.notCompared} sessions not compared` +
+        (t.unfinished > 0 ? `, ${t.unfinished} unanswered at exit` : '') +
         (t.differentBeyondNoise === undefined
           ? ''
           : `; ${t.differentBeyondNoise} different beyond the noise ${noiseTarget ?? ''} shows`),

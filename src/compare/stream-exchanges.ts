@@ -88,6 +88,7 @@ export class StreamExchanges {
   private targetAcked = 0;
   /** Index in `turns` of the turn the target is answering. */
   private tt = 0;
+  private atExit = false;
   /** More open turns than this: the session is given up. */
   given = false;
 
@@ -193,8 +194,9 @@ export class StreamExchanges {
     for (const t of this.turns) if (t.sentMs < 0 && t.reqEnd > 0 && t.reqEnd <= offset) t.sentMs = nowMs;
   }
 
-  /** The session ended: every open turn is reported. */
-  finish(): void {
+  /** The session ended: every open turn is reported (`atExit`: an unanswered one as unfinished). */
+  finish(atExit = false): void {
+    this.atExit = atExit;
     if (!this.given) this.pair(true);
     this.turns.length = 0;
   }
@@ -241,7 +243,9 @@ export class StreamExchanges {
     this.emit({
       outcome:
         g.bytes === 0
-          ? 'missing-target'
+          ? this.atExit
+            ? 'unfinished'
+            : 'missing-target'
           : o.bytes === 0
             ? 'missing-online'
             : differences.length > 0

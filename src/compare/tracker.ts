@@ -12,6 +12,16 @@ import type { ExchangeResult } from './report.js';
 
 /** Sessions tracked at once; past it the oldest is finished early. */
 export const MAX_TRACKED_SESSIONS = 65_536;
+/** Segments kept for a connection that reuses a live session's 4-tuple, until the engine opens it. */
+export const MAX_HELD_SEGMENTS = 4096;
+
+interface HeldSegment {
+  readonly online: boolean;
+  readonly seq: number;
+  readonly flags: number;
+  readonly payload: Uint8Array;
+  readonly capturedMs: number;
+}
 
 const SYN = 0x02;
 const FIN = 0x01;
@@ -69,6 +79,12 @@ interface Tracked {
   readonly target: Cursor;
   /** The client stream's first sequence number (-1: not known yet). */
   clientStart: number;
+  /**
+   * A new connection of the client on this 4-tuple (a SYN of another ISN) while this one still
+   * replays: the engine holds its packets until this session ends, so do we (client and online
+   * segments, in capture order), for the session open() makes next.
+   */
+  next: HeldSegment[] | null;
 }
 
 /** One TCP segment as the tracker reads it. */
@@ -87,6 +103,8 @@ export class CompareTracker {
   /** One report per target (`ip:port`), in the order their first sessions opened. */
   readonly reports = new Map<string, CompareReport>();
   private readonly sessions = new Map<string, Tracked>();
+  /** Held segments of a closed session's next connection, until the engine opens it (bounded). */
+  private readonly heldNext = new Map<string, HeldSegment[]>();
 
   /** `onResult`: every result as it comes, with its session's target (`ip:port`, `[ip6]:port`). */
   constructor(
@@ -114,6 +132,8 @@ export class CompareTracker {
     const target = targetName(key);
     const report = this.reportFor(target);
     if (this.sessions.has(k)) this.close(key, 0);
+    const held = this.heldNext.get(k) ?? null;
+    this.heldNext.delete(k);
     if (this.sessions.size >= MAX_TRACKED_SESSIONS) {
       const oldest = this.sessions.keys().next().value;
       if (oldest !== undefined) this.finishKey(oldest);
@@ -128,13 +148,23 @@ export class CompareTracker {
       online: new Cursor(),
       target: new Cursor(),
       clientStart: -1,
+      next: null,
     });
+    if (held !== null) {
+      for (const h of held) {
+        const seg = { seq: h.seq, flags: h.flags, payload: h.payload };
+        if (h.online) this.online(key, seg, h.capturedMs);
+        else this.client(key, seg, h.capturedMs);
+      }
+    }
   }
 
   /** A client segment of the session (capture time). */
   client(key: SessionKey, seg: TrackedSegment, capturedMs: number): void {
     const t = this.sessions.get(sessionKeyString(key));
     if (t === undefined) return;
+    const isNew = (seg.flags & SYN) !== 0 && t.clientStart >= 0 && (seg.seq + 1) >>> 0 !== t.clientStart;
+    if (t.next !== null || isNew) return this.hold(t, false, seg, capturedMs);
     if ((seg.flags & SYN) !== 0) {
       t.client.syn(seg.seq);
       if (t.clientStart < 0) t.clientStart = (seg.seq + 1) >>> 0;
@@ -154,6 +184,7 @@ export class CompareTracker {
   online(key: SessionKey, seg: TrackedSegment, capturedMs: number): void {
     const t = this.sessions.get(sessionKeyString(key));
     if (t === undefined) return;
+    if (t.next !== null) return this.hold(t, true, seg, capturedMs);
     if ((seg.flags & SYN) !== 0) {
       t.online.syn(seg.seq);
       return;
@@ -223,16 +254,30 @@ export class CompareTracker {
     this.finishKey(k);
   }
 
-  /** Reports every open session (tcpcopy stops). */
-  finishAll(): void {
-    for (const k of [...this.sessions.keys()]) this.finishKey(k);
+  private hold(t: Tracked, online: boolean, seg: TrackedSegment, capturedMs: number): void {
+    t.next ??= [];
+    if (t.next.length >= MAX_HELD_SEGMENTS) return;
+    const payload = Uint8Array.prototype.slice.call(seg.payload);
+    t.next.push({ online, seq: seg.seq, flags: seg.flags, payload, capturedMs });
   }
 
-  private finishKey(k: string): void {
+  /** Reports every open session (tcpcopy stops). */
+  finishAll(): void {
+    for (const k of [...this.sessions.keys()]) this.finishKey(k, true);
+  }
+
+  private finishKey(k: string, atExit = false): void {
     const t = this.sessions.get(k);
     if (t === undefined) return;
     this.sessions.delete(k);
+    if (t.next !== null) {
+      if (this.heldNext.size >= MAX_HELD_SEGMENTS) {
+        const oldest = this.heldNext.keys().next().value;
+        if (oldest !== undefined) this.heldNext.delete(oldest);
+      }
+      this.heldNext.set(k, t.next);
+    }
     if (!t.ex.compared) t.report.notCompared++;
-    t.ex.finish();
+    t.ex.finish(atExit);
   }
 }

@@ -17,8 +17,12 @@ interface Set1 {
 }
 
 /** Feeds every registry it was attached to; observe() is called once per compared exchange. */
+/** Distinct `kind` labels; later kinds are counted as `(other kinds)`. */
+export const MAX_KIND_LABELS = 100;
+
 export class CompareMetrics {
   private readonly sets: Set1[] = [];
+  private readonly kinds = new Set<string>();
 
   /** Registers the metrics in `registry` (call once per registry). */
   attach(registry: Registry<RegistryContentType>): void {
@@ -47,9 +51,10 @@ export class CompareMetrics {
 
   /** One compared exchange of the session towards `target` (ip:port). */
   observe(target: string, r: ExchangeResult): void {
+    for (const d of r.differences) if (this.kinds.size < MAX_KIND_LABELS) this.kinds.add(d.kind);
     for (const s of this.sets) {
       s.exchanges.inc({ outcome: r.outcome, target });
-      for (const d of r.differences) s.differences.inc({ kind: d.kind });
+      for (const d of r.differences) s.differences.inc({ kind: this.kinds.has(d.kind) ? d.kind : '(other kinds)' });
       if (r.onlineMs >= 0 && r.targetMs >= 0) {
         s.latency.observe({ side: 'online', target }, r.onlineMs / 1000);
         s.latency.observe({ side: 'target', target }, r.targetMs / 1000);

@@ -303,6 +303,10 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
   out(`${formatOfflineReport(report).join('\n')}\n`);
   const json = packetReportJson(report, { ...config, mysqlFigures: replicator.mysql?.figures() ?? null });
   if (off.reportJson !== null && !writeReport(off.reportJson, json, error)) return ExitCode.FAILED;
+  if (replicator.compareReportFailed) {
+    error(`--compare-report ${config.compare?.reportFile ?? ''}: could not be written (see the log)`);
+    return ExitCode.FAILED;
+  }
   // Stopped by SIGINT/SIGTERM: the user asked for it, the report says how far it got.
   if (interrupted) return ExitCode.OK;
   return finish(packetOutcome(report), error);

@@ -442,7 +442,10 @@ export class Replicator {
     };
   }
 
-  /** --compare-report FILE: the report as JSON (a failure is logged; the replication's summary stands). */
+  /** --compare-report FILE could not be written at exit (the exit code says so). */
+  compareReportFailed = false;
+
+  /** --compare-report FILE: the report as JSON (a failure is logged, and the exit code is 1). */
   private writeCompareReport(): void {
     const file = this.config.compare?.reportFile;
     if (file === undefined || this.compare === null) return;
@@ -457,6 +460,7 @@ export class Replicator {
       this.logger.notice(`compare: report written to ${file}`);
     } catch (e) {
       this.logger.error(`compare: cannot write ${file}: ${(e as Error).message}`);
+      this.compareReportFailed = true;
     }
   }
 

@@ -142,6 +142,7 @@ test(
         missingTarget: 0,
         missingOnline: 0,
         notCompared: 0,
+        unfinished: 0,
       });
       const bad = endpoint(first, 'GET /bad/:id');
       assert.equal(bad.total, BAD);
