@@ -13,11 +13,21 @@
 // with wrk, alternately without and with tcpcopy attached. RELAY=0 skips the captures. CPUS=split
 // gives the target host a vCPU of its own (vCPU 1; cli, onl and ast on vCPU 0: SPLIT_CPUS in
 // test/lab/replication-lab.ts); CPUS=shared (default) lets every host use both; CPUS=shared,split runs both.
+// TCPCOPY_ARGS / INTERCEPT_ARGS (space-separated) add options to both tools, e.g.
+// TCPCOPY_ARGS='--compare-report /tmp/r.json' INTERCEPT_ARGS='--reply-payload 2048'.
 // Figures only. Runnable alone: `node dist/bench/replicate.js` (root).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ReplicationLab, RelayProbe, markLogs, measureLag } from '../test/lab/index.js';
 import type { LabCpus, LabHost, RelayProbeResult } from '../test/lab/index.js';
+
+/** TCPCOPY_ARGS / INTERCEPT_ARGS: more options for the lab's tcpcopy and intercept. */
+function extraArgs(): { tcpcopyArgs?: string[]; interceptArgs?: string[] } {
+  const split = (v: string | undefined): string[] => (v ?? '').split(' ').filter((a) => a !== '');
+  const t = split(process.env['TCPCOPY_ARGS']);
+  const i = split(process.env['INTERCEPT_ARGS']);
+  return { ...(t.length > 0 ? { tcpcopyArgs: t } : {}), ...(i.length > 0 ? { interceptArgs: i } : {}) };
+}
 
 interface Load {
   name: string;
@@ -101,7 +111,7 @@ export interface ReplicateRow {
 }
 
 export async function measure(load: Load, relay: boolean, cpus: LabCpus = 'shared'): Promise<ReplicateRow> {
-  const rl = await ReplicationLab.create({ service: 'nginx', cpus });
+  const rl = await ReplicationLab.create({ service: 'nginx', cpus, ...extraArgs() });
   let probe: RelayProbe | null = null;
   try {
     const tcpcopyPid = pidIn(rl.onl, 'bin/tcpcopy');

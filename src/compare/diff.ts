@@ -103,6 +103,19 @@ export function compareResponses(online: HttpMessage, target: HttpMessage, rules
  * like identifiers (numbers, UUIDs, long hex) as `:id`.
  */
 export function endpointOf(method: string, target: string): string {
+  const key = `${method} ${target}`;
+  const hit = endpoints.get(key);
+  if (hit !== undefined) return hit;
+  const e = templateOf(method, target);
+  if (endpoints.size >= 4096) endpoints.clear();
+  endpoints.set(key, e);
+  return e;
+}
+
+/** Recent request targets → endpoint (bounded: cleared when full). */
+const endpoints = new Map<string, string>();
+
+function templateOf(method: string, target: string): string {
   const q = target.search(/[?#]/);
   const path = q < 0 ? target : target.slice(0, q);
   const parts = path

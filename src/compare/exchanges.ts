@@ -55,13 +55,24 @@ export class SessionExchanges {
     private readonly emit: (r: ExchangeResult) => void,
   ) {
     const keep = opts.keepBodyBytes;
+    const headers = new Set(opts.rules.headers);
     this.reqFramer = new HttpFramer({ kind: 'request', keepBodyBytes: 0 }, (m) => this.onRequest(m));
     this.onlineFramer = new HttpFramer(
-      { kind: 'response', keepBodyBytes: keep, nextMethod: () => this.methodOf(this.done + this.online.length) },
+      {
+        kind: 'response',
+        keepBodyBytes: keep,
+        headers,
+        nextMethod: () => this.methodOf(this.done + this.online.length),
+      },
       (m) => this.onResponse(this.online, m),
     );
     this.targetFramer = new HttpFramer(
-      { kind: 'response', keepBodyBytes: keep, nextMethod: () => this.methodOf(this.done + this.targetSide.length) },
+      {
+        kind: 'response',
+        keepBodyBytes: keep,
+        headers,
+        nextMethod: () => this.methodOf(this.done + this.targetSide.length),
+      },
       (m) => this.onResponse(this.targetSide, m),
     );
   }

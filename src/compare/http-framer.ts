@@ -8,8 +8,18 @@
 //
 // Hand-written rather than http-parser-js or llhttp: it must take gaps, keep no more than a bounded
 // prefix of a body, and run per replicated request without copies; the grammar it needs is small.
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
+
+/** Bodies up to this many bytes are hashed in one call at their end. */
+const SMALL_BODY = 16 * 1024;
+
+/** SHA-1 in one call (crypto.hash where Node has it: no Hash object). */
+const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: 'hex') => string }).hash;
+function sha1Hex(data: Buffer): string {
+  return oneShot !== undefined ? oneShot('sha1', data, 'hex') : createHash('sha1').update(data).digest('hex');
+}
 
 /** Longest head (start line and header fields) framed; longer: the stream is broken. */
 export const MAX_HEAD_BYTES = 64 * 1024;
@@ -21,7 +31,7 @@ export interface HttpHead {
   readonly target: string;
   /** The status code (responses) or 0 (requests). */
   readonly status: number;
-  /** Header fields by lower-case name; repeated fields joined by ', '. */
+  /** Header fields by lower-case name (the framing ones and those asked for); repeated ones joined by ', '. */
   readonly headers: ReadonlyMap<string, string>;
 }
 
@@ -57,32 +67,50 @@ const enum State {
 const CR = 0x0d;
 const LF = 0x0a;
 
-function parseHead(kind: FramerKind, text: string): HttpHead | null {
-  const lines = text.split('\r\n');
-  const start = lines[0] ?? '';
+/** The header fields framing needs; others are kept only when asked for (HttpFramerOptions.headers). */
+const FRAMING_HEADERS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'content-type']);
+
+/**
+ * Start line and the wanted header fields of a head (without its final CRLF CRLF); null when it is
+ * not HTTP/1.x. Lines are found with indexOf, names lower-cased only to be looked up.
+ */
+function parseHead(kind: FramerKind, text: string, wanted: ReadonlySet<string> | undefined): HttpHead | null {
+  const eol = text.indexOf('\r\n');
+  const start = eol < 0 ? text : text.slice(0, eol);
   let method = '';
   let target = '';
   let status = 0;
   if (kind === 'request') {
-    const m = /^([A-Z]+) (\S+) HTTP\/1\.[01]$/.exec(start);
-    if (m === null) return null;
-    method = m[1]!;
-    target = m[2]!;
+    const a = start.indexOf(' ');
+    const b = start.lastIndexOf(' ');
+    if (a <= 0 || b <= a + 1 || !/^HTTP\/1\.[01]$/.test(start.slice(b + 1)) || !/^[A-Z]+$/.test(start.slice(0, a)))
+      return null;
+    method = start.slice(0, a);
+    target = start.slice(a + 1, b);
+    if (target.includes(' ')) return null;
   } else {
-    const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(start);
-    if (m === null) return null;
-    status = Number(m[1]);
+    if (!start.startsWith('HTTP/1.') || (start[7] !== '0' && start[7] !== '1') || start[8] !== ' ') return null;
+    status = Number(start.slice(9, 12));
+    if (!Number.isInteger(status) || status < 100 || (start.length > 12 && start[12] !== ' ')) return null;
   }
   const headers = new Map<string, string>();
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line === '') continue;
-    const colon = line.indexOf(':');
-    if (colon <= 0) return null;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    const had = headers.get(name);
-    headers.set(name, had === undefined ? value : `${had}, ${value}`);
+  let at = eol < 0 ? text.length : eol + 2;
+  while (at < text.length) {
+    let end = text.indexOf('\r\n', at);
+    if (end < 0) end = text.length;
+    const colon = text.indexOf(':', at);
+    if (colon <= at || colon > end) {
+      if (end > at) return null; // a line without a name
+      at = end + 2;
+      continue;
+    }
+    const name = text.slice(at, colon).trim().toLowerCase();
+    if (FRAMING_HEADERS.has(name) || wanted?.has(name) === true) {
+      const value = text.slice(colon + 1, end).trim();
+      const had = headers.get(name);
+      headers.set(name, had === undefined ? value : `${had}, ${value}`);
+    }
+    at = end + 2;
   }
   return { method, target, status, headers };
 }
@@ -101,17 +129,24 @@ export interface HttpFramerOptions {
   readonly keepBodyBytes: number;
   /** Responses: the method of the request the next response answers ('' when unknown). */
   readonly nextMethod?: () => string;
+  /** Header fields kept besides the framing ones (content-length, transfer-encoding, content-type). */
+  readonly headers?: ReadonlySet<string>;
 }
 
 export class HttpFramer {
   private state = State.Head;
   private head: HttpHead | null = null;
-  private headBuf: number[] = [];
+  /** The head's pieces so far (views of the fed data: copied at the end of the head or of feed()). */
+  private headParts: Buffer[] = [];
+  private headBytes = 0;
   private remaining = 0;
   private chunkLine = '';
   private trailerLine = '';
   private bodyBytes = 0;
   private hash: Hash | null = null;
+  /** The body so far while it is at most SMALL_BODY bytes (copies). */
+  private small: Buffer[] = [];
+  private smallBytes = 0;
   private gapInBody = false;
   private keep: Buffer[] | null = null;
   private keptBytes = 0;
@@ -130,6 +165,24 @@ export class HttpFramer {
     return this.state === State.Broken;
   }
 
+  /** Where the head ends in `data` (just past CRLF CRLF) when it ends there, from `from`; else -1. */
+  private headEnd(data: Uint8Array, from: number): number {
+    // A rolling 32-bit window over the head's last 3 bytes so far, then the new ones (the
+    // terminator may straddle two pieces).
+    const prev: number[] = [];
+    for (let k = this.headParts.length - 1; k >= 0 && prev.length < 3; k--) {
+      const p = this.headParts[k]!;
+      for (let j = p.length - 1; j >= 0 && prev.length < 3; j--) prev.unshift(p[j]!);
+    }
+    let w = 0;
+    for (const b of prev) w = ((w << 8) | b) >>> 0;
+    for (let j = from; j < data.length; j++) {
+      w = ((w << 8) | data[j]!) >>> 0;
+      if (w === 0x0d0a0d0a) return j + 1;
+    }
+    return -1;
+  }
+
   /** Bytes seen in order at `nowMs`. */
   feed(data: Uint8Array, nowMs: number): void {
     let i = 0;
@@ -138,17 +191,24 @@ export class HttpFramer {
       this.lastMs = nowMs;
       switch (this.state) {
         case State.Head: {
-          const b = data[i++]!;
-          this.offset++;
-          this.headBuf.push(b);
-          const n = this.headBuf.length;
-          if (n === 2 && this.headBuf[0] === CR && this.headBuf[1] === LF) {
-            this.headBuf = []; // an empty line between messages (RFC 9112 2.2)
+          // Empty lines between messages (RFC 9112 2.2) are skipped.
+          if (this.headBytes === 0 && (data[i] === CR || data[i] === LF)) {
+            i++;
+            this.offset++;
             this.firstMs = -1;
             continue;
           }
-          if (n >= 4 && b === LF && this.headBuf[n - 2] === CR && this.headBuf[n - 3] === LF) this.endHead(nowMs);
-          else if (n > MAX_HEAD_BYTES) this.break('head too long');
+          // The head ends at CRLF CRLF, which may straddle the pieces: look from 3 bytes back.
+          const end = this.headEnd(data, i);
+          const upto = end < 0 ? data.length : end;
+          const piece = Buffer.from(data.buffer, data.byteOffset + i, upto - i);
+          // A piece kept past this call is copied: the caller may reuse its buffer.
+          this.headParts.push(end < 0 ? Buffer.from(piece) : piece);
+          this.headBytes += upto - i;
+          this.offset += upto - i;
+          i = upto;
+          if (end >= 0) this.endHead(nowMs);
+          else if (this.headBytes > MAX_HEAD_BYTES) this.break('head too long');
           break;
         }
         case State.Length:
@@ -249,9 +309,10 @@ export class HttpFramer {
   }
 
   private endHead(nowMs: number): void {
-    const text = Buffer.from(this.headBuf).toString('latin1');
-    this.headBuf = [];
-    const head = parseHead(this.opts.kind, text.slice(0, -4));
+    const text = (this.headParts.length === 1 ? this.headParts[0]! : Buffer.concat(this.headParts)).toString('latin1');
+    this.headParts = [];
+    this.headBytes = 0;
+    const head = parseHead(this.opts.kind, text.slice(0, -4), this.opts.headers);
     if (head === null) {
       this.break(`not HTTP/1.x: ${JSON.stringify(text.slice(0, 40))}`);
       return;
@@ -264,6 +325,8 @@ export class HttpFramer {
     this.lastMs = nowMs;
     this.bodyBytes = 0;
     this.gapInBody = false;
+    this.small = [];
+    this.smallBytes = 0;
     this.hash = null;
     // Only JSON bodies are kept (compared field by field); the others by length and digest.
     this.keep = /json/i.test(head.headers.get('content-type') ?? '') ? [] : null;
@@ -295,7 +358,19 @@ export class HttpFramer {
   private body(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
     this.bodyBytes += bytes.length;
-    if (!this.gapInBody) (this.hash ??= createHash('sha1')).update(bytes);
+    if (!this.gapInBody) {
+      // Small bodies are hashed once at the end (one call); past SMALL_BODY, as they come.
+      if (this.hash !== null) this.hash.update(bytes);
+      else if (this.smallBytes + bytes.length <= SMALL_BODY) {
+        this.small.push(Buffer.from(bytes));
+        this.smallBytes += bytes.length;
+      } else {
+        this.hash = createHash('sha1');
+        for (const s of this.small) this.hash.update(s);
+        this.hash.update(bytes);
+        this.small = [];
+      }
+    }
     if (this.keep !== null) {
       if (this.keptBytes + bytes.length > this.opts.keepBodyBytes) this.keep = null;
       else {
@@ -310,7 +385,13 @@ export class HttpFramer {
     this.state = State.Head;
     this.head = null;
     if (head === null) return;
-    const digest = this.gapInBody ? null : (this.hash ?? createHash('sha1')).digest('hex');
+    const digest = this.gapInBody
+      ? null
+      : this.hash !== null
+        ? this.hash.digest('hex')
+        : sha1Hex(this.small.length === 1 ? this.small[0]! : Buffer.concat(this.small));
+    this.small = [];
+    this.smallBytes = 0;
     const body = this.keep === null || this.gapInBody ? null : Buffer.concat(this.keep);
     const m: HttpMessage = {
       head,

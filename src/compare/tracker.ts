@@ -38,31 +38,31 @@ class Cursor {
     if (this.next < 0) this.next = (seq + 1) >>> 0;
   }
 
+  /** What the last take() found: unseen bytes before, the fresh bytes carried (null: none), unseen after. */
+  gapBefore = 0;
+  fresh: Uint8Array | null = null;
+  gapAfter = 0;
+
   /**
-   * A segment of `length` bytes at `seq` (`data`: its first bytes, maybe fewer than length):
-   * calls bytes() with the fresh ones in order and gap() for fresh ones not carried.
+   * A segment of `length` bytes at `seq` (`data`: its first bytes, maybe fewer than length): sets
+   * gapBefore, fresh and gapAfter (no callback, no object per segment). Returns false when nothing is new.
    */
-  take(
-    seq: number,
-    length: number,
-    data: Uint8Array | undefined,
-    bytes: (d: Uint8Array) => void,
-    gap: (n: number) => void,
-  ): void {
-    if (length === 0) return;
+  take(seq: number, length: number, data: Uint8Array | undefined): boolean {
+    this.gapBefore = 0;
+    this.fresh = null;
+    this.gapAfter = 0;
+    if (length === 0) return false;
     if (this.next < 0) this.next = seq;
     const behind = ((seq - this.next) | 0) < 0 ? (this.next - seq) >>> 0 : 0;
     const ahead = behind === 0 ? (seq - this.next) >>> 0 : 0;
-    if (ahead > 0) {
-      if (ahead > 1 << 30) return; // not this stream's numbering
-      gap(ahead);
-    }
-    if (behind >= length) return;
+    if (ahead > 1 << 30) return false; // not this stream's numbering
+    this.gapBefore = ahead;
+    if (behind >= length) return ahead > 0;
     const have = data === undefined ? 0 : Math.min(data.length, length);
-    if (have > behind && data !== undefined) bytes(data.subarray(behind, have));
-    const missing = length - Math.max(have, behind);
-    if (missing > 0) gap(missing);
+    if (have > behind && data !== undefined) this.fresh = data.subarray(behind, have);
+    this.gapAfter = length - Math.max(have, behind);
     this.next = (seq + length) >>> 0;
+    return true;
   }
 
   /** Offset of `seqEnd` past the stream's start (-1 when the start is unknown). */
@@ -171,13 +171,11 @@ export class CompareTracker {
       return;
     }
     if (t.clientStart < 0 && seg.payload.length > 0) t.clientStart = seg.seq;
-    t.client.take(
-      seg.seq,
-      seg.payload.length,
-      seg.payload,
-      (d) => t.ex.clientBytes(d, capturedMs),
-      (n) => t.ex.clientGap(n, capturedMs),
-    );
+    const c = t.client;
+    if (!c.take(seg.seq, seg.payload.length, seg.payload)) return;
+    if (c.gapBefore > 0) t.ex.clientGap(c.gapBefore, capturedMs);
+    if (c.fresh !== null) t.ex.clientBytes(c.fresh, capturedMs);
+    if (c.gapAfter > 0) t.ex.clientGap(c.gapAfter, capturedMs);
   }
 
   /** A segment of the online server to the session's client (capture time). */
@@ -189,13 +187,12 @@ export class CompareTracker {
       t.online.syn(seg.seq);
       return;
     }
-    t.online.take(
-      seg.seq,
-      seg.payload.length,
-      seg.payload,
-      (d) => t.ex.onlineBytes(d, capturedMs),
-      (n) => t.ex.onlineGap(n, capturedMs),
-    );
+    const o = t.online;
+    if (o.take(seg.seq, seg.payload.length, seg.payload)) {
+      if (o.gapBefore > 0) t.ex.onlineGap(o.gapBefore, capturedMs);
+      if (o.fresh !== null) t.ex.onlineBytes(o.fresh, capturedMs);
+      if (o.gapAfter > 0) t.ex.onlineGap(o.gapAfter, capturedMs);
+    }
     if ((seg.flags & (FIN | RST)) !== 0 && !t.online.ended) {
       t.online.ended = true;
       t.ex.onlineEnd(capturedMs);
@@ -231,13 +228,12 @@ export class CompareTracker {
     }
     const acked = t.clientStart < 0 || (flags & ACK) === 0 ? -1 : (ack - t.clientStart) | 0;
     const ackOffset = acked < 0 ? Number.MAX_SAFE_INTEGER : acked;
-    t.target.take(
-      seq,
-      payloadLength,
-      prefix,
-      (d) => t.ex.targetBytes(d, nowMs, ackOffset),
-      (n) => t.ex.targetGap(n, nowMs, ackOffset),
-    );
+    const g = t.target;
+    if (g.take(seq, payloadLength, prefix)) {
+      if (g.gapBefore > 0) t.ex.targetGap(g.gapBefore, nowMs, ackOffset);
+      if (g.fresh !== null) t.ex.targetBytes(g.fresh, nowMs, ackOffset);
+      if (g.gapAfter > 0) t.ex.targetGap(g.gapAfter, nowMs, ackOffset);
+    }
     if (acked >= 0) t.ex.targetAck(acked);
     if ((flags & (FIN | RST)) !== 0 && !t.target.ended) {
       t.target.ended = true;
