@@ -10,6 +10,14 @@ export interface CompareRules {
   readonly headers: readonly string[];
   /** JSON paths left out of the comparison: `a.b`, `items.*.ts` (`*` any key or index). */
   readonly ignoreJson: readonly string[];
+  /** Requests whose target starts with one of these are not compared (counted as ignored). */
+  readonly ignorePaths?: readonly string[];
+}
+
+/** Whether a request target is left out by the rules' path prefixes. */
+export function ignoredPath(rules: CompareRules, target: string): boolean {
+  const p = rules.ignorePaths;
+  return p !== undefined && p.length > 0 && p.some((prefix) => target.startsWith(prefix));
 }
 
 export interface Difference {

@@ -6,7 +6,7 @@
 // target times are tcpcopy's clock (request's last byte sent → first reply byte relayed).
 import { HttpFramer, looksLikeHttpRequest } from './http-framer.js';
 import type { HttpMessage } from './http-framer.js';
-import { compareResponses, endpointOf } from './diff.js';
+import { compareResponses, endpointOf, ignoredPath } from './diff.js';
 import type { CompareRules } from './diff.js';
 import type { ExchangeResult } from './report.js';
 import { StreamExchanges } from './stream-exchanges.js';
@@ -215,6 +215,17 @@ export class SessionExchanges {
       const o = this.online.shift()!;
       const t = this.targetSide.shift()!;
       this.done++;
+      if (ignoredPath(this.opts.rules, r.target)) {
+        this.emit({
+          outcome: 'ignored',
+          endpoint: endpointOf(r.method, r.target),
+          target: r.target,
+          differences: [],
+          onlineMs: -1,
+          targetMs: -1,
+        });
+        continue;
+      }
       const differences = compareResponses(o, t, this.opts.rules);
       this.emit({
         outcome: differences.length === 0 ? 'identical' : 'different',

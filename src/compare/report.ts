@@ -15,7 +15,9 @@ const MAX_KINDS_PER_ENDPOINT = 64;
 const OTHER_KINDS = '(other kinds)';
 
 /** `unfinished`: the target had not answered yet when tcpcopy stopped (not counted as missing). */
-export type ExchangeOutcome = 'identical' | 'different' | 'missing-target' | 'missing-online' | 'unfinished';
+/** `ignored`: its request path is left out (--compare-ignore-path); counted, not compared. */
+export type ExchangeOutcome =
+  'identical' | 'different' | 'missing-target' | 'missing-online' | 'unfinished' | 'ignored';
 
 export interface ExchangeResult {
   readonly outcome: ExchangeOutcome;
@@ -92,6 +94,8 @@ export interface CompareReportJson {
     readonly notCompared: number;
     /** Requests the target had not answered when tcpcopy stopped (not missing). */
     readonly unfinished: number;
+    /** Requests left out by --compare-ignore-path. */
+    readonly ignored: number;
     /** With a noise target: the different exchanges with at least one difference that is not noise. */
     readonly differentBeyondNoise?: number;
   };
@@ -175,8 +179,14 @@ export class CompareReport {
   notCompared = 0;
   /** Requests the target had not answered when tcpcopy stopped. */
   unfinished = 0;
+  /** Requests left out by --compare-ignore-path. */
+  ignored = 0;
 
   add(r: ExchangeResult): void {
+    if (r.outcome === 'ignored') {
+      this.ignored++; // a path asked to be left out: no endpoint's figures
+      return;
+    }
     let e = this.endpoints.get(r.endpoint);
     if (e === undefined) {
       const key = this.endpoints.size >= MAX_ENDPOINTS ? '(other)' : r.endpoint;
@@ -314,6 +324,7 @@ export class CompareReport {
         missingOnline: this.missingOnline,
         notCompared: this.notCompared,
         unfinished: this.unfinished,
+        ignored: this.ignored,
         ...(withNoise ? { differentBeyondNoise: beyond } : {}),
       },
       ...(withNoise && noiseTarget !== undefined ? { noiseTarget } : {}),
@@ -357,6 +368,7 @@ export class CompareReport {
       `${prefix}: ${t.compared} compared, ${t.identical} identical, ${t.different} different, ` +
         `${t.missingTarget} missing on the target, ${t.missingOnline} missing online, ${t.notCompared} sessions not compared` +
         (t.unfinished > 0 ? `, ${t.unfinished} unanswered at exit` : '') +
+        (t.ignored > 0 ? `, ${t.ignored} ignored by path` : '') +
         (t.differentBeyondNoise === undefined
           ? ''
           : `; ${t.differentBeyondNoise} different beyond the noise ${noiseTarget ?? ''} shows`),

@@ -79,6 +79,8 @@ export interface CompareConfig {
   readonly headers: readonly string[];
   /** JSON paths left out (`a.b`, `items.*.ts`). */
   readonly ignoreJson: readonly string[];
+  /** Request paths (prefixes) not compared (`/health`). */
+  readonly ignorePaths?: readonly string[];
   /** Bodies kept whole up to this size (JSON comparison). */
   readonly keepBodyBytes: number;
   /**

@@ -187,7 +187,10 @@ export class Replicator {
       cmp === null
         ? null
         : new CompareTracker(
-            { rules: { headers: cmp.headers, ignoreJson: cmp.ignoreJson }, keepBodyBytes: cmp.keepBodyBytes },
+            {
+              rules: { headers: cmp.headers, ignoreJson: cmp.ignoreJson, ignorePaths: cmp.ignorePaths ?? [] },
+              keepBodyBytes: cmp.keepBodyBytes,
+            },
             opts.onCompareResult,
           );
     const sink: EngineSink = {

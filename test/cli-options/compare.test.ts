@@ -25,6 +25,7 @@ void test('--compare-report: content-type compared by default; lists lower-cased
     headers: ['content-type'],
     ignoreJson: [],
     keepBodyBytes: 262144,
+    ignorePaths: [],
     noiseTarget: null,
   });
   const d = parseCompareConfig(
@@ -75,5 +76,15 @@ void test('--compare-noise: a -x target with another target of the same online p
   assert.throws(
     () => parseCompareConfig({ compareNoise: '10.0.0.4:8080' }, ctx),
     /--compare-noise needs --compare-report/,
+  );
+});
+
+void test('--compare-ignore-path: path prefixes, each starting with /', () => {
+  const c = parseCompareConfig({ compareReport: 'r', compareIgnorePath: '/health,/metrics/' }, ctx);
+  assert.deepEqual(c?.ignorePaths, ['/health', '/metrics/']);
+  assert.throws(() => parseCompareConfig({ compareReport: 'r', compareIgnorePath: 'health' }, ctx), /'health'/);
+  assert.throws(
+    () => parseCompareConfig({ compareIgnorePath: '/x' }, ctx),
+    /--compare-ignore-path needs --compare-report/,
   );
 });

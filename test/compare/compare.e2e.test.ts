@@ -3,7 +3,8 @@
 // over a URL mix; tcpcopy is stopped and its report read:
 //   1. every request compared, none missing; exactly the /bad/* requests flagged by status, exactly
 //      the /json ones by json:version, nothing else;
-//   2. again with --compare-ignore-json version: only /bad/* flagged;
+//   2. again with --compare-ignore-json version and --compare-ignore-path /bad/2: only /bad/1 flagged,
+//      the 60 /bad/22 requests counted as ignored;
 //   3. with a 5 ms delay on everything the target sends (the lab's netem), the target's p50 moves by
 //      5 ms ± 1 ms against run 2's and online's stays within 1 ms.
 // Needs root.
@@ -83,9 +84,10 @@ async function run(
   }
   assert.equal(await w.exited, 0, w.text());
   const log = w.text();
-  assert.match(log, new RegExp(`compare: ${TOTAL} compared`), log);
   assert.match(log, /compare: report written to /);
-  return JSON.parse(readFileSync(file, 'utf8')) as CompareReportJson;
+  const report = JSON.parse(readFileSync(file, 'utf8')) as CompareReportJson;
+  assert.match(log, new RegExp(`compare: ${report.totals.compared} compared`), log);
+  return report;
 }
 
 /** The median of 40 ping RTTs from onl to tgt (cli's replies go to ast), in ms. */
@@ -143,6 +145,7 @@ test(
         missingOnline: 0,
         notCompared: 0,
         unfinished: 0,
+        ignored: 0,
       });
       const bad = endpoint(first, 'GET /bad/:id');
       assert.equal(bad.total, BAD);
@@ -165,9 +168,12 @@ test(
       assert.equal(first.latencyMs.online.count, TOTAL);
       assert.equal(first.latencyMs.target.count, TOTAL);
 
-      const quiet = await run(rl, dir, 'ignore', ['--compare-ignore-json', 'version'], 1);
+      const ignore = ['--compare-ignore-json', 'version', '--compare-ignore-path', '/bad/2'];
+      const quiet = await run(rl, dir, 'ignore', ignore, 1);
       t.diagnostic(`ignore: ${JSON.stringify(quiet.totals)} ${JSON.stringify(quiet.latencyMs)}`);
-      assert.equal(quiet.totals.different, BAD);
+      // /bad/22 is left out by path (60 requests), /bad/1 stays.
+      assert.deepEqual([quiet.totals.compared, quiet.totals.ignored], [TOTAL - 60, 60]);
+      assert.equal(quiet.totals.different, BAD - 60);
       assert.equal(endpoint(quiet, 'GET /json').identical, JSONS);
       assert.deepEqual(Object.keys(quiet.differencesByKind).sort(), ['body-length', 'status']);
 
@@ -176,7 +182,7 @@ test(
       const pingBefore = await pingMedianMs(rl);
       const backend = await rl.lab.setNetem(rl.tgt, { delayMs: 5 });
       const pingDelayed = await pingMedianMs(rl);
-      const slow = await run(rl, dir, 'delay', ['--compare-ignore-json', 'version'], 1);
+      const slow = await run(rl, dir, 'delay', ignore, 1);
       const pingAfter = await pingMedianMs(rl);
       await rl.lab.clearNetem(rl.tgt);
       const added = (pingDelayed + pingAfter) / 2 - pingBefore;

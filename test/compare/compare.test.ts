@@ -428,3 +428,22 @@ test('tracker: a retransmitted online response is framed once (else the next req
     [2, 2, 0, 0],
   );
 });
+
+test('ignored paths: paired, counted as ignored, in no endpoint and no latency', () => {
+  const results: ExchangeResult[] = [];
+  const rules = { headers: [], ignoreJson: [], ignorePaths: ['/health'] };
+  const ex = new SessionExchanges({ rules, keepBodyBytes: 0 }, (r) => results.push(r));
+  const req = Buffer.from('GET /healthz HTTP/1.1\r\n\r\n');
+  ex.clientBytes(req, 0);
+  ex.sentUpTo(req.length, 1);
+  ex.onlineBytes(Buffer.from(RESP), 1);
+  ex.targetBytes(Buffer.from('HTTP/1.1 503 No\r\nContent-Length: 0\r\n\r\n'), 2);
+  const r = new CompareReport();
+  for (const x of results) r.add(x);
+  const j = r.toJSON();
+  assert.deepEqual(
+    [results.map((x) => x.outcome), j.totals.ignored, j.totals.compared, j.endpoints.length],
+    [['ignored'], 1, 0, 0],
+  );
+  assert.equal(j.latencyMs.online.count, 0);
+});

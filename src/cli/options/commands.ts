@@ -182,6 +182,10 @@ export function addTcpcopyOptions(cmd: Command): Command {
       'header fields compared, h1,h2,... (default content-type); needs --compare-report',
     )
     .option(
+      '--compare-ignore-path <prefixes>',
+      'requests whose path starts with one of these are not compared (counted as ignored), /health,/metrics; needs --compare-report',
+    )
+    .option(
       '--compare-noise <ip:port>',
       "a -x target running the online build (Diffy-style): differences it shows too are marked noise in the other targets' reports; needs --compare-report",
     )

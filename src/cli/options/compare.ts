@@ -13,6 +13,7 @@ const KEEP_BODY_BYTES = 256 * 1024;
 export interface CompareRawOptions {
   compareReport?: string;
   compareNoise?: string;
+  compareIgnorePath?: string;
   compareHeaders?: string;
   compareIgnoreJson?: string;
 }
@@ -34,6 +35,7 @@ export function parseCompareConfig(
       ['--compare-headers', raw.compareHeaders],
       ['--compare-ignore-json', raw.compareIgnoreJson],
       ['--compare-noise', raw.compareNoise],
+      ['--compare-ignore-path', raw.compareIgnorePath],
     ] as const) {
       if (v !== undefined) throw new OptionError('CONFLICT', `${flag} needs --compare-report FILE`);
     }
@@ -69,6 +71,8 @@ export function parseCompareConfig(
         ? []
         : list('--compare-ignore-json', raw.compareIgnoreJson, /^[^.\s]+(\.[^.\s]+)*$/),
     keepBodyBytes: KEEP_BODY_BYTES,
+    ignorePaths:
+      raw.compareIgnorePath === undefined ? [] : list('--compare-ignore-path', raw.compareIgnorePath, /^\/\S*$/),
     noiseTarget: raw.compareNoise === undefined ? null : noiseTarget(raw.compareNoise, ctx.transfers ?? []),
   };
 }

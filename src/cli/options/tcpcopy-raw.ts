@@ -46,6 +46,8 @@ export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions, 
   http?: string;
   /** --compare-report FILE */
   compareReport?: string;
+  /** --compare-ignore-path /a,/b */
+  compareIgnorePath?: string;
   /** --compare-noise IP:PORT */
   compareNoise?: string;
   /** --compare-headers h1,h2 */
