@@ -6,7 +6,8 @@
 //   2. again with --compare-ignore-json version and --compare-ignore-path /bad/2: only /bad/1 flagged,
 //      the 60 /bad/22 requests counted as ignored;
 //   3. with a 5 ms delay on everything the target sends (the lab's netem), the target's p50 moves by
-//      5 ms ± 1 ms against run 2's and online's stays within 1 ms.
+//      what the delay really adds (onl→tgt ping, ≈ 5.1 ms) ± 1 ms against run 2's; online's within 1 ms;
+//   4. the recording of run 1 replayed offline with --compare-report: the same totals and kinds.
 // Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
