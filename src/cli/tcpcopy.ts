@@ -172,6 +172,8 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
   const warning = localTargetWarning(setup);
   if (warning !== null) process.stderr.write(`tcpcopy: warning: ${warning}\n`);
   const { formatReplayReport } = await import('../replay/socket/index.js');
+  const { compareRequest } = await import('../replay/run.js');
+  const { writeCompareFile } = await import('../replay/compare-file.js');
   try {
     const report = await run({
       devices,
@@ -191,6 +193,7 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
             mysql: config.mysql,
             mysqlLog: { warn: (t: string) => logger.warn(t), error: (t: string) => logger.error(t) },
           }),
+      ...compareRequest(config),
       signal: stop.signal,
       onCapturing: (f) =>
         logger.notice(
@@ -200,6 +203,14 @@ async function replayLiveOverSockets(config: TcpcopyConfig): Promise<number> {
     process.stdout.write(`${formatReplayReport(report)}\n`);
     const hint = emptyCaptureHint(setup, report.capture.read);
     if (hint !== null) process.stderr.write(`tcpcopy: warning: ${hint}\n`);
+    if (report.compare !== null && config.compare != null) {
+      process.stdout.write(`${report.compare.summaryLines().join('\n')}\n`);
+      const problem = writeCompareFile(config.compare.reportFile, report.compare);
+      if (problem !== null) {
+        process.stderr.write(errorLine('tcpcopy', problem));
+        return ExitCode.FAILED;
+      }
+    }
     return 0;
   } catch (e) {
     process.stderr.write(errorLine('tcpcopy', e instanceof Error ? e.message : String(e)));

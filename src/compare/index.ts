@@ -10,3 +10,5 @@ export { SessionExchanges, MAX_OPEN_EXCHANGES } from './exchanges.js';
 export type { ExchangeOptions } from './exchanges.js';
 export { CompareTracker, MAX_TRACKED_SESSIONS } from './tracker.js';
 export type { TrackedSegment } from './tracker.js';
+export { compareTurn } from './turn-compare.js';
+export type { TurnToCompare } from './turn-compare.js';

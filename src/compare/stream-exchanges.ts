@@ -44,7 +44,7 @@ class Answer {
 }
 
 /** The first bytes of a request, printable (`\r\n` and other controls escaped), for examples. */
-function printable(data: Uint8Array, max = 48): string {
+export function printableHead(data: Uint8Array, max = 48): string {
   let s = '';
   for (let i = 0; i < data.length && s.length < max; i++) {
     const c = data[i]!;
@@ -125,7 +125,7 @@ export class StreamExchanges {
     let t = this.last();
     // The client speaks again after the server answered: a new turn.
     if (t === undefined || t.online.bytes > 0 || t.reqEnd === 0) t = this.newTurn(capturedMs);
-    if (t.head.length < 48 && data !== undefined) t.head = (t.head + printable(data)).slice(0, 48);
+    if (t.head.length < 48 && data !== undefined) t.head = (t.head + printableHead(data)).slice(0, 48);
     this.clientOffset += n;
     t.reqEnd = this.clientOffset;
     t.capturedMs = capturedMs;

@@ -33,6 +33,9 @@ import type { ScheduleOptions } from './packet/schedule.js';
 import { packetOutcome, socketOutcome } from './outcome.js';
 import type { Outcome } from './outcome.js';
 import { missingSecretMessage, secretMissing } from '../channel/index.js';
+import { writeCompareFile } from './compare-file.js';
+import type { CompareRules } from '../compare/index.js';
+import type { CompareConfig } from '../tcpcopy/config.js';
 
 /** The drain ends when nothing moved for this long. */
 export const DRAIN_QUIET_MS = 2000;
@@ -312,6 +315,20 @@ export async function runOffline(config: OfflineRunConfig, io: OfflineRunIo): Pr
   return finish(packetOutcome(report), error);
 }
 
+/** --compare-report over the socket transport: the rules for replayCaptureOverSockets. */
+export function compareRequest(config: { readonly compare?: CompareConfig | null }): {
+  compare?: { rules: CompareRules; keepBodyBytes: number };
+} {
+  const c = config.compare;
+  if (c == null) return {};
+  return {
+    compare: {
+      rules: { headers: c.headers, ignoreJson: c.ignoreJson, ignorePaths: c.ignorePaths ?? [] },
+      keepBodyBytes: c.keepBodyBytes,
+    },
+  };
+}
+
 function writeReport(path: string, report: ReplayReportJson, error: (t: string) => void): boolean {
   try {
     writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
@@ -377,6 +394,7 @@ async function runOverSockets(
       ...(read.onTruncated === undefined ? {} : { onTruncated: read.onTruncated }),
       ...(config.responsesFile === null ? {} : { responseLog: config.responsesFile }),
       ...(config.mysql === null ? {} : { mysql: config.mysql, mysqlLog: { warn, error } }),
+      ...compareRequest(config),
     });
   } catch (e) {
     error(describeReadError(off.file, e));
@@ -389,6 +407,14 @@ async function runOverSockets(
   out(`${replay.formatReplayReport(report)}\n`);
   if (off.reportJson !== null && !writeReport(off.reportJson, socketReportJson(report, off.file), error))
     return ExitCode.FAILED;
+  if (report.compare !== null && config.compare != null) {
+    out(`${report.compare.summaryLines().join('\n')}\n`);
+    const problem = writeCompareFile(config.compare.reportFile, report.compare);
+    if (problem !== null) {
+      error(problem);
+      return ExitCode.FAILED;
+    }
+  }
   // Stopped by a signal: the user asked for it, the report says how far it got.
   if (stop.signal.aborted) return ExitCode.OK;
   return finish(socketOutcome(report, off.file), error);

@@ -47,13 +47,17 @@ void test('--compare-report: bad items and modes are refused with a reason', () 
   );
 });
 
-void test('--compare-report over --transport socket is refused by mode; live and offline packet replay take it', () => {
+void test('--compare-report in every mode; --compare-noise not over --transport socket (one target)', () => {
+  for (const offline of [false, true]) {
+    for (const transport of ['packet', 'socket'] as const)
+      checkModeOptions({ compareReport: 'r' }, { offline, transport });
+  }
+  const transfers = parseTransfers('80-10.0.0.3:8080,80-10.0.0.4:8080');
   assert.throws(
-    () => checkModeOptions({ compareReport: 'r' }, { offline: false, transport: 'socket' }),
-    /--compare-report.*--transport socket/,
+    () =>
+      parseCompareConfig({ compareReport: 'r', compareNoise: '10.0.0.4:8080' }, { ...ctx, transfers, socket: true }),
+    /--transport socket replays to one target/,
   );
-  checkModeOptions({ compareReport: 'r' }, { offline: false, transport: 'packet' });
-  checkModeOptions({ compareReport: 'r' }, { offline: true, transport: 'packet' });
 });
 
 void test('--compare-noise: a -x target with another target of the same online port under test', () => {

@@ -224,6 +224,31 @@ test(
       t.diagnostic(`offline: ${JSON.stringify(offline.totals)} ${JSON.stringify(offline.latencyMs)}`);
       assert.deepEqual(offline.totals, first.totals);
       assert.deepEqual(offline.differencesByKind, first.differencesByKind);
+
+      // The same recording over ordinary sockets from onl (no intercept): the target's replies as read
+      // from the sockets against the recording's online ones: the same findings again.
+      const socketFile = join(dir, 'socket.json');
+      const sock = await rl.onl.exec(
+        process.execPath,
+        [
+          join(packageRoot(), 'bin', 'tcpcopy'),
+          '-x',
+          `80-${rl.tgt.ip}:8080`,
+          '--offline',
+          recording,
+          '--transport',
+          'socket',
+          '--compare-report',
+          socketFile,
+        ],
+        { check: false, timeoutMs: 120_000 },
+      );
+      assert.equal(sock.code, 0, sock.stdout + sock.stderr);
+      assert.match(sock.stdout, /compare: 810 compared/);
+      const overSockets = JSON.parse(readFileSync(socketFile, 'utf8')) as CompareReportJson;
+      t.diagnostic(`socket: ${JSON.stringify(overSockets.totals)} ${JSON.stringify(overSockets.latencyMs)}`);
+      assert.deepEqual(overSockets.totals, first.totals);
+      assert.deepEqual(overSockets.differencesByKind, first.differencesByKind);
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await rl.destroy();

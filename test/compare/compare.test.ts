@@ -11,6 +11,7 @@ import {
   HttpFramer,
   SessionExchanges,
   compareResponses,
+  compareTurn,
   endpointOf,
 } from '../../src/compare/index.js';
 import type { ExchangeResult, HttpMessage } from '../../src/compare/index.js';
@@ -446,4 +447,49 @@ test('ignored paths: paired, counted as ignored, in no endpoint and no latency',
     [['ignored'], 1, 0, 0],
   );
   assert.equal(j.latencyMs.online.count, 0);
+});
+
+test('a socket-transport turn: HTTP requests of the turn paired with both replies; another protocol by bytes', () => {
+  const rules = { headers: [], ignoreJson: [] };
+  const req = Buffer.from('GET /a HTTP/1.1\r\n\r\nGET /bad/7 HTTP/1.1\r\n\r\n'); // pipelined: one turn
+  const ok = (b: string, status = 200): string => `HTTP/1.1 ${status} X\r\nContent-Length: ${b.length}\r\n\r\n${b}`;
+  const online = Buffer.from(ok('one') + ok('two'));
+  const target = Buffer.from(ok('one') + ok('oops', 500));
+  const r = compareTurn(
+    { request: req, online, onlineMs: 0.3, target, targetBytes: target.length, targetMs: 2 },
+    rules,
+    0,
+  );
+  assert.deepEqual(
+    r.map((x) => [x.outcome, x.endpoint, x.differences.map((d) => d.kind).join(), x.onlineMs, x.targetMs]),
+    [
+      ['identical', 'GET /a', '', 0.3, 2],
+      ['different', 'GET /bad/:id', 'status,body-length', -1, -1],
+    ],
+  );
+  const short = compareTurn(
+    { request: req.subarray(0, 19), online, onlineMs: 1, target: Buffer.alloc(0), targetBytes: 0, targetMs: -1 },
+    rules,
+    0,
+  );
+  assert.deepEqual(
+    short.map((x) => x.outcome),
+    ['missing-target'],
+  );
+  const redis = compareTurn(
+    {
+      request: Buffer.from('*1\r\n$4\r\nPING\r\n'),
+      online: Buffer.from('+PONG\r\n'),
+      onlineMs: 0.1,
+      target: Buffer.from('+PING\r\n'),
+      targetBytes: 7,
+      targetMs: 0.5,
+    },
+    rules,
+    0,
+  );
+  assert.deepEqual(
+    redis.map((x) => [x.outcome, x.endpoint, x.differences.map((d) => d.kind).join()]),
+    [['different', 'TCP', 'digest']],
+  );
 });

@@ -235,6 +235,7 @@ void describe('outcome rules (pure)', () => {
     const base: ReplayReport = {
       format: 'pcapng',
       mysql: null,
+      compare: null,
       mysqlFigures: null,
       capture: {
         read: 12,

@@ -48,6 +48,7 @@ const packet = buildOfflineReport({
 const socket: ReplayReport = {
   format: 'pcap',
   mysql: null,
+  compare: null,
   mysqlFigures: null,
   capture: {
     read: 30,

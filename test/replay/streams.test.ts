@@ -263,3 +263,33 @@ describe('decodeReplayPacket', () => {
     assert.deepEqual(counters, { read: 3, bytes, undecodable: 1, nonTcp: 0, truncated: 0, otherPorts: 1 });
   });
 });
+
+test('keepReplies (--compare-report): each turn gets the captured reply bytes and its first byte time; a greeting too', () => {
+  const b = new ConversationBuilder([80], true);
+  const packets = [
+    c2s(0, CISN, 0, SYN),
+    s2c(1, SISN, CISN + 1, SYN | ACK),
+    c2s(2, CISN + 1, SISN + 1, ACK),
+    s2c(3, SISN + 1, CISN + 1, ACK | PSH, 'HELLO\n'), // a greeting
+    c2s(10, CISN + 1, SISN + 7, ACK | PSH, 'ONE\n'),
+    s2c(12, SISN + 7, CISN + 5, ACK | PSH, 'first'),
+    s2c(13, SISN + 7, CISN + 5, ACK | PSH, 'first'), // retransmitted: once
+    s2c(14, SISN + 12, CISN + 5, ACK | PSH, ' reply\n'),
+    c2s(20, CISN + 5, SISN + 19, ACK | PSH, 'TWO\n'),
+    s2c(25, SISN + 19, CISN + 9, ACK | PSH | FIN, 'second\n'),
+    c2s(26, CISN + 9, SISN + 27, ACK | FIN),
+  ];
+  for (const p of packets) b.add(p);
+  const [c] = b.finish();
+  assert.ok(c !== undefined);
+  assert.equal(c.greetingReply?.toString(), 'HELLO\n');
+  assert.deepEqual(
+    c.turns.map((t) => [t.data.toString(), t.onlineReply?.toString(), t.onlineMs]),
+    [
+      ['ONE\n', 'first reply\n', 2],
+      ['TWO\n', 'second\n', 5],
+    ],
+  );
+  const [plain] = build(packets).convs;
+  assert.equal(plain?.turns[0]?.onlineReply, undefined, 'not kept without keepReplies');
+});

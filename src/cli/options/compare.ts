@@ -28,7 +28,13 @@ function list(flag: string, text: string, item: RegExp): string[] {
 
 export function parseCompareConfig(
   raw: CompareRawOptions,
-  ctx: { readonly mysql: boolean; readonly tcpcopy1: boolean; readonly transfers?: readonly Transfer[] },
+  ctx: {
+    readonly mysql: boolean;
+    readonly tcpcopy1: boolean;
+    readonly transfers?: readonly Transfer[];
+    /** --transport socket: one target, no noise target (it replays to one). */
+    readonly socket?: boolean;
+  },
 ): CompareConfig | null {
   if (raw.compareReport === undefined) {
     for (const [flag, v] of [
@@ -73,7 +79,7 @@ export function parseCompareConfig(
     keepBodyBytes: KEEP_BODY_BYTES,
     ignorePaths:
       raw.compareIgnorePath === undefined ? [] : list('--compare-ignore-path', raw.compareIgnorePath, /^\/\S*$/),
-    noiseTarget: raw.compareNoise === undefined ? null : noiseTarget(raw.compareNoise, ctx.transfers ?? []),
+    noiseTarget: raw.compareNoise === undefined ? null : noiseTarget(raw.compareNoise, ctx.transfers ?? [], ctx.socket),
   };
 }
 
@@ -81,7 +87,8 @@ export function parseCompareConfig(
  * --compare-noise IP:PORT: one of -x's targets, serving the online build; another target of the
  * same online port must be under test. Returns its canonical `ip:port` (`[ip6]:port`).
  */
-function noiseTarget(text: string, transfers: readonly Transfer[]): string {
+function noiseTarget(text: string, transfers: readonly Transfer[], socket = false): string {
+  if (socket) throw new OptionError('CONFLICT', '--compare-noise: --transport socket replays to one target');
   const hp = parseHostPort('--compare-noise', text);
   if (hp.port === null) throw new OptionError('BAD_FORMAT', `--compare-noise: '${text}' has no port (give IP:PORT)`);
   const name = hp.ip.family === 6 ? `[${hp.ip.text}]:${hp.port}` : `${hp.ip.text}:${hp.port}`;

@@ -158,12 +158,6 @@ const RULES: readonly Rule[] = [
     why: 'the dashboard shows live replication over the packet transport so far',
   },
   {
-    key: 'compareReport',
-    flag: '--compare-report',
-    refusedIn: socket,
-    why: "--transport socket writes the target's responses with --responses; --compare-report compares over the packet transport so far",
-  },
-  {
     key: 'record',
     flag: '--record',
     refusedIn: (m) => m.offline || m.transport === 'socket',

@@ -332,7 +332,12 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
   }
   const secret = findSecret(nonEmpty('--secret', raw.secret), inputs.env);
   const mysql = parseMysqlMode(raw, { tcpcopy1: raw.tcpcopy1 === true, socket: transport === 'socket' });
-  const compare = parseCompareConfig(raw, { mysql: mysql !== null, tcpcopy1: raw.tcpcopy1 === true, transfers });
+  const compare = parseCompareConfig(raw, {
+    mysql: mysql !== null,
+    tcpcopy1: raw.tcpcopy1 === true,
+    transfers,
+    socket: transport === 'socket',
+  });
   return {
     transfers,
     // --mysql also captures the online answers to prepared statements (a -F filter must name them itself).

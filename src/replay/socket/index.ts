@@ -10,7 +10,9 @@ import { ResponseLogWriter } from './response-log.js';
 import { SocketReplayer } from './socket-replayer.js';
 import type { MysqlFigures, MysqlModeConfig, MysqlModeLog } from '../../mysql-replay/index.js';
 import { isSessionSampled, MAX_COPIES, SampleRamp } from '../../tcpcopy/rewrite.js';
-import type { ReplayProgress, SocketReplayCounters, SocketReplayOptions } from './socket-replayer.js';
+import type { CompletedTurn, ReplayProgress, SocketReplayCounters, SocketReplayOptions } from './socket-replayer.js';
+import { CompareReport, compareTurn } from '../../compare/index.js';
+import type { CompareRules } from '../../compare/index.js';
 
 export { ConversationBuilder, decodeReplayPacket, emptyDecodeCounters, emptyStreamCounters } from './streams.js';
 export type { Conversation, Turn, ReplayPacket, SessionEnd, StreamCounters, DecodeCounters } from './streams.js';
@@ -46,6 +48,11 @@ export interface SocketReplayRequest extends Omit<SocketReplayOptions, 'log' | '
   liveIdleMs?: number;
   /** Write the target's responses here (JSON lines, see response-log.ts). */
   responseLog?: string;
+  /**
+   * --compare-report: compare each turn's target reply with the captured online one (the capture
+   * must hold the server's packets); the results are in the report's `compare`.
+   */
+  compare?: { readonly rules: CompareRules; readonly keepBodyBytes: number };
   /**
    * -r: replay only this percentage of the sessions, 1..100 (default 100): the ones the packet
    * transport copies, by the same rule on the captured client address and port.
@@ -87,6 +94,8 @@ export interface ReplayReport {
   replaysTotal: number;
   replay: SocketReplayCounters;
   durationMs: number;
+  /** --compare-report: the comparison of every turn; null without it. */
+  compare: CompareReport | null;
 }
 
 /**
@@ -125,7 +134,28 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
     if (copies === 1) yield conv;
     else for (let copy = 0; copy < copies; copy++) yield { ...conv, copy };
   }
-  const builder = new ConversationBuilder(req.ports);
+  const builder = new ConversationBuilder(req.ports, req.compare !== undefined);
+  const cmp = req.compare;
+  const compare = cmp === undefined ? null : new CompareReport();
+  const onTurn =
+    cmp === undefined || compare === null
+      ? undefined
+      : (t: CompletedTurn): void => {
+          const turn = t.turn >= 0 ? t.conv.turns[t.turn] : undefined;
+          const results = compareTurn(
+            {
+              request: turn?.data ?? Buffer.alloc(0),
+              online: (turn === undefined ? t.conv.greetingReply : turn.onlineReply) ?? Buffer.alloc(0),
+              onlineMs: turn?.onlineMs ?? -1,
+              target: t.reply,
+              targetBytes: t.replyBytes,
+              targetMs: t.targetMs,
+            },
+            cmp.rules,
+            cmp.keepBodyBytes,
+          );
+          for (const r of results) compare.add(r);
+        };
   const decodeCounters = emptyDecodeCounters();
   const decoder = new PacketDecoder();
   // The first packet's time: packet times are ms after it.
@@ -207,6 +237,7 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
               conv.turns[0]?.data ?? Buffer.alloc(0),
             ),
     log,
+    onTurn,
     onProgress: onProgress === undefined ? undefined : (p) => onProgress({ ...p, sessionsTotal: total }),
   });
   let counters: SocketReplayCounters;
@@ -228,6 +259,7 @@ export async function replayCaptureOverSockets(req: SocketReplayRequest): Promis
     replaysTotal: (sessionsTotal - sampledOut) * copies,
     replay: counters,
     durationMs: performance.now() - t0,
+    compare,
   };
 }
 

@@ -46,6 +46,21 @@ export interface SocketReplayOptions {
    * session out (counted by the factory's owner). Absent: sessions go as captured.
    */
   mysql?: MysqlSessionFactory | undefined;
+  /**
+   * --compare-report: each turn's outcome once its reply is complete (`turn` −1: the greeting):
+   * the target's reply as kept (at most maxResponseBytes) and its whole length, and its times.
+   */
+  onTurn?: ((t: CompletedTurn) => void) | undefined;
+}
+
+/** One replayed turn as --compare-report reads it. */
+export interface CompletedTurn {
+  readonly conv: Conversation;
+  readonly turn: number;
+  readonly reply: Buffer;
+  readonly replyBytes: number;
+  /** ms from sending the turn to the reply's first byte; -1 without a reply. */
+  readonly targetMs: number;
 }
 
 /** Makes the login transform of a session: its 4-tuple, whether its SYN was captured, its first client bytes. */
@@ -119,8 +134,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 export class SocketReplayer {
   readonly counters: SocketReplayCounters;
-  private readonly o: Required<Omit<SocketReplayOptions, 'log' | 'onProgress' | 'signal' | 'mysql'>> &
-    Pick<SocketReplayOptions, 'log' | 'onProgress' | 'signal' | 'mysql'>;
+  private readonly o: Required<Omit<SocketReplayOptions, 'log' | 'onProgress' | 'signal' | 'mysql' | 'onTurn'>> &
+    Pick<SocketReplayOptions, 'log' | 'onProgress' | 'signal' | 'mysql' | 'onTurn'>;
   private readonly t0 = performance.now();
   private lastProgress = 0;
   private readonly slotWaiters: (() => void)[] = [];
@@ -151,6 +166,7 @@ export class SocketReplayer {
       maxResponseBytes: opts.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
       progressIntervalMs: opts.progressIntervalMs ?? DEFAULTS.progressIntervalMs,
       log: opts.log,
+      onTurn: opts.onTurn,
       onProgress: opts.onProgress,
       signal: opts.signal,
     };
@@ -523,6 +539,13 @@ class SessionRun {
   private logTurn(how: Completion): void {
     const log = this.o.log;
     if (this.got > this.o.maxResponseBytes) this.c.responsesTruncated++;
+    this.o.onTurn?.({
+      conv: this.conv,
+      turn: this.waiting,
+      reply: Buffer.concat(this.kept),
+      replyBytes: this.got,
+      targetMs: this.firstByteMs === null ? -1 : Math.max(0, this.firstByteMs - this.sentMs),
+    });
     if (log === undefined) return;
     const t = this.waiting >= 0 ? this.conv.turns[this.waiting] : undefined;
     const req = t?.data ?? Buffer.alloc(0);

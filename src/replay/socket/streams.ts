@@ -42,6 +42,10 @@ export interface Turn {
    * not captured).
    */
   replyBytes: number | null;
+  /** --compare-report: the captured reply's bytes (what was captured of them) and its first byte's time. */
+  onlineReply?: Buffer;
+  /** ms from the turn's last captured client byte to its reply's first captured byte (-1: unknown). */
+  onlineMs?: number;
 }
 
 export type SessionEnd = 'clientFin' | 'clientRst' | 'serverRst' | 'serverFin' | 'portReuse' | 'idle' | 'captureEnd';
@@ -59,6 +63,8 @@ export interface Conversation {
   syn: boolean;
   /** Server bytes expected before the first turn (a server-first protocol's greeting); 0 if none. */
   greetingBytes: number;
+  /** --compare-report: the captured greeting's bytes. */
+  greetingReply?: Buffer;
   turns: Turn[];
   /** How the captured session ended. */
   end: SessionEnd;
@@ -131,6 +137,8 @@ class SessionBuilder {
   /** Capture time of the session's latest packet. */
   lastMs: number;
   clientClose: 'fin' | 'rst' | 'none' = 'none';
+  /** --compare-report: the server's payload segments (seq, capture time, bytes). */
+  readonly serverChunks: { seq: number; tsMs: number; data: Buffer }[] = [];
 
   constructor(
     readonly id: number,
@@ -168,8 +176,14 @@ export class ConversationBuilder {
   private readonly closed: Conversation[] = [];
   private nextId = 0;
 
-  /** ports: the server ports; a packet to one is client→server, from one server→client. */
-  constructor(ports: Iterable<number>) {
+  /**
+   * ports: the server ports; a packet to one is client→server, from one server→client.
+   * keepReplies (--compare-report): each turn also gets the captured reply's bytes.
+   */
+  constructor(
+    ports: Iterable<number>,
+    private readonly keepReplies = false,
+  ) {
     this.ports = new Set(ports);
   }
 
@@ -254,6 +268,7 @@ export class ConversationBuilder {
     if (p.payload.length > 0) {
       const end = seqAdd(p.seq, p.payload.length);
       if (s.serverEnd === null || seqDiff(end, s.serverEnd) > 0) s.serverEnd = end;
+      if (this.keepReplies) s.serverChunks.push({ seq: p.seq, tsMs: p.tsMs, data: p.payload });
     }
     if ((p.flags & FIN) !== 0) {
       s.serverFin = true;
@@ -294,7 +309,7 @@ export class ConversationBuilder {
       else if (s.serverFin) end = 'serverFin';
     }
     s.end = end;
-    const conv = toConversation(s);
+    const conv = toConversation(s, this.keepReplies);
     if (conv === null) this.counters.noData++;
     else this.closed.push(conv);
   }
@@ -324,21 +339,40 @@ export class ConversationBuilder {
   }
 }
 
-function toConversation(s: SessionBuilder): Conversation | null {
+/**
+ * The server's bytes [from, from + length) (sequence numbers) as captured (bytes never captured are
+ * zeros), and the capture time of the segment that carried the first of them (-1: not captured).
+ */
+function serverRange(s: SessionBuilder, from: number, length: number): { data: Buffer; firstMs: number } {
+  const data = Buffer.alloc(Math.max(0, length));
+  let firstMs = -1;
+  for (const c of s.serverChunks) {
+    const rel = seqDiff(c.seq, from);
+    const a = Math.max(0, rel);
+    const b = Math.min(length, rel + c.data.length);
+    if (b <= a) continue;
+    c.data.copy(data, a, a - rel, b - rel);
+    if (a === 0 && (firstMs < 0 || c.tsMs < firstMs)) firstMs = c.tsMs;
+  }
+  return { data, firstMs };
+}
+
+function toConversation(s: SessionBuilder, keepReplies = false): Conversation | null {
   const first = s.chunks[0];
   if (first === undefined) return null;
   // The server's stream origin: ISN + 1 from the handshake; a joined session starts at what its
   // client had when it first spoke (it never waits for a greeting).
   const base = s.serverBase ?? first.onlineAck;
   const turns: Turn[] = [];
-  let cur: { offsetMs: number; parts: Buffer[]; ack: number } | null = null;
-  const done: { offsetMs: number; parts: Buffer[]; ack: number }[] = [];
+  let cur: { offsetMs: number; parts: Buffer[]; ack: number; lastMs: number } | null = null;
+  const done: { offsetMs: number; parts: Buffer[]; ack: number; lastMs: number }[] = [];
   for (const c of s.chunks) {
     if (cur === null || startsNewRequest(c.onlineAck, cur.ack)) {
       if (cur !== null) done.push(cur);
-      cur = { offsetMs: Math.max(0, c.tsMs - s.startMs), parts: [c.data], ack: c.onlineAck };
+      cur = { offsetMs: Math.max(0, c.tsMs - s.startMs), parts: [c.data], ack: c.onlineAck, lastMs: c.tsMs };
     } else {
       cur.parts.push(c.data);
+      cur.lastMs = c.tsMs;
     }
   }
   if (cur !== null) done.push(cur);
@@ -349,14 +383,21 @@ function toConversation(s: SessionBuilder): Conversation | null {
     if (next !== undefined) reply = seqDiff(next.ack, t.ack);
     else if (s.serverEnd !== null) reply = Math.max(0, seqDiff(s.serverEnd, t.ack));
     else reply = s.serverSeen ? 0 : null;
-    turns.push({
+    const turn: Turn = {
       offsetMs: t.offsetMs,
       data: Buffer.concat(t.parts),
       ackLevel: Math.max(0, seqDiff(t.ack, base)),
       replyBytes: reply,
-    });
+    };
+    if (keepReplies) {
+      const r = serverRange(s, t.ack, reply ?? 0);
+      turn.onlineReply = r.data;
+      turn.onlineMs = r.firstMs < 0 ? -1 : Math.max(0, r.firstMs - t.lastMs);
+    }
+    turns.push(turn);
   }
   const greeting = s.syn ? Math.max(0, seqDiff(done[0]!.ack, base)) : 0;
+  const greetingReply = keepReplies && greeting > 0 ? serverRange(s, base, greeting).data : undefined;
   return {
     id: s.id,
     client: s.client,
@@ -366,6 +407,7 @@ function toConversation(s: SessionBuilder): Conversation | null {
     startMs: s.startMs,
     syn: s.syn,
     greetingBytes: greeting,
+    ...(greetingReply === undefined ? {} : { greetingReply }),
     turns,
     end: s.end ?? 'captureEnd',
     clientClose: s.clientClose,
