@@ -38,7 +38,7 @@ const SECONDS = Number(process.env['MYSQL_E2E_SECONDS'] ?? 8);
 type Workload = 'oltp_write_only' | 'oltp_read_write' | 'oltp_update_index' | 'oltp_update_non_index';
 
 async function replicate(
-  t: { diagnostic(s: string): void },
+  t: { diagnostic(s: string): void; todo(message?: string): void },
   workload: Workload,
   opts: {
     user: 'sbtest' | 'sbtest_ed';
