@@ -10,6 +10,7 @@ import { ChannelError } from './errors.js';
 import { CHANNEL_PROTOCOL_VERSION, DEFAULT_CHANNEL_PORT, NoticeCode, PeerRole } from './messages.js';
 import type { ChannelMessage, NoticeMessage, SessionKey } from './messages.js';
 import { ConnectionPool } from './pool.js';
+import { parseStatsNotice } from './stats-notice.js';
 import type { ChannelServerAddress, ConnectionPoolOptions, PoolSlot } from './pool.js';
 
 /** Parses `-s ip[:port],...` (IPv6 as `[addr]:port` or a bare address); port defaults to `defaultPort`. */
@@ -53,6 +54,12 @@ export interface ChannelClientOptions extends ConnectionPoolOptions {
   transientResponses?: boolean;
   /** A NOTICE from intercept (`where` names the server): a diagnosis to log. */
   onNotice?: (notice: NoticeMessage, where: string) => void;
+  /**
+   * Asks every intercept that announced `stats` for its counters this often (ms; 0 or absent: never)
+   * and hands them to onStats (`server` is `host:port`, one per intercept whatever its connections).
+   */
+  statsIntervalMs?: number;
+  onStats?: (counters: ReadonlyMap<string, number>, server: string) => void;
 }
 
 type Slot = PoolSlot<ChannelConnection>;
@@ -63,6 +70,10 @@ export class ChannelClient extends ConnectionPool<ChannelConnection> {
   private readonly limits: ConnectionLimits;
   private readonly transientResponses: boolean;
   private readonly onNotice: ChannelClientOptions['onNotice'];
+  private readonly statsIntervalMs: number;
+  private readonly onStats: ChannelClientOptions['onStats'];
+  /** Servers whose NOTICE STATS failed to parse (warned once each). */
+  private readonly badStats = new Set<string>();
 
   constructor(options: ChannelClientOptions) {
     super('ChannelClient', options);
@@ -71,6 +82,8 @@ export class ChannelClient extends ConnectionPool<ChannelConnection> {
     this.limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connection };
     this.transientResponses = options.transientResponses === true;
     this.onNotice = options.onNotice;
+    this.statsIntervalMs = options.statsIntervalMs ?? 0;
+    this.onStats = options.onStats;
   }
 
   protected connect(slot: Slot): ChannelConnection {
@@ -136,6 +149,23 @@ export class ChannelClient extends ConnectionPool<ChannelConnection> {
           // Not a diagnosis: what the intercept can do (messages.ts).
           const bytes = /(?:^| )reply-payload=(\d+)(?: |$)/.exec(m.message);
           if (bytes !== null) this.payloadAnnounced(slot, Math.min(Number(bytes[1]), 0xffff));
+          if (this.statsIntervalMs > 0 && m.message.split(' ').includes('stats'))
+            conn.send({ type: 'stats-want', intervalMs: this.statsIntervalMs });
+          return;
+        }
+        if (m.code === NoticeCode.STATS) {
+          const server = `${slot.server.host}:${slot.server.port}`;
+          let counters: Map<string, number>;
+          try {
+            counters = parseStatsNotice(m.message);
+          } catch (e) {
+            this.stats.protocolErrors++;
+            if (!this.badStats.has(server))
+              this.logger.warn(`intercept ${where} sent bad stats: ${(e as Error).message}`);
+            this.badStats.add(server);
+            return;
+          }
+          this.onStats?.(counters, server);
           return;
         }
         this.onNotice?.(m, where);

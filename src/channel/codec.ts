@@ -55,6 +55,8 @@ function typeCode(m: ChannelMessage): MessageTypeValue {
       return m.payload === undefined ? MessageType.RESPONSE : MessageType.RESPONSE_DATA;
     case 'payload-want':
       return MessageType.PAYLOAD_WANT;
+    case 'stats-want':
+      return MessageType.STATS_WANT;
     case 'ping':
       return MessageType.PING;
     case 'pong':
@@ -82,6 +84,7 @@ export function bodyLength(m: ChannelMessage): number {
       return 8 + 2 * addrLen(checkFamily(m.family)) + m.tcpHeader.length + (m.payload?.length ?? 0);
     case 'payload-want':
       return 8 + 2 * addrLen(checkFamily(m.session.family));
+    case 'stats-want':
     case 'ping':
     case 'pong':
       return 4;
@@ -190,6 +193,10 @@ export function encodeInto(m: ChannelMessage, buf: Buffer, off: number): number 
       checkU32(m.token, 'token');
       buf.writeUInt32BE(m.token, b);
       break;
+    case 'stats-want':
+      checkU32(m.intervalMs, 'stats interval');
+      buf.writeUInt32BE(m.intervalMs, b);
+      break;
     case 'error':
     case 'notice': {
       checkU16(m.code, `${m.type} code`);
@@ -249,6 +256,9 @@ export function decodeBody(type: number, buf: Buffer, start: number, end: number
     }
     case MessageType.RESPONSE_DATA:
       return decodeResponseData(buf, start, end, base);
+    case MessageType.STATS_WANT:
+      need(4, 'STATS_WANT');
+      return { type: 'stats-want', intervalMs: buf.readUInt32BE(start) };
     case MessageType.CHALLENGE:
       need(2 + NONCE_LENGTH, 'CHALLENGE');
       return { type: 'challenge', version: buf.readUInt16BE(start), nonce: Buffer.from(buf.subarray(start + 2, end)) };

@@ -19,7 +19,7 @@ export interface FrameDecoderOptions {
 }
 
 export const DEFAULT_MAX_FRAME_BODY_BYTES = 4096;
-const MAX_TYPE = MessageType.RESPONSE_DATA;
+const MAX_TYPE = MessageType.STATS_WANT;
 
 /**
  * push() throws ChannelError (BAD_VERSION, UNKNOWN_TYPE, FRAME_TOO_LARGE, MALFORMED) on the first bad

@@ -38,6 +38,7 @@ export type {
   PingMessage,
   PongMessage,
   ErrorMessage,
+  StatsWantMessage,
   ChannelMessage,
 } from './messages.js';
 export { MAX_ERROR_TEXT_LENGTH, bodyLength, frameLength, encodeInto, encodeMessage, decodeBody } from './codec.js';
@@ -59,7 +60,8 @@ export { stderrLogger, silentLogger } from './logger.js';
 export type { ChannelLogger } from './logger.js';
 export { ChannelConnection, DEFAULT_CONNECTION_LIMITS } from './connection.js';
 export type { ConnectionLimits, ConnectionStats, ConnectionHandlers } from './connection.js';
-export { ChannelServer } from './server.js';
+export { ChannelServer, STATS_INTERVAL_BOUNDS_MS } from './server.js';
+export { formatStatsNotice, parseStatsNotice } from './stats-notice.js';
 export type { ChannelServerOptions, ChannelPeer, ChannelServerStats } from './server.js';
 export type { ConnectionPoolOptions, ChannelClientStats, ChannelServerAddress, BackoffOptions } from './pool.js';
 export { ChannelClient, parseServerList } from './client.js';

@@ -33,6 +33,8 @@ export const MessageType = {
   PAYLOAD_WANT: 11,
   /** intercept → tcpcopy: RESPONSE with the first bytes of the reply's payload. */
   RESPONSE_DATA: 12,
+  /** tcpcopy → intercept: send your counters (NOTICE STATS) every so many ms, or stop (0). */
+  STATS_WANT: 13,
 } as const;
 export type MessageTypeValue = (typeof MessageType)[keyof typeof MessageType];
 
@@ -111,6 +113,15 @@ export interface PayloadWantMessage {
   maxBytes: number;
 }
 
+/**
+ * tcpcopy → intercept, only to an intercept that announced `stats` (NOTICE FEATURES): send a NOTICE
+ * STATS with your counters every `intervalMs` ms on this connection from now on; 0 stops it.
+ */
+export interface StatsWantMessage {
+  type: 'stats-want';
+  intervalMs: number;
+}
+
 export interface PingMessage {
   type: 'ping';
   token: number;
@@ -149,6 +160,11 @@ export const NoticeCode = {
    * WELCOME; a tcpcopy that knows no features logs it and carries on.
    */
   FEATURES: 4,
+  /**
+   * Not a diagnosis: intercept's own counters as `name=value` words (stats-notice.ts), sent every
+   * interval a STATS_WANT asked for; a tcpcopy that never asks never gets it.
+   */
+  STATS: 5,
 } as const;
 export type NoticeCodeValue = (typeof NoticeCode)[keyof typeof NoticeCode];
 
@@ -170,7 +186,8 @@ export type ChannelMessage =
   | PongMessage
   | ErrorMessage
   | NoticeMessage
-  | PayloadWantMessage;
+  | PayloadWantMessage
+  | StatsWantMessage;
 
 /** The session a reply belongs to: its destination is the client, its source the target. */
 export function responseSessionKey(r: ResponseMessage): SessionKey {

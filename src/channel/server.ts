@@ -20,6 +20,7 @@ import {
 } from './messages.js';
 import type { ChannelMessage, ResponseMessage, SessionKey } from './messages.js';
 import { RoutingTable } from './routing.js';
+import { formatStatsNotice } from './stats-notice.js';
 import type { RouteResult, RoutingLimits } from './routing.js';
 
 export interface ChannelServerOptions {
@@ -41,6 +42,11 @@ export interface ChannelServerOptions {
    * in a NOTICE FEATURES after WELCOME); 0 (default): the feature is off, and a peer that asks is refused.
    */
   replyPayloadBytes?: number;
+  /**
+   * This intercept's counters, sent as NOTICE STATS to peers that ask (STATS_WANT; `stats` is
+   * announced in FEATURES only when given).
+   */
+  stats?: () => Readonly<Record<string, number>>;
   /** Called when a peer registers a session (after routing is updated). */
   onRegister?: (session: SessionKey, peer: ChannelPeer) => void;
 }
@@ -51,7 +57,12 @@ export interface ChannelPeer {
   instanceId: string;
   authenticated: boolean;
   readonly connection: ChannelConnection;
+  /** The NOTICE STATS timer a STATS_WANT started on this connection. */
+  statsTimer?: NodeJS.Timeout | undefined;
 }
+
+/** Shortest and longest interval a STATS_WANT may ask for (ms); others are clamped. */
+export const STATS_INTERVAL_BOUNDS_MS = { min: 100, max: 3_600_000 } as const;
 
 export interface ChannelServerStats {
   accepted: number;
@@ -149,7 +160,10 @@ export class ChannelServer {
   async close(): Promise<void> {
     const server = this.server;
     this.server = null;
-    for (const p of this.peers) p.connection.destroy();
+    for (const p of this.peers) {
+      clearInterval(p.statsTimer);
+      p.connection.destroy();
+    }
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
@@ -192,6 +206,7 @@ export class ChannelServer {
         clearTimeout(timer);
         const p = peerRef.peer;
         if (!p) return;
+        clearInterval(p.statsTimer);
         this.peers.delete(p);
         const n = this.routing.removeConnection(p);
         if (p.authenticated) this.logger.info(`peer ${remote} (${p.instanceId}) closed; ${n} sessions dropped`);
@@ -238,8 +253,11 @@ export class ChannelServer {
       this.logger.info(`peer ${p.remote} authenticated as "${m.instanceId}"`);
       p.connection.send({ type: 'welcome', version: CHANNEL_PROTOCOL_VERSION });
       const payloadBytes = this.options.replyPayloadBytes ?? 0;
-      if (payloadBytes > 0)
-        p.connection.send({ type: 'notice', code: NoticeCode.FEATURES, message: `reply-payload=${payloadBytes}` });
+      const features: string[] = [];
+      if (payloadBytes > 0) features.push(`reply-payload=${payloadBytes}`);
+      if (this.options.stats !== undefined) features.push('stats');
+      if (features.length > 0)
+        p.connection.send({ type: 'notice', code: NoticeCode.FEATURES, message: features.join(' ') });
       return;
     }
     switch (m.type) {
@@ -260,6 +278,24 @@ export class ChannelServer {
         }
         // A session not (or no longer) registered by this peer: ignored, as a foreign UNREGISTER is.
         this.routing.wantPayload(m.session, p, Math.min(m.maxBytes, most));
+        return;
+      }
+      case 'stats-want': {
+        const stats = this.options.stats;
+        if (stats === undefined) {
+          this.refuse(p, 'STATS_WANT: this intercept sends no stats', ChannelErrorWireCode.PROTOCOL);
+          return;
+        }
+        clearInterval(p.statsTimer);
+        p.statsTimer = undefined;
+        if (m.intervalMs === 0) return;
+        const ms = Math.min(Math.max(m.intervalMs, STATS_INTERVAL_BOUNDS_MS.min), STATS_INTERVAL_BOUNDS_MS.max);
+        const send = (): void => {
+          p.connection.send({ type: 'notice', code: NoticeCode.STATS, message: formatStatsNotice(stats()) });
+        };
+        send();
+        p.statsTimer = setInterval(send, ms);
+        p.statsTimer.unref();
         return;
       }
       case 'ping':

@@ -74,6 +74,7 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
     config,
     logger,
     onConnectionsChange: (n) => lonely?.update(n),
+    interceptStatsMs: config.http === null ? 0 : 1000,
     ...(compareMetrics === null ? {} : { onCompareResult: (t, r) => compareMetrics.observe(t, r) }),
   });
   const metrics = await serveMetrics(
@@ -99,6 +100,7 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
       interceptConnections: replicator.client.authenticatedConnections,
       channelQueuedBytes: replicator.client.queuedBytes ?? 0,
       compare: replicator.compareReports().candidates[0]?.[1].liveView() ?? null,
+      interceptOwn: replicator.interceptStats(),
     }),
     daemon,
   );

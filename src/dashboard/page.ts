@@ -51,6 +51,11 @@ export const DASHBOARD_PAGE = `<!doctype html>
       <tr><th>channel queued bytes</th><td class="n" id="i-queued">–</td></tr>
     </tbody></table>
   </div>
+  <div>
+    <h2>intercept's own counters</h2>
+    <table id="intercept-own"><thead><tr><th>counter</th></tr></thead><tbody></tbody></table>
+    <p id="intercept-own-none">none yet (an intercept sends them when it has the <code>stats</code> feature)</p>
+  </div>
 </div>
 <h2>Differences by endpoint</h2>
 <table id="diffs"><thead><tr><th>endpoint</th><th>requests</th><th>different</th><th>missing on the target</th><th>kinds</th></tr></thead><tbody></tbody></table>
@@ -61,6 +66,29 @@ export const DASHBOARD_PAGE = `<!doctype html>
   var set = function (id, v) { $(id).textContent = String(v); };
   var cell = function (tr, text, n) { var td = document.createElement('td'); td.textContent = String(text); if (n) td.className = 'n'; tr.appendChild(td); };
   var updates = 0;
+  function drawOwn(own) {
+    var t = $('intercept-own');
+    $('intercept-own-none').style.display = own.length ? 'none' : '';
+    var head = t.tHead.rows[0];
+    while (head.cells.length > 1) head.deleteCell(1);
+    own.forEach(function (i) { var th = document.createElement('th'); th.textContent = i.server; head.appendChild(th); });
+    var body = t.tBodies[0];
+    body.textContent = '';
+    var names = [];
+    own.forEach(function (i) { Object.keys(i.counters).forEach(function (k) { if (names.indexOf(k) < 0) names.push(k); }); });
+    var row = function (name, label, value) {
+      var tr = document.createElement('tr');
+      tr.setAttribute('data-counter', name);
+      var th = document.createElement('th'); th.textContent = label; tr.appendChild(th);
+      own.forEach(function (i) { var td = document.createElement('td'); td.className = 'n'; td.setAttribute('data-server', i.server); td.textContent = String(value(i)); tr.appendChild(td); });
+      body.appendChild(tr);
+    };
+    if (own.length) {
+      row('routedPerS', 'routed/s', function (i) { return i.routedPerS; });
+      row('ageS', 'age (s)', function (i) { return i.ageS; });
+    }
+    names.forEach(function (k) { row(k, k, function (i) { return k in i.counters ? i.counters[k] : '–'; }); });
+  }
   function draw(s) {
     updates++;
     set('ratio', s.ratio.toFixed(3));
@@ -73,6 +101,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
     set('i-payload', s.intercept.repliesWithPayload);
     set('i-rate', s.intercept.repliesPerS);
     set('i-queued', s.intercept.queuedBytes);
+    drawOwn(s.interceptOwn);
     var c = s.compare;
     set('compared', c ? c.compared : 'off');
     set('different', c ? c.different : 'off');

@@ -14,6 +14,26 @@ export interface DashboardInput {
   readonly channelQueuedBytes: number;
   /** The comparison's live view; null without --compare-report. */
   readonly compare: CompareLiveView | null;
+  /** Each intercept's own counters as it last sent them (NOTICE STATS); empty when none can. */
+  readonly interceptOwn: readonly InterceptOwnInput[];
+}
+
+/** One intercept's own counters, `ageMs` after they came. */
+export interface InterceptOwnInput {
+  readonly server: string;
+  readonly ageMs: number;
+  readonly counters: ReadonlyMap<string, number>;
+}
+
+/** One intercept's own counters as the page shows them. */
+export interface InterceptOwnState {
+  readonly server: string;
+  /** Seconds since intercept sent them. */
+  readonly ageS: number;
+  /** Its counters by name, in the order it sent them. */
+  readonly counters: Readonly<Record<string, number>>;
+  /** Replies it routed to a tcpcopy per second (all its tcpcopys). */
+  readonly routedPerS: number;
 }
 
 export interface DashboardState {
@@ -37,6 +57,8 @@ export interface DashboardState {
     readonly repliesPerS: number;
     readonly queuedBytes: number;
   };
+  /** intercept's own view, one entry per intercept (sorted by server). */
+  readonly interceptOwn: readonly InterceptOwnState[];
   /** Bucket upper bounds (ms) of compare.buckets. */
   readonly bucketsMs: readonly number[];
   readonly compare: CompareLiveView | null;
@@ -76,6 +98,18 @@ export class DashboardModel {
         repliesPerS: rate(c.resp, p.counters.resp, dt),
         queuedBytes: s.channelQueuedBytes,
       },
+      interceptOwn: s.interceptOwn
+        .map((i) => {
+          const before = p.interceptOwn.find((b) => b.server === i.server) ?? i;
+          const routed = (x: InterceptOwnInput): number => x.counters.get('routedResponses') ?? 0;
+          return {
+            server: i.server,
+            ageS: Math.round(i.ageMs / 1000),
+            counters: Object.fromEntries(i.counters),
+            routedPerS: rate(routed(i), routed(before), dt),
+          };
+        })
+        .sort((a, b) => (a.server < b.server ? -1 : a.server > b.server ? 1 : 0)),
       bucketsMs: LIVE_BUCKETS_MS,
       compare: s.compare,
     };

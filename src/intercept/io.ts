@@ -10,8 +10,11 @@ import type { Logger } from '../log/index.js';
 import type { InterceptConfig } from './config.js';
 
 export interface InterceptIo {
-  /** intercept's end of the channel (not listening yet); onRegister hears every registration. */
-  openChannel(onRegister: (session: SessionKey) => void): ReplyRouter;
+  /**
+   * intercept's end of the channel (not listening yet); onRegister hears every registration, and
+   * `stats` gives the counters a peer may ask for (NOTICE STATS; not in the TCPCopy 1.x format).
+   */
+  openChannel(onRegister: (session: SessionKey) => void, stats: () => Readonly<Record<string, number>>): ReplyRouter;
   /** The capture of the target's replies on one device; throws NativeIoError. */
   openCapture(opts: LiveCaptureOptions): PacketSource;
 }
@@ -27,7 +30,7 @@ function channelLogger(logger: Logger): ChannelLogger {
 /** A ChannelServer (Tcpcopy1Server with --tcpcopy1) and LiveCaptures. */
 export function liveInterceptIo(config: InterceptConfig, logger: Logger, nowMs: () => number): InterceptIo {
   return {
-    openChannel(onRegister) {
+    openChannel(onRegister, stats) {
       const common = {
         port: config.listenPort,
         ...(config.bindAddress === null ? {} : { host: config.bindAddress.text }),
@@ -43,6 +46,7 @@ export function liveInterceptIo(config: InterceptConfig, logger: Logger, nowMs: 
         ...common,
         secret: resolveSecret(config.secret, {}),
         replyPayloadBytes: config.replyPayloadBytes,
+        stats,
       });
     },
     openCapture: (opts) => LiveCapture.open(opts),

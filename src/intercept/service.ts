@@ -65,10 +65,13 @@ export class InterceptService {
     this.startedMs = this.nowMs();
     this.folding = !this.config.tcpcopy1;
     this.io = { ...liveInterceptIo(this.config, this.logger, this.nowMs), ...opts.io };
-    this.server = this.io.openChannel((session) => {
-      this.diagnosis?.noteRegistration(session);
-      this.nfqueue?.noteRegistration(session);
-    });
+    this.server = this.io.openChannel(
+      (session) => {
+        this.diagnosis?.noteRegistration(session);
+        this.nfqueue?.noteRegistration(session);
+      },
+      () => ({ ...this.counters() }),
+    );
   }
 
   /** Listens for tcpcopy, then opens the captures. Resolves once listening. */

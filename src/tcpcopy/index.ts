@@ -1,7 +1,7 @@
 // Public surface of tcpcopy's live replication: the Replicator edge and its pure helpers.
 
 export { Replicator } from './replicator.js';
-export type { ReplicatorOptions } from './replicator.js';
+export type { ReplicatorOptions, InterceptStatsView } from './replicator.js';
 export { liveReplicatorIo } from './io.js';
 export type { ReplicatorIo } from './io.js';
 export { LoopGuard, buildMoreTargets, buildTargetResolver, targetKeys } from './resolver.js';

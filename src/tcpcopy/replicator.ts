@@ -57,6 +57,11 @@ export interface ReplicatorOptions {
   readonly nowMs?: () => number;
   /** Called with the number of authenticated intercept connections whenever it changes. */
   readonly onConnectionsChange?: (authenticated: number) => void;
+  /**
+   * Asks each intercept that can (channel feature `stats`) for its own counters this often (ms),
+   * kept for interceptStats(); 0 or absent: never (the dashboard asks).
+   */
+  readonly interceptStatsMs?: number;
   /** --compare-report: each compared exchange as it comes, with its target (`ip:port`). */
   readonly onCompareResult?: (target: string, r: ExchangeResult) => void;
   /** Offline replay (src/replay/packet/): packets come from this source instead of live captures on -i. */
@@ -81,6 +86,15 @@ function channelLogger(logger: Logger): ChannelLogger {
     warn: (m) => logger.warn(`channel: ${m}`),
     error: (m) => logger.error(`channel: ${m}`),
   };
+}
+
+/** An intercept's own counters as it last sent them (NOTICE STATS). */
+export interface InterceptStatsView {
+  /** The intercept, `host:port` as given to -s. */
+  readonly server: string;
+  /** Milliseconds since they came. */
+  readonly ageMs: number;
+  readonly counters: ReadonlyMap<string, number>;
 }
 
 export class Replicator {
@@ -130,6 +144,8 @@ export class Replicator {
   private statsTimer: NodeJS.Timeout | null = null;
   private diagnosisTimer: NodeJS.Timeout | null = null;
   private readonly diagnosis: TcpcopyDiagnosis;
+  /** The intercepts' own counters, by server, with the time they came. */
+  private readonly interceptCounters = new Map<string, { atMs: number; counters: ReadonlyMap<string, number> }>();
   private stopped = false;
   private payloadChecked = false;
   /** Sessions ended, by reason (a line of the summary). */
@@ -250,6 +266,8 @@ export class Replicator {
         const line = this.diagnosis.onNotice(this.nowMs(), m, where);
         if (line) this.logger.lines([line]);
       },
+      statsIntervalMs: opts.interceptStatsMs ?? 0,
+      onStats: (counters, server) => this.interceptCounters.set(server, { atMs: this.nowMs(), counters }),
       onConnectionsChange: (n) => {
         this.logger.notice(`channel: ${n} connection(s) to intercept authenticated`);
         if ((this.mysql !== null || this.compare !== null) && n > 0) this.checkReplyPayloads();
@@ -361,6 +379,12 @@ export class Replicator {
       this.edge.loopDelayMaxMs = this.loopDelay.max / 1e6;
     }
     return { ...this.engine.counters, ...this.edge };
+  }
+
+  /** Each intercept's own counters as it last sent them (asked for with interceptStatsMs). */
+  interceptStats(): InterceptStatsView[] {
+    const now = this.nowMs();
+    return [...this.interceptCounters].map(([server, s]) => ({ server, ageMs: now - s.atMs, counters: s.counters }));
   }
 
   /** Live sessions by state (for --metrics). */

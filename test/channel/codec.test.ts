@@ -188,7 +188,7 @@ describe('bad input gives typed errors', () => {
 
   test('unknown type', () => {
     expectError('UNKNOWN_TYPE', () => decodeAll(hex('01 00 0000')));
-    expectError('UNKNOWN_TYPE', () => decodeAll(hex('01 0d')));
+    expectError('UNKNOWN_TYPE', () => decodeAll(hex('01 0e')));
     expectError('UNKNOWN_TYPE', () => decodeBody(42, Buffer.alloc(4), 0, 0));
   });
 

@@ -2,7 +2,8 @@
 // --compare-report and --http onl:9300; the target answers 500 under /bad/. While ab -k loads / and
 // /bad/1, Debian's chromium (headless, driven by playwright-core, run inside the cli namespace)
 // loads the dashboard, waits for live updates (server-sent events), and reads the replication ratio
-// and the difference table off the page; the figures must match what tcpcopy logs at exit. A
+// and the difference table off the page, and intercept's own counters (sent over the channel) beside
+// tcpcopy's view of the channel; the figures must match what tcpcopy logs at exit. A
 // screenshot is saved as a test artifact (TCPCOPY_ARTIFACTS, default artifacts/). Needs root.
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
@@ -92,6 +93,22 @@ async function withLab(rl: ReplicationLab<'nginx'>, dir: string, t: TestContext)
     const row = page.locator('#diffs tbody tr[data-endpoint="GET /bad/:id"]');
     await row.waitFor({ timeout: 10_000 });
     const cells = await row.locator('td').allTextContents();
+    // intercept's own counters (NOTICE STATS, every second) beside tcpcopy's view of the channel.
+    const own = (name: string): Promise<string> =>
+      page.locator(`#intercept-own tbody tr[data-counter="${name}"] td[data-server="${rl.ast.ip}:36524"]`).innerText();
+    await page.locator('#intercept-own tbody tr[data-counter="routedResponses"]').waitFor({ timeout: 10_000 });
+    const routed = Number(await own('routedResponses'));
+    const lost = Number(await own('lostResponses'));
+    const registrations = Number(await own('registrations'));
+    const relayed = Number(await page.textContent('#i-replies'));
+    t.diagnostic(
+      `intercept's own: routed ${routed}, lost ${lost}, registrations ${registrations}, age ${await own('ageS')} s; tcpcopy got ${relayed} replies`,
+    );
+    assert.ok(routed > 4000, `intercept routed ${routed} replies for 4,000 requests`);
+    assert.equal(routed, relayed, "intercept's routed replies = the replies tcpcopy got");
+    assert.equal(lost, 0);
+    assert.ok(registrations >= 4, `${registrations} registrations for ab's 4 connections`);
+    assert.ok(Number(await own('ageS')) <= 2, 'fresh');
     const ratio = (await page.textContent('#ratio')) ?? '';
     const compared = Number(await page.textContent('#compared'));
     const status = (await page.textContent('#status')) ?? '';

@@ -5,19 +5,25 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { get, request } from 'node:http';
 import { DASHBOARD_PAGE, DashboardModel, DashboardServer } from '../../src/dashboard/index.js';
-import type { DashboardInput } from '../../src/dashboard/index.js';
+import type { DashboardInput, DashboardState } from '../../src/dashboard/index.js';
 import { CompareReport } from '../../src/compare/index.js';
 import { newCounters } from '../../src/session/index.js';
 import { newEdgeCounters } from '../../src/stats/index.js';
 import type { TcpcopyCounters } from '../../src/stats/index.js';
 
-function input(timeMs: number, c: Partial<TcpcopyCounters>, compare: DashboardInput['compare'] = null): DashboardInput {
+function input(
+  timeMs: number,
+  c: Partial<TcpcopyCounters>,
+  compare: DashboardInput['compare'] = null,
+  interceptOwn: DashboardInput['interceptOwn'] = [],
+): DashboardInput {
   return {
     timeMs,
     counters: { ...newCounters(), ...newEdgeCounters(), ...c },
     interceptConnections: 2,
     channelQueuedBytes: 10,
     compare,
+    interceptOwn,
   };
 }
 
@@ -39,6 +45,33 @@ void test('model: ratio, rates per second between snapshots, intercept figures; 
   assert.equal(b.intercept.connections, 2);
   const c = m.update(input(3100, { clientContent: 9999 }));
   assert.equal(c.capturedPerS, 1000, 'rates of the last full interval');
+});
+
+void test("model: each intercept's own counters by server, with its routed replies per second and their age", () => {
+  const m = new DashboardModel();
+  const own = (server: string, routed: number, ageMs: number) => ({
+    server,
+    ageMs,
+    counters: new Map([
+      ['routedResponses', routed],
+      ['lostResponses', 3],
+    ]),
+  });
+  const a = m.update(input(1000, {}, null, [own('10.0.0.9:36524', 100, 0)]));
+  assert.deepEqual(a.interceptOwn, [
+    { server: '10.0.0.9:36524', ageS: 0, counters: { routedResponses: 100, lostResponses: 3 }, routedPerS: 0 },
+  ]);
+  const b = m.update(input(3000, {}, null, [own('10.0.0.9:36524', 2100, 1600), own('10.0.0.1:36524', 50, 400)]));
+  assert.deepEqual(
+    b.interceptOwn.map((i) => [i.server, i.routedPerS, i.ageS]),
+    [
+      ['10.0.0.1:36524', 0, 0],
+      ['10.0.0.9:36524', 1000, 2],
+    ],
+    'sorted by server; a new intercept has no rate yet',
+  );
+  const back = JSON.parse(JSON.stringify(b)) as DashboardState;
+  assert.equal(back.interceptOwn[1]?.counters['routedResponses'], 2100, 'serialisable');
 });
 
 void test('report live view: buckets by latency, rows of endpoints with differences only', () => {
