@@ -34,3 +34,13 @@ export function countLeaks(cli: LabHost, tgt: LabHost, ipv6 = false): Promise<Fr
   const from = ipv6 ? `((ip and src host ${tgt.ip}) or (ip6 and src host ${tgt.ip6}))` : `ip and src host ${tgt.ip}`;
   return countFrames(cli, `${from} and ether dst ${cli.mac}`);
 }
+
+/**
+ * Frames delivered to `cli`'s own MAC that are not the online service's (IPv4 or IPv6 from `onl`'s
+ * address and service port), ARP and neighbour discovery aside: a packet from tcpcopy, intercept or
+ * the target reaching a real client would be counted.
+ */
+export function countForeign(cli: LabHost, onl: LabHost, onlinePort: number): Promise<FrameCounter> {
+  const online = `(tcp and src port ${onlinePort} and (src host ${onl.ip}${cli.ipv6 ? ` or src host ${onl.ip6}` : ''}))`;
+  return countFrames(cli, `ether dst ${cli.mac} and (ip or ip6) and not icmp6 and not ${online}`);
+}

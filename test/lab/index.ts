@@ -73,7 +73,7 @@ export {
 export type { RedisBenchmarkOptions, RedisBenchmarkResult } from './redis-load.js';
 export { MultiLab, LabProcess, FLOOD_HOP, dstPortParityFilter, portRangeFor } from './multi-lab.js';
 export type { PortParity, InterceptStart, TcpcopyStart } from './multi-lab.js';
-export { countFrames, countLeaks } from './frame-counter.js';
+export { countFrames, countForeign, countLeaks } from './frame-counter.js';
 export type { FrameCounter } from './frame-counter.js';
 export { TraditionalLab, TRADITIONAL_HOSTS, TRADITIONAL_PORTS } from './traditional-lab.js';
 export type { TraditionalLabOptions } from './traditional-lab.js';

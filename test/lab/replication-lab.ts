@@ -212,6 +212,28 @@ interface Watched {
   watch: ProcessWatch;
 }
 
+/** Starts intercept on ast (the lab's own arguments, then interceptArgs) and waits until it listens. */
+async function spawnIntercept<S extends ReplicatedService>(lab: Lab, opts: ReplicationLabOptions<S>): Promise<Watched> {
+  const ipv6 = opts.ipv6 === true;
+  const ast = lab.host('ast');
+  const tgt = lab.host('tgt');
+  const child = ast.spawn(process.execPath, [
+    ...labNodeArgs(),
+    join(packageRoot(), 'bin', 'intercept'),
+    '-i',
+    'eth0',
+    '-F',
+    `tcp and src host ${ipv6 ? tgt.ip6 : tgt.ip} and src port ${REPLICATION_PORTS[opts.service].target}`,
+    ...(ipv6 ? ['-b', ast.ip6] : []),
+    '--secret',
+    opts.secret ?? DEFAULT_SECRET,
+    ...(opts.interceptArgs ?? []),
+  ]);
+  const intercept = { child, watch: watchProcess(child) };
+  await intercept.watch.waitFor(/intercept listening on /, opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS);
+  return intercept;
+}
+
 /** The packet counter for frames from tgt delivered to cli's own MAC (replies that escaped ast). */
 type LeakCounter = FrameCounter;
 
@@ -231,7 +253,9 @@ export class ReplicationLab<S extends ReplicatedService> {
   readonly ipv6: boolean;
   private readonly opts: ReplicationLabOptions<S>;
   private readonly leak: LeakCounter;
-  private readonly intercept: Watched;
+  private intercept: Watched;
+  /** Output of the intercepts killed before this one (restartIntercept). */
+  private earlierInterceptLogs = '';
   private tcpcopy: Watched | null = null;
   private stopped: ReplicationStopResult | null = null;
 
@@ -298,21 +322,7 @@ export class ReplicationLab<S extends ReplicatedService> {
         await ast.sysctl('net.ipv6.conf.all.forwarding', 0);
       }
 
-      const secret = opts.secret ?? DEFAULT_SECRET;
-      const child = ast.spawn(process.execPath, [
-        ...labNodeArgs(),
-        join(packageRoot(), 'bin', 'intercept'),
-        '-i',
-        'eth0',
-        '-F',
-        `tcp and src host ${ipv6 ? tgt.ip6 : tgt.ip} and src port ${ports.target}`,
-        ...(ipv6 ? ['-b', ast.ip6] : []),
-        '--secret',
-        secret,
-        ...(opts.interceptArgs ?? []),
-      ]);
-      const intercept = { child, watch: watchProcess(child) };
-      await intercept.watch.waitFor(/intercept listening on /, opts.startupTimeoutMs ?? DEFAULT_STARTUP_MS);
+      const intercept = await spawnIntercept(lab, opts);
       const rl = new ReplicationLab<S>({ lab, opts, online, target, leak, intercept });
       if (opts.startTcpcopy ?? true) await rl.startTcpcopy();
       return rl;
@@ -373,7 +383,31 @@ export class ReplicationLab<S extends ReplicatedService> {
   }
 
   interceptLog(): string {
-    return this.intercept.watch.text();
+    return this.earlierInterceptLogs + this.intercept.watch.text();
+  }
+
+  /** tcpcopy's process (null before it starts): a test may signal it or read its pid. */
+  get tcpcopyProcess(): ChildProcess | null {
+    return this.tcpcopy?.child ?? null;
+  }
+
+  /** Kills intercept with SIGKILL (no cleanup, as a crash) and waits until it is gone; returns its exit signal. */
+  async killIntercept(): Promise<string | null> {
+    const { child } = this.intercept;
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGKILL');
+      await gone;
+    }
+    return child.signalCode;
+  }
+
+  /** Starts intercept again with the same arguments (after killIntercept) and waits until it listens. */
+  async restartIntercept(): Promise<void> {
+    const { child, watch } = this.intercept;
+    if (child.exitCode === null && child.signalCode === null) throw new LabError('EBADARG', 'intercept still runs');
+    this.earlierInterceptLogs += watch.text();
+    this.intercept = await spawnIntercept(this.lab, this.opts);
   }
 
   /** Both processes' output, for assertion messages. */
