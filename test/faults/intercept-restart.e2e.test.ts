@@ -29,7 +29,10 @@ test(
       await rl.restartIntercept();
       const authenticated = (): number =>
         (rl.tcpcopyLog().match(/channel: 2 connection\(s\) to intercept authenticated/g) ?? []).length;
-      assert.ok(await pollUntil(async () => authenticated() >= 2, 20_000), `tcpcopy reconnected\n${rl.diagnostics()}`);
+      assert.ok(
+        await pollUntil(() => Promise.resolve(authenticated() >= 2), 20_000),
+        `tcpcopy reconnected\n${rl.diagnostics()}`,
+      );
       const a = await first;
       // Sessions of the first load caught by the outage time out on the target side; let them settle.
       await measureLag(rl, { timeoutMs: 30_000, quietMs: 1_000 });
@@ -61,7 +64,7 @@ test(
       assert.equal(foreign.frames, 0, 'no packet of tcpcopy, intercept or the target reached the client');
       // The counter counts: one ping from ast to cli is a foreign packet.
       await rl.ast.exec('ping', ['-c', '1', '-W', '1', rl.cli.ip]);
-      assert.ok(await pollUntil(async () => foreign.frames >= 1, 2_000), 'a packet from ast is counted');
+      assert.ok(await pollUntil(() => Promise.resolve(foreign.frames >= 1), 2_000), 'a packet from ast is counted');
       assert.equal(leaked, 0);
       assert.equal(tcpcopy?.exitCode, 0, rl.diagnostics());
     } finally {
