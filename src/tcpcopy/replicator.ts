@@ -40,6 +40,7 @@ import type { Logger } from '../log/index.js';
 import type { EdgeCounters, TcpcopyCounters } from '../stats/index.js';
 import { ConvertScratch, clientSegmentInto, targetHeaderInto } from './convert.js';
 import { TcpcopyDiagnosis } from './diagnosis.js';
+import { SendErrorReporter, formatSendErrors } from './send-errors.js';
 import { LoopGuard, buildMoreTargets, buildTargetResolver } from './resolver.js';
 import { CopyPortAllocator } from './copy-ports.js';
 import { ClientRewriter } from './rewrite.js';
@@ -144,6 +145,7 @@ export class Replicator {
   private statsTimer: NodeJS.Timeout | null = null;
   private diagnosisTimer: NodeJS.Timeout | null = null;
   private readonly diagnosis: TcpcopyDiagnosis;
+  private readonly sendErrorReporter = new SendErrorReporter();
   /** The intercepts' own counters, by server, with the time they came. */
   private readonly interceptCounters = new Map<string, { atMs: number; counters: ReadonlyMap<string, number> }>();
   private stopped = false;
@@ -326,17 +328,16 @@ export class Replicator {
     }
     this.client.start();
     // Deployment diagnosis (diagnosis.ts): intercept unreachable, SYNs without SYN-ACKs.
-    this.diagnosisTimer = setInterval(
-      () =>
-        this.logger.lines(
-          this.diagnosis.tick(this.nowMs(), {
-            connections: this.client.authenticatedConnections,
-            sendSyn: this.engine.counters.sendSyn,
-            conns: this.engine.counters.conns,
-          }),
-        ),
-      1000,
-    );
+    this.diagnosisTimer = setInterval(() => {
+      this.logger.lines(
+        this.diagnosis.tick(this.nowMs(), {
+          connections: this.client.authenticatedConnections,
+          sendSyn: this.engine.counters.sendSyn,
+          conns: this.engine.counters.conns,
+        }),
+      );
+      this.logger.lines(this.sendErrorReporter.tick(this.nowMs(), this.sendErrorsByCode()));
+    }, 1000);
     this.diagnosisTimer.unref();
     this.loopDelay.enable();
     if (this.config.statsIntervalMs > 0) {
@@ -425,6 +426,8 @@ export class Replicator {
     await Promise.all([...this.senders.values()].map((s) => s.close()));
     this.logger.lines(formatTcpcopySummary(this.counters(), elapsedMs));
     this.logger.lines([formatCloseReasons(this.closeReasons)]);
+    const sendErrors = formatSendErrors(this.sendErrorsByCode());
+    if (sendErrors !== null) this.logger.lines([sendErrors]);
     if (!this.rewriter.isIdentity) this.logger.lines([formatRewriteLine(this.edge)]);
     if (
       !this.rewriter.isIdentity &&
