@@ -1,7 +1,9 @@
 /* labdelay: the lab's user-space stand-in for tc netem (kernels without sch_netem).
  * Holds every packet of one NFQUEUE queue for DELAY_US (+/- up to JITTER_US, order kept), drops
- * LOSS_PPM per million at random, then accepts it. SIGTERM/SIGINT: accept all held packets, exit.
- * usage: labdelay QUEUE DELAY_US JITTER_US LOSS_PPM */
+ * LOSS_PPM per million at random, then accepts it. REORDER_PPM per million (optional) are swapped
+ * with the packet after them: held back and accepted right behind the next one (or alone once the
+ * delay and jitter passed twice over with no next one). SIGTERM/SIGINT: accept all held, exit.
+ * usage: labdelay QUEUE DELAY_US JITTER_US LOSS_PPM [REORDER_PPM] */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -23,8 +25,12 @@ static uint32_t ring_id[RING];
 static uint64_t ring_due[RING];
 static uint32_t head, tail;
 static uint64_t delay_ns, jitter_ns, last_due, rng_state;
-static uint32_t loss_ppm;
-static uint64_t n_in, n_lost, n_over;
+static uint32_t loss_ppm, reorder_ppm;
+static uint64_t n_in, n_lost, n_over, n_reordered;
+/* The packet held back to go behind the next one (reordering), and since when. */
+static int held_valid;
+static uint32_t held_id;
+static uint64_t held_since;
 static volatile sig_atomic_t stopping;
 
 static uint64_t now_ns(void) {
@@ -54,7 +60,13 @@ static int on_packet(struct nfq_q_handle *q, struct nfgenmsg *msg, struct nfq_da
   uint32_t id = ntohl(ph->packet_id);
   n_in++;
   if (loss_ppm > 0 && rnd() % 1000000u < loss_ppm) { n_lost++; return nfq_set_verdict(q, id, NF_DROP, 0, NULL); }
-  if (tail - head >= RING) { n_over++; return nfq_set_verdict(q, id, NF_DROP, 0, NULL); }
+  if (tail - head >= RING - 1) { n_over++; return nfq_set_verdict(q, id, NF_DROP, 0, NULL); }
+  if (!held_valid && reorder_ppm > 0 && rnd() % 1000000u < reorder_ppm) {
+    held_valid = 1;
+    held_id = id;
+    held_since = now_ns();
+    return 0;
+  }
   int64_t due = (int64_t)(now_ns() + delay_ns);
   if (jitter_ns > 0) due += (int64_t)(rnd() % (2 * jitter_ns + 1)) - (int64_t)jitter_ns;
   if ((uint64_t)due < last_due) due = (int64_t)last_due; /* keep packet order */
@@ -62,15 +74,37 @@ static int on_packet(struct nfq_q_handle *q, struct nfgenmsg *msg, struct nfq_da
   ring_id[tail % RING] = id;
   ring_due[tail % RING] = (uint64_t)due;
   tail++;
+  if (held_valid) { /* the held one goes right behind this one */
+    held_valid = 0;
+    n_reordered++;
+    ring_id[tail % RING] = held_id;
+    ring_due[tail % RING] = (uint64_t)due;
+    tail++;
+  }
   return 0;
 }
 
+/* A held packet with no packet after it for twice the delay and jitter goes alone. */
+static void release_lonely(uint64_t now) {
+  if (!held_valid || now - held_since < 2 * (delay_ns + jitter_ns) + 1000000ull) return;
+  held_valid = 0;
+  uint64_t due = now > last_due ? now : last_due;
+  last_due = due;
+  ring_id[tail % RING] = held_id;
+  ring_due[tail % RING] = due;
+  tail++;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 5) { fprintf(stderr, "usage: labdelay QUEUE DELAY_US JITTER_US LOSS_PPM\n"); return 2; }
+  if (argc != 5 && argc != 6) {
+    fprintf(stderr, "usage: labdelay QUEUE DELAY_US JITTER_US LOSS_PPM [REORDER_PPM]\n");
+    return 2;
+  }
   uint16_t qnum = (uint16_t)strtoul(argv[1], NULL, 10);
   delay_ns = strtoull(argv[2], NULL, 10) * 1000ull;
   jitter_ns = strtoull(argv[3], NULL, 10) * 1000ull;
   loss_ppm = (uint32_t)strtoul(argv[4], NULL, 10);
+  reorder_ppm = argc == 6 ? (uint32_t)strtoul(argv[5], NULL, 10) : 0;
   rng_state = now_ns() ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ull;
   if (rng_state == 0) rng_state = 1;
 
@@ -99,13 +133,14 @@ int main(int argc, char **argv) {
   static char buf[1 << 16] __attribute__((aligned(8)));
   while (!stopping) {
     uint64_t now = now_ns();
+    release_lonely(now);
     while (head != tail && ring_due[head % RING] <= now) {
       nfq_set_verdict(q, ring_id[head % RING], NF_ACCEPT, 0, NULL);
       head++;
     }
     struct timespec ts, *tsp = NULL;
-    if (head != tail) {
-      uint64_t wait = ring_due[head % RING] - now;
+    if (head != tail || held_valid) {
+      uint64_t wait = head != tail ? ring_due[head % RING] - now : 1000000ull;
       ts.tv_sec = (time_t)(wait / 1000000000ull);
       ts.tv_nsec = (long)(wait % 1000000000ull);
       tsp = &ts;
@@ -127,11 +162,13 @@ int main(int argc, char **argv) {
       nfq_handle_packet(h, buf, (int)k);
     }
   }
+  if (held_valid) nfq_set_verdict(q, held_id, NF_ACCEPT, 0, NULL);
   while (head != tail) { /* release everything still held */
     nfq_set_verdict(q, ring_id[head % RING], NF_ACCEPT, 0, NULL);
     head++;
   }
-  fprintf(stderr, "labdelay: packets=%llu lost=%llu overflow=%llu\n", (unsigned long long)n_in, (unsigned long long)n_lost, (unsigned long long)n_over);
+  fprintf(stderr, "labdelay: packets=%llu lost=%llu overflow=%llu reordered=%llu\n", (unsigned long long)n_in,
+          (unsigned long long)n_lost, (unsigned long long)n_over, (unsigned long long)n_reordered);
   nfq_destroy_queue(q);
   nfq_close(h);
   return 0;

@@ -61,10 +61,25 @@ async function buildLabdelay(): Promise<string> {
   return bin;
 }
 
+/** What labdelay did to the packets it saw (its exit line). */
+export interface NetemCounts {
+  readonly packets: number;
+  readonly lost: number;
+  readonly reordered: number;
+}
+
+/** Reads labdelay's exit line (`labdelay: packets=N lost=N overflow=N reordered=N`). Pure. */
+export function parseLabdelayExit(stderr: string): NetemCounts | null {
+  const m = /labdelay: packets=(\d+) lost=(\d+) overflow=\d+(?: reordered=(\d+))?/.exec(stderr);
+  return m === null ? null : { packets: Number(m[1]), lost: Number(m[2]), reordered: Number(m[3] ?? 0) };
+}
+
 export interface DelayParams {
   delayMs: number;
   jitterMs: number;
   lossPct: number;
+  /** Percent of packets swapped with the packet after them. */
+  reorderPct: number;
 }
 
 /** The iptables/ip6tables rule (switch namespace) queueing the frames that enter the bridge from port. Pure. */
@@ -127,6 +142,7 @@ export class UserspaceNetem {
       String(Math.round(p.delayMs * 1000)),
       String(Math.round(p.jitterMs * 1000)),
       String(Math.round(p.lossPct * 10_000)),
+      String(Math.round(p.reorderPct * 10_000)),
     ];
     await sw.exec('sysctl', ['-q', '-w', ...bridgeNetfilterSysctls(true)]);
     const child = sw.spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -183,8 +199,11 @@ export class UserspaceNetem {
     });
   }
 
-  /** Removes the queue rules (new packets pass at once), then stops the delayer (held packets are released). */
-  async stop(): Promise<void> {
+  /**
+   * Removes the queue rules (new packets pass at once), then stops the delayer (held packets are
+   * released); returns what it did (its exit line), or null when it printed none.
+   */
+  async stop(): Promise<NetemCounts | null> {
     const errors: string[] = [];
     for (const tool of ['iptables', 'ip6tables']) {
       // -D fails harmlessly when the rule was never added.
@@ -194,9 +213,20 @@ export class UserspaceNetem {
       if (r.code !== 0 && !/does a matching rule exist|bad rule|no chain/i.test(r.stderr)) errors.push(r.stderr);
     }
     await stopProcessTree(this.child);
+    // Its exit line may come after the exit event: wait (bounded) for the end of its stderr.
+    const err = this.child.stderr;
+    if (err !== null && !err.destroyed && !err.readableEnded)
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, 1000);
+        err.once('close', () => {
+          clearTimeout(timer);
+          r();
+        });
+      });
     if (errors.length > 0)
       throw new LabError('ECMDFAIL', `could not remove the netem queue rules in ${this.sw.name}`, {
         stderr: errors.join('\n'),
       });
+    return parseLabdelayExit(this.stderr());
   }
 }

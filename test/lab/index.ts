@@ -1,6 +1,7 @@
 // Public API of the network-namespace lab (hosts, servers, netem, loads) used by tests, benchmarks and the demo.
 export { Lab, allowedCpus, netemArgs, namespacesGone } from './lab.js';
 export type { LabOptions, NetemOptions, NetemBackend } from './lab.js';
+export type { NetemCounts } from './delayq.js';
 export { LabHost, NsShell, parseOffloads } from './host.js';
 export type { Offloads } from './host.js';
 export { LabError } from './errors.js';

@@ -23,6 +23,7 @@ import type { Teardownable } from './cleanup.js';
 import { LabHost, NsShell, isLoopback } from './host.js';
 import type { HostContext } from './host.js';
 import { UserspaceNetem, bridgeNetfilterSysctls } from './delayq.js';
+import type { NetemCounts } from './delayq.js';
 
 /** How setNetem delayed the packets: the kernel's netem qdisc, or the NFQUEUE fallback (no sch_netem). */
 export type NetemBackend = 'tc-netem' | 'nfqueue';
@@ -47,6 +48,8 @@ export interface NetemOptions {
   delayMs?: number;
   jitterMs?: number;
   lossPct?: number;
+  /** Percent of packets that overtake others (kernel netem: sent without the delay; labdelay: swapped with the next). */
+  reorderPct?: number;
 }
 
 /** The tc arguments after `qdisc replace dev <if> root`. Pure. */
@@ -54,6 +57,9 @@ export function netemArgs(o: NetemOptions): string[] {
   const delay = o.delayMs ?? 0;
   const jitter = o.jitterMs ?? 0;
   const loss = o.lossPct ?? 0;
+  const reorder = o.reorderPct ?? 0;
+  if (!(reorder >= 0 && reorder <= 100)) throw new LabError('EBADARG', `reorderPct out of range: ${reorder}`);
+  if (reorder > 0 && delay === 0) throw new LabError('EBADARG', 'reorderPct needs delayMs > 0');
   if (!(delay >= 0 && delay <= 60_000)) throw new LabError('EBADARG', `delayMs out of range: ${delay}`);
   if (!(jitter >= 0 && jitter <= 60_000)) throw new LabError('EBADARG', `jitterMs out of range: ${jitter}`);
   if (!(loss >= 0 && loss <= 100)) throw new LabError('EBADARG', `lossPct out of range: ${loss}`);
@@ -61,6 +67,7 @@ export function netemArgs(o: NetemOptions): string[] {
   const args = ['netem', 'limit', '100000', 'delay', `${delay}ms`];
   if (jitter > 0) args.push(`${jitter}ms`);
   if (loss > 0) args.push('loss', `${loss}%`);
+  if (reorder > 0) args.push('reorder', `${reorder}%`);
   return args;
 }
 
@@ -285,23 +292,27 @@ export class Lab implements Teardownable {
       delayMs: o.delayMs ?? 0,
       jitterMs: o.jitterMs ?? 0,
       lossPct: o.lossPct ?? 0,
+      reorderPct: o.reorderPct ?? 0,
     });
     this.userNetem.set(h.name, d);
     return 'nfqueue';
   }
 
-  private async stopUserNetem(h: LabHost): Promise<void> {
+  private async stopUserNetem(h: LabHost): Promise<NetemCounts | null> {
     const d = this.userNetem.get(h.name);
-    if (d === undefined) return;
+    if (d === undefined) return null;
     this.userNetem.delete(h.name);
-    await d.stop();
+    return d.stop();
   }
 
-  /** Removes the netem settings of h's eth0 (back to the default). */
-  async clearNetem(h: LabHost): Promise<void> {
+  /**
+   * Removes the netem settings of h's eth0 (back to the default); with the user-space delayer, returns
+   * what it did (packets, lost, reordered), else null.
+   */
+  async clearNetem(h: LabHost): Promise<NetemCounts | null> {
     this.assertAlive();
-    await this.stopUserNetem(h);
-    if (kernelNetem !== true) return;
+    const counts = await this.stopUserNetem(h);
+    if (kernelNetem !== true) return counts;
     const r = await runCommand('tc', ['-n', h.name, 'qdisc', 'del', 'dev', h.ifname, 'root'], { check: false });
     if (r.code !== 0 && !/no such file|cannot delete qdisc with handle of zero|cannot find/i.test(r.stderr)) {
       throw new LabError('ECMDFAIL', `tc qdisc del failed in ${h.name}`, {
@@ -309,6 +320,7 @@ export class Lab implements Teardownable {
         stderr: r.stderr,
       });
     }
+    return null;
   }
 
   /** Kills every process of the lab and deletes all its namespaces and files. Idempotent. */

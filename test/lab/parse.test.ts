@@ -14,6 +14,7 @@ import {
   NGINX_BODIES,
 } from './index.js';
 import { hostAddresses, hostNsName, switchNsName, validateHostNames } from './names.js';
+import { parseLabdelayExit } from './delayq.js';
 import { staleNamespaces, staleTempDirs } from './cleanup.js';
 import { parseNetnsList } from './netns.js';
 import { ssHasListener } from './proc.js';
@@ -212,6 +213,19 @@ void describe('netem, server configs and errors', () => {
       'loss',
       '1.5%',
     ]);
+    assert.deepEqual(netemArgs({ delayMs: 3, lossPct: 1, reorderPct: 2 }).slice(-4), ['loss', '1%', 'reorder', '2%']);
+    assert.throws(() => netemArgs({ reorderPct: 1 }), /reorderPct needs delayMs/);
+    assert.deepEqual(parseLabdelayExit('x\nlabdelay: packets=10 lost=1 overflow=0 reordered=2\n'), {
+      packets: 10,
+      lost: 1,
+      reordered: 2,
+    });
+    assert.deepEqual(parseLabdelayExit('labdelay: packets=10 lost=1 overflow=0'), {
+      packets: 10,
+      lost: 1,
+      reordered: 0,
+    });
+    assert.equal(parseLabdelayExit(''), null);
     assert.throws(() => netemArgs({ delayMs: -1 }), /delayMs/);
     assert.throws(() => netemArgs({ lossPct: 101 }), /lossPct/);
     assert.throws(() => netemArgs({ jitterMs: 1 }), /jitterMs needs delayMs/);
