@@ -1,6 +1,7 @@
 // Faults survived (issue 15): 1 % loss and 1 % reordering (a frame swapped with the next), with
-// 3 ± 2 ms of delay per frame, on the target's link for the whole run. tcpcopy's retransmission keeps the replication ≥ 0.999 for short sessions
-// and for keep-alive ones; the online service is untouched. Prints its figures. Needs root.
+// 3 ± 2 ms of delay per frame, on the target's link for the whole run. tcpcopy's retransmission
+// keeps the replication ≥ 0.999 for short sessions and for keep-alive ones; the online service is
+// untouched. Prints its figures. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReplicationLab, countForeign, markLogs, measureLag } from '../lab/index.js';

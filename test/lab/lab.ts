@@ -48,7 +48,7 @@ export interface NetemOptions {
   delayMs?: number;
   jitterMs?: number;
   lossPct?: number;
-  /** Percent of packets that overtake others (kernel netem: sent without the delay; labdelay: swapped with the next). */
+  /** Percent of packets that overtake others (kernel netem: sent without delay; labdelay: swapped with the next). */
   reorderPct?: number;
 }
 
