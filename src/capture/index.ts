@@ -8,3 +8,5 @@ export type { ThreadedCaptureOptions } from './threaded-capture.js';
 export { CaptureBatch, META_WORDS } from '../packet/batch.js';
 export type { BatchPacketInit } from '../packet/batch.js';
 export type { PacketSource } from './source.js';
+export { ReopeningCapture, REOPEN_RETRY_MS } from './reopening.js';
+export type { ReopeningOptions } from './reopening.js';

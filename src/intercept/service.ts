@@ -5,6 +5,7 @@
 // tcpcopy connection that registered its session. Periodic statistics and a final summary. The
 // captures and the channel end are opened through InterceptIo (io.ts), a test's fakes in place.
 
+import { ReopeningCapture } from '../capture/index.js';
 import type { CaptureBatch, PacketSource } from '../capture/index.js';
 import type { ReplyRouter, ResponseMessage } from '../channel/index.js';
 import type { InterceptConfig } from './config.js';
@@ -116,15 +117,25 @@ export class InterceptService {
         // wake-up under load) polled on this thread (no hand-over from a capture thread). The main
         // thread does little besides: decode a header, route it, write it. 256-byte frames make a
         // 32 MiB ring hold ~100k replies of slack.
-        const c = this.io.openCapture({
-          device,
-          filter: this.config.captureFilter,
-          snaplen: HEADER_SNAPLEN + this.config.replyPayloadBytes,
-          timeoutMs: 0,
-          bufferBytes: 32 << 20,
+        // A capture that fails while running (the device went down) is opened again until it works.
+        const c = await ReopeningCapture.open({
+          open: () =>
+            Promise.resolve(
+              this.io.openCapture({
+                device,
+                filter: this.config.captureFilter,
+                snaplen: HEADER_SNAPLEN + this.config.replyPayloadBytes,
+                timeoutMs: 0,
+                bufferBytes: 32 << 20,
+              }),
+            ),
+          onLost: (e) => this.logger.error(`capture on ${device}: ${e.message}; opening it again every second`),
+          onBack: (downMs, attempts) =>
+            this.logger.notice(
+              `capture on ${device}: capturing again after ${(downMs / 1000).toFixed(1)} s (attempt ${attempts})`,
+            ),
         });
-        c.on('batch', (b) => this.onBatch(b));
-        c.on('error', (e) => this.logger.error(`capture on ${device}: ${e.message}`));
+        c.on('batch', (b: CaptureBatch) => this.onBatch(b));
         this.captures.push(c);
       }
     } catch (e) {

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { NativeIoError } from '../io/index.js';
-import { SocketCapture, ThreadedCapture } from '../capture/index.js';
+import { ReopeningCapture, SocketCapture, ThreadedCapture } from '../capture/index.js';
 import type { CaptureBatch, PacketSource } from '../capture/index.js';
 import type { PacketSink } from '../send/index.js';
 import type { ChannelLogger, RegistrationClient, ResponseMessage } from '../channel/index.js';
@@ -304,21 +304,23 @@ export class Replicator {
           snaplen: this.config.snaplenBytes,
           bufferBytes: this.config.captureBufferBytes,
         };
-        // The socket buffer also pays each packet's kernel overhead (truesize): 4× the ring's -B.
-        const direct =
-          device === 'any'
-            ? null
-            : openSocketCapture({ ...opts, bufferBytes: Math.min(opts.bufferBytes * 4, 1 << 30) });
-        if (direct !== null) {
-          // Read on this thread as packets arrive; each read is fed at once (the batch's buffer is reused).
-          direct.on('batch', (b) => this.onBatch(b));
-          direct.on('error', (e) => this.logger.error(`capture on ${device}: ${e.message}`));
-          this.captures.push(direct);
-          continue;
-        }
-        const c = await ThreadedCapture.open(opts);
-        c.on('batch', (b) => this.queueBatch(b));
-        c.on('error', (e) => this.logger.error(`capture on ${device}: ${e.message}`));
+        // A capture that fails while running (the device went down) is opened again until it works.
+        // A SocketCapture is read on this thread (its batch buffer reused: fed at once); a
+        // ThreadedCapture's batches are queued and fed in slices.
+        const kind = { direct: false };
+        const c = await ReopeningCapture.open({
+          open: async () => {
+            const src = await openDeviceCapture(device, opts);
+            kind.direct = src instanceof SocketCapture;
+            return src;
+          },
+          onLost: (e) => this.logger.error(`capture on ${device}: ${e.message}; opening it again every second`),
+          onBack: (downMs, attempts) =>
+            this.logger.notice(
+              `capture on ${device}: capturing again after ${(downMs / 1000).toFixed(1)} s (attempt ${attempts})`,
+            ),
+        });
+        c.on('batch', (b: CaptureBatch) => (kind.direct ? this.onBatch(b) : this.queueBatch(b)));
         this.captures.push(c);
       }
     } catch (e) {
@@ -764,6 +766,20 @@ export class Replicator {
       Math.max(0, Math.ceil(at - this.nowMs())),
     );
   }
+}
+
+/**
+ * The capture of one device: a SocketCapture for a named device where it can (openSocketCapture),
+ * else a ThreadedCapture (libpcap on its own thread). Throws NativeIoError.
+ */
+async function openDeviceCapture(
+  device: string,
+  opts: { device: string; filter: string; snaplen: number; bufferBytes: number },
+): Promise<PacketSource> {
+  // The socket buffer also pays each packet's kernel overhead (truesize): 4× the ring's -B.
+  const direct =
+    device === 'any' ? null : openSocketCapture({ ...opts, bufferBytes: Math.min(opts.bufferBytes * 4, 1 << 30) });
+  return direct ?? (await ThreadedCapture.open(opts));
 }
 
 /**
