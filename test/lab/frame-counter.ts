@@ -38,9 +38,16 @@ export function countLeaks(cli: LabHost, tgt: LabHost, ipv6 = false): Promise<Fr
 /**
  * Frames delivered to `cli`'s own MAC that are not the online service's (IPv4 or IPv6 from `onl`'s
  * address and service port), ARP and neighbour discovery aside: a packet from tcpcopy, intercept or
- * the target reaching a real client would be counted.
+ * the target reaching a real client would be counted. `alsoAllowed` (a filter) admits more: what a test
+ * itself makes the client host talk to.
  */
-export function countForeign(cli: LabHost, onl: LabHost, onlinePort: number): Promise<FrameCounter> {
+export function countForeign(
+  cli: LabHost,
+  onl: LabHost,
+  onlinePort: number,
+  alsoAllowed?: string,
+): Promise<FrameCounter> {
   const online = `(tcp and src port ${onlinePort} and (src host ${onl.ip}${cli.ipv6 ? ` or src host ${onl.ip6}` : ''}))`;
-  return countFrames(cli, `ether dst ${cli.mac} and (ip or ip6) and not icmp6 and not ${online}`);
+  const allowed = alsoAllowed === undefined ? online : `(${online} or (${alsoAllowed}))`;
+  return countFrames(cli, `ether dst ${cli.mac} and (ip or ip6) and not icmp6 and not ${allowed}`);
 }
