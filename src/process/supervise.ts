@@ -1,6 +1,7 @@
 // The life of a tcpcopy or intercept process around its service: pid file, start, report to the
 // daemon parent, run until SIGINT/SIGTERM or a watchdog asks to stop (-m memory limit, loss of every
 // intercept without -L), stop with the final summary, remove the pid file, give the exit code.
+// SIGHUP (logrotate) is logged and survived. SIGUSR1 is left alone: Node starts its inspector on it.
 
 import { acquirePidFile } from './pidfile.js';
 import type { PidFile } from './pidfile.js';
@@ -64,6 +65,10 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
   const onSigterm = (): void => requestStop({ reason: 'SIGTERM received, stopping', exitCode: 0 });
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigterm);
+  // logrotate: -l's file is opened by name for every line (makeLogger), so after a rename the next
+  // line starts the new file; SIGHUP says so there instead of ending the process (its default).
+  const onSighup = (): void => logger.notice('SIGHUP received: logging goes on in a file opened anew by name');
+  process.on('SIGHUP', onSighup);
   const watchdogs = opts.watchdogs ?? [];
   try {
     try {
@@ -84,6 +89,7 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
     for (const w of watchdogs) w.stop();
     process.removeListener('SIGINT', onSigint);
     process.removeListener('SIGTERM', onSigterm);
+    process.removeListener('SIGHUP', onSighup);
     pid?.release();
   }
 }

@@ -314,6 +314,19 @@ export class SessionEngine {
   }
 
   /**
+   * tcpcopy stops: every live session resets its target side (RST, close reason 'stopped'), so the
+   * target frees them now instead of at its own timeouts. Returns how many were reset.
+   */
+  stopAll(nowMs: number): number {
+    const live = [...this.sessions.values()].filter((e) => e.live && e.session.state !== 'CLOSED');
+    for (const e of live) {
+      e.session.stop(nowMs);
+      this.settle(nowMs, e);
+    }
+    return live.length;
+  }
+
+  /**
    * The backlog reached `maxQueuedBytes`: resets the sessions whose unsent data is oldest (the ones
    * furthest behind the online server) until it is under 90 % of the bound. Never silent: each
    * is counted (`shedSessions`, `shedBytes`) and closed with reason 'shed'.

@@ -745,6 +745,11 @@ export class Session {
     this.close(nowMs, 'shed', true);
   }
 
+  /** tcpcopy stops: reset the target's side (unless closed already) and end. */
+  stop(nowMs: number): void {
+    this.close(nowMs, 'stopped', true);
+  }
+
   private maybeFinish(nowMs: number): void {
     if (!this.synchronized) {
       if (

@@ -111,7 +111,9 @@ export type CloseReason =
   | 'keepaliveTimeout'
   | 'handshakeTimeout'
   | 'replaced'
-  | 'shed';
+  | 'shed'
+  /** tcpcopy stopped (SIGTERM, SIGINT, the end of a replay): the target's side is reset. */
+  | 'stopped';
 
 /** Where the engine's output goes: the edge sends segments and tells intercept about sessions. */
 export interface EngineSink {

@@ -416,6 +416,8 @@ export class Replicator {
     await Promise.all(this.captures.map((c) => c.close()));
     this.drainCaptureQueue(Infinity);
     const elapsedMs = this.nowMs() - this.startedMs;
+    // The target's side of every session still open is reset (closed: stopped N); sent below.
+    this.engine.stopAll(this.nowMs());
     this.stopped = true;
     this.loopDelay.disable();
     if (this.diagnosisTimer) clearInterval(this.diagnosisTimer);

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -230,6 +230,50 @@ void test(
       assert.match(text, /\[notice\] SIGTERM received, stopping\n/);
       assert.match(text, SUMMARY.tcpcopy);
       assert.equal(existsSync(join(dir, 't.pid')), false);
+    } finally {
+      killIfAlive(pid);
+      for (const r of runs) killIfAlive(r.child.pid);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+void test(
+  'logrotate: after the log file is renamed, SIGHUP is logged to a new file by that name; the old one keeps what came before',
+  { skip: !isRoot && 'needs root', timeout: 60_000 },
+  async () => {
+    const dir = tempDir();
+    let pid = 0;
+    const runs: Run[] = [];
+    try {
+      const log = join(dir, 'tcpcopy.log');
+      const parent = start('tcpcopy', [...(await tcpcopyArgs(await freePort())), '-L', '-d', '-l', log], dir);
+      runs.push(parent);
+      assert.equal(await exitWithin(parent, 30_000), 0, parent.output());
+      pid = Number(parent.output().trim());
+      await until(
+        'capturing',
+        10_000,
+        () => existsSync(log) && /tcpcopy capturing on lo/.test(readFileSync(log, 'utf8')),
+      );
+      renameSync(log, `${log}.1`);
+      process.kill(pid, 'SIGHUP');
+      await until(
+        'a new log file',
+        10_000,
+        () => existsSync(log),
+        () => readFileSync(`${log}.1`, 'utf8'),
+      );
+      assert.ok(alive(pid), 'SIGHUP does not end tcpcopy');
+      await until('the SIGHUP line', 5_000, () => /SIGHUP received/.test(readFileSync(log, 'utf8')));
+      process.kill(pid, 'SIGTERM');
+      await until('tcpcopy to exit', 20_000, () => !alive(pid));
+      const now = readFileSync(log, 'utf8');
+      const old = readFileSync(`${log}.1`, 'utf8');
+      assert.match(now, /\[notice\] SIGHUP received: logging goes on in a file opened anew by name\n/);
+      assert.match(now, SUMMARY.tcpcopy, 'the summary goes to the new file');
+      assert.match(old, /tcpcopy capturing on lo/);
+      assert.doesNotMatch(old, /SIGHUP|summary after/, 'nothing after the rename went to the old file');
     } finally {
       killIfAlive(pid);
       for (const r of runs) killIfAlive(r.child.pid);

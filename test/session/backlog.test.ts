@@ -78,3 +78,29 @@ describe('backlog', () => {
     assert.equal(h.counters.queuedBytes, 5000);
   });
 });
+
+describe('stop', () => {
+  test('stopAll resets the target side of every live session (RST at sndNxt, reason stopped), closed ones untouched', () => {
+    const h = new Harness();
+    open(h, 0, 40000);
+    open(h, 0, 40001);
+    // 40001 also has a request in flight; a third session is still in its handshake.
+    h.client(5, clt(1001, 5001, ACK | PSH, 'req1', {}, 40001));
+    h.client(6, clt(7000, 0, SYN, '', {}, 40002));
+    h.take();
+    assert.equal(h.counters.active, 3);
+    assert.equal(h.engine.stopAll(10), 3);
+    assert.deepEqual(h.closed, ['stopped', 'stopped', 'stopped']);
+    assert.deepEqual(
+      h.out.map((s) => [s.srcPort, s.seq, s.flags]).sort((a, b) => a[0]! - b[0]!),
+      [
+        [40000, 1001, 0x004 | ACK],
+        [40001, 1005, 0x004 | ACK],
+        [40002, 7001, 0x004],
+      ],
+    );
+    assert.equal(h.counters.active, 0);
+    assert.equal(h.counters.queuedBytes, 0);
+    assert.equal(h.engine.stopAll(11), 0, 'nothing left to reset');
+  });
+});
