@@ -50,7 +50,7 @@ test(
       const before = (await target.logLines()).length;
       const rel = (): number => Number(/active:\d+,rel:(\d+)/.exec(rl.tcpcopyLog())?.[1] ?? -1);
       const b = await rl.cli.ab({
-        url: rl.onlineUrl('/'),
+        url: rl.onlineUrl('/1k'),
         concurrency: 4,
         requests: AFTER,
         keepAlive: false,
@@ -59,7 +59,7 @@ test(
       let replicated = 0;
       await pollUntil(
         async () => {
-          const n = (await target.logLines()).length - before;
+          const n = (await target.logLines()).slice(before).filter((l) => l.includes(' /1k ')).length;
           const settled = n === replicated && n > 0;
           replicated = n;
           return settled && n >= AFTER;
@@ -67,7 +67,7 @@ test(
         30_000,
         1_000,
       );
-      replicated = (await target.logLines()).length - before;
+      replicated = (await target.logLines()).slice(before).filter((l) => l.includes(' /1k ')).length;
       rssPeak = Math.max(rssPeak, await rssMiB(pid));
       const runs = rl.tcpcopyProcess?.exitCode === null;
       const { tcpcopy } = await rl.stop();
