@@ -4,7 +4,8 @@
 // intercept or the target reached the client host. Prints its figures. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationLab, countForeign, markLogs, measureLag, pollUntil } from '../lab/index.js';
+import { ReplicationLab, countForeign, measureLag, pollUntil } from '../lab/index.js';
+import { countedLoad } from './counted-load.js';
 
 const isRoot = process.getuid?.() === 0;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -36,20 +37,9 @@ test(
       const a = await first;
       // Sessions of the first load caught by the outage time out on the target side; let them settle.
       await measureLag(rl, { timeoutMs: 30_000, quietMs: 1_000 });
-      const mark = await markLogs(rl);
-      const b = await rl.cli.ab({
-        url: rl.onlineUrl('/1k'),
-        concurrency: 4,
-        requests: AFTER,
-        keepAlive: false,
-        timeLimitS: 60,
-      });
-      const settled = await measureLag(rl, { since: mark, timeoutMs: 30_000, quietMs: 1_000 });
-      // Only this load's requests (/1k): a session of the fault's time may still finish after the mark.
-      const lag = {
-        ...settled,
-        replicated: (await rl.target.logLines()).slice(mark.target).filter((l) => l.includes(' /1k ')).length,
-      };
+      // Only this load's requests (/1k) count: a session of the fault's time may still finish after it.
+      const lag = await countedLoad(rl, { path: '/1k', requests: AFTER });
+      const b = lag.ab;
       const leaked = await rl.leakedFrames();
       const tcpcopyRuns = rl.tcpcopyProcess !== null && rl.tcpcopyProcess.exitCode === null;
       const { tcpcopy } = await rl.stop();

@@ -4,7 +4,8 @@
 // untouched. Prints its figures. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationLab, countForeign, markLogs, measureLag } from '../lab/index.js';
+import { ReplicationLab, countForeign } from '../lab/index.js';
+import { countedLoad } from './counted-load.js';
 
 const isRoot = process.getuid?.() === 0;
 const N = 4000;
@@ -19,13 +20,10 @@ test(
       const backend = await rl.lab.setNetem(rl.tgt, { delayMs: 3, jitterMs: 2, lossPct: 1, reorderPct: 1 });
       const figures: string[] = [];
       for (const keepAlive of [false, true]) {
-        const mark = await markLogs(rl);
         // Each load its own path, counted by it: a late session of the one before cannot count.
         const path = keepAlive ? '/1k' : '/';
-        const r = await rl.cli.ab({ url: rl.onlineUrl(path), concurrency: 4, requests: N, keepAlive, timeLimitS: 60 });
-        const settled = await measureLag(rl, { since: mark, timeoutMs: 60_000, quietMs: 2_000 });
-        const lines = (await rl.target.logLines()).slice(mark.target);
-        const lag = { ...settled, replicated: lines.filter((l) => l.includes(` ${path} `)).length };
+        const lag = await countedLoad(rl, { path, requests: N, keepAlive, timeoutMs: 60_000, quietMs: 2_000 });
+        const r = lag.ab;
         figures.push(
           `${keepAlive ? 'keep-alive' : 'short'}: ${lag.replicated} / ${r.complete} (${(lag.replicated / r.complete).toFixed(4)}), lag ${lag.lagS.toFixed(3)} s`,
         );

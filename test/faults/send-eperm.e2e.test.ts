@@ -4,7 +4,8 @@
 // replicated again; the online service never notices. Prints its figures. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationLab, countForeign, markLogs, measureLag } from '../lab/index.js';
+import { ReplicationLab, countForeign } from '../lab/index.js';
+import { countedLoad } from './counted-load.js';
 
 const isRoot = process.getuid?.() === 0;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -31,20 +32,9 @@ test(
       assert.equal(unblocked.code, 0, unblocked.stderr);
       // Sessions of the blocked period end (their handshakes time out) before the load that counts.
       await sleep(3000);
-      const mark = await markLogs(rl);
-      const b = await rl.cli.ab({
-        url: rl.onlineUrl('/1k'),
-        concurrency: 4,
-        requests: AFTER,
-        keepAlive: false,
-        timeLimitS: 60,
-      });
-      const settled = await measureLag(rl, { since: mark, timeoutMs: 30_000, quietMs: 1_000 });
-      // Only this load's requests (/1k): a session of the fault's time may still finish after the mark.
-      const lag = {
-        ...settled,
-        replicated: (await rl.target.logLines()).slice(mark.target).filter((l) => l.includes(' /1k ')).length,
-      };
+      // Only this load's requests (/1k) count: a session of the fault's time may still finish after it.
+      const lag = await countedLoad(rl, { path: '/1k', requests: AFTER });
+      const b = lag.ab;
       const runs = rl.tcpcopyProcess?.exitCode === null;
       const { tcpcopy } = await rl.stop();
       const sendErrors = tcpcopy?.summary?.get('send errors') ?? -1;
