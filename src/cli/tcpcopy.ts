@@ -21,7 +21,7 @@ import type { FileOptions } from './config-file.js';
 import type { IpAddress, TcpcopyConfig, TcpcopyRawOptions } from './options/index.js';
 import { daemonReporter } from '../process/daemon.js';
 import type { DaemonReporter } from '../process/daemon.js';
-import { LonelyWatch, MemoryWatch, supervise } from '../process/supervise.js';
+import { LonelyWatch, supervise } from '../process/supervise.js';
 import {
   checkLogFile,
   endQuietlyWhenStdoutCloses,
@@ -60,19 +60,24 @@ function isRegularFile(path: string): boolean {
 
 /** Log lines to -l's file, or standard error. */
 /**
- * Runs the replication until SIGINT/SIGTERM (exit 0), the -m memory limit or, without -L, the loss
- * of every intercept connection for --lonely-grace (exit 1); the final summary is logged either way.
+ * Runs the replication until SIGINT/SIGTERM (exit 0), the -m limit exceeded with no session left to
+ * shed or, without -L, the loss of every intercept connection for --lonely-grace (exit 1); the final
+ * summary is logged either way.
  */
 async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): Promise<void> {
-  const { Replicator } = await import('../tcpcopy/index.js');
+  const { Replicator, MemoryShedder, staticBounds } = await import('../tcpcopy/index.js');
   const logger = makeLogger(config.logFile, config.logFormat);
   const lonely = config.lonely ? null : new LonelyWatch(config.lonelyGraceMs);
   const { tcpcopyMetricSpecs, CompareMetrics } = await import('../metrics/index.js');
   // --compare-report with --metrics: latency histograms and outcomes, fed per compared exchange.
   const compareMetrics = config.compare != null && config.metrics !== null ? new CompareMetrics() : null;
+  // -m: the engine's session and backlog bounds start from the limit, and the shedder lowers them
+  // while the resident set size is near it.
+  const bounds = staticBounds(config.maxMemoryBytes, config.maxBacklogBytes);
   const replicator = new Replicator({
     config,
     logger,
+    bounds,
     onConnectionsChange: (n) => lonely?.update(n),
     interceptStatsMs: config.http === null ? 0 : 1000,
     ...(compareMetrics === null ? {} : { onCompareResult: (t, r) => compareMetrics.observe(t, r) }),
@@ -108,7 +113,8 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
     await metrics?.close();
     return;
   }
-  const watchdogs = [new MemoryWatch(config.maxMemoryBytes), ...(lonely === null ? [] : [lonely])];
+  const shedder = new MemoryShedder(config.maxMemoryBytes, bounds, replicator, logger);
+  const watchdogs = [shedder, ...(lonely === null ? [] : [lonely])];
   // --record beside the replication: a second capture, both directions, to pcapng.
   const recording =
     config.record === null ? null : (await import('./record.js')).recordBeside(config, logger, replicator);

@@ -49,9 +49,11 @@ export interface SessionCounters {
   reusedPortWaits: number;
   /** Client bytes held by all sessions now (gauge): the backlog `maxQueuedBytes` bounds. */
   queuedBytes: number;
-  /** Sessions shed because the backlog reached `maxQueuedBytes`, and the bytes they held. */
+  /** Sessions shed at the backlog or session bound, and the bytes they held. */
   shedSessions: number;
   shedBytes: number;
+  /** Of shedSessions: those shed at the session bound or at a backlog bound that -m lowered. */
+  shedForMemory: number;
   /**
    * Target RSTs ignored because they do not belong to this connection (RFC 793 §3.4 / RFC 5961 §3.2):
    * without an ACK of our SYN while the handshake is open, or with a sequence number outside the
@@ -94,6 +96,7 @@ export function newCounters(): SessionCounters {
     queuedBytes: 0,
     shedSessions: 0,
     shedBytes: 0,
+    shedForMemory: 0,
     staleRst: 0,
     handshakeRestarts: 0,
   };

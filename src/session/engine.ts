@@ -6,6 +6,7 @@ import { TcpFlags } from '../packet/index.js';
 import { newCounters } from './counters.js';
 import type { SessionCounters } from './counters.js';
 import { DeadlineHeap } from './deadline-heap.js';
+import { Deque } from './deque.js';
 import { SessionError } from './errors.js';
 import { Session } from './session.js';
 import type { SessionState } from './session.js';
@@ -62,6 +63,14 @@ export interface Backlog {
   readonly waitingSessions: number;
 }
 
+/** The engine's bounds in force (0: none): `-m`'s memory governor lowers and raises them while it runs. */
+export interface EngineBounds {
+  /** Live sessions; a new session past it sheds the oldest. */
+  readonly sessions: number;
+  /** Client bytes held by all sessions; past it the sessions furthest behind are shed. */
+  readonly queuedBytes: number;
+}
+
 /** A held packet must not share its payload with the capture buffer, which is reused. */
 function keep(pkt: ClientSegment): ClientSegment {
   return { ...pkt, options: { ...pkt.options }, payload: Buffer.from(pkt.payload) };
@@ -89,6 +98,10 @@ export class SessionEngine {
   private readonly sessions = new SessionTable<Entry>();
   private readonly heap = new DeadlineHeap<Entry>();
   private shedding = false;
+  /** Live sessions in the order they were created (closed ones are skipped, and swept out when many). */
+  private readonly byAge = new Deque<Entry>();
+  private sessionBound: number;
+  private backlogBound: number;
 
   constructor(
     private readonly resolveTarget: TargetResolver,
@@ -102,6 +115,32 @@ export class SessionEngine {
     const o = { ...DEFAULT_SESSION_OPTIONS, ...options };
     checkOptions(o);
     this.options = Object.freeze(o);
+    this.sessionBound = o.maxSessions;
+    this.backlogBound = o.maxQueuedBytes;
+  }
+
+  /** The bounds in force now (the options' until setBounds changes them). */
+  get bounds(): EngineBounds {
+    return { sessions: this.sessionBound, queuedBytes: this.backlogBound };
+  }
+
+  /**
+   * Changes the bounds (0: none) and sheds at once down to them: the oldest sessions past the
+   * session bound, the sessions furthest behind past the backlog bound. Sessions shed while a bound
+   * is below the options' are counted as shed for memory too.
+   */
+  setBounds(nowMs: number, b: EngineBounds): void {
+    if (
+      !Number.isSafeInteger(b.sessions) ||
+      b.sessions < 0 ||
+      !Number.isSafeInteger(b.queuedBytes) ||
+      b.queuedBytes < 0
+    )
+      throw new SessionError('BAD_OPTION', `bounds must be safe integers ≥ 0, got ${b.sessions} and ${b.queuedBytes}`);
+    this.sessionBound = b.sessions;
+    this.backlogBound = b.queuedBytes;
+    if (b.sessions > 0 && this.sessions.size > b.sessions) this.shedOldest(nowMs, this.sessions.size - b.sessions);
+    if (b.queuedBytes > 0 && this.counters.queuedBytes > b.queuedBytes) this.shed(nowMs);
   }
 
   get size(): number {
@@ -192,6 +231,8 @@ export class SessionEngine {
       if (t === 'skip') return; // the factory counted why
       transform = t;
     }
+    if (this.sessionBound > 0 && this.sessions.size >= this.sessionBound)
+      this.shedOldest(nowMs, this.sessions.size - this.sessionBound + 1);
     c.active++;
     const session = new Session(tuple, pkt, nowMs, this.options, c, this.sink, transform);
     entry = {
@@ -207,7 +248,41 @@ export class SessionEngine {
       buffered: 0,
     };
     this.sessions.set(pkt.src, pkt.srcPort, target.port, entry);
+    this.byAge.push(entry);
+    if (this.byAge.length > 2 * this.sessions.size + 1024) this.sweepByAge();
     this.settle(nowMs, entry);
+  }
+
+  /** Drops the closed sessions from the creation order (they are skipped there until swept). */
+  private sweepByAge(): void {
+    for (let n = this.byAge.length; n > 0; n--) {
+      const e = this.byAge.shift()!;
+      if (e.live) this.byAge.push(e);
+    }
+  }
+
+  /**
+   * Past the session bound: resets the `n` oldest live sessions (by creation), each counted
+   * (`shedSessions`, `shedForMemory`, `shedBytes`) and closed with reason 'shed'.
+   */
+  private shedOldest(nowMs: number, n: number): void {
+    if (this.shedding) return;
+    this.shedding = true;
+    try {
+      for (let left = n; left > 0;) {
+        const e = this.byAge.shift();
+        if (e === undefined) break;
+        if (!e.live || e.session.state === 'CLOSED') continue;
+        this.counters.shedSessions++;
+        this.counters.shedForMemory++;
+        this.counters.shedBytes += e.buffered;
+        e.session.shed(nowMs);
+        this.settle(nowMs, e);
+        left--;
+      }
+    } finally {
+      this.shedding = false;
+    }
   }
 
   /** Resets the old session of a reused port now; settle() then starts the held connection. */
@@ -327,15 +402,17 @@ export class SessionEngine {
   }
 
   /**
-   * The backlog reached `maxQueuedBytes`: resets the sessions whose unsent data is oldest (the ones
+   * The backlog reached its bound: resets the sessions whose unsent data is oldest (the ones
    * furthest behind the online server) until it is under 90 % of the bound. Never silent: each
-   * is counted (`shedSessions`, `shedBytes`) and closed with reason 'shed'.
+   * is counted (`shedSessions`, `shedBytes`; `shedForMemory` too while -m lowered the bound) and
+   * closed with reason 'shed'.
    */
   private shed(nowMs: number): void {
     if (this.shedding) return;
     this.shedding = true;
     try {
-      const goal = Math.floor(this.options.maxQueuedBytes * 0.9);
+      const goal = Math.floor(this.backlogBound * 0.9);
+      const forMemory = this.backlogBound < this.options.maxQueuedBytes || this.options.maxQueuedBytes === 0;
       const byAge: { entry: Entry; at: number }[] = [];
       for (const e of this.sessions.values()) {
         if (e.buffered === 0) continue;
@@ -347,6 +424,7 @@ export class SessionEngine {
         if (this.counters.queuedBytes <= goal) break;
         if (entry.session.state === 'CLOSED') continue;
         this.counters.shedSessions++;
+        if (forMemory) this.counters.shedForMemory++;
         this.counters.shedBytes += entry.buffered;
         entry.session.shed(nowMs);
         this.settle(nowMs, entry);
@@ -363,7 +441,7 @@ export class SessionEngine {
     if (buffered !== entry.buffered) {
       this.counters.queuedBytes += buffered - entry.buffered;
       entry.buffered = buffered;
-      const max = this.options.maxQueuedBytes;
+      const max = this.backlogBound;
       if (max > 0 && this.counters.queuedBytes > max && !this.shedding) this.shed(nowMs);
     }
     if (s.state === 'CLOSED') {

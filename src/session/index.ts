@@ -5,7 +5,7 @@
 export { SessionEngine } from './engine.js';
 export { SessionTable } from './table.js';
 export type { TableValue } from './table.js';
-export type { TargetResolver, TargetFanout, Backlog } from './engine.js';
+export type { TargetResolver, TargetFanout, Backlog, EngineBounds } from './engine.js';
 export { Session } from './session.js';
 export { TransformChain } from './transform-chain.js';
 export type { SessionState, ClientSide } from './session.js';

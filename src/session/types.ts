@@ -162,6 +162,8 @@ export interface SessionOptions {
    * the backlog is under 90 % of the bound. 0: no bound.
    */
   maxQueuedBytes: number;
+  /** Live sessions at most: a new session past it resets the oldest (close reason 'shed', counted). 0: no bound. */
+  maxSessions: number;
   /**
    * A new connection on a client port whose old session still has client data to replay waits at
    * most this long for the old session to finish before the old one is reset.
@@ -200,6 +202,7 @@ export const DEFAULT_SESSION_OPTIONS: Readonly<SessionOptions> = Object.freeze({
   delayedAckMs: 10,
   maxBufferedBytes: 4 * 1024 * 1024,
   maxQueuedBytes: 512 * 1024 * 1024,
+  maxSessions: 0,
   reusedPortWaitMs: 3_000,
   reusedPortQueuePackets: 256,
   maxHandshakeRestarts: 3,

@@ -25,7 +25,7 @@ function counterLines(c: TcpcopyCounters): LogLine[] {
     n(`total captured packets:${c.capturedPackets}`),
     n(`capture dropped:${c.captureDrops},send errors:${c.sendErrors},buffer overflow:${c.bufferOverflow}`),
     n(
-      `replication lag:${Math.round(c.replicationLagMs)} ms,queued:${c.queuedBytes} bytes,shed sessions:${c.shedSessions},shed bytes:${c.shedBytes}`,
+      `replication lag:${Math.round(c.replicationLagMs)} ms,queued:${c.queuedBytes} bytes,shed sessions:${c.shedSessions},shed bytes:${c.shedBytes},shed for memory:${c.shedForMemory}`,
     ),
     n(`stale target rst:${c.staleRst},handshake restarts:${c.handshakeRestarts}`),
   ];

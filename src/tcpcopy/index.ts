@@ -12,3 +12,7 @@ export {
   targetHeaderFromResponse,
   targetHeaderInto,
 } from './convert.js';
+export { MemoryGovernor, staticBounds, SESSION_BYTES_ESTIMATE } from './memory-bound.js';
+export type { GovernorDecision, GovernorEvent, LiveFigures } from './memory-bound.js';
+export { MemoryShedder, MEMORY_SAMPLE_MS } from './memory-shedder.js';
+export type { Sheddable } from './memory-shedder.js';

@@ -19,7 +19,9 @@ import { MysqlMode } from '../mysql-replay/index.js';
 import { CompareTracker } from '../compare/index.js';
 import type { CompareReport, ExchangeResult } from '../compare/index.js';
 import { Deque, SessionEngine } from '../session/index.js';
+import type { LiveFigures } from './memory-bound.js';
 import type {
+  EngineBounds,
   ClientSegment,
   CloseReason,
   EngineSink,
@@ -69,6 +71,8 @@ export interface ReplicatorOptions {
   readonly source?: PacketSource;
   /** The senders and the channel end; default the real ones (liveReplicatorIo). */
   readonly io?: Partial<ReplicatorIo>;
+  /** The engine's bounds at start (-m's static ones); default: no session bound, --max-backlog. */
+  readonly bounds?: EngineBounds;
 }
 
 /**
@@ -241,7 +245,8 @@ export class Replicator {
         keepaliveTimeoutMs: this.config.keepaliveTimeoutMs,
         defaultMss: this.config.mssBytes,
         maxIpPacketBytes: this.config.mtuBytes,
-        maxQueuedBytes: this.config.maxBacklogBytes,
+        maxQueuedBytes: opts.bounds?.queuedBytes ?? this.config.maxBacklogBytes,
+        maxSessions: opts.bounds?.sessions ?? 0,
       },
       this.mysql?.transformFor ?? null,
       this.moreTargets,
@@ -382,6 +387,18 @@ export class Replicator {
       this.edge.loopDelayMaxMs = this.loopDelay.max / 1e6;
     }
     return { ...this.engine.counters, ...this.edge };
+  }
+
+  /** What -m's governor watches: live sessions and the bytes they hold. */
+  liveFigures(): LiveFigures {
+    return { sessions: this.engine.size, queuedBytes: this.engine.counters.queuedBytes };
+  }
+
+  /** -m's governor changed the bounds: the engine sheds down to them now, and the resets go out. */
+  setBounds(b: EngineBounds): void {
+    if (this.stopped) return;
+    this.engine.setBounds(this.nowMs(), b);
+    this.armAfterInput();
   }
 
   /** Each intercept's own counters as it last sent them (asked for with interceptStatsMs). */

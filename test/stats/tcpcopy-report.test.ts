@@ -41,8 +41,8 @@ describe('formatTcpcopyStats', () => {
         '[notice] total cont retransmit:19, frag:20',
         '[notice] total captured packets:21',
         '[notice] capture dropped:22,send errors:23,buffer overflow:24',
-        '[notice] replication lag:25 ms,queued:26 bytes,shed sessions:27,shed bytes:28',
-        '[notice] stale target rst:29,handshake restarts:30',
+        '[notice] replication lag:25 ms,queued:26 bytes,shed sessions:27,shed bytes:28,shed for memory:29',
+        '[notice] stale target rst:30,handshake restarts:31',
       ],
     );
   });

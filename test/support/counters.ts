@@ -2,7 +2,7 @@
 // distinct value and read the lines back.
 import type { TcpcopyCounters } from '../../src/stats/index.js';
 
-/** The counters of the summary lines, in print order (the periodic lines add the last six). */
+/** The counters of the summary lines, in print order (the periodic lines add the last seven). */
 export const SUMMARY_COUNTERS: readonly (keyof TcpcopyCounters)[] = [
   'active',
   'released',
@@ -30,13 +30,14 @@ export const SUMMARY_COUNTERS: readonly (keyof TcpcopyCounters)[] = [
   'bufferOverflow',
 ];
 
-/** SUMMARY_COUNTERS and the six the periodic statistics lines add. */
+/** SUMMARY_COUNTERS and the seven the periodic statistics lines add. */
 export const STATS_COUNTERS: readonly (keyof TcpcopyCounters)[] = [
   ...SUMMARY_COUNTERS,
   'replicationLagMs',
   'queuedBytes',
   'shedSessions',
   'shedBytes',
+  'shedForMemory',
   'staleRst',
   'handshakeRestarts',
 ];

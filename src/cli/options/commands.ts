@@ -154,7 +154,10 @@ export function addTcpcopyOptions(cmd: Command): Command {
     .option('--log-format <format>', "text (the C tool's lines, default) or json (one JSON object per record)")
     .option('-P, --pid-file <file>', 'pid file')
     .option('-d, --daemon', 'run as a daemon')
-    .option('-m, --max-memory <MB>', `exit when memory use exceeds this (default ${d.maxMemoryMb})`)
+    .option(
+      '-m, --max-memory <MB>',
+      `memory bound: session and backlog bounds follow from it, and near it the oldest sessions are shed and counted (--record without -s: exit past it) (default ${d.maxMemoryMb})`,
+    )
     .option('--stats-interval <s>', `seconds between statistics lines, 0 = only at exit (default ${d.statsIntervalS})`)
     .option(
       '--metrics <[addr:]port>',
