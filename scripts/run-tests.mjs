@@ -19,7 +19,11 @@ function walk(dir) {
   }
   return out;
 }
-let files = walk(root).sort();
+// `--soak` runs only the soak tests (`*.soak.test.js`, `npm run test:soak`); every other run leaves them out.
+const soak = args.includes('--soak');
+let files = walk(root)
+  .sort()
+  .filter((f) => f.endsWith('.soak.test.js') === soak);
 if (unitOnly) files = files.filter((f) => !/\/live\//.test(f) && !f.includes('.e2e.'));
 const filter = args.filter((a) => !a.startsWith('--'));
 if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));

@@ -11,6 +11,7 @@ import { stderrLogger } from './logger.js';
 import type { ChannelLogger } from './logger.js';
 import { sessionKeyString } from './messages.js';
 import type { ResponseMessage, SessionKey } from './messages.js';
+import { RecentMap } from './recent-map.js';
 
 /** How many unregistered sessions the pool remembers the connections of (see ConnectionPool.recent). */
 const RECENT_SESSIONS = 65_536;
@@ -94,12 +95,12 @@ export abstract class ConnectionPool<L extends PoolLink> {
   private readonly rr: number[];
   private readonly live = new Map<string, PoolSlot<L>[]>();
   /**
-   * The connections of recently unregistered sessions (oldest first, at most RECENT_SESSIONS). A
+   * The connections of recently unregistered sessions (the last RECENT_SESSIONS at least). A
    * session key registered again (a reused client port) goes on the same connection as before, so
    * its registration follows the old unregistration on one ordered stream instead of overtaking it on
    * another connection, which intercept would see as a takeover (`misrouted`).
    */
-  private readonly recent = new Map<string, PoolSlot<L>[]>();
+  private readonly recent = new RecentMap<string, PoolSlot<L>[]>(RECENT_SESSIONS);
   /** Sessions that asked for their replies' payload (wantPayload): bytes per reply. */
   private readonly payloadWants = new Map<string, number>();
   private upCount = 0;
@@ -207,7 +208,6 @@ export abstract class ConnectionPool<L extends PoolLink> {
       if (slot.sessions.delete(key) && slot.up && slot.link) this.writeUnregister(slot.link, session);
     }
     this.recent.set(key, slots);
-    if (this.recent.size > RECENT_SESSIONS) this.recent.delete(this.recent.keys().next().value as string);
   }
 
   /**

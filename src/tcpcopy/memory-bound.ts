@@ -1,24 +1,37 @@
 // -m MB as a bound kept by shedding, not by exiting. Pure: figures in, decisions out.
 //
-// Two layers:
-// - Static bounds derived from -m at start (`staticBounds`): as many live sessions as half the limit
-//   holds at SESSION_BYTES_ESTIMATE each, and a backlog of at most a quarter of the limit. They
-//   alone keep a flood of new sessions (a SYN flood, a target that answers nothing) under the limit.
-// - A governor fed with the resident set size every check (`MemoryGovernor.sample`): above
-//   HIGH_WATER of the limit it lowers both bounds to 80 % of what is live now (the engine then sheds
-//   the oldest sessions and the ones furthest behind), and below LOW_WATER it raises them back by a
-//   quarter per check, never above the static ones. Only when the resident set stays above the
-//   limit with nothing left to shed (no session, no backlog) for STUCK_CHECKS checks in a row does it
-//   ask to stop: that memory is not the sessions', and no shedding can free it.
+// Three layers:
+// - Static bounds derived from -m at start (`staticBounds`): as many live sessions as half of what
+//   the limit leaves above BASE_BYTES holds at SESSION_BYTES_ESTIMATE each, and a backlog of at
+//   most a quarter of the limit. They alone keep a flood of new sessions (a SYN flood, a target that
+//   answers nothing) under the limit.
+// - V8's heap growth held to TIGHT_GROWTH_PERCENT while the resident set is above TIGHT_ON of the
+//   limit: compactions come sooner and smaller instead of the heap growing to a few times its live
+//   data.
+// - A governor fed every check with the memory in use (the resident set less the heap space V8
+//   keeps free for reuse; `MemoryGovernor.sample`). Above HIGH_WATER of the limit it first asks for
+//   a full garbage collection (at most once per COLLECT_EVERY_CHECKS): V8 lets its old space grow
+//   to a few times the live data before it compacts (measured: 130 MB live, no mark-compact until
+//   450 MB), so much of it is garbage. Still above after it, it lowers both bounds to 80 % of what
+//   is live (the engine then sheds the oldest sessions and the ones furthest behind); below
+//   LOW_WATER it raises them back by a quarter per check, never above the static ones. Only when
+//   the memory in use stays above the limit with nothing left to shed (no session, no backlog) for
+//   STUCK_CHECKS checks in a row does it ask to stop: that memory is not the sessions', and no
+//   shedding can free it.
 
 import type { EngineBounds } from '../session/index.js';
 
 /**
- * Memory a live session costs, bytes. Measured: 1.9 KB (JS heap and RSS) per session in SYN_SENT
- * holding a 100-byte request (200,000 sessions, `node --expose-gc`); doubled for the reassembly,
- * pacing and transform state a busy session adds.
+ * Resident memory a live session costs, bytes, with the garbage V8 lets accumulate. Measured (heap
+ * snapshot of tcpcopy under a flood of SYN + request sessions): 2.5 KB of live heap per session
+ * (Session, its timers, reassembler, pacer, RTT estimator, deques, the held request); V8 then lets
+ * its old space grow to three or four times the live data before it compacts (130 MB live, no
+ * mark-compact until 450 MB), so a session costs about 8 KB of resident memory at a sustained rate
+ * of new sessions.
  */
-export const SESSION_BYTES_ESTIMATE = 4096;
+export const SESSION_BYTES_ESTIMATE = 8192;
+/** What tcpcopy uses with no session (code, capture and send buffers, the channel): about 64 MB measured. */
+export const BASE_BYTES = 64 * 1024 * 1024;
 /** The session bound never goes below this (a tiny -m still replays something). */
 export const MIN_SESSIONS = 256;
 /** The backlog bound never goes below this. */
@@ -29,15 +42,27 @@ export const HIGH_WATER = 0.85;
 export const LOW_WATER = 0.6;
 /** Checks in a row over the limit with nothing to shed before the governor asks to stop. */
 export const STUCK_CHECKS = 20;
+/** Above this share of the limit (resident) V8's heap grows by TIGHT_GROWTH_PERCENT only... */
+export const TIGHT_ON = 0.5;
+/** ...until the resident set is below this share again (V8's own growing factor then). */
+export const TIGHT_OFF = 0.35;
+/**
+ * V8's heap growing factor while tight (`--heap-growing-percent`, read at every collection, so it
+ * can be set at run time). Measured (a loop keeping 300,000 objects live): the resident peak was
+ * 336 MB with V8's own factor and 175 MB with 30 %, for 17 mark-compacts instead of 4.
+ */
+export const TIGHT_GROWTH_PERCENT = 25;
+/** A full collection is asked for at most once per this many checks. */
+export const COLLECT_EVERY_CHECKS = 4;
 
 /**
- * The bounds -m gives the engine at start: half the limit for sessions, and the backlog bound
+ * The bounds -m gives the engine at start: half of the limit above BASE_BYTES for sessions, and the backlog bound
  * (`--max-backlog`, 0 = none) held to a quarter of the limit.
  */
 export function staticBounds(limitBytes: number, backlogBytes: number): EngineBounds {
   const quarter = Math.floor(limitBytes / 4);
   return {
-    sessions: Math.max(MIN_SESSIONS, Math.floor(limitBytes / 2 / SESSION_BYTES_ESTIMATE)),
+    sessions: Math.max(MIN_SESSIONS, Math.floor(Math.max(0, limitBytes - BASE_BYTES) / 2 / SESSION_BYTES_ESTIMATE)),
     queuedBytes: Math.max(MIN_BACKLOG_BYTES, backlogBytes === 0 ? quarter : Math.min(backlogBytes, quarter)),
   };
 }
@@ -48,25 +73,48 @@ export interface LiveFigures {
   readonly queuedBytes: number;
 }
 
+/** One reading of the process's memory. */
+export interface MemorySample {
+  /** Resident set size. */
+  readonly rssBytes: number;
+  /** Space V8 holds committed but unused (total_heap_size − used_heap_size): reused before the heap grows. */
+  readonly heapFreeBytes: number;
+}
+
+/** Memory in use: the resident set less the heap space V8 keeps free for reuse. */
+export function usedBytes(m: MemorySample): number {
+  return Math.max(0, m.rssBytes - m.heapFreeBytes);
+}
+
 export type GovernorEvent =
-  /** The resident set went above HIGH_WATER: the bounds were lowered (and the engine sheds). */
-  | { readonly kind: 'shedding'; readonly rssBytes: number; readonly bounds: EngineBounds }
+  /** Memory in use went above HIGH_WATER: the bounds were lowered (and the engine sheds). */
+  | { readonly kind: 'shedding'; readonly usedBytes: number; readonly bounds: EngineBounds }
   /** The bounds are back at the static ones. */
-  | { readonly kind: 'relieved'; readonly rssBytes: number }
+  | { readonly kind: 'relieved'; readonly usedBytes: number }
   /** Over the limit with nothing to shed for STUCK_CHECKS checks: stop (exit 1). */
-  | { readonly kind: 'stuck'; readonly rssBytes: number };
+  | { readonly kind: 'stuck'; readonly usedBytes: number };
 
 export interface GovernorDecision {
+  /**
+   * Collect the garbage first, then sample again at once (that sample decides). When true, bounds
+   * and event are null.
+   */
+  readonly collect: boolean;
   /** The bounds to give the engine now, or null when they stay. */
   readonly bounds: EngineBounds | null;
   /** Something to log (a change of regime), or null. */
   readonly event: GovernorEvent | null;
+  /** V8's heap growing percent to set now (0: V8's own factor), or null when it stays. */
+  readonly heapGrowthPercent: number | null;
 }
 
 export class MemoryGovernor {
   private current: EngineBounds;
   private pressed = false;
   private stuck = 0;
+  private checks = 0;
+  private collectedAt = -Infinity;
+  private tight = false;
 
   constructor(
     readonly limitBytes: number,
@@ -80,14 +128,27 @@ export class MemoryGovernor {
     return this.current;
   }
 
-  sample(rssBytes: number, live: LiveFigures): GovernorDecision {
+  /**
+   * One check: the memory now and what the engine holds. Memory in use (usedBytes) decides: until a
+   * collection it counts the garbage too, so over HIGH_WATER a collection comes first.
+   */
+  sample(m: MemorySample, live: LiveFigures): GovernorDecision {
+    this.checks++;
+    const growth = this.growth(m.rssBytes);
+    const used = usedBytes(m);
+    const high = used > HIGH_WATER * this.limitBytes;
+    if (high && this.checks - this.collectedAt >= COLLECT_EVERY_CHECKS) {
+      this.collectedAt = this.checks;
+      this.checks--; // the sample after the collection belongs to this check
+      return { collect: true, bounds: null, event: null, heapGrowthPercent: growth };
+    }
     const nothingToShed = live.sessions === 0 && live.queuedBytes === 0;
-    this.stuck = rssBytes > this.limitBytes && nothingToShed ? this.stuck + 1 : 0;
+    this.stuck = used > this.limitBytes && nothingToShed ? this.stuck + 1 : 0;
     if (this.stuck >= STUCK_CHECKS) {
       this.stuck = 0;
-      return { bounds: null, event: { kind: 'stuck', rssBytes } };
+      return { collect: false, bounds: null, event: { kind: 'stuck', usedBytes: used }, heapGrowthPercent: growth };
     }
-    if (rssBytes > HIGH_WATER * this.limitBytes) {
+    if (high) {
       const lowered: EngineBounds = {
         sessions: lower(this.current.sessions, live.sessions, MIN_SESSIONS),
         queuedBytes: lower(this.current.queuedBytes, live.queuedBytes, MIN_BACKLOG_BYTES),
@@ -97,11 +158,13 @@ export class MemoryGovernor {
       const began = !this.pressed;
       this.pressed = true;
       return {
+        collect: false,
         bounds: changed ? lowered : null,
-        event: began ? { kind: 'shedding', rssBytes, bounds: lowered } : null,
+        event: began ? { kind: 'shedding', usedBytes: used, bounds: lowered } : null,
+        heapGrowthPercent: growth,
       };
     }
-    if (rssBytes < LOW_WATER * this.limitBytes && this.pressed) {
+    if (used < LOW_WATER * this.limitBytes && this.pressed) {
       const raised: EngineBounds = {
         sessions: raise(this.current.sessions, this.ceiling.sessions),
         queuedBytes: raise(this.current.queuedBytes, this.ceiling.queuedBytes),
@@ -109,9 +172,23 @@ export class MemoryGovernor {
       this.current = raised;
       const back = same(raised, this.ceiling);
       if (back) this.pressed = false;
-      return { bounds: raised, event: back ? { kind: 'relieved', rssBytes } : null };
+      return {
+        collect: false,
+        bounds: raised,
+        event: back ? { kind: 'relieved', usedBytes: used } : null,
+        heapGrowthPercent: growth,
+      };
     }
-    return { bounds: null, event: null };
+    return { collect: false, bounds: null, event: null, heapGrowthPercent: growth };
+  }
+
+  /** Tight heap growth above TIGHT_ON, V8's own below TIGHT_OFF; the percent when it changes. */
+  private growth(rssBytes: number): number | null {
+    const tight =
+      rssBytes > TIGHT_ON * this.limitBytes ? true : rssBytes < TIGHT_OFF * this.limitBytes ? false : this.tight;
+    if (tight === this.tight) return null;
+    this.tight = tight;
+    return tight ? TIGHT_GROWTH_PERCENT : 0;
   }
 }
 

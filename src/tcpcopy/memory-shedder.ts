@@ -1,13 +1,22 @@
-// -m at run time: samples the resident set size every MEMORY_SAMPLE_MS, feeds the governor
-// (memory-bound.ts) and gives the replicator the bounds it decides; logs each change of regime.
+// -m at run time: samples the memory (resident set, V8's free heap space) every MEMORY_SAMPLE_MS, feeds the governor
+// (memory-bound.ts), runs the full collections it asks for and gives the replicator the bounds it
+// decides; logs each change of regime.
 // A watchdog of the supervisor that asks to stop only when the governor is stuck (over the limit
 // with nothing left to shed).
 
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { StopRequest, Watchdog } from '../process/supervise.js';
 import type { Logger } from '../log/index.js';
 import type { EngineBounds } from '../session/index.js';
 import { HIGH_WATER, LOW_WATER, MemoryGovernor, STUCK_CHECKS } from './memory-bound.js';
-import type { LiveFigures } from './memory-bound.js';
+import type { LiveFigures, MemorySample } from './memory-bound.js';
+
+/** The resident set size and the free space of V8's heap now. */
+export function readMemory(): MemorySample {
+  const h = getHeapStatistics();
+  return { rssBytes: process.memoryUsage.rss(), heapFreeBytes: Math.max(0, h.total_heap_size - h.used_heap_size) };
+}
 
 /** How often the resident set size is read (process.memoryUsage.rss(): one read of /proc/self/statm). */
 export const MEMORY_SAMPLE_MS = 500;
@@ -20,9 +29,30 @@ export interface Sheddable {
 
 const mb = (n: number): string => (n / (1024 * 1024)).toFixed(1);
 
+/**
+ * A full garbage collection, or null where it cannot be had. Node exposes `gc` only under
+ * --expose-gc; the flag set at run time gives it to contexts made afterwards.
+ */
+export function fullCollection(): (() => void) | null {
+  const g = globalThis as { gc?: unknown };
+  if (typeof g.gc === 'function') return g.gc as () => void;
+  try {
+    setFlagsFromString('--expose-gc');
+    const fn: unknown = runInNewContext('gc');
+    return typeof fn === 'function' ? (fn as () => void) : null;
+  } catch {
+    return null;
+  }
+}
+
 export class MemoryShedder implements Watchdog {
   private timer: NodeJS.Timeout | null = null;
   private readonly governor: MemoryGovernor;
+  /** Full collections run because the resident set size was high. */
+  collections = 0;
+  /** The highest resident set size sampled. */
+  peakRssBytes = 0;
+  private lowered = 0;
 
   constructor(
     limitBytes: number,
@@ -30,7 +60,10 @@ export class MemoryShedder implements Watchdog {
     private readonly target: Sheddable,
     private readonly logger: Logger,
     private readonly intervalMs: number = MEMORY_SAMPLE_MS,
-    private readonly rss: () => number = () => process.memoryUsage.rss(),
+    private readonly read: () => MemorySample = readMemory,
+    private readonly collect: (() => void) | null = fullCollection(),
+    private readonly setHeapGrowth: (percent: number) => void = (p) =>
+      setFlagsFromString(`--heap-growing-percent=${p}`),
   ) {
     this.governor = new MemoryGovernor(limitBytes, ceiling);
   }
@@ -42,32 +75,53 @@ export class MemoryShedder implements Watchdog {
   }
 
   stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
+    if (this.timer === null) return;
+    clearInterval(this.timer);
     this.timer = null;
+    this.logger.notice(
+      `memory: resident peak ${mb(this.peakRssBytes)} MB of the -m limit of ${mb(this.governor.limitBytes)} MB, ` +
+        `${this.lowered} bound change(s) for memory, ${this.collections} full collection(s)`,
+    );
+  }
+
+  private sample(): MemorySample {
+    const m = this.read();
+    if (m.rssBytes > this.peakRssBytes) this.peakRssBytes = m.rssBytes;
+    return m;
   }
 
   private check(requestStop: (req: StopRequest) => void): void {
     const limit = this.governor.limitBytes;
-    const d = this.governor.sample(this.rss(), this.target.liveFigures());
-    if (d.bounds !== null) this.target.setBounds(d.bounds);
+    let d = this.governor.sample(this.sample(), this.target.liveFigures());
+    if (d.heapGrowthPercent !== null) this.setHeapGrowth(d.heapGrowthPercent);
+    if (d.collect) {
+      this.collect?.();
+      this.collections++;
+      d = this.governor.sample(this.sample(), this.target.liveFigures());
+      if (d.heapGrowthPercent !== null) this.setHeapGrowth(d.heapGrowthPercent);
+    }
+    if (d.bounds !== null) {
+      this.target.setBounds(d.bounds);
+      this.lowered++;
+    }
     const e = d.event;
     if (e === null) return;
     if (e.kind === 'shedding') {
       this.logger.warn(
-        `memory use ${mb(e.rssBytes)} MB is over ${HIGH_WATER * 100} % of the -m limit of ${mb(limit)} MB: ` +
+        `memory in use ${mb(e.usedBytes)} MB is over ${HIGH_WATER * 100} % of the -m limit of ${mb(limit)} MB: ` +
           `shedding the oldest sessions (bounds now ${e.bounds.sessions} sessions, ${mb(e.bounds.queuedBytes)} MB of backlog)`,
       );
     } else if (e.kind === 'relieved') {
       const c = this.governor.ceiling;
       this.logger.notice(
-        `memory use ${mb(e.rssBytes)} MB is under ${LOW_WATER * 100} % of the -m limit again: ` +
+        `memory in use ${mb(e.usedBytes)} MB is under ${LOW_WATER * 100} % of the -m limit again: ` +
           `bounds back at ${c.sessions} sessions, ${mb(c.queuedBytes)} MB of backlog`,
       );
     } else {
       this.stop();
       requestStop({
         reason:
-          `memory use ${mb(e.rssBytes)} MB exceeds the -m limit of ${mb(limit)} MB with no session left to shed ` +
+          `memory in use ${mb(e.usedBytes)} MB exceeds the -m limit of ${mb(limit)} MB with no session left to shed ` +
           `(${(STUCK_CHECKS * this.intervalMs) / 1000} s), stopping`,
         exitCode: 1,
       });
