@@ -8,6 +8,7 @@ import type { SessionCounters } from './counters.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { Deque } from './deque.js';
 import { SessionError } from './errors.js';
+import { ownCopy } from './reassembly.js';
 import { Session } from './session.js';
 import type { SessionState } from './session.js';
 import { SessionTable } from './table.js';
@@ -73,7 +74,7 @@ export interface EngineBounds {
 
 /** A held packet must not share its payload with the capture buffer, which is reused. */
 function keep(pkt: ClientSegment): ClientSegment {
-  return { ...pkt, options: { ...pkt.options }, payload: Buffer.from(pkt.payload) };
+  return { ...pkt, options: { ...pkt.options }, payload: ownCopy(pkt.payload) };
 }
 
 function checkOptions(o: SessionOptions): void {

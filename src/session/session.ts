@@ -6,7 +6,7 @@ import { TcpFlags } from '../packet/index.js';
 import type { TcpOption } from '../packet/index.js';
 import type { SessionCounters } from './counters.js';
 import { Deque } from './deque.js';
-import { Reassembler } from './reassembly.js';
+import { Reassembler, ownCopy } from './reassembly.js';
 import type { StreamChunk } from './reassembly.js';
 import { seqAdd, seqDiff, seqMax } from './seq.js';
 import { RttEstimator } from './rtt.js';
@@ -505,6 +505,9 @@ export class Session {
   }
 
   private append(c: StreamChunk): void {
+    // Behind unsent bytes the chunk waits, for as long as the target is slow: a pooled copy would
+    // keep a whole pool slab alive (see ownCopy).
+    if (c.data.length > 0 && seqDiff(this.streamEnd, this.sndNxt) > 0) c.data = ownCopy(c.data);
     this.chunks.push(c);
     this.streamEnd = seqAdd(c.seq, c.data.length + (c.fin ? 1 : 0));
   }
@@ -780,6 +783,12 @@ export class Session {
     this.persistTimer.cancel();
     this.ackTimer.cancel();
     this.handshakeTimer.cancel();
+    // The captured bytes go now: the engine's deadline heap may still hold this session for a while
+    // (its entries are dropped lazily), and a shed session can hold megabytes.
+    this.chunks.clear();
+    this.found = null;
+    this.foundIndex = 0;
+    this.stream.clear();
     this.sink.sessionClosed?.(this.tuple, reason, this.clientIsn);
   }
 }

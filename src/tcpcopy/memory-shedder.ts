@@ -4,7 +4,7 @@
 // A watchdog of the supervisor that asks to stop only when the governor is stuck (over the limit
 // with nothing left to shed).
 
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { StopRequest, Watchdog } from '../process/supervise.js';
 import type { Logger } from '../log/index.js';
@@ -12,10 +12,13 @@ import type { EngineBounds } from '../session/index.js';
 import { HIGH_WATER, LOW_WATER, MemoryGovernor, STUCK_CHECKS } from './memory-bound.js';
 import type { LiveFigures, MemorySample } from './memory-bound.js';
 
-/** The resident set size and the free space of V8's heap now. */
+/**
+ * The resident set size and the live data now (process.memoryUsage: one read of /proc/self/statm and
+ * V8's heap statistics).
+ */
 export function readMemory(): MemorySample {
-  const h = getHeapStatistics();
-  return { rssBytes: process.memoryUsage.rss(), heapFreeBytes: Math.max(0, h.total_heap_size - h.used_heap_size) };
+  const m = process.memoryUsage();
+  return { rssBytes: m.rss, liveBytes: m.heapUsed + m.arrayBuffers };
 }
 
 /** How often the resident set size is read (process.memoryUsage.rss(): one read of /proc/self/statm). */
@@ -92,6 +95,7 @@ export class MemoryShedder implements Watchdog {
 
   private check(requestStop: (req: StopRequest) => void): void {
     const limit = this.governor.limitBytes;
+    const budget = mb(this.governor.budgetBytes);
     let d = this.governor.sample(this.sample(), this.target.liveFigures());
     if (d.heapGrowthPercent !== null) this.setHeapGrowth(d.heapGrowthPercent);
     if (d.collect) {
@@ -108,20 +112,20 @@ export class MemoryShedder implements Watchdog {
     if (e === null) return;
     if (e.kind === 'shedding') {
       this.logger.warn(
-        `memory in use ${mb(e.usedBytes)} MB is over ${HIGH_WATER * 100} % of the -m limit of ${mb(limit)} MB: ` +
+        `live data ${mb(e.liveBytes)} MB is over ${HIGH_WATER * 100} % of the ${budget} MB the -m limit of ${mb(limit)} MB leaves: ` +
           `shedding the oldest sessions (bounds now ${e.bounds.sessions} sessions, ${mb(e.bounds.queuedBytes)} MB of backlog)`,
       );
     } else if (e.kind === 'relieved') {
       const c = this.governor.ceiling;
       this.logger.notice(
-        `memory in use ${mb(e.usedBytes)} MB is under ${LOW_WATER * 100} % of the -m limit again: ` +
+        `live data ${mb(e.liveBytes)} MB is under ${LOW_WATER * 100} % of the ${budget} MB budget again: ` +
           `bounds back at ${c.sessions} sessions, ${mb(c.queuedBytes)} MB of backlog`,
       );
     } else {
       this.stop();
       requestStop({
         reason:
-          `memory in use ${mb(e.usedBytes)} MB exceeds the -m limit of ${mb(limit)} MB with no session left to shed ` +
+          `live data ${mb(e.liveBytes)} MB exceeds the ${budget} MB the -m limit of ${mb(limit)} MB leaves, with no session left to shed ` +
           `(${(STUCK_CHECKS * this.intervalMs) / 1000} s), stopping`,
         exitCode: 1,
       });

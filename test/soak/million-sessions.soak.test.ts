@@ -67,7 +67,7 @@ test(
       if (process.env.SOAK_LOG)
         await (await import('node:fs/promises')).writeFile(process.env.SOAK_LOG, tcpcopy?.log ?? '');
       const closed = /closed: .*$/m.exec(tcpcopy?.log ?? '')?.[0] ?? '';
-      const shedWarn = /memory in use .* shedding the oldest sessions.*$/m.exec(tcpcopy?.log ?? '')?.[0] ?? '(none)';
+      const shedWarn = /live data .* shedding the oldest sessions.*$/m.exec(tcpcopy?.log ?? '')?.[0] ?? '(none)';
       t.diagnostic(
         `flood: ${flood.sent} sessions in ${flood.seconds.toFixed(1)} s (${Math.round(flood.sent / flood.seconds)}/s, ${flood.failed} packets refused); ` +
           `tcpcopy: syn cnt ${s?.get('syn cnt')}, capture dropped ${s?.get('capture dropped')}, shed sessions ${s?.get('shed sessions')}, ` +

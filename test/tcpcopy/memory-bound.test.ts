@@ -7,6 +7,8 @@ import fc from 'fast-check';
 import {
   BASE_BYTES,
   COLLECT_EVERY_CHECKS,
+  NATIVE_BYTES,
+  liveBudget,
   HIGH_WATER,
   LOW_WATER,
   MIN_BACKLOG_BYTES,
@@ -24,7 +26,8 @@ import type { StopRequest } from '../../src/process/supervise.js';
 import { recordingLogger } from '../support/fakes.js';
 
 const MB = 1024 * 1024;
-const mem = (rssBytes: number, heapFreeBytes = 0): MemorySample => ({ rssBytes, heapFreeBytes });
+/** A sample with `liveBytes` live, resident as much unless said. */
+const mem = (liveBytes: number, rssBytes = liveBytes): MemorySample => ({ rssBytes, liveBytes });
 
 describe('staticBounds', () => {
   test('half the limit above the base for sessions at the estimate each; the backlog held to a quarter', () => {
@@ -66,11 +69,18 @@ function governor(
 
 describe('MemoryGovernor', () => {
   const ceiling: EngineBounds = { sessions: 10_000, queuedBytes: 64 * MB };
-  const limit = 100 * MB;
+  // A limit that leaves a budget of 100 MB of live data.
+  const limit = NATIVE_BYTES + 200 * MB;
+
+  test('the budget: the limit less the native part, over the headroom', () => {
+    assert.equal(liveBudget(limit), 100 * MB);
+    assert.equal(liveBudget(16 * MB), 0);
+    assert.equal(new MemoryGovernor(limit, ceiling).budgetBytes, 100 * MB);
+  });
 
   test('under the high water: nothing changes', () => {
     const g = governor(limit, ceiling);
-    assert.deepEqual(g.sample(mem(HIGH_WATER * limit), { sessions: 9_000, queuedBytes: 60 * MB }), {
+    assert.deepEqual(g.sample(mem(HIGH_WATER * 100 * MB), { sessions: 9_000, queuedBytes: 60 * MB }), {
       collect: false,
       bounds: null,
       event: null,
@@ -78,9 +88,9 @@ describe('MemoryGovernor', () => {
     assert.deepEqual(g.bounds, ceiling);
   });
 
-  test('a high resident set that is mostly free heap space is not memory in use: nothing happens', () => {
+  test('a high resident set with little live data (memory the allocator kept): nothing is shed', () => {
     const g = governor(limit, ceiling);
-    assert.deepEqual(g.sample(mem(95 * MB, 40 * MB), { sessions: 9_000, queuedBytes: 0 }), {
+    assert.deepEqual(g.sample(mem(30 * MB, 0.99 * limit), { sessions: 9_000, queuedBytes: 0 }), {
       collect: false,
       bounds: null,
       event: null,
@@ -110,7 +120,7 @@ describe('MemoryGovernor', () => {
     assert.deepEqual(d, {
       collect: false,
       bounds: lowered,
-      event: { kind: 'shedding', usedBytes: 90 * MB, bounds: lowered },
+      event: { kind: 'shedding', liveBytes: 90 * MB, bounds: lowered },
     });
     // Still over at the next checks: lower again without collecting, no second event; the next
     // collection comes COLLECT_EVERY_CHECKS checks after the last.
@@ -152,7 +162,7 @@ describe('MemoryGovernor', () => {
     const seen: number[] = [];
     let relieved = 0;
     for (let i = 0; i < 40; i++) {
-      const d = g.sample(mem(LOW_WATER * limit - 1), { sessions: 100, queuedBytes: 0 });
+      const d = g.sample(mem(LOW_WATER * 100 * MB - 1), { sessions: 100, queuedBytes: 0 });
       if (d.bounds !== null) seen.push(d.bounds.sessions);
       if (d.event?.kind === 'relieved') relieved++;
     }
@@ -179,7 +189,7 @@ describe('MemoryGovernor', () => {
     assert.deepEqual(d, {
       collect: false,
       bounds: { sessions: 0, queuedBytes: 0 },
-      event: { kind: 'relieved', usedBytes: 1 * MB },
+      event: { kind: 'relieved', liveBytes: 1 * MB },
     });
   });
 
@@ -194,13 +204,13 @@ describe('MemoryGovernor', () => {
     for (let i = 0; i < STUCK_CHECKS - 1; i++) assert.notEqual(check(0).event?.kind, 'stuck');
     check(1); // something to shed: the count starts again
     for (let i = 0; i < STUCK_CHECKS - 1; i++) assert.notEqual(check(0).event?.kind, 'stuck');
-    assert.deepEqual(check(0), { collect: false, bounds: null, event: { kind: 'stuck', usedBytes: over } });
+    assert.deepEqual(check(0), { collect: false, bounds: null, event: { kind: 'stuck', liveBytes: over } });
   });
 
   test('heap growth: tight above half the limit (resident), V8 own again under 35 %, told only on a change', () => {
     const g = governor(limit, ceiling);
     const live = { sessions: 0, queuedBytes: 0 };
-    for (const rss of [40, 51, 60, 45, 36, 34, 20, 55]) g.sample(mem(rss * MB, rss * MB), live);
+    for (const share of [0.4, 0.51, 0.6, 0.45, 0.36, 0.34, 0.2, 0.55]) g.sample(mem(1 * MB, share * limit), live);
     assert.deepEqual(g.growths, [null, TIGHT_GROWTH_PERCENT, null, null, null, 0, null, TIGHT_GROWTH_PERCENT]);
   });
 
@@ -223,7 +233,8 @@ describe('MemoryGovernor', () => {
             if (d.bounds !== null) assert.deepEqual(d.bounds, b);
             assert.ok(b.sessions >= MIN_SESSIONS && b.sessions <= ceiling.sessions, JSON.stringify(b));
             assert.ok(b.queuedBytes >= MIN_BACKLOG_BYTES && b.queuedBytes <= ceiling.queuedBytes, JSON.stringify(b));
-            if (s.rss > HIGH_WATER * limit && !d.collect) assert.ok(b.sessions <= Math.max(MIN_SESSIONS, s.sessions));
+            if (s.rss > HIGH_WATER * 100 * MB && !d.collect)
+              assert.ok(b.sessions <= Math.max(MIN_SESSIONS, s.sessions));
           }
         },
       ),
@@ -241,13 +252,14 @@ describe('MemoryShedder', () => {
     const { logger, lines } = recordingLogger();
     let collections = 0;
     const growthSet: number[] = [];
+    const limit = NATIVE_BYTES + 200 * MB; // a budget of 100 MB of live data
     const shedder = new MemoryShedder(
-      100 * MB,
+      limit,
       { sessions: 5000, queuedBytes: 25 * MB },
       target,
       logger,
       5,
-      () => mem(rss),
+      () => mem(rss, rss * 1.5),
       () => {
         collections++;
       },
@@ -258,20 +270,20 @@ describe('MemoryShedder', () => {
     const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
     await sleep(30);
     assert.deepEqual(given, [], 'under the high water: nothing');
-    rss = 90 * MB;
+    rss = 95 * MB;
     await sleep(8);
     assert.deepEqual(given[0], { sessions: 800, queuedBytes: Math.floor(2 * MB * 0.8) });
     assert.ok(collections >= 1, 'a full collection before the first shedding');
     assert.match(
       lines.join(''),
-      /memory in use 90\.0 MB is over 85 % of the -m limit of 100\.0 MB: shedding the oldest sessions \(bounds now 800 sessions, 1\.6 MB of backlog\)/,
+      /live data 95\.0 MB is over 85 % of the 100\.0 MB the -m limit of 256\.0 MB leaves: shedding the oldest sessions \(bounds now 800 sessions, 1\.6 MB of backlog\)/,
     );
     rss = 10 * MB;
     await sleep(200);
     assert.deepEqual(given.at(-1), { sessions: 5000, queuedBytes: 25 * MB });
     assert.match(
       lines.join(''),
-      /memory in use 10\.0 MB is under 60 % of the -m limit again: bounds back at 5000 sessions, 25\.0 MB of backlog/,
+      /live data 10\.0 MB is under 60 % of the 100\.0 MB budget again: bounds back at 5000 sessions, 25\.0 MB of backlog/,
     );
     assert.deepEqual(stops, []);
     rss = 200 * MB;
@@ -280,14 +292,15 @@ describe('MemoryShedder', () => {
     await sleep(STUCK_CHECKS * 5 + 150);
     assert.equal(stops.length, 1);
     assert.deepEqual(stops[0], {
-      reason: 'memory in use 200.0 MB exceeds the -m limit of 100.0 MB with no session left to shed (0.1 s), stopping',
+      reason:
+        'live data 200.0 MB exceeds the 100.0 MB the -m limit of 256.0 MB leaves, with no session left to shed (0.1 s), stopping',
       exitCode: 1,
     });
     shedder.stop();
     assert.match(
       lines.at(-1) ?? '',
       new RegExp(
-        `memory: resident peak 200\\.0 MB of the -m limit of 100\\.0 MB, \\d+ bound change\\(s\\) for memory, ${collections} full collection\\(s\\)`,
+        `memory: resident peak 300\\.0 MB of the -m limit of 256\\.0 MB, \\d+ bound change\\(s\\) for memory, ${collections} full collection\\(s\\)`,
       ),
     );
     assert.equal(shedder.collections, collections);
