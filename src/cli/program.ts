@@ -10,7 +10,8 @@ import { VERSION } from '../version.js';
 import { describeFsError } from '../process/pidfile.js';
 import { daemonReporter, runDaemonParent } from '../process/daemon.js';
 import type { DaemonReporter } from '../process/daemon.js';
-import { missingSecretMessage, secretMissing } from '../channel/index.js';
+import { SECRET_ENV_VAR, missingSecretMessage, secretMissing } from '../channel/index.js';
+import { MYSQL_ENV } from './options/mysql.js';
 import { OptionError } from './options/errors.js';
 import { formatConfig } from './options/commands.js';
 
@@ -123,7 +124,10 @@ export async function startService(
   if (secretMissing(s.config)) usageError(s.program, missingSecretMessage(s.tool, s.peer));
   const daemon = daemonReporter();
   if (s.config.daemon && daemon === null) {
-    await runDaemonParent(s.tool, s.program, s.argv, s.config.logFile);
+    await runDaemonParent(s.tool, s.program, s.argv, s.config.logFile, {
+      '--secret': SECRET_ENV_VAR,
+      '--mysql': MYSQL_ENV,
+    });
     return;
   }
   await run(daemon);

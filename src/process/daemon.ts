@@ -1,5 +1,6 @@
 // -d: running tcpcopy or intercept as a daemon. Node cannot fork(), so the parent re-runs the same
-// command (same node, node flags, script and arguments, minus -d) in a new session with its output
+// command (same node, node flags, script and arguments, minus -d, secrets moved from the arguments
+// to the environment) in a new session with its output
 // going to the -l file (or /dev/null), marked by DAEMON_ENV. The child reports over an IPC channel
 // once it has started (pid file written, service up) or why it failed; the parent then prints the
 // daemon's pid and exits 0, or prints the child's error and exits 1.
@@ -75,6 +76,39 @@ export function withoutDaemonFlag(args: readonly string[], options: readonly Opt
   return out;
 }
 
+/**
+ * `args` with the values of the secret-bearing options taken out into environment variables, so
+ * the daemon child's argv (world-readable in /proc/PID/cmdline) carries no secret; its environment
+ * is readable by its owner only. `secretEnv` maps each long option (`--secret`) to its variable;
+ * both `--secret S` and `--secret=S` forms are taken, nothing after `--`. The tools read each
+ * variable when the option is not given. Pure.
+ */
+export function secretsToEnv(
+  args: readonly string[],
+  secretEnv: Readonly<Record<string, string>>,
+): { args: string[]; env: Record<string, string> } {
+  const out: string[] = [];
+  const env: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (a === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    const variable = secretEnv[name];
+    if (variable === undefined) {
+      out.push(a);
+      continue;
+    }
+    if (name !== a) env[variable] = a.slice(eq + 1);
+    else if (i + 1 < args.length) env[variable] = args[++i] ?? '';
+    else out.push(a); // no value: the child's parser says so
+  }
+  return { args: out, env };
+}
+
 /** Messages from the daemon child to its parent. */
 type DaemonMessage =
   | { readonly type: 'started'; readonly pid: number }
@@ -114,8 +148,10 @@ export function daemonReporter(env: NodeJS.ProcessEnv = process.env): DaemonRepo
 export interface StartDaemonOptions {
   /** Command name for messages ("tcpcopy"). */
   readonly name: string;
-  /** The command's arguments without -d (see withoutDaemonFlag). */
+  /** The command's arguments without -d (see withoutDaemonFlag) and without secrets (see secretsToEnv). */
   readonly args: readonly string[];
+  /** More environment for the child (the secrets taken out of its arguments). */
+  readonly env?: Readonly<Record<string, string>>;
   /** -l: the daemon's standard output and error go there (appended); null = /dev/null. */
   readonly logFile: string | null;
   readonly timeoutMs?: number;
@@ -141,7 +177,7 @@ export async function startDaemon(opts: StartDaemonOptions): Promise<number> {
   const child = spawn(process.execPath, [...process.execArgv, script, ...opts.args], {
     detached: true,
     stdio: ['ignore', out, out, 'ipc'],
-    env: { ...process.env, [DAEMON_ENV]: '1' },
+    env: { ...process.env, ...opts.env, [DAEMON_ENV]: '1' },
   });
   closeSync(out);
   const timeoutMs = opts.timeoutMs ?? DAEMON_START_TIMEOUT_MS;
@@ -187,9 +223,11 @@ export async function runDaemonParent(
   cmd: { readonly options: readonly OptionShape[] },
   argv: readonly string[],
   logFile: string | null,
+  secretEnv: Readonly<Record<string, string>> = {},
 ): Promise<void> {
   try {
-    const pid = await startDaemon({ name, args: withoutDaemonFlag(argv, cmd.options), logFile });
+    const { args, env } = secretsToEnv(withoutDaemonFlag(argv, cmd.options), secretEnv);
+    const pid = await startDaemon({ name, args, env, logFile });
     process.stdout.write(`${pid}\n`);
   } catch (err) {
     if (!(err instanceof DaemonError)) throw err;

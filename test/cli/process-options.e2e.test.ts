@@ -125,15 +125,13 @@ void test(
         .filter((a) => a !== '');
       assert.equal(cmdline[0], process.execPath);
       assert.equal(cmdline[1], join(root, 'bin', 'intercept'));
-      assert.deepEqual(cmdline.slice(2), [
-        ...interceptArgs,
-        '-P',
-        'intercept.pid',
-        '-l',
-        'intercept.log',
-        '--secret',
-        SECRET,
-      ]);
+      // The secret is not in the daemon's argv (world-readable): it went to its environment.
+      assert.deepEqual(cmdline.slice(2), [...interceptArgs, '-P', 'intercept.pid', '-l', 'intercept.log']);
+      assert.ok(!readFileSync(`/proc/${printed}/cmdline`, 'utf8').includes(SECRET), 'no secret in argv');
+      assert.ok(
+        readFileSync(`/proc/${printed}/environ`, 'utf8').split('\0').includes(`TCPCOPY_SECRET=${SECRET}`),
+        'the secret is in its environment',
+      );
       const stat = readFileSync(`/proc/${printed}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       assert.equal(Number(fields[3]), printed, 'session id = its pid (setsid)');
@@ -172,6 +170,7 @@ void test(
       assert.equal(readFileSync(tPid, 'utf8'), `${tcpcopyPid}\n`);
       assert.ok(alive(tcpcopyPid));
       assert.ok(!readFileSync(`/proc/${tcpcopyPid}/cmdline`, 'utf8').split('\0').includes('-d'));
+      assert.ok(!readFileSync(`/proc/${tcpcopyPid}/cmdline`, 'utf8').includes(SECRET), 'no secret in argv');
       await until(
         'intercept to see both tcpcopy connections',
         20_000,

@@ -67,7 +67,7 @@ export function addTcpcopyOptions(cmd: Command): Command {
     .optionsGroup('MySQL / MariaDB (logins re-signed for the target):')
     .option(
       '--mysql <users>',
-      "target passwords of the users that log in, user:password,... (they may differ from online's)",
+      "target passwords of the users that log in, user:password,... (they may differ from online's; default: $TCPCOPY_MYSQL)",
     )
     .option('--mysql-file <file>', 'the same from a file, one user:password per line (# comments): out of argv')
     .option('--mysql-skip-grant', 'the target runs with --skip-grant-tables: logins pass as captured')

@@ -26,6 +26,12 @@ function entry(where: string, item: string, into: Map<string, string>): void {
   into.set(user, item.slice(colon + 1));
 }
 
+/**
+ * The environment variable read for --mysql when the option is not given: keeps the passwords out
+ * of argv (the daemon child gets them this way).
+ */
+export const MYSQL_ENV = 'TCPCOPY_MYSQL';
+
 /** The MySQL mode's settings, or null when none of its options is given. */
 export function parseMysqlMode(
   raw: MysqlRawOptions,

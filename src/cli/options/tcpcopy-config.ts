@@ -16,7 +16,7 @@ import type { IpAddress } from './address.js';
 import { buildCaptureFilter } from './bpf.js';
 import { parseCompareConfig } from './compare.js';
 import { OptionError } from './errors.js';
-import { parseMysqlMode } from './mysql.js';
+import { MYSQL_ENV, parseMysqlMode } from './mysql.js';
 import { parseInterfaces } from './interfaces.js';
 import { parseIntegerOption, parseSecondsOption } from './numbers.js';
 import { formatTransfer, parseTransfers } from './transfer.js';
@@ -68,7 +68,7 @@ export const TCPCOPY_DEFAULTS = {
 } as const;
 
 export interface TcpcopyInputs {
-  /** Environment variables (only SECRET_ENV is read). */
+  /** Environment variables (only SECRET_ENV and MYSQL_ENV are read). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** This machine's addresses, to refuse a target that is the online server itself. */
   readonly localAddresses?: readonly IpAddress[];
@@ -331,7 +331,11 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     );
   }
   const secret = findSecret(nonEmpty('--secret', raw.secret), inputs.env);
-  const mysql = parseMysqlMode(raw, { tcpcopy1: raw.tcpcopy1 === true, socket: transport === 'socket' });
+  const mysqlEnv = inputs.env?.[MYSQL_ENV];
+  const mysql = parseMysqlMode(
+    raw.mysql === undefined && mysqlEnv !== undefined && mysqlEnv !== '' ? { ...raw, mysql: mysqlEnv } : raw,
+    { tcpcopy1: raw.tcpcopy1 === true, socket: transport === 'socket' },
+  );
   const compare = parseCompareConfig(raw, {
     mysql: mysql !== null,
     tcpcopy1: raw.tcpcopy1 === true,
