@@ -13,7 +13,8 @@
         "native/src/sock.c",
         "native/src/rawsend.c",
         "native/src/inject.c",
-        "native/src/nfqueue.c"
+        "native/src/nfqueue.c",
+        "native/src/privileges.c"
       ],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11", "-fvisibility=hidden"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Command, Option } from 'commander';
 import { OptionError } from './options/index.js';
 import { describeFsError } from '../process/pidfile.js';
+import { takeDaemonSecrets } from '../process/daemon.js';
 
 /** Options a file does not set: the ones about reading files, and the hidden --print-config. */
 const NOT_IN_FILE = new Set(['--config', '--print-config']);
@@ -95,6 +96,11 @@ export interface FileOptions {
 }
 
 export function loadFileOptions<T extends FileOptions & { secret?: string }>(program: Command): T {
+  // A daemon child: the secrets its parent moved out of argv are command-line values again.
+  for (const { option, value } of takeDaemonSecrets(process.env)) {
+    const opt = program.options.find((o) => o.long === option);
+    if (opt !== undefined) program.setOptionValueWithSource(opt.attributeName(), value, 'cli');
+  }
   const first = program.opts<T>();
   if (first.config !== undefined) applyConfigFile(program, first.config);
   const opts = program.opts<T>();

@@ -6,6 +6,7 @@ import { INTERCEPT_EXAMPLES, addInterceptOptions, examplesText, validateIntercep
 import type { InterceptConfig, InterceptRawOptions } from './options/index.js';
 import type { DaemonReporter } from '../process/daemon.js';
 import { supervise } from '../process/supervise.js';
+import { becomeUser } from '../process/become-user.js';
 import { serveMetrics } from './metrics.js';
 import {
   checkLogFile,
@@ -35,7 +36,18 @@ async function serve(config: InterceptConfig, daemon: DaemonReporter | null): Pr
   );
   if (metrics === 'failed') return;
   try {
-    process.exitCode = await supervise({ service, logger, pidFile: config.pidFile, daemon });
+    const user = config.user;
+    process.exitCode = await supervise({
+      service,
+      logger,
+      pidFile: config.pidFile,
+      daemon,
+      ...(user === null
+        ? {}
+        : {
+            afterStart: () => becomeUser({ user, logFile: config.logFile, pidFile: config.pidFile, logger }),
+          }),
+    });
   } finally {
     await metrics?.close();
   }

@@ -22,6 +22,8 @@ import type { IpAddress, TcpcopyConfig, TcpcopyRawOptions } from './options/inde
 import { daemonReporter } from '../process/daemon.js';
 import type { DaemonReporter } from '../process/daemon.js';
 import { LonelyWatch, supervise } from '../process/supervise.js';
+import type { Logger } from '../log/index.js';
+import { becomeUser } from '../process/become-user.js';
 import {
   checkLogFile,
   endQuietlyWhenStdoutCloses,
@@ -72,7 +74,7 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
   // --compare-report with --metrics: latency histograms and outcomes, fed per compared exchange.
   const compareMetrics = config.compare != null && config.metrics !== null ? new CompareMetrics() : null;
   // -m: the engine's session and backlog bounds start from the limit, and the shedder lowers them
-  // while the resident set size is near it.
+  // while the live data is near what the limit allows.
   const bounds = staticBounds(config.maxMemoryBytes, config.maxBacklogBytes);
   const replicator = new Replicator({
     config,
@@ -125,6 +127,7 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
       pidFile: config.pidFile,
       daemon,
       watchdogs: recording === null ? watchdogs : [...watchdogs, recording.watchdog],
+      ...(config.user === null ? {} : { afterStart: userDrop(config.user, config, logger) }),
     });
   } finally {
     await metrics?.close();
@@ -132,6 +135,15 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
   }
   // The replication ran, but what --compare-report asked for was not written.
   if (replicator.compareReportFailed && (process.exitCode ?? 0) === 0) process.exitCode = ExitCode.FAILED;
+}
+
+/** --user: the drop after the start, handing -l and -P to the user. */
+function userDrop(
+  user: string,
+  config: { readonly logFile: string | null; readonly pidFile: string | null },
+  logger: Logger,
+): () => void {
+  return () => becomeUser({ user, logFile: config.logFile, pidFile: config.pidFile, logger });
 }
 
 /** Live capture replayed over ordinary sockets until SIGINT/SIGTERM; prints the report. Exit code. */

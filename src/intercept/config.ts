@@ -13,6 +13,8 @@ export interface InterceptConfig {
   readonly bindAddress: IpAddress | null;
   readonly logFile: string | null;
   readonly pidFile: string | null;
+  /** --user: run as this user once the capture is open (null: stay as started). */
+  readonly user: string | null;
   readonly daemon: boolean;
   /** --secret or TCPCOPY_SECRET; null = none. */
   readonly secret: string | null;

@@ -76,12 +76,16 @@ export function withoutDaemonFlag(args: readonly string[], options: readonly Opt
   return out;
 }
 
+/** Lists, in the daemon child's environment, the options moved there: `--secret=TCPCOPY_SECRET,...`. */
+export const DAEMON_SECRETS_ENV = 'TCPCOPY_DAEMON_SECRETS';
+
 /**
  * `args` with the values of the secret-bearing options taken out into environment variables, so
  * the daemon child's argv (world-readable in /proc/PID/cmdline) carries no secret; its environment
  * is readable by its owner only. `secretEnv` maps each long option (`--secret`) to its variable;
- * both `--secret S` and `--secret=S` forms are taken, nothing after `--`. The tools read each
- * variable when the option is not given. Pure.
+ * both `--secret S` and `--secret=S` forms are taken, nothing after `--`. DAEMON_SECRETS_ENV names
+ * what was moved; the child puts it back as command-line values (takeDaemonSecrets), so they keep
+ * winning over a --config file. Pure.
  */
 export function secretsToEnv(
   args: readonly string[],
@@ -89,6 +93,7 @@ export function secretsToEnv(
 ): { args: string[]; env: Record<string, string> } {
   const out: string[] = [];
   const env: Record<string, string> = {};
+  const moved: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
     if (a === '--') {
@@ -104,9 +109,33 @@ export function secretsToEnv(
     }
     if (name !== a) env[variable] = a.slice(eq + 1);
     else if (i + 1 < args.length) env[variable] = args[++i] ?? '';
-    else out.push(a); // no value: the child's parser says so
+    else {
+      out.push(a); // no value: the child's parser says so
+      continue;
+    }
+    moved.push(`${name}=${variable}`);
   }
+  if (moved.length > 0) env[DAEMON_SECRETS_ENV] = moved.join(',');
   return { args: out, env };
+}
+
+/**
+ * In the daemon child: the options secretsToEnv moved, with their values, taken out of `env` (the
+ * variables are deleted, so children started later do not inherit them). Empty elsewhere.
+ */
+export function takeDaemonSecrets(env: NodeJS.ProcessEnv): { option: string; value: string }[] {
+  const list = env[DAEMON_SECRETS_ENV];
+  if (list === undefined) return [];
+  delete env[DAEMON_SECRETS_ENV];
+  const out: { option: string; value: string }[] = [];
+  for (const item of list.split(',')) {
+    const [option, variable] = item.split('=');
+    if (option === undefined || variable === undefined) continue;
+    const value = env[variable];
+    delete env[variable];
+    if (value !== undefined) out.push({ option, value });
+  }
+  return out;
 }
 
 /** Messages from the daemon child to its parent. */

@@ -39,6 +39,11 @@ export interface SuperviseOptions {
   /** Set in a daemon child: told when the start succeeded or failed. */
   readonly daemon: DaemonReporter | null;
   readonly watchdogs?: readonly Watchdog[];
+  /**
+   * Runs once the service started (--user drops root here); a throw stops the service and fails
+   * the start like a start error.
+   */
+  readonly afterStart?: () => void;
 }
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -75,6 +80,13 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
       await service.start();
     } catch (err) {
       daemon?.failed(errorText(err));
+      throw err;
+    }
+    try {
+      opts.afterStart?.();
+    } catch (err) {
+      daemon?.failed(errorText(err));
+      await service.stop();
       throw err;
     }
     daemon?.started();

@@ -127,8 +127,9 @@ export class SessionEngine {
 
   /**
    * Changes the bounds (0: none) and sheds at once down to them: the oldest sessions past the
-   * session bound, the sessions furthest behind past the backlog bound. Sessions shed while a bound
-   * is below the options' are counted as shed for memory too.
+   * session bound, the sessions furthest behind past the backlog bound. Sessions shed at the session
+   * bound, and at a backlog bound below the options' (or where the options have none), are counted
+   * as shed for memory too.
    */
   setBounds(nowMs: number, b: EngineBounds): void {
     if (
@@ -140,7 +141,7 @@ export class SessionEngine {
       throw new SessionError('BAD_OPTION', `bounds must be safe integers ≥ 0, got ${b.sessions} and ${b.queuedBytes}`);
     this.sessionBound = b.sessions;
     this.backlogBound = b.queuedBytes;
-    if (b.sessions > 0 && this.sessions.size > b.sessions) this.shedOldest(nowMs, this.sessions.size - b.sessions);
+    if (b.sessions > 0 && this.sessions.size > b.sessions) this.shedOldest(nowMs, b.sessions);
     if (b.queuedBytes > 0 && this.counters.queuedBytes > b.queuedBytes) this.shed(nowMs);
   }
 
@@ -232,8 +233,7 @@ export class SessionEngine {
       if (t === 'skip') return; // the factory counted why
       transform = t;
     }
-    if (this.sessionBound > 0 && this.sessions.size >= this.sessionBound)
-      this.shedOldest(nowMs, this.sessions.size - this.sessionBound + 1);
+    if (this.sessionBound > 0 && this.sessions.size >= this.sessionBound) this.shedOldest(nowMs, this.sessionBound - 1);
     c.active++;
     const session = new Session(tuple, pkt, nowMs, this.options, c, this.sink, transform);
     entry = {
@@ -263,14 +263,15 @@ export class SessionEngine {
   }
 
   /**
-   * Past the session bound: resets the `n` oldest live sessions (by creation), each counted
+   * Past the session bound: resets the oldest live sessions (by creation) until at most `keep` are
+   * left (a shed session's waiting successor, started by settle, counts too), each counted
    * (`shedSessions`, `shedForMemory`, `shedBytes`) and closed with reason 'shed'.
    */
-  private shedOldest(nowMs: number, n: number): void {
+  private shedOldest(nowMs: number, keep: number): void {
     if (this.shedding) return;
     this.shedding = true;
     try {
-      for (let left = n; left > 0;) {
+      while (this.sessions.size > keep) {
         const e = this.byAge.shift();
         if (e === undefined) break;
         if (!e.live || e.session.state === 'CLOSED') continue;
@@ -279,7 +280,6 @@ export class SessionEngine {
         this.counters.shedBytes += e.buffered;
         e.session.shed(nowMs);
         this.settle(nowMs, e);
-        left--;
       }
     } finally {
       this.shedding = false;

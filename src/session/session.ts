@@ -505,9 +505,9 @@ export class Session {
   }
 
   private append(c: StreamChunk): void {
-    // Behind unsent bytes the chunk waits, for as long as the target is slow: a pooled copy would
-    // keep a whole pool slab alive (see ownCopy).
-    if (c.data.length > 0 && seqDiff(this.streamEnd, this.sndNxt) > 0) c.data = ownCopy(c.data);
+    // Behind unsent bytes, or before the target's handshake, the chunk waits for as long as the
+    // target is slow: a pooled copy would keep a whole pool slab alive (see ownCopy).
+    if (c.data.length > 0 && (!this.synchronized || seqDiff(this.streamEnd, this.sndNxt) > 0)) c.data = ownCopy(c.data);
     this.chunks.push(c);
     this.streamEnd = seqAdd(c.seq, c.data.length + (c.fin ? 1 : 0));
   }

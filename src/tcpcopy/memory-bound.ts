@@ -10,13 +10,13 @@
 //   data.
 // - A governor fed every check with the live data (V8's used heap and the ArrayBuffers) against a
 //   budget: the limit less NATIVE_BYTES, over LIVE_HEADROOM (`MemoryGovernor.sample`). Above
-//   HIGH_WATER of it, it first asks for a full garbage collection (at most once per
-//   COLLECT_EVERY_CHECKS): the used heap counts garbage until one. Still above after it, it lowers
-//   both bounds to 80 % of what is live (the engine then sheds the oldest sessions and the ones
-//   furthest behind); below LOW_WATER it raises them back by a quarter per check, never above the
-//   static ones. Only when the live data stays above the budget with nothing left to shed (no
-//   session, no backlog) for STUCK_CHECKS checks in a row does it ask to stop: that memory is not
-//   the sessions', and no shedding can free it.
+//   HIGH_WATER of it (or with the resident set over the limit itself), it first asks for a full
+//   garbage collection (at most once per COLLECT_EVERY_CHECKS): the used heap counts garbage until
+//   one. Still above after it, it lowers both bounds to 80 % of what is live (the engine then sheds
+//   the oldest sessions and the ones furthest behind); below LOW_WATER it raises them back by a
+//   quarter per check, never above the static ones. Only when it stays over with the bounds at
+//   their floors and nothing live above them for STUCK_CHECKS checks in a row does it ask to stop:
+//   that memory is not the sessions', and no shedding can free it.
 
 import type { EngineBounds } from '../session/index.js';
 
@@ -39,8 +39,8 @@ export const MIN_BACKLOG_BYTES = 1024 * 1024;
 export const HIGH_WATER = 0.85;
 /** Below this share of the limit the governor raises the bounds back. */
 export const LOW_WATER = 0.6;
-/** Checks in a row over the limit with nothing to shed before the governor asks to stop. */
-export const STUCK_CHECKS = 20;
+/** Checks in a row over the budget (or the limit) at the floors before the governor asks to stop. */
+export const STUCK_CHECKS = 40;
 /** Above this share of the limit (resident) V8's heap grows by TIGHT_GROWTH_PERCENT only... */
 export const TIGHT_ON = 0.5;
 /** ...until the resident set is below this share again (V8's own growing factor then). */
@@ -52,7 +52,7 @@ export const TIGHT_OFF = 0.35;
  */
 export const TIGHT_GROWTH_PERCENT = 25;
 /** A full collection is asked for at most once per this many checks. */
-export const COLLECT_EVERY_CHECKS = 4;
+export const COLLECT_EVERY_CHECKS = 2;
 
 /**
  * The bounds -m gives the engine at start: half of the limit above BASE_BYTES for sessions, and the backlog bound
@@ -88,9 +88,10 @@ export interface MemorySample {
  * Headroom of the resident set over the live data: V8's heap held to TIGHT_GROWTH_PERCENT, its
  * young generation, and what the live figure does not see of each buffer (its native backing store
  * record, the allocator's overhead). Measured behind a slow target (hundreds of thousands of held
- * 100-byte requests): resident 195 MB for 72 MB live over the native part, a factor of 1.9.
+ * 100-byte requests): resident 195 MB for 72 MB live over the native part, a factor of 1.9; 2.25
+ * leaves room for the growth between two checks.
  */
-export const LIVE_HEADROOM = 2;
+export const LIVE_HEADROOM = 2.25;
 
 /**
  * Resident memory that is not live JS data: code, Node's and the addon's native parts, the capture
@@ -108,8 +109,8 @@ export type GovernorEvent =
   | { readonly kind: 'shedding'; readonly liveBytes: number; readonly bounds: EngineBounds }
   /** The bounds are back at the static ones. */
   | { readonly kind: 'relieved'; readonly liveBytes: number }
-  /** Over the budget with nothing to shed for STUCK_CHECKS checks: stop (exit 1). */
-  | { readonly kind: 'stuck'; readonly liveBytes: number };
+  /** Over the budget (or the limit) at the floors for STUCK_CHECKS checks: stop (exit 1). */
+  | { readonly kind: 'stuck'; readonly liveBytes: number; readonly rssBytes: number };
 
 export interface GovernorDecision {
   /**
@@ -138,6 +139,8 @@ export class MemoryGovernor {
   constructor(
     readonly limitBytes: number,
     readonly ceiling: EngineBounds,
+    /** Whether full collections can be had (without, the bounds are lowered on every check under pressure). */
+    private readonly canCollect = true,
   ) {
     this.current = ceiling;
     this.budgetBytes = liveBudget(limitBytes);
@@ -149,26 +152,42 @@ export class MemoryGovernor {
   }
 
   /**
-   * One check: the memory now and what the engine holds. The live data decides against the budget:
-   * until a collection it counts the garbage too, so over HIGH_WATER a collection comes first.
+   * One check: the memory now and what the engine holds. Pressure is live data over HIGH_WATER of
+   * the budget, or a resident set over the limit itself. Under pressure a collection comes first
+   * (the used heap counts garbage until one, much of it from sessions just shed), and the bounds
+   * are lowered on the sample right after it; the checks in between hold them unless the live data
+   * is over the budget itself.
    */
   sample(m: MemorySample, live: LiveFigures): GovernorDecision {
     this.checks++;
     const growth = this.growth(m.rssBytes);
     const used = m.liveBytes;
-    const high = used > HIGH_WATER * this.budgetBytes;
-    if (high && this.checks - this.collectedAt >= COLLECT_EVERY_CHECKS) {
+    const over = used > this.budgetBytes || m.rssBytes > this.limitBytes;
+    const pressure = used > HIGH_WATER * this.budgetBytes || m.rssBytes > this.limitBytes;
+    const collected = this.collectedAt === this.checks;
+    if (pressure && !collected && this.canCollect && this.checks - this.collectedAt >= COLLECT_EVERY_CHECKS) {
       this.collectedAt = this.checks;
       this.checks--; // the sample after the collection belongs to this check
       return { collect: true, bounds: null, event: null, heapGrowthPercent: growth };
     }
-    const nothingToShed = live.sessions === 0 && live.queuedBytes === 0;
-    this.stuck = used > this.budgetBytes && nothingToShed ? this.stuck + 1 : 0;
+    // Stuck: over with the bounds at their floors and nothing live above them: shedding is done.
+    const floors = this.current.sessions === MIN_SESSIONS && this.current.queuedBytes === MIN_BACKLOG_BYTES;
+    const withinFloors = live.sessions <= MIN_SESSIONS && live.queuedBytes <= MIN_BACKLOG_BYTES;
+    this.stuck = over && floors && withinFloors ? this.stuck + 1 : 0;
     if (this.stuck >= STUCK_CHECKS) {
       this.stuck = 0;
-      return { collect: false, bounds: null, event: { kind: 'stuck', liveBytes: used }, heapGrowthPercent: growth };
+      return {
+        collect: false,
+        bounds: null,
+        event: { kind: 'stuck', liveBytes: used, rssBytes: m.rssBytes },
+        heapGrowthPercent: growth,
+      };
     }
-    if (high) {
+    if (pressure) {
+      // Between collections the bounds hold, unless the live data is over the budget itself: then
+      // growth outruns the collections (a backlog of small requests grows megabytes a second).
+      if (!collected && this.canCollect && !over)
+        return { collect: false, bounds: null, event: null, heapGrowthPercent: growth };
       const lowered: EngineBounds = {
         sessions: lower(this.current.sessions, live.sessions, MIN_SESSIONS),
         queuedBytes: lower(this.current.queuedBytes, live.queuedBytes, MIN_BACKLOG_BYTES),

@@ -1,4 +1,4 @@
-// -m at run time: samples the memory (resident set, V8's free heap space) every MEMORY_SAMPLE_MS, feeds the governor
+// -m at run time: samples the memory (resident set, live data) every MEMORY_SAMPLE_MS, feeds the governor
 // (memory-bound.ts), runs the full collections it asks for and gives the replicator the bounds it
 // decides; logs each change of regime.
 // A watchdog of the supervisor that asks to stop only when the governor is stuck (over the limit
@@ -21,8 +21,8 @@ export function readMemory(): MemorySample {
   return { rssBytes: m.rss, liveBytes: m.heapUsed + m.arrayBuffers };
 }
 
-/** How often the resident set size is read (process.memoryUsage.rss(): one read of /proc/self/statm). */
-export const MEMORY_SAMPLE_MS = 500;
+/** How often the memory is read. */
+export const MEMORY_SAMPLE_MS = 250;
 
 /** What the shedder steers: the replicator. */
 export interface Sheddable {
@@ -51,7 +51,7 @@ export function fullCollection(): (() => void) | null {
 export class MemoryShedder implements Watchdog {
   private timer: NodeJS.Timeout | null = null;
   private readonly governor: MemoryGovernor;
-  /** Full collections run because the resident set size was high. */
+  /** Full collections run under memory pressure. */
   collections = 0;
   /** The highest resident set size sampled. */
   peakRssBytes = 0;
@@ -68,7 +68,7 @@ export class MemoryShedder implements Watchdog {
     private readonly setHeapGrowth: (percent: number) => void = (p) =>
       setFlagsFromString(`--heap-growing-percent=${p}`),
   ) {
-    this.governor = new MemoryGovernor(limitBytes, ceiling);
+    this.governor = new MemoryGovernor(limitBytes, ceiling, collect !== null);
   }
 
   start(requestStop: (req: StopRequest) => void): void {
@@ -125,8 +125,8 @@ export class MemoryShedder implements Watchdog {
       this.stop();
       requestStop({
         reason:
-          `live data ${mb(e.liveBytes)} MB exceeds the ${budget} MB the -m limit of ${mb(limit)} MB leaves, with no session left to shed ` +
-          `(${(STUCK_CHECKS * this.intervalMs) / 1000} s), stopping`,
+          `live data ${mb(e.liveBytes)} MB (resident ${mb(e.rssBytes)} MB) is over what the -m limit of ${mb(limit)} MB allows ` +
+          `(${budget} MB live) with nothing left to shed (${(STUCK_CHECKS * this.intervalMs) / 1000} s), stopping`,
         exitCode: 1,
       });
     }

@@ -71,7 +71,10 @@ export interface ReplicatorOptions {
   readonly source?: PacketSource;
   /** The senders and the channel end; default the real ones (liveReplicatorIo). */
   readonly io?: Partial<ReplicatorIo>;
-  /** The engine's bounds at start (-m's static ones); default: no session bound, --max-backlog. */
+  /**
+   * The engine's bounds at start (-m's static ones), applied with setBounds so sheds at them count as
+   * shed for memory; default: no session bound, --max-backlog.
+   */
   readonly bounds?: EngineBounds;
 }
 
@@ -245,12 +248,13 @@ export class Replicator {
         keepaliveTimeoutMs: this.config.keepaliveTimeoutMs,
         defaultMss: this.config.mssBytes,
         maxIpPacketBytes: this.config.mtuBytes,
-        maxQueuedBytes: opts.bounds?.queuedBytes ?? this.config.maxBacklogBytes,
-        maxSessions: opts.bounds?.sessions ?? 0,
+        maxQueuedBytes: this.config.maxBacklogBytes,
       },
       this.mysql?.transformFor ?? null,
       this.moreTargets,
     );
+    // -m's bounds go in as run-time bounds, so sheds at them count as shed for memory.
+    if (opts.bounds !== undefined) this.engine.setBounds(this.nowMs(), opts.bounds);
     // A session the MySQL mode held for another's write goes on from a microtask: after the input
     // that answered that write, not from inside the engine's handling of it.
     this.mysql?.setResumer((t) =>

@@ -17,6 +17,7 @@ describe('validateInterceptOptions', () => {
       metrics: null,
       logFormat: 'text',
       pidFile: null,
+      user: null,
       daemon: false,
       secret: null,
       statsIntervalMs: 30_000,

@@ -317,7 +317,7 @@ void test(
       runs.push(r);
       assert.equal(await exitWithin(r, 30_000), 1, r.output());
       const m =
-        /\[error\] live data ([\d.]+) MB exceeds the 0\.0 MB the -m limit of 16\.0 MB leaves, with no session left to shed \(10 s\), stopping\n/.exec(
+        /\[error\] live data ([\d.]+) MB \(resident [\d.]+ MB\) is over what the -m limit of 16\.0 MB allows \(0\.0 MB live\) with nothing left to shed \(10 s\), stopping\n/.exec(
           r.output(),
         );
       assert.ok(m, r.output());

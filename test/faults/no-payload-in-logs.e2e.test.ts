@@ -32,7 +32,10 @@ test(
       const logs = `${tcpcopy?.log ?? ''}\n${intercept.log}`;
       t.diagnostic(`${replicated} / ${N} marked requests replicated; ${logs.split('\n').length} log lines read`);
       assert.equal(replicated, N);
-      assert.ok(tcpcopy?.summary !== null && intercept.summary !== null, 'both printed their summaries');
+      assert.ok(
+        tcpcopy !== null && tcpcopy.summary !== null && intercept.summary !== null,
+        'both printed their summaries',
+      );
       assert.ok(!logs.includes(marker), 'the marker is in no log line');
     } finally {
       await rl.destroy();

@@ -144,9 +144,13 @@ test(
       const { tarball } = pack(dir);
       const prefix = join(dir, 'prefix');
       const env = { ...process.env, TCPCOPY_REQUIRE_ADDON: '' };
-      const inst = run('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-fund', '--no-audit', tarball], {
-        env,
-      });
+      // --loglevel=http: a CI run once saw this install make no progress for 300 s and print
+      // nothing; the log says what it waits for if that happens again.
+      const inst = run(
+        'npm',
+        ['install', '-g', '--prefix', prefix, '--offline', '--no-fund', '--no-audit', '--loglevel=http', tarball],
+        { env },
+      );
       assert.equal(inst.status, 0, `npm install -g failed:\n${inst.stdout}\n${inst.stderr}`);
       const pkgDir = join(prefix, 'lib', 'node_modules', 'tcpcopy');
       assert.ok(

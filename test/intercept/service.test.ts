@@ -21,6 +21,7 @@ const CONFIG: InterceptConfig = {
   bindAddress: null,
   logFile: null,
   pidFile: null,
+  user: null,
   daemon: false,
   secret: 'secret',
   statsIntervalMs: 0,

@@ -391,6 +391,11 @@ export class ReplicationLab<S extends ReplicatedService> {
     return this.tcpcopy?.child ?? null;
   }
 
+  /** intercept's process: a test may read its pid. */
+  get interceptProcess(): ChildProcess {
+    return this.intercept.child;
+  }
+
   /** Kills intercept with SIGKILL (no cleanup, as a crash) and waits until it is gone; returns its exit signal. */
   async killIntercept(): Promise<string | null> {
     const { child } = this.intercept;

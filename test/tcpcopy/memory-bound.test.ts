@@ -1,6 +1,6 @@
 // -m as a bound kept by shedding: the static bounds derived from the limit, the governor's
-// decisions from resident set sizes (deterministic), and the shedder edge with a fake RSS, a fake
-// replicator and a recording logger.
+// decisions from memory samples (live data and resident set; deterministic), and the shedder edge
+// on mocked timers with fake samples, a fake replicator and a recording logger.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -19,7 +19,7 @@ import {
   TIGHT_GROWTH_PERCENT,
   staticBounds,
 } from '../../src/tcpcopy/memory-bound.js';
-import { MemoryShedder } from '../../src/tcpcopy/memory-shedder.js';
+import { MEMORY_SAMPLE_MS, MemoryShedder } from '../../src/tcpcopy/memory-shedder.js';
 import type { GovernorDecision, MemorySample } from '../../src/tcpcopy/memory-bound.js';
 import type { EngineBounds } from '../../src/session/index.js';
 import type { StopRequest } from '../../src/process/supervise.js';
@@ -47,12 +47,13 @@ type Plain = Omit<GovernorDecision, 'heapGrowthPercent'>;
 function governor(
   limit: number,
   ceiling: EngineBounds,
+  canCollect = true,
 ): {
   sample: (m: MemorySample, live: { sessions: number; queuedBytes: number }) => Plain;
   readonly bounds: EngineBounds;
   growths: (number | null)[];
 } {
-  const g = new MemoryGovernor(limit, ceiling);
+  const g = new MemoryGovernor(limit, ceiling, canCollect);
   const growths: (number | null)[] = [];
   return {
     sample: (m, live) => {
@@ -70,7 +71,7 @@ function governor(
 describe('MemoryGovernor', () => {
   const ceiling: EngineBounds = { sessions: 10_000, queuedBytes: 64 * MB };
   // A limit that leaves a budget of 100 MB of live data.
-  const limit = NATIVE_BYTES + 200 * MB;
+  const limit = NATIVE_BYTES + 225 * MB;
 
   test('the budget: the limit less the native part, over the headroom', () => {
     assert.equal(liveBudget(limit), 100 * MB);
@@ -122,31 +123,45 @@ describe('MemoryGovernor', () => {
       bounds: lowered,
       event: { kind: 'shedding', liveBytes: 90 * MB, bounds: lowered },
     });
-    // Still over at the next checks: lower again without collecting, no second event; the next
-    // collection comes COLLECT_EVERY_CHECKS checks after the last.
-    const d2 = g.sample(mem(88 * MB), { sessions: 4_000, queuedBytes: 16 * MB });
-    assert.deepEqual(d2, {
+    // The next check, still over: held (the used heap holds the garbage of the sessions just shed
+    // until the next collection, COLLECT_EVERY_CHECKS checks after the last).
+    assert.equal(COLLECT_EVERY_CHECKS, 2);
+    assert.deepEqual(g.sample(mem(88 * MB), { sessions: 4_000, queuedBytes: 16 * MB }), {
+      collect: false,
+      bounds: null,
+      event: null,
+    });
+    // The one after: a collection, and the sample after it lowers again, without a second event.
+    assert.equal(g.sample(mem(88 * MB), { sessions: 4_000, queuedBytes: 16 * MB }).collect, true);
+    assert.deepEqual(g.sample(mem(88 * MB), { sessions: 4_000, queuedBytes: 16 * MB }), {
       collect: false,
       bounds: { sessions: 3_200, queuedBytes: Math.floor(16 * MB * 0.8) },
       event: null,
     });
-    const asks: boolean[] = [];
-    for (let i = 0; i < COLLECT_EVERY_CHECKS; i++)
-      asks.push(g.sample(mem(88 * MB), { sessions: 10, queuedBytes: 0 }).collect);
-    assert.deepEqual(asks, [false, false, true, false].slice(0, COLLECT_EVERY_CHECKS));
     // Between the waters: held.
     assert.deepEqual(g.sample(mem(70 * MB), { sessions: 256, queuedBytes: 1 * MB }), {
       collect: false,
       bounds: null,
       event: null,
     });
-    assert.equal(g.bounds.sessions, MIN_SESSIONS);
+    assert.equal(g.bounds.sessions, 3_200);
+  });
+
+  test('without collections to be had, every check under pressure lowers', () => {
+    const g = governor(limit, ceiling, false);
+    assert.deepEqual(g.sample(mem(90 * MB), { sessions: 5_000, queuedBytes: 0 }).bounds?.sessions, 4_000);
+    assert.deepEqual(g.sample(mem(90 * MB), { sessions: 4_000, queuedBytes: 0 }).bounds?.sessions, 3_200);
+  });
+
+  test('a resident set over the limit is pressure too, whatever the live data', () => {
+    const g = governor(limit, ceiling);
+    assert.equal(g.sample(mem(1 * MB, limit + 1), { sessions: 5_000, queuedBytes: 0 }).collect, true);
+    assert.equal(g.sample(mem(1 * MB, limit + 1), { sessions: 5_000, queuedBytes: 0 }).bounds?.sessions, 4_000);
   });
 
   test('never above what is in force, never below the floors', () => {
-    const g = governor(limit, ceiling);
+    const g = governor(limit, ceiling, false);
     // More live than the bound (not possible in the engine, but the governor must not raise).
-    assert.equal(g.sample(mem(99 * MB), { sessions: 50_000, queuedBytes: 500 * MB }).collect, true);
     assert.equal(g.sample(mem(99 * MB), { sessions: 50_000, queuedBytes: 500 * MB }).bounds, null, 'unchanged');
     assert.deepEqual(g.bounds, ceiling);
     assert.deepEqual(g.sample(mem(99 * MB), { sessions: 3, queuedBytes: 10 }).bounds, {
@@ -193,18 +208,24 @@ describe('MemoryGovernor', () => {
     });
   });
 
-  test('stuck: over the limit with nothing to shed for STUCK_CHECKS checks in a row; anything to shed resets the count', () => {
+  test('stuck: over the budget at the floors with nothing live above them for STUCK_CHECKS checks; a session above them resets the count', () => {
     const g = governor(limit, ceiling);
-    const over = limit + 1;
+    const over = 100 * MB + 1;
     // One check: a sample, and a second one right after when the first asked for a collection.
     const check = (sessions: number): Plain => {
       const d = g.sample(mem(over), { sessions, queuedBytes: 0 });
       return d.collect ? g.sample(mem(over), { sessions, queuedBytes: 0 }) : d;
     };
+    // The first check lowers the bounds to their floors; the count starts at the next.
+    for (let i = 0; i < STUCK_CHECKS; i++) assert.notEqual(check(0).event?.kind, 'stuck', `check ${i + 1}`);
+    assert.deepEqual(g.bounds, { sessions: MIN_SESSIONS, queuedBytes: MIN_BACKLOG_BYTES });
+    check(MIN_SESSIONS + 1); // more live than the floor: shedding is not done
     for (let i = 0; i < STUCK_CHECKS - 1; i++) assert.notEqual(check(0).event?.kind, 'stuck');
-    check(1); // something to shed: the count starts again
-    for (let i = 0; i < STUCK_CHECKS - 1; i++) assert.notEqual(check(0).event?.kind, 'stuck');
-    assert.deepEqual(check(0), { collect: false, bounds: null, event: { kind: 'stuck', liveBytes: over } });
+    assert.deepEqual(check(0), {
+      collect: false,
+      bounds: null,
+      event: { kind: 'stuck', liveBytes: over, rssBytes: over },
+    });
   });
 
   test('heap growth: tight above half the limit (resident), V8 own again under 35 %, told only on a change', () => {
@@ -214,27 +235,27 @@ describe('MemoryGovernor', () => {
     assert.deepEqual(g.growths, [null, TIGHT_GROWTH_PERCENT, null, null, null, 0, null, TIGHT_GROWTH_PERCENT]);
   });
 
-  test('property: bounds stay within floors and the ceiling for any sample sequence', () => {
+  test('property: bounds stay within floors and the ceiling for any sample sequence (no collections)', () => {
     fc.assert(
       fc.property(
         fc.array(
           fc.record({
-            rss: fc.integer({ min: 0, max: 200 * MB }),
+            live: fc.integer({ min: 0, max: 200 * MB }),
             sessions: fc.integer({ min: 0, max: 20_000 }),
             queued: fc.integer({ min: 0, max: 100 * MB }),
           }),
           { maxLength: 60 },
         ),
         (samples) => {
-          const g = governor(limit, ceiling);
+          const g = governor(limit, ceiling, false);
           for (const s of samples) {
-            const d = g.sample(mem(s.rss), { sessions: s.sessions, queuedBytes: s.queued });
+            const d = g.sample(mem(s.live), { sessions: s.sessions, queuedBytes: s.queued });
             const b = g.bounds;
             if (d.bounds !== null) assert.deepEqual(d.bounds, b);
             assert.ok(b.sessions >= MIN_SESSIONS && b.sessions <= ceiling.sessions, JSON.stringify(b));
             assert.ok(b.queuedBytes >= MIN_BACKLOG_BYTES && b.queuedBytes <= ceiling.queuedBytes, JSON.stringify(b));
-            if (s.rss > HIGH_WATER * 100 * MB && !d.collect)
-              assert.ok(b.sessions <= Math.max(MIN_SESSIONS, s.sessions));
+            // Without collections, pressure lowers at once: never more than what is live (or the floor).
+            if (s.live > HIGH_WATER * 100 * MB) assert.ok(b.sessions <= Math.max(MIN_SESSIONS, s.sessions));
           }
         },
       ),
@@ -244,22 +265,26 @@ describe('MemoryGovernor', () => {
 });
 
 describe('MemoryShedder', () => {
-  test('gives the replicator the lowered bounds, logs the episode, asks to stop only when stuck', async () => {
-    let rss = 50 * MB;
+  test('gives the replicator the lowered bounds, logs the episode, asks to stop only when stuck', (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
+    const check = (n = 1): void => {
+      for (let i = 0; i < n; i++) t.mock.timers.tick(MEMORY_SAMPLE_MS);
+    };
+    let liveMb = 50;
     const given: EngineBounds[] = [];
     const live = { sessions: 1000, queuedBytes: 2 * MB };
     const target = { liveFigures: () => live, setBounds: (b: EngineBounds) => given.push(b) };
     const { logger, lines } = recordingLogger();
     let collections = 0;
     const growthSet: number[] = [];
-    const limit = NATIVE_BYTES + 200 * MB; // a budget of 100 MB of live data
+    const limit = NATIVE_BYTES + 225 * MB; // a budget of 100 MB of live data
     const shedder = new MemoryShedder(
       limit,
       { sessions: 5000, queuedBytes: 25 * MB },
       target,
       logger,
-      5,
-      () => mem(rss, rss * 1.5),
+      MEMORY_SAMPLE_MS,
+      () => mem(liveMb * MB, liveMb * MB * 1.5),
       () => {
         collections++;
       },
@@ -267,40 +292,46 @@ describe('MemoryShedder', () => {
     );
     const stops: StopRequest[] = [];
     shedder.start((r) => stops.push(r));
-    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-    await sleep(30);
+    check(3);
     assert.deepEqual(given, [], 'under the high water: nothing');
-    rss = 95 * MB;
-    await sleep(8);
-    assert.deepEqual(given[0], { sessions: 800, queuedBytes: Math.floor(2 * MB * 0.8) });
-    assert.ok(collections >= 1, 'a full collection before the first shedding');
+    liveMb = 95;
+    check();
+    assert.equal(collections, 1, 'a full collection before the first shedding');
+    assert.deepEqual(given, [{ sessions: 800, queuedBytes: Math.floor(2 * MB * 0.8) }]);
     assert.match(
       lines.join(''),
-      /live data 95\.0 MB is over 85 % of the 100\.0 MB the -m limit of 256\.0 MB leaves: shedding the oldest sessions \(bounds now 800 sessions, 1\.6 MB of backlog\)/,
+      /live data 95\.0 MB is over 85 % of the 100\.0 MB the -m limit of 281\.0 MB leaves: shedding the oldest sessions \(bounds now 800 sessions, 1\.6 MB of backlog\)/,
     );
-    rss = 10 * MB;
-    await sleep(200);
+    check();
+    assert.equal(given.length, 1, 'the check after holds the bounds (no collection due, none lowered)');
+    liveMb = 10;
+    check(14); // a quarter more per check: 1.6 MB of backlog bound is back at 25 MB after 13
+
     assert.deepEqual(given.at(-1), { sessions: 5000, queuedBytes: 25 * MB });
     assert.match(
       lines.join(''),
       /live data 10\.0 MB is under 60 % of the 100\.0 MB budget again: bounds back at 5000 sessions, 25\.0 MB of backlog/,
     );
     assert.deepEqual(stops, []);
-    rss = 200 * MB;
+    // Over, with nothing left to shed: the bounds reach their floors, then STUCK_CHECKS checks.
+    liveMb = 200;
     live.sessions = 0;
     live.queuedBytes = 0;
-    await sleep(STUCK_CHECKS * 5 + 150);
-    assert.equal(stops.length, 1);
-    assert.deepEqual(stops[0], {
-      reason:
-        'live data 200.0 MB exceeds the 100.0 MB the -m limit of 256.0 MB leaves, with no session left to shed (0.1 s), stopping',
-      exitCode: 1,
-    });
+    check(STUCK_CHECKS);
+    assert.deepEqual(stops, [], 'not before STUCK_CHECKS checks at the floors');
+    check();
+    assert.deepEqual(stops, [
+      {
+        reason:
+          'live data 200.0 MB (resident 300.0 MB) is over what the -m limit of 281.0 MB allows (100.0 MB live) with nothing left to shed (10 s), stopping',
+        exitCode: 1,
+      },
+    ]);
     shedder.stop();
     assert.match(
       lines.at(-1) ?? '',
       new RegExp(
-        `memory: resident peak 300\\.0 MB of the -m limit of 256\\.0 MB, \\d+ bound change\\(s\\) for memory, ${collections} full collection\\(s\\)`,
+        `memory: resident peak 300\\.0 MB of the -m limit of 281\\.0 MB, \\d+ bound change\\(s\\) for memory, ${collections} full collection\\(s\\)`,
       ),
     );
     assert.equal(shedder.collections, collections);

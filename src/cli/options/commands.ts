@@ -67,7 +67,7 @@ export function addTcpcopyOptions(cmd: Command): Command {
     .optionsGroup('MySQL / MariaDB (logins re-signed for the target):')
     .option(
       '--mysql <users>',
-      "target passwords of the users that log in, user:password,... (they may differ from online's; default: $TCPCOPY_MYSQL)",
+      "target passwords of the users that log in, user:password,... (they may differ from online's)",
     )
     .option('--mysql-file <file>', 'the same from a file, one user:password per line (# comments): out of argv')
     .option('--mysql-skip-grant', 'the target runs with --skip-grant-tables: logins pass as captured')
@@ -155,6 +155,10 @@ export function addTcpcopyOptions(cmd: Command): Command {
     .option('-P, --pid-file <file>', 'pid file')
     .option('-d, --daemon', 'run as a daemon')
     .option(
+      '--user <name>',
+      'once the capture and raw sockets are open, run as this user keeping only CAP_NET_RAW (-l and -P are handed to it)',
+    )
+    .option(
       '-m, --max-memory <MB>',
       `memory bound: session and backlog bounds follow from it, and near it the oldest sessions are shed and counted (--record without -s: exit past it) (default ${d.maxMemoryMb})`,
     )
@@ -237,6 +241,10 @@ export function addInterceptOptions(cmd: Command): Command {
     .option('--log-format <format>', "text (the C tool's lines, default) or json (one JSON object per record)")
     .option('-P, --pid-file <file>', 'pid file')
     .option('-d, --daemon', 'run as a daemon')
+    .option(
+      '--user <name>',
+      'once the capture is open, run as this user keeping only CAP_NET_RAW (-l and -P are handed to it; not with --nfqueue)',
+    )
     .option('--stats-interval <s>', `seconds between statistics lines, 0 = only at exit (default ${d.statsIntervalS})`)
     .option(
       '--metrics <[addr:]port>',

@@ -21,6 +21,7 @@ export interface InterceptRawOptions {
   bind?: string;
   logFile?: string;
   pidFile?: string;
+  user?: string;
   daemon?: boolean;
   secret?: string;
   statsInterval?: string;
@@ -82,6 +83,11 @@ export function validateInterceptOptions(raw: InterceptRawOptions, inputs: Inter
       'CONFLICT',
       '-i selects capture devices; --nfqueue queues the replies on the target itself: drop -i',
     );
+  if (traditional && raw.user !== undefined)
+    throw new OptionError(
+      'CONFLICT',
+      '--user with --nfqueue: not yet (the NFQUEUE rule is removed on stop by iptables, which needs root)',
+    );
   if (!traditional && raw.queueNum !== undefined) throw new OptionError('CONFLICT', '--queue-num needs --nfqueue');
   if (!traditional && raw.passlist !== undefined)
     throw new OptionError('CONFLICT', "-x lets replies through intercept's NFQUEUE: it needs --nfqueue");
@@ -99,6 +105,7 @@ export function validateInterceptOptions(raw: InterceptRawOptions, inputs: Inter
     bindAddress: raw.bind === undefined ? null : parseIp('-b', raw.bind),
     logFile: nonEmpty('-l', raw.logFile),
     pidFile: nonEmpty('-P', raw.pidFile),
+    user: nonEmpty('--user', raw.user),
     daemon: raw.daemon === true,
     secret: findSecret(nonEmpty('--secret', raw.secret), inputs.env),
     statsIntervalMs:

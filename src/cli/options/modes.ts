@@ -137,6 +137,12 @@ const RULES: readonly Rule[] = [
     why: 'an offline replay reads its file: its packets are as long as they were captured',
   },
   { key: 'daemon', flag: '-d', refusedIn: liveSocket, why: 'live --transport socket runs in the foreground so far' },
+  {
+    key: 'user',
+    flag: '--user',
+    refusedIn: (m) => m.offline || m.transport === 'socket',
+    why: 'only a live replication over raw packets needs root: run the others as the user you want',
+  },
   { key: 'pidFile', flag: '-P', refusedIn: liveSocket, why: 'live --transport socket writes no pid file so far' },
   { key: 'maxMemory', flag: '-m', refusedIn: liveSocket, why: 'live --transport socket has no memory watch so far' },
   {

@@ -26,10 +26,7 @@ function entry(where: string, item: string, into: Map<string, string>): void {
   into.set(user, item.slice(colon + 1));
 }
 
-/**
- * The environment variable read for --mysql when the option is not given: keeps the passwords out
- * of argv (the daemon child gets them this way).
- */
+/** Where a daemon's parent puts --mysql for its child, out of the child's argv (see secretsToEnv). */
 export const MYSQL_ENV = 'TCPCOPY_MYSQL';
 
 /** The MySQL mode's settings, or null when none of its options is given. */

@@ -16,7 +16,7 @@ import type { IpAddress } from './address.js';
 import { buildCaptureFilter } from './bpf.js';
 import { parseCompareConfig } from './compare.js';
 import { OptionError } from './errors.js';
-import { MYSQL_ENV, parseMysqlMode } from './mysql.js';
+import { parseMysqlMode } from './mysql.js';
 import { parseInterfaces } from './interfaces.js';
 import { parseIntegerOption, parseSecondsOption } from './numbers.js';
 import { formatTransfer, parseTransfers } from './transfer.js';
@@ -68,7 +68,7 @@ export const TCPCOPY_DEFAULTS = {
 } as const;
 
 export interface TcpcopyInputs {
-  /** Environment variables (only SECRET_ENV and MYSQL_ENV are read). */
+  /** Environment variables (only SECRET_ENV is read). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** This machine's addresses, to refuse a target that is the online server itself. */
   readonly localAddresses?: readonly IpAddress[];
@@ -90,6 +90,8 @@ export interface TcpcopyConfig extends OfflineRunConfig {
   readonly logFile: string | null;
   /** -P */
   readonly pidFile: string | null;
+  /** --user: run as this user once the capture and raw sockets are open (null: stay as started). */
+  readonly user: string | null;
   /** -d */
   readonly daemon: boolean;
   /** --record: also record both directions of the online ports; null = no recording. */
@@ -331,11 +333,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
     );
   }
   const secret = findSecret(nonEmpty('--secret', raw.secret), inputs.env);
-  const mysqlEnv = inputs.env?.[MYSQL_ENV];
-  const mysql = parseMysqlMode(
-    raw.mysql === undefined && mysqlEnv !== undefined && mysqlEnv !== '' ? { ...raw, mysql: mysqlEnv } : raw,
-    { tcpcopy1: raw.tcpcopy1 === true, socket: transport === 'socket' },
-  );
+  const mysql = parseMysqlMode(raw, { tcpcopy1: raw.tcpcopy1 === true, socket: transport === 'socket' });
   const compare = parseCompareConfig(raw, {
     mysql: mysql !== null,
     tcpcopy1: raw.tcpcopy1 === true,
@@ -386,6 +384,7 @@ export function validateTcpcopyOptions(raw: TcpcopyRawOptions, inputs: TcpcopyIn
       1024,
     logFile: nonEmpty('-l', raw.logFile),
     pidFile: nonEmpty('-P', raw.pidFile),
+    user: nonEmpty('--user', raw.user),
     daemon: raw.daemon === true,
     copies,
     portFactor,

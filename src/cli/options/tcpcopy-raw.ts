@@ -28,6 +28,7 @@ export interface TcpcopyRawOptions extends RecordRawOptions, OfflineRawOptions, 
   maxBacklog?: string;
   logFile?: string;
   pidFile?: string;
+  user?: string;
   daemon?: boolean;
   copies?: string;
   /** -f: which place range along the copy-port permutation this instance uses. */

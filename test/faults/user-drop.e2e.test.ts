@@ -1,0 +1,88 @@
+// Security (issue 15): `--user nobody` on both tools. Once the capture and raw sockets are open,
+// every thread of tcpcopy and of intercept runs as nobody, and their capabilities are CAP_NET_RAW
+// alone (effective, permitted, ambient); the load replicates whole, and after the capture
+// interfaces go down and up, captures opened anew as nobody (CAP_NET_RAW is all it takes) replicate
+// the next load whole too. The log says who they run as. Prints its figures. Needs root.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { ReplicationLab, countForeign } from '../lab/index.js';
+import { Capability, capabilityMask, lookupUser, parseIdentity } from '../../src/io/privileges.js';
+import type { ProcessIdentity } from '../../src/io/privileges.js';
+import { countedLoad } from './counted-load.js';
+
+const isRoot = process.getuid?.() === 0;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const N = 2000;
+
+/** Every thread's identity (a thread left as root would show here). */
+function threads(pid: number): ProcessIdentity[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) =>
+    parseIdentity(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8')),
+  );
+}
+
+test(
+  '--user nobody: every thread of tcpcopy and intercept runs as nobody with CAP_NET_RAW alone; replication and capture reopening still work',
+  { skip: !isRoot && 'needs root', timeout: 180_000 },
+  async (t) => {
+    const rl = await ReplicationLab.create({
+      service: 'nginx',
+      tcpcopyArgs: ['--user', 'nobody'],
+      interceptArgs: ['--user', 'nobody'],
+    });
+    const foreign = await countForeign(rl.cli, rl.onl, rl.onlinePort);
+    try {
+      const nobody = lookupUser('nobody');
+      assert.ok(nobody !== null);
+      const raw = capabilityMask([Capability.NET_RAW]);
+      const pids = { tcpcopy: rl.tcpcopyProcess?.pid ?? 0, intercept: rl.interceptProcess.pid ?? 0 };
+      for (const [tool, pid] of Object.entries(pids)) {
+        const all = threads(pid);
+        assert.ok(all.length > 1, `${tool}: several threads`);
+        for (const th of all) {
+          assert.equal(th.uid, nobody.uid, `${tool}: every thread's uid`);
+          assert.equal(th.gid, nobody.gid, `${tool}: every thread's gid`);
+          assert.equal(th.permitted & ~raw, 0n, `${tool}: nothing beyond CAP_NET_RAW permitted in any thread`);
+        }
+        const main = all[0]!;
+        assert.deepEqual([main.effective, main.permitted, main.ambient], [raw, raw, raw], `${tool}: main thread`);
+      }
+      assert.match(rl.tcpcopyLog(), /running as user nobody \(uid \d+, gid \d+\), keeping CAP_NET_RAW/);
+      assert.match(rl.interceptLog(), /running as user nobody \(uid \d+, gid \d+\), keeping CAP_NET_RAW/);
+
+      const first = await countedLoad(rl, { path: '/', requests: N });
+      for (const h of [rl.onl, rl.ast]) await h.exec('ip', ['link', 'set', h.ifname, 'down']);
+      await sleep(2000);
+      for (const h of [rl.onl, rl.ast]) await h.exec('ip', ['link', 'set', h.ifname, 'up']);
+      const up = Date.now();
+      for (;;) {
+        const r = await rl.cli.exec('curl', ['-s', '-o', '/dev/null', '-m', '1', rl.onlineUrl('/')], { check: false });
+        if (r.code === 0) break;
+        assert.ok(Date.now() - up < 20_000, 'the online service answers again');
+        await sleep(200);
+      }
+      await sleep(3000);
+      const second = await countedLoad(rl, { path: '/1k', requests: N });
+      const still = threads(pids.tcpcopy).every((th) => th.uid === nobody.uid);
+      const { tcpcopy, intercept } = await rl.stop();
+      t.diagnostic(
+        `as nobody (uid ${nobody.uid}): ${first.replicated} / ${first.ab.complete} replicated, lag ${first.lagS.toFixed(2)} s; ` +
+          `after the links went down and up: ${second.replicated} / ${second.ab.complete}, lag ${second.lagS.toFixed(2)} s; foreign frames ${foreign.frames}`,
+      );
+      for (const log of [tcpcopy?.log ?? '', intercept.log])
+        assert.match(log, /capture on eth0: capturing again after [\d.]+ s/, rl.diagnostics());
+      assert.ok(still, 'tcpcopy still runs as nobody (its new capture thread too)');
+      assert.equal(first.ab.failed, 0);
+      assert.equal(first.replicated, N);
+      assert.equal(second.ab.failed, 0);
+      assert.ok(second.replicated >= 0.999 * N && second.replicated <= N, `${second.replicated} of ${N}`);
+      assert.equal(foreign.frames, 0);
+      assert.equal(tcpcopy?.exitCode, 0, rl.diagnostics());
+      assert.equal(intercept.exitCode, 0, rl.diagnostics());
+    } finally {
+      foreign.close();
+      await rl.destroy();
+    }
+  },
+);
