@@ -2,10 +2,11 @@
  * dropPrivileges(uid, gid, caps) makes the process that user while the calling thread keeps the
  * listed capabilities (CAP_NET_RAW for captures that reopen and raw sockets opened later):
  *   prctl(PR_SET_KEEPCAPS) → setgroups([gid]) → setgid → setuid (glibc applies both to every
- *   thread) → capset(effective = permitted = inheritable = caps) → each cap raised as ambient, so
- *   threads and children started afterwards have it too → PR_SET_KEEPCAPS off.
- * Threads that existed before keep no capability (KEEPCAPS is per thread): what must work later is
- * started afterwards from the calling thread. */
+ *   thread) → capset(effective = permitted = caps, inheritable empty) → PR_SET_KEEPCAPS off.
+ * Threads started afterwards from the calling thread copy its credentials; threads that existed
+ * before keep no capability (KEEPCAPS is per thread); programs it executes get none (no ambient, no
+ * inheritable capability). A failure after setuid clears every capability before it is reported,
+ * so no half-dropped process goes on with root's permitted set. */
 #include "common.h"
 
 #include <errno.h>
@@ -61,14 +62,12 @@ static napi_value drop_privileges(napi_env env, napi_callback_info info) {
   uint32_t n = 0;
   napi_get_array_length(env, argv[2], &n);
   uint64_t mask = 0;
-  int caps[64];
   if (n > 64) return tc_throw_type(env, "dropPrivileges: too many capabilities");
   for (uint32_t i = 0; i < n; i++) {
     napi_value c;
     int64_t cap;
     napi_get_element(env, argv[2], i, &c);
     if (!tc_get_int(env, c, 0, 63, "capability", &cap)) return NULL;
-    caps[i] = (int)cap;
     mask |= 1ULL << cap;
   }
   tc_error e;
@@ -77,32 +76,25 @@ static napi_value drop_privileges(napi_env env, napi_callback_info info) {
     return tc_throw(env, &e);
   }
   gid_t groups[1] = {(gid_t)gid};
-  if (setgroups(1, groups) != 0) {
-    tc_error_errno(&e, errno, "set the supplementary groups", "needs root");
-    return tc_throw(env, &e);
-  }
-  if (setgid((gid_t)gid) != 0) {
-    tc_error_errno(&e, errno, "set the group id", "needs root");
-    return tc_throw(env, &e);
-  }
-  if (setuid((uid_t)uid) != 0) {
-    tc_error_errno(&e, errno, "set the user id", "needs root");
+  if (setgroups(1, groups) != 0 || setgid((gid_t)gid) != 0 || setuid((uid_t)uid) != 0) {
+    int err = errno;
+    prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L);
+    tc_error_errno(&e, err, "set the groups, group id and user id", "needs root");
     return tc_throw(env, &e);
   }
   struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2];
   memset(data, 0, sizeof data);
-  data[0].effective = data[0].permitted = data[0].inheritable = (uint32_t)(mask & 0xffffffffu);
-  data[1].effective = data[1].permitted = data[1].inheritable = (uint32_t)(mask >> 32);
+  data[0].effective = data[0].permitted = (uint32_t)(mask & 0xffffffffu);
+  data[1].effective = data[1].permitted = (uint32_t)(mask >> 32);
   if (syscall(SYS_capset, &hdr, data) != 0) {
-    tc_error_errno(&e, errno, "keep the capabilities (capset)", NULL);
+    int err = errno;
+    struct __user_cap_data_struct none[2];
+    memset(none, 0, sizeof none);
+    syscall(SYS_capset, &hdr, none); /* dropping everything is always allowed */
+    prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L);
+    tc_error_errno(&e, err, "keep the capabilities (capset)", NULL);
     return tc_throw(env, &e);
-  }
-  for (uint32_t i = 0; i < n; i++) {
-    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)caps[i], 0L, 0L) != 0) {
-      tc_error_errno(&e, errno, "raise an ambient capability (prctl PR_CAP_AMBIENT)", NULL);
-      return tc_throw(env, &e);
-    }
   }
   prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L);
   napi_value undef;

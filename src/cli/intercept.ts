@@ -45,7 +45,7 @@ async function serve(config: InterceptConfig, daemon: DaemonReporter | null): Pr
       ...(user === null
         ? {}
         : {
-            afterStart: () => becomeUser({ user, logFile: config.logFile, pidFile: config.pidFile, logger }),
+            afterStart: () => becomeUser({ user, logFile: config.logFile, logger }),
           }),
     });
   } finally {

@@ -137,13 +137,9 @@ async function replicate(config: TcpcopyConfig, daemon: DaemonReporter | null): 
   if (replicator.compareReportFailed && (process.exitCode ?? 0) === 0) process.exitCode = ExitCode.FAILED;
 }
 
-/** --user: the drop after the start, handing -l and -P to the user. */
-function userDrop(
-  user: string,
-  config: { readonly logFile: string | null; readonly pidFile: string | null },
-  logger: Logger,
-): () => void {
-  return () => becomeUser({ user, logFile: config.logFile, pidFile: config.pidFile, logger });
+/** --user: the drop after the start, handing -l to the user. */
+function userDrop(user: string, config: { readonly logFile: string | null }, logger: Logger): () => void {
+  return () => becomeUser({ user, logFile: config.logFile, logger });
 }
 
 /** Live capture replayed over ordinary sockets until SIGINT/SIGTERM; prints the report. Exit code. */

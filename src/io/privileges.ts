@@ -31,10 +31,17 @@ export function lookupUser(name: string): { uid: number; gid: number } | null {
   return binding().lookupUser(name);
 }
 
-/** The ids and capability sets of this process now (its main thread), from /proc/self/status. */
+/** The ids and capability sets of a thread, from /proc/<pid>/task/<tid>/status. */
 export interface ProcessIdentity {
+  /** The real user id (Uid's first field). */
   readonly uid: number;
   readonly gid: number;
+  /** Real, effective, saved and filesystem user ids. */
+  readonly uids: readonly number[];
+  readonly gids: readonly number[];
+  /** Supplementary groups. */
+  readonly groups: readonly number[];
+  readonly inheritable: bigint;
   /** Effective capabilities as a bit mask. */
   readonly effective: bigint;
   readonly permitted: bigint;
@@ -44,14 +51,24 @@ export interface ProcessIdentity {
 /** Parses /proc/<pid>/status text (pure). */
 export function parseIdentity(status: string): ProcessIdentity {
   const field = (name: string): string => {
-    const m = new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status);
+    const m = new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(status);
     if (m === null) throw new NativeIoError('EIO', `no ${name} line in the process status`);
     return m[1] ?? '';
   };
-  const ids = (name: string): number => Number(field(name).split(/\s+/)[0]);
+  const list = (name: string): number[] =>
+    field(name)
+      .split(/\s+/)
+      .filter((x) => x !== '')
+      .map(Number);
+  const uids = list('Uid');
+  const gids = list('Gid');
   return {
-    uid: ids('Uid'),
-    gid: ids('Gid'),
+    uid: uids[0] ?? -1,
+    gid: gids[0] ?? -1,
+    uids,
+    gids,
+    groups: list('Groups'),
+    inheritable: BigInt(`0x${field('CapInh')}`),
     effective: BigInt(`0x${field('CapEff')}`),
     permitted: BigInt(`0x${field('CapPrm')}`),
     ambient: BigInt(`0x${field('CapAmb')}`),
@@ -63,9 +80,10 @@ export function capabilityMask(caps: readonly number[]): bigint {
 }
 
 /**
- * Becomes `user` keeping `caps` (effective, permitted and ambient, so threads and children started
- * afterwards have them too). Throws NativeIoError when the user is unknown, the drop fails, or the
- * process is not exactly that afterwards.
+ * Becomes `user` keeping `caps` (effective and permitted: threads started afterwards copy them,
+ * programs executed get none). Throws NativeIoError when the user is unknown, the drop fails, or
+ * the calling thread is not exactly that afterwards (every user and group id, the groups, the
+ * capability sets).
  */
 export function dropPrivileges(user: string, caps: readonly number[]): ProcessIdentity {
   const b = binding();
@@ -74,11 +92,26 @@ export function dropPrivileges(user: string, caps: readonly number[]): ProcessId
   b.dropPrivileges(ids.uid, ids.gid, caps);
   const now = parseIdentity(readFileSync('/proc/thread-self/status', 'utf8'));
   const want = capabilityMask(caps);
-  if (now.uid !== ids.uid || now.gid !== ids.gid || now.effective !== want || now.permitted !== want) {
+  const exact =
+    now.uids.length === 4 &&
+    now.uids.every((u) => u === ids.uid) &&
+    now.gids.length === 4 &&
+    now.gids.every((g) => g === ids.gid) &&
+    now.groups.length === 1 &&
+    now.groups[0] === ids.gid &&
+    now.effective === want &&
+    now.permitted === want &&
+    now.inheritable === 0n &&
+    now.ambient === 0n;
+  if (!exact) {
     throw new NativeIoError(
       'EPERM',
       `--user ${user}: after the drop the process is uid ${now.uid} gid ${now.gid} with capabilities ` +
-        `${now.effective.toString(16)} (wanted uid ${ids.uid} gid ${ids.gid}, ${want.toString(16)})`,
+        `${now.effective.toString(16)} (wanted uid ${ids.uid} gid ${ids.gid}, ${want.toString(16)}): ${JSON.stringify({
+          uids: now.uids,
+          gids: now.gids,
+          groups: now.groups,
+        })}`,
     );
   }
   return now;

@@ -1,15 +1,18 @@
 // --user: after the service started (capture and raw sockets open), the process becomes `user`,
-// keeping only the capabilities it still needs. The files it goes on writing by name (-l's log, -P's
-// pid file) are handed to that user first; the log must still be writable afterwards, else the drop
-// is an error (a service that cannot log is not left running).
-import { accessSync, appendFileSync, chownSync, constants } from 'node:fs';
+// keeping only the capabilities it still needs. -l's log, which it goes on opening by name, is
+// handed to that user first — opened without following a symbolic link, and only a regular file
+// with one link, so a link planted in a directory the user can write cannot make root hand it
+// another file — and must still be writable afterwards, else the drop is an error (a service that
+// cannot log is not left running). -P's pid file stays root's: the user must not rewrite the pid
+// that root's scripts signal (at exit it is left behind if its directory is root's; the next start
+// replaces a stale one).
+import { accessSync, closeSync, constants, fchownSync, fstatSync, openSync } from 'node:fs';
 import { Capability, dropPrivileges, lookupUser } from '../io/privileges.js';
 import type { Logger } from '../log/index.js';
 
 export interface BecomeUserOptions {
   readonly user: string;
   readonly logFile: string | null;
-  readonly pidFile: string | null;
   readonly logger: Logger;
   /** Capabilities kept; default CAP_NET_RAW (captures reopen, raw sockets opened later). */
   readonly caps?: readonly number[];
@@ -20,17 +23,27 @@ export class BecomeUserError extends Error {
   readonly exitCode = 1;
 }
 
+/** Gives the log file to uid:gid through a descriptor: no symbolic link, a regular file, one link. */
+function handOver(path: string, uid: number, gid: number): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o640);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.nlink !== 1) throw new Error('not a regular file with one link');
+    fchownSync(fd, uid, gid);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function becomeUser(o: BecomeUserOptions): void {
   const caps = o.caps ?? [Capability.NET_RAW];
   const ids = lookupUser(o.user);
   if (ids === null) throw new BecomeUserError(`--user ${o.user}: no such user`);
-  for (const f of [o.logFile, o.pidFile]) {
-    if (f === null) continue;
+  if (o.logFile !== null) {
     try {
-      if (f === o.logFile) appendFileSync(f, '');
-      chownSync(f, ids.uid, ids.gid);
+      handOver(o.logFile, ids.uid, ids.gid);
     } catch (e) {
-      throw new BecomeUserError(`--user ${o.user}: cannot hand ${f} to that user: ${(e as Error).message}`);
+      throw new BecomeUserError(`--user ${o.user}: cannot hand ${o.logFile} to that user: ${(e as Error).message}`);
     }
   }
   const now = dropPrivileges(o.user, caps);

@@ -125,7 +125,7 @@ export function secretsToEnv(
  */
 export function takeDaemonSecrets(env: NodeJS.ProcessEnv): { option: string; value: string }[] {
   const list = env[DAEMON_SECRETS_ENV];
-  if (list === undefined) return [];
+  if (list === undefined || env[DAEMON_ENV] !== '1') return [];
   delete env[DAEMON_SECRETS_ENV];
   const out: { option: string; value: string }[] = [];
   for (const item of list.split(',')) {

@@ -10,9 +10,9 @@
 //   data.
 // - A governor fed every check with the live data (V8's used heap and the ArrayBuffers) against a
 //   budget: the limit less NATIVE_BYTES, over LIVE_HEADROOM (`MemoryGovernor.sample`). Above
-//   HIGH_WATER of it (or with the resident set over the limit itself), it first asks for a full
-//   garbage collection (at most once per COLLECT_EVERY_CHECKS): the used heap counts garbage until
-//   one. Still above after it, it lowers both bounds to 80 % of what is live (the engine then sheds
+//   HIGH_WATER of it it first asks for a full garbage collection (at most once per
+//   COLLECT_EVERY_CHECKS; a resident set over the limit asks for one too): the used heap counts
+//   garbage until one. Still above after it, it lowers both bounds to 80 % of what is live (the engine then sheds
 //   the oldest sessions and the ones furthest behind); below LOW_WATER it raises them back by a
 //   quarter per check, never above the static ones. Only when it stays over with the bounds at
 //   their floors and nothing live above them for STUCK_CHECKS checks in a row does it ask to stop:
@@ -39,7 +39,7 @@ export const MIN_BACKLOG_BYTES = 1024 * 1024;
 export const HIGH_WATER = 0.85;
 /** Below this share of the limit the governor raises the bounds back. */
 export const LOW_WATER = 0.6;
-/** Checks in a row over the budget (or the limit) at the floors before the governor asks to stop. */
+/** Checks in a row over the budget at the floors before the governor asks to stop. */
 export const STUCK_CHECKS = 40;
 /** Above this share of the limit (resident) V8's heap grows by TIGHT_GROWTH_PERCENT only... */
 export const TIGHT_ON = 0.5;
@@ -109,7 +109,7 @@ export type GovernorEvent =
   | { readonly kind: 'shedding'; readonly liveBytes: number; readonly bounds: EngineBounds }
   /** The bounds are back at the static ones. */
   | { readonly kind: 'relieved'; readonly liveBytes: number }
-  /** Over the budget (or the limit) at the floors for STUCK_CHECKS checks: stop (exit 1). */
+  /** Over the budget at the floors for STUCK_CHECKS checks: stop (exit 1). */
   | { readonly kind: 'stuck'; readonly liveBytes: number; readonly rssBytes: number };
 
 export interface GovernorDecision {
@@ -153,7 +153,7 @@ export class MemoryGovernor {
 
   /**
    * One check: the memory now and what the engine holds. Pressure is live data over HIGH_WATER of
-   * the budget, or a resident set over the limit itself. Under pressure a collection comes first
+   * the budget (a resident set over the limit asks for a collection, no more). Under pressure a collection comes first
    * (the used heap counts garbage until one, much of it from sessions just shed), and the bounds
    * are lowered on the sample right after it; the checks in between hold them unless the live data
    * is over the budget itself.
@@ -162,10 +162,13 @@ export class MemoryGovernor {
     this.checks++;
     const growth = this.growth(m.rssBytes);
     const used = m.liveBytes;
-    const over = used > this.budgetBytes || m.rssBytes > this.limitBytes;
-    const pressure = used > HIGH_WATER * this.budgetBytes || m.rssBytes > this.limitBytes;
+    const over = used > this.budgetBytes;
+    const pressure = used > HIGH_WATER * this.budgetBytes;
     const collected = this.collectedAt === this.checks;
-    if (pressure && !collected && this.canCollect && this.checks - this.collectedAt >= COLLECT_EVERY_CHECKS) {
+    // A resident set over the limit asks for a collection too (it may be garbage), but sheds
+    // nothing by itself: what the allocator keeps resident after a backlog drains is not live.
+    const wantsCollection = pressure || m.rssBytes > this.limitBytes;
+    if (wantsCollection && !collected && this.canCollect && this.checks - this.collectedAt >= COLLECT_EVERY_CHECKS) {
       this.collectedAt = this.checks;
       this.checks--; // the sample after the collection belongs to this check
       return { collect: true, bounds: null, event: null, heapGrowthPercent: growth };

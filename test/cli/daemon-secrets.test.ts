@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { secretsToEnv, takeDaemonSecrets } from '../../src/process/daemon.js';
+import { DAEMON_ENV, secretsToEnv, takeDaemonSecrets } from '../../src/process/daemon.js';
 import { addTcpcopyOptions } from '../../src/cli/options/index.js';
 import { loadFileOptions } from '../../src/cli/config-file.js';
 
@@ -52,12 +52,13 @@ void test('takeDaemonSecrets: the moved options back, their variables deleted; n
   assert.deepEqual(takeDaemonSecrets(env), []);
   assert.equal(env.TCPCOPY_SECRET, 'unrelated', 'a secret in the environment by itself is left alone');
   const { env: moved } = secretsToEnv(['--secret', 's3cret', '--mysql', 'app:pw'], MAP);
-  const child: NodeJS.ProcessEnv = { PATH: '/bin', ...moved };
+  assert.deepEqual(takeDaemonSecrets({ ...moved }), [], 'only in a daemon child');
+  const child: NodeJS.ProcessEnv = { PATH: '/bin', ...moved, [DAEMON_ENV]: '1' };
   assert.deepEqual(takeDaemonSecrets(child), [
     { option: '--secret', value: 's3cret' },
     { option: '--mysql', value: 'app:pw' },
   ]);
-  assert.deepEqual(child, { PATH: '/bin' });
+  assert.deepEqual(child, { PATH: '/bin', [DAEMON_ENV]: '1' });
 });
 
 void test('in the daemon child the moved values win over --config, as on the command line', () => {
@@ -70,7 +71,7 @@ void test('in the daemon child the moved values win over --config, as on the com
       ['-x', '80-10.0.0.2:8080', '-s', '10.0.0.3', '--secret', 'from-cli', '--mysql', 'cli:pw', '--config', file],
       MAP,
     );
-    Object.assign(process.env, env);
+    Object.assign(process.env, env, { [DAEMON_ENV]: '1' });
     const program = addTcpcopyOptions(new Command('tcpcopy')).exitOverride();
     program.parse(args, { from: 'user' });
     const opts = loadFileOptions<{ secret?: string; mysql?: string }>(program);

@@ -336,6 +336,32 @@ void test(
 );
 
 void test(
+  '--user with an unknown user: exit 1 naming it, after the summary of the service it stopped; -d reports the same',
+  { skip: !isRoot && 'needs root', timeout: 60_000 },
+  async () => {
+    const dir = tempDir();
+    const runs: Run[] = [];
+    try {
+      const fg = start('tcpcopy', [...(await tcpcopyArgs(await freePort())), '-L', '--user', 'no-such-user-tc'], dir);
+      runs.push(fg);
+      assert.equal(await exitWithin(fg, 30_000), 1, fg.output());
+      assert.match(fg.output(), /--user no-such-user-tc: no such user/);
+      const d = start(
+        'tcpcopy',
+        [...(await tcpcopyArgs(await freePort())), '-L', '--user', 'no-such-user-tc', '-d', '-l', join(dir, 'd.log')],
+        dir,
+      );
+      runs.push(d);
+      assert.equal(await exitWithin(d, 30_000), 1, d.output());
+      assert.equal(d.output(), 'tcpcopy: error: --user no-such-user-tc: no such user\n');
+    } finally {
+      for (const r of runs) killIfAlive(r.child.pid);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+void test(
   'without -L: no intercept for --lonely-grace → exit 1 with the error; -L keeps running',
   { skip: !isRoot && 'needs root', timeout: 60_000 },
   async () => {

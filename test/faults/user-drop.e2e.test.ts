@@ -1,6 +1,7 @@
 // Security (issue 15): `--user nobody` on both tools. Once the capture and raw sockets are open,
-// every thread of tcpcopy and of intercept runs as nobody, and their capabilities are CAP_NET_RAW
-// alone (effective, permitted, ambient); the load replicates whole, and after the capture
+// every thread of tcpcopy and of intercept runs as nobody (every user and group id, no
+// supplementary group of root's), with CAP_NET_RAW alone (effective and permitted in the main
+// thread, nothing inheritable or ambient); the load replicates whole, and after the capture
 // interfaces go down and up, captures opened anew as nobody (CAP_NET_RAW is all it takes) replicate
 // the next load whole too. The log says who they run as. Prints its figures. Needs root.
 import { test } from 'node:test';
@@ -15,10 +16,13 @@ const isRoot = process.getuid?.() === 0;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const N = 2000;
 
-/** Every thread's identity (a thread left as root would show here). */
-function threads(pid: number): ProcessIdentity[] {
-  return readdirSync(`/proc/${pid}/task`).map((tid) =>
-    parseIdentity(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8')),
+/** Every thread's identity by thread id (a thread left as root would show here). */
+function threads(pid: number): Map<number, ProcessIdentity> {
+  return new Map(
+    readdirSync(`/proc/${pid}/task`).map((tid) => [
+      Number(tid),
+      parseIdentity(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8')),
+    ]),
   );
 }
 
@@ -39,14 +43,21 @@ test(
       const pids = { tcpcopy: rl.tcpcopyProcess?.pid ?? 0, intercept: rl.interceptProcess.pid ?? 0 };
       for (const [tool, pid] of Object.entries(pids)) {
         const all = threads(pid);
-        assert.ok(all.length > 1, `${tool}: several threads`);
-        for (const th of all) {
-          assert.equal(th.uid, nobody.uid, `${tool}: every thread's uid`);
-          assert.equal(th.gid, nobody.gid, `${tool}: every thread's gid`);
+        assert.ok(all.size > 1, `${tool}: several threads`);
+        for (const th of all.values()) {
+          assert.deepEqual(
+            th.uids,
+            [nobody.uid, nobody.uid, nobody.uid, nobody.uid],
+            `${tool}: every user id of every thread`,
+          );
+          assert.deepEqual(th.gids, [nobody.gid, nobody.gid, nobody.gid, nobody.gid], `${tool}: every group id`);
+          assert.deepEqual(th.groups, [nobody.gid], `${tool}: no supplementary group of root's`);
           assert.equal(th.permitted & ~raw, 0n, `${tool}: nothing beyond CAP_NET_RAW permitted in any thread`);
+          assert.deepEqual([th.inheritable, th.ambient], [0n, 0n], `${tool}: nothing for programs it would run`);
         }
-        const main = all[0]!;
-        assert.deepEqual([main.effective, main.permitted, main.ambient], [raw, raw, raw], `${tool}: main thread`);
+        const main = all.get(pid);
+        assert.ok(main !== undefined, `${tool}: the main thread (tid = pid)`);
+        assert.deepEqual([main.effective, main.permitted], [raw, raw], `${tool}: the main thread keeps CAP_NET_RAW`);
       }
       assert.match(rl.tcpcopyLog(), /running as user nobody \(uid \d+, gid \d+\), keeping CAP_NET_RAW/);
       assert.match(rl.interceptLog(), /running as user nobody \(uid \d+, gid \d+\), keeping CAP_NET_RAW/);
@@ -64,7 +75,7 @@ test(
       }
       await sleep(3000);
       const second = await countedLoad(rl, { path: '/1k', requests: N });
-      const still = threads(pids.tcpcopy).every((th) => th.uid === nobody.uid);
+      const still = [...threads(pids.tcpcopy).values()].every((th) => th.uids.every((u) => u === nobody.uid));
       const { tcpcopy, intercept } = await rl.stop();
       t.diagnostic(
         `as nobody (uid ${nobody.uid}): ${first.replicated} / ${first.ab.complete} replicated, lag ${first.lagS.toFixed(2)} s; ` +

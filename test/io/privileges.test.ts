@@ -8,23 +8,30 @@ import { validateInterceptOptions, validateTcpcopyOptions } from '../../src/cli/
 const STATUS = `Name:\tnode
 Umask:\t0022
 State:\tS (sleeping)
-Uid:\t65534\t65534\t65534\t65534
+Uid:\t65534\t65534\t65534\t0
 Gid:\t65534\t65534\t65534\t65534
-CapInh:\t0000000000002000
+FDSize:\t64
+Groups:\t65534 
+CapInh:\t0000000000000000
 CapPrm:\t0000000000002000
 CapEff:\t0000000000002000
 CapBnd:\t000001ffffffffff
-CapAmb:\t0000000000002000
+CapAmb:\t0000000000000000
 `;
 
 void test('parseIdentity reads the real ids and the capability sets', () => {
   assert.deepEqual(parseIdentity(STATUS), {
     uid: 65534,
     gid: 65534,
+    uids: [65534, 65534, 65534, 0],
+    gids: [65534, 65534, 65534, 65534],
+    groups: [65534],
+    inheritable: 0n,
     effective: 0x2000n,
     permitted: 0x2000n,
-    ambient: 0x2000n,
+    ambient: 0n,
   });
+  assert.deepEqual(parseIdentity(STATUS.replace('Groups:\t65534 ', 'Groups:\t')).groups, []);
   assert.throws(() => parseIdentity('Name:\tnode\n'), /no Uid line/);
 });
 

@@ -153,10 +153,51 @@ describe('MemoryGovernor', () => {
     assert.deepEqual(g.sample(mem(90 * MB), { sessions: 4_000, queuedBytes: 0 }).bounds?.sessions, 3_200);
   });
 
-  test('a resident set over the limit is pressure too, whatever the live data', () => {
+  test('a resident set over the limit asks for a collection and sheds nothing by itself, nor stops', () => {
     const g = governor(limit, ceiling);
     assert.equal(g.sample(mem(1 * MB, limit + 1), { sessions: 5_000, queuedBytes: 0 }).collect, true);
-    assert.equal(g.sample(mem(1 * MB, limit + 1), { sessions: 5_000, queuedBytes: 0 }).bounds?.sessions, 4_000);
+    assert.deepEqual(g.sample(mem(1 * MB, limit + 1), { sessions: 5_000, queuedBytes: 0 }), {
+      collect: false,
+      bounds: null,
+      event: null,
+    });
+    for (let i = 0; i < 3 * STUCK_CHECKS; i++) {
+      const d = g.sample(mem(1 * MB, limit + 1), { sessions: 0, queuedBytes: 0 });
+      assert.equal(d.bounds, null);
+      assert.equal(d.event, null);
+    }
+    assert.deepEqual(g.bounds, ceiling);
+  });
+
+  test('property, with collections as the shedder runs them: bounds stay within floors and the ceiling; lowered only after a collection or over the budget', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            live: fc.integer({ min: 0, max: 200 * MB }),
+            sessions: fc.integer({ min: 0, max: 20_000 }),
+            queued: fc.integer({ min: 0, max: 100 * MB }),
+          }),
+          { maxLength: 60 },
+        ),
+        (samples) => {
+          const g = governor(limit, ceiling);
+          for (const s of samples) {
+            const live = { sessions: s.sessions, queuedBytes: s.queued };
+            const before = g.bounds;
+            let d = g.sample(mem(s.live), live);
+            const collected = d.collect;
+            if (collected) d = g.sample(mem(s.live), live);
+            const b = g.bounds;
+            assert.ok(b.sessions >= MIN_SESSIONS && b.sessions <= ceiling.sessions, JSON.stringify(b));
+            assert.ok(b.queuedBytes >= MIN_BACKLOG_BYTES && b.queuedBytes <= ceiling.queuedBytes, JSON.stringify(b));
+            const lowered = b.sessions < before.sessions || b.queuedBytes < before.queuedBytes;
+            if (lowered) assert.ok(collected || s.live > 100 * MB, `lowered at ${s.live} without a collection`);
+          }
+        },
+      ),
+      { seed: 15, numRuns: 300 },
+    );
   });
 
   test('never above what is in force, never below the floors', () => {

@@ -73,6 +73,7 @@ const REPLICATION_ONLY: readonly [keyof TcpcopyRawOptions, string][] = [
   ['rps', '--rps'],
   ['reportJson', '--report-json'],
   ['strictFile', '--strict-file'],
+  ['user', '--user'],
 ];
 
 const nonEmpty = (flag: string, value: string | undefined): string | null => {
