@@ -17,9 +17,10 @@ import { FLOOD_NET, floodSessions } from './session-flood.js';
 const isRoot = process.getuid?.() === 0;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const SESSIONS = Number(process.env.SOAK_SESSIONS ?? 1_000_000);
-// 25,000 sessions/s: at 40,000/s the lab's two CPUs (the flood's sender, tcpcopy, intercept and the
-// kernels) fall behind and the capture drops; the soak is about memory, not rate.
-const RATE = Number(process.env.SOAK_RATE ?? 25_000);
+// 12,500 sessions/s: at 40,000/s the lab's two CPUs (the flood's sender, tcpcopy, intercept and the
+// kernels) fall behind and the capture drops, and a CI run at 25,000/s, after the whole suite, dropped
+// 234,008 packets; the soak is about memory, not rate.
+const RATE = Number(process.env.SOAK_RATE ?? 12_500);
 const CAP_MB = 256;
 const AFTER = 2000;
 
@@ -54,7 +55,7 @@ test(
         dstPort: rl.onlinePort,
         sessions: SESSIONS,
         rate: RATE,
-        timeLimitMs: 300_000,
+        timeLimitMs: 200_000,
       });
       // The last sessions time out on the target's silence (7 s); then an ordinary load.
       await sleep(9000);
