@@ -68,6 +68,16 @@ function governor(
   };
 }
 
+/** Sequences of checks for the property tests: live data, live sessions, queued bytes. */
+const sampleSequences = fc.array(
+  fc.record({
+    live: fc.integer({ min: 0, max: 200 * MB }),
+    sessions: fc.integer({ min: 0, max: 20_000 }),
+    queued: fc.integer({ min: 0, max: 100 * MB }),
+  }),
+  { maxLength: 60 },
+);
+
 describe('MemoryGovernor', () => {
   const ceiling: EngineBounds = { sessions: 10_000, queuedBytes: 64 * MB };
   // A limit that leaves a budget of 100 MB of live data.
@@ -171,31 +181,21 @@ describe('MemoryGovernor', () => {
 
   test('property, with collections as the shedder runs them: bounds stay within floors and the ceiling; lowered only after a collection or over the budget', () => {
     fc.assert(
-      fc.property(
-        fc.array(
-          fc.record({
-            live: fc.integer({ min: 0, max: 200 * MB }),
-            sessions: fc.integer({ min: 0, max: 20_000 }),
-            queued: fc.integer({ min: 0, max: 100 * MB }),
-          }),
-          { maxLength: 60 },
-        ),
-        (samples) => {
-          const g = governor(limit, ceiling);
-          for (const s of samples) {
-            const live = { sessions: s.sessions, queuedBytes: s.queued };
-            const before = g.bounds;
-            let d = g.sample(mem(s.live), live);
-            const collected = d.collect;
-            if (collected) d = g.sample(mem(s.live), live);
-            const b = g.bounds;
-            assert.ok(b.sessions >= MIN_SESSIONS && b.sessions <= ceiling.sessions, JSON.stringify(b));
-            assert.ok(b.queuedBytes >= MIN_BACKLOG_BYTES && b.queuedBytes <= ceiling.queuedBytes, JSON.stringify(b));
-            const lowered = b.sessions < before.sessions || b.queuedBytes < before.queuedBytes;
-            if (lowered) assert.ok(collected || s.live > 100 * MB, `lowered at ${s.live} without a collection`);
-          }
-        },
-      ),
+      fc.property(sampleSequences, (samples) => {
+        const g = governor(limit, ceiling);
+        for (const s of samples) {
+          const live = { sessions: s.sessions, queuedBytes: s.queued };
+          const before = g.bounds;
+          let d = g.sample(mem(s.live), live);
+          const collected = d.collect;
+          if (collected) d = g.sample(mem(s.live), live);
+          const b = g.bounds;
+          assert.ok(b.sessions >= MIN_SESSIONS && b.sessions <= ceiling.sessions, JSON.stringify(b));
+          assert.ok(b.queuedBytes >= MIN_BACKLOG_BYTES && b.queuedBytes <= ceiling.queuedBytes, JSON.stringify(b));
+          const lowered = b.sessions < before.sessions || b.queuedBytes < before.queuedBytes;
+          if (lowered) assert.ok(collected || s.live > 100 * MB, `lowered at ${s.live} without a collection`);
+        }
+      }),
       { seed: 15, numRuns: 300 },
     );
   });
@@ -278,28 +278,18 @@ describe('MemoryGovernor', () => {
 
   test('property: bounds stay within floors and the ceiling for any sample sequence (no collections)', () => {
     fc.assert(
-      fc.property(
-        fc.array(
-          fc.record({
-            live: fc.integer({ min: 0, max: 200 * MB }),
-            sessions: fc.integer({ min: 0, max: 20_000 }),
-            queued: fc.integer({ min: 0, max: 100 * MB }),
-          }),
-          { maxLength: 60 },
-        ),
-        (samples) => {
-          const g = governor(limit, ceiling, false);
-          for (const s of samples) {
-            const d = g.sample(mem(s.live), { sessions: s.sessions, queuedBytes: s.queued });
-            const b = g.bounds;
-            if (d.bounds !== null) assert.deepEqual(d.bounds, b);
-            assert.ok(b.sessions >= MIN_SESSIONS && b.sessions <= ceiling.sessions, JSON.stringify(b));
-            assert.ok(b.queuedBytes >= MIN_BACKLOG_BYTES && b.queuedBytes <= ceiling.queuedBytes, JSON.stringify(b));
-            // Without collections, pressure lowers at once: never more than what is live (or the floor).
-            if (s.live > HIGH_WATER * 100 * MB) assert.ok(b.sessions <= Math.max(MIN_SESSIONS, s.sessions));
-          }
-        },
-      ),
+      fc.property(sampleSequences, (samples) => {
+        const g = governor(limit, ceiling, false);
+        for (const s of samples) {
+          const d = g.sample(mem(s.live), { sessions: s.sessions, queuedBytes: s.queued });
+          const b = g.bounds;
+          if (d.bounds !== null) assert.deepEqual(d.bounds, b);
+          assert.ok(b.sessions >= MIN_SESSIONS && b.sessions <= ceiling.sessions, JSON.stringify(b));
+          assert.ok(b.queuedBytes >= MIN_BACKLOG_BYTES && b.queuedBytes <= ceiling.queuedBytes, JSON.stringify(b));
+          // Without collections, pressure lowers at once: never more than what is live (or the floor).
+          if (s.live > HIGH_WATER * 100 * MB) assert.ok(b.sessions <= Math.max(MIN_SESSIONS, s.sessions));
+        }
+      }),
       { seed: 15, numRuns: 500 },
     );
   });
